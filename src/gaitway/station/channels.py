@@ -1,0 +1,133 @@
+"""The fixed channel schema of a station Sample.
+
+One place names every channel, its unit and the resolution at which a recording keeps it. The
+order is the order of values in ``Sample.values``; recordings store the list, so readers never
+depend on this module's order for old files. Names follow ARCHITECTURE.md: what, then where.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final, Literal
+
+Side = Literal["left", "right"]
+SIDES: Final[tuple[Side, Side]] = ("left", "right")
+DRIVEN_JOINTS: Final[tuple[str, str]] = ("hip", "knee")
+JOINTS: Final[tuple[str, str, str]] = ("hip", "knee", "ankle")
+EMG_MUSCLES: Final[tuple[str, ...]] = (
+    "tibialis_anterior",
+    "gastrocnemius_medialis",
+    "vastus_lateralis",
+    "biceps_femoris",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelSpec:
+    """A channel's name, SI unit and recording resolution (quantisation step, in its unit)."""
+
+    name: str
+    unit: str
+    resolution: float
+    description: str = ""
+
+
+def _build_sample_channels() -> tuple[ChannelSpec, ...]:
+    ch: list[ChannelSpec] = [ChannelSpec("time", "s", 1e-6, "seconds from session start")]
+    for j in JOINTS:
+        for s in SIDES:
+            ch.append(ChannelSpec(f"{j}_angle_{s}", "rad", 1e-6, f"{j} joint encoder, flexion +"))
+    for j in JOINTS:
+        for s in SIDES:
+            ch.append(ChannelSpec(f"{j}_velocity_{s}", "rad/s", 1e-5, f"{j} angular velocity"))
+    for j in DRIVEN_JOINTS:
+        for s in SIDES:
+            ch.append(ChannelSpec(f"{j}_torque_{s}", "N*m", 1e-4, f"{j} drive output torque"))
+    for j in DRIVEN_JOINTS:
+        for s in SIDES:
+            ch.append(
+                ChannelSpec(f"{j}_motor_angle_{s}", "rad", 1e-6, f"{j} motor-side encoder")
+            )
+    for j in DRIVEN_JOINTS:
+        for s in SIDES:
+            ch.append(ChannelSpec(f"{j}_drive_current_{s}", "A", 1e-4, f"{j} motor current"))
+    for j in DRIVEN_JOINTS:
+        for s in SIDES:
+            ch.append(
+                ChannelSpec(f"{j}_drive_temperature_{s}", "degC", 1e-3, f"{j} winding temp.")
+            )
+    for cuff in ("thigh", "shank"):
+        for s in SIDES:
+            ch.append(
+                ChannelSpec(
+                    f"interaction_torque_{cuff}_{s}", "N*m", 1e-4, f"{cuff} cuff torque on leg"
+                )
+            )
+    for s in SIDES:
+        for axis in ("x", "y", "z"):
+            ch.append(ChannelSpec(f"grf_{axis}_{s}", "N", 1e-3, f"{s} belt force plate"))
+        for axis in ("x", "y"):
+            ch.append(ChannelSpec(f"cop_{axis}_{s}", "m", 1e-6, f"{s} belt centre of pressure"))
+    ch += [
+        ChannelSpec("harness_force", "N", 1e-3, "body-weight-support cable force"),
+        ChannelSpec("pelvis_height", "m", 1e-6, "pelvis height above the belts"),
+        ChannelSpec("pelvis_lateral", "m", 1e-6, "pelvis medio-lateral position, left +"),
+    ]
+    for s in SIDES:
+        ch.append(ChannelSpec(f"belt_speed_{s}", "m/s", 1e-5, f"{s} belt surface speed"))
+    for axis in ("x", "y", "z"):
+        ch.append(ChannelSpec(f"imu_acc_{axis}", "m/s^2", 1e-4, "pelvis IMU acceleration"))
+    for axis in ("x", "y", "z"):
+        ch.append(ChannelSpec(f"imu_gyro_{axis}", "rad/s", 1e-5, "pelvis IMU angular rate"))
+    for m in EMG_MUSCLES:
+        for s in SIDES:
+            ch.append(ChannelSpec(f"emg_{m}_{s}", "V", 1e-7, f"raw surface EMG, {m}"))
+    ch += [
+        ChannelSpec("estop", "bool", 1.0, "emergency stop pressed (1)"),
+        ChannelSpec("stop_button", "bool", 1.0, "patient stop button pressed (1)"),
+        ChannelSpec("fault_word", "bits", 1.0, "device fault bits, see FaultBit"),
+    ]
+    return tuple(ch)
+
+
+SAMPLE_CHANNELS: Final[tuple[ChannelSpec, ...]] = _build_sample_channels()
+SAMPLE_CHANNEL_NAMES: Final[tuple[str, ...]] = tuple(c.name for c in SAMPLE_CHANNELS)
+SAMPLE_INDEX: Final[dict[str, int]] = {n: i for i, n in enumerate(SAMPLE_CHANNEL_NAMES)}
+N_SAMPLE_CHANNELS: Final[int] = len(SAMPLE_CHANNELS)
+
+
+def _build_truth_channels() -> tuple[ChannelSpec, ...]:
+    """Ground truth that only a simulation knows, recorded beside the measured signals."""
+    ch: list[ChannelSpec] = []
+    for s in SIDES:
+        ch.append(ChannelSpec(f"truth_contact_{s}", "bool", 1.0, "foot touches its belt"))
+    for j in JOINTS:
+        for s in SIDES:
+            ch.append(
+                ChannelSpec(f"truth_voluntary_torque_{j}_{s}", "N*m", 1e-4, "patient's own torque")
+            )
+    for j in DRIVEN_JOINTS:
+        for s in SIDES:
+            ch.append(ChannelSpec(f"truth_{j}_angle_{s}", "rad", 1e-6, "anatomical joint angle"))
+    for s in SIDES:
+        ch.append(ChannelSpec(f"truth_phase_{s}", "1", 1e-6, "patient's own gait phase 0-1"))
+    for s in SIDES:
+        ch.append(ChannelSpec(f"truth_activation_{s}", "1", 1e-6, "mean muscle activation"))
+    ch.append(ChannelSpec("truth_fatigue", "1", 1e-6, "fatigue state 0 (fresh) to 1"))
+    return tuple(ch)
+
+
+TRUTH_CHANNELS: Final[tuple[ChannelSpec, ...]] = _build_truth_channels()
+TRUTH_CHANNEL_NAMES: Final[tuple[str, ...]] = tuple(c.name for c in TRUTH_CHANNELS)
+TRUTH_INDEX: Final[dict[str, int]] = {n: i for i, n in enumerate(TRUTH_CHANNEL_NAMES)}
+N_TRUTH_CHANNELS: Final[int] = len(TRUTH_CHANNELS)
+
+
+def channel_index(name: str) -> int:
+    """Index of a Sample channel, with an error that lists what exists."""
+    try:
+        return SAMPLE_INDEX[name]
+    except KeyError:
+        raise KeyError(
+            f"unknown channel {name!r}; known channels: {', '.join(SAMPLE_CHANNEL_NAMES)}"
+        ) from None

@@ -1,0 +1,208 @@
+"""The typed interface of a treadmill gait-training station.
+
+Every station, the MuJoCo twin, a hardware driver or a replay, implements :class:`Station`.
+One immutable :class:`Sample` per tick comes out, one :class:`Command` per tick goes in.
+
+A Sample wraps one read-only float vector in the order of ``SAMPLE_CHANNELS``: cheap to build
+at 1 kHz, cheap to record, and still typed at the point of use through its accessors.
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+import math
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Self
+
+import numpy as np
+import numpy.typing as npt
+
+from gaitway.station.channels import (
+    N_SAMPLE_CHANNELS,
+    SAMPLE_CHANNEL_NAMES,
+    SAMPLE_INDEX,
+    Side,
+    channel_index,
+)
+
+FloatArray = npt.NDArray[np.float64]
+
+_I = SAMPLE_INDEX
+
+
+class FaultBit(enum.IntFlag):
+    """Device-reported fault bits carried in the ``fault_word`` channel."""
+
+    NONE = 0
+    DRIVE_OVERCURRENT = 1 << 0
+    DRIVE_OVERTEMPERATURE = 1 << 1
+    ENCODER_MISMATCH = 1 << 2
+    COMMUNICATION = 1 << 3
+    HARNESS = 1 << 4
+    BELT = 1 << 5
+    SENSOR = 1 << 6
+
+
+class Sample:
+    """One tick of every sensor, SI units, immutable.
+
+    ``values`` is a read-only float64 vector in ``SAMPLE_CHANNELS`` order.
+    """
+
+    __slots__ = ("_v",)
+
+    def __init__(self, values: FloatArray) -> None:
+        if values.shape != (N_SAMPLE_CHANNELS,):
+            raise ValueError(
+                f"a Sample needs {N_SAMPLE_CHANNELS} values, got shape {values.shape}"
+            )
+        values.flags.writeable = False
+        self._v = values
+
+    @property
+    def values(self) -> FloatArray:
+        return self._v
+
+    @property
+    def time(self) -> float:
+        return float(self._v[0])
+
+    def __getitem__(self, name: str) -> float:
+        return float(self._v[channel_index(name)])
+
+    def joint_angle(self, joint: str, side: Side) -> float:
+        return float(self._v[_I[f"{joint}_angle_{side}"]])
+
+    def joint_velocity(self, joint: str, side: Side) -> float:
+        return float(self._v[_I[f"{joint}_velocity_{side}"]])
+
+    def drive_torque(self, joint: str, side: Side) -> float:
+        return float(self._v[_I[f"{joint}_torque_{side}"]])
+
+    def interaction_torque(self, cuff: str, side: Side) -> float:
+        return float(self._v[_I[f"interaction_torque_{cuff}_{side}"]])
+
+    def grf(self, side: Side) -> tuple[float, float, float]:
+        i = _I[f"grf_x_{side}"]
+        return float(self._v[i]), float(self._v[i + 1]), float(self._v[i + 2])
+
+    def cop(self, side: Side) -> tuple[float, float]:
+        i = _I[f"cop_x_{side}"]
+        return float(self._v[i]), float(self._v[i + 1])
+
+    @property
+    def harness_force(self) -> float:
+        return float(self._v[_I["harness_force"]])
+
+    @property
+    def pelvis_height(self) -> float:
+        return float(self._v[_I["pelvis_height"]])
+
+    def belt_speed(self, side: Side) -> float:
+        return float(self._v[_I[f"belt_speed_{side}"]])
+
+    def emg(self, muscle: str, side: Side) -> float:
+        return float(self._v[_I[f"emg_{muscle}_{side}"]])
+
+    @property
+    def estop(self) -> bool:
+        return bool(self._v[_I["estop"]] != 0.0)
+
+    @property
+    def stop_button(self) -> bool:
+        return bool(self._v[_I["stop_button"]] != 0.0)
+
+    @property
+    def fault_word(self) -> FaultBit:
+        v = self._v[_I["fault_word"]]
+        return FaultBit(int(v)) if math.isfinite(v) else FaultBit.SENSOR
+
+    def as_dict(self) -> dict[str, float]:
+        return {n: float(x) for n, x in zip(SAMPLE_CHANNEL_NAMES, self._v, strict=True)}
+
+    def __repr__(self) -> str:
+        return f"Sample(time={self.time:.3f})"
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """What the controller asks of the drives for one tick (SI units).
+
+    Torques are drive output torques, flexion positive. ``harness_force`` is the unloading force
+    the body-weight-support cable should hold; ``belt_speed`` the speed of both belts (m/s).
+    """
+
+    hip_torque_left: float = 0.0
+    hip_torque_right: float = 0.0
+    knee_torque_left: float = 0.0
+    knee_torque_right: float = 0.0
+    harness_force: float = 0.0
+    belt_speed: float = 0.0
+
+    def torque(self, joint: str, side: Side) -> float:
+        return float(getattr(self, f"{joint}_torque_{side}"))
+
+    def is_finite(self) -> bool:
+        return all(
+            math.isfinite(x)
+            for x in (
+                self.hip_torque_left,
+                self.hip_torque_right,
+                self.knee_torque_left,
+                self.knee_torque_right,
+                self.harness_force,
+                self.belt_speed,
+            )
+        )
+
+
+class StationError(RuntimeError):
+    """A station cannot do what was asked (not started, already stopped, bad command)."""
+
+
+class Station(abc.ABC):
+    """A treadmill gait-training station.
+
+    Use as a context manager: ``with station:`` starts it; leaving the block, normally or by an
+    exception, calls :meth:`stop`, which leaves every drive torque-free and the harness holding.
+    """
+
+    #: True for the MuJoCo twin, so every recording and report can say "simulated".
+    simulated: bool = False
+    #: tick period in seconds
+    dt: float = 0.001
+
+    @abc.abstractmethod
+    def start(self) -> Sample:
+        """Power up and return the first Sample."""
+
+    @abc.abstractmethod
+    def step(self, command: Command) -> Sample:
+        """Apply one Command for one tick and return the next Sample."""
+
+    @abc.abstractmethod
+    def stop(self) -> None:
+        """Drives torque-free, belt stopped, harness holding. Safe to call more than once."""
+
+    @property
+    @abc.abstractmethod
+    def running(self) -> bool: ...
+
+    @property
+    @abc.abstractmethod
+    def body_mass_kg(self) -> float:
+        """Mass of the patient on the station, for body-weight support in percent."""
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
