@@ -1,0 +1,53 @@
+"""The one command-line entry point, ``gaitway``.
+
+Each sub-command lives in the module of the part it belongs to and registers itself through a
+``register(subparsers)`` function; this file only wires them and turns errors into one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from gaitway.errors import GaitwayError
+
+# Modules that contribute sub-commands; each defines register(subparsers) -> None and sets
+# ``func`` (args -> int exit code) on its parsers.
+COMMAND_MODULES: tuple[str, ...] = (
+    "gaitway.cli.simulate",
+    "gaitway.cli.recording_cmd",
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"gaitway: error: {message} (see '{self.prog} --help')\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="gaitway", description="Robot-assisted gait training.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except GaitwayError as exc:
+        print(f"gaitway: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("gaitway: interrupted", file=sys.stderr)
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
