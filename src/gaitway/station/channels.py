@@ -123,6 +123,33 @@ TRUTH_INDEX: Final[dict[str, int]] = {n: i for i, n in enumerate(TRUTH_CHANNEL_N
 N_TRUTH_CHANNELS: Final[int] = len(TRUTH_CHANNELS)
 
 
+def _build_control_channels() -> tuple[ChannelSpec, ...]:
+    """What the control stack decided each tick, recorded beside the Sample it answered."""
+    ch: list[ChannelSpec] = []
+    for j in DRIVEN_JOINTS:
+        for s in SIDES:
+            ch.append(ChannelSpec(f"ref_{j}_angle_{s}", "rad", 1e-6, "reference trajectory"))
+    for j in DRIVEN_JOINTS:
+        for s in SIDES:
+            ch.append(ChannelSpec(f"cmd_{j}_torque_{s}", "N*m", 1e-4, "commanded (after safety)"))
+    ch += [
+        ChannelSpec("cmd_harness_force", "N", 1e-3, "commanded unloading force"),
+        ChannelSpec("cmd_belt_speed", "m/s", 1e-5, "commanded belt speed"),
+        ChannelSpec("guidance", "1", 1e-6, "guidance level 0 (transparent) to 1 (100 %)"),
+        ChannelSpec("assist_level", "1", 1e-6, "robot assistance level 0-1 (mean over joints)"),
+    ]
+    for s in SIDES:
+        ch.append(ChannelSpec(f"phase_estimate_{s}", "1", 1e-6, "estimated gait phase 0-1"))
+    return tuple(ch)
+
+
+CONTROL_CHANNELS: Final[tuple[ChannelSpec, ...]] = _build_control_channels()
+CONTROL_CHANNEL_NAMES: Final[tuple[str, ...]] = tuple(c.name for c in CONTROL_CHANNELS)
+N_CONTROL_CHANNELS: Final[int] = len(CONTROL_CHANNELS)
+#: What a session records as its measured rows: the Sample, then what control answered.
+RECORDED_CHANNELS: Final[tuple[ChannelSpec, ...]] = SAMPLE_CHANNELS + CONTROL_CHANNELS
+
+
 def channel_index(name: str) -> int:
     """Index of a Sample channel, with an error that lists what exists."""
     try:
