@@ -50,12 +50,13 @@ MAX_DELTA_ORDER: Final = 3
 def quantise(values: FloatArray, resolution: FloatArray) -> FloatArray:
     """What a recording returns for ``values``: each finite value rounded to its resolution.
 
-    Values that are not finite or too large to quantise come back unchanged (bit for bit).
+    Values that are not finite or too large to quantise come back unchanged (bit for bit);
+    a negative zero (or anything rounding to it) comes back as 0.0.
     """
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         scaled = values / resolution
         keep = np.abs(scaled) <= _MAX_STEPS
-        out = np.rint(scaled) * resolution
+        out = np.rint(scaled) * resolution + 0.0
     return np.where(keep, out, values)
 
 

@@ -62,16 +62,16 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def _resolve_target(path: str | os.PathLike[str]) -> Path:
+    """A path ending in .gwrec is the file; anything else is a session directory."""
     target = Path(path)
-    if target.is_dir():
-        target = target / RECORDING_FILENAME
-    return target
+    return target if target.suffix == ".gwrec" else target / RECORDING_FILENAME
 
 
 class RecordingWriter:
     """Crash-safe writer of one session's recording (see :mod:`gaitway.recording.format`).
 
-    ``channels`` are the measured row's channels, ``channels[0]`` being time (s);
+    ``path`` is the file if it ends in ``.gwrec``, else a session directory (created if needed)
+    that gets ``recording.gwrec``. ``channels`` are the measured row's channels, ``channels[0]`` being time (s);
     ``truth_channels`` the ground truth a simulation adds. ``metadata`` must say
     ``simulated`` (bool). Use as a context manager, or call :meth:`close`.
     """
