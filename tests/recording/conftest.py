@@ -18,6 +18,7 @@ def simulated_rows(n: int, seed: int = 0, t0: float = 0.0) -> Rows:
     """(n, measured) and (n, truth) rows: sines per channel, noise on EMG, time in column 0."""
     rng = np.random.default_rng(seed)
     t = t0 + np.arange(n) * 0.001
+
     def block(specs: tuple[ChannelSpec, ...]) -> np.ndarray:
         cols = []
         for k, c in enumerate(specs):
@@ -28,6 +29,7 @@ def simulated_rows(n: int, seed: int = 0, t0: float = 0.0) -> Rows:
             else:
                 cols.append((k + 1) * np.sin(2 * np.pi * 0.9 * t + k) + rng.normal(0, 1e-3, n))
         return np.column_stack(cols)
+
     measured = block(RECORDED_CHANNELS)
     measured[:, 0] = t
     return measured, block(TRUTH_CHANNELS)

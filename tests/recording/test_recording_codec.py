@@ -72,7 +72,7 @@ def test_smooth_signals_compress_far_below_raw_size() -> None:
 
 
 def test_garbage_payload_is_a_recording_error_not_a_zstd_error() -> None:
-    with pytest.raises(RecordingError, match="frame table|decompress"):
+    with pytest.raises(RecordingError, match=r"frame table|decompress"):
         decode_block(b"\x00" * 40 + b"garbage", RES)
     payload = bytearray(encode_block(np.ones((50, 5)), RES))
     payload[-3] ^= 0xFF

@@ -21,7 +21,7 @@ from gaitway.station.channels import RECORDED_CHANNELS, TRUTH_CHANNELS
 
 RES = np.array([c.resolution for c in RECORDED_CHANNELS])
 TRUTH_RES = np.array([c.resolution for c in TRUTH_CHANNELS])
-EVENTS = (
+EVENTS: tuple[tuple[float, str, str, dict[str, object]], ...] = (
     (0.25, "phase", "session", {"to": "walking"}),
     (1.0015, "fault", "safety", {"bits": 4, "joint": "knee_left"}),
     (2.2, "stop", "therapist", {}),
@@ -39,20 +39,27 @@ def test_round_trip_every_channel_with_truth_events_and_metadata(
 
     rec = open_recording(folder)
     assert rec.path == folder / RECORDING_FILENAME
-    assert rec.complete and not rec.cut_off and rec.problems == []
+    assert rec.complete
+    assert not rec.cut_off
+    assert rec.problems == []
     assert rec.final == {"ended_by": "test", "strides": 3}
     assert rec.metadata["patient"] == {"id": "virtual-1", "mass_kg": 72.5}
     assert rec.simulated is True
-    assert rec.channels == RECORDED_CHANNELS and rec.truth_channels == TRUTH_CHANNELS
-    assert rec.channel_names[0] == "time" and rec.channel_names[-1] == TRUTH_CHANNELS[-1].name
-    assert rec.units["grf_z_left"] == "N" and rec.units["truth_fatigue"] == "1"
+    assert rec.channels == RECORDED_CHANNELS
+    assert rec.truth_channels == TRUTH_CHANNELS
+    assert rec.channel_names[0] == "time"
+    assert rec.channel_names[-1] == TRUTH_CHANNELS[-1].name
+    assert rec.units["grf_z_left"] == "N"
+    assert rec.units["truth_fatigue"] == "1"
     assert rec.n_samples == 2345
-    assert rec.start_time_s == 0.0 and rec.end_time_s == pytest.approx(2.344)
+    assert rec.start_time_s == 0.0
+    assert rec.end_time_s == pytest.approx(2.344)
     assert rec.duration_s == pytest.approx(2.345)
     assert rec.events == [Event(t, k, s, d) for t, k, s, d in EVENTS]
 
     ts = rec.read()
-    assert "time" not in ts.data and len(ts.data) == len(rec.channel_names) - 1
+    assert "time" not in ts.data
+    assert len(ts.data) == len(rec.channel_names) - 1
     expected = quantise(measured, RES)
     assert np.array_equal(ts.time, expected[:, 0])
     for k, c in enumerate(RECORDED_CHANNELS[1:], start=1):
@@ -77,7 +84,8 @@ def test_window_reads_only_what_is_asked(
     expected = quantise(measured, RES)
     rows_in = (expected[:, 0] >= 0.9995) & (expected[:, 0] <= 2.2)
     assert np.array_equal(ts.time, expected[rows_in, 0])
-    assert ts.time[0] == pytest.approx(1.0) and ts.time[-1] == pytest.approx(2.2)
+    assert ts.time[0] == pytest.approx(1.0)
+    assert ts.time[-1] == pytest.approx(2.2)
     k = [c.name for c in RECORDED_CHANNELS].index("knee_angle_left")
     assert np.array_equal(ts["knee_angle_left"], expected[rows_in, k])
     assert list(ts.data) == ["knee_angle_left", "emg_tibialis_anterior_right"]
@@ -101,7 +109,10 @@ def test_gaps_in_time_are_reported(
     measured, _ = rows(1200)
     measured[700:, 0] += 0.050  # 50 ms without samples
     rec = open_recording(write_recording(measured))
-    assert rec.read().gaps == [(pytest.approx(0.699), pytest.approx(0.750))]
+    gaps = rec.read().gaps
+    assert len(gaps) == 1
+    assert gaps[0][0] == pytest.approx(0.699)
+    assert gaps[0][1] == pytest.approx(0.750)
 
 
 def test_blocks_hold_at_most_block_seconds(
@@ -110,7 +121,7 @@ def test_blocks_hold_at_most_block_seconds(
     measured, _ = rows(1000)
     measured[300:, 0] += 3.0  # a time jump must start a new block
     rec = open_recording(write_recording(measured, block_seconds=0.2))
-    spans = rec._blocks.t_last - rec._blocks.t_first  # noqa: SLF001 - the index is the subject
+    spans = rec._blocks.t_last - rec._blocks.t_first
     assert spans.max() < 0.2
     assert rec.n_samples == 1000
 
@@ -127,17 +138,23 @@ def test_same_input_gives_the_same_bytes(
 def test_exception_in_the_with_block_is_recorded_as_ended_by(tmp_path: Path) -> None:
     measured = np.zeros((5, len(RECORDED_CHANNELS)))
     measured[:, 0] = np.arange(5) * 0.001
-    with pytest.raises(ZeroDivisionError):  # noqa: PT012 - the with block is the subject
-        with RecordingWriter(
-            tmp_path / "s", channels=RECORDED_CHANNELS, metadata={"simulated": False}
-        ) as w:
+    writer = RecordingWriter(
+        tmp_path / "s", channels=RECORDED_CHANNELS, metadata={"simulated": False}
+    )
+
+    def session() -> None:
+        with writer as w:
             for row in measured:
                 w.append(row)
             _ = 1 / 0
+
+    with pytest.raises(ZeroDivisionError):
+        session()
     rec = open_recording(tmp_path / "s")
     assert rec.complete
     assert rec.final == {"ended_by": "error: division by zero"}
-    assert rec.n_samples == 5 and rec.simulated is False
+    assert rec.n_samples == 5
+    assert rec.simulated is False
 
 
 def test_close_is_idempotent_and_writer_refuses_after_close(tmp_path: Path) -> None:
@@ -147,7 +164,9 @@ def test_close_is_idempotent_and_writer_refuses_after_close(tmp_path: Path) -> N
     with pytest.raises(RecordingError, match="closed"):
         w.append(np.zeros(len(RECORDED_CHANNELS)))
     rec = open_recording(tmp_path / "s")
-    assert rec.final == {"ended_by": "done"} and rec.n_samples == 0 and rec.duration_s == 0.0
+    assert rec.final == {"ended_by": "done"}
+    assert rec.n_samples == 0
+    assert rec.duration_s == 0.0
 
 
 @pytest.mark.parametrize(
@@ -188,7 +207,8 @@ def test_bad_appends_and_events_are_clear_errors(tmp_path: Path) -> None:
 
 
 def test_existing_recording_is_never_overwritten(tmp_path: Path) -> None:
-    RecordingWriter(tmp_path / "s", channels=RECORDED_CHANNELS, metadata={"simulated": True}).close()
+    meta = {"simulated": True}
+    RecordingWriter(tmp_path / "s", channels=RECORDED_CHANNELS, metadata=meta).close()
     with pytest.raises(RecordingError, match="already exists"):
         RecordingWriter(tmp_path / "s", channels=RECORDED_CHANNELS, metadata={"simulated": True})
 
@@ -208,5 +228,6 @@ def test_a_stalled_loop_still_gets_its_partial_block_written(tmp_path: Path) -> 
         if rec.n_samples == 30:
             break
         __import__("time").sleep(0.05)
-    assert rec.n_samples == 30 and rec.cut_off
+    assert rec.n_samples == 30
+    assert rec.cut_off
     w.close()

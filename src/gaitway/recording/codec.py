@@ -75,9 +75,7 @@ def _bits(d: IntArray) -> FloatArray:
     return bits
 
 
-def encode_block(
-    block: FloatArray, resolution: FloatArray, *, level: int = DEFAULT_LEVEL
-) -> bytes:
+def encode_block(block: FloatArray, resolution: FloatArray, *, level: int = DEFAULT_LEVEL) -> bytes:
     """Encode ``block`` (rows = ticks, columns = channels) into one payload."""
     n_rows, n_cols = block.shape
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):

@@ -59,8 +59,12 @@ class _SampleBlocks:
 def _specs(raw: Any, what: str) -> tuple[ChannelSpec, ...]:
     try:
         return tuple(
-            ChannelSpec(str(c["name"]), str(c["unit"]), float(c["resolution"]),
-                        str(c.get("description", "")))
+            ChannelSpec(
+                str(c["name"]),
+                str(c["unit"]),
+                float(c["resolution"]),
+                str(c.get("description", "")),
+            )
             for c in raw
         )
     except (TypeError, KeyError, ValueError) as exc:
@@ -121,8 +125,10 @@ class Recording:
                     if _rest_is_zero(f, offset, self._size):
                         cut_note = f"a zero-filled tail from byte {offset} (power loss?)"
                     else:
-                        cut_note = (f"an incomplete header of block {number} "
-                                    f"({len(raw)} of {BLOCK_HEADER.size} bytes)")
+                        cut_note = (
+                            f"an incomplete header of block {number} "
+                            f"({len(raw)} of {BLOCK_HEADER.size} bytes)"
+                        )
                     break
                 head = unpack_block_header(raw)
                 if head is None:
@@ -175,8 +181,8 @@ class Recording:
         if footer_at is None:
             self.problems.append(
                 f"cut off after {self.end_time_s:.3f} s: no footer (the writer stopped without "
-                "closing, e.g. a crash or kill)" + (f"; the file ends in {cut_note}" if cut_note
-                                                    else "")
+                "closing, e.g. a crash or kill)"
+                + (f"; the file ends in {cut_note}" if cut_note else "")
             )
         elif footer_at != self._size:
             self.problems.append(f"{self._size - footer_at} unexpected bytes after the footer")
@@ -200,9 +206,7 @@ class Recording:
                     [c.resolution for c in self.channels + self.truth_channels]
                 )
             elif kind == BlockKind.EVENTS:
-                self.events.extend(
-                    Event(float(t), str(k), str(s), dict(d)) for t, k, s, d in data
-                )
+                self.events.extend(Event(float(t), str(k), str(s), dict(d)) for t, k, s, d in data)
             elif kind == BlockKind.FOOTER:
                 self.final = dict(data["final"])
         except (TypeError, KeyError, ValueError, AttributeError) as exc:
@@ -314,8 +318,10 @@ class Recording:
 
     def _describe_block(self, i: int) -> str:
         b = self._blocks
-        return (f"block {int(b.number[i])} at byte {int(b.offset[i]) - BLOCK_HEADER.size} "
-                f"(samples {b.t_first[i]:.3f}-{b.t_last[i]:.3f} s)")
+        return (
+            f"block {int(b.number[i])} at byte {int(b.offset[i]) - BLOCK_HEADER.size} "
+            f"(samples {b.t_first[i]:.3f}-{b.t_last[i]:.3f} s)"
+        )
 
     def _payload(self, f: BinaryIO, i: int) -> bytes:
         b = self._blocks
@@ -388,8 +394,9 @@ def open_recording(path: str | os.PathLike[str]) -> Recording:
             )
         target = inner
     elif not target.exists():
-        raise RecordingError(f"{target} does not exist; give a session directory or its "
-                             f"{RECORDING_FILENAME}")
+        raise RecordingError(
+            f"{target} does not exist; give a session directory or its {RECORDING_FILENAME}"
+        )
     try:
         return Recording(target)
     except OSError as exc:

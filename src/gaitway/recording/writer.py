@@ -71,9 +71,9 @@ class RecordingWriter:
     """Crash-safe writer of one session's recording (see :mod:`gaitway.recording.format`).
 
     ``path`` is the file if it ends in ``.gwrec``, else a session directory (created if needed)
-    that gets ``recording.gwrec``. ``channels`` are the measured row's channels, ``channels[0]`` being time (s);
-    ``truth_channels`` the ground truth a simulation adds. ``metadata`` must say
-    ``simulated`` (bool). Use as a context manager, or call :meth:`close`.
+    that gets ``recording.gwrec``. ``channels`` are the measured row's channels, ``channels[0]``
+    being time (s); ``truth_channels`` the ground truth a simulation adds. ``metadata`` must
+    say ``simulated`` (bool). Use as a context manager, or call :meth:`close`.
     """
 
     def __init__(
@@ -276,8 +276,11 @@ class RecordingWriter:
             payload = b"[" + b",".join(e for _, e in events) + b"]"
             out.append(
                 pack_block(
-                    BlockKind.EVENTS, payload, count=len(events),
-                    t_first=min(times), t_last=max(times),
+                    BlockKind.EVENTS,
+                    payload,
+                    count=len(events),
+                    t_first=min(times),
+                    t_last=max(times),
                 )
             )
         if n:
