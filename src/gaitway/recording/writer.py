@@ -52,7 +52,8 @@ class _Stop:
 
 
 _STOP: Final = _Stop()
-_Item = tuple[FloatArray, int, list[tuple[float, bytes]]]
+_Buffers = tuple[FloatArray, FloatArray]  # measured rows, truth rows (0 columns if none)
+_Item = tuple[_Buffers, int, list[tuple[float, bytes]]]
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -126,10 +127,10 @@ class RecordingWriter:
         _write_all(self._fd, pack_file_header() + pack_block(BlockKind.META, meta))
 
         self._lock = threading.Lock()
-        self._buf: FloatArray = np.empty((self._rows, self._width))
-        self._free: deque[FloatArray] = deque()
+        self._free: deque[_Buffers] = deque()
+        self._mbuf, self._tbuf = self._new_buffers()
+        self._has_truth = bool(self.truth_channels)
         self._n = 0
-        self._t_end = 0.0  # session time at which the current block is full
         self._block_wall = 0.0  # monotonic time of the current block's first row
         self._events: list[tuple[float, bytes]] = []
         self.n_samples = 0
@@ -171,37 +172,38 @@ class RecordingWriter:
 
     # -- the loop's side: cheap, never waits for the disk --------------------------------------
 
+    def _new_buffers(self) -> _Buffers:
+        if self._free:
+            return self._free.pop()
+        return np.empty((self._rows, self._m)), np.empty((self._rows, self._width - self._m))
+
     def append(self, values: FloatArray, truth: FloatArray | None = None) -> None:
         """Record one tick: ``values`` in ``channels`` order (values[0] is time), and ``truth``
         in ``truth_channels`` order when there are truth channels."""
         if self._closed:
             raise RecordingError(f"{self.path} is closed; no more samples can be recorded")
-        if len(values) != self._m or (truth is None) != (self._m == self._width):
+        if len(values) != self._m or (truth is not None) != self._has_truth:
             self._raise_shape(values, truth)
         with self._lock:
             n = self._n
             if n == 0:
-                self._t_end = float(values[0]) + self._block_seconds
                 self._block_wall = time.monotonic()
-            elif n == self._rows or values[0] >= self._t_end:
-                self._hand_off()
-                n = 0
-                self._t_end = float(values[0]) + self._block_seconds
-                self._block_wall = time.monotonic()
-            row = self._buf[n]
-            row[: self._m] = values
-            if truth is not None:
-                if len(truth) != self._width - self._m:
-                    self._raise_shape(values, truth)
-                row[self._m :] = truth
+            try:
+                self._mbuf[n] = values
+                if truth is not None:
+                    self._tbuf[n] = truth
+            except ValueError:
+                self._raise_shape(values, truth)
             self._n = n + 1
+            if n + 1 == self._rows:
+                self._hand_off()
 
     def _raise_shape(self, values: FloatArray, truth: FloatArray | None) -> None:
         n_truth = self._width - self._m
-        got_truth = "none" if truth is None else str(len(truth))
+        got_truth = "none" if truth is None else str(np.shape(truth))
         raise RecordingError(
             f"append() needs {self._m} values and {n_truth or 'no'} truth values, "
-            f"got {len(values)} values and {got_truth} truth values"
+            f"got values of shape {np.shape(values)} and truth {got_truth}"
         )
 
     def event(self, time_s: float, kind: str, source: str, **details: Any) -> None:
@@ -226,7 +228,7 @@ class RecordingWriter:
             return
         if self._error is not None:
             raise RecordingError(f"writing {self.path} failed: {self._error}") from self._error
-        item: _Item = (self._buf, self._n, self._events)
+        item: _Item = ((self._mbuf, self._tbuf), self._n, self._events)
         try:
             self._queue.put(item, timeout=QUEUE_STALL_SECONDS)
         except queue.Full:
@@ -235,7 +237,7 @@ class RecordingWriter:
                 "check free space and disk health"
             ) from None
         self.n_samples += self._n
-        self._buf = self._free.pop() if self._free else np.empty((self._rows, self._width))
+        self._mbuf, self._tbuf = self._new_buffers()
         self._n = 0
         self._events = []
 
@@ -269,7 +271,7 @@ class RecordingWriter:
                     self._hand_off()
 
     def _write_item(self, item: _Item) -> None:
-        buf, n, events = item
+        buffers, n, events = item
         out = []
         if events:
             times = [t for t, _ in events]
@@ -284,16 +286,33 @@ class RecordingWriter:
                 )
             )
         if n:
-            block = buf[:n]
-            payload = encode_block(block, self._resolution, level=self._level)
-            t = block[:, 0]
+            block = np.hstack((buffers[0][:n], buffers[1][:n]))
+            out.extend(self._sample_blocks(block))
+        self._free.append(buffers)
+        _write_all(self._fd, b"".join(out))
+
+    def _sample_blocks(self, block: FloatArray) -> list[bytes]:
+        """Encode ``block`` as SAMPLES blocks, split so none spans block_seconds of session time
+        (rows are handed off by count; a jump in time is only seen here, off the loop)."""
+        t = block[:, 0]
+        out = []
+        start = 0
+        while start < len(t):
+            over = np.flatnonzero(t[start:] >= t[start] + self._block_seconds)
+            end = start + int(over[0]) if over.size else len(t)
+            part = block[start:end]
+            payload = encode_block(part, self._resolution, level=self._level)
             out.append(
                 pack_block(
-                    BlockKind.SAMPLES, payload, count=n, t_first=float(t[0]), t_last=float(t[-1])
+                    BlockKind.SAMPLES,
+                    payload,
+                    count=end - start,
+                    t_first=float(t[start]),
+                    t_last=float(t[end - 1]),
                 )
             )
-        self._free.append(buf)
-        _write_all(self._fd, b"".join(out))
+            start = end
+        return out
 
     # -- closing --------------------------------------------------------------------------------
 
