@@ -180,7 +180,7 @@ def _encode_cost_per_tick(block: FloatArray) -> float:
         start = time.perf_counter()
         encode_block(block, res)
         best = min(best, time.perf_counter() - start)
-    return best / block.shape[0] * 1e6
+    return best / int(block.shape[0]) * 1e6
 
 
 def _write(folder: Path, measured: FloatArray, truth: FloatArray, repeat: int = 1) -> Path:
