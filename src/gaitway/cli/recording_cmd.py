@@ -7,7 +7,6 @@ import json
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 
 from gaitway.recording import RecordingError, open_recording
 
@@ -57,10 +56,10 @@ def _print_human(s: dict[str, Any]) -> None:
         console.print("  final: " + ", ".join(f"{k}={v}" for k, v in s["final"].items()))
     events = ", ".join(f"{k} x{n}" for k, n in sorted(s["events"].items())) or "none"
     console.print(f"  events: {events}")
-    table = Table("channel", "unit", box=None, pad_edge=False)
-    for name, unit in s["channels"].items():
-        table.add_row(name, unit)
-    for name, unit in s["truth_channels"].items():
-        table.add_row(f"{name} (truth)", unit)
     console.print(f"  {len(s['channels'])} channels, {len(s['truth_channels'])} truth channels:")
-    console.print(table)
+    for label, channels in (("", s["channels"]), ("truth ", s["truth_channels"])):
+        by_unit: dict[str, list[str]] = {}
+        for name, unit in channels.items():
+            by_unit.setdefault(unit, []).append(name)
+        for unit, names in by_unit.items():
+            console.print(f"    {label}[{unit}] " + ", ".join(names))
