@@ -135,7 +135,7 @@ class RecordingWriter:
         self._n = 0
         self._block_wall = 0.0  # monotonic time of the current block's first row
         self._events: list[tuple[float, bytes]] = []
-        self.n_samples = 0
+        self._handed_off = 0  # rows queued for the writer thread
         self.n_events = 0
         self._closed = False
         self._error: BaseException | None = None
@@ -222,6 +222,11 @@ class RecordingWriter:
             self._events.append((float(time_s), item))
             self.n_events += 1
 
+    @property
+    def n_samples(self) -> int:
+        """Rows appended so far (written, queued or still in the current block)."""
+        return self._handed_off + self._n
+
     def flush(self) -> None:
         """Hand the partial block to the writer now (e.g. before a long pause)."""
         with self._lock:
@@ -241,7 +246,7 @@ class RecordingWriter:
                 f"the disk holding {self.path} has not kept up for {QUEUE_STALL_SECONDS:.0f} s; "
                 "check free space and disk health"
             ) from None
-        self.n_samples += self._n
+        self._handed_off += self._n
         self._mbuf, self._tbuf = self._new_buffers()
         self._n = 0
         self._events = []
