@@ -1,4 +1,4 @@
-"""Headless simulated sessions: station + virtual patient + controller + recorder, as fast as possible.
+"""Headless simulated sessions: station, virtual patient, controller and recorder, flat out.
 
 This is the main job of `gaitway simulate`. One call runs one session and leaves behind a
 directory with the recording and ``summary.json``. The loop does no I/O of its own: rows go to
