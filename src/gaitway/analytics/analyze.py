@@ -76,9 +76,14 @@ def detect_events(
         )
         info = det.parameters()
         info["crossings"] = det.crossings_
+        events = det.events_
+        kin = data.kinematics
+        if det.crossings_ and kin is not None and kin.has("foot_x_left", "foot_x_right"):
+            events, n = _fill_toe_offs(events, data)
+            info["toe_offs_from_kinematics"] = n
         info["load_reference_n"] = round(det.load_reference_n_, 2)
         info["thresholds_n"] = {k: round(v, 2) for k, v in det.thresholds_n_.items()}
-        return det.events_, info
+        return events, info
     k = data.kinematics
     if k is not None and k.has("foot_x_left") or k is not None and k.has("foot_x_right"):
         foot = {s: k.channels[f"foot_x_{s}"] for s in SIDES if k.has(f"foot_x_{s}")}
@@ -91,6 +96,30 @@ def detect_events(
         f"{data.origin}: no force-plate data and no foot markers or joint angles: "
         "gait events cannot be detected"
     )
+
+
+def _fill_toe_offs(events: list[GaitEvent], data: GaitData) -> tuple[list[GaitEvent], int]:
+    """Toe-offs hidden by a crossing foot, taken from the marker method when it has exactly
+    one toe-off inside the gap (a stance with a heel strike but no toe-off)."""
+    k = data.kinematics
+    assert k is not None
+    toe = {s: k.channels[f"toe_x_{s}"] for s in SIDES if k.has(f"toe_x_{s}")}
+    kin = KinematicEventDetector().detect(
+        {s: k.channels[f"foot_x_{s}"] for s in SIDES},
+        k.time,
+        sampling_rate_hz=k.sampling_rate_hz,
+        toe_x=toe or None,
+    ).events_
+    added: list[GaitEvent] = []
+    for side in SIDES:
+        own = [e for e in events if e.side == side]
+        for a, b in zip(own, own[1:], strict=False):
+            if a.kind == "heel_strike" and b.kind == "heel_strike":
+                cand = [e for e in kin if e.side == side and e.kind == "toe_off"
+                        and a.time_s < e.time_s < b.time_s]
+                if len(cand) == 1:
+                    added.append(cand[0])
+    return sorted(events + added, key=lambda e: e.time_s), len(added)
 
 
 def _cycles(curves: dict[Side, dict[str, list[FloatArray]]]) -> dict[str, Any]:

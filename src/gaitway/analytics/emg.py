@@ -132,12 +132,15 @@ def cycle_timing(
     out: list[list[tuple[float, float]]] = []
     for a, b in cycles:
         T = b - a
-        ivs = []
-        for on, off in zip(onsets_s, offsets_s, strict=True):
-            if off <= a or on >= b:
-                continue
-            ivs.append(
-                (round(100 * (max(on, a) - a) / T, 1), round(100 * (min(off, b) - a) / T, 1))
-            )
-        out.append(ivs)
+        lo = int(np.searchsorted(offsets_s, a, side="right"))
+        hi = int(np.searchsorted(onsets_s, b, side="left"))
+        out.append(
+            [
+                (
+                    round(100 * (max(float(onsets_s[k]), a) - a) / T, 1),
+                    round(100 * (min(float(offsets_s[k]), b) - a) / T, 1),
+                )
+                for k in range(lo, hi)
+            ]
+        )
     return out

@@ -41,6 +41,10 @@ class ForcePlateParams:
     #: coordinates) by much more than one foot's heel-to-toe roll; this is the limit.
     crossing_cop_jump_m: float = 0.35
     crossing_min_load_fraction: float = 0.25
+    #: The load ramps up from zero at contact; extrapolating the ramp between the two
+    #: threshold crossings back to zero removes most of the threshold's delay.
+    extrapolate_to_zero: bool = True
+    max_extrapolation_s: float = 0.04
 
 
 #: Named presets are data (CONVENTIONS.md): a split-belt treadmill and a single plate.
@@ -107,6 +111,18 @@ def _crossing_time(t: FloatArray, x: FloatArray, level: FloatArray, i: int, risi
     db = x[b] - level[b]
     frac = 0.0 if db == da else float(np.clip(-da / (db - da), 0.0, 1.0))
     return float(t[a] + frac * (t[b] - t[a]))
+
+
+def _level_crossing_back(t: FloatArray, x: FloatArray, level: FloatArray, b: int) -> float:
+    """Last time before index ``b`` the signal came down through ``level``."""
+    j = b - 1
+    while j > 0 and x[j] < level[j]:
+        j -= 1
+    if j <= 0 or j + 1 >= len(x):
+        return float(t[max(j, 0)])
+    da, db = x[j] - level[j], x[j + 1] - level[j + 1]
+    frac = 0.0 if db == da else float(np.clip(-da / (db - da), 0.0, 1.0))
+    return float(t[j] + frac * (t[j + 1] - t[j]))
 
 
 class ForcePlateEventDetector:
@@ -180,7 +196,7 @@ class ForcePlateEventDetector:
             for a, b in runs:
                 if a > 0:
                     events.append(
-                        GaitEvent(_crossing_time(time, f, off, a, True), side, "heel_strike")
+                        GaitEvent(self._event_time(time, f, off, on, a, True), side, "heel_strike")
                     )
                 seg = a  # start of the current own-foot stance inside this run
                 while True:
@@ -192,7 +208,9 @@ class ForcePlateEventDetector:
                     if t_cross is None:
                         if b < len(f):
                             events.append(
-                                GaitEvent(_crossing_time(time, f, off, b, False), side, "toe_off")
+                                GaitEvent(
+                                    self._event_time(time, f, off, on, b, False), side, "toe_off"
+                                )
                             )
                         break
                     other_side = "right" if side == "left" else "left"
@@ -221,6 +239,19 @@ class ForcePlateEventDetector:
         self.events_ = events
         self.filtered_forces_ = filt
         return self
+
+    def _event_time(
+        self, t: FloatArray, f: FloatArray, off: FloatArray, on: FloatArray, i: int, rising: bool
+    ) -> float:
+        """Event time: the lower threshold's crossing, extrapolated to zero load."""
+        t_off = _crossing_time(t, f, off, i, rising)
+        if not self.params.extrapolate_to_zero:
+            return t_off
+        t_on = _crossing_time(t, f, on, i, True) if rising else _level_crossing_back(t, f, on, i)
+        k = int(np.clip(np.searchsorted(t, t_off), 0, len(t) - 1))
+        ratio = off[k] / max(on[k] - off[k], 1e-9)
+        shift = min(abs(t_on - t_off) * ratio, self.params.max_extrapolation_s)
+        return t_off - shift if rising else t_off + shift
 
     def _crossing(
         self, f: FloatArray, cop: FloatArray, belt: FloatArray, t: FloatArray, load: float

@@ -59,7 +59,7 @@ def belt_speed(data: GaitData, side: Side, t0: float, t1: float) -> float | None
     if data.forces is not None and data.forces.has(f"belt_speed_{side}"):
         i, j = _idx(data.forces, t0, t1)
         if j > i:
-            return float(np.mean(data.forces.channels[f"belt_speed_{side}"][i:j]))
+            return float(data.forces.channels[f"belt_speed_{side}"][i:j].sum()) / (j - i)
     return data.belt_speed_m_s
 
 
@@ -123,7 +123,7 @@ def _force_metrics(
     if j - i < 2:
         return
     fz = f.channels[f"grf_z_{s.side}"][i:j]
-    peak, mean = float(np.max(fz)), float(np.mean(fz))
+    peak, mean = float(fz.max()), float(fz.sum()) / len(fz)
     rec["peak_force_n"] = _r(peak, 1)
     rec["mean_stance_force_n"] = _r(mean, 1)
     if body_mass_kg:
@@ -132,8 +132,8 @@ def _force_metrics(
         rec["mean_stance_force_pct_bw"] = _r(100 * mean / bw, 2)
     if f.has(f"grf_z_{other}"):
         k, m = _idx(f, s.heel_strike_s, s.next_heel_strike_s)
-        own = float(np.sum(np.clip(f.channels[f"grf_z_{s.side}"][k:m], 0, None)))
-        oth = float(np.sum(np.clip(f.channels[f"grf_z_{other}"][k:m], 0, None)))
+        own = float(np.maximum(f.channels[f"grf_z_{s.side}"][k:m], 0).sum())
+        oth = float(np.maximum(f.channels[f"grf_z_{other}"][k:m], 0).sum())
         if own + oth > 0:
             rec["load_share_pct"] = _r(100 * own / (own + oth), 2)
     if f.has(f"cop_x_{s.side}", f"cop_y_{s.side}"):
@@ -145,11 +145,11 @@ def _force_metrics(
             cx = f.channels[f"cop_x_{s.side}"][c0:c1]
             cy = f.channels[f"cop_y_{s.side}"][c0:c1]
             rec["cop_path_length_m"] = _r(float(np.sum(np.hypot(np.diff(cx), np.diff(cy)))))
-            rec["cop_ml_range_m"] = _r(float(np.ptp(cy)))
+            rec["cop_ml_range_m"] = _r(float(cy.max() - cy.min()))
 
 
 def _phase_mean(x: FloatArray, sign: FloatArray) -> float | None:
-    return float(np.mean(x * sign)) if len(x) else None
+    return float(np.dot(x, sign)) / len(x) if len(x) else None
 
 
 def _kinematic_metrics(
@@ -170,20 +170,20 @@ def _kinematic_metrics(
         if ang is None:
             continue
         seg = ang[i:j]
-        if not np.all(np.isfinite(seg)):
-            continue
         deg = np.degrees(seg)
-        rec[f"rom_{joint}_deg"] = _r(float(np.ptp(deg)), 2)
+        if not math.isfinite(float(deg.sum())):
+            continue
+        rec[f"rom_{joint}_deg"] = _r(float(deg.max() - deg.min()), 2)
         curves[joint] = np.interp(grid, t, deg)
         ref = k.get(f"ref_{joint}_angle_{s.side}")
         if ref is not None:
             err = np.degrees(seg - ref[i:j])
-            rec[f"tracking_rmse_{joint}_deg"] = _r(float(np.sqrt(np.mean(err**2))), 3)
+            rec[f"tracking_rmse_{joint}_deg"] = _r(math.sqrt(float(np.dot(err, err)) / len(err)), 3)
         cuff = DRIVEN.get(joint)
         tau = k.get(f"interaction_torque_{cuff}_{s.side}") if cuff else None
         if tau is not None:
             vel = k.get(f"{joint}_velocity_{s.side}")
-            w = vel[i:j] if vel is not None else np.gradient(seg, t)
+            w = vel[i:j] if vel is not None else np.diff(seg, append=seg[-1])
             sgn = np.sign(w)
             for phase, (p0, p1) in (("stance", (0, to_j - i)), ("swing", (to_j - i, j - i))):
                 val = _phase_mean(-tau[i:j][p0:p1], sgn[p0:p1])
@@ -195,8 +195,10 @@ def _kinematic_metrics(
     for name, key in (("assist_level", "assist_level_pct"), ("guidance", "guidance_pct")):
         x = k.get(name)
         if x is not None:
-            rec[key] = _r(100 * float(np.mean(x[i:j])), 2)
+            rec[key] = _r(100 * float(x[i:j].sum()) / (j - i), 2)
     lat = k.get("pelvis_lateral")
-    if lat is not None and np.all(np.isfinite(lat[i:j])):
-        rec["pelvis_sway_ml_m"] = _r(float(np.ptp(lat[i:j])))
+    if lat is not None:
+        sway = float(lat[i:j].max() - lat[i:j].min())
+        if math.isfinite(sway):
+            rec["pelvis_sway_ml_m"] = _r(sway)
     return curves
