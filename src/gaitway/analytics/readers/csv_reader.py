@@ -18,6 +18,7 @@ onto a uniform grid; a gap longer than three sample periods is refused rather th
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,14 @@ from gaitway.analytics.gait_data import FloatArray, GaitData, SignalBlock
 from gaitway.errors import UserError
 
 _FORCE_PREFIXES = ("grf_", "cop_", "belt_speed_")
+_SIDE = r"_(left|right)"
+DOCUMENTED = re.compile(
+    "^(time|pelvis_lateral|assist_level|guidance"
+    f"|grf_[xyz]{_SIDE}|cop_[xy]{_SIDE}|belt_speed{_SIDE}"
+    f"|(ref_)?(hip|knee|ankle)_angle{_SIDE}(_deg)?"
+    f"|(hip|knee|ankle)_velocity{_SIDE}|interaction_torque_(thigh|shank){_SIDE}"
+    f"|foot_x{_SIDE}|toe_x{_SIDE}|emg_[a-z_]+{_SIDE})$"
+)
 
 
 def _uniform(time: FloatArray, name: str) -> tuple[FloatArray, float]:
@@ -53,11 +62,9 @@ def read_csv(path: Path) -> GaitData:
     has_header = any(not _is_number(x) for x in first)
     try:
         table = np.genfromtxt(path, delimiter=",", skip_header=1 if has_header else 0,
-                              dtype=np.float64, invalid_raise=True)
+                              dtype=np.float64, invalid_raise=True, ndmin=2)
     except ValueError as exc:
         raise UserError(f"{path.name}: malformed CSV ({exc})") from None
-    if table.ndim == 1:
-        table = table.reshape(1, -1) if table.size else table.reshape(0, 0)
     if table.shape[0] < 10:
         raise UserError(f"{path.name}: only {table.shape[0]} rows; too short to analyse")
     if np.isnan(table).all(axis=1).any():
@@ -65,6 +72,12 @@ def read_csv(path: Path) -> GaitData:
     notes: list[str] = []
     if has_header:
         names = [x.strip() for x in first]
+        unknown = [n for n in names if not DOCUMENTED.match(n)]
+        if unknown:
+            raise UserError(
+                f"{path.name}: unknown column(s) {', '.join(map(repr, unknown))}; use the "
+                "documented names (time, grf_z_left, knee_angle_left_deg, ...)"
+            )
         if "time" not in names:
             raise UserError(f"{path.name}: no 'time' column; see the documented CSV columns")
         if len(names) != table.shape[1]:
