@@ -247,7 +247,10 @@ def analyze_data(
                 ref += events_from_contact(c, data.forces.time, side)
         if ref:
             result["validation"] = {
-                "events_vs_simulation_truth": score_events(detected, ref).as_dict()
+                "events_vs_simulation_truth": score_events(
+                    detected, ref, window=(0.5, data.duration_s - 0.5)
+                ).as_dict(),
+                "window_s": [0.5, round(data.duration_s - 0.5, 3)],
             }
     if data.source == "simulated":
         result["notes"].insert(0, "SIMULATED data from a virtual patient, not a real person")
