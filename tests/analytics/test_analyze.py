@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -17,21 +18,27 @@ from .conftest import C3D
 
 def _check_schema(r: dict[str, Any]) -> None:
     assert r["source"] in ("simulated", "real")
-    assert isinstance(r["parameters"], dict) and "events" in r["parameters"]
+    assert isinstance(r["parameters"], dict)
+    assert "events" in r["parameters"]
     for e in r["events"]:
         assert set(e) == {"time_s", "side", "kind"}
         assert isinstance(e["time_s"], float)
-        assert e["side"] in ("left", "right") and e["kind"] in ("heel_strike", "toe_off")
+        assert e["side"] in ("left", "right")
+        assert e["kind"] in ("heel_strike", "toe_off")
     times = [e["time_s"] for e in r["events"]]
-    assert times == sorted(times) and times[0] >= 0
+    assert times == sorted(times)
+    assert times[0] >= 0
     for side, strides in r["strides"].items():
         assert side in ("left", "right")
         assert all("stride_time_s" in s for s in strides)
     for m in r["metrics"].values():
-        assert isinstance(m["value"], int | float) and isinstance(m["unit"], str)
+        assert isinstance(m["value"], int | float)
+        assert isinstance(m["unit"], str)
     for joints in r["cycles"].values():
         for c in joints.values():
-            assert len(c["mean"]) == 101 and len(c["sd"]) == 101 and c["unit"] == "deg"
+            assert len(c["mean"]) == 101
+            assert len(c["sd"]) == 101
+            assert c["unit"] == "deg"
     json.dumps(r, allow_nan=False)
 
 
@@ -62,17 +69,21 @@ class _FakeRecording:
     """Implements the recording API of the contract (open_recording(...))."""
 
     def __init__(self, data: GaitData, truth: list[GaitEvent]) -> None:
-        assert data.forces is not None and data.kinematics is not None and data.emg is not None
+        assert data.forces is not None
+        assert data.kinematics is not None
+        assert data.emg is not None
         t = data.forces.time
         self._cols: dict[str, np.ndarray] = {
-            **data.forces.channels, **data.kinematics.channels, **data.emg.channels
+            **data.forces.channels,
+            **data.kinematics.channels,
+            **data.emg.channels,
         }
         self._cols.pop("foot_x_left")
         self._cols.pop("foot_x_right")
         for side in ("left", "right"):
             c = np.zeros(len(t))
             ev = [e for e in truth if e.side == side]
-            for a, b in zip(ev, ev[1:], strict=False):
+            for a, b in itertools.pairwise(ev):
                 if a.kind == "heel_strike" and b.kind == "toe_off":
                     c[(t >= a.time_s) & (t < b.time_s)] = 1.0
             self._cols[f"truth_contact_{side}"] = c
@@ -109,9 +120,11 @@ def test_gaitway_recording_adapter(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     assert "SIMULATED" in r["notes"][0]
     assert r["parameters"]["body_mass_kg"] == 70.0
     v = r["validation"]["events_vs_simulation_truth"]
-    assert v["f1"] == 1.0 and v["p95_abs_error_ms"] < 5
+    assert v["f1"] == 1.0
+    assert v["p95_abs_error_ms"] < 5
     # Only the channels the analysis needs were read.
-    assert fake.asked is not None and "imu_acc_x" not in fake.asked
+    assert fake.asked is not None
+    assert "imu_acc_x" not in fake.asked
     assert r["events"][0]["time_s"] < 1.0  # measured from the start of the file
     assert set(r["emg"]) == {"emg_tibialis_anterior_left", "emg_tibialis_anterior_right"}
 

@@ -45,8 +45,9 @@ def test_cop_agrees_with_ezc3d() -> None:
         ref = c["data"]["platform"][k]
         loaded = ours["force"][2] > 200
         assert loaded.sum() > 3000
-        assert np.allclose(ours["cop"][:2, loaded], ref["center_of_pressure"][:2, loaded] / 1000,
-                           atol=1e-6)
+        assert np.allclose(
+            ours["cop"][:2, loaded], ref["center_of_pressure"][:2, loaded] / 1000, atol=1e-6
+        )
         # ezc3d reports the force as stored (on the subject, plate axes: z down).
         assert np.allclose(np.abs(ours["force"][2]), np.abs(ref["force"][2]), atol=1e-6)
 

@@ -28,8 +28,9 @@ def test_single_belt_csv() -> None:
 def test_header_csv_with_documented_columns(tmp_path: Path) -> None:
     from gaitway.analytics.synthetic import SyntheticGait, generate
 
-    data, truth, _ = generate(SyntheticGait(duration_s=8.0, sampling_rate_hz=200.0, emg=False))
-    assert data.forces is not None and data.kinematics is not None
+    data, _truth, _ = generate(SyntheticGait(duration_s=8.0, sampling_rate_hz=200.0, emg=False))
+    assert data.forces is not None
+    assert data.kinematics is not None
     f, k = data.forces.channels, data.kinematics.channels
     cols = {
         "time": data.forces.time + 100.0,
@@ -40,8 +41,9 @@ def test_header_csv_with_documented_columns(tmp_path: Path) -> None:
         "knee_angle_left_deg": np.degrees(k["knee_angle_left"]),
     }
     p = tmp_path / "g.csv"
-    np.savetxt(p, np.column_stack(list(cols.values())), delimiter=",",
-               header=",".join(cols), comments="")
+    np.savetxt(
+        p, np.column_stack(list(cols.values())), delimiter=",", header=",".join(cols), comments=""
+    )
     d = read_csv(p)
     assert d.kinematics is not None
     assert np.allclose(d.kinematics.channels["knee_angle_left"], k["knee_angle_left"], atol=1e-6)

@@ -59,7 +59,7 @@ def test_median_frequency_falls_with_fatigue() -> None:
     x = np.concatenate(parts)
     p = EmgPipeline().process(x, sampling_rate_hz=fs)
     assert p.mdf_slope_hz_per_min_ < -50
-    t, mdf = median_frequency(x, fs, 5.0, 20.0, 450.0)
+    _t, mdf = median_frequency(x, fs, 5.0, 20.0, 450.0)
     assert np.all(np.diff(mdf) < 0)
 
 

@@ -37,9 +37,7 @@ def test_threshold_delay_is_removed_by_extrapolation(
     plain = ForcePlateEventDetector(params=ForcePlateParams(extrapolate_to_zero=False)).detect(
         _forces(data), data.forces.time, sampling_rate_hz=1000.0
     )
-    ext = ForcePlateEventDetector().detect(
-        _forces(data), data.forces.time, sampling_rate_hz=1000.0
-    )
+    ext = ForcePlateEventDetector().detect(_forces(data), data.forces.time, sampling_rate_hz=1000.0)
     e_plain = score_events(plain.events_, truth).abs_error_ms(50)
     e_ext = score_events(ext.events_, truth).abs_error_ms(50)
     assert e_ext < e_plain / 2
@@ -73,9 +71,7 @@ def test_crosstalk_raises_the_threshold() -> None:
     params = ForcePlateParams(
         on_fraction=0.05, off_fraction=0.03, on_min_n=5, off_min_n=3, remove_baseline=False
     )
-    good = ForcePlateEventDetector(params=params).detect(
-        _forces(data), t, sampling_rate_hz=1000.0
-    )
+    good = ForcePlateEventDetector(params=params).detect(_forces(data), t, sampling_rate_hz=1000.0)
     no_ct = ForcePlateParams(
         on_fraction=0.05,
         off_fraction=0.03,
@@ -141,7 +137,7 @@ def test_kinematic_detector_finds_extremes() -> None:
     hs = [e.time_s for e in det.events_ if e.kind == "heel_strike"]
     to = [e.time_s for e in det.events_ if e.kind == "toe_off"]
     assert np.allclose(np.diff(hs), 1.2, atol=0.011)
-    assert all(abs((h % 1.2)) < 0.011 or abs(h % 1.2 - 1.2) < 0.011 for h in hs)
+    assert all(abs(h % 1.2) < 0.011 or abs(h % 1.2 - 1.2) < 0.011 for h in hs)
     assert all(abs(x0 % 1.2 - 0.6) < 0.011 for x0 in to)
 
 
@@ -150,5 +146,8 @@ def test_events_from_contact() -> None:
     c = np.array([0, 1, 1, 0, 0, 1, 1, 1, 0, 0], dtype=float)
     ev = events_from_contact(c, t, "left")
     assert [(round(e.time_s, 2), e.kind) for e in ev] == [
-        (0.1, "heel_strike"), (0.3, "toe_off"), (0.5, "heel_strike"), (0.8, "toe_off")
+        (0.1, "heel_strike"),
+        (0.3, "toe_off"),
+        (0.5, "heel_strike"),
+        (0.8, "toe_off"),
     ]

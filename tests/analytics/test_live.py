@@ -11,7 +11,8 @@ from gaitway.errors import UserError
 
 def test_live_strides_match_offline() -> None:
     data, _, _ = generate(SyntheticGait(duration_s=15.0, seed=8, emg=False))
-    assert data.forces is not None and data.kinematics is not None
+    assert data.forces is not None
+    assert data.kinematics is not None
     names = ["time", *data.forces.channels, *data.kinematics.channels]
     rows = np.column_stack(
         [data.forces.time, *data.forces.channels.values(), *data.kinematics.channels.values()]

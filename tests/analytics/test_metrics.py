@@ -60,7 +60,9 @@ def test_metrics_on_synthetic_truth() -> None:
     assert m["peak_force_pct_bw_left_mean"]["value"] == pytest.approx(110, abs=4)
     assert m["load_share_pct_left_mean"]["value"] == pytest.approx(50, abs=3)
     assert m["rom_hip_deg_left_mean"]["value"] == pytest.approx(40.0, abs=0.5)
-    assert m["tracking_rmse_hip_deg_left_mean"]["value"] == pytest.approx(1 / math.sqrt(2), abs=0.05)
+    assert m["tracking_rmse_hip_deg_left_mean"]["value"] == pytest.approx(
+        1 / math.sqrt(2), abs=0.05
+    )
     assert m["assist_level_pct_left_mean"]["value"] == pytest.approx(50.0)
     # Cuff torque 2 sin(w) against hip velocity sign: analytic mean over swing is positive.
     assert m["participation_hip_swing_nm_left_mean"]["value"] > 0
@@ -70,7 +72,8 @@ def test_cycles_are_normalised_curves(synthetic: tuple[GaitData, list[GaitEvent]
     data, _ = synthetic
     r = analyze_data(data)
     hip = r["cycles"]["left"]["hip"]
-    assert len(hip["mean"]) == 101 and len(hip["sd"]) == 101
+    assert len(hip["mean"]) == 101
+    assert len(hip["sd"]) == 101
     # The generator's hip is 10 + 20 cos(2 pi phase) degrees, phase 0 at heel strike.
     expected = 10 + 20 * np.cos(2 * np.pi * np.linspace(0, 1, 101))
     assert np.max(np.abs(np.array(hip["mean"]) - expected)) < 1.5

@@ -6,6 +6,7 @@ does the work on a GaitData so tests and the validation can feed arrays directly
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import asdict
 from pathlib import Path
@@ -85,7 +86,7 @@ def detect_events(
         info["thresholds_n"] = {k: round(v, 2) for k, v in det.thresholds_n_.items()}
         return events, info
     k = data.kinematics
-    if k is not None and k.has("foot_x_left") or k is not None and k.has("foot_x_right"):
+    if (k is not None and k.has("foot_x_left")) or (k is not None and k.has("foot_x_right")):
         foot = {s: k.channels[f"foot_x_{s}"] for s in SIDES if k.has(f"foot_x_{s}")}
         toe = {s: k.channels[f"toe_x_{s}"] for s in SIDES if k.has(f"toe_x_{s}")}
         kd = KinematicEventDetector().detect(
@@ -104,19 +105,26 @@ def _fill_toe_offs(events: list[GaitEvent], data: GaitData) -> tuple[list[GaitEv
     k = data.kinematics
     assert k is not None
     toe = {s: k.channels[f"toe_x_{s}"] for s in SIDES if k.has(f"toe_x_{s}")}
-    kin = KinematicEventDetector().detect(
-        {s: k.channels[f"foot_x_{s}"] for s in SIDES},
-        k.time,
-        sampling_rate_hz=k.sampling_rate_hz,
-        toe_x=toe or None,
-    ).events_
+    kin = (
+        KinematicEventDetector()
+        .detect(
+            {s: k.channels[f"foot_x_{s}"] for s in SIDES},
+            k.time,
+            sampling_rate_hz=k.sampling_rate_hz,
+            toe_x=toe or None,
+        )
+        .events_
+    )
     added: list[GaitEvent] = []
     for side in SIDES:
         own = [e for e in events if e.side == side]
-        for a, b in zip(own, own[1:], strict=False):
+        for a, b in itertools.pairwise(own):
             if a.kind == "heel_strike" and b.kind == "heel_strike":
-                cand = [e for e in kin if e.side == side and e.kind == "toe_off"
-                        and a.time_s < e.time_s < b.time_s]
+                cand = [
+                    e
+                    for e in kin
+                    if e.side == side and e.kind == "toe_off" and a.time_s < e.time_s < b.time_s
+                ]
                 if len(cand) == 1:
                     added.append(cand[0])
     return sorted(events + added, key=lambda e: e.time_s), len(added)
@@ -151,8 +159,10 @@ def _emg(
         cycles = valid.get(side, [])
         timing = cycle_timing(pipe.onsets_s_, pipe.offsets_s_, cycles)
         active = [sum(b - a for a, b in c) for c in timing]
-        grid = [np.interp(np.linspace(a, b, N_CYCLE), data.emg.time, pipe.normalised_)
-                for a, b in cycles]
+        grid = [
+            np.interp(np.linspace(a, b, N_CYCLE), data.emg.time, pipe.normalised_)
+            for a, b in cycles
+        ]
         out[name] = {
             "normalisation": params.normalisation,
             "normalisation_reference_v": pipe.normalisation_reference_v_,
@@ -242,9 +252,9 @@ def analyze_data(
     if truth:
         ref = []
         for side in SIDES:
-            c = truth.get(f"truth_contact_{side}")
-            if c is not None and data.forces is not None:
-                ref += events_from_contact(c, data.forces.time, side)
+            contact = truth.get(f"truth_contact_{side}")
+            if contact is not None and data.forces is not None:
+                ref += events_from_contact(contact, data.forces.time, side)
         if ref:
             result["validation"] = {
                 "events_vs_simulation_truth": score_events(

@@ -122,7 +122,7 @@ def median_frequency(
     half = c[:, -1:] / 2
     idx = np.argmax(c >= half, axis=1)
     t = (np.arange(n) + 0.5) * window_s
-    return t, f[idx]
+    return t.astype(np.float64), np.asarray(f[idx], dtype=np.float64)
 
 
 def cycle_timing(

@@ -169,8 +169,8 @@ class ForcePlateEventDetector:
             self.baseline_n_[side] = base
             filt[side] = ff - base
         if load_reference_n is None or load_reference_n <= 0:
-            total = sum(filt.values())
-            load_reference_n = float(np.percentile(total, 95)) if len(total) else 0.0
+            total = np.sum(list(filt.values()), axis=0)
+            load_reference_n = float(np.percentile(total, 95)) if total.size else 0.0
         self.load_reference_n_ = load_reference_n
         on_level = max(p.on_min_n, p.on_fraction * load_reference_n)
         off_level = max(p.off_min_n, p.off_fraction * load_reference_n)
@@ -184,7 +184,7 @@ class ForcePlateEventDetector:
         if cop_x and belt_speed_m_s is not None:
             v = np.broadcast_to(np.asarray(belt_speed_m_s, dtype=np.float64), time.shape)
             belt_pos = np.concatenate([[0.0], np.cumsum(0.5 * (v[1:] + v[:-1]) * np.diff(time))])
-        moved_hs: dict[str, list[float]] = {}
+        moved_hs: dict[Side, list[float]] = {}
         for side, f in filt.items():
             other = [g for s, g in filt.items() if s != side]
             leak = p.crosstalk_coefficient * np.clip(other[0], 0, None) if other else 0.0
@@ -213,7 +213,7 @@ class ForcePlateEventDetector:
                                 )
                             )
                         break
-                    other_side = "right" if side == "left" else "left"
+                    other_side: Side = "right" if side == "left" else "left"
                     self.crossings_.append(
                         {"time_s": round(t_cross, 4), "belt": side, "foot": other_side}
                     )
@@ -229,12 +229,13 @@ class ForcePlateEventDetector:
         for side, times in moved_hs.items():
             for tc in times:
                 cands = [
-                    e for e in events
+                    e
+                    for e in events
                     if e.side == side and e.kind == "heel_strike" and abs(e.time_s - tc) < 0.4
                 ]
                 for e in cands:
                     events.remove(e)
-                events.append(GaitEvent(tc, side, "heel_strike"))  # type: ignore[arg-type]
+                events.append(GaitEvent(tc, side, "heel_strike"))
         events.sort(key=lambda e: e.time_s)
         self.events_ = events
         self.filtered_forces_ = filt
@@ -251,7 +252,7 @@ class ForcePlateEventDetector:
         k = int(np.clip(np.searchsorted(t, t_off), 0, len(t) - 1))
         ratio = off[k] / max(on[k] - off[k], 1e-9)
         shift = min(abs(t_on - t_off) * ratio, self.params.max_extrapolation_s)
-        return t_off - shift if rising else t_off + shift
+        return float(t_off - shift if rising else t_off + shift)
 
     def _crossing(
         self, f: FloatArray, cop: FloatArray, belt: FloatArray, t: FloatArray, load: float

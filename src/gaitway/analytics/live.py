@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from gaitway.analytics.events import ForcePlateParams
-from gaitway.analytics.gait_data import GaitData, GaitEvent, SignalBlock, Side
+from gaitway.analytics.gait_data import GaitData, GaitEvent, Side, SignalBlock
 from gaitway.analytics.readers.recording_reader import FORCE_CHANNELS, KIN_CHANNELS
 from gaitway.analytics.stride_metrics import stride_record
 from gaitway.analytics.strides import build_strides

@@ -62,8 +62,10 @@ def _force_plot(result: dict[str, Any], data: GaitData) -> str | None:
         for e in result["events"]:
             if e["side"] == side and e["time_s"] <= t_end:
                 ax.axvline(
-                    e["time_s"], color="green" if e["kind"] == "heel_strike" else "black",
-                    lw=0.8, ls="-" if e["kind"] == "heel_strike" else "--",
+                    e["time_s"],
+                    color="green" if e["kind"] == "heel_strike" else "black",
+                    lw=0.8,
+                    ls="-" if e["kind"] == "heel_strike" else "--",
                 )
         ax.set_ylabel(f"{side} vertical force (N)")
     axes[-1, 0].set_xlabel("time (s); green: heel strike, dashed: toe-off (first 10 s)")
@@ -99,8 +101,10 @@ def render_html(result: dict[str, Any], data: GaitData) -> str:
         f"<h1>Gait analysis: {esc(result['origin'])}</h1>",
     ]
     if result["source"] == "simulated":
-        parts.append("<p class='sim'><b>SIMULATED</b> data from a virtual patient, not a real "
-                     "person. No clinical conclusion may be drawn from it.</p>")
+        parts.append(
+            "<p class='sim'><b>SIMULATED</b> data from a virtual patient, not a real "
+            "person. No clinical conclusion may be drawn from it.</p>"
+        )
     else:
         parts.append("<p>Source: real recording.</p>")
     for note in result.get("notes", []):
@@ -111,12 +115,17 @@ def render_html(result: dict[str, Any], data: GaitData) -> str:
         ("Symmetry", _symmetry_plot(result)),
     ):
         if img:
-            parts.append(f"<h2>{title}</h2><img alt='{esc(title)}' "
-                         f"src='data:image/png;base64,{img}'>")
-    parts.append("<h2>Session metrics</h2><table><tr><th>metric</th><th>value</th>"
-                 "<th>unit</th><th>formula</th></tr>")
+            parts.append(
+                f"<h2>{title}</h2><img alt='{esc(title)}' src='data:image/png;base64,{img}'>"
+            )
+    parts.append(
+        "<h2>Session metrics</h2><table><tr><th>metric</th><th>value</th>"
+        "<th>unit</th><th>formula</th></tr>"
+    )
     for k, v in result["metrics"].items():
-        parts.append(f"<tr><td>{esc(k)}</td><td>{v['value']}</td><td>{esc(str(v['unit']))}"
-                     f"</td><td>{esc(str(v.get('formula', '')))}</td></tr>")
+        parts.append(
+            f"<tr><td>{esc(k)}</td><td>{v['value']}</td><td>{esc(str(v['unit']))}"
+            f"</td><td>{esc(str(v.get('formula', '')))}</td></tr>"
+        )
     parts.append("</table></body></html>")
     return "\n".join(parts)

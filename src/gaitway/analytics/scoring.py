@@ -69,12 +69,8 @@ def score_events(
     errors: list[float] = []
     for side in SIDES:
         for kind in kinds:
-            det = np.array(
-                sorted(e.time_s for e in detected if e.side == side and e.kind == kind)
-            )
-            ref = np.array(
-                sorted(e.time_s for e in reference if e.side == side and e.kind == kind)
-            )
+            det = np.array(sorted(e.time_s for e in detected if e.side == side and e.kind == kind))
+            ref = np.array(sorted(e.time_s for e in reference if e.side == side and e.kind == kind))
             if window is not None:
                 det = det[(det >= window[0]) & (det <= window[1])]
                 ref = ref[(ref >= window[0]) & (ref <= window[1])]

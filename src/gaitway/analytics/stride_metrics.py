@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from gaitway.analytics.gait_data import FloatArray, GaitData, SignalBlock, Side
+from gaitway.analytics.gait_data import FloatArray, GaitData, Side, SignalBlock
 from gaitway.analytics.strides import Stride
 
 JOINTS = ("hip", "knee", "ankle")
@@ -89,7 +89,9 @@ def stride_record(
         ):
             ds = (s.contra_toe_off_s - a) + (s.toe_off_s - s.contra_heel_strike_s)
             rec["double_support_pct"] = _r(100 * ds / T, 2)
-            rec["single_support_pct"] = _r(100 * (s.contra_heel_strike_s - s.contra_toe_off_s) / T, 2)
+            rec["single_support_pct"] = _r(
+                100 * (s.contra_heel_strike_s - s.contra_toe_off_s) / T, 2
+            )
     step_t = None
     if s.prev_contra_heel_strike_s is not None:
         step_t = a - s.prev_contra_heel_strike_s

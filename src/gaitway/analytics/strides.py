@@ -8,6 +8,7 @@ in the output instead of silently bending the averages.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,7 +55,7 @@ def build_strides(
     chs, cto = times(other, "heel_strike"), times(other, "toe_off")
     has_contra = len(chs) > 0
     out: list[Stride] = []
-    for a, b in zip(hs[:-1], hs[1:], strict=True):
+    for a, b in itertools.pairwise(hs):
         tos = _between(to, a, b)
         inner_c = _between(chs, a, b)
         reason = ""

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gaitway.analytics.gait_data import FloatArray, GaitData, GaitEvent, SignalBlock, Side
+from gaitway.analytics.gait_data import FloatArray, GaitData, GaitEvent, Side, SignalBlock
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +54,7 @@ def generate(cfg: SyntheticGait) -> tuple[GaitData, list[GaitEvent], dict[str, F
     raw_f: dict[str, FloatArray] = {}
     emg: dict[str, FloatArray] = {}
     for side in ("left", "right"):
-        side_t: Side = side  # type: ignore[assignment]
+        side_t: Side = "left" if side == "left" else "right"
         hs_times = np.arange(offset[side], cfg.duration_s, T)
         hs_times = hs_times + rng.uniform(-cfg.jitter_s, cfg.jitter_s, len(hs_times))
         f = np.zeros(n)

@@ -10,6 +10,7 @@ Three parts, as CONVENTIONS.md asks ("validation is code"):
 
 from __future__ import annotations
 
+import itertools
 import json
 import tempfile
 import time
@@ -42,12 +43,16 @@ def _kinematic_events(data: GaitData) -> list[GaitEvent] | None:
     if k is None or not k.has("foot_x_left", "foot_x_right"):
         return None
     toe = {s: k.channels[f"toe_x_{s}"] for s in SIDES if k.has(f"toe_x_{s}")}
-    return KinematicEventDetector().detect(
-        {s: k.channels[f"foot_x_{s}"] for s in SIDES},
-        k.time,
-        sampling_rate_hz=k.sampling_rate_hz,
-        toe_x=toe or None,
-    ).events_
+    return (
+        KinematicEventDetector()
+        .detect(
+            {s: k.channels[f"foot_x_{s}"] for s in SIDES},
+            k.time,
+            sampling_rate_hz=k.sampling_rate_hz,
+            toe_x=toe or None,
+        )
+        .events_
+    )
 
 
 def _score_block(detected: list[GaitEvent], ref: list[GaitEvent], dur: float) -> dict[str, Any]:
@@ -103,8 +108,7 @@ def validate_twin_profiles(minutes: float) -> dict[str, Any]:
             "sim_seconds": round(sim_s, 1),
             "force_plates": _score_block(det, ref, data.duration_s),
             "stance_pct_mean": {
-                s: result["metrics"].get(f"stance_pct_{s}_mean", {}).get("value")
-                for s in SIDES
+                s: result["metrics"].get(f"stance_pct_{s}_mean", {}).get("value") for s in SIDES
             },
             "participation_correlation_with_truth": _participation_agreement(result),
         }
@@ -118,8 +122,9 @@ def validate_twin_profiles(minutes: float) -> dict[str, Any]:
 SYNTHETIC_CASES: dict[str, SyntheticGait] = {
     "symmetric": SyntheticGait(seed=1),
     "asymmetric_step": SyntheticGait(right_step_fraction=0.4, seed=2),
-    "slow_long_stance": SyntheticGait(stride_time_s=1.8, stance_fraction=0.7,
-                                      belt_speed_m_s=0.4, seed=3),
+    "slow_long_stance": SyntheticGait(
+        stride_time_s=1.8, stance_fraction=0.7, belt_speed_m_s=0.4, seed=3
+    ),
     "high_crosstalk_noise": SyntheticGait(crosstalk=0.08, noise_n=12.0, seed=4),
     "light_patient": SyntheticGait(body_mass_kg=35.0, seed=5),
 }
@@ -142,9 +147,13 @@ def plausibility(result: dict[str, Any], data: GaitData) -> dict[str, Any]:
     alternation_errors = 0
     for side in SIDES:
         kinds = [e["kind"] for e in ev if e["side"] == side]
-        alternation_errors += sum(a == b for a, b in zip(kinds, kinds[1:], strict=False))
-    stance = [r["stance_pct"] for s in result["strides"].values() for r in s
-              if r.get("stance_pct") is not None]
+        alternation_errors += sum(a == b for a, b in itertools.pairwise(kinds))
+    stance = [
+        r["stance_pct"]
+        for s in result["strides"].values()
+        for r in s
+        if r.get("stance_pct") is not None
+    ]
     in_swing = 0
     f = data.forces
     thr = result["parameters"]["events"].get("thresholds_n", {}).get("off")
@@ -194,13 +203,17 @@ def validate_real(real_dir: Path) -> dict[str, Any]:
 
 
 def _onset_agreement(a: FloatArray, b: FloatArray, tol: float = 0.025) -> dict[str, Any]:
-    from gaitway.analytics.events import GaitEvent as Ev
+    Ev = GaitEvent
 
     sa = [Ev(float(t), "left", "heel_strike") for t in a]
     sb = [Ev(float(t), "left", "heel_strike") for t in b]
     s = score_events(sa, sb, tolerance_s=tol, kinds=("heel_strike",))
-    return {"f1": round(s.f1, 4), "median_abs_error_ms": round(s.abs_error_ms(50), 2),
-            "n_ours": len(a), "n_reference": len(b)}
+    return {
+        "f1": round(s.f1, 4),
+        "median_abs_error_ms": round(s.abs_error_ms(50), 2),
+        "n_ours": len(a),
+        "n_reference": len(b),
+    }
 
 
 def emg_agreement(raw: FloatArray, fs: float, true_on: FloatArray | None = None) -> dict[str, Any]:
@@ -209,19 +222,35 @@ def emg_agreement(raw: FloatArray, fs: float, true_on: FloatArray | None = None)
 
     p = EmgParams()
     ours = EmgPipeline(params=p).process(raw, sampling_rate_hz=fs)
-    band = nk.signal_filter(raw, sampling_rate=fs, lowcut=p.band_low_hz,
-                            highcut=min(p.band_high_hz, 0.45 * fs), method="butterworth",
-                            order=p.band_order)
-    env = nk.signal_filter(np.abs(band), sampling_rate=fs, highcut=p.envelope_hz,
-                           method="butterworth", order=p.envelope_order)
-    act, info = nk.emg_activation(emg_amplitude=env, sampling_rate=fs, method="threshold",
-                                  threshold=ours.threshold_v_,
-                                  duration_min=int(p.min_active_s * fs))
+    band = nk.signal_filter(
+        raw,
+        sampling_rate=fs,
+        lowcut=p.band_low_hz,
+        highcut=min(p.band_high_hz, 0.45 * fs),
+        method="butterworth",
+        order=p.band_order,
+    )
+    env = nk.signal_filter(
+        np.abs(band),
+        sampling_rate=fs,
+        highcut=p.envelope_hz,
+        method="butterworth",
+        order=p.envelope_order,
+    )
+    _act, info = nk.emg_activation(
+        emg_amplitude=env,
+        sampling_rate=fs,
+        method="threshold",
+        threshold=ours.threshold_v_,
+        duration_min=int(p.min_active_s * fs),
+    )
     nk_on = np.asarray(info["EMG_Onsets"], dtype=float) / fs
     default_env = nk.emg_amplitude(nk.emg_clean(raw, sampling_rate=int(fs)))
     rel = np.max(np.abs(ours.envelope_ - env)) / np.max(env)
     out: dict[str, Any] = {
-        "envelope_correlation_same_settings": round(float(np.corrcoef(ours.envelope_, env)[0, 1]), 6),
+        "envelope_correlation_same_settings": round(
+            float(np.corrcoef(ours.envelope_, env)[0, 1]), 6
+        ),
         "envelope_max_abs_diff_pct_of_peak": round(float(rel * 100), 4),
         "onsets_vs_neurokit2_threshold": _onset_agreement(ours.onsets_s_, nk_on),
         "envelope_correlation_neurokit2_default_tkeo": round(
@@ -245,82 +274,117 @@ def validate_emg() -> dict[str, Any]:
 
 
 def _md(report: dict[str, Any]) -> str:
-    L = ["# Gait analytics validation", "",
-         "Generated by `gaitway validate analytics --out docs/validation`; do not edit by hand.",
-         f"Generated {report['generated_utc']} in {report['seconds']} s. Full figures: "
-         "`analytics.json` beside this file.", ""]
+    L = [
+        "# Gait analytics validation",
+        "",
+        "Generated by `gaitway validate analytics --out docs/validation`; do not edit by hand.",
+        f"Generated {report['generated_utc']} in {report['seconds']} s. Full figures: "
+        "`analytics.json` beside this file.",
+        "",
+    ]
     tw = report["twin_profiles"]
     L += ["## Simulated ground truth (virtual patients; SIMULATED)", ""]
     if tw.get("available"):
-        L += [f"Each profile of the twin, {tw['minutes']} min, seed 1; events scored against "
-              "`truth_contact_*` (tolerance 100 ms, first and last 0.5 s excluded).", "",
-              "| profile | method | F1 | HS median / p95 error (ms) | TO median / p95 (ms) |"
-              " stance % L/R |", "|---|---|---|---|---|---|"]
+        L += [
+            f"Each profile of the twin, {tw['minutes']} min, seed 1; events scored against "
+            "`truth_contact_*` (tolerance 100 ms, first and last 0.5 s excluded).",
+            "",
+            "| profile | method | F1 | HS median / p95 error (ms) | TO median / p95 (ms) |"
+            " stance % L/R |",
+            "|---|---|---|---|---|---|",
+        ]
         for name, row in tw["profiles"].items():
             for method in ("force_plates", "kinematics"):
                 if method not in row:
                     continue
                 b = row[method]
                 st = row["stance_pct_mean"]
-                L.append(f"| {name} | {method} | {b['all']['f1']} | "
-                         f"{b['heel_strike']['median_abs_error_ms']} / "
-                         f"{b['heel_strike']['p95_abs_error_ms']} | "
-                         f"{b['toe_off']['median_abs_error_ms']} / "
-                         f"{b['toe_off']['p95_abs_error_ms']} | {st['left']} / {st['right']} |")
+                L.append(
+                    f"| {name} | {method} | {b['all']['f1']} | "
+                    f"{b['heel_strike']['median_abs_error_ms']} / "
+                    f"{b['heel_strike']['p95_abs_error_ms']} | "
+                    f"{b['toe_off']['median_abs_error_ms']} / "
+                    f"{b['toe_off']['p95_abs_error_ms']} | {st['left']} / {st['right']} |"
+                )
         L.append("")
-        L.append("Active participation, correlation of measured (cuff torque) and true "
-                 "(voluntary torque) per stride: " + "; ".join(
-                     f"{n}: {r['participation_correlation_with_truth']}"
-                     for n, r in tw["profiles"].items()))
+        L.append(
+            "Active participation, correlation of measured (cuff torque) and true "
+            "(voluntary torque) per stride: "
+            + "; ".join(
+                f"{n}: {r['participation_correlation_with_truth']}"
+                for n, r in tw["profiles"].items()
+            )
+        )
     else:
         L += [f"Not run: {tw.get('reason')}."]
-    L += ["", "## Synthetic signals with exact truth (SIMULATED, plain generator)", "",
-          "| case | method | F1 | HS median / p95 (ms) | TO median / p95 (ms) |",
-          "|---|---|---|---|---|"]
+    L += [
+        "",
+        "## Synthetic signals with exact truth (SIMULATED, plain generator)",
+        "",
+        "| case | method | F1 | HS median / p95 (ms) | TO median / p95 (ms) |",
+        "|---|---|---|---|---|",
+    ]
     for name, row in report["synthetic"].items():
         for method, b in row.items():
-            L.append(f"| {name} | {method} | {b['all']['f1']} | "
-                     f"{b['heel_strike']['median_abs_error_ms']} / "
-                     f"{b['heel_strike']['p95_abs_error_ms']} | "
-                     f"{b['toe_off']['median_abs_error_ms']} / "
-                     f"{b['toe_off']['p95_abs_error_ms']} |")
-    L += ["", "## Real recordings: plausibility (REAL, no truth table)", "",
-          "| file | events | valid / rejected strides | alternation errors | events in unloaded "
-          "swing | stance % median [IQR] | strides 50-70 % stance | crossings |",
-          "|---|---|---|---|---|---|---|---|"]
+            L.append(
+                f"| {name} | {method} | {b['all']['f1']} | "
+                f"{b['heel_strike']['median_abs_error_ms']} / "
+                f"{b['heel_strike']['p95_abs_error_ms']} | "
+                f"{b['toe_off']['median_abs_error_ms']} / "
+                f"{b['toe_off']['p95_abs_error_ms']} |"
+            )
+    L += [
+        "",
+        "## Real recordings: plausibility (REAL, no truth table)",
+        "",
+        "| file | events | valid / rejected strides | alternation errors | events in unloaded "
+        "swing | stance % median [IQR] | strides 50-70 % stance | crossings |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for name, r in report["real"].items():
-        L.append(f"| {name} | {r['events']} | {r['valid_strides']} / {r['rejected_strides']} | "
-                 f"{r['alternation_errors']} | {r['events_inside_unloaded_swing']} | "
-                 f"{r['stance_pct_median']} {r['stance_pct_iqr']} | "
-                 f"{r['strides_with_stance_50_to_70_pct']} | {r['crossings_detected']} |")
+        L.append(
+            f"| {name} | {r['events']} | {r['valid_strides']} / {r['rejected_strides']} | "
+            f"{r['alternation_errors']} | {r['events_inside_unloaded_swing']} | "
+            f"{r['stance_pct_median']} {r['stance_pct_iqr']} | "
+            f"{r['strides_with_stance_50_to_70_pct']} | {r['crossings_detected']} |"
+        )
     for name, r in report["real"].items():
         if "force_vs_kinematic_events" in r:
             b = r["force_vs_kinematic_events"]
             L.append("")
-            L.append(f"{name}: force-plate events against the independent marker method "
-                     f"(Zeni): F1 {b['all']['f1']}, heel strike median/p95 "
-                     f"{b['heel_strike']['median_abs_error_ms']}/"
-                     f"{b['heel_strike']['p95_abs_error_ms']} ms, toe-off "
-                     f"{b['toe_off']['median_abs_error_ms']}/{b['toe_off']['p95_abs_error_ms']}"
-                     " ms (the marker method has its own error of this order).")
+            L.append(
+                f"{name}: force-plate events against the independent marker method "
+                f"(Zeni): F1 {b['all']['f1']}, heel strike median/p95 "
+                f"{b['heel_strike']['median_abs_error_ms']}/"
+                f"{b['heel_strike']['p95_abs_error_ms']} ms, toe-off "
+                f"{b['toe_off']['median_abs_error_ms']}/{b['toe_off']['p95_abs_error_ms']}"
+                " ms (the marker method has its own error of this order)."
+            )
     em = report["emg"]
-    L += ["", f"## EMG against neurokit2 ({em['signals']})", "",
-          "| channel | envelope r (same settings) | max diff % of peak | onsets F1 vs nk | "
-          "onset median diff (ms) | r vs nk default (TKEO) | onsets F1 vs truth |",
-          "|---|---|---|---|---|---|---|"]
+    L += [
+        "",
+        f"## EMG against neurokit2 ({em['signals']})",
+        "",
+        "| channel | envelope r (same settings) | max diff % of peak | onsets F1 vs nk | "
+        "onset median diff (ms) | r vs nk default (TKEO) | onsets F1 vs truth |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for name, r in em["channels"].items():
         tr = r.get("onsets_vs_simulated_truth", {})
-        L.append(f"| {name} | {r['envelope_correlation_same_settings']} | "
-                 f"{r['envelope_max_abs_diff_pct_of_peak']} | "
-                 f"{r['onsets_vs_neurokit2_threshold']['f1']} | "
-                 f"{r['onsets_vs_neurokit2_threshold']['median_abs_error_ms']} | "
-                 f"{r['envelope_correlation_neurokit2_default_tkeo']} | {tr.get('f1')} |")
+        L.append(
+            f"| {name} | {r['envelope_correlation_same_settings']} | "
+            f"{r['envelope_max_abs_diff_pct_of_peak']} | "
+            f"{r['onsets_vs_neurokit2_threshold']['f1']} | "
+            f"{r['onsets_vs_neurokit2_threshold']['median_abs_error_ms']} | "
+            f"{r['envelope_correlation_neurokit2_default_tkeo']} | {tr.get('f1')} |"
+        )
     L.append("")
     return "\n".join(L)
 
 
-def run_validation(out_dir: Path, *, minutes: float = 1.0,
-                   real_dir: str | Path = "tests/data/real") -> Path:
+def run_validation(
+    out_dir: Path, *, minutes: float = 1.0, real_dir: str | Path = "tests/data/real"
+) -> Path:
     t0 = time.perf_counter()
     report: dict[str, Any] = {
         "generated_utc": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),

@@ -15,7 +15,9 @@ def _mass(text: str) -> float:
     try:
         v = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"body mass must be a number in kg, got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"body mass must be a number in kg, got {text!r}"
+        ) from None
     if not math.isfinite(v) or not 10 <= v <= 400:
         raise argparse.ArgumentTypeError(f"body mass {text} kg is implausible (10-400 kg)")
     return v
@@ -29,9 +31,16 @@ def _summary(result: dict[str, Any]) -> str:
     n_ev = len(result["events"])
     n_st = {s: len(v) for s, v in result["strides"].items()}
     lines.append(f"  events: {n_ev}; valid strides: {n_st}")
-    for key in ("cadence", "walking_speed", "steps", "distance",
-                "stance_pct_left_mean", "stance_pct_right_mean",
-                "symmetry_index_step_time_s", "symmetry_index_step_length_m"):
+    for key in (
+        "cadence",
+        "walking_speed",
+        "steps",
+        "distance",
+        "stance_pct_left_mean",
+        "stance_pct_right_mean",
+        "symmetry_index_step_time_s",
+        "symmetry_index_step_length_m",
+    ):
         if key in m:
             lines.append(f"  {key}: {m[key]['value']:g} {m[key]['unit']}")
     return "\n".join(lines)
@@ -78,17 +87,20 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("path", help="Gaitway recording (.gwrec or folder), .c3d or .csv")
     p.add_argument("--json", metavar="OUT", help="write the full result as JSON")
     p.add_argument("--html", metavar="OUT", help="write an HTML report with the main plots")
-    p.add_argument("--body-mass", metavar="KG", type=_mass, default=None,
-                   help="body mass in kg (overrides the file's)")
+    p.add_argument(
+        "--body-mass",
+        metavar="KG",
+        type=_mass,
+        default=None,
+        help="body mass in kg (overrides the file's)",
+    )
     p.set_defaults(func=_analyze)
 
     # 'validate' may be shared with other parts: join it when it already exists.
     vparser = sub.choices.get("validate") if hasattr(sub, "choices") else None
     if vparser is None:
         vparser = sub.add_parser("validate", help="regenerate validation figures")
-    vsub = next(
-        (a for a in vparser._actions if isinstance(a, argparse._SubParsersAction)), None
-    )
+    vsub = next((a for a in vparser._actions if isinstance(a, argparse._SubParsersAction)), None)
     if vsub is None:
         vsub = vparser.add_subparsers(dest="what", metavar="PART")
         vsub.required = True

@@ -27,11 +27,21 @@ from typing import Any
 
 import numpy as np
 
-from gaitway.analytics.gait_data import FloatArray, GaitData, GaitEvent, SignalBlock, Side
+from gaitway.analytics.gait_data import FloatArray, GaitData, GaitEvent, Side, SignalBlock
 from gaitway.errors import UserError
 
-_UNIT_TO_SI = {"mm": 1e-3, "cm": 1e-2, "m": 1.0, "nmm": 1e-3, "nm": 1.0, "n.mm": 1e-3,
-               "n.m": 1.0, "n*mm": 1e-3, "n*m": 1.0, "n": 1.0}
+_UNIT_TO_SI = {
+    "mm": 1e-3,
+    "cm": 1e-2,
+    "m": 1.0,
+    "nmm": 1e-3,
+    "nm": 1.0,
+    "n.mm": 1e-3,
+    "n.m": 1.0,
+    "n*mm": 1e-3,
+    "n*m": 1.0,
+    "n": 1.0,
+}
 
 
 def _param(c: Any, group: str, name: str, default: Any = None) -> Any:
@@ -109,15 +119,14 @@ def _plates(c: Any, analogs: FloatArray, labels: list[str]) -> list[dict[str, Fl
     for k in range(used):
         ptype = int(types[k])
         if ptype not in (1, 2, 4):
-            raise UserError(
-                f"force plate {k + 1} has type {ptype}; supported types are 1, 2 and 4"
-            )
+            raise UserError(f"force plate {k + 1} has type {ptype}; supported types are 1, 2 and 4")
         idx = chan[:, k].astype(int) - 1
         if len(idx) < 6 or np.any(idx[:6] < 0) or np.any(idx[:6] >= len(analogs)):
             raise UserError(f"force plate {k + 1}: FORCE_PLATFORM:CHANNEL points past the analogs")
         raw = analogs[idx[:6]].astype(np.float64)
-        scale = np.array([_UNIT_TO_SI.get(units[i], 1.0) if i < len(units) else 1.0
-                          for i in idx[:6]])
+        scale = np.array(
+            [_UNIT_TO_SI.get(units[i], 1.0) if i < len(units) else 1.0 for i in idx[:6]]
+        )
         R, centre = _plate_axes(corners[:, :, k].T * pscale)
         org = origin[:, k] * pscale if origin.ndim == 2 and origin.shape[1] > k else np.zeros(3)
         o_lab = centre + R @ org
@@ -184,10 +193,16 @@ def read_c3d(path: Path) -> GaitData:
         raise UserError(f"{path.name}: the file holds no frames")
 
     # Belt frame from pelvis markers.
-    asis = [m for m in (_marker(points, labels, n) for n in ("LASI", "RASI", "LASIS", "RASIS"))
-            if m is not None]
-    psis = [m for m in (_marker(points, labels, n) for n in ("LPSI", "RPSI", "LPSIS", "RPSIS"))
-            if m is not None]
+    asis = [
+        m
+        for m in (_marker(points, labels, n) for n in ("LASI", "RASI", "LASIS", "RASIS"))
+        if m is not None
+    ]
+    psis = [
+        m
+        for m in (_marker(points, labels, n) for n in ("LPSI", "RPSI", "LPSIS", "RPSIS"))
+        if m is not None
+    ]
     up = np.array([0.0, 0.0, 1.0])
     pelvis = None
     if asis and psis:
@@ -199,8 +214,11 @@ def read_c3d(path: Path) -> GaitData:
         pelvis = 0.5 * (front + back) * pscale
     elif plates:
         span = np.ptp(np.stack([p["cop"] for p in plates]), axis=(0, 2))
-        fwd = np.array([1.0, 0.0, 0.0]) if np.nanargmax(np.nan_to_num(span[:2])) == 0 \
+        fwd = (
+            np.array([1.0, 0.0, 0.0])
+            if np.nanargmax(np.nan_to_num(span[:2])) == 0
             else np.array([0.0, 1.0, 0.0])
+        )
         notes.append("no pelvis markers: forward taken as the lab axis along the plates")
     else:
         fwd = np.array([1.0, 0.0, 0.0])
@@ -208,8 +226,10 @@ def read_c3d(path: Path) -> GaitData:
     to_belt = np.vstack([fwd, left, up])
 
     heels = {s: _marker(points, labels, f"{s[0].upper()}HEE") for s in ("left", "right")}
-    toes = {s: _marker(points, labels, f"{s[0].upper()}TOE", f"{s[0].upper()}MT2")
-            for s in ("left", "right")}
+    toes = {
+        s: _marker(points, labels, f"{s[0].upper()}TOE", f"{s[0].upper()}MT2")
+        for s in ("left", "right")
+    }
     t_p = np.arange(n_frames) / p_rate if p_rate > 0 else np.empty(0)
     t_a = np.arange(analogs.shape[1]) / a_rate if analogs.size else np.empty(0)
 
@@ -281,9 +301,7 @@ def _assign_plates(
     for k, p in enumerate(plates):
         fz = p["force"][2]
         loaded = fz > 0.5 * np.nanmax(fz)
-        cop = lateral @ (
-            np.nanmedian(p["cop"][:, loaded], axis=1) if loaded.any() else p["centre"]
-        )
+        cop = lateral @ (np.nanmedian(p["cop"][:, loaded], axis=1) if loaded.any() else p["centre"])
         tl = t_a[loaded]
         for j, side in enumerate(("left", "right")):
             h = heels[side]
@@ -331,8 +349,9 @@ def _file_events(c: Any, t0: float) -> list[GaitEvent]:
     out = []
     for i, (lab, cx) in enumerate(zip(labels, ctx, strict=False)):
         kind = "heel_strike" if "strike" in lab else "toe_off" if "off" in lab else None
-        side: Side | None = "left" if cx.startswith("l") else "right" if cx.startswith("r") \
-            else None
+        side: Side | None = (
+            "left" if cx.startswith("l") else "right" if cx.startswith("r") else None
+        )
         if kind is None or side is None or times.ndim != 2:
             continue
         t = float(times[0, i] * 60.0 + times[1, i]) - t0

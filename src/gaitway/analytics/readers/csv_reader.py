@@ -49,7 +49,7 @@ def _uniform(time: FloatArray, name: str) -> tuple[FloatArray, float]:
             f"{name}: gap of {dt[i]:.3f} s in the time column at t={time[i] - time[0]:.3f} s; "
             "split the file at the gap"
         )
-    n = int(round((time[-1] - time[0]) / step)) + 1
+    n = round((time[-1] - time[0]) / step) + 1
     return time[0] + np.arange(n) * step, 1.0 / step
 
 
@@ -61,8 +61,14 @@ def read_csv(path: Path) -> GaitData:
     first = next(csv.reader([sample.splitlines()[0]]))
     has_header = any(not _is_number(x) for x in first)
     try:
-        table = np.genfromtxt(path, delimiter=",", skip_header=1 if has_header else 0,
-                              dtype=np.float64, invalid_raise=True, ndmin=2)
+        table = np.genfromtxt(
+            path,
+            delimiter=",",
+            skip_header=1 if has_header else 0,
+            dtype=np.float64,
+            invalid_raise=True,
+            ndmin=2,
+        )
     except ValueError as exc:
         raise UserError(f"{path.name}: malformed CSV ({exc})") from None
     if table.shape[0] < 10:

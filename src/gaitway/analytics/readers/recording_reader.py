@@ -16,9 +16,7 @@ from gaitway.errors import UserError
 
 SIDES = ("left", "right")
 FORCE_CHANNELS = [
-    f"{q}_{s}"
-    for s in SIDES
-    for q in ("grf_x", "grf_y", "grf_z", "cop_x", "cop_y", "belt_speed")
+    f"{q}_{s}" for s in SIDES for q in ("grf_x", "grf_y", "grf_z", "cop_x", "cop_y", "belt_speed")
 ]
 KIN_CHANNELS = (
     [f"{j}_angle_{s}" for j in ("hip", "knee", "ankle") for s in SIDES]
@@ -38,9 +36,7 @@ SHANK_FRACTION = 0.246
 
 def foot_forward(hip: FloatArray, knee: FloatArray, height_m: float) -> FloatArray:
     """Ankle position ahead of the hip in a planar two-segment leg (m)."""
-    return THIGH_FRACTION * height_m * np.sin(hip) + SHANK_FRACTION * height_m * np.sin(
-        hip - knee
-    )
+    return THIGH_FRACTION * height_m * np.sin(hip) + SHANK_FRACTION * height_m * np.sin(hip - knee)
 
 
 def read_recording(path: Path) -> tuple[GaitData, dict[str, FloatArray]]:
@@ -95,7 +91,9 @@ def read_recording(path: Path) -> tuple[GaitData, dict[str, FloatArray]]:
         kind = getattr(ev, "kind", "")
         side = (getattr(ev, "details", None) or {}).get("side")
         if kind in ("heel_strike", "toe_off") and side in SIDES:
-            file_events.append(GaitEvent(float(ev.time_s) - float(time[0]), side, kind))
+            file_events.append(
+                GaitEvent(float(ev.time_s) - float(time[0]), side, kind)  # type: ignore[arg-type]
+            )
     simulated = bool(meta.get("simulated", False))
     mass = patient.get("body_mass_kg")
     data = GaitData(
