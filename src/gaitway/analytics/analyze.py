@@ -86,35 +86,36 @@ def detect_events(
         info["thresholds_n"] = {k: round(v, 2) for k, v in det.thresholds_n_.items()}
         return events, info
     k = data.kinematics
-    if (k is not None and k.has("foot_x_left")) or (k is not None and k.has("foot_x_right")):
-        foot = {s: k.channels[f"foot_x_{s}"] for s in SIDES if k.has(f"foot_x_{s}")}
-        toe = {s: k.channels[f"toe_x_{s}"] for s in SIDES if k.has(f"toe_x_{s}")}
-        kd = KinematicEventDetector().detect(
-            foot, k.time, sampling_rate_hz=k.sampling_rate_hz, toe_x=toe or None
-        )
-        return kd.events_, kd.parameters()
+    if k is not None and (k.has("foot_x_left") or k.has("foot_x_right")):
+        return kinematic_events(data), KinematicEventDetector().parameters()
     raise UserError(
         f"{data.origin}: no force-plate data and no foot markers or joint angles: "
         "gait events cannot be detected"
     )
 
 
+def kinematic_events(data: GaitData) -> list[GaitEvent]:
+    """Events from foot positions (and foot heights when known) of the kinematics block."""
+    k = data.kinematics
+    assert k is not None
+
+    def pick(q: str) -> dict[Side, FloatArray]:
+        return {s: k.channels[f"{q}_{s}"] for s in SIDES if k.has(f"{q}_{s}")}
+
+    det = KinematicEventDetector().detect(
+        pick("foot_x"),
+        k.time,
+        sampling_rate_hz=k.sampling_rate_hz,
+        toe_x=pick("toe_x") or None,
+        foot_z=pick("foot_z") or None,
+    )
+    return det.events_
+
+
 def _fill_toe_offs(events: list[GaitEvent], data: GaitData) -> tuple[list[GaitEvent], int]:
     """Toe-offs hidden by a crossing foot, taken from the marker method when it has exactly
     one toe-off inside the gap (a stance with a heel strike but no toe-off)."""
-    k = data.kinematics
-    assert k is not None
-    toe = {s: k.channels[f"toe_x_{s}"] for s in SIDES if k.has(f"toe_x_{s}")}
-    kin = (
-        KinematicEventDetector()
-        .detect(
-            {s: k.channels[f"foot_x_{s}"] for s in SIDES},
-            k.time,
-            sampling_rate_hz=k.sampling_rate_hz,
-            toe_x=toe or None,
-        )
-        .events_
-    )
+    kin = kinematic_events(data)
     added: list[GaitEvent] = []
     for side in SIDES:
         own = [e for e in events if e.side == side]

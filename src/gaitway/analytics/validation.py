@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from gaitway.analytics.analyze import analyze_data, detect_events, load_path
+from gaitway.analytics.analyze import analyze_data, detect_events, kinematic_events, load_path
 from gaitway.analytics.emg import EmgParams, EmgPipeline
-from gaitway.analytics.events import KinematicEventDetector, events_from_contact
+from gaitway.analytics.events import events_from_contact
 from gaitway.analytics.gait_data import SIDES, FloatArray, GaitData, GaitEvent
 from gaitway.analytics.scoring import score_events
 from gaitway.analytics.synthetic import FOUR_MUSCLES, SyntheticGait, generate
@@ -42,17 +42,7 @@ def _kinematic_events(data: GaitData) -> list[GaitEvent] | None:
     k = data.kinematics
     if k is None or not k.has("foot_x_left", "foot_x_right"):
         return None
-    toe = {s: k.channels[f"toe_x_{s}"] for s in SIDES if k.has(f"toe_x_{s}")}
-    return (
-        KinematicEventDetector()
-        .detect(
-            {s: k.channels[f"foot_x_{s}"] for s in SIDES},
-            k.time,
-            sampling_rate_hz=k.sampling_rate_hz,
-            toe_x=toe or None,
-        )
-        .events_
-    )
+    return kinematic_events(data)
 
 
 def _score_block(detected: list[GaitEvent], ref: list[GaitEvent], dur: float) -> dict[str, Any]:

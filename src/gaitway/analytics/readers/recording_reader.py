@@ -24,7 +24,7 @@ KIN_CHANNELS = (
     + [f"ref_{j}_angle_{s}" for j in ("hip", "knee") for s in SIDES]
     + [f"interaction_torque_{c}_{s}" for c in ("thigh", "shank") for s in SIDES]
     + [f"truth_voluntary_torque_{j}_{s}" for j in ("hip", "knee") for s in SIDES]
-    + ["pelvis_lateral", "assist_level", "guidance"]
+    + ["pelvis_lateral", "pelvis_height", "assist_level", "guidance"]
 )
 TRUTH_CONTACT = [f"truth_contact_{s}" for s in SIDES]
 
@@ -39,10 +39,21 @@ def foot_forward(hip: FloatArray, knee: FloatArray, height_m: float) -> FloatArr
     return THIGH_FRACTION * height_m * np.sin(hip) + SHANK_FRACTION * height_m * np.sin(hip - knee)
 
 
+def foot_height(
+    pelvis_height: FloatArray, hip: FloatArray, knee: FloatArray, height_m: float
+) -> FloatArray:
+    """Ankle height above the belts in the same planar leg (m)."""
+    return (
+        pelvis_height
+        - THIGH_FRACTION * height_m * np.cos(hip)
+        - SHANK_FRACTION * height_m * np.cos(hip - knee)
+    )
+
+
 def read_recording(path: Path) -> tuple[GaitData, dict[str, FloatArray]]:
     """The GaitData and, for simulated recordings, the truth contact channels."""
     try:
-        from gaitway.recording import open_recording  # type: ignore[attr-defined]
+        from gaitway.recording import open_recording
     except ImportError:
         raise UserError(
             "this installation cannot read Gaitway recordings (gaitway.recording is missing)"
@@ -80,7 +91,10 @@ def read_recording(path: Path) -> tuple[GaitData, dict[str, FloatArray]]:
     kin = {n: col(n) for n in KIN_CHANNELS if n in wanted}
     for s in SIDES:
         if f"hip_angle_{s}" in kin and f"knee_angle_{s}" in kin:
-            kin[f"foot_x_{s}"] = foot_forward(kin[f"hip_angle_{s}"], kin[f"knee_angle_{s}"], height)
+            hip, knee = kin[f"hip_angle_{s}"], kin[f"knee_angle_{s}"]
+            kin[f"foot_x_{s}"] = foot_forward(hip, knee, height)
+            if "pelvis_height" in kin:
+                kin[f"foot_z_{s}"] = foot_height(kin["pelvis_height"], hip, knee, height)
     emg = {n: col(n) for n in emg_names}
     truth = {n: col(n) for n in TRUTH_CONTACT if n in wanted}
     notes = []
