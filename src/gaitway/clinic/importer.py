@@ -120,7 +120,7 @@ def _parse_time(value: object) -> dt.datetime | None:
 
 
 def default_analyzer(path: Path) -> dict[str, Any]:
-    from gaitway.analytics import analyze_path  # the analytics part; imported when used
+    from gaitway.analytics import analyze_path  # type: ignore[attr-defined,unused-ignore]
 
     result: dict[str, Any] = analyze_path(path)
     return result
@@ -128,7 +128,10 @@ def default_analyzer(path: Path) -> dict[str, Any]:
 
 def read_session_dir(directory: Path, *, analyze: Analyzer | None = None) -> SessionData:
     """Read a session directory (recording + summary) and analyse it; nothing is stored."""
-    from gaitway.recording import RecordingError, open_recording
+    from gaitway.recording import (  # type: ignore[attr-defined,unused-ignore]
+        RecordingError,
+        open_recording,
+    )
 
     directory = Path(directory)
     if not directory.is_dir():
@@ -167,7 +170,8 @@ def read_session_dir(directory: Path, *, analyze: Analyzer | None = None) -> Ses
         {"time_s": e.time_s, "kind": e.kind, "source": e.source, "details": dict(e.details)}
         for e in rec.events
     ]
-    patient = meta.get("patient") if isinstance(meta.get("patient"), dict) else {}
+    raw_patient = meta.get("patient")
+    patient: dict[str, Any] = dict(raw_patient) if isinstance(raw_patient, dict) else {}
     ended_by = summary.get("ended_by") or final.get("ended_by")
     return SessionData(
         session_id=session_id,
@@ -404,7 +408,7 @@ def store_session(
                 db, actor=f"station:{data.station or 'simulated-twin'}",
                 action=f"session.event.{e['kind']}"[:64], entity="session",
                 entity_id=session.id, time_s=float(e["time_s"]), source=e.get("source"),
-                **{"event": dict(e.get("details") or {})},
+                event=dict(e.get("details") or {}),
             )
     return session
 
