@@ -1,0 +1,200 @@
+"""Reference gait: normative sagittal hip, knee and ankle angles over the gait cycle.
+
+The curves are periodic cubic splines through key points of normative adult treadmill and
+overground walking (shapes after Winter 2009, *Biomechanics and Motor Control of Human
+Movement*, and Perry & Burnfield 2010), given at two walking speeds and blended by the
+dimensionless (Froude) speed ``v / sqrt(g * leg_length)``, in the spirit of Koopman et al. 2014
+who regress key gait events on speed and body height and join them smoothly. Slow walking has
+less knee flexion in loading and swing, a smaller hip excursion and a longer stance.
+
+Stride length follows Grieve's power law (stride length proportional to the square root of
+dimensionless speed, scaled by leg length), which sets the stride time from the belt speed.
+
+Phase 0 is heel strike of the leg in question; the other leg runs half a cycle later.
+Lookups are table-based so that one call costs well under a microsecond of Python per joint.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Final
+
+import numpy as np
+from scipy.interpolate import CubicSpline
+
+from gaitway.errors import UserError
+
+GRAVITY: Final[float] = 9.81
+_DEG: Final[float] = math.pi / 180.0
+_TABLE_N: Final[int] = 1000
+
+# Key points (phase 0-1, degrees) at a slow (Froude speed 0.10) and a normal (0.40) pace.
+# Phase 1 repeats phase 0 (periodic). Flexion +, ankle dorsiflexion +.
+_SLOW: Final[dict[str, tuple[tuple[float, float], ...]]] = {
+    "hip": ((0.0, 22), (0.12, 20), (0.30, 10), (0.52, -2), (0.64, 1), (0.74, 12), (0.88, 26),
+            (0.95, 24)),
+    "knee": ((0.0, 4), (0.15, 11), (0.30, 6), (0.46, 4), (0.57, 9), (0.67, 33), (0.77, 52),
+             (0.88, 30), (0.96, 6)),
+    "ankle": ((0.0, 0), (0.07, -3), (0.25, 5), (0.50, 9), (0.61, 3), (0.69, -10), (0.80, -1),
+              (0.90, 1)),
+}
+_NORMAL: Final[dict[str, tuple[tuple[float, float], ...]]] = {
+    "hip": ((0.0, 30), (0.12, 28), (0.30, 12), (0.50, -10), (0.60, -2), (0.70, 15), (0.85, 35),
+            (0.93, 33)),
+    "knee": ((0.0, 5), (0.15, 20), (0.30, 10), (0.40, 5), (0.50, 8), (0.60, 38), (0.72, 62),
+             (0.85, 35), (0.95, 5)),
+    "ankle": ((0.0, 0), (0.07, -6), (0.20, 4), (0.45, 10), (0.55, 2), (0.62, -17), (0.75, -2),
+              (0.85, 1)),
+}
+_FROUDE_SLOW: Final[float] = 0.10
+_FROUDE_NORMAL: Final[float] = 0.40
+_STANCE_SLOW: Final[float] = 0.66
+_STANCE_NORMAL: Final[float] = 0.60
+_GRIEVE_K: Final[float] = 2.47  # stride length / leg length per sqrt(Froude speed)
+REF_JOINTS: Final[tuple[str, str, str]] = ("hip", "knee", "ankle")
+
+
+def leg_length_m(height_m: float) -> float:
+    """Trochanter height from body height (Winter's segment table: 0.530 H)."""
+    return 0.530 * height_m
+
+
+def froude_speed(speed_m_s: float, height_m: float) -> float:
+    return speed_m_s / math.sqrt(GRAVITY * leg_length_m(height_m))
+
+
+def stride_time_s(speed_m_s: float, height_m: float) -> float:
+    """Stride time on a treadmill at this speed for a person of this height (Grieve)."""
+    if speed_m_s <= 0.0:
+        raise UserError(f"walking speed must be positive, got {speed_m_s} m/s")
+    fr = froude_speed(speed_m_s, height_m)
+    stride_length = _GRIEVE_K * leg_length_m(height_m) * math.sqrt(fr)
+    return stride_length / speed_m_s
+
+
+@dataclass(frozen=True, slots=True)
+class JointRom:
+    """A therapist's range-of-motion setting for one joint, as on the Lokomat.
+
+    ``scale`` multiplies the excursion about the curve's mean; ``offset_rad`` shifts it.
+    """
+
+    scale: float = 1.0
+    offset_rad: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.scale <= 1.5:
+            raise UserError(f"range-of-motion scale must be within 0-1.5, got {self.scale}")
+        if abs(self.offset_rad) > 20 * _DEG:
+            raise UserError(
+                f"range-of-motion offset must be within +-20 deg, got "
+                f"{self.offset_rad / _DEG:.1f} deg"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class RomSettings:
+    hip: JointRom = field(default_factory=JointRom)
+    knee: JointRom = field(default_factory=JointRom)
+    ankle: JointRom = field(default_factory=JointRom)
+
+    def for_joint(self, joint: str) -> JointRom:
+        rom: JointRom = getattr(self, joint)
+        return rom
+
+
+def _curve(points: tuple[tuple[float, float], ...], phases: np.ndarray) -> np.ndarray:
+    x = np.array([p for p, _ in points] + [1.0])
+    y = np.array([a for _, a in points] + [points[0][1]]) * _DEG
+    out: np.ndarray = CubicSpline(x, y, bc_type="periodic")(phases)
+    return out
+
+
+def _stance_warp(phases: np.ndarray, stance_from: float, stance_to: float) -> np.ndarray:
+    """Map phases of a curve with stance ``stance_to`` onto a key-point set with ``stance_from``."""
+    out = np.where(
+        phases < stance_to,
+        phases * stance_from / stance_to,
+        stance_from + (phases - stance_to) * (1.0 - stance_from) / (1.0 - stance_to),
+    )
+    return np.asarray(out)
+
+
+class ReferenceGait:
+    """Normative joint angles for one walking speed and body height, with ROM settings.
+
+    Tables hold one cycle at ``_TABLE_N`` points; :meth:`angles` interpolates linearly.
+    """
+
+    def __init__(
+        self,
+        *,
+        speed_m_s: float,
+        height_m: float,
+        rom: RomSettings | None = None,
+        stance_fraction: float | None = None,
+    ) -> None:
+        if not 1.0 <= height_m <= 2.3:
+            raise UserError(f"body height must be within 1.0-2.3 m, got {height_m} m")
+        self.speed_m_s = speed_m_s
+        self.height_m = height_m
+        self.rom = rom or RomSettings()
+        self.stride_time_s = stride_time_s(speed_m_s, height_m)
+        fr = froude_speed(speed_m_s, height_m)
+        w = min(max((fr - _FROUDE_SLOW) / (_FROUDE_NORMAL - _FROUDE_SLOW), 0.0), 1.2)
+        self.blend = w
+        natural_stance = _STANCE_SLOW + (_STANCE_NORMAL - _STANCE_SLOW) * w
+        self.stance_fraction = stance_fraction if stance_fraction is not None else natural_stance
+        if not 0.45 <= self.stance_fraction <= 0.8:
+            raise UserError(f"stance fraction must be within 0.45-0.8, got {stance_fraction}")
+        phases = np.arange(_TABLE_N + 1) / _TABLE_N
+        tables: dict[str, np.ndarray] = {}
+        for joint in REF_JOINTS:
+            slow = _curve(_SLOW[joint], _stance_warp(phases, _STANCE_SLOW, self.stance_fraction))
+            normal = _curve(
+                _NORMAL[joint], _stance_warp(phases, _STANCE_NORMAL, self.stance_fraction)
+            )
+            curve = slow + (normal - slow) * w
+            r = self.rom.for_joint(joint)
+            mean = float(curve[:-1].mean())
+            tables[joint] = mean + r.scale * (curve - mean) + r.offset_rad
+        self._tables = tables
+        self._hip = tables["hip"].tolist()
+        self._knee = tables["knee"].tolist()
+        self._ankle = tables["ankle"].tolist()
+        self._dhip = (np.gradient(tables["hip"]) * _TABLE_N).tolist()
+        self._dknee = (np.gradient(tables["knee"]) * _TABLE_N).tolist()
+
+    @property
+    def frequency_hz(self) -> float:
+        return 1.0 / self.stride_time_s
+
+    def table(self, joint: str) -> np.ndarray:
+        """One cycle of a joint's reference angle (rad), ``_TABLE_N + 1`` points."""
+        return self._tables[joint].copy()
+
+    def angles(self, phase: float) -> tuple[float, float, float]:
+        """Hip, knee, ankle reference angles (rad) at a phase (cycles; wraps)."""
+        x = (phase % 1.0) * _TABLE_N
+        i = int(x)
+        f = x - i
+        h, k, a = self._hip, self._knee, self._ankle
+        return (
+            h[i] + (h[i + 1] - h[i]) * f,
+            k[i] + (k[i + 1] - k[i]) * f,
+            a[i] + (a[i + 1] - a[i]) * f,
+        )
+
+    def hip_knee(self, phase: float) -> tuple[float, float, float, float]:
+        """Hip and knee angles (rad) and their rates (rad per cycle) at a phase."""
+        x = (phase % 1.0) * _TABLE_N
+        i = int(x)
+        f = x - i
+        h, k, dh, dk = self._hip, self._knee, self._dhip, self._dknee
+        return (
+            h[i] + (h[i + 1] - h[i]) * f,
+            k[i] + (k[i + 1] - k[i]) * f,
+            dh[i] + (dh[i + 1] - dh[i]) * f,
+            dk[i] + (dk[i + 1] - dk[i]) * f,
+        )
