@@ -220,16 +220,17 @@ def _pct(value: float | None) -> float | None:
     return value * 100.0 if abs(value) <= 1.0 else value
 
 
+#: Stored stride column -> names the analysis may use for it (first found wins).
 _STRIDE_FIELDS: Final[dict[str, tuple[str, ...]]] = {
-    "start_s": ("start_s", "heel_strike_s", "t_start_s", "start"),
-    "end_s": ("end_s", "next_heel_strike_s", "t_end_s", "end"),
-    "stride_time_s": ("stride_time_s", "duration_s", "stride_duration_s"),
-    "stance_pct": ("stance_pct", "stance_percent"),
-    "swing_pct": ("swing_pct", "swing_percent"),
-    "step_length_m": ("step_length_m", "stride_length_m"),
-    "hip_rom_deg": ("hip_rom_deg", "rom_hip_deg"),
-    "knee_rom_deg": ("knee_rom_deg", "rom_knee_deg"),
-    "peak_load_pct_bw": ("peak_load_pct_bw", "weight_bearing_peak_pct_bw", "peak_grf_pct_bw"),
+    "start_s": ("start_s",),
+    "end_s": ("end_s",),
+    "stride_time_s": ("stride_time_s",),
+    "stance_pct": ("stance_pct",),
+    "swing_pct": ("swing_pct",),
+    "step_length_m": ("step_length_m",),
+    "hip_rom_deg": ("rom_hip_deg", "hip_rom_deg"),
+    "knee_rom_deg": ("rom_knee_deg", "knee_rom_deg"),
+    "peak_load_pct_bw": ("peak_force_pct_bw", "peak_load_pct_bw"),
 }
 
 
@@ -265,21 +266,24 @@ def stride_rows(session_id: str, analysis: Mapping[str, Any]) -> list[dict[str, 
     return rows
 
 
+#: Stored session column -> session metrics of the analysis (first found wins).
 _SESSION_FIELDS: Final[dict[str, tuple[str, ...]]] = {
-    "steps": ("steps", "step_count", "n_steps"),
-    "distance_m": ("distance_m", "distance"),
-    "belt_speed_mps": ("belt_speed_mps", "walking_speed_mps", "walking_speed", "belt_speed"),
-    "symmetry_index_pct": ("step_time_symmetry_index_pct", "step_time_symmetry_index",
-                           "symmetry_index_step_time", "symmetry_index_pct", "symmetry_index"),
-    "weight_bearing_left_pct": ("weight_bearing_left_pct_bw", "weight_bearing_mean_left_pct_bw",
-                                "weight_bearing_left_pct", "weight_bearing_left"),
-    "weight_bearing_right_pct": ("weight_bearing_right_pct_bw",
-                                 "weight_bearing_mean_right_pct_bw", "weight_bearing_right_pct",
-                                 "weight_bearing_right"),
+    "steps": ("steps",),
+    "distance_m": ("distance",),
+    "belt_speed_mps": ("walking_speed",),
+    "symmetry_index_pct": ("symmetry_index_step_time_s", "symmetry_index_stance_time_s"),
+    "weight_bearing_left_pct": ("mean_stance_force_pct_bw_left_mean",),
+    "weight_bearing_right_pct": ("mean_stance_force_pct_bw_right_mean",),
     "active_participation_pct": ("active_participation_pct", "active_participation"),
-    "guidance_pct": ("guidance_pct", "guidance_mean_pct", "guidance"),
+    "guidance_pct": ("guidance_pct",),
     "tracking_error_rms_deg": ("tracking_error_rms_deg",),
 }
+
+
+def _side_mean(metrics: Mapping[str, Any], stem: str) -> float | None:
+    vals = [_num(metrics.get(f"{stem}_{side}_mean")) for side in ("left", "right")]
+    found = [v for v in vals if v is not None]
+    return sum(found) / len(found) if found else None
 
 
 def session_numbers(data: SessionData) -> dict[str, Any]:
@@ -287,6 +291,10 @@ def session_numbers(data: SessionData) -> dict[str, Any]:
     metrics: Mapping[str, Any] = data.analysis.get("metrics") or {}
     summary, settings = data.summary, data.settings
     out: dict[str, Any] = {k: _first(metrics, names) for k, names in _SESSION_FIELDS.items()}
+    if out["guidance_pct"] is None:
+        out["guidance_pct"] = _side_mean(metrics, "guidance_pct")
+    if out["tracking_error_rms_deg"] is None:
+        out["tracking_error_rms_deg"] = _first(summary, ("tracking_error_rms_deg",))
     for key in ("active_participation_pct", "tracking_error_rms_deg", "guidance_pct"):
         if out[key] is None:
             out[key] = _first(summary, _SESSION_FIELDS[key])

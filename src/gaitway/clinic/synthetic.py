@@ -36,10 +36,10 @@ def synthetic_session(
             {"start_s": float(t[i]), "end_s": float(t[i] + times[i]),
              "stride_time_s": float(times[i]), "stance_pct": float(stance[i]),
              "step_length_m": float(speed_kmh / 3.6 * times[i] / 2),
-             "hip_rom_deg": float(rng.normal(35 - 10 * asymmetry * affected, 2)),
-             "knee_rom_deg": float(rng.normal(50 - 15 * asymmetry * affected, 3)),
-             "peak_load_pct_bw": float(rng.normal(70 - 30 * asymmetry * affected, 4)),
-             "cadence_spm": float(120 / times[i])}
+             "rom_hip_deg": float(rng.normal(35 - 10 * asymmetry * affected, 2)),
+             "rom_knee_deg": float(rng.normal(50 - 15 * asymmetry * affected, 3)),
+             "peak_force_pct_bw": float(rng.normal(70 - 30 * asymmetry * affected, 4)),
+             "cadence_steps_per_min": float(120 / times[i])}
             for i in range(n)
         ]
     phase = np.linspace(0, 1, 101)
@@ -56,11 +56,14 @@ def synthetic_session(
     }
     wb_left = 45 - 40 * asymmetry
     metrics = {
-        "steps": {"value": 2 * n, "unit": "steps"},
-        "step_time_symmetry_index_pct": {"value": 100 * asymmetry * 0.8, "unit": "%"},
-        "weight_bearing_left_pct_bw": {"value": wb_left, "unit": "%BW"},
-        "weight_bearing_right_pct_bw": {"value": 100 - bws_pct - wb_left + 40, "unit": "%BW"},
-        "walking_speed_mps": {"value": speed_kmh / 3.6, "unit": "m/s"},
+        "steps": {"value": 2 * n, "unit": "count"},
+        "symmetry_index_step_time_s": {"value": 100 * asymmetry * 0.8, "unit": "%"},
+        "mean_stance_force_pct_bw_left_mean": {"value": wb_left, "unit": "%BW"},
+        "mean_stance_force_pct_bw_right_mean": {"value": 100 - bws_pct - wb_left + 40,
+                                                "unit": "%BW"},
+        "walking_speed": {"value": speed_kmh / 3.6, "unit": "m/s"},
+        "guidance_pct_left_mean": {"value": guidance_pct, "unit": "%"},
+        "guidance_pct_right_mean": {"value": guidance_pct, "unit": "%"},
     }
     events = [{"time_s": 0.0, "kind": "session_start", "source": "session", "details": {}},
               {"time_s": minutes * 60, "kind": "session_stop", "source": "session",

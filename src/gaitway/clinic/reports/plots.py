@@ -148,9 +148,9 @@ def stance_by_side(ax: Axes, strides: Sequence[Mapping[str, Any]]) -> None:
 
 
 def _date_axis(ax: Axes) -> None:
-    loc = mdates.AutoDateLocator(minticks=3, maxticks=6)
+    loc = mdates.AutoDateLocator(minticks=3, maxticks=6)  # type: ignore[no-untyped-call]
     ax.xaxis.set_major_locator(loc)
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))  # type: ignore[no-untyped-call]
 
 
 def _dates(times: Sequence[dt.datetime]) -> np.ndarray:
