@@ -40,10 +40,21 @@ def test_add_patient_is_audited(store: ClinicStore) -> None:
                                                                            "patient.add", "P7")
 
 
-def test_bad_input_writes_nothing(store: ClinicStore) -> None:
-    with pytest.raises(UserError, match="affected side"), store.transaction() as db:
+def _good_then_bad(store: ClinicStore) -> None:
+    with store.transaction() as db:
         records.add_patient(db, actor="t", pseudonym="P2")
         records.add_patient(db, actor="t", pseudonym="P3", affected_side="up")
+
+
+def _tamper(store: ClinicStore) -> None:
+    with store.transaction() as db:
+        entry = db.scalars(select(AuditEntry)).one()
+        entry.actor = "mallory"
+
+
+def test_bad_input_writes_nothing(store: ClinicStore) -> None:
+    with pytest.raises(UserError, match="affected side"):
+        _good_then_bad(store)
     with store.reader() as db:
         assert db.scalars(select(Patient)).all() == []
         assert db.scalars(select(AuditEntry)).all() == []
@@ -59,9 +70,8 @@ def test_duplicate_pseudonym_is_a_user_error(store: ClinicStore) -> None:
 def test_audit_log_rejects_update_and_delete(store: ClinicStore) -> None:
     with store.transaction() as db:
         records.add_patient(db, actor="t", pseudonym="P1")
-    with pytest.raises(AuditAppendOnlyError), store.transaction() as db:
-        entry = db.scalars(select(AuditEntry)).one()
-        entry.actor = "mallory"
+    with pytest.raises(AuditAppendOnlyError):
+        _tamper(store)
     with pytest.raises(AuditAppendOnlyError), store.transaction() as db:
         db.delete(db.scalars(select(AuditEntry)).one())
     with store.reader() as db:
@@ -114,7 +124,8 @@ def test_prescription_change_retires_previous_and_is_audited(store: ClinicStore)
                                          speed_kmh=1.8, guidance_pct=80, bws_pct=40)
         second = records.add_prescription(db, actor="t", patient=p, duration_min=30,
                                           speed_kmh=2.0, guidance_pct=70, bws_pct=35)
-        assert not first.active and second.active
+        assert not first.active
+        assert second.active
         with pytest.raises(UserError, match="belt speed"):
             records.add_prescription(db, actor="t", patient=p, duration_min=30,
                                      speed_kmh=9, guidance_pct=70, bws_pct=35)

@@ -76,16 +76,16 @@ def _float_or_none(v: object) -> float | None:
 
 
 def _open_recording(s: TrainingSession) -> Any:
-    from gaitway.recording import (  # type: ignore[attr-defined,unused-ignore]
-        RecordingError,
-        open_recording,
-    )
-
     if not s.recording_path or not Path(s.recording_path).exists():
         raise UserError(
             f"session {s.id[:8]}'s recording is not at {s.recording_path!r}; raw data and C3D "
             "need the recording file (the per-stride table and FHIR do not)"
         )
+    from gaitway.recording import (  # type: ignore[attr-defined,unused-ignore]
+        RecordingError,
+        open_recording,
+    )
+
     try:
         return open_recording(s.recording_path)
     except RecordingError as exc:

@@ -410,7 +410,7 @@ def store_session(
         patient=patient.pseudonym, status=data.status, simulated=data.simulated,
         strides=len(strides), recording=data.recording_path,
     )
-    for e in data.events:
+    for e in sorted(data.events, key=lambda e: float(e["time_s"])):
         if _is_audited(str(e["kind"])):
             audit.record(
                 db, actor=f"station:{data.station or 'simulated-twin'}",

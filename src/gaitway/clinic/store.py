@@ -88,10 +88,10 @@ class ClinicStore:
 
     @contextmanager
     def reader(self) -> Iterator[Session]:
-        """A session for reading (nothing it does is committed)."""
+        """A session for reading; nothing it does is committed, and objects it loaded keep
+        their loaded values after the block (closing does not expire them)."""
         with self._factory() as db:
             yield db
-            db.rollback()
 
     def close(self) -> None:
         self.engine.dispose()

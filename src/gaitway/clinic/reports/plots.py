@@ -26,6 +26,11 @@ SIDE_COLOUR = {"left": LEFT_COLOUR, "right": RIGHT_COLOUR}
 NORMATIVE_SD_DEG = {"hip": 5.0, "knee": 6.0, "ankle": 4.0}
 
 
+def _legend(ax: Axes, **kwargs: Any) -> None:
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(**kwargs)
+
+
 def cycle_curve(cycles: Mapping[str, Any], side: str, joint: str
                 ) -> tuple[np.ndarray, np.ndarray | None] | None:
     """Mean and SD (degrees, over 0-100 % of the cycle) from an analysis' "cycles" entry."""
@@ -87,7 +92,7 @@ def joint_curves(ax: Axes, joint: str, cycles: Mapping[str, Any],
     if not drawn:
         ax.text(0.5, 0.5, "no joint-angle cycles in this session", transform=ax.transAxes,
                 ha="center", fontsize=8, color=MUTED)
-    ax.legend(fontsize=7, frameon=False, loc="upper left")
+    _legend(ax, fontsize=7, frameon=False, loc="upper left")
     return drawn
 
 
@@ -126,7 +131,7 @@ def stride_symmetry(ax: Axes, strides: Sequence[Mapping[str, Any]],
     ax.set_title(title, fontsize=9)
     ax.set_xlabel("minutes into the session", fontsize=8)
     ax.set_ylabel("s", fontsize=8)
-    ax.legend(fontsize=7, frameon=False, markerscale=3)
+    _legend(ax, fontsize=7, frameon=False, markerscale=3)
     if not strides:
         ax.text(0.5, 0.5, "no strides recorded", transform=ax.transAxes, ha="center",
                 fontsize=8, color=MUTED)
@@ -183,7 +188,7 @@ def support_over_time(ax: Axes, guidance: tuple[Sequence[dt.datetime], Sequence[
     ax.set_ylim(0, 105)
     ax.set_ylabel("%", fontsize=8)
     ax.set_title("Support from the robot (lower = more independent)", fontsize=9)
-    ax.legend(fontsize=7, frameon=False)
+    _legend(ax, fontsize=7, frameon=False)
     _date_axis(ax)
 
 
@@ -213,7 +218,7 @@ def weight_bearing_trend(ax: Axes, left: tuple[Sequence[dt.datetime], Sequence[f
             ax.plot(_dates(t), v, "o-", ms=3, color=SIDE_COLOUR[side], label=side)
     ax.set_title("Weight bearing per leg over sessions", fontsize=9)
     ax.set_ylabel("% body weight", fontsize=8)
-    ax.legend(fontsize=7, frameon=False)
+    _legend(ax, fontsize=7, frameon=False)
     _date_axis(ax)
 
 
