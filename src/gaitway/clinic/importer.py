@@ -128,17 +128,17 @@ def default_analyzer(path: Path) -> dict[str, Any]:
 
 def read_session_dir(directory: Path, *, analyze: Analyzer | None = None) -> SessionData:
     """Read a session directory (recording + summary) and analyse it; nothing is stored."""
-    from gaitway.recording import (  # type: ignore[attr-defined,unused-ignore]
-        RecordingError,
-        open_recording,
-    )
-
     directory = Path(directory)
     if not directory.is_dir():
         raise UserError(f"{directory} is not a directory; give a session directory")
     rec_path = directory / RECORDING_NAME
     if not rec_path.exists():
         raise UserError(f"{directory} holds no {RECORDING_NAME}; is it a session directory?")
+    from gaitway.recording import (  # type: ignore[attr-defined,unused-ignore]
+        RecordingError,
+        open_recording,
+    )
+
     summary = _read_summary(directory)
     try:
         rec = open_recording(rec_path)
