@@ -83,9 +83,9 @@ def _patients_list(args: argparse.Namespace) -> int:
         if not patients:
             print("no patients yet; add one with 'gaitway patients add'")
             return 0
-        counts = dict(db.execute(
-            select(TrainingSession.patient_id, func.count())
-            .group_by(TrainingSession.patient_id)))
+        rows = db.execute(select(TrainingSession.patient_id, func.count())
+                          .group_by(TrainingSession.patient_id)).all()
+        counts = {int(r[0]): int(r[1]) for r in rows}
         print(f"{'patient':<28} {'sessions':>8}  {'side':<6} diagnosis")
         for p in patients:
             print(f"{p.pseudonym:<28} {counts.get(p.id, 0):>8}  {p.affected_side or '-':<6} "
