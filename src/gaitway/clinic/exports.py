@@ -191,6 +191,18 @@ def _plate_corners(side: str) -> list[list[float]]:
     return [[hx, y1, 0.0], [-hx, y1, 0.0], [-hx, y0, 0.0], [hx, y0, 0.0]]
 
 
+def _int_param(c3d: Any, group: str, name: str, values: list[Any]) -> None:
+    """An INT-typed C3D parameter: ezc3d's add_parameter stores Python ints as FLOAT, which
+    readers (ezc3d's own force-plate code included) reject for TYPE, CHANNEL and USED; the
+    writer keeps the type recorded in the parameter dictionary, so set it there."""
+    from ezc3d import ezc3d as swig
+
+    c3d.add_parameter(group, name, values)
+    param = c3d["parameters"][group][name]
+    param["type"] = swig.INT
+    param["value"] = np.asarray(values, dtype=int)
+
+
 def write_c3d(db: Session, s: TrainingSession, out: Path, *, point_rate_hz: float = 100.0
               ) -> Path:
     """Joint angles, both belts as force plates and gait events, readable back by ezc3d."""
@@ -256,13 +268,13 @@ def write_c3d(db: Session, s: TrainingSession, out: Path, *, point_rate_hz: floa
     c3d["parameters"]["ANALOG"]["OFFSET"]["value"] = np.zeros(12)
     c3d["parameters"]["ANALOG"]["GEN_SCALE"]["value"] = np.array([1.0])
     c3d["data"]["analogs"] = analogs
-    c3d.add_parameter("FORCE_PLATFORM", "USED", 2)
-    c3d.add_parameter("FORCE_PLATFORM", "TYPE", np.array([2, 2]))
-    c3d.add_parameter("FORCE_PLATFORM", "ZERO", np.array([1, 0]))
+    _int_param(c3d, "FORCE_PLATFORM", "USED", [2])
+    _int_param(c3d, "FORCE_PLATFORM", "TYPE", [2, 2])
+    _int_param(c3d, "FORCE_PLATFORM", "ZERO", [1, 0])
     corners = np.array([_plate_corners("left"), _plate_corners("right")])  # (2, 4, 3)
     c3d.add_parameter("FORCE_PLATFORM", "CORNERS", corners.transpose(2, 1, 0))
     c3d.add_parameter("FORCE_PLATFORM", "ORIGIN", np.zeros((3, 2)))
-    c3d.add_parameter("FORCE_PLATFORM", "CHANNEL", np.arange(1, 13).reshape(2, 6).T)
+    _int_param(c3d, "FORCE_PLATFORM", "CHANNEL", np.arange(1, 13).reshape(2, 6).T.tolist())
     c3d.add_parameter("FORCE_PLATFORM", "CAL_MATRIX", np.zeros((6, 6, 2)))
 
     t0 = float(time[0])
@@ -274,20 +286,19 @@ def write_c3d(db: Session, s: TrainingSession, out: Path, *, point_rate_hz: floa
         secs = np.array([e.time_s - t0 for e in gait])
         mins = np.floor(secs / 60.0)
         label = {"heel_strike": "Foot Strike", "toe_off": "Foot Off"}
-        c3d.add_parameter("EVENT", "USED", len(gait))
+        _int_param(c3d, "EVENT", "USED", [len(gait)])
         c3d.add_parameter("EVENT", "TIMES", np.vstack([mins, secs - 60 * mins]))
         c3d.add_parameter("EVENT", "CONTEXTS",
                           [(e.side or "general").capitalize() for e in gait])
         c3d.add_parameter("EVENT", "LABELS", [label.get(e.kind, e.kind) for e in gait])
         c3d.add_parameter("EVENT", "DESCRIPTIONS", [e.kind for e in gait])
         c3d.add_parameter("EVENT", "SUBJECTS", [""] * len(gait))
-        c3d.add_parameter("EVENT", "ICON_IDS", np.zeros(len(gait), dtype=int))
-        c3d.add_parameter("EVENT", "GENERIC_FLAGS", np.zeros(len(gait), dtype=int))
+        _int_param(c3d, "EVENT", "ICON_IDS", [0] * len(gait))
+        _int_param(c3d, "EVENT", "GENERIC_FLAGS", [0] * len(gait))
     patient = db.get(Patient, s.patient_id)
     c3d.add_parameter("SUBJECTS", "NAMES", (patient.pseudonym if patient else "",))
     c3d.add_parameter("MANUFACTURER", "SOFTWARE", ("Gaitway",))
-    c3d.add_parameter("GAITWAY", "SIMULATED", int(s.simulated),
-                      "1: SIMULATED data from a virtual patient")
+    _int_param(c3d, "GAITWAY", "SIMULATED", [int(s.simulated)])
     c3d.add_parameter("GAITWAY", "SESSION_ID", (s.id,))
     tmp = out.with_name(out.stem + ".part.c3d")
     c3d.write(str(tmp))
