@@ -19,6 +19,7 @@ from typing import Self
 import numpy as np
 import numpy.typing as npt
 
+from gaitway.errors import GaitwayError
 from gaitway.station.channels import (
     N_SAMPLE_CHANNELS,
     SAMPLE_CHANNEL_NAMES,
@@ -158,7 +159,7 @@ class Command:
         )
 
 
-class StationError(RuntimeError):
+class StationError(GaitwayError):
     """A station cannot do what was asked (not started, already stopped, bad command)."""
 
 
@@ -189,6 +190,11 @@ class Station(abc.ABC):
     @property
     @abc.abstractmethod
     def running(self) -> bool: ...
+
+    @property
+    @abc.abstractmethod
+    def last_sample(self) -> Sample:
+        """The most recent Sample (from start() or step())."""
 
     @property
     @abc.abstractmethod

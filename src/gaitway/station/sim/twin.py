@@ -66,14 +66,14 @@ DEVICE: Final = DeviceSpec()
 
 # sensor noise (1 SD) per measured channel; channels not named have none
 _NOISE_SD: Final[dict[str, float]] = {
-    **{f"{j}_angle_{s}": 2e-5 for j in ("hip", "knee", "ankle") for s in ("left", "right")},
-    **{f"{j}_velocity_{s}": 2e-3 for j in ("hip", "knee", "ankle") for s in ("left", "right")},
+    **{f"{j}_angle_{s}": 1e-5 for j in ("hip", "knee", "ankle") for s in ("left", "right")},
+    **{f"{j}_velocity_{s}": 1e-3 for j in ("hip", "knee", "ankle") for s in ("left", "right")},
     **{f"{j}_torque_{s}": 0.1 for j in ("hip", "knee") for s in ("left", "right")},
-    **{f"{j}_motor_angle_{s}": 2e-5 for j in ("hip", "knee") for s in ("left", "right")},
+    **{f"{j}_motor_angle_{s}": 1e-5 for j in ("hip", "knee") for s in ("left", "right")},
     **{f"{j}_drive_current_{s}": 0.01 for j in ("hip", "knee") for s in ("left", "right")},
-    **{f"{j}_drive_temperature_{s}": 0.05 for j in ("hip", "knee") for s in ("left", "right")},
+    **{f"{j}_drive_temperature_{s}": 0.02 for j in ("hip", "knee") for s in ("left", "right")},
     **{f"interaction_torque_{c}_{s}": 0.15 for c in ("thigh", "shank") for s in ("left", "right")},
-    **{f"grf_{a}_{s}": 1.5 for a in ("x", "y", "z") for s in ("left", "right")},
+    **{f"grf_{a}_{s}": 1.0 for a in ("x", "y", "z") for s in ("left", "right")},
     "harness_force": 2.0,
     "pelvis_height": 1e-4,
     "pelvis_lateral": 1e-4,
@@ -119,6 +119,8 @@ class SimStation(Station):
         self._noise_sd = np.zeros(N_SAMPLE_CHANNELS)
         for name, sd in _NOISE_SD.items():
             self._noise_sd[_I[name]] = sd
+        if not lateral_pelvis:  # no lateral slide: the channel is a clean zero
+            self._noise_sd[_I["pelvis_lateral"]] = 0.0
         self._noise = np.zeros((0, N_SAMPLE_CHANNELS))
         self._noise_i = 0
         m = self.model
@@ -148,6 +150,7 @@ class SimStation(Station):
         self._tare = np.zeros(6)
         self._running = False
         self._stopped = False
+        self._last: Sample | None = None
         self.truth = np.zeros(N_TRUTH_CHANNELS)
         self.estop_pressed = False
         self.stop_button_until = -1.0
@@ -169,6 +172,12 @@ class SimStation(Station):
     @property
     def running(self) -> bool:
         return self._running
+
+    @property
+    def last_sample(self) -> Sample:
+        if self._last is None:
+            raise StationError("no sample yet: start the station first")
+        return self._last
 
     @property
     def body_mass_kg(self) -> float:
@@ -351,7 +360,9 @@ class SimStation(Station):
         v += self._noise[self._noise_i]
         self._noise_i += 1
         self._fill_truth()
-        return Sample(v)
+        sample = Sample(v)
+        self._last = sample
+        return sample
 
     def _fill_truth(self) -> None:
         sd = self.data.sensordata
