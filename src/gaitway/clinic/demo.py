@@ -73,7 +73,7 @@ def fill_demo_data(
                     profile=profile, minutes=minutes, seed=seed * 1000 + i * 100 + n,
                     out_dir=out_dir / pseudo / f"w{w + 1:02d}-s{k + 1}",
                     guidance_pct=round(100 - 50 * frac), bws_pct=round(50 - 25 * frac),
-                    speed_kmh=round(1.5 + 0.6 * frac, 2),
+                    speed_kmh=round(1.5 + 0.6 * frac, 2), session_index=n,
                 )
                 run_session(cfg)
                 data = read_session_dir(cfg.out_dir)

@@ -119,6 +119,17 @@ def _parse_time(value: object) -> dt.datetime | None:
     return None
 
 
+def _station_name(value: object) -> str | None:
+    """The station's name from the recording metadata (a name, or a dict describing it)."""
+    if isinstance(value, str) and value.strip():
+        return value.strip()[:80]
+    if isinstance(value, Mapping):
+        for key in ("name", "model", "kind"):
+            if isinstance(value.get(key), str) and value[key].strip():
+                return str(value[key]).strip()[:80]
+    return None
+
+
 def default_analyzer(path: Path) -> dict[str, Any]:
     from gaitway.analytics import analyze_path  # type: ignore[attr-defined,unused-ignore]
 
@@ -183,7 +194,7 @@ def read_session_dir(directory: Path, *, analyze: Analyzer | None = None) -> Ses
         profile=summary.get("profile") or meta.get("profile") or patient.get("profile"),
         controller=summary.get("controller") or settings.get("controller"),
         recording_path=str(rec_path.resolve()),
-        station=meta.get("station") if isinstance(meta.get("station"), str) else None,
+        station=_station_name(meta.get("station")),
         patient_info=dict(patient or {}),
         settings=settings,
         summary=summary,
@@ -347,7 +358,7 @@ def _resolve_patient(db: Session, data: SessionData, ref: str | None, actor: str
     if ref:
         return find_patient(db, ref)
     info = data.patient_info
-    pseudo = info.get("pseudonym") or info.get("id")
+    pseudo = info.get("pseudonym")
     if not pseudo and data.simulated:
         pseudo = f"SIM-{data.profile or 'virtual'}"
     if not pseudo:
