@@ -289,8 +289,8 @@ def register(subparsers: Any) -> None:
     d.add_argument("--patients", type=_positive_int, default=3)
     d.add_argument("--weeks", type=_positive_int, default=4)
     d.add_argument("--sessions-per-week", type=_positive_int, default=2)
-    d.add_argument("--minutes", type=float, default=1.0,
-                   help="simulated minutes per session (default 1)")
+    d.add_argument("--minutes", type=float, default=0.5,
+                   help="simulated minutes per session (default 0.5, to keep it quick)")
     d.add_argument("--seed", type=int, default=1)
     d.add_argument("--out", help="where session directories go (default: data dir)")
     d.set_defaults(func=_demo)

@@ -33,7 +33,7 @@ DEMO_PROFILES: tuple[tuple[str, str, float, float], ...] = (
 
 def fill_demo_data(
     store: ClinicStore, *, patients: int, weeks: int, out_dir: Path, actor: str,
-    sessions_per_week: int = 2, minutes: float = 1.0, seed: int = 1,
+    sessions_per_week: int = 2, minutes: float = 0.5, seed: int = 1,
     progress: Callable[[str], object] | None = None,
 ) -> dict[str, int]:
     """Simulate and import the demo course; returns sessions per patient pseudonym."""

@@ -306,6 +306,10 @@ def session_numbers(data: SessionData) -> dict[str, Any]:
         out["guidance_pct"] = _side_mean(metrics, "guidance_pct")
     if out["tracking_error_rms_deg"] is None:
         out["tracking_error_rms_deg"] = _first(summary, ("tracking_error_rms_deg",))
+    if out["tracking_error_rms_deg"] is None:
+        per_joint = [_side_mean(metrics, f"tracking_rmse_{j}_deg") for j in ("hip", "knee")]
+        found = [v for v in per_joint if v is not None]
+        out["tracking_error_rms_deg"] = sum(found) / len(found) if found else None
     for key in ("active_participation_pct", "tracking_error_rms_deg", "guidance_pct"):
         if out[key] is None:
             out[key] = _first(summary, _SESSION_FIELDS[key])
