@@ -23,6 +23,15 @@ def test_migrated_schema_matches_models(store: ClinicStore) -> None:
     assert {"patients", "sessions", "strides", "audit_log", "users", "assessments"} <= tables
 
 
+def test_migrations_downgrade_to_nothing_and_back(store: ClinicStore) -> None:
+    from gaitway.clinic import migrate
+
+    migrate.downgrade(store.engine, "base")
+    assert set(inspect(store.engine).get_table_names()) <= {"alembic_version"}
+    migrate.upgrade(store.engine)
+    assert "audit_log" in inspect(store.engine).get_table_names()
+
+
 def test_reopening_a_migrated_store_keeps_rows(db_url: str) -> None:
     with ClinicStore(db_url) as s, s.transaction() as db:
         records.add_patient(db, actor="t", pseudonym="P1", height_m=1.7)
