@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "gaitway.cli.simulate",
     "gaitway.cli.recording_cmd",
     "gaitway.cli.analyze_cmd",
+    "gaitway.cli.clinic_cmd",
 )
 
 
