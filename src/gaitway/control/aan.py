@@ -61,7 +61,7 @@ class AssistAsNeededController(Controller):
         self.settings = st = settings or AanSettings()
         self._k, self._d = (gains or JointGains()).per_joint()
         self.compensation = compensation or Compensation()
-        n = st.bins
+        n = self._bins = st.bins
         self.support = [[st.initial_support] * n for _ in range(4)]
         self._err_sum = [[0.0] * n for _ in range(4)]
         self._err_n = [[0] * n for _ in range(4)]
@@ -72,7 +72,8 @@ class AssistAsNeededController(Controller):
         comp = self.compensation.compute(ctx)
         out, k, d = self.out, self._k, self._d
         q, qd, qr, qdr = ctx.q, ctx.qd, ctx.q_ref, ctx.qd_ref
-        n = self.settings.bins
+        n = self._bins
+        support, es, en, lv = self.support, self._err_sum, self._err_n, self._level
         for side in (0, 1):
             x = ctx.phase[side] * n
             b = int(x) % n
@@ -80,15 +81,15 @@ class AssistAsNeededController(Controller):
             b0 = math.floor(xc)
             f = xc - b0
             b0 %= n
-            b1 = (b0 + 1) % n
+            b1 = b0 + 1 if b0 + 1 < n else 0
             for i in (2 * side, 2 * side + 1):
-                sup = self.support[i]
+                sup = support[i]
                 s = sup[b0] + (sup[b1] - sup[b0]) * f
-                self._level[i] = s
+                lv[i] = s
                 e = qr[i] - q[i]
                 out[i] = comp[i] + s * (k[i] * e + d[i] * (qdr[i] - qd[i]))
-                self._err_sum[i][b] += e if e >= 0.0 else -e
-                self._err_n[i][b] += 1
+                es[i][b] += e if e >= 0.0 else -e
+                en[i][b] += 1
         return out
 
     def on_stride(self, side: int, time_s: float) -> None:

@@ -15,7 +15,6 @@ from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
 from gaitway.errors import UserError
 
@@ -114,12 +113,12 @@ class EmgMedianFrequency:
 
     def __init__(self, *, sampling_rate_hz: float, max_stride_s: float = 4.0) -> None:
         self.sampling_rate_hz = sampling_rate_hz
-        self._buf: npt.NDArray[np.float64] = np.zeros(int(max_stride_s * sampling_rate_hz))
+        self._buf = [0.0] * int(max_stride_s * sampling_rate_hz)  # a list: cheapest to write
         self._n = 0
 
     def add(self, x: float) -> None:
         n = self._n
-        if n < self._buf.shape[0]:
+        if n < len(self._buf):
             self._buf[n] = x
             self._n = n + 1
 
@@ -129,7 +128,8 @@ class EmgMedianFrequency:
         self._n = 0
         if n < 64:
             return math.nan
-        x = self._buf[:n] - self._buf[:n].mean()
+        x = np.asarray(self._buf[:n])
+        x -= x.mean()
         p = np.abs(np.fft.rfft(x)) ** 2
         total = float(p.sum())
         if total <= 1e-30:

@@ -53,15 +53,19 @@ class StrideMonitor:
     ) -> None:
         """``interaction``: cuff torque on the leg per joint index (N*m)."""
         err2, bf, work = self._err2, self._bf, self._work
-        for i in range(4):
+        for i in (0, 1, 2, 3):
             e = q_ref[i] - q[i]
             err2[i] += e * e
             t = interaction[i]
             v = qd_ref[i]
-            bf[i] += -t if v > 0.0 else (t if v < 0.0 else 0.0)
+            if v > 0.0:
+                bf[i] -= t
+            elif v < 0.0:
+                bf[i] += t
             work[i] += t * qd[i] * dt
-        self._n[0] += 1
-        self._n[1] += 1
+        n = self._n
+        n[0] += 1
+        n[1] += 1
 
     def close_stride(self, side: int, time_s: float) -> StrideRecord | None:
         """End of a stride of ``side`` (0 left, 1 right); None for the first, partial one."""

@@ -15,6 +15,7 @@ Lokomat); under path control the patient does (the reference follows the estimat
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -39,7 +40,7 @@ from gaitway.control.phase import HeelStrikeDetector, PhaseOscillator, fourier_h
 from gaitway.control.reference import ReferenceGait, RomSettings
 from gaitway.control.switching import ControllerSwitch
 from gaitway.errors import UserError
-from gaitway.station.channels import CONTROL_CHANNEL_NAMES, SAMPLE_INDEX
+from gaitway.station.channels import CONTROL_CHANNEL_NAMES, EMG_MUSCLES, SAMPLE_INDEX
 from gaitway.station.interface import Command, Sample
 
 CONTROLLERS: Final[tuple[str, ...]] = ("guidance", "path", "aan", "resist")
@@ -147,14 +148,25 @@ class ControlStack:
         )
         self.monitor = StrideMonitor()
         self.fatigue = FatigueDetector(settings.fatigue)
-        self._emg_idx = (
-            _I.get(f"emg_{settings.emg_muscle}_left", -1),
-            _I.get(f"emg_{settings.emg_muscle}_right", -1),
-        )
+        emg_l = _I.get(f"emg_{settings.emg_muscle}_left")
+        emg_r = _I.get(f"emg_{settings.emg_muscle}_right")
+        if emg_l is None or emg_r is None:
+            raise UserError(
+                f"no EMG channel for muscle {settings.emg_muscle!r}; use one of "
+                + ", ".join(EMG_MUSCLES)
+            )
         self._emg = (
             EmgMedianFrequency(sampling_rate_hz=1.0 / dt),
             EmgMedianFrequency(sampling_rate_hz=1.0 / dt),
         )
+        self._has_emg = True
+        self._emg_l = self._emg[0].add
+        self._emg_r = self._emg[1].add
+        # one C call picks every channel a tick needs, in this order
+        picks = (_TIME, *_Q, *_QD, *_TAU_INT, *_GRF_Z, _HARNESS, _PELVIS_Z, emg_l, emg_r)
+        self._get: Callable[[list[float]], tuple[float, ...]] = operator.itemgetter(*picks)
+        self._hs_l = self.heel_strikes[0].update
+        self._hs_r = self.heel_strikes[1].update
         self._mdf = [math.nan, math.nan]
         self._ref_phase = 0.0  # robot-timed reference phase of the left leg (cycles)
         self._tau_int = [0.0] * 4
@@ -208,28 +220,26 @@ class ControlStack:
 
     def step(self, sample: Sample) -> Command:
         """The Command answering ``sample``; fills ``control_values`` for the recording."""
-        v = sample.values.tolist()
+        (t, q0, q1, q2, q3, v0, v1, v2, v3, i0, i1, i2, i3, f_l, f_r, harness_n, pz, e_l,
+         e_r) = self._get(sample.values.tolist())
         dt = self.dt
-        t = v[_TIME]
         self.time = t
         ctx = self.ctx
         ctx.time = t
         q, qd, tau_int = ctx.q, ctx.qd, self._tau_int
-        for i in range(4):
-            q[i] = v[_Q[i]]
-            qd[i] = v[_QD[i]]
-            tau_int[i] = v[_TAU_INT[i]]
-        hs_l = self.heel_strikes[0].update(t, v[_GRF_Z[0]])
-        hs_r = self.heel_strikes[1].update(t, v[_GRF_Z[1]])
+        q[0], q[1], q[2], q[3] = q0, q1, q2, q3
+        qd[0], qd[1], qd[2], qd[3] = v0, v1, v2, v3
+        tau_int[0], tau_int[1], tau_int[2], tau_int[3] = i0, i1, i2, i3
+        hs_l = self._hs_l(t, f_l)
+        hs_r = self._hs_r(t, f_r)
         ctx.stride_start[0] = hs_l
         ctx.stride_start[1] = hs_r
         osc_l, osc_r = self.oscillators
-        p_l = osc_l.update(q[0], dt, hs_l)
-        p_r = osc_r.update(q[2], dt, hs_r)
-        for side in (0, 1):
-            e = self._emg_idx[side]
-            if e >= 0:
-                self._emg[side].add(v[e])
+        p_l = osc_l.update(q0, dt, hs_l)
+        p_r = osc_r.update(q2, dt, hs_r)
+        if self._has_emg:
+            self._emg_l(e_l)
+            self._emg_r(e_r)
 
         if hs_l or self.changes.pending:
             self._apply_changes(hs_l)
@@ -262,7 +272,7 @@ class ControlStack:
         if hs_r:
             self._stride_end(1, t)
 
-        harness = self.bws.update(v[_HARNESS], v[_PELVIS_Z], dt)
+        harness = self.bws.update(harness_n, pz, dt)
         stride_est = 2 * math.pi / (0.5 * (osc_l.omega + osc_r.omega))
         belt = self.belt.update(dt, stride_est) if self.walking else self._belt_to_rest(dt)
 
