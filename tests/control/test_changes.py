@@ -56,11 +56,11 @@ def test_ramped_changes_are_due_at_once_stride_changes_at_a_stride() -> None:
     ch.submit(ChangeRequest(ChangeKind.GUIDANCE, 0.6, "therapist:1"), 1.1)
     ch.submit(ChangeRequest(ChangeKind.ROM, rom, "therapist:2"), 1.2)
     due = ch.take_due(at_stride=False)
-    assert [r.kind for r in due] == [ChangeKind.GUIDANCE]
+    assert [r.kind for r, _ in due] == [ChangeKind.GUIDANCE]
     assert ch.pending == 2
     due = ch.take_due(at_stride=True)
-    assert [r.kind for r in due] == [ChangeKind.CONTROLLER, ChangeKind.ROM]
-    ch.mark_applied(due[1], 2.0)
+    assert [r.kind for r, _ in due] == [ChangeKind.CONTROLLER, ChangeKind.ROM]
+    ch.mark_applied(due[1][0], 2.0)
     kinds = [(e[1], e[2]) for e in sink.events]
     assert kinds[:3] == [("change_requested", "therapist:1")] * 2 + [
         ("change_requested", "therapist:2")
@@ -68,3 +68,17 @@ def test_ramped_changes_are_due_at_once_stride_changes_at_a_stride() -> None:
     assert sink.events[0][3]["reason"] == "try tunnel"
     assert sink.events[-1][1] == "change_applied"
     assert sink.events[-1][3]["value"]["hip"]["scale"] == 0.8
+
+
+def test_prepare_runs_at_submission_and_its_result_reaches_the_loop() -> None:
+    prepared: list[ChangeKind] = []
+
+    def prepare(req: ChangeRequest) -> str:
+        prepared.append(req.kind)
+        return f"tables for {req.kind.value}"
+
+    ch = ChangeChannel(prepare=prepare)
+    ch.submit(ChangeRequest(ChangeKind.ROM, RomSettings(), "therapist:1"), 0.0)
+    assert prepared == [ChangeKind.ROM]
+    (_req, payload), = ch.take_due(at_stride=True)
+    assert payload == "tables for rom"

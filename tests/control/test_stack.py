@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from gaitway.control.changes import ChangeKind, ChangeRequest
+from gaitway.control.reference import stride_time_s
 from gaitway.control.stack import ControlSettings, ControlStack
 from gaitway.errors import UserError
 from gaitway.station.channels import CONTROL_CHANNEL_NAMES, N_SAMPLE_CHANNELS, SAMPLE_INDEX
@@ -38,6 +39,7 @@ class _Walker:
         self.t = 0.0
         self.phase = 0.0
         self.harness = 0.0
+        self.freq = 1.0 / stride_time_s(stack.belt.speed, stack.height_m)  # the robot's cadence
 
     def sample(self) -> Sample:
         v = np.zeros(N_SAMPLE_CHANNELS)
@@ -46,7 +48,7 @@ class _Walker:
         for side, off in (("left", 0.0), ("right", 0.5)):
             ph = (self.phase + off - self.lag) % 1.0
             h, k, dh, dk = ref.hip_knee(ph)
-            f = ref.frequency_hz
+            f = self.freq
             v[SAMPLE_INDEX[f"hip_angle_{side}"]] = h + self.rng.normal(0, self.noise)
             v[SAMPLE_INDEX[f"knee_angle_{side}"]] = k
             v[SAMPLE_INDEX[f"hip_velocity_{side}"]] = dh * f
@@ -60,7 +62,7 @@ class _Walker:
     def step(self, cmd: Command) -> Sample:
         self.harness = cmd.harness_force
         self.t += 0.001
-        self.phase = (self.phase + 0.001 * self.stack.reference.frequency_hz) % 1.0
+        self.phase = (self.phase + 0.001 * self.freq) % 1.0
         return self.sample()
 
 
@@ -73,9 +75,9 @@ def _run(stack: ControlStack, seconds: float, walker: _Walker | None = None) -> 
 
 
 def test_stack_tracks_strides_phase_and_fills_control_channels() -> None:
-    stack = ControlStack(ControlSettings(), height_m=1.75, body_mass_kg=MASS)
+    stack = ControlStack(ControlSettings(belt_from_rest=False), height_m=1.75, body_mass_kg=MASS)
     w = _run(stack, 20.0)
-    n_strides = 20.0 / stack.reference.stride_time_s
+    n_strides = 20.0 * w.freq
     summ = stack.summary()
     assert summ["strides"]["left"] >= n_strides - 3
     assert summ["controller"] == "guidance"
@@ -86,7 +88,7 @@ def test_stack_tracks_strides_phase_and_fills_control_channels() -> None:
     assert cv["cmd_harness_force"] > 0.2 * MASS * 9.81
     assert 0.0 < cv["cmd_belt_speed"] <= 0.56 + 1e-9
     # the walker's phase is known (heel strike at 0): the estimate agrees within 2 %
-    seen = w.phase - 0.001 * stack.reference.frequency_hz  # the stack saw the previous sample
+    seen = w.phase - 0.001 * w.freq  # the stack saw the previous sample
     for name, off in (("phase_estimate_left", 0.0), ("phase_estimate_right", 0.5)):
         d = (cv[name] - seen - off) % 1.0
         assert min(d, 1.0 - d) < 0.02, (name, cv[name], seen)
@@ -94,7 +96,9 @@ def test_stack_tracks_strides_phase_and_fills_control_channels() -> None:
 
 def test_controller_change_waits_for_a_left_heel_strike_and_is_recorded() -> None:
     sink = _Sink()
-    stack = ControlStack(ControlSettings(), height_m=1.75, body_mass_kg=MASS, sink=sink)
+    stack = ControlStack(
+        ControlSettings(belt_from_rest=False), height_m=1.75, body_mass_kg=MASS, sink=sink
+    )
     w = _run(stack, 3.0)
     stack.changes.submit(
         ChangeRequest(ChangeKind.CONTROLLER, "aan", "therapist:3", "ready for less"), w.t
@@ -111,7 +115,7 @@ def test_controller_change_waits_for_a_left_heel_strike_and_is_recorded() -> Non
 
 
 def test_guidance_change_is_ramped() -> None:
-    stack = ControlStack(ControlSettings(), height_m=1.75, body_mass_kg=MASS)
+    stack = ControlStack(ControlSettings(belt_from_rest=False), height_m=1.75, body_mass_kg=MASS)
     w = _run(stack, 1.0)
     stack.changes.submit(ChangeRequest(ChangeKind.GUIDANCE, 0.5, "therapist:1", ramp_s=2.0), w.t)
     _run(stack, 1.0, w)
@@ -122,8 +126,13 @@ def test_guidance_change_is_ramped() -> None:
 
 def test_fatigue_raises_support_within_bounds_and_says_why() -> None:
     sink = _Sink()
-    settings = ControlSettings(guidance=0.6, max_guidance=0.7, bws_fraction=0.3,
-                               max_bws_fraction=0.35)
+    settings = ControlSettings(
+        belt_from_rest=False,
+        guidance=0.6,
+        max_guidance=0.7,
+        bws_fraction=0.3,
+        max_bws_fraction=0.35,
+    )
     stack = ControlStack(settings, height_m=1.75, body_mass_kg=MASS, sink=sink)
     w = _Walker(stack, lag_cycles=0.005)
     _run(stack, 25.0, w)
@@ -148,7 +157,9 @@ def test_settings_are_validated() -> None:
 
 
 def test_path_control_follows_the_patients_timing() -> None:
-    stack = ControlStack(ControlSettings(controller="path"), height_m=1.75, body_mass_kg=MASS)
+    stack = ControlStack(
+        ControlSettings(belt_from_rest=False, controller="path"), height_m=1.75, body_mass_kg=MASS
+    )
     w = _Walker(stack, lag_cycles=0.08)  # walks 8 % of a cycle "late" but on the path
     _run(stack, 15.0, w)
     tau = stack.control_values[4:8]

@@ -66,18 +66,27 @@ class ExoModel:
 
     Gravity: thigh and shank segments of the exoskeleton with masses (kg) and centre-of-mass
     distances (m) from hip and knee; friction: viscous (N*m*s/rad) and Coulomb (N*m) per drive.
+    Defaults are the station's data sheet (the twin's model: 2.0 and 1.5 kg uniform segments,
+    0.5 N*m*s/rad damping and 1 N*m friction per drive) for a 1.75 m patient.
     """
 
-    thigh_mass_kg: float = 2.5
-    thigh_com_m: float = 0.2
-    thigh_length_m: float = 0.45
-    shank_mass_kg: float = 1.8
-    shank_com_m: float = 0.2
-    viscous_hip: float = 0.6
-    viscous_knee: float = 0.4
+    thigh_mass_kg: float = 2.0
+    thigh_com_m: float = 0.214
+    thigh_length_m: float = 0.429
+    shank_mass_kg: float = 1.5
+    shank_com_m: float = 0.215
+    viscous_hip: float = 0.5
+    viscous_knee: float = 0.5
     coulomb_hip: float = 1.0
-    coulomb_knee: float = 0.8
+    coulomb_knee: float = 1.0
     coulomb_smoothing_rad_s: float = 0.05
+
+    @classmethod
+    def for_height(cls, height_m: float) -> ExoModel:
+        """Segments set to the patient's thigh and shank (0.245 and 0.246 of body height,
+        Winter's table), as the therapist sets the exoskeleton's lengths."""
+        lt, ls = 0.245 * height_m, 0.246 * height_m
+        return cls(thigh_com_m=lt / 2, thigh_length_m=lt, shank_com_m=ls / 2)
 
 
 class Compensation:

@@ -1,8 +1,8 @@
 """Belt speed: 0.5-3.2 km/h with limited acceleration, and an optional self-paced mode.
 
 Self-paced: the patient's cadence (from the phase estimator) says at what speed they want to
-walk. Inverting the stride-time law of the reference gait (Grieve: stride time falls with the
-square root of speed) gives that speed; it is low-pass filtered and then rate-limited like
+walk. Inverting the stride-time law of the reference gait (a power law in speed, after Grieve)
+gives that speed; it is low-pass filtered and then rate-limited like
 any other speed change, so the belt follows the patient without surging.
 """
 
@@ -31,6 +31,7 @@ class BeltController:
     __slots__ = (
         "_c",
         "_filtered",
+        "_inv_exp",
         "acceleration_m_s2",
         "height_m",
         "self_paced",
@@ -58,20 +59,22 @@ class BeltController:
         self.self_paced_time_constant_s = self_paced_time_constant_s
         self.speed = 0.0 if start_from_rest else self.target
         self._filtered = self.target
-        # stride_time = c / sqrt(v)  ->  v = (c / T)^2
+        # stride_time = c * v^-p (a power law)  ->  v = (c / T)^(1/p)
         self._c = stride_time_s(1.0, height_m)
+        p = math.log(stride_time_s(0.5, height_m) / self._c) / math.log(2.0)
+        self._inv_exp = 1.0 / p
 
     def set_speed(self, speed_m_s: float) -> None:
         self.target = check_speed(speed_m_s)
         self._filtered = self.target
 
     def speed_for_stride_time(self, stride_s: float) -> float:
-        return (self._c / stride_s) ** 2
+        return float((self._c / stride_s) ** self._inv_exp)
 
     def update(self, dt: float, patient_stride_s: float = math.nan) -> float:
         """Commanded speed for this tick; in self-paced mode, pass the patient's stride time."""
         if self.self_paced and patient_stride_s == patient_stride_s and patient_stride_s > 0.0:
-            want = (self._c / patient_stride_s) ** 2
+            want = (self._c / patient_stride_s) ** self._inv_exp
             want = min(max(want, MIN_SPEED_M_S), MAX_SPEED_M_S)
             self._filtered += (want - self._filtered) * dt / self.self_paced_time_constant_s
             self.target = self._filtered

@@ -9,7 +9,9 @@ bounded queue, and applied by the loop at its defined moment:
 - ``ramp``: starts at once and is reached gradually (guidance over ``ramp_s``; body-weight
   support and belt speed through their own rate limits).
 
-The loop records a ``change_applied`` event when it takes a change over.
+The loop records a ``change_applied`` event when it takes a change over. Work a change needs
+that is too slow for a tick (building reference tables for a new range of motion) is done by
+the ``prepare`` hook at submission, in the caller's thread; the loop receives its result.
 """
 
 from __future__ import annotations
@@ -118,9 +120,14 @@ def validate(req: ChangeRequest) -> ChangeRequest:
 class ChangeChannel:
     """Validated, bounded, recorded queue of session changes (submit from any thread)."""
 
-    def __init__(self, sink: Callable[..., Any] | None = None) -> None:
-        self._queue: deque[ChangeRequest] = deque()
+    def __init__(
+        self,
+        sink: Callable[..., Any] | None = None,
+        prepare: Callable[[ChangeRequest], Any] | None = None,
+    ) -> None:
+        self._queue: deque[tuple[ChangeRequest, Any]] = deque()
         self._sink = sink
+        self._prepare = prepare
         self.applied: list[tuple[float, ChangeRequest]] = []
 
     def submit(self, req: ChangeRequest, time_s: float) -> None:
@@ -129,7 +136,8 @@ class ChangeChannel:
             raise UserError(
                 f"too many pending changes ({MAX_PENDING}); wait for the next stride"
             )
-        self._queue.append(req)
+        payload = self._prepare(req) if self._prepare is not None else None
+        self._queue.append((req, payload))
         if self._sink is not None:
             self._sink(
                 time_s,
@@ -141,18 +149,16 @@ class ChangeChannel:
                 reason=req.reason,
             )
 
-    def take_due(self, at_stride: bool) -> list[ChangeRequest]:
-        """Requests due now: ramped ones always, stride-timed ones only at a stride boundary.
-
-        Returns an empty tuple-like list without allocating when nothing is queued.
-        """
+    def take_due(self, at_stride: bool) -> list[tuple[ChangeRequest, Any]]:
+        """Requests due now, each with what ``prepare`` made of it: ramped ones always,
+        stride-timed ones only at a stride boundary. No allocation when nothing is queued."""
         if not self._queue:
             return _EMPTY
-        due: list[ChangeRequest] = []
-        keep: list[ChangeRequest] = []
+        due: list[tuple[ChangeRequest, Any]] = []
+        keep: list[tuple[ChangeRequest, Any]] = []
         while self._queue:
-            r = self._queue.popleft()
-            (due if (at_stride or r.timing == "ramp") else keep).append(r)
+            item = self._queue.popleft()
+            (due if (at_stride or item[0].timing == "ramp") else keep).append(item)
         self._queue.extend(keep)
         return due
 
@@ -174,4 +180,4 @@ class ChangeChannel:
         return len(self._queue)
 
 
-_EMPTY: list[ChangeRequest] = []
+_EMPTY: list[tuple[ChangeRequest, Any]] = []

@@ -37,13 +37,20 @@ from gaitway.control.guidance import GuidanceController, ResistanceController, c
 from gaitway.control.participation import StrideMonitor, StrideRecord
 from gaitway.control.path import PathController
 from gaitway.control.phase import HeelStrikeDetector, PhaseOscillator, fourier_hip_coefficients
-from gaitway.control.reference import ReferenceGait, RomSettings
+from gaitway.control.refbank import ReferenceBank
+from gaitway.control.reference import RomSettings, stride_time_s
 from gaitway.control.switching import ControllerSwitch
 from gaitway.errors import UserError
 from gaitway.station.channels import CONTROL_CHANNEL_NAMES, EMG_MUSCLES, SAMPLE_INDEX
 from gaitway.station.interface import Command, Sample
 
 CONTROLLERS: Final[tuple[str, ...]] = ("guidance", "path", "aan", "resist")
+TWO_PI: Final[float] = 2.0 * math.pi
+#: standing posture held below walking speed (rad), and how the gait fades in with speed
+STAND_HIP: Final[float] = 0.05
+STAND_KNEE: Final[float] = 0.08
+WALK_MIN_SPEED_M_S: Final[float] = 0.08
+WALK_BLEND_M_S: Final[float] = 0.12
 _I = SAMPLE_INDEX
 _Q = tuple(_I[f"{j}_angle_{s}"] for s in ("left", "right") for j in ("hip", "knee"))
 _QD = tuple(_I[f"{j}_velocity_{s}"] for s in ("left", "right") for j in ("hip", "knee"))
@@ -73,8 +80,11 @@ class ControlSettings:
     self_paced: bool = False
     rom: RomSettings = field(default_factory=RomSettings)
     gains: JointGains = field(default_factory=JointGains)
-    exo: ExoModel = field(default_factory=ExoModel)
+    #: None: the station's exoskeleton set to the patient's height
+    exo: ExoModel | None = None
     belt_acceleration_m_s2: float = 0.1
+    #: the belt starts at rest and ramps up (False: already at speed, e.g. a resumed session)
+    belt_from_rest: bool = True
     #: respond to fatigue automatically, within these bounds
     adapt_to_fatigue: bool = True
     max_guidance: float = 1.0
@@ -115,11 +125,13 @@ class ControlStack:
         self.body_mass_kg = body_mass_kg
         self.dt = dt
         self._sink: EventSink = sink or _no_event
-        self.reference = ReferenceGait(
-            speed_m_s=settings.speed_m_s, height_m=height_m, rom=settings.rom
-        )
+        self.bank = ReferenceBank(height_m=height_m, rom=settings.rom)
+        self.reference = self.bank.nearest(settings.speed_m_s)
         self.ctx = TickContext(self.reference, dt)
-        self.compensation = Compensation(settings.exo)
+        self.compensation = Compensation(settings.exo or ExoModel.for_height(height_m))
+        self._rate_speed = -1.0  # belt speed for which the reference rate was computed
+        self._rate = 0.0  # reference stride frequency at the current belt speed (1/s)
+        self._walk = 0.0  # 0 standing posture ... 1 full gait reference, from belt speed
         self.guidance_level = settings.guidance
         self._guidance_target = settings.guidance
         self._guidance_rate = 0.0
@@ -145,6 +157,7 @@ class ControlStack:
             height_m=height_m,
             acceleration_m_s2=settings.belt_acceleration_m_s2,
             self_paced=settings.self_paced,
+            start_from_rest=settings.belt_from_rest,
         )
         self.monitor = StrideMonitor()
         self.fatigue = FatigueDetector(settings.fatigue)
@@ -175,7 +188,7 @@ class ControlStack:
         self.walking = True
         self.ticks = 0
         self.auto_changes = 0
-        self.changes = ChangeChannel(self._sink)
+        self.changes = ChangeChannel(self._sink, prepare=self._prepare_change)
 
     # -- controllers -------------------------------------------------------------------------
 
@@ -244,13 +257,19 @@ class ControlStack:
         if hs_l or self.changes.pending:
             self._apply_changes(hs_l)
 
-        # reference phase and its rate per leg
+        # the reference: its speed follows the belt, its shape changes only between strides
+        belt_v = self.belt.speed
+        if belt_v != self._rate_speed:
+            self._set_rate(belt_v)
+        w = self._walk
+        if hs_l or w == 0.0:
+            self.reference = ctx.reference = self.bank.nearest(belt_v)
         ref = self.reference
         if self.patient_timing:
             ph_l, ph_r = p_l, p_r
-            rate_l, rate_r = osc_l.omega / (2 * math.pi), osc_r.omega / (2 * math.pi)
+            rate_l, rate_r = osc_l.omega / TWO_PI, osc_r.omega / TWO_PI
         else:
-            rate = 1.0 / ref.stride_time_s if self.walking else 0.0
+            rate = self._rate
             self._ref_phase = (self._ref_phase + rate * dt) % 1.0
             ph_l = self._ref_phase
             ph_r = (ph_l + 0.5) % 1.0
@@ -259,9 +278,14 @@ class ControlStack:
         ctx.phase_rate[0], ctx.phase_rate[1] = rate_l, rate_r
         qr, qdr = ctx.q_ref, ctx.qd_ref
         h, k, dh, dk = ref.hip_knee(ph_l)
-        qr[0], qr[1], qdr[0], qdr[1] = h, k, dh * rate_l, dk * rate_l
+        wl, wr = w * rate_l, w * rate_r
+        qr[0] = STAND_HIP + w * (h - STAND_HIP)
+        qr[1] = STAND_KNEE + w * (k - STAND_KNEE)
+        qdr[0], qdr[1] = dh * wl, dk * wl
         h, k, dh, dk = ref.hip_knee(ph_r)
-        qr[2], qr[3], qdr[2], qdr[3] = h, k, dh * rate_r, dk * rate_r
+        qr[2] = STAND_HIP + w * (h - STAND_HIP)
+        qr[3] = STAND_KNEE + w * (k - STAND_KNEE)
+        qdr[2], qdr[3] = dh * wr, dk * wr
 
         if self._guidance_target != self.guidance_level:
             self._ramp_guidance()
@@ -273,7 +297,7 @@ class ControlStack:
             self._stride_end(1, t)
 
         harness = self.bws.update(harness_n, pz, dt)
-        stride_est = 2 * math.pi / (0.5 * (osc_l.omega + osc_r.omega))
+        stride_est = TWO_PI / (0.5 * (osc_l.omega + osc_r.omega))
         belt = self.belt.update(dt, stride_est) if self.walking else self._belt_to_rest(dt)
 
         cv = self.control_values
@@ -288,6 +312,16 @@ class ControlStack:
         cv[13] = p_r
         self.ticks += 1
         return Command(tau[0], tau[2], tau[1], tau[3], harness, belt)
+
+    def _set_rate(self, belt_v: float) -> None:
+        """Reference stride frequency and walking weight for a belt speed (only on change)."""
+        self._rate_speed = belt_v
+        if belt_v < WALK_MIN_SPEED_M_S:
+            self._rate = 0.0
+            self._walk = 0.0
+        else:
+            self._rate = 1.0 / stride_time_s(belt_v, self.height_m)
+            self._walk = min(1.0, (belt_v - WALK_MIN_SPEED_M_S) / WALK_BLEND_M_S)
 
     def _belt_to_rest(self, dt: float) -> float:
         b = self.belt
@@ -371,7 +405,7 @@ class ControlStack:
     def _apply_changes(self, at_stride: bool) -> None:
         due = self.changes.take_due(at_stride)
         t = self.time
-        for r in due:
+        for r, payload in due:
             k = r.kind
             if k is ChangeKind.GUIDANCE:
                 self._guidance_target = float(r.value)
@@ -393,7 +427,8 @@ class ControlStack:
                     if was_patient and not self.patient_timing:
                         self._ref_phase = self.oscillators[0].phase
             elif k is ChangeKind.ROM:
-                self._set_reference(r.value)
+                self.bank = payload
+                self.reference = self.ctx.reference = self.bank.nearest(self.belt.speed)
             elif k is ChangeKind.TUNNEL_WIDTH:
                 path = self._make("path")
                 assert isinstance(path, PathController)
@@ -404,12 +439,11 @@ class ControlStack:
                 aan.set_bounds(float(r.value[0]), float(r.value[1]))
             self.changes.mark_applied(r, t)
 
-    def _set_reference(self, rom: RomSettings) -> None:
-        """New range of motion at a stride boundary (a few ms: the only per-change cost)."""
-        self.reference = ReferenceGait(
-            speed_m_s=self.settings.speed_m_s, height_m=self.height_m, rom=rom
-        )
-        self.ctx.reference = self.reference
+    def _prepare_change(self, req: ChangeRequest) -> ReferenceBank | None:
+        """Slow preparation in the submitting thread: new reference tables for a new ROM."""
+        if req.kind is ChangeKind.ROM:
+            return ReferenceBank(height_m=self.height_m, rom=req.value)
+        return None
 
     # -- results -----------------------------------------------------------------------------
 
