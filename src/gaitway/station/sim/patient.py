@@ -1,0 +1,298 @@
+"""The virtual patient: walking intent turned into voluntary joint torques, shaped by impairment.
+
+The model is deliberately simple and transparent (a "neuromechanical caricature"):
+- Intent: a gait-phase oscillator whose frequency follows the belt speed (the patient walks at
+  the stride time normative for their height) and which entrains to the leg's actual motion
+  through the hip's phase portrait, so a patient led by the robot falls into its rhythm.
+- Each leg has its own intended stance fraction and the legs are offset by half a cycle plus a
+  step-phase shift: with the robot transparent, this gives the paretic leg's shorter stance and
+  step-time asymmetry.
+- Voluntary torque is a joint impedance around the intended angles, saturated at the joint's
+  strength; the paretic knee intends less swing flexion (stiff-knee gait), the dorsiflexors
+  are weakened by foot drop, and a velocity-dependent stretch reflex above a threshold (spasticity)
+  resists fast knee flexion and ankle dorsiflexion.
+- Fatigue builds with effort during a session, weakens every joint and lowers the EMG median
+  frequency; it recovers between sessions. Participation scales the effort and drifts slowly.
+- Occasional events (stop button, a pain report) are drawn as a Poisson process per session.
+All randomness comes from one seed, so the same seed gives the same session bit for bit.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+from gaitway.control.reference import ReferenceGait
+from gaitway.station.channels import SIDES
+from gaitway.station.sim.emg import SyntheticEmg
+from gaitway.station.sim.profiles import PatientProfile, SideImpairment
+
+FloatArray = npt.NDArray[np.float64]
+TWO_PI: Final[float] = 2.0 * math.pi
+_TABLE_N: Final[int] = 1000
+
+# Joint impedance and peak torque of a healthy 75 kg adult (scaled by body mass).
+_KP: Final[dict[str, float]] = {"hip": 260.0, "knee": 220.0, "ankle": 140.0}
+_KD: Final[dict[str, float]] = {"hip": 10.0, "knee": 7.0, "ankle": 2.5}
+_TMAX: Final[dict[str, float]] = {"hip": 120.0, "knee": 110.0, "ankle": 130.0}
+_STANDING: Final[dict[str, float]] = {"hip": 0.05, "knee": 0.08, "ankle": 0.0}
+_MIN_WALK_SPEED: Final[float] = 0.08  # m/s: below it the patient stands
+_ENTRAINMENT: Final[float] = 4.0  # 1/s, pull of the leg's actual phase on the intent
+#: knee extensor torque held through intended stance, per kg of body mass (anti-gravity support)
+_STANCE_KNEE_SUPPORT: Final[float] = 0.15
+
+
+@dataclass(frozen=True, slots=True)
+class PatientEvent:
+    time_s: float
+    kind: str  # "stop_button" | "pain_report"
+    details: str
+
+
+@dataclass(slots=True)
+class _LegIntent:
+    hip: list[float]
+    knee: list[float]
+    ankle: list[float]
+    dhip: list[float]
+    dknee: list[float]
+    dankle: list[float]
+    stance: list[float]  # 1 through intended stance, 0 in swing, smooth in between
+
+
+def _smooth_window(phases: FloatArray, start: float, end: float) -> FloatArray:
+    """0 before start, 1 inside [start + ramp, end - ramp], raised-cosine ramps."""
+    ramp = 0.08
+    w = np.clip((phases - start) / ramp, 0.0, 1.0) * np.clip((end - phases) / ramp, 0.0, 1.0)
+    out: FloatArray = 0.5 - 0.5 * np.cos(np.pi * w)
+    return out
+
+
+def _leg_intent(ref: ReferenceGait, imp: SideImpairment) -> _LegIntent:
+    phases = np.arange(_TABLE_N + 1) / _TABLE_N
+    hip, knee, ankle = ref.table("hip"), ref.table("knee"), ref.table("ankle")
+    swing = _smooth_window(phases, imp.stance_fraction - 0.08, 1.0)
+    knee_floor = float(knee.min())
+    knee = knee - swing * (1.0 - imp.knee_swing_scale) * (knee - knee_floor)
+
+    def rate(x: FloatArray) -> list[float]:
+        return [float(v) for v in np.gradient(x) * _TABLE_N]
+
+    stance = 1.0 - _smooth_window(phases, imp.stance_fraction - 0.1, 1.04)
+    return _LegIntent(
+        hip=hip.tolist(), knee=knee.tolist(), ankle=ankle.tolist(),
+        dhip=rate(hip), dknee=rate(knee), dankle=rate(ankle), stance=stance.tolist(),
+    )
+
+
+class VirtualPatient:
+    """A profile brought to life for one session. ``seed`` fixes everything random."""
+
+    def __init__(self, profile: PatientProfile, *, seed: int, session_index: int = 0,
+                 fatigue: float = 0.0, events: bool = True) -> None:
+        self.profile = profile
+        ss = np.random.SeedSequence([seed, session_index, 0x9A17])
+        day_ss, emg_ss, ev_ss, drift_ss = ss.spawn(4)
+        day = np.random.default_rng(day_ss)
+        self._drift_rng = np.random.default_rng(drift_ss)
+        self.day_strength = float(np.clip(day.normal(1.0, profile.day_variability), 0.8, 1.2))
+        self.day_cadence = float(np.clip(day.normal(1.0, profile.day_variability / 4), 0.95, 1.05))
+        self.fatigue = float(fatigue)
+        self.participation_now = profile.participation
+        self.emg = SyntheticEmg(np.random.default_rng(emg_ss))
+        mass_scale = profile.mass_kg / 75.0
+        self._kp: list[float] = []
+        self._kd: list[float] = []
+        self._tmax: list[float] = []
+        self._foot_drop: list[float] = []
+        self._spas_gain: list[float] = []
+        self._spas_thr: list[float] = []
+        for side in SIDES:
+            imp = profile.side(side)
+            self._foot_drop.append(imp.foot_drop)
+            self._spas_gain.append(imp.spasticity_gain * mass_scale)
+            self._spas_thr.append(imp.spasticity_threshold)
+        # torque order: hip_l, hip_r, knee_l, knee_r, ankle_l, ankle_r (the model's muscles)
+        for joint in ("hip", "knee", "ankle"):
+            for side in SIDES:
+                strength = getattr(profile.side(side), f"{joint}_strength")
+                self._kp.append(_KP[joint] * mass_scale * (0.35 + 0.65 * strength))
+                self._kd.append(_KD[joint] * mass_scale * (0.35 + 0.65 * strength))
+                self._tmax.append(_TMAX[joint] * mass_scale * strength)
+        self._support = [_STANCE_KNEE_SUPPORT * profile.mass_kg * profile.side(s).knee_strength
+                         for s in SIDES]
+        # phase offsets: the paretic leg (or left) leads; the other follows half a cycle later
+        lead = profile.paretic_side or "left"
+        self._offset = {lead: 0.0, ("right" if lead == "left" else "left"):
+                        0.5 + profile.step_phase_shift}
+        self._off_l = self._offset["left"]
+        self._off_r = self._offset["right"]
+        self.phase = 0.0
+        self._speed = -1.0
+        self._freq = 0.0
+        self._legs: tuple[_LegIntent, _LegIntent] | None = None
+        self.torque = [0.0] * 6
+        self.voluntary = [0.0] * 6
+        self.activation = np.zeros(8)
+        self.events = self._draw_events(np.random.default_rng(ev_ss)) if events else []
+        self._next_event = 0
+
+    # -- session-level ----------------------------------------------------------------------
+    def _draw_events(self, rng: np.random.Generator, horizon_s: float = 4 * 3600.0
+                     ) -> list[PatientEvent]:
+        out: list[PatientEvent] = []
+        for kind, rate_h, what in (
+            ("stop_button", self.profile.stop_button_rate_per_hour, "patient pressed stop"),
+            ("pain_report", self.profile.pain_report_rate_per_hour, "patient reports pain"),
+        ):
+            if rate_h <= 0:
+                continue
+            t = 0.0
+            while True:
+                t += float(rng.exponential(3600.0 / rate_h))
+                if t > horizon_s:
+                    break
+                out.append(PatientEvent(round(t, 3), kind, what))
+        out.sort(key=lambda e: e.time_s)
+        return out
+
+    def rest(self, days: float) -> None:
+        """Recovery between sessions: fatigue decays with a time constant of half a day."""
+        self.fatigue *= math.exp(-days / 0.5)
+
+    def _retune(self, speed: float, height: float) -> None:
+        self._speed = speed
+        if speed < _MIN_WALK_SPEED:
+            self._legs = None
+            self._freq = 0.0
+            return
+        legs = []
+        for side in SIDES:
+            imp = self.profile.side(side)
+            ref = ReferenceGait(speed_m_s=speed, height_m=height,
+                                stance_fraction=imp.stance_fraction)
+            legs.append(_leg_intent(ref, imp))
+        self._legs = (legs[0], legs[1])
+        self._freq = self.day_cadence / ReferenceGait(
+            speed_m_s=speed, height_m=height).stride_time_s
+
+    def due_events(self, t: float) -> list[PatientEvent]:
+        """Events whose time has come (each returned once)."""
+        out: list[PatientEvent] = []
+        while self._next_event < len(self.events) and self.events[self._next_event].time_s <= t:
+            out.append(self.events[self._next_event])
+            self._next_event += 1
+        return out
+
+    def phase_of(self, side_index: int) -> float:
+        return (self.phase + (self._off_l if side_index == 0 else self._off_r)) % 1.0
+
+    # -- per tick -----------------------------------------------------------------------------
+    def update(self, dt: float, belt_speed: float, q: list[float], dq: list[float]) -> list[float]:
+        """Voluntary + reflex torques for one tick.
+
+        ``q``/``dq``: anatomical angles and velocities, order hip_l, hip_r, knee_l, knee_r,
+        ankle_l, ankle_r. Returns muscle torques in the same order (a list reused each tick).
+        """
+        if abs(belt_speed - self._speed) > 0.03:
+            self._retune(belt_speed, self.profile.height_m)
+        kp, kd, tmax = self._kp, self._kd, self._tmax
+        strength = self.day_strength * (1.0 - 0.5 * self.fatigue) * self.participation_now
+        tau = self.torque
+        vol = self.voluntary
+        legs = self._legs
+        if legs is None:
+            targets = (_STANDING["hip"], _STANDING["hip"], _STANDING["knee"], _STANDING["knee"],
+                       _STANDING["ankle"], _STANDING["ankle"])
+            for j in range(6):
+                v = kp[j] * (targets[j] - q[j]) - kd[j] * dq[j]
+                lim = tmax[j] * strength
+                vol[j] = lim if v > lim else (-lim if v < -lim else v)
+        else:
+            f = self._freq
+            # entrainment to the hip's actual motion, through the phase portrait
+            err = 0.0
+            for s in (0, 1):
+                leg = legs[s]
+                x = ((self.phase + (self._off_l if s == 0 else self._off_r)) % 1.0) * _TABLE_N
+                i = int(x)
+                w = TWO_PI * f
+                theta_d = math.atan2(-leg.dhip[i] * f / w, leg.hip[i] - 0.2)
+                theta_m = math.atan2(-dq[s] / w, q[s] - 0.2)
+                e = theta_m - theta_d
+                err += (e + math.pi) % TWO_PI - math.pi
+            self.phase = (self.phase + dt * (f + _ENTRAINMENT * err / (2.0 * TWO_PI))) % 1.0
+            for s in (0, 1):
+                leg = legs[s]
+                x = ((self.phase + (self._off_l if s == 0 else self._off_r)) % 1.0) * _TABLE_N
+                i = int(x)
+                a = x - i
+                for j, (ang, rate) in enumerate(((leg.hip, leg.dhip), (leg.knee, leg.dknee),
+                                                  (leg.ankle, leg.dankle))):
+                    k = 2 * j + s
+                    target = ang[i] + (ang[i + 1] - ang[i]) * a
+                    v = kp[k] * (target - q[k]) + kd[k] * (rate[i] * f - dq[k])
+                    if j == 1:
+                        v -= self._support[s] * leg.stance[i]
+                    lim = tmax[k] * strength
+                    if j == 2 and v > 0.0:  # dorsiflexion: foot drop weakens it
+                        lim *= 1.0 - self._foot_drop[s]
+                    vol[k] = lim if v > lim else (-lim if v < -lim else v)
+        # spasticity: stretch reflex resisting fast knee flexion and ankle dorsiflexion
+        reflex_knee = [0.0, 0.0]
+        reflex_ankle = [0.0, 0.0]
+        for s in (0, 1):
+            g = self._spas_gain[s]
+            if g > 0.0:
+                thr = self._spas_thr[s]
+                if dq[2 + s] > thr:
+                    reflex_knee[s] = -g * (dq[2 + s] - thr)
+                if dq[4 + s] > thr:
+                    reflex_ankle[s] = -g * (dq[4 + s] - thr)
+        for k in range(6):
+            tau[k] = vol[k]
+        tau[2] += reflex_knee[0]
+        tau[3] += reflex_knee[1]
+        tau[4] += reflex_ankle[0]
+        tau[5] += reflex_ankle[1]
+        # effort, fatigue and EMG activation
+        effort = 0.0
+        for k in range(6):
+            m = tmax[k]
+            if m > 0.0:
+                effort += abs(vol[k]) / m
+        effort /= 6.0
+        p = self.profile
+        self.fatigue += dt / 60.0 * (p.fatigue_rate_per_min * effort
+                                     - p.recovery_rate_per_min * (1.0 - effort) * self.fatigue)
+        self.fatigue = min(max(self.fatigue, 0.0), 1.0)
+        act = self.activation
+        for s in (0, 1):
+            ta_max = tmax[4 + s] or 1.0
+            kn_max = tmax[2 + s] or 1.0
+            hp_max = tmax[s] or 1.0
+            ta = max(vol[4 + s], 0.0) / ta_max
+            gm = (max(-vol[4 + s], 0.0) - reflex_ankle[s]) / ta_max
+            vl = (max(-vol[2 + s], 0.0) - reflex_knee[s]) / kn_max
+            bf = 0.6 * max(vol[2 + s], 0.0) / kn_max + 0.4 * max(-vol[s], 0.0) / hp_max
+            act[s] = min(0.01 + ta, 1.0)
+            act[2 + s] = min(0.01 + gm, 1.0)
+            act[4 + s] = min(0.01 + vl, 1.0)
+            act[6 + s] = min(0.01 + bf, 1.0)
+        return tau
+
+    def drift(self) -> None:
+        """Slow wandering of participation (call about once a second)."""
+        base = self.profile.participation
+        step = float(self._drift_rng.normal(0.0, 0.02))
+        self.participation_now = min(max(
+            self.participation_now + 0.1 * (base - self.participation_now) + step, 0.05), 1.0)
+
+    def mean_activation(self, side_index: int) -> float:
+        a = self.activation
+        return float((a[side_index] + a[2 + side_index] + a[4 + side_index]
+                      + a[6 + side_index]) / 4.0)
