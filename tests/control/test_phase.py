@@ -91,6 +91,10 @@ def test_heel_strike_detector_hysteresis_and_interval() -> None:
     assert not det.update(0.35, 200.0)  # bounce within the minimum interval
     assert not det.update(0.5, 30.0)
     assert det.update(0.9, 300.0)
+    assert not det.update(1.4, 20.0)  # toe-off ...
+    assert not det.update(1.45, 200.0)  # ... and a bounce 50 ms later is no new strike
+    assert not det.update(1.5, 20.0)
+    assert det.update(1.8, 200.0)
 
 
 def test_bad_input_is_a_user_error() -> None:

@@ -156,29 +156,43 @@ class PhaseOscillator:
 class HeelStrikeDetector:
     """Heel strike from one belt's vertical force: a rising crossing with hysteresis.
 
-    ``on_n`` and ``off_n`` are the force thresholds (N); a new strike also needs
-    ``min_interval_s`` since the last, so that a bouncing contact counts once.
+    ``on_n`` and ``off_n`` are the force thresholds (N). A strike needs the foot to have been
+    unloaded for ``min_swing_s`` first (a bounce at toe-off is not a swing) and
+    ``min_interval_s`` since the last strike (a bouncing contact counts once).
     """
 
-    __slots__ = ("_last", "_loaded", "min_interval_s", "off_n", "on_n")
+    __slots__ = ("_last", "_loaded", "_off_since", "min_interval_s", "min_swing_s", "off_n", "on_n")
 
-    def __init__(self, *, on_n: float, off_n: float, min_interval_s: float = 0.4) -> None:
+    def __init__(
+        self,
+        *,
+        on_n: float,
+        off_n: float,
+        min_interval_s: float = 0.4,
+        min_swing_s: float = 0.1,
+    ) -> None:
         if not 0.0 <= off_n < on_n:
             raise UserError(f"heel-strike thresholds need 0 <= off < on, got {off_n}, {on_n}")
         self.on_n = on_n
         self.off_n = off_n
         self.min_interval_s = min_interval_s
+        self.min_swing_s = min_swing_s
         self._loaded = True  # assume standing at start: the first strike needs a lift-off
         self._last = -1e9
+        self._off_since = 0.0
 
     def update(self, time_s: float, grf_z: float) -> bool:
         if self._loaded:
             if grf_z < self.off_n:
                 self._loaded = False
+                self._off_since = time_s
             return False
         if grf_z > self.on_n:
             self._loaded = True
-            if time_s - self._last >= self.min_interval_s:
+            if (
+                time_s - self._off_since >= self.min_swing_s
+                and time_s - self._last >= self.min_interval_s
+            ):
                 self._last = time_s
                 return True
         return False
@@ -257,3 +271,37 @@ class AdaptiveOscillatorPhaseEstimator:
         self.phase_ = phase
         self.frequency_hz_ = freq
         return self
+
+
+def phase_from_contacts(
+    contact: npt.NDArray[np.bool_], *, min_stance_samples: int = 150
+) -> FloatArray:
+    """Ground-truth gait phase from true foot contact: 0 at each touch-down, rising linearly
+    to 1 at the next. NaN before the first and after the last touch-down.
+
+    A touch-down counts only if contact then lasts ``min_stance_samples`` (150 ms at 1 kHz):
+    a toe scuffing the belt in swing is not a heel strike.
+    """
+    c = np.asarray(contact, dtype=bool)
+    out = np.full(c.shape[0], np.nan)
+    rises = np.flatnonzero(c[1:] & ~c[:-1]) + 1
+    falls = np.flatnonzero(~c[1:] & c[:-1]) + 1
+    strikes_l = []
+    for r in rises.tolist():
+        k = int(np.searchsorted(falls, r))
+        end = int(falls[k]) if k < falls.size else c.shape[0]
+        if end - r >= min_stance_samples:
+            strikes_l.append(r)
+    strikes = np.asarray(strikes_l, dtype=np.int64)
+    for a, b in zip(strikes[:-1].tolist(), strikes[1:].tolist(), strict=True):
+        out[a:b] = np.arange(b - a) / (b - a)
+    return out
+
+
+def phase_rms_error(estimate: FloatArray, truth: FloatArray) -> float:
+    """RMS of the wrapped phase error (cycles) where the truth is known."""
+    ok = np.isfinite(truth)
+    if not ok.any():
+        raise UserError("no ground-truth phase to score against (no complete stride)")
+    e = wrapped_phase_error(np.asarray(estimate)[ok], np.asarray(truth)[ok])
+    return float(np.sqrt(np.mean(e * e)))

@@ -82,7 +82,7 @@ class ControlSettings:
     gains: JointGains = field(default_factory=JointGains)
     #: None: the station's exoskeleton set to the patient's height
     exo: ExoModel | None = None
-    belt_acceleration_m_s2: float = 0.1
+    belt_acceleration_m_s2: float = 0.5
     #: the belt starts at rest and ramps up (False: already at speed, e.g. a resumed session)
     belt_from_rest: bool = True
     #: respond to fatigue automatically, within these bounds
