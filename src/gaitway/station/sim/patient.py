@@ -42,8 +42,9 @@ _TMAX: Final[dict[str, float]] = {"hip": 120.0, "knee": 110.0, "ankle": 130.0}
 _STANDING: Final[dict[str, float]] = {"hip": 0.05, "knee": 0.08, "ankle": 0.0}
 _MIN_WALK_SPEED: Final[float] = 0.08  # m/s: below it the patient stands
 _ENTRAINMENT: Final[float] = 4.0  # 1/s, pull of the leg's actual phase on the intent
-#: knee extensor torque held through intended stance, per kg of body mass (anti-gravity support)
-_STANCE_KNEE_SUPPORT: Final[float] = 0.15
+#: knee extensors driven by the load on the leg (positive force feedback, after Geyer & Herr
+#: 2010): the fraction of the load's knee moment that the extensors answer
+_LOAD_SUPPORT: Final[float] = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +62,6 @@ class _LegIntent:
     dhip: list[float]
     dknee: list[float]
     dankle: list[float]
-    stance: list[float]  # 1 through intended stance, 0 in swing, smooth in between
 
 
 def _smooth_window(phases: FloatArray, start: float, end: float) -> FloatArray:
@@ -82,10 +82,9 @@ def _leg_intent(ref: ReferenceGait, imp: SideImpairment) -> _LegIntent:
     def rate(x: FloatArray) -> list[float]:
         return [float(v) for v in np.gradient(x) * _TABLE_N]
 
-    stance = 1.0 - _smooth_window(phases, imp.stance_fraction - 0.1, 1.04)
     return _LegIntent(
         hip=hip.tolist(), knee=knee.tolist(), ankle=ankle.tolist(),
-        dhip=rate(hip), dknee=rate(knee), dankle=rate(ankle), stance=stance.tolist(),
+        dhip=rate(hip), dknee=rate(knee), dankle=rate(ankle),
     )
 
 
@@ -122,9 +121,10 @@ class VirtualPatient:
                 strength = getattr(profile.side(side), f"{joint}_strength")
                 self._kp.append(_KP[joint] * mass_scale * (0.35 + 0.65 * strength))
                 self._kd.append(_KD[joint] * mass_scale * (0.35 + 0.65 * strength))
-                self._tmax.append(_TMAX[joint] * mass_scale * strength)
-        self._support = [_STANCE_KNEE_SUPPORT * profile.mass_kg * profile.side(s).knee_strength
+                self._tmax.append(_TMAX[joint] * mass_scale * (0.3 + 0.7 * strength))
+        self._support = [_LOAD_SUPPORT * (0.3 + 0.7 * profile.side(s).knee_strength)
                          for s in SIDES]
+        self._shank = 0.246 * profile.height_m
         # phase offsets: the paretic leg (or left) leads; the other follows half a cycle later
         lead = profile.paretic_side or "left"
         self._offset = {lead: 0.0, ("right" if lead == "left" else "left"):
@@ -192,11 +192,13 @@ class VirtualPatient:
         return (self.phase + (self._off_l if side_index == 0 else self._off_r)) % 1.0
 
     # -- per tick -----------------------------------------------------------------------------
-    def update(self, dt: float, belt_speed: float, q: list[float], dq: list[float]) -> list[float]:
+    def update(self, dt: float, belt_speed: float, q: list[float], dq: list[float],
+               load: tuple[float, float]) -> list[float]:
         """Voluntary + reflex torques for one tick.
 
         ``q``/``dq``: anatomical angles and velocities, order hip_l, hip_r, knee_l, knee_r,
-        ankle_l, ankle_r. Returns muscle torques in the same order (a list reused each tick).
+        ankle_l, ankle_r; ``load``: vertical load on each foot (N), as the patient feels it.
+        Returns muscle torques in the same order (a list reused each tick).
         """
         if abs(belt_speed - self._speed) > 0.03:
             self._retune(belt_speed, self.profile.height_m)
@@ -225,7 +227,9 @@ class VirtualPatient:
                 theta_m = math.atan2(-dq[s] / w, q[s] - 0.2)
                 e = theta_m - theta_d
                 err += (e + math.pi) % TWO_PI - math.pi
-            self.phase = (self.phase + dt * (f + _ENTRAINMENT * err / (2.0 * TWO_PI))) % 1.0
+            rate_ = f + _ENTRAINMENT * err / (2.0 * TWO_PI)
+            rate_ = min(max(rate_, 0.6 * f), 1.4 * f)  # a stumble slows the rhythm, never stops it
+            self.phase = (self.phase + dt * rate_) % 1.0
             for s in (0, 1):
                 leg = legs[s]
                 x = ((self.phase + (self._off_l if s == 0 else self._off_r)) % 1.0) * _TABLE_N
@@ -236,8 +240,8 @@ class VirtualPatient:
                     k = 2 * j + s
                     target = ang[i] + (ang[i + 1] - ang[i]) * a
                     v = kp[k] * (target - q[k]) + kd[k] * (rate[i] * f - dq[k])
-                    if j == 1:
-                        v -= self._support[s] * leg.stance[i]
+                    if j == 1 and q[k] > 0.0:
+                        v -= self._support[s] * load[s] * self._shank * math.sin(q[k])
                     lim = tmax[k] * strength
                     if j == 2 and v > 0.0:  # dorsiflexion: foot drop weakens it
                         lim *= 1.0 - self._foot_drop[s]

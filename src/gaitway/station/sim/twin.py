@@ -55,6 +55,8 @@ class DeviceSpec:
     harness_bandwidth: float = 30.0  # rad/s of the winch force loop
     harness_max_winch_speed: float = 0.6  # m/s
     harness_max_force_fraction: float = 1.0  # of body weight
+    #: the winch never pays out cable past this far below standing height (fall arrest)
+    harness_fall_arrest: float = 0.05  # m
     belt_max_speed: float = 3.2 / 3.6  # m/s
     belt_max_accel: float = 0.5  # m/s^2
     ambient_temperature: float = 25.0  # degC
@@ -258,6 +260,7 @@ class SimStation(Station):
             vw = dev.harness_bandwidth * (f_cmd - force) / dev.harness_stiffness
             vmax = dev.harness_max_winch_speed
             self._winch += dt * (vmax if vw > vmax else (-vmax if vw < -vmax else vw))
+            self._winch = max(self._winch, -dev.harness_fall_arrest)
         self._harness = force
         # the patient
         h = self._a_human
@@ -265,7 +268,8 @@ class SimStation(Station):
              float(d.qpos[self._ankle_q[0]]), float(d.qpos[self._ankle_q[1]])]
         dq = [float(sd[h + 4]), float(sd[h + 5]), float(sd[h + 6]), float(sd[h + 7]),
               float(d.qvel[self._ankle_v[0]]), float(d.qvel[self._ankle_v[1]])]
-        muscles = self.patient.update(dt, self._belt, q, dq)
+        load = (float(sd[self._a_touch_l]), float(sd[self._a_touch_r]))
+        muscles = self.patient.update(dt, self._belt, q, dq, load)
         if self._ticks % 1000 == 0:
             self.patient.drift()
             self.patient.emg.fatigue = self.patient.fatigue
