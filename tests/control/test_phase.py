@@ -10,6 +10,8 @@ from gaitway.control.phase import (
     HeelStrikeDetector,
     PhaseOscillator,
     fourier_hip_coefficients,
+    phase_from_contacts,
+    phase_rms_error,
     wrapped_phase_error,
 )
 from gaitway.control.reference import ReferenceGait
@@ -81,20 +83,33 @@ def test_heel_strike_pulls_phase_to_zero() -> None:
     assert min(p, 1.0 - p) < 0.002
 
 
-def test_heel_strike_detector_hysteresis_and_interval() -> None:
-    det = HeelStrikeDetector(on_n=100.0, off_n=40.0, min_interval_s=0.4)
-    assert not det.update(0.0, 500.0)  # standing at start: no strike until a lift-off
-    assert not det.update(0.1, 10.0)
-    assert det.update(0.2, 150.0)
-    assert not det.update(0.25, 120.0)  # still loaded
-    assert not det.update(0.3, 30.0)
-    assert not det.update(0.35, 200.0)  # bounce within the minimum interval
-    assert not det.update(0.5, 30.0)
-    assert det.update(0.9, 300.0)
-    assert not det.update(1.4, 20.0)  # toe-off ...
-    assert not det.update(1.45, 200.0)  # ... and a bounce 50 ms later is no new strike
-    assert not det.update(1.5, 20.0)
-    assert det.update(1.8, 200.0)
+def _feed(det: HeelStrikeDetector, start: float, end: float, force: float) -> list[float]:
+    """Hold ``force`` from start to end (1 ms ticks); return the onsets of reported strikes."""
+    out = []
+    for n in range(round((end - start) * 1000)):
+        if det.update(start + n * 0.001, force):
+            out.append(det.onset_s)
+    return out
+
+
+def test_heel_strike_detector_confirms_and_dates_back() -> None:
+    det = HeelStrikeDetector(on_n=100.0, off_n=40.0, min_interval_s=0.4, confirm_s=0.05)
+    assert _feed(det, 0.0, 0.1, 500.0) == []  # standing at start: no strike until a lift-off
+    assert _feed(det, 0.1, 0.5, 10.0) == []
+    assert _feed(det, 0.5, 1.0, 300.0) == [pytest.approx(0.5)]
+    assert det.delay_s == pytest.approx(0.05)
+
+
+def test_heel_strike_detector_ignores_scuffs_bounces_and_chatter() -> None:
+    det = HeelStrikeDetector(on_n=100.0, off_n=40.0, min_interval_s=0.4, confirm_s=0.05)
+    _feed(det, 0.0, 0.1, 10.0)
+    assert _feed(det, 0.1, 0.8, 300.0) == [pytest.approx(0.1)]
+    assert _feed(det, 0.8, 0.83, 10.0) == []  # toe-off ...
+    assert _feed(det, 0.83, 0.9, 300.0) == []  # ... and a bounce 30 ms later: no swing yet
+    assert _feed(det, 0.9, 1.2, 10.0) == []
+    assert _feed(det, 1.2, 1.22, 300.0) == []  # a 20 ms toe scuff in swing
+    assert _feed(det, 1.22, 1.4, 10.0) == []
+    assert _feed(det, 1.4, 1.6, 300.0) == [pytest.approx(1.4)]
 
 
 def test_bad_input_is_a_user_error() -> None:
@@ -105,3 +120,19 @@ def test_bad_input_is_a_user_error() -> None:
         est.estimate(np.zeros(100), sampling_rate_hz=1000.0, heel_strikes=np.zeros(5, bool))
     with pytest.raises(UserError):
         HeelStrikeDetector(on_n=10.0, off_n=20.0)
+
+
+def test_phase_from_contacts_ignores_chatter_and_scuffs() -> None:
+    c = np.zeros(3000, dtype=bool)
+    for start in (100, 1100, 2100):
+        c[start : start + 600] = True
+    c[400:405] = False  # chatter in stance
+    c[900:950] = True  # a scuff in swing
+    ph = phase_from_contacts(c)
+    assert np.isnan(ph[:100]).all()
+    assert ph[100] == 0.0
+    assert ph[1100] == 0.0
+    assert ph[600] == pytest.approx(0.5)
+    assert ph[1099] == pytest.approx(0.999)
+    assert np.isnan(ph[2100:]).all()
+    assert phase_rms_error(ph, ph) == 0.0

@@ -162,12 +162,15 @@ class Controller(abc.ABC):
 
 @dataclass(frozen=True, slots=True)
 class JointGains:
-    """Full-guidance impedance per joint: stiffness (N*m/rad) and damping (N*m*s/rad)."""
+    """Full-guidance impedance per joint: stiffness (N*m/rad) and damping (N*m*s/rad).
 
-    hip_stiffness: float = 900.0
-    knee_stiffness: float = 700.0
-    hip_damping: float = 25.0
-    knee_damping: float = 18.0
+    Stiff enough that a severely weak knee does not buckle under load at 100 % guidance
+    (on the twin, 900 N*m/rad let a severe hemiparetic patient collapse)."""
+
+    hip_stiffness: float = 1800.0
+    knee_stiffness: float = 1800.0
+    hip_damping: float = 40.0
+    knee_damping: float = 35.0
 
     def __post_init__(self) -> None:
         for name in ("hip_stiffness", "knee_stiffness", "hip_damping", "knee_damping"):

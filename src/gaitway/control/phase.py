@@ -107,7 +107,10 @@ class PhaseOscillator:
         self._offset = 0.0
         self.phase = phase % 1.0
 
-    def update(self, hip_angle: float, dt: float, heel_strike: bool) -> float:
+    def update(
+        self, hip_angle: float, dt: float, heel_strike: bool, hs_delay_s: float = 0.0
+    ) -> float:
+        """One tick; ``hs_delay_s``: how long ago the confirmed heel strike began."""
         phi = self._phi
         c1 = math.cos(phi)
         s1 = math.sin(phi)
@@ -132,36 +135,52 @@ class PhaseOscillator:
             phi -= TWO_PI
             self._offset -= TWO_PI
         if heel_strike:
-            self._heel_strike(phi)
+            self._heel_strike(phi, hs_delay_s)
         self._phi = phi
         p = (phi - self._offset) / TWO_PI
         p -= math.floor(p)
         self.phase = p
         return p
 
-    def _heel_strike(self, phi: float) -> None:
-        """Pull the offset so that this instant reads phase 0, and the frequency to the stride."""
-        err = phi - self._offset
+    def _heel_strike(self, phi: float, delay_s: float) -> None:
+        """Pull the offset so that the strike's onset reads phase 0 (this instant: the delay
+        times the frequency), and the frequency towards the measured stride."""
+        err = phi - self._offset - self.omega * delay_s
         err -= TWO_PI * math.floor(err / TWO_PI + 0.5)  # wrapped to -pi..pi
         self._offset += self._hs_phase_gain * err
+        onset = self._time - delay_s
         if self._last_hs_time >= 0.0:
-            stride = self._time - self._last_hs_time
+            stride = onset - self._last_hs_time
             if 0.4 < stride < 5.0:
                 target = TWO_PI / stride
                 self.omega += self._hs_freq_gain * (target - self.omega)
-        self._last_hs_time = self._time
+        self._last_hs_time = onset
         self.strides += 1
 
 
 class HeelStrikeDetector:
-    """Heel strike from one belt's vertical force: a rising crossing with hysteresis.
+    """Heel strike from one belt's vertical force: a rising crossing with hysteresis, confirmed.
 
     ``on_n`` and ``off_n`` are the force thresholds (N). A strike needs the foot to have been
-    unloaded for ``min_swing_s`` first (a bounce at toe-off is not a swing) and
-    ``min_interval_s`` since the last strike (a bouncing contact counts once).
+    unloaded for ``min_swing_s`` first (a bounce at toe-off is not a swing), and the load to
+    stay above ``off_n`` for ``confirm_s`` (a toe scuffing the belt in swing, common with foot
+    drop, is not a strike). It is reported when confirmed, with ``delay_s`` = how long ago it
+    began, so that estimators can date it back to its onset.
     """
 
-    __slots__ = ("_last", "_loaded", "_off_since", "min_interval_s", "min_swing_s", "off_n", "on_n")
+    __slots__ = (
+        "_last",
+        "_loaded",
+        "_off_since",
+        "_onset",
+        "confirm_s",
+        "delay_s",
+        "min_interval_s",
+        "min_swing_s",
+        "off_n",
+        "on_n",
+        "onset_s",
+    )
 
     def __init__(
         self,
@@ -170,6 +189,7 @@ class HeelStrikeDetector:
         off_n: float,
         min_interval_s: float = 0.4,
         min_swing_s: float = 0.1,
+        confirm_s: float = 0.05,
     ) -> None:
         if not 0.0 <= off_n < on_n:
             raise UserError(f"heel-strike thresholds need 0 <= off < on, got {off_n}, {on_n}")
@@ -177,11 +197,28 @@ class HeelStrikeDetector:
         self.off_n = off_n
         self.min_interval_s = min_interval_s
         self.min_swing_s = min_swing_s
+        self.confirm_s = confirm_s
         self._loaded = True  # assume standing at start: the first strike needs a lift-off
         self._last = -1e9
         self._off_since = 0.0
+        self._onset = -1.0  # >= 0 while a candidate strike waits for confirmation
+        self.delay_s = 0.0
+        self.onset_s = -1.0
 
     def update(self, time_s: float, grf_z: float) -> bool:
+        onset = self._onset
+        if onset >= 0.0:  # a candidate: confirm or drop it
+            if grf_z < self.off_n:
+                self._onset = -1.0
+                self._loaded = False  # a scuff: still in swing, from the original lift-off
+                return False
+            if time_s - onset >= self.confirm_s:
+                self._onset = -1.0
+                self._last = onset
+                self.onset_s = onset
+                self.delay_s = time_s - onset
+                return True
+            return False
         if self._loaded:
             if grf_z < self.off_n:
                 self._loaded = False
@@ -193,8 +230,9 @@ class HeelStrikeDetector:
                 time_s - self._off_since >= self.min_swing_s
                 and time_s - self._last >= self.min_interval_s
             ):
-                self._last = time_s
-                return True
+                self._onset = time_s
+                if self.confirm_s <= 0.0:
+                    return self.update(time_s, grf_z)
         return False
 
 
@@ -274,22 +312,32 @@ class AdaptiveOscillatorPhaseEstimator:
 
 
 def phase_from_contacts(
-    contact: npt.NDArray[np.bool_], *, min_stance_samples: int = 150
+    contact: npt.NDArray[np.bool_], *, min_stance_samples: int = 150, max_gap_samples: int = 50
 ) -> FloatArray:
     """Ground-truth gait phase from true foot contact: 0 at each touch-down, rising linearly
     to 1 at the next. NaN before the first and after the last touch-down.
 
-    A touch-down counts only if contact then lasts ``min_stance_samples`` (150 ms at 1 kHz):
-    a toe scuffing the belt in swing is not a heel strike.
+    Contact chatter is closed first (gaps up to ``max_gap_samples``); a touch-down then counts
+    only if contact lasts ``min_stance_samples`` (150 ms at 1 kHz), so a toe scuffing the belt
+    in swing is not a heel strike.
     """
-    c = np.asarray(contact, dtype=bool)
-    out = np.full(c.shape[0], np.nan)
+    c = np.asarray(contact, dtype=bool).copy()
+    n = c.shape[0]
+    out = np.full(n, np.nan)
+    if n < 2:
+        return out
+    rises = np.flatnonzero(c[1:] & ~c[:-1]) + 1
+    falls = np.flatnonzero(~c[1:] & c[:-1]) + 1
+    for f in falls.tolist():  # close short gaps
+        k = int(np.searchsorted(rises, f))
+        if k < rises.size and rises[k] - f <= max_gap_samples:
+            c[f : rises[k]] = True
     rises = np.flatnonzero(c[1:] & ~c[:-1]) + 1
     falls = np.flatnonzero(~c[1:] & c[:-1]) + 1
     strikes_l = []
     for r in rises.tolist():
         k = int(np.searchsorted(falls, r))
-        end = int(falls[k]) if k < falls.size else c.shape[0]
+        end = int(falls[k]) if k < falls.size else n
         if end - r >= min_stance_samples:
             strikes_l.append(r)
     strikes = np.asarray(strikes_l, dtype=np.int64)

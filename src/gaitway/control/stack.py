@@ -248,8 +248,9 @@ class ControlStack:
         ctx.stride_start[0] = hs_l
         ctx.stride_start[1] = hs_r
         osc_l, osc_r = self.oscillators
-        p_l = osc_l.update(q0, dt, hs_l)
-        p_r = osc_r.update(q2, dt, hs_r)
+        hsd_l, hsd_r = self.heel_strikes
+        p_l = osc_l.update(q0, dt, hs_l, hsd_l.delay_s)
+        p_r = osc_r.update(q2, dt, hs_r, hsd_r.delay_s)
         if self._has_emg:
             self._emg_l(e_l)
             self._emg_r(e_r)
@@ -292,9 +293,9 @@ class ControlStack:
         tau = self.switch.torques(ctx)
         self.monitor.update(q, qd, qr, qdr, tau_int, dt)
         if hs_l:
-            self._stride_end(0, t)
+            self._stride_end(0, hsd_l.onset_s)
         if hs_r:
-            self._stride_end(1, t)
+            self._stride_end(1, hsd_r.onset_s)
 
         harness = self.bws.update(harness_n, pz, dt)
         stride_est = TWO_PI / (0.5 * (osc_l.omega + osc_r.omega))
