@@ -25,9 +25,10 @@ class AanSettings:
     forgetting: float = 0.85
     gain_per_rad: float = 2.5
     deadband_rad: float = 2.0 * math.pi / 180.0
-    min_support: float = 0.0
+    min_support: float = 0.3
     max_support: float = 1.0
-    initial_support: float = 0.6
+    #: start at full guidance and hand work over, rather than let a weak patient fall first
+    initial_support: float = 1.0
 
     def __post_init__(self) -> None:
         if not 4 <= self.bins <= 100:
