@@ -36,52 +36,52 @@ def _build_sample_channels() -> tuple[ChannelSpec, ...]:
     ch: list[ChannelSpec] = [ChannelSpec("time", "s", 1e-6, "seconds from session start")]
     for j in JOINTS:
         for s in SIDES:
-            ch.append(ChannelSpec(f"{j}_angle_{s}", "rad", 1e-6, f"{j} joint encoder, flexion +"))
+            ch.append(ChannelSpec(f"{j}_angle_{s}", "rad", 2e-5, f"{j} joint encoder, flexion +"))
     for j in JOINTS:
         for s in SIDES:
-            ch.append(ChannelSpec(f"{j}_velocity_{s}", "rad/s", 1e-5, f"{j} angular velocity"))
+            ch.append(ChannelSpec(f"{j}_velocity_{s}", "rad/s", 2e-3, f"{j} angular velocity"))
     for j in DRIVEN_JOINTS:
         for s in SIDES:
-            ch.append(ChannelSpec(f"{j}_torque_{s}", "N*m", 1e-4, f"{j} drive output torque"))
+            ch.append(ChannelSpec(f"{j}_torque_{s}", "N*m", 0.1, f"{j} drive output torque"))
     for j in DRIVEN_JOINTS:
         for s in SIDES:
             ch.append(
-                ChannelSpec(f"{j}_motor_angle_{s}", "rad", 1e-6, f"{j} motor-side encoder")
+                ChannelSpec(f"{j}_motor_angle_{s}", "rad", 2e-5, f"{j} motor-side encoder")
             )
     for j in DRIVEN_JOINTS:
         for s in SIDES:
-            ch.append(ChannelSpec(f"{j}_drive_current_{s}", "A", 1e-4, f"{j} motor current"))
+            ch.append(ChannelSpec(f"{j}_drive_current_{s}", "A", 0.01, f"{j} motor current"))
     for j in DRIVEN_JOINTS:
         for s in SIDES:
             ch.append(
-                ChannelSpec(f"{j}_drive_temperature_{s}", "degC", 1e-3, f"{j} winding temp.")
+                ChannelSpec(f"{j}_drive_temperature_{s}", "degC", 0.05, f"{j} winding temp.")
             )
     for cuff in ("thigh", "shank"):
         for s in SIDES:
             ch.append(
                 ChannelSpec(
-                    f"interaction_torque_{cuff}_{s}", "N*m", 1e-4, f"{cuff} cuff torque on leg"
+                    f"interaction_torque_{cuff}_{s}", "N*m", 0.1, f"{cuff} cuff torque on leg"
                 )
             )
     for s in SIDES:
         for axis in ("x", "y", "z"):
-            ch.append(ChannelSpec(f"grf_{axis}_{s}", "N", 1e-3, f"{s} belt force plate"))
+            ch.append(ChannelSpec(f"grf_{axis}_{s}", "N", 1.0, f"{s} belt force plate"))
         for axis in ("x", "y"):
-            ch.append(ChannelSpec(f"cop_{axis}_{s}", "m", 1e-6, f"{s} belt centre of pressure"))
+            ch.append(ChannelSpec(f"cop_{axis}_{s}", "m", 5e-4, f"{s} belt centre of pressure"))
     ch += [
-        ChannelSpec("harness_force", "N", 1e-3, "body-weight-support cable force"),
-        ChannelSpec("pelvis_height", "m", 1e-6, "pelvis height above the belts"),
-        ChannelSpec("pelvis_lateral", "m", 1e-6, "pelvis medio-lateral position, left +"),
+        ChannelSpec("harness_force", "N", 1.0, "body-weight-support cable force"),
+        ChannelSpec("pelvis_height", "m", 1e-4, "pelvis height above the belts"),
+        ChannelSpec("pelvis_lateral", "m", 5e-5, "pelvis medio-lateral position, left +"),
     ]
     for s in SIDES:
-        ch.append(ChannelSpec(f"belt_speed_{s}", "m/s", 1e-5, f"{s} belt surface speed"))
+        ch.append(ChannelSpec(f"belt_speed_{s}", "m/s", 2e-3, f"{s} belt surface speed"))
     for axis in ("x", "y", "z"):
-        ch.append(ChannelSpec(f"imu_acc_{axis}", "m/s^2", 1e-4, "pelvis IMU acceleration"))
+        ch.append(ChannelSpec(f"imu_acc_{axis}", "m/s^2", 0.05, "pelvis IMU acceleration"))
     for axis in ("x", "y", "z"):
-        ch.append(ChannelSpec(f"imu_gyro_{axis}", "rad/s", 1e-5, "pelvis IMU angular rate"))
+        ch.append(ChannelSpec(f"imu_gyro_{axis}", "rad/s", 5e-3, "pelvis IMU angular rate"))
     for m in EMG_MUSCLES:
         for s in SIDES:
-            ch.append(ChannelSpec(f"emg_{m}_{s}", "V", 1e-7, f"raw surface EMG, {m}"))
+            ch.append(ChannelSpec(f"emg_{m}_{s}", "V", 3e-6, f"raw surface EMG, {m}"))
     ch += [
         ChannelSpec("estop", "bool", 1.0, "emergency stop pressed (1)"),
         ChannelSpec("stop_button", "bool", 1.0, "patient stop button pressed (1)"),
@@ -104,16 +104,16 @@ def _build_truth_channels() -> tuple[ChannelSpec, ...]:
     for j in JOINTS:
         for s in SIDES:
             ch.append(
-                ChannelSpec(f"truth_voluntary_torque_{j}_{s}", "N*m", 1e-4, "patient's own torque")
+                ChannelSpec(f"truth_voluntary_torque_{j}_{s}", "N*m", 0.1, "patient's own torque")
             )
     for j in DRIVEN_JOINTS:
         for s in SIDES:
-            ch.append(ChannelSpec(f"truth_{j}_angle_{s}", "rad", 1e-6, "anatomical joint angle"))
+            ch.append(ChannelSpec(f"truth_{j}_angle_{s}", "rad", 1e-4, "anatomical joint angle"))
     for s in SIDES:
-        ch.append(ChannelSpec(f"truth_phase_{s}", "1", 1e-6, "patient's own gait phase 0-1"))
+        ch.append(ChannelSpec(f"truth_phase_{s}", "1", 1e-3, "patient's own gait phase 0-1"))
     for s in SIDES:
-        ch.append(ChannelSpec(f"truth_activation_{s}", "1", 1e-6, "mean muscle activation"))
-    ch.append(ChannelSpec("truth_fatigue", "1", 1e-6, "fatigue state 0 (fresh) to 1"))
+        ch.append(ChannelSpec(f"truth_activation_{s}", "1", 1e-2, "mean muscle activation"))
+    ch.append(ChannelSpec("truth_fatigue", "1", 1e-5, "fatigue state 0 (fresh) to 1"))
     return tuple(ch)
 
 
@@ -128,18 +128,18 @@ def _build_control_channels() -> tuple[ChannelSpec, ...]:
     ch: list[ChannelSpec] = []
     for j in DRIVEN_JOINTS:
         for s in SIDES:
-            ch.append(ChannelSpec(f"ref_{j}_angle_{s}", "rad", 1e-6, "reference trajectory"))
+            ch.append(ChannelSpec(f"ref_{j}_angle_{s}", "rad", 1e-4, "reference trajectory"))
     for j in DRIVEN_JOINTS:
         for s in SIDES:
-            ch.append(ChannelSpec(f"cmd_{j}_torque_{s}", "N*m", 1e-4, "commanded (after safety)"))
+            ch.append(ChannelSpec(f"cmd_{j}_torque_{s}", "N*m", 0.1, "commanded (after safety)"))
     ch += [
-        ChannelSpec("cmd_harness_force", "N", 1e-3, "commanded unloading force"),
-        ChannelSpec("cmd_belt_speed", "m/s", 1e-5, "commanded belt speed"),
-        ChannelSpec("guidance", "1", 1e-6, "guidance level 0 (transparent) to 1 (100 %)"),
-        ChannelSpec("assist_level", "1", 1e-6, "robot assistance level 0-1 (mean over joints)"),
+        ChannelSpec("cmd_harness_force", "N", 0.1, "commanded unloading force"),
+        ChannelSpec("cmd_belt_speed", "m/s", 1e-4, "commanded belt speed"),
+        ChannelSpec("guidance", "1", 1e-4, "guidance level 0 (transparent) to 1 (100 %)"),
+        ChannelSpec("assist_level", "1", 1e-4, "robot assistance level 0-1 (mean over joints)"),
     ]
     for s in SIDES:
-        ch.append(ChannelSpec(f"phase_estimate_{s}", "1", 1e-6, "estimated gait phase 0-1"))
+        ch.append(ChannelSpec(f"phase_estimate_{s}", "1", 1e-3, "estimated gait phase 0-1"))
     return tuple(ch)
 
 

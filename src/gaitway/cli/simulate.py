@@ -1,0 +1,87 @@
+"""`gaitway simulate` and `gaitway profiles`: headless simulated sessions and the patient registry."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from gaitway.session.runner import SessionConfig, run_session
+from gaitway.station.sim.profiles import PROFILES
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("simulate", help="run a headless simulated session (virtual patient)",
+                       description="Run a session on the MuJoCo twin as fast as possible and "
+                       "write its recording and summary.json into --out.")
+    p.add_argument("--profile", required=True, help="virtual patient profile id (gaitway profiles)")
+    p.add_argument("--minutes", type=float, required=True, help="session length in minutes")
+    p.add_argument("--seed", type=int, default=0, help="seed: same seed, same session (default 0)")
+    p.add_argument("--out", type=Path, required=True, help="folder for the recording")
+    p.add_argument("--guidance", type=float, default=60.0, metavar="PCT",
+                   help="guidance force 0-100 %% (default 60)")
+    p.add_argument("--bws", type=float, default=30.0, metavar="PCT",
+                   help="body-weight support, %% of body weight (default 30)")
+    p.add_argument("--speed", type=float, default=2.0, metavar="KMH",
+                   help="belt speed 0.5-3.2 km/h (default 2.0)")
+    p.add_argument("--lateral-pelvis", action="store_true", help="let the pelvis move sideways")
+    p.add_argument("--no-patient-events", action="store_true",
+                   help="the virtual patient never presses stop or reports pain")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_simulate)
+
+    q = sub.add_parser("profiles", help="list the virtual patient profiles")
+    q.add_argument("--json", action="store_true", help="print JSON")
+    q.set_defaults(func=_profiles)
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    cfg = SessionConfig(
+        profile=args.profile, minutes=args.minutes, seed=args.seed, out_dir=args.out,
+        guidance_pct=args.guidance, bws_pct=args.bws, speed_kmh=args.speed,
+        lateral_pelvis=args.lateral_pelvis, patient_events=not args.no_patient_events,
+    )
+    cfg.validate()
+    console = Console(stderr=True)
+    show = not args.quiet and cfg.minutes >= 0.5
+    if show:
+        with Progress(TextColumn("simulating"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                      TimeRemainingColumn(), console=console, transient=True) as bar:
+            task = bar.add_task("sim", total=cfg.minutes * 60.0)
+            summary = run_session(cfg, progress=lambda t, total: bar.update(task, completed=t))
+    else:
+        summary = run_session(cfg)
+    s = summary
+    print(f"SIMULATED session ({s['profile']}, seed {s['seed']}): {s['duration_s']:.1f} s, "
+          f"ended by {s['ended_by']}")
+    print(f"  strides: left {s['strides']['left']}, right {s['strides']['right']}; "
+          f"mean cadence {s['mean_cadence_steps_per_min']:.1f} steps/min")
+    print(f"  real-time factor: {s['real_time_factor']}x")
+    print(f"  recording: {Path(args.out) / s['recording']}  summary: "
+          f"{Path(args.out) / 'summary.json'}")
+    return 0
+
+
+def _profiles(args: argparse.Namespace) -> int:
+    rows = [p.summary() for p in PROFILES.values()]
+    if args.json:
+        json.dump(rows, sys.stdout, indent=2)
+        print()
+        return 0
+    table = Table(title="Virtual patient profiles (simulated)")
+    for col in ("id", "height_m", "mass_kg", "paretic_side", "strength_left", "strength_right",
+                "stance_left", "stance_right", "foot_drop_left", "foot_drop_right",
+                "participation"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(*(str(r[c]) if r[c] is not None else "-" for c in (
+            "id", "height_m", "mass_kg", "paretic_side", "strength_left", "strength_right",
+            "stance_left", "stance_right", "foot_drop_left", "foot_drop_right", "participation")))
+    Console(width=200).print(table)
+    return 0
