@@ -72,7 +72,8 @@ def run(args: argparse.Namespace) -> int:
         print("Setting up the demo clinic (SIMULATED patients; the first run simulates a "
               "short history)...", flush=True)
         setups = prepare_demo(store, stations=args.stations, minutes=args.minutes,
-                              history_dir=settings.data_dir / "demo" / "recordings")
+                              history_dir=settings.data_dir / "demo" / "recordings",
+                              progress=lambda m: print(f"  {m}", flush=True))
     else:
         store = open_store()
         setups = setups_from_store(store, stations=args.stations, minutes=args.minutes)

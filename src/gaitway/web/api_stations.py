@@ -59,6 +59,28 @@ def station_detail(station_id: str, sess: CurrentSession, ctx: Ctx) -> dict[str,
     return st.status() | {"strides": list(st.strides), "events": list(st.events)[-100:]}
 
 
+@router.post("/{station_id}/changes", response_model=ActionOut,
+             responses={400: {}, 401: {}, 403: {}, 404: {}, 409: {}})
+def station_change(station_id: str, body: ChangeIn, sess: CsrfSession, ctx: Ctx) -> ActionOut:
+    """Change guidance, body-weight support, speed, controller or range of motion."""
+    st = station_for(ctx, sess, station_id, control=True)
+    value = _check_value(body)
+    current = st.status()
+    step = _step(body.kind, value, current)
+    if step is not None and step > LARGE_STEP[body.kind] and not body.confirmed:
+        raise HTTPException(409, f"{body.kind} change of {step:g} is large; confirm it "
+                                 "(send confirmed: true)")
+    who = f"therapist:{sess.user.username}"
+    ok = False
+    try:
+        st.change(body.kind, value, who, body.reason)
+        ok = True
+    finally:
+        ctx.audit(f"web:{sess.user.username}", "station.change", "station", station_id,
+                  kind=body.kind, value=value, confirmed=body.confirmed, ok=ok)
+    return ActionOut(station=station_id, action="change", detail=f"{body.kind}={value}")
+
+
 @router.post("/{station_id}/{action}", response_model=ActionOut,
              responses={400: {}, 401: {}, 403: {}, 404: {}})
 def station_action(station_id: str, action: Action, sess: CsrfSession, ctx: Ctx) -> ActionOut:
@@ -85,28 +107,6 @@ def station_action(station_id: str, action: Action, sess: CsrfSession, ctx: Ctx)
         ctx.audit(f"web:{sess.user.username}", f"station.{action}", "station", station_id,
                   ok=ok)
     return ActionOut(station=station_id, action=action, detail=detail)
-
-
-@router.post("/{station_id}/changes", response_model=ActionOut,
-             responses={400: {}, 401: {}, 403: {}, 404: {}, 409: {}})
-def station_change(station_id: str, body: ChangeIn, sess: CsrfSession, ctx: Ctx) -> ActionOut:
-    """Change guidance, body-weight support, speed, controller or range of motion."""
-    st = station_for(ctx, sess, station_id, control=True)
-    value = _check_value(body)
-    current = st.status()
-    step = _step(body.kind, value, current)
-    if step is not None and step > LARGE_STEP[body.kind] and not body.confirmed:
-        raise HTTPException(409, f"{body.kind} change of {step:g} is large; confirm it "
-                                 "(send confirmed: true)")
-    who = f"therapist:{sess.user.username}"
-    ok = False
-    try:
-        st.change(body.kind, value, who, body.reason)
-        ok = True
-    finally:
-        ctx.audit(f"web:{sess.user.username}", "station.change", "station", station_id,
-                  kind=body.kind, value=value, confirmed=body.confirmed, ok=ok)
-    return ActionOut(station=station_id, action="change", detail=f"{body.kind}={value}")
 
 
 def _check_value(body: ChangeIn) -> Any:

@@ -2,7 +2,7 @@
 
 Only ``--demo`` creates accounts with known passwords, and only in the demo store (its own
 SQLite file unless GAITWAY_DATABASE_URL says otherwise); outside demo mode there is no
-default password. The virtual patients get a short simulated history so that records,
+default password. The first virtual patient (the demo patient account's) gets a short simulated history so that records,
 reports and the patient's progress page have something to show.
 """
 
@@ -46,8 +46,8 @@ def prepare_demo(store: ClinicStore, *, stations: int = 3, minutes: float = 30.0
         if have is None:
             from gaitway.clinic.demo import fill_demo_data
 
-            fill_demo_data(store, patients=stations, weeks=2, sessions_per_week=1,
-                           minutes=0.2, out_dir=history_dir, actor=ACTOR, progress=progress)
+            fill_demo_data(store, patients=1, weeks=3, sessions_per_week=1, minutes=0.2,
+                           out_dir=history_dir, actor=ACTOR, progress=progress)
     setups = demo_setups(stations, minutes=minutes, therapists=lambda i: (
         {"therapist", "therapist2"} if i == stations - 1 else {"therapist"}))
     with store.transaction() as db:

@@ -20,6 +20,7 @@ export async function api(method, path, body) {
   if (r.status === 401) { location.href = "/login"; }
   let data = null;
   try { data = await r.json(); } catch (e) { data = null; }
+  if (data && Array.isArray(data.detail)) data.detail = data.detail.map((d) => `${d.loc.slice(-1)[0]}: ${d.msg}`).join('; ');
   return { ok: r.ok, status: r.status, data };
 }
 
