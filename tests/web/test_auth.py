@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from tests.web.conftest import PASSWORDS, login
 
 from gaitway.clinic.models import AuditEntry
 from gaitway.web.auth import COOKIE_NAME
-from tests.web.conftest import PASSWORDS, login
 
 
 def _audit(web, action: str) -> list[AuditEntry]:  # type: ignore[no-untyped-def]

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from gaitway.web.config import WebSettings
 from tests.web.conftest import PASSWORDS, make_app
 from tests.web.server import chromium_path, launch_browser, serve
+
+from gaitway.web.config import WebSettings
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,7 +56,7 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    app, store, live = make_app(tmp_path_factory.mktemp("web"), start=True,
+    app, store, _live = make_app(tmp_path_factory.mktemp("web"), start=True,
                                 settings=WebSettings(secret_key="browser-test",
                                                      cookie_secure=False))
     with serve(app) as url:

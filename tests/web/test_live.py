@@ -35,7 +35,8 @@ def test_a_session_streams_frames_and_obeys_changes_and_stop() -> None:
         st.start("therapist:t")
         _wait(lambda: st.seq > 10)
         f = st.frames_after(0)[-1]
-        assert len(f["q"]) == 4 and len(f["ref"]) == 4
+        assert len(f["q"]) == 4
+        assert len(f["ref"]) == 4
         assert st.frames_after(st.seq) == []
         _wait(lambda: st.state == "warm_up")
         st.change("guidance", 40, "therapist:t")

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from gaitway.clinic.models import User
 from gaitway.clinic.security import hash_password, verify_password
 from gaitway.web.auth import COOKIE_NAME, WebUser
-from gaitway.web.deps import CsrfSession, CurrentSession, Ctx
+from gaitway.web.deps import CsrfSession, Ctx, CurrentSession
 
 router = APIRouter(prefix="/api", tags=["auth"])
 

@@ -7,17 +7,20 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException
+from fastapi import Path as FPath
 from fastapi.responses import HTMLResponse
 
 from gaitway.clinic import records
 from gaitway.clinic.models import Patient, Prescription, TrainingSession
 from gaitway.clinic.progress import patient_progress
-from gaitway.web.deps import CurrentSession, Ctx, require_staff
+from gaitway.web.deps import Ctx, CurrentSession, require_staff
 
 router = APIRouter(prefix="/api", tags=["clinic"])
+PatientId = Annotated[int, FPath(ge=1, le=2**31 - 1)]
+SessionId = Annotated[str, FPath(max_length=36)]
 
 
 def _patient(p: Patient) -> dict[str, Any]:
@@ -52,7 +55,7 @@ def list_patients(sess: CurrentSession, ctx: Ctx) -> list[dict[str, Any]]:
 
 
 @router.get("/patients/{patient_id}", responses={401: {}, 403: {}, 404: {}})
-def patient_record(patient_id: int, sess: CurrentSession, ctx: Ctx) -> dict[str, Any]:
+def patient_record(patient_id: PatientId, sess: CurrentSession, ctx: Ctx) -> dict[str, Any]:
     """One patient with prescriptions and session history."""
     if sess.user.role == "patient" and sess.user.patient_id != patient_id:
         raise HTTPException(404, "no such patient record that you may see")
@@ -68,7 +71,7 @@ def patient_record(patient_id: int, sess: CurrentSession, ctx: Ctx) -> dict[str,
 
 @router.get("/sessions/{session_id}/report", response_class=HTMLResponse,
             responses={401: {}, 403: {}, 404: {}})
-def session_report_html(session_id: str, sess: CurrentSession, ctx: Ctx) -> HTMLResponse:
+def session_report_html(session_id: SessionId, sess: CurrentSession, ctx: Ctx) -> HTMLResponse:
     """The session report as one HTML page (plots embedded)."""
     from gaitway.clinic.reports.render import write_html
     from gaitway.clinic.reports.session_report import session_report

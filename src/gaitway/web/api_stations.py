@@ -7,15 +7,16 @@ refused with 409 unless the request says ``confirmed``: the console asks the the
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Final, Literal
+from typing import Annotated, Any, Final, Literal
 
 from fastapi import APIRouter, HTTPException, WebSocket, WebSocketDisconnect
+from fastapi import Path as FPath
 from pydantic import BaseModel, Field
 
 from gaitway.control.changes import CONTROLLER_NAMES
 from gaitway.errors import UserError
 from gaitway.web.auth import COOKIE_NAME
-from gaitway.web.deps import CsrfSession, CurrentSession, Ctx, can_view, station_for
+from gaitway.web.deps import CsrfSession, Ctx, CurrentSession, can_view, station_for
 
 router = APIRouter(prefix="/api/stations", tags=["stations"])
 
@@ -24,6 +25,7 @@ LARGE_STEP: Final[dict[str, float]] = {
     "guidance": 20.0, "bws": 10.0, "speed": 0.5, "rom": 0.2,
 }
 STREAM_POLL_S: Final[float] = 0.005
+StationId = Annotated[str, FPath(max_length=64)]
 
 
 class ChangeIn(BaseModel):
@@ -53,7 +55,7 @@ def list_stations(sess: CurrentSession, ctx: Ctx) -> list[dict[str, Any]]:
 
 
 @router.get("/{station_id}", responses={401: {}, 404: {}})
-def station_detail(station_id: str, sess: CurrentSession, ctx: Ctx) -> dict[str, Any]:
+def station_detail(station_id: StationId, sess: CurrentSession, ctx: Ctx) -> dict[str, Any]:
     """One station: status, recent strides and the event log."""
     st = station_for(ctx, sess, station_id)
     return st.status() | {"strides": list(st.strides), "events": list(st.events)[-100:]}
@@ -61,7 +63,7 @@ def station_detail(station_id: str, sess: CurrentSession, ctx: Ctx) -> dict[str,
 
 @router.post("/{station_id}/changes", response_model=ActionOut,
              responses={400: {}, 401: {}, 403: {}, 404: {}, 409: {}})
-def station_change(station_id: str, body: ChangeIn, sess: CsrfSession, ctx: Ctx) -> ActionOut:
+def station_change(station_id: StationId, body: ChangeIn, sess: CsrfSession, ctx: Ctx) -> ActionOut:
     """Change guidance, body-weight support, speed, controller or range of motion."""
     st = station_for(ctx, sess, station_id, control=True)
     value = _check_value(body)
@@ -83,7 +85,7 @@ def station_change(station_id: str, body: ChangeIn, sess: CsrfSession, ctx: Ctx)
 
 @router.post("/{station_id}/{action}", response_model=ActionOut,
              responses={400: {}, 401: {}, 403: {}, 404: {}})
-def station_action(station_id: str, action: Action, sess: CsrfSession, ctx: Ctx) -> ActionOut:
+def station_action(station_id: StationId, action: Action, sess: CsrfSession, ctx: Ctx) -> ActionOut:
     """Start, pause, resume, stop, emergency stop, or acknowledge the station's alerts."""
     st = station_for(ctx, sess, station_id, control=True)
     who = f"therapist:{sess.user.username}"
