@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from tests.web.conftest import PASSWORDS, make_app
-from tests.web.server import chromium_path, launch_browser, serve
+from gaitway.web.background import chromium_path, launch_browser, serve
 
 from gaitway.web.config import WebSettings
 

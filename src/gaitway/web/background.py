@@ -1,4 +1,5 @@
-"""Run a console app with uvicorn in a background thread, for browser tests and benchmarks."""
+"""Serve a console app with uvicorn in a background thread (browser tests, benchmarks) and
+find the Chromium that drives it."""
 
 from __future__ import annotations
 
