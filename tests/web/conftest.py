@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,9 +21,24 @@ PASSWORDS = {"admin": "demo-admin-pass", "therapist": "demo-therapist-pass",
              "therapist2": "demo-therapist2-pass", "patient1": "demo-patient-pass"}
 
 
+_TEMPLATE: dict[int, Path] = {}
+
+
+def _template(stations: int) -> Path:
+    """A migrated demo store made once per test run (argon2 hashing is slow on purpose)."""
+    if stations not in _TEMPLATE:
+        path = Path(tempfile.mkdtemp(prefix="gaitway-web-")) / "clinic.sqlite"
+        with ClinicStore(f"sqlite:///{path}") as store:
+            prepare_demo(store, stations=stations, minutes=5.0)
+        _TEMPLATE[stations] = path
+    return _TEMPLATE[stations]
+
+
 def make_app(tmp: Path, *, stations: int = 3, start: bool = False,
              settings: WebSettings | None = None) -> tuple[FastAPI, ClinicStore, LiveService]:
-    store = ClinicStore(f"sqlite:///{tmp / 'clinic.sqlite'}")
+    db = tmp / "clinic.sqlite"
+    shutil.copy(_template(stations), db)
+    store = ClinicStore(f"sqlite:///{db}")
     setups = prepare_demo(store, stations=stations, minutes=5.0)
     live = LiveService(setups)
     app = create_app(settings or WebSettings(secret_key="test-secret-key"), store, live,

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 from tests.web.conftest import PASSWORDS, make_app
-from gaitway.web.background import chromium_path, launch_browser, serve
 
+from gaitway.web.background import chromium_path, launch_browser, serve
 from gaitway.web.config import WebSettings
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
@@ -90,10 +90,14 @@ def test_overview_station_view_and_stop(browser: Any, site: str) -> None:
     page.click("a[href='/station?id=sim-2']")
     page.wait_for_url(re.compile(r"/station\?id=sim-2$"))
     expect(page.locator("#state")).to_have_text(re.compile("warm_up|training"), timeout=30_000)
-    page.locator("#guidance").fill("45")
+    page.once("dialog", lambda d: d.dismiss())  # 80 -> 30 % is large: asks, therapist says no
+    page.locator("#guidance").fill("30")
+    page.click("#set_guidance")
+    expect(page.locator("#message")).to_have_text("change cancelled")
+    page.locator("#guidance").fill("65")
     page.click("#set_guidance")
     expect(page.locator("#message")).to_have_text("change sent")
-    expect(page.locator("#guidance_now")).to_have_text("45 %", timeout=20_000)
+    expect(page.locator("#guidance_now")).to_have_text("65 %", timeout=20_000)
     expect(page.locator("#events")).to_contain_text("change_applied")
     expect(page.locator("#strides tr").first).to_be_visible(timeout=60_000)
     _shot(page, "station")

@@ -22,6 +22,8 @@ def register(sub: Any) -> None:
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     p.add_argument("--demo", action="store_true",
                    help="demo clinic: 3 simulated stations, demo accounts, own demo store")
+    p.add_argument("--no-history", action="store_true",
+                   help="with --demo: skip simulating the demo patient's short history")
     p.add_argument("--stations", type=int, default=3, help="simulated stations (default 3)")
     p.add_argument("--minutes", type=float, default=30.0,
                    help="length of each simulated session (default 30)")
@@ -72,7 +74,8 @@ def run(args: argparse.Namespace) -> int:
         print("Setting up the demo clinic (SIMULATED patients; the first run simulates a "
               "short history)...", flush=True)
         setups = prepare_demo(store, stations=args.stations, minutes=args.minutes,
-                              history_dir=settings.data_dir / "demo" / "recordings",
+                              history_dir=None if args.no_history
+                              else settings.data_dir / "demo" / "recordings",
                               progress=lambda m: print(f"  {m}", flush=True))
     else:
         store = open_store()

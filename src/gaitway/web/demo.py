@@ -3,8 +3,8 @@
 Only ``--demo`` creates accounts with known passwords, and only in the demo store (its own
 SQLite file unless GAITWAY_DATABASE_URL says otherwise); outside demo mode there is no
 default password. The first virtual patient (the demo patient account's) gets a short
-simulated history so that records,
-reports and the patient's progress page have something to show.
+simulated history so that records, reports and the patient's progress page have something
+to show.
 """
 
 from __future__ import annotations
