@@ -111,7 +111,7 @@ def _crossing_time(t: FloatArray, x: FloatArray, level: FloatArray, i: int, risi
         a, b = j - 1, j
     da = x[a] - level[a]
     db = x[b] - level[b]
-    frac = 0.0 if db == da else float(np.clip(-da / (db - da), 0.0, 1.0))
+    frac = 0.0 if db == da else min(1.0, max(0.0, float(-da / (db - da))))
     return float(t[a] + frac * (t[b] - t[a]))
 
 
@@ -123,7 +123,7 @@ def _level_crossing_back(t: FloatArray, x: FloatArray, level: FloatArray, b: int
     if j <= 0 or j + 1 >= len(x):
         return float(t[max(j, 0)])
     da, db = x[j] - level[j], x[j + 1] - level[j + 1]
-    frac = 0.0 if db == da else float(np.clip(-da / (db - da), 0.0, 1.0))
+    frac = 0.0 if db == da else min(1.0, max(0.0, float(-da / (db - da))))
     return float(t[j] + frac * (t[j + 1] - t[j]))
 
 
@@ -251,7 +251,7 @@ class ForcePlateEventDetector:
         if not self.params.extrapolate_to_zero:
             return t_off
         t_on = _crossing_time(t, f, on, i, True) if rising else _level_crossing_back(t, f, on, i)
-        k = int(np.clip(np.searchsorted(t, t_off), 0, len(t) - 1))
+        k = min(int(t.searchsorted(t_off)), len(t) - 1)
         ratio = off[k] / max(on[k] - off[k], 1e-9)
         shift = min(abs(t_on - t_off) * ratio, self.params.max_extrapolation_s)
         return float(t_off - shift if rising else t_off + shift)
