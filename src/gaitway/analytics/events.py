@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from typing import Self
 
 import numpy as np
-from scipy import signal
+from scipy import ndimage, signal
 
 from gaitway.analytics.gait_data import FloatArray, GaitEvent, Side
 from gaitway.errors import UserError
@@ -42,7 +42,8 @@ class ForcePlateParams:
     #: A second foot landing on a belt moves that belt's centre of pressure forward (in belt
     #: coordinates) by much more than one foot's heel-to-toe roll; this is the limit.
     crossing_cop_jump_m: float = 0.35
-    crossing_min_load_fraction: float = 0.25
+    crossing_window_s: float = 0.4
+    crossing_min_load_fraction: float = 0.15
     #: The load ramps up from zero at contact; extrapolating the ramp between the two
     #: threshold crossings back to zero removes most of the threshold's delay.
     extrapolate_to_zero: bool = True
@@ -224,9 +225,9 @@ class ForcePlateEventDetector:
                     # in force followed by a full load starts its next stance.
                     c = seg + int(np.searchsorted(time[seg:b], t_cross))
                     k = self._relanding(f[c:b], load_reference_n)
-                    if k is None:
+                    if k is None or c + k <= seg:
                         break  # the run ends with the visitor's toe-off: nothing to emit
-                    seg = c + k
+                    seg = c + k  # strictly later than before, so this loop ends
                     events.append(GaitEvent(float(time[seg]), side, "heel_strike"))
         for side, times in moved_hs.items():
             for tc in times:
@@ -265,12 +266,16 @@ class ForcePlateEventDetector:
             return None
         idx = np.flatnonzero(ok)
         on_belt = cop[idx] + belt[idx]  # where the pressure is, in belt coordinates
-        rise = on_belt - np.minimum.accumulate(on_belt)
-        hit = np.flatnonzero(rise > self.params.crossing_cop_jump_m)
+        # Only a fast forward jump is a landing: a foot slipping on the belt drifts slowly.
+        dt = float(np.median(np.diff(t))) if len(t) > 1 else 1.0
+        w = max(2, round(self.params.crossing_window_s / dt))
+        recent_min = ndimage.minimum_filter1d(on_belt, size=w, origin=(w - 1) // 2)
+        hit = np.flatnonzero(on_belt - recent_min > self.params.crossing_cop_jump_m)
         if len(hit) == 0:
             return None
         # The second foot landed where the lab-frame COP last turned forward.
-        j = int(np.argmin(cop[idx[: hit[0] + 1]]))
+        start = max(0, int(hit[0]) - w)
+        j = start + int(np.argmin(cop[idx[start : hit[0] + 1]]))
         return float(t[idx[j]])
 
     def _relanding(self, f: FloatArray, load: float) -> int | None:
