@@ -44,7 +44,7 @@ def session_report(db: Session, s: TrainingSession) -> ReportContent:
         ("steps", f"{s.steps}", ""),
         ("belt speed", _f(None if s.belt_speed_mps is None else s.belt_speed_mps * 3.6, ".1f",
                           " km/h"), ""),
-        ("guidance", _f(s.guidance_pct, ".0f", " %"), "robot help on the legs"),
+        ("guidance", _f(s.guidance_pct, ".0f", " %"), "measured mean; robot help on the legs"),
         ("body-weight support", _f(s.bws_pct, ".0f", " %"), ""),
         ("active participation", _f(s.active_participation_pct, ".0f", " %"), ""),
         ("symmetry index", _f(s.symmetry_index_pct, "+.1f", " %"), "0 = symmetric"),
@@ -124,10 +124,24 @@ def _therapist_lines(db: Session, s: TrainingSession, patient: Patient) -> list[
     return lines
 
 
+_SETTINGS: tuple[tuple[str, str, str], ...] = (
+    ("speed_kmh", "Belt speed", "km/h"),
+    ("guidance_pct", "Guidance (set)", "%"),
+    ("bws_pct", "Body-weight support (set)", "%"),
+    ("controller", "Controller", ""),
+    ("hip_rom_scale", "Hip range of motion (scale)", ""),
+    ("knee_rom_scale", "Knee range of motion (scale)", ""),
+    ("minutes", "Planned duration", "min"),
+)
+
+
 def _settings_table(s: TrainingSession) -> Table:
-    rows = [[str(k), str(v)] for k, v in sorted((s.settings or {}).items())
-            if isinstance(v, int | float | str | bool)][:12]
+    """The settings a therapist chose, in words; technical ones stay in the exports."""
+    settings = dict(s.settings or {})
     if s.controller:
-        rows.insert(0, ["controller", s.controller])
+        settings.setdefault("controller", s.controller)
+    rows = [[label, f"{settings[key]:g} {unit}".strip() if isinstance(settings[key], int | float)
+             and not isinstance(settings[key], bool) else str(settings[key])]
+            for key, label, unit in _SETTINGS if key in settings]
     return Table("Settings used", ["setting", "value"], rows or [["(none recorded)", ""]],
                  widths=[0.4, 0.48])
