@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gaitway.clinic import audit
+from gaitway.clinic.jsonsafe import jsonable
 from gaitway.clinic.models import Patient, SessionEvent, Stride, TrainingSession
 from gaitway.clinic.records import add_patient, find_patient, station_by_name
 from gaitway.clinic.store import ClinicStore
@@ -345,7 +346,8 @@ def _event_rows(session_id: str, data: SessionData) -> list[dict[str, Any]]:
     rows = [
         {"session_id": session_id, "time_s": float(e["time_s"]), "kind": str(e["kind"])[:64],
          "source": str(e.get("source") or "station")[:64],
-         "side": (e.get("details") or {}).get("side"), "details": dict(e.get("details") or {})}
+         "side": (e.get("details") or {}).get("side"),
+         "details": jsonable(dict(e.get("details") or {}))}
         for e in data.events
     ]
     for e in data.analysis.get("events") or []:
@@ -414,8 +416,8 @@ def store_session(
         started_at=data.started_at, status=data.status, ended_by=data.ended_by,
         simulated=data.simulated, profile=data.profile, controller=data.controller,
         recording_path=data.recording_path, duration_s=data.duration_s,
-        settings=data.settings, summary=data.summary, metrics=metrics,
-        cycles=dict(analysis.get("cycles") or {}),
+        settings=jsonable(data.settings), summary=jsonable(data.summary),
+        metrics=jsonable(metrics), cycles=jsonable(dict(analysis.get("cycles") or {})),
         notes="\n".join(data.notes) or None, **nums,
     )
     db.add(session)
@@ -438,7 +440,7 @@ def store_session(
                 db, actor=f"station:{data.station or 'simulated-twin'}",
                 action=f"session.event.{e['kind']}"[:64], entity="session",
                 entity_id=session.id, time_s=float(e["time_s"]), source=e.get("source"),
-                event=dict(e.get("details") or {}),
+                event=jsonable(dict(e.get("details") or {})),
             )
     return session
 
