@@ -100,4 +100,13 @@ def test_demo_data_fills_the_store(tmp_path: Path, run: Run) -> None:
     assert "SIM-DEMO-1-01: 1 sessions [SIMULATED]" in out
     code, out, _ = run("patients", "show", "SIM-DEMO-1-01")
     assert "sessions:      1" in out
+    again = run("demo-data", "--patients", "1", "--weeks", "1", "--sessions-per-week", "1",
+                "--minutes", "0.15", "--out", str(tmp_path / "demo"))
+    assert again[0] == 0
+    code, out, _ = run("sessions", "list")
+    assert out.count("SIM-DEMO-1-01") == 1  # nothing imported twice
+    with ClinicStore(f"sqlite:///{tmp_path / 'e2e.sqlite'}") as store, store.reader() as db:
+        (s,) = records.list_sessions(db)
+        assert s.prescription_id is not None
+        assert len(records.find_patient(db, "SIM-DEMO-1-01").assessments) == 2
     assert run("report", "progress", "SIM-DEMO-1-01", "--pdf", str(tmp_path / "p.pdf"))[0] == 0

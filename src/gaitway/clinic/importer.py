@@ -27,7 +27,13 @@ from sqlalchemy.orm import Session
 
 from gaitway.clinic import audit
 from gaitway.clinic.jsonsafe import jsonable
-from gaitway.clinic.models import Patient, SessionEvent, Stride, TrainingSession
+from gaitway.clinic.models import (
+    Patient,
+    Prescription,
+    SessionEvent,
+    Stride,
+    TrainingSession,
+)
 from gaitway.clinic.records import add_patient, find_patient, station_by_name
 from gaitway.clinic.store import ClinicStore
 from gaitway.errors import GaitwayError, UserError
@@ -410,9 +416,14 @@ def store_session(
         station = station_by_name(db, "simulated-twin", actor=actor, simulated=True)
     nums = session_numbers(data)
     analysis = data.analysis
+    prescription_id = db.scalar(
+        select(Prescription.id).where(Prescription.patient_id == patient.id,
+                                      Prescription.created_at <= data.started_at)
+        .order_by(Prescription.created_at.desc(), Prescription.id.desc()).limit(1))
     metrics = dict(analysis.get("metrics") or {})
     session = TrainingSession(
         id=data.session_id, patient_id=patient.id, station_id=station.id if station else None,
+        prescription_id=prescription_id,
         started_at=data.started_at, status=data.status, ended_by=data.ended_by,
         simulated=data.simulated, profile=data.profile, controller=data.controller,
         recording_path=data.recording_path, duration_s=data.duration_s,
