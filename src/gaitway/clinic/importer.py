@@ -204,7 +204,8 @@ def read_session_dir(directory: Path, *, analyze: Analyzer | None = None) -> Ses
         duration_s=float(summary.get("duration_s") or rec.duration_s),
         started_at=started,
         ended_by=str(ended_by) if ended_by else ("cut off" if interrupted else None),
-        profile=summary.get("profile") or meta.get("profile") or patient.get("profile"),
+        profile=(summary.get("profile") or meta.get("profile") or settings.get("profile")
+                 or patient.get("profile") or patient.get("id")),
         controller=summary.get("controller") or settings.get("controller"),
         recording_path=str(rec_path.resolve()),
         station=_station_name(meta.get("station")),

@@ -52,7 +52,7 @@ def session_report(db: Session, s: TrainingSession) -> ReportContent:
     model = ProgressModel().compute(_history_until(db, patient, s))
     patient_lines = model.lines_[:5] if len(model.history_.sessions) > 1 else []
     if not patient_lines:
-        patient_lines = [f"You walked {s.steps} steps in {s.duration_s / 60:.0f} minutes."]
+        patient_lines = [f"You walked {s.steps} steps in {_duration_words(s.duration_s)}."]
     content.sections.append(("For the patient", patient_lines))
     content.sections.append(("For the therapist", _therapist_lines(db, s, patient)))
     content.tables.append(_settings_table(s))
@@ -76,6 +76,12 @@ def session_report(db: Session, s: TrainingSession) -> ReportContent:
         "Stride time per leg over the session",
         lambda ax: plots.stride_symmetry(ax, strides, s.symmetry_index_pct), wide=True))
     return content
+
+
+def _duration_words(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} seconds"
+    return f"{seconds / 60:.0f} minutes"
 
 
 def _curve_drawer(joint: str, cycles: dict[str, Any], norm: np.ndarray | None
@@ -120,7 +126,8 @@ def _therapist_lines(db: Session, s: TrainingSession, patient: Patient) -> list[
     else:
         lines.append("No faults, stops or parameter changes were recorded.")
     if s.notes:
-        lines.extend(n for n in s.notes.splitlines() if n.strip())
+        lines.extend(n.strip()[0].upper() + n.strip()[1:] for n in s.notes.splitlines()
+                     if n.strip())
     return lines
 
 
