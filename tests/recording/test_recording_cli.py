@@ -39,8 +39,10 @@ def test_info_prints_a_human_summary(
     assert "1.500 s" in out
     assert "1500 samples at 1000 Hz" in out
     assert "stride x2" in out
-    assert "grf_z_left" in out
-    assert "truth_fatigue (truth)" in out
+    assert "[N] grf_x_left" in out
+    assert "[rad] hip_angle_left" in out
+    assert "truth [1] " in out
+    assert "truth_fatigue" in out
 
 
 def test_info_json_and_verify(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -222,12 +224,39 @@ def test_a_stalled_loop_still_gets_its_partial_block_written(tmp_path: Path) -> 
     for i in range(30):
         row[0] = i * 0.001
         w.append(row)
-    deadline = __import__("time").monotonic() + 3.0
-    while __import__("time").monotonic() < deadline:
+    deadline = time.monotonic() + 3.0
+    while time.monotonic() < deadline:
         rec = open_recording(tmp_path / "s")
         if rec.n_samples == 30:
             break
-        __import__("time").sleep(0.05)
+        time.sleep(0.05)
     assert rec.n_samples == 30
     assert rec.cut_off
     w.close()
+
+
+def test_a_full_disk_is_reported_to_the_loop_and_leaves_a_cut_off_file(tmp_path: Path) -> None:
+    w = RecordingWriter(
+        tmp_path / "s", channels=RECORDED_CHANNELS, metadata={"simulated": True}, block_seconds=0.1
+    )
+    row = np.zeros(len(RECORDED_CHANNELS))
+    for i in range(150):
+        row[0] = i * 0.001
+        w.append(row)
+    w.flush()
+    deadline = time.monotonic() + 5.0
+    while open_recording(tmp_path / "s").n_samples < 150 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    full = os.open("/dev/full", os.O_WRONLY)
+    os.dup2(full, w._fd)
+    os.close(full)
+    with pytest.raises(RecordingError, match="No space left"):  # noqa: PT012 - loop until reported
+        for i in range(150, 5000):
+            row[0] = i * 0.001
+            w.append(row)
+            time.sleep(0.0002)
+    with pytest.raises(RecordingError, match="failed"):
+        w.close()
+    rec = open_recording(tmp_path / "s")
+    assert rec.cut_off
+    assert rec.n_samples == 150

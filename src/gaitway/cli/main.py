@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "gaitway.cli.simulate",
     "gaitway.cli.recording_cmd",
     "gaitway.cli.analyze_cmd",
+    "gaitway.cli.clinic_cmd",
 )
 
 
@@ -44,6 +45,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GaitwayError as exc:
         print(f"gaitway: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into e.g. `head`: nothing left to say
+        return 0
     except KeyboardInterrupt:
         print("gaitway: interrupted", file=sys.stderr)
         return 130

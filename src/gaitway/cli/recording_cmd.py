@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
+from rich.markup import escape
 
 from gaitway.recording import RecordingError, open_recording
 
@@ -45,22 +45,23 @@ def _print_human(s: dict[str, Any]) -> None:
     console = Console(highlight=False)
     status = "complete" if s["complete"] else "CUT OFF"
     kind = "SIMULATED session" if s["simulated"] else "session"
-    console.print(f"[bold]{s['path']}[/bold]: {kind}, {status}")
+    console.print(f"[bold]{escape(s['path'])}[/bold]: {kind}, {status}")
     console.print(
         f"  {s['duration_s']:.3f} s ({s['start_time_s']:.3f}-{s['end_time_s']:.3f} s), "
         f"{s['n_samples']} samples at {s['sampling_rate_hz']:g} Hz, "
         f"{s['size_bytes'] / 1e6:.2f} MB on disk"
     )
     for note in s["problems"]:
-        console.print(f"  [yellow]problem:[/yellow] {note}")
+        console.print(f"  [yellow]problem:[/yellow] {escape(note)}")
     if s["final"]:
-        console.print("  final: " + ", ".join(f"{k}={v}" for k, v in s["final"].items()))
+        final = ", ".join(f"{k}={v}" for k, v in s["final"].items())
+        console.print(f"  final: {final}", markup=False)
     events = ", ".join(f"{k} x{n}" for k, n in sorted(s["events"].items())) or "none"
-    console.print(f"  events: {events}")
-    table = Table("channel", "unit", box=None, pad_edge=False)
-    for name, unit in s["channels"].items():
-        table.add_row(name, unit)
-    for name, unit in s["truth_channels"].items():
-        table.add_row(f"{name} (truth)", unit)
+    console.print(f"  events: {events}", markup=False)
     console.print(f"  {len(s['channels'])} channels, {len(s['truth_channels'])} truth channels:")
-    console.print(table)
+    for label, channels in (("", s["channels"]), ("truth ", s["truth_channels"])):
+        by_unit: dict[str, list[str]] = {}
+        for name, unit in channels.items():
+            by_unit.setdefault(unit, []).append(name)
+        for unit, names in by_unit.items():
+            console.print(f"    {label}[{unit}] " + ", ".join(names), markup=False)

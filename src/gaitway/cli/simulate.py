@@ -1,4 +1,4 @@
-"""`gaitway simulate` and `gaitway profiles`: headless simulated sessions and the patient registry."""
+"""`gaitway simulate` and `gaitway profiles`: headless simulated sessions, patient registry."""
 
 from __future__ import annotations
 

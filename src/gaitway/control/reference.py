@@ -72,7 +72,7 @@ def stride_time_s(speed_m_s: float, height_m: float) -> float:
     if speed_m_s <= 0.0:
         raise UserError(f"walking speed must be positive, got {speed_m_s} m/s")
     fr = froude_speed(speed_m_s, height_m)
-    stride_length = _GRIEVE_K * leg_length_m(height_m) * fr**_GRIEVE_EXP
+    stride_length = _GRIEVE_K * leg_length_m(height_m) * math.pow(fr, _GRIEVE_EXP)
     return stride_length / speed_m_s
 
 

@@ -69,10 +69,10 @@ def _delta(q: IntArray) -> IntArray:
 
 
 def _bits(d: IntArray) -> FloatArray:
-    """Rough bits each row needs, from every 4th value (cheap, and enough to choose an order)
-    and ignoring the first few (the kept start values)."""
-    tail = np.abs(d[:, MAX_DELTA_ORDER::4].astype(np.float64))
-    bits: FloatArray = np.log2(1.0 + tail).sum(axis=1)
+    """Rough bits each channel needs (sums over the last axis), from every 4th value (cheap,
+    and enough to choose an order), ignoring the first few (the kept start values)."""
+    tail = np.abs(d[..., MAX_DELTA_ORDER::4].astype(np.float64))
+    bits: FloatArray = np.log2(1.0 + tail).sum(axis=-1)
     return bits
 
 
@@ -88,19 +88,14 @@ def encode_block(block: FloatArray, resolution: FloatArray, *, level: int = DEFA
         scaled[bad] = 0.0
     q = np.rint(scaled).astype(np.int64)
 
-    orders = np.zeros(n_cols, dtype=np.uint8)
-    best = q.copy()
-    cost = _bits(q)
-    current = q
-    for order in range(1, MAX_DELTA_ORDER + 1):
-        current = _delta(current)
-        c = _bits(current)
-        better = c < cost
-        best[better] = current[better]
-        orders[better] = order
-        cost = np.minimum(cost, c)
+    candidates = [q]
+    for _ in range(MAX_DELTA_ORDER):
+        candidates.append(_delta(candidates[-1]))
+    stacked = np.stack(candidates)  # (order, column, row)
+    orders = _bits(stacked).argmin(axis=0).astype(np.uint8)
+    best = stacked[orders, np.arange(n_cols)]
     zig = ((best << 1) ^ (best >> 63)).view(np.uint64)
-    planes = zig.view(np.uint8).reshape(n_cols, n_rows, 8)
+    planes = np.ascontiguousarray(zig.view(np.uint8).reshape(n_cols, n_rows, 8).transpose(2, 0, 1))
 
     compressor = zstandard.ZstdCompressor(level=level)
     head = b"".join(
@@ -112,8 +107,7 @@ def encode_block(block: FloatArray, resolution: FloatArray, *, level: int = DEFA
         )
     )
     frames = [compressor.compress(head)]
-    for k in range(8):
-        plane = np.ascontiguousarray(planes[:, :, k])
+    for plane in planes:
         frames.append(compressor.compress(plane.tobytes()) if plane.any() else b"")
     return _FRAMES.pack(*(len(f) for f in frames)) + b"".join(frames)
 

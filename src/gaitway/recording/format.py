@@ -45,10 +45,8 @@ from __future__ import annotations
 
 import enum
 import json
-import math
 import struct
 import zlib
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -160,11 +158,3 @@ def load_json(raw: bytes, what: str) -> Any:
         return json.loads(raw.decode())
     except (UnicodeDecodeError, ValueError) as exc:
         raise RecordingError(f"{what} is not valid JSON ({exc})") from None
-
-
-def as_dict(value: Mapping[str, Any] | None) -> dict[str, Any]:
-    return {} if value is None else dict(value)
-
-
-def finite_or_none(x: float) -> float | None:
-    return x if math.isfinite(x) else None

@@ -290,7 +290,7 @@ class Recording:
         if not lo <= hi:
             raise RecordingError(f"the window start ({lo} s) must not be after its end ({hi} s)")
         b = self._blocks
-        # NaN block times (a NaN time value) fail both tests; such blocks are only read whole.
+        # A block with NaN times fails both tests, so it is read and its rows are filtered.
         chosen = np.flatnonzero(~((b.t_last < lo) | (b.t_first > hi)))
         cols = np.array([0] + [self._column[n] for n in names], dtype=np.intp)
         capacity = int(b.count[chosen].sum())

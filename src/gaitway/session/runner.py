@@ -1,4 +1,4 @@
-"""Headless simulated sessions: station + virtual patient + controller + recorder, as fast as possible.
+"""Headless simulated sessions: station, virtual patient, controller and recorder, flat out.
 
 This is the main job of `gaitway simulate`. One call runs one session and leaves behind a
 directory with the recording and ``summary.json``. The loop does no I/O of its own: rows go to
@@ -227,11 +227,11 @@ def run_session(config: SessionConfig, *, progress: ProgressCallback | None = No
                 writer.event(sample.time, "stop_button_pressed", "station")
                 break
             if tick % 1000 == 999:
-                for ev in patient.due_events(sample.time):
+                for ev in station.drain_events():
                     writer.event(ev.time_s, ev.kind, "patient", details=ev.details)
                 if progress is not None:
                     progress(sample.time, n_ticks * station.dt)
-        for ev in patient.due_events(sample.time):
+        for ev in station.drain_events():
             writer.event(ev.time_s, ev.kind, "patient", details=ev.details)
         wall = time.perf_counter() - wall0
         duration = ticks_done * station.dt

@@ -12,9 +12,8 @@ from __future__ import annotations
 import abc
 import enum
 import math
-from dataclasses import dataclass
 from types import TracebackType
-from typing import Self
+from typing import NamedTuple, Self
 
 import numpy as np
 import numpy.typing as npt
@@ -127,12 +126,13 @@ class Sample:
         return f"Sample(time={self.time:.3f})"
 
 
-@dataclass(frozen=True, slots=True)
-class Command:
-    """What the controller asks of the drives for one tick (SI units).
+class Command(NamedTuple):
+    """What the controller asks of the drives for one tick (SI units). Immutable.
 
     Torques are drive output torques, flexion positive. ``harness_force`` is the unloading force
     the body-weight-support cable should hold; ``belt_speed`` the speed of both belts (m/s).
+    A NamedTuple rather than a frozen dataclass: one is built every tick, and this is the
+    cheapest immutable record Python has.
     """
 
     hip_torque_left: float = 0.0

@@ -43,13 +43,20 @@ class SyntheticEmg:
         self._hum_phase = rng.uniform(0, 2 * math.pi, N_EMG)
         self._t0 = 0
         self.fatigue = 0.0
+        self._hi = -1.0
+        self._sos: FloatArray = np.zeros((0, 6))
+        self._carrier_l: list[list[float]] = []
+        self._extra_l: list[list[float]] = []
 
     def upper_edge_hz(self) -> float:
         return 350.0 * (1.0 - 0.4 * min(max(self.fatigue, 0.0), 1.0))
 
     def _refill(self) -> None:
-        hi = self.upper_edge_hz()
-        sos = signal.butter(2, [20.0, hi], btype="bandpass", fs=self._fs, output="sos")
+        hi = round(self.upper_edge_hz(), 0)  # redesign the filter only when the edge moves
+        if hi != self._hi:
+            self._sos = signal.butter(2, [20.0, hi], btype="bandpass", fs=self._fs, output="sos")
+            self._hi = hi
+        sos = self._sos
         white = self._rng.standard_normal((self._block, N_EMG))
         if self._zi is None:
             self._zi = np.zeros((sos.shape[0], 2, N_EMG))
@@ -62,6 +69,18 @@ class SyntheticEmg:
         self._extra = hum + FLOOR_V * self._rng.standard_normal((self._block, N_EMG))
         self._t0 += self._block
         self._i = 0
+
+    def next_list(self, activation: list[float]) -> list[float]:
+        """EMG (V) for one tick as floats, given the 8 activations (0-1)."""
+        if self._i >= self._block:
+            self._refill()
+            self._carrier_l = self._carrier.tolist()
+            self._extra_l = self._extra.tolist()
+        i = self._i
+        self._i = i + 1
+        c = self._carrier_l[i]
+        x = self._extra_l[i]
+        return [activation[j] * c[j] + x[j] for j in range(N_EMG)]
 
     def next(self, activation: FloatArray) -> FloatArray:
         """EMG (V) for one tick, given the 8 activations (0-1)."""

@@ -40,6 +40,9 @@ _KP: Final[dict[str, float]] = {"hip": 260.0, "knee": 220.0, "ankle": 140.0}
 _KD: Final[dict[str, float]] = {"hip": 10.0, "knee": 7.0, "ankle": 2.5}
 _TMAX: Final[dict[str, float]] = {"hip": 120.0, "knee": 110.0, "ankle": 130.0}
 _STANDING: Final[dict[str, float]] = {"hip": 0.05, "knee": 0.08, "ankle": 0.0}
+_STANDING_K: Final[tuple[float, ...]] = (
+    _STANDING["hip"], _STANDING["hip"], _STANDING["knee"], _STANDING["knee"],
+    _STANDING["ankle"], _STANDING["ankle"])
 _MIN_WALK_SPEED: Final[float] = 0.08  # m/s: below it the patient stands
 _ENTRAINMENT: Final[float] = 4.0  # 1/s, pull of the leg's actual phase on the intent
 #: knee extensors driven by the load on the leg (positive force feedback, after Geyer & Herr
@@ -126,18 +129,23 @@ class VirtualPatient:
                          for s in SIDES]
         self._shank = 0.246 * profile.height_m
         # phase offsets: the paretic leg (or left) leads; the other follows half a cycle later
-        lead = profile.paretic_side or "left"
-        self._offset = {lead: 0.0, ("right" if lead == "left" else "left"):
-                        0.5 + profile.step_phase_shift}
-        self._off_l = self._offset["left"]
-        self._off_r = self._offset["right"]
+        # phase 0 is the left heel strike, as for the robot's reference; the non-paretic leg's
+        # heel strike comes half a cycle plus the shift after the paretic one
+        shift = profile.step_phase_shift
+        self._off_l = 0.0
+        self._off_r = 0.5 + shift if profile.paretic_side != "right" else 0.5 - shift
         self.phase = 0.0
         self._speed = -1.0
         self._freq = 0.0
-        self._legs: tuple[_LegIntent, _LegIntent] | None = None
+        self._tabs: list[list[float]] | None = None
+        self._dorsi = [1.0 - self._foot_drop[0], 1.0 - self._foot_drop[1]]
+        self._reflex_knee = [0.0, 0.0]
+        self._reflex_ankle = [0.0, 0.0]
+        self._tick = 0
+        self.mean_activation = [0.0, 0.0]
         self.torque = [0.0] * 6
         self.voluntary = [0.0] * 6
-        self.activation = np.zeros(8)
+        self.activation = [0.0] * 8
         self.events = self._draw_events(np.random.default_rng(ev_ss)) if events else []
         self._next_event = 0
 
@@ -167,7 +175,7 @@ class VirtualPatient:
     def _retune(self, speed: float, height: float) -> None:
         self._speed = speed
         if speed < _MIN_WALK_SPEED:
-            self._legs = None
+            self._tabs = None
             self._freq = 0.0
             return
         legs = []
@@ -176,9 +184,18 @@ class VirtualPatient:
             ref = ReferenceGait(speed_m_s=speed, height_m=height,
                                 stance_fraction=imp.stance_fraction)
             legs.append(_leg_intent(ref, imp))
-        self._legs = (legs[0], legs[1])
+        # flat tables, order hip_l, hip_r, knee_l, knee_r, ankle_l, ankle_r; then their rates
+        lf, rt = legs
+        self._tabs = [lf.hip, rt.hip, lf.knee, rt.knee, lf.ankle, rt.ankle,
+                      lf.dhip, rt.dhip, lf.dknee, rt.dknee, lf.dankle, rt.dankle]
         self._freq = self.day_cadence / ReferenceGait(
             speed_m_s=speed, height_m=height).stride_time_s
+
+    @property
+    def next_event_time(self) -> float:
+        if self._next_event < len(self.events):
+            return self.events[self._next_event].time_s
+        return math.inf
 
     def due_events(self, t: float) -> list[PatientEvent]:
         """Events whose time has come (each returned once)."""
@@ -204,66 +221,75 @@ class VirtualPatient:
             self._retune(belt_speed, self.profile.height_m)
         kp, kd, tmax = self._kp, self._kd, self._tmax
         strength = self.day_strength * (1.0 - 0.5 * self.fatigue) * self.participation_now
-        tau = self.torque
         vol = self.voluntary
-        legs = self._legs
-        if legs is None:
-            targets = (_STANDING["hip"], _STANDING["hip"], _STANDING["knee"], _STANDING["knee"],
-                       _STANDING["ankle"], _STANDING["ankle"])
-            for j in range(6):
-                v = kp[j] * (targets[j] - q[j]) - kd[j] * dq[j]
-                lim = tmax[j] * strength
-                vol[j] = lim if v > lim else (-lim if v < -lim else v)
+        tabs = self._tabs
+        if tabs is None:
+            for k in range(6):
+                v = kp[k] * (_STANDING_K[k] - q[k]) - kd[k] * dq[k]
+                lim = tmax[k] * strength
+                vol[k] = lim if v > lim else (-lim if v < -lim else v)
         else:
             f = self._freq
+            w = TWO_PI * f
+            ph = self.phase
+            xl = ((ph + self._off_l) % 1.0) * _TABLE_N
+            xr = ((ph + self._off_r) % 1.0) * _TABLE_N
+            il = int(xl)
+            ir = int(xr)
             # entrainment to the hip's actual motion, through the phase portrait
-            err = 0.0
-            for s in (0, 1):
-                leg = legs[s]
-                x = ((self.phase + (self._off_l if s == 0 else self._off_r)) % 1.0) * _TABLE_N
-                i = int(x)
-                w = TWO_PI * f
-                theta_d = math.atan2(-leg.dhip[i] * f / w, leg.hip[i] - 0.2)
-                theta_m = math.atan2(-dq[s] / w, q[s] - 0.2)
-                e = theta_m - theta_d
-                err += (e + math.pi) % TWO_PI - math.pi
-            rate_ = f + _ENTRAINMENT * err / (2.0 * TWO_PI)
-            rate_ = min(max(rate_, 0.6 * f), 1.4 * f)  # a stumble slows the rhythm, never stops it
-            self.phase = (self.phase + dt * rate_) % 1.0
-            for s in (0, 1):
-                leg = legs[s]
-                x = ((self.phase + (self._off_l if s == 0 else self._off_r)) % 1.0) * _TABLE_N
-                i = int(x)
-                a = x - i
-                for j, (ang, rate) in enumerate(((leg.hip, leg.dhip), (leg.knee, leg.dknee),
-                                                  (leg.ankle, leg.dankle))):
-                    k = 2 * j + s
-                    target = ang[i] + (ang[i + 1] - ang[i]) * a
-                    v = kp[k] * (target - q[k]) + kd[k] * (rate[i] * f - dq[k])
-                    if j == 1 and q[k] > 0.0:
-                        v -= self._support[s] * load[s] * self._shank * math.sin(q[k])
-                    lim = tmax[k] * strength
-                    if j == 2 and v > 0.0:  # dorsiflexion: foot drop weakens it
-                        lim *= 1.0 - self._foot_drop[s]
-                    vol[k] = lim if v > lim else (-lim if v < -lim else v)
+            hip_l, hip_r, dhip_l, dhip_r = tabs[0], tabs[1], tabs[6], tabs[7]
+            e_l = (math.atan2(-dq[0] / w, q[0] - 0.2)
+                   - math.atan2(-dhip_l[il] / TWO_PI, hip_l[il] - 0.2))
+            e_r = (math.atan2(-dq[1] / w, q[1] - 0.2)
+                   - math.atan2(-dhip_r[ir] / TWO_PI, hip_r[ir] - 0.2))
+            err = ((e_l + math.pi) % TWO_PI - math.pi) + ((e_r + math.pi) % TWO_PI - math.pi)
+            rate = f + _ENTRAINMENT * err / (2.0 * TWO_PI)
+            lo, hi = 0.6 * f, 1.4 * f  # a stumble slows the rhythm, never stops it
+            rate = lo if rate < lo else (hi if rate > hi else rate)
+            self.phase = ph = (ph + dt * rate) % 1.0
+            xl = ((ph + self._off_l) % 1.0) * _TABLE_N
+            xr = ((ph + self._off_r) % 1.0) * _TABLE_N
+            il = int(xl)
+            ir = int(xr)
+            al = xl - il
+            ar = xr - ir
+            for k in range(6):
+                tab = tabs[k]
+                if k & 1:
+                    i, a = ir, ar
+                else:
+                    i, a = il, al
+                target = tab[i] + (tab[i + 1] - tab[i]) * a
+                v = kp[k] * (target - q[k]) + kd[k] * (tabs[6 + k][i] * f - dq[k])
+                lim = tmax[k] * strength
+                if k >= 4:
+                    if v > 0.0:  # dorsiflexion: foot drop weakens it
+                        lim *= self._dorsi[k - 4]
+                elif k >= 2 and q[k] > 0.0:  # knee extensors answer the leg's load
+                    v -= self._support[k - 2] * load[k - 2] * self._shank * math.sin(q[k])
+                vol[k] = lim if v > lim else (-lim if v < -lim else v)
+        tau = self.torque
+        tau[:] = vol
         # spasticity: stretch reflex resisting fast knee flexion and ankle dorsiflexion
-        reflex_knee = [0.0, 0.0]
-        reflex_ankle = [0.0, 0.0]
+        rk = self._reflex_knee
+        ra = self._reflex_ankle
         for s in (0, 1):
             g = self._spas_gain[s]
-            if g > 0.0:
-                thr = self._spas_thr[s]
-                if dq[2 + s] > thr:
-                    reflex_knee[s] = -g * (dq[2 + s] - thr)
-                if dq[4 + s] > thr:
-                    reflex_ankle[s] = -g * (dq[4 + s] - thr)
-        for k in range(6):
-            tau[k] = vol[k]
-        tau[2] += reflex_knee[0]
-        tau[3] += reflex_knee[1]
-        tau[4] += reflex_ankle[0]
-        tau[5] += reflex_ankle[1]
-        # effort, fatigue and EMG activation
+            thr = self._spas_thr[s]
+            x = dq[2 + s]
+            rk[s] = -g * (x - thr) if g > 0.0 and x > thr else 0.0
+            x = dq[4 + s]
+            ra[s] = -g * (x - thr) if g > 0.0 and x > thr else 0.0
+            tau[2 + s] += rk[s]
+            tau[4 + s] += ra[s]
+        self._tick += 1
+        if self._tick % 10 == 0:
+            self._slow_update(dt * 10)
+        return tau
+
+    def _slow_update(self, dt: float) -> None:
+        """Effort, fatigue and EMG activation: slower than the torques, updated at 100 Hz."""
+        vol, tmax = self.voluntary, self._tmax
         effort = 0.0
         for k in range(6):
             m = tmax[k]
@@ -271,23 +297,25 @@ class VirtualPatient:
                 effort += abs(vol[k]) / m
         effort /= 6.0
         p = self.profile
-        self.fatigue += dt / 60.0 * (p.fatigue_rate_per_min * effort
-                                     - p.recovery_rate_per_min * (1.0 - effort) * self.fatigue)
-        self.fatigue = min(max(self.fatigue, 0.0), 1.0)
+        fat = self.fatigue + dt / 60.0 * (p.fatigue_rate_per_min * effort
+                                          - p.recovery_rate_per_min * (1.0 - effort)
+                                          * self.fatigue)
+        self.fatigue = min(max(fat, 0.0), 1.0)
         act = self.activation
+        rk, ra = self._reflex_knee, self._reflex_ankle
         for s in (0, 1):
-            ta_max = tmax[4 + s] or 1.0
+            an_max = tmax[4 + s] or 1.0
             kn_max = tmax[2 + s] or 1.0
             hp_max = tmax[s] or 1.0
-            ta = max(vol[4 + s], 0.0) / ta_max
-            gm = (max(-vol[4 + s], 0.0) - reflex_ankle[s]) / ta_max
-            vl = (max(-vol[2 + s], 0.0) - reflex_knee[s]) / kn_max
+            ta = max(vol[4 + s], 0.0) / an_max
+            gm = (max(-vol[4 + s], 0.0) - ra[s]) / an_max
+            vl = (max(-vol[2 + s], 0.0) - rk[s]) / kn_max
             bf = 0.6 * max(vol[2 + s], 0.0) / kn_max + 0.4 * max(-vol[s], 0.0) / hp_max
             act[s] = min(0.01 + ta, 1.0)
             act[2 + s] = min(0.01 + gm, 1.0)
             act[4 + s] = min(0.01 + vl, 1.0)
             act[6 + s] = min(0.01 + bf, 1.0)
-        return tau
+            self.mean_activation[s] = (act[s] + act[2 + s] + act[4 + s] + act[6 + s]) / 4.0
 
     def drift(self) -> None:
         """Slow wandering of participation (call about once a second)."""
@@ -295,8 +323,3 @@ class VirtualPatient:
         step = float(self._drift_rng.normal(0.0, 0.02))
         self.participation_now = min(max(
             self.participation_now + 0.1 * (base - self.participation_now) + step, 0.05), 1.0)
-
-    def mean_activation(self, side_index: int) -> float:
-        a = self.activation
-        return float((a[side_index] + a[2 + side_index] + a[4 + side_index]
-                      + a[6 + side_index]) / 4.0)

@@ -24,7 +24,7 @@ from gaitway.station.channels import (
 )
 from gaitway.station.interface import Command, FaultBit, Sample, Station, StationError
 from gaitway.station.sim.anthropometrics import Body, build_model
-from gaitway.station.sim.patient import VirtualPatient
+from gaitway.station.sim.patient import PatientEvent, VirtualPatient
 
 FloatArray = npt.NDArray[np.float64]
 GRAVITY: Final[float] = 9.81
@@ -68,18 +68,18 @@ DEVICE: Final = DeviceSpec()
 _NOISE_SD: Final[dict[str, float]] = {
     **{f"{j}_angle_{s}": 1e-5 for j in ("hip", "knee", "ankle") for s in ("left", "right")},
     **{f"{j}_velocity_{s}": 1e-3 for j in ("hip", "knee", "ankle") for s in ("left", "right")},
-    **{f"{j}_torque_{s}": 0.1 for j in ("hip", "knee") for s in ("left", "right")},
+    **{f"{j}_torque_{s}": 0.05 for j in ("hip", "knee") for s in ("left", "right")},
     **{f"{j}_motor_angle_{s}": 1e-5 for j in ("hip", "knee") for s in ("left", "right")},
     **{f"{j}_drive_current_{s}": 0.01 for j in ("hip", "knee") for s in ("left", "right")},
     **{f"{j}_drive_temperature_{s}": 0.02 for j in ("hip", "knee") for s in ("left", "right")},
-    **{f"interaction_torque_{c}_{s}": 0.15 for c in ("thigh", "shank") for s in ("left", "right")},
-    **{f"grf_{a}_{s}": 1.0 for a in ("x", "y", "z") for s in ("left", "right")},
-    "harness_force": 2.0,
+    **{f"interaction_torque_{c}_{s}": 0.05 for c in ("thigh", "shank") for s in ("left", "right")},
+    **{f"grf_{a}_{s}": 0.5 for a in ("x", "y", "z") for s in ("left", "right")},
+    "harness_force": 1.0,
     "pelvis_height": 1e-4,
     "pelvis_lateral": 1e-4,
     "belt_speed_left": 2e-3,
     "belt_speed_right": 2e-3,
-    **{f"imu_acc_{a}": 0.05 for a in ("x", "y", "z")},
+    **{f"imu_acc_{a}": 0.02 for a in ("x", "y", "z")},
     **{f"imu_gyro_{a}": 5e-3 for a in ("x", "y", "z")},
 }
 # The vector layout _sample() writes, checked once against the schema.
@@ -90,6 +90,8 @@ assert [_I[n] for n in ("hip_angle_left", "hip_torque_left", "hip_motor_angle_le
                         "imu_acc_x", "imu_gyro_x", "emg_tibialis_anterior_left", "estop",
                         "fault_word")] == [1, 13, 17, 21, 25, 29, 33, 36, 38, 41, 43, 46, 48, 51,
                                            54, 62, 64]
+_THERMAL_EVERY: Final[int] = 10  # ticks between thermal-model updates (slow dynamics)
+_NOISE_BLOCK: Final[int] = 1000
 _COP_MIN_FZ: Final[float] = 20.0  # N: below this a plate reports no centre of pressure
 _CONTACT_TRUTH_N: Final[float] = 20.0  # N: a foot loading its belt (not a light scuff)
 
@@ -122,7 +124,7 @@ class SimStation(Station):
         if not lateral_pelvis:  # no lateral slide: the channel is a clean zero
             self._noise_sd[_I["pelvis_lateral"]] = 0.0
         self._noise = np.zeros((0, N_SAMPLE_CHANNELS))
-        self._noise_i = 0
+        self._noise_i = _NOISE_BLOCK
         m = self.model
         self._a_enc = _adr(m, "enc_hip_left")  # 6 angles then 6 velocities
         self._a_cuff = _adr(m, "cuff_hip_left")  # 4 positions then 4 velocities
@@ -147,7 +149,30 @@ class SimStation(Station):
         self._pelvis_z0 = float(m.body("pelvis").pos[2])
         self._ankle_q = (m.joint("ankle_left").qposadr[0], m.joint("ankle_right").qposadr[0])
         self._ankle_v = (m.joint("ankle_left").dofadr[0], m.joint("ankle_right").dofadr[0])
-        self._tare = np.zeros(6)
+        self._tare_l = float(m.body_subtreemass[m.body("belt_left").id]) * GRAVITY
+        dev = device
+        self._peak = [dev.hip.peak_torque] * 2 + [dev.knee.peak_torque] * 2
+        self._kt = [dev.hip.torque_constant] * 2 + [dev.knee.torque_constant] * 2
+        self._tmax_temp = [dev.hip.max_temperature] * 2 + [dev.knee.max_temperature] * 2
+        self._harness_max = dev.harness_max_force_fraction * self.body.mass_kg * GRAVITY
+        self._ctrl_list = [0.0] * m.nu
+        # the frame's parallelogram counterbalances the orthosis' own weight, as on the Lokomat
+        self._exo_counterweight = GRAVITY * sum(
+            float(m.body(f"exo_{seg}_{side}").mass[0])
+            for seg in ("thigh", "shank") for side in ("left", "right"))
+        self._inv_vmax = [1.0 / dev.hip.max_speed] * 2 + [1.0 / dev.knee.max_speed] * 2
+        self._belt_max = dev.belt_max_speed
+        self._belt_step = dev.belt_max_accel * self.dt
+        self._k_harness = dev.harness_stiffness
+        self._c_harness = dev.harness_damping
+        self._bw_harness = dev.harness_bandwidth
+        self._vmax_winch = dev.harness_max_winch_speed
+        self._fall_arrest = -dev.harness_fall_arrest
+        self._a_ank = _adr(m, "enc_ankle_left")  # angle l, r; velocities 6 further on
+        self._sdl: list[float] = []
+        self._thermal_word = FaultBit.NONE
+        self._belt_applied = 0.0
+        self._events_out: list[PatientEvent] = []
         self._running = False
         self._stopped = False
         self._last: Sample | None = None
@@ -193,11 +218,6 @@ class SimStation(Station):
         # stand slightly crouched with the harness taking a third of the weight
         d.qpos[self.model.joint("pelvis_z").qposadr[0]] = 0.002
         mujoco.mj_forward(self.model, d)
-        # the plates are zeroed with the belts unloaded: only the belts' own weight
-        m = self.model
-        self._tare[:] = 0.0
-        self._tare[2] = float(m.body_subtreemass[m.body("belt_left").id]) * GRAVITY
-        self._tare[5] = float(m.body_subtreemass[m.body("belt_right").id]) * GRAVITY
         weight = self.body.mass_kg * GRAVITY
         self._winch = 0.002 + weight / 3.0 / DEVICE.harness_stiffness
         self._running = True
@@ -222,162 +242,172 @@ class SimStation(Station):
     def step(self, command: Command) -> Sample:
         if not self._running:
             raise StationError("station is not running: use it as 'with station:' or call start()")
-        dt = self.dt
-        d = self.data
-        m = self.model
-        sd = d.sensordata
-        dev = self.device
-        # drives: clip to peak torque and the torque-speed line
-        a = self._a_enc
-        cmd = (command.hip_torque_left, command.hip_torque_right,
-               command.knee_torque_left, command.knee_torque_right)
+        sdl = self._sdl  # sensor readings of the last tick, as floats
+        # drives: clip to peak torque and the torque-speed line (NaN never reaches a motor)
         tq = self._torque
+        ctrl = self._ctrl_list
+        a = self._a_enc + 6
+        for k in range(4):
+            c = command[k]
+            if c != c:
+                c = 0.0
+            avail = self._peak[k]
+            w = sdl[a + k]
+            if c * w > 0.0:
+                avail *= max(0.0, 1.0 - abs(w) * self._inv_vmax[k])
+            ctrl[k] = tq[k] = avail if c > avail else (-avail if c < -avail else c)
+        self._ticks = ticks = self._ticks + 1
+        dt = self.dt
+        if ticks % _THERMAL_EVERY == 0:
+            self._update_thermal(dt * _THERMAL_EVERY)
+        # belt motor with its acceleration limit
+        target = command[5]
+        target = 0.0 if target != target else min(max(target, 0.0), self._belt_max)
+        belt = self._belt
+        if target != belt:
+            dv = target - belt
+            lim = self._belt_step
+            self._belt = belt = belt + (lim if dv > lim else (-lim if dv < -lim else dv))
+            sv = self.model.geom_surfacevel
+            sv[self._belt_geoms[0], 0] = -belt
+            sv[self._belt_geoms[1], 0] = -belt
+        # harness winch holding the commanded unloading force through the cable
+        k_h = self._k_harness
+        stretch = self._winch - sdl[self._a_pz]
+        force = k_h * stretch - self._c_harness * sdl[self._a_pvz]
+        if stretch <= 0.0 or force < 0.0:
+            force = 0.0
+        f_cmd = command[4]
+        if f_cmd == f_cmd:
+            f_cmd = min(max(f_cmd, 0.0), self._harness_max)
+            vw = self._bw_harness * (f_cmd - force) / k_h
+            vm = self._vmax_winch
+            winch = self._winch + dt * (vm if vw > vm else (-vm if vw < -vm else vw))
+            self._winch = winch if winch > self._fall_arrest else self._fall_arrest
+        self._harness = force
+        ctrl[10] = force + self._exo_counterweight
+        # the patient: their nervous system answers at 500 Hz, torques held in between
+        patient = self.patient
+        if ticks & 1:
+            h = self._a_human
+            an = self._a_ank
+            q = sdl[h:h + 4]
+            q.append(sdl[an])
+            q.append(sdl[an + 1])
+            dq = sdl[h + 4:h + 8]
+            dq.append(sdl[an + 6])
+            dq.append(sdl[an + 7])
+            ctrl[4:10] = patient.update(2.0 * dt, belt, q, dq,
+                                        (sdl[self._a_touch_l], sdl[self._a_touch_r]))
+            if ticks % 1000 == 1:
+                patient.drift()
+                patient.emg.fatigue = patient.fatigue
+        d = self.data
+        d.ctrl[:] = ctrl
+        mujoco.mj_step(self.model, d)
+        self.time = t = ticks * dt
+        if t >= patient.next_event_time:
+            for ev in patient.due_events(t):
+                if ev.kind == "stop_button":
+                    self.stop_button_until = t + 1.0
+                self._events_out.append(ev)
+        return self._sample()
+
+    def _update_thermal(self, dt: float) -> None:
+        dev = self.device
         for k in range(4):
             spec = dev.hip if k < 2 else dev.knee
-            c = cmd[k]
-            if c != c:  # NaN never reaches a motor
-                c = 0.0
-            w = float(sd[a + 6 + (0, 1, 2, 3)[k]])
-            avail = spec.peak_torque
-            if c * w > 0.0:
-                avail *= max(0.0, 1.0 - abs(w) / spec.max_speed)
-            tq[k] = avail if c > avail else (-avail if c < -avail else c)
-            current = tq[k] / spec.torque_constant
+            current = self._torque[k] / spec.torque_constant
             temp = self._temp[k]
             self._temp[k] = temp + dt * (current * current * spec.winding_resistance
                                          - (temp - dev.ambient_temperature)
                                          / spec.thermal_resistance) / spec.thermal_capacity
-        # belt motor with its acceleration limit
-        target = min(max(command.belt_speed, 0.0), dev.belt_max_speed)
-        if target != target:
-            target = 0.0
-        dv = target - self._belt
-        lim = dev.belt_max_accel * dt
-        self._belt += lim if dv > lim else (-lim if dv < -lim else dv)
-        bg = self._belt_geoms
-        m.geom_surfacevel[bg[0], 0] = -self._belt
-        m.geom_surfacevel[bg[1], 0] = -self._belt
-        # harness winch holding the commanded unloading force through the cable
-        zp = float(sd[self._a_pz])
-        vz = float(sd[self._a_pvz])
-        stretch = self._winch - zp
-        force = (dev.harness_stiffness * stretch - dev.harness_damping * vz) if stretch > 0 else 0.0
-        force = max(force, 0.0)
-        fmax = dev.harness_max_force_fraction * self.body.mass_kg * GRAVITY
-        f_cmd = min(max(command.harness_force, 0.0), fmax)
-        if f_cmd == f_cmd:
-            vw = dev.harness_bandwidth * (f_cmd - force) / dev.harness_stiffness
-            vmax = dev.harness_max_winch_speed
-            self._winch += dt * (vmax if vw > vmax else (-vmax if vw < -vmax else vw))
-            self._winch = max(self._winch, -dev.harness_fall_arrest)
-        self._harness = force
-        # the patient
-        h = self._a_human
-        q = [float(sd[h]), float(sd[h + 1]), float(sd[h + 2]), float(sd[h + 3]),
-             float(d.qpos[self._ankle_q[0]]), float(d.qpos[self._ankle_q[1]])]
-        dq = [float(sd[h + 4]), float(sd[h + 5]), float(sd[h + 6]), float(sd[h + 7]),
-              float(d.qvel[self._ankle_v[0]]), float(d.qvel[self._ankle_v[1]])]
-        load = (float(sd[self._a_touch_l]), float(sd[self._a_touch_r]))
-        muscles = self.patient.update(dt, self._belt, q, dq, load)
-        if self._ticks % 1000 == 0:
-            self.patient.drift()
-            self.patient.emg.fatigue = self.patient.fatigue
-        ctrl = d.ctrl
-        ctrl[0] = tq[0]
-        ctrl[1] = tq[1]
-        ctrl[2] = tq[2]
-        ctrl[3] = tq[3]
-        ctrl[4:10] = muscles
-        ctrl[10] = force
-        mujoco.mj_step(m, d)
-        self._ticks += 1
-        self.time = self._ticks * dt
-        for ev in self.patient.due_events(self.time):
-            if ev.kind == "stop_button":
-                self.stop_button_until = self.time + 1.0
-        return self._sample()
 
     def _sample(self) -> Sample:
-        d = self.data
-        sd = d.sensordata
-        v = np.empty(N_SAMPLE_CHANNELS)
-        a = self._a_enc
-        v[0] = self.time
-        v[1:13] = sd[a:a + 12]
+        sdl = self.data.sensordata.tolist()
+        self._sdl = sdl
         tq = self._torque
-        v[13:17] = tq
-        v[17] = sd[a]
-        v[18] = sd[a + 1]
-        v[19] = sd[a + 2]
-        v[20] = sd[a + 3]
-        dev = self.device
-        v[21] = tq[0] / dev.hip.torque_constant
-        v[22] = tq[1] / dev.hip.torque_constant
-        v[23] = tq[2] / dev.knee.torque_constant
-        v[24] = tq[3] / dev.knee.torque_constant
-        v[25:29] = self._temp
+        kt = self._kt
+        e = self._a_enc
         c = self._a_cuff
-        v[29:33] = -(self._cuff_k * sd[c:c + 4] + self._cuff_d * sd[c + 4:c + 8])
-        # force plates: the sensor sees belt weight + the foot's load; moments give the COP
-        fl = sd[self._a_fl:self._a_fl + 3] - self._tare[0:3]
-        fr = sd[self._a_fr:self._a_fr + 3] - self._tare[3:6]
-        v[33:36] = fl
-        v[38:41] = fr
-        tl = sd[self._a_tl:self._a_tl + 3]
-        tr = sd[self._a_tr:self._a_tr + 3]
-        if fl[2] > _COP_MIN_FZ:
-            v[36] = -tl[1] / fl[2]
-            v[37] = self._belt_y[0] + tl[0] / fl[2]
+        k, dmp = self._cuff_k, self._cuff_d
+        fl, fr, tl, tr = self._a_fl, self._a_fr, self._a_tl, self._a_tr
+        tare = self._tare_l
+        fzl = sdl[fl + 2] - tare
+        fzr = sdl[fr + 2] - tare
+        if fzl > _COP_MIN_FZ:
+            copl = (-sdl[tl + 1] / fzl, self._belt_y[0] + sdl[tl] / fzl)
         else:
-            v[36] = 0.0
-            v[37] = 0.0
-        if fr[2] > _COP_MIN_FZ:
-            v[41] = -tr[1] / fr[2]
-            v[42] = self._belt_y[1] + tr[0] / fr[2]
+            copl = (0.0, 0.0)
+        if fzr > _COP_MIN_FZ:
+            copr = (-sdl[tr + 1] / fzr, self._belt_y[1] + sdl[tr] / fzr)
         else:
-            v[41] = 0.0
-            v[42] = 0.0
-        v[43] = self._harness
-        v[44] = self._pelvis_z0 + sd[self._a_pz]
-        v[45] = sd[self._a_py] if self._a_py >= 0 else 0.0
-        v[46] = self._belt
-        v[47] = self._belt
-        v[48:51] = sd[self._a_acc:self._a_acc + 3]
-        v[51:54] = sd[self._a_gyro:self._a_gyro + 3]
-        v[54:62] = self.patient.emg.next(self.patient.activation)
-        v[62] = 1.0 if self.estop_pressed else 0.0
-        v[63] = 1.0 if self.time < self.stop_button_until else 0.0
-        word = self.fault_word
-        for k in range(4):
-            spec = dev.hip if k < 2 else dev.knee
-            if self._temp[k] > spec.max_temperature:
-                word |= FaultBit.DRIVE_OVERTEMPERATURE
-        v[64] = float(word)
+            copr = (0.0, 0.0)
+        temp = self._temp
+        acc, gyr = self._a_acc, self._a_gyro
+        if self._ticks % _THERMAL_EVERY == 0:
+            word = FaultBit.NONE
+            for j in range(4):
+                if temp[j] > self._tmax_temp[j]:
+                    word |= FaultBit.DRIVE_OVERTEMPERATURE
+            self._thermal_word = word
+        belt = self._belt
+        row = [
+            self.time,
+            *sdl[e:e + 12],
+            tq[0], tq[1], tq[2], tq[3],
+            *sdl[e:e + 4],
+            tq[0] / kt[0], tq[1] / kt[1], tq[2] / kt[2], tq[3] / kt[3],
+            temp[0], temp[1], temp[2], temp[3],
+            -(k[0] * sdl[c] + dmp[0] * sdl[c + 4]),
+            -(k[1] * sdl[c + 1] + dmp[1] * sdl[c + 5]),
+            -(k[2] * sdl[c + 2] + dmp[2] * sdl[c + 6]),
+            -(k[3] * sdl[c + 3] + dmp[3] * sdl[c + 7]),
+            sdl[fl], sdl[fl + 1], fzl, copl[0], copl[1],
+            sdl[fr], sdl[fr + 1], fzr, copr[0], copr[1],
+            self._harness,
+            self._pelvis_z0 + sdl[self._a_pz],
+            sdl[self._a_py] if self._a_py >= 0 else 0.0,
+            belt, belt,
+            *sdl[acc:acc + 3],
+            *sdl[gyr:gyr + 3],
+            *self.patient.emg.next_list(self.patient.activation),
+            1.0 if self.estop_pressed else 0.0,
+            1.0 if self.time < self.stop_button_until else 0.0,
+            float(self.fault_word | self._thermal_word),
+        ]
+        v = np.array(row)
         # sensor noise from a pre-drawn block
-        if self._noise_i >= len(self._noise):
-            self._noise = self._rng.standard_normal((1000, N_SAMPLE_CHANNELS)) * self._noise_sd
-            self._noise_i = 0
-        v += self._noise[self._noise_i]
-        self._noise_i += 1
+        i = self._noise_i
+        if i >= _NOISE_BLOCK:
+            self._noise = self._rng.standard_normal((_NOISE_BLOCK, N_SAMPLE_CHANNELS))
+            self._noise *= self._noise_sd
+            i = 0
+        v += self._noise[i]
+        self._noise_i = i + 1
         self._fill_truth()
         sample = Sample(v)
         self._last = sample
         return sample
 
     def _fill_truth(self) -> None:
-        sd = self.data.sensordata
-        t = self.truth
+        sdl = self._sdl
         p = self.patient
-        t[0] = 1.0 if sd[self._a_touch_l] > _CONTACT_TRUTH_N else 0.0
-        t[1] = 1.0 if sd[self._a_touch_r] > _CONTACT_TRUTH_N else 0.0
-        t[2:8] = p.voluntary
+        vol = p.voluntary
         h = self._a_human
-        t[8:12] = sd[h:h + 4]
-        t[12] = p.phase_of(0)
-        t[13] = p.phase_of(1)
-        t[14] = p.mean_activation(0)
-        t[15] = p.mean_activation(1)
-        t[16] = p.fatigue
+        ma = p.mean_activation
+        self.truth = np.array((
+            1.0 if sdl[self._a_touch_l] > _CONTACT_TRUTH_N else 0.0,
+            1.0 if sdl[self._a_touch_r] > _CONTACT_TRUTH_N else 0.0,
+            vol[0], vol[1], vol[2], vol[3], vol[4], vol[5],
+            sdl[h], sdl[h + 1], sdl[h + 2], sdl[h + 3],
+            p.phase_of(0), p.phase_of(1), ma[0], ma[1], p.fatigue,
+        ))
+
+    def drain_events(self) -> list[PatientEvent]:
+        """Patient events (stop button, pain report) since the last call, for the recording."""
+        out, self._events_out = self._events_out, []
+        return out
 
     # -- checks used by the runner and by tests ---------------------------------------------
     def check_speed(self, speed_m_s: float) -> None:

@@ -1,0 +1,145 @@
+"""Control-stack benchmarks: per-tick cost, paced-loop jitter, headless speed.
+
+Run through bench/run.py, or alone: ``python bench/bench_control.py [--quick]``.
+Rows compare against baselines measured in the same run:
+- tick cost vs. a bare tick (read the Sample, build a Command: the floor any controller pays);
+- paced-loop jitter vs. naive pacing with ``time.sleep(period)`` alone;
+- headless session speed vs. real time (goal: at least 10 times faster).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import sys
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from gaitway.control.reference import ReferenceGait
+from gaitway.control.stack import ControlSettings, ControlStack
+from gaitway.session.clock import LoopClock
+from gaitway.station.channels import N_SAMPLE_CHANNELS, SAMPLE_INDEX
+from gaitway.station.interface import Command, Sample
+
+MASS = 70.0
+HEIGHT = 1.75
+
+
+def _samples(seconds: float) -> list[Sample]:
+    """Walking-like samples (hip/knee on the reference, plates loaded in stance), simulated."""
+    ref = ReferenceGait(speed_m_s=0.56, height_m=HEIGHT)
+    f = ref.frequency_hz
+    rng = np.random.default_rng(0)
+    out = []
+    for n in range(int(seconds * 1000)):
+        t = n * 0.001
+        v = np.zeros(N_SAMPLE_CHANNELS)
+        v[SAMPLE_INDEX["time"]] = t
+        for side, off in (("left", 0.0), ("right", 0.5)):
+            ph = (t * f + off) % 1.0
+            h, k, dh, dk = ref.hip_knee(ph - 0.02)
+            v[SAMPLE_INDEX[f"hip_angle_{side}"]] = h + rng.normal(0, 0.002)
+            v[SAMPLE_INDEX[f"knee_angle_{side}"]] = k
+            v[SAMPLE_INDEX[f"hip_velocity_{side}"]] = dh * f
+            v[SAMPLE_INDEX[f"knee_velocity_{side}"]] = dk * f
+            v[SAMPLE_INDEX[f"interaction_torque_thigh_{side}"]] = rng.normal(0, 2)
+            v[SAMPLE_INDEX[f"grf_z_{side}"]] = 400.0 if ph < ref.stance_fraction else 0.0
+            v[SAMPLE_INDEX[f"emg_vastus_lateralis_{side}"]] = rng.normal(0, 1e-4)
+        v[SAMPLE_INDEX["harness_force"]] = 0.3 * MASS * 9.81
+        v[SAMPLE_INDEX["pelvis_height"]] = 0.9 + 0.01 * math.sin(2 * math.pi * 2 * f * t)
+        out.append(Sample(v))
+    return out
+
+
+def _bare_tick(s: Sample) -> Command:
+    v = s.values.tolist()
+    return Command(v[1], v[2], v[3], v[4], 0.0, 0.0)
+
+
+def _tick_costs(step: Callable[[Sample], Command], samples: list[Sample], n: int) -> list[float]:
+    costs = []
+    clock = time.perf_counter_ns
+    m = len(samples)
+    for i in range(n):
+        s = samples[i % m]
+        t0 = clock()
+        step(s)
+        costs.append((clock() - t0) / 1000.0)
+    return costs
+
+
+def _pct(xs: list[float], p: float) -> float:
+    return float(np.percentile(np.asarray(xs), p))
+
+
+def bench_tick(quick: bool) -> list[dict[str, object]]:
+    n = 20_000 if quick else 120_000
+    samples = _samples(min(n / 1000.0, 60.0))
+    base = _tick_costs(_bare_tick, samples, n)
+    rows: list[dict[str, object]] = []
+    for name in ("aan", "guidance", "path"):
+        stack = ControlStack(ControlSettings(controller=name), height_m=HEIGHT, body_mass_kg=MASS)
+        # time continues across laps of the sample list; rebuild times on each lap
+        costs = _tick_costs(stack.step, samples, n)
+        med, p99 = statistics.median(costs), _pct(costs, 99)
+        b_med = statistics.median(base)
+        rows += [
+            {"name": f"control tick median ({name})", "value": round(med, 2), "unit": "us",
+             "baseline": round(b_med, 2), "ratio": round(med / b_med, 2), "goal": "<= 30 us"},
+            {"name": f"control tick p99 ({name})", "value": round(p99, 2), "unit": "us",
+             "baseline": round(_pct(base, 99), 2), "ratio": round(p99 / _pct(base, 99), 2),
+             "goal": "<= 100 us"},
+        ]
+    return rows
+
+
+def bench_paced_loop(quick: bool, seconds: float | None = None) -> list[dict[str, object]]:
+    """A live session paced at 1 kHz with the full control stack on recorded-like samples."""
+    secs = seconds if seconds is not None else (5.0 if quick else 600.0)
+    n = int(secs * 1000)
+    samples = _samples(min(secs, 20.0))
+    stack = ControlStack(ControlSettings(controller="aan"), height_m=HEIGHT, body_mass_kg=MASS)
+    clock = LoopClock(period_s=0.001, max_ticks=n + 1)
+    m = len(samples)
+    for i in range(n):
+        clock.tick()
+        stack.step(samples[i % m])
+    st = clock.stats()
+    # baseline: pacing with sleep alone, same work, shorter run
+    nb = min(n, 3000)
+    periods = []
+    last = time.perf_counter()
+    for i in range(nb):
+        time.sleep(0.001)
+        now = time.perf_counter()
+        periods.append(abs(now - last - 0.001) * 1e6)
+        last = now
+        stack.step(samples[i % m])
+    b_med, b_p99 = statistics.median(periods), _pct(periods, 99)
+    label = f"{secs:.0f} s paced 1 kHz"
+    return [
+        {"name": f"tick jitter median ({label})", "value": round(st.jitter_median_us, 1),
+         "unit": "us", "baseline": round(b_med, 1),
+         "ratio": round(st.jitter_median_us / b_med, 3) if b_med else None, "goal": "report"},
+        {"name": f"tick jitter p99 ({label})", "value": round(st.jitter_p99_us, 1),
+         "unit": "us", "baseline": round(b_p99, 1),
+         "ratio": round(st.jitter_p99_us / b_p99, 3) if b_p99 else None, "goal": "report"},
+        {"name": f"tick jitter max ({label})", "value": round(st.jitter_max_us, 1),
+         "unit": "us", "baseline": round(max(periods), 1),
+         "ratio": round(st.jitter_max_us / max(periods), 3), "goal": "report"},
+        {"name": f"overruns ({label})", "value": st.overruns, "unit": "ticks",
+         "baseline": st.ticks, "ratio": round(st.overruns / st.ticks, 6), "goal": "0"},
+    ]
+
+
+def run(quick: bool = False) -> list[dict[str, object]]:
+    rows = bench_tick(quick)
+    rows += bench_paced_loop(quick)
+    return rows
+
+
+if __name__ == "__main__":
+    for row in run(quick="--quick" in sys.argv):
+        print(row)

@@ -1,0 +1,78 @@
+"""Guidance: impedance around the reference at 0-100 %, over friction and gravity compensation.
+
+At 100 % the stiffness is high enough to come close to position control; at 0 % only the
+compensation acts, so the patient moves the exoskeleton without feeling its drag or weight.
+"""
+
+from __future__ import annotations
+
+from gaitway.control.base import Compensation, Controller, JointGains, TickContext
+from gaitway.errors import UserError
+
+
+def check_fraction(name: str, value: float) -> float:
+    if not 0.0 <= value <= 1.0:
+        raise UserError(f"{name} must be within 0-100 %, got {value * 100:.0f} %")
+    return float(value)
+
+
+class GuidanceController(Controller):
+    """Joint impedance ``level * (K e + D de)`` plus compensation; ``level`` 0-1."""
+
+    name = "guidance"
+
+    def __init__(
+        self,
+        *,
+        level: float = 1.0,
+        gains: JointGains | None = None,
+        compensation: Compensation | None = None,
+    ) -> None:
+        super().__init__()
+        self.level = check_fraction("guidance", level)
+        self._k, self._d = (gains or JointGains()).per_joint()
+        self.compensation = compensation or Compensation()
+
+    def torques(self, ctx: TickContext) -> list[float]:
+        comp = self.compensation.compute(ctx)
+        out, k, d, g = self.out, self._k, self._d, self.level
+        q, qd, qr, qdr = ctx.q, ctx.qd, ctx.q_ref, ctx.qd_ref
+        for i in range(4):
+            out[i] = comp[i] + g * (k[i] * (qr[i] - q[i]) + d[i] * (qdr[i] - qd[i]))
+        return out
+
+    def assist_level(self) -> float:
+        return self.level
+
+
+class ResistanceController(Controller):
+    """Resistance for strong patients: opposes joint motion by damping and a set torque.
+
+    ``damping`` in N*m*s/rad, ``torque_nm`` a velocity-signed constant torque (smoothed near
+    zero speed so that it never chatters).
+    """
+
+    name = "resist"
+
+    def __init__(
+        self,
+        *,
+        damping: float = 5.0,
+        torque_nm: float = 0.0,
+        compensation: Compensation | None = None,
+    ) -> None:
+        super().__init__()
+        if damping < 0.0 or torque_nm < 0.0:
+            raise UserError("resistance damping and torque must be >= 0")
+        self.damping = damping
+        self.torque_nm = torque_nm
+        self.compensation = compensation or Compensation()
+
+    def torques(self, ctx: TickContext) -> list[float]:
+        comp = self.compensation.compute(ctx)
+        out, b, t0, qd = self.out, self.damping, self.torque_nm, ctx.qd
+        for i in range(4):
+            v = qd[i]
+            sat = v / 0.1 if -0.1 < v < 0.1 else (1.0 if v > 0.0 else -1.0)
+            out[i] = comp[i] - b * v - t0 * sat
+        return out

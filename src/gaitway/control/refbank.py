@@ -1,0 +1,34 @@
+"""Reference gaits prebuilt on a grid of belt speeds.
+
+Building a :class:`ReferenceGait` takes a few milliseconds (splines and tables): too long for a
+1 ms tick. The bank builds one per grid speed up front (or in the thread that asks for a new
+range of motion), so a speed change in the loop only picks a prebuilt table.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from gaitway.control.belt import MAX_SPEED_M_S, MIN_SPEED_M_S
+from gaitway.control.reference import ReferenceGait, RomSettings
+
+GRID_STEP_M_S: Final[float] = 0.05
+
+
+class ReferenceBank:
+    """References for one height and range of motion at speeds ``MIN + k * GRID_STEP_M_S``."""
+
+    def __init__(self, *, height_m: float, rom: RomSettings | None = None) -> None:
+        self.height_m = height_m
+        self.rom = rom or RomSettings()
+        n = int((MAX_SPEED_M_S - MIN_SPEED_M_S) / GRID_STEP_M_S + 0.5) + 1
+        self.speeds = [MIN_SPEED_M_S + k * GRID_STEP_M_S for k in range(n)]
+        self._refs = [
+            ReferenceGait(speed_m_s=min(v, MAX_SPEED_M_S), height_m=height_m, rom=self.rom)
+            for v in self.speeds
+        ]
+
+    def nearest(self, speed_m_s: float) -> ReferenceGait:
+        k = int((speed_m_s - MIN_SPEED_M_S) / GRID_STEP_M_S + 0.5)
+        k = 0 if k < 0 else (len(self._refs) - 1 if k >= len(self._refs) else k)
+        return self._refs[k]

@@ -1,0 +1,488 @@
+"""The control stack: one Sample in, one Command out, every tick.
+
+Per tick: heel strikes from the force plates, gait phase per leg (adaptive oscillator),
+session changes that are due, the reference for each leg, the active controller (switched
+between strides with a blend), body-weight support and belt speed, and the per-stride
+monitor (tracking error, active participation) feeding assist-as-needed and the fatigue
+detector. Everything per tick works on plain floats and reused lists; per-stride work
+(assist-as-needed update, stride records, fatigue check) is amortised over a stride.
+
+Reference timing: under guidance, assist-as-needed and resistance the robot sets the
+cadence (the reference advances at the stride frequency of the reference gait, as on the
+Lokomat); under path control the patient does (the reference follows the estimated phase).
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from gaitway.control.aan import AanSettings, AssistAsNeededController
+from gaitway.control.base import (
+    GRAVITY,
+    Compensation,
+    Controller,
+    ExoModel,
+    JointGains,
+    TickContext,
+)
+from gaitway.control.belt import BeltController
+from gaitway.control.bws import BwsController
+from gaitway.control.changes import ChangeChannel, ChangeKind, ChangeRequest
+from gaitway.control.fatigue import EmgMedianFrequency, FatigueDetector, FatigueSettings
+from gaitway.control.guidance import GuidanceController, ResistanceController, check_fraction
+from gaitway.control.participation import StrideMonitor, StrideRecord
+from gaitway.control.path import PathController
+from gaitway.control.phase import HeelStrikeDetector, PhaseOscillator, fourier_hip_coefficients
+from gaitway.control.refbank import ReferenceBank
+from gaitway.control.reference import RomSettings, stride_time_s
+from gaitway.control.switching import ControllerSwitch
+from gaitway.errors import UserError
+from gaitway.station.channels import CONTROL_CHANNEL_NAMES, EMG_MUSCLES, SAMPLE_INDEX
+from gaitway.station.interface import Command, Sample
+
+CONTROLLERS: Final[tuple[str, ...]] = ("guidance", "path", "aan", "resist")
+TWO_PI: Final[float] = 2.0 * math.pi
+#: standing posture held below walking speed (rad), and how the gait fades in with speed
+STAND_HIP: Final[float] = 0.05
+STAND_KNEE: Final[float] = 0.08
+WALK_MIN_SPEED_M_S: Final[float] = 0.08
+WALK_BLEND_M_S: Final[float] = 0.12
+_I = SAMPLE_INDEX
+_Q = tuple(_I[f"{j}_angle_{s}"] for s in ("left", "right") for j in ("hip", "knee"))
+_QD = tuple(_I[f"{j}_velocity_{s}"] for s in ("left", "right") for j in ("hip", "knee"))
+_TAU_INT = tuple(
+    _I[f"interaction_torque_{c}_{s}"] for s in ("left", "right") for c in ("thigh", "shank")
+)
+_GRF_Z = (_I["grf_z_left"], _I["grf_z_right"])
+_HARNESS = _I["harness_force"]
+_PELVIS_Z = _I["pelvis_height"]
+_TIME = _I["time"]
+_C = {n: i for i, n in enumerate(CONTROL_CHANNEL_NAMES)}
+
+
+@dataclass(frozen=True, slots=True)
+class ControlSettings:
+    """What a therapist sets for a session (SI units; fractions 0-1)."""
+
+    controller: str = "guidance"
+    guidance: float = 1.0
+    tunnel_width_rad: float = math.radians(5.0)
+    path_flow_nm: float = 0.0
+    aan: AanSettings = field(default_factory=AanSettings)
+    resist_damping: float = 5.0
+    resist_torque_nm: float = 0.0
+    bws_fraction: float = 0.3
+    speed_m_s: float = 0.56
+    self_paced: bool = False
+    rom: RomSettings = field(default_factory=RomSettings)
+    gains: JointGains = field(default_factory=JointGains)
+    #: None: the station's exoskeleton set to the patient's height
+    exo: ExoModel | None = None
+    belt_acceleration_m_s2: float = 0.5
+    #: the belt starts at rest and ramps up (False: already at speed, e.g. a resumed session)
+    belt_from_rest: bool = True
+    #: respond to fatigue automatically, within these bounds
+    adapt_to_fatigue: bool = True
+    max_guidance: float = 1.0
+    max_bws_fraction: float = 0.5
+    emg_muscle: str = "vastus_lateralis"
+    fatigue: FatigueSettings = field(default_factory=FatigueSettings)
+
+    def __post_init__(self) -> None:
+        if self.controller not in CONTROLLERS:
+            raise UserError(
+                f"controller must be one of {', '.join(CONTROLLERS)}, got {self.controller!r}"
+            )
+        check_fraction("guidance", self.guidance)
+        check_fraction("maximum guidance", self.max_guidance)
+
+
+EventSink = Callable[..., Any]
+
+
+def _no_event(*args: Any, **kwargs: Any) -> None:
+    return None
+
+
+class ControlStack:
+    """All control for one session on one station (see module docstring)."""
+
+    def __init__(
+        self,
+        settings: ControlSettings,
+        *,
+        height_m: float,
+        body_mass_kg: float,
+        dt: float = 0.001,
+        sink: EventSink | None = None,
+    ) -> None:
+        self.settings = settings
+        self.height_m = height_m
+        self.body_mass_kg = body_mass_kg
+        self.dt = dt
+        self._sink: EventSink = sink or _no_event
+        self.bank = ReferenceBank(height_m=height_m, rom=settings.rom)
+        self.reference = self.bank.nearest(settings.speed_m_s)
+        self.ctx = TickContext(self.reference, dt)
+        self.compensation = Compensation(settings.exo or ExoModel.for_height(height_m))
+        self._rate_speed = -1.0  # belt speed for which the reference rate was computed
+        self._rate = 0.0  # reference stride frequency at the current belt speed (1/s)
+        self._walk = 0.0  # 0 standing posture ... 1 full gait reference, from belt speed
+        self.guidance_level = settings.guidance
+        self._guidance_target = settings.guidance
+        self._guidance_rate = 0.0
+        coeffs = fourier_hip_coefficients(self.reference.table("hip"))
+        f0 = self.reference.frequency_hz
+        self.oscillators = (
+            PhaseOscillator(frequency_hz=f0, coefficients=coeffs),
+            PhaseOscillator(frequency_hz=f0, coefficients=coeffs),
+        )
+        self.oscillators[1].reset_phase(0.5)
+        bw = body_mass_kg * GRAVITY
+        self.heel_strikes = (
+            HeelStrikeDetector(on_n=0.10 * bw, off_n=0.04 * bw),
+            HeelStrikeDetector(on_n=0.10 * bw, off_n=0.04 * bw),
+        )
+        self.controllers: dict[str, Controller] = {}
+        first = self._make(settings.controller)
+        self.switch = ControllerSwitch(first)
+        self.patient_timing = first.name == "path"
+        self.bws = BwsController(body_mass_kg=body_mass_kg, fraction=settings.bws_fraction)
+        self.belt = BeltController(
+            speed_m_s=settings.speed_m_s,
+            height_m=height_m,
+            acceleration_m_s2=settings.belt_acceleration_m_s2,
+            self_paced=settings.self_paced,
+            start_from_rest=settings.belt_from_rest,
+        )
+        self.monitor = StrideMonitor()
+        self.fatigue = FatigueDetector(settings.fatigue)
+        emg_l = _I.get(f"emg_{settings.emg_muscle}_left")
+        emg_r = _I.get(f"emg_{settings.emg_muscle}_right")
+        if emg_l is None or emg_r is None:
+            raise UserError(
+                f"no EMG channel for muscle {settings.emg_muscle!r}; use one of "
+                + ", ".join(EMG_MUSCLES)
+            )
+        self._emg = (
+            EmgMedianFrequency(sampling_rate_hz=1.0 / dt),
+            EmgMedianFrequency(sampling_rate_hz=1.0 / dt),
+        )
+        self._has_emg = True
+        self._emg_l = self._emg[0].add
+        self._emg_r = self._emg[1].add
+        # one C call picks every channel a tick needs, in this order
+        picks = (_TIME, *_Q, *_QD, *_TAU_INT, *_GRF_Z, _HARNESS, _PELVIS_Z, emg_l, emg_r)
+        self._get: Callable[[list[float]], tuple[float, ...]] = operator.itemgetter(*picks)
+        self._hs_l = self.heel_strikes[0].update
+        self._hs_r = self.heel_strikes[1].update
+        self._mdf = [math.nan, math.nan]
+        self._ref_phase = 0.0  # robot-timed reference phase of the left leg (cycles)
+        self._tau_int = [0.0] * 4
+        self.control_values = [0.0] * len(CONTROL_CHANNEL_NAMES)
+        self.time = 0.0
+        self.walking = True
+        self.ticks = 0
+        self.auto_changes = 0
+        self.changes = ChangeChannel(self._sink, prepare=self._prepare_change)
+
+    # -- controllers -------------------------------------------------------------------------
+
+    def _make(self, name: str) -> Controller:
+        """One instance per kind, kept, so that assist-as-needed keeps what it learnt."""
+        if name in self.controllers:
+            return self.controllers[name]
+        s = self.settings
+        c: Controller
+        if name == "guidance":
+            c = GuidanceController(
+                level=self.guidance_level, gains=s.gains, compensation=self.compensation
+            )
+        elif name == "path":
+            c = PathController(
+                width_rad=s.tunnel_width_rad,
+                stiffness=s.gains.hip_stiffness * 0.8,
+                damping=s.gains.hip_damping * 0.6,
+                flow_nm=s.path_flow_nm,
+                compensation=self.compensation,
+            )
+        elif name == "aan":
+            c = AssistAsNeededController(
+                settings=s.aan, gains=s.gains, compensation=self.compensation
+            )
+        elif name == "resist":
+            c = ResistanceController(
+                damping=s.resist_damping,
+                torque_nm=s.resist_torque_nm,
+                compensation=self.compensation,
+            )
+        else:
+            raise UserError(f"controller must be one of {', '.join(CONTROLLERS)}, got {name!r}")
+        self.controllers[name] = c
+        return c
+
+    @property
+    def controller_name(self) -> str:
+        return self.switch.active.name
+
+    # -- per tick ----------------------------------------------------------------------------
+
+    def step(self, sample: Sample) -> Command:
+        """The Command answering ``sample``; fills ``control_values`` for the recording."""
+        (t, q0, q1, q2, q3, v0, v1, v2, v3, i0, i1, i2, i3, f_l, f_r, harness_n, pz, e_l,
+         e_r) = self._get(sample.values.tolist())
+        dt = self.dt
+        self.time = t
+        ctx = self.ctx
+        ctx.time = t
+        q, qd, tau_int = ctx.q, ctx.qd, self._tau_int
+        q[0], q[1], q[2], q[3] = q0, q1, q2, q3
+        qd[0], qd[1], qd[2], qd[3] = v0, v1, v2, v3
+        tau_int[0], tau_int[1], tau_int[2], tau_int[3] = i0, i1, i2, i3
+        hs_l = self._hs_l(t, f_l)
+        hs_r = self._hs_r(t, f_r)
+        ctx.stride_start[0] = hs_l
+        ctx.stride_start[1] = hs_r
+        osc_l, osc_r = self.oscillators
+        hsd_l, hsd_r = self.heel_strikes
+        p_l = osc_l.update(q0, dt, hs_l, hsd_l.delay_s)
+        p_r = osc_r.update(q2, dt, hs_r, hsd_r.delay_s)
+        if self._has_emg:
+            self._emg_l(e_l)
+            self._emg_r(e_r)
+
+        if hs_l or self.changes.pending:
+            self._apply_changes(hs_l)
+
+        # the reference: its speed follows the belt, its shape changes only between strides
+        belt_v = self.belt.speed
+        if belt_v != self._rate_speed:
+            self._set_rate(belt_v)
+        w = self._walk
+        if hs_l or w == 0.0:
+            self.reference = ctx.reference = self.bank.nearest(belt_v)
+        ref = self.reference
+        if self.patient_timing:
+            ph_l, ph_r = p_l, p_r
+            rate_l, rate_r = osc_l.omega / TWO_PI, osc_r.omega / TWO_PI
+        else:
+            rate = self._rate
+            self._ref_phase = (self._ref_phase + rate * dt) % 1.0
+            ph_l = self._ref_phase
+            ph_r = (ph_l + 0.5) % 1.0
+            rate_l = rate_r = rate
+        ctx.phase[0], ctx.phase[1] = ph_l, ph_r
+        ctx.phase_rate[0], ctx.phase_rate[1] = rate_l, rate_r
+        qr, qdr = ctx.q_ref, ctx.qd_ref
+        h, k, dh, dk = ref.hip_knee(ph_l)
+        wl, wr = w * rate_l, w * rate_r
+        qr[0] = STAND_HIP + w * (h - STAND_HIP)
+        qr[1] = STAND_KNEE + w * (k - STAND_KNEE)
+        qdr[0], qdr[1] = dh * wl, dk * wl
+        h, k, dh, dk = ref.hip_knee(ph_r)
+        qr[2] = STAND_HIP + w * (h - STAND_HIP)
+        qr[3] = STAND_KNEE + w * (k - STAND_KNEE)
+        qdr[2], qdr[3] = dh * wr, dk * wr
+
+        if self._guidance_target != self.guidance_level:
+            self._ramp_guidance()
+        tau = self.switch.torques(ctx)
+        self.monitor.update(q, qd, qr, qdr, tau_int, dt)
+        if hs_l:
+            self._stride_end(0, hsd_l.onset_s)
+        if hs_r:
+            self._stride_end(1, hsd_r.onset_s)
+
+        harness = self.bws.update(harness_n, pz, dt)
+        stride_est = TWO_PI / (0.5 * (osc_l.omega + osc_r.omega))
+        belt = self.belt.update(dt, stride_est) if self.walking else self._belt_to_rest(dt)
+
+        cv = self.control_values
+        target = self.switch.reference_override() or qr
+        cv[0], cv[1], cv[2], cv[3] = target[0], target[2], target[1], target[3]
+        cv[4], cv[5], cv[6], cv[7] = tau[0], tau[2], tau[1], tau[3]
+        cv[8] = harness
+        cv[9] = belt
+        cv[10] = self.guidance_level
+        cv[11] = self.switch.assist_level()
+        cv[12] = p_l
+        cv[13] = p_r
+        self.ticks += 1
+        return Command(tau[0], tau[2], tau[1], tau[3], harness, belt)
+
+    def _set_rate(self, belt_v: float) -> None:
+        """Reference stride frequency and walking weight for a belt speed (only on change)."""
+        self._rate_speed = belt_v
+        if belt_v < WALK_MIN_SPEED_M_S:
+            self._rate = 0.0
+            self._walk = 0.0
+        else:
+            self._rate = 1.0 / stride_time_s(belt_v, self.height_m)
+            self._walk = min(1.0, (belt_v - WALK_MIN_SPEED_M_S) / WALK_BLEND_M_S)
+
+    def _belt_to_rest(self, dt: float) -> float:
+        b = self.belt
+        b.speed = max(0.0, b.speed - b.acceleration_m_s2 * dt)
+        return b.speed
+
+    def _ramp_guidance(self) -> None:
+        tgt, cur, r = self._guidance_target, self.guidance_level, self._guidance_rate * self.dt
+        cur = tgt if abs(tgt - cur) <= r else cur + (r if tgt > cur else -r)
+        self.guidance_level = cur
+        g = self.controllers.get("guidance")
+        if isinstance(g, GuidanceController):
+            g.level = cur
+
+    # -- per stride --------------------------------------------------------------------------
+
+    def _stride_end(self, side: int, t: float) -> None:
+        rec = self.monitor.close_stride(side, t)
+        self.switch.on_stride(side, t)
+        self._mdf[side] = self._emg[side].close_stride()
+        if rec is None or side != 1:
+            return
+        # one fatigue check per gait cycle (after the right leg closes its stride)
+        recs = self.monitor.records
+        last = recs[-2:]
+        if len(last) < 2:
+            return
+        err = sum(sum(r.tracking_error_rms_rad) for r in last) / 4.0
+        part = sum(sum(r.participation_nm) for r in last) / 4.0
+        mdfs = [m for m in self._mdf if math.isfinite(m)]
+        mdf = sum(mdfs) / len(mdfs) if mdfs else math.nan
+        finding = self.fatigue.add_stride(err, part, mdf)
+        if finding is not None:
+            self._sink(t, "fatigue_detected", "auto:fatigue", reasons=list(finding.reasons))
+            if self.settings.adapt_to_fatigue:
+                self._respond_to_fatigue(t, "; ".join(finding.reasons))
+
+    def _respond_to_fatigue(self, t: float, reason: str) -> None:
+        """More support within the therapist's bounds: controller support, then BWS."""
+        s = self.settings
+        reqs: list[ChangeRequest] = []
+        name = self.controller_name
+        if name == "guidance" and self._guidance_target < s.max_guidance:
+            reqs.append(
+                ChangeRequest(
+                    ChangeKind.GUIDANCE,
+                    min(s.max_guidance, self._guidance_target + 0.1),
+                    "auto:fatigue",
+                    reason,
+                )
+            )
+        elif name == "aan":
+            aan = self.controllers["aan"]
+            assert isinstance(aan, AssistAsNeededController)
+            lo, hi = aan.settings.min_support, aan.settings.max_support
+            if lo < hi:
+                reqs.append(
+                    ChangeRequest(
+                        ChangeKind.SUPPORT_BOUNDS,
+                        (min(hi, lo + 0.1), hi),
+                        "auto:fatigue",
+                        reason,
+                    )
+                )
+        target_bws = self.bws.target_fraction
+        if target_bws < s.max_bws_fraction:
+            reqs.append(
+                ChangeRequest(
+                    ChangeKind.BWS,
+                    min(s.max_bws_fraction, target_bws + 0.05),
+                    "auto:fatigue",
+                    reason,
+                )
+            )
+        for r in reqs:
+            self.changes.submit(r, t)
+            self.auto_changes += 1
+
+    # -- changes -----------------------------------------------------------------------------
+
+    def _apply_changes(self, at_stride: bool) -> None:
+        due = self.changes.take_due(at_stride)
+        t = self.time
+        for r, payload in due:
+            k = r.kind
+            if k is ChangeKind.GUIDANCE:
+                self._guidance_target = float(r.value)
+                delta = abs(self._guidance_target - self.guidance_level)
+                self._guidance_rate = delta / r.ramp_s if r.ramp_s > 0 else math.inf
+            elif k is ChangeKind.BWS:
+                self.bws.set_fraction(float(r.value))
+            elif k is ChangeKind.SPEED:
+                self.belt.set_speed(float(r.value))
+            elif k is ChangeKind.SELF_PACED:
+                self.belt.self_paced = bool(r.value)
+            elif k is ChangeKind.CONTROLLER:
+                new = self._make(str(r.value))
+                if new is not self.switch.active:
+                    self.switch.request(new)
+                    self.switch.start_blend(self.reference.stride_time_s)
+                    was_patient = self.patient_timing
+                    self.patient_timing = new.name == "path"
+                    if was_patient and not self.patient_timing:
+                        self._ref_phase = self.oscillators[0].phase
+            elif k is ChangeKind.ROM:
+                self.bank = payload
+                self.reference = self.ctx.reference = self.bank.nearest(self.belt.speed)
+            elif k is ChangeKind.TUNNEL_WIDTH:
+                path = self._make("path")
+                assert isinstance(path, PathController)
+                path.width_rad = float(r.value)
+            elif k is ChangeKind.SUPPORT_BOUNDS:
+                aan = self._make("aan")
+                assert isinstance(aan, AssistAsNeededController)
+                aan.set_bounds(float(r.value[0]), float(r.value[1]))
+            self.changes.mark_applied(r, t)
+
+    def _prepare_change(self, req: ChangeRequest) -> ReferenceBank | None:
+        """Slow preparation in the submitting thread: new reference tables for a new ROM."""
+        if req.kind is ChangeKind.ROM:
+            return ReferenceBank(height_m=self.height_m, rom=req.value)
+        return None
+
+    # -- results -----------------------------------------------------------------------------
+
+    @property
+    def strides(self) -> list[StrideRecord]:
+        return self.monitor.records
+
+    def summary(self, skip_s: float = 0.0) -> dict[str, Any]:
+        """Controller, tracking error (deg, RMS over strides) and participation per side."""
+        recs = [r for r in self.monitor.records if r.time_s >= skip_s]
+        err: dict[str, float | None] = {}
+        part: dict[str, float | None] = {}
+        work: dict[str, float | None] = {}
+        for side in ("left", "right"):
+            rs = [r for r in recs if r.side == side]
+            for j, name in enumerate(("hip", "knee")):
+                err[f"{name}_{side}"] = (
+                    math.degrees(math.sqrt(sum(r.tracking_error_rms_rad[j] ** 2 for r in rs)
+                                           / len(rs)))
+                    if rs
+                    else None
+                )
+                work[f"{name}_{side}"] = (
+                    sum(r.robot_work_j[j] for r in rs) / len(rs) if rs else None
+                )
+            part[side] = (
+                sum(r.participation_nm[0] + r.participation_nm[1] for r in rs) / (2 * len(rs))
+                if rs
+                else None
+            )
+        return {
+            "controller": self.controller_name,
+            "tracking_error_rms_deg": err,
+            "active_participation": part,
+            "active_participation_unit": "N*m (mean cuff torque against the intended "
+            "motion; positive: the patient leads)",
+            "robot_work_per_stride_j": work,
+            "strides": {s: sum(1 for r in recs if r.side == s) for s in ("left", "right")},
+            "auto_changes": self.auto_changes,
+            "fatigue_detections": len(self.fatigue.findings),
+        }

@@ -1,0 +1,152 @@
+"""The session loop: station, control stack, state machine and clock, tick by tick.
+
+One function, :func:`run_loop`, serves live sessions (the clock paces ticks at 1 kHz against
+wall time) and headless ones (the clock runs free). The session walks through its phases
+on a :class:`PhasePlan`: calibration standing still, warm-up, training and cool-down walking,
+then finished. The patient's stop button, the emergency stop and SIGINT/SIGTERM end it from
+any state through the state machine, and the station's own ``stop()`` (by the caller's
+``with station:``) leaves it safe. Per tick the loop hands the Sample, the control values and
+the Command to ``on_tick`` (the recorder's append); it does no I/O itself.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from gaitway.control.stack import ControlStack
+from gaitway.errors import UserError
+from gaitway.session.clock import JitterStats, LoopClock
+from gaitway.session.state import SessionState, SessionStateMachine
+from gaitway.station.interface import Command, Sample, Station
+
+TickSink = Callable[[Sample, list[float], Command], None]
+
+
+@dataclass(frozen=True, slots=True)
+class PhasePlan:
+    """How long each phase of a session lasts (seconds)."""
+
+    calibration_s: float = 1.0
+    warm_up_s: float = 20.0
+    training_s: float = 60.0
+    cool_down_s: float = 10.0
+
+    def __post_init__(self) -> None:
+        for name in ("calibration_s", "warm_up_s", "training_s", "cool_down_s"):
+            v = getattr(self, name)
+            if not 0.0 <= v <= 4 * 3600:
+                raise UserError(f"{name.removesuffix('_s')} must last 0-4 h, got {v} s")
+
+    @classmethod
+    def for_minutes(cls, minutes: float) -> PhasePlan:
+        """A session of ``minutes`` in total: 1 s calibration, 10 % warm-up and cool-down
+        (at most 2 min each), the rest training."""
+        if not 0.05 <= minutes <= 240.0:
+            raise UserError(f"session length must be within 0.05-240 min, got {minutes}")
+        total = minutes * 60.0
+        edge = min(0.1 * total, 120.0)
+        return cls(1.0, edge, max(total - 1.0 - 2 * edge, 0.0), edge)
+
+    @property
+    def total_s(self) -> float:
+        return self.calibration_s + self.warm_up_s + self.training_s + self.cool_down_s
+
+    def ends(self) -> dict[SessionState, float]:
+        """Session time at which each phase ends."""
+        t1 = self.calibration_s
+        t2 = t1 + self.warm_up_s
+        t3 = t2 + self.training_s
+        return {
+            SessionState.CALIBRATION: t1,
+            SessionState.WARM_UP: t2,
+            SessionState.TRAINING: t3,
+            SessionState.COOL_DOWN: t3 + self.cool_down_s,
+        }
+
+
+@dataclass(slots=True)
+class LoopResult:
+    """What a finished loop reports."""
+
+    ticks: int
+    session_s: float
+    wall_s: float
+    stopped: bool
+    stop_reason: str
+    jitter: JitterStats | None
+    training_start_s: float
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def realtime_factor(self) -> float:
+        return self.session_s / self.wall_s if self.wall_s > 0 else float("inf")
+
+
+def run_loop(
+    station: Station,
+    stack: ControlStack,
+    plan: PhasePlan,
+    *,
+    clock: LoopClock | None = None,
+    state: SessionStateMachine | None = None,
+    on_tick: TickSink | None = None,
+    handle_signals: bool = False,
+    first_sample: Sample | None = None,
+) -> LoopResult:
+    """Run a session on a started station (``with station:`` around this call).
+
+    ``first_sample``: what ``station.start()`` returned; without it the loop asks the station
+    for one tick at rest (zero torque, harness and belt as commanded by a default Command).
+    """
+    clock = clock or LoopClock(paced=False)
+    state = state or SessionStateMachine()
+    if handle_signals:
+        clock.install_signal_handlers()
+    ends = plan.ends()
+    dt = station.dt
+    stop_reason = ""
+    sample = first_sample if first_sample is not None else station.step(Command())
+    state.advance(sample.time, source="session", reason="station ready")  # -> calibration
+    stack.walking = False
+    training_start = plan.calibration_s + plan.warm_up_s
+    wall0 = time.perf_counter()
+    try:
+        while True:
+            clock.tick()
+            t = sample.time
+            if clock.stop_requested:
+                stop_reason = "operator signal"
+            elif sample.estop:
+                stop_reason = "emergency stop pressed"
+            elif sample.stop_button:
+                stop_reason = "patient stop button"
+            if stop_reason:
+                state.stop(t, source="session", reason=stop_reason)
+                break
+            st = state.state
+            if st in ends and t >= ends[st]:
+                state.advance(t, source="session", reason=f"{st.value} time elapsed")
+                if state.finished:
+                    break
+                stack.walking = state.walking
+            command = stack.step(sample)
+            if on_tick is not None:
+                on_tick(sample, stack.control_values, command)
+            sample = station.step(command)
+    finally:
+        if handle_signals:
+            clock.restore_signal_handlers()
+    wall = time.perf_counter() - wall0
+    return LoopResult(
+        ticks=clock.ticks,
+        session_s=clock.ticks * dt,
+        wall_s=wall,
+        stopped=state.stopped,
+        stop_reason=stop_reason,
+        jitter=clock.stats() if clock.paced else None,
+        training_start_s=training_start,
+        summary=stack.summary(skip_s=training_start),
+    )

@@ -1,0 +1,80 @@
+"""Body-weight support against a springy, lagging cable model; belt ramp and self-pacing."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from gaitway.control.base import GRAVITY
+from gaitway.control.belt import MAX_SPEED_M_S, MIN_SPEED_M_S, BeltController
+from gaitway.control.bws import BwsController
+from gaitway.control.reference import stride_time_s
+from gaitway.errors import UserError
+
+MASS = 75.0
+
+
+def _cable_run(ctrl: BwsController | None, seconds: float, fraction: float = 0.3) -> list[float]:
+    """Winch force lags its command (tau 20 ms); a rising pelvis slackens the spring cable
+    (8 kN/m). Pelvis bobs 3 cm at 1 Hz, like walking. Returns the force each tick."""
+    dt, tau, k = 0.001, 0.02, 8000.0
+    force = fraction * MASS * GRAVITY
+    out = []
+    for n in range(int(seconds / dt)):
+        t = n * dt
+        z = 0.9 + 0.015 * math.sin(2 * math.pi * 1.0 * t)
+        vz = 0.015 * 2 * math.pi * math.cos(2 * math.pi * t)
+        cmd = fraction * MASS * GRAVITY if ctrl is None else ctrl.update(force, z, dt)
+        force += dt * ((cmd - force) / tau - k * vz)
+        out.append(force)
+    return out
+
+
+def test_bws_holds_force_through_pelvis_motion() -> None:
+    setpoint = 0.3 * MASS * GRAVITY
+    closed = _cable_run(BwsController(body_mass_kg=MASS, fraction=0.3), 6.0)[3000:]
+    open_loop = _cable_run(None, 6.0)[3000:]
+
+    def rms(xs: list[float]) -> float:
+        return math.sqrt(sum((x - setpoint) ** 2 for x in xs) / len(xs))
+
+    assert rms(closed) < 0.02 * setpoint
+    assert rms(closed) < 0.2 * rms(open_loop)
+
+
+def test_bws_change_is_ramped() -> None:
+    ctrl = BwsController(body_mass_kg=MASS, fraction=0.3, ramp_per_s=0.05)
+    ctrl.set_fraction(0.4)
+    fractions = []
+    for _ in range(3000):
+        ctrl.update(ctrl.setpoint_n, 0.9, 0.001)
+        fractions.append(ctrl.fraction)
+    assert fractions[999] == pytest.approx(0.35, abs=1e-6)
+    assert fractions[-1] == pytest.approx(0.4)
+    with pytest.raises(UserError, match="body-weight support"):
+        ctrl.set_fraction(0.95)
+
+
+def test_belt_accelerates_within_its_limit_and_clamps_its_range() -> None:
+    belt = BeltController(speed_m_s=0.8, height_m=1.75, acceleration_m_s2=0.2)
+    speeds = [belt.update(0.001) for _ in range(6000)]
+    steps = [b - a for a, b in zip([0.0, *speeds], speeds, strict=False)]
+    assert max(steps) <= 0.2 * 0.001 + 1e-12
+    assert speeds[-1] == pytest.approx(0.8)
+    with pytest.raises(UserError, match=r"0\.5-3\.2 km/h"):
+        belt.set_speed(3.5 / 3.6)
+    with pytest.raises(UserError, match=r"0\.5-3\.2 km/h"):
+        BeltController(speed_m_s=0.1, height_m=1.75)
+    assert pytest.approx(0.5 / 3.6) == MIN_SPEED_M_S
+    assert pytest.approx(3.2 / 3.6) == MAX_SPEED_M_S
+
+
+def test_self_paced_belt_follows_the_patients_cadence() -> None:
+    belt = BeltController(speed_m_s=0.5, height_m=1.75, self_paced=True, start_from_rest=False)
+    want = 0.7
+    stride = stride_time_s(want, 1.75)  # the stride time of someone who walks at 0.7 m/s
+    for _ in range(40_000):
+        v = belt.update(0.001, stride)
+    assert v == pytest.approx(want, rel=0.01)
+    assert belt.speed_for_stride_time(stride) == pytest.approx(want)

@@ -1,0 +1,198 @@
+"""Controller math on hand-made tick contexts (no twin needed)."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import pytest
+
+from gaitway.control.aan import AanSettings, AssistAsNeededController
+from gaitway.control.base import GRAVITY, Compensation, ExoModel, JointGains, TickContext
+from gaitway.control.guidance import GuidanceController, ResistanceController
+from gaitway.control.path import PathController
+from gaitway.control.reference import ReferenceGait
+from gaitway.control.switching import ControllerSwitch
+from gaitway.errors import UserError
+
+REF = ReferenceGait(speed_m_s=0.6, height_m=1.75)
+
+
+def _ctx(phase: float = 0.2) -> TickContext:
+    ctx = TickContext(REF)
+    for side, ph in ((0, phase), (1, (phase + 0.5) % 1.0)):
+        h, k, dh, dk = REF.hip_knee(ph)
+        rate = REF.frequency_hz
+        ctx.phase[side] = ph
+        ctx.q_ref[2 * side : 2 * side + 2] = [h, k]
+        ctx.qd_ref[2 * side : 2 * side + 2] = [dh * rate, dk * rate]
+        ctx.q[2 * side : 2 * side + 2] = [h, k]
+        ctx.qd[2 * side : 2 * side + 2] = [dh * rate, dk * rate]
+    return ctx
+
+
+def test_guidance_full_is_a_spring_damper_around_the_reference() -> None:
+    gains = JointGains()
+    ctrl = GuidanceController(level=1.0, gains=gains, compensation=Compensation(enabled=False))
+    ctx = _ctx()
+    ctx.q[0] -= 0.01  # hip left 0.01 rad behind
+    tau = ctrl.torques(ctx)
+    assert tau[0] == pytest.approx(gains.hip_stiffness * 0.01)
+    assert tau[1:] == pytest.approx([0.0, 0.0, 0.0], abs=1e-9)
+    half = GuidanceController(level=0.5, gains=gains, compensation=Compensation(enabled=False))
+    assert half.torques(ctx)[0] == pytest.approx(0.5 * gains.hip_stiffness * 0.01)
+
+
+def test_transparent_guidance_outputs_only_compensation() -> None:
+    ctx = _ctx()
+    ctx.q[0] += 0.2  # far from the reference: no restoring torque at 0 %
+    comp = Compensation()
+    ctrl = GuidanceController(level=0.0, compensation=comp)
+    tau = list(ctrl.torques(ctx))
+    assert tau == pytest.approx(list(Compensation().compute(ctx)))
+
+
+def _exo_potential(m: ExoModel, qh: float, qk: float) -> float:
+    """Potential energy of the exoskeleton's segments (hip joint fixed, height = -cos)."""
+    thigh = -m.thigh_mass_kg * GRAVITY * m.thigh_com_m * math.cos(qh)
+    knee_y = -m.thigh_length_m * math.cos(qh)
+    shank = m.shank_mass_kg * GRAVITY * (knee_y - m.shank_com_m * math.cos(qh - qk))
+    return thigh + shank
+
+
+@pytest.mark.parametrize(("qh", "qk"), [(0.3, 0.1), (-0.2, 0.9), (0.5, 1.1)])
+def test_gravity_compensation_is_the_gradient_of_potential_energy(qh: float, qk: float) -> None:
+    m = ExoModel()
+    comp = Compensation(m)
+    ctx = TickContext(REF)
+    ctx.q[:] = [qh, qk, qh, qk]
+    ctx.qd[:] = [0.0] * 4
+    tau = comp.compute(ctx)
+    h = 1e-6
+    dv_dh = (_exo_potential(m, qh + h, qk) - _exo_potential(m, qh - h, qk)) / (2 * h)
+    dv_dk = (_exo_potential(m, qh, qk + h) - _exo_potential(m, qh, qk - h)) / (2 * h)
+    # holding a segment against gravity takes the torque that balances -dV/dq
+    assert tau[0] == pytest.approx(dv_dh, rel=1e-5)
+    assert tau[1] == pytest.approx(dv_dk, rel=1e-5)
+
+
+def test_friction_compensation_pushes_with_the_motion() -> None:
+    comp = Compensation(ExoModel(thigh_mass_kg=0.0, shank_mass_kg=0.0))
+    ctx = TickContext(REF)
+    ctx.qd[:] = [1.0, -1.0, 0.0, 0.5]
+    tau = comp.compute(ctx)
+    assert tau[0] > 0.0 > tau[1]
+    assert tau[2] == pytest.approx(0.0)
+
+
+def test_path_is_free_inside_the_tunnel_and_pushes_back_outside() -> None:
+    width = math.radians(5.0)
+    ctrl = PathController(width_rad=width, compensation=Compensation(enabled=False))
+    ctx = _ctx(0.3)
+    ctx.q[0] += 0.5 * width  # inside
+    ctx.q[3] -= 0.5 * width
+    assert ctrl.torques(ctx) == pytest.approx([0.0] * 4, abs=1e-9)
+    ctx.q[0] += 3.0 * width  # hip left now well outside
+    tau = ctrl.torques(ctx)
+    assert tau[0] < -10.0  # pushed back to a smaller hip angle
+    assert tau[2:] == pytest.approx([0.0, 0.0], abs=1e-9)
+
+
+def test_path_timing_is_the_patients() -> None:
+    """Where the leg is on the path matters, not when: a leg on the path a bit ahead of the
+    timed reference feels nothing."""
+    ctrl = PathController(width_rad=math.radians(3.0), compensation=Compensation(enabled=False))
+    ctx = _ctx(0.3)
+    h, k, _, _ = REF.hip_knee(0.36)  # the leg is ahead along the path
+    ctx.q[0], ctx.q[1] = h, k
+    tau = ctrl.torques(ctx)
+    assert abs(tau[0]) < 1e-6
+    assert abs(tau[1]) < 1e-6
+    assert ctrl.path_phase[0] == pytest.approx(0.36, abs=0.01)
+
+
+def test_path_flow_pushes_along_the_path() -> None:
+    ctrl = PathController(flow_nm=5.0, compensation=Compensation(enabled=False))
+    ctx = _ctx(0.8)  # swing: hip flexing
+    tau = ctrl.torques(ctx)
+    _, _, dh, dk = REF.hip_knee(ctrl.path_phase[0])
+    assert tau[0] * dh + tau[1] * dk > 0.0
+    assert math.hypot(tau[0], tau[1]) == pytest.approx(5.0, rel=1e-3)
+
+
+def test_resistance_opposes_motion() -> None:
+    no_comp = Compensation(enabled=False)
+    ctrl = ResistanceController(damping=4.0, torque_nm=2.0, compensation=no_comp)
+    ctx = TickContext(REF)
+    ctx.qd[:] = [1.0, -2.0, 0.0, 0.05]
+    tau = ctrl.torques(ctx)
+    assert tau[0] == pytest.approx(-6.0)
+    assert tau[1] == pytest.approx(10.0)
+    assert tau[2] == pytest.approx(0.0)
+    assert tau[3] == pytest.approx(-0.2 - 1.0)
+
+
+def _run_aan_strides(ctrl: AssistAsNeededController, errors: list[float]) -> list[float]:
+    """One stride per error value: the leg lags the reference by that error all stride."""
+    ctx = _ctx()
+    means = []
+    for e in errors:
+        for n in range(200):
+            ph = n / 200.0
+            ctx.phase[0], ctx.phase[1] = ph, (ph + 0.5) % 1.0
+            for i in range(4):
+                ctx.q[i] = ctx.q_ref[i] - e
+            ctrl.torques(ctx)
+        ctrl.on_stride(0, 0.0)
+        ctrl.on_stride(1, 0.0)
+        means.append(ctrl.mean_support())
+    return means
+
+
+def test_aan_lowers_support_for_a_patient_who_improves() -> None:
+    ctrl = AssistAsNeededController(compensation=Compensation(enabled=False))
+    errors = [math.radians(8.0) * (1.0 - i / 30) for i in range(30)] + [0.0] * 10
+    support = _run_aan_strides(ctrl, errors)
+    assert support[-1] < support[0] - 0.3
+    assert all(b <= a + 1e-12 for a, b in itertools.pairwise(support[15:]))
+
+
+def test_aan_raises_support_for_a_patient_who_tires() -> None:
+    ctrl = AssistAsNeededController(compensation=Compensation(enabled=False))
+    errors = [math.radians(1.0)] * 10 + [math.radians(1.0 + 0.4 * i) for i in range(25)]
+    support = _run_aan_strides(ctrl, errors)
+    assert support[9] < 0.6  # decayed while not needed
+    assert support[-1] > support[9] + 0.3
+
+
+def test_aan_respects_therapist_bounds_and_deadband() -> None:
+    st = AanSettings(min_support=0.2, max_support=0.7, initial_support=0.5, forgetting=0.9)
+    ctrl = AssistAsNeededController(settings=st, compensation=Compensation(enabled=False))
+    below = _run_aan_strides(ctrl, [0.5 * st.deadband_rad])
+    assert below[0] == pytest.approx(0.45)  # only forgetting acts inside the deadband
+    high = _run_aan_strides(ctrl, [math.radians(30.0)] * 5)
+    assert max(high) == pytest.approx(0.7)
+    low = _run_aan_strides(ctrl, [0.0] * 50)
+    assert min(low) == pytest.approx(0.2)
+    with pytest.raises(UserError, match="support bounds"):
+        AanSettings(min_support=0.8, max_support=0.3)
+
+
+def test_switch_blends_over_a_stride_without_a_torque_jump() -> None:
+    guide = GuidanceController(level=1.0, compensation=Compensation(enabled=False))
+    resist = ResistanceController(damping=20.0, compensation=Compensation(enabled=False))
+    sw = ControllerSwitch(guide)
+    ctx = _ctx()
+    ctx.q[0] -= 0.05  # guidance and resistance disagree by tens of N*m
+    ctx.qd[0] = 1.0
+    before = sw.torques(ctx)[0]
+    instant_gap = abs(resist.torques(ctx)[0] - before)
+    sw.request(resist)
+    sw.start_blend(1.0)
+    taus = [sw.torques(ctx)[0] for _ in range(1100)]
+    steps = [abs(b - a) for a, b in zip([before, *taus], taus, strict=False)]
+    assert instant_gap > 20.0
+    assert max(steps) < instant_gap * 0.003
+    assert taus[-1] == pytest.approx(resist.torques(ctx)[0])
+    assert not sw.blending
+    assert sw.name == "resist"

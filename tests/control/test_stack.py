@@ -1,0 +1,167 @@
+"""The whole stack on a small kinematic stand-in for a station (the twin tests live in
+tests/session): legs follow the commanded reference with a lag, feet load the plates in
+stance, the harness holds what it is told. Enough to check wiring, timing and events."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+
+from gaitway.control.changes import ChangeKind, ChangeRequest
+from gaitway.control.reference import stride_time_s
+from gaitway.control.stack import ControlSettings, ControlStack
+from gaitway.errors import UserError
+from gaitway.station.channels import CONTROL_CHANNEL_NAMES, N_SAMPLE_CHANNELS, SAMPLE_INDEX
+from gaitway.station.interface import Command, Sample
+
+MASS = 70.0
+
+
+class _Sink:
+    def __init__(self) -> None:
+        self.events: list[tuple[float, str, str, dict[str, Any]]] = []
+
+    def __call__(self, time_s: float, kind: str, source: str, **details: Any) -> None:
+        self.events.append((time_s, kind, source, details))
+
+
+class _Walker:
+    """Hip and knee follow the stack's reference with a phase lag; plates load in stance."""
+
+    def __init__(self, stack: ControlStack, lag_cycles: float = 0.01, noise: float = 0.0):
+        self.stack = stack
+        self.lag = lag_cycles
+        self.noise = noise
+        self.rng = np.random.default_rng(0)
+        self.t = 0.0
+        self.phase = 0.0
+        self.harness = 0.0
+        self.freq = 1.0 / stride_time_s(stack.belt.speed, stack.height_m)  # the robot's cadence
+
+    def sample(self) -> Sample:
+        v = np.zeros(N_SAMPLE_CHANNELS)
+        ref = self.stack.reference
+        v[SAMPLE_INDEX["time"]] = self.t
+        for side, off in (("left", 0.0), ("right", 0.5)):
+            ph = (self.phase + off - self.lag) % 1.0
+            h, k, dh, dk = ref.hip_knee(ph)
+            f = self.freq
+            v[SAMPLE_INDEX[f"hip_angle_{side}"]] = h + self.rng.normal(0, self.noise)
+            v[SAMPLE_INDEX[f"knee_angle_{side}"]] = k
+            v[SAMPLE_INDEX[f"hip_velocity_{side}"]] = dh * f
+            v[SAMPLE_INDEX[f"knee_velocity_{side}"]] = dk * f
+            stance = ((self.phase + off) % 1.0) < ref.stance_fraction
+            v[SAMPLE_INDEX[f"grf_z_{side}"]] = 0.5 * MASS * 9.81 if stance else 0.0
+        v[SAMPLE_INDEX["harness_force"]] = self.harness
+        v[SAMPLE_INDEX["pelvis_height"]] = 0.9
+        return Sample(v)
+
+    def step(self, cmd: Command) -> Sample:
+        self.harness = cmd.harness_force
+        self.t += 0.001
+        self.phase = (self.phase + 0.001 * self.freq) % 1.0
+        return self.sample()
+
+
+def _run(stack: ControlStack, seconds: float, walker: _Walker | None = None) -> _Walker:
+    w = walker or _Walker(stack)
+    s = w.sample()
+    for _ in range(int(seconds * 1000)):
+        s = w.step(stack.step(s))
+    return w
+
+
+def test_stack_tracks_strides_phase_and_fills_control_channels() -> None:
+    stack = ControlStack(ControlSettings(belt_from_rest=False), height_m=1.75, body_mass_kg=MASS)
+    w = _run(stack, 20.0)
+    n_strides = 20.0 * w.freq
+    summ = stack.summary()
+    assert summ["strides"]["left"] >= n_strides - 3
+    assert summ["controller"] == "guidance"
+    assert 0.0 < summ["tracking_error_rms_deg"]["hip_left"] < 5.0
+    assert len(stack.control_values) == len(CONTROL_CHANNEL_NAMES)
+    cv = dict(zip(CONTROL_CHANNEL_NAMES, stack.control_values, strict=True))
+    assert cv["guidance"] == 1.0
+    assert cv["cmd_harness_force"] > 0.2 * MASS * 9.81
+    assert 0.0 < cv["cmd_belt_speed"] <= 0.56 + 1e-9
+    # the walker's phase is known (heel strike at 0): the estimate agrees within 2 %
+    seen = w.phase - 0.001 * w.freq  # the stack saw the previous sample
+    for name, off in (("phase_estimate_left", 0.0), ("phase_estimate_right", 0.5)):
+        d = (cv[name] - seen - off) % 1.0
+        assert min(d, 1.0 - d) < 0.02, (name, cv[name], seen)
+
+
+def test_controller_change_waits_for_a_left_heel_strike_and_is_recorded() -> None:
+    sink = _Sink()
+    stack = ControlStack(
+        ControlSettings(belt_from_rest=False), height_m=1.75, body_mass_kg=MASS, sink=sink
+    )
+    w = _run(stack, 3.0)
+    stack.changes.submit(
+        ChangeRequest(ChangeKind.CONTROLLER, "aan", "therapist:3", "ready for less"), w.t
+    )
+    assert stack.controller_name == "guidance"
+    _run(stack, 3.0, w)
+    assert stack.controller_name == "aan"
+    applied = [e for e in sink.events if e[1] == "change_applied"]
+    assert applied
+    assert applied[0][2] == "therapist:3"
+    # applied at a left heel strike, once confirmed (50 ms after its onset)
+    lefts = [r.time_s for r in stack.strides if r.side == "left"]
+    assert any(abs(applied[0][0] - t - 0.05) < 2e-3 for t in lefts)
+
+
+def test_guidance_change_is_ramped() -> None:
+    stack = ControlStack(ControlSettings(belt_from_rest=False), height_m=1.75, body_mass_kg=MASS)
+    w = _run(stack, 1.0)
+    stack.changes.submit(ChangeRequest(ChangeKind.GUIDANCE, 0.5, "therapist:1", ramp_s=2.0), w.t)
+    _run(stack, 1.0, w)
+    assert stack.guidance_level == pytest.approx(0.75, abs=0.01)
+    _run(stack, 1.5, w)
+    assert stack.guidance_level == pytest.approx(0.5)
+
+
+def test_fatigue_raises_support_within_bounds_and_says_why() -> None:
+    sink = _Sink()
+    settings = ControlSettings(
+        belt_from_rest=False,
+        guidance=0.6,
+        max_guidance=0.7,
+        bws_fraction=0.3,
+        max_bws_fraction=0.35,
+    )
+    stack = ControlStack(settings, height_m=1.75, body_mass_kg=MASS, sink=sink)
+    w = _Walker(stack, lag_cycles=0.005)
+    _run(stack, 25.0, w)
+    for _ in range(6):  # the walker tires: it lags more and more
+        w.lag += 0.006
+        _run(stack, 10.0, w)
+    found = [e for e in sink.events if e[1] == "fatigue_detected"]
+    assert found, "fatigue was not detected"
+    assert any("tracking error rose" in r for r in found[0][3]["reasons"])
+    auto = [e for e in sink.events if e[1] == "change_applied" and e[2] == "auto:fatigue"]
+    assert {e[3]["change"] for e in auto} >= {"guidance", "bws"}
+    assert stack.guidance_level <= 0.7 + 1e-9
+    assert stack.bws.target_fraction <= 0.35 + 1e-9
+    assert all(e[3]["reason"] for e in auto)
+
+
+def test_settings_are_validated() -> None:
+    with pytest.raises(UserError, match="controller must be one of"):
+        ControlSettings(controller="turbo")
+    with pytest.raises(UserError, match="guidance"):
+        ControlSettings(guidance=2.0)
+
+
+def test_path_control_follows_the_patients_timing() -> None:
+    stack = ControlStack(
+        ControlSettings(belt_from_rest=False, controller="path"), height_m=1.75, body_mass_kg=MASS
+    )
+    w = _Walker(stack, lag_cycles=0.08)  # walks 8 % of a cycle "late" but on the path
+    _run(stack, 15.0, w)
+    tau = stack.control_values[4:8]
+    assert max(abs(x) for x in tau) < 15.0  # compensation only, no push back to the clock
+    assert math.isfinite(sum(tau))

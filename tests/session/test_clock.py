@@ -1,0 +1,72 @@
+"""The loop clock: pacing, overruns, jitter statistics, free running, signals."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+from gaitway.errors import UserError
+from gaitway.session.clock import DEFAULT_BUSY_WAIT_S, DEFAULT_PERIOD_S, LoopClock
+
+
+def test_defaults_are_1khz_with_a_short_busy_wait() -> None:
+    clock = LoopClock()
+    assert clock.period_s == DEFAULT_PERIOD_S == 0.001
+    assert clock.busy_wait_s == DEFAULT_BUSY_WAIT_S == 0.0003
+    assert clock.paced
+
+
+def test_paced_clock_keeps_wall_time() -> None:
+    clock = LoopClock(period_s=0.001, max_ticks=1000)
+    t0 = time.perf_counter()
+    for _ in range(301):
+        clock.tick()
+    elapsed = time.perf_counter() - t0
+    assert elapsed >= 0.2995
+    st = clock.stats()
+    assert st.ticks == 301
+    assert abs(st.period_median_us - 1000.0) < 50.0
+    assert st.jitter_max_us >= st.jitter_p99_us >= st.jitter_median_us >= 0.0
+
+
+def test_a_late_tick_counts_as_overrun_without_a_catch_up_burst() -> None:
+    clock = LoopClock(period_s=0.001, max_ticks=100)
+    for _ in range(5):
+        clock.tick()
+    time.sleep(0.01)
+    clock.tick()
+    t0 = time.perf_counter()
+    clock.tick()
+    assert clock.overruns == 1
+    assert time.perf_counter() - t0 >= 0.0009  # the next tick waits a full period again
+    assert clock.stats().jitter_max_us > 5000.0
+
+
+def test_free_running_clock_does_not_wait() -> None:
+    clock = LoopClock(paced=False)
+    t0 = time.perf_counter()
+    for _ in range(10_000):
+        clock.tick()
+    assert time.perf_counter() - t0 < 0.5
+    assert clock.time_s == pytest.approx(10.0)
+    assert clock.stats().overruns == 0
+
+
+def test_signal_requests_a_stop_instead_of_killing_the_loop() -> None:
+    clock = LoopClock(paced=False)
+    clock.install_signal_handlers()
+    try:
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.01)
+        assert clock.stop_requested
+    finally:
+        clock.restore_signal_handlers()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_bad_period_is_a_user_error() -> None:
+    with pytest.raises(UserError, match="loop period"):
+        LoopClock(period_s=0.0)
