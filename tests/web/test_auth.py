@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from tests.web.conftest import PASSWORDS, login
@@ -113,3 +114,19 @@ def test_every_control_command_is_audited(web, client: TestClient) -> None:  # t
     client.post("/api/stations/sim-2/pause", headers=h)
     entries = _audit(web, "station.start") + _audit(web, "station.pause")
     assert {(e.actor, e.entity_id) for e in entries} == {("web:therapist", "sim-2")}
+
+
+def test_streams_need_login_and_permission(client: TestClient) -> None:
+    from starlette.websockets import WebSocketDisconnect
+
+    with pytest.raises(WebSocketDisconnect), client.websocket_connect("/ws/stations/sim-1") as ws:
+        ws.receive_json()
+    login(client, "patient1")
+    cookie = {"cookie": f"{COOKIE_NAME}={client.cookies.get(COOKIE_NAME)}"}
+    with pytest.raises(WebSocketDisconnect), client.websocket_connect(
+            "/ws/stations/sim-2", headers=cookie) as ws:
+        ws.receive_json()
+    evil = cookie | {"origin": "https://evil.example"}
+    with pytest.raises(WebSocketDisconnect), client.websocket_connect(
+            "/ws/stations/sim-1", headers=evil) as ws:
+        ws.receive_json()

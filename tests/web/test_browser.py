@@ -87,17 +87,17 @@ def test_overview_station_view_and_stop(browser: Any, site: str) -> None:
     expect(page.locator(".sim").first).to_have_text("SIMULATED")
     _shot(page, "overview")
 
-    page.click("a[href='/station?id=sim-2']")
-    page.wait_for_url(re.compile(r"/station\?id=sim-2$"))
+    page.click("a[href='/station?id=sim-3']")
+    page.wait_for_url(re.compile(r"/station\?id=sim-3$"))
     expect(page.locator("#state")).to_have_text(re.compile("warm_up|training"), timeout=30_000)
-    page.once("dialog", lambda d: d.dismiss())  # 80 -> 30 % is large: asks, therapist says no
+    page.once("dialog", lambda d: d.dismiss())  # 90 -> 30 % is large: asks, therapist says no
     page.locator("#guidance").fill("30")
     page.click("#set_guidance")
     expect(page.locator("#message")).to_have_text("change cancelled")
-    page.locator("#guidance").fill("65")
+    page.locator("#guidance").fill("75")
     page.click("#set_guidance")
     expect(page.locator("#message")).to_have_text("change sent")
-    expect(page.locator("#guidance_now")).to_have_text("65 %", timeout=20_000)
+    expect(page.locator("#guidance_now")).to_have_text("75 %", timeout=20_000)
     expect(page.locator("#events")).to_contain_text("change_applied")
     expect(page.locator("#strides tr").first).to_be_visible(timeout=60_000)
     _shot(page, "station")

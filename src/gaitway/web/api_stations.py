@@ -7,9 +7,10 @@ refused with 409 unless the request says ``confirmed``: the console asks the the
 from __future__ import annotations
 
 import asyncio
+import hmac
 from typing import Annotated, Any, Final, Literal
 
-from fastapi import APIRouter, HTTPException, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, HTTPException, Request, WebSocket, WebSocketDisconnect
 from fastapi import Path as FPath
 from pydantic import BaseModel, Field
 
@@ -161,3 +162,50 @@ async def station_stream(websocket: WebSocket, station_id: str) -> None:
             await asyncio.sleep(STREAM_POLL_S)
     except (WebSocketDisconnect, RuntimeError):
         return
+
+
+remote_router = APIRouter(prefix="/api/remote", tags=["remote stations"])
+
+
+class RemoteFrame(BaseModel):
+    """One frame from a station running elsewhere (angles in degrees, forces in N)."""
+
+    t: float = Field(ge=0, le=86400)
+    q: list[float] = Field(min_length=4, max_length=4)
+    ref: list[float] = Field(min_length=4, max_length=4)
+    grf: list[float] = Field(default=[0.0, 0.0], min_length=2, max_length=2)
+    state: str = Field(default="training", max_length=32)
+    steps: int = Field(default=0, ge=0)
+    guidance_pct: float | None = None
+    bws_pct: float | None = None
+    speed_kmh: float | None = None
+    controller: str = Field(default="", max_length=32)
+    effort_pct: list[float | None] = Field(default=[None, None], min_length=2, max_length=2)
+    symmetry_pct: float | None = None
+    weight_bearing_pct: list[float | None] = Field(default=[None, None], min_length=2,
+                                                   max_length=2)
+
+
+class RemotePush(BaseModel):
+    simulated: bool
+    patient: str = Field(default="(remote)", max_length=64)
+    frames: list[RemoteFrame] = Field(max_length=500)
+
+
+@remote_router.post("/{station_id}/frames", responses={400: {}, 401: {}})
+def push_frames(station_id: StationId, body: RemotePush, request: Request,
+                ctx: Ctx) -> dict[str, int]:
+    """A station in another process or on another computer pushes its live frames, with
+    ``Authorization: Bearer <token>`` (``GAITWAY_WEB_STATION_TOKENS``)."""
+    expected = ctx.settings.station_tokens.get(station_id)
+    given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+    if not expected or not hmac.compare_digest(expected, given):
+        raise HTTPException(401, "unknown station or wrong station token")
+    new = station_id not in ctx.live.stations
+    st = ctx.live.remote(station_id)
+    st.setup.simulated = body.simulated
+    st.setup.patient = body.patient
+    if new:
+        ctx.audit(f"station:{station_id}", "station.connect", "station", station_id,
+                  simulated=body.simulated)
+    return {"accepted": st.ingest([f.model_dump() for f in body.frames])}

@@ -79,6 +79,7 @@ def create_app(settings: WebSettings, store: ClinicStore, live: LiveService, *,
     app.include_router(api_auth.router)
     app.include_router(api_stations.router)
     app.include_router(api_stations.ws_router)
+    app.include_router(api_stations.remote_router)
     app.include_router(api_clinic.router)
     for route, page in PAGES.items():
         _add_page(app, route, page)

@@ -25,3 +25,6 @@ class WebSettings(BaseSettings):
     login_max_failures: int = 5
     login_window_s: float = 300.0
     demo: bool = False
+    #: stations in other processes push frames with a bearer token: {"station-id": "token"}
+    #: (``GAITWAY_WEB_STATION_TOKENS='{"lab-1": "..."}'``)
+    station_tokens: dict[str, str] = Field(default_factory=dict)

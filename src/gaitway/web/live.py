@@ -70,6 +70,7 @@ class StationSetup:
     controller: str = "guidance"
     therapists: set[str] = field(default_factory=set)
     patient_id: int | None = None
+    simulated: bool = True
 
 
 class LiveStation:
@@ -113,7 +114,7 @@ class LiveStation:
         s = self.setup
         return {
             "id": s.station_id, "name": s.name, "patient": s.patient, "profile": s.profile,
-            "simulated": True, "state": self.state, "running": self.running,
+            "simulated": s.simulated, "state": self.state, "running": self.running,
             "elapsed_s": last.get("t", 0.0) if self.running else self.session_t,
             "steps": last.get("steps", self._n_strides),
             "guidance_pct": last.get("guidance_pct", s.guidance_pct),
@@ -344,9 +345,20 @@ class LiveService:
             raise UserError(f"no station {station_id!r}; known: "
                             + ", ".join(self.stations)) from None
 
+    def remote(self, station_id: str) -> RemoteStation:
+        """The remote station ``station_id``, registered on its first push."""
+        st = self.stations.get(station_id)
+        if st is None:
+            st = RemoteStation(StationSetup(station_id=station_id, name=f"Remote {station_id}",
+                                            profile="healthy", patient="(remote)", seed=0))
+            self.stations[station_id] = st
+        if not isinstance(st, RemoteStation):
+            raise UserError(f"station {station_id!r} runs in this server; it cannot be pushed to")
+        return st
+
     def start_all(self, by: str) -> None:
         for st in self.stations.values():
-            if not st.running:
+            if not st.running and not isinstance(st, RemoteStation):
                 st.start(by)
 
     def shutdown(self, timeout_s: float = 5.0) -> None:
@@ -373,3 +385,51 @@ def demo_setups(n: int = 3, *, minutes: float = 30.0,
             therapists=therapists(i) if therapists else set(),
         ))
     return out
+
+
+class RemoteStation(LiveStation):
+    """A station whose loop runs in another process or on another computer and pushes its
+    frames to this server (``POST /api/remote/{id}/frames``). It is watched here, and
+    controlled at its own computer: control commands are refused with a clear error."""
+
+    def __init__(self, setup: StationSetup) -> None:
+        super().__init__(setup)
+        self.last_push = 0.0
+        self.state = "connected"
+
+    @property
+    def running(self) -> bool:
+        return time.monotonic() - self.last_push < 2.0
+
+    def ingest(self, frames: list[dict[str, Any]]) -> int:
+        """Add pushed frames to the live bus, stamped with their arrival time."""
+        now = time.time()
+        for f in frames:
+            self.seq += 1
+            self.frames.append(f | {"seq": self.seq, "ts": now})
+            self.session_t = float(f.get("t", self.session_t))
+            self.state = str(f.get("state", self.state))
+        self.last_push = time.monotonic()
+        return len(frames)
+
+    def _refuse(self, what: str) -> None:
+        raise UserError(f"cannot {what} station {self.setup.name} from here: it runs on "
+                        "another computer; use its own controls")
+
+    def start(self, by: str) -> None:
+        self._refuse("start")
+
+    def pause(self, by: str) -> None:
+        self._refuse("pause")
+
+    def resume(self, by: str) -> None:
+        self._refuse("resume")
+
+    def stop(self, by: str) -> None:
+        self._refuse("stop")
+
+    def emergency_stop(self, by: str) -> None:
+        self._refuse("emergency-stop (press the station's own button)")
+
+    def change(self, kind: str, value: Any, by: str, reason: str = "") -> None:
+        self._refuse(f"change {kind} on")

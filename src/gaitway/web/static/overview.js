@@ -13,7 +13,7 @@ function tile(s) {
   };
   t.root.append(
     el("h2", {}, el("a", { href: `/station?id=${encodeURIComponent(s.id)}` }, s.name), " ",
-       el("span", { class: "sim" }, "SIMULATED")),
+       s.simulated ? el("span", { class: "sim" }, "SIMULATED") : ""),
     el("div", { class: "kv" },
       "Patient", el("span", {}, s.patient), "State", t.state, "Elapsed", t.elapsed, "Steps", t.steps,
       "Guidance", t.guidance,

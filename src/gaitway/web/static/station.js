@@ -51,7 +51,7 @@ async function refresh() {
   const r = await api("GET", `/api/stations/${encodeURIComponent(id)}`);
   if (!r.ok) { $("message").textContent = r.data?.detail || "station not available"; return; }
   const s = r.data;
-  $("name").textContent = s.name; $("patient").textContent = `patient ${s.patient}`;
+  $("name").textContent = s.name; $("simulated").hidden = !s.simulated; $("patient").textContent = `patient ${s.patient}`;
   if (!last || !s.running) showNumbers(s);
   $("alerts").replaceChildren(...s.alerts.map((a) => el("div", { class: "alert" }, a)));
   $("strides").replaceChildren(...s.strides.slice(-8).reverse().map((x) => el("tr", {},
