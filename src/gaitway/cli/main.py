@@ -18,6 +18,7 @@ from gaitway.errors import GaitwayError
 COMMAND_MODULES: tuple[str, ...] = (
     "gaitway.cli.simulate",
     "gaitway.cli.recording_cmd",
+    "gaitway.cli.compare_cmd",
 )
 
 

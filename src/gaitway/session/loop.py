@@ -95,11 +95,14 @@ def run_loop(
     on_tick: TickSink | None = None,
     handle_signals: bool = False,
     first_sample: Sample | None = None,
+    on_second: Callable[[float], None] | None = None,
 ) -> LoopResult:
     """Run a session on a started station (``with station:`` around this call).
 
     ``first_sample``: what ``station.start()`` returned; without it the loop asks the station
     for one tick at rest (zero torque, harness and belt as commanded by a default Command).
+    ``on_second`` is called with the session time once per 1000 ticks (progress, draining
+    station events): the only place for slower work, and still no blocking I/O.
     """
     clock = clock or LoopClock(paced=False)
     state = state or SessionStateMachine()
@@ -136,6 +139,8 @@ def run_loop(
             if on_tick is not None:
                 on_tick(sample, stack.control_values, command)
             sample = station.step(command)
+            if on_second is not None and clock.ticks % 1000 == 0:
+                on_second(sample.time)
     finally:
         if handle_signals:
             clock.restore_signal_handlers()
