@@ -109,8 +109,10 @@ def test_truncated_file_reads_as_cut_off_up_to_the_last_whole_block(
     assert not rec.complete
     assert rec.problems
     assert rec.problems[0].startswith("cut off after")
-    assert "incomplete" in rec.problems[0]
-    assert rec.n_samples == 500 * len(whole_samples)
+    # the cut lands inside a block ("incomplete") or, by chance, on a block boundary ("no footer")
+    assert "incomplete" in rec.problems[0] or "no footer" in rec.problems[0]
+    # every whole block holds 500 samples except, possibly, the last one written at close
+    assert 500 * (len(whole_samples) - 1) < rec.n_samples <= 500 * len(whole_samples)
     assert len(rec.read().time) == rec.n_samples
 
 

@@ -18,6 +18,8 @@ from gaitway.errors import GaitwayError
 COMMAND_MODULES: tuple[str, ...] = (
     "gaitway.cli.simulate",
     "gaitway.cli.recording_cmd",
+    "gaitway.cli.analyze_cmd",
+    "gaitway.cli.clinic_cmd",
     "gaitway.cli.compare_cmd",
 )
 

@@ -185,9 +185,9 @@ class VirtualPatient:
                                 stance_fraction=imp.stance_fraction)
             legs.append(_leg_intent(ref, imp))
         # flat tables, order hip_l, hip_r, knee_l, knee_r, ankle_l, ankle_r; then their rates
-        l, r = legs
-        self._tabs = [l.hip, r.hip, l.knee, r.knee, l.ankle, r.ankle,
-                      l.dhip, r.dhip, l.dknee, r.dknee, l.dankle, r.dankle]
+        lf, rt = legs
+        self._tabs = [lf.hip, rt.hip, lf.knee, rt.knee, lf.ankle, rt.ankle,
+                      lf.dhip, rt.dhip, lf.dknee, rt.dknee, lf.dankle, rt.dankle]
         self._freq = self.day_cadence / ReferenceGait(
             speed_m_s=speed, height_m=height).stride_time_s
 

@@ -96,7 +96,7 @@ class PatientProfile:
             "participation": self.participation,
         }
         for s in ("left", "right"):
-            imp = self.side(s)  # type: ignore[arg-type]
+            imp = self.side(s)
             out[f"strength_{s}"] = round(
                 (imp.hip_strength + imp.knee_strength + imp.ankle_strength) / 3, 2
             )
@@ -164,7 +164,7 @@ def _build_registry() -> dict[str, PatientProfile]:
     }
     for side in ("left", "right"):
         for severity in ("mild", "moderate", "severe"):
-            p = _hemiparetic(side, severity)  # type: ignore[arg-type]
+            p = _hemiparetic(side, severity)
             reg[p.id] = p
     weak = SideImpairment(
         hip_strength=0.5, knee_strength=0.4, ankle_strength=0.3, spasticity_gain=6.0,
@@ -214,7 +214,10 @@ def generate_cohort(n: int, seed: int) -> list[PatientProfile]:
         bmi = float(np.clip(rng.normal(26.0, 4.0), 18.0, 38.0))
         mass = round(bmi * height**2, 1)
         sev = float(rng.uniform(0.0, 1.0))  # 0 mild .. 1 severe
-        lerp = lambda a, b: a + (b - a) * sev  # noqa: E731
+
+        def lerp(a: float, b: float, sev: float = sev) -> float:
+            return a + (b - a) * sev
+
         mild, severe = _SEVERITY["mild"], _SEVERITY["severe"]
         paretic = SideImpairment(
             hip_strength=round(lerp(mild.hip_strength, severe.hip_strength), 3),

@@ -156,6 +156,10 @@ class SimStation(Station):
         self._tmax_temp = [dev.hip.max_temperature] * 2 + [dev.knee.max_temperature] * 2
         self._harness_max = dev.harness_max_force_fraction * self.body.mass_kg * GRAVITY
         self._ctrl_list = [0.0] * m.nu
+        # the frame's parallelogram counterbalances the orthosis' own weight, as on the Lokomat
+        self._exo_counterweight = GRAVITY * sum(
+            float(m.body(f"exo_{seg}_{side}").mass[0])
+            for seg in ("thigh", "shank") for side in ("left", "right"))
         self._inv_vmax = [1.0 / dev.hip.max_speed] * 2 + [1.0 / dev.knee.max_speed] * 2
         self._belt_max = dev.belt_max_speed
         self._belt_step = dev.belt_max_accel * self.dt
@@ -281,7 +285,7 @@ class SimStation(Station):
             winch = self._winch + dt * (vm if vw > vm else (-vm if vw < -vm else vw))
             self._winch = winch if winch > self._fall_arrest else self._fall_arrest
         self._harness = force
-        ctrl[10] = force
+        ctrl[10] = force + self._exo_counterweight
         # the patient: their nervous system answers at 500 Hz, torques held in between
         patient = self.patient
         if ticks & 1:

@@ -1,0 +1,106 @@
+"""Clinic store benchmarks: importing a 30-minute session, and a progress report over 40.
+
+Rows compare against baselines measured in the same run:
+- import: the store's whole import (session row, ~2,800 stride rows, events, audit, in one
+  transaction on SQLite) against a bare ``sqlite3`` executemany of the same stride tuples;
+- progress report: analysis + PDF + HTML over 40 sessions against the same renderers drawing
+  the same number of one-line plots (matplotlib's fixed cost).
+Data are synthetic and SIMULATED (gaitway.clinic.synthetic), analysis already done: the import
+figure is the store's share; the analysis' own time is benchmarked by bench_analytics.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import tempfile
+import time
+from pathlib import Path
+
+from gaitway.clinic import records
+from gaitway.clinic.importer import import_data, stride_rows
+from gaitway.clinic.reports.progress_report import progress_report
+from gaitway.clinic.reports.render import write_html, write_pdf
+from gaitway.clinic.store import ClinicStore
+from gaitway.clinic.synthetic import synthetic_session
+
+T0 = dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC)
+
+
+def _baseline_insert(rows: list[dict[str, object]], path: Path) -> float:
+    con = sqlite3.connect(path)
+    cols = [c for c in rows[0] if c != "extra"]
+    quoted = ", ".join(f'"{c}"' for c in cols)
+    con.execute(f"CREATE TABLE s ({quoted})")
+    t = time.perf_counter()
+    with con:
+        con.executemany(f"INSERT INTO s VALUES ({', '.join('?' * len(cols))})",
+                        [tuple(r[c] for c in cols) for r in rows])
+    dt_s = time.perf_counter() - t
+    con.close()
+    return dt_s
+
+
+def _trivial_report(n_plots: int, tmp: Path) -> float:
+    """The same renderers with the same number of plots, each one straight line: the fixed
+    cost of matplotlib, against which the progress report's own work shows."""
+    from gaitway.clinic.reports.layout import Header
+    from gaitway.clinic.reports.render import Plot, ReportContent
+
+    content = ReportContent(Header("baseline", "", True, ""), plots=[
+        Plot(str(i), lambda ax: ax.plot([0, 1], [0, 1])) for i in range(n_plots)])
+    t = time.perf_counter()
+    write_pdf(content, tmp / "base.pdf")
+    write_html(content, tmp / "base.html")
+    return time.perf_counter() - t
+
+
+def run(quick: bool = False) -> list[dict[str, object]]:
+    minutes = 5.0 if quick else 30.0
+    n_sessions = 10 if quick else 40
+    rows: list[dict[str, object]] = []
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        store = ClinicStore(f"sqlite:///{tmp / 'bench.sqlite'}")
+        data = synthetic_session(seed=1, started_at=T0, minutes=minutes)
+        n_strides = sum(len(v) for v in data.analysis["strides"].values())
+        base = _baseline_insert(stride_rows(data.session_id, data.analysis), tmp / "b.sqlite")
+        t = time.perf_counter()
+        import_data(store, data, actor="bench")
+        took = time.perf_counter() - t
+        rows.append({"name": f"import {minutes:.0f}-min session ({n_strides} strides), SQLite",
+                     "value": round(took, 3), "unit": "s", "baseline": round(base, 4),
+                     "ratio": round(took / base, 1), "goal": "<= 5 s for 30 min"})
+        t = time.perf_counter()
+        import_data(store, synthetic_session(seed=1, started_at=T0, minutes=minutes),
+                    actor="bench")
+        rows.append({"name": "re-import of the same session (idempotent no-op)",
+                     "value": round(time.perf_counter() - t, 4), "unit": "s",
+                     "baseline": round(took, 3),
+                     "ratio": round((time.perf_counter() - t) / took, 3), "goal": "no change"})
+
+        with store.transaction() as db:
+            records.add_patient(db, actor="bench", pseudonym="SIM-BENCH", simulated=True,
+                                affected_side="left")
+        for i in range(n_sessions):
+            s = synthetic_session(seed=100 + i, started_at=T0 + dt.timedelta(days=2 * i),
+                                  minutes=30.0, guidance_pct=90 - i, bws_pct=50 - i * 0.5,
+                                  asymmetry=0.2 - 0.004 * i)
+            import_data(store, s, actor="bench", patient_ref="SIM-BENCH")
+        t = time.perf_counter()
+        with store.reader() as db:
+            content = progress_report(db, records.find_patient(db, "SIM-BENCH"))
+            pages = write_pdf(content, tmp / "p.pdf")
+            write_html(content, tmp / "p.html")
+        took = time.perf_counter() - t
+        base = _trivial_report(len(content.plots), tmp)
+        rows.append({"name": f"progress report over {n_sessions} sessions (PDF {pages} p. + HTML)",
+                     "value": round(took, 2), "unit": "s", "baseline": round(base, 3),
+                     "ratio": round(took / base, 1), "goal": "<= 10 s for 40 sessions"})
+        store.close()
+    return rows
+
+
+if __name__ == "__main__":
+    for row in run():
+        print(row)

@@ -1,0 +1,146 @@
+"""Surface EMG: band-pass, rectification, linear envelope, normalisation, on/off timing and
+median frequency over time (a fatigue indicator: it falls as muscle fibres fatigue).
+
+Filters are scipy.signal's zero-phase Butterworth (sosfiltfilt), the same building block
+neurokit2 uses; the validation shows the two agree on the same signals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Literal, Self
+
+import numpy as np
+from scipy import signal
+
+from gaitway.analytics.gait_data import FloatArray
+from gaitway.errors import UserError
+
+
+@dataclass(frozen=True, slots=True)
+class EmgParams:
+    band_low_hz: float = 20.0
+    band_high_hz: float = 450.0
+    band_order: int = 4
+    envelope_hz: float = 6.0
+    envelope_order: int = 4
+    normalisation: Literal["session_peak", "mvc"] = "session_peak"
+    mvc_v: float | None = None  # envelope amplitude of a maximal contraction, if measured
+    onset_fraction: float = 0.2  # threshold between baseline and peak of the envelope
+    min_active_s: float = 0.05
+    min_rest_s: float = 0.05
+    mdf_window_s: float = 1.0
+
+
+class EmgPipeline:
+    """Process one raw EMG channel; results in attributes ending in ``_``."""
+
+    def __init__(self, *, params: EmgParams | None = None) -> None:
+        self.params = params or EmgParams()
+
+    def process(self, raw: FloatArray, *, sampling_rate_hz: float) -> Self:
+        p = self.params
+        fs = sampling_rate_hz
+        if fs < 200:
+            raise UserError(f"EMG sampled at {fs:g} Hz is too slow to analyse (need >= 200 Hz)")
+        if p.normalisation == "mvc" and not p.mvc_v:
+            raise UserError("EMG normalisation 'mvc' needs the maximal-contraction amplitude")
+        x = np.nan_to_num(np.asarray(raw, dtype=np.float64))
+        if len(x) < 3 * fs / p.envelope_hz:
+            raise UserError(f"EMG signal of {len(x)} samples is too short to analyse")
+        high = min(p.band_high_hz, 0.45 * fs)
+        sos_band = signal.butter(
+            p.band_order, [p.band_low_hz, high], btype="bandpass", fs=fs, output="sos"
+        )
+        band = signal.sosfiltfilt(sos_band, x)
+        rect = np.abs(band)
+        sos_env = signal.butter(p.envelope_order, p.envelope_hz, btype="low", fs=fs, output="sos")
+        env = signal.sosfiltfilt(sos_env, rect)
+        ref = p.mvc_v if p.normalisation == "mvc" and p.mvc_v else float(np.max(env))
+        self.band_passed_ = band
+        self.envelope_ = env
+        self.normalisation_reference_v_ = ref
+        self.normalised_ = env / ref if ref > 0 else env * 0.0
+        base = float(np.percentile(env, 5))
+        peak = float(np.percentile(env, 99.5))
+        self.threshold_v_ = base + p.onset_fraction * (peak - base)
+        self.onsets_s_, self.offsets_s_ = activation_intervals(
+            env, self.threshold_v_, fs, p.min_active_s, p.min_rest_s
+        )
+        self.mdf_time_s_, self.median_frequency_hz_ = median_frequency(
+            band, fs, p.mdf_window_s, p.band_low_hz, high
+        )
+        if len(self.median_frequency_hz_) >= 2:
+            slope = np.polyfit(self.mdf_time_s_ / 60.0, self.median_frequency_hz_, 1)[0]
+            self.mdf_slope_hz_per_min_ = float(slope)
+        else:
+            self.mdf_slope_hz_per_min_ = float("nan")
+        return self
+
+    def parameters(self) -> dict[str, object]:
+        return asdict(self.params)
+
+
+def activation_intervals(
+    env: FloatArray, threshold: float, fs: float, min_active_s: float, min_rest_s: float
+) -> tuple[FloatArray, FloatArray]:
+    """On/off times (s from the start) where the envelope stays above ``threshold``."""
+    on = env > threshold
+    d = np.diff(on.astype(np.int8), prepend=0, append=0)
+    starts = np.flatnonzero(d == 1)
+    ends = np.flatnonzero(d == -1)
+    if len(starts) == 0:
+        return np.empty(0), np.empty(0)
+    min_rest = round(min_rest_s * fs)
+    keep_s = [starts[0]]
+    keep_e = [ends[0]]
+    for s, e in zip(starts[1:], ends[1:], strict=True):
+        if s - keep_e[-1] < min_rest:
+            keep_e[-1] = e
+        else:
+            keep_s.append(s)
+            keep_e.append(e)
+    ss, ee = np.array(keep_s), np.array(keep_e)
+    ok = (ee - ss) >= round(min_active_s * fs)
+    return ss[ok] / fs, ee[ok] / fs
+
+
+def median_frequency(
+    band: FloatArray, fs: float, window_s: float, f_lo: float, f_hi: float
+) -> tuple[FloatArray, FloatArray]:
+    """Median frequency of consecutive windows (Welch spectrum), vectorised over windows."""
+    w = round(window_s * fs)
+    n = len(band) // w
+    if n == 0:
+        return np.empty(0), np.empty(0)
+    seg = band[: n * w].reshape(n, w)
+    nper = min(256, w)
+    f, pxx = signal.welch(seg, fs=fs, nperseg=nper, axis=-1)
+    sel = (f >= f_lo) & (f <= f_hi)
+    f, pxx = f[sel], pxx[:, sel]
+    c = np.cumsum(pxx, axis=1)
+    half = c[:, -1:] / 2
+    idx = np.argmax(c >= half, axis=1)
+    t = (np.arange(n) + 0.5) * window_s
+    return t.astype(np.float64), np.asarray(f[idx], dtype=np.float64)
+
+
+def cycle_timing(
+    onsets_s: FloatArray, offsets_s: FloatArray, cycles: list[tuple[float, float]]
+) -> list[list[tuple[float, float]]]:
+    """Activation intervals of each gait cycle in % of the cycle (clipped to the cycle)."""
+    out: list[list[tuple[float, float]]] = []
+    for a, b in cycles:
+        T = b - a
+        lo = int(np.searchsorted(offsets_s, a, side="right"))
+        hi = int(np.searchsorted(onsets_s, b, side="left"))
+        out.append(
+            [
+                (
+                    round(100 * (max(float(onsets_s[k]), a) - a) / T, 1),
+                    round(100 * (min(float(offsets_s[k]), b) - a) / T, 1),
+                )
+                for k in range(lo, hi)
+            ]
+        )
+    return out

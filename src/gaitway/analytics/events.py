@@ -1,0 +1,391 @@
+"""Heel strike and toe-off per side, from force plates or, without force data, from kinematics.
+
+Force plates: a foot is in stance while its belt's vertical force is above a threshold, with
+hysteresis (a higher level to enter stance than to leave it) so that noise near the threshold
+cannot chatter, and a debounce (minimum stance and swing durations) that removes spikes and
+dropouts. Split-belt treadmills leak a few percent of one belt's load into the other
+(crosstalk), so each side's threshold rises with the other belt's load. A foot that lands on
+the wrong belt shows up as a missing stance on its own belt; that is left to the stride builder,
+which refuses strides whose events do not alternate instead of inventing events.
+
+Kinematics: the foot's forward position relative to the pelvis peaks at heel strike and is
+lowest at toe-off (Zeni et al. 2008, Gait & Posture 27:710), which holds on a treadmill.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Self
+
+import numpy as np
+from scipy import signal
+
+from gaitway.analytics.gait_data import FloatArray, GaitEvent, Side
+from gaitway.errors import UserError
+
+
+@dataclass(frozen=True, slots=True)
+class ForcePlateParams:
+    """Thresholds are fractions of the load reference (body weight, or the walking load)."""
+
+    on_fraction: float = 0.06
+    off_fraction: float = 0.03
+    on_min_n: float = 25.0
+    off_min_n: float = 12.0
+    crosstalk_coefficient: float = 0.04
+    min_stance_s: float = 0.15
+    min_swing_s: float = 0.10
+    #: Zero-phase low-pass before thresholding. Lower cutoffs smear a sharp heel impact
+    #: backwards in time (30 Hz: 10 ms early on the twin); 60 Hz keeps that under 6 ms.
+    lowpass_hz: float = 60.0
+    remove_baseline: bool = True
+    #: A second foot landing on a belt moves that belt's centre of pressure forward (in belt
+    #: coordinates) by much more than one foot's heel-to-toe roll; this is the limit.
+    crossing_cop_jump_m: float = 0.35
+    crossing_min_load_fraction: float = 0.25
+    #: The load ramps up from zero at contact; extrapolating the ramp between the two
+    #: threshold crossings back to zero removes most of the threshold's delay.
+    extrapolate_to_zero: bool = True
+    max_extrapolation_s: float = 0.04
+
+
+#: Named presets are data (CONVENTIONS.md): a split-belt treadmill and a single plate.
+FORCE_PLATE_PRESETS: dict[str, ForcePlateParams] = {
+    "treadmill": ForcePlateParams(),
+    "single_belt": ForcePlateParams(crosstalk_coefficient=0.0),
+}
+
+
+def _lowpass(x: FloatArray, cutoff_hz: float, fs: float, order: int = 2) -> FloatArray:
+    if cutoff_hz <= 0 or cutoff_hz >= 0.45 * fs or len(x) < 30:
+        return x
+    sos = signal.butter(order, cutoff_hz, btype="low", fs=fs, output="sos")
+    return np.asarray(signal.sosfiltfilt(sos, x), dtype=np.float64)
+
+
+def _hysteresis(values: FloatArray, on: FloatArray, off: FloatArray) -> np.ndarray:
+    """Boolean state that turns on above ``on`` and off below ``off`` (vectorised)."""
+    trig = np.zeros(len(values), dtype=np.int8)
+    trig[values > on] = 1
+    trig[values < off] = -1
+    idx = np.where(trig != 0, np.arange(len(values)), 0)
+    np.maximum.accumulate(idx, out=idx)
+    state = trig[idx] > 0
+    state[(idx == 0) & (trig[0] == 0)] = False
+    return state
+
+
+def _runs(state: np.ndarray) -> list[tuple[int, int]]:
+    """Half-open [start, end) index runs where ``state`` is True."""
+    d = np.diff(state.astype(np.int8), prepend=0, append=0)
+    starts = np.flatnonzero(d == 1)
+    ends = np.flatnonzero(d == -1)
+    return list(zip(starts.tolist(), ends.tolist(), strict=True))
+
+
+def _debounce(runs: list[tuple[int, int]], min_on: int, min_off: int) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for a, b in runs:
+        if merged and a - merged[-1][1] < min_off:
+            merged[-1] = (merged[-1][0], b)
+        else:
+            merged.append((a, b))
+    return [(a, b) for a, b in merged if b - a >= min_on]
+
+
+def _crossing_time(t: FloatArray, x: FloatArray, level: FloatArray, i: int, rising: bool) -> float:
+    """Time the signal crosses ``level`` near index ``i``, walking outwards from the stance."""
+    n = len(x)
+    j = i
+    if rising:
+        while j > 0 and x[j - 1] > level[j - 1]:
+            j -= 1
+        if j == 0:
+            return float(t[0])
+        a, b = j - 1, j
+    else:
+        while j < n - 1 and x[j] > level[j]:
+            j += 1
+        if j >= n - 1 or j == 0:
+            return float(t[min(j, n - 1)])
+        a, b = j - 1, j
+    da = x[a] - level[a]
+    db = x[b] - level[b]
+    frac = 0.0 if db == da else float(np.clip(-da / (db - da), 0.0, 1.0))
+    return float(t[a] + frac * (t[b] - t[a]))
+
+
+def _level_crossing_back(t: FloatArray, x: FloatArray, level: FloatArray, b: int) -> float:
+    """Last time before index ``b`` the signal came down through ``level``."""
+    j = b - 1
+    while j > 0 and x[j] < level[j]:
+        j -= 1
+    if j <= 0 or j + 1 >= len(x):
+        return float(t[max(j, 0)])
+    da, db = x[j] - level[j], x[j + 1] - level[j + 1]
+    frac = 0.0 if db == da else float(np.clip(-da / (db - da), 0.0, 1.0))
+    return float(t[j] + frac * (t[j + 1] - t[j]))
+
+
+class ForcePlateEventDetector:
+    """Events from per-belt vertical force; tpcp style (parameters in, ``events_`` out)."""
+
+    def __init__(self, *, params: ForcePlateParams | None = None) -> None:
+        self.params = params or ForcePlateParams()
+
+    def detect(
+        self,
+        forces: dict[Side, FloatArray],
+        time: FloatArray,
+        *,
+        sampling_rate_hz: float,
+        load_reference_n: float | None = None,
+        cop_x: dict[Side, FloatArray] | None = None,
+        belt_speed_m_s: FloatArray | float | None = None,
+    ) -> Self:
+        """Detect events on each side in ``forces`` (N, positive loaded, same time axis).
+
+        With the forward centre of pressure and the belt speed, a foot that steps onto the
+        other belt is recognised: the invaded belt's toe-off is dropped (it cannot be timed)
+        and the crossing foot's heel strike is put where it landed.
+        """
+        p = self.params
+        if sampling_rate_hz < 50:
+            raise UserError(
+                f"force sampling rate {sampling_rate_hz:g} Hz is too low for event detection "
+                "(need at least 50 Hz)"
+            )
+        filt: dict[Side, FloatArray] = {}
+        self.baseline_n_: dict[str, float] = {}
+        for side, f in forces.items():
+            if not np.all(np.isfinite(f)):
+                f = np.nan_to_num(f, nan=0.0, posinf=0.0, neginf=0.0)
+            ff = _lowpass(np.asarray(f, dtype=np.float64), p.lowpass_hz, sampling_rate_hz)
+            base = 0.0
+            if p.remove_baseline:
+                lo = float(np.percentile(ff, 5))
+                hi = float(np.percentile(ff, 95))
+                # Only a plate that is clearly unloaded at times has a baseline to remove.
+                if hi > 0 and abs(lo) < 0.2 * hi:
+                    base = lo
+            self.baseline_n_[side] = base
+            filt[side] = ff - base
+        if load_reference_n is None or load_reference_n <= 0:
+            total = np.sum(list(filt.values()), axis=0)
+            load_reference_n = float(np.percentile(total, 95)) if total.size else 0.0
+        self.load_reference_n_ = load_reference_n
+        on_level = max(p.on_min_n, p.on_fraction * load_reference_n)
+        off_level = max(p.off_min_n, p.off_fraction * load_reference_n)
+        self.thresholds_n_ = {"on": on_level, "off": off_level}
+        min_on = max(1, round(p.min_stance_s * sampling_rate_hz))
+        min_off = max(1, round(p.min_swing_s * sampling_rate_hz))
+        events: list[GaitEvent] = []
+        self.stance_runs_: dict[str, list[tuple[int, int]]] = {}
+        self.crossings_: list[dict[str, object]] = []
+        belt_pos = None
+        if cop_x and belt_speed_m_s is not None:
+            v = np.broadcast_to(np.asarray(belt_speed_m_s, dtype=np.float64), time.shape)
+            belt_pos = np.concatenate([[0.0], np.cumsum(0.5 * (v[1:] + v[:-1]) * np.diff(time))])
+        moved_hs: dict[Side, list[float]] = {}
+        for side, f in filt.items():
+            other = [g for s, g in filt.items() if s != side]
+            leak = p.crosstalk_coefficient * np.clip(other[0], 0, None) if other else 0.0
+            on = on_level + leak * np.ones(len(f))
+            off = off_level + leak * np.ones(len(f))
+            runs = _debounce(_runs(_hysteresis(f, on, off)), min_on, min_off)
+            self.stance_runs_[side] = runs
+            cop = (cop_x or {}).get(side)
+            for a, b in runs:
+                if a > 0:
+                    events.append(
+                        GaitEvent(self._event_time(time, f, off, on, a, True), side, "heel_strike")
+                    )
+                seg = a  # start of the current own-foot stance inside this run
+                while True:
+                    t_cross = None
+                    if cop is not None and belt_pos is not None:
+                        t_cross = self._crossing(
+                            f[seg:b], cop[seg:b], belt_pos[seg:b], time[seg:b], load_reference_n
+                        )
+                    if t_cross is None:
+                        if b < len(f):
+                            events.append(
+                                GaitEvent(
+                                    self._event_time(time, f, off, on, b, False), side, "toe_off"
+                                )
+                            )
+                        break
+                    other_side: Side = "right" if side == "left" else "left"
+                    self.crossings_.append(
+                        {"time_s": round(t_cross, 4), "belt": side, "foot": other_side}
+                    )
+                    moved_hs.setdefault(other_side, []).append(t_cross)
+                    # This belt's own foot may land again before the visitor leaves: a dip
+                    # in force followed by a full load starts its next stance.
+                    c = seg + int(np.searchsorted(time[seg:b], t_cross))
+                    k = self._relanding(f[c:b], load_reference_n)
+                    if k is None:
+                        break  # the run ends with the visitor's toe-off: nothing to emit
+                    seg = c + k
+                    events.append(GaitEvent(float(time[seg]), side, "heel_strike"))
+        for side, times in moved_hs.items():
+            for tc in times:
+                cands = [
+                    e
+                    for e in events
+                    if e.side == side and e.kind == "heel_strike" and abs(e.time_s - tc) < 0.4
+                ]
+                for e in cands:
+                    events.remove(e)
+                events.append(GaitEvent(tc, side, "heel_strike"))
+        events.sort(key=lambda e: e.time_s)
+        self.events_ = events
+        self.filtered_forces_ = filt
+        return self
+
+    def _event_time(
+        self, t: FloatArray, f: FloatArray, off: FloatArray, on: FloatArray, i: int, rising: bool
+    ) -> float:
+        """Event time: the lower threshold's crossing, extrapolated to zero load."""
+        t_off = _crossing_time(t, f, off, i, rising)
+        if not self.params.extrapolate_to_zero:
+            return t_off
+        t_on = _crossing_time(t, f, on, i, True) if rising else _level_crossing_back(t, f, on, i)
+        k = int(np.clip(np.searchsorted(t, t_off), 0, len(t) - 1))
+        ratio = off[k] / max(on[k] - off[k], 1e-9)
+        shift = min(abs(t_on - t_off) * ratio, self.params.max_extrapolation_s)
+        return float(t_off - shift if rising else t_off + shift)
+
+    def _crossing(
+        self, f: FloatArray, cop: FloatArray, belt: FloatArray, t: FloatArray, load: float
+    ) -> float | None:
+        """Time a second foot landed on this belt during this stance, or None."""
+        ok = (f > self.params.crossing_min_load_fraction * load) & np.isfinite(cop)
+        if ok.sum() < 5:
+            return None
+        idx = np.flatnonzero(ok)
+        on_belt = cop[idx] + belt[idx]  # where the pressure is, in belt coordinates
+        rise = on_belt - np.minimum.accumulate(on_belt)
+        hit = np.flatnonzero(rise > self.params.crossing_cop_jump_m)
+        if len(hit) == 0:
+            return None
+        # The second foot landed where the lab-frame COP last turned forward.
+        j = int(np.argmin(cop[idx[: hit[0] + 1]]))
+        return float(t[idx[j]])
+
+    def _relanding(self, f: FloatArray, load: float) -> int | None:
+        """Index of a force dip (< 25 % load) followed by a full load (> 60 %), or None."""
+        if len(f) < 3:
+            return None
+        low = f < 0.25 * load
+        if not low.any():
+            return None
+        first_low = int(np.argmax(low))
+        later = f[first_low:]
+        high = np.flatnonzero(later > 0.6 * load)
+        if len(high) == 0:
+            return None
+        k = first_low + int(np.argmin(later[: high[0]]))
+        return k
+
+    def parameters(self) -> dict[str, object]:
+        return {"method": "force_threshold_hysteresis", **asdict(self.params)}
+
+
+@dataclass(frozen=True, slots=True)
+class KinematicParams:
+    lowpass_hz: float = 6.0
+    min_interval_s: float = 0.35
+    min_prominence_fraction: float = 0.3
+    #: with a foot height signal: contact when the foot is within this fraction of its
+    #: height range above the ground (its 5th percentile)
+    height_contact_fraction: float = 0.1
+
+
+class KinematicEventDetector:
+    """Events from each foot's forward position relative to the pelvis (Zeni's method)."""
+
+    def __init__(self, *, params: KinematicParams | None = None) -> None:
+        self.params = params or KinematicParams()
+
+    def detect(
+        self,
+        foot_x: dict[Side, FloatArray],
+        time: FloatArray,
+        *,
+        sampling_rate_hz: float,
+        toe_x: dict[Side, FloatArray] | None = None,
+        foot_z: dict[Side, FloatArray] | None = None,
+    ) -> Self:
+        """Heel strike at the heel's most forward point, toe-off at the toe's most backward
+        point (the heel's, when no toe signal is given); positions relative to the pelvis.
+
+        With ``foot_z`` (foot height), heel strike is instead when the foot comes down to the
+        ground: on a guided gait the foot reaches its most forward point well before contact.
+        """
+        p = self.params
+        events: list[GaitEvent] = []
+        dist = max(1, round(p.min_interval_s * sampling_rate_hz))
+        for side, x in foot_x.items():
+            xf = self._prepare(x, sampling_rate_hz)
+            tx = (toe_x or {}).get(side)
+            tf = self._prepare(tx, sampling_rate_hz) if tx is not None else xf
+            if xf is None or tf is None:
+                continue
+            hs, _ = signal.find_peaks(xf, distance=dist, prominence=self._prominence(xf))
+            z = (foot_z or {}).get(side)
+            if z is not None and (zf := self._prepare(z, sampling_rate_hz)) is not None:
+                hs = self._landings(zf, dist)
+            to, _ = signal.find_peaks(-tf, distance=dist, prominence=self._prominence(tf))
+            events += [GaitEvent(float(time[i]), side, "heel_strike") for i in hs]
+            events += [GaitEvent(float(time[i]), side, "toe_off") for i in to]
+        events.sort(key=lambda e: e.time_s)
+        self.events_ = events
+        return self
+
+    def _prepare(self, x: FloatArray, fs: float) -> FloatArray | None:
+        finite = np.isfinite(x)
+        if finite.sum() < 10:
+            return None
+        xi = np.interp(np.arange(len(x)), np.flatnonzero(finite), x[finite])
+        return _lowpass(xi, self.params.lowpass_hz, fs, order=4)
+
+    def _landings(self, z: FloatArray, min_samples: int) -> np.ndarray:
+        ground = float(np.percentile(z, 5))
+        span = float(np.percentile(z, 95)) - ground
+        frac = self.params.height_contact_fraction
+        lo = -(ground + frac * span) * np.ones(len(z))
+        hi = -(ground + 1.5 * frac * span) * np.ones(len(z))
+        runs = _debounce(_runs(_hysteresis(-z, lo, hi)), min_samples, min_samples)
+        return np.array([a for a, _ in runs if a > 0], dtype=int)
+
+    def _prominence(self, x: FloatArray) -> float:
+        span = float(np.percentile(x, 95) - np.percentile(x, 5))
+        return max(self.params.min_prominence_fraction * span, 1e-6)
+
+    def parameters(self) -> dict[str, object]:
+        return {"method": "kinematic_foot_position_zeni", **asdict(self.params)}
+
+
+def events_from_contact(
+    contact: FloatArray, time: FloatArray, side: Side, *, min_duration_s: float = 0.03
+) -> list[GaitEvent]:
+    """Ground-truth events from a 0/1 contact channel (rising edge = heel strike).
+
+    Contact that flickers (a foot bouncing or sliding for a few milliseconds) is merged:
+    contact and no-contact periods shorter than ``min_duration_s`` do not make events.
+    """
+    c = np.asarray(contact) > 0.5
+    if len(time) < 2:
+        return []
+    fs = 1.0 / float(np.median(np.diff(time)))
+    n = max(1, round(min_duration_s * fs))
+    runs = _debounce(_runs(c), n, n)
+    out: list[GaitEvent] = []
+    for a, b in runs:
+        if a > 0:
+            out.append(GaitEvent(float(time[a]), side, "heel_strike"))
+        if b < len(c):
+            out.append(GaitEvent(float(time[b]), side, "toe_off"))
+    out.sort(key=lambda e: e.time_s)
+    return out

@@ -1,0 +1,90 @@
+"""The one in-memory shape every input (recording, C3D, CSV) is turned into before analysis.
+
+Readers differ (units, frames, rates); the algorithms should not. Signals come in blocks that
+each carry their own time axis, because a lab file samples forces at 1 kHz and joint angles at
+100 Hz: nothing is resampled behind the analyst's back. Everything is SI in the belt frame
+(x forward, y left, z up), vertical force positive when loaded, angles in radians.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from gaitway.errors import UserError
+
+FloatArray = npt.NDArray[np.float64]
+Side = Literal["left", "right"]
+SIDES: tuple[Side, Side] = ("left", "right")
+EventKind = Literal["heel_strike", "toe_off"]
+
+
+@dataclass(frozen=True, slots=True)
+class GaitEvent:
+    """A gait event: time in seconds from the start of the file."""
+
+    time_s: float
+    side: Side
+    kind: EventKind
+
+    def as_dict(self) -> dict[str, object]:
+        return {"time_s": round(self.time_s, 4), "side": self.side, "kind": self.kind}
+
+
+@dataclass
+class SignalBlock:
+    """Channels sampled together on one uniform time axis."""
+
+    time: FloatArray
+    sampling_rate_hz: float
+    channels: dict[str, FloatArray] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        n = len(self.time)
+        for name, values in self.channels.items():
+            if len(values) != n:
+                raise UserError(
+                    f"channel {name!r} has {len(values)} values but the time axis has {n}; "
+                    "the file is inconsistent"
+                )
+        if n > 1 and not np.all(np.diff(self.time) > 0):
+            raise UserError("the time axis does not increase; the file is corrupt or unsorted")
+        if self.sampling_rate_hz <= 0:
+            raise UserError(f"sampling rate must be positive, got {self.sampling_rate_hz}")
+
+    def has(self, *names: str) -> bool:
+        return all(n in self.channels for n in names)
+
+    def get(self, name: str) -> FloatArray | None:
+        return self.channels.get(name)
+
+
+@dataclass
+class GaitData:
+    """Everything the analysis needs, from any source.
+
+    ``forces`` holds grf_{x,y,z}_{side} (N), cop_{x,y}_{side} (m), belt_speed_{side} (m/s).
+    ``kinematics`` holds {hip,knee,ankle}_angle_{side} (rad), ref_*_angle_*, foot_x_{side}
+    (forward foot position relative to the pelvis, m), pelvis_lateral (m), interaction torques,
+    joint velocities, assist_level, guidance, truth_* channels.
+    ``emg`` holds emg_<muscle>_<side> (V).
+    """
+
+    source: Literal["simulated", "real"]
+    origin: str
+    forces: SignalBlock | None = None
+    kinematics: SignalBlock | None = None
+    emg: SignalBlock | None = None
+    body_mass_kg: float | None = None
+    file_events: list[GaitEvent] = field(default_factory=list)
+    belt_speed_m_s: float | None = None
+    notes: list[str] = field(default_factory=list)
+    duration_s: float = 0.0
+
+    def sides_with_force(self) -> list[Side]:
+        if self.forces is None:
+            return []
+        return [s for s in SIDES if self.forces.has(f"grf_z_{s}")]

@@ -1,0 +1,140 @@
+"""Per-stride analytics while a session runs: push one row per tick, get each stride's record.
+
+Events are detected causally (hysteresis and debounce on each belt's vertical force, no
+look-ahead filter), and a completed stride is analysed by the same ``stride_record`` as the
+offline analysis, on a short ring buffer of the channels it needs. The work per tick is a few
+comparisons and one row copy; the work per stride is one stride's metrics (well under 50 ms).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from gaitway.analytics.events import ForcePlateParams
+from gaitway.analytics.gait_data import GaitData, GaitEvent, Side, SignalBlock
+from gaitway.analytics.readers.recording_reader import FORCE_CHANNELS, KIN_CHANNELS
+from gaitway.analytics.stride_metrics import stride_record
+from gaitway.analytics.strides import build_strides
+from gaitway.errors import UserError
+
+SIDES: tuple[Side, Side] = ("left", "right")
+
+
+def _default_channel_names() -> list[str]:
+    from gaitway.station.channels import RECORDED_CHANNELS
+
+    return [c.name for c in RECORDED_CHANNELS]
+
+
+class LiveStrideAnalyzer:
+    """Feed rows in ``channel_names`` order with :meth:`push`; completed strides come out.
+
+    ``body_mass_kg`` sets the force thresholds (as fractions of body weight, the same
+    fractions as offline) and the %BW metrics; without it the thresholds follow the running
+    peak of the total load.
+    """
+
+    def __init__(
+        self,
+        *,
+        sampling_rate_hz: float,
+        channel_names: Sequence[str] | None = None,
+        body_mass_kg: float | None = None,
+        params: ForcePlateParams | None = None,
+        buffer_s: float = 8.0,
+    ) -> None:
+        names = list(channel_names) if channel_names is not None else _default_channel_names()
+        if "time" not in names or "grf_z_left" not in names or "grf_z_right" not in names:
+            raise UserError("live stride analysis needs time, grf_z_left and grf_z_right")
+        self.sampling_rate_hz = sampling_rate_hz
+        self.body_mass_kg = body_mass_kg
+        self.params = params or ForcePlateParams()
+        self._keep = ["time"] + [n for n in FORCE_CHANNELS + KIN_CHANNELS if n in names]
+        self._src = np.array([names.index(n) for n in self._keep])
+        self._col = {n: i for i, n in enumerate(self._keep)}
+        self._n = max(16, round(buffer_s * sampling_rate_hz))
+        self._buf = np.zeros((2 * self._n, len(self._keep)))
+        self._len = 0
+        self._gz = [self._col["grf_z_left"], self._col["grf_z_right"]]
+        self._stance = [False, False]
+        self._last_change = [-np.inf, -np.inf]
+        self._peak_load = 0.0
+        self.events_: list[GaitEvent] = []
+
+    def _levels(self) -> tuple[float, float]:
+        p = self.params
+        ref = self.body_mass_kg * 9.81 if self.body_mass_kg else self._peak_load
+        return max(p.on_min_n, p.on_fraction * ref), max(p.off_min_n, p.off_fraction * ref)
+
+    def push(self, row: Sequence[float] | np.ndarray) -> list[dict[str, object]]:
+        """Add one tick; returns the records of strides completed at this tick (often none)."""
+        if self._len == len(self._buf):
+            self._buf[: self._n] = self._buf[self._n :]
+            self._len = self._n
+        vals = np.asarray(row, dtype=np.float64)[self._src]
+        self._buf[self._len] = vals
+        self._len += 1
+        t = float(vals[0])
+        fl, fr = float(vals[self._gz[0]]), float(vals[self._gz[1]])
+        self._peak_load = max(self._peak_load * 0.99999, fl + fr)
+        on, off = self._levels()
+        p = self.params
+        out: list[dict[str, object]] = []
+        for k, (f, g) in enumerate(((fl, fr), (fr, fl))):
+            leak = p.crosstalk_coefficient * max(g, 0.0)
+            side = SIDES[k]
+            if not self._stance[k]:
+                if f > on + leak and t - self._last_change[k] >= p.min_swing_s:
+                    self._stance[k] = True
+                    self._last_change[k] = t
+                    self._onset(side, self._rising_time(k, off + leak, t))
+                    rec = self._complete(side, t)
+                    if rec is not None:
+                        out.append(rec)
+            elif f < off + leak and t - self._last_change[k] >= p.min_stance_s:
+                self._stance[k] = False
+                self._last_change[k] = t
+                self.events_.append(GaitEvent(t, side, "toe_off"))
+        return out
+
+    def _rising_time(self, k: int, level: float, t: float) -> float:
+        """Time the force last crossed the lower level (the heel strike, as offline)."""
+        col = self._buf[: self._len, self._gz[k]]
+        below = np.flatnonzero(col[-200:] <= level)
+        if len(below) == 0:
+            return t
+        j = self._len - min(200, self._len) + int(below[-1])
+        return float(self._buf[min(j + 1, self._len - 1), 0])
+
+    def _onset(self, side: Side, t: float) -> None:
+        self.events_.append(GaitEvent(t, side, "heel_strike"))
+        if len(self.events_) > 40:
+            del self.events_[:-20]
+
+    def _complete(self, side: Side, now: float) -> dict[str, object] | None:
+        strides = build_strides(self.events_, side)
+        if not strides:
+            return None
+        s = strides[-1]
+        if not s.valid:
+            return None
+        buf = self._buf[: self._len]
+        t = buf[:, 0]
+        i0 = int(np.searchsorted(t, s.heel_strike_s - 2.0))
+        t = t[i0:]
+        ch = {n: buf[i0:, i] for n, i in self._col.items() if n != "time"}
+        fch = {n: v for n, v in ch.items() if n in FORCE_CHANNELS}
+        kch = {n: v for n, v in ch.items() if n not in FORCE_CHANNELS}
+        fs = self.sampling_rate_hz
+        data = GaitData(
+            source="real",
+            origin="live",
+            forces=SignalBlock(t, fs, fch),
+            kinematics=SignalBlock(t, fs, kch) if kch else None,
+        )
+        rec, _ = stride_record(data, s, body_mass_kg=self.body_mass_kg)
+        out: dict[str, object] = {"side": side, **rec}
+        out["detected_at_s"] = now
+        return out

@@ -1,0 +1,111 @@
+"""``gaitway analyze PATH`` and ``gaitway validate analytics``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from gaitway.errors import UserError
+
+
+def _mass(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"body mass must be a number in kg, got {text!r}"
+        ) from None
+    if not math.isfinite(v) or not 10 <= v <= 400:
+        raise argparse.ArgumentTypeError(f"body mass {text} kg is implausible (10-400 kg)")
+    return v
+
+
+def _summary(result: dict[str, Any]) -> str:
+    m = result["metrics"]
+    lines = [f"{result['origin']} ({result['source']})"]
+    for note in result.get("notes", []):
+        lines.append(f"  note: {note}")
+    n_ev = len(result["events"])
+    n_st = {s: len(v) for s, v in result["strides"].items()}
+    lines.append(f"  events: {n_ev}; valid strides: {n_st}")
+    for key in (
+        "cadence",
+        "walking_speed",
+        "steps",
+        "distance",
+        "stance_pct_left_mean",
+        "stance_pct_right_mean",
+        "symmetry_index_step_time_s",
+        "symmetry_index_step_length_m",
+    ):
+        if key in m:
+            lines.append(f"  {key}: {m[key]['value']:g} {m[key]['unit']}")
+    return "\n".join(lines)
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    from gaitway.analytics.analyze import analyze_data, load_path
+
+    data, truth = load_path(args.path)
+    result = analyze_data(data, body_mass_kg=args.body_mass, truth=truth)
+    if args.json:
+        _write(Path(args.json), json.dumps(result, indent=1, allow_nan=False))
+    if args.html:
+        from gaitway.analytics.report_html import render_html
+
+        _write(Path(args.html), render_html(result, data))
+    print(_summary(result))
+    return 0
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from gaitway.analytics.validation import run_validation
+
+    out = run_validation(Path(args.out), minutes=args.minutes, real_dir=args.real_dir)
+    print(f"wrote {out}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "analyze",
+        help="gait analytics of a recording, C3D or CSV file",
+        description="Events, strides, clinical metrics and EMG of a Gaitway recording, a C3D "
+        "file (force plates, markers, model angles) or a CSV file with documented columns.",
+    )
+    p.add_argument("path", help="Gaitway recording (.gwrec or folder), .c3d or .csv")
+    p.add_argument("--json", metavar="OUT", help="write the full result as JSON")
+    p.add_argument("--html", metavar="OUT", help="write an HTML report with the main plots")
+    p.add_argument(
+        "--body-mass",
+        metavar="KG",
+        type=_mass,
+        default=None,
+        help="body mass in kg (overrides the file's)",
+    )
+    p.set_defaults(func=_analyze)
+
+    # 'validate' may be shared with other parts: join it when it already exists.
+    vparser = sub.choices.get("validate") if hasattr(sub, "choices") else None
+    if vparser is None:
+        vparser = sub.add_parser("validate", help="regenerate validation figures")
+    vsub = next((a for a in vparser._actions if isinstance(a, argparse._SubParsersAction)), None)
+    if vsub is None:
+        vsub = vparser.add_subparsers(dest="what", metavar="PART")
+        vsub.required = True
+    v = vsub.add_parser("analytics", help="validate gait analytics, write docs/validation")
+    v.add_argument("--out", default="docs/validation", help="output folder")
+    v.add_argument("--minutes", type=float, default=1.0, help="simulated minutes per profile")
+    v.add_argument("--real-dir", default="tests/data/real", help="folder of real recordings")
+    v.set_defaults(func=_validate)

@@ -1,0 +1,473 @@
+"""Session import: a finished (or cut-off) session directory becomes one stored session.
+
+Reading and analysing happen first, outside any transaction; then one transaction stores the
+session row, its per-stride table, its events and the audit entries, or nothing at all. The
+session's own UUID (``summary.json`` "session_id", else a hash of the recording) is the primary
+key, so importing the same directory twice finds the first import and changes nothing.
+
+A recording without a footer, or a directory without ``summary.json``, is a session that was
+cut off: it is stored as ``interrupted`` with whatever it recorded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from gaitway.clinic import audit
+from gaitway.clinic.models import Patient, SessionEvent, Stride, TrainingSession
+from gaitway.clinic.records import add_patient, find_patient, station_by_name
+from gaitway.clinic.store import ClinicStore
+from gaitway.errors import GaitwayError, UserError
+
+RECORDING_NAME: Final[str] = "recording.gwrec"
+SUMMARY_NAME: Final[str] = "summary.json"
+_NAMESPACE: Final[uuid.UUID] = uuid.UUID("5f0b7f0e-7a0c-4a9e-9a53-6761a17c0a11")
+#: Recording event kinds that also go to the audit log (parameter changes and safety events).
+_AUDITED_WORDS: Final[tuple[str, ...]] = (
+    "param", "setting", "fault", "stop", "estop", "limit", "safety", "guidance", "bws",
+    "speed", "abort", "error",
+)
+_GAIT_EVENT_KINDS: Final[frozenset[str]] = frozenset({"heel_strike", "toe_off"})
+
+Analyzer = Callable[[Path], dict[str, Any]]
+
+
+@dataclass
+class SessionData:
+    """Everything an import stores, independent of where it was read from."""
+
+    session_id: str
+    status: str
+    simulated: bool
+    duration_s: float
+    started_at: dt.datetime
+    ended_by: str | None = None
+    profile: str | None = None
+    controller: str | None = None
+    recording_path: str | None = None
+    station: str | None = None
+    patient_info: dict[str, Any] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
+    analysis: dict[str, Any] = field(default_factory=dict)
+    #: Recording events: {"time_s", "kind", "source", "details"}.
+    events: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    session_id: str
+    created: bool
+    status: str
+    patient: str
+    strides: int
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _read_summary(directory: Path) -> dict[str, Any] | None:
+    path = directory / SUMMARY_NAME
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UserError(f"{path} is not readable JSON ({exc}); fix or remove it") from None
+    if not isinstance(data, dict):
+        raise UserError(f"{path} must hold a JSON object, found {type(data).__name__}")
+    return data
+
+
+def _file_uuid(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return str(uuid.uuid5(_NAMESPACE, h.hexdigest()))
+
+
+def _valid_uuid(value: object, where: str) -> str:
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        raise UserError(f"session_id {value!r} in {where} is not a UUID") from None
+
+
+def _parse_time(value: object) -> dt.datetime | None:
+    if isinstance(value, int | float) and math.isfinite(value):
+        return dt.datetime.fromtimestamp(float(value), dt.UTC)
+    if isinstance(value, str):
+        try:
+            t = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
+    return None
+
+
+def _station_name(value: object) -> str | None:
+    """The station's name from the recording metadata (a name, or a dict describing it)."""
+    if isinstance(value, str) and value.strip():
+        return value.strip()[:80]
+    if isinstance(value, Mapping):
+        for key in ("name", "model", "kind"):
+            if isinstance(value.get(key), str) and value[key].strip():
+                return str(value[key]).strip()[:80]
+    return None
+
+
+def default_analyzer(path: Path) -> dict[str, Any]:
+    from gaitway.analytics import analyze_path  # type: ignore[attr-defined,unused-ignore]
+
+    result: dict[str, Any] = analyze_path(path)
+    return result
+
+
+def read_session_dir(directory: Path, *, analyze: Analyzer | None = None) -> SessionData:
+    """Read a session directory (recording + summary) and analyse it; nothing is stored."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise UserError(f"{directory} is not a directory; give a session directory")
+    rec_path = directory / RECORDING_NAME
+    if not rec_path.exists():
+        raise UserError(f"{directory} holds no {RECORDING_NAME}; is it a session directory?")
+    from gaitway.recording import (  # type: ignore[attr-defined,unused-ignore]
+        RecordingError,
+        open_recording,
+    )
+
+    summary = _read_summary(directory)
+    try:
+        rec = open_recording(rec_path)
+    except RecordingError as exc:
+        raise UserError(f"cannot read {rec_path}: {exc}") from None
+    meta: dict[str, Any] = dict(rec.metadata)
+    final: dict[str, Any] = dict(rec.final or {})
+    notes = list(rec.problems)
+    interrupted = summary is None or not rec.complete or rec.cut_off
+    if summary is None:
+        notes.append("no summary.json: the session did not finish")
+    summary = summary or {}
+    sid = summary.get("session_id") or meta.get("session_id") or final.get("session_id")
+    session_id = _valid_uuid(sid, str(directory)) if sid else _file_uuid(rec_path)
+    started = (
+        _parse_time(summary.get("started_at")) or _parse_time(meta.get("started_at"))
+        or dt.datetime.fromtimestamp(rec_path.stat().st_mtime - rec.duration_s, dt.UTC)
+    )
+    settings = dict(summary.get("settings") or meta.get("settings") or {})
+    analysis: dict[str, Any] = {}
+    if rec.n_samples > 0:
+        try:
+            analysis = (analyze or default_analyzer)(rec_path)
+        except GaitwayError as exc:
+            if not interrupted:
+                raise UserError(f"cannot analyse {rec_path}: {exc}") from None
+            notes.append(f"analysis failed on the cut-off recording: {exc}")
+    events = [
+        {"time_s": e.time_s, "kind": e.kind, "source": e.source, "details": dict(e.details)}
+        for e in rec.events
+    ]
+    raw_patient = meta.get("patient")
+    patient: dict[str, Any] = dict(raw_patient) if isinstance(raw_patient, dict) else {}
+    ended_by = summary.get("ended_by") or final.get("ended_by")
+    return SessionData(
+        session_id=session_id,
+        status="interrupted" if interrupted else "complete",
+        simulated=bool(summary.get("simulated", meta.get("simulated", False))),
+        duration_s=float(summary.get("duration_s") or rec.duration_s),
+        started_at=started,
+        ended_by=str(ended_by) if ended_by else ("cut off" if interrupted else None),
+        profile=summary.get("profile") or meta.get("profile") or patient.get("profile"),
+        controller=summary.get("controller") or settings.get("controller"),
+        recording_path=str(rec_path.resolve()),
+        station=_station_name(meta.get("station")),
+        patient_info=dict(patient or {}),
+        settings=settings,
+        summary=summary,
+        analysis=analysis,
+        events=events,
+        notes=notes,
+    )
+
+
+# --------------------------------------------------------------------------- mapping
+
+
+def _num(value: object) -> float | None:
+    if isinstance(value, Mapping):
+        value = value.get("value")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def _first(source: Mapping[str, Any], names: Sequence[str]) -> float | None:
+    for name in names:
+        if name in source:
+            v = _num(source[name])
+            if v is not None:
+                return v
+    return None
+
+
+def _pct(value: float | None) -> float | None:
+    """Fractions (0-1) become percent; values already in percent stay."""
+    if value is None:
+        return None
+    return value * 100.0 if abs(value) <= 1.0 else value
+
+
+#: Stored stride column -> names the analysis may use for it (first found wins).
+_STRIDE_FIELDS: Final[dict[str, tuple[str, ...]]] = {
+    "start_s": ("start_s",),
+    "end_s": ("end_s",),
+    "stride_time_s": ("stride_time_s",),
+    "stance_pct": ("stance_pct",),
+    "swing_pct": ("swing_pct",),
+    "step_length_m": ("step_length_m",),
+    "hip_rom_deg": ("rom_hip_deg", "hip_rom_deg"),
+    "knee_rom_deg": ("rom_knee_deg", "knee_rom_deg"),
+    "peak_load_pct_bw": ("peak_force_pct_bw", "peak_load_pct_bw"),
+}
+
+
+def stride_rows(session_id: str, analysis: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The per-stride table rows for one session from the analysis' per-side stride records."""
+    rows: list[dict[str, Any]] = []
+    strides = analysis.get("strides") or {}
+    for side in ("left", "right"):
+        for i, rec in enumerate(strides.get(side) or []):
+            if not isinstance(rec, Mapping):
+                continue
+            row: dict[str, Any] = {"session_id": session_id, "side": side, "index": i}
+            used: set[str] = set()
+            for col, names in _STRIDE_FIELDS.items():
+                row[col] = _first(rec, names)
+                used.update(names)
+            if row["stride_time_s"] is None and None not in (row["start_s"], row["end_s"]):
+                row["stride_time_s"] = row["end_s"] - row["start_s"]
+            if row["start_s"] is None or row["stride_time_s"] is None:
+                continue
+            if row["end_s"] is None:
+                row["end_s"] = row["start_s"] + row["stride_time_s"]
+            if row["stance_pct"] is not None and row["stance_pct"] <= 1.0:
+                row["stance_pct"] *= 100.0
+            if row["swing_pct"] is None and row["stance_pct"] is not None:
+                row["swing_pct"] = 100.0 - row["stance_pct"]
+            row["extra"] = {
+                k: v for k, v in rec.items()
+                if k not in used and isinstance(v, int | float | str | bool | None)
+                and not (isinstance(v, float) and not math.isfinite(v))
+            }
+            rows.append(row)
+    return rows
+
+
+#: Stored session column -> session metrics of the analysis (first found wins).
+_SESSION_FIELDS: Final[dict[str, tuple[str, ...]]] = {
+    "steps": ("steps",),
+    "distance_m": ("distance",),
+    "belt_speed_mps": ("walking_speed",),
+    "symmetry_index_pct": ("symmetry_index_step_time_s", "symmetry_index_stance_time_s"),
+    "weight_bearing_left_pct": ("mean_stance_force_pct_bw_left_mean",),
+    "weight_bearing_right_pct": ("mean_stance_force_pct_bw_right_mean",),
+    "active_participation_pct": ("active_participation_pct", "active_participation"),
+    "guidance_pct": ("guidance_pct",),
+    "tracking_error_rms_deg": ("tracking_error_rms_deg",),
+}
+
+
+def _side_mean(metrics: Mapping[str, Any], stem: str) -> float | None:
+    vals = [_num(metrics.get(f"{stem}_{side}_mean")) for side in ("left", "right")]
+    found = [v for v in vals if v is not None]
+    return sum(found) / len(found) if found else None
+
+
+def session_numbers(data: SessionData) -> dict[str, Any]:
+    """The key numbers stored as columns, from the analysis, the summary and the settings."""
+    metrics: Mapping[str, Any] = data.analysis.get("metrics") or {}
+    summary, settings = data.summary, data.settings
+    out: dict[str, Any] = {k: _first(metrics, names) for k, names in _SESSION_FIELDS.items()}
+    if out["guidance_pct"] is None:
+        out["guidance_pct"] = _side_mean(metrics, "guidance_pct")
+    if out["tracking_error_rms_deg"] is None:
+        out["tracking_error_rms_deg"] = _first(summary, ("tracking_error_rms_deg",))
+    if out["tracking_error_rms_deg"] is None:
+        per_joint = [_side_mean(metrics, f"tracking_rmse_{j}_deg") for j in ("hip", "knee")]
+        found = [v for v in per_joint if v is not None]
+        out["tracking_error_rms_deg"] = sum(found) / len(found) if found else None
+    for key in ("active_participation_pct", "tracking_error_rms_deg", "guidance_pct"):
+        if out[key] is None:
+            out[key] = _first(summary, _SESSION_FIELDS[key])
+    strides = summary.get("strides") if isinstance(summary.get("strides"), Mapping) else {}
+    if out["steps"] is None:
+        n = sum(int(v) for v in (strides or {}).values() if isinstance(v, int | float))
+        per_side = data.analysis.get("strides") or {}
+        n = n or sum(len(per_side.get(s) or []) for s in ("left", "right"))
+        out["steps"] = n
+    if out["belt_speed_mps"] is None:
+        kmh = _first(settings, ("speed_kmh",))
+        out["belt_speed_mps"] = kmh / 3.6 if kmh is not None else _first(settings, ("speed_mps",))
+    if out["guidance_pct"] is None:
+        out["guidance_pct"] = _first(settings, ("guidance_pct", "guidance"))
+    out["bws_pct"] = _pct(_first(settings, ("bws_pct", "bws")) if settings else None)
+    if out["bws_pct"] is None:
+        out["bws_pct"] = _pct(_first(metrics, ("bws_pct", "body_weight_support_pct")))
+    out["active_participation_pct"] = _pct(out["active_participation_pct"])
+    out["guidance_pct"] = _pct(out["guidance_pct"])
+    if out["distance_m"] is None and out["belt_speed_mps"] is not None:
+        out["distance_m"] = out["belt_speed_mps"] * data.duration_s
+    out["steps"] = int(out["steps"] or 0)
+    return out
+
+
+def _event_rows(session_id: str, data: SessionData) -> list[dict[str, Any]]:
+    rows = [
+        {"session_id": session_id, "time_s": float(e["time_s"]), "kind": str(e["kind"])[:64],
+         "source": str(e.get("source") or "station")[:64],
+         "side": (e.get("details") or {}).get("side"), "details": dict(e.get("details") or {})}
+        for e in data.events
+    ]
+    for e in data.analysis.get("events") or []:
+        if isinstance(e, Mapping) and e.get("kind") in _GAIT_EVENT_KINDS:
+            rows.append({"session_id": session_id, "time_s": float(e["time_s"]),
+                         "kind": str(e["kind"]), "source": "analytics",
+                         "side": e.get("side"), "details": {}})
+    for r in rows:
+        if r["side"] not in ("left", "right"):
+            r["side"] = None
+    return rows
+
+
+def _is_audited(kind: str) -> bool:
+    k = kind.lower()
+    return k not in _GAIT_EVENT_KINDS and any(w in k for w in _AUDITED_WORDS)
+
+
+def _resolve_patient(db: Session, data: SessionData, ref: str | None, actor: str) -> Patient:
+    if ref:
+        return find_patient(db, ref)
+    info = data.patient_info
+    pseudo = info.get("pseudonym")
+    if not pseudo and data.simulated:
+        pseudo = f"SIM-{data.profile or 'virtual'}"
+    if not pseudo:
+        raise UserError("this live session names no patient; give --patient PSEUDONYM")
+    existing = db.scalar(select(Patient).where(Patient.pseudonym == str(pseudo)))
+    if existing is not None:
+        return existing
+    if not data.simulated:
+        raise UserError(f"no patient {pseudo!r}; add them with 'gaitway patients add' first")
+    height = _num(info.get("height_m"))
+    mass = _num(info.get("body_mass_kg"))
+    side = info.get("affected_side") or info.get("paretic_side")
+    return add_patient(
+        db, actor=actor, pseudonym=str(pseudo), simulated=True,
+        height_m=height if height and 1.0 <= height <= 2.3 else None,
+        body_mass_kg=mass if mass and 20 <= mass <= 250 else None,
+        diagnosis=f"virtual patient ({data.profile})" if data.profile else "virtual patient",
+        affected_side=side if side in ("left", "right", "both", "none") else None,
+    )
+
+
+def store_session(
+    db: Session, data: SessionData, *, actor: str, patient_ref: str | None = None
+) -> TrainingSession:
+    """Add one session with its strides, events and audit entries to the open transaction."""
+    patient = _resolve_patient(db, data, patient_ref, actor)
+    if patient.simulated != data.simulated:
+        kind = "simulated" if data.simulated else "live"
+        raise UserError(
+            f"patient {patient.pseudonym} is {'virtual' if patient.simulated else 'real'}; a "
+            f"{kind} session cannot be stored on their record"
+        )
+    station = None
+    if data.station:
+        station = station_by_name(db, data.station, actor=actor, simulated=data.simulated)
+    elif data.simulated:
+        station = station_by_name(db, "simulated-twin", actor=actor, simulated=True)
+    nums = session_numbers(data)
+    analysis = data.analysis
+    metrics = dict(analysis.get("metrics") or {})
+    session = TrainingSession(
+        id=data.session_id, patient_id=patient.id, station_id=station.id if station else None,
+        started_at=data.started_at, status=data.status, ended_by=data.ended_by,
+        simulated=data.simulated, profile=data.profile, controller=data.controller,
+        recording_path=data.recording_path, duration_s=data.duration_s,
+        settings=data.settings, summary=data.summary, metrics=metrics,
+        cycles=dict(analysis.get("cycles") or {}),
+        notes="\n".join(data.notes) or None, **nums,
+    )
+    db.add(session)
+    db.flush()
+    strides = stride_rows(session.id, analysis)
+    if strides:
+        db.execute(insert(Stride), strides)
+    events = _event_rows(session.id, data)
+    if events:
+        db.execute(insert(SessionEvent), events)
+    audit.record(
+        db, actor=actor, action="session.import", entity="session", entity_id=session.id,
+        patient=patient.pseudonym, status=data.status, simulated=data.simulated,
+        strides=len(strides), recording=data.recording_path,
+    )
+    for e in sorted(data.events, key=lambda e: float(e["time_s"])):
+        if _is_audited(str(e["kind"])):
+            audit.record(
+                db, actor=f"station:{data.station or 'simulated-twin'}",
+                action=f"session.event.{e['kind']}"[:64], entity="session",
+                entity_id=session.id, time_s=float(e["time_s"]), source=e.get("source"),
+                event=dict(e.get("details") or {}),
+            )
+    return session
+
+
+def import_session(
+    store: ClinicStore, directory: Path, *, actor: str, patient_ref: str | None = None,
+    analyze: Analyzer | None = None,
+) -> ImportResult:
+    """Import a session directory; a second import of the same session changes nothing."""
+    data = read_session_dir(Path(directory), analyze=analyze)
+    return import_data(store, data, actor=actor, patient_ref=patient_ref)
+
+
+def import_data(
+    store: ClinicStore, data: SessionData, *, actor: str, patient_ref: str | None = None
+) -> ImportResult:
+    """Store already-read session data in one transaction (idempotent on the session id)."""
+    with store.reader() as db:
+        existing = db.get(TrainingSession, data.session_id)
+        if existing is not None:
+            return _result(db, existing, created=False)
+    try:
+        with store.transaction() as db:
+            session = store_session(db, data, actor=actor, patient_ref=patient_ref)
+            result = _result(db, session, created=True)
+    except IntegrityError:
+        with store.reader() as db:  # imported concurrently by someone else
+            existing = db.get(TrainingSession, data.session_id)
+            if existing is None:
+                raise
+            return _result(db, existing, created=False)
+    return result
+
+
+def _result(db: Session, s: TrainingSession, *, created: bool) -> ImportResult:
+    n = len(db.scalars(select(Stride.id).where(Stride.session_id == s.id)).all())
+    patient = db.get(Patient, s.patient_id)
+    return ImportResult(session_id=s.id, created=created, status=s.status,
+                        patient=patient.pseudonym if patient else "?", strides=n)

@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import ezc3d
+import numpy as np
+import pytest
+
+from gaitway.analytics import analyze_path
+from gaitway.analytics.readers.c3d_reader import read_c3d
+from gaitway.errors import UserError
+
+from .conftest import C3D
+
+
+@pytest.fixture(scope="module")
+def real():  # type: ignore[no-untyped-def]
+    return read_c3d(C3D)
+
+
+def test_real_c3d_plates_to_belt_frame(real) -> None:  # type: ignore[no-untyped-def]
+    f = real.forces
+    assert real.source == "real"
+    assert real.body_mass_kg == pytest.approx(55.3, abs=0.1)
+    assert f.sampling_rate_hz == 1000.0
+    for side in ("left", "right"):
+        fz = f.channels[f"grf_z_{side}"]
+        # Loaded is positive (the file stores Fz negative) and peaks near body weight.
+        assert 0.9 * 55.3 * 9.81 < fz.max() < 1.3 * 55.3 * 9.81
+    # Left belt's pressure is left of the right belt's (y is left in the belt frame).
+    assert np.nanmedian(f.channels["cop_y_left"]) > np.nanmedian(f.channels["cop_y_right"])
+    # Treadmill belt speed estimated from the heel markers during stance.
+    assert 0.8 < (real.belt_speed_m_s or 0) < 1.4
+    assert {"hip_angle_left", "knee_angle_right", "foot_x_left"} <= set(real.kinematics.channels)
+
+
+def test_cop_agrees_with_ezc3d() -> None:
+    """Our plate computation (lab frame) against ezc3d's own force-platform extraction."""
+    from gaitway.analytics.readers.c3d_reader import _plates
+
+    c = ezc3d.c3d(str(C3D), extract_forceplat_data=True)
+    plates = _plates(c, c["data"]["analogs"][0], [])
+    assert len(plates) == 2
+    for k, ours in enumerate(plates):
+        ref = c["data"]["platform"][k]
+        loaded = ours["force"][2] > 200
+        assert loaded.sum() > 3000
+        assert np.allclose(
+            ours["cop"][:2, loaded], ref["center_of_pressure"][:2, loaded] / 1000, atol=1e-6
+        )
+        # ezc3d reports the force as stored (on the subject, plate axes: z down).
+        assert np.allclose(np.abs(ours["force"][2]), np.abs(ref["force"][2]), atol=1e-6)
+
+
+def _rewrite(tmp_path: Path, edit) -> Path:  # type: ignore[no-untyped-def]
+    c = ezc3d.c3d(str(C3D))
+    edit(c)
+    out = tmp_path / "edited.c3d"
+    c.write(str(out))
+    return out
+
+
+def test_type4_plate_with_calibration_matrix(tmp_path: Path, real) -> None:  # type: ignore[no-untyped-def]
+    def to_type4(c) -> None:  # type: ignore[no-untyped-def]
+        c["parameters"]["FORCE_PLATFORM"]["TYPE"]["value"] = np.array([4, 4])
+        cal = np.zeros((6, 6, 2))
+        for k in range(2):
+            cal[:, :, k] = np.diag([2.0] * 6)
+        c.add_parameter("FORCE_PLATFORM", "CAL_MATRIX", cal)
+        c["data"]["analogs"][0, :12, :] /= 2.0  # raw channels; the matrix restores them
+
+    d = read_c3d(_rewrite(tmp_path, to_type4))
+    for side in ("left", "right"):
+        a = d.forces.channels[f"grf_z_{side}"]
+        b = real.forces.channels[f"grf_z_{side}"]
+        assert np.allclose(a, b, atol=1e-2)
+
+
+def test_analog_scale_is_applied_by_ezc3d(tmp_path: Path) -> None:
+    """Physical values survive a rewrite with another ANALOG:SCALE (ezc3d scales on read)."""
+    c0 = ezc3d.c3d(str(C3D))
+
+    def rescale(c) -> None:  # type: ignore[no-untyped-def]
+        c["parameters"]["ANALOG"]["SCALE"]["value"] = np.full(24, 0.5)
+
+    c1 = ezc3d.c3d(str(_rewrite(tmp_path, rescale)))
+    assert np.allclose(c0["data"]["analogs"], c1["data"]["analogs"], atol=1e-3)
+
+
+def test_events_in_file_are_kept_and_compared(tmp_path: Path) -> None:
+    base = analyze_path(C3D)
+    hs = [e for e in base["events"] if e["kind"] == "heel_strike"][:6]
+
+    def add_events(c) -> None:  # type: ignore[no-untyped-def]
+        t0 = c["header"]["points"]["first_frame"] / 100.0
+        times = np.array([[0.0] * len(hs), [e["time_s"] + t0 + 0.01 for e in hs]])
+        c.add_parameter("EVENT", "USED", len(hs))
+        c.add_parameter("EVENT", "TIMES", times)
+        c.add_parameter("EVENT", "LABELS", ["Foot Strike"] * len(hs))
+        c.add_parameter("EVENT", "CONTEXTS", [e["side"].capitalize() for e in hs])
+
+    r = analyze_path(_rewrite(tmp_path, add_events))
+    assert r["parameters"]["event_source"] == "file"
+    assert len(r["events"]) == 6
+    assert abs(r["events"][0]["time_s"] - hs[0]["time_s"] - 0.01) < 1e-3
+    cmp = r["detected_vs_file_events"]
+    assert cmp["true_positives"] == 6
+    assert cmp["median_abs_error_ms"] == pytest.approx(10.0, abs=1.0)
+
+
+def test_truncated_and_garbage_files(tmp_path: Path) -> None:
+    blob = C3D.read_bytes()
+    cut = tmp_path / "cut.c3d"
+    cut.write_bytes(blob[: len(blob) // 2])
+    with pytest.raises(UserError, match="truncated"):
+        read_c3d(cut)
+    tiny = tmp_path / "tiny.c3d"
+    tiny.write_bytes(blob[:3000])
+    with pytest.raises(UserError):
+        read_c3d(tiny)
+    junk = tmp_path / "junk.c3d"
+    junk.write_bytes(b"not a c3d file at all" * 100)
+    with pytest.raises(UserError, match="not a C3D"):
+        read_c3d(junk)
+
+
+def test_unsupported_plate_type(tmp_path: Path) -> None:
+    def to_type3(c) -> None:  # type: ignore[no-untyped-def]
+        c["parameters"]["FORCE_PLATFORM"]["TYPE"]["value"] = np.array([3, 3])
+
+    with pytest.raises(UserError, match="type 3"):
+        read_c3d(_rewrite(tmp_path, to_type3))

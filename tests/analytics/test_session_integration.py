@@ -1,0 +1,50 @@
+"""End to end on a short SIMULATED session of the twin (runner and recording from main)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gaitway.analytics import analyze_path
+from gaitway.analytics.live import LiveStrideAnalyzer
+from gaitway.recording import open_recording
+from gaitway.session.runner import SessionConfig, run_session
+from gaitway.station.channels import RECORDED_CHANNELS
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("session")
+    run_session(SessionConfig(profile="hemiparetic-left-moderate", minutes=0.4, seed=3, out_dir=d))
+    return d
+
+
+@pytest.mark.slow
+def test_recording_analysis_against_truth(session: Path) -> None:
+    r = analyze_path(session)
+    assert r["source"] == "simulated"
+    assert r["notes"][0].startswith("SIMULATED")
+    v = r["validation"]["events_vs_simulation_truth"]
+    assert v["f1"] > 0.95
+    assert v["p95_abs_error_ms"] < 15
+    assert len(r["strides"]["left"]) >= 5
+    assert set(r["cycles"]["left"]) >= {"hip", "knee"}
+    assert "tracking_rmse_knee_deg_left_mean" in r["metrics"]
+    assert "participation_hip_swing_nm_right_mean" in r["metrics"]
+    assert len(r["emg"]) == 8
+
+
+@pytest.mark.slow
+def test_live_on_recorded_rows(session: Path) -> None:
+    rec = open_recording(session)
+    names = [c.name for c in RECORDED_CHANNELS]
+    ts = rec.read(channels=[n for n in names if n != "time"])
+    rows = np.column_stack([ts.time] + [ts[n] for n in names if n != "time"])
+    live = LiveStrideAnalyzer(sampling_rate_hz=ts.sampling_rate_hz, body_mass_kg=75.0)
+    got = [x for row in rows for x in live.push(row)]
+    offline = analyze_path(session)
+    n_off = sum(len(v) for v in offline["strides"].values())
+    assert len(got) >= n_off - 3
+    assert all(x["detected_at_s"] - x["end_s"] < 0.05 for x in got)
