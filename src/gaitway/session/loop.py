@@ -11,6 +11,7 @@ the Command to ``on_tick`` (the recorder's append); it does no I/O itself.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,13 +43,14 @@ class PhasePlan:
 
     @classmethod
     def for_minutes(cls, minutes: float) -> PhasePlan:
-        """A session of ``minutes`` in total: 1 s calibration, 10 % warm-up and cool-down
-        (at most 2 min each), the rest training."""
-        if not 0.05 <= minutes <= 240.0:
-            raise UserError(f"session length must be within 0.05-240 min, got {minutes}")
+        """A session of ``minutes`` in total: 1 s calibration (less in very short sessions),
+        10 % warm-up and cool-down (at most 2 min each), the rest training."""
+        if not (math.isfinite(minutes) and 0.0 < minutes <= 240.0):
+            raise UserError(f"session length must be above 0 and at most 240 min, got {minutes}")
         total = minutes * 60.0
+        cal = min(1.0, 0.1 * total)
         edge = min(0.1 * total, 120.0)
-        return cls(1.0, edge, max(total - 1.0 - 2 * edge, 0.0), edge)
+        return cls(cal, edge, max(total - cal - 2 * edge, 0.0), edge)
 
     @property
     def total_s(self) -> float:
@@ -95,11 +97,14 @@ def run_loop(
     on_tick: TickSink | None = None,
     handle_signals: bool = False,
     first_sample: Sample | None = None,
+    on_second: Callable[[float], None] | None = None,
 ) -> LoopResult:
     """Run a session on a started station (``with station:`` around this call).
 
     ``first_sample``: what ``station.start()`` returned; without it the loop asks the station
     for one tick at rest (zero torque, harness and belt as commanded by a default Command).
+    ``on_second`` is called with the session time once per 1000 ticks (progress, draining
+    station events): the only place for slower work, and still no blocking I/O.
     """
     clock = clock or LoopClock(paced=False)
     state = state or SessionStateMachine()
@@ -113,6 +118,7 @@ def run_loop(
     stack.walking = False
     training_start = plan.calibration_s + plan.warm_up_s
     wall0 = time.perf_counter()
+    steps = 0
     try:
         while True:
             clock.tick()
@@ -136,13 +142,16 @@ def run_loop(
             if on_tick is not None:
                 on_tick(sample, stack.control_values, command)
             sample = station.step(command)
+            steps += 1
+            if on_second is not None and steps % 1000 == 0:
+                on_second(sample.time)
     finally:
         if handle_signals:
             clock.restore_signal_handlers()
     wall = time.perf_counter() - wall0
     return LoopResult(
-        ticks=clock.ticks,
-        session_s=clock.ticks * dt,
+        ticks=steps,
+        session_s=steps * dt,
         wall_s=wall,
         stopped=state.stopped,
         stop_reason=stop_reason,
