@@ -376,9 +376,8 @@ class LiveService:
 def demo_setups(n: int = 3, *, minutes: float = 30.0,
                 therapists: Callable[[int], set[str]] | None = None) -> list[StationSetup]:
     """``n`` simulated stations with virtual patients of different profiles (SIMULATED)."""
-    # right-sided hemiparetic profiles are left out for now: on main their sessions count no
-    # strides (reported to the lead)
-    profiles = ("hemiparetic-left-moderate", "hemiparetic-left-severe", "sci-incomplete")
+    profiles = ("hemiparetic-left-moderate", "hemiparetic-right-mild", "sci-incomplete",
+                "hemiparetic-left-severe", "hemiparetic-right-moderate")
     out = []
     for i in range(n):
         out.append(StationSetup(
