@@ -193,6 +193,29 @@ def draw_figures(runs: dict[str, tuple[FloatArray, dict[str, FloatArray], dict[s
     return [angles, bars]
 
 
+def target_checks(row: dict[str, Any]) -> list[tuple[str, bool]]:
+    """The calibration targets for a healthy or moderate hemiparetic row, met or not."""
+    if row["profile"] == "healthy":
+        return [
+            ("stance % within 2 points",
+             abs(row["stance_pct_left"] - row["stance_pct_right"]) <= 2.0),
+            ("step times within 5 %", row["step_asymmetry"] <= 1.05),
+            ("peak knee flexion within 3 deg",
+             abs(row["peak_knee_deg_left"] - row["peak_knee_deg_right"]) <= 3.0),
+            ("clean strides", bool(row["clean"])),
+        ]
+    par = "left" if "-left-" in row["profile"] else "right"
+    sound = "right" if par == "left" else "left"
+    return [
+        ("paretic stance >= 4 points shorter",
+         row[f"stance_pct_{sound}"] - row[f"stance_pct_{par}"] >= 4.0),
+        ("paretic peak knee flexion >= 10 deg lower",
+         row[f"peak_knee_deg_{sound}"] - row[f"peak_knee_deg_{par}"] >= 10.0),
+        ("step-time asymmetry >= 1.08", row["step_asymmetry"] >= 1.08),
+        ("clean strides", bool(row["clean"])),
+    ]
+
+
 def write_doc(rows: list[dict[str, Any]], out: Path, *, minutes: float, seed: int) -> None:
     cols = ("profile", "stance_pct_left", "stance_pct_right", "step_s_left", "step_s_right",
             "step_asymmetry", "peak_knee_deg_left", "peak_knee_deg_right", "strides_left",
@@ -212,6 +235,10 @@ def write_doc(rows: list[dict[str, Any]], out: Path, *, minutes: float, seed: in
         "|" + "---|" * len(cols),
     ]
     lines += ["| " + " | ".join(str(r[c]) for c in cols) + " |" for r in rows]
+    lines += ["", "Calibration targets (from the stroke-gait issue):", ""]
+    for r in rows:
+        checks = ", ".join(f"{what}: {'met' if ok else 'NOT met'}" for what, ok in target_checks(r))
+        lines.append(f"- {r['profile']}: {checks}")
     lines += [
         "",
         "![SIMULATED joint angles over the gait cycle](figures/gait-angles.png)",

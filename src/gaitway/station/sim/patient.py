@@ -11,6 +11,9 @@ The model is deliberately simple and transparent (a "neuromechanical caricature"
   strength; the paretic knee intends less swing flexion (stiff-knee gait), the dorsiflexors
   are weakened by foot drop, and a velocity-dependent stretch reflex above a threshold (spasticity)
   resists fast knee flexion and ankle dorsiflexion.
+- Load-driven knee support (positive force feedback, Geyer & Herr 2010) is a stance reflex: it
+  is released shortly before the leg's intended toe-off. Left on in swing, a scuffing foot's load
+  kept the knee extended, the foot stayed on the belt and both legs were dragged back for good.
 - Fatigue builds with effort during a session, weakens every joint and lowers the EMG median
   frequency; it recovers between sessions. Participation scales the effort and drifts slowly.
 - Occasional events (stop button, a pain report) are drawn as a Poisson process per session.
