@@ -131,7 +131,7 @@ def _build_control_channels() -> tuple[ChannelSpec, ...]:
             ch.append(ChannelSpec(f"ref_{j}_angle_{s}", "rad", 1e-4, "reference trajectory"))
     for j in DRIVEN_JOINTS:
         for s in SIDES:
-            ch.append(ChannelSpec(f"cmd_{j}_torque_{s}", "N*m", 0.1, "commanded (after safety)"))
+            ch.append(ChannelSpec(f"cmd_{j}_torque_{s}", "N*m", 0.25, "commanded (after safety)"))
     ch += [
         ChannelSpec("cmd_harness_force", "N", 0.1, "commanded unloading force"),
         ChannelSpec("cmd_belt_speed", "m/s", 1e-4, "commanded belt speed"),
