@@ -34,6 +34,8 @@ def register(sub: Any) -> None:
     p.add_argument("--no-patient-events", action="store_true",
                    help="the virtual patient never presses stop or reports pain")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--inject", action="append", default=[], metavar="FAULT@SECONDS",
+                   help="inject a fault at a session time, repeatable (list: gaitway faults)")
     p.set_defaults(func=_simulate)
 
     q = sub.add_parser("profiles", help="list the virtual patient profiles")
@@ -46,6 +48,7 @@ def _simulate(args: argparse.Namespace) -> int:
         profile=args.profile, minutes=args.minutes, seed=args.seed, out_dir=args.out,
         guidance_pct=args.guidance, bws_pct=args.bws, speed_kmh=args.speed,
         lateral_pelvis=args.lateral_pelvis, patient_events=not args.no_patient_events,
+        injections=tuple(args.inject),
     )
     cfg.validate()
     console = Console(stderr=True)
@@ -65,6 +68,15 @@ def _simulate(args: argparse.Namespace) -> int:
     print(f"  real-time factor: {s['real_time_factor']}x")
     print(f"  recording: {Path(args.out) / s['recording']}  summary: "
           f"{Path(args.out) / 'summary.json'}")
+    for f in s.get("faults", []):
+        if f["reaction"] != "warn":
+            print(f"  fault {f['kind']}: detected at {f['detected_at_s']:.3f} s, "
+                  f"{f['reaction']}, safe state at {f['safe_state_at_s']} s")
+    if s.get("safety", {}).get("ended_by_fault"):
+        if not s["safety"]["safe_state_reached"]:
+            print("  the session ended by a fault and did NOT reach its safe state")
+            return 1
+        print("  the session ended by a fault; the safe state was reached")
     return 0
 
 

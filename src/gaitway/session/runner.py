@@ -24,6 +24,7 @@ import gaitway
 from gaitway.control.impedance import GuidanceImpedance
 from gaitway.errors import UserError
 from gaitway.recording import RECORDING_FILENAME, RecordingWriter
+from gaitway.safety.session import SessionSafety
 from gaitway.station.channels import (
     N_SAMPLE_CHANNELS,
     RECORDED_CHANNELS,
@@ -66,9 +67,12 @@ class SessionConfig:
     session_index: int = 0
     initial_fatigue: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
+    #: faults to inject, as "FAULT@SECONDS" (see `gaitway faults`)
+    injections: tuple[str, ...] = ()
 
     def validate(self) -> None:
         get_profile(self.profile)
+        SessionSafety.validate_injections(self.injections)
         if not (math.isfinite(self.minutes) and 0.0 < self.minutes <= MAX_MINUTES):
             raise UserError(
                 f"--minutes must be a number above 0 and at most {MAX_MINUTES:.0f}, "
@@ -160,6 +164,8 @@ def run_session(config: SessionConfig, *, progress: ProgressCallback | None = No
                              fatigue=config.initial_fatigue, events=config.patient_events)
     station = SimStation(patient, seed=config.seed, lateral_pelvis=config.lateral_pelvis)
     station.check_speed(config.speed_kmh / 3.6)
+    safety = SessionSafety(station, config.injections)  # supervisor + fault injector
+    io = safety.station  # the station as the loop sees it (with any injected faults)
     guidance = config.guidance_pct / 100.0
     controller = GuidanceImpedance(height_m=profile.height_m, guidance=1.0)
     bws_force = config.bws_pct / 100.0 * profile.mass_kg * GRAVITY
@@ -181,14 +187,13 @@ def run_session(config: SessionConfig, *, progress: ProgressCallback | None = No
     counter = HeelStrikeCounter()
     row = np.zeros(len(RECORDED_CHANNELS))
     n_s = N_SAMPLE_CHANNELS
-    i_stop = SAMPLE_INDEX["stop_button"]
     ended_by = "completed"
     ticks_done = 0
     wall0 = time.perf_counter()
     with RecordingWriter(out_dir / RECORDING_FILENAME, channels=RECORDED_CHANNELS,
                          truth_channels=TRUTH_CHANNELS, metadata=metadata,
-                         dt=station.dt) as writer, station:
-        sample = station.last_sample
+                         dt=station.dt) as writer, io:
+        sample = io.last_sample
         writer.event(0.0, "session_started", "session", profile=profile.id, seed=config.seed)
         warm = max(config.warmup_s, 1e-9)
         warm_done = False
@@ -203,7 +208,8 @@ def run_session(config: SessionConfig, *, progress: ProgressCallback | None = No
                 writer.event(t, "warmup_finished", "session", guidance=guidance)
             cmd = controller.compute(sample, dt=station.dt, harness_force=bws_force,
                                      belt_speed=speed)
-            sample = station.step(cmd)
+            cmd = safety.judge(sample, cmd)  # safety has the last word
+            sample = io.step(cmd)
             row[:n_s] = sample.values
             row[n_s] = ra[0]
             row[n_s + 1] = ra[1]
@@ -222,10 +228,11 @@ def run_session(config: SessionConfig, *, progress: ProgressCallback | None = No
             writer.append(row, station.truth)
             counter.push(sample.time, sample.values)
             ticks_done = tick + 1
-            if sample.values[i_stop] != 0.0:
-                ended_by = "patient stop button"
-                writer.event(sample.time, "stop_button_pressed", "station")
-                break
+            if safety.pending or safety.latched:
+                safety.record(writer)
+                if safety.session_over(sample.time):
+                    ended_by = safety.ended_by()
+                    break
             if tick % 1000 == 999:
                 for ev in station.drain_events():
                     writer.event(ev.time_s, ev.kind, "patient", details=ev.details)
@@ -253,6 +260,7 @@ def run_session(config: SessionConfig, *, progress: ProgressCallback | None = No
             "ended_by": ended_by,
             "recording": RECORDING_FILENAME,
             "patient_fatigue_end": round(patient.fatigue, 4),
+            **safety.summary(),
         }
         writer.event(duration, "session_finished", "session", ended_by=ended_by)
         writer.close(final={"summary": summary, "ended_by": ended_by})
