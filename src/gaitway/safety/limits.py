@@ -122,7 +122,7 @@ class PatientLimits:
     @classmethod
     def from_measured_range(cls, *, body_mass_kg: float,
                             hip: tuple[float, float] = (-0.25, 0.65),
-                            knee: tuple[float, float] = (0.0, 1.10),
+                            knee: tuple[float, float] = (-0.05, 1.10),
                             margin: float = 0.15,
                             device: DeviceLimits | None = None) -> PatientLimits:
         """Soft range = the patient's measured passive range; hard = soft widened by
@@ -200,7 +200,7 @@ class SafetyLimits:
 
     @classmethod
     def for_patient(cls, body_mass_kg: float, *, hip: tuple[float, float] = (-0.25, 0.65),
-                    knee: tuple[float, float] = (0.0, 1.10)) -> SafetyLimits:
+                    knee: tuple[float, float] = (-0.05, 1.10)) -> SafetyLimits:
         """Default device limits with this patient's body and measured range of motion."""
         return cls(patient=PatientLimits.from_measured_range(body_mass_kg=body_mass_kg,
                                                              hip=hip, knee=knee))

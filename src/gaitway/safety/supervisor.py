@@ -35,6 +35,7 @@ _BIT_KINDS: Final[tuple[tuple[FaultBit, FaultKind], ...]] = (
 #: a controlled stop that has not come to rest by then escalates to an immediate stop
 CONTROLLED_STOP_TIMEOUT_S: Final[float] = 5.0
 _MAX_WARNINGS: Final[int] = 200
+_WARN_EVERY_S: Final[float] = 1.0
 _KIND_BIT: Final[dict[FaultKind, int]] = {k: 1 << i for i, k in enumerate(FaultKind)}
 _KIND_POS: Final[dict[FaultKind, int]] = {k: i for i, k in enumerate(FaultKind)}
 
@@ -102,7 +103,7 @@ class SafetySupervisor:
         self.now_s = 0.0  # session time of the last check (estimated while samples freeze)
         self.overruns_total = 0
         self.warnings_total = 0
-        self._warned = 0
+        self._warned: dict[int, float] = {}  # soft-limit bit -> time of its last record
         self.limited_ticks = 0
         self._first = True
         self._prev = [0.0] * 5  # joint angles hip_l, hip_r, knee_l, knee_r, harness force
@@ -153,15 +154,16 @@ class SafetySupervisor:
                 rec.safe_state_at_s = t  # met while already in the safe state
 
     def _warn(self, kind: FaultKind, k: int, t: float, detail: str) -> None:
-        """A soft limit became active: counted on each rising edge, recorded the first time
-        per joint and kind (a limit met every stride would otherwise flood the record)."""
+        """A soft limit became active: counted on each rising edge, recorded at most once a
+        second per joint and kind (a limit met every stride would otherwise flood the record)."""
         bit = 1 << (4 * _KIND_POS[kind] + k)
         self._new_soft |= bit
         if self._soft_mask & bit:
             return
         self.warnings_total += 1
-        if not self._warned & bit and len(self.records) < _MAX_WARNINGS:
-            self._warned |= bit
+        last = self._warned.get(bit)
+        if (last is None or t - last >= _WARN_EVERY_S) and len(self.records) < _MAX_WARNINGS:
+            self._warned[bit] = t
             self.records.append(FaultRecord(kind, Reaction.WARN, t, detail))
             self._events.append((t, "safety_warning", {"fault": str(kind), "detail": detail}))
 
