@@ -5,4 +5,4 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 .venv/bin/ruff check src tests bench
 .venv/bin/mypy
-exec .venv/bin/pytest "$@"
+exec .venv/bin/pytest -n 2 "$@"

@@ -37,6 +37,7 @@ def test_stride_csv_and_parquet_match_the_store(store: ClinicStore, tmp_path: Pa
     meta = json.loads(p.schema.metadata[b"gaitway"])
     assert meta["simulated"] is True
     assert "SIMULATED" in meta["notice"]
+    assert meta["raw"].startswith("not exported: no recording")
     assert not list(tmp_path.glob("*.part"))
 
 

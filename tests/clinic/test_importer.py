@@ -153,3 +153,19 @@ def test_started_at_round_trips_as_utc(store: ClinicStore) -> None:
         assert s is not None
         got = s.started_at if s.started_at.tzinfo else s.started_at.replace(tzinfo=dt.UTC)
         assert got == when
+
+
+def test_non_finite_values_are_stored_as_null(store: ClinicStore) -> None:
+    data = synthetic_session(seed=11, started_at=T0)
+    data.summary["real_time_factor"] = float("nan")
+    data.analysis["metrics"]["odd"] = {"value": float("inf"), "unit": "1"}
+    data.events.append({"time_s": 1.0, "kind": "fault", "source": "safety",
+                        "details": {"torque": float("-inf")}})
+    r = import_data(store, data, actor="a")
+    with store.reader() as db:
+        s = db.get(TrainingSession, r.session_id)
+        assert s is not None
+        assert s.summary["real_time_factor"] is None
+        assert s.metrics["odd"]["value"] is None
+        fault = next(e for e in audit.entries(db) if e.action == "session.event.fault")
+        assert fault.details["event"] == {"torque": None}

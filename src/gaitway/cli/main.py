@@ -46,6 +46,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GaitwayError as exc:
         print(f"gaitway: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into e.g. `head`: nothing left to say
+        return 0
     except KeyboardInterrupt:
         print("gaitway: interrupted", file=sys.stderr)
         return 130

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gaitway.clinic.jsonsafe import jsonable
 from gaitway.clinic.models import AuditEntry
 from gaitway.settings import get_settings
 
@@ -34,7 +35,7 @@ def record(
     """Add one audit entry to the current transaction (it commits with the change it records)."""
     entry = AuditEntry(
         actor=actor[:64], action=action, entity=entity,
-        entity_id=None if entity_id is None else str(entity_id), details=details,
+        entity_id=None if entity_id is None else str(entity_id), details=jsonable(details),
     )
     db.add(entry)
     return entry

@@ -5,7 +5,8 @@ prescription eases week by week the way a therapist would (less guidance and bod
 support, a slightly faster belt); each session is simulated, analysed and imported like a real
 one. Assessments are simulated too (values drawn around the profile's expected level, rising
 over the weeks) so the progress report has something to show. Everything is labelled
-simulated: the patients, their sessions and their reports.
+simulated: the patients, their sessions and their reports. Running it again imports nothing
+twice (session directories already simulated are reused, the store's import is idempotent).
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from sqlalchemy import select
 
 from gaitway.clinic import records
 from gaitway.clinic.importer import import_data, read_session_dir
+from gaitway.clinic.models import Patient
 from gaitway.clinic.store import ClinicStore
 from gaitway.errors import UserError
 
@@ -51,11 +54,8 @@ def fill_demo_data(
         profile, side, speed0, bbs0 = DEMO_PROFILES[i % len(DEMO_PROFILES)]
         pseudo = f"SIM-DEMO-{seed}-{i + 1:02d}"
         with store.transaction() as db:
-            from sqlalchemy import select
-
-            from gaitway.clinic.models import Patient
-
-            if db.scalar(select(Patient.id).where(Patient.pseudonym == pseudo)) is None:
+            new = db.scalar(select(Patient.id).where(Patient.pseudonym == pseudo)) is None
+            if new:
                 records.add_patient(
                     db, actor=actor, pseudonym=pseudo, simulated=True, affected_side=side,
                     diagnosis=f"virtual patient ({profile})",
@@ -65,25 +65,36 @@ def fill_demo_data(
                 )
         n = 0
         for w in range(weeks):
+            frac = w / max(weeks - 1, 1)  # the prescription eases week by week
+            guidance, bws = round(100 - 50 * frac), round(50 - 25 * frac)
+            speed = round(1.5 + 0.6 * frac, 2)
+            week_start = start + dt.timedelta(days=7 * w, hours=i)
+            if new:
+                with store.transaction() as db:
+                    records.add_prescription(
+                        db, actor=actor, patient=records.find_patient(db, pseudo),
+                        duration_min=30.0, speed_kmh=speed, guidance_pct=guidance,
+                        bws_pct=bws, controller="guidance", created_at=week_start,
+                        targets={"note": f"SIMULATED demo prescription; sessions simulated "
+                                         f"for {minutes:g} min to keep the demo quick"},
+                    )
             for k in range(sessions_per_week):
-                frac = (w * sessions_per_week + k) / max(weeks * sessions_per_week - 1, 1)
-                when = start + dt.timedelta(days=7 * w + k * 7 // sessions_per_week,
-                                            hours=i)
                 cfg = SessionConfig(
                     profile=profile, minutes=minutes, seed=seed * 1000 + i * 100 + n,
                     out_dir=out_dir / pseudo / f"w{w + 1:02d}-s{k + 1}",
-                    guidance_pct=round(100 - 50 * frac), bws_pct=round(50 - 25 * frac),
-                    speed_kmh=round(1.5 + 0.6 * frac, 2), session_index=n,
+                    guidance_pct=guidance, bws_pct=bws, speed_kmh=speed, session_index=n,
                 )
-                run_session(cfg)
+                if not (cfg.out_dir / "summary.json").exists():
+                    run_session(cfg)
                 data = read_session_dir(cfg.out_dir)
-                data.started_at = when
+                data.started_at = week_start + dt.timedelta(days=k * 7 // sessions_per_week,
+                                                            minutes=30)
                 import_data(store, data, actor=actor, patient_ref=pseudo)
                 n += 1
                 if progress:
                     progress(f"{pseudo}: week {w + 1} session {k + 1} imported [SIMULATED]")
-            if w % 2 == 0 or w == weeks - 1:
-                _assess(store, pseudo, actor, when + dt.timedelta(hours=2), rng,
+            if new and (w % 2 == 0 or w == weeks - 1):
+                _assess(store, pseudo, actor, data.started_at + dt.timedelta(hours=2), rng,
                         speed0 + 0.12 * w / 4, bbs0 + 6 * w / 4)
         done[pseudo] = n
     return done

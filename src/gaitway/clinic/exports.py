@@ -123,6 +123,8 @@ def _metadata(s: TrainingSession, patient: Patient, rec: Any | None) -> dict[str
         meta["notice"] = "SIMULATED data from a virtual patient, not a real person"
     if rec is not None:
         meta["raw_units"] = dict(rec.units)
+    else:
+        meta["raw"] = f"not exported: no recording at {s.recording_path!r}"
     return meta
 
 

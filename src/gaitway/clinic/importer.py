@@ -19,14 +19,21 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gaitway.clinic import audit
-from gaitway.clinic.models import Patient, SessionEvent, Stride, TrainingSession
+from gaitway.clinic.jsonsafe import jsonable
+from gaitway.clinic.models import (
+    Patient,
+    Prescription,
+    SessionEvent,
+    Stride,
+    TrainingSession,
+)
 from gaitway.clinic.records import add_patient, find_patient, station_by_name
 from gaitway.clinic.store import ClinicStore
 from gaitway.errors import GaitwayError, UserError
@@ -131,10 +138,16 @@ def _station_name(value: object) -> str | None:
 
 
 def default_analyzer(path: Path) -> dict[str, Any]:
-    from gaitway.analytics import analyze_path  # type: ignore[attr-defined,unused-ignore]
+    """The analytics part's analysis, minus what the store does not keep.
 
-    result: dict[str, Any] = analyze_path(path)
-    return result
+    The store keeps no EMG results and no scoring against simulation truth, so those steps
+    (about a third of the analysis time on a 30-minute session) are skipped here.
+    """
+    from gaitway.analytics.analyze import analyze_data, load_path
+
+    data, _truth = load_path(path)
+    data.emg = None
+    return analyze_data(data)
 
 
 def read_session_dir(directory: Path, *, analyze: Analyzer | None = None) -> SessionData:
@@ -191,7 +204,8 @@ def read_session_dir(directory: Path, *, analyze: Analyzer | None = None) -> Ses
         duration_s=float(summary.get("duration_s") or rec.duration_s),
         started_at=started,
         ended_by=str(ended_by) if ended_by else ("cut off" if interrupted else None),
-        profile=summary.get("profile") or meta.get("profile") or patient.get("profile"),
+        profile=(summary.get("profile") or meta.get("profile") or settings.get("profile")
+                 or patient.get("profile") or patient.get("id")),
         controller=summary.get("controller") or settings.get("controller"),
         recording_path=str(rec_path.resolve()),
         station=_station_name(meta.get("station")),
@@ -339,7 +353,8 @@ def _event_rows(session_id: str, data: SessionData) -> list[dict[str, Any]]:
     rows = [
         {"session_id": session_id, "time_s": float(e["time_s"]), "kind": str(e["kind"])[:64],
          "source": str(e.get("source") or "station")[:64],
-         "side": (e.get("details") or {}).get("side"), "details": dict(e.get("details") or {})}
+         "side": (e.get("details") or {}).get("side"),
+         "details": jsonable(dict(e.get("details") or {}))}
         for e in data.events
     ]
     for e in data.analysis.get("events") or []:
@@ -402,24 +417,30 @@ def store_session(
         station = station_by_name(db, "simulated-twin", actor=actor, simulated=True)
     nums = session_numbers(data)
     analysis = data.analysis
+    prescription_id = db.scalar(
+        select(Prescription.id).where(Prescription.patient_id == patient.id,
+                                      Prescription.created_at <= data.started_at)
+        .order_by(Prescription.created_at.desc(), Prescription.id.desc()).limit(1))
     metrics = dict(analysis.get("metrics") or {})
     session = TrainingSession(
         id=data.session_id, patient_id=patient.id, station_id=station.id if station else None,
+        prescription_id=prescription_id,
         started_at=data.started_at, status=data.status, ended_by=data.ended_by,
         simulated=data.simulated, profile=data.profile, controller=data.controller,
         recording_path=data.recording_path, duration_s=data.duration_s,
-        settings=data.settings, summary=data.summary, metrics=metrics,
-        cycles=dict(analysis.get("cycles") or {}),
+        settings=jsonable(data.settings), summary=jsonable(data.summary),
+        metrics=jsonable(metrics), cycles=jsonable(dict(analysis.get("cycles") or {})),
         notes="\n".join(data.notes) or None, **nums,
     )
     db.add(session)
     db.flush()
     strides = stride_rows(session.id, analysis)
+    # Core inserts (executemany) of plain rows: no ORM bookkeeping for thousands of rows
     if strides:
-        db.execute(insert(Stride), strides)
+        db.execute(insert(cast(Table, Stride.__table__)), strides)
     events = _event_rows(session.id, data)
     if events:
-        db.execute(insert(SessionEvent), events)
+        db.execute(insert(cast(Table, SessionEvent.__table__)), events)
     audit.record(
         db, actor=actor, action="session.import", entity="session", entity_id=session.id,
         patient=patient.pseudonym, status=data.status, simulated=data.simulated,
@@ -431,7 +452,7 @@ def store_session(
                 db, actor=f"station:{data.station or 'simulated-twin'}",
                 action=f"session.event.{e['kind']}"[:64], entity="session",
                 entity_id=session.id, time_s=float(e["time_s"]), source=e.get("source"),
-                event=dict(e.get("details") or {}),
+                event=jsonable(dict(e.get("details") or {})),
             )
     return session
 

@@ -240,10 +240,11 @@ def _compare_lines(last: SessionPoint, ref: SessionPoint, when: str,
     a, b = last.values, ref.values
     if a.get("steps") is not None and b.get("steps") is not None:
         d = round((a["steps"] or 0) - (b["steps"] or 0))
+        noun = "step" if abs(d) == 1 else "steps"
         if d > 0:
-            lines.append(f"Today, you took {d} more steps than {when}.")
+            lines.append(f"Today, you took {d} more {noun} than {when}.")
         elif d < 0:
-            lines.append(f"Today, you took {-d} fewer steps than {when}.")
+            lines.append(f"Today, you took {-d} fewer {noun} than {when}.")
         else:
             lines.append(f"Today, you took as many steps as {when}.")
     sides = [affected] if affected in ("left", "right") else ["left", "right"]

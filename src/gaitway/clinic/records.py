@@ -163,7 +163,7 @@ def add_prescription(
     db: Session, *, actor: str, patient: Patient, duration_min: float, speed_kmh: float,
     guidance_pct: float, bws_pct: float, hip_rom_scale: float = 1.0,
     knee_rom_scale: float = 1.0, controller: str = "impedance",
-    targets: dict[str, Any] | None = None,
+    targets: dict[str, Any] | None = None, created_at: dt.datetime | None = None,
 ) -> Prescription:
     """A new prescription; the previous active one is retired, both changes audited."""
     _check_range("duration", duration_min, 1.0, 120.0, "min")
@@ -179,6 +179,7 @@ def add_prescription(
         patient_id=patient.id, duration_min=duration_min, speed_kmh=speed_kmh,
         guidance_pct=guidance_pct, bws_pct=bws_pct, hip_rom_scale=hip_rom_scale,
         knee_rom_scale=knee_rom_scale, controller=controller, targets=targets or {},
+        created_at=created_at or dt.datetime.now(dt.UTC),
     )
     if previous is not None:
         previous.active = False

@@ -120,7 +120,7 @@ def plot_axes(fig: Figure, rect: tuple[float, float, float, float]) -> Axes:
     return ax
 
 
-def figure_png_base64(fig: Figure, dpi: int = 110) -> str:
+def figure_png_base64(fig: Figure, dpi: int = 100) -> str:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=dpi)  # layout already tight: no second draw
     return base64.b64encode(buf.getvalue()).decode("ascii")

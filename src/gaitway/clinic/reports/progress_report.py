@@ -18,6 +18,8 @@ from gaitway.clinic.reports import layout, plots
 from gaitway.clinic.reports.render import Plot, ReportContent, Table
 
 _VERDICT_COLOUR = {"clinically important": layout.GOOD, "real change": layout.ACCENT}
+_VERDICT_SHORT = {"clinically important": "important (MCID)", "real change": "real (MDC)",
+                  "within measurement error": "within error", "trend only": "trend only"}
 
 
 def _fmt(v: float | None) -> str:
@@ -69,7 +71,7 @@ def progress_report(db: Session, patient: Patient) -> ReportContent:
         direction = "" if c.improved is None else ("better" if c.improved else "worse")
         rows.append([c.label, f"{_fmt(c.first)} -> {_fmt(c.latest)} {c.unit}",
                      f"{c.delta:+.2f}" if abs(c.delta) < 10 else f"{c.delta:+.0f}",
-                     direction, thr or "-", c.verdict])
+                     direction, thr or "-", _VERDICT_SHORT.get(c.verdict, c.verdict)])
         colours.append(_VERDICT_COLOUR.get(c.verdict))
     content.tables.append(Table(
         "Changes since the first measurement", ["measure", "first -> latest", "change",
@@ -94,6 +96,8 @@ def progress_report(db: Session, patient: Patient) -> ReportContent:
         Plot("Weight bearing per leg", lambda ax: plots.weight_bearing_trend(
             ax, (s["weight_bearing_left_pct"].times, s["weight_bearing_left_pct"].values),
             (s["weight_bearing_right_pct"].times, s["weight_bearing_right_pct"].values))),
+    ]
+    optional = [
         Plot("Step-time symmetry index", lambda ax: plots.series_plot(
             ax, s["symmetry_index_pct"].times, s["symmetry_index_pct"].values,
             title="Step-time symmetry index (0 = symmetric)", unit="%")),
@@ -103,4 +107,6 @@ def progress_report(db: Session, patient: Patient) -> ReportContent:
         Plot("Berg Balance Scale", lambda ax: plots.series_plot(
             ax, s["bbs"].times, s["bbs"].values, title="Berg Balance Scale", unit="points")),
     ]
+    keys = ("symmetry_index_pct", "active_participation_pct", "bbs")
+    content.plots += [p for p, k in zip(optional, keys, strict=True) if s[k].values]
     return content

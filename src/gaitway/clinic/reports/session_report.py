@@ -44,7 +44,7 @@ def session_report(db: Session, s: TrainingSession) -> ReportContent:
         ("steps", f"{s.steps}", ""),
         ("belt speed", _f(None if s.belt_speed_mps is None else s.belt_speed_mps * 3.6, ".1f",
                           " km/h"), ""),
-        ("guidance", _f(s.guidance_pct, ".0f", " %"), "robot help on the legs"),
+        ("guidance", _f(s.guidance_pct, ".0f", " %"), "measured mean; robot help on the legs"),
         ("body-weight support", _f(s.bws_pct, ".0f", " %"), ""),
         ("active participation", _f(s.active_participation_pct, ".0f", " %"), ""),
         ("symmetry index", _f(s.symmetry_index_pct, "+.1f", " %"), "0 = symmetric"),
@@ -52,7 +52,7 @@ def session_report(db: Session, s: TrainingSession) -> ReportContent:
     model = ProgressModel().compute(_history_until(db, patient, s))
     patient_lines = model.lines_[:5] if len(model.history_.sessions) > 1 else []
     if not patient_lines:
-        patient_lines = [f"You walked {s.steps} steps in {s.duration_s / 60:.0f} minutes."]
+        patient_lines = [f"You walked {s.steps} steps in {_duration_words(s.duration_s)}."]
     content.sections.append(("For the patient", patient_lines))
     content.sections.append(("For the therapist", _therapist_lines(db, s, patient)))
     content.tables.append(_settings_table(s))
@@ -76,6 +76,12 @@ def session_report(db: Session, s: TrainingSession) -> ReportContent:
         "Stride time per leg over the session",
         lambda ax: plots.stride_symmetry(ax, strides, s.symmetry_index_pct), wide=True))
     return content
+
+
+def _duration_words(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} seconds"
+    return f"{seconds / 60:.0f} minutes"
 
 
 def _curve_drawer(joint: str, cycles: dict[str, Any], norm: np.ndarray | None
@@ -120,14 +126,29 @@ def _therapist_lines(db: Session, s: TrainingSession, patient: Patient) -> list[
     else:
         lines.append("No faults, stops or parameter changes were recorded.")
     if s.notes:
-        lines.extend(n for n in s.notes.splitlines() if n.strip())
+        lines.extend(n.strip()[0].upper() + n.strip()[1:] for n in s.notes.splitlines()
+                     if n.strip())
     return lines
 
 
+_SETTINGS: tuple[tuple[str, str, str], ...] = (
+    ("speed_kmh", "Belt speed", "km/h"),
+    ("guidance_pct", "Guidance (set)", "%"),
+    ("bws_pct", "Body-weight support (set)", "%"),
+    ("controller", "Controller", ""),
+    ("hip_rom_scale", "Hip range of motion (scale)", ""),
+    ("knee_rom_scale", "Knee range of motion (scale)", ""),
+    ("minutes", "Planned duration", "min"),
+)
+
+
 def _settings_table(s: TrainingSession) -> Table:
-    rows = [[str(k), str(v)] for k, v in sorted((s.settings or {}).items())
-            if isinstance(v, int | float | str | bool)][:12]
+    """The settings a therapist chose, in words; technical ones stay in the exports."""
+    settings = dict(s.settings or {})
     if s.controller:
-        rows.insert(0, ["controller", s.controller])
+        settings.setdefault("controller", s.controller)
+    rows = [[label, f"{settings[key]:g} {unit}".strip() if isinstance(settings[key], int | float)
+             and not isinstance(settings[key], bool) else str(settings[key])]
+            for key, label, unit in _SETTINGS if key in settings]
     return Table("Settings used", ["setting", "value"], rows or [["(none recorded)", ""]],
                  widths=[0.4, 0.48])

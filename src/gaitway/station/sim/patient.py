@@ -129,11 +129,11 @@ class VirtualPatient:
                          for s in SIDES]
         self._shank = 0.246 * profile.height_m
         # phase offsets: the paretic leg (or left) leads; the other follows half a cycle later
-        lead = profile.paretic_side or "left"
-        self._offset = {lead: 0.0, ("right" if lead == "left" else "left"):
-                        0.5 + profile.step_phase_shift}
-        self._off_l = self._offset["left"]
-        self._off_r = self._offset["right"]
+        # phase 0 is the left heel strike, as for the robot's reference; the non-paretic leg's
+        # heel strike comes half a cycle plus the shift after the paretic one
+        shift = profile.step_phase_shift
+        self._off_l = 0.0
+        self._off_r = 0.5 + shift if profile.paretic_side != "right" else 0.5 - shift
         self.phase = 0.0
         self._speed = -1.0
         self._freq = 0.0

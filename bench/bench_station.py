@@ -1,0 +1,131 @@
+"""Station benchmarks: the simulated session's tick against a bare MuJoCo step, headless speed,
+what recording costs in time and on disk.
+
+Run through bench/run.py, or alone: ``python bench/bench_station.py [--quick]``.
+Baselines are measured in the same run:
+- one full tick (controller, firmware, virtual patient, sample, mj_step) vs a bare ``mj_step``
+  of the same model and state (thread CPU time, best of several rounds, so a busy machine
+  inflates both alike);
+- a headless session's speed vs real time (goal: at least 10x);
+- the same session with the recorder replaced by a writer that drops everything (goal: recording
+  adds at most 10 %), and the recording's size extrapolated to 30 minutes (goal: at most 60 MB).
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import mujoco
+
+import gaitway.session.runner as runner
+from gaitway.control.impedance import GuidanceImpedance
+from gaitway.session.runner import SessionConfig, run_session
+from gaitway.station.sim.patient import VirtualPatient
+from gaitway.station.sim.profiles import get_profile
+from gaitway.station.sim.twin import GRAVITY, SimStation
+
+PROFILE = "hemiparetic-left-moderate"
+
+
+def _tick_vs_bare(rounds: int, n: int) -> tuple[float, float]:
+    profile = get_profile(PROFILE)
+    station = SimStation(VirtualPatient(profile, seed=1, events=False), seed=1)
+    ctl = GuidanceImpedance(height_m=profile.height_m, guidance=0.6)
+    bws = 0.3 * profile.mass_kg * GRAVITY
+    station.start()
+    s = station.last_sample
+
+    def ticks(k: int) -> None:
+        nonlocal s
+        for _ in range(k):
+            s = station.step(ctl.compute(s, dt=0.001, harness_force=bws, belt_speed=0.55))
+
+    ticks(4000)  # walking, past the belt's ramp
+    best_tick = best_bare = float("inf")
+    for _ in range(rounds):
+        t = time.thread_time()
+        ticks(n)
+        best_tick = min(best_tick, (time.thread_time() - t) / n)
+        d = mujoco.MjData(station.model)
+        d.qpos[:] = station.data.qpos
+        d.qvel[:] = station.data.qvel
+        d.ctrl[:] = station.data.ctrl
+        t = time.thread_time()
+        for _ in range(n):
+            mujoco.mj_step(station.model, d)
+        best_bare = min(best_bare, (time.thread_time() - t) / n)
+    station.stop()
+    return best_tick * 1e6, best_bare * 1e6
+
+
+class _NullWriter:
+    """Stands in for RecordingWriter in the no-recording baseline: keeps nothing."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def append(self, values: Any, truth: Any = None) -> None:
+        pass
+
+    def event(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def close(self, final: Any = None) -> None:
+        pass
+
+    def __enter__(self) -> _NullWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+def _session(minutes: float, out: Path, *, record: bool) -> dict[str, Any]:
+    cfg = SessionConfig(profile=PROFILE, minutes=minutes, seed=3, out_dir=out,
+                        patient_events=False)
+    if record:
+        return run_session(cfg)
+    real = runner.RecordingWriter
+    runner.RecordingWriter = _NullWriter  # type: ignore[assignment,misc]
+    try:
+        return run_session(cfg)
+    finally:
+        runner.RecordingWriter = real  # type: ignore[misc]
+
+
+def run(quick: bool = False) -> list[dict[str, object]]:
+    tick_us, bare_us = _tick_vs_bare(rounds=3 if quick else 5, n=2000 if quick else 5000)
+    minutes = 1.0 if quick else 3.0
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp)
+        # alternate the two variants so drift in machine load hits both
+        plain = [_session(minutes, base / f"plain{i}", record=False) for i in range(1)]
+        rec = [_session(minutes, base / f"rec{i}", record=True) for i in range(1)]
+        plain += [_session(minutes, base / "plain1", record=False)]
+        rec += [_session(minutes, base / "rec1", record=True)]
+        size = (base / "rec1" / "recording.gwrec").stat().st_size
+    wall_plain = min(s["wall_time_s"] for s in plain)
+    wall_rec = min(s["wall_time_s"] for s in rec)
+    rtf = max(s["real_time_factor"] for s in rec)
+    per_30min_mb = size / (minutes * 60.0) * 1800.0 / 1e6
+    return [
+        {"name": "full tick (controller + firmware + virtual patient + sample + mj_step)",
+         "value": round(tick_us, 1), "unit": "us CPU", "baseline": round(bare_us, 1),
+         "baseline_name": "bare mj_step, same model", "ratio": round(tick_us / bare_us, 2)},
+        {"name": f"headless session with recorder, {minutes:g} min of {PROFILE}",
+         "value": rtf, "unit": "x real time", "goal": ">= 10"},
+        {"name": "session run time with recorder vs without", "value": round(wall_rec, 2),
+         "unit": "s", "baseline": round(wall_plain, 2),
+         "ratio": round(wall_rec / wall_plain, 3), "goal": "ratio <= 1.10"},
+        {"name": "recording size, extrapolated to 30 min at 1 kHz",
+         "value": round(per_30min_mb, 1), "unit": "MB", "goal": "<= 60"},
+    ]
+
+
+if __name__ == "__main__":
+    for row in run(quick="--quick" in sys.argv):
+        print(row)

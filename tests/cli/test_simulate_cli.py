@@ -1,0 +1,75 @@
+"""`gaitway simulate`, `gaitway profiles` and the README's main command, as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gaitway.cli.main import main
+from gaitway.station.sim.profiles import PROFILES
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _gaitway(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "gaitway.cli.main", *args],
+                          capture_output=True, text=True, timeout=300, check=False)
+
+
+def test_profiles_lists_every_profile(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["profiles", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {r["id"] for r in rows} == set(PROFILES)
+    assert all("strength_left" in r and "participation" in r for r in rows)
+
+
+def test_simulate_prints_a_summary_and_writes_summary_json(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    result = _gaitway("simulate", "--profile", "healthy", "--minutes", "0.1", "--seed", "3",
+                      "--out", str(out), "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert "SIMULATED" in result.stdout
+    assert "strides: left" in result.stdout and "real-time factor" in result.stdout
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["simulated"] is True and summary["seed"] == 3
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--profile", "nobody", "--minutes", "1"], "unknown profile 'nobody'"),
+        (["--profile", "healthy", "--minutes", "-2"], "--minutes must be"),
+        (["--profile", "healthy", "--minutes", "1", "--speed", "4"], "beyond what the device"),
+        (["--profile", "healthy", "--minutes", "abc"], "invalid float value"),
+    ],
+)
+def test_bad_arguments_give_one_clear_line(tmp_path: Path, args: list[str], message: str) -> None:
+    result = _gaitway("simulate", *args, "--out", str(tmp_path / "x"))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert message in result.stderr
+
+
+def test_an_unwritable_folder_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = _gaitway("simulate", "--profile", "healthy", "--minutes", "0.1",
+                      "--out", str(blocker / "run"))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "cannot create output folder" in result.stderr
+
+
+def test_the_readme_main_command_runs(tmp_path: Path) -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert "./scripts/run.sh" in readme and "./scripts/test.sh" in readme
+    result = subprocess.run(["bash", str(ROOT / "scripts" / "run.sh"), "--minutes", "0.05",
+                             "--out", str(tmp_path / "demo"), "--quiet"],
+                            capture_output=True, text=True, timeout=600, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (tmp_path / "demo" / "summary.json").exists()
