@@ -43,15 +43,16 @@ INJECTION_EFFECTS: Final[dict[FaultKind, str]] = {
     FaultKind.HARNESS_OVERLOAD: "harness_force reading climbs by 90 % body weight over 0.2 s",
     FaultKind.BELT_MISMATCH: "belt_speed_left reads half the real speed",
     FaultKind.FALL: "both plates unload while the harness takes 35 % body weight more",
-    FaultKind.JOINT_RANGE: "runaway controller: 70 N*m knee flexion at the left knee for 0.3 s",
+    FaultKind.JOINT_RANGE: "left knee readings (joint and motor) slip at 3 rad/s to +1.5 rad, then "
+                           "back (0.5 s each): the loop cannot follow it in",
     FaultKind.JOINT_VELOCITY: "knee_velocity_left reads 12 rad/s high",
-    FaultKind.DRIVE_TORQUE: "controller asks 65 N*m at the left knee for 50 ms",
+    FaultKind.DRIVE_TORQUE: "controller asks 100 N*m at the left knee for 50 ms",
     FaultKind.COMMAND_NON_FINITE: "controller proposes NaN hip torque",
     FaultKind.COMMAND_OUT_OF_RANGE: "controller proposes a 5 m/s belt speed",
 }
 assert set(INJECTION_EFFECTS) == set(FaultKind)
 _COMMAND_FAULTS: Final = frozenset({FaultKind.DRIVE_TORQUE, FaultKind.COMMAND_NON_FINITE,
-                                    FaultKind.COMMAND_OUT_OF_RANGE, FaultKind.JOINT_RANGE})
+                                    FaultKind.COMMAND_OUT_OF_RANGE})
 _SPASM_NM: Final[float] = 140.0
 _SPASM_RISE_S: Final[float] = 0.02
 
@@ -162,11 +163,8 @@ class FaultInjector(Station):
                 command = command._replace(hip_torque_left=math.nan)
             elif inj.kind is FaultKind.COMMAND_OUT_OF_RANGE:
                 command = command._replace(belt_speed=5.0)
-            elif inj.kind is FaultKind.JOINT_RANGE:
-                if time_s < self.injected_at[inj.kind] + 0.3:
-                    command = command._replace(knee_torque_left=70.0)
             elif time_s < self.injected_at[inj.kind] + 0.05:
-                command = command._replace(knee_torque_left=65.0)
+                command = command._replace(knee_torque_left=100.0)
         return command
 
     # -- internals ----------------------------------------------------------------------------
@@ -244,6 +242,11 @@ class FaultInjector(Station):
                 v[_I["grf_z_left"]] = v[_I["grf_z_left"]] * 0.0 + 2.0
                 v[_I["grf_z_right"]] = 1.0
                 v[_I["harness_force"]] += 0.35 * w
+            elif kind is FaultKind.JOINT_RANGE:
+                # the leg as the encoders see it goes far past its range, then comes back
+                off = 3.0 * dt_in if dt_in < 0.5 else max(1.5 - 3.0 * (dt_in - 0.5), 0.0)
+                v[_I["knee_angle_left"]] += off
+                v[_I["knee_motor_angle_left"]] += off
             elif kind is FaultKind.JOINT_VELOCITY:
                 v[_I["knee_velocity_left"]] += 12.0
         return Sample(v)

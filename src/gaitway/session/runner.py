@@ -106,6 +106,9 @@ class SessionConfig:
     def settings(self) -> dict[str, Any]:
         d = asdict(self)
         d["out_dir"] = str(self.out_dir)
+        d["injections"] = list(self.injections)
+        if not self.injections:  # sessions without faults keep their ids and settings
+            del d["injections"]
         return d
 
 
