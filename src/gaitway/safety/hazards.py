@@ -7,7 +7,7 @@ its risk control. :func:`load_hazards` validates the file; :func:`missing_tests`
 
 from __future__ import annotations
 
-import fnmatch
+import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -35,7 +35,12 @@ class Hazard:
     def matching(self, node_ids: Iterable[str]) -> dict[str, list[str]]:
         """For each named test, the node ids it matches."""
         ids = list(node_ids)
-        return {t: [n for n in ids if fnmatch.fnmatchcase(n, t)] for t in self.tests}
+        out = {}
+        for t in self.tests:
+            # only * is a wildcard: brackets in node ids are literal parameter brackets
+            rx = re.compile(re.escape(t).replace(r"\*", ".*") + r"\Z")
+            out[t] = [n for n in ids if rx.match(n)]
+        return out
 
 
 def load_hazards(path: Path) -> list[Hazard]:
