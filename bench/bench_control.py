@@ -120,7 +120,7 @@ def bench_paced_loop(quick: bool, seconds: float | None = None) -> list[dict[str
     b_med, b_p99 = statistics.median(periods), _pct(periods, 99)
     label = f"{secs:.0f} s paced 1 kHz"
     return [
-        {"name": f"tick jitter median ({label})", "value": round(st.jitter_median_us, 1),
+        {"name": f"tick jitter median ({label})", "value": round(st.jitter_median_us, 2),
          "unit": "us", "baseline": round(b_med, 1),
          "ratio": round(st.jitter_median_us / b_med, 3) if b_med else None, "goal": "report"},
         {"name": f"tick jitter p99 ({label})", "value": round(st.jitter_p99_us, 1),
@@ -134,9 +134,47 @@ def bench_paced_loop(quick: bool, seconds: float | None = None) -> list[dict[str
     ]
 
 
+def bench_headless(quick: bool) -> list[dict[str, object]]:
+    """A headless simulated session with the full stack vs. the twin alone (same patient)."""
+    from gaitway.session.loop import PhasePlan, run_loop
+    from gaitway.station.sim.patient import VirtualPatient
+    from gaitway.station.sim.profiles import get_profile
+    from gaitway.station.sim.twin import SimStation
+
+    minutes = 0.25 if quick else 2.0
+    profile = get_profile("hemiparetic-left-moderate")
+
+    def station() -> SimStation:
+        return SimStation(VirtualPatient(profile, seed=1, events=False), seed=1)
+
+    twin = station()
+    first = twin.start()
+    cmd = Command(harness_force=0.3 * profile.mass_kg * 9.81, belt_speed=0.556)
+    n = int(minutes * 60_000)
+    t0 = time.perf_counter()
+    assert first.time == 0.0
+    for _ in range(n):
+        twin.step(cmd)
+    twin_rtf = minutes * 60.0 / (time.perf_counter() - t0)
+    twin.stop()
+    full = station()
+    stack = ControlStack(ControlSettings(controller="aan"), height_m=profile.height_m,
+                         body_mass_kg=profile.mass_kg)
+    with full:
+        result = run_loop(full, stack, PhasePlan.for_minutes(minutes),
+                          first_sample=full.last_sample)
+    rtf = result.realtime_factor
+    return [
+        {"name": f"headless session, full stack ({minutes:g} min, simulated)",
+         "value": round(rtf, 2), "unit": "x real time", "baseline": round(twin_rtf, 2),
+         "ratio": round(rtf / twin_rtf, 3), "goal": ">= 10 x real time"},
+    ]
+
+
 def run(quick: bool = False) -> list[dict[str, object]]:
     rows = bench_tick(quick)
     rows += bench_paced_loop(quick)
+    rows += bench_headless(quick)
     return rows
 
 

@@ -75,3 +75,11 @@ def test_bad_emg_input() -> None:
         EmgPipeline().process(np.zeros(1000), sampling_rate_hz=100.0)
     with pytest.raises(UserError, match="too short"):
         EmgPipeline().process(np.zeros(100), sampling_rate_hz=1000.0)
+
+
+def test_single_precision_matches_double() -> None:
+    raw, _ = _bursts(20.0)
+    a = EmgPipeline().process(raw, sampling_rate_hz=1000.0)
+    b = EmgPipeline(params=EmgParams(single_precision=False)).process(raw, sampling_rate_hz=1000.0)
+    assert np.max(np.abs(a.envelope_ - b.envelope_)) < 1e-4 * b.envelope_.max()
+    assert np.array_equal(np.round(a.onsets_s_, 3), np.round(b.onsets_s_, 3))

@@ -33,9 +33,11 @@ def test_simulate_prints_a_summary_and_writes_summary_json(tmp_path: Path) -> No
                       "--out", str(out), "--quiet")
     assert result.returncode == 0, result.stderr
     assert "SIMULATED" in result.stdout
-    assert "strides: left" in result.stdout and "real-time factor" in result.stdout
+    assert "strides: left" in result.stdout
+    assert "real-time factor" in result.stdout
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["simulated"] is True and summary["seed"] == 3
+    assert summary["simulated"] is True
+    assert summary["seed"] == 3
 
 
 @pytest.mark.parametrize(
@@ -67,7 +69,8 @@ def test_an_unwritable_folder_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_the_readme_main_command_runs(tmp_path: Path) -> None:
     readme = (ROOT / "README.md").read_text()
-    assert "./scripts/run.sh" in readme and "./scripts/test.sh" in readme
+    assert "./scripts/run.sh" in readme
+    assert "./scripts/test.sh" in readme
     result = subprocess.run(["bash", str(ROOT / "scripts" / "run.sh"), "--minutes", "0.05",
                              "--out", str(tmp_path / "demo"), "--quiet"],
                             capture_output=True, text=True, timeout=600, check=False)

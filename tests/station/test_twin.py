@@ -51,10 +51,15 @@ def test_stop_leaves_drives_torque_free_belt_stopped_harness_holding(station: Si
         station.step(Command())
 
 
-def test_an_exception_inside_the_block_still_stops_the_station(station: SimStation) -> None:
-    with pytest.raises(RuntimeError, match="boom"), station:
+def _walk_then_fail(station: SimStation) -> None:
+    with station:
         _walk(station, 0.2)
         raise RuntimeError("boom")
+
+
+def test_an_exception_inside_the_block_still_stops_the_station(station: SimStation) -> None:
+    with pytest.raises(RuntimeError, match="boom"):
+        _walk_then_fail(station)
     assert not station.running
     assert not station.data.ctrl[0:4].any()
 

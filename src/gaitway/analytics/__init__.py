@@ -5,5 +5,6 @@ Public entries: :func:`analyze_path` (the JSON of ``gaitway analyze``) and
 """
 
 from gaitway.analytics.analyze import analyze_data, analyze_path
+from gaitway.analytics.live import LiveStrideAnalyzer
 
-__all__ = ["analyze_data", "analyze_path"]
+__all__ = ["LiveStrideAnalyzer", "analyze_data", "analyze_path"]

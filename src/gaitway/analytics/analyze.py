@@ -24,11 +24,21 @@ from gaitway.analytics.events import (
 from gaitway.analytics.gait_data import SIDES, FloatArray, GaitData, GaitEvent, Side
 from gaitway.analytics.scoring import score_events
 from gaitway.analytics.session_metrics import SYMMETRY_FORMULAS, session_metrics
-from gaitway.analytics.stride_metrics import N_CYCLE, stride_record
+from gaitway.analytics.stride_metrics import N_CYCLE, UNIT_CYCLE, stride_record
 from gaitway.analytics.strides import build_strides
 from gaitway.errors import UserError
 
 SCHEMA_VERSION = 1
+#: per-stride values that come from the belt under the foot (dropped when a foot crossed)
+FORCE_KEYS = (
+    "peak_force_n",
+    "mean_stance_force_n",
+    "peak_force_pct_bw",
+    "mean_stance_force_pct_bw",
+    "load_share_pct",
+    "cop_path_length_m",
+    "cop_ml_range_m",
+)
 
 
 def load_path(path: str | Path) -> tuple[GaitData, dict[str, FloatArray]]:
@@ -160,17 +170,22 @@ def _emg(
         cycles = valid.get(side, [])
         timing = cycle_timing(pipe.onsets_s_, pipe.offsets_s_, cycles)
         active = [sum(b - a for a, b in c) for c in timing]
-        grid = [
-            np.interp(np.linspace(a, b, N_CYCLE), data.emg.time, pipe.normalised_)
-            for a, b in cycles
-        ]
+        grid = (
+            np.interp(
+                (np.array(cycles)[:, :1] + np.diff(cycles, axis=1) * UNIT_CYCLE).ravel(),
+                data.emg.time,
+                pipe.normalised_,
+            ).reshape(len(cycles), N_CYCLE)
+            if cycles
+            else []
+        )
         out[name] = {
             "normalisation": params.normalisation,
             "normalisation_reference_v": pipe.normalisation_reference_v_,
             "onset_threshold_v": pipe.threshold_v_,
             "activation_per_cycle_pct": [[list(iv) for iv in c] for c in timing],
             "mean_active_pct_of_cycle": round(float(np.mean(active)), 2) if active else None,
-            "envelope_cycle_mean": np.round(np.mean(grid, axis=0), 4).tolist() if grid else [],
+            "envelope_cycle_mean": np.round(np.mean(grid, axis=0), 4).tolist() if len(grid) else [],
             "median_frequency": {
                 "window_s": params.mdf_window_s,
                 "time_s": np.round(pipe.mdf_time_s_, 3).tolist(),
@@ -202,6 +217,7 @@ def analyze_data(
     if data.file_events:
         events = data.file_events
         comparison = score_events(detected, data.file_events).as_dict()
+    crossing_times = [float(c["time_s"]) for c in ev_params.get("crossings", [])]  # type: ignore[attr-defined]
     strides: dict[str, list[dict[str, float | None]]] = {}
     rejected: dict[str, list[dict[str, object]]] = {}
     curves: dict[Side, dict[str, list[FloatArray]]] = {}
@@ -215,6 +231,11 @@ def analyze_data(
                 )
                 continue
             rec, c = stride_record(data, s, body_mass_kg=mass)
+            if any(s.heel_strike_s - 0.2 <= t <= s.next_heel_strike_s for t in crossing_times):
+                # A foot on the wrong belt: belt forces are not this leg's load.
+                for key in FORCE_KEYS:
+                    rec.pop(key, None)
+                rec["foot_crossing"] = 1.0
             recs.append(rec)
             valid_cycles.setdefault(side, []).append((s.heel_strike_s, s.next_heel_strike_s))
             for joint, curve in c.items():

@@ -30,6 +30,9 @@ class EmgParams:
     min_active_s: float = 0.05
     min_rest_s: float = 0.05
     mdf_window_s: float = 1.0
+    #: filter in single precision (twice as fast; the envelope stays within 1e-4 of its peak
+    #: of the double-precision result, see the tests)
+    single_precision: bool = True
 
 
 class EmgPipeline:
@@ -52,17 +55,23 @@ class EmgPipeline:
         sos_band = signal.butter(
             p.band_order, [p.band_low_hz, high], btype="bandpass", fs=fs, output="sos"
         )
-        band = signal.sosfiltfilt(sos_band, x)
-        rect = np.abs(band)
         sos_env = signal.butter(p.envelope_order, p.envelope_hz, btype="low", fs=fs, output="sos")
-        env = signal.sosfiltfilt(sos_env, rect)
+        if p.single_precision:
+            scale = float(np.max(np.abs(x))) or 1.0
+            x32 = (x / scale).astype(np.float32)
+            band32 = signal.sosfiltfilt(sos_band.astype(np.float32), x32)
+            env32 = signal.sosfiltfilt(sos_env.astype(np.float32), np.abs(band32))
+            band = band32.astype(np.float64) * scale
+            env = env32.astype(np.float64) * scale
+        else:
+            band = signal.sosfiltfilt(sos_band, x)
+            env = signal.sosfiltfilt(sos_env, np.abs(band))
         ref = p.mvc_v if p.normalisation == "mvc" and p.mvc_v else float(np.max(env))
         self.band_passed_ = band
         self.envelope_ = env
         self.normalisation_reference_v_ = ref
         self.normalised_ = env / ref if ref > 0 else env * 0.0
-        base = float(np.percentile(env, 5))
-        peak = float(np.percentile(env, 99.5))
+        base, peak = (float(v) for v in np.percentile(env, [5, 99.5]))
         self.threshold_v_ = base + p.onset_fraction * (peak - base)
         self.onsets_s_, self.offsets_s_ = activation_intervals(
             env, self.threshold_v_, fs, p.min_active_s, p.min_rest_s
@@ -108,14 +117,15 @@ def activation_intervals(
 def median_frequency(
     band: FloatArray, fs: float, window_s: float, f_lo: float, f_hi: float
 ) -> tuple[FloatArray, FloatArray]:
-    """Median frequency of consecutive windows (Welch spectrum), vectorised over windows."""
+    """Median frequency of consecutive windows (Hann-windowed periodogram of each window),
+    vectorised over windows. The band-pass already removed the mean: no detrending."""
     w = round(window_s * fs)
     n = len(band) // w
     if n == 0:
         return np.empty(0), np.empty(0)
-    seg = band[: n * w].reshape(n, w)
-    nper = min(256, w)
-    f, pxx = signal.welch(seg, fs=fs, nperseg=nper, axis=-1)
+    seg = band[: n * w].reshape(n, w) * np.hanning(w)
+    pxx = np.abs(np.fft.rfft(seg, axis=-1)) ** 2
+    f = np.fft.rfftfreq(w, 1.0 / fs)
     sel = (f >= f_lo) & (f <= f_hi)
     f, pxx = f[sel], pxx[:, sel]
     c = np.cumsum(pxx, axis=1)

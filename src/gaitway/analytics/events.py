@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from typing import Self
 
 import numpy as np
-from scipy import signal
+from scipy import ndimage, signal
 
 from gaitway.analytics.gait_data import FloatArray, GaitEvent, Side
 from gaitway.errors import UserError
@@ -42,7 +42,8 @@ class ForcePlateParams:
     #: A second foot landing on a belt moves that belt's centre of pressure forward (in belt
     #: coordinates) by much more than one foot's heel-to-toe roll; this is the limit.
     crossing_cop_jump_m: float = 0.35
-    crossing_min_load_fraction: float = 0.25
+    crossing_window_s: float = 0.4
+    crossing_min_load_fraction: float = 0.15
     #: The load ramps up from zero at contact; extrapolating the ramp between the two
     #: threshold crossings back to zero removes most of the threshold's delay.
     extrapolate_to_zero: bool = True
@@ -111,7 +112,7 @@ def _crossing_time(t: FloatArray, x: FloatArray, level: FloatArray, i: int, risi
         a, b = j - 1, j
     da = x[a] - level[a]
     db = x[b] - level[b]
-    frac = 0.0 if db == da else float(np.clip(-da / (db - da), 0.0, 1.0))
+    frac = 0.0 if db == da else min(1.0, max(0.0, float(-da / (db - da))))
     return float(t[a] + frac * (t[b] - t[a]))
 
 
@@ -123,7 +124,7 @@ def _level_crossing_back(t: FloatArray, x: FloatArray, level: FloatArray, b: int
     if j <= 0 or j + 1 >= len(x):
         return float(t[max(j, 0)])
     da, db = x[j] - level[j], x[j + 1] - level[j + 1]
-    frac = 0.0 if db == da else float(np.clip(-da / (db - da), 0.0, 1.0))
+    frac = 0.0 if db == da else min(1.0, max(0.0, float(-da / (db - da))))
     return float(t[j] + frac * (t[j + 1] - t[j]))
 
 
@@ -224,9 +225,9 @@ class ForcePlateEventDetector:
                     # in force followed by a full load starts its next stance.
                     c = seg + int(np.searchsorted(time[seg:b], t_cross))
                     k = self._relanding(f[c:b], load_reference_n)
-                    if k is None:
+                    if k is None or c + k <= seg:
                         break  # the run ends with the visitor's toe-off: nothing to emit
-                    seg = c + k
+                    seg = c + k  # strictly later than before, so this loop ends
                     events.append(GaitEvent(float(time[seg]), side, "heel_strike"))
         for side, times in moved_hs.items():
             for tc in times:
@@ -251,7 +252,7 @@ class ForcePlateEventDetector:
         if not self.params.extrapolate_to_zero:
             return t_off
         t_on = _crossing_time(t, f, on, i, True) if rising else _level_crossing_back(t, f, on, i)
-        k = int(np.clip(np.searchsorted(t, t_off), 0, len(t) - 1))
+        k = min(int(t.searchsorted(t_off)), len(t) - 1)
         ratio = off[k] / max(on[k] - off[k], 1e-9)
         shift = min(abs(t_on - t_off) * ratio, self.params.max_extrapolation_s)
         return float(t_off - shift if rising else t_off + shift)
@@ -265,12 +266,16 @@ class ForcePlateEventDetector:
             return None
         idx = np.flatnonzero(ok)
         on_belt = cop[idx] + belt[idx]  # where the pressure is, in belt coordinates
-        rise = on_belt - np.minimum.accumulate(on_belt)
-        hit = np.flatnonzero(rise > self.params.crossing_cop_jump_m)
+        # Only a fast forward jump is a landing: a foot slipping on the belt drifts slowly.
+        dt = float(np.median(np.diff(t))) if len(t) > 1 else 1.0
+        w = max(2, round(self.params.crossing_window_s / dt))
+        recent_min = ndimage.minimum_filter1d(on_belt, size=w, origin=(w - 1) // 2)
+        hit = np.flatnonzero(on_belt - recent_min > self.params.crossing_cop_jump_m)
         if len(hit) == 0:
             return None
         # The second foot landed where the lab-frame COP last turned forward.
-        j = int(np.argmin(cop[idx[: hit[0] + 1]]))
+        start = max(0, int(hit[0]) - w)
+        j = start + int(np.argmin(cop[idx[start : hit[0] + 1]]))
         return float(t[idx[j]])
 
     def _relanding(self, f: FloatArray, load: float) -> int | None:

@@ -23,11 +23,11 @@ from gaitway.analytics.strides import Stride
 JOINTS = ("hip", "knee", "ankle")
 DRIVEN = {"hip": "thigh", "knee": "shank"}
 N_CYCLE = 101
+UNIT_CYCLE = np.linspace(0.0, 1.0, N_CYCLE)
 
 
 def _idx(block: SignalBlock, t0: float, t1: float) -> tuple[int, int]:
-    i = int(np.searchsorted(block.time, t0, side="left"))
-    j = int(np.searchsorted(block.time, t1, side="left"))
+    i, j = block.time.searchsorted((t0, t1)).tolist()
     return i, j
 
 
@@ -35,13 +35,13 @@ def _value_at(block: SignalBlock, name: str, t: float) -> float | None:
     x = block.get(name)
     if x is None:
         return None
-    i = min(int(np.searchsorted(block.time, t)), len(x) - 1)
+    i = min(int(block.time.searchsorted(t)), len(x) - 1)
     v = float(x[i])
     return v if math.isfinite(v) else None
 
 
 def _r(x: float | None, nd: int = 4) -> float | None:
-    if x is None or not math.isfinite(x):
+    if x is None or x != x or x in (math.inf, -math.inf):  # None, NaN or infinite
         return None
     return round(float(x), nd)
 
@@ -165,8 +165,8 @@ def _kinematic_metrics(
     if j - i < 5:
         return curves
     t = k.time[i:j]
-    grid = np.linspace(s.heel_strike_s, s.next_heel_strike_s, N_CYCLE)
-    to_j = j if s.toe_off_s is None else int(np.searchsorted(k.time, s.toe_off_s))
+    grid = s.heel_strike_s + (s.next_heel_strike_s - s.heel_strike_s) * UNIT_CYCLE
+    to_j = j if s.toe_off_s is None else int(k.time.searchsorted(s.toe_off_s))
     for joint in JOINTS:
         ang = k.get(f"{joint}_angle_{s.side}")
         if ang is None:

@@ -34,7 +34,7 @@ class Stride:
 
 
 def _between(times: np.ndarray, a: float, b: float) -> np.ndarray:
-    i, j = np.searchsorted(times, a, side="right"), np.searchsorted(times, b, side="left")
+    i, j = int(times.searchsorted(a, side="right")), int(times.searchsorted(b, side="left"))
     return times[i:j]
 
 

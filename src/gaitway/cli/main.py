@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "gaitway.cli.recording_cmd",
     "gaitway.cli.analyze_cmd",
     "gaitway.cli.clinic_cmd",
+    "gaitway.cli.compare_cmd",
     "gaitway.cli.faults_cmd",
 )
 

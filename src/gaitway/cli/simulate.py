@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from gaitway.control.stack import CONTROLLERS
 from gaitway.session.runner import SessionConfig, run_session
 from gaitway.station.sim.profiles import PROFILES
 
@@ -30,6 +31,29 @@ def register(sub: Any) -> None:
                    help="body-weight support, %% of body weight (default 30)")
     p.add_argument("--speed", type=float, default=2.0, metavar="KMH",
                    help="belt speed 0.5-3.2 km/h (default 2.0)")
+    p.add_argument("--controller", choices=CONTROLLERS, default="guidance",
+                   help="guidance (impedance 0-100 %%), path (tunnel), aan (assist-as-needed) "
+                   "or resist (default guidance)")
+    p.add_argument("--tunnel-width", type=float, default=5.0, metavar="DEG",
+                   help="path control: tunnel half-width in degrees (default 5)")
+    p.add_argument("--flow", type=float, default=0.0, metavar="NM",
+                   help="path control: supportive flow along the path, N*m (default 0)")
+    p.add_argument("--aan-min", type=float, default=30.0, metavar="PCT",
+                   help="assist-as-needed: least support, %% of full guidance (default 30)")
+    p.add_argument("--aan-max", type=float, default=100.0, metavar="PCT",
+                   help="assist-as-needed: most support, %% of full guidance (default 100)")
+    p.add_argument("--resist-damping", type=float, default=5.0, metavar="NMS",
+                   help="resistance: damping, N*m*s/rad (default 5)")
+    p.add_argument("--resist-torque", type=float, default=0.0, metavar="NM",
+                   help="resistance: constant torque against motion, N*m (default 0)")
+    p.add_argument("--self-paced", action="store_true",
+                   help="the belt follows the patient's cadence")
+    p.add_argument("--no-adapt", action="store_true",
+                   help="do not respond to fatigue automatically")
+    p.add_argument("--max-guidance", type=float, default=100.0, metavar="PCT",
+                   help="most guidance an automatic fatigue response may set (default 100)")
+    p.add_argument("--max-bws", type=float, default=50.0, metavar="PCT",
+                   help="most body-weight support an automatic response may set (default 50)")
     p.add_argument("--lateral-pelvis", action="store_true", help="let the pelvis move sideways")
     p.add_argument("--no-patient-events", action="store_true",
                    help="the virtual patient never presses stop or reports pain")
@@ -48,6 +72,11 @@ def _simulate(args: argparse.Namespace) -> int:
         profile=args.profile, minutes=args.minutes, seed=args.seed, out_dir=args.out,
         guidance_pct=args.guidance, bws_pct=args.bws, speed_kmh=args.speed,
         lateral_pelvis=args.lateral_pelvis, patient_events=not args.no_patient_events,
+        controller=args.controller, tunnel_width_deg=args.tunnel_width, path_flow_nm=args.flow,
+        aan_min_pct=args.aan_min, aan_max_pct=args.aan_max,
+        resist_damping=args.resist_damping, resist_torque_nm=args.resist_torque,
+        self_paced=args.self_paced, adapt_to_fatigue=not args.no_adapt,
+        max_guidance_pct=args.max_guidance, max_bws_pct=args.max_bws,
         injections=tuple(args.inject),
     )
     cfg.validate()
@@ -65,6 +94,16 @@ def _simulate(args: argparse.Namespace) -> int:
           f"ended by {s['ended_by']}")
     print(f"  strides: left {s['strides']['left']}, right {s['strides']['right']}; "
           f"mean cadence {s['mean_cadence_steps_per_min']:.1f} steps/min")
+    err = s["tracking_error_rms_deg"]
+    part = s["active_participation"]
+
+    def fmt(v: float | None) -> str:
+        return "n/a" if v is None else f"{v:.1f}"
+
+    print(f"  controller: {s['controller']}; tracking error RMS (deg): "
+          + ", ".join(f"{k} {fmt(v)}" for k, v in err.items()))
+    print(f"  active participation (N*m, + patient leads): left {fmt(part['left'])}, "
+          f"right {fmt(part['right'])}")
     print(f"  real-time factor: {s['real_time_factor']}x")
     print(f"  recording: {Path(args.out) / s['recording']}  summary: "
           f"{Path(args.out) / 'summary.json'}")

@@ -80,6 +80,12 @@ class ExoModel:
     coulomb_hip: float = 1.0
     coulomb_knee: float = 1.0
     coulomb_smoothing_rad_s: float = 0.05
+    #: drive (reflected rotor) inertia per joint, kg*m^2
+    armature_kg_m2: float = 0.08
+    #: share of the exoskeleton's inertia cancelled from a filtered acceleration estimate
+    #: (below 1: an acceleration feed-forward at full gain amplifies noise and can ring)
+    inertia_gain: float = 0.0
+    acceleration_filter_s: float = 0.01
 
     @classmethod
     def for_height(cls, height_m: float) -> ExoModel:
@@ -90,10 +96,26 @@ class ExoModel:
 
 
 class Compensation:
-    """Feed-forward torques that cancel the exoskeleton's friction and gravity."""
+    """Feed-forward torques that cancel the exoskeleton's friction, gravity and (a share of)
+    inertia, so that in transparent mode the patient moves it without feeling it."""
 
     __slots__ = (
-        "_ch", "_ck", "_eps", "_gs", "_gs_c", "_gt", "_lt", "_vh", "_vk", "enabled", "out"
+        "_alpha",
+        "_ch",
+        "_ck",
+        "_eps",
+        "_gs",
+        "_gs_c",
+        "_gt",
+        "_i_hip",
+        "_i_knee",
+        "_lt",
+        "_qd_prev",
+        "_qdd",
+        "_vh",
+        "_vk",
+        "enabled",
+        "out",
     )
 
     def __init__(self, model: ExoModel | None = None, *, enabled: bool = True) -> None:
@@ -109,6 +131,17 @@ class Compensation:
         self.enabled = enabled
         self.out = [0.0] * N_JOINTS
         self._gs_c = m.shank_mass_kg * GRAVITY * m.shank_com_m
+        # diagonal inertia about each joint (shank straight below the knee), times the gain
+        lt, ls = m.thigh_length_m, 2.0 * m.shank_com_m
+        self._i_hip = m.inertia_gain * (
+            m.armature_kg_m2
+            + m.thigh_mass_kg * lt * lt / 3.0
+            + m.shank_mass_kg * (lt * lt + ls * ls / 3.0 + lt * ls)
+        )
+        self._i_knee = m.inertia_gain * (m.armature_kg_m2 + m.shank_mass_kg * ls * ls / 3.0)
+        self._alpha = 0.001 / (m.acceleration_filter_s + 0.001)
+        self._qdd = [0.0] * N_JOINTS
+        self._qd_prev = [math.nan] * N_JOINTS
 
     def compute(self, ctx: TickContext) -> list[float]:
         out = self.out
@@ -116,6 +149,14 @@ class Compensation:
             out[0] = out[1] = out[2] = out[3] = 0.0
             return out
         q, qd, eps = ctx.q, ctx.qd, self._eps
+        qdd = self._qdd
+        if self._i_hip > 0.0:
+            prev, a, rate = self._qd_prev, self._alpha, 1.0 / ctx.dt
+            for j in (0, 1, 2, 3):
+                p = prev[j]
+                if p == p:
+                    qdd[j] += a * ((qd[j] - p) * rate - qdd[j])
+                prev[j] = qd[j]
         for i in (0, 2):
             qh = q[i]
             qs = qh - q[i + 1]  # shank angle from vertical, forward +
@@ -128,8 +169,14 @@ class Compensation:
                 + self._gs_c * s_shank
                 + self._vh * vh
                 + self._ch * math.tanh(vh / eps)
+                + self._i_hip * qdd[i]
             )
-            out[i + 1] = -self._gs_c * s_shank + self._vk * vk + self._ck * math.tanh(vk / eps)
+            out[i + 1] = (
+                -self._gs_c * s_shank
+                + self._vk * vk
+                + self._ck * math.tanh(vk / eps)
+                + self._i_knee * qdd[i + 1]
+            )
         return out
 
 

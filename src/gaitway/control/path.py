@@ -4,7 +4,9 @@ Inside the tunnel the patient walks with their own timing and the robot only com
 own drag; outside it a spring-damper pushes the leg back towards the path. An optional
 supportive flow pushes along the path in the walking direction. The closest point of the path
 is tracked per leg by Newton steps on the path parameter (cycles), started from the gait-phase
-estimate and kept near it, so that the leg never snaps to a far branch of the loop.
+estimate and then predicted forward at the leg's cadence each tick before two Newton
+corrections, so that the closest point moves continuously and never snaps to a far branch
+of the loop. The push back is capped (``max_push_nm``): a tunnel guides, it does not yank.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from gaitway.control.base import Compensation, Controller, TickContext
 from gaitway.errors import UserError
 
 _DEG = math.pi / 180.0
+_FADE_RAD = 1.0 * _DEG
+_FADE_PER_RAD = 1.0 / _FADE_RAD
 
 
 class PathController(Controller):
@@ -29,6 +33,7 @@ class PathController(Controller):
         stiffness: float = 700.0,
         damping: float = 15.0,
         flow_nm: float = 0.0,
+        max_push_nm: float = 60.0,
         compensation: Compensation | None = None,
     ) -> None:
         super().__init__()
@@ -42,6 +47,7 @@ class PathController(Controller):
         self.stiffness = stiffness
         self.damping = damping
         self.flow_nm = flow_nm
+        self.max_push_nm = max_push_nm
         self.compensation = compensation or Compensation()
         self.path_phase = [-1.0, -1.0]  # per side; < 0 until the first tick
         self.distance = [0.0, 0.0]
@@ -55,9 +61,8 @@ class PathController(Controller):
         for side in (0, 1):
             i = 2 * side
             s = self.path_phase[side]
-            est = ctx.phase[side]
-            if s < 0.0 or abs((s - est + 0.5) % 1.0 - 0.5) > 0.2:
-                s = est
+            # predict along the path at the leg's own cadence, then correct
+            s = ctx.phase[side] if s < 0.0 else (s + ctx.phase_rate[side] * ctx.dt) % 1.0
             qh, qk = q[i], q[i + 1]
             h, kk, dh, dk = ref.hip_knee(s)
             for _ in range(2):
@@ -74,7 +79,12 @@ class PathController(Controller):
             if dist > w:
                 nh, nk = rh / dist, rk / dist
                 vn = qd[i] * nh + qd[i + 1] * nk
-                push = k * (dist - w) + (d * vn if vn > 0.0 else 0.0)
+                over = dist - w
+                # the damper fades in over the first degree outside: no step at the wall
+                fade = over * _FADE_PER_RAD if over < _FADE_RAD else 1.0
+                push = k * over + (d * vn * fade if vn > 0.0 else 0.0)
+                if push > self.max_push_nm:
+                    push = self.max_push_nm
                 th -= push * nh
                 tk -= push * nk
             if flow > 0.0:

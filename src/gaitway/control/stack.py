@@ -151,6 +151,7 @@ class ControlStack:
         first = self._make(settings.controller)
         self.switch = ControllerSwitch(first)
         self.patient_timing = first.name == "path"
+        self._patient_timing_next = self.patient_timing
         self.bws = BwsController(body_mass_kg=body_mass_kg, fraction=settings.bws_fraction)
         self.belt = BeltController(
             speed_m_s=settings.speed_m_s,
@@ -288,6 +289,8 @@ class ControlStack:
         qr[3] = STAND_KNEE + w * (k - STAND_KNEE)
         qdr[2], qdr[3] = dh * wr, dk * wr
 
+        if self._patient_timing_next != self.patient_timing and not self.switch.blending:
+            self.patient_timing = self._patient_timing_next
         if self._guidance_target != self.guidance_level:
             self._ramp_guidance()
         tau = self.switch.torques(ctx)
@@ -423,10 +426,13 @@ class ControlStack:
                 if new is not self.switch.active:
                     self.switch.request(new)
                     self.switch.start_blend(self.reference.stride_time_s)
-                    was_patient = self.patient_timing
-                    self.patient_timing = new.name == "path"
-                    if was_patient and not self.patient_timing:
+                    if self.patient_timing and new.name != "path":
+                        # back to the robot's clock, from where the patient is
                         self._ref_phase = self.oscillators[0].phase
+                        self.patient_timing = False
+                    # to the patient's timing only once the blend is over: the outgoing
+                    # controller must not see its reference jump
+                    self._patient_timing_next = new.name == "path"
             elif k is ChangeKind.ROM:
                 self.bank = payload
                 self.reference = self.ctx.reference = self.bank.nearest(self.belt.speed)

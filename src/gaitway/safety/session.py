@@ -35,7 +35,9 @@ class SessionSafety:
     """The supervisor and the injector of one session."""
 
     def __init__(self, station: Station, injections: Sequence[str] = (),
-                 limits: SafetyLimits | None = None, *, watch_overruns: bool = True) -> None:
+                 limits: SafetyLimits | None = None, *, watch_overruns: bool = True,
+                 sink: EventSink | None = None) -> None:
+        self.sink = sink
         self.injector = FaultInjector(station, self.validate_injections(injections))
         if limits is None:
             base = SafetyLimits.for_patient(station.body_mass_kg)
@@ -68,9 +70,13 @@ class SessionSafety:
     def latched(self) -> bool:
         return self.supervisor.latched
 
-    def record(self, writer: EventSink) -> None:
-        for t, kind, details in self.supervisor.drain_events():
-            writer.event(t, kind, "safety", **details)
+    def record(self, writer: EventSink | None = None) -> None:
+        """Hand new safety events to the recording (``writer`` or the sink given at start)."""
+        out = writer or self.sink
+        events = self.supervisor.drain_events()
+        if out is not None:
+            for t, kind, details in events:
+                out.event(t, kind, "safety", **details)
 
     def session_over(self, time_s: float) -> bool:
         sup = self.supervisor

@@ -260,7 +260,9 @@ class SafetySupervisor:
                     self._fault(kind, t, f"device reports {bit.name}")
         if finite:
             self._check_sensors(v, t, first)
-        cmd = self._check_command(command, v, t, first)
+        # once latched, the proposal is discarded: its own faults are no longer news
+        cmd = (self._check_command(command, v, t, first)
+               if self.state is SupervisorState.RUNNING else command)
         self._soft_mask = self._new_soft
         self._t_prev = v[0]
         self.now_s = t

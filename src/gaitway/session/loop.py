@@ -11,6 +11,7 @@ the Command to ``on_tick`` (the recorder's append); it does no I/O itself.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from typing import Any
 
 from gaitway.control.stack import ControlStack
 from gaitway.errors import UserError
+from gaitway.safety.session import SessionSafety
 from gaitway.session.clock import JitterStats, LoopClock
 from gaitway.session.state import SessionState, SessionStateMachine
 from gaitway.station.interface import Command, Sample, Station
@@ -42,13 +44,14 @@ class PhasePlan:
 
     @classmethod
     def for_minutes(cls, minutes: float) -> PhasePlan:
-        """A session of ``minutes`` in total: 1 s calibration, 10 % warm-up and cool-down
-        (at most 2 min each), the rest training."""
-        if not 0.05 <= minutes <= 240.0:
-            raise UserError(f"session length must be within 0.05-240 min, got {minutes}")
+        """A session of ``minutes`` in total: 1 s calibration (less in very short sessions),
+        10 % warm-up and cool-down (at most 2 min each), the rest training."""
+        if not (math.isfinite(minutes) and 0.0 < minutes <= 240.0):
+            raise UserError(f"session length must be above 0 and at most 240 min, got {minutes}")
         total = minutes * 60.0
+        cal = min(1.0, 0.1 * total)
         edge = min(0.1 * total, 120.0)
-        return cls(1.0, edge, max(total - 1.0 - 2 * edge, 0.0), edge)
+        return cls(cal, edge, max(total - cal - 2 * edge, 0.0), edge)
 
     @property
     def total_s(self) -> float:
@@ -95,11 +98,17 @@ def run_loop(
     on_tick: TickSink | None = None,
     handle_signals: bool = False,
     first_sample: Sample | None = None,
+    on_second: Callable[[float], None] | None = None,
+    safety: SessionSafety | None = None,
 ) -> LoopResult:
     """Run a session on a started station (``with station:`` around this call).
 
     ``first_sample``: what ``station.start()`` returned; without it the loop asks the station
     for one tick at rest (zero torque, harness and belt as commanded by a default Command).
+    ``on_second`` is called with the session time once per 1000 ticks (progress, draining
+    station events): the only place for slower work, and still no blocking I/O.
+    ``safety``: the supervisor judges every command and owns the stop buttons; a fault ends
+    the session once its safe state has held (see gaitway.safety.session).
     """
     clock = clock or LoopClock(paced=False)
     state = state or SessionStateMachine()
@@ -113,12 +122,15 @@ def run_loop(
     stack.walking = False
     training_start = plan.calibration_s + plan.warm_up_s
     wall0 = time.perf_counter()
+    steps = 0
     try:
         while True:
             clock.tick()
             t = sample.time
             if clock.stop_requested:
                 stop_reason = "operator signal"
+            elif safety is not None:
+                pass  # the supervisor answers the stop buttons with its stop sequences
             elif sample.estop:
                 stop_reason = "emergency stop pressed"
             elif sample.stop_button:
@@ -133,16 +145,27 @@ def run_loop(
                     break
                 stack.walking = state.walking
             command = stack.step(sample)
+            if safety is not None:
+                command = safety.judge(sample, command)  # safety has the last word
             if on_tick is not None:
                 on_tick(sample, stack.control_values, command)
             sample = station.step(command)
+            steps += 1
+            if safety is not None and (safety.pending or safety.latched):
+                safety.record()
+                if safety.session_over(sample.time):
+                    stop_reason = safety.ended_by()
+                    state.stop(sample.time, source="safety", reason=stop_reason)
+                    break
+            if on_second is not None and steps % 1000 == 0:
+                on_second(sample.time)
     finally:
         if handle_signals:
             clock.restore_signal_handlers()
     wall = time.perf_counter() - wall0
     return LoopResult(
-        ticks=clock.ticks,
-        session_s=clock.ticks * dt,
+        ticks=steps,
+        session_s=steps * dt,
         wall_s=wall,
         stopped=state.stopped,
         stop_reason=stop_reason,

@@ -1,4 +1,4 @@
-"""Headless simulated sessions: station, virtual patient, controller and recorder, flat out.
+"""Headless simulated sessions: station + virtual patient + control stack + recorder, fast.
 
 This is the main job of `gaitway simulate`. One call runs one session and leaves behind a
 directory with the recording and ``summary.json``. The loop does no I/O of its own: rows go to
@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -21,16 +20,20 @@ import mujoco
 import numpy as np
 
 import gaitway
-from gaitway.control.impedance import GuidanceImpedance
+from gaitway.control.aan import AanSettings
+from gaitway.control.changes import ChangeKind, ChangeRequest
+from gaitway.control.stack import CONTROLLERS, ControlSettings, ControlStack
 from gaitway.errors import UserError
 from gaitway.recording import RECORDING_FILENAME, RecordingWriter
 from gaitway.safety.session import SessionSafety
+from gaitway.session.loop import PhasePlan, run_loop
+from gaitway.session.state import SessionStateMachine
 from gaitway.station.channels import (
     N_SAMPLE_CHANNELS,
     RECORDED_CHANNELS,
-    SAMPLE_INDEX,
     TRUTH_CHANNELS,
 )
+from gaitway.station.interface import Command, Sample
 from gaitway.station.sim.emg import EMG_DESCRIPTION
 from gaitway.station.sim.patient import VirtualPatient
 from gaitway.station.sim.profiles import get_profile
@@ -41,11 +44,6 @@ MIN_SPEED_KMH: Final[float] = 0.5
 MAX_SPEED_KMH: Final[float] = 3.2
 MAX_MINUTES: Final[float] = 240.0
 GRAVITY: Final[float] = 9.81
-#: heel-strike counter on the force plates: rise above HS_ON after at least HS_MIN_SWING_S
-#: below HS_OFF (a Schmitt trigger with a swing-duration debounce)
-HS_ON_N: Final[float] = 60.0
-HS_OFF_N: Final[float] = 25.0
-HS_MIN_SWING_S: Final[float] = 0.15
 
 
 @dataclass(frozen=True)
@@ -66,6 +64,20 @@ class SessionConfig:
     warmup_s: float = 8.0
     session_index: int = 0
     initial_fatigue: float = 0.0
+    #: path control: tunnel half-width (deg) and supportive flow along the path (N*m)
+    tunnel_width_deg: float = 5.0
+    path_flow_nm: float = 0.0
+    #: assist-as-needed: therapist bounds on support, % of full guidance
+    aan_min_pct: float = 30.0
+    aan_max_pct: float = 100.0
+    #: resistance: damping (N*m*s/rad) and a velocity-signed torque (N*m)
+    resist_damping: float = 5.0
+    resist_torque_nm: float = 0.0
+    self_paced: bool = False
+    #: respond to fatigue automatically, within these bounds (% of full guidance, of weight)
+    adapt_to_fatigue: bool = True
+    max_guidance_pct: float = 100.0
+    max_bws_pct: float = 50.0
     extra: dict[str, Any] = field(default_factory=dict)
     #: faults to inject, as "FAULT@SECONDS" (see `gaitway faults`)
     injections: tuple[str, ...] = ()
@@ -90,8 +102,11 @@ class SessionConfig:
             raise UserError(
                 f"--bws must be within 0-80 % of body weight, got {self.bws_pct}"
             )
-        if self.controller != "guidance":
-            raise UserError(f"unknown controller {self.controller!r}; available: guidance")
+        if self.controller not in CONTROLLERS:
+            raise UserError(
+                f"unknown controller {self.controller!r}; available: {', '.join(CONTROLLERS)}"
+            )
+        self.control_settings()  # validates the controller settings with clear errors
         if self.seed < 0:
             raise UserError(f"--seed must be 0 or positive, got {self.seed}")
 
@@ -102,6 +117,33 @@ class SessionConfig:
             {k: v for k, v in self.settings().items() if k != "out_dir"}, sort_keys=True
         )
         return str(uuid.uuid5(uuid.NAMESPACE_URL, f"gaitway-sim:{key}"))
+
+    def control_settings(self) -> ControlSettings:
+        """The control stack's settings, SI inside. The session starts at full guidance and
+        ramps to the set level over the warm-up (see :func:`run_session`)."""
+        if not (math.isfinite(self.tunnel_width_deg) and 0.0 <= self.tunnel_width_deg <= 30.0):
+            raise UserError(f"--tunnel-width must be within 0-30 deg, got {self.tunnel_width_deg}")
+        if not 0.0 <= self.max_guidance_pct <= 100.0 or not 0.0 <= self.max_bws_pct <= 80.0:
+            raise UserError("--max-guidance must be within 0-100 % and --max-bws within 0-80 %")
+        return ControlSettings(
+            controller=self.controller,
+            guidance=1.0 if self.controller == "guidance" else self.guidance_pct / 100.0,
+            tunnel_width_rad=math.radians(self.tunnel_width_deg),
+            path_flow_nm=self.path_flow_nm,
+            aan=AanSettings(
+                min_support=self.aan_min_pct / 100.0,
+                max_support=self.aan_max_pct / 100.0,
+                initial_support=self.aan_max_pct / 100.0,
+            ),
+            resist_damping=self.resist_damping,
+            resist_torque_nm=self.resist_torque_nm,
+            bws_fraction=self.bws_pct / 100.0,
+            speed_m_s=self.speed_kmh / 3.6,
+            self_paced=self.self_paced,
+            adapt_to_fatigue=self.adapt_to_fatigue,
+            max_guidance=max(self.max_guidance_pct, self.guidance_pct) / 100.0,
+            max_bws_fraction=max(self.max_bws_pct, self.bws_pct) / 100.0,
+        )
 
     def settings(self) -> dict[str, Any]:
         d = asdict(self)
@@ -130,30 +172,6 @@ def prepare_out_dir(out_dir: Path) -> Path:
     return out_dir
 
 
-class HeelStrikeCounter:
-    """Counts strides per side live from the plates' vertical force (see HS_* above)."""
-
-    def __init__(self) -> None:
-        self.count = [0, 0]
-        self.times: list[list[float]] = [[], []]
-        self._loaded = [True, True]
-        self._unloaded_since = [0.0, 0.0]
-        self._iz = (SAMPLE_INDEX["grf_z_left"], SAMPLE_INDEX["grf_z_right"])
-
-    def push(self, t: float, values: np.ndarray) -> None:
-        for s in (0, 1):
-            fz = float(values[self._iz[s]])
-            if self._loaded[s]:
-                if fz < HS_OFF_N:
-                    self._loaded[s] = False
-                    self._unloaded_since[s] = t
-            elif fz > HS_ON_N:
-                self._loaded[s] = True
-                if t - self._unloaded_since[s] >= HS_MIN_SWING_S:
-                    self.count[s] += 1
-                    self.times[s].append(t)
-
-
 ProgressCallback = Callable[[float, float], None]
 
 
@@ -168,12 +186,9 @@ def run_session(config: SessionConfig, *, progress: ProgressCallback | None = No
     station = SimStation(patient, seed=config.seed, lateral_pelvis=config.lateral_pelvis)
     station.check_speed(config.speed_kmh / 3.6)
     safety = SessionSafety(station, config.injections)  # supervisor + fault injector
-    io = safety.station  # the station as the loop sees it (with any injected faults)
-    guidance = config.guidance_pct / 100.0
-    controller = GuidanceImpedance(height_m=profile.height_m, guidance=1.0)
-    bws_force = config.bws_pct / 100.0 * profile.mass_kg * GRAVITY
-    speed = config.speed_kmh / 3.6
+    stack_settings = config.control_settings()
     n_ticks = round(config.minutes * 60.0 / station.dt)
+    plan = PhasePlan.for_minutes(config.minutes)
     metadata = {
         "simulated": True,
         "label": "SIMULATED SESSION: virtual patient on the MuJoCo twin",
@@ -184,81 +199,67 @@ def run_session(config: SessionConfig, *, progress: ProgressCallback | None = No
         "patient": {**asdict(profile), "body_mass_kg": profile.mass_kg,
                     "paretic_side": profile.paretic_side},
         "settings": config.settings(),
+        "phase_plan_s": asdict(plan),
         "seed": config.seed,
         "emg": EMG_DESCRIPTION,
     }
-    counter = HeelStrikeCounter()
     row = np.zeros(len(RECORDED_CHANNELS))
     n_s = N_SAMPLE_CHANNELS
-    ended_by = "completed"
-    ticks_done = 0
-    wall0 = time.perf_counter()
     with RecordingWriter(out_dir / RECORDING_FILENAME, channels=RECORDED_CHANNELS,
                          truth_channels=TRUTH_CHANNELS, metadata=metadata,
-                         dt=station.dt) as writer, io:
-        sample = io.last_sample
+                         dt=station.dt) as writer, safety.station:
+        safety.sink = writer
+        sample0 = safety.station.last_sample
         writer.event(0.0, "session_started", "session", profile=profile.id, seed=config.seed)
-        warm = max(config.warmup_s, 1e-9)
-        warm_done = False
-        ra = controller.ref_angles
-        for tick in range(n_ticks):
-            t = sample.time
-            if t < warm:
-                controller.guidance = guidance + (1.0 - guidance) * (1.0 - t / warm)
-            elif not warm_done:
-                controller.guidance = guidance
-                warm_done = True
-                writer.event(t, "warmup_finished", "session", guidance=guidance)
-            cmd = controller.compute(sample, dt=station.dt, harness_force=bws_force,
-                                     belt_speed=speed)
-            cmd = safety.judge(sample, cmd)  # safety has the last word
-            sample = io.step(cmd)
+        stack = ControlStack(stack_settings, height_m=profile.height_m,
+                             body_mass_kg=profile.mass_kg, dt=station.dt, sink=writer.event)
+        if config.controller == "guidance" and config.guidance_pct < 100.0:
+            # warm-up: start at full guidance, hand over to the set level over warmup_s
+            stack.changes.submit(ChangeRequest(
+                ChangeKind.GUIDANCE, config.guidance_pct / 100.0, "session:warm-up",
+                "warm-up from full guidance", ramp_s=min(max(config.warmup_s, 0.0), 60.0),
+            ), 0.0)
+        def on_tick(sample: Sample, control: list[float], cmd: Command) -> None:
             row[:n_s] = sample.values
-            row[n_s] = ra[0]
-            row[n_s + 1] = ra[1]
-            row[n_s + 2] = ra[2]
-            row[n_s + 3] = ra[3]
-            row[n_s + 4] = cmd.hip_torque_left
-            row[n_s + 5] = cmd.hip_torque_right
-            row[n_s + 6] = cmd.knee_torque_left
-            row[n_s + 7] = cmd.knee_torque_right
-            row[n_s + 8] = cmd.harness_force
-            row[n_s + 9] = cmd.belt_speed
-            row[n_s + 10] = controller.guidance
-            row[n_s + 11] = controller.guidance
-            row[n_s + 12] = controller.phase
-            row[n_s + 13] = (controller.phase + 0.5) % 1.0
-            writer.append(row, station.truth)
-            counter.push(sample.time, sample.values)
-            ticks_done = tick + 1
-            if safety.pending or safety.latched:
-                safety.record(writer)
-                if safety.session_over(sample.time):
-                    ended_by = safety.ended_by()
-                    break
-            if tick % 1000 == 999:
-                for ev in station.drain_events():
-                    writer.event(ev.time_s, ev.kind, "patient", details=ev.details)
-                if progress is not None:
-                    progress(sample.time, n_ticks * station.dt)
+            row[n_s:] = control
+            writer.append(row, station.truth)  # the truth of this sample (read it each tick)
+
+        def on_second(t: float) -> None:
+            for ev in station.drain_events():
+                writer.event(ev.time_s, ev.kind, "patient", details=ev.details)
+            if progress is not None:
+                progress(t, n_ticks * station.dt)
+
+        result = run_loop(safety.station, stack, plan, state=SessionStateMachine(writer.event),
+                          on_tick=on_tick, first_sample=sample0, on_second=on_second,
+                          safety=safety)
+        safety.record()
         for ev in station.drain_events():
             writer.event(ev.time_s, ev.kind, "patient", details=ev.details)
-        wall = time.perf_counter() - wall0
-        duration = ticks_done * station.dt
-        strides = {"left": counter.count[0], "right": counter.count[1]}
-        walking_s = max(duration - config.warmup_s / 2.0, 1e-9)
+        ended_by = result.stop_reason or "completed"
+        duration = result.session_s
+        control = stack.summary(skip_s=result.training_start_s)
+        all_strides = {s: sum(1 for r in stack.strides if r.side == s) for s in ("left", "right")}
+        walking_s = max(duration - plan.calibration_s, 1e-9)
         summary: dict[str, Any] = {
             "session_id": config.session_id,
             "simulated": True,
             "profile": profile.id,
             "seed": config.seed,
             "duration_s": round(duration, 3),
-            "real_time_factor": round(duration / wall, 2) if wall > 0 else None,
-            "wall_time_s": round(wall, 3),
-            "strides": strides,
+            "real_time_factor": round(result.realtime_factor, 2),
+            "wall_time_s": round(result.wall_s, 3),
+            "strides": all_strides,
             "mean_cadence_steps_per_min": round(
-                (strides["left"] + strides["right"]) / walking_s * 60.0, 1),
-            "controller": config.controller,
+                (all_strides["left"] + all_strides["right"]) / walking_s * 60.0, 1),
+            "controller": stack.controller_name,
+            "tracking_error_rms_deg": _rounded(control["tracking_error_rms_deg"]),
+            "active_participation": _rounded(control["active_participation"]),
+            "active_participation_unit": control["active_participation_unit"],
+            "robot_work_per_stride_j": _rounded(control["robot_work_per_stride_j"]),
+            "metrics_from_s": round(result.training_start_s, 3),
+            "fatigue_detections": control["fatigue_detections"],
+            "automatic_changes": control["auto_changes"],
             "settings": config.settings(),
             "ended_by": ended_by,
             "recording": RECORDING_FILENAME,
@@ -269,3 +270,7 @@ def run_session(config: SessionConfig, *, progress: ProgressCallback | None = No
         writer.close(final={"summary": summary, "ended_by": ended_by})
     (out_dir / SUMMARY_FILENAME).write_text(json.dumps(summary, indent=2) + "\n")
     return summary
+
+
+def _rounded(d: dict[str, float | None]) -> dict[str, float | None]:
+    return {k: (round(v, 3) if v is not None else None) for k, v in d.items()}

@@ -16,7 +16,10 @@ from gaitway.errors import UserError
 
 SIDES = ("left", "right")
 FORCE_CHANNELS = [
-    f"{q}_{s}" for s in SIDES for q in ("grf_x", "grf_y", "grf_z", "cop_x", "cop_y", "belt_speed")
+    # grf_x / grf_y are not used by any metric: not reading them saves time and memory.
+    f"{q}_{s}"
+    for s in SIDES
+    for q in ("grf_z", "cop_x", "cop_y", "belt_speed")
 ]
 KIN_CHANNELS = (
     [f"{j}_angle_{s}" for j in ("hip", "knee", "ankle") for s in SIDES]

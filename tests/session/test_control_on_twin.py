@@ -1,0 +1,224 @@
+"""Each controller on the MuJoCo twin with virtual patients (all data here is simulated).
+
+Sessions are short (tens of seconds of simulated walking) to keep the suite fast; the figures
+they check are the issue's acceptance criteria.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable
+
+import mujoco
+import numpy as np
+import pytest
+
+from gaitway.control.aan import AanSettings, AssistAsNeededController
+from gaitway.control.base import ExoModel
+from gaitway.control.changes import ChangeKind, ChangeRequest
+from gaitway.control.phase import phase_from_contacts, phase_rms_error
+from gaitway.control.stack import ControlSettings, ControlStack
+from gaitway.station.channels import TRUTH_INDEX
+from gaitway.station.sim.patient import VirtualPatient
+from gaitway.station.sim.profiles import get_profile
+from gaitway.station.sim.twin import SimStation
+
+pytestmark = pytest.mark.slow
+_C_L, _C_R = TRUTH_INDEX["truth_contact_left"], TRUTH_INDEX["truth_contact_right"]
+_H_L, _K_L = TRUTH_INDEX["truth_hip_angle_left"], TRUTH_INDEX["truth_knee_angle_left"]
+
+
+class Run:
+    """A stack on the twin, with what the tests look at afterwards."""
+
+    def __init__(
+        self,
+        profile_id: str,
+        settings: ControlSettings,
+        seconds: float,
+        *,
+        seed: int = 1,
+        robot_free: bool = False,
+        each_second: Callable[[int, VirtualPatient, ControlStack], None] | None = None,
+    ) -> None:
+        profile = get_profile(profile_id)
+        self.patient = VirtualPatient(profile, seed=seed, events=False)
+        station = SimStation(self.patient, seed=seed)
+        if robot_free:
+            _make_exoskeleton_vanish(station.model)
+            mujoco.mj_setConst(station.model, station.data)
+        self.stack = ControlStack(
+            settings, height_m=profile.height_m, body_mass_kg=profile.mass_kg
+        )
+        n = round(seconds * 1000)
+        self.estimate = np.zeros((n, 2))
+        self.contact = np.zeros((n, 2), dtype=bool)
+        self.hip_knee = np.zeros((n, 2))
+        self.torque = np.zeros((n, 4))
+        sample = station.start()
+        for i in range(n):
+            if each_second is not None and i % 1000 == 0:
+                each_second(i // 1000, self.patient, self.stack)
+            cmd = self.stack.step(sample)
+            cv = self.stack.control_values
+            self.estimate[i] = cv[12], cv[13]
+            tr = station.truth
+            self.contact[i] = tr[_C_L] > 0.5, tr[_C_R] > 0.5
+            self.hip_knee[i] = tr[_H_L], tr[_K_L]
+            self.torque[i] = cmd[0], cmd[1], cmd[2], cmd[3]
+            sample = station.step(cmd)
+        station.stop()
+
+    def phase_error(self, side: int, from_s: float) -> float:
+        k = round(from_s * 1000)
+        truth = phase_from_contacts(self.contact[:, side])
+        return phase_rms_error(self.estimate[k:, side], truth[k:])
+
+    def stride_time(self, from_s: float) -> float:
+        return float(
+            np.mean([r.duration_s for r in self.stack.strides if r.time_s >= from_s])
+        )
+
+
+def _make_exoskeleton_vanish(model: mujoco.MjModel) -> None:
+    """The same patient with no robot to speak of: massless, frictionless exoskeleton."""
+    for side in ("left", "right"):
+        for body in (f"exo_thigh_{side}", f"exo_shank_{side}"):
+            model.body_mass[model.body(body).id] = 1e-3
+            model.body_inertia[model.body(body).id] = 1e-6
+        for joint in (f"exo_hip_{side}", f"exo_knee_{side}"):
+            dof = model.joint(joint).dofadr[0]
+            model.dof_frictionloss[dof] = 0.0
+            model.dof_damping[dof] = 0.0
+            model.dof_armature[dof] = 1e-4
+
+
+def _settings(**kw: object) -> ControlSettings:
+    return ControlSettings(speed_m_s=2.0 / 3.6, adapt_to_fatigue=False, **kw)  # type: ignore[arg-type]
+
+
+def test_full_guidance_holds_a_severe_hemiparetic_patient_within_3_degrees() -> None:
+    run = Run("hemiparetic-left-severe", _settings(controller="guidance", guidance=1.0), 30.0)
+    err = run.stack.summary(skip_s=10.0)["tracking_error_rms_deg"]
+    assert all(v is not None and v <= 3.0 for v in err.values()), err
+    assert run.stack.summary(skip_s=10.0)["strides"]["left"] >= 10
+    # the phase estimate against the twin's true foot contact, steady walking
+    for side in (0, 1):
+        assert run.phase_error(side, from_s=10.0) <= 0.03
+
+
+@pytest.mark.parametrize("profile", ["hemiparetic-right-moderate", "hemiparetic-left-mild"])
+def test_phase_estimate_within_3_percent_on_hemiparetic_profiles(profile: str) -> None:
+    run = Run(profile, _settings(controller="guidance", guidance=1.0), 25.0, seed=4)
+    errors = [run.phase_error(side, from_s=10.0) for side in (0, 1)]
+    assert max(errors) <= 0.03, errors
+
+
+def test_transparent_mode_lets_a_healthy_patient_walk_as_without_the_robot() -> None:
+    """Difference stated: stride time and the left hip/knee range of motion, transparent
+    robot vs. a massless, frictionless exoskeleton (the same patient without the robot)."""
+    transparent = _settings(controller="guidance", guidance=0.0)
+    free = _settings(
+        controller="guidance",
+        guidance=0.0,
+        exo=ExoModel(thigh_mass_kg=0.0, shank_mass_kg=0.0, viscous_hip=0.0, viscous_knee=0.0,
+                     coulomb_hip=0.0, coulomb_knee=0.0),
+    )
+    a = Run("healthy", free, 35.0, seed=2, robot_free=True)
+    b = Run("healthy", transparent, 35.0, seed=2)
+    k = 15_000
+
+    def rom(run: Run, j: int) -> float:
+        x = np.degrees(run.hip_knee[k:, j])
+        return float(x.max() - x.min())
+
+    d_stride = b.stride_time(15.0) / a.stride_time(15.0) - 1.0
+    d_hip = rom(b, 0) - rom(a, 0)
+    d_knee = rom(b, 1) - rom(a, 1)
+    print(f"transparent vs robot-free: stride time {100 * d_stride:+.1f} %, "
+          f"hip ROM {d_hip:+.1f} deg, knee ROM {d_knee:+.1f} deg")
+    assert abs(d_stride) < 0.08
+    assert abs(d_hip) < 4.0
+    assert abs(d_knee) < 5.0
+    # and the robot really is hands-off: no torque beyond its own compensation
+    assert float(np.sqrt(np.mean(b.torque[k:] ** 2))) < 10.0
+
+
+def _strength_schedule(start: float, end: float, hold_s: int, ramp_s: int
+                       ) -> Callable[[int, VirtualPatient, ControlStack], None]:
+    """The patient's strength (a public knob of the virtual patient) held, then ramped."""
+
+    def each_second(t: int, patient: VirtualPatient, stack: ControlStack) -> None:
+        x = min(max((t - hold_s) / ramp_s, 0.0), 1.0)
+        patient.day_strength = start + (end - start) * x
+
+    return each_second
+
+
+def _aan_support(stack: ControlStack) -> float:
+    aan = stack.controllers["aan"]
+    assert isinstance(aan, AssistAsNeededController)
+    return aan.mean_support()
+
+
+def _aan_run(start: float, end: float) -> tuple[float, float]:
+    aan = AanSettings(min_support=0.05, deadband_rad=math.radians(1.0))
+    seen: dict[int, float] = {}
+
+    def each_second(t: int, patient: VirtualPatient, stack: ControlStack) -> None:
+        _strength_schedule(start, end, 25, 25)(t, patient, stack)
+        seen[t] = _aan_support(stack)
+
+    run = Run("hemiparetic-left-moderate", _settings(controller="aan", aan=aan), 60.0,
+              each_second=each_second)
+    assert run.stack.summary(skip_s=40.0)["strides"]["left"] >= 5  # still walking
+    return seen[25], _aan_support(run.stack)
+
+
+def test_aan_lowers_support_for_a_patient_who_improves() -> None:
+    weak, strong = _aan_run(0.0, 1.0)
+    assert strong < weak - 0.04, (weak, strong)
+
+
+def test_aan_raises_support_for_a_patient_who_tires() -> None:
+    fresh, tired = _aan_run(1.0, 0.0)
+    assert tired > fresh + 0.04, (fresh, tired)
+
+
+def test_switching_controllers_mid_session_has_no_torque_jolt() -> None:
+    def each_second(t: int, patient: VirtualPatient, stack: ControlStack) -> None:
+        if t == 12:
+            stack.changes.submit(
+                ChangeRequest(ChangeKind.CONTROLLER, "path", "test", "switch"), stack.time
+            )
+
+    run = Run("hemiparetic-left-mild", _settings(controller="guidance"), 24.0,
+              each_second=each_second)
+    assert run.stack.controller_name == "path"
+    (applied_s, _), = run.stack.changes.applied
+    k = round(applied_s * 1000)
+    blend = k + round(run.stack.reference.stride_time_s * 1000)
+    steps = np.abs(np.diff(run.torque, axis=0))
+    before = steps[5_000 : k - 1].max(axis=0)
+    during = steps[k - 1 : blend + 1].max(axis=0)
+    after = steps[blend + 1 :].max(axis=0)
+    # the switch adds no step beyond what either controller does on its own
+    assert (during <= 1.2 * np.maximum(before, after) + 1.0).all(), (before, during, after)
+    assert sum(1 for r in run.stack.strides if r.time_s > 16.0) >= 6  # walks on with the tunnel
+
+
+@pytest.mark.parametrize("controller", ["path", "resist"])
+def test_low_support_controllers_let_a_mild_patient_walk(controller: str) -> None:
+    settings = _settings(controller=controller, resist_damping=2.0)
+    run = Run("hemiparetic-left-mild", settings, 25.0, seed=3)
+    summ = run.stack.summary(skip_s=10.0)
+    assert summ["strides"]["left"] >= 6, summ
+    assert summ["controller"] == controller
+
+
+def test_self_paced_belt_follows_the_patient() -> None:
+    settings = dataclasses.replace(_settings(controller="path"), self_paced=True)
+    run = Run("healthy", settings, 30.0, seed=5)
+    assert run.stack.belt.speed != pytest.approx(2.0 / 3.6, abs=1e-3)
+    assert 0.5 / 3.6 <= run.stack.belt.speed <= 3.2 / 3.6
