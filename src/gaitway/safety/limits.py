@@ -71,7 +71,7 @@ class DeviceLimits:
     belt_mismatch: float = 0.1  # m/s between belts or against the expected speed
     belt_mismatch_ticks: int = 30
     harness_max_fraction: float = 1.0  # of body weight, commanded
-    harness_step_max: float = 150.0  # N per tick the winch can follow in a command
+    harness_step_max: float = 400.0  # N in one tick: a step this large is a controller bug
     encoder_mismatch: float = 0.03  # rad between joint and motor encoder
     encoder_mismatch_ticks: int = 5
     angle_jump: float = 0.05  # rad in one tick (walking moves < 0.005)

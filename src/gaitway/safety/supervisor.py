@@ -211,9 +211,11 @@ class SafetySupervisor:
         self._cond = 0
         self._new_soft = 0
         first = self._first
-        if first:  # until a command is sent, the harness holds what it holds now
-            h0 = v[self._i_h]
-            self._harness_cmd = h0 if h0 == h0 else 0.0
+        if first:  # harness steps are judged command to command, from the first one
+            h0 = command[4]
+            if not 0.0 <= h0 <= self._harness_max:  # also NaN: then what it holds now
+                h0 = v[self._i_h] if v[self._i_h] == v[self._i_h] else 0.0
+            self._harness_cmd = h0
         # NaN or infinity anywhere: one sum, NaN and inf both propagate
         total = sum(v)
         finite = total - total == 0.0
