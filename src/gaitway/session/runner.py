@@ -222,6 +222,7 @@ def run_session(config: SessionConfig, *, progress: ProgressCallback | None = No
         def on_tick(sample: Sample, control: list[float], cmd: Command) -> None:
             row[:n_s] = sample.values
             row[n_s:] = control
+            row[n_s + 4:n_s + 10] = cmd  # cmd_* channels: what the drives got, after safety
             writer.append(row, station.truth)  # the truth of this sample (read it each tick)
 
         def on_second(t: float) -> None:
