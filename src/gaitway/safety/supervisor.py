@@ -110,6 +110,7 @@ class SafetySupervisor:
         self._t_prev = -1.0
         self._wall_prev = 0.0
         self._harness_cmd = 0.0  # last harness command sent
+        self._h_avg = -1.0  # set from the first command
         self._belt_cmd = 0.0  # last belt command sent
         self._belt_expect = 0.0  # belt speed the device should show
         self._stop_cmd = Command()
@@ -172,7 +173,7 @@ class SafetySupervisor:
         self.safe_state_at_s = None
         self._settle = 0
         self._stop_since = t
-        hold = min(max(self._harness_cmd, 0.0), self._harness_max)
+        hold = min(max(self._harness_cmd, self._h_avg, 0.0), self._harness_max)
         if reaction is Reaction.IMMEDIATE_STOP:
             self.state = SupervisorState.IMMEDIATE_STOP
             self._stop_cmd = Command(0.0, 0.0, 0.0, 0.0, hold, 0.0)
@@ -215,7 +216,7 @@ class SafetySupervisor:
             h0 = command[4]
             if not 0.0 <= h0 <= self._harness_max:  # also NaN: then what it holds now
                 h0 = v[self._i_h] if v[self._i_h] == v[self._i_h] else 0.0
-            self._harness_cmd = h0
+            self._harness_cmd = self._h_avg = h0
         # NaN or infinity anywhere: one sum, NaN and inf both propagate
         total = sum(v)
         finite = total - total == 0.0
@@ -273,6 +274,9 @@ class SafetySupervisor:
             cmd = self._stop_command(v, t)
         self._harness_cmd = cmd[4]
         self._belt_cmd = cmd[5]
+        # the harness command averaged over ~0.5 s: a force loop fooled by a faulty reading
+        # may have unloaded the patient by the time the fault is confirmed; the stop holds this
+        self._h_avg += 0.002 * (cmd[4] - self._h_avg)
         # the belt the device should show: the sent command, at the device's ramp
         step = self.limits.device.belt_max_accel * self.dt
         d = cmd[5] - self._belt_expect
