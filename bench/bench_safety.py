@@ -106,8 +106,11 @@ def fault_rows(quick: bool) -> list[dict[str, object]]:
                 rows.append({"name": f"detect {kind}", "value": None, "unit": "ms",
                              "baseline": 1.0, "ratio": None, "goal": "detected"})
                 continue
-            f = recs[0]
+            # the record with the fault's own reaction (a soft warning may come first)
+            f = next((r for r in recs if r["reaction"] == FAULTS[kind].reaction.label), recs[0])
             lat = (f["detected_at_s"] - f["injected_at_s"]) * 1e3
+            # (joint_range: from the injection, the readings take ~0.4 s to slip past the hard
+            # range; the matrix checks detection within 2 ticks of the crossing)
             rows.append({"name": f"detect {kind} (simulated)", "value": round(lat, 1),
                          "unit": "ms", "baseline": 1.0, "ratio": round(lat, 1),
                          "goal": f"<= {FAULTS[kind].max_detection_s * 1e3:.0f} ms"})
