@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Set up (if needed) and run Gaitway's main job on the embedded defaults.
+# Set up (if needed) and start the clinic on the embedded defaults: the web console with three
+# SIMULATED stations (virtual patients on the MuJoCo twin). Prints the URL and demo accounts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec .venv/bin/gaitway simulate --profile hemiparetic-left-moderate --minutes 2 --seed 1 --out "runs/demo-$(date +%Y%m%d-%H%M%S)" "$@"
+exec .venv/bin/gaitway serve --demo "$@"

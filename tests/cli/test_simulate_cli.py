@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -67,12 +71,32 @@ def test_an_unwritable_folder_is_a_clear_error(tmp_path: Path) -> None:
     assert "cannot create output folder" in result.stderr
 
 
-def test_the_readme_main_command_runs(tmp_path: Path) -> None:
+def test_the_readme_main_command_starts_the_clinic(tmp_path: Path) -> None:
     readme = (ROOT / "README.md").read_text()
     assert "./scripts/run.sh" in readme
     assert "./scripts/test.sh" in readme
-    result = subprocess.run(["bash", str(ROOT / "scripts" / "run.sh"), "--minutes", "0.05",
-                             "--out", str(tmp_path / "demo"), "--quiet"],
-                            capture_output=True, text=True, timeout=600, check=False)
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert (tmp_path / "demo" / "summary.json").exists()
+    env = {**os.environ, "GAITWAY_DATA_DIR": str(tmp_path)}
+    env.pop("GAITWAY_DATABASE_URL", None)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(["bash", str(ROOT / "scripts" / "run.sh"), "--no-history",
+                             "--port", str(port)], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, env=env)
+    try:
+        deadline = time.monotonic() + 240
+        health = None
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
+                    health = json.loads(r.read())
+                    break
+            except OSError:
+                time.sleep(0.5)
+        assert health is not None, "the clinic server did not answer /health"
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=60)
+    assert f"http://127.0.0.1:{port}/" in out
+    assert "demo-therapist-pass" in out
+    assert "SIMULATED" in out

@@ -21,6 +21,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "gaitway.cli.analyze_cmd",
     "gaitway.cli.clinic_cmd",
     "gaitway.cli.compare_cmd",
+    "gaitway.cli.serve_cmd",
+    "gaitway.cli.figures_cmd",
     "gaitway.cli.faults_cmd",
 )
 

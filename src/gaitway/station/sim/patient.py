@@ -11,6 +11,9 @@ The model is deliberately simple and transparent (a "neuromechanical caricature"
   strength; the paretic knee intends less swing flexion (stiff-knee gait), the dorsiflexors
   are weakened by foot drop, and a velocity-dependent stretch reflex above a threshold (spasticity)
   resists fast knee flexion and ankle dorsiflexion.
+- Load-driven knee support (positive force feedback, Geyer & Herr 2010) is a stance reflex: it
+  is released shortly before the leg's intended toe-off. Left on in swing, a scuffing foot's load
+  kept the knee extended, the foot stayed on the belt and both legs were dragged back for good.
 - Fatigue builds with effort during a session, weakens every joint and lowers the EMG median
   frequency; it recovers between sessions. Participation scales the effort and drifts slowly.
 - Occasional events (stop button, a pain report) are drawn as a Poisson process per session.
@@ -48,6 +51,9 @@ _ENTRAINMENT: Final[float] = 4.0  # 1/s, pull of the leg's actual phase on the i
 #: knee extensors driven by the load on the leg (positive force feedback, after Geyer & Herr
 #: 2010): the fraction of the load's knee moment that the extensors answer
 _LOAD_SUPPORT: Final[float] = 1.0
+#: the load feedback is a stance reflex: it is released this fraction of a stride before the
+#: leg's intended toe-off, so that swing can start (Geyer & Herr 2010 switch reflexes by phase)
+_SUPPORT_RELEASE: Final[float] = 0.06
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +134,8 @@ class VirtualPatient:
         self._support = [_LOAD_SUPPORT * (0.3 + 0.7 * profile.side(s).knee_strength)
                          for s in SIDES]
         self._shank = 0.246 * profile.height_m
+        self._release = [int((profile.side(s).stance_fraction - _SUPPORT_RELEASE) * _TABLE_N)
+                         for s in SIDES]
         # phase offsets: the paretic leg (or left) leads; the other follows half a cycle later
         # phase 0 is the left heel strike, as for the robot's reference; the non-paretic leg's
         # heel strike comes half a cycle plus the shift after the paretic one
@@ -265,7 +273,8 @@ class VirtualPatient:
                 if k >= 4:
                     if v > 0.0:  # dorsiflexion: foot drop weakens it
                         lim *= self._dorsi[k - 4]
-                elif k >= 2 and q[k] > 0.0:  # knee extensors answer the leg's load
+                elif k >= 2 and q[k] > 0.0 and i < self._release[k - 2]:
+                    # knee extensors answer the leg's load, in intended stance only
                     v -= self._support[k - 2] * load[k - 2] * self._shank * math.sin(q[k])
                 vol[k] = lim if v > lim else (-lim if v < -lim else v)
         tau = self.torque

@@ -1,0 +1,136 @@
+"""Console benchmarks: live latency to the screen, server CPU per station, station page FPS.
+
+- latency: from a frame entering the live bus (its server timestamp) to the browser drawing it
+  on the overview (Chromium through Playwright, one WebSocket per station), median and 95th
+  percentile with 3 and with 8 SIMULATED stations streaming; baseline: the same pipeline with
+  1 station (goal: p95 <= 100 ms with 8);
+- server CPU per station (process CPU time over wall time, per station) while streaming to a
+  browser; baseline: the same stations with no browser connected (the web layer's share is
+  the ratio);
+- the station page's frame rate with 3 stations running; baseline: the browser's own
+  requestAnimationFrame rate on an empty page (goal: >= 30 frames per second).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gaitway.clinic.store import ClinicStore
+from gaitway.web.app import create_app
+from gaitway.web.background import chromium_path, launch_browser, serve
+from gaitway.web.config import WebSettings
+from gaitway.web.demo import DEMO_ACCOUNTS, prepare_demo
+from gaitway.web.live import LiveService
+
+PASSWORD = {u: p for u, _, p in DEMO_ACCOUNTS}
+
+
+def _site(tmp: Path, n: int) -> tuple[Any, ClinicStore]:
+    store = ClinicStore(f"sqlite:///{tmp / f'bench{n}.sqlite'}")
+    setups = prepare_demo(store, stations=n, minutes=30.0)
+    for s in setups:
+        s.therapists.add("admin")
+    app = create_app(WebSettings(secret_key="bench", cookie_secure=False), store,
+                     LiveService(setups), start_stations=True)
+    return app, store
+
+
+def _login(browser: Any, url: str) -> Any:
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{url}/login")
+    page.fill("#username", "admin")
+    page.fill("#password", PASSWORD["admin"])
+    page.click("#submit")
+    page.wait_for_url(f"{url}/")
+    return page
+
+
+def _cpu_per_station(n: int, seconds: float) -> float:
+    c0, w0 = time.process_time(), time.perf_counter()
+    time.sleep(seconds)
+    return 100.0 * (time.process_time() - c0) / (time.perf_counter() - w0) / n
+
+
+def _stream(browser: Any, tmp: Path, n: int, seconds: float) -> dict[str, float]:
+    app, store = _site(tmp, n)
+    with serve(app) as url:
+        time.sleep(2.0)
+        idle_cpu = _cpu_per_station(n, min(seconds, 4.0))
+        page = _login(browser, url)
+        page.locator(".tile").nth(n - 1).wait_for()
+        time.sleep(2.0)
+        page.evaluate("window.gaitwayStats.latencies.length = 0")
+        cpu = _cpu_per_station(n, seconds)
+        lat = np.asarray(page.evaluate("window.gaitwayStats.latencies"), dtype=float)
+        page.close()
+    store.close()
+    if lat.size == 0:
+        raise RuntimeError(f"no frames were drawn with {n} stations")
+    return {"median": float(np.median(lat)), "p95": float(np.percentile(lat, 95)),
+            "cpu": cpu, "idle_cpu": idle_cpu, "frames": float(lat.size)}
+
+
+def _fps(browser: Any, tmp: Path, seconds: float) -> tuple[float, float]:
+    blank = browser.new_page()
+    blank.set_content("<html><body></body></html>")
+    base = blank.evaluate(
+        "(ms) => new Promise(r => { let n = 0; const t0 = performance.now();"
+        " const f = () => { n++; if (performance.now() - t0 < ms) requestAnimationFrame(f);"
+        " else r(n * 1000 / (performance.now() - t0)); }; requestAnimationFrame(f); })",
+        seconds * 1000)
+    blank.close()
+    app, store = _site(tmp, 3)
+    with serve(app) as url:
+        page = _login(browser, url)
+        page.goto(f"{url}/station?id=sim-1")
+        page.locator("#hip").wait_for()
+        time.sleep(2.0)
+        f0 = page.evaluate("window.gaitwayStats.frames")
+        t0 = time.perf_counter()
+        time.sleep(seconds)
+        fps = (page.evaluate("window.gaitwayStats.frames") - f0) / (time.perf_counter() - t0)
+        page.close()
+    store.close()
+    return float(fps), float(base)
+
+
+def run(quick: bool = False) -> list[dict[str, object]]:
+    if chromium_path() is None:
+        raise RuntimeError("bench_web needs Chromium (GAITWAY_CHROMIUM or /usr/bin/chromium)")
+    from playwright.sync_api import sync_playwright
+
+    seconds = 5.0 if quick else 15.0
+    rows: list[dict[str, object]] = []
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as pw:
+        browser = launch_browser(pw)
+        try:
+            one = _stream(browser, Path(tmp), 1, seconds)
+            for n in (3, 8):
+                r = _stream(browser, Path(tmp), n, seconds)
+                for key, goal in (("median", ""), ("p95", "<= 100 ms with 8 stations")):
+                    rows.append({"name": f"web latency bus->drawn {key}, {n} stations",
+                                 "value": round(r[key], 1), "unit": "ms",
+                                 "baseline": round(one[key], 1),
+                                 "ratio": round(r[key] / one[key], 2), "goal": goal})
+                rows.append({"name": f"server CPU per station, {n} stations streaming",
+                             "value": round(r["cpu"], 1), "unit": "% of a core",
+                             "baseline": round(r["idle_cpu"], 1),
+                             "ratio": round(r["cpu"] / r["idle_cpu"], 2),
+                             "goal": "baseline: same stations, no browser"})
+            fps, base = _fps(browser, Path(tmp), seconds)
+            rows.append({"name": "station page frame rate, 3 stations", "value": round(fps, 1),
+                         "unit": "frames/s", "baseline": round(base, 1),
+                         "ratio": round(fps / base, 2), "goal": ">= 30 frames/s"})
+        finally:
+            browser.close()
+    return rows
+
+
+if __name__ == "__main__":
+    for row in run(quick=True):
+        print(row)

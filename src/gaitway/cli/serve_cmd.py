@@ -1,0 +1,95 @@
+"""``gaitway serve``: the therapist console and patient view, with simulated stations."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import ipaddress
+import os
+from typing import Any
+
+from gaitway.errors import UserError
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "serve", help="start the therapist console and patient view (web server)",
+        description="Serve the console with simulated stations (SIMULATED virtual patients). "
+        "--demo sets up a demo clinic with demo accounts; otherwise accounts come from the "
+        "clinic store (create the first with --create-admin).")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default "
+                   "127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--demo", action="store_true",
+                   help="demo clinic: 3 simulated stations, demo accounts, own demo store")
+    p.add_argument("--no-history", action="store_true",
+                   help="with --demo: skip simulating the demo patient's short history")
+    p.add_argument("--stations", type=int, default=3, help="simulated stations (default 3)")
+    p.add_argument("--minutes", type=float, default=30.0,
+                   help="length of each simulated session (default 30)")
+    p.add_argument("--create-admin", metavar="USERNAME",
+                   help="create an admin account (asks for its password) and exit")
+    p.set_defaults(func=run)
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from gaitway.clinic import records
+    from gaitway.clinic.store import open_store
+    from gaitway.settings import get_settings
+    from gaitway.web.app import create_app
+    from gaitway.web.config import WebSettings
+    from gaitway.web.demo import DEMO_ACCOUNTS, prepare_demo, setups_from_store
+    from gaitway.web.live import LiveService
+
+    if not 1 <= args.port <= 65535:
+        raise UserError(f"--port must be within 1-65535, got {args.port}")
+    if not 1 <= args.stations <= 16:
+        raise UserError(f"--stations must be within 1-16, got {args.stations}")
+    settings = get_settings()
+    if args.create_admin:
+        password = os.environ.get("GAITWAY_NEW_PASSWORD") or getpass.getpass(
+            f"password for {args.create_admin}: ")
+        with open_store() as store, store.transaction() as db:
+            records.add_user(db, actor="cli:serve", username=args.create_admin, role="admin",
+                             password=password)
+        print(f"admin account {args.create_admin!r} created")
+        return 0
+    web = WebSettings(demo=args.demo)
+    if _loopback(args.host) and "GAITWAY_WEB_COOKIE_SECURE" not in os.environ:
+        web.cookie_secure = False  # browsers drop Secure cookies over plain HTTP
+    if args.demo:
+        url = settings.database_url or f"sqlite:///{settings.data_dir / 'demo' / 'clinic.sqlite'}"
+        store = open_store(url)
+        print("Setting up the demo clinic (SIMULATED patients; the first run simulates a "
+              "short history)...", flush=True)
+        setups = prepare_demo(store, stations=args.stations, minutes=args.minutes,
+                              history_dir=None if args.no_history
+                              else settings.data_dir / "demo" / "recordings",
+                              progress=lambda m: print(f"  {m}", flush=True))
+    else:
+        store = open_store()
+        setups = setups_from_store(store, stations=args.stations, minutes=args.minutes)
+    app = create_app(web, store, LiveService(setups), start_stations=True)
+    shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+    print(f"Gaitway console: http://{shown}:{args.port}/  ({len(setups)} SIMULATED stations)")
+    if args.demo:
+        print("Demo accounts (demo only; never use these passwords elsewhere):")
+        for username, role, password in DEMO_ACCOUNTS:
+            print(f"  {username:<11} {password:<22} {role}")
+    if not web.cookie_secure:
+        print("Note: plain HTTP on a loopback address, so the session cookie is not marked "
+              "Secure; serve behind HTTPS for other computers.")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    store.close()
+    return 0

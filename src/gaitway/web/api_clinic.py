@@ -1,0 +1,102 @@
+"""Patient records, prescriptions, session history, reports and a patient's own progress.
+
+Therapists and admins see every patient; a patient sees only their own record and progress.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException
+from fastapi import Path as FPath
+from fastapi.responses import HTMLResponse
+
+from gaitway.clinic import records
+from gaitway.clinic.models import Patient, Prescription, TrainingSession
+from gaitway.clinic.progress import patient_progress
+from gaitway.web.deps import Ctx, CurrentSession, require_staff
+
+router = APIRouter(prefix="/api", tags=["clinic"])
+PatientId = Annotated[int, FPath(ge=1, le=2**31 - 1)]
+SessionId = Annotated[str, FPath(max_length=36)]
+
+
+def _patient(p: Patient) -> dict[str, Any]:
+    return {"id": p.id, "pseudonym": p.pseudonym, "simulated": p.simulated,
+            "diagnosis": p.diagnosis, "affected_side": p.affected_side, "sex": p.sex,
+            "birth_year": p.birth_year}
+
+
+def _session(s: TrainingSession) -> dict[str, Any]:
+    return {"id": s.id, "started_at": s.started_at.isoformat(), "status": s.status,
+            "simulated": s.simulated, "duration_s": s.duration_s, "steps": s.steps,
+            "guidance_pct": s.guidance_pct, "bws_pct": s.bws_pct,
+            "speed_kmh": None if s.belt_speed_mps is None else round(s.belt_speed_mps * 3.6, 2),
+            "active_participation_pct": s.active_participation_pct,
+            "symmetry_index_pct": s.symmetry_index_pct}
+
+
+def _prescription(r: Prescription) -> dict[str, Any]:
+    return {"id": r.id, "created_at": r.created_at.isoformat(), "active": r.active,
+            "duration_min": r.duration_min, "speed_kmh": r.speed_kmh,
+            "guidance_pct": r.guidance_pct, "bws_pct": r.bws_pct, "controller": r.controller,
+            "hip_rom_scale": r.hip_rom_scale, "knee_rom_scale": r.knee_rom_scale,
+            "targets": r.targets}
+
+
+@router.get("/patients", responses={401: {}, 403: {}})
+def list_patients(sess: CurrentSession, ctx: Ctx) -> list[dict[str, Any]]:
+    """All patient records (therapists and admins)."""
+    require_staff(sess)
+    with ctx.store.reader() as db:
+        return [_patient(p) for p in records.list_patients(db)]
+
+
+@router.get("/patients/{patient_id}", responses={401: {}, 403: {}, 404: {}})
+def patient_record(patient_id: PatientId, sess: CurrentSession, ctx: Ctx) -> dict[str, Any]:
+    """One patient with prescriptions and session history."""
+    if sess.user.role == "patient" and sess.user.patient_id != patient_id:
+        raise HTTPException(404, "no such patient record that you may see")
+    with ctx.store.reader() as db:
+        p = db.get(Patient, patient_id)
+        if p is None:
+            raise HTTPException(404, "no such patient record that you may see")
+        return _patient(p) | {
+            "prescriptions": [_prescription(r) for r in p.prescriptions],
+            "sessions": [_session(s) for s in p.sessions],
+        }
+
+
+@router.get("/sessions/{session_id}/report", response_class=HTMLResponse,
+            responses={401: {}, 403: {}, 404: {}})
+def session_report_html(session_id: SessionId, sess: CurrentSession, ctx: Ctx) -> HTMLResponse:
+    """The session report as one HTML page (plots embedded)."""
+    from gaitway.clinic.reports.render import write_html
+    from gaitway.clinic.reports.session_report import session_report
+
+    with ctx.store.reader() as db:
+        s = db.get(TrainingSession, session_id)
+        if s is None or (sess.user.role == "patient" and s.patient_id != sess.user.patient_id):
+            raise HTTPException(404, "no such session that you may see")
+        content = session_report(db, s)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "report.html"
+        write_html(content, out)
+        return HTMLResponse(out.read_text(encoding="utf-8"))
+
+
+@router.get("/me/progress", responses={401: {}, 403: {}})
+def my_progress(sess: CurrentSession, ctx: Ctx) -> dict[str, Any]:
+    """A patient's progress in plain words, and their recent sessions."""
+    if sess.user.patient_id is None:
+        raise HTTPException(403, "progress pages belong to patient accounts")
+    with ctx.store.reader() as db:
+        p = db.get(Patient, sess.user.patient_id)
+        if p is None:
+            raise HTTPException(404, "your patient record is missing; ask your therapist")
+        model = patient_progress(db, p)
+        return {"pseudonym": p.pseudonym, "simulated": p.simulated,
+                "lines": list(model.lines_),
+                "sessions": [_session(s) for s in p.sessions][-10:]}

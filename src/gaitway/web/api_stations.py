@@ -1,0 +1,211 @@
+"""Stations: overview, details, controls (REST) and the live stream (WebSocket).
+
+Every control command is audited with who sent it. Large changes (see ``LARGE_STEP``) are
+refused with 409 unless the request says ``confirmed``: the console asks the therapist first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+from typing import Annotated, Any, Final, Literal
+
+from fastapi import APIRouter, HTTPException, Request, WebSocket, WebSocketDisconnect
+from fastapi import Path as FPath
+from pydantic import BaseModel, Field
+
+from gaitway.control.changes import CONTROLLER_NAMES
+from gaitway.errors import UserError
+from gaitway.web.auth import COOKIE_NAME
+from gaitway.web.deps import CsrfSession, Ctx, CurrentSession, can_view, station_for
+
+router = APIRouter(prefix="/api/stations", tags=["stations"])
+
+#: a change larger than this from the current value needs the therapist's confirmation
+LARGE_STEP: Final[dict[str, float]] = {
+    "guidance": 20.0, "bws": 10.0, "speed": 0.5, "rom": 0.2,
+}
+STREAM_POLL_S: Final[float] = 0.005
+StationId = Annotated[str, FPath(max_length=64)]
+
+
+class ChangeIn(BaseModel):
+    """A change in screen units: guidance and bws in percent, speed in km/h, controller by
+    name, rom as [hip scale, knee scale]."""
+
+    kind: Literal["guidance", "bws", "speed", "controller", "rom"]
+    value: float | str | list[float]
+    reason: str = Field(default="", max_length=200)
+    confirmed: bool = False
+
+
+class ActionOut(BaseModel):
+    station: str
+    action: str
+    detail: str = ""
+
+
+Action = Literal["start", "pause", "resume", "stop", "estop", "acknowledge"]
+
+
+@router.get("", responses={401: {}})
+def list_stations(sess: CurrentSession, ctx: Ctx) -> list[dict[str, Any]]:
+    """Every station this user may see, with state, patient, elapsed time, steps, effort,
+    alerts (all SIMULATED for in-process stations)."""
+    return [st.status() for st in ctx.live.stations.values() if can_view(sess, st)]
+
+
+@router.get("/{station_id}", responses={401: {}, 404: {}})
+def station_detail(station_id: StationId, sess: CurrentSession, ctx: Ctx) -> dict[str, Any]:
+    """One station: status, recent strides and the event log."""
+    st = station_for(ctx, sess, station_id)
+    return st.status() | {"strides": list(st.strides), "events": list(st.events)[-100:]}
+
+
+@router.post("/{station_id}/changes", response_model=ActionOut,
+             responses={400: {}, 401: {}, 403: {}, 404: {}, 409: {}})
+def station_change(station_id: StationId, body: ChangeIn, sess: CsrfSession, ctx: Ctx) -> ActionOut:
+    """Change guidance, body-weight support, speed, controller or range of motion."""
+    st = station_for(ctx, sess, station_id, control=True)
+    value = _check_value(body)
+    current = st.status()
+    step = _step(body.kind, value, current)
+    if step is not None and step > LARGE_STEP[body.kind] and not body.confirmed:
+        raise HTTPException(409, f"{body.kind} change of {step:g} is large; confirm it "
+                                 "(send confirmed: true)")
+    who = f"therapist:{sess.user.username}"
+    ok = False
+    try:
+        st.change(body.kind, value, who, body.reason)
+        ok = True
+    finally:
+        ctx.audit(f"web:{sess.user.username}", "station.change", "station", station_id,
+                  kind=body.kind, value=value, confirmed=body.confirmed, ok=ok)
+    return ActionOut(station=station_id, action="change", detail=f"{body.kind}={value}")
+
+
+@router.post("/{station_id}/{action}", response_model=ActionOut,
+             responses={400: {}, 401: {}, 403: {}, 404: {}})
+def station_action(station_id: StationId, action: Action, sess: CsrfSession, ctx: Ctx) -> ActionOut:
+    """Start, pause, resume, stop, emergency stop, or acknowledge the station's alerts."""
+    st = station_for(ctx, sess, station_id, control=True)
+    who = f"therapist:{sess.user.username}"
+    detail = ""
+    ok = False
+    try:
+        if action == "start":
+            st.start(who)
+        elif action == "pause":
+            st.pause(who)
+        elif action == "resume":
+            st.resume(who)
+        elif action == "stop":
+            st.stop(who)
+        elif action == "estop":
+            st.emergency_stop(who)
+        else:
+            detail = "; ".join(st.acknowledge(who))
+        ok = True
+    finally:
+        ctx.audit(f"web:{sess.user.username}", f"station.{action}", "station", station_id,
+                  ok=ok)
+    return ActionOut(station=station_id, action=action, detail=detail)
+
+
+def _check_value(body: ChangeIn) -> Any:
+    v = body.value
+    if body.kind == "controller":
+        if v not in CONTROLLER_NAMES:
+            raise UserError(f"controller must be one of {', '.join(CONTROLLER_NAMES)}")
+        return v
+    if body.kind == "rom":
+        if not (isinstance(v, list) and len(v) == 2):
+            raise UserError("rom needs [hip scale, knee scale], each 0-1.5")
+        return [float(x) for x in v]
+    if not isinstance(v, float | int) or isinstance(v, bool):
+        raise UserError(f"{body.kind} needs a number")
+    return float(v)
+
+
+def _step(kind: str, value: Any, current: dict[str, Any]) -> float | None:
+    key = {"guidance": "guidance_pct", "bws": "bws_pct", "speed": "speed_kmh"}.get(kind)
+    if key is not None and current.get(key) is not None:
+        return abs(float(value) - float(current[key]))
+    if kind == "rom":
+        return max(abs(float(x) - 1.0) for x in value)
+    return None
+
+
+ws_router = APIRouter()
+
+
+@ws_router.websocket("/ws/stations/{station_id}")
+async def station_stream(websocket: WebSocket, station_id: str) -> None:
+    """Live frames of one station (about 50 per second) as JSON arrays of frames."""
+    ctx = websocket.app.state.ctx
+    sess = ctx.sessions.get(websocket.cookies.get(COOKIE_NAME))
+    origin = websocket.headers.get("origin")
+    host = websocket.headers.get("host")
+    st = ctx.live.stations.get(station_id)
+    if (sess is None or st is None or not can_view(sess, st)
+            or (origin is not None and origin.split("://", 1)[-1] != host)):
+        await websocket.close(code=4403)
+        return
+    await websocket.accept()
+    seq = max(st.seq - 1, 0)
+    try:
+        while True:
+            frames = st.frames_after(seq)
+            if frames:
+                seq = frames[-1]["seq"]
+                await websocket.send_json(frames)
+            await asyncio.sleep(STREAM_POLL_S)
+    except (WebSocketDisconnect, RuntimeError):
+        return
+
+
+remote_router = APIRouter(prefix="/api/remote", tags=["remote stations"])
+
+
+class RemoteFrame(BaseModel):
+    """One frame from a station running elsewhere (angles in degrees, forces in N)."""
+
+    t: float = Field(ge=0, le=86400)
+    q: list[float] = Field(min_length=4, max_length=4)
+    ref: list[float] = Field(min_length=4, max_length=4)
+    grf: list[float] = Field(default=[0.0, 0.0], min_length=2, max_length=2)
+    state: str = Field(default="training", max_length=32)
+    steps: int = Field(default=0, ge=0)
+    guidance_pct: float | None = None
+    bws_pct: float | None = None
+    speed_kmh: float | None = None
+    controller: str = Field(default="", max_length=32)
+    effort_pct: list[float | None] = Field(default=[None, None], min_length=2, max_length=2)
+    symmetry_pct: float | None = None
+    weight_bearing_pct: list[float | None] = Field(default=[None, None], min_length=2,
+                                                   max_length=2)
+
+
+class RemotePush(BaseModel):
+    simulated: bool
+    patient: str = Field(default="(remote)", max_length=64)
+    frames: list[RemoteFrame] = Field(max_length=500)
+
+
+@remote_router.post("/{station_id}/frames", responses={400: {}, 401: {}})
+def push_frames(station_id: StationId, body: RemotePush, request: Request,
+                ctx: Ctx) -> dict[str, int]:
+    """A station in another process or on another computer pushes its live frames, with
+    ``Authorization: Bearer <token>`` (``GAITWAY_WEB_STATION_TOKENS``)."""
+    expected = ctx.settings.station_tokens.get(station_id)
+    given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+    if not expected or not hmac.compare_digest(expected, given):
+        raise HTTPException(401, "unknown station or wrong station token")
+    new = station_id not in ctx.live.stations
+    st = ctx.live.remote(station_id)
+    st.setup.simulated = body.simulated
+    st.setup.patient = body.patient
+    if new:
+        ctx.audit(f"station:{station_id}", "station.connect", "station", station_id,
+                  simulated=body.simulated)
+    return {"accepted": st.ingest([f.model_dump() for f in body.frames])}

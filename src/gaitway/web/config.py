@@ -1,0 +1,30 @@
+"""Web settings: one pydantic-settings object read from ``GAITWAY_WEB_*`` variables."""
+
+from __future__ import annotations
+
+import secrets
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class WebSettings(BaseSettings):
+    """How the server signs sessions and sets cookies.
+
+    ``GAITWAY_WEB_SECRET_KEY`` signs session cookies; without it a random key is made at
+    start (sessions then end when the server restarts). ``GAITWAY_WEB_COOKIE_SECURE`` keeps
+    the Secure flag on the session cookie (default on; ``gaitway serve`` turns it off only
+    when it listens on a loopback address over plain HTTP).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="GAITWAY_WEB_", extra="ignore")
+
+    secret_key: str = Field(default_factory=lambda: secrets.token_urlsafe(48))
+    cookie_secure: bool = True
+    session_hours: float = 8.0
+    login_max_failures: int = 5
+    login_window_s: float = 300.0
+    demo: bool = False
+    #: stations in other processes push frames with a bearer token: {"station-id": "token"}
+    #: (``GAITWAY_WEB_STATION_TOKENS='{"lab-1": "..."}'``)
+    station_tokens: dict[str, str] = Field(default_factory=dict)

@@ -1,0 +1,101 @@
+// Shared by every page: the logged-in user, API calls with the CSRF token, small helpers.
+let me = null;
+
+export async function requireLogin() {
+  const r = await fetch("/api/me");
+  if (r.status === 401) { location.href = "/login"; throw new Error("not logged in"); }
+  me = await r.json();
+  const who = document.getElementById("who");
+  if (who) who.textContent = `${me.username} (${me.role})`;
+  const out = document.getElementById("logout");
+  if (out) out.onclick = async () => { await api("POST", "/api/logout"); location.href = "/login"; };
+  return me;
+}
+
+export async function api(method, path, body) {
+  const opts = { method, headers: {} };
+  if (method !== "GET") opts.headers["X-CSRF-Token"] = me ? me.csrf : "";
+  if (body !== undefined) { opts.headers["Content-Type"] = "application/json"; opts.body = JSON.stringify(body); }
+  const r = await fetch(path, opts);
+  if (r.status === 401) { location.href = "/login"; }
+  let data = null;
+  try { data = await r.json(); } catch (e) { data = null; }
+  if (data && Array.isArray(data.detail)) data.detail = data.detail.map((d) => `${d.loc.slice(-1)[0]}: ${d.msg}`).join('; ');
+  return { ok: r.ok, status: r.status, data };
+}
+
+export function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "class") e.className = v; else if (k.startsWith("on")) e[k] = v; else e.setAttribute(k, v);
+  }
+  for (const c of children) e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return e;
+}
+
+export function fmtTime(s) {
+  s = Math.max(0, Math.floor(s || 0));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+}
+
+export function fmt(v, digits = 0, unit = "") {
+  return v === null || v === undefined ? "–" : `${Number(v).toFixed(digits)}${unit}`;
+}
+
+// Opens a station's live stream; calls onFrames(frames) for each batch; reconnects.
+export function stream(stationId, onFrames) {
+  let ws = null, closed = false;
+  const open = () => {
+    const proto = location.protocol === "https:" ? "wss" : "ws";
+    ws = new WebSocket(`${proto}://${location.host}/ws/stations/${encodeURIComponent(stationId)}`);
+    ws.onmessage = (ev) => onFrames(JSON.parse(ev.data));
+    ws.onclose = () => { if (!closed) setTimeout(open, 1000); };
+  };
+  open();
+  return { close() { closed = true; ws.close(); } };
+}
+
+// Latency from a frame entering the live bus (its ts, server wall clock) to being drawn.
+export const stats = { latencies: [], frames: 0, fps: 0 };
+window.gaitwayStats = stats;
+export function recordDrawn(frame) {
+  if (frame && frame.ts) {
+    stats.latencies.push(Date.now() - frame.ts * 1000);
+    if (stats.latencies.length > 20000) stats.latencies.splice(0, 10000);
+  }
+}
+let fpsCount = 0, fpsT0 = performance.now();
+export function countFrame() {
+  stats.frames++; fpsCount++;
+  const now = performance.now();
+  if (now - fpsT0 >= 1000) { stats.fps = fpsCount * 1000 / (now - fpsT0); fpsCount = 0; fpsT0 = now; }
+}
+
+// Draws traces (deg) over the last windowS seconds: series = [{data:[[t,v]], color, dash}].
+export function drawTraces(canvas, series, { windowS = 5, min = -20, max = 70, label = "" } = {}) {
+  const ctx = canvas.getContext("2d");
+  const w = canvas.width, h = canvas.height;
+  ctx.clearRect(0, 0, w, h);
+  ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, w, h);
+  ctx.strokeStyle = "#e3e6ea"; ctx.lineWidth = 1; ctx.fillStyle = "#667"; ctx.font = "11px sans-serif";
+  for (let v = Math.ceil(min / 20) * 20; v <= max; v += 20) {
+    const y = h - (v - min) / (max - min) * h;
+    ctx.beginPath(); ctx.moveTo(0, y); ctx.lineTo(w, y); ctx.stroke();
+    ctx.fillText(`${v}°`, 2, y - 2);
+  }
+  if (label) { ctx.fillStyle = "#223"; ctx.font = "bold 12px sans-serif"; ctx.fillText(label, 40, 14); }
+  let tEnd = 0;
+  for (const s of series) if (s.data.length) tEnd = Math.max(tEnd, s.data[s.data.length - 1][0]);
+  for (const s of series) {
+    ctx.strokeStyle = s.color; ctx.lineWidth = s.width || 2; ctx.setLineDash(s.dash || []);
+    ctx.beginPath();
+    let first = true;
+    for (const [t, v] of s.data) {
+      if (t < tEnd - windowS) continue;
+      const x = w - (tEnd - t) / windowS * w, y = h - (v - min) / (max - min) * h;
+      if (first) { ctx.moveTo(x, y); first = false; } else ctx.lineTo(x, y);
+    }
+    ctx.stroke();
+  }
+  ctx.setLineDash([]);
+}

@@ -1,0 +1,94 @@
+// Station view: live traces, per-stride metrics, bars, controls and the event log of one station.
+import { requireLogin, api, el, fmt, fmtTime, stream, drawTraces, recordDrawn, countFrame } from "/static/common.js";
+
+const id = new URLSearchParams(location.search).get("id");
+const $ = (x) => document.getElementById(x);
+const hist = { hipL: [], hipR: [], kneeL: [], kneeR: [], rhipL: [], rhipR: [], rkneeL: [], rkneeR: [] };
+let last = null, dirty = false, touched = new Set();
+
+function pushFrames(frames) {
+  for (const f of frames) {
+    hist.hipL.push([f.t, f.q[0]]); hist.hipR.push([f.t, f.q[1]]);
+    hist.kneeL.push([f.t, f.q[2]]); hist.kneeR.push([f.t, f.q[3]]);
+    hist.rhipL.push([f.t, f.ref[0]]); hist.rhipR.push([f.t, f.ref[1]]);
+    hist.rkneeL.push([f.t, f.ref[2]]); hist.rkneeR.push([f.t, f.ref[3]]);
+  }
+  if (hist.hipL.length > 800) for (const k in hist) hist[k].splice(0, 400);
+  last = frames[frames.length - 1]; dirty = true;
+}
+
+function showNumbers(s) {
+  $("state").textContent = s.state; $("elapsed").textContent = fmtTime(s.t ?? s.elapsed_s);
+  $("steps").textContent = s.steps; $("guidance_now").textContent = fmt(s.guidance_pct, 0, " %");
+  $("bws_now").textContent = fmt(s.bws_pct, 0, " %"); $("speed_now").textContent = fmt(s.speed_kmh, 1, " km/h");
+  $("controller_now").textContent = s.controller;
+  $("symmetry").textContent = fmt(s.symmetry_pct, 1, " %");
+  const wb = s.weight_bearing_pct || [null, null], eff = s.effort_pct || [null, null];
+  $("wbL").style.width = `${wb[0] ?? 0}%`; $("wbR").style.width = `${wb[1] ?? 0}%`;
+  $("effL").style.width = `${eff[0] ?? 0}%`; $("effR").style.width = `${eff[1] ?? 0}%`;
+  for (const [k, key, d] of [["guidance", "guidance_pct", 0], ["bws", "bws_pct", 0], ["speed", "speed_kmh", 1]]) {
+    if (!touched.has(k) && s[key] !== undefined && s[key] !== null) { $(k).value = s[key]; $(`${k}_v`).textContent = Number(s[key]).toFixed(d); }
+  }
+}
+
+function draw() {
+  countFrame();
+  if (dirty && last) {
+    dirty = false;
+    drawTraces($("hip"), [
+      { data: hist.rhipL, color: "#1565c0", dash: [6, 4], width: 1.5 }, { data: hist.rhipR, color: "#ef6c00", dash: [6, 4], width: 1.5 },
+      { data: hist.hipL, color: "#1565c0" }, { data: hist.hipR, color: "#ef6c00" }], { min: -30, max: 50, label: "hip flexion" });
+    drawTraces($("knee"), [
+      { data: hist.rkneeL, color: "#1565c0", dash: [6, 4], width: 1.5 }, { data: hist.rkneeR, color: "#ef6c00", dash: [6, 4], width: 1.5 },
+      { data: hist.kneeL, color: "#1565c0" }, { data: hist.kneeR, color: "#ef6c00" }], { min: -10, max: 80, label: "knee flexion" });
+    showNumbers(last);
+    recordDrawn(last);
+  }
+  requestAnimationFrame(draw);
+}
+
+async function refresh() {
+  const r = await api("GET", `/api/stations/${encodeURIComponent(id)}`);
+  if (!r.ok) { $("message").textContent = r.data?.detail || "station not available"; return; }
+  const s = r.data;
+  $("name").textContent = s.name; $("simulated").hidden = !s.simulated; $("patient").textContent = `patient ${s.patient}`;
+  if (!last || !s.running) showNumbers(s);
+  $("alerts").replaceChildren(...s.alerts.map((a) => el("div", { class: "alert" }, a)));
+  $("strides").replaceChildren(...s.strides.slice(-8).reverse().map((x) => el("tr", {},
+    el("td", {}, x.t), el("td", {}, x.side), el("td", {}, x.duration_s),
+    el("td", {}, x.tracking_error_deg.join(" / ")), el("td", {}, x.participation_nm.join(" / ")))));
+  $("events").replaceChildren(...s.events.slice().reverse().map((e) => el("div", {},
+    `${fmt(e.t, 1)} s  ${e.kind}  ${e.source}  ${JSON.stringify(e.details)}`)));
+}
+
+async function act(path, body) {
+  const r = await api("POST", `/api/stations/${encodeURIComponent(id)}/${path}`, body);
+  $("message").textContent = r.ok ? `${r.data.action} sent` : (r.data?.detail || `failed (${r.status})`);
+  refresh();
+  return r;
+}
+
+async function change(kind, value) {
+  let r = await act("changes", { kind, value });
+  if (r.status === 409) {
+    if (confirm(`${r.data.detail}\n\nApply this large change?`)) r = await act("changes", { kind, value, confirmed: true });
+    else $("message").textContent = "change cancelled";
+  }
+  if (r.ok) touched.delete(kind);
+}
+
+await requireLogin();
+for (const k of ["guidance", "bws", "speed", "rom_hip", "rom_knee"]) {
+  $(k).oninput = () => { touched.add(k); $(`${k}_v`).textContent = $(k).value; };
+}
+$("set_guidance").onclick = () => change("guidance", Number($("guidance").value));
+$("set_bws").onclick = () => change("bws", Number($("bws").value));
+$("set_speed").onclick = () => change("speed", Number($("speed").value));
+$("set_rom").onclick = () => change("rom", [Number($("rom_hip").value), Number($("rom_knee").value)]);
+$("set_controller").onclick = () => change("controller", $("controller").value);
+for (const a of ["start", "pause", "resume", "stop", "acknowledge"]) $(a).onclick = () => act(a);
+$("estop").onclick = () => act("estop");
+await refresh();
+setInterval(refresh, 1000);
+stream(id, pushFrames);
+requestAnimationFrame(draw);

@@ -1,0 +1,128 @@
+"""The console in a real browser (Chromium through Playwright): log in, three live SIMULATED
+stations on the overview, change guidance, stop, the patient view; screenshots kept.
+
+Screenshots go to ``$GAITWAY_TEST_ARTIFACTS/web`` (default ``test-artifacts/web``); with
+GAITWAY_UPDATE_SCREENSHOTS=1 they are also copied to ``docs/screenshots``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.web.conftest import PASSWORDS, make_app
+
+from gaitway.web.background import chromium_path, launch_browser, serve
+from gaitway.web.config import WebSettings
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _artifacts() -> Path:
+    d = Path(os.environ.get("GAITWAY_TEST_ARTIFACTS", ROOT / "test-artifacts")) / "web"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def _shot(page: Any, name: str) -> None:
+    out = _artifacts() / f"{name}.png"
+    page.screenshot(path=str(out), full_page=True)
+    assert out.stat().st_size > 10_000
+    if os.environ.get("GAITWAY_UPDATE_SCREENSHOTS") == "1":
+        (ROOT / "docs" / "screenshots").mkdir(parents=True, exist_ok=True)
+        shutil.copy(out, ROOT / "docs" / "screenshots" / out.name)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if chromium_path() is None:
+        msg = "Chromium is missing: install Debian's chromium or set GAITWAY_CHROMIUM"
+        if os.environ.get("CI"):
+            pytest.fail(msg)
+        pytest.skip(msg)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = launch_browser(pw)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    app, store, _live = make_app(tmp_path_factory.mktemp("web"), start=True,
+                                settings=WebSettings(secret_key="browser-test",
+                                                     cookie_secure=False))
+    with serve(app) as url:
+        yield url
+    store.close()
+
+
+def _login(browser: Any, url: str, user: str) -> Any:
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(f"{url}/")
+    page.wait_for_url(re.compile(r"/login$"))
+    page.fill("#username", user)
+    page.fill("#password", PASSWORDS[user])
+    page.click("#submit")
+    return page
+
+
+def test_overview_station_view_and_stop(browser: Any, site: str) -> None:
+    from playwright.sync_api import expect
+
+    page = _login(browser, site, "therapist")
+    page.wait_for_url(f"{site}/")
+    tiles = page.locator(".tile")
+    expect(tiles).to_have_count(3)
+    for i in range(3):  # every station is training live: its step counter moves
+        expect(tiles.nth(i).locator(".state")).not_to_have_text("idle", timeout=20_000)
+    expect(tiles.nth(0).locator(".steps")).not_to_have_text("0", timeout=60_000)
+    expect(page.locator(".sim").first).to_have_text("SIMULATED")
+    _shot(page, "overview")
+
+    page.click("a[href='/station?id=sim-3']")
+    page.wait_for_url(re.compile(r"/station\?id=sim-3$"))
+    expect(page.locator("#state")).to_have_text(re.compile("warm_up|training"), timeout=30_000)
+    page.once("dialog", lambda d: d.dismiss())  # 90 -> 30 % is large: asks, therapist says no
+    page.locator("#guidance").fill("30")
+    page.click("#set_guidance")
+    expect(page.locator("#message")).to_have_text("change cancelled")
+    page.locator("#guidance").fill("75")
+    page.click("#set_guidance")
+    expect(page.locator("#message")).to_have_text("change sent")
+    expect(page.locator("#guidance_now")).to_have_text("75 %", timeout=20_000)
+    expect(page.locator("#events")).to_contain_text("change_applied")
+    expect(page.locator("#strides tr").first).to_be_visible(timeout=60_000)
+    _shot(page, "station")
+
+    page.once("dialog", lambda d: d.accept())  # a large change asks for confirmation
+    page.locator("#speed").fill("3.2")
+    page.click("#set_speed")
+    expect(page.locator("#events")).to_contain_text("speed", timeout=10_000)
+
+    page.click("#stop")
+    expect(page.locator("#state")).to_have_text("finished", timeout=20_000)
+    expect(page.locator("#events")).to_contain_text("stop_requested")
+    fps = page.evaluate("window.gaitwayStats.fps")
+    assert fps > 5, fps
+    page.close()
+
+
+def test_patient_view_shows_effort_and_steps(browser: Any, site: str) -> None:
+    from playwright.sync_api import expect
+
+    page = _login(browser, site, "patient1")
+    page.wait_for_url(f"{site}/patient")
+    expect(page.locator("#steps")).not_to_have_text("0", timeout=60_000)
+    expect(page.locator("#effL_v")).to_have_text(re.compile(r"\d+ %"))
+    _shot(page, "patient")
+    page.goto(f"{site}/progress")
+    expect(page.locator("#lines li").first).to_be_visible()
+    page.close()

@@ -1,0 +1,33 @@
+"""Records through the API: therapists read patients and history; reports need a session."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from tests.web.conftest import login
+
+
+def test_therapist_reads_patients_and_records(client: TestClient) -> None:
+    login(client, "therapist")
+    patients = client.get("/api/patients").json()
+    assert [p["pseudonym"] for p in patients] == ["SIM-DEMO-1-01", "SIM-DEMO-1-02",
+                                                  "SIM-DEMO-1-03"]
+    assert all(p["simulated"] for p in patients)
+    rec = client.get(f"/api/patients/{patients[0]['id']}").json()
+    assert rec["sessions"] == []
+    assert rec["prescriptions"] == []
+    assert client.get("/api/patients/999").status_code == 404
+    assert client.get("/api/sessions/no-such-session/report").status_code == 404
+
+
+def test_progress_is_for_patient_accounts_only(client: TestClient) -> None:
+    login(client, "therapist")
+    assert client.get("/api/me/progress").status_code == 403
+
+
+def test_pages_are_served_and_carry_security_headers(client: TestClient) -> None:
+    for path in ("/", "/login", "/station", "/patient", "/progress", "/records"):
+        r = client.get(path)
+        assert r.status_code == 200, path
+        assert "text/html" in r.headers["content-type"]
+        assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+    assert client.get("/openapi.json").json()["info"]["title"] == "Gaitway console API"
