@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "gaitway.cli.compare_cmd",
     "gaitway.cli.serve_cmd",
     "gaitway.cli.figures_cmd",
+    "gaitway.cli.faults_cmd",
 )
 
 

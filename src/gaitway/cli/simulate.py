@@ -58,6 +58,8 @@ def register(sub: Any) -> None:
     p.add_argument("--no-patient-events", action="store_true",
                    help="the virtual patient never presses stop or reports pain")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--inject", action="append", default=[], metavar="FAULT@SECONDS",
+                   help="inject a fault at a session time, repeatable (list: gaitway faults)")
     p.set_defaults(func=_simulate)
 
     q = sub.add_parser("profiles", help="list the virtual patient profiles")
@@ -75,6 +77,7 @@ def _simulate(args: argparse.Namespace) -> int:
         resist_damping=args.resist_damping, resist_torque_nm=args.resist_torque,
         self_paced=args.self_paced, adapt_to_fatigue=not args.no_adapt,
         max_guidance_pct=args.max_guidance, max_bws_pct=args.max_bws,
+        injections=tuple(args.inject),
     )
     cfg.validate()
     console = Console(stderr=True)
@@ -104,6 +107,15 @@ def _simulate(args: argparse.Namespace) -> int:
     print(f"  real-time factor: {s['real_time_factor']}x")
     print(f"  recording: {Path(args.out) / s['recording']}  summary: "
           f"{Path(args.out) / 'summary.json'}")
+    for f in s.get("faults", []):
+        if f["reaction"] != "warn":
+            print(f"  fault {f['kind']}: detected at {f['detected_at_s']:.3f} s, "
+                  f"{f['reaction']}, safe state at {f['safe_state_at_s']} s")
+    if s.get("safety", {}).get("ended_by_fault"):
+        if not s["safety"]["safe_state_reached"]:
+            print("  the session ended by a fault and did NOT reach its safe state")
+            return 1
+        print("  the session ended by a fault; the safe state was reached")
     return 0
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from gaitway.control.stack import ControlStack
 from gaitway.errors import UserError
+from gaitway.safety.session import SessionSafety
 from gaitway.session.clock import JitterStats, LoopClock
 from gaitway.session.state import SessionState, SessionStateMachine
 from gaitway.station.interface import Command, Sample, Station
@@ -98,6 +99,7 @@ def run_loop(
     handle_signals: bool = False,
     first_sample: Sample | None = None,
     on_second: Callable[[float], None] | None = None,
+    safety: SessionSafety | None = None,
 ) -> LoopResult:
     """Run a session on a started station (``with station:`` around this call).
 
@@ -105,6 +107,8 @@ def run_loop(
     for one tick at rest (zero torque, harness and belt as commanded by a default Command).
     ``on_second`` is called with the session time once per 1000 ticks (progress, draining
     station events): the only place for slower work, and still no blocking I/O.
+    ``safety``: the supervisor judges every command and owns the stop buttons; a fault ends
+    the session once its safe state has held (see gaitway.safety.session).
     """
     clock = clock or LoopClock(paced=False)
     state = state or SessionStateMachine()
@@ -125,6 +129,8 @@ def run_loop(
             t = sample.time
             if clock.stop_requested:
                 stop_reason = "operator signal"
+            elif safety is not None:
+                pass  # the supervisor answers the stop buttons with its stop sequences
             elif sample.estop:
                 stop_reason = "emergency stop pressed"
             elif sample.stop_button:
@@ -139,10 +145,18 @@ def run_loop(
                     break
                 stack.walking = state.walking
             command = stack.step(sample)
+            if safety is not None:
+                command = safety.judge(sample, command)  # safety has the last word
             if on_tick is not None:
                 on_tick(sample, stack.control_values, command)
             sample = station.step(command)
             steps += 1
+            if safety is not None and (safety.pending or safety.latched):
+                safety.record()
+                if safety.session_over(sample.time):
+                    stop_reason = safety.ended_by()
+                    state.stop(sample.time, source="safety", reason=stop_reason)
+                    break
             if on_second is not None and steps % 1000 == 0:
                 on_second(sample.time)
     finally:

@@ -25,6 +25,7 @@ from gaitway.control.changes import ChangeKind, ChangeRequest
 from gaitway.control.stack import CONTROLLERS, ControlSettings, ControlStack
 from gaitway.errors import UserError
 from gaitway.recording import RECORDING_FILENAME, RecordingWriter
+from gaitway.safety.session import SessionSafety
 from gaitway.session.loop import PhasePlan, run_loop
 from gaitway.session.state import SessionStateMachine
 from gaitway.station.channels import (
@@ -78,9 +79,12 @@ class SessionConfig:
     max_guidance_pct: float = 100.0
     max_bws_pct: float = 50.0
     extra: dict[str, Any] = field(default_factory=dict)
+    #: faults to inject, as "FAULT@SECONDS" (see `gaitway faults`)
+    injections: tuple[str, ...] = ()
 
     def validate(self) -> None:
         get_profile(self.profile)
+        SessionSafety.validate_injections(self.injections)
         if not (math.isfinite(self.minutes) and 0.0 < self.minutes <= MAX_MINUTES):
             raise UserError(
                 f"--minutes must be a number above 0 and at most {MAX_MINUTES:.0f}, "
@@ -144,6 +148,9 @@ class SessionConfig:
     def settings(self) -> dict[str, Any]:
         d = asdict(self)
         d["out_dir"] = str(self.out_dir)
+        d["injections"] = list(self.injections)
+        if not self.injections:  # sessions without faults keep their ids and settings
+            del d["injections"]
         return d
 
 
@@ -178,6 +185,7 @@ def run_session(config: SessionConfig, *, progress: ProgressCallback | None = No
                              fatigue=config.initial_fatigue, events=config.patient_events)
     station = SimStation(patient, seed=config.seed, lateral_pelvis=config.lateral_pelvis)
     station.check_speed(config.speed_kmh / 3.6)
+    safety = SessionSafety(station, config.injections)  # supervisor + fault injector
     stack_settings = config.control_settings()
     n_ticks = round(config.minutes * 60.0 / station.dt)
     plan = PhasePlan.for_minutes(config.minutes)
@@ -199,8 +207,9 @@ def run_session(config: SessionConfig, *, progress: ProgressCallback | None = No
     n_s = N_SAMPLE_CHANNELS
     with RecordingWriter(out_dir / RECORDING_FILENAME, channels=RECORDED_CHANNELS,
                          truth_channels=TRUTH_CHANNELS, metadata=metadata,
-                         dt=station.dt) as writer, station:
-        sample0 = station.last_sample
+                         dt=station.dt) as writer, safety.station:
+        safety.sink = writer
+        sample0 = safety.station.last_sample
         writer.event(0.0, "session_started", "session", profile=profile.id, seed=config.seed)
         stack = ControlStack(stack_settings, height_m=profile.height_m,
                              body_mass_kg=profile.mass_kg, dt=station.dt, sink=writer.event)
@@ -213,6 +222,7 @@ def run_session(config: SessionConfig, *, progress: ProgressCallback | None = No
         def on_tick(sample: Sample, control: list[float], cmd: Command) -> None:
             row[:n_s] = sample.values
             row[n_s:] = control
+            row[n_s + 4:n_s + 10] = cmd  # cmd_* channels: what the drives got, after safety
             writer.append(row, station.truth)  # the truth of this sample (read it each tick)
 
         def on_second(t: float) -> None:
@@ -221,8 +231,10 @@ def run_session(config: SessionConfig, *, progress: ProgressCallback | None = No
             if progress is not None:
                 progress(t, n_ticks * station.dt)
 
-        result = run_loop(station, stack, plan, state=SessionStateMachine(writer.event),
-                          on_tick=on_tick, first_sample=sample0, on_second=on_second)
+        result = run_loop(safety.station, stack, plan, state=SessionStateMachine(writer.event),
+                          on_tick=on_tick, first_sample=sample0, on_second=on_second,
+                          safety=safety)
+        safety.record()
         for ev in station.drain_events():
             writer.event(ev.time_s, ev.kind, "patient", details=ev.details)
         ended_by = result.stop_reason or "completed"
@@ -253,6 +265,7 @@ def run_session(config: SessionConfig, *, progress: ProgressCallback | None = No
             "ended_by": ended_by,
             "recording": RECORDING_FILENAME,
             "patient_fatigue_end": round(patient.fatigue, 4),
+            **safety.summary(),
         }
         writer.event(duration, "session_finished", "session", ended_by=ended_by)
         writer.close(final={"summary": summary, "ended_by": ended_by})

@@ -1,0 +1,238 @@
+"""The supervisor on synthetic ticks: limits, debounce, detectors, stops, acknowledgement."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from gaitway.errors import UserError
+from gaitway.safety.faults import FaultKind, Reaction
+from gaitway.safety.limits import SafetyLimits
+from gaitway.safety.supervisor import SafetySupervisor, SupervisorState
+from gaitway.station.channels import N_SAMPLE_CHANNELS, SAMPLE_INDEX
+from gaitway.station.interface import Command, FaultBit, Sample
+
+IX = SAMPLE_INDEX
+FLAGS = (IX["estop"], IX["stop_button"], IX["fault_word"])
+WALK = Command(5.0, -5.0, 10.0, -10.0, 220.0, 0.0)
+
+
+class Rig:
+    """Feeds a supervisor one synthetic tick at a time, with sensor noise like the twin's."""
+
+    def __init__(self, mass_kg: float = 75.0) -> None:
+        self.sup = SafetySupervisor(SafetyLimits.for_patient(mass_kg), watch_overruns=False)
+        self.rng = np.random.default_rng(1)
+        self.t = 0.0
+        base = np.zeros(N_SAMPLE_CHANNELS)
+        for s in ("left", "right"):
+            base[IX[f"hip_angle_{s}"]] = base[IX[f"hip_motor_angle_{s}"]] = 0.1
+            base[IX[f"knee_angle_{s}"]] = base[IX[f"knee_motor_angle_{s}"]] = 0.3
+            base[IX[f"grf_z_{s}"]] = 400.0
+            for j in ("hip", "knee"):
+                base[IX[f"{j}_drive_temperature_{s}"]] = 30.0
+        base[IX["harness_force"]] = 220.0
+        base[IX["pelvis_height"]] = 0.9
+        self.base = base
+
+    def tick(self, command: Command = WALK, **channels: float) -> Command:
+        v = self.base + self.rng.normal(0.0, 1e-5, N_SAMPLE_CHANNELS)
+        for i in FLAGS:
+            v[i] = 0.0
+        v[0] = self.t
+        for name, x in channels.items():
+            v[IX[name]] = x
+        self.t = round(self.t + 0.001, 6)
+        return self.sup.check(Sample(v), command)
+
+    def kinds(self) -> list[tuple[str, str]]:
+        return [(str(r.kind), r.reaction.label) for r in self.sup.records]
+
+
+def test_clean_command_passes_unchanged() -> None:
+    rig = Rig()
+    for _ in range(100):
+        out = rig.tick()
+    assert out is WALK
+    assert rig.sup.records == []
+    assert not rig.sup.latched
+
+
+def test_hard_range_is_a_fault_within_two_ticks() -> None:
+    rig = Rig()
+    hard = rig.sup.limits.patient.knee_rom.hard_hi
+    crossed_at = None
+    q = 0.9
+    for _ in range(200):
+        q += 0.004  # 4 rad/s: fast, but no implausible jump
+        rig.tick(knee_angle_left=q, knee_motor_angle_left=q)
+        if q > hard and crossed_at is None:
+            crossed_at = rig.t - 0.001
+        if rig.sup.latched:
+            break
+    assert crossed_at is not None
+    rec = next(r for r in rig.sup.records if r.reaction is Reaction.CONTROLLED_STOP)
+    assert rec.kind is FaultKind.JOINT_RANGE
+    assert rec.detected_at_s - crossed_at <= 0.002 + 1e-9
+    assert rig.sup.state is SupervisorState.CONTROLLED_STOP
+
+
+def test_soft_range_removes_outward_torque_and_warns() -> None:
+    rig = Rig()
+    outs = [rig.tick(Command(0.0, 0.0, 20.0, 0.0, 220.0, 0.0), knee_angle_left=1.15,
+                     knee_motor_angle_left=1.15) for _ in range(5)]
+    assert all(o.knee_torque_left == 0.0 for o in outs)
+    back = rig.tick(Command(0.0, 0.0, -20.0, 0.0, 220.0, 0.0), knee_angle_left=1.15,
+                    knee_motor_angle_left=1.15)
+    assert back.knee_torque_left == -20.0  # torque back into range is allowed
+    assert rig.kinds() == [("joint_range", "warn")]
+    assert not rig.sup.latched
+
+
+def test_torque_command_is_clipped_with_one_warning() -> None:
+    rig = Rig()
+    for _ in range(10):
+        out = rig.tick(Command(200.0, 0.0, -300.0, 0.0, 220.0, 0.0))
+    assert out.hip_torque_left == 90.0
+    assert out.knee_torque_left == -70.0
+    assert sorted(rig.kinds()) == [("drive_torque", "warn")] * 2
+    assert rig.sup.warnings_total == 2
+
+
+def test_belt_command_is_ramped() -> None:
+    rig = Rig()
+    speeds = [rig.tick(WALK._replace(belt_speed=0.8)).belt_speed for _ in range(3)]
+    assert speeds == pytest.approx([0.0005, 0.001, 0.0015])
+
+
+def test_nan_reading_is_an_immediate_stop() -> None:
+    rig = Rig()
+    rig.tick()
+    out = rig.tick(harness_force=math.nan)
+    assert rig.kinds()[0] == ("non_finite", "immediate_stop")
+    assert out == Command(0.0, 0.0, 0.0, 0.0, out.harness_force, 0.0)
+    assert out.harness_force == pytest.approx(220.0)  # the harness holds
+    rig.tick(**{f"{j}_torque_{s}": 0.0 for j in ("hip", "knee") for s in ("left", "right")})
+    assert rig.sup.in_safe_state
+
+
+@pytest.mark.parametrize(("bit", "kind", "reaction"), [
+    (FaultBit.DRIVE_OVERTEMPERATURE, "drive_overtemperature", "controlled_stop"),
+    (FaultBit.DRIVE_OVERCURRENT, "drive_overcurrent", "immediate_stop"),
+    (FaultBit.ENCODER_MISMATCH, "encoder_mismatch", "immediate_stop"),
+])
+def test_device_fault_bits_are_faults(bit: FaultBit, kind: str, reaction: str) -> None:
+    rig = Rig()
+    rig.tick()
+    rig.tick(fault_word=float(bit))
+    assert rig.kinds() == [(kind, reaction)]
+
+
+def test_interaction_debounce_is_five_ticks() -> None:
+    rig = Rig()
+    for _ in range(4):
+        rig.tick(interaction_torque_shank_left=120.0)
+    rig.tick()
+    assert not rig.sup.latched  # 4 ticks of a noisy peak: no fault
+    for _ in range(5):
+        rig.tick(interaction_torque_shank_left=120.0)
+    assert ("interaction_force", "immediate_stop") in rig.kinds()
+
+
+def test_stale_signal_within_20_ms() -> None:
+    rig = Rig()
+    rig.tick()
+    start = rig.t
+    for _ in range(30):
+        rig.tick(hip_angle_left=0.1234)
+        if rig.sup.latched:
+            break
+    rec = rig.sup.records[0]
+    assert rec.kind is FaultKind.STALE_SIGNAL
+    assert rec.detected_at_s - start <= 0.020
+
+
+def test_watchdog_and_missed_ticks() -> None:
+    rig = Rig()
+    rig.tick()
+    rig.t = round(rig.t + 0.004, 6)  # four ticks never arrive
+    rig.tick()
+    assert rig.kinds() == [("missed_ticks", "controlled_stop")]
+    rig2 = Rig()
+    rig2.tick()
+    for _ in range(3):
+        rig2.t = round(rig2.t - 0.001, 6)  # the same sample time again
+        rig2.tick()
+    assert rig2.kinds()[0] == ("communication_loss", "immediate_stop")
+
+
+def test_acknowledge_needs_the_cause_gone() -> None:
+    rig = Rig()
+    rig.tick(estop=1.0)
+    assert rig.sup.state is SupervisorState.IMMEDIATE_STOP
+    with pytest.raises(UserError, match="safe state"):
+        rig.sup.acknowledge("therapist A", rig.t)
+    rig.tick(estop=1.0)
+    assert rig.sup.in_safe_state
+    with pytest.raises(UserError, match="still present"):
+        rig.sup.acknowledge("therapist A", rig.t)
+    rig.tick()  # estop released
+    rig.sup.acknowledge("therapist A", rig.t)
+    assert rig.sup.state is SupervisorState.RUNNING
+    assert rig.tick() is WALK  # commands pass again
+
+
+def test_acknowledge_is_recorded_with_who() -> None:
+    rig = Rig()
+    with pytest.raises(UserError, match="no latched fault"):
+        rig.sup.acknowledge("therapist A", 0.0)
+    rig.tick(stop_button=1.0)
+    for _ in range(60):
+        rig.tick()
+    assert rig.sup.in_safe_state  # legs and belt at rest: the controlled stop is done
+    with pytest.raises(UserError, match="who"):
+        rig.sup.acknowledge("  ", rig.t)
+    rig.sup.acknowledge("therapist B", rig.t)
+    events = rig.sup.drain_events()
+    kinds = [e[1] for e in events]
+    assert kinds == ["fault_detected", "safe_stop_started", "safe_state_reached",
+                     "fault_acknowledged"]
+    assert events[-1][2]["by"] == "therapist B"
+    assert events[-1][2]["faults"] == ["stop_button"]
+
+
+def test_controlled_stop_escalates_when_not_at_rest() -> None:
+    rig = Rig()
+    rig.tick(stop_button=1.0)
+    for _ in range(5200):
+        rig.tick(belt_speed_left=0.5, belt_speed_right=0.5)
+        if rig.sup.state is SupervisorState.IMMEDIATE_STOP:
+            break
+    assert rig.sup.state is SupervisorState.IMMEDIATE_STOP
+    assert 5.0 <= rig.t <= 5.1
+    assert "safe_stop_escalated" in [e[1] for e in rig.sup.drain_events()]
+
+
+def test_controlled_stop_brings_legs_to_standing_with_limited_torque() -> None:
+    rig = Rig()
+    bent = {"knee_angle_left": 1.0, "knee_motor_angle_left": 1.0}
+    rig.tick(WALK._replace(belt_speed=0.3), **bent)
+    rig.tick(stop_button=1.0, **bent)
+    out = rig.tick(**bent)
+    lim = rig.sup.limits.stop
+    assert out.knee_torque_left == -lim.knee_torque  # toward standing, capped
+    assert out.hip_torque_left == pytest.approx(-15.0, abs=0.1)  # hip 0.1 rad: back to 0
+    assert out.harness_force == pytest.approx(220.0)
+
+
+def test_harness_slack_and_fall() -> None:
+    rig = Rig()
+    for _ in range(60):
+        rig.tick(harness_force=10.0 + rig.rng.normal())
+    assert rig.kinds() == [("harness_slack", "controlled_stop")]
+    rig = Rig()
+    for _ in range(15):
+        rig.tick(grf_z_left=1.0, grf_z_right=2.0, harness_force=500.0 + rig.rng.normal())
+    assert ("fall", "immediate_stop") in rig.kinds()
