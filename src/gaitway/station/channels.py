@@ -81,7 +81,7 @@ def _build_sample_channels() -> tuple[ChannelSpec, ...]:
         ch.append(ChannelSpec(f"imu_gyro_{axis}", "rad/s", 5e-3, "pelvis IMU angular rate"))
     for m in EMG_MUSCLES:
         for s in SIDES:
-            ch.append(ChannelSpec(f"emg_{m}_{s}", "V", 3e-6, f"raw surface EMG, {m}"))
+            ch.append(ChannelSpec(f"emg_{m}_{s}", "V", 5e-6, f"raw surface EMG, {m}"))
     ch += [
         ChannelSpec("estop", "bool", 1.0, "emergency stop pressed (1)"),
         ChannelSpec("stop_button", "bool", 1.0, "patient stop button pressed (1)"),
@@ -104,7 +104,7 @@ def _build_truth_channels() -> tuple[ChannelSpec, ...]:
     for j in JOINTS:
         for s in SIDES:
             ch.append(
-                ChannelSpec(f"truth_voluntary_torque_{j}_{s}", "N*m", 0.1, "patient's own torque")
+                ChannelSpec(f"truth_voluntary_torque_{j}_{s}", "N*m", 0.2, "patient's own torque")
             )
     for j in DRIVEN_JOINTS:
         for s in SIDES:
