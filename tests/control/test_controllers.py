@@ -85,17 +85,48 @@ def test_friction_compensation_pushes_with_the_motion() -> None:
     assert tau[2] == pytest.approx(0.0)
 
 
+def _hold(ctrl: PathController, ctx: TickContext, ticks: int) -> list[list[float]]:
+    """Run ``ticks`` ticks on a still leg; the torques of each."""
+    out = []
+    for _ in range(ticks):
+        out.append(list(ctrl.torques(ctx)))
+        ctx.time += ctx.dt
+    return out
+
+
 def test_path_is_free_inside_the_tunnel_and_pushes_back_outside() -> None:
     width = math.radians(5.0)
     ctrl = PathController(width_rad=width, compensation=Compensation(enabled=False))
     ctx = _ctx(0.3)
     ctx.q[0] += 0.5 * width  # inside
     ctx.q[3] -= 0.5 * width
-    assert ctrl.torques(ctx) == pytest.approx([0.0] * 4, abs=1e-9)
-    ctx.q[0] += 3.0 * width  # hip left now well outside
-    tau = ctrl.torques(ctx)
-    assert tau[0] < -10.0  # pushed back to a smaller hip angle
+    assert _hold(ctrl, ctx, 5)[-1] == pytest.approx([0.0] * 4, abs=1e-9)
+    ctx.q[1] -= 3.0 * width  # left knee now well outside (hyperextended)
+    tau = _hold(ctrl, ctx, 50)[-1]
+    assert tau[1] > 10.0  # pushed back to more knee flexion
     assert tau[2:] == pytest.approx([0.0, 0.0], abs=1e-9)
+
+
+def test_path_wall_is_continuous_and_its_output_rate_limited() -> None:
+    """Leaving the tunnel slowly gives a push that grows from zero (no step at the wall); a
+    sudden jump of the leg (a sensor glitch) moves the torque by at most the rate limit."""
+    width = math.radians(5.0)
+    ctrl = PathController(width_rad=width, stiffness=1440.0, max_rate_nm_s=3000.0,
+                          compensation=Compensation(enabled=False))
+    ctx = _ctx(0.3)
+    taus = []
+    for n in range(400):  # the knee drifts outwards by 0.05 deg per tick, to 20 deg off
+        ctx.q[1] = REF.hip_knee(0.3)[1] - math.radians(0.05 * n)
+        taus.append(ctrl.torques(ctx)[1])
+        ctx.time += ctx.dt
+    steps = [abs(b - a) for a, b in itertools.pairwise(taus)]
+    assert max(steps) < 1.5  # the spring's own slope at this speed, never a step
+    assert taus[-1] > 40.0
+    assert ctrl.limited_ticks == 0
+    ctx.q[1] += math.radians(25.0)  # a jump back into the tunnel
+    after = _hold(ctrl, ctx, 3)
+    assert abs(after[0][1] - taus[-1]) <= 3.0 + 1e-9
+    assert ctrl.limited_ticks >= 1
 
 
 def test_path_timing_is_the_patients() -> None:
@@ -105,7 +136,7 @@ def test_path_timing_is_the_patients() -> None:
     ctx = _ctx(0.3)
     h, k, _, _ = REF.hip_knee(0.36)  # the leg is ahead along the path
     ctx.q[0], ctx.q[1] = h, k
-    tau = ctrl.torques(ctx)
+    tau = _hold(ctrl, ctx, 3)[-1]
     assert abs(tau[0]) < 1e-6
     assert abs(tau[1]) < 1e-6
     assert ctrl.path_phase[0] == pytest.approx(0.36, abs=0.01)

@@ -2,23 +2,90 @@
 
 Inside the tunnel the patient walks with their own timing and the robot only compensates its
 own drag; outside it a spring-damper pushes the leg back towards the path. An optional
-supportive flow pushes along the path in the walking direction. The closest point of the path
-is tracked per leg by Newton steps on the path parameter (cycles), started from the gait-phase
-estimate and then predicted forward at the leg's cadence each tick before two Newton
-corrections, so that the closest point moves continuously and never snaps to a far branch
-of the loop. The push back is capped (``max_push_nm``): a tunnel guides, it does not yank.
+supportive flow pushes along the path in the walking direction.
+
+Every part of the force law is continuous, because a step in drive torque is a jolt the
+patient feels and a disturbance that makes their gait irregular (the first version stepped by
+up to 60 N*m when the tracked path point jumped or the leg crossed the wall):
+
+- The path point is the closest point of the path (where the leg is, not when: the patient's
+  timing), found globally from a precomputed map and polished by Newton steps. The distance
+  to a curve is continuous in the leg's position, so the push's size is too; only its
+  direction can turn quickly, where the leg is equally far from two parts of the path.
+- The wall is a smooth dead-zone spring: no force inside the tunnel, a quadratic onset over
+  ``wall_softening_rad`` outside, then linear at ``stiffness`` (force and its slope are
+  continuous at both ends), saturating smoothly (tanh) at ``max_push_nm``.
+- Damping acts only on the outward component of the leg's velocity and fades in with the
+  same softening, so that a leg moving back into the tunnel is not held back.
+- The output is rate-limited to ``max_rate_nm_s`` per drive: a hard bound on the torque step
+  per tick whatever the measurement does (a sensor glitch, a stumble).
 """
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from gaitway.control.base import Compensation, Controller, TickContext
+from gaitway.control.reference import ReferenceGait
 from gaitway.errors import UserError
 
 _DEG = math.pi / 180.0
-_FADE_RAD = 1.0 * _DEG
-_FADE_PER_RAD = 1.0 / _FADE_RAD
+_CELL = 1.0 * _DEG
+_MARGIN = 25.0 * _DEG
+_PATH_SAMPLES = 250
+
+
+class ClosestPointMap:
+    """The closest path parameter for every cell of a 1-degree hip-knee grid around a path.
+
+    Built once per reference (tens of milliseconds, numpy) so that a tick finds the globally
+    closest point with one lookup and polishes it with two Newton steps. A local tracker
+    alone gets trapped in local minima of the distance where the path turns sharply (the
+    knee's swing loop) and then pushes the leg towards the wrong part of the path.
+    """
+
+    __slots__ = ("h0", "k0", "n_h", "n_k", "s")
+
+    def __init__(self, ref: ReferenceGait) -> None:
+        ss = np.arange(_PATH_SAMPLES) / _PATH_SAMPLES
+        hip = np.interp(ss, np.linspace(0.0, 1.0, ref.table("hip").size), ref.table("hip"))
+        knee = np.interp(ss, np.linspace(0.0, 1.0, ref.table("knee").size), ref.table("knee"))
+        self.h0 = float(hip.min()) - _MARGIN
+        self.k0 = float(knee.min()) - _MARGIN
+        self.n_h = int((float(hip.max()) + _MARGIN - self.h0) / _CELL) + 1
+        self.n_k = int((float(knee.max()) + _MARGIN - self.k0) / _CELL) + 1
+        gh = self.h0 + _CELL * np.arange(self.n_h)
+        gk = self.k0 + _CELL * np.arange(self.n_k)
+        best = np.zeros((self.n_h, self.n_k), dtype=np.int64)
+        for row in range(self.n_h):  # one row at a time: small temporaries
+            d = (gh[row] - hip[:, None]) ** 2 + (gk[None, :] - knee[:, None]) ** 2
+            best[row] = np.argmin(d, axis=0)
+        self.s: list[float] = (best.ravel() / _PATH_SAMPLES).tolist()
+
+    def lookup(self, qh: float, qk: float) -> float:
+        i = int((qh - self.h0) / _CELL + 0.5)
+        j = int((qk - self.k0) / _CELL + 0.5)
+        n_h, n_k = self.n_h, self.n_k
+        i = 0 if i < 0 else (n_h - 1 if i >= n_h else i)
+        j = 0 if j < 0 else (n_k - 1 if j >= n_k else j)
+        return self.s[i * n_k + j]
+
+
+_MAPS: dict[int, tuple[ReferenceGait, ClosestPointMap]] = {}
+
+
+def closest_point_map(ref: ReferenceGait) -> ClosestPointMap:
+    """The map of ``ref``, built on first use and kept (references are long-lived)."""
+    hit = _MAPS.get(id(ref))
+    if hit is not None and hit[0] is ref:
+        return hit[1]
+    m = ClosestPointMap(ref)
+    if len(_MAPS) > 256:
+        _MAPS.clear()
+    _MAPS[id(ref)] = (ref, m)
+    return m
 
 
 class PathController(Controller):
@@ -34,6 +101,8 @@ class PathController(Controller):
         damping: float = 15.0,
         flow_nm: float = 0.0,
         max_push_nm: float = 60.0,
+        wall_softening_rad: float = 2.0 * _DEG,
+        max_rate_nm_s: float = 3000.0,
         compensation: Compensation | None = None,
     ) -> None:
         super().__init__()
@@ -43,48 +112,74 @@ class PathController(Controller):
             )
         if flow_nm < 0.0 or stiffness < 0.0 or damping < 0.0:
             raise UserError("path stiffness, damping and flow must be >= 0")
+        if max_push_nm <= 0.0 or wall_softening_rad <= 0.0 or max_rate_nm_s <= 0.0:
+            raise UserError("path push limit, wall softening and torque rate must be > 0")
         self.width_rad = width_rad
         self.stiffness = stiffness
         self.damping = damping
         self.flow_nm = flow_nm
         self.max_push_nm = max_push_nm
+        self.wall_softening_rad = wall_softening_rad
+        self.max_rate_nm_s = max_rate_nm_s
+        self._map_ref: ReferenceGait | None = None
+        self._map: ClosestPointMap | None = None
         self.compensation = compensation or Compensation()
         self.path_phase = [-1.0, -1.0]  # per side; < 0 until the first tick
         self.distance = [0.0, 0.0]
         self.target = [0.0] * 4
+        self._last_time = -math.inf
+        self._prev = [0.0] * 4
+        #: ticks on which the rate limit changed the output (the force law itself is smooth,
+        #: so this should stay rare)
+        self.limited_ticks = 0
 
     def torques(self, ctx: TickContext) -> list[float]:
         comp = self.compensation.compute(ctx)
-        out, q, qd = self.out, ctx.q, ctx.qd
+        out, q, qd, dt = self.out, ctx.q, ctx.qd, ctx.dt
         ref = ctx.reference
         w, k, d, flow = self.width_rad, self.stiffness, self.damping, self.flow_nm
+        soft = self.wall_softening_rad
+        inv_soft = 1.0 / soft
+        cap = self.max_push_nm
+        gap = ctx.time - self._last_time
+        # a first tick, or back after a pause in service: start afresh from the phase estimate
+        fresh = not (0.0 <= gap <= 1.5 * dt)
+        self._last_time = ctx.time
+        path_phase, target = self.path_phase, self.target
+        cmap = self._map
+        if ref is not self._map_ref or cmap is None:
+            cmap = self._map = closest_point_map(ref)
+            self._map_ref = ref
+        lookup = cmap.lookup
         for side in (0, 1):
             i = 2 * side
-            s = self.path_phase[side]
-            # predict along the path at the leg's own cadence, then correct
-            s = ctx.phase[side] if s < 0.0 else (s + ctx.phase_rate[side] * ctx.dt) % 1.0
             qh, qk = q[i], q[i + 1]
+            s = lookup(qh, qk)
             h, kk, dh, dk = ref.hip_knee(s)
-            for _ in range(2):
-                step = ((qh - h) * dh + (qk - kk) * dk) / (dh * dh + dk * dk + 1e-9)
-                step = min(max(step, -0.03), 0.03)
-                s = (s + step) % 1.0
+            for _ in (0, 1):  # Newton polish of the grid's closest point
+                ds = ((qh - h) * dh + (qk - kk) * dk) / (dh * dh + dk * dk + 1e-9)
+                s += -0.02 if ds < -0.02 else (0.02 if ds > 0.02 else ds)
                 h, kk, dh, dk = ref.hip_knee(s)
-            self.path_phase[side] = s
+            s %= 1.0
+            path_phase[side] = s
             rh, rk = qh - h, qk - kk
             dist = math.sqrt(rh * rh + rk * rk)
             self.distance[side] = dist
             th = comp[i]
             tk = comp[i + 1]
-            if dist > w:
+            over = dist - w
+            if over > 0.0:
                 nh, nk = rh / dist, rk / dist
+                if over < soft:
+                    x = over * inv_soft
+                    spring = 0.5 * k * over * x
+                    fade = x * x * (3.0 - 2.0 * x)
+                else:
+                    spring = k * (over - 0.5 * soft)
+                    fade = 1.0
                 vn = qd[i] * nh + qd[i + 1] * nk
-                over = dist - w
-                # the damper fades in over the first degree outside: no step at the wall
-                fade = over * _FADE_PER_RAD if over < _FADE_RAD else 1.0
-                push = k * over + (d * vn * fade if vn > 0.0 else 0.0)
-                if push > self.max_push_nm:
-                    push = self.max_push_nm
+                push = spring + (d * vn * fade if vn > 0.0 else 0.0)
+                push = cap * math.tanh(push / cap)
                 th -= push * nh
                 tk -= push * nk
             if flow > 0.0:
@@ -93,9 +188,27 @@ class PathController(Controller):
                 tk += flow * dk / norm
             out[i] = th
             out[i + 1] = tk
-            self.target[i] = h
-            self.target[i + 1] = kk
+            target[i] = h
+            target[i + 1] = kk
+        if not fresh:
+            self._rate_limit(out, self.max_rate_nm_s * dt)
+        prev = self._prev
+        prev[0], prev[1], prev[2], prev[3] = out[0], out[1], out[2], out[3]
         return out
+
+    def _rate_limit(self, out: list[float], step: float) -> None:
+        prev = self._prev
+        limited = False
+        for j in (0, 1, 2, 3):
+            delta = out[j] - prev[j]
+            if delta > step:
+                out[j] = prev[j] + step
+                limited = True
+            elif delta < -step:
+                out[j] = prev[j] - step
+                limited = True
+        if limited:
+            self.limited_ticks += 1
 
     def reference_override(self) -> list[float] | None:
         """The closest path points: what this controller aims at, for the recording."""

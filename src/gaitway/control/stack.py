@@ -104,6 +104,23 @@ class ControlSettings:
 EventSink = Callable[..., Any]
 
 
+def stack_oscillator(
+    frequency_hz: float, coefficients: tuple[float, float, float, float, float]
+) -> PhaseOscillator:
+    """The gait-phase oscillator as the stack runs it: full correction at each heel strike,
+    the cadence from the median of the last 5 strides, the hip angle's pull only when heel
+    strikes are lost (see gaitway.control.phase; tuned on the twin's hemiparetic patients)."""
+    return PhaseOscillator(
+        frequency_hz=frequency_hz,
+        coefficients=coefficients,
+        hs_phase_gain=1.0,
+        hs_frequency_gain=1.0,
+        stride_memory=5,
+        hs_nu_phi=0.0,
+        hs_nu_omega=0.0,
+    )
+
+
 def _no_event(*args: Any, **kwargs: Any) -> None:
     return None
 
@@ -138,8 +155,8 @@ class ControlStack:
         coeffs = fourier_hip_coefficients(self.reference.table("hip"))
         f0 = self.reference.frequency_hz
         self.oscillators = (
-            PhaseOscillator(frequency_hz=f0, coefficients=coeffs),
-            PhaseOscillator(frequency_hz=f0, coefficients=coeffs),
+            stack_oscillator(f0, coeffs),
+            stack_oscillator(f0, coeffs),
         )
         self.oscillators[1].reset_phase(0.5)
         bw = body_mass_kg * GRAVITY
