@@ -148,7 +148,8 @@ def test_path_flow_pushes_along_the_path() -> None:
     tau = ctrl.torques(ctx)
     _, _, dh, dk = REF.hip_knee(ctrl.path_phase[0])
     assert tau[0] * dh + tau[1] * dk > 0.0
-    assert math.hypot(tau[0], tau[1]) == pytest.approx(5.0, rel=1e-3)
+    # full strength where the path moves fast (swing); never more
+    assert 0.8 * 5.0 <= math.hypot(tau[0], tau[1]) <= 5.0 + 1e-9
 
 
 def test_resistance_opposes_motion() -> None:

@@ -11,7 +11,9 @@ from gaitway.control.phase import (
     PhaseOscillator,
     fourier_hip_coefficients,
     phase_from_contacts,
+    StreamingPhaseScorer,
     phase_rms_error,
+    steady_stride_mask,
     wrapped_phase_error,
 )
 from gaitway.control.reference import ReferenceGait
@@ -136,3 +138,35 @@ def test_phase_from_contacts_ignores_chatter_and_scuffs() -> None:
     assert ph[1099] == pytest.approx(0.999)
     assert np.isnan(ph[2100:]).all()
     assert phase_rms_error(ph, ph) == 0.0
+
+
+def test_streaming_scorer_matches_the_offline_score_on_steady_strides() -> None:
+    """The online scorer (what summary.json reports) gives the offline figure: truth from
+    contacts with chatter closed and scuffs ignored, steady strides only."""
+    rng = np.random.default_rng(3)
+    n = 30_000
+    contact = np.zeros((n, 2), dtype=bool)
+    starts = {0: [], 1: []}
+    for side, first in ((0, 200), (1, 900)):
+        t = first
+        while t < n:
+            dur = 1400 if rng.random() > 0.15 else 900  # a slipped, short stride now and then
+            contact[t : min(t + int(0.62 * dur), n), side] = True
+            starts[side].append(t)
+            t += dur
+    contact[5000:5010, 0] = False  # chatter in stance
+    contact[7600:7650, 1] = True  # a scuff in swing
+    truth = np.column_stack([phase_from_contacts(contact[:, s]) for s in (0, 1)])
+    est = np.nan_to_num(truth, nan=0.3) + rng.normal(0.0, 0.02, (n, 2))
+    est %= 1.0
+    scorer = StreamingPhaseScorer()
+    for e, c in zip(est.tolist(), contact.tolist(), strict=True):
+        scorer.add(e[0], e[1], c[0], c[1])
+    res = scorer.result(from_s=2.0)
+    for s, side in enumerate(("left", "right")):
+        mask = steady_stride_mask(truth[:, s])
+        mask[:2000] = False
+        offline = 100.0 * phase_rms_error(est[:, s], np.where(mask, truth[:, s], np.nan))
+        assert res["rms_pct"][side] == pytest.approx(offline, rel=0.02)
+        assert 0 < res["steady_strides"][side] < res["strides"][side]
+    assert res["rms_pct"]["overall"] == pytest.approx(2.0, abs=0.2)

@@ -37,7 +37,8 @@ def test_compare_two_controllers_on_a_20_patient_cohort(
     assert len(result["runs"]) == 40
     rows = {r["metric"]: r for r in result["table"]}
     assert set(rows) == {"tracking_error_deg", "active_participation_nm", "robot_work_j",
-                         "steps"}
+                         "steps", "phase_error_pct"}
+    assert "phase error" in text
     err = rows["tracking_error_deg"]
     # full guidance tracks the timed reference far better than resistance does
     assert err["guidance"]["mean"] < err["resist"]["mean"]

@@ -34,6 +34,13 @@ def test_summary_reports_controller_tracking_and_participation(tmp_path: Path) -
     states = [e.details["new"] for e in rec.events if e.kind == "state"]
     assert states == ["calibration", "warm_up", "training", "cool_down", "finished"]
     assert phase_error(tmp_path, from_s=10.0)["left"] <= 3.0  # % of the gait cycle
+    # the summary scores the phase estimate online: steady strides of training
+    pe = s["phase_error_rms_pct"]
+    assert set(pe) == {"left", "right", "overall"}
+    assert all(v is not None and 0.0 < v <= 3.0 for v in pe.values()), pe
+    assert 0 < s["phase_error_strides"]["steady"]["left"] <= s["phase_error_strides"]["scored"][
+        "left"]
+    assert "simulated" in s["phase_error_note"]
 
 
 def test_guidance_ramps_down_from_full_during_warm_up_and_is_recorded(tmp_path: Path) -> None:

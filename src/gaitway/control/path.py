@@ -10,13 +10,17 @@ up to 60 N*m when the tracked path point jumped or the leg crossed the wall):
 
 - The path point is the closest point of the path (where the leg is, not when: the patient's
   timing), found globally from a precomputed map and polished by Newton steps. The distance
-  to a curve is continuous in the leg's position, so the push's size is too; only its
-  direction can turn quickly, where the leg is equally far from two parts of the path.
+  to a curve is continuous in the leg's position, so the push's size is too, but its
+  direction flips where the leg is equally far from two parts of the path (inside the
+  knee's swing loop). So the part of the path followed so far is kept until another is
+  closer by ``switch_band_rad``, and over that band the two pushes are blended.
 - The wall is a smooth dead-zone spring: no force inside the tunnel, a quadratic onset over
   ``wall_softening_rad`` outside, then linear at ``stiffness`` (force and its slope are
   continuous at both ends), saturating smoothly (tanh) at ``max_push_nm``.
 - Damping acts only on the outward component of the leg's velocity and fades in with the
   same softening, so that a leg moving back into the tunnel is not held back.
+- The supportive flow fades in proportion to the path's own speed where the path turns
+  slowly (its direction turns fast there), so it never flips from one tick to the next.
 - The output is rate-limited to ``max_rate_nm_s`` per drive: a hard bound on the torque step
   per tick whatever the measurement does (a sensor glitch, a stumble).
 """
@@ -46,7 +50,7 @@ class ClosestPointMap:
     knee's swing loop) and then pushes the leg towards the wrong part of the path.
     """
 
-    __slots__ = ("h0", "k0", "n_h", "n_k", "s")
+    __slots__ = ("flow_soft", "h0", "k0", "n_h", "n_k", "s")
 
     def __init__(self, ref: ReferenceGait) -> None:
         ss = np.arange(_PATH_SAMPLES) / _PATH_SAMPLES
@@ -63,6 +67,9 @@ class ClosestPointMap:
             d = (gh[row] - hip[:, None]) ** 2 + (gk[None, :] - knee[:, None]) ** 2
             best[row] = np.argmin(d, axis=0)
         self.s: list[float] = (best.ravel() / _PATH_SAMPLES).tolist()
+        # the flow is full strength where the path moves at least half its mean speed
+        speed2 = np.gradient(hip) ** 2 + np.gradient(knee) ** 2
+        self.flow_soft = float(0.25 * np.mean(speed2)) * _PATH_SAMPLES**2
 
     def lookup(self, qh: float, qk: float) -> float:
         i = int((qh - self.h0) / _CELL + 0.5)
@@ -103,6 +110,7 @@ class PathController(Controller):
         max_push_nm: float = 60.0,
         wall_softening_rad: float = 2.0 * _DEG,
         max_rate_nm_s: float = 3000.0,
+        switch_band_rad: float = 2.0 * _DEG,
         compensation: Compensation | None = None,
     ) -> None:
         super().__init__()
@@ -121,6 +129,7 @@ class PathController(Controller):
         self.max_push_nm = max_push_nm
         self.wall_softening_rad = wall_softening_rad
         self.max_rate_nm_s = max_rate_nm_s
+        self.switch_band_rad = switch_band_rad
         self._map_ref: ReferenceGait | None = None
         self._map: ClosestPointMap | None = None
         self.compensation = compensation or Compensation()
@@ -137,64 +146,103 @@ class PathController(Controller):
         comp = self.compensation.compute(ctx)
         out, q, qd, dt = self.out, ctx.q, ctx.qd, ctx.dt
         ref = ctx.reference
-        w, k, d, flow = self.width_rad, self.stiffness, self.damping, self.flow_nm
-        soft = self.wall_softening_rad
-        inv_soft = 1.0 / soft
-        cap = self.max_push_nm
         gap = ctx.time - self._last_time
-        # a first tick, or back after a pause in service: start afresh from the phase estimate
+        # a first tick, or back after a pause in service: start afresh
         fresh = not (0.0 <= gap <= 1.5 * dt)
         self._last_time = ctx.time
-        path_phase, target = self.path_phase, self.target
+        path_phase, target, dist_out = self.path_phase, self.target, self.distance
         cmap = self._map
         if ref is not self._map_ref or cmap is None:
             cmap = self._map = closest_point_map(ref)
             self._map_ref = ref
         lookup = cmap.lookup
+        hip_knee = ref.hip_knee
+        push = self._push
+        band = self.switch_band_rad
         for side in (0, 1):
             i = 2 * side
-            qh, qk = q[i], q[i + 1]
-            s = lookup(qh, qk)
-            h, kk, dh, dk = ref.hip_knee(s)
-            for _ in (0, 1):  # Newton polish of the grid's closest point
+            qh, qk, vh, vk = q[i], q[i + 1], qd[i], qd[i + 1]
+            # the global closest point, polished
+            sg = lookup(qh, qk)
+            h, kk, dh, dk = hip_knee(sg)
+            for _ in (0, 1):
                 ds = ((qh - h) * dh + (qk - kk) * dk) / (dh * dh + dk * dk + 1e-9)
-                s += -0.02 if ds < -0.02 else (0.02 if ds > 0.02 else ds)
-                h, kk, dh, dk = ref.hip_knee(s)
-            s %= 1.0
-            path_phase[side] = s
-            rh, rk = qh - h, qk - kk
-            dist = math.sqrt(rh * rh + rk * rk)
-            self.distance[side] = dist
-            th = comp[i]
-            tk = comp[i + 1]
-            over = dist - w
-            if over > 0.0:
-                nh, nk = rh / dist, rk / dist
-                if over < soft:
-                    x = over * inv_soft
-                    spring = 0.5 * k * over * x
-                    fade = x * x * (3.0 - 2.0 * x)
-                else:
-                    spring = k * (over - 0.5 * soft)
-                    fade = 1.0
-                vn = qd[i] * nh + qd[i + 1] * nk
-                push = spring + (d * vn * fade if vn > 0.0 else 0.0)
-                push = cap * math.tanh(push / cap)
-                th -= push * nh
-                tk -= push * nk
-            if flow > 0.0:
-                norm = math.sqrt(dh * dh + dk * dk) + 1e-9
-                th += flow * dh / norm
-                tk += flow * dk / norm
-            out[i] = th
-            out[i + 1] = tk
-            target[i] = h
-            target[i + 1] = kk
+                sg += -0.02 if ds < -0.02 else (0.02 if ds > 0.02 else ds)
+                h, kk, dh, dk = hip_knee(sg)
+            dg = math.sqrt((qh - h) * (qh - h) + (qk - kk) * (qk - kk))
+            sl = path_phase[side]
+            if fresh or sl < 0.0:
+                sl = sg
+            else:  # the branch followed so far, polished locally
+                hl, kl, dhl, dkl = hip_knee(sl)
+                for _ in (0, 1):
+                    ds = ((qh - hl) * dhl + (qk - kl) * dkl) / (dhl * dhl + dkl * dkl + 1e-9)
+                    sl += -0.02 if ds < -0.02 else (0.02 if ds > 0.02 else ds)
+                    hl, kl, dhl, dkl = hip_knee(sl)
+                dl = math.sqrt((qh - hl) * (qh - hl) + (qk - kl) * (qk - kl))
+                x = (dl - dg) / band
+                if x >= 1.0:
+                    sl = sg  # clearly closer elsewhere: follow that part of the path
+                elif x > 1e-6:
+                    # equally far from two parts of the path (and slightly closer to the new
+                    # one): blend the two pushes so the direction turns over the band
+                    wg = x * x * (3.0 - 2.0 * x)
+                    th, tk = push(qh, qk, vh, vk, h, kk, dh, dk, dg)
+                    lh, lk = push(qh, qk, vh, vk, hl, kl, dhl, dkl, dl)
+                    out[i] = comp[i] + lh + wg * (th - lh)
+                    out[i + 1] = comp[i + 1] + lk + wg * (tk - lk)
+                    path_phase[side] = sl % 1.0
+                    dist_out[side] = dl
+                    target[i], target[i + 1] = hl, kl
+                    continue
+            if sl is not sg:
+                sg = sl
+                h, kk, dh, dk = hip_knee(sg)
+                dg = math.sqrt((qh - h) * (qh - h) + (qk - kk) * (qk - kk))
+            th, tk = push(qh, qk, vh, vk, h, kk, dh, dk, dg)
+            out[i] = comp[i] + th
+            out[i + 1] = comp[i + 1] + tk
+            path_phase[side] = sg % 1.0
+            dist_out[side] = dg
+            target[i], target[i + 1] = h, kk
         if not fresh:
             self._rate_limit(out, self.max_rate_nm_s * dt)
         prev = self._prev
         prev[0], prev[1], prev[2], prev[3] = out[0], out[1], out[2], out[3]
         return out
+
+    def _push(
+        self, qh: float, qk: float, vh: float, vk: float,
+        h: float, k: float, dh: float, dk: float, dist: float,
+    ) -> tuple[float, float]:
+        """Wall and flow torques (hip, knee) for a leg at ``dist`` from path point (h, k)."""
+        th = tk = 0.0
+        over = dist - self.width_rad
+        if over > 0.0:
+            soft = self.wall_softening_rad
+            stiff = self.stiffness
+            nh, nk = (qh - h) / dist, (qk - k) / dist
+            if over < soft:
+                x = over / soft
+                spring = 0.5 * stiff * over * x
+                fade = x * x * (3.0 - 2.0 * x)
+            else:
+                spring = stiff * (over - 0.5 * soft)
+                fade = 1.0
+            vn = vh * nh + vk * nk
+            f = spring + (self.damping * vn * fade if vn > 0.0 else 0.0)
+            cap = self.max_push_nm
+            f = cap * math.tanh(f / cap)
+            th = -f * nh
+            tk = -f * nk
+        flow = self.flow_nm
+        if flow > 0.0:  # fades where the path turns slowly, so it never flips at once
+            cmap = self._map
+            soft2 = cmap.flow_soft if cmap is not None else 0.0
+            g = flow / math.sqrt(dh * dh + dk * dk + soft2 + 1e-12)
+            th += g * dh
+            tk += g * dk
+        return th, tk
 
     def _rate_limit(self, out: list[float], step: float) -> None:
         prev = self._prev

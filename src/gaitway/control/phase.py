@@ -20,7 +20,8 @@ tpcp pattern so that it can be scored against the simulation's ground truth.
 from __future__ import annotations
 
 import math
-from typing import Final, Self
+import statistics
+from typing import Any, Final, Self
 
 import numpy as np
 import numpy.typing as npt
@@ -405,3 +406,108 @@ def steady_stride_mask(truth: FloatArray, *, tolerance: float = 0.15) -> npt.NDA
         if abs(n - med) <= tolerance * med:
             mask[a : a + n] = True
     return mask
+
+
+class StreamingPhaseScorer:
+    """The phase estimate's error against true foot contact, scored while a simulated session
+    runs (no recording needed), by the rules of :func:`phase_from_contacts` and
+    :func:`steady_stride_mask`.
+
+    Per tick, :meth:`add` takes the estimates (cycles) and true contacts of both legs: a
+    list append and a few comparisons. At each confirmed touch-down the stride before it is
+    scored (sum of squared wrapped errors) and its samples dropped, so memory stays at about
+    one stride (at most ``max_stride_samples``; longer strides are not scored: no steady
+    walking lasts 10 s a stride). :meth:`result` gives the RMS error over the steady strides
+    that began at or after ``from_s``, in % of the gait cycle.
+    """
+
+    __slots__ = ("_buf", "_buf_start", "_confirmed", "_dt", "_gap", "_in_seg", "_last_true",
+                 "_max", "_n", "_prev_strike", "_seg_start", "_stance", "strides")
+
+    def __init__(self, *, dt: float = 0.001, max_gap_samples: int = 50,
+                 min_stance_samples: int = 150, max_stride_samples: int = 10_000) -> None:
+        self._dt = dt
+        self._n = 0
+        self._gap = max_gap_samples
+        self._stance = min_stance_samples
+        self._max = max_stride_samples
+        self._buf: tuple[list[float], list[float]] = ([], [])
+        self._buf_start = [0, 0]  # sample index of each buffer's first entry
+        self._in_seg = [False, False]
+        self._last_true = [-(10**9), -(10**9)]
+        self._seg_start = [0, 0]
+        self._confirmed = [False, False]
+        self._prev_strike = [-1, -1]
+        #: per side: (start time s, length in samples, sum of squared error in cycles^2)
+        self.strides: tuple[list[tuple[float, int, float]], list[tuple[float, int, float]]] = (
+            [], [])
+
+    def add(self, est_left: float, est_right: float, contact_left: bool,
+            contact_right: bool) -> None:
+        i = self._n
+        self._n = i + 1
+        self._side(0, i, est_left, contact_left)
+        self._side(1, i, est_right, contact_right)
+
+    def _side(self, s: int, i: int, est: float, contact: bool) -> None:
+        buf = self._buf[s]
+        buf.append(est)
+        if len(buf) > self._max:  # no strike for too long: keep the latest samples only
+            del buf[: len(buf) - self._max]
+            self._buf_start[s] = i + 1 - self._max
+        if contact:
+            if not self._in_seg[s] or i - self._last_true[s] - 1 > self._gap:
+                self._in_seg[s] = True
+                self._seg_start[s] = i
+                self._confirmed[s] = False
+            self._last_true[s] = i
+            if not self._confirmed[s] and i + 1 - self._seg_start[s] >= self._stance:
+                self._confirmed[s] = True
+                self._strike(s, self._seg_start[s])
+        elif self._in_seg[s] and i - self._last_true[s] > self._gap:
+            self._in_seg[s] = False
+
+    def _strike(self, s: int, r: int) -> None:
+        prev = self._prev_strike[s]
+        self._prev_strike[s] = r
+        buf = self._buf[s]
+        start = self._buf_start[s]
+        if prev >= start:  # the whole stride prev..r is still buffered: score it
+            n = r - prev
+            off = prev - start
+            inv = 1.0 / n
+            sse = 0.0
+            for k in range(n):
+                d = buf[off + k] - k * inv
+                d -= math.floor(d + 0.5)
+                sse += d * d
+            self.strides[s].append((prev * self._dt, n, sse))
+        if r > start:
+            del buf[: r - start]
+            self._buf_start[s] = r
+
+    def result(self, *, from_s: float = 0.0, tolerance: float = 0.15) -> dict[str, Any]:
+        """RMS phase error (% of the cycle) per side and overall over steady strides, and
+        how many strides were scored and how many of them were steady."""
+        rms: dict[str, float | None] = {}
+        steady: dict[str, int] = {}
+        total: dict[str, int] = {}
+        sse_all = 0.0
+        n_all = 0
+        for s, side in enumerate(("left", "right")):
+            rs = [r for r in self.strides[s] if r[0] >= from_s]
+            total[side] = len(rs)
+            steady[side] = 0
+            rms[side] = None
+            if not rs:
+                continue
+            med = statistics.median(r[1] for r in rs)
+            keep = [r for r in rs if abs(r[1] - med) <= tolerance * med]
+            n = sum(r[1] for r in keep)
+            sse = sum(r[2] for r in keep)
+            steady[side] = len(keep)
+            sse_all += sse
+            n_all += n
+            rms[side] = 100.0 * math.sqrt(sse / n) if n else None
+        rms["overall"] = 100.0 * math.sqrt(sse_all / n_all) if n_all else None
+        return {"rms_pct": rms, "steady_strides": steady, "strides": total}

@@ -223,7 +223,7 @@ class ControlStack:
         elif name == "path":
             c = PathController(
                 width_rad=s.tunnel_width_rad,
-                stiffness=s.gains.hip_stiffness * 0.8,
+                stiffness=s.gains.hip_stiffness / 3.0,
                 damping=s.gains.hip_damping * 0.6,
                 flow_nm=s.path_flow_nm,
                 compensation=self.compensation,

@@ -1,8 +1,9 @@
 """Compare controllers on one virtual cohort: the same simulated patients, seeds and session
 under each controller, paired, with confidence intervals.
 
-Each (patient, controller) run is a headless session on the twin. Runs are independent, so
-they can go to worker processes. Everything here is simulated and says so.
+Each (patient, controller) run is a headless session on the twin; the phase estimate is
+scored against the twin's true foot contact as it runs (steady strides of training). Runs
+are independent, so they can go to worker processes. Everything here is simulated and says so.
 """
 
 from __future__ import annotations
@@ -15,15 +16,19 @@ from typing import Any, Final
 import numpy as np
 from scipy import stats
 
+from gaitway.control.phase import StreamingPhaseScorer
 from gaitway.control.stack import CONTROLLERS, ControlSettings, ControlStack
 from gaitway.errors import UserError
 from gaitway.session.loop import PhasePlan, run_loop
+from gaitway.station.channels import TRUTH_INDEX
+from gaitway.station.interface import Command, Sample
 
 METRICS: Final[tuple[tuple[str, str, str], ...]] = (
     ("tracking_error_deg", "tracking error RMS", "deg"),
     ("active_participation_nm", "active participation", "N*m"),
     ("robot_work_j", "robot work per stride", "J"),
     ("steps", "steps", "count"),
+    ("phase_error_pct", "phase error RMS, steady strides", "% of cycle"),
 )
 
 
@@ -55,9 +60,18 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
         height_m=profile.height_m,
         body_mass_kg=profile.mass_kg,
     )
+    scorer = StreamingPhaseScorer(dt=station.dt)
+    score = scorer.add
+    c_l, c_r = TRUTH_INDEX["truth_contact_left"], TRUTH_INDEX["truth_contact_right"]
+
+    def on_tick(sample: Sample, control: list[float], cmd: Command) -> None:
+        truth = station.truth
+        score(control[12], control[13], truth[c_l] > 0.5, truth[c_r] > 0.5)
+
     with station:
-        result = run_loop(station, stack, PhasePlan.for_minutes(spec.minutes))
+        result = run_loop(station, stack, PhasePlan.for_minutes(spec.minutes), on_tick=on_tick)
     s = result.summary
+    phase = scorer.result(from_s=result.training_start_s)["rms_pct"]["overall"]
     err = [v for v in s["tracking_error_rms_deg"].values() if v is not None]
     part = [v for v in s["active_participation"].values() if v is not None]
     work = [v for v in s["robot_work_per_stride_j"].values() if v is not None]
@@ -68,6 +82,7 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
         "active_participation_nm": float(np.mean(part)) if part else math.nan,
         "robot_work_j": float(np.sum(work)) if work else math.nan,
         "steps": float(s["strides"]["left"] + s["strides"]["right"]),
+        "phase_error_pct": math.nan if phase is None else float(phase),
         "stopped": result.stopped,
         "realtime_factor": result.realtime_factor,
     }
