@@ -49,6 +49,10 @@ class Run:
         if robot_free:
             _make_exoskeleton_vanish(station.model)
             mujoco.mj_setConst(station.model, station.data)
+            # the frame's counterweight lifts the orthosis' weight, computed when the twin was
+            # built: with the orthosis gone it would lift the patient instead (68.7 N extra
+            # unloading of the robot-free baseline in the first session's comparison)
+            station._exo_counterweight = 0.0  # no public knob for this: a test-only change
         self.stack = ControlStack(
             settings, height_m=profile.height_m, body_mass_kg=profile.mass_kg
         )
@@ -170,7 +174,18 @@ def test_path_control_torque_steps_are_bounded_on_the_twin() -> None:
 
 def test_transparent_mode_lets_a_healthy_patient_walk_as_without_the_robot() -> None:
     """Difference stated: stride time and the left hip/knee range of motion, transparent
-    robot vs. a massless, frictionless exoskeleton (the same patient without the robot)."""
+    robot vs. a massless, frictionless exoskeleton (the same patient without the robot).
+
+    Measured (seed 2, 35 s, from 15 s): stride time +5.2 %, hip ROM +1.3 deg, knee ROM
+    +3.1 deg. Why not zero: gravity and friction are cancelled exactly (the gravity torques
+    match the twin's own bias forces, see the test below), but the orthosis' inertia is not:
+    its segments and drive armature (0.08 kg*m^2 per joint) add about 0.85 kg*m^2 at the hip
+    with the knee straight, some 45 % of the leg's own, so the swing is slower. Without
+    gravity compensation the stride is only +3.7 % longer, because the orthosis' weight then
+    acts as a pendulum that speeds the swing up again, hiding the inertia; that is what made
+    gravity compensation look worse. Cancelling inertia from a filtered acceleration
+    (ExoModel.inertia_gain) is unstable on the twin (64-108 N*m RMS at gains 0.5-0.8).
+    """
     transparent = _settings(controller="guidance", guidance=0.0)
     free = _settings(
         controller="guidance",
@@ -196,6 +211,33 @@ def test_transparent_mode_lets_a_healthy_patient_walk_as_without_the_robot() -> 
     assert abs(d_knee) < 5.0
     # and the robot really is hands-off: no torque beyond its own compensation
     assert float(np.sqrt(np.mean(b.torque[k:] ** 2))) < 10.0
+
+
+def test_gravity_compensation_matches_the_twins_exoskeleton() -> None:
+    """Sign, masses and centres of mass of the compensated orthosis are the twin's: the
+    compensation equals MuJoCo's gravity bias on the drive joints of the orthosis alone."""
+    profile = get_profile("healthy")
+    station = SimStation(VirtualPatient(profile, seed=1, events=False), seed=1)
+    m = station.model
+    for b in range(m.nbody):  # the orthosis alone: every other body (nearly) massless
+        if not m.body(b).name.startswith("exo_"):
+            m.body_mass[b] = 1e-9
+            m.body_inertia[b] = 1e-12
+    d = mujoco.MjData(m)
+    stack = ControlStack(_settings(), height_m=profile.height_m, body_mass_kg=profile.mass_kg)
+    ctx = stack.ctx
+    dofs = [m.joint(f"exo_{j}_{s}").dofadr[0] for s in ("left", "right") for j in ("hip", "knee")]
+    adr = [m.joint(f"exo_{j}_{s}").qposadr[0] for s in ("left", "right") for j in ("hip", "knee")]
+    for pose in ([0.3, 0.1, -0.2, 0.9], [0.5, 1.1, 0.0, 0.4]):
+        d.qpos[:] = 0.0
+        d.qvel[:] = 0.0
+        for a, x in zip(adr, pose, strict=True):
+            d.qpos[a] = x
+        mujoco.mj_forward(m, d)
+        ctx.q[:] = pose
+        ctx.qd[:] = [0.0] * 4
+        tau = stack.compensation.compute(ctx)
+        assert tau == pytest.approx([float(d.qfrc_bias[i]) for i in dofs], abs=1e-3)
 
 
 def _strength_schedule(start: float, end: float, hold_s: int, ramp_s: int
