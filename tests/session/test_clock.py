@@ -6,6 +6,7 @@ import os
 import signal
 import time
 
+import numpy as np
 import pytest
 
 from gaitway.errors import UserError
@@ -20,6 +21,8 @@ def test_defaults_are_1khz_with_a_short_busy_wait() -> None:
 
 
 def test_paced_clock_keeps_wall_time() -> None:
+    """Properties that hold however loaded the machine is (figures: bench/bench_control.py):
+    a paced clock is never early, since deadlines are absolute and only move later."""
     clock = LoopClock(period_s=0.001, max_ticks=1000)
     t0 = time.perf_counter()
     for _ in range(301):
@@ -28,31 +31,41 @@ def test_paced_clock_keeps_wall_time() -> None:
     assert elapsed >= 0.2995
     st = clock.stats()
     assert st.ticks == 301
-    assert abs(st.period_median_us - 1000.0) < 50.0
+    periods = clock.periods_s()
+    assert periods.shape == (300,)
+    # tick k is never before the first tick plus k periods (1 us for float rounding)
+    lateness = np.cumsum(periods) - 0.001 * np.arange(1, 301)
+    assert lateness.min() >= -1e-6
+    assert float(periods.sum()) <= elapsed
     assert st.jitter_max_us >= st.jitter_p99_us >= st.jitter_median_us >= 0.0
+    assert st.period_median_us == pytest.approx(float(np.median(periods)) * 1e6)
 
 
 def test_a_late_tick_counts_as_overrun_without_a_catch_up_burst() -> None:
     clock = LoopClock(period_s=0.001, max_ticks=100)
     for _ in range(5):
         clock.tick()
+    before = clock.overruns  # a loaded machine may already have made a tick late
     time.sleep(0.01)
     clock.tick()
+    assert clock.overruns == before + 1
     t0 = time.perf_counter()
     clock.tick()
-    assert clock.overruns == 1
     assert time.perf_counter() - t0 >= 0.0009  # the next tick waits a full period again
     assert clock.stats().jitter_max_us > 5000.0
 
 
-def test_free_running_clock_does_not_wait() -> None:
+def test_free_running_clock_does_not_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_sleep(seconds: float) -> None:
+        raise AssertionError(f"a free-running clock slept {seconds} s")
+
+    monkeypatch.setattr(time, "sleep", no_sleep)
     clock = LoopClock(paced=False)
-    t0 = time.perf_counter()
     for _ in range(10_000):
         clock.tick()
-    assert time.perf_counter() - t0 < 0.5
     assert clock.time_s == pytest.approx(10.0)
     assert clock.stats().overruns == 0
+    assert clock.periods_s().size == 0
 
 
 def test_signal_requests_a_stop_instead_of_killing_the_loop() -> None:

@@ -75,22 +75,28 @@ class AssistAsNeededController(Controller):
         q, qd, qr, qdr = ctx.q, ctx.qd, ctx.q_ref, ctx.qd_ref
         n = self._bins
         support, es, en, lv = self.support, self._err_sum, self._err_n, self._level
+        phase = ctx.phase
         for side in (0, 1):
-            x = ctx.phase[side] * n
-            b = int(x) % n
+            x = phase[side] * n
+            b = int(x)
+            if b >= n:
+                b = 0
             xc = x - 0.5  # interpolate between bin centres
-            b0 = math.floor(xc)
+            b0 = int(xc) if xc >= 0.0 else -1
             f = xc - b0
-            b0 %= n
+            if b0 < 0:
+                b0 += n
             b1 = b0 + 1 if b0 + 1 < n else 0
-            for i in (2 * side, 2 * side + 1):
-                sup = support[i]
-                s = sup[b0] + (sup[b1] - sup[b0]) * f
-                lv[i] = s
-                e = qr[i] - q[i]
-                out[i] = comp[i] + s * (k[i] * e + d[i] * (qdr[i] - qd[i]))
-                es[i][b] += e if e >= 0.0 else -e
-                en[i][b] += 1
+            i = 2 * side
+            for j in (i, i + 1):
+                sup = support[j]
+                s0 = sup[b0]
+                s = s0 + (sup[b1] - s0) * f
+                lv[j] = s
+                e = qr[j] - q[j]
+                out[j] = comp[j] + s * (k[j] * e + d[j] * (qdr[j] - qd[j]))
+                es[j][b] += e if e >= 0.0 else -e
+                en[j][b] += 1
         return out
 
     def on_stride(self, side: int, time_s: float) -> None:

@@ -104,6 +104,7 @@ class Compensation:
         "_ch",
         "_ck",
         "_eps",
+        "_g_hip",
         "_gs",
         "_gs_c",
         "_gt",
@@ -131,6 +132,8 @@ class Compensation:
         self.enabled = enabled
         self.out = [0.0] * N_JOINTS
         self._gs_c = m.shank_mass_kg * GRAVITY * m.shank_com_m
+        #: thigh's own weight and the shank's, carried at the knee, about the hip
+        self._g_hip = self._gt + self._gs * self._lt
         # diagonal inertia about each joint (shank straight below the knee), times the gain
         lt, ls = m.thigh_length_m, 2.0 * m.shank_com_m
         self._i_hip = m.inertia_gain * (
@@ -157,26 +160,22 @@ class Compensation:
                 if p == p:
                     qdd[j] += a * ((qd[j] - p) * rate - qdd[j])
                 prev[j] = qd[j]
+        g_hip, gs_c, vh_c, vk_c = self._g_hip, self._gs_c, self._vh, self._vk
+        ch, ck, inv_eps = self._ch, self._ck, 1.0 / eps
+        sin, tanh = math.sin, math.tanh
         for i in (0, 2):
             qh = q[i]
-            qs = qh - q[i + 1]  # shank angle from vertical, forward +
-            s_shank = math.sin(qs)
+            s_shank = gs_c * sin(qh - q[i + 1])  # shank angle from vertical, forward +
             vh = qd[i]
             vk = qd[i + 1]
-            out[i] = (
-                self._gt * math.sin(qh)
-                + self._gs * self._lt * math.sin(qh)
-                + self._gs_c * s_shank
-                + self._vh * vh
-                + self._ch * math.tanh(vh / eps)
-                + self._i_hip * qdd[i]
-            )
-            out[i + 1] = (
-                -self._gs_c * s_shank
-                + self._vk * vk
-                + self._ck * math.tanh(vk / eps)
-                + self._i_knee * qdd[i + 1]
-            )
+            out[i] = g_hip * sin(qh) + s_shank + vh_c * vh + ch * tanh(vh * inv_eps)
+            out[i + 1] = -s_shank + vk_c * vk + ck * tanh(vk * inv_eps)
+        if self._i_hip > 0.0:
+            ih, ik = self._i_hip, self._i_knee
+            out[0] += ih * qdd[0]
+            out[1] += ik * qdd[1]
+            out[2] += ih * qdd[2]
+            out[3] += ik * qdd[3]
         return out
 
 

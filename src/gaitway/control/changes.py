@@ -126,6 +126,8 @@ class ChangeChannel:
         prepare: Callable[[ChangeRequest], Any] | None = None,
     ) -> None:
         self._queue: deque[tuple[ChangeRequest, Any]] = deque()
+        #: the same queue, for the loop's per-tick "anything pending?" (a truth test, no call)
+        self.queue = self._queue
         self._sink = sink
         self._prepare = prepare
         self.applied: list[tuple[float, ChangeRequest]] = []

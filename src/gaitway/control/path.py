@@ -37,6 +37,8 @@ from gaitway.errors import UserError
 
 _DEG = math.pi / 180.0
 _CELL = 1.0 * _DEG
+#: closest points this close (cycles) are on the same part of the path
+_SAME_BRANCH = 0.05
 _MARGIN = 25.0 * _DEG
 _PATH_SAMPLES = 250
 
@@ -165,15 +167,17 @@ class PathController(Controller):
             # the global closest point, polished
             sg = lookup(qh, qk)
             h, kk, dh, dk = hip_knee(sg)
-            for _ in (0, 1):
-                ds = ((qh - h) * dh + (qk - kk) * dk) / (dh * dh + dk * dk + 1e-9)
-                sg += -0.02 if ds < -0.02 else (0.02 if ds > 0.02 else ds)
-                h, kk, dh, dk = hip_knee(sg)
+            # one Newton step: the grid point is within half a degree of the closest point
+            ds = ((qh - h) * dh + (qk - kk) * dk) / (dh * dh + dk * dk + 1e-9)
+            sg += -0.02 if ds < -0.02 else (0.02 if ds > 0.02 else ds)
+            h, kk, dh, dk = hip_knee(sg)
             dg = math.sqrt((qh - h) * (qh - h) + (qk - kk) * (qk - kk))
             sl = path_phase[side]
             if fresh or sl < 0.0:
                 sl = sg
-            else:  # the branch followed so far, polished locally
+            elif -_SAME_BRANCH < (sg - sl + 0.5) % 1.0 - 0.5 < _SAME_BRANCH:
+                sl = sg  # the same part of the path as before: nothing to blend
+            else:  # another part of the path: the one followed so far, polished locally
                 hl, kl, dhl, dkl = hip_knee(sl)
                 for _ in (0, 1):
                     ds = ((qh - hl) * dhl + (qk - kl) * dkl) / (dhl * dhl + dkl * dkl + 1e-9)

@@ -29,6 +29,7 @@ import numpy.typing as npt
 from gaitway.errors import UserError
 
 TWO_PI: Final[float] = 2.0 * math.pi
+_INV_TWO_PI: Final[float] = 1.0 / TWO_PI
 FloatArray = npt.NDArray[np.float64]
 
 
@@ -59,6 +60,7 @@ class PhaseOscillator:
         "_b1",
         "_b2",
         "_eta",
+        "_hs_clock",
         "_hs_freq_gain",
         "_hs_nu_omega",
         "_hs_nu_phi",
@@ -107,6 +109,7 @@ class PhaseOscillator:
         self._hs_nu_phi = nu_phi if hs_nu_phi is None else hs_nu_phi
         self._hs_nu_omega = nu_omega if hs_nu_omega is None else hs_nu_omega
         self._lost_after = 0.0  # time after which heel strikes count as lost
+        self._hs_clock = self._hs_nu_phi == 0.0 and self._hs_nu_omega == 0.0
         self._phi = 0.0
         self._offset = 0.0
         self._time = 0.0
@@ -131,6 +134,21 @@ class PhaseOscillator:
     ) -> float:
         """One tick; ``hs_delay_s``: how long ago the confirmed heel strike began."""
         phi = self._phi
+        if self._time < self._lost_after and self._hs_clock:
+            # heel strikes keep the timing and the hip has no pull: a clock (a few operations;
+            # the Fourier fit pauses and resumes if strikes are lost)
+            phi += dt * self.omega
+            self._time += dt
+            if phi > TWO_PI:
+                phi -= TWO_PI
+                self._offset -= TWO_PI
+            if heel_strike:
+                self._heel_strike(phi, hs_delay_s)
+            self._phi = phi
+            p = (phi - self._offset) * _INV_TWO_PI
+            p -= math.floor(p)
+            self.phase = p
+            return p
         c1 = math.cos(phi)
         s1 = math.sin(phi)
         c2 = c1 * c1 - s1 * s1

@@ -62,6 +62,9 @@ _HARNESS = _I["harness_force"]
 _PELVIS_Z = _I["pelvis_height"]
 _TIME = _I["time"]
 _C = {n: i for i, n in enumerate(CONTROL_CHANNEL_NAMES)}
+#: the recorded target angles (a list reused by whichever controller owns it), guidance
+#: level and assist level change slowly: refreshed every this many ticks (100 Hz at 1 kHz)
+_SLOW_EVERY: Final[int] = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +210,8 @@ class ControlStack:
         self.ticks = 0
         self.auto_changes = 0
         self.changes = ChangeChannel(self._sink, prepare=self._prepare_change)
+        self._change_queue = self.changes.queue
+        self._target: list[float] = self.ctx.q_ref
 
     # -- controllers -------------------------------------------------------------------------
 
@@ -273,7 +278,7 @@ class ControlStack:
             self._emg_l(e_l)
             self._emg_r(e_r)
 
-        if hs_l or self.changes.pending:
+        if hs_l or self._change_queue:
             self._apply_changes(hs_l)
 
         # the reference: its speed follows the belt, its shape changes only between strides
@@ -318,20 +323,28 @@ class ControlStack:
             self._stride_end(1, hsd_r.onset_s)
 
         harness = self.bws.update(harness_n, pz, dt)
-        stride_est = TWO_PI / (0.5 * (osc_l.omega + osc_r.omega))
-        belt = self.belt.update(dt, stride_est) if self.walking else self._belt_to_rest(dt)
+        belt_ctl = self.belt
+        if not self.walking:
+            belt = self._belt_to_rest(dt)
+        elif belt_ctl.self_paced:
+            belt = belt_ctl.update(dt, TWO_PI / (0.5 * (osc_l.omega + osc_r.omega)))
+        else:
+            belt = belt_ctl.update(dt)
 
         cv = self.control_values
-        target = self.switch.reference_override() or qr
+        ticks = self.ticks
+        if ticks % _SLOW_EVERY == 0:  # recorded every tick, but slow to change: 100 Hz
+            self._target = self.switch.reference_override() or qr
+            cv[10] = self.guidance_level
+            cv[11] = self.switch.assist_level()
+        target = self._target
         cv[0], cv[1], cv[2], cv[3] = target[0], target[2], target[1], target[3]
         cv[4], cv[5], cv[6], cv[7] = tau[0], tau[2], tau[1], tau[3]
         cv[8] = harness
         cv[9] = belt
-        cv[10] = self.guidance_level
-        cv[11] = self.switch.assist_level()
         cv[12] = p_l
         cv[13] = p_r
-        self.ticks += 1
+        self.ticks = ticks + 1
         return Command(tau[0], tau[2], tau[1], tau[3], harness, belt)
 
     def _set_rate(self, belt_v: float) -> None:

@@ -114,6 +114,11 @@ class LoopClock:
             self._last = now
         self.ticks += 1
 
+    def periods_s(self) -> npt.NDArray[np.float64]:
+        """The tick periods seen so far (seconds, a copy), first to last."""
+        n = min(max(self.ticks - 1, 0), self._periods.shape[0])
+        return self._periods[:n].copy()
+
     def stats(self) -> JitterStats:
         n = min(max(self.ticks - 1, 0), self._periods.shape[0])
         if n == 0:
