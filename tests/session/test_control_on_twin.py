@@ -135,8 +135,10 @@ _PHASE_CASES = [
         "hemiparetic-left-severe", _PATH, id="severe-path",
         marks=pytest.mark.xfail(
             strict=True, raises=AssertionError,
-            reason="a severe hemiparetic patient does not walk in the tunnel on the twin, even "
-            "with 30 N*m of flow: no steady walking to score (the legs stay stuck, no strides)"),
+            reason="a severe hemiparetic patient does not walk in the tunnel on the twin: the "
+            "legs sink into a crouch (knees at 50-60 deg) that the tunnel's push, capped at "
+            "60 N*m, does not lift, even with 30 N*m of flow or 50 % body-weight support; "
+            "no strides, so no steady walking to score (such a patient needs guidance)"),
     ),
 ]
 
