@@ -168,7 +168,7 @@ def bench_live_session(minutes: float) -> list[dict[str, object]]:
     if result.stopped:
         label += f", stopped: {result.stop_reason}"
     rows: list[dict[str, object]] = [
-        {"name": f"tick jitter {what} ({label})", "value": round(v, 1), "unit": "us",
+        {"name": f"tick jitter {what} ({label})", "value": round(v, 2), "unit": "us",
          "baseline": period_us, "ratio": round(v / period_us, 4), "goal": "report"}
         for what, v in (("median", st.jitter_median_us), ("p99", st.jitter_p99_us),
                         ("max", st.jitter_max_us))
