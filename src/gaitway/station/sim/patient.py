@@ -48,6 +48,15 @@ _ENTRAINMENT: Final[float] = 4.0  # 1/s, pull of the leg's actual phase on the i
 #: knee extensors driven by the load on the leg (positive force feedback, after Geyer & Herr
 #: 2010): the fraction of the load's knee moment that the extensors answer
 _LOAD_SUPPORT: Final[float] = 1.0
+#: a stiff-knee gait clears the foot with more hip flexion in swing (besides hip hiking and
+#: circumduction, which a sagittal model cannot show): this fraction of the knee flexion lost
+#: in swing is added to the intended hip flexion; without it the paretic toe drags on the belt
+#: and moderate hemiparesis cannot walk at 0 % guidance. Modelling choices, tuned (with the
+#: profiles' step-phase shifts) so that the stroke signs appear at 0 % guidance; not fitted.
+_HIP_COMPENSATION: Final[float] = 0.5
+#: ... and the toes are pulled up harder in swing (dorsiflexion intent, in rad per rad of knee
+#: flexion lost; what the weakened dorsiflexors deliver of it is limited by foot drop)
+_ANKLE_COMPENSATION: Final[float] = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +89,11 @@ def _leg_intent(ref: ReferenceGait, imp: SideImpairment) -> _LegIntent:
     hip, knee, ankle = ref.table("hip"), ref.table("knee"), ref.table("ankle")
     swing = _smooth_window(phases, imp.stance_fraction - 0.08, 1.0)
     knee_floor = float(knee.min())
-    knee = knee - swing * (1.0 - imp.knee_swing_scale) * (knee - knee_floor)
+    lost = swing * (1.0 - imp.knee_swing_scale) * (knee - knee_floor)
+    knee = knee - lost
+    # compensation of a stiff-knee gait: more hip flexion and dorsiflexion to clear the foot
+    hip = hip + _HIP_COMPENSATION * lost
+    ankle = ankle + _ANKLE_COMPENSATION * lost
 
     def rate(x: FloatArray) -> list[float]:
         return [float(v) for v in np.gradient(x) * _TABLE_N]
