@@ -172,12 +172,13 @@ class ProgressModel:
             if len(s.values) < 2:
                 continue
             first, latest = s.values[0], s.values[-1]
-            mdc, mcid = spec.mdc, spec.mcid
+            mdc, mcid, source = spec.mdc, spec.mcid, spec.source
             if key == "10mwt":
                 baseline = speed_band(first)  # thresholds follow the baseline speed band
                 mdc, mcid = baseline.mdc_mps, baseline.mcid_mps
+                source = f"{baseline.label} band: {baseline.source}"
             changes.append(_judge(key, spec.name, spec.unit, first, latest,
-                                  spec.higher_is_better, mdc, mcid, spec.source))
+                                  spec.higher_is_better, mdc, mcid, source))
         for m in SESSION_MEASURES:
             s = self.series_[m.key]
             if len(s.values) < 2:
@@ -219,7 +220,9 @@ def _judge(key: str, label: str, unit: str, first: float, latest: float,
     delta = latest - first
     improved = None if higher_is_better is None or delta == 0 else (
         (delta > 0) == higher_is_better)
-    if mcid is not None and abs(delta) >= mcid:
+    # A change smaller than the measurement error is not important whatever the MCID says
+    # (in the community band the published MCID is below the MDC).
+    if mcid is not None and abs(delta) >= max(mcid, mdc or 0.0):
         verdict = "clinically important"
     elif mdc is not None and abs(delta) >= mdc:
         verdict = "real change"
