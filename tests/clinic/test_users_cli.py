@@ -1,9 +1,11 @@
-"""``gaitway users add|list|disable``: argon2 hashes, passwords never in argv, audited."""
+"""``gaitway users add|list|disable``: argon2 hashes, passwords never in argv, audited.
+
+Run on SQLite and PostgreSQL (the db_url fixture).
+"""
 
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pytest
 
@@ -15,8 +17,9 @@ from gaitway.clinic.store import ClinicStore
 
 
 @pytest.fixture
-def db_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    url = f"sqlite:///{tmp_path / 'users.sqlite'}"
+def db_env(db_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The CLI on the store under test (SQLite and PostgreSQL, see conftest)."""
+    url = db_url
     monkeypatch.setenv("GAITWAY_DATABASE_URL", url)
     monkeypatch.setenv("GAITWAY_OPERATOR", "tester")
     monkeypatch.setattr(cli_main, "COMMAND_MODULES", ("gaitway.cli.clinic_cmd",))
