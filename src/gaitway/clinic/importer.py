@@ -311,6 +311,24 @@ def _side_mean(metrics: Mapping[str, Any], stem: str) -> float | None:
     return sum(found) / len(found) if found else None
 
 
+def _participation_nm(summary: Mapping[str, Any]) -> float | None:
+    """The station's active participation in N*m (mean of the legs), when it reports one.
+
+    The session runner writes {"left": x, "right": y} with a unit naming N*m; a bare fraction
+    (older or synthetic summaries) is a percentage and is handled as such elsewhere.
+    """
+    value = summary.get("active_participation")
+    unit = str(summary.get("active_participation_unit") or "")
+    if not isinstance(value, Mapping) or not unit.startswith("N*m"):
+        return None
+    return _side_values_mean(value)
+
+
+def _side_values_mean(value: Mapping[str, Any]) -> float | None:
+    found = [v for v in (_num(value.get(side)) for side in ("left", "right")) if v is not None]
+    return sum(found) / len(found) if found else None
+
+
 def session_numbers(data: SessionData) -> dict[str, Any]:
     """The key numbers stored as columns, from the analysis, the summary and the settings."""
     metrics: Mapping[str, Any] = data.analysis.get("metrics") or {}
@@ -342,6 +360,7 @@ def session_numbers(data: SessionData) -> dict[str, Any]:
     if out["bws_pct"] is None:
         out["bws_pct"] = _pct(_first(metrics, ("bws_pct", "body_weight_support_pct")))
     out["active_participation_pct"] = _pct(out["active_participation_pct"])
+    out["active_participation_nm"] = _participation_nm(summary)
     out["guidance_pct"] = _pct(out["guidance_pct"])
     if out["distance_m"] is None and out["belt_speed_mps"] is not None:
         out["distance_m"] = out["belt_speed_mps"] * data.duration_s

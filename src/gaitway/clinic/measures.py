@@ -174,6 +174,8 @@ SESSION_MEASURES: Final[tuple[SessionMeasure, ...]] = (
                    "belt-speed", "m/s"),
     SessionMeasure("active_participation_pct", "Active participation", "%", True,
                    GAITWAY_CODE_SYSTEM, "active-participation", "%"),
+    SessionMeasure("active_participation_nm", "Active participation (cuff torque)", "N*m",
+                   True, GAITWAY_CODE_SYSTEM, "active-participation-torque", "N.m"),
     SessionMeasure("guidance_pct", "Guidance force", "%", False, GAITWAY_CODE_SYSTEM,
                    "guidance", "%"),
     SessionMeasure("bws_pct", "Body-weight support", "%", False, GAITWAY_CODE_SYSTEM,
