@@ -114,3 +114,15 @@ def test_progress_from_the_store(store: ClinicStore) -> None:
     assert speed.verdict == "clinically important"
     assert speed.improved
     assert any("limited community walker" in line for line in m.lines_)
+
+
+def test_interrupted_sessions_stay_out_of_trends_and_changes() -> None:
+    short = SessionPoint("s9", T0 + dt.timedelta(days=9), "interrupted", 20.0, {"steps": 2.0})
+    h = PatientHistory("P", False, None, None, sessions=[
+        _session(0, steps=700), _session(7, steps=715), short])
+    m = ProgressModel().compute(h)
+    assert m.series_["steps"].values == [700, 715]
+    (c,) = [c for c in m.changes_ if c.key == "steps"]
+    assert (c.first, c.latest) == (700, 715)
+    only_cut = PatientHistory("P", False, None, None, sessions=[short])
+    assert ProgressModel().compute(only_cut).series_["steps"].values == [2.0]

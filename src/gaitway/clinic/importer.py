@@ -6,7 +6,8 @@ session's own UUID (``summary.json`` "session_id", else a hash of the recording)
 key, so importing the same directory twice finds the first import and changes nothing.
 
 A recording without a footer, or a directory without ``summary.json``, is a session that was
-cut off: it is stored as ``interrupted`` with whatever it recorded.
+cut off, and a session the safety supervisor stopped (summary.json says a fault ended it) did
+not run its course either: both are stored as ``interrupted`` with whatever they recorded.
 """
 
 from __future__ import annotations
@@ -137,6 +138,14 @@ def _station_name(value: object) -> str | None:
     return None
 
 
+def _ended_by_fault(summary: Mapping[str, Any]) -> bool:
+    """True when the session runner says a fault ended the session (summary.json)."""
+    safety = summary.get("safety")
+    if isinstance(safety, Mapping) and safety.get("ended_by_fault") is True:
+        return True
+    return str(summary.get("ended_by") or "").lower().startswith("fault")
+
+
 def default_analyzer(path: Path) -> dict[str, Any]:
     """The analytics part's analysis, minus what the store does not keep.
 
@@ -175,6 +184,11 @@ def read_session_dir(directory: Path, *, analyze: Analyzer | None = None) -> Ses
     if summary is None:
         notes.append("no summary.json: the session did not finish")
     summary = summary or {}
+    if _ended_by_fault(summary):
+        # A safety stop closes the recording cleanly, but the session did not run its course:
+        # progress must not compare it with full sessions as if it were one.
+        interrupted = True
+        notes.append(f"stopped by the safety supervisor: {summary.get('ended_by')}")
     sid = summary.get("session_id") or meta.get("session_id") or final.get("session_id")
     session_id = _valid_uuid(sid, str(directory)) if sid else _file_uuid(rec_path)
     started = (

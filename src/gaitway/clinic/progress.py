@@ -141,9 +141,12 @@ class ProgressModel:
         return slope * 7.0
 
     def _session_series(self, h: PatientHistory) -> dict[str, Series]:
+        # A session cut off or stopped by a fault is no measure of how the patient walks; it
+        # stays in the record, but trends and changes use complete sessions when there are any.
+        done = [s for s in h.sessions if s.status == "complete"] or h.sessions
         out: dict[str, Series] = {}
         for m in SESSION_MEASURES:
-            pts = [(s.started_at, s.values.get(m.key)) for s in h.sessions]
+            pts = [(s.started_at, s.values.get(m.key)) for s in done]
             times = [t for t, v in pts if v is not None]
             values = [float(v) for _, v in pts if v is not None]
             out[m.key] = Series(m.key, m.label, m.unit, times, values,

@@ -58,7 +58,7 @@ def progress_report(db: Session, patient: Patient) -> ReportContent:
 
     content.key_figures = [
         ("sessions", str(len(sessions)), f"{sum(p.duration_s for p in sessions) / 60:.0f} min"),
-        ("steps, last session", _fmt(last("steps")), trend("steps", "steps")),
+        ("steps, last full session", _fmt(last("steps")), trend("steps", "steps")),
         ("guidance, last", f"{_fmt(last('guidance_pct'))} %", trend("guidance_pct", "%")),
         ("body-weight support, last", f"{_fmt(last('bws_pct'))} %", trend("bws_pct", "%")),
         ("walking category", model.band_.label if model.band_ else "no 10MWT yet", ""),
