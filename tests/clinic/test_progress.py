@@ -126,3 +126,9 @@ def test_interrupted_sessions_stay_out_of_trends_and_changes() -> None:
     assert (c.first, c.latest) == (700, 715)
     only_cut = PatientHistory("P", False, None, None, sessions=[short])
     assert ProgressModel().compute(only_cut).series_["steps"].values == [2.0]
+
+
+def test_no_weekly_trend_from_sessions_on_one_day() -> None:
+    h = PatientHistory("P", False, None, None, sessions=[
+        _session(d / 24, steps=700 + 10 * d) for d in (0, 1, 2, 3)])
+    assert ProgressModel().compute(h).series_["steps"].slope_per_week is None

@@ -135,7 +135,7 @@ class ProgressModel:
         if len(values) < self.min_points_for_trend:
             return None
         days = np.array([(t - times[0]).total_seconds() / 86400.0 for t in times])
-        if np.ptp(days) <= 0:
+        if np.ptp(days) < 1.0:  # sessions within one day say nothing about a weekly trend
             return None
         slope = float(np.polyfit(days, np.asarray(values, dtype=float), 1)[0])
         return slope * 7.0
