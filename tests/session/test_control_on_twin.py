@@ -122,7 +122,7 @@ def test_full_guidance_holds_a_severe_hemiparetic_patient_within_3_degrees() -> 
 
 
 #: path control as these tests run it: a supportive flow of 10 N*m (without it the moderate
-#: patient does not get walking in the tunnel on the twin; see the severe case below)
+#: and severe patients do not get walking in the tunnel on the twin)
 _PATH = {"controller": "path", "path_flow_nm": 10.0}
 _PHASE_CASES = [
     pytest.param("hemiparetic-left-moderate", {"controller": "guidance"}, id="moderate-guidance"),
@@ -131,15 +131,7 @@ _PHASE_CASES = [
     pytest.param("hemiparetic-right-moderate", _PATH, id="moderate-right-path"),
     pytest.param("hemiparetic-left-severe", {"controller": "guidance"}, id="severe-guidance"),
     pytest.param("hemiparetic-left-severe", {"controller": "aan"}, id="severe-aan"),
-    pytest.param(
-        "hemiparetic-left-severe", _PATH, id="severe-path",
-        marks=pytest.mark.xfail(
-            strict=True, raises=AssertionError,
-            reason="a severe hemiparetic patient does not walk in the tunnel on the twin: the "
-            "legs sink into a crouch (knees at 50-60 deg) that the tunnel's push, capped at "
-            "60 N*m, does not lift, even with 30 N*m of flow or 50 % body-weight support; "
-            "no strides, so no steady walking to score (such a patient needs guidance)"),
-    ),
+    pytest.param("hemiparetic-left-severe", _PATH, id="severe-path"),
 ]
 
 
