@@ -121,8 +121,9 @@ def test_full_guidance_holds_a_severe_hemiparetic_patient_within_3_degrees() -> 
         assert run.phase_error(side, from_s=10.0) <= 0.03
 
 
-#: path control as these tests run it: a supportive flow of 10 N*m (without it the moderate
-#: and severe patients do not get walking in the tunnel on the twin)
+#: path control as these tests run it: with a supportive flow of 10 N*m (with the patient
+#: model before its stiff-knee swing compensation, neither the moderate nor the severe patient
+#: walked in the tunnel without flow; the moderate one now does)
 _PATH = {"controller": "path", "path_flow_nm": 10.0}
 _PHASE_CASES = [
     pytest.param("hemiparetic-left-moderate", {"controller": "guidance"}, id="moderate-guidance"),
@@ -153,7 +154,7 @@ def test_path_control_torque_steps_are_bounded_on_the_twin() -> None:
     3000 N*m/s). Why that bound: it is below the steps full guidance makes on its own (up
     to 7 N*m per tick on the severe patient), yet the tunnel's 60 N*m push still builds up
     in 20 ms. The force law itself is continuous, so the limit rarely acts (measured: on
-    3.5 % of ticks, when a fast swing meets the wall's damper or the push turns where two
+    3.3 % of ticks, when a fast swing meets the wall's damper or the push turns where two
     parts of the path are equally far); the first version stepped by up to 60 N*m a tick."""
     run = Run("hemiparetic-left-moderate", _settings(**_PATH), 30.0, seed=4)
     path = run.stack.controllers["path"]
