@@ -68,6 +68,8 @@ class DeviceLimits:
     temperature_ticks: int = 10
     belt_max_speed: float = 3.2 / 3.6  # m/s
     belt_max_accel: float = 0.5  # m/s^2
+    #: the immediate stop's emergency brake; docs/safety/belt_brake.md says why this value
+    belt_brake_decel: float = 1.5  # m/s^2
     belt_mismatch: float = 0.1  # m/s between belts or against the expected speed
     belt_mismatch_ticks: int = 30
     harness_max_fraction: float = 1.0  # of body weight, commanded
@@ -86,7 +88,8 @@ class DeviceLimits:
                 and self.knee_torque_soft <= self.knee_peak_torque
                 and self.hip_velocity_soft < self.hip_velocity_hard
                 and self.knee_velocity_soft < self.knee_velocity_hard
-                and self.temperature_soft < self.temperature_hard):
+                and self.temperature_soft < self.temperature_hard
+                and self.belt_max_accel <= self.belt_brake_decel):
             raise UserError("each soft device limit must lie below its hard limit")
 
 

@@ -81,10 +81,13 @@ class SessionConfig:
     extra: dict[str, Any] = field(default_factory=dict)
     #: faults to inject, as "FAULT@SECONDS" (see `gaitway faults`)
     injections: tuple[str, ...] = ()
+    #: acknowledgements of a safety stop, as "NAME@SECONDS" (resume if accepted)
+    acknowledgements: tuple[str, ...] = ()
 
     def validate(self) -> None:
         get_profile(self.profile)
         SessionSafety.validate_injections(self.injections)
+        SessionSafety.validate_acknowledgements(self.acknowledgements)
         if not (math.isfinite(self.minutes) and 0.0 < self.minutes <= MAX_MINUTES):
             raise UserError(
                 f"--minutes must be a number above 0 and at most {MAX_MINUTES:.0f}, "
@@ -151,6 +154,9 @@ class SessionConfig:
         d["injections"] = list(self.injections)
         if not self.injections:  # sessions without faults keep their ids and settings
             del d["injections"]
+        d["acknowledgements"] = list(self.acknowledgements)
+        if not self.acknowledgements:
+            del d["acknowledgements"]
         return d
 
 
@@ -185,7 +191,8 @@ def run_session(config: SessionConfig, *, progress: ProgressCallback | None = No
                              fatigue=config.initial_fatigue, events=config.patient_events)
     station = SimStation(patient, seed=config.seed, lateral_pelvis=config.lateral_pelvis)
     station.check_speed(config.speed_kmh / 3.6)
-    safety = SessionSafety(station, config.injections)  # supervisor + fault injector
+    safety = SessionSafety(station, config.injections,  # supervisor + fault injector
+                           acknowledgements=config.acknowledgements)
     stack_settings = config.control_settings()
     n_ticks = round(config.minutes * 60.0 / station.dt)
     plan = PhasePlan.for_minutes(config.minutes)
