@@ -100,6 +100,8 @@ class PatientLimits:
     body_mass_kg: float
     hip_rom: RangeLimit
     knee_rom: RangeLimit
+    # cuff torque; docs/safety/interaction_limit.md: cited cuff-force data, and why start-up
+    # transients (up to 98 N*m on the twin) still keep the hard limit at 100 N*m
     interaction_soft: float = 60.0  # N*m at any cuff: warning
     interaction_hard: float = 100.0  # N*m: fault (spasm, misalignment)
     interaction_ticks: int = 5
