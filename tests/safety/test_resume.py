@@ -113,3 +113,41 @@ def test_without_ack_the_summary_says_none(tmp_path: Path) -> None:
     assert s["safety"]["acknowledgements"] == []
     assert s["ended_by"].startswith("fault: emergency_stop")
     json.dumps(s)
+
+
+def test_session_safety_acknowledge_api() -> None:
+    from gaitway.errors import UserError
+    from gaitway.safety.session import SessionSafety
+    from gaitway.station.interface import Command
+    from gaitway.station.sim.patient import VirtualPatient
+    from gaitway.station.sim.profiles import get_profile
+    from gaitway.station.sim.twin import SimStation
+
+    st = SimStation(VirtualPatient(get_profile("healthy"), seed=1, events=False), seed=1)
+    safety = SessionSafety(st, ("emergency_stop@0.05",))
+    with safety.station as station:
+        s = station.last_sample
+        with pytest.raises(UserError, match="name who"):
+            safety.acknowledge("  ")
+        r = safety.acknowledge("therapist:1", 0.0)
+        assert not r.accepted
+        assert "no latched fault" in r.reason
+        cmd = Command(harness_force=220.0)
+        for _ in range(600):  # pressed at 0.05 s for 1 s: held, braked, safe
+            assert safety.take_resume(s.time) is None
+            s = station.step(safety.judge(s, cmd))
+        assert st.belt_brake_engaged
+        r = safety.acknowledge("therapist:1")  # still pressed
+        assert not r.accepted
+        assert "still present" in r.reason
+        assert r.faults == ("emergency_stop",)
+        for _ in range(600):
+            s = station.step(safety.judge(s, cmd))
+        r = safety.acknowledge("therapist:1")  # released: accepted, carried out next tick
+        assert r.accepted
+        assert safety.latched
+        assert safety.acknowledge("therapist:2").reason.startswith("already acknowledged")
+        assert safety.take_resume(s.time) is r
+        assert not safety.latched
+        assert not st.belt_brake_engaged
+    assert [a.accepted for a in safety.acks] == [False, False, True, False]
