@@ -125,7 +125,7 @@ def _simulate(args: argparse.Namespace) -> int:
             print("  the session ended by a fault and did NOT reach its safe state")
             return 1
         print("  the session ended by a fault; the safe state was reached and held "
-              "(no acknowledgement resumed it)")
+              "(that stop was not acknowledged)")
     return 0
 
 
