@@ -40,7 +40,7 @@ def make_app(tmp: Path, *, stations: int = 3, start: bool = False,
     shutil.copy(_template(stations), db)
     store = ClinicStore(f"sqlite:///{db}")
     setups = prepare_demo(store, stations=stations, minutes=5.0)
-    live = LiveService(setups)
+    live = LiveService(setups, recordings_dir=tmp / "live-sessions")
     app = create_app(settings or WebSettings(secret_key="test-secret-key"), store, live,
                      start_stations=start)
     return app, store, live

@@ -1,0 +1,35 @@
+"""The safety supervisor for a console session: wired as the session runner wires it, but paced.
+
+A console session runs the loop paced at 1 kHz against wall time, so a tick that comes late is
+a real overrun: the supervisor judges overruns on the wall clock (``time.perf_counter``) with
+the device's timing limits, not on the thread's CPU time as a headless session does. After a
+fault the session does not end: it holds the safe state (the supervisor keeps sending its stop
+command) until a therapist acknowledges the fault and resumes, or stops the session. Only a
+stop that never reaches its safe state ends the session by itself (after ``TIMEOUT_S``).
+"""
+
+from __future__ import annotations
+
+import time
+
+from gaitway.safety.limits import SafetyLimits
+from gaitway.safety.session import TIMEOUT_S, EventSink, SessionSafety
+from gaitway.safety.supervisor import SafetySupervisor
+from gaitway.station.interface import Station
+
+
+class LiveSafety(SessionSafety):
+    """Supervisor + fault injector of one console session (no injected faults)."""
+
+    def __init__(self, station: Station, sink: EventSink) -> None:
+        limits = SafetyLimits.for_patient(station.body_mass_kg)
+        super().__init__(station, (), limits, sink=sink)
+        # the paced loop is judged on wall time (SessionSafety's default is for headless runs)
+        self.supervisor = SafetySupervisor(limits, overrun_clock=time.perf_counter)
+
+    def session_over(self, time_s: float) -> bool:
+        """Hold the safe state until acknowledged or stopped; end only a stop that fails."""
+        sup = self.supervisor
+        if not sup.latched or sup.safe_state_at_s is not None:
+            return False
+        return max(time_s, sup.now_s) - sup.stop_started_at_s > TIMEOUT_S
