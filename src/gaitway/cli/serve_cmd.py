@@ -81,8 +81,9 @@ def run(args: argparse.Namespace) -> int:
         store = open_store()
         setups = setups_from_store(store, stations=args.stations, minutes=args.minutes)
     recordings = settings.data_dir / ("demo" if args.demo else "") / "live-sessions"
-    app = create_app(web, store, LiveService(setups, recordings_dir=recordings),
-                     start_stations=True)
+    bound = None if web.overrun_bound_ms is None else web.overrun_bound_ms / 1000.0
+    app = create_app(web, store, LiveService(setups, recordings_dir=recordings,
+                                             overrun_bound_s=bound), start_stations=True)
     shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     print(f"Gaitway console: http://{shown}:{args.port}/  ({len(setups)} SIMULATED stations)")
     if args.demo:

@@ -109,9 +109,13 @@ class LiveStation:
     and recording."""
 
     def __init__(self, setup: StationSetup, *, decimation: int = 20,
-                 recordings_dir: Path | None = None) -> None:
+                 recordings_dir: Path | None = None,
+                 overrun_bound_s: float | None = None) -> None:
+        """``overrun_bound_s``: the safety supervisor's loop-overrun bound (wall time); None
+        keeps the device's (see :mod:`gaitway.web.live_safety`)."""
         get_profile(setup.profile)
         self.setup = setup
+        self.overrun_bound_s = overrun_bound_s
         self.decimation = decimation
         self.recordings_dir = recordings_dir
         self.importer: Importer | None = None
@@ -338,7 +342,7 @@ class LiveStation:
         profile = get_profile(s.profile)
         patient = VirtualPatient(profile, seed=s.seed, session_index=self.sessions_started)
         station = SimStation(patient, seed=s.seed + self.sessions_started)
-        safety = LiveSafety(station, sink=self)
+        safety = LiveSafety(station, sink=self, overrun_bound_s=self.overrun_bound_s)
         plan = PhasePlan.for_minutes(s.minutes)
         recorder = None
         if self.recordings_dir is not None:
@@ -659,12 +663,15 @@ class LiveService:
     """All stations this server shows, by id."""
 
     def __init__(self, setups: list[StationSetup], *, decimation: int = 20,
-                 recordings_dir: Path | None = None) -> None:
+                 recordings_dir: Path | None = None,
+                 overrun_bound_s: float | None = None) -> None:
         """``recordings_dir``: where console sessions are recorded (one directory each);
-        :meth:`attach_store` then imports them and writes safety events to the audit log."""
+        :meth:`attach_store` then imports them and writes safety events to the audit log.
+        ``overrun_bound_s``: see :class:`LiveStation`."""
         self.recordings_dir = recordings_dir
         self.stations: dict[str, LiveStation] = {
-            s.station_id: LiveStation(s, decimation=decimation, recordings_dir=recordings_dir)
+            s.station_id: LiveStation(s, decimation=decimation, recordings_dir=recordings_dir,
+                                      overrun_bound_s=overrun_bound_s)
             for s in setups
         }
         self._audit: Callable[[str, str, str, dict[str, Any]], None] | None = None
