@@ -64,14 +64,17 @@ def _stream(browser: Any, tmp: Path, n: int, seconds: float) -> dict[str, float]
         page = _login(browser, url)
         page.locator(".tile").nth(n - 1).wait_for()
         time.sleep(2.0)
-        page.evaluate("window.gaitwayStats.latencies.length = 0")
+        page.evaluate("window.gaitwayStats.latencies.length = 0;"
+                      "window.gaitwayStats.received.length = 0")
         cpu = _cpu_per_station(n, seconds)
         lat = np.asarray(page.evaluate("window.gaitwayStats.latencies"), dtype=float)
+        recv = np.asarray(page.evaluate("window.gaitwayStats.received"), dtype=float)
         page.close()
     store.close()
     if lat.size == 0:
         raise RuntimeError(f"no frames were drawn with {n} stations")
     return {"median": float(np.median(lat)), "p95": float(np.percentile(lat, 95)),
+            "recv_median": float(np.median(recv)), "recv_p95": float(np.percentile(recv, 95)),
             "cpu": cpu, "idle_cpu": idle_cpu, "frames": float(lat.size)}
 
 
@@ -117,6 +120,11 @@ def run(quick: bool = False) -> list[dict[str, object]]:
                                  "value": round(r[key], 1), "unit": "ms",
                                  "baseline": round(one[key], 1),
                                  "ratio": round(r[key] / one[key], 2), "goal": goal})
+                rows.append({"name": f"web latency bus->received p95, {n} stations",
+                             "value": round(r["recv_p95"], 1), "unit": "ms",
+                             "baseline": round(one["recv_p95"], 1),
+                             "ratio": round(r["recv_p95"] / one["recv_p95"], 2),
+                             "goal": "share of the drawn latency before the browser draws"})
                 rows.append({"name": f"server CPU per station, {n} stations streaming",
                              "value": round(r["cpu"], 1), "unit": "% of a core",
                              "baseline": round(r["idle_cpu"], 1),

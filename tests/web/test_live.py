@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.web.conftest import TEST_OVERRUN_BOUND_S
+from tests.web.conftest import TEST_OVERRUN_BOUND_S, login
 
 from gaitway.clinic.models import Patient, TrainingSession
 from gaitway.errors import UserError
@@ -122,7 +122,7 @@ def test_pause_stops_the_session_clock_and_is_recorded(tmp_path: Path) -> None:
         "ended_by"] == "completed"
 
 
-def test_a_live_session_is_recorded_and_stored(web) -> None:  # type: ignore[no-untyped-def]
+def test_a_live_session_is_recorded_and_stored(web, client) -> None:  # type: ignore[no-untyped-def]
     _app, store, live = web
     st = live.get("sim-1")
     st.setup.minutes = 0.05
@@ -138,3 +138,6 @@ def test_a_live_session_is_recorded_and_stored(web) -> None:  # type: ignore[no-
         assert patient.pseudonym == st.setup.patient
         assert (sess.status, sess.simulated, sess.ended_by) == ("complete", True, "completed")
         assert sess.duration_s == pytest.approx(3.0, abs=0.05)
+    login(client, "patient1")  # the patient's progress page lists it
+    ids = [x["id"] for x in client.get("/api/me/progress").json()["sessions"]]
+    assert st.last_import["session_id"] in ids

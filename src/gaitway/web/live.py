@@ -61,6 +61,8 @@ _STOP_REACTIONS: Final[frozenset[str]] = frozenset({"controlled_stop", "immediat
 #: an acknowledgement refused because the cause is still present is retried this long (s of
 #: session time): a just-released emergency stop shows in the next sample
 ACK_RETRY_S: Final[float] = 0.05
+#: the interpreter's thread switch interval while stations run (see LiveService.start_all)
+SWITCH_INTERVAL_S: Final[float] = 0.0002
 #: how often safety entries are moved to the audit log (seconds)
 AUDIT_EVERY_S: Final[float] = 0.5
 #: after an acknowledged fault the session restarts at full guidance, ramped back over this
@@ -732,9 +734,10 @@ class LiveService:
         return st
 
     def start_all(self, by: str) -> None:
-        # Loop threads that run behind real time hold the GIL for the default 5 ms each; a
-        # 1 ms switch interval lets the server's event loop in sooner (screen latency).
-        sys.setswitchinterval(min(sys.getswitchinterval(), 0.001))
+        # Loop threads that run behind real time hold the GIL for the default 5 ms each; the
+        # event loop, woken for a frame, waits for a forced switch (often several, with 8
+        # threads). 0.2 ms lets it in sooner (screen latency); a switch costs microseconds.
+        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_S))
         for st in self.stations.values():
             if not st.running and not isinstance(st, RemoteStation):
                 st.start(by)

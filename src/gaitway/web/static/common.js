@@ -48,7 +48,13 @@ export function stream(stationId, onFrames) {
   const open = () => {
     const proto = location.protocol === "https:" ? "wss" : "ws";
     ws = new WebSocket(`${proto}://${location.host}/ws/stations/${encodeURIComponent(stationId)}`);
-    ws.onmessage = (ev) => { const f = JSON.parse(ev.data); if (f.length) onFrames(f); };
+    ws.onmessage = (ev) => {
+      const f = JSON.parse(ev.data);
+      if (!f.length) return;
+      stats.received.push(Date.now() - f[f.length - 1].ts * 1000);
+      if (stats.received.length > 20000) stats.received.splice(0, 10000);
+      onFrames(f);
+    };
     ws.onclose = () => { if (!closed) setTimeout(open, 1000); };
   };
   open();
@@ -56,7 +62,8 @@ export function stream(stationId, onFrames) {
 }
 
 // Latency from a frame entering the live bus (its ts, server wall clock) to being drawn.
-export const stats = { latencies: [], frames: 0, fps: 0 };
+// "received": the same, up to the WebSocket message's arrival (server + network share).
+export const stats = { latencies: [], received: [], frames: 0, fps: 0 };
 window.gaitwayStats = stats;
 export function recordDrawn(frame) {
   if (frame && frame.ts) {
