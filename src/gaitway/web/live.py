@@ -498,6 +498,20 @@ class LiveStation:
                                                name=f"import-{self.setup.station_id}")
         self._import_thread.start()
 
+    def start_soon(self, by: str) -> None:
+        """Start as the server starts (a worker-process station does not wait)."""
+        self.start(by)
+
+    def begin_close(self) -> None:
+        """Ask the session to end (the server is shutting down)."""
+        self._closing = True
+
+    def finish_close(self, timeout_s: float) -> None:
+        """Wait for the session's end and its import into the clinic store."""
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+        self.wait_import(timeout_s * 6)
+
     def wait_import(self, timeout_s: float = 60.0) -> None:
         if self._import_thread is not None:
             self._import_thread.join(timeout_s)
@@ -666,14 +680,21 @@ class LiveService:
 
     def __init__(self, setups: list[StationSetup], *, decimation: int = 20,
                  recordings_dir: Path | None = None,
-                 overrun_bound_s: float | None = None) -> None:
+                 overrun_bound_s: float | None = None, processes: bool = False) -> None:
         """``recordings_dir``: where console sessions are recorded (one directory each);
         :meth:`attach_store` then imports them and writes safety events to the audit log.
-        ``overrun_bound_s``: see :class:`LiveStation`."""
+        ``overrun_bound_s``: see :class:`LiveStation`. ``processes``: run each station's
+        loop in a worker process (:mod:`gaitway.web.live_process`), as ``gaitway serve``
+        does, so that the server's event loop never waits behind the loops."""
         self.recordings_dir = recordings_dir
+        kind: type[LiveStation] = LiveStation
+        if processes:
+            from gaitway.web.live_process import ProcessStation
+
+            kind = ProcessStation
         self.stations: dict[str, LiveStation] = {
-            s.station_id: LiveStation(s, decimation=decimation, recordings_dir=recordings_dir,
-                                      overrun_bound_s=overrun_bound_s)
+            s.station_id: kind(s, decimation=decimation, recordings_dir=recordings_dir,
+                               overrun_bound_s=overrun_bound_s)
             for s in setups
         }
         self._audit: Callable[[str, str, str, dict[str, Any]], None] | None = None
@@ -740,16 +761,13 @@ class LiveService:
         sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_S))
         for st in self.stations.values():
             if not st.running and not isinstance(st, RemoteStation):
-                st.start(by)
+                st.start_soon(by)
 
     def shutdown(self, timeout_s: float = 5.0) -> None:
         for st in self.stations.values():
-            st._closing = True
+            st.begin_close()
         for st in self.stations.values():
-            if st._thread is not None:
-                st._thread.join(timeout_s)
-        for st in self.stations.values():
-            st.wait_import(timeout_s * 6)
+            st.finish_close(timeout_s)
         self._stop_audit.set()
         if self._audit_thread is not None:
             self._audit_thread.join(timeout_s)
