@@ -143,7 +143,8 @@ def run_loop(
                 break
             st = state.state
             if st is SessionState.PAUSED:
-                paused += dt
+                if safety is None or not safety.latched:  # a safety hold is not a pause
+                    paused += dt
             elif st in ends and t - paused >= ends[st]:
                 state.advance(t, source="session", reason=f"{st.value} time elapsed")
                 if state.finished:

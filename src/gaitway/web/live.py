@@ -375,7 +375,9 @@ class LiveStation:
             if self._closing:
                 clock.stop_requested = True
             if sup.latched and not self._hold:
-                self._enter_hold(machine, stack, sample.time, cv)
+                self._enter_hold(machine, stack, sample.time, cv, safety.resumes_itself)
+            elif self._hold and not sup.latched and machine.state is not paused:
+                self._hold = False  # the loop resumed the session after the acknowledgement
             if actions:
                 self._apply_actions(machine, stack, safety, station, sample.time)
             if machine.state is paused:
@@ -521,7 +523,7 @@ class LiveStation:
         self._event(time_s, kind, source, **details)
 
     def _enter_hold(self, machine: SessionStateMachine, stack: ControlStack, t: float,
-                    cv: list[float]) -> None:
+                    cv: list[float], loop_restarts: bool) -> None:
         """A fault latched: freeze the session (paused by safety) and prepare a safe restart
         at full guidance; the supervisor drives the stop."""
         self._hold = True
@@ -529,7 +531,7 @@ class LiveStation:
                                  SessionState.FINISHED):
             machine.pause(t, source="safety", reason="fault: holding the safe state")
         stack.walking = False
-        if stack.controller_name == "guidance":
+        if stack.controller_name == "guidance" and not loop_restarts:
             self._hold_guidance = cv[_GUID]
             stack.changes.submit(ChangeRequest(ChangeKind.GUIDANCE, 1.0, "safety:hold",
                                                "restart from full guidance", ramp_s=0.0), t)
@@ -570,15 +572,14 @@ class LiveStation:
                 station.estop_pressed = False  # the console's e-stop is released by the ack
                 self._event(t, "emergency_stop_released", ack.by)
                 return False
-        try:
-            safety.supervisor.acknowledge(ack.by, t)
-        except UserError as exc:
-            if "still present" in str(exc) and t < ack.retry_until:
+        why = safety.acknowledge_now(ack.by, t)
+        if why:
+            if "still present" in why and t < ack.retry_until:
                 return False
-            ack.error = str(exc)
-            self._event(t, "acknowledgement_refused", ack.by, reason=str(exc))
+            ack.error = why
+            self._event(t, "acknowledgement_refused", ack.by, reason=why)
             self.audit_outbox.append(("station.acknowledge_refused", ack.by,
-                                      {"reason": str(exc), "t": round(t, 3)}))
+                                      {"reason": why, "t": round(t, 3)}))
         else:
             ack.cleared = [a["text"] for a in self.alerts]
             self.audit_outbox.append(("station.fault_acknowledged", ack.by, {

@@ -63,7 +63,7 @@ async function refresh() {
   bar.hidden = s.alerts.length === 0 && !sf.holding;
   if (!bar.hidden) {
     bar.textContent = s.alerts.length ? `${alertLine(s.alerts[0])}` + (sf.holding ? " The station holds its safe state: acknowledge the fault, then resume." : "")
-      : "Fault acknowledged: the session stays paused until you resume.";
+      : "Fault acknowledged: press Resume to continue from a safe start.";
   }
   $("strides").replaceChildren(...s.strides.slice(-8).reverse().map((x) => el("tr", {},
     el("td", {}, x.t), el("td", {}, x.side), el("td", {}, x.duration_s),
