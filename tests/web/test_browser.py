@@ -155,7 +155,7 @@ def test_emergency_stop_fault_acknowledgement_and_resume(browser: Any, site: str
     page.click("#acknowledge")
     expect(page.locator("#message")).to_have_text("acknowledge sent")
     expect(page.locator("#alerts .alert")).to_have_count(0, timeout=5_000)
-    if page.locator("#state").inner_text() == "paused":
+    if page.locator("#state").text_content() == "paused":
         expect(bar).to_contain_text("Fault acknowledged")
         page.click("#resume")
     expect(page.locator("#state")).to_have_text(re.compile("warm_up|training"), timeout=10_000)
