@@ -151,3 +151,15 @@ def test_events_from_contact() -> None:
         (0.5, "heel_strike"),
         (0.8, "toe_off"),
     ]
+
+
+@pytest.mark.parametrize("n", [2, 3, 4, 17, 400, 401])
+def test_median_step_equals_numpy_median(n: int) -> None:
+    """The fast sampling-step estimate must give np.median's value bit for bit."""
+    from gaitway.analytics.events import _median_step
+
+    rng = np.random.default_rng(n)
+    jittered = 100.0 + np.cumsum(rng.uniform(0.0009, 0.0011, n))
+    uniform = rng.uniform(0, 1000) + np.arange(n) * 0.001
+    for t in (jittered, uniform):
+        assert _median_step(t) == float(np.median(np.diff(t)))

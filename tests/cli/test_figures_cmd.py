@@ -15,14 +15,17 @@ from gaitway.errors import UserError
 
 def _walk(stride: float = 1.2, stance: tuple[float, float] = (0.60, 0.66),
           right_lag: float = 0.55, seconds: float = 30.0) -> tuple[np.ndarray, dict]:
-    """Square-wave contacts with a 50 ms chatter blip after each left toe-off."""
+    """Square-wave contacts with a 50 ms touch 180 ms after each left toe-off (a scuff in
+    swing) and a 30 ms heel bounce 40 ms after each right heel strike."""
     t = np.arange(0.0, seconds, 0.001)
     data = {}
     for side, frac, lag in (("left", stance[0], 0.0), ("right", stance[1], right_lag)):
         ph = ((t / stride) - lag) % 1.0
         c = (ph < frac).astype(float)
         if side == "left":
-            c[(ph > frac + 0.05) & (ph < frac + 0.05 + 0.05 / stride)] = 1.0
+            c[(ph > frac + 0.18 / stride) & (ph < frac + 0.23 / stride)] = 1.0
+        else:
+            c[(ph > 0.04 / stride) & (ph < 0.07 / stride)] = 0.0
         data[f"truth_contact_{side}"] = c
         for j in ("hip", "knee", "ankle"):
             amp = 0.9 if (j == "knee" and side == "left") else 1.0
@@ -30,7 +33,7 @@ def _walk(stride: float = 1.2, stance: tuple[float, float] = (0.60, 0.66),
     return t, data
 
 
-def test_stats_measure_stance_steps_and_ignore_chatter() -> None:
+def test_stats_measure_stance_steps_and_ignore_chatter_and_bounces() -> None:
     t, data = _walk()
     stats = gait_stats(data, t)
     assert stats["left"].stance_pct == pytest.approx(60.0, abs=0.5)
@@ -42,6 +45,9 @@ def test_stats_measure_stance_steps_and_ignore_chatter() -> None:
     # every stance plus every blip (the first stride's stance began before t=0)
     n = stats["left"].heel_strikes_s.size
     assert stats["left"].raw_contacts == 2 * n + 1
+    # the bounce splits each right stance in two onsets, yet the stance is measured whole
+    assert stats["right"].raw_contacts >= 2 * stats["right"].heel_strikes_s.size
+    assert stats["right"].clean
     row = summary_row("x", stats)
     assert row["step_asymmetry"] == pytest.approx(0.66 / 0.54, abs=0.02)
     assert row["peak_knee_deg_left"] < row["peak_knee_deg_right"]

@@ -59,7 +59,7 @@ def test_fhir_bundle_validates_and_uses_loinc(store: ClinicStore, tmp_path: Path
     codes = {(r["code"]["coding"][0]["system"], r["code"]["coding"][0]["code"])
              for r in resources[1:]}
     assert ("http://loinc.org", "55423-8") in codes  # steps
-    assert ("http://loinc.org", "62619-2") in codes  # 6MWT
+    assert ("http://loinc.org", "64098-7") in codes  # 6MWT walking distance
     assert all("SIMULATED" in r["text"]["div"] for r in resources)
     steps = next(r for r in resources[1:] if r["code"]["coding"][0]["code"] == "55423-8")
     assert steps["valueQuantity"]["value"] == s.steps

@@ -83,6 +83,28 @@ def test_cut_off_recording_without_summary_is_interrupted(store: ClinicStore,
         assert s.ended_by == "cut off"
 
 
+def test_session_stopped_by_a_fault_is_interrupted(store: ClinicStore, tmp_path: Path) -> None:
+    """A clean close after a safety stop is still a session that did not run its course."""
+    sid = write_session_dir(tmp_path / "fall", seconds=6.0)
+    path = tmp_path / "fall" / "summary.json"
+    summary = json.loads(path.read_text())
+    summary["ended_by"] = "fault: fall (immediate_stop); safe state reached at 0.018 s"
+    summary["safety"] = {"ended_by_fault": True, "safe_state_reached": True}
+    path.write_text(json.dumps(summary))
+    r = import_session(store, tmp_path / "fall", actor="a", analyze=stand_in_analysis)
+    assert r.status == "interrupted"
+    with store.reader() as db:
+        s = db.get(TrainingSession, sid)
+        assert s is not None
+        assert s.ended_by is not None
+        assert s.ended_by.startswith("fault: fall")
+        assert "stopped by the safety supervisor" in (s.notes or "")
+    ok = write_session_dir(tmp_path / "ok", seconds=6.0)
+    assert import_session(store, tmp_path / "ok", actor="a",
+                          analyze=stand_in_analysis).status == "complete"
+    assert ok != sid
+
+
 def test_analysis_failure_on_complete_session_writes_nothing(store: ClinicStore,
                                                              tmp_path: Path) -> None:
     write_session_dir(tmp_path / "s")

@@ -169,3 +169,21 @@ def test_non_finite_values_are_stored_as_null(store: ClinicStore) -> None:
         assert s.metrics["odd"]["value"] is None
         fault = next(e for e in audit.entries(db) if e.action == "session.event.fault")
         assert fault.details["event"] == {"torque": None}
+
+
+def test_station_participation_in_newton_metres_is_kept(store: ClinicStore) -> None:
+    """The session runner reports participation per leg in N*m, not as a fraction."""
+    data = synthetic_session(seed=4, started_at=T0)
+    data.summary["active_participation"] = {"left": -1.9, "right": -1.7}
+    data.summary["active_participation_unit"] = "N*m (mean cuff torque against the motion)"
+    nums = session_numbers(data)
+    assert nums["active_participation_nm"] == pytest.approx(-1.8)
+    assert nums["active_participation_pct"] is None
+    import_data(store, data, actor="test")
+    with store.reader() as db:
+        s = db.get(TrainingSession, data.session_id)
+        assert s is not None
+        assert s.active_participation_nm == pytest.approx(-1.8)
+    fraction = synthetic_session(seed=5, started_at=T0, participation=0.3)
+    assert session_numbers(fraction)["active_participation_nm"] is None
+    assert session_numbers(fraction)["active_participation_pct"] == pytest.approx(30.0)

@@ -44,6 +44,26 @@ def test_gait_speed_change_uses_baseline_band_thresholds() -> None:
     assert verdict(0.30, 0.47) == "clinically important"
     assert verdict(0.60, 0.72) == "within measurement error"  # limited band: MDC 0.15
     assert verdict(0.90, 1.05) == "within measurement error"  # community band: MDC 0.18
+    assert verdict(0.60, 0.77) == "real change"  # limited band: MCID 0.175 (Fulk 2011)
+    assert verdict(0.60, 0.78) == "clinically important"
+    # community band: MCID 0.10 (Perera 2006) is below the MDC 0.18, so the MDC decides
+    assert verdict(0.90, 1.07) == "within measurement error"
+    assert verdict(0.90, 1.09) == "clinically important"
+
+
+def test_every_threshold_names_its_source() -> None:
+    from gaitway.clinic.measures import CLINICAL_TESTS, SPEED_BANDS
+
+    for band in SPEED_BANDS:
+        assert "Lewek" in band.source
+        assert band.mdc_mps > 0
+        assert band.mcid_mps > 0
+    assert [b.mcid_mps for b in SPEED_BANDS] == [0.16, 0.175, 0.10]
+    for test in CLINICAL_TESTS.values():
+        if test.mdc is not None or test.mcid is not None:
+            assert any(ch.isdigit() for ch in test.source) or "ordinal" in test.source
+    assert CLINICAL_TESTS["tug"].mdc == 2.9  # Flansbjer 2005
+    assert CLINICAL_TESTS["6mwt"].code == "64098-7"  # LOINC: walking distance 6 minutes
 
 
 def test_tug_lower_is_better() -> None:
@@ -94,3 +114,21 @@ def test_progress_from_the_store(store: ClinicStore) -> None:
     assert speed.verdict == "clinically important"
     assert speed.improved
     assert any("limited community walker" in line for line in m.lines_)
+
+
+def test_interrupted_sessions_stay_out_of_trends_and_changes() -> None:
+    short = SessionPoint("s9", T0 + dt.timedelta(days=9), "interrupted", 20.0, {"steps": 2.0})
+    h = PatientHistory("P", False, None, None, sessions=[
+        _session(0, steps=700), _session(7, steps=715), short])
+    m = ProgressModel().compute(h)
+    assert m.series_["steps"].values == [700, 715]
+    (c,) = [c for c in m.changes_ if c.key == "steps"]
+    assert (c.first, c.latest) == (700, 715)
+    only_cut = PatientHistory("P", False, None, None, sessions=[short])
+    assert ProgressModel().compute(only_cut).series_["steps"].values == [2.0]
+
+
+def test_no_weekly_trend_from_sessions_on_one_day() -> None:
+    h = PatientHistory("P", False, None, None, sessions=[
+        _session(d / 24, steps=700 + 10 * d) for d in (0, 1, 2, 3)])
+    assert ProgressModel().compute(h).series_["steps"].slope_per_week is None

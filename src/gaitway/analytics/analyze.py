@@ -41,8 +41,14 @@ FORCE_KEYS = (
 )
 
 
-def load_path(path: str | Path) -> tuple[GaitData, dict[str, FloatArray]]:
-    """Read a Gaitway recording, C3D or CSV file; the dict holds simulation truth if any."""
+def load_path(
+    path: str | Path, *, emg: bool = True, truth: bool = True
+) -> tuple[GaitData, dict[str, FloatArray]]:
+    """Read a Gaitway recording, C3D or CSV file; the dict holds simulation truth if any.
+
+    ``emg=False`` / ``truth=False`` let a Gaitway recording skip channels the caller would
+    drop (C3D and CSV files are read whole).
+    """
     p = Path(path)
     if not p.exists():
         raise UserError(f"{p}: no such file or directory")
@@ -58,7 +64,7 @@ def load_path(path: str | Path) -> tuple[GaitData, dict[str, FloatArray]]:
     if p.is_dir() or suffix == ".gwrec":
         from gaitway.analytics.readers.recording_reader import read_recording
 
-        return read_recording(p)
+        return read_recording(p, emg=emg, truth=truth)
     raise UserError(
         f"{p.name}: unknown file type {suffix!r}; give a Gaitway recording (.gwrec or its "
         "folder), a .c3d or a .csv file"

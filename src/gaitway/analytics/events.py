@@ -116,6 +116,17 @@ def _crossing_time(t: FloatArray, x: FloatArray, level: FloatArray, i: int, risi
     return float(t[a] + frac * (t[b] - t[a]))
 
 
+def _median_step(t: FloatArray) -> float:
+    """``np.median(np.diff(t))`` for an increasing time axis, bit for bit, without
+    np.median's generic machinery (called once per stance: thousands of times a session)."""
+    d = np.diff(t)
+    k = d.size // 2
+    if d.size % 2:
+        return float(np.partition(d, k)[k])
+    part = np.partition(d, (k - 1, k))
+    return float((part[k - 1] + part[k]) / 2.0)
+
+
 def _level_crossing_back(t: FloatArray, x: FloatArray, level: FloatArray, b: int) -> float:
     """Last time before index ``b`` the signal came down through ``level``."""
     j = b - 1
@@ -267,7 +278,7 @@ class ForcePlateEventDetector:
         idx = np.flatnonzero(ok)
         on_belt = cop[idx] + belt[idx]  # where the pressure is, in belt coordinates
         # Only a fast forward jump is a landing: a foot slipping on the belt drifts slowly.
-        dt = float(np.median(np.diff(t))) if len(t) > 1 else 1.0
+        dt = _median_step(t) if len(t) > 1 else 1.0
         w = max(2, round(self.params.crossing_window_s / dt))
         recent_min = ndimage.minimum_filter1d(on_belt, size=w, origin=(w - 1) // 2)
         hit = np.flatnonzero(on_belt - recent_min > self.params.crossing_cop_jump_m)

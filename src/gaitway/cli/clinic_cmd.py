@@ -1,4 +1,4 @@
-"""Clinic commands: patients, assessments, sessions, reports, exports and demo data.
+"""Clinic commands: patients, assessments, sessions, reports, exports, users, demo data.
 
 The store is the one ``GAITWAY_DATABASE_URL`` names (default: a SQLite file in
 ``GAITWAY_DATA_DIR``). Every command that writes does so in one transaction, so bad input
@@ -204,6 +204,76 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- users
+
+
+def _read_password() -> str:
+    """The new password: prompted twice on a terminal, else one line of standard input.
+
+    Never an argument: argv is visible to other users (ps) and kept in shell history.
+    """
+    import getpass
+
+    from gaitway.errors import UserError
+
+    if sys.stdin.isatty():
+        first = getpass.getpass("Password: ")
+        if getpass.getpass("Repeat password: ") != first:
+            raise UserError("the two passwords differ; nothing was stored")
+        return first
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise UserError("no password on standard input; pipe one line holding it, or run "
+                        "the command in a terminal to be asked for it")
+    return password
+
+
+def _users_add(args: argparse.Namespace) -> int:
+    from gaitway.clinic import records
+    from gaitway.errors import UserError
+
+    if args.station and args.role != "therapist":
+        raise UserError("only therapist accounts are assigned to a station")
+    password = _read_password()
+    with _store() as store, store.transaction() as db:
+        patient = records.find_patient(db, args.patient) if args.patient else None
+        station = records.find_station(db, args.station) if args.station else None
+        user = records.add_user(db, actor=_actor(), username=args.username, role=args.role,
+                                password=password, patient=patient, station=station)
+        print(f"{user.username} ({user.role})")
+    return 0
+
+
+def _users_list(args: argparse.Namespace) -> int:
+    from gaitway.clinic import records
+    from gaitway.clinic.models import Patient, Station
+
+    with _store() as store, store.reader() as db:
+        users = records.list_users(db)
+        if not users:
+            print("no users; add one with 'gaitway users add'")
+        for u in users:
+            link = ""
+            if u.patient_id is not None:
+                p = db.get(Patient, u.patient_id)
+                link = f"  patient {p.pseudonym if p else u.patient_id}"
+            elif u.station_id is not None:
+                st = db.get(Station, u.station_id)
+                link = f"  station {st.name if st else u.station_id}"
+            state = "active" if u.active else "disabled"
+            print(f"{u.username:<24} {u.role:<10} {state:<9} since {u.created_at:%Y-%m-%d}{link}")
+    return 0
+
+
+def _users_disable(args: argparse.Namespace) -> int:
+    from gaitway.clinic import records
+
+    with _store() as store, store.transaction() as db:
+        user = records.disable_user(db, actor=_actor(), username=args.username)
+        print(f"{user.username} disabled")
+    return 0
+
+
 # --------------------------------------------------------------------------- demo data
 
 
@@ -224,7 +294,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: Any) -> None:
-    """Add the patients, assess, sessions, report, export and demo-data commands."""
+    """Add the patients, assess, sessions, report, export, users and demo-data commands."""
     p = subparsers.add_parser("patients", help="pseudonymous patient records")
     psub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     add = psub.add_parser("add", help="register a patient; prints the pseudonym")
@@ -284,6 +354,22 @@ def register(subparsers: Any) -> None:
     es.add_argument("--out", required=True,
                     help="a file (c3d, fhir) or a folder (csv, parquet)")
     es.set_defaults(func=_export)
+
+    u = subparsers.add_parser("users", help="clinic logins: admin, therapist, patient")
+    usub = u.add_subparsers(dest="action", metavar="ACTION", required=True)
+    ua = usub.add_parser(
+        "add", help="add a login; the password is asked for (or read from standard input)")
+    ua.add_argument("username")
+    ua.add_argument("--role", required=True, type=str.lower,
+                    choices=("admin", "therapist", "patient"))
+    ua.add_argument("--patient", help="patient pseudonym (required for --role patient)")
+    ua.add_argument("--station", help="station name a therapist works at")
+    ua.set_defaults(func=_users_add)
+    ul = usub.add_parser("list", help="list logins (never their passwords)")
+    ul.set_defaults(func=_users_list)
+    ud = usub.add_parser("disable", help="stop a login from working (kept for the audit log)")
+    ud.add_argument("username")
+    ud.set_defaults(func=_users_disable)
 
     d = subparsers.add_parser("demo-data", help="fill the store with SIMULATED patients")
     d.add_argument("--patients", type=_positive_int, default=3)

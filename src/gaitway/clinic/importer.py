@@ -6,7 +6,8 @@ session's own UUID (``summary.json`` "session_id", else a hash of the recording)
 key, so importing the same directory twice finds the first import and changes nothing.
 
 A recording without a footer, or a directory without ``summary.json``, is a session that was
-cut off: it is stored as ``interrupted`` with whatever it recorded.
+cut off, and a session the safety supervisor stopped (summary.json says a fault ended it) did
+not run its course either: both are stored as ``interrupted`` with whatever they recorded.
 """
 
 from __future__ import annotations
@@ -137,16 +138,24 @@ def _station_name(value: object) -> str | None:
     return None
 
 
+def _ended_by_fault(summary: Mapping[str, Any]) -> bool:
+    """True when the session runner says a fault ended the session (summary.json)."""
+    safety = summary.get("safety")
+    if isinstance(safety, Mapping) and safety.get("ended_by_fault") is True:
+        return True
+    return str(summary.get("ended_by") or "").lower().startswith("fault")
+
+
 def default_analyzer(path: Path) -> dict[str, Any]:
     """The analytics part's analysis, minus what the store does not keep.
 
-    The store keeps no EMG results and no scoring against simulation truth, so those steps
-    (about a third of the analysis time on a 30-minute session) are skipped here.
+    The store keeps no EMG results and no scoring against simulation truth, so those channels
+    are not even read (a quarter of the decoding on a 30-minute session) and those steps of the
+    analysis are skipped.
     """
     from gaitway.analytics.analyze import analyze_data, load_path
 
-    data, _truth = load_path(path)
-    data.emg = None
+    data, _truth = load_path(path, emg=False, truth=False)
     return analyze_data(data)
 
 
@@ -175,6 +184,11 @@ def read_session_dir(directory: Path, *, analyze: Analyzer | None = None) -> Ses
     if summary is None:
         notes.append("no summary.json: the session did not finish")
     summary = summary or {}
+    if _ended_by_fault(summary):
+        # A safety stop closes the recording cleanly, but the session did not run its course:
+        # progress must not compare it with full sessions as if it were one.
+        interrupted = True
+        notes.append(f"stopped by the safety supervisor: {summary.get('ended_by')}")
     sid = summary.get("session_id") or meta.get("session_id") or final.get("session_id")
     session_id = _valid_uuid(sid, str(directory)) if sid else _file_uuid(rec_path)
     started = (
@@ -311,6 +325,24 @@ def _side_mean(metrics: Mapping[str, Any], stem: str) -> float | None:
     return sum(found) / len(found) if found else None
 
 
+def _participation_nm(summary: Mapping[str, Any]) -> float | None:
+    """The station's active participation in N*m (mean of the legs), when it reports one.
+
+    The session runner writes {"left": x, "right": y} with a unit naming N*m; a bare fraction
+    (older or synthetic summaries) is a percentage and is handled as such elsewhere.
+    """
+    value = summary.get("active_participation")
+    unit = str(summary.get("active_participation_unit") or "")
+    if not isinstance(value, Mapping) or not unit.startswith("N*m"):
+        return None
+    return _side_values_mean(value)
+
+
+def _side_values_mean(value: Mapping[str, Any]) -> float | None:
+    found = [v for v in (_num(value.get(side)) for side in ("left", "right")) if v is not None]
+    return sum(found) / len(found) if found else None
+
+
 def session_numbers(data: SessionData) -> dict[str, Any]:
     """The key numbers stored as columns, from the analysis, the summary and the settings."""
     metrics: Mapping[str, Any] = data.analysis.get("metrics") or {}
@@ -342,6 +374,7 @@ def session_numbers(data: SessionData) -> dict[str, Any]:
     if out["bws_pct"] is None:
         out["bws_pct"] = _pct(_first(metrics, ("bws_pct", "body_weight_support_pct")))
     out["active_participation_pct"] = _pct(out["active_participation_pct"])
+    out["active_participation_nm"] = _participation_nm(summary)
     out["guidance_pct"] = _pct(out["guidance_pct"])
     if out["distance_m"] is None and out["belt_speed_mps"] is not None:
         out["distance_m"] = out["belt_speed_mps"] * data.duration_s

@@ -149,6 +149,9 @@ class TrainingSession(Base):
     guidance_pct: Mapped[float | None] = mapped_column(Float)
     bws_pct: Mapped[float | None] = mapped_column(Float)
     active_participation_pct: Mapped[float | None] = mapped_column(Float)
+    #: The station's own figure (summary.json "active_participation", mean of the legs): mean
+    #: cuff torque against the intended motion, N*m; positive when the patient leads.
+    active_participation_nm: Mapped[float | None] = mapped_column(Float)
     #: Step-time symmetry index, percent; 0 is symmetric (formula in ``metrics``).
     symmetry_index_pct: Mapped[float | None] = mapped_column(Float)
     weight_bearing_left_pct: Mapped[float | None] = mapped_column(Float)

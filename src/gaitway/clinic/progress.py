@@ -135,15 +135,18 @@ class ProgressModel:
         if len(values) < self.min_points_for_trend:
             return None
         days = np.array([(t - times[0]).total_seconds() / 86400.0 for t in times])
-        if np.ptp(days) <= 0:
+        if np.ptp(days) < 1.0:  # sessions within one day say nothing about a weekly trend
             return None
         slope = float(np.polyfit(days, np.asarray(values, dtype=float), 1)[0])
         return slope * 7.0
 
     def _session_series(self, h: PatientHistory) -> dict[str, Series]:
+        # A session cut off or stopped by a fault is no measure of how the patient walks; it
+        # stays in the record, but trends and changes use complete sessions when there are any.
+        done = [s for s in h.sessions if s.status == "complete"] or h.sessions
         out: dict[str, Series] = {}
         for m in SESSION_MEASURES:
-            pts = [(s.started_at, s.values.get(m.key)) for s in h.sessions]
+            pts = [(s.started_at, s.values.get(m.key)) for s in done]
             times = [t for t, v in pts if v is not None]
             values = [float(v) for _, v in pts if v is not None]
             out[m.key] = Series(m.key, m.label, m.unit, times, values,
@@ -172,12 +175,13 @@ class ProgressModel:
             if len(s.values) < 2:
                 continue
             first, latest = s.values[0], s.values[-1]
-            mdc, mcid = spec.mdc, spec.mcid
+            mdc, mcid, source = spec.mdc, spec.mcid, spec.source
             if key == "10mwt":
                 baseline = speed_band(first)  # thresholds follow the baseline speed band
                 mdc, mcid = baseline.mdc_mps, baseline.mcid_mps
+                source = f"{baseline.label} band: {baseline.source}"
             changes.append(_judge(key, spec.name, spec.unit, first, latest,
-                                  spec.higher_is_better, mdc, mcid, spec.source))
+                                  spec.higher_is_better, mdc, mcid, source))
         for m in SESSION_MEASURES:
             s = self.series_[m.key]
             if len(s.values) < 2:
@@ -219,7 +223,9 @@ def _judge(key: str, label: str, unit: str, first: float, latest: float,
     delta = latest - first
     improved = None if higher_is_better is None or delta == 0 else (
         (delta > 0) == higher_is_better)
-    if mcid is not None and abs(delta) >= mcid:
+    # A change smaller than the measurement error is not important whatever the MCID says
+    # (in the community band the published MCID is below the MDC).
+    if mcid is not None and abs(delta) >= max(mcid, mdc or 0.0):
         verdict = "clinically important"
     elif mdc is not None and abs(delta) >= mdc:
         verdict = "real change"

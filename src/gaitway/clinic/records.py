@@ -134,6 +134,13 @@ def station_by_name(db: Session, name: str, *, actor: str, simulated: bool) -> S
     return station or add_station(db, actor=actor, name=name, simulated=simulated)
 
 
+def find_station(db: Session, name: str) -> Station:
+    station = db.scalar(select(Station).where(Station.name == name))
+    if station is None:
+        known = ", ".join(db.scalars(select(Station.name).order_by(Station.name))) or "none yet"
+        raise UserError(f"no station {name!r}; known stations: {known}")
+    return station
+
 def add_user(
     db: Session, *, actor: str, username: str, role: str, password: str,
     patient: Patient | None = None, station: Station | None = None,
@@ -158,6 +165,35 @@ def add_user(
                  username=username, role=role)
     return user
 
+
+def find_user(db: Session, username: str) -> User:
+    user = db.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise UserError(f"no user {username!r}; see 'gaitway users list'")
+    return user
+
+
+def list_users(db: Session) -> list[User]:
+    return list(db.scalars(select(User).order_by(User.username)))
+
+
+def disable_user(db: Session, *, actor: str, username: str) -> User:
+    """Stop a login from working (the row stays: the audit log refers to it).
+
+    The last active admin cannot be disabled, or nobody could manage accounts on the web.
+    """
+    user = find_user(db, username)
+    if not user.active:
+        raise UserError(f"user {username!r} is already disabled")
+    if user.role == "admin":
+        admins = db.scalars(select(User.id).where(User.role == "admin", User.active)).all()
+        if len(admins) <= 1:
+            raise UserError(f"{username!r} is the last active admin; add another admin first")
+    user.active = False
+    db.flush()
+    audit.record(db, actor=actor, action="user.disable", entity="user", entity_id=user.id,
+                 username=username, role=user.role)
+    return user
 
 def add_prescription(
     db: Session, *, actor: str, patient: Patient, duration_min: float, speed_kmh: float,

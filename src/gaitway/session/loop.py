@@ -88,6 +88,8 @@ class LoopResult:
     jitter: JitterStats | None
     training_start_s: float
     summary: dict[str, Any] = field(default_factory=dict)
+    #: session time spent paused: the phase plan's clock stood still meanwhile
+    paused_s: float = 0.0
 
     @property
     def realtime_factor(self) -> float:
@@ -128,6 +130,7 @@ def run_loop(
     state.advance(sample.time, source="session", reason="station ready")  # -> calibration
     stack.walking = False
     training_start = plan.calibration_s + plan.warm_up_s
+    paused = 0.0  # the phase plan runs on session time minus time paused
     wall0 = time.perf_counter()
     steps = 0
     held_since = -1.0  # session time the safety stop paused the session (-1: not paused)
@@ -171,11 +174,16 @@ def run_loop(
                 state.stop(t, source="session", reason=stop_reason)
                 break
             st = state.state
-            if st in ends and t >= ends[st]:
+            if st is SessionState.PAUSED:
+                if safety is None or not safety.latched:  # a safety hold is not a pause
+                    paused += dt
+            elif st in ends and t - paused >= ends[st]:
                 state.advance(t, source="session", reason=f"{st.value} time elapsed")
                 if state.finished:
                     break
                 stack.walking = state.walking
+                if state.state is SessionState.TRAINING:
+                    training_start += paused
             command = stack.step(sample)
             if safety is not None:
                 command = safety.judge(sample, command)  # safety has the last word
@@ -204,6 +212,7 @@ def run_loop(
         jitter=clock.stats() if clock.paced else None,
         training_start_s=training_start,
         summary=stack.summary(skip_s=training_start),
+        paused_s=paused,
     )
 
 

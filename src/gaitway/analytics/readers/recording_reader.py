@@ -53,8 +53,40 @@ def foot_height(
     )
 
 
-def read_recording(path: Path) -> tuple[GaitData, dict[str, FloatArray]]:
-    """The GaitData and, for simulated recordings, the truth contact channels."""
+def _foot_x_z(
+    hip: FloatArray, knee: FloatArray, pelvis_height: FloatArray | None, height_m: float
+) -> tuple[FloatArray, FloatArray | None]:
+    """:func:`foot_forward` and :func:`foot_height` at once, bit for bit the same values.
+
+    Same operations in the same order, but ``hip - knee`` is formed once and the scaled terms
+    are computed in place: on a 30-minute recording this halves the temporaries (14 MB each).
+    """
+    thigh, shank = THIGH_FRACTION * height_m, SHANK_FRACTION * height_m
+    rel = hip - knee
+    x = np.sin(hip)
+    x *= thigh
+    term = np.sin(rel)
+    term *= shank
+    x += term
+    if pelvis_height is None:
+        return x, None
+    z = np.cos(hip)
+    z *= thigh
+    np.subtract(pelvis_height, z, out=z)
+    np.cos(rel, out=term)
+    term *= shank
+    z -= term
+    return x, z
+
+
+def read_recording(
+    path: Path, *, emg: bool = True, truth: bool = True
+) -> tuple[GaitData, dict[str, FloatArray]]:
+    """The GaitData and, for simulated recordings, the truth contact channels.
+
+    ``emg=False`` and ``truth=False`` skip those channels (no EMG block, an empty truth dict)
+    for callers that would drop them anyway: fewer channels decoded, less memory.
+    """
     try:
         from gaitway.recording import open_recording
     except ImportError:
@@ -70,8 +102,9 @@ def read_recording(path: Path) -> tuple[GaitData, dict[str, FloatArray]]:
     names = set(rec.channel_names)
     if "grf_z_left" not in names and "hip_angle_left" not in names:
         raise UserError(f"{path.name}: the recording has neither force nor joint-angle channels")
-    emg_names = sorted(n for n in names if n.startswith("emg_"))
-    wanted = [n for n in FORCE_CHANNELS + KIN_CHANNELS + TRUTH_CONTACT + emg_names if n in names]
+    emg_names = sorted(n for n in names if n.startswith("emg_")) if emg else []
+    truth_names = TRUTH_CONTACT if truth else []
+    wanted = [n for n in FORCE_CHANNELS + KIN_CHANNELS + truth_names + emg_names if n in names]
     try:
         ts = rec.read(channels=wanted)
     except UserError:
@@ -94,12 +127,14 @@ def read_recording(path: Path) -> tuple[GaitData, dict[str, FloatArray]]:
     kin = {n: col(n) for n in KIN_CHANNELS if n in wanted}
     for s in SIDES:
         if f"hip_angle_{s}" in kin and f"knee_angle_{s}" in kin:
-            hip, knee = kin[f"hip_angle_{s}"], kin[f"knee_angle_{s}"]
-            kin[f"foot_x_{s}"] = foot_forward(hip, knee, height)
-            if "pelvis_height" in kin:
-                kin[f"foot_z_{s}"] = foot_height(kin["pelvis_height"], hip, knee, height)
-    emg = {n: col(n) for n in emg_names}
-    truth = {n: col(n) for n in TRUTH_CONTACT if n in wanted}
+            x, z = _foot_x_z(
+                kin[f"hip_angle_{s}"], kin[f"knee_angle_{s}"], kin.get("pelvis_height"), height
+            )
+            kin[f"foot_x_{s}"] = x
+            if z is not None:
+                kin[f"foot_z_{s}"] = z
+    emg_block = {n: col(n) for n in emg_names}
+    truth_block = {n: col(n) for n in truth_names if n in wanted}
     notes = []
     if not getattr(rec, "complete", True):
         notes.append(f"recording is incomplete (cut off: {getattr(rec, 'cut_off', 'unknown')})")
@@ -118,10 +153,10 @@ def read_recording(path: Path) -> tuple[GaitData, dict[str, FloatArray]]:
         origin=f"Gaitway recording {path.name}",
         forces=SignalBlock(t0, fs, force) if force else None,
         kinematics=SignalBlock(t0, fs, kin) if kin else None,
-        emg=SignalBlock(t0, fs, emg) if emg else None,
+        emg=SignalBlock(t0, fs, emg_block) if emg_block else None,
         body_mass_kg=float(mass) if mass else None,
         file_events=file_events,
         notes=notes,
         duration_s=float(t0[-1]),
     )
-    return data, truth
+    return data, truth_block

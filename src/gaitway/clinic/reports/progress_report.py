@@ -58,7 +58,7 @@ def progress_report(db: Session, patient: Patient) -> ReportContent:
 
     content.key_figures = [
         ("sessions", str(len(sessions)), f"{sum(p.duration_s for p in sessions) / 60:.0f} min"),
-        ("steps, last session", _fmt(last("steps")), trend("steps", "steps")),
+        ("steps, last full session", _fmt(last("steps")), trend("steps", "steps")),
         ("guidance, last", f"{_fmt(last('guidance_pct'))} %", trend("guidance_pct", "%")),
         ("body-weight support, last", f"{_fmt(last('bws_pct'))} %", trend("bws_pct", "%")),
         ("walking category", model.band_.label if model.band_ else "no 10MWT yet", ""),
@@ -104,9 +104,12 @@ def progress_report(db: Session, patient: Patient) -> ReportContent:
         Plot("Active participation", lambda ax: plots.series_plot(
             ax, s["active_participation_pct"].times, s["active_participation_pct"].values,
             title="Active participation", unit="%")),
+        Plot("Active participation (cuff torque)", lambda ax: plots.series_plot(
+            ax, s["active_participation_nm"].times, s["active_participation_nm"].values,
+            title="Active participation (cuff torque; + = patient leads)", unit="N*m")),
         Plot("Berg Balance Scale", lambda ax: plots.series_plot(
             ax, s["bbs"].times, s["bbs"].values, title="Berg Balance Scale", unit="points")),
     ]
-    keys = ("symmetry_index_pct", "active_participation_pct", "bbs")
+    keys = ("symmetry_index_pct", "active_participation_pct", "active_participation_nm", "bbs")
     content.plots += [p for p, k in zip(optional, keys, strict=True) if s[k].values]
     return content

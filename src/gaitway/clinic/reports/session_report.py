@@ -46,7 +46,7 @@ def session_report(db: Session, s: TrainingSession) -> ReportContent:
                           " km/h"), ""),
         ("guidance", _f(s.guidance_pct, ".0f", " %"), "measured mean; robot help on the legs"),
         ("body-weight support", _f(s.bws_pct, ".0f", " %"), ""),
-        ("active participation", _f(s.active_participation_pct, ".0f", " %"), ""),
+        _participation_figure(s),
         ("symmetry index", _f(s.symmetry_index_pct, "+.1f", " %"), "0 = symmetric"),
     ]
     model = ProgressModel().compute(_history_until(db, patient, s))
@@ -152,3 +152,11 @@ def _settings_table(s: TrainingSession) -> Table:
             for key, label, unit in _SETTINGS if key in settings]
     return Table("Settings used", ["setting", "value"], rows or [["(none recorded)", ""]],
                  widths=[0.4, 0.48])
+
+
+def _participation_figure(s: TrainingSession) -> tuple[str, str, str]:
+    """Percent when the source gives one, else the station's cuff-torque figure (N*m)."""
+    if s.active_participation_pct is None and s.active_participation_nm is not None:
+        return ("active participation", _f(s.active_participation_nm, "+.1f", " N*m"),
+                "cuff torque; + = patient leads")
+    return ("active participation", _f(s.active_participation_pct, ".0f", " %"), "")

@@ -27,6 +27,7 @@ AMPLITUDE_V: Final[float] = 4e-4  # RMS at full activation
 FLOOR_V: Final[float] = 5e-6
 HUM_V: Final[float] = 1e-5
 MAINS_HZ: Final[float] = 50.0
+_ROWS_AHEAD: Final[int] = 24  # activation changes every 20 ms: rows made in one go
 
 
 class SyntheticEmg:
@@ -45,8 +46,9 @@ class SyntheticEmg:
         self.fatigue = 0.0
         self._hi = -1.0
         self._sos: FloatArray = np.zeros((0, 6))
-        self._carrier_l: list[list[float]] = []
-        self._extra_l: list[list[float]] = []
+        self._rows: list[list[float]] = []
+        self._rows_from = 0
+        self._version = -1
 
     def upper_edge_hz(self) -> float:
         return 350.0 * (1.0 - 0.4 * min(max(self.fatigue, 0.0), 1.0))
@@ -70,17 +72,27 @@ class SyntheticEmg:
         self._t0 += self._block
         self._i = 0
 
-    def next_list(self, activation: list[float]) -> list[float]:
-        """EMG (V) for one tick as floats, given the 8 activations (0-1)."""
+    def next_list(self, activation: list[float], version: int) -> list[float]:
+        """EMG (V) for one tick as floats, given the 8 activations (0-1).
+
+        ``version`` changes whenever ``activation`` does; activation changes far more slowly
+        than 1 kHz, so the next rows are made in one vector expression and
+        reused until the version moves (the same numbers as row by row).
+        """
         if self._i >= self._block:
             self._refill()
-            self._carrier_l = self._carrier.tolist()
-            self._extra_l = self._extra.tolist()
+            self._version = -1
         i = self._i
         self._i = i + 1
-        c = self._carrier_l[i]
-        x = self._extra_l[i]
-        return [activation[j] * c[j] + x[j] for j in range(N_EMG)]
+        k = i - self._rows_from
+        if version != self._version or k >= len(self._rows):
+            j = min(i + _ROWS_AHEAD, self._block)
+            act = np.asarray(activation)
+            self._rows = (act * self._carrier[i:j] + self._extra[i:j]).tolist()
+            self._rows_from = i
+            self._version = version
+            k = 0
+        return self._rows[k]
 
     def next(self, activation: FloatArray) -> FloatArray:
         """EMG (V) for one tick, given the 8 activations (0-1)."""

@@ -48,6 +48,15 @@ _ENTRAINMENT: Final[float] = 4.0  # 1/s, pull of the leg's actual phase on the i
 #: knee extensors driven by the load on the leg (positive force feedback, after Geyer & Herr
 #: 2010): the fraction of the load's knee moment that the extensors answer
 _LOAD_SUPPORT: Final[float] = 1.0
+#: a stiff-knee gait clears the foot with more hip flexion in swing (besides hip hiking and
+#: circumduction, which a sagittal model cannot show): this fraction of the knee flexion lost
+#: in swing is added to the intended hip flexion; without it the paretic toe drags on the belt
+#: and moderate hemiparesis cannot walk at 0 % guidance. Modelling choices, tuned (with the
+#: profiles' step-phase shifts) so that the stroke signs appear at 0 % guidance; not fitted.
+_HIP_COMPENSATION: Final[float] = 0.5
+#: ... and the toes are pulled up harder in swing (dorsiflexion intent, in rad per rad of knee
+#: flexion lost; what the weakened dorsiflexors deliver of it is limited by foot drop)
+_ANKLE_COMPENSATION: Final[float] = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +89,11 @@ def _leg_intent(ref: ReferenceGait, imp: SideImpairment) -> _LegIntent:
     hip, knee, ankle = ref.table("hip"), ref.table("knee"), ref.table("ankle")
     swing = _smooth_window(phases, imp.stance_fraction - 0.08, 1.0)
     knee_floor = float(knee.min())
-    knee = knee - swing * (1.0 - imp.knee_swing_scale) * (knee - knee_floor)
+    lost = swing * (1.0 - imp.knee_swing_scale) * (knee - knee_floor)
+    knee = knee - lost
+    # compensation of a stiff-knee gait: more hip flexion and dorsiflexion to clear the foot
+    hip = hip + _HIP_COMPENSATION * lost
+    ankle = ankle + _ANKLE_COMPENSATION * lost
 
     def rate(x: FloatArray) -> list[float]:
         return [float(v) for v in np.gradient(x) * _TABLE_N]
@@ -132,8 +145,8 @@ class VirtualPatient:
         # phase 0 is the left heel strike, as for the robot's reference; the non-paretic leg's
         # heel strike comes half a cycle plus the shift after the paretic one
         shift = profile.step_phase_shift
-        self._off_l = 0.0
-        self._off_r = 0.5 + shift if profile.paretic_side != "right" else 0.5 - shift
+        self.phase_offset_left = 0.0
+        self.phase_offset_right = 0.5 + shift if profile.paretic_side != "right" else 0.5 - shift
         self.phase = 0.0
         self._speed = -1.0
         self._freq = 0.0
@@ -146,6 +159,8 @@ class VirtualPatient:
         self.torque = [0.0] * 6
         self.voluntary = [0.0] * 6
         self.activation = [0.0] * 8
+        #: bumped whenever ``activation`` changes, so the EMG generator can reuse its rows
+        self.activation_version = 0
         self.events = self._draw_events(np.random.default_rng(ev_ss)) if events else []
         self._next_event = 0
 
@@ -206,7 +221,8 @@ class VirtualPatient:
         return out
 
     def phase_of(self, side_index: int) -> float:
-        return (self.phase + (self._off_l if side_index == 0 else self._off_r)) % 1.0
+        off = self.phase_offset_left if side_index == 0 else self.phase_offset_right
+        return (self.phase + off) % 1.0
 
     # -- per tick -----------------------------------------------------------------------------
     def update(self, dt: float, belt_speed: float, q: list[float], dq: list[float],
@@ -232,8 +248,8 @@ class VirtualPatient:
             f = self._freq
             w = TWO_PI * f
             ph = self.phase
-            xl = ((ph + self._off_l) % 1.0) * _TABLE_N
-            xr = ((ph + self._off_r) % 1.0) * _TABLE_N
+            xl = ((ph + self.phase_offset_left) % 1.0) * _TABLE_N
+            xr = ((ph + self.phase_offset_right) % 1.0) * _TABLE_N
             il = int(xl)
             ir = int(xr)
             # entrainment to the hip's actual motion, through the phase portrait
@@ -247,8 +263,8 @@ class VirtualPatient:
             lo, hi = 0.6 * f, 1.4 * f  # a stumble slows the rhythm, never stops it
             rate = lo if rate < lo else (hi if rate > hi else rate)
             self.phase = ph = (ph + dt * rate) % 1.0
-            xl = ((ph + self._off_l) % 1.0) * _TABLE_N
-            xr = ((ph + self._off_r) % 1.0) * _TABLE_N
+            xl = ((ph + self.phase_offset_left) % 1.0) * _TABLE_N
+            xr = ((ph + self.phase_offset_right) % 1.0) * _TABLE_N
             il = int(xl)
             ir = int(xr)
             al = xl - il
@@ -316,6 +332,7 @@ class VirtualPatient:
             act[4 + s] = min(0.01 + vl, 1.0)
             act[6 + s] = min(0.01 + bf, 1.0)
             self.mean_activation[s] = (act[s] + act[2 + s] + act[4 + s] + act[6 + s]) / 4.0
+        self.activation_version += 1
 
     def drift(self) -> None:
         """Slow wandering of participation (call about once a second)."""

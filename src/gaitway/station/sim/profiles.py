@@ -65,8 +65,8 @@ class PatientProfile:
     right: SideImpairment = field(default_factory=SideImpairment)
     #: how much of their capacity the patient puts in (0-1)
     participation: float = 0.9
-    #: the non-paretic leg's heel strike comes this fraction of a stride later than half a cycle
-    #: after the paretic one (step-time asymmetry)
+    #: the intended non-paretic heel strike comes this fraction of a stride earlier than half a
+    #: cycle after the paretic one (phase offset of the non-paretic leg: 0.5 + shift)
     step_phase_shift: float = 0.0
     #: fatigue gained per minute at full effort, and lost per minute at rest (0-1 scale)
     fatigue_rate_per_min: float = 0.02
@@ -124,7 +124,9 @@ _SEVERITY: Final[dict[str, SideImpairment]] = {
 }
 #: the non-paretic leg stays longer in stance, compensating (Patterson et al. 2008)
 _NONPARETIC_STANCE: Final[dict[str, float]] = {"mild": 0.65, "moderate": 0.68, "severe": 0.71}
-_STEP_SHIFT: Final[dict[str, float]] = {"mild": 0.025, "moderate": 0.05, "severe": 0.08}
+#: tuned on the twin at 0 % guidance, 2 km/h, 30 % BWS: the walking that results (not the shift
+#: itself) gives the step-time asymmetry, see docs/gait-deviations.md
+_STEP_SHIFT: Final[dict[str, float]] = {"mild": 0.025, "moderate": 0.03, "severe": 0.08}
 _PARTICIPATION: Final[dict[str, float]] = {"mild": 0.85, "moderate": 0.75, "severe": 0.6}
 
 

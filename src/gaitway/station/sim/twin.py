@@ -390,10 +390,11 @@ class SimStation(Station):
             belt, belt,
             *sdl[acc:acc + 3],
             *sdl[gyr:gyr + 3],
-            *self.patient.emg.next_list(self.patient.activation),
+            *self.patient.emg.next_list(self.patient.activation, self.patient.activation_version),
             1.0 if self.estop_pressed else 0.0,
             1.0 if self.time < self.stop_button_until else 0.0,
-            float(self.fault_word | self._thermal_word),
+            float(self.fault_word | self._thermal_word)
+            if (self.fault_word or self._thermal_word) else 0.0,  # enum | is slow: skip at 0
         ]
         v = np.array(row)
         # sensor noise from a pre-drawn block
@@ -405,7 +406,7 @@ class SimStation(Station):
         v += self._noise[i]
         self._noise_i = i + 1
         self._fill_truth()
-        sample = Sample(v)
+        sample = Sample.trusted(v)
         self._last = sample
         return sample
 
@@ -415,12 +416,14 @@ class SimStation(Station):
         vol = p.voluntary
         h = self._a_human
         ma = p.mean_activation
+        ph = p.phase
         self.truth = np.array((
             1.0 if sdl[self._a_touch_l] > _CONTACT_TRUTH_N else 0.0,
             1.0 if sdl[self._a_touch_r] > _CONTACT_TRUTH_N else 0.0,
             vol[0], vol[1], vol[2], vol[3], vol[4], vol[5],
             sdl[h], sdl[h + 1], sdl[h + 2], sdl[h + 3],
-            p.phase_of(0), p.phase_of(1), ma[0], ma[1], p.fatigue,
+            (ph + p.phase_offset_left) % 1.0, (ph + p.phase_offset_right) % 1.0,
+            ma[0], ma[1], p.fatigue,
         ))
 
     def drain_events(self) -> list[PatientEvent]:
