@@ -12,8 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from gaitway.control.stack import CONTROLLERS
-from gaitway.session.runner import SessionConfig, run_session
+from gaitway.control.names import CONTROLLERS
 from gaitway.station.sim.profiles import PROFILES
 
 
@@ -72,6 +71,7 @@ def register(sub: Any) -> None:
 
 
 def _simulate(args: argparse.Namespace) -> int:
+    from gaitway.session.runner import SessionConfig, run_session  # slow: load on use
     cfg = SessionConfig(
         profile=args.profile, minutes=args.minutes, seed=args.seed, out_dir=args.out,
         guidance_pct=args.guidance, bws_pct=args.bws, speed_kmh=args.speed,

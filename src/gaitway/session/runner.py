@@ -22,7 +22,8 @@ import numpy as np
 import gaitway
 from gaitway.control.aan import AanSettings
 from gaitway.control.changes import ChangeKind, ChangeRequest
-from gaitway.control.stack import CONTROLLERS, ControlSettings, ControlStack
+from gaitway.control.names import CONTROLLERS
+from gaitway.control.stack import ControlSettings, ControlStack
 from gaitway.errors import UserError
 from gaitway.recording import RECORDING_FILENAME, RecordingWriter
 from gaitway.safety.session import SessionSafety
