@@ -19,6 +19,7 @@ from tests.web.conftest import PASSWORDS, make_app
 
 from gaitway.web.background import chromium_path, launch_browser, serve
 from gaitway.web.config import WebSettings
+from gaitway.web.live import LiveService
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,11 +55,15 @@ def browser() -> Iterator[Any]:
         b.close()
 
 
+_LIVE: dict[str, LiveService] = {}
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    app, store, _live = make_app(tmp_path_factory.mktemp("web"), start=True,
+    app, store, live = make_app(tmp_path_factory.mktemp("web"), start=True,
                                 settings=WebSettings(secret_key="browser-test",
                                                      cookie_secure=False))
+    _LIVE["live"] = live
     with serve(app) as url:
         yield url
     store.close()
@@ -125,4 +130,36 @@ def test_patient_view_shows_effort_and_steps(browser: Any, site: str) -> None:
     _shot(page, "patient")
     page.goto(f"{site}/progress")
     expect(page.locator("#lines li").first).to_be_visible()
+    page.close()
+
+
+def test_emergency_stop_fault_acknowledgement_and_resume(browser: Any, site: str) -> None:
+    from playwright.sync_api import expect
+
+    page = _login(browser, site, "therapist")
+    page.wait_for_url(f"{site}/")
+    page.goto(f"{site}/station?id=sim-2")
+    expect(page.locator("#state")).to_have_text(re.compile("warm_up|training"), timeout=30_000)
+    page.click("#estop")
+    bar = page.locator("#faultbar")
+    expect(bar).to_be_visible(timeout=10_000)
+    expect(bar).to_contain_text("FAULT emergency_stop: immediate stop", timeout=10_000)
+    expect(bar).to_contain_text("safe state at", timeout=10_000)
+    expect(page.locator("#alerts .alert")).to_have_count(1)
+    expect(page.locator("#state")).to_have_text("paused")
+    expect(page.locator("#events")).to_contain_text("safe_state_reached")
+    page.click("#resume")
+    expect(page.locator("#message")).to_contain_text("acknowledge the fault first")
+    _shot(page, "station-fault")
+
+    page.click("#acknowledge")
+    expect(page.locator("#message")).to_have_text("acknowledge sent")
+    expect(page.locator("#alerts .alert")).to_have_count(0, timeout=5_000)
+    if page.locator("#state").text_content() == "paused":
+        expect(bar).to_contain_text("Fault acknowledged")
+        page.click("#resume")
+    expect(page.locator("#state")).to_have_text(re.compile("warm_up|training"), timeout=10_000)
+    expect(bar).to_be_hidden()
+    acks = [e for e in _LIVE["live"].get("sim-2").events if e["kind"] == "fault_acknowledged"]
+    assert [e["details"]["by"] for e in acks] == ["therapist:therapist"]
     page.close()

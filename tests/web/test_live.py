@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import time
+from pathlib import Path
 
 import pytest
+from tests.web.conftest import TEST_OVERRUN_BOUND_S, login
 
+from gaitway.clinic.models import Patient, TrainingSession
 from gaitway.errors import UserError
+from gaitway.recording import open_recording
+from gaitway.session.loop import PhasePlan
+from gaitway.session.state import SessionState
 from gaitway.web.live import LiveService, demo_setups, effort_pct
 
 
@@ -27,7 +34,7 @@ def test_effort_scale() -> None:
 
 
 def test_a_session_streams_frames_and_obeys_changes_and_stop() -> None:
-    svc = LiveService(demo_setups(1, minutes=2.0))
+    svc = LiveService(demo_setups(1, minutes=2.0), overrun_bound_s=TEST_OVERRUN_BOUND_S)
     st = svc.get("sim-1")
     try:
         with pytest.raises(UserError, match="no running session"):
@@ -51,15 +58,21 @@ def test_a_session_streams_frames_and_obeys_changes_and_stop() -> None:
         svc.shutdown()
 
 
-def test_emergency_stop_ends_the_session_and_blocks_restart_until_acknowledged() -> None:
-    svc = LiveService(demo_setups(1, minutes=2.0))
+def test_a_fault_ended_session_blocks_restart_until_acknowledged(tmp_path: Path) -> None:
+    """A stop that ends during the safe hold leaves an alert; a new start waits for the ack."""
+    svc = LiveService(demo_setups(1, minutes=2.0), recordings_dir=tmp_path,
+                      overrun_bound_s=TEST_OVERRUN_BOUND_S)
     st = svc.get("sim-1")
     try:
         st.start("therapist:t")
         _wait(lambda: st.seq > 5)
         st.emergency_stop("therapist:t")
+        _wait(lambda: st.status()["safety"]["safe_state"])
+        st.stop("therapist:t")
         _wait(lambda: not st.running)
-        assert st.last_result["reason"] == "emergency stop pressed"
+        assert st.last_result["reason"].startswith("fault: emergency_stop (immediate_stop)")
+        assert "during the safe hold" in st.last_result["reason"]
+        first = Path(str(st.recording))
         with pytest.raises(UserError, match="acknowledge"):
             st.start("therapist:t")
         assert st.acknowledge("therapist:t")
@@ -67,3 +80,64 @@ def test_emergency_stop_ends_the_session_and_blocks_restart_until_acknowledged()
         assert st.running
     finally:
         svc.shutdown()
+    # ended by a fault: no summary.json, so the store marks it interrupted
+    assert len([p for p in tmp_path.iterdir() if p.is_dir()]) == 2
+    assert not (first / "summary.json").exists()
+    assert (first / "recording.gwrec").exists()
+
+
+def test_pause_stops_the_session_clock_and_is_recorded(tmp_path: Path) -> None:
+    svc = LiveService(demo_setups(1, minutes=0.1), recordings_dir=tmp_path,
+                      overrun_bound_s=TEST_OVERRUN_BOUND_S)
+    st = svc.get("sim-1")
+    plan = PhasePlan.for_minutes(0.1)
+    try:
+        st.start("therapist:t")
+        _wait(lambda: st.state == "warm_up")
+        st.pause("therapist:t")
+        _wait(lambda: st.state == "paused")
+        _wait(lambda: st.frames_after(0)[-1]["state"] == "paused")
+        e0 = st.frames_after(0)[-1]["elapsed_s"]
+        time.sleep(1.5)
+        f = st.frames_after(0)[-1]
+        assert f["state"] == "paused"
+        assert f["elapsed_s"] == pytest.approx(e0, abs=0.05)  # the training clock stood still
+        held = f["t"] - e0
+        assert held > 0.5  # while the station's own time went on
+        st.resume("therapist:t")
+        _wait(lambda: not st.running, 30.0)
+    finally:
+        svc.shutdown()
+    paused = st.last_result["paused_s"]
+    assert paused >= held - 0.05
+    assert st.last_result["session_s"] == pytest.approx(plan.total_s + paused, abs=0.05)
+    rec = open_recording(next(tmp_path.iterdir()) / "recording.gwrec")
+    ev = {e.kind: e for e in rec.events}
+    assert ev["session_paused"].source == ev["session_resumed"].source == "therapist:t"
+    training = [e for e in rec.events if e.kind == "state" and e.details.get("new") == "training"]
+    ends = plan.ends()
+    # warm-up ended its planned length after the start of walking, pauses not counted
+    assert training[0].time_s == pytest.approx(ends[SessionState.WARM_UP] + paused, abs=0.01)
+    assert json.loads((next(tmp_path.iterdir()) / "summary.json").read_text())[
+        "ended_by"] == "completed"
+
+
+def test_a_live_session_is_recorded_and_stored(web, client) -> None:  # type: ignore[no-untyped-def]
+    _app, store, live = web
+    st = live.get("sim-1")
+    st.setup.minutes = 0.05
+    st.start("therapist:t")
+    _wait(lambda: not st.running, 30.0)
+    st.wait_import()
+    assert st.last_import.get("ok"), st.last_import
+    with store.reader() as db:
+        sess = db.get(TrainingSession, st.last_import["session_id"])
+        assert sess is not None
+        patient = db.get(Patient, sess.patient_id)
+        assert patient is not None
+        assert patient.pseudonym == st.setup.patient
+        assert (sess.status, sess.simulated, sess.ended_by) == ("complete", True, "completed")
+        assert sess.duration_s == pytest.approx(3.0, abs=0.05)
+    login(client, "patient1")  # the patient's progress page lists it
+    ids = [x["id"] for x in client.get("/api/me/progress").json()["sessions"]]
+    assert st.last_import["session_id"] in ids

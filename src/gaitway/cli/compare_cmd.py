@@ -11,7 +11,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from gaitway.control.stack import CONTROLLERS
+from gaitway.control.names import CONTROLLERS
 from gaitway.errors import UserError
 
 

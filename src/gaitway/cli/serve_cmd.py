@@ -80,7 +80,11 @@ def run(args: argparse.Namespace) -> int:
     else:
         store = open_store()
         setups = setups_from_store(store, stations=args.stations, minutes=args.minutes)
-    app = create_app(web, store, LiveService(setups), start_stations=True)
+    recordings = settings.data_dir / ("demo" if args.demo else "") / "live-sessions"
+    bound = None if web.overrun_bound_ms is None else web.overrun_bound_ms / 1000.0
+    app = create_app(web, store, LiveService(setups, recordings_dir=recordings,
+                                             overrun_bound_s=bound, processes=True),
+                     start_stations=True)
     shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     print(f"Gaitway console: http://{shown}:{args.port}/  ({len(setups)} SIMULATED stations)")
     if args.demo:

@@ -12,8 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from gaitway.control.stack import CONTROLLERS
-from gaitway.session.runner import SessionConfig, run_session
+from gaitway.control.names import CONTROLLERS
 from gaitway.station.sim.profiles import PROFILES
 
 
@@ -60,6 +59,10 @@ def register(sub: Any) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--inject", action="append", default=[], metavar="FAULT@SECONDS",
                    help="inject a fault at a session time, repeatable (list: gaitway faults)")
+    p.add_argument("--acknowledge", action="append", default=[], metavar="NAME@SECONDS",
+                   help="acknowledge a safety stop as NAME at a session time, repeatable: once "
+                   "safe and the cause gone, the session resumes from a safe start; refused "
+                   "(and recorded) otherwise")
     p.set_defaults(func=_simulate)
 
     q = sub.add_parser("profiles", help="list the virtual patient profiles")
@@ -68,6 +71,7 @@ def register(sub: Any) -> None:
 
 
 def _simulate(args: argparse.Namespace) -> int:
+    from gaitway.session.runner import SessionConfig, run_session  # slow: load on use
     cfg = SessionConfig(
         profile=args.profile, minutes=args.minutes, seed=args.seed, out_dir=args.out,
         guidance_pct=args.guidance, bws_pct=args.bws, speed_kmh=args.speed,
@@ -77,7 +81,7 @@ def _simulate(args: argparse.Namespace) -> int:
         resist_damping=args.resist_damping, resist_torque_nm=args.resist_torque,
         self_paced=args.self_paced, adapt_to_fatigue=not args.no_adapt,
         max_guidance_pct=args.max_guidance, max_bws_pct=args.max_bws,
-        injections=tuple(args.inject),
+        injections=tuple(args.inject), acknowledgements=tuple(args.acknowledge),
     )
     cfg.validate()
     console = Console(stderr=True)
@@ -111,11 +115,17 @@ def _simulate(args: argparse.Namespace) -> int:
         if f["reaction"] != "warn":
             print(f"  fault {f['kind']}: detected at {f['detected_at_s']:.3f} s, "
                   f"{f['reaction']}, safe state at {f['safe_state_at_s']} s")
+    for a in s.get("safety", {}).get("acknowledgements", []):
+        if a["accepted"]:
+            print(f"  acknowledged by {a['by']} at {a['at_s']:.3f} s: resumed from a safe start")
+        else:
+            print(f"  acknowledgement by {a['by']} at {a['at_s']:.3f} s refused: {a['reason']}")
     if s.get("safety", {}).get("ended_by_fault"):
         if not s["safety"]["safe_state_reached"]:
             print("  the session ended by a fault and did NOT reach its safe state")
             return 1
-        print("  the session ended by a fault; the safe state was reached")
+        print("  the session ended by a fault; the safe state was reached and held "
+              "(that stop was not acknowledged)")
     return 0
 
 

@@ -34,6 +34,7 @@ from gaitway.control.bws import BwsController
 from gaitway.control.changes import ChangeChannel, ChangeKind, ChangeRequest
 from gaitway.control.fatigue import EmgMedianFrequency, FatigueDetector, FatigueSettings
 from gaitway.control.guidance import GuidanceController, ResistanceController, check_fraction
+from gaitway.control.names import CONTROLLERS
 from gaitway.control.participation import StrideMonitor, StrideRecord
 from gaitway.control.path import PathController
 from gaitway.control.phase import HeelStrikeDetector, PhaseOscillator, fourier_hip_coefficients
@@ -44,7 +45,6 @@ from gaitway.errors import UserError
 from gaitway.station.channels import CONTROL_CHANNEL_NAMES, EMG_MUSCLES, SAMPLE_INDEX
 from gaitway.station.interface import Command, Sample
 
-CONTROLLERS: Final[tuple[str, ...]] = ("guidance", "path", "aan", "resist")
 TWO_PI: Final[float] = 2.0 * math.pi
 #: standing posture held below walking speed (rad), and how the gait fades in with speed
 STAND_HIP: Final[float] = 0.05

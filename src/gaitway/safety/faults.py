@@ -61,19 +61,23 @@ class FaultSpec:
     max_detection_s: float
     #: True if the fault also has a soft band answered by limit-and-warn
     has_soft_limit: bool = False
+    #: why a session stopped by this fault must not resume ("" = it may, once acknowledged)
+    no_resume: str = ""
 
 
 _C = Reaction.CONTROLLED_STOP
 _X = Reaction.IMMEDIATE_STOP
 _SPECS: Final[tuple[FaultSpec, ...]] = (
-    FaultSpec(FaultKind.STALE_SIGNAL, _X, "a noisy channel repeats bit for bit", 0.020),
+    FaultSpec(FaultKind.STALE_SIGNAL, _X, "a noisy channel repeats bit for bit", 0.020,
+              no_resume="a frozen sensor: have it checked"),
     FaultSpec(FaultKind.IMPLAUSIBLE_JUMP, _X, "a reading moves more in one tick than physics "
-              "allows", 0.002),
-    FaultSpec(FaultKind.NON_FINITE, _X, "NaN or infinite value in any channel", 0.002),
+              "allows", 0.002, no_resume="a sensor lost its reference: have it checked"),
+    FaultSpec(FaultKind.NON_FINITE, _X, "NaN or infinite value in any channel", 0.002,
+              no_resume="a sensor signal was lost: have it checked"),
     FaultSpec(FaultKind.ENCODER_MISMATCH, _X, "joint and motor encoders disagree (or device bit)",
-              0.050),
+              0.050, no_resume="encoder fault: have the drive checked"),
     FaultSpec(FaultKind.DRIVE_OVERCURRENT, _X, "drive current above its limit (or device bit)",
-              0.010),
+              0.010, no_resume="drive fault: have the drive checked"),
     FaultSpec(FaultKind.DRIVE_OVERTEMPERATURE, _C, "winding temperature above limit (or device "
               "bit); warm windings warn", 0.020, has_soft_limit=True),
     FaultSpec(FaultKind.COMMUNICATION_LOSS, _X, "watchdog: sample time stops advancing (or "
@@ -88,16 +92,19 @@ _SPECS: Final[tuple[FaultSpec, ...]] = (
     FaultSpec(FaultKind.HARNESS_OVERLOAD, _C, "harness force above its upper bound", 0.200),
     FaultSpec(FaultKind.BELT_MISMATCH, _C, "belt speeds disagree with each other or the command",
               0.100),
-    FaultSpec(FaultKind.FALL, _X, "both plates unloaded while the harness load spikes", 0.050),
+    FaultSpec(FaultKind.FALL, _X, "both plates unloaded while the harness load spikes", 0.050,
+              no_resume="the patient fell: end the session and examine them"),
     FaultSpec(FaultKind.JOINT_RANGE, _C, "joint beyond its hard range of motion; soft range "
               "limits torque and warns", 0.002, has_soft_limit=True),
     FaultSpec(FaultKind.JOINT_VELOCITY, _X, "joint velocity beyond its hard limit; soft limit "
               "removes driving torque and warns", 0.002, has_soft_limit=True),
     FaultSpec(FaultKind.DRIVE_TORQUE, Reaction.WARN, "commanded torque above the soft limit is "
               "clipped", 0.001, has_soft_limit=True),
-    FaultSpec(FaultKind.COMMAND_NON_FINITE, _X, "controller proposed NaN or infinity", 0.001),
+    FaultSpec(FaultKind.COMMAND_NON_FINITE, _X, "controller proposed NaN or infinity", 0.001,
+              no_resume="controller fault: restart the session"),
     FaultSpec(FaultKind.COMMAND_OUT_OF_RANGE, _C, "controller proposed a belt speed or harness "
-              "force outside the device's range or a harness step the winch cannot follow", 0.001),
+              "force outside the device's range or a harness step the winch cannot follow", 0.001,
+              no_resume="controller fault: restart the session"),
 )
 FAULTS: Final[dict[FaultKind, FaultSpec]] = {s.kind: s for s in _SPECS}
 assert set(FAULTS) == set(FaultKind), "every fault kind needs a spec"
@@ -113,6 +120,10 @@ class FaultRecord:
     detail: str
     injected_at_s: float | None = None
     safe_state_at_s: float | None = None
+    #: for an immediate stop: when the drives were confirmed torque-free (belt still braking)
+    torque_free_at_s: float | None = None
+    acknowledged_by: str | None = None
+    acknowledged_at_s: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_summary(self) -> dict[str, Any]:
@@ -124,5 +135,12 @@ class FaultRecord:
             "reaction": self.reaction.label,
             "safe_state_at_s": (None if self.safe_state_at_s is None
                                 else round(self.safe_state_at_s, 4)),
+            "torque_free_at_s": _r(self.torque_free_at_s),
+            "acknowledged_by": self.acknowledged_by,
+            "acknowledged_at_s": _r(self.acknowledged_at_s),
             "detail": self.detail,
         }
+
+
+def _r(x: float | None) -> float | None:
+    return None if x is None else round(x, 4)

@@ -32,11 +32,13 @@ INJECTION_EFFECTS: Final[dict[FaultKind, str]] = {
     FaultKind.NON_FINITE: "harness_force reading becomes NaN (signal lost)",
     FaultKind.ENCODER_MISMATCH: "knee_motor_angle_left drifts away at 1 rad/s",
     FaultKind.DRIVE_OVERCURRENT: "knee left drive current reads 15 A high",
-    FaultKind.DRIVE_OVERTEMPERATURE: "knee left winding temperature reads 100 K high",
+    FaultKind.DRIVE_OVERTEMPERATURE: "knee left winding temperature reads 100 K high (a "
+                                     "heat-soaked winding; see docs/safety/injection.md)",
     FaultKind.COMMUNICATION_LOSS: "samples stop arriving (the last one repeats)",
     FaultKind.MISSED_TICKS: "4 ticks pass without reaching the loop",
-    FaultKind.LOOP_OVERRUN: "5 ticks take 25 ms of wall time each",
-    FaultKind.EMERGENCY_STOP: "the emergency stop is pressed",
+    FaultKind.LOOP_OVERRUN: "5 loop iterations take 25 ms each (simulated loop clock headless, "
+                            "a real CPU hog in a paced live loop)",
+    FaultKind.EMERGENCY_STOP: "the emergency stop is pressed (released again after 1 s)",
     FaultKind.STOP_BUTTON: "the patient presses the stop button",
     FaultKind.INTERACTION_FORCE: "knee extensor spasm: 140 N*m on the left knee within 20 ms",
     FaultKind.HARNESS_SLACK: "harness_force reading drops to 5 % (cable slack)",
@@ -54,6 +56,11 @@ assert set(INJECTION_EFFECTS) == set(FaultKind)
 _COMMAND_FAULTS: Final = frozenset({FaultKind.DRIVE_TORQUE, FaultKind.COMMAND_NON_FINITE,
                                     FaultKind.COMMAND_OUT_OF_RANGE})
 _SPASM_NM: Final[float] = 140.0
+#: how long an injected emergency stop stays pressed before the operator releases it
+ESTOP_HELD_S: Final[float] = 1.0
+#: the injected loop overrun: iterations and the time each one takes
+OVERRUN_TICKS: Final[int] = 5
+OVERRUN_S: Final[float] = 0.025
 _SPASM_RISE_S: Final[float] = 0.02
 
 
@@ -90,7 +97,9 @@ class FaultInjector(Station):
     """Wraps a Station and injects the listed faults at their times."""
 
     def __init__(self, inner: Station, injections: list[Injection] | tuple[Injection, ...] = (),
-                 ) -> None:
+                 *, paced: bool = False) -> None:
+        """``paced``: the loop runs against wall time (live), so an injected overrun must
+        really take wall time; headless, it delays the simulated loop clock instead."""
         kinds = [i.kind for i in injections]
         if len(set(kinds)) != len(kinds):
             raise UserError("each fault can be injected once per session")
@@ -105,7 +114,10 @@ class FaultInjector(Station):
         self._true: Sample | None = None
         self._last: Sample | None = None
         self._frozen: dict[int, float] = {}
-        self._overrun_left = 5
+        self._overrun_left = OVERRUN_TICKS
+        self.paced = paced
+        self._loop_steps = 0
+        self._loop_lag = 0.0
 
     # -- Station ------------------------------------------------------------------------------
     def start(self) -> Sample:
@@ -134,7 +146,19 @@ class FaultInjector(Station):
     def body_mass_kg(self) -> float:
         return self.inner.body_mass_kg
 
+    def engage_belt_brake(self) -> None:
+        self.inner.engage_belt_brake()
+
+    def release_belt_brake(self) -> None:
+        self.inner.release_belt_brake()
+
+    def loop_clock(self) -> float:
+        """The headless loop's simulated clock: one tick per step plus any injected overrun
+        time. Deterministic, so a loaded machine cannot make a simulated session overrun."""
+        return self._loop_steps * self.dt + self._loop_lag
+
     def step(self, command: Command) -> Sample:
+        self._loop_steps += 1
         if FaultKind.MISSED_TICKS in self._starting():
             for _ in range(4):
                 self.inner.step(command)
@@ -222,11 +246,17 @@ class FaultInjector(Station):
             elif kind is FaultKind.LOOP_OVERRUN:
                 if self._overrun_left > 0:
                     self._overrun_left -= 1
-                    end = time.thread_time() + 0.025
-                    while time.thread_time() < end:  # a computation that hogs the loop
-                        pass
+                    if self.paced:
+                        end = time.perf_counter() + OVERRUN_S
+                        while time.perf_counter() < end:  # a computation that hogs the loop
+                            pass
+                    else:
+                        self._loop_lag += OVERRUN_S - self.dt
             elif kind is FaultKind.EMERGENCY_STOP:
-                v[_I["estop"]] = 1.0
+                if dt_in < ESTOP_HELD_S:
+                    v[_I["estop"]] = 1.0
+                elif getattr(self.inner, "estop_pressed", False):
+                    self.inner.estop_pressed = False  # type: ignore[attr-defined]  # released
             elif kind is FaultKind.STOP_BUTTON:
                 if not hasattr(self.inner, "stop_button_until"):
                     v[_I["stop_button"]] = 1.0 if dt_in < 1.0 else 0.0

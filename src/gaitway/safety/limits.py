@@ -68,6 +68,8 @@ class DeviceLimits:
     temperature_ticks: int = 10
     belt_max_speed: float = 3.2 / 3.6  # m/s
     belt_max_accel: float = 0.5  # m/s^2
+    #: the immediate stop's emergency brake; docs/safety/belt_brake.md says why this value
+    belt_brake_decel: float = 1.5  # m/s^2
     belt_mismatch: float = 0.1  # m/s between belts or against the expected speed
     belt_mismatch_ticks: int = 30
     harness_max_fraction: float = 1.0  # of body weight, commanded
@@ -86,7 +88,8 @@ class DeviceLimits:
                 and self.knee_torque_soft <= self.knee_peak_torque
                 and self.hip_velocity_soft < self.hip_velocity_hard
                 and self.knee_velocity_soft < self.knee_velocity_hard
-                and self.temperature_soft < self.temperature_hard):
+                and self.temperature_soft < self.temperature_hard
+                and self.belt_max_accel <= self.belt_brake_decel):
             raise UserError("each soft device limit must lie below its hard limit")
 
 
@@ -97,6 +100,8 @@ class PatientLimits:
     body_mass_kg: float
     hip_rom: RangeLimit
     knee_rom: RangeLimit
+    # cuff torque; docs/safety/interaction_limit.md: cited cuff-force data, and why start-up
+    # transients (up to 98 N*m on the twin) still keep the hard limit at 100 N*m
     interaction_soft: float = 60.0  # N*m at any cuff: warning
     interaction_hard: float = 100.0  # N*m: fault (spasm, misalignment)
     interaction_ticks: int = 5

@@ -34,6 +34,9 @@ _BIT_KINDS: Final[tuple[tuple[FaultBit, FaultKind], ...]] = (
 )
 #: a controlled stop that has not come to rest by then escalates to an immediate stop
 CONTROLLED_STOP_TIMEOUT_S: Final[float] = 5.0
+#: after an acknowledgement the torque limit rises from the stop's limits to the drives' soft
+#: limits over this time, so that the first ticks of guidance cannot jerk a resting leg
+RESUME_RAMP_S: Final[float] = 2.0
 _MAX_WARNINGS: Final[int] = 200
 _WARN_EVERY_S: Final[float] = 1.0
 _KIND_BIT: Final[dict[FaultKind, int]] = {k: 1 << i for i, k in enumerate(FaultKind)}
@@ -115,6 +118,9 @@ class SafetySupervisor:
         self._belt_expect = 0.0  # belt speed the device should show
         self._stop_cmd = Command()
         self._stop_since = 0.0
+        self._brake_until = 0.0  # belt surely at rest by then (immediate stop, no readings)
+        self.torque_free_at_s: float | None = None
+        self._resume_at = -math.inf  # time of the last accepted acknowledgement
 
     def _reset_counters(self) -> None:
         self._stale = [0] * 5
@@ -171,6 +177,9 @@ class SafetySupervisor:
     def _latch(self, reaction: Reaction, t: float) -> None:
         self.reaction = reaction
         self.safe_state_at_s = None
+        self.torque_free_at_s = None
+        # the belt as the device should show it, braked: its standstill, even unobserved
+        self._brake_until = t + self._belt_expect / self.limits.device.belt_brake_decel
         self._settle = 0
         self._stop_since = t
         hold = min(max(self._harness_cmd, self._h_avg, 0.0), self._harness_max)
@@ -203,6 +212,15 @@ class SafetySupervisor:
     @property
     def in_safe_state(self) -> bool:
         return self.safe_state_at_s is not None
+
+    @property
+    def open_faults(self) -> list[FaultRecord]:
+        """The stopping faults of the current stop (empty while running)."""
+        return list(self._open)
+
+    def note(self, time_s: float, kind: str, **details: Any) -> None:
+        """Add an event to the safety record (e.g. a refused acknowledgement)."""
+        self._events.append((time_s, kind, details))
 
     # -- the tick -----------------------------------------------------------------------------
     def check(self, sample: Sample, command: Command) -> Command:
@@ -278,7 +296,9 @@ class SafetySupervisor:
         # may have unloaded the patient by the time the fault is confirmed; the stop holds this
         self._h_avg += 0.002 * (cmd[4] - self._h_avg)
         # the belt the device should show: the sent command, at the device's ramp
-        step = self.limits.device.belt_max_accel * self.dt
+        dev = self.limits.device
+        step = (dev.belt_brake_decel if self.state is SupervisorState.IMMEDIATE_STOP
+                else dev.belt_max_accel) * self.dt
         d = cmd[5] - self._belt_expect
         self._belt_expect += step if d > step else (-step if d < -step else d)
         return cmd
@@ -430,6 +450,8 @@ class SafetySupervisor:
         out: list[float] | None = None
         ia, iv = self._i_ang, self._i_vel
         finite = self._cond & _KIND_BIT[FaultKind.NON_FINITE] == 0
+        ramp = t - self._resume_at
+        ramping = 0.0 <= ramp < RESUME_RAMP_S
         for k in range(4):
             c = cmd[k]
             lim = c
@@ -441,7 +463,13 @@ class SafetySupervisor:
                 if (w > self._vsoft[k] and lim > 0.0) or (w < -self._vsoft[k] and lim < 0.0):
                     lim = 0.0  # no torque driving a joint faster than its soft limit
             ts = self._tsoft[k]
-            if lim > ts or lim < -ts:
+            if ramping:  # resuming: the limit rises from the stop's torque, no warnings
+                st = self.limits.stop
+                t0 = st.hip_torque if k < 2 else st.knee_torque
+                tr = t0 + (ts - t0) * ramp / RESUME_RAMP_S
+                if lim > tr or lim < -tr:
+                    lim = tr if lim > 0.0 else -tr
+            elif lim > ts or lim < -ts:
                 lim = ts if lim > 0.0 else -ts
                 self._warn(FaultKind.DRIVE_TORQUE, k, t,
                            f"{_JOINT_NAMES[k]} command {c:.1f} N*m clipped to {lim:.0f}")
@@ -465,15 +493,28 @@ class SafetySupervisor:
         st = self.limits.stop
         if self.state is SupervisorState.IMMEDIATE_STOP:
             if self.safe_state_at_s is None and t > self._stop_since:
-                # the drives have had one tick of the torque-free command; with no fresh
-                # readings (communication lost) it cannot be confirmed, only commanded, and the
-                # drives' own watchdog is what leaves them torque-free
-                free = True
-                for k in range(4 if self._frozen == 0 else 0):
-                    x = v[self._i_tq[k]]
-                    if x == x and abs(x) >= st.torque_free:
-                        free = False
-                if free:
+                # drives torque-free and belt braked to standstill (the harness holds by
+                # command). With no fresh readings (communication lost) neither can be
+                # confirmed, only commanded: the drives' own watchdog leaves them torque-free
+                # and the brake has stopped the belt once its braking time has passed
+                if self._frozen == 0:
+                    free = True
+                    for k in range(4):
+                        x = v[self._i_tq[k]]
+                        if x == x and abs(x) >= st.torque_free:
+                            free = False
+                    bl, br = v[self._i_bl], v[self._i_br]
+                    rest = ((abs(bl) <= st.rest_belt_speed and abs(br) <= st.rest_belt_speed)
+                            or ((bl != bl or br != br) and t >= self._brake_until))
+                else:
+                    free = True
+                    rest = t >= self._brake_until
+                if free and self.torque_free_at_s is None:
+                    self.torque_free_at_s = t
+                    for rec in self._open:
+                        if rec.torque_free_at_s is None:
+                            rec.torque_free_at_s = t
+                if free and rest:
                     self._reach_safe_state(t)
             return self._stop_cmd
         # controlled stop: belt ramps down, legs to standing with limited torque, harness holds
@@ -512,22 +553,38 @@ class SafetySupervisor:
         self._events.append((t, "safe_state_reached", {"state": self.state.value}))
 
     # -- resuming -----------------------------------------------------------------------------
-    def acknowledge(self, by: str, time_s: float) -> None:
-        """Clear a latched fault: only in a safe state, only once its cause is gone."""
-        if not by.strip():
-            raise UserError("an acknowledgement must name who gives it")
+    def ack_refusal(self) -> str | None:
+        """Why an acknowledgement now would be refused, or None if it would be accepted."""
         if self.state is SupervisorState.RUNNING:
-            raise UserError("there is no latched fault to acknowledge")
+            return "there is no latched fault to acknowledge"
         if self.safe_state_at_s is None:
-            raise UserError("the station has not reached its safe state yet; wait, then "
-                            "acknowledge")
+            return "the station has not reached its safe state yet; wait, then acknowledge"
+        for rec in self._open:
+            why = FAULTS[rec.kind].no_resume
+            if why:
+                return f"{rec.kind} must not be resumed ({why})"
         active = [str(k) for k in self._seen if self._cond & _KIND_BIT[k]]
         if active:
-            raise UserError(f"the cause is still present ({', '.join(sorted(active))}); "
-                            "remove it before acknowledging")
+            return (f"the cause is still present ({', '.join(sorted(active))}); remove it "
+                    "before acknowledging")
+        return None
+
+    def acknowledge(self, by: str, time_s: float) -> None:
+        """Clear a latched fault: only in a safe state, only once its cause is gone, never
+        for a fault that must not be resumed. Raises UserError saying why not."""
+        if not by.strip():
+            raise UserError("an acknowledgement must name who gives it")
+        why = self.ack_refusal()
+        if why is not None:
+            raise UserError(why)
         kinds = sorted(str(r.kind) for r in self._open)
+        for rec in self._open:
+            rec.acknowledged_by = by
+            rec.acknowledged_at_s = time_s
         self._events.append((time_s, "fault_acknowledged", {"by": by, "faults": kinds}))
         self.state = SupervisorState.RUNNING
         self.reaction = Reaction.NONE
         self.safe_state_at_s = None
+        self.torque_free_at_s = None
+        self._resume_at = time_s
         self._reset_counters()

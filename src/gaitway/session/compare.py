@@ -16,8 +16,9 @@ from typing import Any, Final
 import numpy as np
 from scipy import stats
 
+from gaitway.control.names import CONTROLLERS
 from gaitway.control.phase import StreamingPhaseScorer
-from gaitway.control.stack import CONTROLLERS, ControlSettings, ControlStack
+from gaitway.control.stack import ControlSettings, ControlStack
 from gaitway.errors import UserError
 from gaitway.session.loop import PhasePlan, run_loop
 from gaitway.station.channels import TRUTH_INDEX

@@ -15,8 +15,10 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
+from gaitway.control.bws import BwsController
+from gaitway.control.changes import ChangeKind, ChangeRequest
 from gaitway.control.stack import ControlStack
 from gaitway.errors import UserError
 from gaitway.safety.session import SessionSafety
@@ -25,6 +27,10 @@ from gaitway.session.state import SessionState, SessionStateMachine
 from gaitway.station.interface import Command, Sample, Station
 
 TickSink = Callable[[Sample, list[float], Command], None]
+#: after an acknowledged stop, guidance restarts at 100 % and ramps back to its set level
+RESUME_GUIDANCE_RAMP_S: Final[float] = 8.0
+#: ... and the legs are first guided to standing for this long before the belt starts again
+RESUME_STAND_S: Final[float] = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +88,8 @@ class LoopResult:
     jitter: JitterStats | None
     training_start_s: float
     summary: dict[str, Any] = field(default_factory=dict)
+    #: session time spent paused: the phase plan's clock stood still meanwhile
+    paused_s: float = 0.0
 
     @property
     def realtime_factor(self) -> float:
@@ -107,8 +115,9 @@ def run_loop(
     for one tick at rest (zero torque, harness and belt as commanded by a default Command).
     ``on_second`` is called with the session time once per 1000 ticks (progress, draining
     station events): the only place for slower work, and still no blocking I/O.
-    ``safety``: the supervisor judges every command and owns the stop buttons; a fault ends
-    the session once its safe state has held (see gaitway.safety.session).
+    ``safety``: the supervisor judges every command and owns the stop buttons; a fault pauses
+    the session in its safe state, which ends it once held, unless an acknowledgement resumes
+    it from a safe start (see gaitway.safety.session and :func:`_safe_restart`).
     """
     clock = clock or LoopClock(paced=False)
     state = state or SessionStateMachine()
@@ -121,12 +130,38 @@ def run_loop(
     state.advance(sample.time, source="session", reason="station ready")  # -> calibration
     stack.walking = False
     training_start = plan.calibration_s + plan.warm_up_s
+    paused = 0.0  # the phase plan runs on session time minus time paused
     wall0 = time.perf_counter()
     steps = 0
+    held_since = -1.0  # session time the safety stop paused the session (-1: not paused)
+    back_to: float | None = None  # guidance level to ramp back to after a safe restart
+    walk_at = math.inf  # session time at which walking restarts after a resumed stop
     try:
         while True:
             clock.tick()
             t = sample.time
+            if safety is not None:
+                if held_since < 0.0 and safety.latched:
+                    held_since = t
+                    stack.walking = False  # belt and reference to rest behind the stop
+                    if state.state in _PAUSABLE:
+                        state.pause(t, source="safety", reason="safety stop")
+                ack = safety.take_resume(t)
+                if ack is not None:
+                    if state.state is SessionState.PAUSED:
+                        state.resume(t, source="safety", reason=f"acknowledged by {ack.by}")
+                    ends = {k: v + t - max(held_since, 0.0) for k, v in ends.items()}
+                    held_since = -1.0
+                    walk_at = t + RESUME_STAND_S
+                    back_to = _safe_restart(stack, t)
+                elif t >= walk_at:
+                    stack.walking = state.walking
+                    walk_at = math.inf
+                if back_to is not None and ack is None:
+                    stack.changes.submit(ChangeRequest(
+                        ChangeKind.GUIDANCE, back_to, "safety:resume", "back to the set level",
+                        ramp_s=RESUME_GUIDANCE_RAMP_S), t)
+                    back_to = None
             if clock.stop_requested:
                 stop_reason = "operator signal"
             elif safety is not None:
@@ -139,11 +174,16 @@ def run_loop(
                 state.stop(t, source="session", reason=stop_reason)
                 break
             st = state.state
-            if st in ends and t >= ends[st]:
+            if st is SessionState.PAUSED:
+                if safety is None or not safety.latched:  # a safety hold is not a pause
+                    paused += dt
+            elif st in ends and t - paused >= ends[st]:
                 state.advance(t, source="session", reason=f"{st.value} time elapsed")
                 if state.finished:
                     break
                 stack.walking = state.walking
+                if state.state is SessionState.TRAINING:
+                    training_start += paused
             command = stack.step(sample)
             if safety is not None:
                 command = safety.judge(sample, command)  # safety has the last word
@@ -172,4 +212,29 @@ def run_loop(
         jitter=clock.stats() if clock.paced else None,
         training_start_s=training_start,
         summary=stack.summary(skip_s=training_start),
+        paused_s=paused,
     )
+
+
+_PAUSABLE = frozenset({SessionState.CALIBRATION, SessionState.WARM_UP, SessionState.TRAINING,
+                       SessionState.COOL_DOWN})
+
+
+def _safe_restart(stack: ControlStack, t: float) -> float | None:
+    """Restart after an acknowledged stop as a session starts: full guidance now (ramped back
+    to the set level from the next tick), belt from rest at its normal ramp (the stack took it
+    to rest during the stop), and a fresh body-weight-support loop: the old one's integrator
+    wound up against the harness the stop held, and would drop the patient on resuming.
+    Returns the level to ramp back to (None: not guidance control)."""
+    old = stack.bws
+    stack.bws = BwsController(body_mass_kg=old.body_mass_kg, fraction=old.fraction)
+    stack.bws.set_fraction(old.target_fraction)
+    if stack.controller_name != "guidance":
+        return None
+    level = stack.settings.guidance
+    for _, req in stack.changes.applied:
+        if req.kind is ChangeKind.GUIDANCE and req.requested_by != "safety:resume":
+            level = float(req.value)
+    stack.changes.submit(ChangeRequest(ChangeKind.GUIDANCE, 1.0, "safety:resume",
+                                       "safe start at full guidance", ramp_s=0.0), t)
+    return level if level < 1.0 else None

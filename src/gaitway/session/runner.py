@@ -22,8 +22,9 @@ import numpy as np
 import gaitway
 from gaitway.control.aan import AanSettings
 from gaitway.control.changes import ChangeKind, ChangeRequest
+from gaitway.control.names import CONTROLLERS
 from gaitway.control.phase import StreamingPhaseScorer
-from gaitway.control.stack import CONTROLLERS, ControlSettings, ControlStack
+from gaitway.control.stack import ControlSettings, ControlStack
 from gaitway.errors import UserError
 from gaitway.recording import RECORDING_FILENAME, RecordingWriter
 from gaitway.safety.session import SessionSafety
@@ -85,10 +86,13 @@ class SessionConfig:
     extra: dict[str, Any] = field(default_factory=dict)
     #: faults to inject, as "FAULT@SECONDS" (see `gaitway faults`)
     injections: tuple[str, ...] = ()
+    #: acknowledgements of a safety stop, as "NAME@SECONDS" (resume if accepted)
+    acknowledgements: tuple[str, ...] = ()
 
     def validate(self) -> None:
         get_profile(self.profile)
         SessionSafety.validate_injections(self.injections)
+        SessionSafety.validate_acknowledgements(self.acknowledgements)
         if not (math.isfinite(self.minutes) and 0.0 < self.minutes <= MAX_MINUTES):
             raise UserError(
                 f"--minutes must be a number above 0 and at most {MAX_MINUTES:.0f}, "
@@ -155,6 +159,9 @@ class SessionConfig:
         d["injections"] = list(self.injections)
         if not self.injections:  # sessions without faults keep their ids and settings
             del d["injections"]
+        d["acknowledgements"] = list(self.acknowledgements)
+        if not self.acknowledgements:
+            del d["acknowledgements"]
         return d
 
 
@@ -189,7 +196,8 @@ def run_session(config: SessionConfig, *, progress: ProgressCallback | None = No
                              fatigue=config.initial_fatigue, events=config.patient_events)
     station = SimStation(patient, seed=config.seed, lateral_pelvis=config.lateral_pelvis)
     station.check_speed(config.speed_kmh / 3.6)
-    safety = SessionSafety(station, config.injections)  # supervisor + fault injector
+    safety = SessionSafety(station, config.injections,  # supervisor + fault injector
+                           acknowledgements=config.acknowledgements)
     stack_settings = config.control_settings()
     n_ticks = round(config.minutes * 60.0 / station.dt)
     plan = PhasePlan.for_minutes(config.minutes)

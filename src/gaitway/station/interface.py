@@ -196,6 +196,16 @@ class Station(abc.ABC):
     def stop(self) -> None:
         """Drives torque-free, belt stopped, harness holding. Safe to call more than once."""
 
+    @abc.abstractmethod
+    def engage_belt_brake(self) -> None:
+        """Emergency brake (the immediate stop): the belt comes to standstill at the device's
+        braking deceleration, faster than its normal ramp, and stays stopped until released."""
+
+    @abc.abstractmethod
+    def release_belt_brake(self) -> None:
+        """Release the emergency brake (after an acknowledged stop); the belt then follows
+        its command again at the normal ramp."""
+
     @property
     @abc.abstractmethod
     def running(self) -> bool: ...

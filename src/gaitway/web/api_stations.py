@@ -25,7 +25,8 @@ router = APIRouter(prefix="/api/stations", tags=["stations"])
 LARGE_STEP: Final[dict[str, float]] = {
     "guidance": 20.0, "bws": 10.0, "speed": 0.5, "rom": 0.2,
 }
-STREAM_POLL_S: Final[float] = 0.005
+#: a stream with no new frame for this long sends an empty batch (finds closed browsers)
+STREAM_IDLE_S: Final[float] = 2.0
 StationId = Annotated[str, FPath(max_length=64)]
 
 
@@ -141,7 +142,8 @@ ws_router = APIRouter()
 
 @ws_router.websocket("/ws/stations/{station_id}")
 async def station_stream(websocket: WebSocket, station_id: str) -> None:
-    """Live frames of one station (about 50 per second) as JSON arrays of frames."""
+    """Live frames of one station (about 50 per second) as JSON arrays of frames, sent as
+    soon as the station publishes them (each frame is encoded once, for every reader)."""
     ctx = websocket.app.state.ctx
     sess = ctx.sessions.get(websocket.cookies.get(COOKIE_NAME))
     origin = websocket.headers.get("origin")
@@ -152,16 +154,33 @@ async def station_stream(websocket: WebSocket, station_id: str) -> None:
         await websocket.close(code=4403)
         return
     await websocket.accept()
+    loop = asyncio.get_running_loop()
+    ready = asyncio.Event()
+    pending = [False]
+
+    def wake() -> None:  # called by the station's loop thread for each new frame
+        if not pending[0]:  # one wake-up per batch: the loop thread never piles up calls
+            pending[0] = True
+            loop.call_soon_threadsafe(ready.set)
+
     seq = max(st.seq - 1, 0)
+    st.add_listener(wake)
     try:
         while True:
-            frames = st.frames_after(seq)
-            if frames:
-                seq = frames[-1]["seq"]
-                await websocket.send_json(frames)
-            await asyncio.sleep(STREAM_POLL_S)
+            try:
+                await asyncio.wait_for(ready.wait(), STREAM_IDLE_S)
+            except TimeoutError:
+                await websocket.send_text("[]")  # idle station: notice a closed browser
+                continue
+            ready.clear()
+            pending[0] = False
+            seq, text = st.encoded_after(seq)
+            if text:
+                await websocket.send_text(text)
     except (WebSocketDisconnect, RuntimeError):
         return
+    finally:
+        st.remove_listener(wake)
 
 
 remote_router = APIRouter(prefix="/api/remote", tags=["remote stations"])

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse
@@ -18,11 +18,13 @@ from fastapi.staticfiles import StaticFiles
 import gaitway
 from gaitway.clinic.store import ClinicStore
 from gaitway.errors import UserError
+from gaitway.settings import get_settings
 from gaitway.web import api_auth, api_clinic, api_stations
 from gaitway.web.auth import LoginLimiter, SessionStore
 from gaitway.web.config import WebSettings
 from gaitway.web.deps import AppContext
 from gaitway.web.live import LiveService
+from gaitway.web.live_record import store_importer
 
 STATIC: Final[Path] = Path(__file__).parent / "static"
 PAGES: Final[dict[str, str]] = {
@@ -52,12 +54,21 @@ def create_app(settings: WebSettings, store: ClinicStore, live: LiveService, *,
     app = FastAPI(title="Gaitway console API", version=gaitway.__version__, lifespan=lifespan,
                   description="Therapist console and patient view. Stations run in-process "
                   "are SIMULATED. Everything except /health needs a login.")
-    app.state.ctx = AppContext(
+    ctx = AppContext(
         settings=settings, store=store, live=live,
         sessions=SessionStore(settings.secret_key, max_age_s=settings.session_hours * 3600),
         limiter=LoginLimiter(max_failures=settings.login_max_failures,
                              window_s=settings.login_window_s),
     )
+    app.state.ctx = ctx
+
+    def audit_station(actor: str, action: str, station_id: str, details: dict[str, Any]) -> None:
+        ctx.audit(actor, action, "station", station_id, **details)
+
+    # console sessions are recorded (default: under the data directory) and imported
+    live.attach_store(store_importer(store), audit_station,
+                      recordings_dir=live.recordings_dir
+                      or get_settings().data_dir / "live-sessions")
 
     @app.exception_handler(UserError)
     async def user_error(_request: Request, exc: UserError) -> JSONResponse:

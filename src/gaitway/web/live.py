@@ -3,14 +3,21 @@
 Each :class:`LiveStation` runs the session loop (:func:`gaitway.session.loop.run_loop`, paced at
 1 kHz) in its own thread. Every ``decimation`` ticks the loop's ``on_tick`` hook publishes one
 small frame (joint angles, references, forces, state, steps, participation) into a bounded
-ring: the live bus. Readers (WebSocket streams) copy frames out of the ring; the loop never
-waits for a reader, so a slow browser costs dropped frames, never a late tick. Operator actions
-(pause, resume) are queued and applied by the loop thread itself; changes go through the control
-stack's validated change channel. Everything here is SIMULATED and says so.
+ring: the live bus. Each frame is JSON-encoded once when published and the stream readers are
+woken; the loop never waits for a reader, so a slow browser costs dropped frames, never a late
+tick. Operator actions (pause, resume, acknowledge) are queued and applied by the loop thread
+itself; changes go through the control stack's validated change channel.
+
+Every command passes the safety supervisor (:class:`gaitway.web.live_safety.LiveSafety`, wired
+as the session runner wires it); after a fault the session holds the safe state, paused, until
+a therapist acknowledges the fault and resumes (or stops). Pausing stops the session clock: the
+phase plan and the training time freeze. Every session is recorded and, when it ends, imported
+into the clinic store (:mod:`gaitway.web.live_record`). Everything here is SIMULATED.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import sys
 import threading
@@ -18,6 +25,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Final
 
 from gaitway.control.changes import ChangeKind, ChangeRequest
@@ -25,13 +33,15 @@ from gaitway.control.reference import JointRom, RomSettings
 from gaitway.control.stack import ControlSettings, ControlStack
 from gaitway.errors import UserError
 from gaitway.session.clock import LoopClock
-from gaitway.session.loop import PhasePlan, run_loop
-from gaitway.session.state import SessionStateMachine
+from gaitway.session.loop import LoopResult, PhasePlan, run_loop
+from gaitway.session.state import SessionState, SessionStateMachine
 from gaitway.station.channels import CONTROL_CHANNEL_NAMES, SAMPLE_INDEX
 from gaitway.station.interface import Command, Sample
 from gaitway.station.sim.patient import VirtualPatient
 from gaitway.station.sim.profiles import get_profile
 from gaitway.station.sim.twin import SimStation
+from gaitway.web.live_record import Importer, LiveRecorder
+from gaitway.web.live_safety import LiveSafety
 
 FRAME_RING: Final[int] = 512
 EVENT_RING: Final[int] = 300
@@ -46,6 +56,17 @@ _GUID: Final[int] = CONTROL_CHANNEL_NAMES.index("guidance")
 _BELT: Final[int] = CONTROL_CHANNEL_NAMES.index("cmd_belt_speed")
 #: participation shown as a 0-100 effort bar: 0 N*m -> 50, +10 N*m (patient leads) -> 100
 EFFORT_NM_FULL_SCALE: Final[float] = 10.0
+#: reactions that stop the station and raise an alert on the console
+_STOP_REACTIONS: Final[frozenset[str]] = frozenset({"controlled_stop", "immediate_stop"})
+#: an acknowledgement refused because the cause is still present is retried this long (s of
+#: session time): a just-released emergency stop shows in the next sample
+ACK_RETRY_S: Final[float] = 0.05
+#: the interpreter's thread switch interval while stations run (see LiveService.start_all)
+SWITCH_INTERVAL_S: Final[float] = 0.0002
+#: how often safety entries are moved to the audit log (seconds)
+AUDIT_EVERY_S: Final[float] = 0.5
+#: after an acknowledged fault the session restarts at full guidance, ramped back over this
+RESTART_RAMP_S: Final[float] = 8.0
 
 
 def effort_pct(participation_nm: float | None) -> float | None:
@@ -74,30 +95,66 @@ class StationSetup:
     simulated: bool = True
 
 
-class LiveStation:
-    """One simulated station with its session thread, live bus and event log."""
+class _Ack:
+    """An acknowledgement handed to the loop thread; the request thread waits for its answer."""
 
-    def __init__(self, setup: StationSetup, *, decimation: int = 20) -> None:
+    def __init__(self, by: str) -> None:
+        self.by = by
+        self.done = threading.Event()
+        self.error = ""
+        self.cleared: list[str] = []
+        self.retry_until = -1.0
+
+
+class LiveStation:
+    """One simulated station with its session thread, safety supervisor, live bus, event log
+    and recording."""
+
+    def __init__(self, setup: StationSetup, *, decimation: int = 20,
+                 recordings_dir: Path | None = None,
+                 overrun_bound_s: float | None = None) -> None:
+        """``overrun_bound_s``: the safety supervisor's loop-overrun bound (wall time); None
+        keeps the device's (see :mod:`gaitway.web.live_safety`)."""
         get_profile(setup.profile)
         self.setup = setup
+        self.overrun_bound_s = overrun_bound_s
         self.decimation = decimation
+        self.recordings_dir = recordings_dir
+        self.importer: Importer | None = None
         self.frames: deque[dict[str, Any]] = deque(maxlen=FRAME_RING)
+        self.encoded: deque[tuple[int, str]] = deque(maxlen=FRAME_RING)
         self.seq = 0
         self.events: deque[dict[str, Any]] = deque(maxlen=EVENT_RING)
-        self.alerts: list[str] = []
+        #: active alerts (faults not yet acknowledged): kind, reaction, time, detail, text
+        self.alerts: list[dict[str, Any]] = []
+        #: fault and acknowledgement entries for the audit log, written off the loop thread
+        self.audit_outbox: deque[tuple[str, str, dict[str, Any]]] = deque(maxlen=1000)
         self.strides: deque[dict[str, Any]] = deque(maxlen=20)
         self.state = "idle"
         self.session_t = 0.0
+        self.elapsed_s = 0.0
+        self.paused_s = 0.0
         self.sessions_started = 0
+        self.recording: str | None = None
+        self.last_import: dict[str, Any] = {}
+        #: wake-ups of the stream readers (replaced, never mutated: the loop thread iterates)
+        self.listeners: tuple[Callable[[], None], ...] = ()
         self._thread: threading.Thread | None = None
+        self._import_thread: threading.Thread | None = None
         self._clock: LoopClock | None = None
         self._stack: ControlStack | None = None
         self._station: SimStation | None = None
-        self._actions: deque[tuple[str, str]] = deque()
+        self._safety: LiveSafety | None = None
+        self._recorder: LiveRecorder | None = None
+        self._actions: deque[tuple[str, str, Any]] = deque()
         self._lock = threading.Lock()
         self._closing = False
+        self._stop_by = ""
+        self._hold = False  # holding the safe state after a fault (session paused by safety)
+        self._hold_guidance: float | None = None
         self._wb = [0.0, 0.0]
         self._n_strides = 0
+        self._alert_id = 0
         self.last_result: dict[str, Any] = {}
 
     # -- status -------------------------------------------------------------------------------
@@ -106,17 +163,44 @@ class LiveStation:
         return self._thread is not None and self._thread.is_alive()
 
     def _event(self, time_s: float, kind: str, source: str, **details: Any) -> None:
+        """Event log and, during a session, the recording (from any thread)."""
         self.events.append({"t": round(time_s, 3), "at": time.time(), "kind": kind,
                             "source": source, "details": details})
+        rec = self._recorder
+        if rec is not None:
+            rec.event(time_s, kind, source, **details)
+
+    def event(self, time_s: float, kind: str, source: str, **details: Any) -> None:
+        """The safety supervisor's events (loop thread): logged, recorded, raised as alerts."""
+        self._event(time_s, kind, source, **details)
+        if kind == "fault_detected" and details.get("reaction") in _STOP_REACTIONS:
+            self._alert_id += 1
+            alert = {"id": self._alert_id, "kind": details.get("fault"),
+                     "reaction": details.get("reaction"), "t": round(time_s, 3),
+                     "at": time.time(), "detail": details.get("detail", ""),
+                     "safe_state_at_s": None}
+            alert["text"] = (f"{alert['kind']}: {alert['reaction'].replace('_', ' ')} at "
+                             f"{time_s:.1f} s ({alert['detail']})")
+            self.alerts.append(alert)
+            self.audit_outbox.append(("station.fault", "safety", {
+                k: alert[k] for k in ("kind", "reaction", "t", "detail")}))
+        elif kind == "safe_state_reached":
+            for a in self.alerts:
+                if a["safe_state_at_s"] is None:
+                    a["safe_state_at_s"] = round(time_s, 3)
+            self.audit_outbox.append(("station.safe_state", "safety",
+                                      {"t": round(time_s, 3), **details}))
 
     def status(self) -> dict[str, Any]:
         """What the overview shows: the newest frame's numbers plus identity and alerts."""
         last = self.frames[-1] if self.frames else {}
         s = self.setup
+        sup = self._safety.supervisor if self._safety is not None and self.running else None
         return {
             "id": s.station_id, "name": s.name, "patient": s.patient, "profile": s.profile,
             "simulated": s.simulated, "state": self.state, "running": self.running,
-            "elapsed_s": last.get("t", 0.0) if self.running else self.session_t,
+            "elapsed_s": last.get("elapsed_s", 0.0) if self.running else self.elapsed_s,
+            "paused_s": round(self.paused_s, 3),
             "steps": last.get("steps", self._n_strides),
             "guidance_pct": last.get("guidance_pct", s.guidance_pct),
             "bws_pct": last.get("bws_pct", s.bws_pct),
@@ -125,18 +209,49 @@ class LiveStation:
             "effort_pct": last.get("effort_pct", [None, None]),
             "symmetry_pct": last.get("symmetry_pct"),
             "weight_bearing_pct": last.get("weight_bearing_pct", [None, None]),
+            "safety": {"state": sup.state.value if sup else "off",
+                       "safe_state": bool(sup and sup.in_safe_state),
+                       "holding": self._hold and self.running},
             "alerts": list(self.alerts),
             "therapists": sorted(s.therapists),
+            "recording": self.recording,
+            "last_import": dict(self.last_import),
         }
 
     def frames_after(self, seq: int) -> list[dict[str, Any]]:
         """Frames newer than ``seq`` (at most the ring's length), oldest first."""
-        n = min(self.seq - seq, len(self.frames))
-        if n <= 0:
-            return []
         ring = self.frames
-        k = len(ring)
-        return [ring[i] for i in range(k - n, k)]
+        out: list[dict[str, Any]] = []
+        for i in range(len(ring) - 1, -1, -1):
+            f = ring[i]
+            if f["seq"] <= seq:
+                break
+            out.append(f)
+        out.reverse()
+        return out
+
+    def encoded_after(self, seq: int) -> tuple[int, str]:
+        """The frames newer than ``seq`` as one JSON array text and the newest frame's seq;
+        each frame was encoded once, when it was published, for every reader."""
+        ring = self.encoded
+        parts: list[str] = []
+        newest = seq
+        for i in range(len(ring) - 1, -1, -1):
+            n, text = ring[i]
+            if n <= seq:
+                break
+            newest = max(newest, n)
+            parts.append(text)
+        if not parts:
+            return seq, ""
+        parts.reverse()
+        return newest, "[" + ",".join(parts) + "]"
+
+    def add_listener(self, wake: Callable[[], None]) -> None:
+        self.listeners = (*self.listeners, wake)
+
+    def remove_listener(self, wake: Callable[[], None]) -> None:
+        self.listeners = tuple(w for w in self.listeners if w is not wake)
 
     # -- operator actions (request threads) ---------------------------------------------------
     def start(self, by: str) -> None:
@@ -146,8 +261,12 @@ class LiveStation:
                                 "stop it first")
             if self.alerts:
                 raise UserError(f"station {self.setup.name} has unacknowledged alerts "
-                                f"({'; '.join(self.alerts)}); acknowledge them first")
+                                f"({'; '.join(a['text'] for a in self.alerts)}); acknowledge "
+                                "them first")
             self.sessions_started += 1
+            self._stop_by = ""
+            self._hold = False
+            self.paused_s = 0.0
             self._event(0.0, "session_start", by, patient=self.setup.patient)
             self._thread = threading.Thread(
                 target=self._run, name=f"live-{self.setup.station_id}", daemon=True)
@@ -163,33 +282,54 @@ class LiveStation:
         self._require_running("pause")
         if self.state == "paused":
             raise UserError("the session is already paused")
-        self._actions.append(("pause", by))
+        self._actions.append(("pause", by, None))
 
     def resume(self, by: str) -> None:
         self._require_running("resume")
+        if self._safety is not None and self._safety.latched:
+            raise UserError("the station holds its safe state after a fault "
+                            f"({'; '.join(a['text'] for a in self.alerts) or 'see the log'}); "
+                            "acknowledge the fault first, then resume")
         if self.state != "paused":
             raise UserError(f"cannot resume: the session is {self.state}, not paused")
-        self._actions.append(("resume", by))
+        self._actions.append(("resume", by, None))
 
     def stop(self, by: str) -> None:
         self._require_running("stop")
+        self._stop_by = by
         self._event(self.session_t, "stop_requested", by)
         assert self._clock is not None
         self._clock.stop_requested = True
 
     def emergency_stop(self, by: str) -> None:
-        """Press the station's emergency stop (the safety supervisor takes this over once it
-        lands); the loop ends on the next tick and the station drives every output safe."""
-        self._event(self.session_t, "emergency_stop", by)
-        if self._station is not None and self.running:
-            self._station.press_estop()
-        self.alerts.append(f"emergency stop pressed by {by}")
+        """Press the station's emergency stop input. The safety supervisor detects it on the
+        next tick and answers with its immediate stop (drives torque-free, belt stopped,
+        harness holding); the console shows the fault once detected."""
+        self._event(self.session_t, "emergency_stop_pressed", by)
+        self.audit_outbox.append(("station.estop_pressed", by, {"t": round(self.session_t, 3)}))
+        station = self._station
+        if station is not None and self.running:
+            station.press_estop()
 
-    def acknowledge(self, by: str) -> list[str]:
-        cleared = list(self.alerts)
-        self.alerts.clear()
-        self._event(self.session_t, "alerts_acknowledged", by, alerts=cleared)
-        return cleared
+    def acknowledge(self, by: str, timeout_s: float = 3.0) -> list[str]:
+        """Acknowledge the station's faults. During a session this goes through the safety
+        supervisor (refused, with its reason, before the safe state or while the cause is
+        present); the console's emergency stop is released by the acknowledgement."""
+        safety = self._safety
+        if not self.running or safety is None or not safety.latched:
+            if not self.alerts:
+                raise UserError(f"station {self.setup.name} has no fault to acknowledge")
+            cleared = [a["text"] for a in self.alerts]
+            self.alerts.clear()
+            self._event(self.session_t, "alerts_acknowledged", by, alerts=cleared)
+            return cleared
+        ack = _Ack(by)
+        self._actions.append(("acknowledge", by, ack))
+        if not ack.done.wait(timeout_s):
+            raise UserError("the station did not answer the acknowledgement in time; try again")
+        if ack.error:
+            raise UserError(f"acknowledgement refused: {ack.error}")
+        return ack.cleared
 
     def change(self, kind: str, value: Any, by: str, reason: str = "") -> None:
         """Submit a change through the control stack's validated channel."""
@@ -204,6 +344,15 @@ class LiveStation:
         profile = get_profile(s.profile)
         patient = VirtualPatient(profile, seed=s.seed, session_index=self.sessions_started)
         station = SimStation(patient, seed=s.seed + self.sessions_started)
+        safety = LiveSafety(station, sink=self, overrun_bound_s=self.overrun_bound_s)
+        plan = PhasePlan.for_minutes(s.minutes)
+        recorder = None
+        if self.recordings_dir is not None:
+            recorder = LiveRecorder(self.recordings_dir, station_name=s.name, patient=s.patient,
+                                    profile=profile, seed=s.seed + self.sessions_started,
+                                    dt_s=station.dt, plan=plan, settings=self._settings())
+            self.recording = str(recorder.directory)
+        self._recorder = recorder
         stack = ControlStack(
             ControlSettings(controller=s.controller, guidance=s.guidance_pct / 100.0,
                             bws_fraction=s.bws_pct / 100.0, speed_m_s=s.speed_kmh / 3.6),
@@ -217,56 +366,241 @@ class LiveStation:
         tick = [0]
         dec = self.decimation
         actions = self._actions
+        sup = safety.supervisor
+        dt = station.dt
+        paused = SessionState.PAUSED
 
         def on_tick(sample: Sample, cv: list[float], command: Command) -> None:
             tick[0] += 1
             if self._closing:
                 clock.stop_requested = True
+            if sup.latched and not self._hold:
+                self._enter_hold(machine, stack, sample.time, cv, safety.resumes_itself)
+            elif self._hold and not sup.latched and machine.state is not paused:
+                self._hold = False  # the loop resumed the session after the acknowledgement
             if actions:
-                self._apply_actions(machine, stack, sample.time)
+                self._apply_actions(machine, stack, safety, station, sample.time)
+            if machine.state is paused:
+                self.paused_s += dt
+            if recorder is not None:
+                recorder.append(sample, cv, command, station.truth)
             if tick[0] % dec == 0:
-                self._publish(sample, cv, stack, machine)
+                self._publish(sample, cv, stack, machine, sup.state.value)
 
-        self._clock, self._stack, self._station = clock, stack, station
+        def on_second(t: float) -> None:
+            for ev in station.drain_events():
+                self._event(ev.time_s, ev.kind, "patient", details=ev.details)
+
+        self._clock, self._stack, self._station, self._safety = clock, stack, station, safety
+        interrupted = True
+        summary: dict[str, Any] = {"ended_by": "session failed"}
         try:
-            with station:
-                result = run_loop(station, stack, PhasePlan.for_minutes(s.minutes), clock=clock,
-                                  state=machine, on_tick=on_tick,
-                                  first_sample=station.last_sample)
-            self.last_result = {"stopped": result.stopped, "reason": result.stop_reason,
-                                "session_s": result.session_s, "summary": result.summary}
-            if result.stop_reason == "patient stop button":
-                self.alerts.append("patient pressed the stop button")
-            self._event(result.session_s, "session_end", "session",
-                        reason=result.stop_reason or "finished")
+            with safety.station:
+                self._event(0.0, "session_started", "session", profile=profile.id,
+                            patient=s.patient, simulated=True)
+                result = run_loop(safety.station, stack, plan, clock=clock, state=machine,
+                                  on_tick=on_tick, first_sample=safety.station.last_sample,
+                                  on_second=on_second, safety=safety)
+                safety.record()
+            interrupted = safety.latched
+            ended_by = self._ended_by(result.stop_reason, safety)
+            summary = self._summary(result, stack, safety, ended_by)
+            self.last_result = {"stopped": result.stopped, "reason": ended_by,
+                                "session_s": result.session_s, "paused_s": result.paused_s,
+                                "summary": result.summary}
+            self._event(result.session_s, "session_finished", "session", ended_by=ended_by)
         except Exception as exc:  # a crash must show on the console, not vanish in a thread
-            self.alerts.append(f"session failed: {exc}")
+            self._raise_alert("session_failed", str(exc))
             self._event(self.session_t, "fault", "session", error=str(exc))
+            summary["ended_by"] = f"session failed: {exc}"
         finally:
+            self.elapsed_s = max(self.session_t - self.paused_s, 0.0)
             self.state = "finished"
             self._stack = None
             self._station = None
+            self._recorder = None
+            if recorder is not None:
+                try:
+                    recorder.finish(summary, interrupted=interrupted)
+                    self._start_import(recorder.directory)
+                except Exception as exc:  # the console must say a recording was lost
+                    self._raise_alert("recording_failed", str(exc))
+
+    def _settings(self) -> dict[str, Any]:
+        s = self.setup
+        return {"profile": s.profile, "minutes": s.minutes, "seed": s.seed,
+                "guidance_pct": s.guidance_pct, "bws_pct": s.bws_pct,
+                "speed_kmh": s.speed_kmh, "controller": s.controller,
+                "source": "web console (live, paced)", "patient": s.patient,
+                "station": s.name}
+
+    def _ended_by(self, stop_reason: str, safety: LiveSafety) -> str:
+        if self._closing:
+            base = "server shut down"
+        elif stop_reason == "operator signal":
+            base = f"stopped by {self._stop_by or 'operator'}"
+        else:
+            base = stop_reason or "completed"
+        if safety.latched:  # ended while holding a fault's safe state
+            return f"{safety.ended_by()}; {base} during the safe hold"
+        return base
+
+    def _summary(self, result: LoopResult, stack: ControlStack, safety: LiveSafety,
+                 ended_by: str) -> dict[str, Any]:
+        strides = {side: sum(1 for r in stack.strides if r.side == side)
+                   for side in ("left", "right")}
+        control = stack.summary(skip_s=result.training_start_s)
+        return {
+            "session_id": self._recorder.session_id if self._recorder else None,
+            "simulated": True, "label": "SIMULATED live console session",
+            "profile": self.setup.profile, "patient": self.setup.patient,
+            "station": self.setup.name, "seed": self.setup.seed + self.sessions_started,
+            "started_at": self._recorder.started_at.isoformat() if self._recorder else None,
+            "duration_s": round(result.session_s, 3),
+            "paused_s": round(result.paused_s, 3),
+            "training_clock_s": round(result.session_s - result.paused_s, 3),
+            "wall_time_s": round(result.wall_s, 3),
+            "strides": strides,
+            "controller": stack.controller_name,
+            "tracking_error_rms_deg": control["tracking_error_rms_deg"],
+            "active_participation": control["active_participation"],
+            "active_participation_unit": control["active_participation_unit"],
+            "metrics_from_s": round(result.training_start_s, 3),
+            "settings": self._settings(),
+            "ended_by": ended_by,
+            "jitter": result.jitter.as_dict() if result.jitter else None,
+            **safety.summary(),
+        }
+
+    def _raise_alert(self, kind: str, detail: str) -> None:
+        self._alert_id += 1
+        self.alerts.append({"id": self._alert_id, "kind": kind, "reaction": "session ended",
+                            "t": round(self.session_t, 3), "at": time.time(), "detail": detail,
+                            "safe_state_at_s": None, "text": f"{kind}: {detail}"})
+        self.audit_outbox.append((f"station.{kind}", "session", {"detail": detail}))
+
+    def _start_import(self, directory: Path) -> None:
+        """Import the finished session into the clinic store, off the loop thread."""
+        importer = self.importer
+        if importer is None:
+            return
+
+        def work() -> None:
+            try:
+                sid = importer(directory, self.setup.patient)
+                self.last_import = {"session_id": sid, "directory": str(directory),
+                                    "ok": True}
+                self._event(self.session_t, "session_imported", "clinic", session_id=sid)
+            except Exception as exc:  # shown on the console; the directory stays for a retry
+                self.last_import = {"directory": str(directory), "ok": False,
+                                    "error": str(exc)}
+                self._raise_alert("import_failed", f"{directory.name}: {exc}")
+
+        self._import_thread = threading.Thread(target=work, daemon=True,
+                                               name=f"import-{self.setup.station_id}")
+        self._import_thread.start()
+
+    def start_soon(self, by: str) -> None:
+        """Start as the server starts (a worker-process station does not wait)."""
+        self.start(by)
+
+    def begin_close(self) -> None:
+        """Ask the session to end (the server is shutting down)."""
+        self._closing = True
+
+    def finish_close(self, timeout_s: float) -> None:
+        """Wait for the session's end and its import into the clinic store."""
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+        self.wait_import(timeout_s * 6)
+
+    def wait_import(self, timeout_s: float = 60.0) -> None:
+        if self._import_thread is not None:
+            self._import_thread.join(timeout_s)
 
     def _state_event(self, time_s: float, kind: str, source: str, **details: Any) -> None:
         self.state = str(details.get("new", self.state))
         self._event(time_s, kind, source, **details)
 
+    def _enter_hold(self, machine: SessionStateMachine, stack: ControlStack, t: float,
+                    cv: list[float], loop_restarts: bool) -> None:
+        """A fault latched: freeze the session (paused by safety) and prepare a safe restart
+        at full guidance; the supervisor drives the stop."""
+        self._hold = True
+        if machine.state not in (SessionState.PAUSED, SessionState.SETUP,
+                                 SessionState.FINISHED):
+            machine.pause(t, source="safety", reason="fault: holding the safe state")
+        stack.walking = False
+        if stack.controller_name == "guidance" and not loop_restarts:
+            self._hold_guidance = cv[_GUID]
+            stack.changes.submit(ChangeRequest(ChangeKind.GUIDANCE, 1.0, "safety:hold",
+                                               "restart from full guidance", ramp_s=0.0), t)
+
     def _apply_actions(self, machine: SessionStateMachine, stack: ControlStack,
-                       t: float) -> None:
+                       safety: LiveSafety, station: SimStation, t: float) -> None:
+        retry: list[tuple[str, str, Any]] = []
         while self._actions:
-            what, by = self._actions.popleft()
+            what, by, payload = self._actions.popleft()
             try:
                 if what == "pause":
                     machine.pause(t, source=by)
                     stack.walking = False
+                    self._event(t, "session_paused", by, training_clock_s=round(
+                        t - self.paused_s, 3))
                 elif what == "resume":
+                    if safety.latched:
+                        raise UserError("a fault is latched; acknowledge it first")
                     machine.resume(t, source=by)
                     stack.walking = machine.walking
+                    self._event(t, "session_resumed", by, paused_s=round(self.paused_s, 3))
+                    if self._hold:
+                        self._leave_hold(stack, t, by)
+                elif what == "acknowledge" and not self._acknowledge(payload, safety, station,
+                                                                      t):
+                    retry.append((what, by, payload))
             except UserError as exc:
                 self._event(t, "action_refused", by, action=what, reason=str(exc))
+        self._actions.extend(retry)
+
+    def _acknowledge(self, ack: _Ack, safety: LiveSafety, station: SimStation,
+                     t: float) -> bool:
+        """Try the supervisor's acknowledgement; False: try again next tick (an e-stop just
+        released shows in the next sample)."""
+        if ack.retry_until < 0.0:
+            ack.retry_until = t + ACK_RETRY_S
+            if station.estop_pressed:
+                station.estop_pressed = False  # the console's e-stop is released by the ack
+                self._event(t, "emergency_stop_released", ack.by)
+                return False
+        why = safety.acknowledge_now(ack.by, t)
+        if why:
+            if "still present" in why and t < ack.retry_until:
+                return False
+            ack.error = why
+            self._event(t, "acknowledgement_refused", ack.by, reason=why)
+            self.audit_outbox.append(("station.acknowledge_refused", ack.by,
+                                      {"reason": why, "t": round(t, 3)}))
+        else:
+            ack.cleared = [a["text"] for a in self.alerts]
+            self.audit_outbox.append(("station.fault_acknowledged", ack.by, {
+                "faults": [a["kind"] for a in self.alerts], "t": round(t, 3)}))
+            self.alerts.clear()
+            safety.record()
+        ack.done.set()
+        return True
+
+    def _leave_hold(self, stack: ControlStack, t: float, by: str) -> None:
+        """Resume after an acknowledged fault: from full guidance, ramped back to the set
+        level (belt and support come back through their own rate limits)."""
+        self._hold = False
+        if self._hold_guidance is not None and stack.controller_name == "guidance":
+            stack.changes.submit(ChangeRequest(
+                ChangeKind.GUIDANCE, self._hold_guidance, "safety:resume",
+                f"safe restart after the fault, resumed by {by}", ramp_s=RESTART_RAMP_S), t)
+        self._hold_guidance = None
 
     def _publish(self, sample: Sample, cv: list[float], stack: ControlStack,
-                 machine: SessionStateMachine) -> None:
+                 machine: SessionStateMachine, safety_state: str) -> None:
         v = sample.values
         t = float(v[0])
         self.session_t = t
@@ -295,9 +629,9 @@ class LiveStation:
             a, b = last["left"]["duration_s"], last["right"]["duration_s"]
             sym = round(200.0 * (a - b) / (a + b), 1) if a + b > 0 else None
         tot = wb[0] + wb[1]
-        self.seq += 1
-        self.frames.append({
-            "seq": self.seq, "ts": time.time(), "t": round(t, 3),
+        frame = {
+            "seq": self.seq + 1, "ts": time.time(), "t": round(t, 3),
+            "elapsed_s": round(t - self.paused_s, 3),
             "q": [round(float(v[i]) * _RAD2DEG, 2) for i in _Q],
             "ref": [round(cv[i] * _RAD2DEG, 2) for i in _REF],
             "grf": [round(gl, 1), round(gr, 1)],
@@ -309,7 +643,18 @@ class LiveStation:
             "effort_pct": eff, "symmetry_pct": sym,
             "weight_bearing_pct": ([round(100 * wb[0] / tot, 1), round(100 * wb[1] / tot, 1)]
                                    if tot > 50.0 else [None, None]),
-        })
+            "safety": safety_state, "alerts": len(self.alerts),
+        }
+        self._push(frame)
+
+    def _push(self, frame: dict[str, Any]) -> None:
+        """Add a frame to the live bus: encoded once here for every reader, then readers are
+        woken (they never poll)."""
+        self.encoded.append((frame["seq"], json.dumps(frame, separators=(",", ":"))))
+        self.frames.append(frame)
+        self.seq = frame["seq"]
+        for wake in self.listeners:
+            wake()
 
 
 _KINDS: Final[dict[str, ChangeKind]] = {
@@ -334,10 +679,63 @@ def _to_si(kind: str, value: Any) -> Any:
 class LiveService:
     """All stations this server shows, by id."""
 
-    def __init__(self, setups: list[StationSetup], *, decimation: int = 20) -> None:
+    def __init__(self, setups: list[StationSetup], *, decimation: int = 20,
+                 recordings_dir: Path | None = None,
+                 overrun_bound_s: float | None = None, processes: bool = False) -> None:
+        """``recordings_dir``: where console sessions are recorded (one directory each);
+        :meth:`attach_store` then imports them and writes safety events to the audit log.
+        ``overrun_bound_s``: see :class:`LiveStation`. ``processes``: run each station's
+        loop in a worker process (:mod:`gaitway.web.live_process`), as ``gaitway serve``
+        does, so that the server's event loop never waits behind the loops."""
+        self.recordings_dir = recordings_dir
+        kind: type[LiveStation] = LiveStation
+        if processes:
+            from gaitway.web.live_process import ProcessStation
+
+            kind = ProcessStation
         self.stations: dict[str, LiveStation] = {
-            s.station_id: LiveStation(s, decimation=decimation) for s in setups
+            s.station_id: kind(s, decimation=decimation, recordings_dir=recordings_dir,
+                               overrun_bound_s=overrun_bound_s)
+            for s in setups
         }
+        self._audit: Callable[[str, str, str, dict[str, Any]], None] | None = None
+        self._audit_thread: threading.Thread | None = None
+        self._stop_audit = threading.Event()
+
+    def attach_store(self, importer: Importer | None,
+                     audit: Callable[[str, str, str, dict[str, Any]], None] | None, *,
+                     recordings_dir: Path | None = None) -> None:
+        """Import finished sessions with ``importer`` and hand the stations' safety entries to
+        ``audit(actor, action, station_id, details)`` from a background thread (the loop
+        threads never touch the database); record into ``recordings_dir`` if none was set."""
+        if self.recordings_dir is None:
+            self.recordings_dir = recordings_dir
+        for st in self.stations.values():
+            st.importer = importer
+            st.recordings_dir = st.recordings_dir or self.recordings_dir
+        self._audit = audit
+        if audit is not None and self._audit_thread is None:
+            self._audit_thread = threading.Thread(target=self._audit_loop, daemon=True,
+                                                  name="live-audit")
+            self._audit_thread.start()
+
+    def flush_audit(self) -> None:
+        """Write the stations' pending audit entries now."""
+        audit = self._audit
+        if audit is None:
+            return
+        for sid, st in list(self.stations.items()):
+            box = st.audit_outbox
+            while box:
+                action, actor, details = box.popleft()
+                audit(actor, action, sid, details)
+
+    def _audit_loop(self) -> None:
+        while not self._stop_audit.wait(AUDIT_EVERY_S):
+            try:
+                self.flush_audit()
+            except Exception as exc:  # keep auditing; say so on the console
+                print(f"gaitway: audit log write failed: {exc}", file=sys.stderr)
 
     def get(self, station_id: str) -> LiveStation:
         try:
@@ -358,19 +756,24 @@ class LiveService:
         return st
 
     def start_all(self, by: str) -> None:
-        # Loop threads that run behind real time hold the GIL for the default 5 ms each; a
-        # 1 ms switch interval lets the server's event loop in sooner (screen latency).
-        sys.setswitchinterval(min(sys.getswitchinterval(), 0.001))
+        # Loop threads that run behind real time hold the GIL for the default 5 ms each; the
+        # event loop, woken for a frame, waits for a forced switch (often several, with 8
+        # threads). 0.2 ms lets it in sooner (screen latency); a switch costs microseconds.
+        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_S))
         for st in self.stations.values():
             if not st.running and not isinstance(st, RemoteStation):
-                st.start(by)
+                st.start_soon(by)
 
     def shutdown(self, timeout_s: float = 5.0) -> None:
         for st in self.stations.values():
-            st._closing = True
+            st.begin_close()
         for st in self.stations.values():
-            if st._thread is not None:
-                st._thread.join(timeout_s)
+            st.finish_close(timeout_s)
+        self._stop_audit.set()
+        if self._audit_thread is not None:
+            self._audit_thread.join(timeout_s)
+            self._audit_thread = None
+        self.flush_audit()
 
 
 def demo_setups(n: int = 3, *, minutes: float = 30.0,
@@ -408,8 +811,7 @@ class RemoteStation(LiveStation):
         """Add pushed frames to the live bus, stamped with their arrival time."""
         now = time.time()
         for f in frames:
-            self.seq += 1
-            self.frames.append(f | {"seq": self.seq, "ts": now})
+            self._push(f | {"seq": self.seq + 1, "ts": now})
             self.session_t = float(f.get("t", self.session_t))
             self.state = str(f.get("state", self.state))
         self.last_push = time.monotonic()

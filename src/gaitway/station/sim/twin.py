@@ -59,6 +59,8 @@ class DeviceSpec:
     harness_fall_arrest: float = 0.05  # m
     belt_max_speed: float = 3.2 / 3.6  # m/s
     belt_max_accel: float = 0.5  # m/s^2
+    #: emergency brake (immediate stop): see docs/safety/belt_brake.md for why 1.5 m/s^2
+    belt_brake_decel: float = 1.5  # m/s^2
     ambient_temperature: float = 25.0  # degC
 
 
@@ -163,6 +165,8 @@ class SimStation(Station):
         self._inv_vmax = [1.0 / dev.hip.max_speed] * 2 + [1.0 / dev.knee.max_speed] * 2
         self._belt_max = dev.belt_max_speed
         self._belt_step = dev.belt_max_accel * self.dt
+        self._brake_step = dev.belt_brake_decel * self.dt
+        self._braked = False
         self._k_harness = dev.harness_stiffness
         self._c_harness = dev.harness_damping
         self._bw_harness = dev.harness_bandwidth
@@ -238,6 +242,18 @@ class SimStation(Station):
     def press_estop(self) -> None:
         self.estop_pressed = True
 
+    def engage_belt_brake(self) -> None:
+        """Emergency brake: the belt decelerates at ``belt_brake_decel`` to standstill and
+        stays there, whatever the command, until released."""
+        self._braked = True
+
+    def release_belt_brake(self) -> None:
+        self._braked = False
+
+    @property
+    def belt_brake_engaged(self) -> bool:
+        return self._braked
+
     # -- one tick -------------------------------------------------------------------------------
     def step(self, command: Command) -> Sample:
         if not self._running:
@@ -264,9 +280,12 @@ class SimStation(Station):
         target = command[5]
         target = 0.0 if target != target else min(max(target, 0.0), self._belt_max)
         belt = self._belt
+        lim = self._belt_step
+        if self._braked:  # emergency brake: standstill at the braking deceleration
+            target = 0.0
+            lim = self._brake_step
         if target != belt:
             dv = target - belt
-            lim = self._belt_step
             self._belt = belt = belt + (lim if dv > lim else (-lim if dv < -lim else dv))
             sv = self.model.geom_surfacevel
             sv[self._belt_geoms[0], 0] = -belt

@@ -48,7 +48,13 @@ export function stream(stationId, onFrames) {
   const open = () => {
     const proto = location.protocol === "https:" ? "wss" : "ws";
     ws = new WebSocket(`${proto}://${location.host}/ws/stations/${encodeURIComponent(stationId)}`);
-    ws.onmessage = (ev) => onFrames(JSON.parse(ev.data));
+    ws.onmessage = (ev) => {
+      const f = JSON.parse(ev.data);
+      if (!f.length) return;
+      stats.received.push(Date.now() - f[f.length - 1].ts * 1000);
+      if (stats.received.length > 20000) stats.received.splice(0, 10000);
+      onFrames(f);
+    };
     ws.onclose = () => { if (!closed) setTimeout(open, 1000); };
   };
   open();
@@ -56,7 +62,8 @@ export function stream(stationId, onFrames) {
 }
 
 // Latency from a frame entering the live bus (its ts, server wall clock) to being drawn.
-export const stats = { latencies: [], frames: 0, fps: 0 };
+// "received": the same, up to the WebSocket message's arrival (server + network share).
+export const stats = { latencies: [], received: [], frames: 0, fps: 0 };
 window.gaitwayStats = stats;
 export function recordDrawn(frame) {
   if (frame && frame.ts) {
@@ -98,4 +105,26 @@ export function drawTraces(canvas, series, { windowS = 5, min = -20, max = 70, l
     ctx.stroke();
   }
   ctx.setLineDash([]);
+}
+
+// Fault alerts: one line each (kind, reaction, time, safe state), and a beep for new ones.
+const heard = new Set();
+let audio = null;
+export function alertLine(a) {
+  const safe = a.safe_state_at_s === null || a.safe_state_at_s === undefined ? "safe state not yet confirmed"
+    : `safe state at ${Number(a.safe_state_at_s).toFixed(2)} s`;
+  return `FAULT ${a.kind}: ${String(a.reaction).replace("_", " ")} at ${fmt(a.t, 2)} s (${new Date(a.at * 1000).toLocaleTimeString()}); ${safe}. ${a.detail || ""}`;
+}
+export function beepForNew(alerts) {
+  let fresh = false;
+  for (const a of alerts) { const k = `${a.id}:${a.at}`; if (!heard.has(k)) { heard.add(k); fresh = true; } }
+  if (!fresh) return;
+  try {
+    audio = audio || new AudioContext();
+    for (const [i, f] of [[0, 880], [1, 660], [2, 880]]) {
+      const o = audio.createOscillator(), g = audio.createGain();
+      o.frequency.value = f; g.gain.value = 0.2; o.connect(g); g.connect(audio.destination);
+      o.start(audio.currentTime + i * 0.25); o.stop(audio.currentTime + i * 0.25 + 0.2);
+    }
+  } catch (e) { /* no audio device: the banner still shows */ }
 }

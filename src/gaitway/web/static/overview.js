@@ -1,5 +1,5 @@
 // Overview: every station this user supervises, live (state, patient, time, steps, effort, alerts).
-import { requireLogin, api, el, fmt, fmtTime, stream, drawTraces, recordDrawn, countFrame } from "/static/common.js";
+import { requireLogin, api, el, fmt, fmtTime, stream, drawTraces, recordDrawn, countFrame, alertLine, beepForNew } from "/static/common.js";
 
 const tiles = new Map();
 
@@ -31,9 +31,11 @@ function tile(s) {
 
 function show(t, s) {
   t.state.textContent = s.state; t.elapsed.textContent = fmtTime(s.elapsed_s);
+  t.root.classList.toggle("faulted", s.alerts.length > 0);
   t.steps.textContent = s.steps; t.guidance.textContent = fmt(s.guidance_pct, 0, " %");
   t.effL.style.width = `${s.effort_pct[0] ?? 0}%`; t.effR.style.width = `${s.effort_pct[1] ?? 0}%`;
-  t.alerts.replaceChildren(...s.alerts.map((a) => el("div", { class: "alert" }, a)));
+  t.alerts.replaceChildren(...s.alerts.map((a) => el("div", { class: "alert" }, alertLine(a))));
+  beepForNew(s.alerts);
 }
 
 async function refresh() {
@@ -52,7 +54,8 @@ function frame() {
     if (!t.dirty) continue;
     t.dirty = false;
     const f = t.last;
-    t.state.textContent = f.state; t.elapsed.textContent = fmtTime(f.t); t.steps.textContent = f.steps;
+    t.state.textContent = f.state; t.elapsed.textContent = fmtTime(f.elapsed_s ?? f.t); t.steps.textContent = f.steps;
+    if (f.safety && f.safety !== "running") t.root.classList.add("faulted");
     t.guidance.textContent = fmt(f.guidance_pct, 0, " %");
     drawTraces(t.canvas, [{ data: t.ref, color: "#9aa5b1", dash: [5, 4] }, { data: t.knee, color: "#1565c0" }],
                { min: -10, max: 70, label: "knee L vs reference" });

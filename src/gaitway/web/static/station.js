@@ -1,5 +1,5 @@
 // Station view: live traces, per-stride metrics, bars, controls and the event log of one station.
-import { requireLogin, api, el, fmt, fmtTime, stream, drawTraces, recordDrawn, countFrame } from "/static/common.js";
+import { requireLogin, api, el, fmt, fmtTime, stream, drawTraces, recordDrawn, countFrame, alertLine, beepForNew } from "/static/common.js";
 
 const id = new URLSearchParams(location.search).get("id");
 const $ = (x) => document.getElementById(x);
@@ -18,7 +18,10 @@ function pushFrames(frames) {
 }
 
 function showNumbers(s) {
-  $("state").textContent = s.state; $("elapsed").textContent = fmtTime(s.t ?? s.elapsed_s);
+  $("state").textContent = s.state; $("elapsed").textContent = fmtTime(s.elapsed_s);
+  if (s.safety && typeof s.safety === "string" && s.safety !== "running" && $("faultbar").hidden) {
+    $("faultbar").hidden = false; $("faultbar").textContent = `SAFETY STOP: ${s.safety.replace("_", " ")}`; refresh();
+  }
   $("steps").textContent = s.steps; $("guidance_now").textContent = fmt(s.guidance_pct, 0, " %");
   $("bws_now").textContent = fmt(s.bws_pct, 0, " %"); $("speed_now").textContent = fmt(s.speed_kmh, 1, " km/h");
   $("controller_now").textContent = s.controller;
@@ -53,7 +56,15 @@ async function refresh() {
   const s = r.data;
   $("name").textContent = s.name; $("simulated").hidden = !s.simulated; $("patient").textContent = `patient ${s.patient}`;
   if (!last || !s.running) showNumbers(s);
-  $("alerts").replaceChildren(...s.alerts.map((a) => el("div", { class: "alert" }, a)));
+  $("alerts").replaceChildren(...s.alerts.map((a) => el("div", { class: "alert" }, alertLine(a))));
+  beepForNew(s.alerts);
+  const sf = s.safety || {};
+  const bar = $("faultbar");
+  bar.hidden = s.alerts.length === 0 && !sf.holding;
+  if (!bar.hidden) {
+    bar.textContent = s.alerts.length ? `${alertLine(s.alerts[0])}` + (sf.holding ? " The station holds its safe state: acknowledge the fault, then resume." : "")
+      : "Fault acknowledged: press Resume to continue from a safe start.";
+  }
   $("strides").replaceChildren(...s.strides.slice(-8).reverse().map((x) => el("tr", {},
     el("td", {}, x.t), el("td", {}, x.side), el("td", {}, x.duration_s),
     el("td", {}, x.tracking_error_deg.join(" / ")), el("td", {}, x.participation_nm.join(" / ")))));

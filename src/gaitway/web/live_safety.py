@@ -1,0 +1,67 @@
+"""The safety supervisor for a console session: wired as the session runner wires it, but paced.
+
+A console session runs the loop paced at 1 kHz against wall time, so a tick that comes late is
+a real overrun: the supervisor judges overruns on the wall clock (``time.perf_counter``) with
+the device's timing limits, not on the thread's CPU time as a headless session does. After a
+fault the session does not end: it holds the safe state (the supervisor keeps sending its stop
+command) until a therapist acknowledges the fault and resumes, or stops the session. Only a
+stop that never reaches its safe state ends the session by itself (after ``TIMEOUT_S``).
+
+The overrun bound defaults to the device's (``TimingLimits``: 3 ticks in a row later than
+5 ms). A machine that is not real-time and shared with other work (a test runner, a busy
+laptop) cannot keep that, so the bound can be widened per server (``overrun_bound_s``); the
+overrun check itself is never switched off.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from dataclasses import replace
+from typing import Any
+
+from gaitway.errors import UserError
+from gaitway.safety.limits import SafetyLimits
+from gaitway.safety.session import TIMEOUT_S, EventSink, SessionSafety
+from gaitway.safety.supervisor import SafetySupervisor
+from gaitway.station.interface import Station
+
+
+class LiveSafety(SessionSafety):
+    """Supervisor + fault injector of one console session (no injected faults)."""
+
+    def __init__(self, station: Station, sink: EventSink, *,
+                 overrun_bound_s: float | None = None) -> None:
+        limits = SafetyLimits.for_patient(station.body_mass_kg)
+        if overrun_bound_s is not None:
+            limits = replace(limits, timing=replace(limits.timing,
+                                                    overrun_bound_s=overrun_bound_s))
+        init: Any = super().__init__
+        #: SessionSafety with the acknowledgement API (acknowledge -> AckResult, the loop
+        #: resuming from a safe start by itself): used when present, else the supervisor's
+        self.resumes_itself = "wait_for_ack" in inspect.signature(SessionSafety).parameters
+        if self.resumes_itself:
+            init(station, (), limits, paced=True, wait_for_ack=True, sink=sink)
+        else:
+            init(station, (), limits, sink=sink)
+            # a paced loop is judged on wall time (the default here is for headless runs)
+            self.supervisor = SafetySupervisor(limits, overrun_clock=time.perf_counter)
+
+    def acknowledge_now(self, by: str, time_s: float) -> str:
+        """Acknowledge as ``by``; returns why it was refused ("" when accepted)."""
+        if self.resumes_itself:
+            api: Any = self
+            result = api.acknowledge(by, time_s)
+            return "" if result.accepted else str(result.reason)
+        try:
+            self.supervisor.acknowledge(by, time_s)
+        except UserError as exc:
+            return str(exc)
+        return ""
+
+    def session_over(self, time_s: float) -> bool:
+        """Hold the safe state until acknowledged or stopped; end only a stop that fails."""
+        sup = self.supervisor
+        if not sup.latched or sup.safe_state_at_s is not None:
+            return False
+        return max(time_s, sup.now_s) - sup.stop_started_at_s > TIMEOUT_S

@@ -1,0 +1,141 @@
+"""Console sessions under the safety supervisor (API): the console's emergency stop reaches the
+safe state through the supervisor, the fault shows with kind, reaction and time, resume is
+refused until a therapist acknowledges, and the acknowledged resume is recorded with who."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from tests.web.conftest import TEST_OVERRUN_BOUND_S, login
+
+from gaitway.clinic.models import AuditEntry, SessionEvent, TrainingSession
+from gaitway.errors import UserError
+from gaitway.recording import open_recording
+from gaitway.web.live import LiveService, LiveStation, demo_setups
+
+
+def wait(cond: Callable[[], object], timeout_s: float = 30.0) -> None:
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        if cond():
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def test_estop_fault_acknowledgement_and_resume(web, client: TestClient) -> None:  # type: ignore[no-untyped-def]
+    _app, store, live = web
+    st = live.get("sim-1")
+    csrf = login(client, "therapist")
+    h = {"X-CSRF-Token": csrf}
+    assert client.post("/api/stations/sim-1/start", headers=h).status_code == 200
+    wait(lambda: st.state == "warm_up")
+    assert client.post("/api/stations/sim-1/acknowledge", headers=h).status_code == 400
+
+    r = client.post("/api/stations/sim-1/estop", headers=h)
+    assert r.status_code == 200, r.text
+    wait(lambda: client.get("/api/stations/sim-1").json()["safety"]["safe_state"], 10.0)
+    s = client.get("/api/stations/sim-1").json()
+    assert s["safety"] == {"state": "immediate_stop", "safe_state": True, "holding": True}
+    assert s["state"] == "paused"
+    assert s["running"]
+    (alert,) = s["alerts"]
+    assert alert["kind"] == "emergency_stop"
+    assert alert["reaction"] == "immediate_stop"
+    assert alert["safe_state_at_s"] >= alert["t"] > 0.0
+    kinds = [e["kind"] for e in s["events"]]
+    for k in ("emergency_stop_pressed", "fault_detected", "safe_stop_started",
+              "safe_state_reached"):
+        assert k in kinds, k
+
+    r = client.post("/api/stations/sim-1/resume", headers=h)
+    assert r.status_code == 400
+    assert "acknowledge the fault first" in r.json()["detail"]
+    r = client.post("/api/stations/sim-1/start", headers=h)
+    assert r.status_code == 400
+
+    r = client.post("/api/stations/sim-1/acknowledge", headers=h)
+    assert r.status_code == 200, r.text
+    assert "emergency_stop" in r.json()["detail"]
+    wait(lambda: client.get("/api/stations/sim-1").json()["safety"]["state"] == "running", 10.0)
+    s = client.get("/api/stations/sim-1").json()
+    assert s["alerts"] == []
+    if s["state"] == "paused":  # the supervisor's own acknowledgement: resume is separate
+        assert client.post("/api/stations/sim-1/resume", headers=h).status_code == 200
+    wait(lambda: st.state == "warm_up", 10.0)
+    assert client.post("/api/stations/sim-1/stop", headers=h).status_code == 200
+    wait(lambda: not st.running)
+    st.wait_import()
+    assert st.last_import["ok"], st.last_import
+    live.flush_audit()
+
+    with store.reader() as db:
+        actions = {(a.actor, a.action) for a in db.scalars(select(AuditEntry)).all()}
+        sess = db.get(TrainingSession, st.last_import["session_id"])
+        assert sess is not None
+        assert sess.simulated
+        ev = db.scalars(select(SessionEvent).where(SessionEvent.session_id == sess.id)).all()
+    assert ("therapist:therapist", "station.fault_acknowledged") in actions
+    assert ("web:therapist", "station.acknowledge") in actions
+    assert ("safety", "station.fault") in actions
+    assert ("therapist:therapist", "station.estop_pressed") in actions
+    acks = [e for e in ev if e.kind == "fault_acknowledged"]
+    assert len(acks) == 1
+    details = acks[0].details if isinstance(acks[0].details, dict) else json.loads(acks[0].details)
+    assert details["by"] == "therapist:therapist"
+    assert any(e.kind == "state" and e.details.get("old") == "paused" for e in ev)  # resumed
+    rec = open_recording(Path(st.last_import["directory"]) / "recording.gwrec")
+    assert rec.metadata["simulated"] is True
+    assert "SIMULATED" in rec.metadata["label"]
+
+
+def test_acknowledgement_is_refused_while_the_cause_is_present(tmp_path: Path) -> None:
+    svc = LiveService([], recordings_dir=tmp_path)
+    st = LiveStation(demo_setups(1, minutes=1.0)[0], recordings_dir=tmp_path,
+                     overrun_bound_s=TEST_OVERRUN_BOUND_S)
+    svc.stations["sim-1"] = st
+    try:
+        st.start("therapist:t")
+        wait(lambda: st.state in ("calibration", "warm_up"))
+        assert st._station is not None
+        st._station.stop_button_until = 1e9  # the patient keeps holding the stop button
+        wait(lambda: st.status()["safety"]["safe_state"], 10.0)
+        assert st.alerts[0]["kind"] == "stop_button"
+        with pytest.raises(UserError, match="still present"):
+            st.acknowledge("therapist:t")
+        assert st.status()["safety"]["holding"]
+        st._station.stop_button_until = -1.0
+        assert st.acknowledge("therapist:t")
+    finally:
+        svc.shutdown()
+
+
+def test_the_device_overrun_bound_stops_a_stalled_live_loop(tmp_path: Path) -> None:
+    """Without a wider bound the supervisor judges the paced loop on wall time with the
+    device's 5 ms: a loop stalled for a few ticks in a row ends in a controlled stop."""
+    st = LiveStation(demo_setups(1, minutes=1.0)[0], decimation=1, recordings_dir=tmp_path)
+    stalls = [0]
+
+    def stall() -> None:  # runs in the loop thread on every published tick
+        if st.state == "warm_up" and stalls[0] < 6:
+            stalls[0] += 1
+            time.sleep(0.012)
+
+    st.add_listener(stall)
+    try:
+        st.start("therapist:t")
+        wait(lambda: st.status()["safety"]["safe_state"], 15.0)
+        assert st._safety is not None
+        assert st._safety.supervisor.limits.timing.overrun_bound_s == 0.005
+        assert [a["kind"] for a in st.alerts] == ["loop_overrun"]
+        assert st.alerts[0]["reaction"] == "controlled_stop"
+    finally:
+        st._closing = True
+        if st._thread is not None:
+            st._thread.join(10)
