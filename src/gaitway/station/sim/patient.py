@@ -11,6 +11,8 @@ The model is deliberately simple and transparent (a "neuromechanical caricature"
   strength; the paretic knee intends less swing flexion (stiff-knee gait), the dorsiflexors
   are weakened by foot drop, and a velocity-dependent stretch reflex above a threshold (spasticity)
   resists fast knee flexion and ankle dorsiflexion.
+- A stiff-knee swing is compensated as patients do it: more hip flexion and a harder pull on
+  the toes in swing, so a weak knee does not drag the foot along the belt.
 - Fatigue builds with effort during a session, weakens every joint and lowers the EMG median
   frequency; it recovers between sessions. Participation scales the effort and drifts slowly.
 - Occasional events (stop button, a pain report) are drawn as a Poisson process per session.
