@@ -145,7 +145,7 @@ class VirtualPatient:
         self._shank = 0.246 * profile.height_m
         # phase offsets: the paretic leg (or left) leads; the other follows half a cycle later
         # phase 0 is the left heel strike, as for the robot's reference; the non-paretic leg's
-        # heel strike comes half a cycle plus the shift after the paretic one
+        # intended heel strike comes half a cycle minus the shift after the paretic one
         shift = profile.step_phase_shift
         self.phase_offset_left = 0.0
         self.phase_offset_right = 0.5 + shift if profile.paretic_side != "right" else 0.5 - shift
