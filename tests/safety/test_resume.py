@@ -151,3 +151,34 @@ def test_session_safety_acknowledge_api() -> None:
         assert not safety.latched
         assert not st.belt_brake_engaged
     assert [a.accepted for a in safety.acks] == [False, False, True, False]
+
+
+@pytest.mark.parametrize("profile", ["healthy", "hemiparetic-left-moderate",
+                                     "hemiparetic-right-mild", "hemiparetic-left-severe"])
+def test_walk_resumes_from_a_stop_mid_stride(profile: str, tmp_path: Path) -> None:
+    """H21: an emergency stop leaves the legs mid-stride, one foot forward. The resumed walk
+    holds them there, then goes on from the gait's phase nearest to that posture (robot and
+    virtual patient alike): no jolt, and no second stop. Before, the legs were pulled towards
+    the standing posture and the gait restarted from the phase the stop froze, and about half
+    of such resumes ended in an interaction-force or fall stop at 100+ N*m."""
+    stop_at, ack_at = 9.5, 12.0
+    out = tmp_path / "s"
+    s = run_session(SessionConfig(profile=profile, minutes=22.0 / 60.0, seed=101, out_dir=out,
+                                  guidance_pct=80.0, speed_kmh=1.8, patient_events=False,
+                                  injections=(f"emergency_stop@{stop_at}",),
+                                  acknowledgements=(f"therapist-A@{ack_at}",)))
+    assert s["ended_by"] == "completed"
+    assert s["safety"]["resumed"] == 1
+    ts = open_recording(out / RECORDING_FILENAME).read(
+        [f"interaction_torque_{c}_{side}" for side in ("left", "right")
+         for c in ("thigh", "shank")] + ["cmd_belt_speed"])
+    t = ts.time
+    cuff = np.max(np.abs(np.vstack([ts[n] for n in ts.data if n.startswith("interaction")])),
+                  axis=0)
+    standing = (t > ack_at + 0.05) & (t < ack_at + 0.9)
+    assert cuff[standing].max() < 20.0  # held where it stands, not pulled to another posture
+    restart = (t > ack_at) & (t < ack_at + 5.0)
+    assert cuff[restart].max() < 80.0  # no restart jolt (the hard limit is 100 N*m)
+    assert ts["cmd_belt_speed"][t > ack_at + 5.0].min() > 0.4  # walking on at speed
+    events = open_recording(out / RECORDING_FILENAME).events
+    assert not [e for e in events if e.kind == "fault_detected" and e.time_s > ack_at]

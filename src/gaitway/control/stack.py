@@ -39,7 +39,7 @@ from gaitway.control.participation import StrideMonitor, StrideRecord
 from gaitway.control.path import PathController
 from gaitway.control.phase import HeelStrikeDetector, PhaseOscillator, fourier_hip_coefficients
 from gaitway.control.refbank import ReferenceBank
-from gaitway.control.reference import RomSettings, stride_time_s
+from gaitway.control.reference import ReferenceGait, RomSettings, stride_time_s
 from gaitway.control.switching import ControllerSwitch
 from gaitway.errors import UserError
 from gaitway.station.channels import CONTROL_CHANNEL_NAMES, EMG_MUSCLES, SAMPLE_INDEX
@@ -51,6 +51,7 @@ STAND_HIP: Final[float] = 0.05
 STAND_KNEE: Final[float] = 0.08
 WALK_MIN_SPEED_M_S: Final[float] = 0.08
 WALK_BLEND_M_S: Final[float] = 0.12
+_STAND: Final[tuple[float, float, float, float]] = (STAND_HIP, STAND_KNEE, STAND_HIP, STAND_KNEE)
 _I = SAMPLE_INDEX
 _Q = tuple(_I[f"{j}_angle_{s}"] for s in ("left", "right") for j in ("hip", "knee"))
 _QD = tuple(_I[f"{j}_velocity_{s}"] for s in ("left", "right") for j in ("hip", "knee"))
@@ -124,6 +125,24 @@ def stack_oscillator(
     )
 
 
+def posture_phase(ref: ReferenceGait, hip_l: float, knee_l: float, hip_r: float,
+                  knee_r: float, n: int = 200) -> float:
+    """The left leg's phase at which ``ref`` is nearest to a posture (least squares over
+    both legs, on ``n`` phases). Walking that restarts after a stop goes on from there:
+    the stop froze the legs mid-stride, and starting the reference elsewhere threw them
+    into another posture within a quarter of a second (WALK_BLEND_M_S at 0.5 m/s^2)."""
+    best, best_err = 0.0, math.inf
+    for i in range(n):
+        ph = i / n
+        h, k, _, _ = ref.hip_knee(ph)
+        e = (h - hip_l) ** 2 + (k - knee_l) ** 2
+        h, k, _, _ = ref.hip_knee(ph + 0.5)
+        e += (h - hip_r) ** 2 + (k - knee_r) ** 2
+        if e < best_err:
+            best, best_err = ph, e
+    return best
+
+
 def _no_event(*args: Any, **kwargs: Any) -> None:
     return None
 
@@ -152,6 +171,11 @@ class ControlStack:
         self._rate_speed = -1.0  # belt speed for which the reference rate was computed
         self._rate = 0.0  # reference stride frequency at the current belt speed (1/s)
         self._walk = 0.0  # 0 standing posture ... 1 full gait reference, from belt speed
+        #: the posture the gait fades in from and back to: the standing posture, and after a
+        #: stop where the stop left the legs (see :meth:`stand_here`)
+        self._rest: tuple[float, float, float, float] = _STAND
+        self._standing = True  # the belt below walking speed at the last tick
+        self._walked = False  # walked since the session started
         self.guidance_level = settings.guidance
         self._guidance_target = settings.guidance
         self._guidance_rate = 0.0
@@ -286,6 +310,14 @@ class ControlStack:
         if belt_v != self._rate_speed:
             self._set_rate(belt_v)
         w = self._walk
+        if self._standing:
+            if w > 0.0:  # walking (re)starts from standing
+                self._standing = False
+                if self._walked:  # go on from the gait's phase nearest to the legs' posture
+                    self._ref_phase = posture_phase(self.bank.nearest(belt_v), q0, q1, q2, q3)
+                self._walked = True
+        elif w == 0.0:
+            self._standing = True
         if hs_l or w == 0.0:
             self.reference = ctx.reference = self.bank.nearest(belt_v)
         ref = self.reference
@@ -301,14 +333,15 @@ class ControlStack:
         ctx.phase[0], ctx.phase[1] = ph_l, ph_r
         ctx.phase_rate[0], ctx.phase_rate[1] = rate_l, rate_r
         qr, qdr = ctx.q_ref, ctx.qd_ref
+        r0, r1, r2, r3 = self._rest
         h, k, dh, dk = ref.hip_knee(ph_l)
         wl, wr = w * rate_l, w * rate_r
-        qr[0] = STAND_HIP + w * (h - STAND_HIP)
-        qr[1] = STAND_KNEE + w * (k - STAND_KNEE)
+        qr[0] = r0 + w * (h - r0)
+        qr[1] = r1 + w * (k - r1)
         qdr[0], qdr[1] = dh * wl, dk * wl
         h, k, dh, dk = ref.hip_knee(ph_r)
-        qr[2] = STAND_HIP + w * (h - STAND_HIP)
-        qr[3] = STAND_KNEE + w * (k - STAND_KNEE)
+        qr[2] = r2 + w * (h - r2)
+        qr[3] = r3 + w * (k - r3)
         qdr[2], qdr[3] = dh * wr, dk * wr
 
         if self._patient_timing_next != self.patient_timing and not self.switch.blending:
@@ -356,6 +389,13 @@ class ControlStack:
         else:
             self._rate = 1.0 / stride_time_s(belt_v, self.height_m)
             self._walk = min(1.0, (belt_v - WALK_MIN_SPEED_M_S) / WALK_BLEND_M_S)
+
+    def stand_here(self) -> None:
+        """Restart after a stop: stand where the stop left the legs (often mid-stride, one
+        foot forward: pulling a planted foot to the standing posture loaded the cuffs with
+        60+ N*m for the whole standing second); walking then fades in from this posture."""
+        q = self.ctx.q
+        self._rest = (q[0], q[1], q[2], q[3])
 
     def _belt_to_rest(self, dt: float) -> float:
         b = self.belt

@@ -226,6 +226,7 @@ def _safe_restart(stack: ControlStack, t: float) -> float | None:
     to rest during the stop), and a fresh body-weight-support loop: the old one's integrator
     wound up against the harness the stop held, and would drop the patient on resuming.
     Returns the level to ramp back to (None: not guidance control)."""
+    stack.stand_here()  # hold the legs where the stop left them; walk on from there
     old = stack.bws
     stack.bws = BwsController(body_mass_kg=old.body_mass_kg, fraction=old.fraction)
     stack.bws.set_fraction(old.target_fraction)

@@ -153,6 +153,12 @@ class VirtualPatient:
         self._speed = -1.0
         self._freq = 0.0
         self._tabs: list[list[float]] | None = None
+        #: the posture stood in: the standing posture at first; after walking, where the
+        #: legs stopped (a stop mid-stride leaves one foot forward, and nobody pulls a planted
+        #: foot back along the belt against the robot holding it there). None: not yet walked
+        self._stand = list(_STANDING_K)
+        self._stand_here: bool | None = None
+        self._pick_phase = False
         self._dorsi = [1.0 - self._foot_drop[0], 1.0 - self._foot_drop[1]]
         self._reflex_knee = [0.0, 0.0]
         self._reflex_ankle = [0.0, 0.0]
@@ -192,9 +198,13 @@ class VirtualPatient:
     def _retune(self, speed: float, height: float) -> None:
         self._speed = speed
         if speed < _MIN_WALK_SPEED:
+            if self._tabs is not None:  # stops walking: stands where the legs are
+                self._stand_here = True
             self._tabs = None
             self._freq = 0.0
             return
+        if self._tabs is None and self._stand_here is not None:
+            self._pick_phase = True  # walks on after a stop: from where the legs stand
         legs = []
         for side in SIDES:
             imp = self.profile.side(side)
@@ -242,11 +252,19 @@ class VirtualPatient:
         vol = self.voluntary
         tabs = self._tabs
         if tabs is None:
+            stand = self._stand
+            if self._stand_here:
+                self._stand_here = False
+                stand[:] = q[:6]
             for k in range(6):
-                v = kp[k] * (_STANDING_K[k] - q[k]) - kd[k] * dq[k]
+                v = kp[k] * (stand[k] - q[k]) - kd[k] * dq[k]
                 lim = tmax[k] * strength
                 vol[k] = lim if v > lim else (-lim if v < -lim else v)
         else:
+            if self._pick_phase:
+                self._pick_phase = False
+                self.phase = self._posture_phase(tabs, q)
+            self._stand_here = False
             f = self._freq
             w = TWO_PI * f
             ph = self.phase
@@ -304,6 +322,21 @@ class VirtualPatient:
         if self._tick % 10 == 0:
             self._slow_update(dt * 10)
         return tau
+
+    def _posture_phase(self, tabs: list[list[float]], q: list[float], n: int = 200) -> float:
+        """The intent's phase nearest to the legs' posture (hips and knees, least squares):
+        after a stop the patient walks on from where the legs stand, as the robot does
+        (gaitway.control.stack.posture_phase)."""
+        best, best_err = 0.0, math.inf
+        for i in range(n):
+            ph = i / n
+            il = int(((ph + self.phase_offset_left) % 1.0) * _TABLE_N)
+            ir = int(((ph + self.phase_offset_right) % 1.0) * _TABLE_N)
+            e = ((tabs[0][il] - q[0]) ** 2 + (tabs[2][il] - q[2]) ** 2
+                 + (tabs[1][ir] - q[1]) ** 2 + (tabs[3][ir] - q[3]) ** 2)
+            if e < best_err:
+                best, best_err = ph, e
+        return best
 
     def _slow_update(self, dt: float) -> None:
         """Effort, fatigue and EMG activation: slower than the torques, updated at 100 Hz."""
