@@ -316,8 +316,9 @@ class ControlStack:
                 if self._walked:  # go on from the gait's phase nearest to the legs' posture
                     self._ref_phase = posture_phase(self.bank.nearest(belt_v), q0, q1, q2, q3)
                 self._walked = True
-        elif w == 0.0:
+        elif w == 0.0:  # come to a standstill (a pause, a stop, the session's end)
             self._standing = True
+            self.stand_here()
         if hs_l or w == 0.0:
             self.reference = ctx.reference = self.bank.nearest(belt_v)
         ref = self.reference
@@ -391,9 +392,9 @@ class ControlStack:
             self._walk = min(1.0, (belt_v - WALK_MIN_SPEED_M_S) / WALK_BLEND_M_S)
 
     def stand_here(self) -> None:
-        """Restart after a stop: stand where the stop left the legs (often mid-stride, one
-        foot forward: pulling a planted foot to the standing posture loaded the cuffs with
-        60+ N*m for the whole standing second); walking then fades in from this posture."""
+        """Stand where the legs are (after a stop, a pause: often mid-stride, one
+        foot forward; pulling a planted foot to the standing posture loaded the cuffs with
+        60+ N*m for as long as it stood); walking then fades in from this posture."""
         q = self.ctx.q
         self._rest = (q[0], q[1], q[2], q[3])
 
