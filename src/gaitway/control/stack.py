@@ -39,7 +39,7 @@ from gaitway.control.participation import StrideMonitor, StrideRecord
 from gaitway.control.path import PathController
 from gaitway.control.phase import HeelStrikeDetector, PhaseOscillator, fourier_hip_coefficients
 from gaitway.control.refbank import ReferenceBank
-from gaitway.control.reference import ReferenceGait, RomSettings, stride_time_s
+from gaitway.control.reference import RomSettings, nearest_phase, stride_time_s
 from gaitway.control.switching import ControllerSwitch
 from gaitway.errors import UserError
 from gaitway.station.channels import CONTROL_CHANNEL_NAMES, EMG_MUSCLES, SAMPLE_INDEX
@@ -123,24 +123,6 @@ def stack_oscillator(
         hs_nu_phi=0.0,
         hs_nu_omega=0.0,
     )
-
-
-def posture_phase(ref: ReferenceGait, hip_l: float, knee_l: float, hip_r: float,
-                  knee_r: float, n: int = 200) -> float:
-    """The left leg's phase at which ``ref`` is nearest to a posture (least squares over
-    both legs, on ``n`` phases). Walking that restarts after a stop goes on from there:
-    the stop froze the legs mid-stride, and starting the reference elsewhere threw them
-    into another posture within a quarter of a second (WALK_BLEND_M_S at 0.5 m/s^2)."""
-    best, best_err = 0.0, math.inf
-    for i in range(n):
-        ph = i / n
-        h, k, _, _ = ref.hip_knee(ph)
-        e = (h - hip_l) ** 2 + (k - knee_l) ** 2
-        h, k, _, _ = ref.hip_knee(ph + 0.5)
-        e += (h - hip_r) ** 2 + (k - knee_r) ** 2
-        if e < best_err:
-            best, best_err = ph, e
-    return best
 
 
 def _no_event(*args: Any, **kwargs: Any) -> None:
@@ -314,7 +296,9 @@ class ControlStack:
             if w > 0.0:  # walking (re)starts from standing
                 self._standing = False
                 if self._walked:  # go on from the gait's phase nearest to the legs' posture
-                    self._ref_phase = posture_phase(self.bank.nearest(belt_v), q0, q1, q2, q3)
+                    ref = self.bank.nearest(belt_v)
+                    hip, knee = ref.table("hip"), ref.table("knee")
+                    self._ref_phase = nearest_phase(hip, knee, hip, knee, (q0, q1, q2, q3))
                 self._walked = True
         elif w == 0.0:  # come to a standstill (a pause, a stop, the session's end)
             self._standing = True

@@ -28,7 +28,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from gaitway.control.reference import ReferenceGait
+from gaitway.control.reference import ReferenceGait, nearest_phase
 from gaitway.station.channels import SIDES
 from gaitway.station.sim.emg import SyntheticEmg
 from gaitway.station.sim.profiles import PatientProfile, SideImpairment
@@ -205,6 +205,7 @@ class VirtualPatient:
             return
         if self._tabs is None and self._stand_here is not None:
             self._pick_phase = True  # walks on after a stop: from where the legs stand
+        self._stand_here = False  # walking (not None: has walked)
         legs = []
         for side in SIDES:
             imp = self.profile.side(side)
@@ -261,10 +262,11 @@ class VirtualPatient:
                 lim = tmax[k] * strength
                 vol[k] = lim if v > lim else (-lim if v < -lim else v)
         else:
-            if self._pick_phase:
+            if self._pick_phase:  # walks on from the intent's phase nearest the posture
                 self._pick_phase = False
-                self.phase = self._posture_phase(tabs, q)
-            self._stand_here = False
+                self.phase = nearest_phase(
+                    tabs[0], tabs[2], tabs[1], tabs[3], (q[0], q[2], q[1], q[3]),
+                    offset_left=self.phase_offset_left, offset_right=self.phase_offset_right)
             f = self._freq
             w = TWO_PI * f
             ph = self.phase
@@ -322,21 +324,6 @@ class VirtualPatient:
         if self._tick % 10 == 0:
             self._slow_update(dt * 10)
         return tau
-
-    def _posture_phase(self, tabs: list[list[float]], q: list[float], n: int = 200) -> float:
-        """The intent's phase nearest to the legs' posture (hips and knees, least squares):
-        after a stop the patient walks on from where the legs stand, as the robot does
-        (gaitway.control.stack.posture_phase)."""
-        best, best_err = 0.0, math.inf
-        for i in range(n):
-            ph = i / n
-            il = int(((ph + self.phase_offset_left) % 1.0) * _TABLE_N)
-            ir = int(((ph + self.phase_offset_right) % 1.0) * _TABLE_N)
-            e = ((tabs[0][il] - q[0]) ** 2 + (tabs[2][il] - q[2]) ** 2
-                 + (tabs[1][ir] - q[1]) ** 2 + (tabs[3][ir] - q[3]) ** 2)
-            if e < best_err:
-                best, best_err = ph, e
-        return best
 
     def _slow_update(self, dt: float) -> None:
         """Effort, fatigue and EMG activation: slower than the torques, updated at 100 Hz."""
