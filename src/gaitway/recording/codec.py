@@ -77,7 +77,10 @@ def _bits(d: IntArray) -> FloatArray:
 
 
 def encode_block(block: FloatArray, resolution: FloatArray, *, level: int = DEFAULT_LEVEL) -> bytes:
-    """Encode ``block`` (rows = ticks, columns = channels) into one payload."""
+    """Encode ``block`` (rows = ticks, columns = channels) into one payload.
+
+    Few, in-place array passes: a headless session encodes on its loop's thread, where every
+    temporary megabyte costs cache misses and page faults (see gaitway.recording.writer)."""
     n_rows, n_cols = block.shape
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         scaled = block.T / resolution[:, None]  # (columns, rows): each channel contiguous
@@ -86,16 +89,26 @@ def encode_block(block: FloatArray, resolution: FloatArray, *, level: int = DEFA
     exceptions = block.T[bad].astype("<f8")  # (column, row) order: matches positions
     if positions.size:
         scaled[bad] = 0.0
-    q = np.rint(scaled).astype(np.int64)
+    q = np.rint(scaled, out=scaled).astype(np.int64, order="C")  # rows of one channel
 
-    candidates = [q]
-    for _ in range(MAX_DELTA_ORDER):
-        candidates.append(_delta(candidates[-1]))
-    stacked = np.stack(candidates)  # (order, column, row)
-    orders = _bits(stacked).argmin(axis=0).astype(np.uint8)
-    best = stacked[orders, np.arange(n_cols)]
-    zig = ((best << 1) ^ (best >> 63)).view(np.uint64)
-    planes = np.ascontiguousarray(zig.view(np.uint8).reshape(n_cols, n_rows, 8).transpose(2, 0, 1))
+    # the delta order per column with the fewest estimated bits (the lowest order on a tie)
+    best = q.copy()
+    orders = np.zeros(n_cols, dtype=np.uint8)
+    least = _bits(q)
+    d = q
+    for order in range(1, MAX_DELTA_ORDER + 1):
+        d = _delta(d)
+        bits = _bits(d)
+        better = bits < least
+        if better.any():
+            best[better] = d[better]
+            orders[better] = order
+            np.minimum(least, bits, out=least)
+    zig = np.left_shift(best, 1, out=q)  # q is no longer needed
+    zig ^= np.right_shift(best, 63, out=best)
+    planes = np.ascontiguousarray(
+        zig.view(np.uint64).view(np.uint8).reshape(n_cols, n_rows, 8).transpose(2, 0, 1)
+    )
 
     compressor = zstandard.ZstdCompressor(level=level)
     head = b"".join(
