@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "gaitway.cli.clinic_cmd",
     "gaitway.cli.compare_cmd",
     "gaitway.cli.serve_cmd",
+    "gaitway.cli.station_cmd",
     "gaitway.cli.figures_cmd",
     "gaitway.cli.faults_cmd",
 )

@@ -32,7 +32,8 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
-def _loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names this computer (plain HTTP stays on it)."""
     if host == "localhost":
         return True
     try:
@@ -66,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"admin account {args.create_admin!r} created")
         return 0
     web = WebSettings(demo=args.demo)
-    if _loopback(args.host) and "GAITWAY_WEB_COOKIE_SECURE" not in os.environ:
+    if is_loopback(args.host) and "GAITWAY_WEB_COOKIE_SECURE" not in os.environ:
         web.cookie_secure = False  # browsers drop Secure cookies over plain HTTP
     if args.demo:
         url = settings.database_url or f"sqlite:///{settings.data_dir / 'demo' / 'clinic.sqlite'}"

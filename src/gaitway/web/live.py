@@ -156,6 +156,8 @@ class LiveStation:
         self._n_strides = 0
         self._alert_id = 0
         self.last_result: dict[str, Any] = {}
+        #: the last session's summary (what summary.json holds), set when the session ends
+        self.last_summary: dict[str, Any] = {}
 
     # -- status -------------------------------------------------------------------------------
     @property
@@ -414,6 +416,7 @@ class LiveStation:
             self._event(self.session_t, "fault", "session", error=str(exc))
             summary["ended_by"] = f"session failed: {exc}"
         finally:
+            self.last_summary = summary
             self.elapsed_s = max(self.session_t - self.paused_s, 0.0)
             self.state = "finished"
             self._stack = None
