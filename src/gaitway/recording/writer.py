@@ -6,11 +6,14 @@ goes through a bounded queue to a background thread, which encodes it (numpy and
 outside the GIL), writes it with one ``os.write`` (so it reaches the OS page cache and survives a
 ``kill -9`` of this process) and calls ``fsync`` every ``fsync_seconds`` (for power loss).
 
-A headless session that runs as fast as it can is better off encoding on its own thread
-(``encode_in_caller=True``): the encoder thread's many short numpy calls then no longer
-contend for the GIL with the loop, whose ``mj_step`` releases it every tick (measured on the
-twin: the background encoder made a headless session 40 % slower; encoding in the caller costs
-it about 2 us a tick). Writing and ``fsync`` stay on the background thread either way.
+A headless session that runs as fast as it can is better off encoding and writing each block
+on its own thread (``write_in_caller=True``; the page cache takes the write): a background
+thread that wakes for every numpy call or ``os.write`` contends for the GIL with the loop,
+whose ``mj_step`` releases it every tick, and each hand-over costs a context switch (measured
+on the twin: the background encoder made a headless session 40 % slower, encoding in the
+caller but writing in the background 13 %). ``fsync`` and the stale-block flush stay on the
+background thread either way. A paced live loop, which sleeps most of each tick and must
+never wait for the disk, keeps the default.
 
 If the loop stops ticking while a block is half full, the writer thread hands that block off
 itself once it is ``block_seconds`` old in wall time, so a crash loses at most about a second
@@ -35,6 +38,7 @@ from typing import Any, Final, Self
 
 import numpy as np
 import numpy.typing as npt
+import zstandard
 
 from gaitway.recording.codec import DEFAULT_LEVEL, encode_block, quantise
 from gaitway.recording.errors import RecordingError
@@ -62,8 +66,6 @@ class _Stop:
 _STOP: Final = _Stop()
 _Buffers = tuple[FloatArray, FloatArray]  # measured rows, truth rows (0 columns if none)
 _Item = tuple[_Buffers, int, list[tuple[float, bytes]]]
-#: What goes through the queue: a block to encode, or bytes the caller encoded already.
-_Queued = _Item | bytes
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -99,7 +101,7 @@ class RecordingWriter:
         fsync_seconds: float | None = 5.0,
         level: int = DEFAULT_LEVEL,
         max_queued_blocks: int = 64,
-        encode_in_caller: bool = False,
+        write_in_caller: bool = False,
     ) -> None:
         self._check_arguments(channels, truth_channels, metadata, block_seconds, dt)
         self.path = _resolve_target(path)
@@ -114,7 +116,10 @@ class RecordingWriter:
         self._block_seconds = float(block_seconds)
         self._fsync_seconds = fsync_seconds
         self._level = level
-        self._encode_in_caller = encode_in_caller
+        self._write_in_caller = write_in_caller
+        # used by one thread at a time: with write_in_caller every block is encoded under
+        # self._lock, else only on the writer thread
+        self._compressor = zstandard.ZstdCompressor(level=level)
         meta = dump_json(
             {
                 "format": FORMAT_NAME,
@@ -149,7 +154,7 @@ class RecordingWriter:
         self.n_events = 0
         self._closed = False
         self._error: BaseException | None = None
-        self._queue: queue.Queue[_Queued | _Stop] = queue.Queue(maxsize=max_queued_blocks)
+        self._queue: queue.Queue[_Item | _Stop] = queue.Queue(maxsize=max_queued_blocks)
         self._thread = threading.Thread(target=self._run, name="gaitway-recorder", daemon=True)
         self._thread.start()
 
@@ -248,10 +253,15 @@ class RecordingWriter:
             return
         if self._error is not None:
             raise RecordingError(f"writing {self.path} failed: {self._error}") from self._error
-        block: _Item = ((self._mbuf, self._tbuf), self._n, self._events)
-        item: _Queued = block
-        if self._encode_in_caller and threading.current_thread() is not self._thread:
-            item = self._encode_item(block)
+        item: _Item = ((self._mbuf, self._tbuf), self._n, self._events)
+        if self._write_in_caller:  # here, under the lock (also the writer's stale flush)
+            try:
+                self._write_item(item)
+            except OSError as exc:  # the block may be half written: the file ends there
+                self._error = exc
+                raise RecordingError(f"writing {self.path} failed: {exc}") from exc
+            self._after_hand_off()
+            return
         try:
             self._queue.put(item, timeout=QUEUE_STALL_SECONDS)
         except queue.Full:
@@ -259,6 +269,9 @@ class RecordingWriter:
                 f"the disk holding {self.path} has not kept up for {QUEUE_STALL_SECONDS:.0f} s; "
                 "check free space and disk health"
             ) from None
+        self._after_hand_off()
+
+    def _after_hand_off(self) -> None:
         self._handed_off += self._n
         self._mbuf, self._tbuf = self._new_buffers()
         self._n = 0
@@ -273,19 +286,25 @@ class RecordingWriter:
                 item = self._queue.get(timeout=self._block_seconds / 2)
             except queue.Empty:
                 self._flush_if_stale()
-                continue
-            if isinstance(item, _Stop):
-                return
-            if self._error is not None:
-                continue  # already failed: drain so the loop never blocks
-            try:
-                self._write_item(item)
-                now = time.monotonic()
-                if self._fsync_seconds is not None and now - last_sync >= self._fsync_seconds:
+            else:
+                if isinstance(item, _Stop):
+                    return
+                if self._error is not None:
+                    continue  # already failed: drain so the loop never blocks
+                try:
+                    self._write_item(item)
+                except Exception as exc:  # reported to the loop on its next hand-off
+                    self._error = exc
+                    continue
+            # blocks written here or, with write_in_caller, by the loop's thread
+            now = time.monotonic()
+            if (self._error is None and self._fsync_seconds is not None
+                    and now - last_sync >= self._fsync_seconds):
+                try:
                     os.fsync(self._fd)
-                    last_sync = now
-            except Exception as exc:  # reported to the loop on its next hand-off
-                self._error = exc
+                except OSError as exc:
+                    self._error = exc
+                last_sync = now
 
     def _flush_if_stale(self) -> None:
         with self._lock:
@@ -293,8 +312,8 @@ class RecordingWriter:
                 with contextlib.suppress(RecordingError):
                     self._hand_off()
 
-    def _write_item(self, item: _Queued) -> None:
-        _write_all(self._fd, item if isinstance(item, bytes) else self._encode_item(item))
+    def _write_item(self, item: _Item) -> None:
+        _write_all(self._fd, self._encode_item(item))
 
     def _encode_item(self, item: _Item) -> bytes:
         """The file bytes of one handed-off block (events, then samples); frees its buffers."""
@@ -328,7 +347,7 @@ class RecordingWriter:
             over = np.flatnonzero(t[start:] >= t[start] + self._block_seconds)
             end = start + int(over[0]) if over.size else len(t)
             part = block[start:end]
-            payload = encode_block(part, self._resolution, level=self._level)
+            payload = encode_block(part, self._resolution, compressor=self._compressor)
             out.append(
                 pack_block(
                     BlockKind.SAMPLES,

@@ -219,8 +219,9 @@ def run_session(config: SessionConfig, *, progress: ProgressCallback | None = No
     n_s = N_SAMPLE_CHANNELS
     with RecordingWriter(out_dir / RECORDING_FILENAME, channels=RECORDED_CHANNELS,
                          truth_channels=TRUTH_CHANNELS, metadata=metadata,
-                         # headless, as fast as it goes: encode on this thread (see writer)
-                         dt=station.dt, encode_in_caller=True) as writer, safety.station:
+                         # headless, as fast as it goes: encode and write on this thread
+                         # (why: gaitway.recording.writer)
+                         dt=station.dt, write_in_caller=True) as writer, safety.station:
         safety.sink = writer
         sample0 = safety.station.last_sample
         writer.event(0.0, "session_started", "session", profile=profile.id, seed=config.seed)
