@@ -30,14 +30,22 @@ EVENTS: tuple[tuple[float, str, str, dict[str, object]], ...] = (
 )
 
 
+#: blocks encoded and written by the writer thread (live loops) or by the appending thread
+#: (headless sessions): the same file either way
+WRITE_MODES = pytest.mark.parametrize("write_in_caller", [False, True],
+                                      ids=["writer-thread", "in-caller"])
+
+
+@WRITE_MODES
 def test_round_trip_every_channel_with_truth_events_and_metadata(
-    rows: Callable[..., tuple[np.ndarray, np.ndarray]], write_recording: Callable[..., Path]
+    rows: Callable[..., tuple[np.ndarray, np.ndarray]], write_recording: Callable[..., Path],
+    write_in_caller: bool,
 ) -> None:
     measured, truth = rows(2345)
     measured[100, 5] = np.nan  # a sensor dropout
     measured[101:110, 20] = np.inf
     measured[200, 30] = -np.inf
-    folder = write_recording(measured, truth, events=EVENTS)
+    folder = write_recording(measured, truth, events=EVENTS, write_in_caller=write_in_caller)
 
     rec = open_recording(folder)
     assert rec.path == folder / RECORDING_FILENAME
@@ -133,7 +141,7 @@ def test_same_input_gives_the_same_bytes(
 ) -> None:
     measured, truth = rows(1700, seed=9)
     a = write_recording(measured, truth, events=EVENTS) / RECORDING_FILENAME
-    b = write_recording(measured, truth, events=EVENTS) / RECORDING_FILENAME
+    b = write_recording(measured, truth, events=EVENTS, write_in_caller=True) / RECORDING_FILENAME
     assert hashlib.sha256(a.read_bytes()).digest() == hashlib.sha256(b.read_bytes()).digest()
 
 
@@ -215,10 +223,14 @@ def test_existing_recording_is_never_overwritten(tmp_path: Path) -> None:
         RecordingWriter(tmp_path / "s", channels=RECORDED_CHANNELS, metadata={"simulated": True})
 
 
-def test_a_stalled_loop_still_gets_its_partial_block_written(tmp_path: Path) -> None:
+@WRITE_MODES
+def test_a_stalled_loop_still_gets_its_partial_block_written(
+    tmp_path: Path, write_in_caller: bool
+) -> None:
     """The writer hands off a half-full block itself, so a crash during a stall loses little."""
     w = RecordingWriter(
-        tmp_path / "s", channels=RECORDED_CHANNELS, metadata={"simulated": True}, block_seconds=0.1
+        tmp_path / "s", channels=RECORDED_CHANNELS, metadata={"simulated": True}, block_seconds=0.1,
+        write_in_caller=write_in_caller,
     )
     row = np.zeros(len(RECORDED_CHANNELS))
     for i in range(30):
@@ -235,9 +247,13 @@ def test_a_stalled_loop_still_gets_its_partial_block_written(tmp_path: Path) -> 
     w.close()
 
 
-def test_a_full_disk_is_reported_to_the_loop_and_leaves_a_cut_off_file(tmp_path: Path) -> None:
+@WRITE_MODES
+def test_a_full_disk_is_reported_to_the_loop_and_leaves_a_cut_off_file(
+    tmp_path: Path, write_in_caller: bool
+) -> None:
     w = RecordingWriter(
-        tmp_path / "s", channels=RECORDED_CHANNELS, metadata={"simulated": True}, block_seconds=0.1
+        tmp_path / "s", channels=RECORDED_CHANNELS, metadata={"simulated": True}, block_seconds=0.1,
+        write_in_caller=write_in_caller,
     )
     row = np.zeros(len(RECORDED_CHANNELS))
     for i in range(150):
