@@ -184,7 +184,9 @@ def _iterations_for(seconds: float) -> int:
 
 def _session_ratio(folder: Path, n: int, rounds: int = 4) -> tuple[float, float]:
     """Run time of n ticks of ~80 us Python work with recording (closing included), and
-    without (seconds, summed over ``rounds`` alternating runs so load hits both alike)."""
+    without (seconds, summed over ``rounds`` alternating runs so load hits both alike).
+    The writer encodes and writes in the loop's thread, as a headless session's does (a busy
+    loop is where the background thread's GIL contention would show)."""
     measured = synthetic(RECORDED_CHANNELS, n)
     truth = synthetic(TRUTH_CHANNELS, n, seed=1)
     rows = list(measured)
@@ -203,6 +205,7 @@ def _session_ratio(folder: Path, n: int, rounds: int = 4) -> tuple[float, float]
             channels=RECORDED_CHANNELS,
             truth_channels=TRUTH_CHANNELS,
             metadata={"simulated": True},
+            write_in_caller=True,
         ) as writer:
             for i in range(n):
                 _work(iterations)
