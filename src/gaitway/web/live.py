@@ -65,8 +65,6 @@ ACK_RETRY_S: Final[float] = 0.05
 SWITCH_INTERVAL_S: Final[float] = 0.0002
 #: how often safety entries are moved to the audit log (seconds)
 AUDIT_EVERY_S: Final[float] = 0.5
-#: after an acknowledged fault the session restarts at full guidance, ramped back over this
-RESTART_RAMP_S: Final[float] = 8.0
 
 
 def effort_pct(participation_nm: float | None) -> float | None:
@@ -151,7 +149,6 @@ class LiveStation:
         self._closing = False
         self._stop_by = ""
         self._hold = False  # holding the safe state after a fault (session paused by safety)
-        self._hold_guidance: float | None = None
         self._wb = [0.0, 0.0]
         self._n_strides = 0
         self._alert_id = 0
@@ -377,7 +374,7 @@ class LiveStation:
             if self._closing:
                 clock.stop_requested = True
             if sup.latched and not self._hold:
-                self._enter_hold(machine, stack, sample.time, cv, safety.resumes_itself)
+                self._enter_hold(machine, stack, sample.time)
             elif self._hold and not sup.latched and machine.state is not paused:
                 self._hold = False  # the loop resumed the session after the acknowledgement
             if actions:
@@ -525,19 +522,15 @@ class LiveStation:
         self.state = str(details.get("new", self.state))
         self._event(time_s, kind, source, **details)
 
-    def _enter_hold(self, machine: SessionStateMachine, stack: ControlStack, t: float,
-                    cv: list[float], loop_restarts: bool) -> None:
-        """A fault latched: freeze the session (paused by safety) and prepare a safe restart
-        at full guidance; the supervisor drives the stop."""
+    def _enter_hold(self, machine: SessionStateMachine, stack: ControlStack, t: float) -> None:
+        """A fault latched: freeze the session (paused by safety); the supervisor drives the
+        stop, and after the acknowledgement the loop restarts from its safe start (full
+        guidance ramped back, belt ramped up, brake released)."""
         self._hold = True
         if machine.state not in (SessionState.PAUSED, SessionState.SETUP,
                                  SessionState.FINISHED):
             machine.pause(t, source="safety", reason="fault: holding the safe state")
         stack.walking = False
-        if stack.controller_name == "guidance" and not loop_restarts:
-            self._hold_guidance = cv[_GUID]
-            stack.changes.submit(ChangeRequest(ChangeKind.GUIDANCE, 1.0, "safety:hold",
-                                               "restart from full guidance", ramp_s=0.0), t)
 
     def _apply_actions(self, machine: SessionStateMachine, stack: ControlStack,
                        safety: LiveSafety, station: SimStation, t: float) -> None:
@@ -556,8 +549,7 @@ class LiveStation:
                     machine.resume(t, source=by)
                     stack.walking = machine.walking
                     self._event(t, "session_resumed", by, paused_s=round(self.paused_s, 3))
-                    if self._hold:
-                        self._leave_hold(stack, t, by)
+                    self._hold = False
                 elif what == "acknowledge" and not self._acknowledge(payload, safety, station,
                                                                       t):
                     retry.append((what, by, payload))
@@ -591,16 +583,6 @@ class LiveStation:
             safety.record()
         ack.done.set()
         return True
-
-    def _leave_hold(self, stack: ControlStack, t: float, by: str) -> None:
-        """Resume after an acknowledged fault: from full guidance, ramped back to the set
-        level (belt and support come back through their own rate limits)."""
-        self._hold = False
-        if self._hold_guidance is not None and stack.controller_name == "guidance":
-            stack.changes.submit(ChangeRequest(
-                ChangeKind.GUIDANCE, self._hold_guidance, "safety:resume",
-                f"safe restart after the fault, resumed by {by}", ramp_s=RESTART_RAMP_S), t)
-        self._hold_guidance = None
 
     def _publish(self, sample: Sample, cv: list[float], stack: ControlStack,
                  machine: SessionStateMachine, safety_state: str) -> None:

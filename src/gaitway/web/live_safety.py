@@ -15,15 +15,10 @@ overrun check itself is never switched off.
 
 from __future__ import annotations
 
-import inspect
-import time
 from dataclasses import replace
-from typing import Any
 
-from gaitway.errors import UserError
 from gaitway.safety.limits import SafetyLimits
 from gaitway.safety.session import TIMEOUT_S, EventSink, SessionSafety
-from gaitway.safety.supervisor import SafetySupervisor
 from gaitway.station.interface import Station
 
 
@@ -36,28 +31,14 @@ class LiveSafety(SessionSafety):
         if overrun_bound_s is not None:
             limits = replace(limits, timing=replace(limits.timing,
                                                     overrun_bound_s=overrun_bound_s))
-        init: Any = super().__init__
-        #: SessionSafety with the acknowledgement API (acknowledge -> AckResult, the loop
-        #: resuming from a safe start by itself): used when present, else the supervisor's
-        self.resumes_itself = "wait_for_ack" in inspect.signature(SessionSafety).parameters
-        if self.resumes_itself:
-            init(station, (), limits, paced=True, wait_for_ack=True, sink=sink)
-        else:
-            init(station, (), limits, sink=sink)
-            # a paced loop is judged on wall time (the default here is for headless runs)
-            self.supervisor = SafetySupervisor(limits, overrun_clock=time.perf_counter)
+        # paced: overruns judged on wall time; wait_for_ack: hold the safe state until a
+        # therapist's acknowledgement, after which the loop resumes from its safe start
+        super().__init__(station, (), limits, paced=True, wait_for_ack=True, sink=sink)
 
     def acknowledge_now(self, by: str, time_s: float) -> str:
         """Acknowledge as ``by``; returns why it was refused ("" when accepted)."""
-        if self.resumes_itself:
-            api: Any = self
-            result = api.acknowledge(by, time_s)
-            return "" if result.accepted else str(result.reason)
-        try:
-            self.supervisor.acknowledge(by, time_s)
-        except UserError as exc:
-            return str(exc)
-        return ""
+        result = self.acknowledge(by, time_s)
+        return "" if result.accepted else str(result.reason)
 
     def session_over(self, time_s: float) -> bool:
         """Hold the safe state until acknowledged or stopped; end only a stop that fails."""
