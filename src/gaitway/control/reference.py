@@ -16,6 +16,7 @@ Lookups are table-based so that one call costs well under a microsecond of Pytho
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Final
@@ -108,10 +109,19 @@ class RomSettings:
         return rom
 
 
-def _curve(points: tuple[tuple[float, float], ...], phases: np.ndarray) -> np.ndarray:
+@functools.cache
+def _spline(speed_band: str, joint: str) -> CubicSpline:
+    """The periodic spline through one joint's key points (slow or normal walking), built once:
+    a ReferenceGait is made anew whenever a virtual patient's belt speed moves, and building
+    its six splines each time took ~4 ms, several ticks of a paced live loop."""
+    points = (_SLOW if speed_band == "slow" else _NORMAL)[joint]
     x = np.array([p for p, _ in points] + [1.0])
     y = np.array([a for _, a in points] + [points[0][1]]) * _DEG
-    out: np.ndarray = CubicSpline(x, y, bc_type="periodic")(phases)
+    return CubicSpline(x, y, bc_type="periodic")
+
+
+def _curve(speed_band: str, joint: str, phases: np.ndarray) -> np.ndarray:
+    out: np.ndarray = _spline(speed_band, joint)(phases)
     return out
 
 
@@ -175,9 +185,9 @@ class ReferenceGait:
         phases = np.arange(_TABLE_N + 1) / _TABLE_N
         tables: dict[str, np.ndarray] = {}
         for joint in REF_JOINTS:
-            slow = _curve(_SLOW[joint], _stance_warp(phases, _STANCE_SLOW, self.stance_fraction))
+            slow = _curve("slow", joint, _stance_warp(phases, _STANCE_SLOW, self.stance_fraction))
             normal = _curve(
-                _NORMAL[joint], _stance_warp(phases, _STANCE_NORMAL, self.stance_fraction)
+                "normal", joint, _stance_warp(phases, _STANCE_NORMAL, self.stance_fraction)
             )
             curve = slow + (normal - slow) * w
             r = self.rom.for_joint(joint)

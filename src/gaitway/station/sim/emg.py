@@ -9,6 +9,7 @@ per-tick cost is one vector expression.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Final
 
@@ -28,6 +29,15 @@ FLOOR_V: Final[float] = 5e-6
 HUM_V: Final[float] = 1e-5
 MAINS_HZ: Final[float] = 50.0
 _ROWS_AHEAD: Final[int] = 24  # activation changes every 20 ms: rows made in one go
+
+
+@functools.lru_cache(maxsize=512)
+def _bandpass(hi_hz: float, fs_hz: float) -> FloatArray:
+    """Second-order sections of the 20 Hz to ``hi_hz`` band-pass (shared: never modify). Kept:
+    fatigue moves the edge by 1 Hz about once a second, and designing it again inside a tick
+    cost up to a millisecond of a paced loop's time."""
+    sos: FloatArray = signal.butter(2, [20.0, hi_hz], btype="bandpass", fs=fs_hz, output="sos")
+    return sos
 
 
 class SyntheticEmg:
@@ -56,7 +66,7 @@ class SyntheticEmg:
     def _refill(self) -> None:
         hi = round(self.upper_edge_hz(), 0)  # redesign the filter only when the edge moves
         if hi != self._hi:
-            self._sos = signal.butter(2, [20.0, hi], btype="bandpass", fs=self._fs, output="sos")
+            self._sos = _bandpass(hi, self._fs)
             self._hi = hi
         sos = self._sos
         white = self._rng.standard_normal((self._block, N_EMG))

@@ -28,7 +28,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from gaitway.control.reference import ReferenceGait, nearest_phase
+from gaitway.control.reference import ReferenceGait, nearest_phase, stride_time_s
 from gaitway.station.channels import SIDES
 from gaitway.station.sim.emg import SyntheticEmg
 from gaitway.station.sim.profiles import PatientProfile, SideImpairment
@@ -98,7 +98,8 @@ def _leg_intent(ref: ReferenceGait, imp: SideImpairment) -> _LegIntent:
     ankle = ankle + _ANKLE_COMPENSATION * lost
 
     def rate(x: FloatArray) -> list[float]:
-        return [float(v) for v in np.gradient(x) * _TABLE_N]
+        out: list[float] = (np.gradient(x) * _TABLE_N).tolist()
+        return out
 
     return _LegIntent(
         hip=hip.tolist(), knee=knee.tolist(), ankle=ankle.tolist(),
@@ -216,8 +217,7 @@ class VirtualPatient:
         lf, rt = legs
         self._tabs = [lf.hip, rt.hip, lf.knee, rt.knee, lf.ankle, rt.ankle,
                       lf.dhip, rt.dhip, lf.dknee, rt.dknee, lf.dankle, rt.dankle]
-        self._freq = self.day_cadence / ReferenceGait(
-            speed_m_s=speed, height_m=height).stride_time_s
+        self._freq = self.day_cadence / stride_time_s(speed, height)
 
     @property
     def next_event_time(self) -> float:
