@@ -134,6 +134,12 @@ def station_by_name(db: Session, name: str, *, actor: str, simulated: bool) -> S
     return station or add_station(db, actor=actor, name=name, simulated=simulated)
 
 
+def station_therapists(db: Session, station: Station) -> set[str]:
+    """The therapists assigned to ``station`` (``users.station_id``): the ones who see it."""
+    return set(db.scalars(select(User.username).where(
+        User.station_id == station.id, User.role == "therapist")))
+
+
 def find_station(db: Session, name: str) -> Station:
     station = db.scalar(select(Station).where(Station.name == name))
     if station is None:

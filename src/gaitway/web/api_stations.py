@@ -14,6 +14,7 @@ from fastapi import APIRouter, HTTPException, Request, WebSocket, WebSocketDisco
 from fastapi import Path as FPath
 from pydantic import BaseModel, Field
 
+from gaitway.clinic import records
 from gaitway.control.changes import CONTROLLER_NAMES
 from gaitway.errors import UserError
 from gaitway.web.auth import COOKIE_NAME
@@ -194,6 +195,7 @@ class RemoteFrame(BaseModel):
     ref: list[float] = Field(min_length=4, max_length=4)
     grf: list[float] = Field(default=[0.0, 0.0], min_length=2, max_length=2)
     state: str = Field(default="training", max_length=32)
+    elapsed_s: float | None = Field(default=None, ge=0, le=86400)  # training clock
     steps: int = Field(default=0, ge=0)
     guidance_pct: float | None = None
     bws_pct: float | None = None
@@ -227,4 +229,15 @@ def push_frames(station_id: StationId, body: RemotePush, request: Request,
     if new:
         ctx.audit(f"station:{station_id}", "station.connect", "station", station_id,
                   simulated=body.simulated)
-    return {"accepted": st.ingest([f.model_dump() for f in body.frames])}
+    if st.assignments_due():
+        # the clinic's station of this id (registered on its first push) and the
+        # therapists assigned to it (gaitway users add NAME --role therapist --station ID)
+        with ctx.store.transaction() as db:
+            row = records.station_by_name(db, station_id, actor=f"station:{station_id}",
+                                          simulated=body.simulated)
+            st.setup.therapists = records.station_therapists(db, row)
+        st.assignments_checked()
+    # no training clock in a frame (an older publisher): the key stays out, not a null
+    frames = [f.model_dump(exclude={"elapsed_s"} if f.elapsed_s is None else None)
+              for f in body.frames]
+    return {"accepted": st.ingest(frames)}

@@ -80,8 +80,7 @@ def setups_from_store(store: ClinicStore, *, stations: int = 3,
             row = db.scalar(select(Station).where(Station.name == s.name))
             if row is None:
                 row = records.add_station(db, actor=ACTOR, name=s.name, simulated=True)
-            s.therapists = set(db.scalars(select(User.username).where(
-                User.station_id == row.id, User.role == "therapist")))
+            s.therapists = records.station_therapists(db, row)
             pid = db.scalar(select(Patient.id).where(Patient.pseudonym == s.patient))
             s.patient_id = pid
     return setups

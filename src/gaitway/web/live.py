@@ -783,10 +783,22 @@ class RemoteStation(LiveStation):
     frames to this server (``POST /api/remote/{id}/frames``). It is watched here, and
     controlled at its own computer: control commands are refused with a clear error."""
 
+    #: how often (s) a pushing station's therapist assignments are read from the store again
+    ASSIGNMENTS_EVERY_S: Final[float] = 10.0
+
     def __init__(self, setup: StationSetup) -> None:
         super().__init__(setup)
         self.last_push = 0.0
         self.state = "connected"
+        self._assignments_at = -math.inf
+
+    def assignments_due(self) -> bool:
+        """Whether to read who is assigned to this station again (first push, then now
+        and then, so that a therapist assigned while it runs sees it within seconds)."""
+        return time.monotonic() - self._assignments_at >= self.ASSIGNMENTS_EVERY_S
+
+    def assignments_checked(self) -> None:
+        self._assignments_at = time.monotonic()
 
     @property
     def running(self) -> bool:
@@ -798,6 +810,7 @@ class RemoteStation(LiveStation):
         for f in frames:
             self._push(f | {"seq": self.seq + 1, "ts": now})
             self.session_t = float(f.get("t", self.session_t))
+            self.elapsed_s = float(f.get("elapsed_s", self.elapsed_s))
             self.state = str(f.get("state", self.state))
         self.last_push = time.monotonic()
         return len(frames)
