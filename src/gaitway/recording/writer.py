@@ -115,7 +115,6 @@ class RecordingWriter:
         self._rows = max(1, round(block_seconds / dt))
         self._block_seconds = float(block_seconds)
         self._fsync_seconds = fsync_seconds
-        self._level = level
         self._write_in_caller = write_in_caller
         # used by one thread at a time: with write_in_caller every block is encoded under
         # self._lock, else only on the writer thread
