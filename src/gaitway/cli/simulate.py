@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from gaitway.control.names import CONTROLLERS
+from gaitway.cli.options import add_training_settings
 from gaitway.station.sim.profiles import PROFILES
 
 
@@ -24,15 +24,7 @@ def register(sub: Any) -> None:
     p.add_argument("--minutes", type=float, required=True, help="session length in minutes")
     p.add_argument("--seed", type=int, default=0, help="seed: same seed, same session (default 0)")
     p.add_argument("--out", type=Path, required=True, help="folder for the recording")
-    p.add_argument("--guidance", type=float, default=60.0, metavar="PCT",
-                   help="guidance force 0-100 %% (default 60)")
-    p.add_argument("--bws", type=float, default=30.0, metavar="PCT",
-                   help="body-weight support, %% of body weight (default 30)")
-    p.add_argument("--speed", type=float, default=2.0, metavar="KMH",
-                   help="belt speed 0.5-3.2 km/h (default 2.0)")
-    p.add_argument("--controller", choices=CONTROLLERS, default="guidance",
-                   help="guidance (impedance 0-100 %%), path (tunnel), aan (assist-as-needed) "
-                   "or resist (default guidance)")
+    add_training_settings(p, guidance=60.0, speed=2.0)
     p.add_argument("--tunnel-width", type=float, default=5.0, metavar="DEG",
                    help="path control: tunnel half-width in degrees (default 5)")
     p.add_argument("--flow", type=float, default=0.0, metavar="NM",

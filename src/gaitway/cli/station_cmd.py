@@ -21,8 +21,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Final
 
+from gaitway.cli.options import add_training_settings
 from gaitway.cli.serve_cmd import is_loopback
-from gaitway.control.names import CONTROLLERS
 from gaitway.errors import UserError
 
 TOKEN_ENV: Final[str] = "GAITWAY_STATION_TOKEN"
@@ -54,14 +54,7 @@ def register(sub: Any) -> None:
     r.add_argument("--minutes", type=float, default=30.0,
                    help="session length in minutes (default 30)")
     r.add_argument("--seed", type=int, default=0, help="seed (default 0)")
-    r.add_argument("--guidance", type=float, default=80.0, metavar="PCT",
-                   help="guidance force 0-100 %% (default 80)")
-    r.add_argument("--bws", type=float, default=30.0, metavar="PCT",
-                   help="body-weight support, %% of body weight (default 30)")
-    r.add_argument("--speed", type=float, default=1.8, metavar="KMH",
-                   help="belt speed 0.5-3.2 km/h (default 1.8)")
-    r.add_argument("--controller", choices=CONTROLLERS, default="guidance",
-                   help="guidance, path, aan or resist (default guidance)")
+    add_training_settings(r, guidance=80.0, speed=1.8)
     r.add_argument("--out", type=Path, default=None, metavar="DIR",
                    help="folder for the recordings (default $GAITWAY_DATA_DIR/station-sessions)")
     r.add_argument("--overrun-bound-ms", type=float, default=None, metavar="MS",
