@@ -10,13 +10,14 @@ from typing import Any
 
 import pytest
 
-from gaitway.session.runner import SessionConfig, run_session
+from gaitway.session.runner import run_session
+from gaitway.session.settings import SessionSettings
 
 
 def _faults(out: Path, injections: tuple[str, ...] = ()) -> list[dict[str, Any]]:
-    cfg = SessionConfig(profile="healthy", minutes=2.5 / 60.0, seed=5, out_dir=out,
+    cfg = SessionSettings(profile="healthy", minutes=2.5 / 60.0, seed=5,
                         patient_events=False, injections=injections)
-    return list(run_session(cfg)["faults"])
+    return list(run_session(cfg, out).faults)
 
 
 def _slow_clock() -> Any:

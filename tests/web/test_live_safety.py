@@ -54,6 +54,16 @@ def test_estop_fault_acknowledgement_and_resume(web, client: TestClient) -> None
               "safe_state_reached"):
         assert k in kinds, k
 
+    # settings asked for during the hold are refused (not kept to be applied on resuming),
+    # confirmed or not, with a reason the console shows
+    for kind, value in (("speed", 3.0), ("bws", 0.0), ("controller", "resist"),
+                        ("guidance", 85.0)):
+        r = client.post("/api/stations/sim-1/changes", headers=h,
+                        json={"kind": kind, "value": value, "confirmed": True})
+        assert r.status_code == 409, (kind, r.text)
+        assert "holds its safe state" in r.json()["detail"]
+        assert r.json()["needs_confirmation"] is False
+
     r = client.post("/api/stations/sim-1/resume", headers=h)
     assert r.status_code == 400
     assert "acknowledge the fault first" in r.json()["detail"]
@@ -69,6 +79,22 @@ def test_estop_fault_acknowledgement_and_resume(web, client: TestClient) -> None
     if s["state"] == "paused":  # the supervisor's own acknowledgement: resume is separate
         assert client.post("/api/stations/sim-1/resume", headers=h).status_code == 200
     wait(lambda: st.state == "warm_up", 10.0)
+    # nothing asked for during the hold was applied on resuming
+    assert not [e for e in st.events if e["kind"] == "change_applied"
+                and e["source"].startswith("therapist")]
+    # switching the controller asks for confirmation like any large change
+    r = client.post("/api/stations/sim-1/changes", headers=h,
+                    json={"kind": "controller", "value": "aan"})
+    assert r.status_code == 409
+    assert r.json()["needs_confirmation"] is True
+    assert "controller" in r.json()["detail"]
+    r = client.post("/api/stations/sim-1/changes", headers=h,
+                    json={"kind": "controller", "value": "aan", "confirmed": True})
+    assert r.status_code == 200, r.text
+    r = client.post("/api/stations/sim-1/changes", headers=h,
+                    json={"kind": "controller", "value": "impedance", "confirmed": True})
+    assert r.status_code == 400
+    assert "unknown controller 'impedance'" in r.json()["detail"]
     assert client.post("/api/stations/sim-1/stop", headers=h).status_code == 200
     wait(lambda: not st.running)
     st.wait_import()

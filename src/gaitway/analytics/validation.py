@@ -76,8 +76,10 @@ def validate_twin_profiles(minutes: float) -> dict[str, Any]:
     """Run every profile of the twin headless and score events against its truth."""
     try:
         from gaitway.session.runner import (  # type: ignore[import-not-found,unused-ignore]
-            SessionConfig,
             run_session,
+        )
+        from gaitway.session.settings import (  # type: ignore[import-not-found,unused-ignore]
+            SessionSettings,
         )
         from gaitway.station.sim.profiles import (  # type: ignore[import-not-found,unused-ignore]
             PROFILES,
@@ -88,9 +90,7 @@ def validate_twin_profiles(minutes: float) -> dict[str, Any]:
     for name in sorted(PROFILES):
         with tempfile.TemporaryDirectory() as d:
             t0 = time.perf_counter()
-            summary = run_session(
-                SessionConfig(profile=name, minutes=minutes, seed=1, out_dir=Path(d))
-            )
+            summary = run_session(SessionSettings(profile=name, minutes=minutes, seed=1), Path(d))
             sim_s = time.perf_counter() - t0
             data, truth = load_path(Path(d) / "recording.gwrec")
             result = analyze_data(data, truth=truth)
@@ -98,8 +98,8 @@ def validate_twin_profiles(minutes: float) -> dict[str, Any]:
         det, _ = detect_events(data)
         row = {
             "sim_seconds": round(sim_s, 1),
-            "twin_cadence_steps_per_min": summary.get("mean_cadence_steps_per_min"),
-            "twin_ended_by": summary.get("ended_by"),
+            "twin_cadence_steps_per_min": summary.mean_cadence_steps_per_min,
+            "twin_ended_by": summary.ended_by,
             "force_plates": _score_block(det, ref, data.duration_s),
             "stance_pct_mean": {
                 s: result["metrics"].get(f"stance_pct_{s}_mean", {}).get("value") for s in SIDES

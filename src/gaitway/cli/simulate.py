@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from gaitway.cli.options import add_training_settings
+from gaitway.session.settings import SessionSettings
 from gaitway.station.sim.profiles import PROFILES
 
 
@@ -62,58 +64,63 @@ def register(sub: Any) -> None:
     q.set_defaults(func=_profiles)
 
 
-def _simulate(args: argparse.Namespace) -> int:
-    from gaitway.session.runner import SessionConfig, run_session  # slow: load on use
-    cfg = SessionConfig(
-        profile=args.profile, minutes=args.minutes, seed=args.seed, out_dir=args.out,
+def settings_from_args(args: argparse.Namespace) -> SessionSettings:
+    """The session's settings from the command line, validated."""
+    return SessionSettings(
+        profile=args.profile, minutes=args.minutes, seed=args.seed,
         guidance_pct=args.guidance, bws_pct=args.bws, speed_kmh=args.speed,
         lateral_pelvis=args.lateral_pelvis, patient_events=not args.no_patient_events,
         controller=args.controller, tunnel_width_deg=args.tunnel_width, path_flow_nm=args.flow,
         aan_min_pct=args.aan_min, aan_max_pct=args.aan_max,
-        resist_damping=args.resist_damping, resist_torque_nm=args.resist_torque,
+        resist_damping_nms_per_rad=args.resist_damping, resist_torque_nm=args.resist_torque,
         self_paced=args.self_paced, adapt_to_fatigue=not args.no_adapt,
         max_guidance_pct=args.max_guidance, max_bws_pct=args.max_bws,
         injections=tuple(args.inject), acknowledgements=tuple(args.acknowledge),
-    )
-    cfg.validate()
+    ).validate()
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from gaitway.session.runner import run_session  # slow: load on use
+
+    cfg = settings_from_args(args)
     console = Console(stderr=True)
     show = not args.quiet and cfg.minutes >= 0.5
     if show:
         with Progress(TextColumn("simulating"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                       TimeRemainingColumn(), console=console, transient=True) as bar:
             task = bar.add_task("sim", total=cfg.minutes * 60.0)
-            summary = run_session(cfg, progress=lambda t, total: bar.update(task, completed=t))
+            s = run_session(cfg, args.out,
+                            progress=lambda t, total: bar.update(task, completed=t))
     else:
-        summary = run_session(cfg)
-    s = summary
-    print(f"SIMULATED session ({s['profile']}, seed {s['seed']}): {s['duration_s']:.1f} s, "
-          f"ended by {s['ended_by']}")
-    print(f"  strides: left {s['strides']['left']}, right {s['strides']['right']}; "
-          f"mean cadence {s['mean_cadence_steps_per_min']:.1f} steps/min")
-    err = s["tracking_error_rms_deg"]
-    part = s["active_participation"]
+        s = run_session(cfg, args.out)
+    print(f"SIMULATED session ({s.profile}, seed {s.seed}): {s.duration_s:.1f} s, "
+          f"ended by {s.ended_by}")
+    print(f"  strides: left {s.strides.left}, right {s.strides.right}; "
+          f"mean cadence {s.mean_cadence_steps_per_min or 0.0:.1f} steps/min")
+    err = s.tracking_error_rms_deg
+    part = s.active_participation_nm
 
     def fmt(v: float | None) -> str:
         return "n/a" if v is None else f"{v:.1f}"
 
-    print(f"  controller: {s['controller']}; tracking error RMS (deg): "
-          + ", ".join(f"{k} {fmt(v)}" for k, v in err.items()))
-    print(f"  active participation (N*m, + patient leads): left {fmt(part['left'])}, "
-          f"right {fmt(part['right'])}")
-    print(f"  real-time factor: {s['real_time_factor']}x")
-    print(f"  recording: {Path(args.out) / s['recording']}  summary: "
+    print(f"  controller: {s.controller}; tracking error RMS (deg): "
+          + ", ".join(f"{k} {fmt(v)}" for k, v in asdict(err).items()))
+    print(f"  active participation (N*m, + patient leads): left {fmt(part.left)}, "
+          f"right {fmt(part.right)}")
+    print(f"  real-time factor: {s.real_time_factor}x")
+    print(f"  recording: {Path(args.out) / (s.recording or '')}  summary: "
           f"{Path(args.out) / 'summary.json'}")
-    for f in s.get("faults", []):
+    for f in s.faults:
         if f["reaction"] != "warn":
             print(f"  fault {f['kind']}: detected at {f['detected_at_s']:.3f} s, "
                   f"{f['reaction']}, safe state at {f['safe_state_at_s']} s")
-    for a in s.get("safety", {}).get("acknowledgements", []):
+    for a in s.safety.acknowledgements:
         if a["accepted"]:
             print(f"  acknowledged by {a['by']} at {a['at_s']:.3f} s: resumed from a safe start")
         else:
             print(f"  acknowledgement by {a['by']} at {a['at_s']:.3f} s refused: {a['reason']}")
-    if s.get("safety", {}).get("ended_by_fault"):
-        if not s["safety"]["safe_state_reached"]:
+    if s.safety.ended_by_fault:
+        if not s.safety.safe_state_reached:
             print("  the session ended by a fault and did NOT reach its safe state")
             return 1
         print("  the session ended by a fault; the safe state was reached and held "

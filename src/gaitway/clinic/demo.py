@@ -40,7 +40,8 @@ def fill_demo_data(
     progress: Callable[[str], object] | None = None,
 ) -> dict[str, int]:
     """Simulate and import the demo course; returns sessions per patient pseudonym."""
-    from gaitway.session.runner import SessionConfig, run_session
+    from gaitway.session.runner import run_session
+    from gaitway.session.settings import SessionSettings
 
     if not 1 <= patients <= 50 or not 1 <= weeks <= 52 or not 1 <= sessions_per_week <= 7:
         raise UserError("demo data takes 1-50 patients, 1-52 weeks, 1-7 sessions per week")
@@ -79,14 +80,14 @@ def fill_demo_data(
                                          f"for {minutes:g} min to keep the demo quick"},
                     )
             for k in range(sessions_per_week):
-                cfg = SessionConfig(
+                cfg = SessionSettings(
                     profile=profile, minutes=minutes, seed=seed * 1000 + i * 100 + n,
-                    out_dir=out_dir / pseudo / f"w{w + 1:02d}-s{k + 1}",
                     guidance_pct=guidance, bws_pct=bws, speed_kmh=speed, session_index=n,
                 )
-                if not (cfg.out_dir / "summary.json").exists():
-                    run_session(cfg)
-                data = read_session_dir(cfg.out_dir)
+                session_dir = out_dir / pseudo / f"w{w + 1:02d}-s{k + 1}"
+                if not (session_dir / "summary.json").exists():
+                    run_session(cfg, session_dir)
+                data = read_session_dir(session_dir)
                 data.started_at = week_start + dt.timedelta(days=k * 7 // sessions_per_week,
                                                             minutes=30)
                 import_data(store, data, actor=actor, patient_ref=pseudo)

@@ -5,6 +5,11 @@ session row, its per-stride table, its events and the audit entries, or nothing 
 session's own UUID (``summary.json`` "session_id", else a hash of the recording) is the primary
 key, so importing the same directory twice finds the first import and changes nothing.
 
+``summary.json`` is read as the typed :class:`~gaitway.session.summary.SessionSummary` (any
+schema version Gaitway wrote; older ones are upgraded there, or refused with one line), and
+the stored columns map its fields and the analysis' named metrics one to one: no alias lists,
+no guessing of units.
+
 A recording without a footer, or a directory without ``summary.json``, is a session that was
 cut off, and a session the safety supervisor stopped (summary.json says a fault ended it) did
 not run its course either: both are stored as ``interrupted`` with whatever they recorded.
@@ -14,10 +19,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import math
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, cast
@@ -38,9 +42,11 @@ from gaitway.clinic.models import (
 from gaitway.clinic.records import add_patient, find_patient, station_by_name
 from gaitway.clinic.store import ClinicStore
 from gaitway.errors import GaitwayError, UserError
+from gaitway.session.settings import SessionSettings, check_controller
+from gaitway.session.summary import SUMMARY_FILENAME, SessionSummary, settings_from_v1
 
 RECORDING_NAME: Final[str] = "recording.gwrec"
-SUMMARY_NAME: Final[str] = "summary.json"
+SUMMARY_NAME: Final[str] = SUMMARY_FILENAME
 _NAMESPACE: Final[uuid.UUID] = uuid.UUID("5f0b7f0e-7a0c-4a9e-9a53-6761a17c0a11")
 #: Recording event kinds that also go to the audit log (parameter changes and safety events).
 _AUDITED_WORDS: Final[tuple[str, ...]] = (
@@ -67,8 +73,10 @@ class SessionData:
     recording_path: str | None = None
     station: str | None = None
     patient_info: dict[str, Any] = field(default_factory=dict)
-    settings: dict[str, Any] = field(default_factory=dict)
-    summary: dict[str, Any] = field(default_factory=dict)
+    #: the session's settings (from its summary, else from its recording's metadata)
+    settings: SessionSettings | None = None
+    #: the session's summary (None: the session did not finish, or a lab file)
+    summary: SessionSummary | None = None
     analysis: dict[str, Any] = field(default_factory=dict)
     #: Recording events: {"time_s", "kind", "source", "details"}.
     events: list[dict[str, Any]] = field(default_factory=list)
@@ -85,19 +93,6 @@ class ImportResult:
 
 
 # --------------------------------------------------------------------------- reading
-
-
-def _read_summary(directory: Path) -> dict[str, Any] | None:
-    path = directory / SUMMARY_NAME
-    if not path.exists():
-        return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UserError(f"{path} is not readable JSON ({exc}); fix or remove it") from None
-    if not isinstance(data, dict):
-        raise UserError(f"{path} must hold a JSON object, found {type(data).__name__}")
-    return data
 
 
 def _file_uuid(path: Path) -> str:
@@ -138,12 +133,21 @@ def _station_name(value: object) -> str | None:
     return None
 
 
-def _ended_by_fault(summary: Mapping[str, Any]) -> bool:
-    """True when the session runner says a fault ended the session (summary.json)."""
-    safety = summary.get("safety")
-    if isinstance(safety, Mapping) and safety.get("ended_by_fault") is True:
-        return True
-    return str(summary.get("ended_by") or "").lower().startswith("fault")
+def _settings_from_metadata(meta: Mapping[str, Any], notes: list[str]) -> SessionSettings | None:
+    """The settings a recording's metadata holds (a session cut off before its summary)."""
+    raw = meta.get("settings")
+    if not isinstance(raw, Mapping) or not raw:
+        return None
+    try:
+        return SessionSettings.from_dict(dict(raw), where="recording metadata settings")
+    except UserError:
+        pass
+    try:  # a recording written before the settings were typed
+        return SessionSettings.from_dict(settings_from_v1(dict(raw)),
+                                         where="recording metadata settings")
+    except (UserError, TypeError, ValueError) as exc:
+        notes.append(f"settings in the recording not read: {exc}")
+        return None
 
 
 def default_analyzer(path: Path) -> dict[str, Any]:
@@ -172,7 +176,7 @@ def read_session_dir(directory: Path, *, analyze: Analyzer | None = None) -> Ses
         open_recording,
     )
 
-    summary = _read_summary(directory)
+    summary = SessionSummary.read(directory)
     try:
         rec = open_recording(rec_path)
     except RecordingError as exc:
@@ -183,19 +187,23 @@ def read_session_dir(directory: Path, *, analyze: Analyzer | None = None) -> Ses
     interrupted = summary is None or not rec.complete or rec.cut_off
     if summary is None:
         notes.append("no summary.json: the session did not finish")
-    summary = summary or {}
-    if _ended_by_fault(summary):
+    else:
+        notes.extend(summary.upgrade_notes)
+    if summary is not None and summary.safety.ended_by_fault:
         # A safety stop closes the recording cleanly, but the session did not run its course:
         # progress must not compare it with full sessions as if it were one.
         interrupted = True
-        notes.append(f"stopped by the safety supervisor: {summary.get('ended_by')}")
-    sid = summary.get("session_id") or meta.get("session_id") or final.get("session_id")
+        notes.append(f"stopped by the safety supervisor: {summary.ended_by}")
+    sid = (summary.session_id if summary is not None else None) or meta.get("session_id") \
+        or final.get("session_id")
     session_id = _valid_uuid(sid, str(directory)) if sid else _file_uuid(rec_path)
     started = (
-        _parse_time(summary.get("started_at")) or _parse_time(meta.get("started_at"))
+        _parse_time(summary.started_at if summary is not None else None)
+        or _parse_time(meta.get("started_at"))
         or dt.datetime.fromtimestamp(rec_path.stat().st_mtime - rec.duration_s, dt.UTC)
     )
-    settings = dict(summary.get("settings") or meta.get("settings") or {})
+    settings = (summary.settings if summary is not None
+                else _settings_from_metadata(meta, notes))
     analysis: dict[str, Any] = {}
     if rec.n_samples > 0:
         try:
@@ -210,17 +218,21 @@ def read_session_dir(directory: Path, *, analyze: Analyzer | None = None) -> Ses
     ]
     raw_patient = meta.get("patient")
     patient: dict[str, Any] = dict(raw_patient) if isinstance(raw_patient, dict) else {}
-    ended_by = summary.get("ended_by") or final.get("ended_by")
+    ended_by = summary.ended_by if summary is not None else final.get("ended_by")
+    profile = (summary.profile if summary is not None
+               else settings.profile if settings is not None else patient.get("id"))
+    controller = (summary.controller if summary is not None
+                  else settings.controller if settings is not None else None)
     return SessionData(
         session_id=session_id,
         status="interrupted" if interrupted else "complete",
-        simulated=bool(summary.get("simulated", meta.get("simulated", False))),
-        duration_s=float(summary.get("duration_s") or rec.duration_s),
+        simulated=(summary.simulated if summary is not None
+                   else bool(meta.get("simulated", False))),
+        duration_s=summary.duration_s if summary is not None else rec.duration_s,
         started_at=started,
         ended_by=str(ended_by) if ended_by else ("cut off" if interrupted else None),
-        profile=(summary.get("profile") or meta.get("profile") or settings.get("profile")
-                 or patient.get("profile") or patient.get("id")),
-        controller=summary.get("controller") or settings.get("controller"),
+        profile=str(profile) if profile else None,
+        controller=controller,
         recording_path=str(rec_path.resolve()),
         station=_station_name(meta.get("station")),
         patient_info=dict(patient or {}),
@@ -236,6 +248,7 @@ def read_session_dir(directory: Path, *, analyze: Analyzer | None = None) -> Ses
 
 
 def _num(value: object) -> float | None:
+    """A finite number, or the value of an analysis metric record {"value", "unit"}."""
     if isinstance(value, Mapping):
         value = value.get("value")
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -243,59 +256,35 @@ def _num(value: object) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
-def _first(source: Mapping[str, Any], names: Sequence[str]) -> float | None:
-    for name in names:
-        if name in source:
-            v = _num(source[name])
-            if v is not None:
-                return v
-    return None
-
-
-def _pct(value: float | None) -> float | None:
-    """Fractions (0-1) become percent; values already in percent stay."""
-    if value is None:
-        return None
-    return value * 100.0 if abs(value) <= 1.0 else value
-
-
-#: Stored stride column -> names the analysis may use for it (first found wins).
-_STRIDE_FIELDS: Final[dict[str, tuple[str, ...]]] = {
-    "start_s": ("start_s",),
-    "end_s": ("end_s",),
-    "stride_time_s": ("stride_time_s",),
-    "stance_pct": ("stance_pct",),
-    "swing_pct": ("swing_pct",),
-    "step_length_m": ("step_length_m",),
-    "hip_rom_deg": ("rom_hip_deg", "hip_rom_deg"),
-    "knee_rom_deg": ("rom_knee_deg", "knee_rom_deg"),
-    "peak_load_pct_bw": ("peak_force_pct_bw", "peak_load_pct_bw"),
+#: Stored stride column -> the analysis' per-stride key (gaitway.analytics.stride_metrics)
+STRIDE_COLUMNS: Final[dict[str, str]] = {
+    "start_s": "start_s",
+    "end_s": "end_s",
+    "stride_time_s": "stride_time_s",
+    "stance_pct": "stance_pct",
+    "swing_pct": "swing_pct",
+    "step_length_m": "step_length_m",
+    "hip_rom_deg": "rom_hip_deg",
+    "knee_rom_deg": "rom_knee_deg",
+    "peak_load_pct_bw": "peak_force_pct_bw",
 }
 
 
 def stride_rows(session_id: str, analysis: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The per-stride table rows for one session from the analysis' per-side stride records."""
+    """The per-stride table rows for one session from the analysis' per-side stride records
+    (a record without start or stride time is left out)."""
     rows: list[dict[str, Any]] = []
     strides = analysis.get("strides") or {}
+    used = set(STRIDE_COLUMNS.values())
     for side in ("left", "right"):
         for i, rec in enumerate(strides.get(side) or []):
             if not isinstance(rec, Mapping):
                 continue
             row: dict[str, Any] = {"session_id": session_id, "side": side, "index": i}
-            used: set[str] = set()
-            for col, names in _STRIDE_FIELDS.items():
-                row[col] = _first(rec, names)
-                used.update(names)
-            if row["stride_time_s"] is None and None not in (row["start_s"], row["end_s"]):
-                row["stride_time_s"] = row["end_s"] - row["start_s"]
+            for col, key in STRIDE_COLUMNS.items():
+                row[col] = _num(rec.get(key))
             if row["start_s"] is None or row["stride_time_s"] is None:
                 continue
-            if row["end_s"] is None:
-                row["end_s"] = row["start_s"] + row["stride_time_s"]
-            if row["stance_pct"] is not None and row["stance_pct"] <= 1.0:
-                row["stance_pct"] *= 100.0
-            if row["swing_pct"] is None and row["stance_pct"] is not None:
-                row["swing_pct"] = 100.0 - row["stance_pct"]
             row["extra"] = {
                 k: v for k, v in rec.items()
                 if k not in used and isinstance(v, int | float | str | bool | None)
@@ -305,80 +294,47 @@ def stride_rows(session_id: str, analysis: Mapping[str, Any]) -> list[dict[str, 
     return rows
 
 
-#: Stored session column -> session metrics of the analysis (first found wins).
-_SESSION_FIELDS: Final[dict[str, tuple[str, ...]]] = {
-    "steps": ("steps",),
-    "distance_m": ("distance",),
-    "belt_speed_mps": ("walking_speed",),
-    "symmetry_index_pct": ("symmetry_index_step_time_s", "symmetry_index_stance_time_s"),
-    "weight_bearing_left_pct": ("mean_stance_force_pct_bw_left_mean",),
-    "weight_bearing_right_pct": ("mean_stance_force_pct_bw_right_mean",),
-    "active_participation_pct": ("active_participation_pct", "active_participation"),
-    "guidance_pct": ("guidance_pct",),
-    "tracking_error_rms_deg": ("tracking_error_rms_deg",),
-}
+def _metric(metrics: Mapping[str, Any], name: str) -> float | None:
+    return _num(metrics.get(name))
 
 
-def _side_mean(metrics: Mapping[str, Any], stem: str) -> float | None:
-    vals = [_num(metrics.get(f"{stem}_{side}_mean")) for side in ("left", "right")]
-    found = [v for v in vals if v is not None]
-    return sum(found) / len(found) if found else None
-
-
-def _participation_nm(summary: Mapping[str, Any]) -> float | None:
-    """The station's active participation in N*m (mean of the legs), when it reports one.
-
-    The session runner writes {"left": x, "right": y} with a unit naming N*m; a bare fraction
-    (older or synthetic summaries) is a percentage and is handled as such elsewhere.
-    """
-    value = summary.get("active_participation")
-    unit = str(summary.get("active_participation_unit") or "")
-    if not isinstance(value, Mapping) or not unit.startswith("N*m"):
-        return None
-    return _side_values_mean(value)
-
-
-def _side_values_mean(value: Mapping[str, Any]) -> float | None:
-    found = [v for v in (_num(value.get(side)) for side in ("left", "right")) if v is not None]
+def _sides_mean(metrics: Mapping[str, Any], stem: str) -> float | None:
+    """The mean of the left and right session means of a per-stride value."""
+    found = [v for v in (_metric(metrics, f"{stem}_{side}_mean") for side in ("left", "right"))
+             if v is not None]
     return sum(found) / len(found) if found else None
 
 
 def session_numbers(data: SessionData) -> dict[str, Any]:
-    """The key numbers stored as columns, from the analysis, the summary and the settings."""
+    """The key numbers stored as columns, each from one named source: the analysis' metrics
+    (measured from the recording), the summary (what the station reports) or the settings."""
     metrics: Mapping[str, Any] = data.analysis.get("metrics") or {}
     summary, settings = data.summary, data.settings
-    out: dict[str, Any] = {k: _first(metrics, names) for k, names in _SESSION_FIELDS.items()}
-    if out["guidance_pct"] is None:
-        out["guidance_pct"] = _side_mean(metrics, "guidance_pct")
-    if out["tracking_error_rms_deg"] is None:
-        out["tracking_error_rms_deg"] = _first(summary, ("tracking_error_rms_deg",))
-    if out["tracking_error_rms_deg"] is None:
-        per_joint = [_side_mean(metrics, f"tracking_rmse_{j}_deg") for j in ("hip", "knee")]
-        found = [v for v in per_joint if v is not None]
-        out["tracking_error_rms_deg"] = sum(found) / len(found) if found else None
-    for key in ("active_participation_pct", "tracking_error_rms_deg", "guidance_pct"):
-        if out[key] is None:
-            out[key] = _first(summary, _SESSION_FIELDS[key])
-    strides = summary.get("strides") if isinstance(summary.get("strides"), Mapping) else {}
-    if out["steps"] is None:
-        n = sum(int(v) for v in (strides or {}).values() if isinstance(v, int | float))
-        per_side = data.analysis.get("strides") or {}
-        n = n or sum(len(per_side.get(s) or []) for s in ("left", "right"))
-        out["steps"] = n
-    if out["belt_speed_mps"] is None:
-        kmh = _first(settings, ("speed_kmh",))
-        out["belt_speed_mps"] = kmh / 3.6 if kmh is not None else _first(settings, ("speed_mps",))
-    if out["guidance_pct"] is None:
-        out["guidance_pct"] = _first(settings, ("guidance_pct", "guidance"))
-    out["bws_pct"] = _pct(_first(settings, ("bws_pct", "bws")) if settings else None)
-    if out["bws_pct"] is None:
-        out["bws_pct"] = _pct(_first(metrics, ("bws_pct", "body_weight_support_pct")))
-    out["active_participation_pct"] = _pct(out["active_participation_pct"])
-    out["active_participation_nm"] = _participation_nm(summary)
-    out["guidance_pct"] = _pct(out["guidance_pct"])
+    joints = [_sides_mean(metrics, f"tracking_rmse_{j}_deg") for j in ("hip", "knee")]
+    tracking = [v for v in joints if v is not None]
+    steps = _metric(metrics, "steps")
+    speed = _metric(metrics, "walking_speed")
+    guidance = _sides_mean(metrics, "guidance_pct")
+    out: dict[str, Any] = {
+        "steps": int(steps) if steps is not None
+        else (summary.strides.total if summary is not None else 0),
+        "distance_m": _metric(metrics, "distance"),
+        "belt_speed_mps": speed if speed is not None
+        else (settings.speed_m_s if settings is not None else None),
+        "symmetry_index_pct": _metric(metrics, "symmetry_index_step_time_s"),
+        "weight_bearing_left_pct": _metric(metrics, "mean_stance_force_pct_bw_left_mean"),
+        "weight_bearing_right_pct": _metric(metrics, "mean_stance_force_pct_bw_right_mean"),
+        # no session reports participation as a percentage (the column stays for lab data)
+        "active_participation_pct": None,
+        "active_participation_nm": (summary.active_participation_nm.mean()
+                                    if summary is not None else None),
+        "guidance_pct": guidance if guidance is not None
+        else (settings.guidance_pct if settings is not None else None),
+        "tracking_error_rms_deg": sum(tracking) / len(tracking) if tracking else None,
+        "bws_pct": settings.bws_pct if settings is not None else None,
+    }
     if out["distance_m"] is None and out["belt_speed_mps"] is not None:
         out["distance_m"] = out["belt_speed_mps"] * data.duration_s
-    out["steps"] = int(out["steps"] or 0)
     return out
 
 
@@ -448,6 +404,8 @@ def store_session(
         station = station_by_name(db, data.station, actor=actor, simulated=data.simulated)
     elif data.simulated:
         station = station_by_name(db, "simulated-twin", actor=actor, simulated=True)
+    if data.controller is not None:
+        check_controller(data.controller)  # the store holds only controllers that exist
     nums = session_numbers(data)
     analysis = data.analysis
     prescription_id = db.scalar(
@@ -461,7 +419,8 @@ def store_session(
         started_at=data.started_at, status=data.status, ended_by=data.ended_by,
         simulated=data.simulated, profile=data.profile, controller=data.controller,
         recording_path=data.recording_path, duration_s=data.duration_s,
-        settings=jsonable(data.settings), summary=jsonable(data.summary),
+        settings=jsonable(data.settings.to_dict() if data.settings is not None else {}),
+        summary=jsonable(data.summary.to_dict() if data.summary is not None else {}),
         metrics=jsonable(metrics), cycles=jsonable(dict(analysis.get("cycles") or {})),
         notes="\n".join(data.notes) or None, **nums,
     )

@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 
 import gaitway
 from gaitway.clinic.store import ClinicStore
-from gaitway.errors import UserError
+from gaitway.errors import ConflictError, UserError
 from gaitway.settings import get_settings
 from gaitway.web import api_auth, api_clinic, api_stations
 from gaitway.web.auth import LoginLimiter, SessionStore
@@ -69,6 +69,11 @@ def create_app(settings: WebSettings, store: ClinicStore, live: LiveService, *,
     live.attach_store(store_importer(store), audit_station,
                       recordings_dir=live.recordings_dir
                       or get_settings().data_dir / "live-sessions")
+
+    @app.exception_handler(ConflictError)
+    async def conflict(_request: Request, exc: ConflictError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc), "needs_confirmation": exc.confirmable},
+                            status_code=409)
 
     @app.exception_handler(UserError)
     async def user_error(_request: Request, exc: UserError) -> JSONResponse:
