@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
+from gaitway.analytics.result import AnalysisResult, Metric
 from gaitway.clinic import audit, records
 from gaitway.clinic.importer import import_data, session_numbers, stride_rows
 from gaitway.clinic.models import AuditEntry, SessionEvent, Stride, TrainingSession
@@ -34,14 +35,14 @@ def test_import_stores_session_strides_events_and_audit(store: ClinicStore) -> N
     result = import_data(store, data, actor="alice")
     assert result.created
     assert result.status == "complete"
-    n_strides = len(data.analysis["strides"]["left"]) + len(data.analysis["strides"]["right"])
+    n_strides = data.analysis.n_strides
     assert result.strides == n_strides
     with store.reader() as db:
         s = db.get(TrainingSession, result.session_id)
         assert s is not None
         assert s.simulated
         assert s.patient.pseudonym == "SIM-synthetic"
-        assert s.steps == data.analysis["metrics"]["steps"]["value"]
+        assert s.steps == data.analysis.metric("steps")
         assert s.guidance_pct == pytest.approx(80.0)
         assert s.bws_pct == pytest.approx(40.0)
         assert s.active_participation_nm == pytest.approx(-1.5)
@@ -123,7 +124,7 @@ def test_stride_rows_map_analysis_names_and_skip_incomplete_records() -> None:
          "rom_knee_deg": 48.0, "peak_force_pct_bw": 80.0, "cadence_steps_per_min": 100.0},
         {"end_s": 3.0},
     ], "right": []}}
-    (row,) = stride_rows("sid", analysis)
+    (row,) = stride_rows("sid", AnalysisResult.from_dict(analysis))
     assert row["knee_rom_deg"] == 48.0
     assert row["peak_load_pct_bw"] == 80.0
     assert row["swing_pct"] is None  # the record has none: nothing is derived or guessed
@@ -132,7 +133,7 @@ def test_stride_rows_map_analysis_names_and_skip_incomplete_records() -> None:
 
 def test_session_numbers_fall_back_to_settings() -> None:
     data = synthetic_session(seed=1, started_at=T0)
-    data.analysis["metrics"] = {}
+    data.analysis = dataclasses.replace(data.analysis, metrics={})
     data.settings = SessionSettings(profile="healthy", minutes=2.0, speed_kmh=2.16,
                                     guidance_pct=60.0, bws_pct=0.8)
     nums = session_numbers(data)
@@ -166,7 +167,7 @@ def test_non_finite_values_are_stored_as_null(store: ClinicStore) -> None:
     data = synthetic_session(seed=11, started_at=T0)
     assert data.summary is not None
     data.summary = dataclasses.replace(data.summary, real_time_factor=float("nan"))
-    data.analysis["metrics"]["odd"] = {"value": float("inf"), "unit": "1"}
+    data.analysis.metrics["odd"] = Metric(float("inf"), "1")
     data.events.append({"time_s": 1.0, "kind": "fault", "source": "safety",
                         "details": {"torque": float("-inf")}})
     r = import_data(store, data, actor="a")

@@ -1,7 +1,8 @@
-"""The whole analysis of one file: events, strides, metrics, cycles, EMG, as one JSON dict.
+"""The whole analysis of one file: events, strides, metrics, cycles, EMG.
 
-``analyze_path`` is the public entry (the CLI and the clinic store call it); ``analyze_data``
-does the work on a GaitData so tests and the validation can feed arrays directly.
+``analyze_result`` returns the typed :class:`~gaitway.analytics.result.AnalysisResult` (the
+clinic store reads it); ``analyze_path`` and ``analyze_data`` its JSON (``gaitway analyze``),
+from a file or from a GaitData that tests and the validation feed directly.
 """
 
 from __future__ import annotations
@@ -22,13 +23,19 @@ from gaitway.analytics.events import (
     events_from_contact,
 )
 from gaitway.analytics.gait_data import SIDES, FloatArray, GaitData, GaitEvent, Side
+from gaitway.analytics.result import (
+    ANALYSIS_SCHEMA_VERSION,
+    AnalysisResult,
+    GaitEventRecord,
+    Metric,
+)
 from gaitway.analytics.scoring import score_events
 from gaitway.analytics.session_metrics import SYMMETRY_FORMULAS, session_metrics
 from gaitway.analytics.stride_metrics import N_CYCLE, UNIT_CYCLE, stride_record
 from gaitway.analytics.strides import build_strides
 from gaitway.errors import UserError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = ANALYSIS_SCHEMA_VERSION
 #: per-stride values that come from the belt under the foot (dropped when a foot crossed)
 FORCE_KEYS = (
     "peak_force_n",
@@ -213,6 +220,19 @@ def analyze_data(
     emg_params: EmgParams | None = None,
 ) -> dict[str, Any]:
     """Analyse one GaitData; returns the JSON-ready result (see the CLI's --json)."""
+    return analyze_result(data, body_mass_kg=body_mass_kg, truth=truth,
+                          force_params=force_params, emg_params=emg_params).to_dict()
+
+
+def analyze_result(
+    data: GaitData,
+    *,
+    body_mass_kg: float | None = None,
+    truth: dict[str, FloatArray] | None = None,
+    force_params: ForcePlateParams | None = None,
+    emg_params: EmgParams | None = None,
+) -> AnalysisResult:
+    """Analyse one GaitData: the typed result (:class:`AnalysisResult`)."""
     if body_mass_kg is not None and not 10 <= body_mass_kg <= 400:
         raise UserError(f"body mass {body_mass_kg} kg is implausible; give it in kilograms")
     mass = body_mass_kg if body_mass_kg is not None else data.body_mass_kg
@@ -252,12 +272,29 @@ def analyze_data(
     walking_s = (hs[-1].time_s - hs[0].time_s) if len(hs) > 1 else 0.0
     metrics = session_metrics(data, strides, len(hs), walking_s)
     emg_p = emg_params or EmgParams()
-    result: dict[str, Any] = {
-        "schema_version": SCHEMA_VERSION,
-        "source": data.source,
-        "origin": data.origin,
-        "notes": list(data.notes),
-        "parameters": {
+    notes = list(data.notes)
+    if data.source == "simulated":
+        notes.insert(0, "SIMULATED data from a virtual patient, not a real person")
+    validation = None
+    if truth:
+        ref = []
+        for side in SIDES:
+            contact = truth.get(f"truth_contact_{side}")
+            if contact is not None and data.forces is not None:
+                ref += events_from_contact(contact, data.forces.time, side)
+        if ref:
+            validation = {
+                "events_vs_simulation_truth": score_events(
+                    detected, ref, window=(0.5, data.duration_s - 0.5)
+                ).as_dict(),
+                "window_s": [0.5, round(data.duration_s - 0.5, 3)],
+            }
+    return AnalysisResult(
+        schema_version=SCHEMA_VERSION,
+        source=data.source,
+        origin=data.origin,
+        notes=tuple(notes),
+        parameters={
             "events": ev_params,
             "event_source": "file" if data.file_events else "detected",
             "strides": {"min_stride_s": 0.4, "max_stride_s": 5.0},
@@ -268,31 +305,17 @@ def analyze_data(
             "symmetry_formulas": SYMMETRY_FORMULAS,
             "sides": "L = left, R = right",
         },
-        "events": [e.as_dict() for e in events],
-        "strides": strides,
-        "rejected_strides": rejected,
-        "metrics": metrics,
-        "cycles": _cycles(curves),
-        "emg": _emg(data, valid_cycles, emg_p),
-    }
-    if comparison is not None:
-        result["detected_vs_file_events"] = comparison
-    if truth:
-        ref = []
-        for side in SIDES:
-            contact = truth.get(f"truth_contact_{side}")
-            if contact is not None and data.forces is not None:
-                ref += events_from_contact(contact, data.forces.time, side)
-        if ref:
-            result["validation"] = {
-                "events_vs_simulation_truth": score_events(
-                    detected, ref, window=(0.5, data.duration_s - 0.5)
-                ).as_dict(),
-                "window_s": [0.5, round(data.duration_s - 0.5, 3)],
-            }
-    if data.source == "simulated":
-        result["notes"].insert(0, "SIMULATED data from a virtual patient, not a real person")
-    return result
+        events=tuple(GaitEventRecord(round(e.time_s, 4), e.side, e.kind) for e in events),
+        strides={side: tuple(recs) for side, recs in strides.items()},
+        rejected_strides={side: tuple(r) for side, r in rejected.items()},
+        metrics={name: Metric(float(m["value"]), str(m["unit"]),  # type: ignore[arg-type]
+                              None if m.get("formula") is None else str(m["formula"]))
+                 for name, m in metrics.items()},
+        cycles=_cycles(curves),
+        emg=_emg(data, valid_cycles, emg_p),
+        detected_vs_file_events=comparison,
+        validation=validation,
+    )
 
 
 def analyze_path(path: str | Path, *, body_mass_kg: float | None = None) -> dict[str, Any]:

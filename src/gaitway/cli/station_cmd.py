@@ -69,8 +69,9 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from gaitway.settings import get_settings
-    from gaitway.web.live import SWITCH_INTERVAL_S, LiveStation, StationSetup
+    from gaitway.web.live import SWITCH_INTERVAL_S, LiveStation
     from gaitway.web.publisher import FramePublisher
+    from gaitway.web.setup import StationSetup
 
     out = args.out if args.out is not None else get_settings().data_dir / "station-sessions"
     setup = StationSetup(station_id=args.station_id, name=f"Station {args.station_id}",

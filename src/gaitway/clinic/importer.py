@@ -30,6 +30,7 @@ from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from gaitway.analytics.result import AnalysisResult
 from gaitway.clinic import audit
 from gaitway.clinic.jsonsafe import jsonable
 from gaitway.clinic.models import (
@@ -55,7 +56,8 @@ _AUDITED_WORDS: Final[tuple[str, ...]] = (
 )
 _GAIT_EVENT_KINDS: Final[frozenset[str]] = frozenset({"heel_strike", "toe_off"})
 
-Analyzer = Callable[[Path], dict[str, Any]]
+#: analyses a recording: the typed result, or its JSON
+Analyzer = Callable[[Path], AnalysisResult | Mapping[str, Any]]
 
 
 @dataclass
@@ -77,7 +79,8 @@ class SessionData:
     settings: SessionSettings | None = None
     #: the session's summary (None: the session did not finish, or a lab file)
     summary: SessionSummary | None = None
-    analysis: dict[str, Any] = field(default_factory=dict)
+    #: the analysis of the recording (empty: nothing recorded, or the analysis failed)
+    analysis: AnalysisResult = field(default_factory=AnalysisResult)
     #: Recording events: {"time_s", "kind", "source", "details"}.
     events: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -150,17 +153,17 @@ def _settings_from_metadata(meta: Mapping[str, Any], notes: list[str]) -> Sessio
         return None
 
 
-def default_analyzer(path: Path) -> dict[str, Any]:
+def default_analyzer(path: Path) -> AnalysisResult:
     """The analytics part's analysis, minus what the store does not keep.
 
     The store keeps no EMG results and no scoring against simulation truth, so those channels
     are not even read (a quarter of the decoding on a 30-minute session) and those steps of the
     analysis are skipped.
     """
-    from gaitway.analytics.analyze import analyze_data, load_path
+    from gaitway.analytics.analyze import analyze_result, load_path
 
     data, _truth = load_path(path, emg=False, truth=False)
-    return analyze_data(data)
+    return analyze_result(data)
 
 
 def read_session_dir(directory: Path, *, analyze: Analyzer | None = None) -> SessionData:
@@ -204,10 +207,12 @@ def read_session_dir(directory: Path, *, analyze: Analyzer | None = None) -> Ses
     )
     settings = (summary.settings if summary is not None
                 else _settings_from_metadata(meta, notes))
-    analysis: dict[str, Any] = {}
+    analysis = AnalysisResult()
     if rec.n_samples > 0:
         try:
-            analysis = (analyze or default_analyzer)(rec_path)
+            found = (analyze or default_analyzer)(rec_path)
+            analysis = (found if isinstance(found, AnalysisResult)
+                        else AnalysisResult.from_dict(found, where=f"analysis of {rec_path}"))
         except GaitwayError as exc:
             if not interrupted:
                 raise UserError(f"cannot analyse {rec_path}: {exc}") from None
@@ -270,16 +275,13 @@ STRIDE_COLUMNS: Final[dict[str, str]] = {
 }
 
 
-def stride_rows(session_id: str, analysis: Mapping[str, Any]) -> list[dict[str, Any]]:
+def stride_rows(session_id: str, analysis: AnalysisResult) -> list[dict[str, Any]]:
     """The per-stride table rows for one session from the analysis' per-side stride records
     (a record without start or stride time is left out)."""
     rows: list[dict[str, Any]] = []
-    strides = analysis.get("strides") or {}
     used = set(STRIDE_COLUMNS.values())
     for side in ("left", "right"):
-        for i, rec in enumerate(strides.get(side) or []):
-            if not isinstance(rec, Mapping):
-                continue
+        for i, rec in enumerate(analysis.strides.get(side, ())):
             row: dict[str, Any] = {"session_id": session_id, "side": side, "index": i}
             for col, key in STRIDE_COLUMNS.items():
                 row[col] = _num(rec.get(key))
@@ -294,36 +296,24 @@ def stride_rows(session_id: str, analysis: Mapping[str, Any]) -> list[dict[str, 
     return rows
 
 
-def _metric(metrics: Mapping[str, Any], name: str) -> float | None:
-    return _num(metrics.get(name))
-
-
-def _sides_mean(metrics: Mapping[str, Any], stem: str) -> float | None:
-    """The mean of the left and right session means of a per-stride value."""
-    found = [v for v in (_metric(metrics, f"{stem}_{side}_mean") for side in ("left", "right"))
-             if v is not None]
-    return sum(found) / len(found) if found else None
-
-
 def session_numbers(data: SessionData) -> dict[str, Any]:
     """The key numbers stored as columns, each from one named source: the analysis' metrics
     (measured from the recording), the summary (what the station reports) or the settings."""
-    metrics: Mapping[str, Any] = data.analysis.get("metrics") or {}
-    summary, settings = data.summary, data.settings
-    joints = [_sides_mean(metrics, f"tracking_rmse_{j}_deg") for j in ("hip", "knee")]
+    a, summary, settings = data.analysis, data.summary, data.settings
+    joints = [a.sides_mean(f"tracking_rmse_{j}_deg") for j in ("hip", "knee")]
     tracking = [v for v in joints if v is not None]
-    steps = _metric(metrics, "steps")
-    speed = _metric(metrics, "walking_speed")
-    guidance = _sides_mean(metrics, "guidance_pct")
+    steps = a.metric("steps")
+    speed = a.metric("walking_speed")
+    guidance = a.sides_mean("guidance_pct")
     out: dict[str, Any] = {
         "steps": int(steps) if steps is not None
         else (summary.strides.total if summary is not None else 0),
-        "distance_m": _metric(metrics, "distance"),
+        "distance_m": a.metric("distance"),
         "belt_speed_mps": speed if speed is not None
         else (settings.speed_m_s if settings is not None else None),
-        "symmetry_index_pct": _metric(metrics, "symmetry_index_step_time_s"),
-        "weight_bearing_left_pct": _metric(metrics, "mean_stance_force_pct_bw_left_mean"),
-        "weight_bearing_right_pct": _metric(metrics, "mean_stance_force_pct_bw_right_mean"),
+        "symmetry_index_pct": a.metric("symmetry_index_step_time_s"),
+        "weight_bearing_left_pct": a.metric("mean_stance_force_pct_bw_left_mean"),
+        "weight_bearing_right_pct": a.metric("mean_stance_force_pct_bw_right_mean"),
         # no session reports participation as a percentage (the column stays for lab data)
         "active_participation_pct": None,
         "active_participation_nm": (summary.active_participation_nm.mean()
@@ -346,11 +336,10 @@ def _event_rows(session_id: str, data: SessionData) -> list[dict[str, Any]]:
          "details": jsonable(dict(e.get("details") or {}))}
         for e in data.events
     ]
-    for e in data.analysis.get("events") or []:
-        if isinstance(e, Mapping) and e.get("kind") in _GAIT_EVENT_KINDS:
-            rows.append({"session_id": session_id, "time_s": float(e["time_s"]),
-                         "kind": str(e["kind"]), "source": "analytics",
-                         "side": e.get("side"), "details": {}})
+    for e in data.analysis.events:
+        if e.kind in _GAIT_EVENT_KINDS:
+            rows.append({"session_id": session_id, "time_s": e.time_s, "kind": e.kind,
+                         "source": "analytics", "side": e.side, "details": {}})
     for r in rows:
         if r["side"] not in ("left", "right"):
             r["side"] = None
@@ -412,7 +401,7 @@ def store_session(
         select(Prescription.id).where(Prescription.patient_id == patient.id,
                                       Prescription.created_at <= data.started_at)
         .order_by(Prescription.created_at.desc(), Prescription.id.desc()).limit(1))
-    metrics = dict(analysis.get("metrics") or {})
+    metrics = {k: m.to_dict() for k, m in analysis.metrics.items()}
     session = TrainingSession(
         id=data.session_id, patient_id=patient.id, station_id=station.id if station else None,
         prescription_id=prescription_id,
@@ -421,7 +410,7 @@ def store_session(
         recording_path=data.recording_path, duration_s=data.duration_s,
         settings=jsonable(data.settings.to_dict() if data.settings is not None else {}),
         summary=jsonable(data.summary.to_dict() if data.summary is not None else {}),
-        metrics=jsonable(metrics), cycles=jsonable(dict(analysis.get("cycles") or {})),
+        metrics=jsonable(metrics), cycles=jsonable(analysis.cycles),
         notes="\n".join(data.notes) or None, **nums,
     )
     db.add(session)

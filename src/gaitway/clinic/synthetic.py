@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from gaitway.analytics.result import AnalysisResult
 from gaitway.clinic.importer import SessionData
 from gaitway.recording import RecordingWriter
 from gaitway.session.settings import SessionSettings
@@ -102,8 +103,9 @@ def synthetic_session(
         ended_by="completed" if status == "complete" else "cut off", profile=profile,
         controller=summary.controller, settings=settings,
         summary=summary if status == "complete" else None,
-        analysis={"strides": strides, "metrics": metrics, "cycles": cycles,
-                  "events": [], "source": "simulated"},
+        analysis=AnalysisResult.from_dict({"strides": strides, "metrics": metrics,
+                                           "cycles": cycles, "source": "simulated",
+                                           "origin": "synthetic"}),
         events=events,
     )
 

@@ -1,5 +1,8 @@
 """Live stations for the web layer: simulated stations run in-process, one loop thread each.
 
+:class:`LiveStation` is the in-process :class:`~gaitway.web.host.StationHost` (the worker-process
+and remote hosts build on it); it owns transport and operator actions, not the session.
+
 Each :class:`LiveStation` runs one session core (:class:`gaitway.session.builder.SessionCore`,
 the same station, patient, control, safety and recorder as every other entry point; paced at
 1 kHz) in its own thread. Every ``decimation`` ticks the loop's ``on_tick`` hook publishes one
@@ -28,7 +31,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
@@ -39,13 +41,13 @@ from gaitway.errors import ConflictError, UserError
 from gaitway.safety.session import SessionSafety
 from gaitway.session.builder import SessionCore, new_session_id, session_directory
 from gaitway.session.clock import LoopClock
-from gaitway.session.settings import SessionSettings
 from gaitway.session.state import SessionState, SessionStateMachine
 from gaitway.session.summary import SessionSummary
 from gaitway.station.channels import CONTROL_CHANNEL_NAMES, SAMPLE_INDEX
 from gaitway.station.interface import Command, Sample
 from gaitway.station.sim.twin import SimStation
 from gaitway.web.live_record import Importer
+from gaitway.web.setup import StationSetup
 
 FRAME_RING: Final[int] = 512
 EVENT_RING: Final[int] = 300
@@ -78,33 +80,6 @@ def effort_pct(participation_nm: float | None) -> float | None:
     if participation_nm is None or not math.isfinite(participation_nm):
         return None
     return max(0.0, min(100.0, 50.0 + 50.0 * participation_nm / EFFORT_NM_FULL_SCALE))
-
-
-@dataclass
-class StationSetup:
-    """Who trains on a station and how the session starts (from the prescription)."""
-
-    station_id: str
-    name: str
-    profile: str
-    patient: str
-    seed: int
-    minutes: float = 30.0
-    guidance_pct: float = 80.0
-    bws_pct: float = 30.0
-    speed_kmh: float = 1.8
-    controller: str = "guidance"
-    therapists: set[str] = field(default_factory=set)
-    patient_id: int | None = None
-    simulated: bool = True
-
-    def session_settings(self, index: int) -> SessionSettings:
-        """The settings of this station's ``index``-th session (0 first): the same patient,
-        one session further on, with its own seed. Validated."""
-        return SessionSettings(
-            profile=self.profile, minutes=self.minutes, seed=self.seed + index,
-            session_index=index, guidance_pct=self.guidance_pct, bws_pct=self.bws_pct,
-            speed_kmh=self.speed_kmh, controller=self.controller).validate()
 
 
 class _Ack:

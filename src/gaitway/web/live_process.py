@@ -31,7 +31,8 @@ from pathlib import Path
 from typing import Any, Final
 
 from gaitway.errors import ConflictError, UserError
-from gaitway.web.live import LiveStation, StationSetup
+from gaitway.web.live import LiveStation
+from gaitway.web.setup import StationSetup
 
 STATUS_EVERY_S: Final[float] = 0.2
 CALL_TIMEOUT_S: Final[float] = 10.0
