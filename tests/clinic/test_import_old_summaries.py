@@ -135,7 +135,7 @@ def test_a_console_summary_of_version_1_imports(store: ClinicStore, tmp_path: Pa
 
 @pytest.mark.parametrize(("change", "message"), [
     ({"active_participation": 0.25}, r"has no unit in N\*m"),
-    ({"controller": "impedance"}, "unknown controller 'impedance'"),
+    ({"controller": "impedance"}, "must be one of .*got 'impedance'"),
     ({"schema_version": 99}, "schema version 99"),
     ({"what_is_this": 1}, "unknown field"),
 ])

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gaitway.control.changes import LARGE_STEP, ChangeChannel, ChangeKind, ChangeRequest
-from gaitway.control.reference import JointRom, RomSettings
 from gaitway.errors import UserError
+from gaitway.gait.reference import JointRom, RomSettings
 
 
 class _Sink:
@@ -87,7 +87,8 @@ def test_prepare_runs_at_submission_and_its_result_reaches_the_loop() -> None:
 
 
 def _stack_at_guidance(level: float) -> Any:
-    from gaitway.control.stack import ControlSettings, ControlStack
+    from gaitway.control.settings import ControlSettings
+    from gaitway.control.stack import ControlStack
 
     return ControlStack(ControlSettings(guidance=level), height_m=1.75, body_mass_kg=70.0)
 

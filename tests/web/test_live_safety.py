@@ -17,7 +17,8 @@ from tests.web.conftest import TEST_OVERRUN_BOUND_S, login
 from gaitway.clinic.models import AuditEntry, SessionEvent, TrainingSession
 from gaitway.errors import UserError
 from gaitway.recording import open_recording
-from gaitway.web.live import LiveService, LiveStation, demo_setups
+from gaitway.web.live import LiveStation, demo_setups
+from gaitway.web.service import LiveService
 
 
 def wait(cond: Callable[[], object], timeout_s: float = 30.0) -> None:
@@ -94,7 +95,7 @@ def test_estop_fault_acknowledgement_and_resume(web, client: TestClient) -> None
     r = client.post("/api/stations/sim-1/changes", headers=h,
                     json={"kind": "controller", "value": "impedance", "confirmed": True})
     assert r.status_code == 400
-    assert "unknown controller 'impedance'" in r.json()["detail"]
+    assert "got 'impedance'" in r.json()["detail"]
     assert client.post("/api/stations/sim-1/stop", headers=h).status_code == 200
     wait(lambda: not st.running)
     st.wait_import()

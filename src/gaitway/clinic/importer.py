@@ -42,8 +42,9 @@ from gaitway.clinic.models import (
 )
 from gaitway.clinic.records import add_patient, find_patient, station_by_name
 from gaitway.clinic.store import ClinicStore
+from gaitway.control.registry import check_controller
 from gaitway.errors import GaitwayError, UserError
-from gaitway.session.settings import SessionSettings, check_controller
+from gaitway.session.settings import SessionSettings
 from gaitway.session.summary import SUMMARY_FILENAME, SessionSummary, settings_from_v1
 
 RECORDING_NAME: Final[str] = "recording.gwrec"

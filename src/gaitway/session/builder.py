@@ -32,7 +32,8 @@ import gaitway
 from gaitway.control.aan import AanSettings
 from gaitway.control.changes import ChangeKind, ChangeRequest
 from gaitway.control.phase import StreamingPhaseScorer
-from gaitway.control.stack import ControlSettings, ControlStack
+from gaitway.control.settings import ControlSettings
+from gaitway.control.stack import ControlStack
 from gaitway.errors import UserError
 from gaitway.recording import RECORDING_FILENAME, RecordingWriter
 from gaitway.safety.limits import SafetyLimits

@@ -16,10 +16,11 @@ from typing import Any, Final
 import numpy as np
 from scipy import stats
 
+from gaitway.control.registry import check_controller
 from gaitway.errors import UserError
 from gaitway.session.builder import SessionCore
 from gaitway.session.loop import PhasePlan
-from gaitway.session.settings import SessionSettings, check_controller
+from gaitway.session.settings import SessionSettings
 from gaitway.station.sim.profiles import generate_cohort
 
 METRICS: Final[tuple[tuple[str, str, str], ...]] = (

@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass, fields
 from typing import Any, Final
 
-from gaitway.control.names import CONTROLLERS
+from gaitway.control.registry import check_controller
 from gaitway.errors import UserError
 from gaitway.safety.session import SessionSafety
 from gaitway.station.sim.profiles import PatientProfile, generate_cohort, get_profile
@@ -33,13 +33,6 @@ MAX_WARMUP_S: Final[float] = 60.0
 MAX_FLOW_NM: Final[float] = 20.0
 MAX_RESIST_DAMPING_NMS_PER_RAD: Final[float] = 30.0
 MAX_RESIST_TORQUE_NM: Final[float] = 20.0
-
-
-def check_controller(name: object) -> str:
-    """The controller ``name``, or a UserError naming the ones that exist."""
-    if name not in CONTROLLERS:
-        raise UserError(f"unknown controller {name!r}; choose one of {', '.join(CONTROLLERS)}")
-    return str(name)
 
 
 _COHORT: Final[re.Pattern[str]] = re.compile(r"cohort-(\d{1,9})-(\d{3})")

@@ -24,8 +24,9 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Final, TypeVar, Union
 
+from gaitway.control.registry import check_controller
 from gaitway.errors import UserError
-from gaitway.session.settings import SessionSettings, check_controller
+from gaitway.session.settings import SessionSettings
 
 SCHEMA_VERSION: Final[int] = 2
 SUMMARY_FILENAME: Final[str] = "summary.json"

@@ -18,8 +18,8 @@ from fastapi import Path as FPath
 from pydantic import BaseModel, Field
 
 from gaitway.clinic import records
+from gaitway.control.registry import CONTROLLERS, check_controller
 from gaitway.errors import UserError
-from gaitway.session.settings import check_controller
 from gaitway.web.auth import COOKIE_NAME
 from gaitway.web.deps import CsrfSession, Ctx, CurrentSession, can_view, station_for
 
@@ -40,6 +40,14 @@ class ChangeIn(BaseModel):
     confirmed: bool = False
 
 
+class ControllerOut(BaseModel):
+    """A controller the console may select, and the changes it may send while it runs."""
+
+    name: str
+    description: str
+    console_changes: list[str]
+
+
 class ActionOut(BaseModel):
     station: str
     action: str
@@ -47,6 +55,17 @@ class ActionOut(BaseModel):
 
 
 Action = Literal["start", "pause", "resume", "stop", "estop", "acknowledge"]
+
+
+controllers_router = APIRouter(prefix="/api/controllers", tags=["stations"])
+
+
+@controllers_router.get("", responses={401: {}})
+def list_controllers(sess: CurrentSession) -> list[ControllerOut]:
+    """The registered controllers (gaitway.control.registry), for the console's choices."""
+    return [ControllerOut(name=c.name, description=c.description,
+                          console_changes=list(c.console_changes))
+            for c in CONTROLLERS.values()]
 
 
 @router.get("", responses={401: {}})

@@ -23,8 +23,8 @@ from gaitway.web import api_auth, api_clinic, api_stations
 from gaitway.web.auth import LoginLimiter, SessionStore
 from gaitway.web.config import WebSettings
 from gaitway.web.deps import AppContext
-from gaitway.web.live import LiveService
 from gaitway.web.live_record import store_importer
+from gaitway.web.service import LiveService
 
 STATIC: Final[Path] = Path(__file__).parent / "static"
 PAGES: Final[dict[str, str]] = {
@@ -94,6 +94,7 @@ def create_app(settings: WebSettings, store: ClinicStore, live: LiveService, *,
 
     app.include_router(api_auth.router)
     app.include_router(api_stations.router)
+    app.include_router(api_stations.controllers_router)
     app.include_router(api_stations.ws_router)
     app.include_router(api_stations.remote_router)
     app.include_router(api_clinic.router)

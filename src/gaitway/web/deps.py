@@ -12,7 +12,7 @@ from gaitway.clinic.store import ClinicStore
 from gaitway.web.auth import COOKIE_NAME, CSRF_HEADER, LoginLimiter, SessionStore, WebSession
 from gaitway.web.config import WebSettings
 from gaitway.web.host import StationHost
-from gaitway.web.live import LiveService
+from gaitway.web.service import LiveService
 
 
 @dataclass
