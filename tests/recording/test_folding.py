@@ -16,6 +16,7 @@ from tests.recording.conftest import simulated_rows
 
 from gaitway.recording import RecordingWriter, open_recording
 from gaitway.recording.folding import (
+    BARRIER_KINDS,
     QUIET_S,
     SAFETY_WARNING,
     SIMULATED_TIME_BEHIND,
@@ -31,7 +32,7 @@ Ev = tuple[float, str, str, dict[str, Any]]
 _EVENT = st.tuples(
     st.floats(0.0, 2.5 * QUIET_S),  # gap to the event before: within and beyond QUIET_S
     st.sampled_from([SAFETY_WARNING, SAFETY_WARNING, SIMULATED_TIME_BEHIND, "state",
-                     "fault_detected"]),
+                     "fault_detected", "fault_injected"]),
     st.sampled_from(["drive_torque", "joint_range"]),
     st.sampled_from(["knee_left", "hip_right", None]),
 )
@@ -55,13 +56,16 @@ def _reference(events: list[Ev]) -> list[tuple[FoldKey, float, float, int]]:
     for t, kind, _, d in events:
         key = fold_key(kind, d)
         if key is None:
+            if kind in BARRIER_KINDS:
+                for rs in runs.values():
+                    rs.append([])  # the next event of each key starts a run
             continue
         mine = runs.setdefault(key, [])
-        if mine and t - mine[-1][-1] <= QUIET_S:
-            mine[-1].append(t)
+        if mine and (not mine[-1] or t - mine[-1][-1] <= QUIET_S):
+            mine[-1].append(t)  # an empty run: a barrier came before
         else:
             mine.append([t])
-    return _sorted([(k, r[0], r[-1], len(r)) for k, rs in runs.items() for r in rs])
+    return _sorted([(k, r[0], r[-1], len(r)) for k, rs in runs.items() for r in rs if r])
 
 
 def _sorted(runs: list[tuple[FoldKey, float, float, int]]
@@ -134,14 +138,15 @@ def test_a_warning_every_stride_is_one_entry_with_its_latest_details() -> None:
     assert log.entries[-2] is warnings[0]  # moved up to where it last happened
 
 
-def test_a_quiet_gap_or_a_new_session_starts_a_new_entry() -> None:
+@pytest.mark.parametrize("barrier", sorted(BARRIER_KINDS))
+def test_a_quiet_gap_a_new_session_or_an_injection_starts_a_new_entry(barrier: str) -> None:
     log = FoldedLog(deque(maxlen=300))
     w = {"fault": "drive_torque", "joint": "knee_left"}
-    for t in (1.0, 2.0, 2.0 + QUIET_S + 0.1):
+    for t in (1.0, 2.0, 2.0 + QUIET_S + 0.1, 2.0 + QUIET_S + 0.5):
         log.add({"t": t, "kind": SAFETY_WARNING, "source": "safety", "details": w})
-    log.new_session()
+    log.add({"t": 0.0, "kind": barrier, "source": "session", "details": {}})
     log.add({"t": 3.0, "kind": SAFETY_WARNING, "source": "safety", "details": w})
-    assert [e["details"]["count"] for e in log.entries] == [2, 1, 1]
+    assert [e["details"].get("count") for e in log.entries] == [2, 2, None, 1]
 
 
 def test_a_writer_writes_a_run_once_it_has_been_quiet() -> None:

@@ -10,8 +10,10 @@ show the same entries.
 
 The rule: an event folds when its kind is one of :data:`FOLDED_KINDS`; events of one kind
 with the same ``fault`` and ``joint`` details are one run while each comes within
-``quiet_s`` of the run's latest one; a longer gap starts a new run. A run counts every
-event in it and keeps the first and the last time and the latest details.
+``quiet_s`` of the run's latest one; a longer gap starts a new run, and so does one of the
+:data:`BARRIER_KINDS` (a new session, whose time starts again; an injected fault, so that
+the warning it causes is seen, and timed, on its own). A run counts every event in it and
+keeps the first and the last time and the latest details.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ SIMULATED_TIME_BEHIND: Final[str] = "simulated_time_behind"
 SAFETY_WARNING: Final[str] = "safety_warning"
 #: the events that are folded (every other event stays one entry per occurrence)
 FOLDED_KINDS: Final[frozenset[str]] = frozenset({SAFETY_WARNING, SIMULATED_TIME_BEHIND})
+#: events that end every run: a new session, a deliberately injected fault
+BARRIER_KINDS: Final[frozenset[str]] = frozenset({"session_started", "fault_injected"})
 #: a repeat this long (s of session time) after the latest one of its run starts a new run
 QUIET_S: Final[float] = 60.0
 
@@ -76,10 +80,13 @@ class EventFolder:
     :meth:`take_closed` (after :meth:`close_quiet` or :meth:`close_all`).
     """
 
-    def __init__(self, quiet_s: float = QUIET_S) -> None:
+    def __init__(self, quiet_s: float = QUIET_S, *, keep: bool = True) -> None:
+        """``keep``: keep every run (``runs``, for a summary) and the ended ones (for
+        :meth:`take_closed`); a log that only shows the open ones keeps neither."""
         if not quiet_s > 0.0:
             raise ValueError(f"quiet_s must be > 0, got {quiet_s}")
         self.quiet_s = quiet_s
+        self.keep = keep
         self.runs: list[Fold] = []
         self._open: dict[FoldKey, Fold] = {}
         self._closed: list[Fold] = []
@@ -87,9 +94,11 @@ class EventFolder:
     def offer(self, time_s: float, kind: str, source: str,
               details: Mapping[str, Any]) -> Fold | None:
         """Fold one event: its run (``count == 1``: it started one), or None when the event
-        is not folded."""
+        is not folded (a barrier ends every run)."""
         key = fold_key(kind, details)
         if key is None:
+            if kind in BARRIER_KINDS:
+                self.close_all()
             return None
         run = self._open.get(key)
         if run is not None and abs(time_s - run.last_s) <= self.quiet_s:
@@ -98,11 +107,12 @@ class EventFolder:
             run.last_s = max(run.last_s, time_s)
             run.details = dict(details)
             return run
-        if run is not None:
+        if run is not None and self.keep:
             self._closed.append(run)
         run = Fold(key, source, time_s, time_s, 1, dict(details))
         self._open[key] = run
-        self.runs.append(run)
+        if self.keep:
+            self.runs.append(run)
         return run
 
     def close_quiet(self, now_s: float) -> None:
@@ -110,11 +120,13 @@ class EventFolder:
         for key, run in list(self._open.items()):
             if now_s - run.last_s > self.quiet_s:
                 del self._open[key]
-                self._closed.append(run)
+                if self.keep:
+                    self._closed.append(run)
 
     def close_all(self) -> None:
         """End every open run (the session ended)."""
-        self._closed.extend(self._open.values())
+        if self.keep:
+            self._closed.extend(self._open.values())
         self._open.clear()
 
     def take_closed(self) -> list[Fold]:
@@ -143,14 +155,8 @@ class FoldedLog:
 
     def __init__(self, entries: deque[dict[str, Any]], quiet_s: float = QUIET_S) -> None:
         self.entries = entries
-        self._quiet_s = quiet_s
-        self._folder = EventFolder(quiet_s)
-        self._entry: dict[int, dict[str, Any]] = {}
-
-    def new_session(self) -> None:
-        """Runs never span two sessions (their times start again at 0)."""
-        self._folder = EventFolder(self._quiet_s)
-        self._entry.clear()
+        self._folder = EventFolder(quiet_s, keep=False)
+        self._shown: dict[FoldKey, tuple[Fold, dict[str, Any]]] = {}  # latest run per key
 
     def add(self, entry: dict[str, Any]) -> dict[str, Any]:
         """Log one event; returns the entry that shows it (a folded one may be older)."""
@@ -159,13 +165,13 @@ class FoldedLog:
         if run is None:
             self.entries.append(entry)
             return entry
-        shown = self._entry.get(id(run))
-        if shown is not None:
+        held = self._shown.get(run.key)
+        if held is not None and held[0] is run:  # a repeat: its run's entry moves up
             # (pushed out of the bounded log meanwhile: it is shown again at the end)
             with contextlib.suppress(ValueError):
-                self.entries.remove(shown)
-            entry = shown | {k: v for k, v in entry.items() if k != "details"}
+                self.entries.remove(held[1])
+            entry = held[1] | {k: v for k, v in entry.items() if k != "details"}
         entry["details"] = run.event_details()
-        self._entry[id(run)] = entry
+        self._shown[run.key] = (run, entry)
         self.entries.append(entry)
         return entry

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
 from gaitway.errors import UserError
-from gaitway.safety.faults import FaultRecord, Reaction
+from gaitway.safety.faults import FaultKind, FaultRecord, Reaction
 from gaitway.safety.inject import FaultInjector, Injection, parse_injection
 from gaitway.safety.limits import SafetyLimits
 from gaitway.safety.supervisor import SafetySupervisor, SupervisorState
@@ -109,6 +109,7 @@ class SessionSafety:
         self._lock = threading.Lock()
         self._braked = False
         self._resume: AckResult | None = None
+        self._noted: set[FaultKind] = set()  # injections recorded as events
 
     @staticmethod
     def validate_injections(texts: Sequence[str]) -> list[Injection]:
@@ -131,6 +132,13 @@ class SessionSafety:
         """The command the drives receive this tick."""
         t = sample.time
         with self._lock:
+            injected = self.injector.injected_at
+            if len(injected) != len(self._noted):  # recorded before what it causes
+                for kind, at in injected.items():
+                    if kind not in self._noted:
+                        self._noted.add(kind)
+                        self.supervisor.note(t, "fault_injected", fault=str(kind),
+                                             at_s=round(at, 4))
             cmd = self.supervisor.check(sample, self.injector.tamper(proposed, t))
             if not self._braked and self.supervisor.state is SupervisorState.IMMEDIATE_STOP:
                 self.injector.engage_belt_brake()  # through the Station interface

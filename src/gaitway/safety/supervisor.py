@@ -226,8 +226,10 @@ class SafetySupervisor:
         return list(self._open)
 
     def note(self, time_s: float, kind: str, **details: Any) -> None:
-        """Add an event to the safety record (e.g. a refused acknowledgement)."""
+        """Add an event to the safety record (e.g. a refused acknowledgement); one that
+        ends the runs of repeated warnings (an injected fault) ends them here too."""
         self._events.append((time_s, kind, details))
+        self.warning_runs.offer(time_s, kind, "safety", details)
 
     # -- the tick -----------------------------------------------------------------------------
     def check(self, sample: Sample, command: Command) -> Command:

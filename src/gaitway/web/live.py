@@ -270,7 +270,6 @@ class LiveStation:
             self._stop_by = ""
             self._hold = False
             self.paused_s = 0.0
-            self._log.new_session()
             self._event(0.0, "session_start", by, patient=self.setup.patient)
             self._thread = threading.Thread(
                 target=self._run, name=f"live-{self.setup.station_id}", daemon=True)
