@@ -9,7 +9,7 @@ in as ``therapist``, and watches the stations for ``--minutes``: faults raised (
 average is reported beside them: on a shared machine the figures are a harder test than on
 a quiet one. Prints one JSON object.
 
-    .venv/bin/python bench/bench_console_load.py --minutes 10 [--json OUT]
+    .venv/bin/python bench/bench_console_load.py --minutes 10 [--json OUT] [--src DIR]
 """
 
 from __future__ import annotations
@@ -32,8 +32,11 @@ ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "demo-therapist-pass"
 
 
-def _start_server(data_dir: Path, port: int) -> tuple[subprocess.Popen[str], str]:
+def _start_server(data_dir: Path, port: int, src: Path | None = None
+                  ) -> tuple[subprocess.Popen[str], str]:
     env = os.environ | {"GAITWAY_DATA_DIR": str(data_dir)}
+    if src is not None:  # another checkout's package (e.g. main before a change), this .venv
+        env["PYTHONPATH"] = str(src)
     proc = subprocess.Popen([str(ROOT / "scripts" / "run.sh"), "--port", str(port)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True)
@@ -88,13 +91,13 @@ def watch(minutes: float, page: Any, url: str) -> dict[str, Any]:
     }
 
 
-def run(minutes: float) -> dict[str, Any]:
+def run(minutes: float, src: Path | None = None) -> dict[str, Any]:
     if chromium_path() is None:
         raise RuntimeError("needs Chromium (GAITWAY_CHROMIUM or /usr/bin/chromium)")
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp:
-        proc, url = _start_server(Path(tmp), free_port())
+        proc, url = _start_server(Path(tmp), free_port(), src)
         try:
             with sync_playwright() as pw:
                 browser = launch_browser(pw)
@@ -116,8 +119,10 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--minutes", type=float, default=10.0)
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--src", type=Path, help="run the package from this src folder (another "
+                    "checkout, e.g. main before a change: a baseline on the same machine)")
     args = ap.parse_args()
-    out = run(args.minutes)
+    out = run(args.minutes, args.src)
     text = json.dumps(out, indent=2)
     print(text)
     if args.json:

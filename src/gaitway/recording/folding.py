@@ -150,7 +150,9 @@ class FoldedLog:
 
     Entries are the log's dicts (``t``, ``kind``, ``source``, ``details``, anything else); a
     folded entry's ``t`` is its latest time and its details carry ``count``, ``first_s`` and
-    ``last_s``. ``entries`` may be a deque the caller already shares with its readers.
+    ``last_s``. ``entries`` may be a deque the caller already shares with its readers;
+    events that fold, and barriers, must come from one thread (the session loop's), others
+    may come from any.
     """
 
     def __init__(self, entries: deque[dict[str, Any]], quiet_s: float = QUIET_S) -> None:
