@@ -27,6 +27,8 @@ function showNumbers(s) {
   $("controller_now").textContent = s.controller;
   $("behind").hidden = !(s.slips > 0);
   if (s.slips > 0) { $("behind_s").textContent = fmt(s.behind_s, 1, " s"); $("slips").textContent = s.slips; }
+  const active = controllers[s.controller];
+  $("controller_now").title = active ? `${active.description}; the console may set: ${active.console_changes.join(", ") || "nothing controller-specific"}` : "";
   $("symmetry").textContent = fmt(s.symmetry_pct, 1, " %");
   const wb = s.weight_bearing_pct || [null, null], eff = s.effort_pct || [null, null];
   $("wbL").style.width = `${wb[0] ?? 0}%`; $("wbR").style.width = `${wb[1] ?? 0}%`;
@@ -97,7 +99,18 @@ async function change(kind, value) {
   if (r.ok) touched.delete(kind);
 }
 
+let controllers = {};
+
+async function loadControllers() {
+  const r = await api("GET", "/api/controllers");
+  if (!r.ok) return;
+  const sel = $("controller");
+  sel.replaceChildren(...r.data.map((c) => el("option", { value: c.name, title: c.description }, c.name)));
+  controllers = Object.fromEntries(r.data.map((c) => [c.name, c]));
+}
+
 await requireLogin();
+await loadControllers();
 for (const k of ["guidance", "bws", "speed", "rom_hip", "rom_knee"]) {
   $(k).oninput = () => { touched.add(k); $(`${k}_v`).textContent = $(k).value; };
 }
