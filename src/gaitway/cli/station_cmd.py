@@ -165,9 +165,12 @@ def _report(station: LiveStation, stats: PublishStats) -> int:
           f"{s.duration_s if s else 0.0:.1f} s, ended by {ended}")
     if s is not None:
         print(f"  strides: left {s.strides.left}, right {s.strides.right}")
-        if s.loop_timing is not None:
-            print(f"  loop: {s.loop_timing.overruns} overruns, jitter p99 "
-                  f"{s.loop_timing.jitter_p99_us:.0f} us")
+        j = s.loop_timing
+        if j is not None:
+            print(f"  loop: {j.overruns} overruns, jitter p99 {j.jitter_p99_us:.0f} us")
+            if j.slips:  # a busy computer: the twin's time fell behind, harmlessly
+                print(f"  simulated time fell {j.behind_s:.1f} s behind wall time "
+                      f"({j.slips} slips, latest tick {j.max_lag_s:.2f} s late at most)")
         for f in s.faults:
             if f.get("reaction") != "warn":
                 print(f"  fault {f['kind']}: detected at {f['detected_at_s']:.3f} s, "

@@ -280,7 +280,7 @@ class SessionCore:
                 result = run_loop(safety.station, stack, self.plan, clock=clock,
                                   state=self.machine, on_tick=tick,
                                   first_sample=safety.station.last_sample, on_second=second,
-                                  safety=safety)
+                                  safety=safety, on_event=self.event)
                 safety.record()
             self.drain_patient_events()
         except BaseException as exc:
@@ -384,7 +384,9 @@ def _timing(result: LoopResult) -> LoopTiming | None:
         return None
     return LoopTiming(ticks=j.ticks, overruns=j.overruns, period_median_us=j.period_median_us,
                       jitter_median_us=j.jitter_median_us, jitter_p99_us=j.jitter_p99_us,
-                      jitter_max_us=j.jitter_max_us)
+                      jitter_max_us=j.jitter_max_us, time_base=j.time_base,
+                      behind_s=round(j.behind_s, 4), slips=j.slips,
+                      max_lag_s=round(j.max_lag_s, 4))
 
 
 def _round(v: float | None) -> float | None:

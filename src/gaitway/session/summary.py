@@ -99,6 +99,14 @@ class LoopTiming:
     jitter_median_us: float
     jitter_p99_us: float
     jitter_max_us: float
+    #: whose time the loop kept ("simulated": late ticks fell behind, "real": overruns)
+    time_base: str = "real"
+    #: simulated time given up when the schedule slipped (behind wall time), seconds
+    behind_s: float = 0.0
+    #: how often the schedule slipped
+    slips: int = 0
+    #: the latest any tick started after its deadline, seconds
+    max_lag_s: float = 0.0
 
 
 @dataclass(frozen=True)

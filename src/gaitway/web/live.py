@@ -37,6 +37,7 @@ from gaitway.control.changes import ChangeKind, ChangeRequest, validate
 from gaitway.control.stack import ControlStack
 from gaitway.errors import ConflictError, UserError
 from gaitway.gait.reference import JointRom, RomSettings
+from gaitway.recording.folding import FoldedLog
 from gaitway.safety.session import SessionSafety
 from gaitway.session.builder import SessionCore, new_session_id, session_directory
 from gaitway.session.clock import LoopClock
@@ -111,6 +112,7 @@ class LiveStation:
         self.encoded: deque[tuple[int, str]] = deque(maxlen=FRAME_RING)
         self.seq = 0
         self.events: deque[dict[str, Any]] = deque(maxlen=EVENT_RING)
+        self._log = FoldedLog(self.events)  # repeated warnings: one entry each, kept current
         #: active alerts (faults not yet acknowledged): kind, reaction, time, detail, text
         self.alerts: list[dict[str, Any]] = []
         #: fault and acknowledgement entries for the audit log, written off the loop thread
@@ -161,8 +163,8 @@ class LiveStation:
     def event(self, time_s: float, kind: str, source: str, **details: Any) -> None:
         """Every event of the session as it is recorded (the core's observer, any thread):
         logged; the session's state followed; safety stops raised as alerts."""
-        self.events.append({"t": round(time_s, 3), "at": time.time(), "kind": kind,
-                            "source": source, "details": details})
+        self._log.add({"t": round(time_s, 3), "at": time.time(), "kind": kind,
+                       "source": source, "details": details})
         if kind == "state" and "new" in details:
             self.state = str(details["new"])
         elif kind == "fault_detected" and details.get("reaction") in _STOP_REACTIONS:
@@ -201,6 +203,8 @@ class LiveStation:
             "effort_pct": last.get("effort_pct", [None, None]),
             "symmetry_pct": last.get("symmetry_pct"),
             "weight_bearing_pct": last.get("weight_bearing_pct", [None, None]),
+            "behind_s": last.get("behind_s", 0.0), "slips": last.get("slips", 0),
+            "max_lag_s": last.get("max_lag_s", 0.0),
             "safety": {"state": sup.state.value if sup else "off",
                        "safe_state": bool(sup and sup.in_safe_state),
                        "holding": self._hold and self.running},
@@ -568,6 +572,10 @@ class LiveStation:
                                    if tot > 50.0 else [None, None]),
             "safety": safety_state, "alerts": len(self.alerts),
         }
+        clock = self._clock
+        if clock is not None:  # a busy host: simulated time fell behind wall time, by this
+            frame["behind_s"], frame["slips"] = round(clock.behind_s, 2), clock.slips
+            frame["max_lag_s"] = round(clock.max_lag_s, 3)
         self._push(frame)
 
     def _push(self, frame: dict[str, Any]) -> None:
