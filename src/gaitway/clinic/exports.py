@@ -92,20 +92,9 @@ def _open_recording(s: TrainingSession) -> Any:
         raise UserError(f"cannot read the recording of session {s.id[:8]}: {exc}") from None
 
 
-def _windows(rec: Any) -> Iterator[Any]:
-    start = float(rec.start_time_s)
-    end = float(rec.end_time_s)
-    t = start
-    while t <= end:
-        ts = rec.read(start_s=t, end_s=min(t + _WINDOW_S, end + 1e-9))
-        if len(ts.time):
-            yield ts
-        t += _WINDOW_S
-
-
 def _raw_batches(rec: Any) -> Iterator[pa.RecordBatch]:
     names = list(rec.channel_names)
-    for ts in _windows(rec):
+    for ts in rec.windows(_WINDOW_S):
         arrays = [pa.array(np.asarray(ts.time, dtype=np.float64))]
         arrays += [pa.array(np.asarray(ts.data[n], dtype=np.float64)) for n in names
                    if n != "time"]
@@ -123,6 +112,7 @@ def _metadata(s: TrainingSession, patient: Patient, rec: Any | None) -> dict[str
         meta["notice"] = "SIMULATED data from a virtual patient, not a real person"
     if rec is not None:
         meta["raw_units"] = dict(rec.units)
+        meta["recording_problems"] = list(rec.problems)
     else:
         meta["raw"] = f"not exported: no recording at {s.recording_path!r}"
     return meta
