@@ -141,7 +141,8 @@ def _sessions_import(args: argparse.Namespace) -> int:
         result = import_session(store, Path(args.dir), actor=_actor(),
                                 patient_ref=args.patient)
     print(result.session_id)
-    note = "imported" if result.created else "already imported, nothing changed"
+    note = ("replaced the earlier import with this better copy" if result.replaced
+            else "imported" if result.created else "already imported, nothing changed")
     print(f"{note}: {result.status}, {result.strides} strides, patient {result.patient}",
           file=sys.stderr)
     return 0

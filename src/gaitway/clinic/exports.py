@@ -353,14 +353,25 @@ def _observation(oid: str, patient: Patient, code: dict[str, Any], value: float,
 
 
 def session_observations(s: TrainingSession, patient: Patient) -> list[dict[str, Any]]:
+    """One Observation per session measure. A session that did not run its course is not
+    "final": its Observations are "preliminary" (FHIR: the data may be incomplete) and carry a
+    note saying it was interrupted (or failed), how it ended and how long it ran."""
     out = []
+    cut_short = s.status != "complete"
+    note = (f"Session {s.status.upper()} ({s.ended_by or 'cut off'}): the values cover only "
+            f"the {s.duration_s or 0.0:.1f} s recorded, not a whole session.")
     for m in SESSION_MEASURES:
         v = getattr(s, m.key)
         if v is None:
             continue
         code = _coding(m.code_system, m.code, m.label)
-        out.append(_observation(f"{s.id[:8]}-{m.code}"[:64], patient, code, v, m.unit, m.ucum,
-                                s.started_at, f"{m.label}: {v:.4g} {m.unit}", "activity"))
+        text = f"{m.label}: {v:.4g} {m.unit}" + (f". {note}" if cut_short else "")
+        obs = _observation(f"{s.id[:8]}-{m.code}"[:64], patient, code, v, m.unit, m.ucum,
+                           s.started_at, text, "activity")
+        if cut_short:
+            obs["status"] = "preliminary"
+            obs["note"] = [{"text": note}]
+        out.append(obs)
     return out
 
 
