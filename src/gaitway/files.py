@@ -36,18 +36,53 @@ def os_error_line(exc: OSError, doing: str) -> str:
     return f"cannot {doing}{where}: {reason}; {advice}"
 
 
-def part_path(path: Path) -> Path:
-    return path.with_name(path.name + ".part")
+def check_output_file(path: str | os.PathLike[str], what: str = "the output") -> Path:
+    """Refuse, before any work, a file path that cannot be written: a folder, a missing or
+    read-only folder to write into."""
+    target = Path(path)
+    if target.is_dir():
+        raise UserError(f"{target} is a folder; give a file name for {what}")
+    folder = target.parent
+    if not folder.is_dir():
+        raise UserError(f"folder {folder} does not exist; create it or choose another for {what}")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UserError(f"folder {folder} is not writable; choose a folder you can write to "
+                        f"for {what}")
+    if target.exists() and not os.access(target, os.W_OK):
+        raise UserError(f"{target} is read-only; choose another file name for {what}")
+    return target
+
+
+def check_output_folder(path: str | os.PathLike[str], what: str = "the output") -> Path:
+    """Refuse, before any work, a folder path that cannot be written into (or created)."""
+    target = Path(path)
+    if target.exists() and not target.is_dir():
+        raise UserError(f"{target} is a file; give a folder for {what}")
+    probe = target
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        raise UserError(f"{probe} is a file, so {target} cannot be created; choose another "
+                        f"folder for {what}")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise UserError(f"folder {probe} is not writable; choose a folder you can write to "
+                        f"for {what}")
+    return target
+
+
+def part_path(path: Path, suffix: str = "") -> Path:
+    return path.with_name(path.name + ".part" + suffix)
 
 
 @contextlib.contextmanager
-def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temporary path to write; on success it replaces ``path``, on any failure it is
-    removed (and an OSError becomes one clear UserError)."""
+def atomic_output(path: str | os.PathLike[str], *, suffix: str = "") -> Iterator[Path]:
+    """Yield a temporary path to write (ending in ``suffix``, for writers that insist on
+    one); on success it replaces ``path``, on any failure it is removed (and an OSError
+    becomes one clear UserError)."""
     target = Path(path)
     if target.is_dir():
         raise UserError(f"{target} is a folder; give a file name to write")
-    tmp = part_path(target)
+    tmp = part_path(target, suffix)
     try:
         yield tmp
         os.replace(tmp, target)

@@ -68,6 +68,12 @@ _C = {n: i for i, n in enumerate(CONTROL_CHANNEL_NAMES)}
 _SLOW_EVERY: Final[int] = 10
 
 
+#: Upper bounds of the person-set controller settings (see _setting_ranges).
+MAX_FLOW_NM: Final = 30.0
+MAX_RESIST_DAMPING: Final = 50.0
+MAX_RESIST_TORQUE_NM: Final = 30.0
+
+
 @dataclass(frozen=True, slots=True)
 class ControlSettings:
     """What a therapist sets for a session (SI units; fractions 0-1)."""
@@ -103,6 +109,22 @@ class ControlSettings:
             )
         check_fraction("guidance", self.guidance)
         check_fraction("maximum guidance", self.max_guidance)
+        for label, value, top, unit in _setting_ranges(self):
+            if not (math.isfinite(value) and 0.0 <= value <= top):
+                raise UserError(f"{label} must be a number within 0-{top:g} {unit}, got {value}")
+
+
+def _setting_ranges(s: ControlSettings) -> tuple[tuple[str, float, float, str], ...]:
+    """The controller settings a person sets, with their plausible range: within what the
+    drives can give (peak 70 N*m at the knee) and never non-finite."""
+    return (
+        ("path flow (--flow)", s.path_flow_nm, MAX_FLOW_NM, "N*m"),
+        ("resistance damping (--resist-damping)", s.resist_damping, MAX_RESIST_DAMPING,
+         "N*m*s/rad"),
+        ("resistance torque (--resist-torque)", s.resist_torque_nm, MAX_RESIST_TORQUE_NM,
+         "N*m"),
+        ("tunnel half-width", s.tunnel_width_rad, math.radians(30.0), "rad"),
+    )
 
 
 EventSink = Callable[..., Any]
