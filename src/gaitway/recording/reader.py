@@ -221,6 +221,8 @@ class Recording:
             )
             if footer_at is None:
                 tail[:0] = self._drop_torn_blocks(f)
+        # in time order: a run of repeated warnings is written when it ends, at its last time
+        self.events.sort(key=lambda e: e.time_s)
         self._row_start = np.concatenate(([0], np.cumsum(self._blocks.count)))
         if footer_at is None:
             self.problems.append(
