@@ -121,10 +121,13 @@ def _phase(t: np.ndarray, side: str) -> np.ndarray:
 
 def write_session_dir(directory: Path, *, seconds: float = 12.0, session_id: str | None = None,
                       complete: bool = True, summary: bool = True, profile: str = "healthy",
-                      events: list[tuple[float, str, str]] | None = None) -> str:
+                      events: list[tuple[float, str, str]] | None = None,
+                      ended_by: str = "completed", planned_minutes: float | None = None) -> str:
     """A SIMULATED session directory written by the real recorder: periodic walking signals
     (joint angles, belt forces and centres of pressure, belt speed), a summary.json unless
-    ``summary`` is False, no footer unless ``complete``. Returns the session id."""
+    ``summary`` is False, no footer unless ``complete``. The footer and the summary carry the
+    summary with ``ended_by`` (as a session writes them) and the plan's length
+    (``planned_minutes``, default: the recorded time). Returns the session id."""
     sid = session_id or str(uuid.uuid4())
     names = [c.name for c in RECORDED_CHANNELS]
     idx = {n: i for i, n in enumerate(names)}
@@ -144,8 +147,12 @@ def write_session_dir(directory: Path, *, seconds: float = 12.0, session_id: str
         rows[:, idx[f"cop_y_{side}"]] = np.where(stance, 0.1 if side == "left" else -0.1, 0)
         rows[:, idx[f"belt_speed_{side}"]] = 0.6
     rows[:, idx["guidance"]] = 0.7
-    settings = SessionSettings(profile=profile, minutes=seconds / 60.0, seed=1, speed_kmh=2.16,
-                               guidance_pct=70.0, bws_pct=30.0)
+    settings = SessionSettings(profile=profile, minutes=planned_minutes or seconds / 60.0,
+                               seed=1, speed_kmh=2.16, guidance_pct=70.0, bws_pct=30.0)
+    n = int(seconds / STRIDE_S)
+    summary_data = synthetic_summary(session_id=sid, settings=settings, duration_s=seconds,
+                                     strides=SideCounts(n, n), participation_nm=-2.5,
+                                     tracking_error_deg=3.0, ended_by=ended_by)
     meta = {"simulated": True, "session_id": sid,
             "patient": {"id": profile, "body_mass_kg": 70.0, "height_m": 1.75},
             "settings": settings.to_dict()}
@@ -154,13 +161,11 @@ def write_session_dir(directory: Path, *, seconds: float = 12.0, session_id: str
             w.event(ev_t, kind, source)
         for row in rows:
             w.append(row)
+        w.close(final={"summary": summary_data.to_dict(), "ended_by": ended_by})
     if not complete:
         drop_footer(directory / "recording.gwrec")
     if summary:
-        n = int(seconds / STRIDE_S)
-        synthetic_summary(session_id=sid, settings=settings, duration_s=seconds,
-                          strides=SideCounts(n, n), participation_nm=-2.5,
-                          tracking_error_deg=3.0).write(directory)
+        summary_data.write(directory)
     return sid
 
 

@@ -130,7 +130,7 @@ class SessionSettings:
         _finite_in("initial fatigue", self.initial_fatigue, 0.0, 1.0, "(0 fresh, 1 exhausted)")
         if self.session_index < 0:
             raise UserError(f"session index must be 0 or above, got {self.session_index}")
-        SessionSafety.validate_injections(self.injections)
+        SessionSafety.validate_injections(self.injections, self.minutes * 60.0)
         SessionSafety.validate_acknowledgements(self.acknowledgements)
         return self
 
