@@ -114,16 +114,17 @@ class SessionSettings:
         _finite_in("--guidance", self.guidance_pct, 0.0, 100.0, "%")
         _finite_in("--bws", self.bws_pct, 0.0, MAX_BWS_PCT, "% of body weight")
         _finite_in("--tunnel-width", self.tunnel_width_deg, 0.0, MAX_TUNNEL_WIDTH_DEG, "deg")
-        _finite_in("--flow", self.path_flow_nm, 0.0, MAX_FLOW_NM, "N*m")
+        _finite_in("--flow (path flow)", self.path_flow_nm, 0.0, MAX_FLOW_NM, "N*m")
         _finite_in("--aan-min", self.aan_min_pct, 0.0, 100.0, "%")
         _finite_in("--aan-max", self.aan_max_pct, 0.0, 100.0, "%")
         if self.aan_min_pct > self.aan_max_pct:
             raise UserError(f"assist-as-needed support bounds: --aan-min ({self.aan_min_pct:g} %) "
                             f"must not exceed --aan-max ({self.aan_max_pct:g} %)")
-        _finite_in("--resist-damping", self.resist_damping_nms_per_rad, 0.0,
+        _finite_in("--resist-damping (resistance damping)", self.resist_damping_nms_per_rad, 0.0,
                    MAX_RESIST_DAMPING_NMS_PER_RAD,
                    "N*m*s/rad")
-        _finite_in("--resist-torque", self.resist_torque_nm, 0.0, MAX_RESIST_TORQUE_NM, "N*m")
+        _finite_in("--resist-torque (resistance torque)", self.resist_torque_nm, 0.0,
+                   MAX_RESIST_TORQUE_NM, "N*m")
         _finite_in("--max-guidance", self.max_guidance_pct, 0.0, 100.0, "%")
         _finite_in("--max-bws", self.max_bws_pct, 0.0, MAX_BWS_PCT, "% of body weight")
         _finite_in("warm-up", self.warmup_s, 0.0, MAX_WARMUP_S, "s")
