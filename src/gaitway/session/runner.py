@@ -30,6 +30,7 @@ from gaitway.recording import RECORDING_FILENAME, RecordingWriter
 from gaitway.safety.session import SessionSafety
 from gaitway.session.loop import PhasePlan, run_loop
 from gaitway.session.state import SessionStateMachine
+from gaitway.session.stations import StationChoice
 from gaitway.station.channels import (
     N_SAMPLE_CHANNELS,
     RECORDED_CHANNELS,
@@ -186,17 +187,24 @@ def prepare_out_dir(out_dir: Path) -> Path:
 ProgressCallback = Callable[[float, float], None]
 
 
-def run_session(config: SessionConfig, *, progress: ProgressCallback | None = None
-                ) -> dict[str, Any]:
-    """Run one headless simulated session; write the recording and summary.json; return it."""
+def run_session(config: SessionConfig, *, progress: ProgressCallback | None = None,
+                station_choice: StationChoice | None = None) -> dict[str, Any]:
+    """Run one headless simulated session; write the recording and summary.json; return it.
+
+    ``station_choice``: run it through another station around the twin (CANopen drives)."""
     config.validate()
     out_dir = prepare_out_dir(Path(config.out_dir))
     profile = get_profile(config.profile)
     patient = VirtualPatient(profile, seed=config.seed, session_index=config.session_index,
                              fatigue=config.initial_fatigue, events=config.patient_events)
-    station = SimStation(patient, seed=config.seed, lateral_pelvis=config.lateral_pelvis)
-    station.check_speed(config.speed_kmh / 3.6)
-    safety = SessionSafety(station, config.injections,  # supervisor + fault injector
+    twin = SimStation(patient, seed=config.seed, lateral_pelvis=config.lateral_pelvis)
+    twin.check_speed(config.speed_kmh / 3.6)
+    choice = station_choice
+    station = twin if choice is None else choice.make(twin)
+    limits = (choice.limits(profile.mass_kg) if choice is not None and choice.limits
+              else None)
+    drain = getattr(station, "drain_events", twin.drain_events)  # patient (and bus) events
+    safety = SessionSafety(station, config.injections, limits,  # supervisor + fault injector
                            acknowledgements=config.acknowledgements)
     stack_settings = config.control_settings()
     n_ticks = round(config.minutes * 60.0 / station.dt)
@@ -207,7 +215,8 @@ def run_session(config: SessionConfig, *, progress: ProgressCallback | None = No
         "session_id": config.session_id,
         "gaitway_version": gaitway.__version__,
         "station": {"kind": "sim-twin", "model": "gaitway_lokomat_twin",
-                    "mujoco_version": mujoco.__version__, "dt_s": station.dt},
+                    "mujoco_version": mujoco.__version__, "dt_s": station.dt,
+                    **(choice.metadata if choice is not None else {})},
         "patient": {**asdict(profile), "body_mass_kg": profile.mass_kg,
                     "paretic_side": profile.paretic_side},
         "settings": config.settings(),
@@ -240,13 +249,14 @@ def run_session(config: SessionConfig, *, progress: ProgressCallback | None = No
             row[:n_s] = sample.values
             row[n_s:] = control
             row[n_s + 4:n_s + 10] = cmd  # cmd_* channels: what the drives got, after safety
-            truth = station.truth  # the truth of this sample (read it each tick)
+            truth = twin.truth  # the truth of this sample (read it each tick)
             writer.append(row, truth)
             score(control[12], control[13], truth[_CONTACT_L] > 0.5, truth[_CONTACT_R] > 0.5)
 
         def on_second(t: float) -> None:
-            for ev in station.drain_events():
-                writer.event(ev.time_s, ev.kind, "patient", details=ev.details)
+            for ev in drain():
+                writer.event(ev.time_s, ev.kind, getattr(ev, "source", "patient"),
+                             details=ev.details)
             if progress is not None:
                 progress(t, n_ticks * station.dt)
 
@@ -254,8 +264,9 @@ def run_session(config: SessionConfig, *, progress: ProgressCallback | None = No
                           on_tick=on_tick, first_sample=sample0, on_second=on_second,
                           safety=safety)
         safety.record()
-        for ev in station.drain_events():
-            writer.event(ev.time_s, ev.kind, "patient", details=ev.details)
+        for ev in drain():
+            writer.event(ev.time_s, ev.kind, getattr(ev, "source", "patient"),
+                         details=ev.details)
         ended_by = result.stop_reason or "completed"
         duration = result.session_s
         control = stack.summary(skip_s=result.training_start_s)
@@ -287,6 +298,8 @@ def run_session(config: SessionConfig, *, progress: ProgressCallback | None = No
             "patient_fatigue_end": round(patient.fatigue, 4),
             **safety.summary(),
         }
+        if choice is not None:
+            summary["transport"] = choice.transport
         writer.event(duration, "session_finished", "session", ended_by=ended_by)
         writer.close(final={"summary": summary, "ended_by": ended_by})
     (out_dir / SUMMARY_FILENAME).write_text(json.dumps(summary, indent=2) + "\n")

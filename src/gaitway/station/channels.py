@@ -87,6 +87,14 @@ def _build_sample_channels() -> tuple[ChannelSpec, ...]:
         ChannelSpec("stop_button", "bool", 1.0, "patient stop button pressed (1)"),
         ChannelSpec("fault_word", "bits", 1.0, "device fault bits, see FaultBit"),
     ]
+    for j in DRIVEN_JOINTS:
+        for s in SIDES:
+            ch.append(ChannelSpec(f"{j}_sto_{s}", "bool", 1.0,
+                                  f"{j} drive's safe-torque-off input active (1: no torque)"))
+    for j in DRIVEN_JOINTS:
+        for s in SIDES:
+            ch.append(ChannelSpec(f"{j}_brake_{s}", "bool", 1.0,
+                                  f"{j} drive's holding brake engaged (1)"))
     return tuple(ch)
 
 

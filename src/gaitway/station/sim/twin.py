@@ -92,6 +92,10 @@ assert [_I[n] for n in ("hip_angle_left", "hip_torque_left", "hip_motor_angle_le
                         "imu_acc_x", "imu_gyro_x", "emg_tibialis_anterior_left", "estop",
                         "fault_word")] == [1, 13, 17, 21, 25, 29, 33, 36, 38, 41, 43, 46, 48, 51,
                                            54, 62, 64]
+#: the twin's drives have no safe-torque-off input and no holding brake: both read 0
+_NO_STO_NO_BRAKE: Final[tuple[float, ...]] = (0.0,) * 8
+assert _I["hip_sto_left"] == _I["fault_word"] + 1
+assert _I["knee_brake_right"] == _I["fault_word"] + 8
 _THERMAL_EVERY: Final[int] = 10  # ticks between thermal-model updates (slow dynamics)
 _NOISE_BLOCK: Final[int] = 1000
 _COP_MIN_FZ: Final[float] = 20.0  # N: below this a plate reports no centre of pressure
@@ -395,6 +399,7 @@ class SimStation(Station):
             1.0 if self.time < self.stop_button_until else 0.0,
             float(self.fault_word | self._thermal_word)
             if (self.fault_word or self._thermal_word) else 0.0,  # enum | is slow: skip at 0
+            *_NO_STO_NO_BRAKE,
         ]
         v = np.array(row)
         # sensor noise from a pre-drawn block
