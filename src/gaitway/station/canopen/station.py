@@ -15,8 +15,11 @@ carries what came over CAN; the station's other devices (harness, belt, force pl
 stop buttons) come from its :class:`Peripherals`.
 
 Bus faults are reported to the safety supervisor the way every station reports device
-faults, in ``fault_word`` (the supervisor runs unchanged): a drive's heartbeat lost, PDOs
-missing past the deadline ``pdo_missed_ticks_fault`` ticks in a row, or the controller
+faults, in ``fault_word`` (the supervisor runs unchanged): a drive's heartbeat lost, its
+PDOs missing or late (past the deadline) ``pdo_missed_ticks_fault`` ticks more often than on
+time (a leaky count: one lost frame now and then is held over, a drive that keeps falling
+behind is lost; without a SYNC counter in the PDOs a late frame is only seen as a gap), or
+the controller
 bus-off is ``COMMUNICATION`` (and every drive is switched torque-free at once, since a drive
 that cannot be reached cannot be controlled); an EMCY is the fault its error code means
 (:func:`~gaitway.station.canopen.cia402.emcy_meaning`), recorded with that meaning.
@@ -457,11 +460,12 @@ class CanopenStation(Station):
                 break
             if time.monotonic() > end:
                 stuck = [d for d in self._drives if d.state is not DriveState.OPERATION_ENABLED]
+                where = stuck[0].state.value
                 self.torque_off()
                 self._cycle(Command(), enable=False)
                 raise StationError(
-                    f"drive {stuck[0].name} refused to enable: it stays in "
-                    f"{stuck[0].state.value}; every drive was left torque-free")
+                    f"drive {stuck[0].name} refused to enable: it stays in {where}; every "
+                    "drive was left torque-free")
             for d in self._drives:
                 step = c.ENABLE_PATH.get(d.state)
                 d.controlword = int(step) if step is not None else d.controlword
@@ -560,7 +564,8 @@ class CanopenStation(Station):
             self._count_missing()
         else:
             for d in drives:
-                d.missed = 0
+                if d.missed:
+                    d.missed -= 1
         return complete and not self._bus_off
 
     def _tpdo_handler(self, d: _Drive, n: int) -> Callable[[int, bytearray, float], None]:
@@ -592,7 +597,8 @@ class CanopenStation(Station):
         t = self._ticks * self.dt
         for d in self._drives:
             if d.seen_tpdo1 and d.seen_tpdo2:
-                d.missed = 0
+                if d.missed:
+                    d.missed -= 1
                 continue
             d.missed += 1
             d.missed_total += 1
@@ -600,8 +606,9 @@ class CanopenStation(Station):
                 self._events.append(BusEvent(t, "pdo_late", f"{d.name}: no TPDO within "
                                              f"{self.deadline_s * 1e3:.1f} ms; last values "
                                              "held"))
-            if d.missed == limit and not d.lock_out:
-                self._lose(d, t, f"{d.name}: PDOs missing {limit} ticks in a row")
+            if d.missed >= limit and not d.lock_out:
+                self._lose(d, t, f"{d.name}: PDOs missing or late {limit} ticks more than on "
+                           "time")
 
     def _lose(self, d: _Drive, t: float, why: str) -> None:
         """A drive that cannot be reached: communication fault, every drive torque-free."""
@@ -615,6 +622,9 @@ class CanopenStation(Station):
         if bus in self._bus_off:
             return
         self._bus_off.add(bus)
+        task = self._master_hb.pop(bus, None)
+        if task is not None:
+            task.stop()
         t = self._ticks * self.dt
         self._fault_bits |= int(FaultBit.COMMUNICATION)
         self._events.append(BusEvent(t, "bus_off", f"CAN controller of bus {bus} is bus-off; "
