@@ -202,6 +202,7 @@ def run_session(config: SessionConfig, *, progress: ProgressCallback | None = No
     limits = (choice.limits(profile.mass_kg) if choice is not None and choice.limits
               else None)
     drain = getattr(station, "drain_events", twin.drain_events)  # patient (and bus) events
+    truth_of: Any = station if hasattr(station, "truth") else twin  # a replay's: recorded
     safety = SessionSafety(station, config.injections, limits,  # supervisor + fault injector
                            acknowledgements=config.acknowledgements)
     stack_settings = config.control_settings()
@@ -247,7 +248,7 @@ def run_session(config: SessionConfig, *, progress: ProgressCallback | None = No
             row[:n_s] = sample.values
             row[n_s:] = control
             row[n_s + 4:n_s + 10] = cmd  # cmd_* channels: what the drives got, after safety
-            truth = twin.truth  # the truth of this sample (read it each tick)
+            truth = truth_of.truth  # the truth of this sample (read it each tick)
             writer.append(row, truth)
             score(control[12], control[13], truth[_CONTACT_L] > 0.5, truth[_CONTACT_R] > 0.5)
 
