@@ -20,7 +20,7 @@ def test_a_replayed_session_reproduces_the_live_one(tmp_path: Path) -> None:
     assert again["strides"] == live["strides"]
     for joint, err in live["tracking_error_rms_deg"].items():
         # the recording keeps each channel at its resolution: the controller sees it rounded
-        assert again["tracking_error_rms_deg"][joint] == pytest.approx(err, abs=0.05)
+        assert again["tracking_error_rms_deg"][joint] == pytest.approx(err, rel=0.15, abs=0.02)
 
 
 def test_replaying_what_is_not_a_recording_says_so(tmp_path: Path) -> None:

@@ -290,14 +290,20 @@ class CanopenStation(Station):
             raise StationError("station already started")
         try:
             self.commission()
-            failed = [ch for ch in self.checks if not ch.passed]
-            if failed:
-                raise StationError(f"start-up check failed, no drive enabled: {failed[0].name}"
-                                   f" {failed[0].joint}: {failed[0].detail}".replace("  ", " "))
-            self._enable_all()
+            return self.enable()
         except BaseException:
             self._shutdown()
             raise
+
+    def enable(self) -> Sample:
+        """Enable the drives of a commissioned station, only if every check passed (what
+        :meth:`start` does after :meth:`commission`); returns the first Sample."""
+        failed = [ch for ch in self.checks if not ch.passed]
+        if failed or not self.checks:
+            why = (f"{failed[0].name} {failed[0].joint}: {failed[0].detail}".replace("  ", " ")
+                   if failed else "the station was not commissioned")
+            raise StationError(f"start-up check failed, no drive enabled: {why}")
+        self._enable_all()
         self._running = True
         self._ticks = 0
         for d in self._drives:  # count PDO misses of the session, not of the start-up
