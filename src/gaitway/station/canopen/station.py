@@ -67,6 +67,9 @@ _RPDO1 = struct.Struct("<Hh")
 #: how long start-up waits for boot-ups, and for each drive to reach a state
 BOOT_TIMEOUT_S: Final[float] = 2.0
 ENABLE_TIMEOUT_S: Final[float] = 0.5
+#: how long an SDO answer may take: a drive answers in milliseconds, but a loaded host running
+#: emulated drives may not (canopen's default, 0.3 s, failed start-ups under CI load)
+SDO_TIMEOUT_S: Final[float] = 2.0
 #: how long stop() lets the quick stop ramp the drives down before switching torque off
 QUICK_STOP_TIMEOUT_S: Final[float] = 0.5
 _DRIVE_BITS: Final[int] = int(FaultBit.DRIVE_OVERCURRENT | FaultBit.DRIVE_OVERTEMPERATURE
@@ -173,6 +176,7 @@ class _Drive:
         od = (canopen.import_od(str(cfg.eds), cfg.node_id) if cfg.eds is not None
               else cia402_dictionary(cfg.node_id))
         self.node = canopen.RemoteNode(cfg.node_id, od)
+        self.node.sdo.RESPONSE_TIMEOUT = SDO_TIMEOUT_S
         network.add_node(self.node)
         self.statusword = 0
         self.torque_permille = 0
