@@ -20,7 +20,7 @@ from typing import Final
 from gaitway.errors import UserError
 from gaitway.safety.faults import FAULTS, FaultKind
 from gaitway.station.channels import SAMPLE_INDEX
-from gaitway.station.interface import Command, Sample, Station
+from gaitway.station.interface import Command, Sample, Station, TimeBase
 
 _I = SAMPLE_INDEX
 GRAVITY: Final[float] = 9.81
@@ -36,8 +36,8 @@ INJECTION_EFFECTS: Final[dict[FaultKind, str]] = {
                                      "heat-soaked winding; see docs/safety/injection.md)",
     FaultKind.COMMUNICATION_LOSS: "samples stop arriving (the last one repeats)",
     FaultKind.MISSED_TICKS: "4 ticks pass without reaching the loop",
-    FaultKind.LOOP_OVERRUN: "5 loop iterations take 25 ms each (simulated loop clock headless, "
-                            "a real CPU hog in a paced live loop)",
+    FaultKind.LOOP_OVERRUN: "5 loop iterations take 25 ms each (on the simulated loop clock "
+                            "of a simulated station; a real CPU hog in a paced loop on real time)",
     FaultKind.EMERGENCY_STOP: "the emergency stop is pressed (released again after 1 s)",
     FaultKind.STOP_BUTTON: "the patient presses the stop button",
     FaultKind.INTERACTION_FORCE: "knee extensor spasm: 140 N*m on the left knee within 20 ms",
@@ -98,8 +98,10 @@ class FaultInjector(Station):
 
     def __init__(self, inner: Station, injections: list[Injection] | tuple[Injection, ...] = (),
                  *, paced: bool = False) -> None:
-        """``paced``: the loop runs against wall time (live), so an injected overrun must
-        really take wall time; headless, it delays the simulated loop clock instead."""
+        """``paced``: the loop runs against wall time (live). On a station with real time an
+        injected overrun must then really take wall time; headless, or on a station with
+        simulated time (whose overruns are judged on :meth:`loop_clock`), it delays the
+        simulated loop clock instead."""
         kinds = [i.kind for i in injections]
         if len(set(kinds)) != len(kinds):
             raise UserError("each fault can be injected once per session")
@@ -116,6 +118,8 @@ class FaultInjector(Station):
         self._frozen: dict[int, float] = {}
         self._overrun_left = OVERRUN_TICKS
         self.paced = paced
+        #: an injected overrun hogs the CPU (real time, paced) or delays loop_clock
+        self._hog = paced and inner.time_base is TimeBase.REAL
         self._loop_steps = 0
         self._loop_lag = 0.0
 
@@ -145,6 +149,10 @@ class FaultInjector(Station):
     @property
     def body_mass_kg(self) -> float:
         return self.inner.body_mass_kg
+
+    @property
+    def time_base(self) -> TimeBase:
+        return self.inner.time_base
 
     def engage_belt_brake(self) -> None:
         self.inner.engage_belt_brake()
@@ -246,7 +254,7 @@ class FaultInjector(Station):
             elif kind is FaultKind.LOOP_OVERRUN:
                 if self._overrun_left > 0:
                     self._overrun_left -= 1
-                    if self.paced:
+                    if self._hog:
                         end = time.perf_counter() + OVERRUN_S
                         while time.perf_counter() < end:  # a computation that hogs the loop
                             pass
