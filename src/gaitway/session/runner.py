@@ -32,8 +32,10 @@ from gaitway.safety.session import SessionSafety
 from gaitway.session.loop import PhasePlan, run_loop
 from gaitway.session.state import SessionStateMachine
 from gaitway.station.channels import (
+    CONTROL,
     N_SAMPLE_CHANNELS,
     RECORDED_CHANNELS,
+    RECORDED_COMMAND,
     TRUTH_CHANNELS,
     TRUTH_INDEX,
 )
@@ -50,6 +52,8 @@ MAX_MINUTES: Final[float] = 240.0
 GRAVITY: Final[float] = 9.81
 _CONTACT_L: Final[int] = TRUTH_INDEX["truth_contact_left"]
 _CONTACT_R: Final[int] = TRUTH_INDEX["truth_contact_right"]
+_PHASE_L: Final[int] = CONTROL.phase_estimate_left
+_PHASE_R: Final[int] = CONTROL.phase_estimate_right
 
 
 @dataclass(frozen=True)
@@ -237,10 +241,11 @@ def run_session(config: SessionConfig, *, progress: ProgressCallback | None = No
         def on_tick(sample: Sample, control: list[float], cmd: Command) -> None:
             row[:n_s] = sample.values
             row[n_s:] = control
-            row[n_s + 4:n_s + 10] = cmd  # cmd_* channels: what the drives got, after safety
+            row[RECORDED_COMMAND] = cmd  # cmd_* channels: what the drives got, after safety
             truth = station.truth  # the truth of this sample (read it each tick)
             writer.append(row, truth)
-            score(control[12], control[13], truth[_CONTACT_L] > 0.5, truth[_CONTACT_R] > 0.5)
+            score(control[_PHASE_L], control[_PHASE_R], truth[_CONTACT_L] > 0.5,
+                  truth[_CONTACT_R] > 0.5)
 
         def on_second(t: float) -> None:
             for ev in station.drain_events():
