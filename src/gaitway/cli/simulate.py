@@ -107,6 +107,10 @@ def _simulate(args: argparse.Namespace) -> int:
         if f["reaction"] != "warn":
             print(f"  fault {f['kind']}: detected at {f['detected_at_s']:.3f} s, "
                   f"{f['reaction']}, safe state at {f['safe_state_at_s']} s")
+        else:  # repeats folded: one line per run
+            last = f.get("last_at_s") or f["detected_at_s"]
+            print(f"  warning {f['kind']} at {f.get('joint') or '-'}: {f.get('count', 1)}x, "
+                  f"{f['detected_at_s']:.1f}-{last:.1f} s (latest: {f['detail']})")
     for a in s.get("safety", {}).get("acknowledgements", []):
         if a["accepted"]:
             print(f"  acknowledged by {a['by']} at {a['at_s']:.3f} s: resumed from a safe start")

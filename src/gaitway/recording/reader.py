@@ -173,6 +173,8 @@ class Recording:
                 f"{self.path} is truncated before its metadata block: it holds no readable "
                 "data (the session died while starting)"
             )
+        # in time order: a run of repeated warnings is written when it ends, at its last time
+        self.events.sort(key=lambda e: e.time_s)
         self._blocks = _SampleBlocks(
             np.array(numbers, dtype=np.int64),
             np.array(offsets, dtype=np.int64),

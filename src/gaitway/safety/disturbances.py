@@ -46,8 +46,9 @@ class InjectionContext(Protocol):
     def body_weight_n(self) -> float: ...
 
     @property
-    def paced(self) -> bool:
-        """The loop runs against wall time (live): an overrun must really take time."""
+    def hogs_cpu(self) -> bool:
+        """A paced loop on a station with real time: an overrun must really take wall time
+        (otherwise it delays the simulated loop clock)."""
 
     def iteration_takes(self, seconds: float) -> None:
         """Headless: this loop iteration takes ``seconds`` on the simulated loop clock."""
@@ -145,8 +146,9 @@ class MissedTicks(Disturbance):
 
 
 class LoopOverrun(Disturbance):
-    effect = (f"{OVERRUN_TICKS} loop iterations take {OVERRUN_S * 1e3:.0f} ms each (simulated "
-              "loop clock headless, a real CPU hog in a paced live loop)")
+    effect = (f"{OVERRUN_TICKS} loop iterations take {OVERRUN_S * 1e3:.0f} ms each (on the "
+              "simulated loop clock of a simulated station; a real CPU hog in a paced loop on "
+              "real time)")
 
     def __init__(self) -> None:
         self._left = OVERRUN_TICKS
@@ -154,7 +156,7 @@ class LoopOverrun(Disturbance):
     def sense(self, v: FloatArray, dt_in: float, ctx: InjectionContext) -> bool:
         if self._left > 0:
             self._left -= 1
-            if ctx.paced:
+            if ctx.hogs_cpu:
                 end = time.perf_counter() + OVERRUN_S
                 while time.perf_counter() < end:  # a computation that hogs the loop
                     pass

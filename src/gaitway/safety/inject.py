@@ -19,7 +19,7 @@ from typing import Final
 from gaitway.errors import UserError
 from gaitway.safety.disturbances import DISTURBANCES, INJECTION_EFFECTS, Disturbance
 from gaitway.safety.faults import FAULTS, FaultKind
-from gaitway.station.interface import Command, DisturbanceHooks, Sample, Station
+from gaitway.station.interface import Command, DisturbanceHooks, Sample, Station, TimeBase
 
 GRAVITY: Final[float] = 9.81
 
@@ -58,8 +58,10 @@ class FaultInjector(Station):
 
     def __init__(self, inner: Station, injections: list[Injection] | tuple[Injection, ...] = (),
                  *, paced: bool = False) -> None:
-        """``paced``: the loop runs against wall time (live), so an injected overrun must
-        really take wall time; headless, it delays the simulated loop clock instead."""
+        """``paced``: the loop runs against wall time (live). On a station with real time an
+        injected overrun must then really take wall time; headless, or on a station with
+        simulated time (whose overruns are judged on :meth:`loop_clock`), it delays the
+        simulated loop clock instead."""
         kinds = [i.kind for i in injections]
         if len(set(kinds)) != len(kinds):
             raise UserError("each fault can be injected once per session")
@@ -74,6 +76,8 @@ class FaultInjector(Station):
         self._true: Sample | None = None
         self._last: Sample | None = None
         self.paced = paced
+        #: an injected overrun hogs the CPU (real time, paced) or delays loop_clock
+        self._hog = paced and inner.time_base is TimeBase.REAL
         self._loop_steps = 0
         self._loop_lag = 0.0
 
@@ -104,6 +108,10 @@ class FaultInjector(Station):
     @property
     def body_mass_kg(self) -> float:
         return self.inner.body_mass_kg
+
+    @property
+    def time_base(self) -> TimeBase:
+        return self.inner.time_base
 
     def engage_belt_brake(self) -> None:
         self.inner.engage_belt_brake()
@@ -158,6 +166,10 @@ class FaultInjector(Station):
     @property
     def hooks(self) -> DisturbanceHooks | None:
         return self.inner.disturbance_hooks() if self.inner.running else None
+
+    @property
+    def hogs_cpu(self) -> bool:
+        return self._hog
 
     @property
     def body_weight_n(self) -> float:

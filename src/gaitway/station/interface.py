@@ -48,6 +48,19 @@ class FaultBit(enum.IntFlag):
     SENSOR = 1 << 6
 
 
+class TimeBase(enum.Enum):
+    """Whose clock a station's time is: it decides what a late control loop means.
+
+    ``SIMULATED``: time advances by ``dt`` per :meth:`Station.step`, whatever the wall clock
+    does; a loop that runs late (a busy host) only makes the session fall behind wall time,
+    which is shown, not a fault. ``REAL``: the device moves on in wall time, so a late loop
+    leaves drives on stale commands: a fault.
+    """
+
+    SIMULATED = "simulated"
+    REAL = "real"
+
+
 class Sample:
     """One tick of every sensor, SI units, immutable.
 
@@ -211,6 +224,12 @@ class Station(abc.ABC):
     simulated: bool = False
     #: tick period in seconds
     dt: float = 0.001
+
+    @property
+    def time_base(self) -> TimeBase:
+        """Whose clock this station keeps (see :class:`TimeBase`). REAL unless a station says
+        otherwise: a new driver is judged as hardware until it proves it is not."""
+        return TimeBase.REAL
 
     @abc.abstractmethod
     def start(self) -> Sample:

@@ -30,6 +30,7 @@ from gaitway.station.interface import (
     Sample,
     Station,
     StationError,
+    TimeBase,
 )
 from gaitway.station.sim.anthropometrics import Body, build_model
 from gaitway.station.sim.patient import PatientEvent, VirtualPatient
@@ -118,6 +119,11 @@ class SimStation(Station):
 
     simulated = True
     dt = 0.001
+
+    @property
+    def time_base(self) -> TimeBase:
+        """Simulated time: a busy host slows the session, it never endangers the patient."""
+        return TimeBase.SIMULATED
 
     def __init__(self, patient: VirtualPatient, *, seed: int, lateral_pelvis: bool = False,
                  device: DeviceSpec = DEVICE) -> None:
