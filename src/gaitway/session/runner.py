@@ -96,7 +96,7 @@ class SessionConfig:
 
     def validate(self) -> None:
         get_profile(self.profile)
-        SessionSafety.validate_injections(self.injections)
+        SessionSafety.validate_injections(self.injections, self.minutes * 60.0)
         SessionSafety.validate_acknowledgements(self.acknowledgements)
         if not (math.isfinite(self.minutes) and 0.0 < self.minutes <= MAX_MINUTES):
             raise UserError(
