@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from gaitway.cli.options import add_training_settings
+from gaitway.files import check_output_folder
 from gaitway.station.sim.profiles import PROFILES
 
 
@@ -76,15 +78,25 @@ def _simulate(args: argparse.Namespace) -> int:
         injections=tuple(args.inject), acknowledgements=tuple(args.acknowledge),
     )
     cfg.validate()
+    check_output_folder(args.out, "the recording")
     console = Console(stderr=True)
     show = not args.quiet and cfg.minutes >= 0.5
-    if show:
-        with Progress(TextColumn("simulating"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                      TimeRemainingColumn(), console=console, transient=True) as bar:
-            task = bar.add_task("sim", total=cfg.minutes * 60.0)
-            summary = run_session(cfg, progress=lambda t, total: bar.update(task, completed=t))
-    else:
-        summary = run_session(cfg)
+    existed = Path(args.out).exists()
+    try:
+        if show:
+            with Progress(TextColumn("simulating"), BarColumn(),
+                          TextColumn("{task.percentage:>3.0f}%"), TimeRemainingColumn(),
+                          console=console, transient=True) as bar:
+                task = bar.add_task("sim", total=cfg.minutes * 60.0)
+                summary = run_session(cfg,
+                                      progress=lambda t, total: bar.update(task, completed=t))
+        else:
+            summary = run_session(cfg)
+    except BaseException:
+        if not existed:  # a folder this run made and left empty must not block a rerun
+            with contextlib.suppress(OSError):
+                Path(args.out).rmdir()
+        raise
     s = summary
     print(f"SIMULATED session ({s['profile']}, seed {s['seed']}): {s['duration_s']:.1f} s, "
           f"ended by {s['ended_by']}")

@@ -146,7 +146,15 @@ class RecordingWriter:
             ) from None
         except OSError as exc:
             raise RecordingError(f"cannot create {self.path}: {exc.strerror}") from None
-        _write_all(self._fd, pack_file_header() + pack_block(BlockKind.META, meta))
+        try:
+            _write_all(self._fd, pack_file_header() + pack_block(BlockKind.META, meta))
+        except OSError as exc:  # nothing recorded yet: leave no empty file to block a rerun
+            os.close(self._fd)
+            with contextlib.suppress(OSError):
+                self.path.unlink()
+            raise RecordingError(f"cannot write {self.path}: {exc.strerror}; nothing was "
+                                 "recorded (free some disk space or choose another folder)"
+                                 ) from None
 
         self._lock = threading.Lock()
         self._free: deque[_Buffers] = deque()

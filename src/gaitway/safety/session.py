@@ -112,11 +112,17 @@ class SessionSafety:
         self._noted: set[FaultKind] = set()  # injections recorded as events
 
     @staticmethod
-    def validate_injections(texts: Sequence[str]) -> list[Injection]:
+    def validate_injections(texts: Sequence[str], session_s: float | None = None
+                            ) -> list[Injection]:
+        """The parsed injections; refused: a fault twice, or one after the session's end."""
         out = [parse_injection(t) for t in texts]
         kinds = [i.kind for i in out]
         if len(set(kinds)) != len(kinds):
             raise UserError("each fault can be injected only once per session")
+        late = [i for i in out if session_s is not None and i.at_s > session_s]
+        if late:
+            raise UserError(f"--inject {late[0].kind.value}@{late[0].at_s:g}: the session lasts "
+                            f"{session_s:g} s; inject within it")
         return out
 
     @staticmethod

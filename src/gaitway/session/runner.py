@@ -33,8 +33,10 @@ from gaitway.session.loop import PhasePlan, run_loop
 from gaitway.session.state import SessionStateMachine
 from gaitway.session.stations import StationChoice
 from gaitway.station.channels import (
+    CONTROL,
     N_SAMPLE_CHANNELS,
     RECORDED_CHANNELS,
+    RECORDED_COMMAND,
     TRUTH_CHANNELS,
     TRUTH_INDEX,
 )
@@ -51,6 +53,8 @@ MAX_MINUTES: Final[float] = 240.0
 GRAVITY: Final[float] = 9.81
 _CONTACT_L: Final[int] = TRUTH_INDEX["truth_contact_left"]
 _CONTACT_R: Final[int] = TRUTH_INDEX["truth_contact_right"]
+_PHASE_L: Final[int] = CONTROL.phase_estimate_left
+_PHASE_R: Final[int] = CONTROL.phase_estimate_right
 
 
 @dataclass(frozen=True)
@@ -93,7 +97,7 @@ class SessionConfig:
 
     def validate(self) -> None:
         get_profile(self.profile)
-        SessionSafety.validate_injections(self.injections)
+        SessionSafety.validate_injections(self.injections, self.minutes * 60.0)
         SessionSafety.validate_acknowledgements(self.acknowledgements)
         if not (math.isfinite(self.minutes) and 0.0 < self.minutes <= MAX_MINUTES):
             raise UserError(
@@ -247,10 +251,11 @@ def run_session(config: SessionConfig, *, progress: ProgressCallback | None = No
         def on_tick(sample: Sample, control: list[float], cmd: Command) -> None:
             row[:n_s] = sample.values
             row[n_s:] = control
-            row[n_s + 4:n_s + 10] = cmd  # cmd_* channels: what the drives got, after safety
+            row[RECORDED_COMMAND] = cmd  # cmd_* channels: what the drives got, after safety
             truth = truth_of.truth  # the truth of this sample (read it each tick)
             writer.append(row, truth)
-            score(control[12], control[13], truth[_CONTACT_L] > 0.5, truth[_CONTACT_R] > 0.5)
+            score(control[_PHASE_L], control[_PHASE_R], truth[_CONTACT_L] > 0.5,
+                  truth[_CONTACT_R] > 0.5)
 
         def on_second(t: float) -> None:
             for ev in drain():

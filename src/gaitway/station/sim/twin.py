@@ -21,9 +21,11 @@ from gaitway.station.channels import (
     N_SAMPLE_CHANNELS,
     N_TRUTH_CHANNELS,
     SAMPLE_INDEX,
+    Side,
 )
 from gaitway.station.interface import (
     Command,
+    DisturbanceHooks,
     FaultBit,
     Sample,
     Station,
@@ -254,9 +256,21 @@ class SimStation(Station):
         self._running = False
         self._stopped = True
 
-    # -- operator inputs ----------------------------------------------------------------------
+    # -- operator inputs and disturbances (station.interface.DisturbanceHooks) ---------------
+    def disturbance_hooks(self) -> DisturbanceHooks:
+        return self
+
     def press_estop(self) -> None:
         self.estop_pressed = True
+
+    def release_estop(self) -> None:
+        self.estop_pressed = False
+
+    def press_stop_button(self, for_s: float) -> None:
+        self.stop_button_until = self.time + for_s
+
+    def push_patient_joint(self, joint: str, side: Side, torque_nm: float) -> None:
+        self.data.qfrc_applied[self.model.joint(f"cuff_{joint}_{side}").dofadr[0]] = torque_nm
 
     def engage_belt_brake(self) -> None:
         """Emergency brake: the belt decelerates at ``belt_brake_decel`` to standstill and
