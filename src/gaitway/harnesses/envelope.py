@@ -121,6 +121,8 @@ class EnvelopeOutcome:
     #: every warning kind the supervisor raised (its soft limits), with counts
     warnings: dict[str, int]
     resumed: bool
+    #: session time of the stopping fault (None: no stop)
+    fault_at_s: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -160,6 +162,7 @@ def run_case(case: EnvelopeCase, work_dir: Path | None = None) -> EnvelopeOutcom
         clipped_torque_ticks=int(summary["safety"]["clipped_torque_ticks"]),
         warnings=warnings,
         resumed=resumed,
+        fault_at_s=float(stops[0]["detected_at_s"]) if stops else None,
     )
 
 
