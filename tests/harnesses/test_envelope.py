@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gaitway.cli.main import main
-from gaitway.control.names import CONTROLLERS
+from gaitway.control.registry import CONTROLLER_NAMES
 from gaitway.harnesses.envelope import (
     BWS_PCT,
     GUIDANCE_PCT,
@@ -44,7 +44,7 @@ def cases(draw: st.DrawFn, *, bws: tuple[float, float] = BWS_PCT,
     aan_min = draw(st.floats(0.0, 100.0))
     return EnvelopeCase(
         profile=draw(st.sampled_from(sorted(PROFILES))),
-        controller=draw(st.sampled_from(CONTROLLERS)),
+        controller=draw(st.sampled_from(CONTROLLER_NAMES)),
         bws_pct=draw(st.floats(*bws)),
         guidance_pct=draw(st.floats(*GUIDANCE_PCT)),
         speed_kmh=draw(st.floats(*speed)),
@@ -93,7 +93,7 @@ def test_starts_and_resumes_never_clip_a_command_anywhere(case: EnvelopeCase) ->
 
 def test_the_grid_covers_every_controller_and_the_edges() -> None:
     cases_ = grid()
-    assert {c.controller for c in cases_} == set(CONTROLLERS)
+    assert {c.controller for c in cases_} == set(CONTROLLER_NAMES)
     assert {c.profile for c in cases_} == set(PROFILES)
     assert {c.bws_pct for c in cases_} >= set(BWS_PCT)
     assert {c.speed_kmh for c in cases_ if not c.self_paced} >= set(SPEED_KMH)

@@ -1,2 +1,7 @@
-"""Harnesses: whole-session runners above ``session`` (envelope validation, fault matrix,
-demo data, trials). Nothing below this layer imports them."""
+"""Harnesses: whole-session runners above the clinic and planning layers.
+
+The fault matrix, the twin's validation and the demo history each run complete simulated
+sessions through the session runner and then measure, score or store what came out. They sit
+above every part they drive and below the surfaces (web, cli) that start them; nothing below
+imports them.
+"""
