@@ -30,7 +30,10 @@ def _envelope(args: argparse.Namespace) -> int:
 
     outcomes = run_grid(cases, workers=args.workers, progress=progress)
     path = Path(args.out) / ("envelope-quick.md" if args.quick else "envelope.md")
-    note = "quick setting: --quick" if args.quick else ""
+    opts = [*(["--quick"] if args.quick else []),
+            *([f"--profiles {args.profiles}"] if args.profiles else []),
+            *([f"--seconds {args.seconds:g}"] if args.seconds != 20.0 else [])]
+    note = "this table: " + " ".join(opts) if opts else ""
     write_table(outcomes, path, title_note=note)
     bad = [o for o in outcomes if not o.ok]
     print(f"{len(outcomes)} SIMULATED sessions in {time.perf_counter() - t0:.0f} s: "
