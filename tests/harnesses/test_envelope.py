@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from gaitway.cli.main import main
 from gaitway.control.registry import CONTROLLER_NAMES
+from gaitway.control.settings import MAX_FLOW_NM, MAX_RESIST_DAMPING, MAX_RESIST_TORQUE_NM
 from gaitway.harnesses.envelope import (
     BWS_PCT,
     GUIDANCE_PCT,
@@ -21,9 +22,6 @@ from gaitway.harnesses.envelope import (
     run_case,
 )
 from gaitway.session.runner import (
-    PATH_FLOW_MAX_NM,
-    RESIST_DAMPING_MAX,
-    RESIST_TORQUE_MAX_NM,
     ROM_SCALE,
 )
 from gaitway.station.sim.profiles import PROFILES
@@ -50,11 +48,11 @@ def cases(draw: st.DrawFn, *, bws: tuple[float, float] = BWS_PCT,
         speed_kmh=draw(st.floats(*speed)),
         self_paced=draw(st.booleans()),
         tunnel_width_deg=draw(st.floats(0.0, 30.0)),
-        path_flow_nm=draw(st.floats(0.0, PATH_FLOW_MAX_NM)),
+        path_flow_nm=draw(st.floats(0.0, MAX_FLOW_NM)),
         aan_min_pct=aan_min,
         aan_max_pct=draw(st.floats(aan_min, 100.0)),
-        resist_damping=draw(st.floats(0.0, RESIST_DAMPING_MAX)),
-        resist_torque_nm=draw(st.floats(0.0, RESIST_TORQUE_MAX_NM)),
+        resist_damping=draw(st.floats(0.0, MAX_RESIST_DAMPING)),
+        resist_torque_nm=draw(st.floats(0.0, MAX_RESIST_TORQUE_NM)),
         hip_rom_scale=draw(st.floats(*rom)),
         knee_rom_scale=draw(st.floats(*rom)),
         seconds=12.0,

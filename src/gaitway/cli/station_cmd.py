@@ -168,6 +168,10 @@ def _report(station: Any, stats: Any) -> int:
     if jitter:
         print(f"  loop: {jitter.get('overruns', 0)} overruns, jitter p99 "
               f"{jitter.get('jitter_p99_us', 0.0):.0f} us")
+        if jitter.get("slips"):  # a busy computer: the twin's time fell behind, harmlessly
+            print(f"  simulated time fell {jitter.get('behind_s', 0.0):.1f} s behind wall time "
+                  f"({jitter['slips']} slips, latest tick {jitter.get('max_lag_s', 0.0):.2f} s "
+                  "late at most)")
     for f in s.get("faults", []):
         if f.get("reaction") != "warn":
             print(f"  fault {f['kind']}: detected at {f['detected_at_s']:.3f} s, "

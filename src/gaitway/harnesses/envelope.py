@@ -32,13 +32,11 @@ from typing import Final
 
 import numpy as np
 
+from gaitway.control.settings import MAX_FLOW_NM, MAX_RESIST_DAMPING, MAX_RESIST_TORQUE_NM
 from gaitway.errors import UserError
 from gaitway.recording import RECORDING_FILENAME, open_recording
 from gaitway.safety.limits import PatientLimits
 from gaitway.session.runner import (
-    PATH_FLOW_MAX_NM,
-    RESIST_DAMPING_MAX,
-    RESIST_TORQUE_MAX_NM,
     ROM_SCALE,
     SessionConfig,
     run_session,
@@ -170,12 +168,12 @@ def _controller_variants(quick: bool) -> list[dict[str, float | str]]:
     guid = (0.0, 100.0) if quick else (0.0, 50.0, 100.0)
     out: list[dict[str, float | str]] = [
         {"controller": "guidance", "guidance_pct": g} for g in guid]
-    out += [{"controller": "path", "tunnel_width_deg": 0.0, "path_flow_nm": PATH_FLOW_MAX_NM},
+    out += [{"controller": "path", "tunnel_width_deg": 0.0, "path_flow_nm": MAX_FLOW_NM},
             {"controller": "path", "tunnel_width_deg": 30.0, "path_flow_nm": 0.0},
             {"controller": "aan", "aan_min_pct": 0.0, "aan_max_pct": 100.0},
             {"controller": "aan", "aan_min_pct": 100.0, "aan_max_pct": 100.0},
-            {"controller": "resist", "resist_damping": RESIST_DAMPING_MAX,
-             "resist_torque_nm": RESIST_TORQUE_MAX_NM},
+            {"controller": "resist", "resist_damping": MAX_RESIST_DAMPING,
+             "resist_torque_nm": MAX_RESIST_TORQUE_NM},
             {"controller": "resist", "resist_damping": 0.0, "resist_torque_nm": 0.0}]
     if quick:
         out = [out[0], out[1], out[2], out[4], out[6]]

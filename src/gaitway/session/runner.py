@@ -34,8 +34,10 @@ from gaitway.session.loop import PhasePlan, run_loop
 from gaitway.session.pauses import PauseDriver, parse_pauses
 from gaitway.session.state import SessionStateMachine
 from gaitway.station.channels import (
+    CONTROL,
     N_SAMPLE_CHANNELS,
     RECORDED_CHANNELS,
+    RECORDED_COMMAND,
     TRUTH_CHANNELS,
     TRUTH_INDEX,
 )
@@ -49,16 +51,14 @@ SUMMARY_FILENAME: Final[str] = "summary.json"
 MIN_SPEED_KMH: Final[float] = 0.5
 MAX_SPEED_KMH: Final[float] = 3.2
 MAX_MINUTES: Final[float] = 240.0
-#: what the CLI accepts for the controllers' own settings (gaitway validate envelope runs a
-#: session at each edge): path flow (N*m), resistance damping (N*m*s/rad) and torque (N*m),
-#: and the range-of-motion scale of the reference's hip and knee excursion
-PATH_FLOW_MAX_NM: Final[float] = 20.0
-RESIST_DAMPING_MAX: Final[float] = 10.0
-RESIST_TORQUE_MAX_NM: Final[float] = 10.0
+#: the range-of-motion scale of the reference's hip and knee excursion the CLI accepts
+#: (gaitway validate envelope runs a session at each edge)
 ROM_SCALE: Final[tuple[float, float]] = (0.5, 1.5)
 GRAVITY: Final[float] = 9.81
 _CONTACT_L: Final[int] = TRUTH_INDEX["truth_contact_left"]
 _CONTACT_R: Final[int] = TRUTH_INDEX["truth_contact_right"]
+_PHASE_L: Final[int] = CONTROL.phase_estimate_left
+_PHASE_R: Final[int] = CONTROL.phase_estimate_right
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ class SessionConfig:
 
     def validate(self) -> None:
         get_profile(self.profile)
-        SessionSafety.validate_injections(self.injections)
+        SessionSafety.validate_injections(self.injections, self.minutes * 60.0)
         SessionSafety.validate_acknowledgements(self.acknowledgements)
         parse_pauses(self.pauses)
         if not (math.isfinite(self.minutes) and 0.0 < self.minutes <= MAX_MINUTES):
@@ -146,11 +146,6 @@ class SessionConfig:
             raise UserError(f"--tunnel-width must be within 0-30 deg, got {self.tunnel_width_deg}")
         if not 0.0 <= self.max_guidance_pct <= 100.0 or not 0.0 <= self.max_bws_pct <= 80.0:
             raise UserError("--max-guidance must be within 0-100 % and --max-bws within 0-80 %")
-        for flag, v, hi in (("--flow", self.path_flow_nm, PATH_FLOW_MAX_NM),
-                            ("--resist-damping", self.resist_damping, RESIST_DAMPING_MAX),
-                            ("--resist-torque", self.resist_torque_nm, RESIST_TORQUE_MAX_NM)):
-            if not (math.isfinite(v) and 0.0 <= v <= hi):
-                raise UserError(f"{flag} must be within 0-{hi:g}, got {v}")
         for flag, v in (("--rom-hip", self.hip_rom_scale), ("--rom-knee", self.knee_rom_scale)):
             if not (math.isfinite(v) and ROM_SCALE[0] <= v <= ROM_SCALE[1]):
                 raise UserError(f"{flag} (range-of-motion scale) must be within "
@@ -274,10 +269,11 @@ def run_session(config: SessionConfig, *, progress: ProgressCallback | None = No
         def on_tick(sample: Sample, control: list[float], cmd: Command) -> None:
             row[:n_s] = sample.values
             row[n_s:] = control
-            row[n_s + 4:n_s + 10] = cmd  # cmd_* channels: what the drives got, after safety
+            row[RECORDED_COMMAND] = cmd  # cmd_* channels: what the drives got, after safety
             truth = station.truth  # the truth of this sample (read it each tick)
             writer.append(row, truth)
-            score(control[12], control[13], truth[_CONTACT_L] > 0.5, truth[_CONTACT_R] > 0.5)
+            score(control[_PHASE_L], control[_PHASE_R], truth[_CONTACT_L] > 0.5,
+                  truth[_CONTACT_R] > 0.5)
             if sample.time >= pauses.due_at_s:
                 pauses.step(sample.time, safety_latched=safety.latched)
 

@@ -271,7 +271,7 @@ class VirtualPatient:
             if self._pick_phase:  # walks on from the intent's phase nearest the posture
                 self._pick_phase = False
                 self.phase = nearest_phase(
-                    tabs[0], tabs[2], tabs[1], tabs[3], (q[0], q[2], q[1], q[3]),
+                    tabs[0], tabs[1], tabs[2], tabs[3], (q[0], q[1], q[2], q[3]),
                     offset_left=self.phase_offset_left, offset_right=self.phase_offset_right)
             f = self._freq
             w = TWO_PI * f

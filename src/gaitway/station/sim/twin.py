@@ -21,8 +21,17 @@ from gaitway.station.channels import (
     N_SAMPLE_CHANNELS,
     N_TRUTH_CHANNELS,
     SAMPLE_INDEX,
+    Side,
 )
-from gaitway.station.interface import Command, FaultBit, Sample, Station, StationError
+from gaitway.station.interface import (
+    Command,
+    DisturbanceHooks,
+    FaultBit,
+    Sample,
+    Station,
+    StationError,
+    TimeBase,
+)
 from gaitway.station.sim.anthropometrics import Body, build_model
 from gaitway.station.sim.patient import PatientEvent, VirtualPatient
 
@@ -113,6 +122,11 @@ class SimStation(Station):
 
     simulated = True
     dt = 0.001
+
+    @property
+    def time_base(self) -> TimeBase:
+        """Simulated time: a busy host slows the session, it never endangers the patient."""
+        return TimeBase.SIMULATED
 
     def __init__(self, patient: VirtualPatient, *, seed: int, lateral_pelvis: bool = False,
                  device: DeviceSpec = DEVICE) -> None:
@@ -269,9 +283,21 @@ class SimStation(Station):
         self._running = False
         self._stopped = True
 
-    # -- operator inputs ----------------------------------------------------------------------
+    # -- operator inputs and disturbances (station.interface.DisturbanceHooks) ---------------
+    def disturbance_hooks(self) -> DisturbanceHooks:
+        return self
+
     def press_estop(self) -> None:
         self.estop_pressed = True
+
+    def release_estop(self) -> None:
+        self.estop_pressed = False
+
+    def press_stop_button(self, for_s: float) -> None:
+        self.stop_button_until = self.time + for_s
+
+    def push_patient_joint(self, joint: str, side: Side, torque_nm: float) -> None:
+        self.data.qfrc_applied[self.model.joint(f"cuff_{joint}_{side}").dofadr[0]] = torque_nm
 
     def engage_belt_brake(self) -> None:
         """Emergency brake: the belt decelerates at ``belt_brake_decel`` to standstill and
