@@ -30,15 +30,19 @@ def register(sub: Any) -> None:
     p.add_argument("--tunnel-width", type=float, default=5.0, metavar="DEG",
                    help="path control: tunnel half-width in degrees (default 5)")
     p.add_argument("--flow", type=float, default=0.0, metavar="NM",
-                   help="path control: supportive flow along the path, N*m (default 0)")
+                   help="path control: supportive flow along the path, N*m, 0-30 (default 0)")
     p.add_argument("--aan-min", type=float, default=30.0, metavar="PCT",
                    help="assist-as-needed: least support, %% of full guidance (default 30)")
     p.add_argument("--aan-max", type=float, default=100.0, metavar="PCT",
                    help="assist-as-needed: most support, %% of full guidance (default 100)")
     p.add_argument("--resist-damping", type=float, default=5.0, metavar="NMS",
-                   help="resistance: damping, N*m*s/rad (default 5)")
+                   help="resistance: damping, N*m*s/rad, 0-50 (default 5)")
     p.add_argument("--resist-torque", type=float, default=0.0, metavar="NM",
-                   help="resistance: constant torque against motion, N*m (default 0)")
+                   help="resistance: constant torque against motion, N*m, 0-30 (default 0)")
+    p.add_argument("--rom-hip", type=float, default=1.0, metavar="SCALE",
+                   help="range of motion: scale of the hip's excursion, 0.5-1.5 (default 1)")
+    p.add_argument("--rom-knee", type=float, default=1.0, metavar="SCALE",
+                   help="range of motion: scale of the knee's excursion, 0.5-1.5 (default 1)")
     p.add_argument("--self-paced", action="store_true",
                    help="the belt follows the patient's cadence")
     p.add_argument("--no-adapt", action="store_true",
@@ -57,6 +61,9 @@ def register(sub: Any) -> None:
                    help="acknowledge a safety stop as NAME at a session time, repeatable: once "
                    "safe and the cause gone, the session resumes from a safe start; refused "
                    "(and recorded) otherwise")
+    p.add_argument("--pause", action="append", default=[], metavar="AT:SECONDS",
+                   help="pause the session at AT s for SECONDS, then resume (as the console's "
+                   "buttons do), repeatable")
     p.set_defaults(func=_simulate)
 
     q = sub.add_parser("profiles", help="list the virtual patient profiles")
@@ -73,9 +80,11 @@ def _simulate(args: argparse.Namespace) -> int:
         controller=args.controller, tunnel_width_deg=args.tunnel_width, path_flow_nm=args.flow,
         aan_min_pct=args.aan_min, aan_max_pct=args.aan_max,
         resist_damping=args.resist_damping, resist_torque_nm=args.resist_torque,
+        hip_rom_scale=args.rom_hip, knee_rom_scale=args.rom_knee,
         self_paced=args.self_paced, adapt_to_fatigue=not args.no_adapt,
         max_guidance_pct=args.max_guidance, max_bws_pct=args.max_bws,
         injections=tuple(args.inject), acknowledgements=tuple(args.acknowledge),
+        pauses=tuple(args.pause),
     )
     cfg.validate()
     check_output_folder(args.out, "the recording")

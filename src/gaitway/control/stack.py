@@ -40,7 +40,7 @@ from gaitway.control.registry import ControllerEnv, controller_spec
 from gaitway.control.settings import ControlSettings
 from gaitway.control.switching import ControllerSwitch
 from gaitway.errors import UserError
-from gaitway.gait.reference import nearest_phase, stride_time_s
+from gaitway.gait.reference import ReferenceGait, nearest_phase, stride_time_s
 from gaitway.station.channels import (
     CONTROL,
     DRIVEN_DOFS,
@@ -57,6 +57,11 @@ STAND_HIP: Final[float] = 0.05
 STAND_KNEE: Final[float] = 0.08
 WALK_MIN_SPEED_M_S: Final[float] = 0.08
 WALK_BLEND_M_S: Final[float] = 0.12
+#: a switch of reference table (speed, range of motion) fades in with this time constant
+REF_SWITCH_TAU_S: Final[float] = 0.15
+#: share of a drive's continuous torque the controllers may ask for; the rest is margin so
+#: that the safety layer's clip means a controller out of bounds, never a rounding
+DRIVE_TORQUE_SHARE: Final[float] = 0.95
 _I = SAMPLE_INDEX
 #: every joint list here is in DRIVEN_DOFS order (hip left, hip right, knee left, knee right)
 _Q = tuple(_I[f"{j}_angle_{s}"] for j, s in DRIVEN_DOFS)
@@ -198,6 +203,18 @@ class ControlStack:
         self.changes = ChangeChannel(self._sink, prepare=self._prepare_change)
         self._change_queue = self.changes.queue
         self._target: list[float] = self.ctx.q_ref
+        #: the reference table left this tick (None: none), and what is left of the step
+        #: between the old and the new table per joint (rad), fading out
+        self._ref_from: ReferenceGait | None = None
+        self._ref_shift = [0.0, 0.0, 0.0, 0.0]
+        self._ref_decay = math.exp(-dt / REF_SWITCH_TAU_S)
+        hip_max, knee_max = (DRIVE_TORQUE_SHARE * x for x in settings.drive_torque_limit_nm)
+        lim = [0.0] * 4  # DRIVEN_DOFS order
+        lim[_HIP_L] = lim[_HIP_R] = hip_max
+        lim[_KNEE_L] = lim[_KNEE_R] = knee_max
+        self._tau_limit = tuple(lim)
+        #: joint-ticks on which a controller's torque was held at the drive's budget
+        self.saturated_ticks = 0
 
     # -- controllers -------------------------------------------------------------------------
 
@@ -229,6 +246,10 @@ class ControlStack:
         q[0], q[1], q[2], q[3] = q0, q1, q2, q3
         qd[0], qd[1], qd[2], qd[3] = v0, v1, v2, v3
         tau_int[0], tau_int[1], tau_int[2], tau_int[3] = i0, i1, i2, i3
+        if self.ticks == 0:
+            # the first tick: stand where the legs are. Pulling them from wherever the patient
+            # stands to a fixed posture asked the knees for 130-160 N*m at every start
+            self.stand_here()
         hs_l = self._hs_l(t, f_l)
         hs_r = self._hs_r(t, f_r)
         ctx.stride_start[0] = hs_l
@@ -261,7 +282,9 @@ class ControlStack:
             self._standing = True
             self.stand_here()
         if hs_l or w == 0.0:
-            self.reference = ctx.reference = self.bank.nearest(belt_v)
+            new_ref = self.bank.nearest(belt_v)
+            if new_ref is not self.reference:
+                self._switch_reference(new_ref)
         ref = self.reference
         if self.patient_timing:
             ph_l, ph_r = p_l, p_r
@@ -287,12 +310,45 @@ class ControlStack:
         qr[_HIP_R] = rh + w * (h - rh)
         qr[_KNEE_R] = rk + w * (k - rk)
         qdr[_HIP_R], qdr[_KNEE_R] = dh * wr, dk * wr
+        old = self._ref_from
+        if old is not None:  # a new table this tick: carry on from where the old one was
+            self._ref_from = None
+            shift = self._ref_shift
+            for ph, ih, ik in ((ph_l, _HIP_L, _KNEE_L), (ph_r, _HIP_R, _KNEE_R)):
+                h0, k0, _, _ = old.hip_knee(ph)
+                h1, k1, _, _ = ref.hip_knee(ph)
+                shift[ih] += w * (h0 - h1)
+                shift[ik] += w * (k0 - k1)
+        shift = self._ref_shift
+        if shift[0] or shift[1] or shift[2] or shift[3]:
+            # bumpless: the step between the tables fades out over REF_SWITCH_TAU_S
+            decay, inv_tau = self._ref_decay, 1.0 / REF_SWITCH_TAU_S
+            for j in (0, 1, 2, 3):
+                x = shift[j]
+                qr[j] += x
+                qdr[j] -= x * inv_tau
+                x *= decay
+                shift[j] = x if x > 1e-6 or x < -1e-6 else 0.0
 
         if self._patient_timing_next != self.patient_timing and not self.switch.blending:
             self.patient_timing = self._patient_timing_next
         if self._guidance_target != self.guidance_level:
             self._ramp_guidance()
         tau = self.switch.torques(ctx)
+        # the controllers plan within the drives' continuous torque: a stiff impedance whose
+        # patient is a few degrees off the reference asks for more than a drive can give
+        # continuously, and the safety layer then clipped it every stride (drive_torque
+        # warnings burying the log). Saturating here is the controller's own actuator limit;
+        # the supervisor's clip stays the judge of a controller that does not keep it.
+        lim = self._tau_limit
+        for j in (0, 1, 2, 3):
+            x, m = tau[j], lim[j]
+            if x > m:
+                tau[j] = m
+                self.saturated_ticks += 1
+            elif x < -m:
+                tau[j] = -m
+                self.saturated_ticks += 1
         self.monitor.update(q, qd, qr, qdr, tau_int, dt)
         if hs_l:
             self._stride_end(0, hsd_l.onset_s)
@@ -332,6 +388,15 @@ class ControlStack:
         else:
             self._rate = 1.0 / stride_time_s(belt_v, self.height_m)
             self._walk = min(1.0, (belt_v - WALK_MIN_SPEED_M_S) / WALK_BLEND_M_S)
+
+    def _switch_reference(self, new: ReferenceGait) -> None:
+        """Walk on a new reference table (another speed, another range of motion) from the
+        next tick, without a step: at a heel strike of one leg the other is mid-stride, and
+        the tables of two speeds differed there by up to 0.14 rad at the knee, which the
+        knee drive was asked to close at once (200 N*m, clipped; a cuff fault followed)."""
+        if self._ref_from is None:
+            self._ref_from = self.reference
+        self.reference = self.ctx.reference = new
 
     def stand_here(self) -> None:
         """Stand where the legs are (after a stop, a pause: often mid-stride, one
@@ -449,7 +514,7 @@ class ControlStack:
                     self._patient_timing_next = follows_patient
             elif k is ChangeKind.ROM:
                 self.bank = payload
-                self.reference = self.ctx.reference = self.bank.nearest(self.belt.speed)
+                self._switch_reference(self.bank.nearest(self.belt.speed))
             elif k is ChangeKind.TUNNEL_WIDTH:
                 path = self._make("path")
                 assert isinstance(path, PathController)

@@ -12,7 +12,7 @@ import math
 import os
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -27,9 +27,11 @@ from gaitway.control.registry import check_controller
 from gaitway.control.settings import ControlSettings
 from gaitway.control.stack import ControlStack
 from gaitway.errors import UserError
+from gaitway.gait.reference import JointRom, RomSettings
 from gaitway.recording import RECORDING_FILENAME, RecordingWriter
 from gaitway.safety.session import SessionSafety
 from gaitway.session.loop import PhasePlan, run_loop
+from gaitway.session.pauses import PauseDriver, parse_pauses
 from gaitway.session.state import SessionStateMachine
 from gaitway.session.stations import StationChoice
 from gaitway.station.channels import (
@@ -50,6 +52,9 @@ SUMMARY_FILENAME: Final[str] = "summary.json"
 MIN_SPEED_KMH: Final[float] = 0.5
 MAX_SPEED_KMH: Final[float] = 3.2
 MAX_MINUTES: Final[float] = 240.0
+#: the range-of-motion scale of the reference's hip and knee excursion the CLI accepts
+#: (gaitway validate envelope runs a session at each edge)
+ROM_SCALE: Final[tuple[float, float]] = (0.5, 1.5)
 GRAVITY: Final[float] = 9.81
 _CONTACT_L: Final[int] = TRUTH_INDEX["truth_contact_left"]
 _CONTACT_R: Final[int] = TRUTH_INDEX["truth_contact_right"]
@@ -84,6 +89,9 @@ class SessionConfig:
     #: resistance: damping (N*m*s/rad) and a velocity-signed torque (N*m)
     resist_damping: float = 5.0
     resist_torque_nm: float = 0.0
+    #: range of motion: the reference's hip and knee excursion, scaled about its mean
+    hip_rom_scale: float = 1.0
+    knee_rom_scale: float = 1.0
     self_paced: bool = False
     #: respond to fatigue automatically, within these bounds (% of full guidance, of weight)
     adapt_to_fatigue: bool = True
@@ -94,11 +102,14 @@ class SessionConfig:
     injections: tuple[str, ...] = ()
     #: acknowledgements of a safety stop, as "NAME@SECONDS" (resume if accepted)
     acknowledgements: tuple[str, ...] = ()
+    #: operator pauses, as "AT:SECONDS" (pause at AT s for SECONDS, then resume)
+    pauses: tuple[str, ...] = ()
 
     def validate(self) -> None:
         get_profile(self.profile)
         SessionSafety.validate_injections(self.injections, self.minutes * 60.0)
         SessionSafety.validate_acknowledgements(self.acknowledgements)
+        parse_pauses(self.pauses)
         if not (math.isfinite(self.minutes) and 0.0 < self.minutes <= MAX_MINUTES):
             raise UserError(
                 f"--minutes must be a number above 0 and at most {MAX_MINUTES:.0f}, "
@@ -136,6 +147,14 @@ class SessionConfig:
             raise UserError(f"--tunnel-width must be within 0-30 deg, got {self.tunnel_width_deg}")
         if not 0.0 <= self.max_guidance_pct <= 100.0 or not 0.0 <= self.max_bws_pct <= 80.0:
             raise UserError("--max-guidance must be within 0-100 % and --max-bws within 0-80 %")
+        for flag, v in (("--rom-hip", self.hip_rom_scale), ("--rom-knee", self.knee_rom_scale)):
+            if not (math.isfinite(v) and ROM_SCALE[0] <= v <= ROM_SCALE[1]):
+                raise UserError(f"{flag} (range-of-motion scale) must be within "
+                                f"{ROM_SCALE[0]:g}-{ROM_SCALE[1]:g}, got {v}")
+        if not (math.isfinite(self.aan_min_pct) and math.isfinite(self.aan_max_pct)
+                and 0.0 <= self.aan_min_pct <= self.aan_max_pct <= 100.0):
+            raise UserError(f"--aan-min and --aan-max must satisfy 0 <= min <= max <= 100 %, "
+                            f"got {self.aan_min_pct:g} and {self.aan_max_pct:g}")
         return ControlSettings(
             controller=self.controller,
             guidance=1.0 if self.controller == "guidance" else self.guidance_pct / 100.0,
@@ -151,6 +170,8 @@ class SessionConfig:
             bws_fraction=self.bws_pct / 100.0,
             speed_m_s=self.speed_kmh / 3.6,
             self_paced=self.self_paced,
+            rom=RomSettings(hip=JointRom(scale=self.hip_rom_scale),
+                            knee=JointRom(scale=self.knee_rom_scale)),
             adapt_to_fatigue=self.adapt_to_fatigue,
             max_guidance=max(self.max_guidance_pct, self.guidance_pct) / 100.0,
             max_bws_fraction=max(self.max_bws_pct, self.bws_pct) / 100.0,
@@ -165,6 +186,9 @@ class SessionConfig:
         d["acknowledgements"] = list(self.acknowledgements)
         if not self.acknowledgements:
             del d["acknowledgements"]
+        d["pauses"] = list(self.pauses)
+        if not self.pauses:
+            del d["pauses"]
         return d
 
 
@@ -209,7 +233,9 @@ def run_session(config: SessionConfig, *, progress: ProgressCallback | None = No
     truth_of: Any = station if hasattr(station, "truth") else twin  # a replay's: recorded
     safety = SessionSafety(station, config.injections, limits,  # supervisor + fault injector
                            acknowledgements=config.acknowledgements)
-    stack_settings = config.control_settings()
+    dev = safety.supervisor.limits.device  # the controllers plan within the drives' limits
+    stack_settings = replace(config.control_settings(),
+                             drive_torque_limit_nm=(dev.hip_torque_soft, dev.knee_torque_soft))
     n_ticks = round(config.minutes * 60.0 / station.dt)
     plan = PhasePlan.for_minutes(config.minutes)
     metadata = {
@@ -247,6 +273,8 @@ def run_session(config: SessionConfig, *, progress: ProgressCallback | None = No
             ), 0.0)
         scorer = StreamingPhaseScorer(dt=station.dt)
         score = scorer.add
+        machine = SessionStateMachine(writer.event)
+        pauses = PauseDriver(parse_pauses(config.pauses), machine, stack, writer.event)
 
         def on_tick(sample: Sample, control: list[float], cmd: Command) -> None:
             row[:n_s] = sample.values
@@ -256,6 +284,8 @@ def run_session(config: SessionConfig, *, progress: ProgressCallback | None = No
             writer.append(row, truth)
             score(control[_PHASE_L], control[_PHASE_R], truth[_CONTACT_L] > 0.5,
                   truth[_CONTACT_R] > 0.5)
+            if sample.time >= pauses.due_at_s:
+                pauses.step(sample.time, safety_latched=safety.latched)
 
         def on_second(t: float) -> None:
             for ev in drain():
@@ -264,7 +294,7 @@ def run_session(config: SessionConfig, *, progress: ProgressCallback | None = No
             if progress is not None:
                 progress(t, n_ticks * station.dt)
 
-        result = run_loop(safety.station, stack, plan, state=SessionStateMachine(writer.event),
+        result = run_loop(safety.station, stack, plan, state=machine,
                           on_tick=on_tick, first_sample=sample0, on_second=on_second,
                           safety=safety)
         safety.record()

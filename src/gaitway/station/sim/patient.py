@@ -233,6 +233,12 @@ class VirtualPatient:
             self._next_event += 1
         return out
 
+    @property
+    def standing_posture(self) -> tuple[float, float]:
+        """Hip and knee flexion (rad) the patient stands in before walking: the twin
+        starts them there."""
+        return _STANDING["hip"], _STANDING["knee"]
+
     def phase_of(self, side_index: int) -> float:
         off = self.phase_offset_left if side_index == 0 else self.phase_offset_right
         return (self.phase + off) % 1.0

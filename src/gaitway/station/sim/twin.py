@@ -109,6 +109,9 @@ _THERMAL_EVERY: Final[int] = 10  # ticks between thermal-model updates (slow dyn
 _NOISE_BLOCK: Final[int] = 1000
 _COP_MIN_FZ: Final[float] = 20.0  # N: below this a plate reports no centre of pressure
 _CONTACT_TRUTH_N: Final[float] = 20.0  # N: a foot loading its belt (not a light scuff)
+#: share of body weight the harness holds when the station starts (the patient stands on the
+#: belts; the body-weight-support loop then takes the harness to its set force)
+START_UNLOADING_FRACTION: Final[float] = 1.0 / 3.0
 
 
 def _adr(model: mujoco.MjModel, name: str) -> int:
@@ -236,14 +239,42 @@ class SimStation(Station):
         if self._running:
             raise StationError("station already started")
         self._reset_state()
-        d = self.data
-        # stand slightly crouched with the harness taking a third of the weight
-        d.qpos[self.model.joint("pelvis_z").qposadr[0]] = 0.002
-        mujoco.mj_forward(self.model, d)
+        # the patient stands on the belts, in their standing posture, with the harness taking
+        # a share of the weight: the first sample shows loaded plates and the harness at its
+        # preload (a start in the air, feet dropping onto the belts, was read as a fall)
         weight = self.body.mass_kg * GRAVITY
-        self._winch = 0.002 + weight / 3.0 / DEVICE.harness_stiffness
+        preload = START_UNLOADING_FRACTION * weight
+        m, d = self.model, self.data
+        hip, knee = self.patient.standing_posture  # the exoskeleton set to it, cuffs relaxed
+        for side in ("left", "right"):
+            d.qpos[m.joint(f"exo_hip_{side}").qposadr[0]] = hip
+            d.qpos[m.joint(f"exo_knee_{side}").qposadr[0]] = knee
+        self._harness = preload
+        self._ctrl_list[10] = self.data.ctrl[10] = preload + self._exo_counterweight
+        z = self._standing_height(weight - preload)
+        self._winch = z + preload / self.device.harness_stiffness
         self._running = True
         return self._sample()
+
+    def _standing_height(self, plate_load_n: float) -> float:
+        """The pelvis height (m, from the model's rest) at which the feet, in the posture set,
+        press the plates with ``plate_load_n`` in total: bisection on the contact force."""
+        m, d = self.model, self.data
+        adr = m.joint("pelvis_z").qposadr[0]
+        fl, fr, tare = self._a_fl + 2, self._a_fr + 2, self._tare_l
+        lo, hi = -0.05, 0.01  # deep in the plates ... feet in the air
+        for _ in range(40):
+            z = 0.5 * (lo + hi)
+            d.qpos[adr] = z
+            mujoco.mj_forward(m, d)
+            load = d.sensordata[fl] + d.sensordata[fr] - 2.0 * tare
+            if load > plate_load_n:
+                lo = z
+            else:
+                hi = z
+        d.qpos[adr] = lo  # the side that carries the load (the force steps at first touch)
+        mujoco.mj_forward(m, d)
+        return lo
 
     def stop(self) -> None:
         """Drives torque-free, belt stopped, harness holding its cable length."""
