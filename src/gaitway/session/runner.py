@@ -153,7 +153,8 @@ class SessionConfig:
                                 f"{ROM_SCALE[0]:g}-{ROM_SCALE[1]:g}, got {v}")
         if not (math.isfinite(self.aan_min_pct) and math.isfinite(self.aan_max_pct)
                 and 0.0 <= self.aan_min_pct <= self.aan_max_pct <= 100.0):
-            raise UserError(f"--aan-min and --aan-max must satisfy 0 <= min <= max <= 100 %, "
+            raise UserError(f"--aan-min and --aan-max (the support bounds) must satisfy "
+                            f"0 <= min <= max <= 100 %, "
                             f"got {self.aan_min_pct:g} and {self.aan_max_pct:g}")
         return ControlSettings(
             controller=self.controller,
