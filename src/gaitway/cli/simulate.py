@@ -15,6 +15,12 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from gaitway.cli.options import add_training_settings
+from gaitway.control.settings import (
+    MAX_FLOW_NM,
+    MAX_RESIST_DAMPING,
+    MAX_RESIST_TORQUE_NM,
+    ROM_SCALE,
+)
 from gaitway.files import check_output_folder
 from gaitway.session.settings import SessionSettings
 from gaitway.station.sim.profiles import PROFILES
@@ -32,15 +38,23 @@ def register(sub: Any) -> None:
     p.add_argument("--tunnel-width", type=float, default=5.0, metavar="DEG",
                    help="path control: tunnel half-width in degrees (default 5)")
     p.add_argument("--flow", type=float, default=0.0, metavar="NM",
-                   help="path control: supportive flow along the path, N*m (default 0)")
+                   help=f"path control: supportive flow along the path, N*m, 0-{MAX_FLOW_NM:g} "
+                   "(default 0)")
     p.add_argument("--aan-min", type=float, default=30.0, metavar="PCT",
                    help="assist-as-needed: least support, %% of full guidance (default 30)")
     p.add_argument("--aan-max", type=float, default=100.0, metavar="PCT",
                    help="assist-as-needed: most support, %% of full guidance (default 100)")
     p.add_argument("--resist-damping", type=float, default=5.0, metavar="NMS",
-                   help="resistance: damping, N*m*s/rad (default 5)")
+                   help=f"resistance: damping, N*m*s/rad, 0-{MAX_RESIST_DAMPING:g} (default 5)")
     p.add_argument("--resist-torque", type=float, default=0.0, metavar="NM",
-                   help="resistance: constant torque against motion, N*m (default 0)")
+                   help="resistance: constant torque against motion, N*m, "
+                   f"0-{MAX_RESIST_TORQUE_NM:g} (default 0)")
+    p.add_argument("--rom-hip", type=float, default=1.0, metavar="SCALE",
+                   help="range of motion: scale of the hip's excursion, "
+                   f"{ROM_SCALE[0]:g}-{ROM_SCALE[1]:g} (default 1)")
+    p.add_argument("--rom-knee", type=float, default=1.0, metavar="SCALE",
+                   help="range of motion: scale of the knee's excursion, "
+                   f"{ROM_SCALE[0]:g}-{ROM_SCALE[1]:g} (default 1)")
     p.add_argument("--self-paced", action="store_true",
                    help="the belt follows the patient's cadence")
     p.add_argument("--no-adapt", action="store_true",
@@ -59,6 +73,9 @@ def register(sub: Any) -> None:
                    help="acknowledge a safety stop as NAME at a session time, repeatable: once "
                    "safe and the cause gone, the session resumes from a safe start; refused "
                    "(and recorded) otherwise")
+    p.add_argument("--pause", action="append", default=[], metavar="AT:SECONDS",
+                   help="pause the session at AT s for SECONDS, then resume (as the console's "
+                   "buttons do), repeatable")
     p.set_defaults(func=_simulate)
 
     q = sub.add_parser("profiles", help="list the virtual patient profiles")
@@ -75,9 +92,11 @@ def settings_from_args(args: argparse.Namespace) -> SessionSettings:
         controller=args.controller, tunnel_width_deg=args.tunnel_width, path_flow_nm=args.flow,
         aan_min_pct=args.aan_min, aan_max_pct=args.aan_max,
         resist_damping_nms_per_rad=args.resist_damping, resist_torque_nm=args.resist_torque,
+        hip_rom_scale=args.rom_hip, knee_rom_scale=args.rom_knee,
         self_paced=args.self_paced, adapt_to_fatigue=not args.no_adapt,
         max_guidance_pct=args.max_guidance, max_bws_pct=args.max_bws,
         injections=tuple(args.inject), acknowledgements=tuple(args.acknowledge),
+        pauses=tuple(args.pause),
     ).validate()
 
 

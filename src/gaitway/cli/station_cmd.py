@@ -21,6 +21,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Final
 
+from gaitway.cli import hardware_cmd
 from gaitway.cli.options import add_training_settings
 from gaitway.cli.serve_cmd import is_loopback
 from gaitway.errors import UserError
@@ -46,9 +47,9 @@ def register(sub: Any) -> None:
         "a console server (gaitway serve), which shows it read-only. The station's token is "
         f"read from {TOKEN_ENV}; the server lists it in GAITWAY_WEB_STATION_TOKENS. Ctrl-C "
         "ends the session through its safe stop.")
-    r.add_argument("--server", required=True, metavar="URL",
+    r.add_argument("--server", default=None, metavar="URL",
                    help="the console server, e.g. http://clinic:8000")
-    r.add_argument("--station-id", required=True, metavar="ID",
+    r.add_argument("--station-id", default=None, metavar="ID",
                    help="this station's id on the server (as in GAITWAY_WEB_STATION_TOKENS)")
     r.add_argument("--profile", default="hemiparetic-left-moderate",
                    help="virtual patient profile id (gaitway profiles; default "
@@ -65,9 +66,15 @@ def register(sub: Any) -> None:
                    help="safety: a loop overrun is 3 ticks in a row later than this (default: "
                    "the device's 5 ms); widen it only on a computer that is not real-time")
     r.set_defaults(func=run)
+    hardware_cmd.register(ssub, r)  # station check, station replay, run --config
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.config is not None:
+        return hardware_cmd.run_config(args)
+    if not args.server or not args.station_id:
+        raise UserError("station run needs --server URL and --station-id ID (a station shown "
+                        "on a console), or --config FILE (a CANopen station)")
     from gaitway.settings import get_settings
     from gaitway.web.live import SWITCH_INTERVAL_S, LiveStation
     from gaitway.web.publisher import FramePublisher

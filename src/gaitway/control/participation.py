@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from gaitway.control.base import JOINT_KEYS
+from gaitway.station.channels import LEG_DOFS, SIDES
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,23 +72,23 @@ class StrideMonitor:
         n = self._n[side]
         start = self._start[side]
         self._start[side] = time_s
-        i = 2 * side
+        h, k = LEG_DOFS[side]
         rec = None
         if start == start and n > 0:
             rec = StrideRecord(
                 time_s=time_s,
-                side=JOINT_KEYS[i][1],
+                side=SIDES[side],
                 duration_s=time_s - start,
                 tracking_error_rms_rad=(
-                    math.sqrt(self._err2[i] / n),
-                    math.sqrt(self._err2[i + 1] / n),
+                    math.sqrt(self._err2[h] / n),
+                    math.sqrt(self._err2[k] / n),
                 ),
-                participation_nm=(self._bf[i] / n, self._bf[i + 1] / n),
-                robot_work_j=(self._work[i], self._work[i + 1]),
+                participation_nm=(self._bf[h] / n, self._bf[k] / n),
+                robot_work_j=(self._work[h], self._work[k]),
             )
             self.records.append(rec)
-        self._err2[i] = self._err2[i + 1] = 0.0
-        self._bf[i] = self._bf[i + 1] = 0.0
-        self._work[i] = self._work[i + 1] = 0.0
+        self._err2[h] = self._err2[k] = 0.0
+        self._bf[h] = self._bf[k] = 0.0
+        self._work[h] = self._work[k] = 0.0
         self._n[side] = 0
         return rec

@@ -45,20 +45,32 @@ class ControlSettings:
     max_guidance: float = 1.0
     max_bws_fraction: float = 0.5
     emg_muscle: str = "vastus_lateralis"
+    #: the drives' continuous torque at the joint, hip and knee (N*m): the session builder
+    #: passes the safety layer's soft limits (DeviceLimits.hip/knee_torque_soft); the stack
+    #: keeps every command within DRIVE_TORQUE_SHARE of it (see ControlStack.step)
+    drive_torque_limit_nm: tuple[float, float] = (90.0, 70.0)
     fatigue: FatigueSettings = field(default_factory=FatigueSettings)
 
     def __post_init__(self) -> None:
         check_fraction("guidance", self.guidance)
         check_fraction("maximum guidance", self.max_guidance)
+        if not all(math.isfinite(x) and x > 0.0 for x in self.drive_torque_limit_nm):
+            raise UserError(f"drive torque limits must be positive, got "
+                            f"{self.drive_torque_limit_nm}")
         for label, value, top, unit in _setting_ranges(self):
             if not (math.isfinite(value) and 0.0 <= value <= top):
                 raise UserError(f"{label} must be a number within 0-{top:g} {unit}, got {value}")
 
 
-#: Upper bounds of the person-set controller settings (see _setting_ranges).
+#: Upper bounds of the person-set controller settings (see _setting_ranges); the session's
+#: settings (gaitway.session.settings) check what a therapist gives against these same numbers.
 MAX_FLOW_NM: Final = 30.0
 MAX_RESIST_DAMPING: Final = 50.0
 MAX_RESIST_TORQUE_NM: Final = 30.0
+MAX_TUNNEL_WIDTH_DEG: Final = 30.0
+#: the range-of-motion scale of the reference's hip and knee excursion a therapist may set
+#: (gaitway validate envelope runs a session at each edge)
+ROM_SCALE: Final[tuple[float, float]] = (0.5, 1.5)
 
 
 def _setting_ranges(s: ControlSettings) -> tuple[tuple[str, float, float, str], ...]:
@@ -70,5 +82,5 @@ def _setting_ranges(s: ControlSettings) -> tuple[tuple[str, float, float, str], 
          "N*m*s/rad"),
         ("resistance torque (--resist-torque)", s.resist_torque_nm, MAX_RESIST_TORQUE_NM,
          "N*m"),
-        ("tunnel half-width", s.tunnel_width_rad, math.radians(30.0), "rad"),
+        ("tunnel half-width", s.tunnel_width_rad, math.radians(MAX_TUNNEL_WIDTH_DEG), "rad"),
     )

@@ -276,5 +276,6 @@ class SessionSafety:
                 "loop_overruns": sup.overruns_total,
                 "warnings": sup.warnings_total,
                 "limited_ticks": sup.limited_ticks,
+                "clipped_torque_ticks": sup.clipped_ticks,
             },
         }

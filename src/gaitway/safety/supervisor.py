@@ -109,6 +109,9 @@ class SafetySupervisor:
         self.warning_runs = EventFolder()
         self._run_record: dict[int, FaultRecord] = {}
         self.limited_ticks = 0
+        #: ticks on which the controller asked a drive for more than its continuous (soft)
+        #: torque limit; a normal start, walk or resume asks for none (gaitway validate envelope)
+        self.clipped_ticks = 0
         self._first = True
         self._prev = [0.0] * 5  # joint angles hip_l, hip_r, knee_l, knee_r, harness force
         self._t_prev = -1.0
@@ -461,6 +464,7 @@ class SafetySupervisor:
         finite = self._cond & _KIND_BIT[FaultKind.NON_FINITE] == 0
         ramp = t - self._resume_at
         ramping = 0.0 <= ramp < RESUME_RAMP_S
+        clipped = False
         for k in range(4):
             c = cmd[k]
             lim = c
@@ -472,6 +476,8 @@ class SafetySupervisor:
                 if (w > self._vsoft[k] and lim > 0.0) or (w < -self._vsoft[k] and lim < 0.0):
                     lim = 0.0  # no torque driving a joint faster than its soft limit
             ts = self._tsoft[k]
+            if lim > ts or lim < -ts:
+                clipped = True
             if ramping:  # resuming: the limit rises from the stop's torque, no warnings
                 st = self.limits.stop
                 t0 = st.hip_torque if k < 2 else st.knee_torque
@@ -486,6 +492,8 @@ class SafetySupervisor:
                 if out is None:
                     out = list(cmd)
                 out[k] = lim
+        if clipped:
+            self.clipped_ticks += 1
         # the belt command never steps faster than the belt may accelerate
         step = dev.belt_max_accel * self.dt
         if belt > self._belt_cmd + step or belt < self._belt_cmd - step:

@@ -35,13 +35,16 @@ from gaitway.control.phase import StreamingPhaseScorer
 from gaitway.control.settings import ControlSettings
 from gaitway.control.stack import ControlStack
 from gaitway.errors import UserError
+from gaitway.gait.reference import JointRom, RomSettings
 from gaitway.recording import RECORDING_FILENAME, RecordingWriter
 from gaitway.safety.limits import SafetyLimits
 from gaitway.safety.session import SessionSafety
 from gaitway.session.clock import LoopClock
 from gaitway.session.loop import LoopResult, PhasePlan, run_loop
+from gaitway.session.pauses import PauseDriver, parse_pauses
 from gaitway.session.settings import SessionSettings, resolve_profile
 from gaitway.session.state import SessionStateMachine
+from gaitway.session.stations import StationChoice
 from gaitway.session.summary import (
     SIMULATED_LABEL,
     SUMMARY_FILENAME,
@@ -54,25 +57,20 @@ from gaitway.session.summary import (
     SideValues,
 )
 from gaitway.station.channels import (
-    CONTROL_CHANNEL_NAMES,
+    CONTROL,
     N_SAMPLE_CHANNELS,
     RECORDED_CHANNELS,
+    RECORDED_COMMAND,
     TRUTH_CHANNELS,
     TRUTH_INDEX,
 )
-from gaitway.station.interface import Command, Sample
+from gaitway.station.interface import Command, Sample, Station
 from gaitway.station.sim.emg import EMG_DESCRIPTION
 from gaitway.station.sim.patient import VirtualPatient
 from gaitway.station.sim.twin import SimStation
 
-#: where the command the drives got goes in the recorded row: cmd_<Command field>, in order
-_CMD_COLUMNS: Final[tuple[int, ...]] = tuple(
-    N_SAMPLE_CHANNELS + CONTROL_CHANNEL_NAMES.index(f"cmd_{name}") for name in Command._fields)
-if tuple(range(_CMD_COLUMNS[0], _CMD_COLUMNS[0] + len(Command._fields))) != _CMD_COLUMNS:
-    raise ImportError("the cmd_* channels must follow the Command's fields in order")
-_CMD: Final[slice] = slice(_CMD_COLUMNS[0], _CMD_COLUMNS[-1] + 1)
-_PHASE_L: Final[int] = CONTROL_CHANNEL_NAMES.index("phase_estimate_left")
-_PHASE_R: Final[int] = CONTROL_CHANNEL_NAMES.index("phase_estimate_right")
+_PHASE_L: Final[int] = CONTROL.phase_estimate_left
+_PHASE_R: Final[int] = CONTROL.phase_estimate_right
 _CONTACT_L: Final[int] = TRUTH_INDEX["truth_contact_left"]
 _CONTACT_R: Final[int] = TRUTH_INDEX["truth_contact_right"]
 
@@ -86,9 +84,15 @@ class EventObserver(Protocol):
     def __call__(self, time_s: float, kind: str, source: str, **details: Any) -> None: ...
 
 
-def control_settings(s: SessionSettings) -> ControlSettings:
+def control_settings(s: SessionSettings,
+                     drive_torque_limit_nm: tuple[float, float] | None = None) -> ControlSettings:
     """The control stack's settings, SI inside. A guidance session starts at full guidance
-    and ramps to the set level over the warm-up (see :meth:`SessionCore.run`)."""
+    and ramps to the set level over the warm-up (see :meth:`SessionCore.run`).
+    ``drive_torque_limit_nm``: the drives' continuous torque, hip and knee (the safety
+    layer's soft limits), within which the controllers plan."""
+    extra: dict[str, Any] = {}
+    if drive_torque_limit_nm is not None:
+        extra["drive_torque_limit_nm"] = drive_torque_limit_nm
     return ControlSettings(
         controller=s.controller,
         guidance=1.0 if s.controller == "guidance" else s.guidance_pct / 100.0,
@@ -101,9 +105,12 @@ def control_settings(s: SessionSettings) -> ControlSettings:
         bws_fraction=s.bws_pct / 100.0,
         speed_m_s=s.speed_m_s,
         self_paced=s.self_paced,
+        rom=RomSettings(hip=JointRom(scale=s.hip_rom_scale),
+                        knee=JointRom(scale=s.knee_rom_scale)),
         adapt_to_fatigue=s.adapt_to_fatigue,
         max_guidance=max(s.max_guidance_pct, s.guidance_pct) / 100.0,
         max_bws_fraction=max(s.max_bws_pct, s.bws_pct) / 100.0,
+        **extra,
     )
 
 
@@ -139,6 +146,8 @@ class SessionCore:
     ``session_id``: None for the deterministic id of the settings (headless).
     ``patient`` and ``station_name`` name who trains where (console and station sessions).
     ``observer`` sees every event as it is recorded (from any thread).
+    ``station_choice``: run the loop on another station around the twin (CANopen drives that
+    move it, a replay), judged with the limits that station's description sets.
     """
 
     def __init__(self, settings: SessionSettings, *, out_dir: Path | None = None,
@@ -146,7 +155,8 @@ class SessionCore:
                  session_id: str | None = None, patient: str | None = None,
                  station_name: str | None = None, label: str = SIMULATED_LABEL,
                  observer: EventObserver | None = None,
-                 overrun_bound_s: float | None = None) -> None:
+                 overrun_bound_s: float | None = None,
+                 station_choice: StationChoice | None = None) -> None:
         self.settings = settings.validate()
         self.paced = paced
         self.profile = resolve_profile(settings.profile)
@@ -160,10 +170,18 @@ class SessionCore:
                                       session_index=settings.session_index,
                                       fatigue=settings.initial_fatigue,
                                       events=settings.patient_events)
-        self.station = SimStation(self.patient, seed=settings.seed,
-                                  lateral_pelvis=settings.lateral_pelvis)
-        self.station.check_speed(settings.speed_m_s)
-        limits = SafetyLimits.for_patient(self.station.body_mass_kg)
+        #: the twin that holds the virtual patient, and the station the loop runs on (the twin
+        #: itself, or the chosen station around it)
+        self.twin = SimStation(self.patient, seed=settings.seed,
+                               lateral_pelvis=settings.lateral_pelvis)
+        self.twin.check_speed(settings.speed_m_s)
+        self.choice = choice = station_choice
+        self.station: Station = self.twin if choice is None else choice.make(self.twin)
+        # a replay keeps its recorded truth, a CANopen station its bus events beside the twin's
+        self._truth_of: Any = self.station if hasattr(self.station, "truth") else self.twin
+        self._drain = getattr(self.station, "drain_events", self.twin.drain_events)
+        limits = (choice.limits(self.profile.mass_kg) if choice is not None and choice.limits
+                  else SafetyLimits.for_patient(self.twin.body_mass_kg))
         if overrun_bound_s is not None:
             limits = replace(limits, timing=replace(limits.timing,
                                                     overrun_bound_s=overrun_bound_s))
@@ -172,10 +190,15 @@ class SessionCore:
                                     acknowledgements=settings.acknowledgements,
                                     wait_for_ack=paced, sink=self)
         self.plan = PhasePlan.for_minutes(settings.minutes)
-        self.stack = ControlStack(control_settings(settings), height_m=self.profile.height_m,
-                                  body_mass_kg=self.profile.mass_kg, dt=self.station.dt,
-                                  sink=self.event)
+        dev = self.safety.supervisor.limits.device  # the controllers plan within the drives'
+        self.stack = ControlStack(
+            control_settings(settings, (dev.hip_torque_soft, dev.knee_torque_soft)),
+            height_m=self.profile.height_m, body_mass_kg=self.profile.mass_kg,
+            dt=self.station.dt, sink=self.event)
         self.machine = SessionStateMachine(self.event)
+        #: scheduled operator pauses (headless sessions; the console pauses by hand)
+        self.pauses = PauseDriver(parse_pauses(settings.pauses), self.machine, self.stack,
+                                  self.event)
         self.scorer = StreamingPhaseScorer(dt=self.station.dt)
         self.clock: LoopClock | None = None
         self.stopped_by = ""
@@ -198,7 +221,8 @@ class SessionCore:
         """The recording's metadata: what ran, on what, for whom (labelled SIMULATED)."""
         station: dict[str, Any] = {"kind": "sim-twin", "model": "gaitway_lokomat_twin",
                                    "mujoco_version": mujoco.__version__,
-                                   "dt_s": self.station.dt}
+                                   "dt_s": self.station.dt,
+                                   **(self.choice.metadata if self.choice else {})}
         if self.station_name:
             station["name"] = self.station_name
         patient: dict[str, Any] = {**asdict(self.profile), "body_mass_kg": self.profile.mass_kg,
@@ -241,16 +265,17 @@ class SessionCore:
         ``out_dir``). ``clock``: paced for a live session (default: free-running)."""
         self.clock = clock = clock or LoopClock(paced=False)
         s = self.settings
-        writer, station, safety, stack, scorer = (self.writer, self.station, self.safety,
-                                                  self.stack, self.scorer)
+        writer, truth_of, safety, stack, scorer = (self.writer, self._truth_of, self.safety,
+                                                   self.stack, self.scorer)
         score = scorer.add
         row = np.zeros(len(RECORDED_CHANNELS))
-        n_s, cmd_cols = N_SAMPLE_CHANNELS, _CMD
+        n_s, cmd_cols = N_SAMPLE_CHANNELS, RECORDED_COMMAND
         append = writer.append if writer is not None else None
         pending = stack.changes.queue
+        pauses = self.pauses
 
         def tick(sample: Sample, control: list[float], cmd: Command) -> None:
-            truth = station.truth  # the truth of this sample (read it each tick)
+            truth = truth_of.truth  # the truth of this sample (read it each tick)
             if append is not None:
                 row[:n_s] = sample.values
                 row[n_s:] = control
@@ -260,6 +285,8 @@ class SessionCore:
                   truth[_CONTACT_R] > 0.5)
             if pending and safety.latched:  # nothing asked for before or during a fault's
                 stack.changes.drop_pending(sample.time, "a fault stopped the session")  # hold
+            if sample.time >= pauses.due_at_s:
+                pauses.step(sample.time, safety_latched=safety.latched)
             if on_tick is not None:
                 on_tick(sample, control, cmd)
 
@@ -296,8 +323,8 @@ class SessionCore:
         return summary
 
     def drain_patient_events(self) -> None:
-        for ev in self.station.drain_events():
-            self.event(ev.time_s, ev.kind, "patient", details=ev.details)
+        for ev in self._drain():
+            self.event(ev.time_s, ev.kind, getattr(ev, "source", "patient"), details=ev.details)
 
     def _close(self, final: dict[str, Any]) -> None:
         with self._lock:
@@ -368,7 +395,9 @@ class SessionCore:
                 acknowledgements=tuple(sd["acknowledgements"]),
                 resumed=int(sd["resumed"]), missed_ticks=int(sd["missed_ticks"]),
                 loop_overruns=int(sd["loop_overruns"]), warnings=int(sd["warnings"]),
-                limited_ticks=int(sd["limited_ticks"])),
+                limited_ticks=int(sd["limited_ticks"]),
+                clipped_torque_ticks=int(sd["clipped_torque_ticks"])),
+            transport=self.choice.transport if self.choice is not None else "twin",
         )
 
 

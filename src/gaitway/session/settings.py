@@ -20,19 +20,23 @@ from dataclasses import dataclass, fields
 from typing import Any, Final
 
 from gaitway.control.registry import check_controller
+from gaitway.control.settings import (
+    MAX_FLOW_NM,
+    MAX_RESIST_DAMPING,
+    MAX_RESIST_TORQUE_NM,
+    MAX_TUNNEL_WIDTH_DEG,
+    ROM_SCALE,
+)
 from gaitway.errors import UserError
 from gaitway.safety.session import SessionSafety
+from gaitway.session.pauses import parse_pauses
 from gaitway.station.sim.profiles import PatientProfile, generate_cohort, get_profile
 
 MIN_SPEED_KMH: Final[float] = 0.5
 MAX_SPEED_KMH: Final[float] = 3.2
 MAX_MINUTES: Final[float] = 240.0
 MAX_BWS_PCT: Final[float] = 80.0
-MAX_TUNNEL_WIDTH_DEG: Final[float] = 30.0
 MAX_WARMUP_S: Final[float] = 60.0
-MAX_FLOW_NM: Final[float] = 20.0
-MAX_RESIST_DAMPING_NMS_PER_RAD: Final[float] = 30.0
-MAX_RESIST_TORQUE_NM: Final[float] = 20.0
 
 
 _COHORT: Final[re.Pattern[str]] = re.compile(r"cohort-(\d{1,9})-(\d{3})")
@@ -49,6 +53,10 @@ def resolve_profile(profile_id: str) -> PatientProfile:
     if index >= MAX_COHORT:
         raise UserError(f"cohort patient {profile_id!r}: a cohort has at most {MAX_COHORT}")
     return generate_cohort(index + 1, seed)[index]  # seeded draws: a prefix of any cohort
+
+
+#: the settings that are lists of timed actions, kept out of to_dict when empty
+TIMED_ACTIONS: Final[tuple[str, ...]] = ("injections", "acknowledgements", "pauses")
 
 
 def _finite_in(name: str, value: float, low: float, high: float, unit: str) -> None:
@@ -87,6 +95,9 @@ class SessionSettings:
     #: resistance: damping and a velocity-signed torque against the motion
     resist_damping_nms_per_rad: float = 5.0
     resist_torque_nm: float = 0.0
+    #: range of motion: the reference's hip and knee excursion, scaled about its mean
+    hip_rom_scale: float = 1.0
+    knee_rom_scale: float = 1.0
     self_paced: bool = False
     #: respond to fatigue automatically, within these bounds (% of full guidance, of weight)
     adapt_to_fatigue: bool = True
@@ -96,6 +107,8 @@ class SessionSettings:
     injections: tuple[str, ...] = ()
     #: acknowledgements of a safety stop, as "NAME@SECONDS" (resume if accepted)
     acknowledgements: tuple[str, ...] = ()
+    #: operator pauses, as "AT:SECONDS" (pause at AT s for SECONDS, then resume)
+    pauses: tuple[str, ...] = ()
 
     def validate(self) -> SessionSettings:
         """Check every setting; raise UserError on the first that is wrong. Returns self."""
@@ -121,10 +134,11 @@ class SessionSettings:
             raise UserError(f"assist-as-needed support bounds: --aan-min ({self.aan_min_pct:g} %) "
                             f"must not exceed --aan-max ({self.aan_max_pct:g} %)")
         _finite_in("--resist-damping (resistance damping)", self.resist_damping_nms_per_rad, 0.0,
-                   MAX_RESIST_DAMPING_NMS_PER_RAD,
-                   "N*m*s/rad")
+                   MAX_RESIST_DAMPING, "N*m*s/rad")
         _finite_in("--resist-torque (resistance torque)", self.resist_torque_nm, 0.0,
                    MAX_RESIST_TORQUE_NM, "N*m")
+        for flag, v in (("--rom-hip", self.hip_rom_scale), ("--rom-knee", self.knee_rom_scale)):
+            _finite_in(f"{flag} (range-of-motion scale)", v, *ROM_SCALE, "(1: as recorded)")
         _finite_in("--max-guidance", self.max_guidance_pct, 0.0, 100.0, "%")
         _finite_in("--max-bws", self.max_bws_pct, 0.0, MAX_BWS_PCT, "% of body weight")
         _finite_in("warm-up", self.warmup_s, 0.0, MAX_WARMUP_S, "s")
@@ -133,6 +147,7 @@ class SessionSettings:
             raise UserError(f"session index must be 0 or above, got {self.session_index}")
         SessionSafety.validate_injections(self.injections, self.minutes * 60.0)
         SessionSafety.validate_acknowledgements(self.acknowledgements)
+        parse_pauses(self.pauses)
         return self
 
     # -- derived -------------------------------------------------------------------------------
@@ -151,10 +166,10 @@ class SessionSettings:
 
     # -- as data -------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON data (recording metadata, summary.json). Injections and acknowledgements
-        only when there are any."""
+        """Plain JSON data (recording metadata, summary.json). Injections, acknowledgements and
+        pauses only when there are any."""
         d = {f.name: getattr(self, f.name) for f in fields(self)}
-        for key in ("injections", "acknowledgements"):
+        for key in TIMED_ACTIONS:
             if d[key]:
                 d[key] = list(d[key])
             else:
@@ -171,7 +186,7 @@ class SessionSettings:
         if "profile" not in data or "minutes" not in data:
             raise UserError(f"{where}: the settings must name profile and minutes")
         values = dict(data)
-        for key in ("injections", "acknowledgements"):
+        for key in TIMED_ACTIONS:
             if key in values:
                 values[key] = tuple(values[key])
         return cls(**values)

@@ -26,7 +26,7 @@ from typing import Any, Final, TypeVar, Union
 
 from gaitway.control.registry import check_controller
 from gaitway.errors import UserError
-from gaitway.session.settings import SessionSettings
+from gaitway.session.settings import TIMED_ACTIONS, SessionSettings
 
 SCHEMA_VERSION: Final[int] = 2
 SUMMARY_FILENAME: Final[str] = "summary.json"
@@ -123,6 +123,9 @@ class SafetySummary:
     loop_overruns: int = 0
     warnings: int = 0
     limited_ticks: int = 0
+    #: ticks on which the controller asked a drive for more than its continuous (soft) torque
+    #: limit and the supervisor clipped it; a normal start, walk or resume has none
+    clipped_torque_ticks: int = 0
 
 
 @dataclass(frozen=True)
@@ -166,6 +169,8 @@ class SessionSummary:
     #: injected faults and the session time they were injected at
     injected_at_s: dict[str, float] = field(default_factory=dict)
     safety: SafetySummary = field(default_factory=SafetySummary)
+    #: the station between the loop and the twin: "twin" (none), "canopen", "replay"
+    transport: str = "twin"
     #: what an upgrade from an older schema could not carry over (empty for current ones)
     upgrade_notes: tuple[str, ...] = ()
 
@@ -255,7 +260,7 @@ def upgrade_v1(data: dict[str, Any], *, where: str = SUMMARY_FILENAME) -> dict[s
     raw.setdefault("minutes", round(float(d.get("duration_s") or 60.0) / 60.0, 4))
     settings = settings_from_v1(raw)
     missing = [f.name for f in fields(SessionSettings)
-               if f.name not in settings and f.name not in ("injections", "acknowledgements")]
+               if f.name not in settings and f.name not in TIMED_ACTIONS]
     if missing:
         notes.append("settings not recorded by version 1 (defaults shown): "
                      + ", ".join(missing))

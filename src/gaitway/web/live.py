@@ -371,7 +371,7 @@ class LiveStation:
                                patient=s.patient, station_name=s.name, label=LABEL,
                                observer=self.event, overrun_bound_s=self.overrun_bound_s)
             self.recording = str(directory) if directory is not None else None
-            stack, station, safety, machine = core.stack, core.station, core.safety, core.machine
+            stack, station, safety, machine = core.stack, core.twin, core.safety, core.machine
             sup = safety.supervisor
             dt_s = station.dt
             core_stop = core.stop
