@@ -107,10 +107,11 @@ def detect_events(
         )
         info = det.parameters()
         info["crossings"] = det.crossings_
+        info["partial_crossings"] = det.partial_crossings_
         events = det.events_
         kin = data.kinematics
         if det.crossings_ and kin is not None and kin.has("foot_x_left", "foot_x_right"):
-            events, n = _fill_toe_offs(events, data)
+            events, n = _fill_toe_offs(events, data, det.crossings_)
             info["toe_offs_from_kinematics"] = n
         info["load_reference_n"] = round(det.load_reference_n_, 2)
         info["thresholds_n"] = {k: round(v, 2) for k, v in det.thresholds_n_.items()}
@@ -142,22 +143,28 @@ def kinematic_events(data: GaitData) -> list[GaitEvent]:
     return det.events_
 
 
-def _fill_toe_offs(events: list[GaitEvent], data: GaitData) -> tuple[list[GaitEvent], int]:
-    """Toe-offs hidden by a crossing foot, taken from the marker method when it has exactly
-    one toe-off inside the gap (a stance with a heel strike but no toe-off)."""
+def _fill_toe_offs(
+    events: list[GaitEvent], data: GaitData, crossings: list[dict[str, object]]
+) -> tuple[list[GaitEvent], int]:
+    """Toe-offs hidden by a crossing foot, taken from the kinematic method when it has
+    exactly one toe-off inside the gap: a stance with a heel strike but no toe-off before
+    the next heel strike or, when the other foot came onto this belt after the last strike,
+    before the end of the file. Their source says ``kinematics``."""
     kin = kinematic_events(data)
     added: list[GaitEvent] = []
     for side in SIDES:
         own = [e for e in events if e.side == side]
-        for a, b in itertools.pairwise(own):
-            if a.kind == "heel_strike" and b.kind == "heel_strike":
-                cand = [
-                    e
-                    for e in kin
-                    if e.side == side and e.kind == "toe_off" and a.time_s < e.time_s < b.time_s
-                ]
-                if len(cand) == 1:
-                    added.append(cand[0])
+        gaps = [(a.time_s, b.time_s) for a, b in itertools.pairwise(own)
+                if a.kind == "heel_strike" and b.kind == "heel_strike"]
+        if own and own[-1].kind == "heel_strike" and any(
+            c["belt"] == side and float(c["time_s"]) > own[-1].time_s  # type: ignore[arg-type]
+            for c in crossings
+        ):
+            gaps.append((own[-1].time_s, data.duration_s))
+        for t0, t1 in gaps:
+            cand = [e for e in kin if e.side == side and e.kind == "toe_off" and t0 < e.time_s < t1]
+            if len(cand) == 1:
+                added.append(cand[0])
     return sorted(events + added, key=lambda e: e.time_s), len(added)
 
 
@@ -238,6 +245,9 @@ def analyze_data(
         events = data.file_events
         comparison = file_vs_detected(detected, data.file_events)
     crossing_times = [float(c["time_s"]) for c in ev_params.get("crossings", [])]  # type: ignore[attr-defined]
+    partial = [(str(c["belt"]), float(c["time_s"]))
+               for c in ev_params.get("partial_crossings", [])]  # type: ignore[attr-defined]
+    from_kin = {(e.side, e.time_s) for e in events if e.source == "kinematics"}
     strides: dict[str, list[dict[str, float | None]]] = {}
     rejected: dict[str, list[dict[str, object]]] = {}
     curves: dict[Side, dict[str, list[FloatArray]]] = {}
@@ -256,6 +266,12 @@ def analyze_data(
                 for key in FORCE_KEYS:
                     rec.pop(key, None)
                 rec["foot_crossing"] = 1.0
+            # Doubtful events are flagged on their stride, never silently averaged in.
+            if any(b == side and s.heel_strike_s < t < s.next_heel_strike_s
+                   for b, t in partial):
+                rec["partial_crossing"] = 1.0  # the other foot rested on this belt at toe-off
+            if (side, s.toe_off_s) in from_kin or (side, s.heel_strike_s) in from_kin:
+                rec["events_from_kinematics"] = 1.0
             recs.append(rec)
             valid_cycles.setdefault(side, []).append((s.heel_strike_s, s.next_heel_strike_s))
             for joint, curve in c.items():

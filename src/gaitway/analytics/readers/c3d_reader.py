@@ -381,6 +381,6 @@ def _file_events(c: Any, t0: float) -> list[GaitEvent]:
         if kind is None or side is None or times.ndim != 2:
             continue
         t = float(times[0, i] * 60.0 + times[1, i]) - t0
-        out.append(GaitEvent(t, side, kind))  # type: ignore[arg-type]
+        out.append(GaitEvent(t, side, kind, "file"))  # type: ignore[arg-type]
     out.sort(key=lambda e: e.time_s)
     return out
