@@ -8,8 +8,9 @@ from .conftest import REAL
 
 def test_real_recordings_are_plausible() -> None:
     rows = validate_real(REAL)
-    assert set(rows) == {"example_vertical_grf.csv", "treadmill_no_events.c3d"}
-    for r in rows.values():
+    plain = {"example_vertical_grf.csv", "treadmill_no_events.c3d"}  # no annotated events
+    assert plain | {"treadmill_events.c3d", "overground_events.c3d"} == set(rows)
+    for r in (rows[n] for n in plain):
         assert r["alternation_errors"] == 0
         assert r["events_inside_unloaded_swing"] == 0
         assert 55 <= r["stance_pct_median"] <= 70

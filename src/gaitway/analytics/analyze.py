@@ -22,8 +22,14 @@ from gaitway.analytics.events import (
     events_from_contact,
 )
 from gaitway.analytics.gait_data import SIDES, FloatArray, GaitData, GaitEvent, Side
-from gaitway.analytics.scoring import score_events
-from gaitway.analytics.session_metrics import SYMMETRY_FORMULAS, session_metrics
+from gaitway.analytics.scoring import TOLERANCE_S, agreement, score_events
+from gaitway.analytics.session_metrics import (
+    SYMMETRY_FORMULAS,
+    Unavailable,
+    Why,
+    count_steps,
+    session_metrics,
+)
 from gaitway.analytics.stride_metrics import N_CYCLE, UNIT_CYCLE, stride_record
 from gaitway.analytics.strides import build_strides
 from gaitway.errors import UserError
@@ -230,7 +236,7 @@ def analyze_data(
     comparison = None
     if data.file_events:
         events = data.file_events
-        comparison = score_events(detected, data.file_events).as_dict()
+        comparison = file_vs_detected(detected, data.file_events)
     crossing_times = [float(c["time_s"]) for c in ev_params.get("crossings", [])]  # type: ignore[attr-defined]
     strides: dict[str, list[dict[str, float | None]]] = {}
     rejected: dict[str, list[dict[str, object]]] = {}
@@ -258,7 +264,9 @@ def analyze_data(
             strides[side] = recs
     hs = [e for e in events if e.kind == "heel_strike"]
     walking_s = (hs[-1].time_s - hs[0].time_s) if len(hs) > 1 else 0.0
-    metrics = session_metrics(data, strides, len(hs), walking_s)
+    unavailable: list[Unavailable] = []
+    hs_per_side: dict[str, int] = {side: sum(e.side == side for e in hs) for side in SIDES}
+    metrics = session_metrics(data, strides, hs_per_side, walking_s, unavailable)
     emg_p = emg_params or EmgParams()
     result: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
@@ -275,6 +283,7 @@ def analyze_data(
             "emg": asdict(emg_p),
             "symmetry_formulas": SYMMETRY_FORMULAS,
             "sides": "L = left, R = right",
+            "steps_method": count_steps(hs_per_side)[1],
         },
         "events": [e.as_dict() for e in events],
         "strides": strides,
@@ -300,7 +309,34 @@ def analyze_data(
             }
     if data.source == "simulated":
         result["notes"].insert(0, "SIMULATED data from a virtual patient, not a real person")
+    result = _finite_only(result, "", unavailable)
+    # Metrics that could not be computed, each with its typed reason (never a NaN).
+    result["parameters"]["unavailable_metrics"] = [u.as_dict() for u in unavailable]
     return result
+
+
+def file_vs_detected(detected: list[GaitEvent], file_events: list[GaitEvent]) -> dict[str, Any]:
+    """The detector's own events beside the file's, with their agreement per kind and side."""
+    return {
+        "detected_events": [e.as_dict() for e in detected],
+        "tolerances_ms": {k: v * 1000 for k, v in TOLERANCE_S.items()},
+        "agreement": [a.as_dict() for a in agreement(detected, file_events)],
+    }
+
+
+def _finite_only(obj: Any, path: str, unavailable: list[Unavailable]) -> Any:
+    """The result with every non-finite float replaced by None, each one recorded: a value
+    that cannot be computed is absent with its reason, never a NaN in the JSON."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        unavailable.append(Unavailable(path, Why.NON_FINITE, f"computed {obj!r}"))
+        return None
+    if isinstance(obj, dict):
+        return {k: _finite_only(v, f"{path}/{k}", unavailable) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_finite_only(v, f"{path}[{i}]", unavailable) for i, v in enumerate(obj)]
+    if isinstance(obj, np.floating):
+        return _finite_only(float(obj), path, unavailable)
+    return obj
 
 
 def analyze_path(path: str | Path, *, body_mass_kg: float | None = None) -> dict[str, Any]:

@@ -68,7 +68,8 @@ class GaitData:
 
     ``forces`` holds grf_{x,y,z}_{side} (N), cop_{x,y}_{side} (m), belt_speed_{side} (m/s).
     ``kinematics`` holds {hip,knee,ankle}_angle_{side} (rad), ref_*_angle_*, foot_x_{side}
-    (forward foot position relative to the pelvis, m), pelvis_lateral (m), interaction torques,
+    (forward foot position relative to the pelvis, m), heel_x_{side} (forward heel position in
+    the lab frame, m), pelvis_lateral (m), interaction torques,
     joint velocities, assist_level, guidance, truth_* channels.
     ``emg`` holds emg_<muscle>_<side> (V).
     """
@@ -81,6 +82,8 @@ class GaitData:
     body_mass_kg: float | None = None
     file_events: list[GaitEvent] = field(default_factory=list)
     belt_speed_m_s: float | None = None
+    #: overground trials: the walker's mean speed over the ground (the belt speed is 0 there)
+    walking_speed_m_s: float | None = None
     notes: list[str] = field(default_factory=list)
     duration_s: float = 0.0
 
