@@ -87,6 +87,14 @@ def test_predict_prints_and_writes_the_issue_shape(db_env: str, tmp_path: Path,
     assert set(data["gait_speed"]["weeks_to_target"]) == {"0.4 m/s", "0.8 m/s"}
     assert set(data["fac"]["weeks_to_target"]) == {"FAC >= 4"}
     assert data["guidance"]["weeks_to_target"] is None
+    html = tmp_path / "progress.html"
+    code, _, _ = run(["report", "progress", "SIM-F", "--pdf", str(tmp_path / "p.pdf"),
+                      "--html", str(html)], capsys)
+    assert code == 0
+    page = html.read_text()
+    assert "On the current trend, your walking speed may be about" in page
+    assert "not promises" in page
+    assert "Forecast on the current trend (80 % intervals)" in page
     code, _, err = run(["plan", "predict", "NOBODY"], capsys)
     assert code == 2
     assert "no patient" in err

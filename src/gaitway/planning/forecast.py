@@ -28,6 +28,7 @@ from gaitway.planning.predict import (
     OUTCOMES,
     TWIST_LIMITS,
     OutcomeForecast,
+    PatientCurve,
     Series,
     fit_population,
     forecast,
@@ -93,9 +94,11 @@ class PatientForecast:
     outcomes: dict[str, OutcomeForecast]
     #: per outcome: how many patients the population holds, and whether simulated ones joined
     population: dict[str, tuple[int, bool]]
-    #: TWIST's weeks after onset to FAC >= 4 for a virtual patient (None: not by 12 weeks),
-    #: or the reason it does not apply
+    #: TWIST's weeks after onset to FAC >= 4 for a virtual patient, or why it does not apply
     twist: str
+    #: the patient's own series and fitted curves (for plots)
+    series: dict[str, Series]
+    curves: dict[str, PatientCurve]
 
     def to_json(self) -> dict[str, object]:
         return {key: f.to_json() for key, f in self.outcomes.items()}
@@ -126,6 +129,7 @@ def patient_forecast(db: Session, patient: Patient) -> PatientForecast:
         select(Patient.id).where(Patient.id != patient.id))]
     outcomes: dict[str, OutcomeForecast] = {}
     population: dict[str, tuple[int, bool]] = {}
+    curves: dict[str, PatientCurve] = {}
     for spec in OUTCOMES:
         mine = own.get(spec.key)
         if mine is None or len(mine.weeks) < 2:
@@ -136,10 +140,12 @@ def patient_forecast(db: Session, patient: Patient) -> PatientForecast:
             pool += [r[spec.key] for r in reference_series()]
         pop = fit_population(pool)
         outcomes[spec.key] = forecast(spec, pop, mine)
+        curves[spec.key] = PatientCurve.condition(pop, mine)
         population[spec.key] = (pop.patients, simulated)
     return PatientForecast(pseudonym=patient.pseudonym, simulated=patient.simulated,
                            outcomes=outcomes, population=population,
-                           twist=_twist_line(db, patient))
+                           twist=_twist_line(db, patient),
+                           series={k: own[k] for k in outcomes}, curves=curves)
 
 
 __all__ = ["TWIST_LIMITS", "PatientForecast", "patient_forecast", "patient_series",
