@@ -119,8 +119,10 @@ def _twist_line(db: Session, patient: Patient) -> str:
             f"independent walking {when}")
 
 
-def patient_forecast(db: Session, patient: Patient) -> PatientForecast:
-    """The forecast of every outcome the patient has at least two observations of."""
+def patient_forecast(db: Session, patient: Patient,
+                     keys: tuple[str, ...] | None = None) -> PatientForecast:
+    """The forecast of every outcome (or of ``keys``) the patient has at least two
+    observations of."""
     own = patient_series(db, patient.id)
     if not any(len(s.weeks) >= 2 for s in own.values()):
         raise UserError(f"patient {patient.pseudonym} has fewer than two observations of any "
@@ -131,6 +133,8 @@ def patient_forecast(db: Session, patient: Patient) -> PatientForecast:
     population: dict[str, tuple[int, bool]] = {}
     curves: dict[str, PatientCurve] = {}
     for spec in OUTCOMES:
+        if keys is not None and spec.key not in keys:
+            continue
         mine = own.get(spec.key)
         if mine is None or len(mine.weeks) < 2:
             continue
