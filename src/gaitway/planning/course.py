@@ -166,3 +166,20 @@ def course(db: Session, patient: Patient) -> list[RecoveryState]:
     rows = db.scalars(select(RecoveryRecord).where(RecoveryRecord.patient_id == patient.id)
                       .order_by(RecoveryRecord.id))
     return [state_of(r) for r in rows]
+
+
+def catch_up(db: Session, patient: Patient, *, actor: str) -> RecoveryState | None:
+    """Advance the state over every stored session it has not seen yet, oldest first (None:
+    the patient has no virtual patient)."""
+    first = db.scalar(select(RecoveryRecord).where(RecoveryRecord.patient_id == patient.id)
+                      .order_by(RecoveryRecord.id).limit(1))
+    if first is None:
+        return None
+    seen = select(RecoveryRecord.session_id).where(RecoveryRecord.session_id.is_not(None))
+    todo = db.scalars(select(TrainingSession).where(
+        TrainingSession.patient_id == patient.id, TrainingSession.id.not_in(seen))
+        .order_by(TrainingSession.started_at))
+    for s in todo:
+        if _aware(s.started_at) >= _aware(first.recorded_at):
+            advance(db, patient, s, actor=actor)
+    return latest_state(db, patient)
