@@ -27,7 +27,8 @@ StrideRecord = dict[str, float | None]
 class Metric:
     """One session metric: its value, its unit and, for symmetry values, its formula."""
 
-    value: float
+    #: None: it could not be computed (parameters.unavailable_metrics says why)
+    value: float | None
     unit: str
     formula: str | None = None
 
@@ -43,6 +44,8 @@ class GaitEventRecord:
     time_s: float
     side: str
     kind: str
+    #: how it was found ("force", "kinematics", "file", ...): gaitway.analytics.gait_data
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,8 @@ class AnalysisResult:
     def metric(self, name: str) -> float | None:
         """The value of session metric ``name`` (None: not computed for this recording)."""
         m = self.metrics.get(name)
-        return m.value if m is not None and math.isfinite(m.value) else None
+        return (m.value if m is not None and m.value is not None and math.isfinite(m.value)
+                else None)
 
     def sides_mean(self, stem: str) -> float | None:
         """The mean of the left and right session means of a per-stride value."""
@@ -89,7 +93,7 @@ class AnalysisResult:
             "origin": self.origin,
             "notes": list(self.notes),
             "parameters": self.parameters,
-            "events": [{"time_s": e.time_s, "side": e.side, "kind": e.kind}
+            "events": [{"time_s": e.time_s, "side": e.side, "kind": e.kind, "source": e.source}
                        for e in self.events],
             "strides": {s: list(v) for s, v in self.strides.items()},
             "rejected_strides": {s: list(v) for s, v in self.rejected_strides.items()},
@@ -126,7 +130,7 @@ class AnalysisResult:
                 notes=tuple(str(n) for n in data.get("notes") or ()),
                 parameters=dict(data.get("parameters") or {}),
                 events=tuple(GaitEventRecord(float(e["time_s"]), str(e.get("side")),
-                                             str(e["kind"]))
+                                             str(e["kind"]), str(e.get("source", "")))
                              for e in data.get("events") or ()),
                 strides={str(side): tuple(dict(r) for r in recs if isinstance(r, Mapping))
                          for side, recs in (data.get("strides") or {}).items()},
@@ -147,7 +151,8 @@ def _metric(name: str, v: Any, where: str) -> Metric:
     if not isinstance(v, Mapping) or "value" not in v or "unit" not in v:
         raise UserError(f"{where}: metric {name!r} needs a value and a unit, got {v!r}")
     value = v["value"]
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        value = math.nan  # a non-finite value stored as null
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+        raise UserError(f"{where}: metric {name!r} has value {value!r}, not a number")
     formula = v.get("formula")
-    return Metric(float(value), str(v["unit"]), None if formula is None else str(formula))
+    return Metric(None if value is None else float(value), str(v["unit"]),
+                  None if formula is None else str(formula))
