@@ -262,7 +262,14 @@ def read_c3d(path: Path) -> GaitData:
     t_a = np.arange(analogs.shape[1]) / a_rate if analogs.size else np.empty(0)
 
     force_ch: dict[str, FloatArray] = {}
-    if plates:
+    overground_speed = None
+    if pelvis is not None:
+        overground_speed = _progression_speed(fwd @ pelvis, t_p)
+    if plates and overground_speed is not None and all(h is not None for h in heels.values()):
+        # Overground, either foot may step on any plate: each contact goes to its foot.
+        force_ch = _contacts_to_feet(plates, heels, to_belt, t_a, t_p, pscale)
+        notes.append("overground: each plate contact given to the foot whose heel is over it")
+    elif plates:
         assign = _assign_plates(plates, heels, t_a, t_p, pscale, left)
         if assign[1] == "order":
             notes.append("plates given to feet by order (plate 1 = left): no heel markers")
@@ -294,10 +301,8 @@ def read_c3d(path: Path) -> GaitData:
                 # In the lab (ground) frame: with the belt speed (zero overground) this gives
                 # step lengths on a treadmill and overground alike.
                 kin[f"heel_x_{side}"] = fwd @ (h * pscale)
-    overground_speed = None
     if pelvis is not None:
         kin["pelvis_lateral"] = left @ pelvis
-        overground_speed = _progression_speed(fwd @ pelvis, t_p)
         if overground_speed is not None:
             notes.append(f"overground walking: the pelvis travels at {overground_speed:.2f} m/s")
     mass = _param(c, "PROCESSING", "Bodymass")
@@ -333,6 +338,52 @@ def _progression_speed(pelvis_x: FloatArray, t_p: FloatArray) -> float | None:
     x, t = pelvis_x[ok], t_p[ok]
     slope = float(np.polyfit(t, x, 1)[0])
     return abs(slope) if abs(slope) > OVERGROUND_MIN_SPEED_M_S else None
+
+
+#: A plate is loaded (a contact) above this vertical force.
+CONTACT_N = 20.0
+
+
+def _contacts_to_feet(
+    plates: list[dict[str, FloatArray]],
+    heels: dict[str, FloatArray | None],
+    to_belt: FloatArray,
+    t_a: FloatArray,
+    t_p: FloatArray,
+    pscale: float,
+) -> dict[str, FloatArray]:
+    """Per-foot force and COP channels from plates that either foot may step on: each loaded
+    run of a plate goes to the foot whose heel is nearest its centre of pressure 30 ms after
+    the landing (the analysis spots a second foot on the same plate by its centre of
+    pressure). Outside its contacts a foot reads zero force (off the plates)."""
+    n = len(t_a)
+    out: dict[str, FloatArray] = {}
+    for side in ("left", "right"):
+        for q in ("grf_x", "grf_y", "grf_z"):
+            out[f"{q}_{side}"] = np.zeros(n)
+        for q in ("cop_x", "cop_y"):
+            out[f"{q}_{side}"] = np.full(n, np.nan)
+    heel_xy = {s: np.vstack([np.interp(t_a, t_p, h[i] * pscale) for i in (0, 1)])
+               for s, h in heels.items() if h is not None}
+    for p in plates:
+        F = to_belt @ p["force"]
+        cop_belt = to_belt @ p["cop"]
+        loaded = p["force"][2] > CONTACT_N
+        d = np.diff(loaded.astype(np.int8), prepend=0, append=0)
+        for a, b in zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1), strict=True):
+            # Just after the landing the pressure is under the landing heel (at the peak
+            # load it may be under the toes, next to the other, swinging heel).
+            k = min(a + int(np.searchsorted(t_a[a:b], t_a[a] + 0.03)), b - 1)
+            dist = {s: float(np.hypot(*(xy[:, k] - p["cop"][:2, k]))) for s, xy in heel_xy.items()
+                    if np.all(np.isfinite(xy[:, k]))}
+            if not dist or not np.all(np.isfinite(p["cop"][:2, k])):
+                continue
+            side = min(dist, key=dist.__getitem__)
+            for i, q in enumerate(("grf_x", "grf_y", "grf_z")):
+                out[f"{q}_{side}"][a:b] += F[i, a:b]
+            out[f"cop_x_{side}"][a:b] = cop_belt[0, a:b]
+            out[f"cop_y_{side}"][a:b] = cop_belt[1, a:b]
+    return out
 
 
 def _assign_plates(
