@@ -22,8 +22,14 @@ from gaitway.analytics.events import (
     events_from_contact,
 )
 from gaitway.analytics.gait_data import SIDES, FloatArray, GaitData, GaitEvent, Side
-from gaitway.analytics.scoring import score_events
-from gaitway.analytics.session_metrics import SYMMETRY_FORMULAS, session_metrics
+from gaitway.analytics.scoring import TOLERANCE_S, agreement, score_events
+from gaitway.analytics.session_metrics import (
+    SYMMETRY_FORMULAS,
+    Unavailable,
+    Why,
+    count_steps,
+    session_metrics,
+)
 from gaitway.analytics.stride_metrics import N_CYCLE, UNIT_CYCLE, stride_record
 from gaitway.analytics.strides import build_strides
 from gaitway.errors import UserError
@@ -101,10 +107,11 @@ def detect_events(
         )
         info = det.parameters()
         info["crossings"] = det.crossings_
+        info["partial_crossings"] = det.partial_crossings_
         events = det.events_
         kin = data.kinematics
         if det.crossings_ and kin is not None and kin.has("foot_x_left", "foot_x_right"):
-            events, n = _fill_toe_offs(events, data)
+            events, n = _fill_toe_offs(events, data, det.crossings_)
             info["toe_offs_from_kinematics"] = n
         info["load_reference_n"] = round(det.load_reference_n_, 2)
         info["thresholds_n"] = {k: round(v, 2) for k, v in det.thresholds_n_.items()}
@@ -136,22 +143,28 @@ def kinematic_events(data: GaitData) -> list[GaitEvent]:
     return det.events_
 
 
-def _fill_toe_offs(events: list[GaitEvent], data: GaitData) -> tuple[list[GaitEvent], int]:
-    """Toe-offs hidden by a crossing foot, taken from the marker method when it has exactly
-    one toe-off inside the gap (a stance with a heel strike but no toe-off)."""
+def _fill_toe_offs(
+    events: list[GaitEvent], data: GaitData, crossings: list[dict[str, object]]
+) -> tuple[list[GaitEvent], int]:
+    """Toe-offs hidden by a crossing foot, taken from the kinematic method when it has
+    exactly one toe-off inside the gap: a stance with a heel strike but no toe-off before
+    the next heel strike or, when the other foot came onto this belt after the last strike,
+    before the end of the file. Their source says ``kinematics``."""
     kin = kinematic_events(data)
     added: list[GaitEvent] = []
     for side in SIDES:
         own = [e for e in events if e.side == side]
-        for a, b in itertools.pairwise(own):
-            if a.kind == "heel_strike" and b.kind == "heel_strike":
-                cand = [
-                    e
-                    for e in kin
-                    if e.side == side and e.kind == "toe_off" and a.time_s < e.time_s < b.time_s
-                ]
-                if len(cand) == 1:
-                    added.append(cand[0])
+        gaps = [(a.time_s, b.time_s) for a, b in itertools.pairwise(own)
+                if a.kind == "heel_strike" and b.kind == "heel_strike"]
+        if own and own[-1].kind == "heel_strike" and any(
+            c["belt"] == side and float(c["time_s"]) > own[-1].time_s  # type: ignore[arg-type]
+            for c in crossings
+        ):
+            gaps.append((own[-1].time_s, data.duration_s))
+        for t0, t1 in gaps:
+            cand = [e for e in kin if e.side == side and e.kind == "toe_off" and t0 < e.time_s < t1]
+            if len(cand) == 1:
+                added.append(cand[0])
     return sorted(events + added, key=lambda e: e.time_s), len(added)
 
 
@@ -230,8 +243,11 @@ def analyze_data(
     comparison = None
     if data.file_events:
         events = data.file_events
-        comparison = score_events(detected, data.file_events).as_dict()
+        comparison = file_vs_detected(detected, data.file_events)
     crossing_times = [float(c["time_s"]) for c in ev_params.get("crossings", [])]  # type: ignore[attr-defined]
+    partial = [(str(c["belt"]), float(c["time_s"]))
+               for c in ev_params.get("partial_crossings", [])]  # type: ignore[attr-defined]
+    from_kin = {(e.side, e.time_s) for e in events if e.source == "kinematics"}
     strides: dict[str, list[dict[str, float | None]]] = {}
     rejected: dict[str, list[dict[str, object]]] = {}
     curves: dict[Side, dict[str, list[FloatArray]]] = {}
@@ -250,6 +266,12 @@ def analyze_data(
                 for key in FORCE_KEYS:
                     rec.pop(key, None)
                 rec["foot_crossing"] = 1.0
+            # Doubtful events are flagged on their stride, never silently averaged in.
+            if any(b == side and s.heel_strike_s < t < s.next_heel_strike_s
+                   for b, t in partial):
+                rec["partial_crossing"] = 1.0  # the other foot rested on this belt at toe-off
+            if (side, s.toe_off_s) in from_kin or (side, s.heel_strike_s) in from_kin:
+                rec["events_from_kinematics"] = 1.0
             recs.append(rec)
             valid_cycles.setdefault(side, []).append((s.heel_strike_s, s.next_heel_strike_s))
             for joint, curve in c.items():
@@ -258,7 +280,9 @@ def analyze_data(
             strides[side] = recs
     hs = [e for e in events if e.kind == "heel_strike"]
     walking_s = (hs[-1].time_s - hs[0].time_s) if len(hs) > 1 else 0.0
-    metrics = session_metrics(data, strides, len(hs), walking_s)
+    unavailable: list[Unavailable] = []
+    hs_per_side: dict[str, int] = {side: sum(e.side == side for e in hs) for side in SIDES}
+    metrics = session_metrics(data, strides, hs_per_side, walking_s, unavailable)
     emg_p = emg_params or EmgParams()
     result: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
@@ -275,6 +299,7 @@ def analyze_data(
             "emg": asdict(emg_p),
             "symmetry_formulas": SYMMETRY_FORMULAS,
             "sides": "L = left, R = right",
+            "steps_method": count_steps(hs_per_side)[1],
         },
         "events": [e.as_dict() for e in events],
         "strides": strides,
@@ -300,7 +325,34 @@ def analyze_data(
             }
     if data.source == "simulated":
         result["notes"].insert(0, "SIMULATED data from a virtual patient, not a real person")
+    result = _finite_only(result, "", unavailable)
+    # Metrics that could not be computed, each with its typed reason (never a NaN).
+    result["parameters"]["unavailable_metrics"] = [u.as_dict() for u in unavailable]
     return result
+
+
+def file_vs_detected(detected: list[GaitEvent], file_events: list[GaitEvent]) -> dict[str, Any]:
+    """The detector's own events beside the file's, with their agreement per kind and side."""
+    return {
+        "detected_events": [e.as_dict() for e in detected],
+        "tolerances_ms": {k: v * 1000 for k, v in TOLERANCE_S.items()},
+        "agreement": [a.as_dict() for a in agreement(detected, file_events)],
+    }
+
+
+def _finite_only(obj: Any, path: str, unavailable: list[Unavailable]) -> Any:
+    """The result with every non-finite float replaced by None, each one recorded: a value
+    that cannot be computed is absent with its reason, never a NaN in the JSON."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        unavailable.append(Unavailable(path, Why.NON_FINITE, f"computed {obj!r}"))
+        return None
+    if isinstance(obj, dict):
+        return {k: _finite_only(v, f"{path}/{k}", unavailable) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_finite_only(v, f"{path}[{i}]", unavailable) for i, v in enumerate(obj)]
+    if isinstance(obj, np.floating):
+        return _finite_only(float(obj), path, unavailable)
+    return obj
 
 
 def analyze_path(path: str | Path, *, body_mass_kg: float | None = None) -> dict[str, Any]:

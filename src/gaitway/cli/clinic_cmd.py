@@ -186,8 +186,11 @@ def _report(args: argparse.Namespace) -> int:
             content = session_report(db, records.find_session(db, args.ref))
         else:
             from gaitway.clinic.reports.progress_report import progress_report
+            from gaitway.planning.report import add_forecast
 
-            content = progress_report(db, records.find_patient(db, args.ref))
+            patient = records.find_patient(db, args.ref)
+            content = progress_report(db, patient)
+            add_forecast(db, patient, content)  # trend, band, targets, latest proposal
         pages = write_pdf(content, Path(args.pdf))
         print(f"{args.pdf} ({pages} pages){_sim(content.header.simulated)}")
         if args.html:

@@ -29,6 +29,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "gaitway.cli.figures_cmd",
     "gaitway.cli.faults_cmd",
     "gaitway.cli.envelope_cmd",
+    "gaitway.cli.plan_cmd",
 )
 
 

@@ -5,6 +5,7 @@ Therapists and admins see every patient; a patient sees only their own record an
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,6 +17,9 @@ from fastapi.responses import HTMLResponse
 from gaitway.clinic import records
 from gaitway.clinic.models import Patient, Prescription, TrainingSession
 from gaitway.clinic.progress import patient_progress
+from gaitway.errors import UserError
+from gaitway.planning.forecast import patient_forecast
+from gaitway.planning.report import plain_lines
 from gaitway.web.deps import Ctx, CurrentSession, require_staff
 
 router = APIRouter(prefix="/api", tags=["clinic"])
@@ -97,6 +101,11 @@ def my_progress(sess: CurrentSession, ctx: Ctx) -> dict[str, Any]:
         if p is None:
             raise HTTPException(404, "your patient record is missing; ask your therapist")
         model = patient_progress(db, p)
+        lines = list(model.lines_)
+        # what is likely next, on the current trend and with its range (nothing to forecast
+        # before two tests or sessions)
+        with contextlib.suppress(UserError):
+            lines += plain_lines(patient_forecast(db, p, keys=("gait_speed", "fac")))
         return {"pseudonym": p.pseudonym, "simulated": p.simulated,
-                "lines": list(model.lines_),
+                "lines": lines,
                 "sessions": [_session(s) for s in p.sessions][-10:]}

@@ -262,8 +262,16 @@ def read_c3d(path: Path) -> GaitData:
             tt = toes[side]
             if tt is not None:
                 kin[f"toe_x_{side}"] = fwd @ (tt * pscale) - pfwd
+            if h is not None:
+                # In the lab (ground) frame: with the belt speed (zero overground) this gives
+                # step lengths on a treadmill and overground alike.
+                kin[f"heel_x_{side}"] = fwd @ (h * pscale)
+    overground_speed = None
     if pelvis is not None:
         kin["pelvis_lateral"] = left @ pelvis
+        overground_speed = _progression_speed(fwd @ pelvis, t_p)
+        if overground_speed is not None:
+            notes.append(f"overground walking: the pelvis travels at {overground_speed:.2f} m/s")
     mass = _param(c, "PROCESSING", "Bodymass")
     body_mass = float(np.asarray(mass).ravel()[0]) if mass is not None else None
     data = GaitData(
@@ -276,9 +284,27 @@ def read_c3d(path: Path) -> GaitData:
         duration_s=max(float(t_p[-1]) if len(t_p) else 0.0, float(t_a[-1]) if len(t_a) else 0.0),
     )
     data.file_events = _file_events(c, first / p_rate if p_rate else 0.0)
-    if force_ch and heels["left"] is not None and data.forces is not None:
+    if overground_speed is not None:
+        data.belt_speed_m_s = 0.0
+        data.walking_speed_m_s = overground_speed
+    elif force_ch and heels["left"] is not None and data.forces is not None:
         data.belt_speed_m_s = _belt_speed(data, heels, fwd, pscale, t_p)
     return data
+
+
+#: Pelvis speed over the ground above which a trial is overground walking, not a treadmill
+#: (on a treadmill the pelvis stays within a few centimetres of its mean position).
+OVERGROUND_MIN_SPEED_M_S = 0.15
+
+
+def _progression_speed(pelvis_x: FloatArray, t_p: FloatArray) -> float | None:
+    """The pelvis's mean forward speed over the ground, when it walks overground; else None."""
+    ok = np.isfinite(pelvis_x)
+    if ok.sum() < 10:
+        return None
+    x, t = pelvis_x[ok], t_p[ok]
+    slope = float(np.polyfit(t, x, 1)[0])
+    return abs(slope) if abs(slope) > OVERGROUND_MIN_SPEED_M_S else None
 
 
 def _assign_plates(
@@ -355,6 +381,6 @@ def _file_events(c: Any, t0: float) -> list[GaitEvent]:
         if kind is None or side is None or times.ndim != 2:
             continue
         t = float(times[0, i] * 60.0 + times[1, i]) - t0
-        out.append(GaitEvent(t, side, kind))  # type: ignore[arg-type]
+        out.append(GaitEvent(t, side, kind, "file"))  # type: ignore[arg-type]
     out.sort(key=lambda e: e.time_s)
     return out

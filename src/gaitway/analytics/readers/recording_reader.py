@@ -6,6 +6,7 @@ is needed keeps memory well under the 2 GB budget.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +81,7 @@ def _foot_x_z(
 
 
 def read_recording(
-    path: Path, *, emg: bool = True, truth: bool = True,
+    path: str | os.PathLike[str], *, emg: bool = True, truth: bool = True,
     start_s: float | None = None, end_s: float | None = None,
 ) -> tuple[GaitData, dict[str, FloatArray]]:
     """The GaitData and, for simulated recordings, the truth contact channels.
@@ -88,8 +89,9 @@ def read_recording(
     ``emg=False`` and ``truth=False`` skip those channels (no EMG block, an empty truth dict)
     for callers that would drop them anyway: fewer channels decoded, less memory.
     ``start_s``/``end_s`` read a window of session time (e.g. one that avoids damage). What a
-    damaged or cut-off recording lost is in the notes.
+    damaged or cut-off recording lost is in the notes. ``path`` may be a str or a Path.
     """
+    path = Path(path)
     try:
         from gaitway.recording import open_recording
     except ImportError:
@@ -155,7 +157,8 @@ def read_recording(
         side = (getattr(ev, "details", None) or {}).get("side")
         if kind in ("heel_strike", "toe_off") and side in SIDES:
             file_events.append(
-                GaitEvent(float(ev.time_s) - float(time[0]), side, kind)  # type: ignore[arg-type]
+                GaitEvent(float(ev.time_s) - float(time[0]), side, kind,  # type: ignore[arg-type]
+                          "file")
             )
     simulated = bool(meta.get("simulated", False))
     mass = patient.get("body_mass_kg")
