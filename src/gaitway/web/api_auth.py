@@ -6,7 +6,7 @@ import functools
 import secrets
 
 from fastapi import APIRouter, HTTPException, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from gaitway.clinic.models import User
@@ -17,7 +17,6 @@ from gaitway.web.deps import CsrfSession, Ctx, CurrentSession
 router = APIRouter(prefix="/api", tags=["auth"])
 
 
-
 @functools.cache
 def _dummy_hash() -> str:
     """Verified against when the username does not exist, so both cases take as long."""
@@ -25,6 +24,8 @@ def _dummy_hash() -> str:
 
 
 class LoginIn(BaseModel):
+    model_config = ConfigDict(strict=True)
+
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=256)
 
@@ -42,29 +43,30 @@ def _client(request: Request) -> str:
 
 @router.post("/login", response_model=MeOut, responses={401: {}, 429: {}})
 def login(body: LoginIn, request: Request, response: Response, ctx: Ctx) -> MeOut:
-    """Log in with username and password; sets the session cookie."""
-    keys = (f"ip:{_client(request)}", f"user:{body.username.lower()}")
-    wait = ctx.limiter.retry_after(*keys)
+    """Log in with username and password; sets the session cookie. After failed logins from
+    one address for one username, that pair waits longer and longer (429 with Retry-After)."""
+    client = _client(request)
+    wait = ctx.limiter.retry_after(client, body.username)
     if wait > 0:
-        ctx.audit(f"web:{body.username}", "login.rate_limited", "user", None,
-                  client=_client(request))
+        ctx.audit(f"web:{body.username}", "login.rate_limited", "user", None, client=client,
+                  retry_after_s=round(wait, 1))
         raise HTTPException(429, f"too many failed logins; try again in {int(wait) + 1} s",
                             headers={"Retry-After": str(int(wait) + 1)})
     with ctx.store.reader() as db:
         user = db.scalar(select(User).where(User.username == body.username))
     ok = verify_password(user.password_hash if user else _dummy_hash(), body.password)
     if user is None or not ok or not user.active:
-        ctx.limiter.failed(*keys)
+        delay = ctx.limiter.failed(client, body.username)
         ctx.audit(f"web:{body.username}", "login.failed", "user",
-                  user.id if user else None, client=_client(request))
+                  user.id if user else None, client=client, next_delay_s=delay)
         raise HTTPException(401, "wrong username or password")
-    ctx.limiter.succeeded(*keys)
+    ctx.limiter.succeeded(client, body.username)
     web_user = WebUser(user.id, user.username, user.role, user.patient_id, user.station_id)
     cookie, sess = ctx.sessions.create(web_user)
     response.set_cookie(COOKIE_NAME, cookie, max_age=int(ctx.sessions.max_age_s),
                         httponly=True, secure=ctx.settings.cookie_secure, samesite="strict",
                         path="/")
-    ctx.audit(f"web:{user.username}", "login", "user", user.id, client=_client(request))
+    ctx.audit(f"web:{user.username}", "login", "user", user.id, client=client)
     return MeOut(username=user.username, role=user.role, csrf=sess.csrf,
                  patient_id=user.patient_id)
 
