@@ -7,6 +7,8 @@ Tolerances: 25 ms for heel strikes, 40 ms for toe-offs.
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from gaitway.analytics import analyze_path
@@ -88,3 +90,25 @@ def test_analyze_reports_both_event_sets_side_by_side() -> None:
     }
     assert len(cmp["detected_events"]) >= 42
     assert all(e["source"] == "file" for e in r["events"])
+
+
+def test_overground_every_step_gets_events_labelled_by_source() -> None:
+    """Plates time the steps that land fully on them; the marker method (Zeni) the rest."""
+    data, _ = load_path(REAL / "overground_events.c3d")
+    events, info = detect_events(data)
+    assert info["mode"].startswith("overground")
+    by_source = info["events_by_source"]
+    assert by_source["force_plate"] >= 3
+    assert by_source["kinematics"] >= 8
+    # Strikes alternate left/right over the whole trial, not only on the plates.
+    hs = [e for e in events if e.kind == "heel_strike"]
+    assert len(hs) >= 6
+    assert all(a.side != b.side for a, b in itertools.pairwise(hs))
+    rows = agreement(events, data.file_events)
+    assert sum(a.n_reference for a in rows) == 5
+    assert sum(a.within_tolerance for a in rows) == 5
+    # Both feet on one plate: the second landing is timed where the pressure jumped.
+    assert info["plate_contacts_with_both_feet"] == 1
+    r = analyze_path(REAL / "overground_events.c3d")
+    sources = {e["source"] for e in r["detected_vs_file_events"]["detected_events"]}
+    assert sources == {"force_plate", "kinematics"}
