@@ -20,18 +20,23 @@ FloatArray = npt.NDArray[np.float64]
 Side = Literal["left", "right"]
 SIDES: tuple[Side, Side] = ("left", "right")
 EventKind = Literal["heel_strike", "toe_off"]
+#: Where an event comes from: a force plate or belt, the kinematic (marker or joint-angle)
+#: method, the file's own annotation, or a simulation's true contact.
+EventSource = Literal["force_plate", "kinematics", "file", "simulation_truth"]
 
 
 @dataclass(frozen=True, slots=True)
 class GaitEvent:
-    """A gait event: time in seconds from the start of the file."""
+    """A gait event: time in seconds from the start of the file, and its source."""
 
     time_s: float
     side: Side
     kind: EventKind
+    source: EventSource = "force_plate"
 
     def as_dict(self) -> dict[str, object]:
-        return {"time_s": round(self.time_s, 4), "side": self.side, "kind": self.kind}
+        return {"time_s": round(self.time_s, 4), "side": self.side, "kind": self.kind,
+                "source": self.source}
 
 
 @dataclass

@@ -157,7 +157,8 @@ def read_recording(
         side = (getattr(ev, "details", None) or {}).get("side")
         if kind in ("heel_strike", "toe_off") and side in SIDES:
             file_events.append(
-                GaitEvent(float(ev.time_s) - float(time[0]), side, kind)  # type: ignore[arg-type]
+                GaitEvent(float(ev.time_s) - float(time[0]), side, kind,  # type: ignore[arg-type]
+                          "file")
             )
     simulated = bool(meta.get("simulated", False))
     mass = patient.get("body_mass_kg")
