@@ -247,6 +247,21 @@ class User(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
+class CareTeamMember(Base):
+    """A therapist on a patient's care team: the therapists who may see the patient's record,
+    sessions, reports and progress (admins see every patient; a patient only their own)."""
+
+    __tablename__ = "care_team"
+    __table_args__ = (UniqueConstraint("patient_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("patients.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    assigned_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    assigned_by: Mapped[str] = mapped_column(String(64))
+
+
 class AuditEntry(Base):
     """Append-only: who did what and when. Rows are never updated or deleted."""
 

@@ -13,6 +13,7 @@ from gaitway.clinic.models import User
 from gaitway.clinic.security import hash_password, verify_password
 from gaitway.web.auth import COOKIE_NAME, WebUser
 from gaitway.web.deps import CsrfSession, Ctx, CurrentSession
+from gaitway.web.pages import HOME, nav_for
 
 router = APIRouter(prefix="/api", tags=["auth"])
 
@@ -30,11 +31,27 @@ class LoginIn(BaseModel):
     password: str = Field(min_length=1, max_length=256)
 
 
+class NavOut(BaseModel):
+    route: str
+    title: str
+
+
 class MeOut(BaseModel):
+    """Who is logged in, their CSRF token, and the pages their role may use (the only ones
+    the navigation offers); ``home`` is where the console starts for them."""
+
     username: str
     role: str
     csrf: str
     patient_id: int | None
+    home: str
+    pages: list[NavOut]
+
+
+def _me(user: WebUser, csrf: str) -> MeOut:
+    return MeOut(username=user.username, role=user.role, csrf=csrf, patient_id=user.patient_id,
+                 home=HOME.get(user.role, "/login"),
+                 pages=[NavOut(route=r, title=t) for r, t in nav_for(user.role)])
 
 
 def _client(request: Request) -> str:
@@ -67,8 +84,7 @@ def login(body: LoginIn, request: Request, response: Response, ctx: Ctx) -> MeOu
                         httponly=True, secure=ctx.settings.cookie_secure, samesite="strict",
                         path="/")
     ctx.audit(f"web:{user.username}", "login", "user", user.id, client=client)
-    return MeOut(username=user.username, role=user.role, csrf=sess.csrf,
-                 patient_id=user.patient_id)
+    return _me(web_user, sess.csrf)
 
 
 @router.post("/logout", status_code=204, responses={401: {}, 403: {}})
@@ -82,5 +98,4 @@ def logout(request: Request, response: Response, sess: CsrfSession, ctx: Ctx) ->
 @router.get("/me", response_model=MeOut, responses={401: {}})
 def me(sess: CurrentSession) -> MeOut:
     """Who is logged in, and the CSRF token the pages send with every change."""
-    u = sess.user
-    return MeOut(username=u.username, role=u.role, csrf=sess.csrf, patient_id=u.patient_id)
+    return _me(sess.user, sess.csrf)

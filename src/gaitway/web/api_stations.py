@@ -19,7 +19,14 @@ from gaitway.clinic import records
 from gaitway.control.registry import CONTROLLERS, check_controller
 from gaitway.errors import UserError
 from gaitway.web.auth import COOKIE_NAME
-from gaitway.web.deps import CsrfSession, Ctx, CurrentSession, can_view, station_for
+from gaitway.web.deps import (
+    CsrfSession,
+    Ctx,
+    CurrentSession,
+    can_view,
+    require_staff,
+    station_for,
+)
 from gaitway.web.origin import same_origin
 from gaitway.web.redact import public_station
 
@@ -69,9 +76,11 @@ Action = Literal["start", "pause", "resume", "stop", "estop", "acknowledge"]
 controllers_router = APIRouter(prefix="/api/controllers", tags=["stations"])
 
 
-@controllers_router.get("", responses={401: {}})
+@controllers_router.get("", responses={401: {}, 403: {}})
 def list_controllers(sess: CurrentSession) -> list[ControllerOut]:
-    """The registered controllers (gaitway.control.registry), for the console's choices."""
+    """The registered controllers (gaitway.control.registry), for the console's choices
+    (therapists and admins)."""
+    require_staff(sess)
     return [ControllerOut(name=c.name, description=c.description,
                           console_changes=list(c.console_changes))
             for c in CONTROLLERS.values()]

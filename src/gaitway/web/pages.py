@@ -34,19 +34,28 @@ class Page:
     file: str
     title: str
     roles: frozenset[str]
+    #: offered in the navigation (a station's page is opened from the overview instead)
+    nav: bool = True
 
 
-#: every page, once: the server's guard and the navigation (GET /api/pages) both read it
+#: every page, once: the server's guard and the navigation (``/api/me``'s pages) read it
 PAGES: Final[tuple[Page, ...]] = (
     Page("/", "overview.html", "Stations", STAFF),
-    Page("/station", "station.html", "Station", STAFF),
-    Page("/records", "records.html", "Records", STAFF),
+    Page("/station", "station.html", "Station", STAFF, nav=False),
+    Page("/records", "records.html", "Patients and records", STAFF),
     Page("/patient", "patient.html", "My training", frozenset({"patient"})),
     Page("/progress", "progress.html", "Progress", EVERYONE),
     Page("/docs", "apidocs.html", "API docs", ADMIN),
 )
 #: the first page of each role after logging in
 HOME: Final[dict[str, str]] = {"admin": "/", "therapist": "/", "patient": "/patient"}
+
+
+def nav_for(role: str) -> list[tuple[str, str]]:
+    """(route, title) of the pages a role is offered, in navigation order."""
+    return [(p.route, p.title) for p in PAGES if p.nav and role in p.roles]
+
+
 ROLE_WORDS: Final[dict[str, str]] = {"admin": "admins", "therapist": "therapists",
                                      "patient": "patients"}
 

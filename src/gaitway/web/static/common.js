@@ -5,6 +5,13 @@ export async function requireLogin() {
   const r = await fetch("/api/me");
   if (r.status === 401) { location.href = "/login"; throw new Error("not logged in"); }
   me = await r.json();
+  // the navigation offers only the pages this role may use (the server refuses the others)
+  const nav = document.getElementById("nav");
+  if (nav) nav.replaceChildren(...me.pages.map((pg) => {
+    const a = el("a", { href: pg.route }, pg.title);
+    if (pg.route === location.pathname) a.setAttribute("aria-current", "page");
+    return a;
+  }));
   const who = document.getElementById("who");
   if (who) who.textContent = `${me.username} (${me.role})`;
   const out = document.getElementById("logout");
