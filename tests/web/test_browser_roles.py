@@ -81,3 +81,64 @@ def test_patient_is_offered_only_patient_pages_and_told_why_elsewhere(browser: A
     page.click("text=Go to your page")
     page.wait_for_url(f"{site}/patient")
     page.close()
+
+
+def test_station_buttons_follow_the_state_words_and_the_alarm_sounds_on_the_first_fault(
+        browser: Any, site: str) -> None:
+    from playwright.sync_api import expect
+
+    page = _login(browser, site, "therapist")  # the login click unlocks the alarm
+    page.wait_for_url(f"{site}/")
+    page.wait_for_function("() => window.gaitwayAlarm && window.gaitwayAlarm.state() === 'running'")
+    expect(page.locator("#alarm-off")).to_be_hidden()
+    words = page.evaluate("""async () => {
+        const w = await import('/static/words.js');
+        return [w.symmetryWords(8, 'training'), w.symmetryWords(-8, 'training'),
+                w.symmetryWords(0.1, 'training'), w.symmetryWords(-149.4, 'paused'),
+                w.weightWords([44, 56]), w.weightWords([null, null])];
+    }""")
+    assert words == [
+        "Left strides take 8 % longer than right ones (symmetry index +8.0 %).",
+        "Right strides take 8 % longer than left ones (symmetry index −8.0 %).",
+        "Strides equally long on both legs (symmetry index +0.1 %).",
+        "Symmetry: shown while the patient walks.",
+        "Left leg bears 44 % of the weight on the legs, right 56 %.",
+        "Weight bearing: no load on the force plates yet.",
+    ]
+    page.click("a[href='/station?id=sim-1']")
+    page.wait_for_url(re.compile(r"/station\?id=sim-1$"))
+    for enabled in ("#start", "#estop"):
+        expect(page.locator(enabled)).to_be_enabled()
+    for disabled in ("#pause", "#resume", "#stop", "#acknowledge", "#set_guidance"):
+        expect(page.locator(disabled)).to_be_disabled()
+    expect(page.locator("#stop")).to_have_attribute("title", "Not now: no session is running")
+    page.click("#start")
+    expect(page.locator("#state")).to_have_text(re.compile("warm_up|training"), timeout=30_000)
+    expect(page.locator("#start")).to_be_disabled()
+    for enabled in ("#pause", "#stop", "#set_guidance"):
+        expect(page.locator(enabled)).to_be_enabled()
+    expect(page.locator("#resume")).to_be_disabled()
+    expect(page.locator("#wb_words")).to_have_text(re.compile(
+        r"Left leg bears \d+ % of the weight on the legs, right \d+ %\."), timeout=30_000)
+    expect(page.locator("#wbL_v")).to_have_text(re.compile(r"\d+ %"))
+    page.click("#estop")
+    expect(page.locator("#faultbar")).to_be_visible(timeout=10_000)
+    page.wait_for_function("() => window.gaitwayAlarm.beeps >= 1", timeout=10_000)
+    expect(page.locator("#acknowledge")).to_be_enabled()
+    for disabled in ("#resume", "#set_guidance", "#start"):
+        expect(page.locator(disabled)).to_be_disabled()
+    page.click("#stop")
+    expect(page.locator("#state")).to_have_text("finished", timeout=20_000)
+
+    # a console opened without a click on the site: the notice says the sound is off until
+    # the first click or key, which turns it on
+    context = browser.new_context()
+    context.add_cookies(page.context.cookies())  # the same login, a fresh tab
+    other = context.new_page()
+    other.goto(f"{site}/station?id=sim-2")
+    expect(other.locator("#alarm-off")).to_be_visible()
+    other.keyboard.press("Tab")
+    expect(other.locator("#alarm-off")).to_be_hidden()
+    assert other.evaluate("window.gaitwayAlarm.state()") == "running"
+    context.close()
+    page.close()

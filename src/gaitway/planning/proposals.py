@@ -76,9 +76,13 @@ def snapshot(session: TrainingSession) -> SessionSnapshot:
 
 
 def settings_of(rx: Prescription | Proposal) -> TrainingSettings:
+    """The settings a prescription (or a proposal: range of motion unchanged) sets."""
+    rom = ((rx.hip_rom_scale, rx.knee_rom_scale) if isinstance(rx, Prescription)
+           else (1.0, 1.0))
     return TrainingSettings(duration_min=rx.duration_min, speed_kmh=rx.speed_kmh,
                             guidance_pct=rx.guidance_pct, bws_pct=rx.bws_pct,
-                            controller=rx.controller)
+                            controller=rx.controller, hip_rom_scale=rom[0],
+                            knee_rom_scale=rom[1])
 
 
 def active_prescription(db: Session, patient: Patient) -> Prescription:

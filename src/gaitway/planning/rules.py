@@ -39,6 +39,9 @@ class TrainingSettings:
     guidance_pct: float
     bws_pct: float
     controller: str = "guidance"
+    #: range of motion (the rules never change it; it travels with the prescription)
+    hip_rom_scale: float = 1.0
+    knee_rom_scale: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
