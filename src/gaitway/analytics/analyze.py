@@ -7,6 +7,7 @@ does the work on a GaitData so tests and the validation can feed arrays directly
 from __future__ import annotations
 
 import itertools
+import json
 import math
 from dataclasses import asdict
 from pathlib import Path
@@ -434,7 +435,10 @@ def analyze_data(
             }
     if data.source == "simulated":
         result["notes"].insert(0, "SIMULATED data from a virtual patient, not a real person")
-    result = _finite_only(result, "", unavailable)
+    try:  # the common case, checked at C speed: nothing to replace
+        json.dumps(result, allow_nan=False)
+    except (ValueError, TypeError):
+        result = _finite_only(result, "", unavailable)
     # Metrics that could not be computed, each with its typed reason (never a NaN).
     result["parameters"]["unavailable_metrics"] = [u.as_dict() for u in unavailable]
     return result
