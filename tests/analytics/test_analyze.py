@@ -100,10 +100,11 @@ class _FakeRecording:
         self.channel_names = ["time", *self._cols]
         self.asked: list[str] | None = None
 
-    def read(self, channels: list[str] | None = None, start_s: Any = None, end_s: Any = None):  # type: ignore[no-untyped-def]
+    def read(self, channels: list[str] | None = None, start_s: Any = None, end_s: Any = None,  # type: ignore[no-untyped-def]
+             dtype: Any = np.float64):
         self.asked = channels
         names = channels or list(self._cols)
-        data = {n: self._cols[n] for n in names}
+        data = {n: self._cols[n].astype(dtype) for n in names}
         return _TS(self._t, data)
 
 

@@ -8,6 +8,7 @@ from a file or from a GaitData that tests and the validation feed directly.
 from __future__ import annotations
 
 import itertools
+import json
 import math
 from dataclasses import asdict
 from pathlib import Path
@@ -432,10 +433,14 @@ def analyze_result(
             }
     # no NaN or inf anywhere in a result: a value that cannot be computed is None, each one
     # recorded with its typed reason (parameters.unavailable_metrics)
-    clean = _finite_only({
+    clean: dict[str, Any] = {
         "strides": strides, "rejected_strides": rejected, "metrics": metrics,
         "cycles": _cycles(curves), "emg": _emg(data, valid_cycles, emg_p),
-        "detected_vs_file_events": comparison, "validation": validation}, "", unavailable)
+        "detected_vs_file_events": comparison, "validation": validation}
+    try:  # the common case, checked at C speed: nothing to replace
+        json.dumps(clean, allow_nan=False)
+    except (ValueError, TypeError):
+        clean = _finite_only(clean, "", unavailable)
     return AnalysisResult(
         schema_version=SCHEMA_VERSION,
         source=data.source,

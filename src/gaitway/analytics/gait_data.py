@@ -9,14 +9,15 @@ each carry their own time axis, because a lab file samples forces at 1 kHz and j
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 
 from gaitway.errors import UserError
 
-FloatArray = npt.NDArray[np.float64]
+#: Signals: float64, or float32 as a long recording is read (half the memory).
+FloatArray = npt.NDArray[np.floating[Any]]
 Side = Literal["left", "right"]
 SIDES: tuple[Side, Side] = ("left", "right")
 EventKind = Literal["heel_strike", "toe_off"]

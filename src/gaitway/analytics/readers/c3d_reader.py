@@ -135,7 +135,9 @@ def _plates(c: Any, analogs: FloatArray, labels: list[str]) -> list[dict[str, Fl
         R, centre = _plate_axes(corners[:, :, k].T * pscale)
         org = origin[:, k] * pscale if origin.ndim == 2 and origin.shape[1] > k else np.zeros(3)
         if ptype == 3:
-            raw, org = _kistler(raw * scale[:, None], org)
+            kf, org_k = _kistler(raw * scale[:, None], org)
+            org = np.asarray(org_k, dtype=np.float64)
+            raw = np.asarray(kf, dtype=np.float64)
             scale = np.ones(6)
         o_lab = centre + R @ org
         if ptype == 4:
