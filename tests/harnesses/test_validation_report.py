@@ -23,6 +23,8 @@ def test_validate_report_short(tmp_path: Path, capsys: pytest.CaptureFixture[str
         assert f"| {name} | detector (default) |" in page
         assert f"| {name} | marker method (Zeni 2008) alone |" in page
     assert "| treadmill_events.c3d | detector (default) | annotated in the file | 11/11" in page
+    # A third person (landmarks only): the marker method against its annotation.
+    assert "| gaitkit_parkinson_markers.json (Parkinson disease patient" in page
     # The twin against its true contact, and the slots said as such.
     assert "| healthy, 0 % guidance | detector (force plates) | twin's true contact |" in page
     assert "## 3. Twin against normative gait" in page

@@ -30,8 +30,15 @@ import numpy as np
 
 from gaitway.analytics.analyze import detect_events, kinematic_events, load_path
 from gaitway.analytics.emg import EmgPipeline
-from gaitway.analytics.events import ForcePlateParams
-from gaitway.analytics.gait_data import GaitData, GaitEvent
+from gaitway.analytics.events import ForcePlateParams, KinematicEventDetector
+from gaitway.analytics.gait_data import (
+    SIDES,
+    EventKind,
+    FloatArray,
+    GaitData,
+    GaitEvent,
+    Side,
+)
 from gaitway.analytics.scoring import TOLERANCE_S, Agreement, agreement
 from gaitway.analytics.validation import truth_events
 from gaitway.recording import open_recording
@@ -87,6 +94,46 @@ def real_files(real_dir: Path) -> list[Scored]:
         if k is not None and k.has("foot_x_left", "foot_x_right"):
             out.append(_scored(p.name, "marker method (Zeni 2008) alone",
                                "annotated in the file", kinematic_events(data), ref))
+    return out
+
+
+def landmark_files(real_dir: Path) -> list[Scored]:
+    """The marker method on landmark files with annotated events (gaitkit's example format:
+    per-frame ``landmark_positions`` in mm, ``ground_truth`` event frames): a third person, a
+    walker with Parkinson's disease, for the marker method's second opinion."""
+    import json
+
+    out: list[Scored] = []
+    for p in sorted(real_dir.glob("*_markers.json")):
+        d = json.loads(p.read_text())
+        fs = float(d["fps"])
+        frames = d["angle_frames"]
+
+        def lm(name: str, frames: list[dict[str, object]] = frames) -> FloatArray:
+            rows = [f["landmark_positions"][name]  # type: ignore[index]
+                    if f.get("landmark_positions") else [np.nan] * 3 for f in frames]
+            return np.asarray(rows, dtype=np.float64) / 1000.0
+
+        pelvis = 0.5 * (lm("left_hip") + lm("right_hip"))
+        step = np.nanmean(np.diff(pelvis[:, [0, 2]], axis=0), axis=0)  # y is vertical
+        fwd = step / np.linalg.norm(step)
+
+        def along(x: FloatArray, fwd: FloatArray = fwd) -> FloatArray:
+            v: FloatArray = x[:, [0, 2]] @ fwd
+            return v
+
+        t = np.arange(len(frames)) / fs
+        foot: dict[Side, FloatArray] = {s: along(lm(f"{s}_heel")) - along(pelvis)
+                                        for s in SIDES}
+        toe: dict[Side, FloatArray] = {s: along(lm(f"{s}_toe")) - along(pelvis) for s in SIDES}
+        det = KinematicEventDetector().detect(foot, t, sampling_rate_hz=fs, toe_x=toe)
+        gt = d["ground_truth"]
+        keys: tuple[tuple[str, EventKind], ...] = (("hs_frames", "heel_strike"),
+                                                   ("to_frames", "toe_off"))
+        ref = [GaitEvent(i / fs, s, kind, "file") for key, kind in keys
+               for s in SIDES for i in gt[key][s]]
+        out.append(_scored(f"{p.name} ({d['description']})", "marker method (Zeni 2008) alone",
+                           "annotated in the file", det.events_, ref))
     return out
 
 
@@ -203,7 +250,7 @@ def write_report(out_dir: Path, *, minutes: float = 1.0, profiles: list[str] | N
         raise UserError(f"unknown profile(s) {', '.join(unknown)}; known: {', '.join(PROFILES)}")
     guidance = [0.0, 100.0] if guidance is None else guidance
     out_dir.mkdir(parents=True, exist_ok=True)
-    real = real_files(Path(real_dir))
+    real = real_files(Path(real_dir)) + landmark_files(Path(real_dir))
     tw, emg_rows = twin(profiles, minutes, guidance)
     if real:
         _plot(real, out_dir / "report_real_events.png", "Real files: event errors (REAL)")
