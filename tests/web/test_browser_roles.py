@@ -174,6 +174,9 @@ def test_admin_adds_a_therapist_and_a_patient_and_disabling_ends_the_session(
     expect(admin.locator("#patient-message")).to_have_text("saved")
     admin.fill("#search", "P-WEB")
     expect(admin.locator("#patients a")).to_have_text(["P-WEB-1"])
+    admin.select_option("#team-therapist", "therapist2")  # the care team from the patient
+    admin.click("#team-add")
+    expect(admin.locator("#pteam")).to_have_text("Care team: therapist2")
     _shot(admin, "patients")
 
     admin.click("#nav a[href='/admin']")

@@ -37,6 +37,7 @@ async function show(id) {
   fillForm(p);
   $("ptitle").textContent = `${p.pseudonym}${p.simulated ? " (SIMULATED)" : ""} – ${p.diagnosis ?? ""}`;
   $("pteam").textContent = `Care team: ${(p.care_team || []).join(", ") || "nobody yet"}`;
+  for (const b of ["team-add", "team-remove"]) $(b).disabled = false;
   $("pprogress").replaceChildren(el("a", { href: `/progress?patient=${p.id}` }, `Progress of ${p.pseudonym}`));
   $("prescriptions").replaceChildren(...p.prescriptions.map((x) => el("tr", {}, el("td", {}, x.created_at.slice(0, 10)),
     el("td", {}, x.active ? "yes" : ""), el("td", {}, x.duration_min), el("td", {}, x.speed_kmh), el("td", {}, x.guidance_pct),
@@ -59,8 +60,20 @@ async function list() {
 }
 
 fillForm(null);  // before any await: the form is ready as soon as the page is
-await requireLogin();
+const me = await requireLogin();
 await list();
+if (me.role === "admin") {  // admins put therapists on a patient's care team here too
+  const u = await api("GET", "/api/admin/users");
+  const names = u.ok ? u.data.filter((x) => x.role === "therapist").map((x) => x.username) : [];
+  $("team-therapist").replaceChildren(...names.map((n) => el("option", { value: n }, n)));
+  $("team-edit").hidden = false;
+  for (const [b, remove] of [["team-add", false], ["team-remove", true]]) {
+    $(b).onclick = async () => {
+      const r = await api("POST", "/api/admin/care-team", { patient_id: selected.id, username: $("team-therapist").value, remove });
+      if (say(r, remove ? "taken off the care team" : "added to the care team")) await show(selected.id);
+    };
+  }
+}
 let timer = null;
 $("search").oninput = () => { clearTimeout(timer); timer = setTimeout(list, 200); };
 $("patient-form").onsubmit = async (ev) => {
