@@ -37,3 +37,19 @@ def test_demo_course_trains_and_resumes(tmp_path: Path) -> None:
     assert fill_demo_course(store, pseudonyms=["SIM-DEMO-T-01"], weeks=2, sessions_per_week=2,
                             minutes=0.1, out_dir=tmp_path / "runs") == 0
     store.close()
+
+
+def test_demo_course_runs_in_a_background_process(tmp_path: Path) -> None:
+    from gaitway.harnesses.demo_course import start_demo_course
+
+    url = f"sqlite:///{tmp_path / 'bg.sqlite'}"
+    ClinicStore(url).close()  # migrated before the child opens it
+    proc = start_demo_course(url, ["SIM-DEMO-BG-01"], tmp_path / "runs", weeks=1,
+                             sessions_per_week=1, minutes=0.05)
+    proc.join(240)
+    assert proc.exitcode == 0
+    with ClinicStore(url) as store, store.reader() as db:
+        p = records.find_patient(db, "SIM-DEMO-BG-01")
+        n = db.scalar(select(func.count()).select_from(TrainingSession).where(
+            TrainingSession.patient_id == p.id))
+    assert n == 1

@@ -16,6 +16,8 @@ in the background after it has started, patients in turn, a session at a time.
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
+import multiprocessing.process
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -138,3 +140,16 @@ def demo_course_process(url: str, pseudonyms: list[str], *, weeks: int, sessions
         print(f"  demo history stopped: {exc}", flush=True)
     finally:
         store.close()
+
+
+def start_demo_course(url: str, pseudonyms: list[str], out_dir: Path, *, weeks: int = 4,
+                      sessions_per_week: int = 2, minutes: float = 10.0
+                      ) -> multiprocessing.process.BaseProcess:
+    """Start the demo history in a background process (it ends with the server)."""
+    proc = multiprocessing.get_context("spawn").Process(
+        target=demo_course_process, args=(url, list(pseudonyms)),
+        kwargs={"weeks": weeks, "sessions_per_week": sessions_per_week, "minutes": minutes,
+                "out_dir": str(out_dir)},
+        name="gaitway-demo-history", daemon=True)
+    proc.start()
+    return proc
