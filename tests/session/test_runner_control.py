@@ -4,6 +4,7 @@ recorded control channels and events (simulated sessions)."""
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -12,20 +13,20 @@ import pytest
 from gaitway.cli.main import main
 from gaitway.errors import UserError
 from gaitway.recording import open_recording
-from gaitway.session.runner import SessionConfig, run_session
+from gaitway.session.runner import run_session
+from gaitway.session.settings import SessionSettings
 from gaitway.session.validation import phase_error
 
 
 def test_summary_reports_controller_tracking_and_participation(tmp_path: Path) -> None:
-    s = run_session(SessionConfig(profile="hemiparetic-left-severe", minutes=0.4, seed=3,
-                                  out_dir=tmp_path, guidance_pct=100.0, patient_events=False))
-    assert s["controller"] == "guidance"
-    assert set(s["tracking_error_rms_deg"]) == {
-        "hip_left", "knee_left", "hip_right", "knee_right"
-    }
-    assert all(0.0 < v <= 3.0 for v in s["tracking_error_rms_deg"].values())
-    assert set(s["active_participation"]) == {"left", "right"}
-    assert all(isinstance(v, float) for v in s["active_participation"].values())
+    s = run_session(SessionSettings(profile="hemiparetic-left-severe", minutes=0.4, seed=3,
+                                    guidance_pct=100.0, patient_events=False), tmp_path)
+    assert s.controller == "guidance"
+    err = asdict(s.tracking_error_rms_deg)
+    assert set(err) == {"hip_left", "knee_left", "hip_right", "knee_right"}
+    assert all(v is not None and 0.0 < v <= 3.0 for v in err.values())
+    assert isinstance(s.active_participation_nm.left, float)
+    assert isinstance(s.active_participation_nm.right, float)
     rec = open_recording(tmp_path)
     ts = rec.read(["guidance", "phase_estimate_left", "cmd_belt_speed", "ref_hip_angle_left"])
     assert ts["guidance"][-1] == pytest.approx(1.0)
@@ -35,17 +36,17 @@ def test_summary_reports_controller_tracking_and_participation(tmp_path: Path) -
     assert states == ["calibration", "warm_up", "training", "cool_down", "finished"]
     assert phase_error(tmp_path, from_s=10.0)["left"] <= 3.0  # % of the gait cycle
     # the summary scores the phase estimate online: steady strides of training
-    pe = s["phase_error_rms_pct"]
-    assert set(pe) == {"left", "right", "overall"}
-    assert all(v is not None and 0.0 < v <= 3.0 for v in pe.values()), pe
-    assert 0 < s["phase_error_strides"]["steady"]["left"] <= s["phase_error_strides"]["scored"][
-        "left"]
-    assert "simulated" in s["phase_error_note"]
+    pe = s.phase_error
+    assert pe is not None
+    rms = (pe.rms_pct.left, pe.rms_pct.right, pe.overall_rms_pct)
+    assert all(v is not None and 0.0 < v <= 3.0 for v in rms), pe
+    assert 0 < pe.steady_strides.left <= pe.scored_strides.left
+    assert "simulated" in pe.note
 
 
 def test_guidance_ramps_down_from_full_during_warm_up_and_is_recorded(tmp_path: Path) -> None:
-    run_session(SessionConfig(profile="healthy", minutes=0.3, seed=1, out_dir=tmp_path,
-                              guidance_pct=40.0, warmup_s=6.0, patient_events=False))
+    run_session(SessionSettings(profile="healthy", minutes=0.3, seed=1,
+                                guidance_pct=40.0, warmup_s=6.0, patient_events=False), tmp_path)
     rec = open_recording(tmp_path)
     g = rec.read(["guidance"])
     assert g["guidance"][0] == pytest.approx(1.0, abs=1e-3)
@@ -76,5 +77,5 @@ def test_bad_controller_settings_are_one_line_errors(tmp_path: Path,
     assert len(err) == 1
     assert "tunnel-width" in err[0]
     with pytest.raises(UserError, match="support bounds"):
-        SessionConfig(profile="healthy", minutes=0.1, seed=1, out_dir=tmp_path,
-                      controller="aan", aan_min_pct=90.0, aan_max_pct=50.0).validate()
+        SessionSettings(profile="healthy", minutes=0.1, seed=1,
+                        controller="aan", aan_min_pct=90.0, aan_max_pct=50.0).validate()

@@ -12,7 +12,7 @@ from tests.web.conftest import login
 from gaitway.clinic import care_team, records
 from gaitway.clinic.models import AuditEntry
 from gaitway.clinic.store import ClinicStore
-from gaitway.web.live import LiveService
+from gaitway.web.service import LiveService
 
 Web = tuple[FastAPI, ClinicStore, LiveService]
 

@@ -42,7 +42,8 @@ from gaitway.analytics.gait_data import (
 from gaitway.analytics.scoring import TOLERANCE_S, Agreement, agreement
 from gaitway.analytics.validation import truth_events
 from gaitway.recording import open_recording
-from gaitway.session.runner import SessionConfig, run_session
+from gaitway.session.runner import run_session
+from gaitway.session.settings import SessionSettings
 
 #: EMG onsets: a detected onset this close to a true one is the same onset.
 EMG_ONSET_TOLERANCE_S = 0.1
@@ -146,8 +147,8 @@ def twin(profiles: list[str], minutes: float, guidance: list[float],
     for name in profiles:
         for g in guidance:
             with tempfile.TemporaryDirectory() as d:
-                run_session(SessionConfig(profile=name, minutes=minutes, seed=seed,
-                                          out_dir=Path(d), guidance_pct=g))
+                run_session(SessionSettings(profile=name, minutes=minutes, seed=seed,
+                                            guidance_pct=g), Path(d))
                 path = Path(d) / "recording.gwrec"
                 data, truth = load_path(path)
                 emg_rows += emg_truth_rows(path, data, f"{name}, {g:g} % guidance")

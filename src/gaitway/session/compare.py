@@ -10,20 +10,18 @@ from __future__ import annotations
 
 import math
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, Final
 
 import numpy as np
 from scipy import stats
 
-from gaitway.control.phase import StreamingPhaseScorer
 from gaitway.control.registry import check_controller
-from gaitway.control.settings import ControlSettings
-from gaitway.control.stack import ControlStack
 from gaitway.errors import UserError
-from gaitway.session.loop import PhasePlan, run_loop
-from gaitway.station.channels import CONTROL, TRUTH_INDEX
-from gaitway.station.interface import Command, Sample
+from gaitway.session.builder import SessionCore
+from gaitway.session.loop import PhasePlan
+from gaitway.session.settings import SessionSettings
+from gaitway.station.sim.profiles import generate_cohort
 
 METRICS: Final[tuple[tuple[str, str, str], ...]] = (
     ("tracking_error_deg", "tracking error RMS", "deg"),
@@ -46,48 +44,29 @@ class RunSpec:
 
 
 def run_one(spec: RunSpec) -> dict[str, Any]:
-    """One simulated session of one cohort patient under one controller."""
-    from gaitway.station.sim.patient import VirtualPatient
-    from gaitway.station.sim.profiles import generate_cohort
-    from gaitway.station.sim.twin import SimStation
-
+    """One simulated session of one cohort patient under one controller (no recording)."""
     profile = generate_cohort(spec.cohort_size, spec.cohort_seed)[spec.patient_index]
-    seed = spec.cohort_seed * 1000 + spec.patient_index  # same for every controller: paired
-    patient = VirtualPatient(profile, seed=seed, events=False)
-    station = SimStation(patient, seed=seed)
-    stack = ControlStack(
-        ControlSettings(
-            controller=spec.controller, guidance=spec.guidance, speed_m_s=spec.speed_m_s
-        ),
-        height_m=profile.height_m,
-        body_mass_kg=profile.mass_kg,
-    )
-    scorer = StreamingPhaseScorer(dt=station.dt)
-    score = scorer.add
-    c_l, c_r = TRUTH_INDEX["truth_contact_left"], TRUTH_INDEX["truth_contact_right"]
-
-    def on_tick(sample: Sample, control: list[float], cmd: Command) -> None:
-        truth = station.truth
-        score(control[CONTROL.phase_estimate_left], control[CONTROL.phase_estimate_right],
-              truth[c_l] > 0.5, truth[c_r] > 0.5)
-
-    with station:
-        result = run_loop(station, stack, PhasePlan.for_minutes(spec.minutes), on_tick=on_tick)
-    s = result.summary
-    phase = scorer.result(from_s=result.training_start_s)["rms_pct"]["overall"]
-    err = [v for v in s["tracking_error_rms_deg"].values() if v is not None]
-    part = [v for v in s["active_participation"].values() if v is not None]
-    work = [v for v in s["robot_work_per_stride_j"].values() if v is not None]
+    settings = SessionSettings(
+        profile=profile.id, minutes=spec.minutes,
+        seed=spec.cohort_seed * 1000 + spec.patient_index,  # same for every controller: paired
+        controller=spec.controller, guidance_pct=spec.guidance * 100.0,
+        speed_kmh=spec.speed_m_s * 3.6, patient_events=False)
+    s = SessionCore(settings).run()
+    phase = s.phase_error.overall_rms_pct if s.phase_error else None
+    err = s.tracking_error_rms_deg.rms()
+    part = s.active_participation_nm.mean()
+    work = s.robot_work_per_stride_j
+    work_j = [v for v in asdict(work).values() if v is not None] if work else []
     return {
         "patient": profile.id,
         "controller": spec.controller,
-        "tracking_error_deg": float(np.sqrt(np.mean(np.square(err)))) if err else math.nan,
-        "active_participation_nm": float(np.mean(part)) if part else math.nan,
-        "robot_work_j": float(np.sum(work)) if work else math.nan,
-        "steps": float(s["strides"]["left"] + s["strides"]["right"]),
+        "tracking_error_deg": math.nan if err is None else err,
+        "active_participation_nm": math.nan if part is None else part,
+        "robot_work_j": float(np.sum(work_j)) if work_j else math.nan,
+        "steps": float(s.strides.total),
         "phase_error_pct": math.nan if phase is None else float(phase),
-        "stopped": result.stopped,
-        "realtime_factor": result.realtime_factor,
+        "stopped": s.ended_by != "completed",
+        "realtime_factor": s.real_time_factor,
     }
 
 

@@ -28,16 +28,16 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 import gaitway
 from gaitway.clinic.recovery import Recovered, import_pending, pending_sessions
 from gaitway.clinic.store import ClinicStore
-from gaitway.errors import UserError
+from gaitway.errors import ConflictError, UserError
 from gaitway.settings import get_settings
 from gaitway.web import api_admin, api_auth, api_clinic, api_stations
 from gaitway.web.auth import COOKIE_NAME, LoginLimiter, SessionStore
 from gaitway.web.config import WebSettings
 from gaitway.web.deps import AppContext
-from gaitway.web.live import LiveService
 from gaitway.web.live_record import store_importer
 from gaitway.web.pages import STATIC, add_pages
 from gaitway.web.redact import RepeatFilter, scrub
+from gaitway.web.service import LiveService
 
 #: the same refusal (user, method, path, status) is audited at most once in this many seconds,
 #: with the count of the ones in between
@@ -106,6 +106,11 @@ def create_app(settings: WebSettings, store: ClinicStore, live: LiveService, *,
     live.attach_store(store_importer(store), audit_station,
                       recordings_dir=live.recordings_dir
                       or get_settings().data_dir / "live-sessions")
+
+    @app.exception_handler(ConflictError)
+    async def conflict(_request: Request, exc: ConflictError) -> JSONResponse:
+        return JSONResponse({"detail": scrub(str(exc)), "needs_confirmation": exc.confirmable},
+                            status_code=409)
 
     @app.exception_handler(UserError)
     async def user_error(_request: Request, exc: UserError) -> JSONResponse:
