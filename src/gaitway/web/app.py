@@ -30,7 +30,7 @@ from gaitway.clinic.recovery import Recovered, import_pending, pending_sessions
 from gaitway.clinic.store import ClinicStore
 from gaitway.errors import ConflictError, UserError
 from gaitway.settings import get_settings
-from gaitway.web import api_admin, api_auth, api_clinic, api_stations
+from gaitway.web import api_admin, api_auth, api_clinic, api_planning, api_stations
 from gaitway.web.auth import COOKIE_NAME, LoginLimiter, SessionStore
 from gaitway.web.config import WebSettings
 from gaitway.web.deps import AppContext
@@ -152,6 +152,7 @@ def create_app(settings: WebSettings, store: ClinicStore, live: LiveService, *,
     app.include_router(api_stations.ws_router)
     app.include_router(api_stations.remote_router)
     app.include_router(api_clinic.router)
+    app.include_router(api_planning.router)
     app.include_router(api_admin.router)
     add_pages(app, ctx)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
