@@ -26,8 +26,9 @@ def browser() -> Iterator[Any]:
         if os.environ.get("CI"):
             pytest.fail(msg)
         pytest.skip(msg)
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=15_000)  # a loaded shared machine: state changes take longer
     with sync_playwright() as pw:
         b = launch_browser(pw)
         yield b

@@ -25,7 +25,8 @@ def register(sub: Any) -> None:
     p.add_argument("--demo", action="store_true",
                    help="demo clinic: 3 simulated stations, demo accounts, own demo store")
     p.add_argument("--no-history", action="store_true",
-                   help="with --demo: skip simulating the demo patient's short history")
+                   help="with --demo: skip simulating the demo patients' history in the "
+                        "background")
     p.add_argument("--stations", type=int, default=3, help="simulated stations (default 3)")
     p.add_argument("--minutes", type=float, default=30.0,
                    help="length of each simulated session (default 30)")
@@ -88,15 +89,22 @@ def run(args: argparse.Namespace) -> int:
     if args.demo:
         url = settings.database_url or f"sqlite:///{settings.data_dir / 'demo' / 'clinic.sqlite'}"
         store = open_store(url)
-        print("Setting up the demo clinic (SIMULATED patients; the first run simulates a "
-              "short history)...", flush=True)
+        print("Setting up the demo clinic (SIMULATED patients)...", flush=True)
         setups = prepare_demo(store, stations=args.stations, minutes=args.minutes,
-                              history_dir=None if args.no_history
-                              else settings.data_dir / "demo" / "recordings",
+                              history_dir=None,
                               progress=lambda m: print(f"  {m}", flush=True))
     else:
         store = open_store()
         setups = setups_from_store(store, stations=args.stations, minutes=args.minutes)
+    if args.demo and not args.no_history:
+        # weeks of 10-minute sessions under approved proposals, simulated after the start in
+        # a low-priority process of its own (it takes a while; records fill in as it goes)
+        from gaitway.harnesses.demo_course import start_demo_course
+
+        start_demo_course(url, [s.patient for s in setups if s.patient],
+                          settings.data_dir / "demo" / "course")
+        print("  the demo history (4 weeks of 10-minute sessions per patient, SIMULATED) is "
+              "simulated in the background; progress below", flush=True)
     for i, given in enumerate(args.replay):  # its therapists: those of the first station
         setups.append(replay_setup(replay_source(Path(given)), f"replay-{i + 1}",
                                    therapists=setups[0].therapists if setups else None))

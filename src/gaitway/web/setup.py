@@ -11,7 +11,9 @@ from gaitway.session.settings import SessionSettings
 
 @dataclass
 class StationSetup:
-    """Who trains on a station and how the session starts (from the prescription)."""
+    """Who trains on a station and how the session starts: from the patient's active
+    prescription as it stood when the server started (``gaitway.web.demo.apply_prescription``),
+    else these defaults."""
 
     station_id: str
     name: str
