@@ -36,12 +36,13 @@ def test_simulate_streams_its_channels_and_events_to_another_process(tmp_path: P
     src = f"gaitway-{settings.session_id}"
     reader = subprocess.run([sys.executable, "-c", READER, src], capture_output=True,
                             text=True, timeout=60)
-    out, err = sim.communicate(timeout=90)
+    _out, err = sim.communicate(timeout=90)
     assert sim.returncode == 0, err
     got = json.loads(reader.stdout.splitlines()[-1])
     labels = [m[0] for m in got["meta"]]
-    assert "hip_angle_left" in labels and "grf_z_right" in labels
-    assert dict((m[0], m[1]) for m in got["meta"])["hip_angle_left"] == "rad"
+    assert "hip_angle_left" in labels
+    assert "grf_z_right" in labels
+    assert {m[0]: m[1] for m in got["meta"]}["hip_angle_left"] == "rad"
     assert got["rate"] == pytest.approx(50.0)
     assert got["simulated"] == "true"
     assert len(got["rows"]) >= 20
