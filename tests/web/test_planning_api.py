@@ -76,3 +76,23 @@ def test_forecast_and_proposal_decisions(web, client: TestClient) -> None:  # ty
     with store.reader() as db:
         actors = {e.actor for e in audit.entries(db, entity="proposal")}
     assert actors == {"web:therapist"}
+
+
+def test_console_stations_follow_the_active_prescription(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from gaitway.clinic.store import ClinicStore
+    from gaitway.web.demo import setups_from_store
+
+    store = ClinicStore(f"sqlite:///{tmp_path / 'c.sqlite'}")
+    with store.transaction() as db:
+        p = records.add_patient(db, actor="t", pseudonym="SIM-LIVE-01", simulated=True)
+        rx = records.add_prescription(db, actor="t", patient=p, duration_min=25.0,
+                                      speed_kmh=1.6, guidance_pct=45.0, bws_pct=22.0,
+                                      controller="impedance")
+        rx_id = rx.id
+    setups = setups_from_store(store, stations=2)
+    first = setups[0].session_settings(0)
+    assert (first.minutes, first.guidance_pct, first.bws_pct, first.speed_kmh,
+            first.controller) == (25.0, 45.0, 22.0, 1.6, "guidance")
+    assert setups[1].session_settings(0).guidance_pct == 80.0  # no prescription: defaults
+    assert rx_id is not None
+    store.close()
