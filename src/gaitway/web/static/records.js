@@ -5,6 +5,8 @@ const $ = (x) => document.getElementById(x);
 const FIELDS = ["sex", "birth_year", "height_m", "body_mass_kg", "diagnosis", "affected_side"];
 const NUMBERS = new Set(["birth_year", "height_m", "body_mass_kg"]);
 let selected = null;
+const RX_FIELDS = ["duration_min", "speed_kmh", "guidance_pct", "bws_pct", "hip_rom_scale", "knee_rom_scale", "controller"];
+const RX_DEFAULTS = { duration_min: 30, speed_kmh: 1.8, guidance_pct: 80, bws_pct: 30, hip_rom_scale: 1, knee_rom_scale: 1, controller: "guidance" };
 
 function say(r, done) {
   $("patient-message").textContent = r.ok ? done : (r.data?.detail || `failed (${r.status})`);
@@ -39,9 +41,15 @@ async function show(id) {
   $("pteam").textContent = `Care team: ${(p.care_team || []).join(", ") || "nobody yet"}`;
   for (const b of ["team-add", "team-remove"]) $(b).disabled = false;
   $("pprogress").replaceChildren(el("a", { href: `/progress?patient=${p.id}` }, `Progress of ${p.pseudonym}`));
-  $("prescriptions").replaceChildren(...p.prescriptions.map((x) => el("tr", {}, el("td", {}, x.created_at.slice(0, 10)),
-    el("td", {}, x.active ? "yes" : ""), el("td", {}, x.duration_min), el("td", {}, x.speed_kmh), el("td", {}, x.guidance_pct),
-    el("td", {}, x.bws_pct), el("td", {}, x.controller))));
+  $("prescriptions").replaceChildren(...p.prescriptions.slice().reverse().map((x) => el("tr", { class: x.active ? "active-rx" : "" },
+    el("td", {}, x.created_at.slice(0, 16).replace("T", " ")), el("td", {}, x.active ? "active" : ""), el("td", {}, x.duration_min),
+    el("td", {}, x.speed_kmh), el("td", {}, x.guidance_pct), el("td", {}, x.bws_pct),
+    el("td", {}, `${x.hip_rom_scale} / ${x.knee_rom_scale}`), el("td", {}, x.controller))));
+  // the form starts from the active prescription (editing is writing a new one), else defaults
+  const act = p.prescriptions.find((x) => x.active) || RX_DEFAULTS;
+  for (const f of RX_FIELDS) $(`rx-${f}`).value = act[f];
+  if (!$("rx-controller").value) $("rx-controller").value = RX_DEFAULTS.controller;  // an old, unregistered name
+  $("rx-save").disabled = false; $("rx-save").title = "";
   $("sessions").replaceChildren(...p.sessions.slice().reverse().map((s) => el("tr", {}, el("td", {}, s.started_at.slice(0, 10)),
     el("td", {}, s.status), el("td", {}, fmt(s.duration_s / 60, 1)), el("td", {}, s.steps), el("td", {}, fmt(s.guidance_pct)),
     el("td", {}, fmt(s.bws_pct)), el("td", {}, el("a", { href: `/api/sessions/${s.id}/report`, target: "_blank" }, "report")))));
@@ -62,6 +70,16 @@ async function list() {
 fillForm(null);  // before any await: the form is ready as soon as the page is
 const me = await requireLogin();
 await list();
+const ctl = await api("GET", "/api/controllers");
+if (ctl.ok) $("rx-controller").replaceChildren(...ctl.data.map((c) => el("option", { value: c.name, title: c.description }, c.name)));
+$("rx-form").onsubmit = async (ev) => {
+  ev.preventDefault();
+  const body = Object.fromEntries(RX_FIELDS.map((f) => [f, f === "controller" ? $(`rx-${f}`).value : Number($(`rx-${f}`).value)]));
+  const r = await api("POST", `/api/patients/${selected.id}/prescriptions`, body);
+  $("rx-message").textContent = r.ok ? "prescription saved; it is the active one" : (r.data?.detail || `failed (${r.status})`);
+  $("rx-message").className = r.ok ? "ok" : "error";
+  if (r.ok) await show(selected.id);
+};
 if (me.role === "admin") {  // admins put therapists on a patient's care team here too
   const u = await api("GET", "/api/admin/users");
   const names = u.ok ? u.data.filter((x) => x.role === "therapist").map((x) => x.username) : [];
