@@ -14,12 +14,11 @@ from gaitway.cli import main as cli_main
 from gaitway.clinic import audit, records
 from gaitway.clinic.models import RecoveryRecord, TrainingSession
 from gaitway.clinic.store import ClinicStore
-from gaitway.errors import UserError
 from gaitway.planning import course, proposals
 from gaitway.planning.forecast import patient_forecast
 from gaitway.planning.outcomes import true_gait_speed_mps
 from gaitway.planning.recovery import TrainingDose, apply_to_profile, initial_state, update
-from gaitway.planning.twin import controller_name, run_next_session, twin_check
+from gaitway.planning.twin import run_next_session, twin_check
 from gaitway.recording import open_recording
 from gaitway.session.builder import SessionCore
 from gaitway.session.settings import SessionSettings
@@ -88,7 +87,7 @@ def test_sessions_simulate_command(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         p = records.add_patient(db, actor="t", pseudonym="SIM-CLI", simulated=True)
         course.enrol(db, p, profile_id="hemiparetic-right-mild", seed=1, actor="t")
         records.add_prescription(db, actor="t", patient=p, duration_min=20.0, speed_kmh=1.8,
-                                 guidance_pct=70.0, bws_pct=30.0, controller="impedance")
+                                 guidance_pct=70.0, bws_pct=30.0, controller="guidance")
     code = cli_main.main(["sessions", "simulate", "--patient", "SIM-CLI", "--minutes", "0.1",
                           "--seed", "3", "--out", str(tmp_path / "runs")])
     out = capsys.readouterr()
@@ -116,12 +115,6 @@ def test_sessions_simulate_command(tmp_path: Path, monkeypatch: pytest.MonkeyPat
                                  speed_kmh=1.8, guidance_pct=70.0, bws_pct=20.0)
     assert cli_main.main(["sessions", "simulate", "--patient", "P-REAL"]) == 2
     assert "plan enrol" in capsys.readouterr().err
-
-
-def test_unknown_prescribed_controller_is_refused() -> None:
-    assert controller_name("impedance") == "guidance"
-    with pytest.raises(UserError):
-        controller_name("telepathy")
 
 
 def test_six_weeks_trained_walks_better_on_the_twin_with_less_support() -> None:

@@ -87,7 +87,7 @@ def test_console_stations_follow_the_active_prescription(tmp_path) -> None:  # t
         p = records.add_patient(db, actor="t", pseudonym="SIM-LIVE-01", simulated=True)
         rx = records.add_prescription(db, actor="t", patient=p, duration_min=25.0,
                                       speed_kmh=1.6, guidance_pct=45.0, bws_pct=22.0,
-                                      controller="impedance")
+                                      controller="guidance")
         rx_id = rx.id
     setups = setups_from_store(store, stations=2)
     first = setups[0].session_settings(0)

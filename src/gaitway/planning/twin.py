@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
 
 from gaitway.clinic import audit, records
 from gaitway.clinic.importer import import_data, read_session_dir
@@ -30,14 +29,6 @@ from gaitway.session.builder import SessionCore
 from gaitway.session.settings import SessionSettings
 from gaitway.station.sim.profiles import PatientProfile
 
-#: the prescription table's default controller name before controllers were registered: the
-#: impedance controller around the reference, which the registry calls "guidance"
-_LEGACY_CONTROLLERS: Final[dict[str, str]] = {"impedance": "guidance"}
-
-
-def controller_name(name: str) -> str:
-    return check_controller(_LEGACY_CONTROLLERS.get(name, name))
-
 
 def session_settings(s: TrainingSettings, *, profile_id: str, seed: int, session_index: int,
                      minutes: float | None = None) -> SessionSettings:
@@ -46,7 +37,7 @@ def session_settings(s: TrainingSettings, *, profile_id: str, seed: int, session
     return SessionSettings(
         profile=profile_id, minutes=float(minutes if minutes is not None else s.duration_min),
         seed=seed, guidance_pct=s.guidance_pct, bws_pct=s.bws_pct, speed_kmh=s.speed_kmh,
-        controller=controller_name(s.controller), session_index=session_index,
+        controller=check_controller(s.controller), session_index=session_index,
         hip_rom_scale=s.hip_rom_scale, knee_rom_scale=s.knee_rom_scale, patient_events=False,
     ).validate()
 

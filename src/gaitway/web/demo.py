@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from gaitway.clinic import care_team, records
 from gaitway.clinic.models import Patient, Prescription, Station, User
 from gaitway.clinic.store import ClinicStore
-from gaitway.planning.twin import controller_name
+from gaitway.control.registry import check_controller
 from gaitway.web.live import demo_setups
 from gaitway.web.setup import StationSetup
 
@@ -94,7 +94,7 @@ def apply_prescription(db: Session, setup: StationSetup) -> int | None:
         return None
     setup.minutes, setup.guidance_pct, setup.bws_pct = (rx.duration_min, rx.guidance_pct,
                                                         rx.bws_pct)
-    setup.speed_kmh, setup.controller = rx.speed_kmh, controller_name(rx.controller)
+    setup.speed_kmh, setup.controller = rx.speed_kmh, check_controller(rx.controller)
     return rx.id
 
 
