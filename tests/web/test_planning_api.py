@@ -96,3 +96,51 @@ def test_console_stations_follow_the_active_prescription(tmp_path) -> None:  # t
     assert setups[1].session_settings(0).guidance_pct == 80.0  # no prescription: defaults
     assert rx_id is not None
     store.close()
+
+
+def _pending_proposal(store) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    """A pending proposal for the first demo patient, stored as `propose` stores one (the
+    twin check itself is tested above)."""
+    from gaitway.clinic.models import Proposal
+
+    with store.transaction() as db:
+        p = records.find_patient(db, demo_pseudonym(0))
+        rx = records.add_prescription(db, actor="t", patient=p, duration_min=20.0,
+                                      speed_kmh=1.5, guidance_pct=60.0, bws_pct=35.0,
+                                      controller="guidance")
+        prop = Proposal(patient_id=p.id, from_prescription_id=rx.id, status="pending",
+                        duration_min=20.0, speed_kmh=1.5, guidance_pct=50.0, bws_pct=35.0,
+                        controller="guidance",
+                        reasons={"steps": [{"sentence": "guidance 60 -> 50 %: tracking"}]},
+                        twin_check={"completed": True, "ended_by": "completed",
+                                    "label": "SIMULATED check on the patient's twin"})
+        db.add(prop)
+        db.flush()
+        return p.id, prop.id
+
+
+def test_decisions_are_strict_and_within_bounds(web, client: TestClient) -> None:  # type: ignore[no-untyped-def]
+    _, store, _ = web
+    pid, prop = _pending_proposal(store)
+    token = login(client, "therapist")
+    h = {"X-CSRF-Token": token}
+    for bad in ({"bws_pct": True}, {"guidance_pct": "50"}, {"bws_pct": 150.0},
+                {"speed_kmh": 0.1}, {"duration_min": 0}, {"controller": "impedance"},
+                {"note": 5}):
+        r = client.post(f"/api/proposals/{prop}/approve", headers=h, json=bad)
+        assert r.status_code == 422, (bad, r.text)
+    # a rejection carries a note only: edits there are refused, not silently dropped
+    r = client.post(f"/api/proposals/{prop}/reject", headers=h, json={"bws_pct": 30.0})
+    assert r.status_code == 422, r.text
+    listed = client.get(f"/api/patients/{pid}/proposals").json()
+    assert listed[0]["status"] == "pending"
+    assert listed[0]["reasons"] == ["guidance 60 -> 50 %: tracking"]
+    assert listed[0]["twin_check"]["completed"] is True
+    # a JSON integer is a number: the edit within bounds is taken
+    r = client.post(f"/api/proposals/{prop}/approve", headers=h,
+                    json={"bws_pct": 30, "note": "a little less support"})
+    assert r.status_code == 200, r.text
+    assert (r.json()["guidance_pct"], r.json()["bws_pct"]) == (50.0, 30.0)
+    with store.reader() as db:
+        actions = [(e.action, e.actor) for e in audit.entries(db, entity="proposal")]
+    assert ("proposal.approve.edited", "web:therapist") in actions

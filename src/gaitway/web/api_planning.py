@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException
 from fastapi import Path as FPath
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -30,13 +30,25 @@ ProposalId = Annotated[int, FPath(ge=1, le=2**31 - 1)]
 
 
 class Decision(BaseModel):
-    """A therapist's decision; the edits (approve only) replace the proposed values."""
+    """A therapist's approval; the edits replace the proposed values, within the clinic
+    store's bounds. Strict (as the station changes): a JSON boolean is not a number, a number
+    in a string is not one either, and unknown fields are refused."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
 
     note: str | None = Field(default=None, max_length=500)
     guidance_pct: float | None = Field(default=None, ge=0, le=100)
     bws_pct: float | None = Field(default=None, ge=0, le=100)
     speed_kmh: float | None = Field(default=None, ge=0.5, le=3.2)
     duration_min: float | None = Field(default=None, ge=1, le=120)
+
+
+class Rejection(BaseModel):
+    """A therapist's rejection: only a note (nothing to edit in what is not taken)."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    note: str | None = Field(default=None, max_length=500)
 
 
 _HIDDEN = "no such patient record that you may see"
@@ -95,7 +107,8 @@ def make_proposal(patient_id: PatientId, sess: CsrfSession, ctx: Ctx) -> dict[st
                 else proposals.proposal_json(out.proposal)}
 
 
-@router.post("/proposals/{proposal_id}/approve", responses={401: {}, 403: {}})
+@router.post("/proposals/{proposal_id}/approve",
+             responses={400: {}, 401: {}, 403: {}, 404: {}})
 def approve(proposal_id: ProposalId, body: Decision, sess: CsrfSession, ctx: Ctx
             ) -> dict[str, Any]:
     """Approve (with edits): the proposal becomes the patient's active prescription."""
@@ -110,8 +123,9 @@ def approve(proposal_id: ProposalId, body: Decision, sess: CsrfSession, ctx: Ctx
                 "duration_min": rx.duration_min}
 
 
-@router.post("/proposals/{proposal_id}/reject", responses={401: {}, 403: {}})
-def reject(proposal_id: ProposalId, body: Decision, sess: CsrfSession, ctx: Ctx
+@router.post("/proposals/{proposal_id}/reject",
+             responses={400: {}, 401: {}, 403: {}, 404: {}})
+def reject(proposal_id: ProposalId, body: Rejection, sess: CsrfSession, ctx: Ctx
            ) -> dict[str, Any]:
     require_staff(sess)
     with ctx.store.transaction() as db:

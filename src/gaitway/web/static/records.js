@@ -32,7 +32,7 @@ function fillForm(p) {
   $("patient-add").disabled = !!p; $("patient-add").title = p ? "Not now: press New patient first" : "";
 }
 
-async function show(id) {
+async function show(id, proposalMessage) {
   const r = await api("GET", `/api/patients/${id}`);
   if (!r.ok) return;
   const p = r.data;
@@ -53,6 +53,63 @@ async function show(id) {
   $("sessions").replaceChildren(...p.sessions.slice().reverse().map((s) => el("tr", {}, el("td", {}, s.started_at.slice(0, 10)),
     el("td", {}, s.status), el("td", {}, fmt(s.duration_s / 60, 1)), el("td", {}, s.steps), el("td", {}, fmt(s.guidance_pct)),
     el("td", {}, fmt(s.bws_pct)), el("td", {}, el("a", { href: `/api/sessions/${s.id}/report`, target: "_blank" }, "report")))));
+  await showProposals(p.id, proposalMessage);
+}
+
+// the editable values of a proposal and their bounds (the store's prescription bounds)
+const EDITS = [["duration_min", "Minutes", 1, 120, 1], ["speed_kmh", "Speed km/h", 0.5, 3.2, 0.1],
+  ["guidance_pct", "Guidance %", 0, 100, 5], ["bws_pct", "Body-weight support %", 0, 100, 5]];
+
+function twinLine(c) {
+  if (!c) return "no twin check recorded";
+  return `${c.label || "SIMULATED check on the patient's twin"}: ${c.completed ? "completed" : "did not complete"}, ended by ${c.ended_by}, ${fmt(c.duration_s, 0)} s, ${c.strides} strides (profile ${c.profile})`;
+}
+
+function proposalCard(x) {
+  const s = x.settings;
+  const box = el("div", { class: `proposal ${x.status}`, id: `proposal-${x.id}` },
+    el("h4", {}, `Proposal ${x.id} – ${x.status}`),
+    el("p", {}, `${s.duration_min} min, ${s.speed_kmh} km/h, guidance ${s.guidance_pct} %, BWS ${s.bws_pct} %, ${s.controller}` +
+      (x.prescription_id ? ` (became prescription ${x.prescription_id})` : "")),
+    el("ul", { class: "reasons" }, ...x.reasons.map((r) => el("li", {}, r))),
+    el("p", { class: "twin" }, twinLine(x.twin_check)));
+  if (x.status !== "pending") return box;
+  const form = el("form", { class: "form rx decide", "aria-label": `decide proposal ${x.id}` });
+  for (const [f, label, lo, hi, step] of EDITS) {
+    form.append(el("label", {}, `${label} (${lo}–${hi})`,
+      el("input", { id: `p${x.id}-${f}`, type: "number", min: lo, max: hi, step, value: s[f], required: "" })));
+  }
+  form.append(el("label", {}, "Note", el("input", { id: `p${x.id}-note`, maxlength: 500 })));
+  const msg = el("p", { role: "status", class: "decision-message" });
+  const decide = async (verb) => {
+    const note = form.querySelector(`#p${x.id}-note`).value.trim() || null;
+    let body = { note };
+    if (verb === "approve") {
+      if (!form.reportValidity()) return;
+      for (const [f] of EDITS) {
+        const v = Number(form.querySelector(`#p${x.id}-${f}`).value);
+        if (v !== s[f]) body[f] = v;  // only what the therapist changed is an edit
+      }
+    }
+    const r = await api("POST", `/api/proposals/${x.id}/${verb}`, body);
+    msg.textContent = r.ok ? (verb === "approve" ? `approved: prescription ${r.data.prescription_id} is the active one` : "rejected") : (r.data?.detail || `failed (${r.status})`);
+    msg.className = `decision-message ${r.ok ? "ok" : "error"}`;
+    if (r.ok) await show(selected.id, msg.textContent);
+  };
+  form.onsubmit = (ev) => { ev.preventDefault(); decide("approve"); };
+  form.append(el("button", { type: "submit", id: `approve-${x.id}` }, "Approve (with the values above)"),
+    el("button", { type: "button", id: `reject-${x.id}`, onclick: () => decide("reject") }, "Reject"), msg);
+  box.append(form);
+  return box;
+}
+
+async function showProposals(id, message) {
+  $("propose").disabled = false; $("propose").title = "";
+  $("proposal-message").textContent = message || "";
+  const r = await api("GET", `/api/patients/${id}/proposals`);
+  if (!r.ok) { $("proposals").replaceChildren(el("p", {}, r.data?.detail || `proposals unavailable (${r.status})`)); return; }
+  const shown = r.data.slice(0, 5);
+  $("proposals").replaceChildren(...(shown.length ? shown.map(proposalCard) : [el("p", {}, "No proposals yet.")]));
 }
 
 async function list() {
@@ -92,6 +149,12 @@ if (me.role === "admin") {  // admins put therapists on a patient's care team he
     };
   }
 }
+$("propose").onclick = async () => {
+  $("propose").disabled = true;
+  $("proposal-message").textContent = "checking the proposal on the patient's twin…";
+  const r = await api("POST", `/api/patients/${selected.id}/proposals`);
+  await showProposals(selected.id, r.ok ? r.data.message : (r.data?.detail || `failed (${r.status})`));
+};
 let timer = null;
 $("search").oninput = () => { clearTimeout(timer); timer = setTimeout(list, 200); };
 $("patient-form").onsubmit = async (ev) => {
