@@ -42,6 +42,9 @@ def check_results(out: Path) -> None:
     effects = {(e["outcome"], e["plan"]) for e in summary["effects"]}
     assert effects == {("gait_speed_mps", "aan-decreasing"),
                        ("strength_paretic_frac", "aan-decreasing")}
+    report = (out / "report.html").read_text()
+    assert "SIMULATED" in report
+    assert report.count("data:image/png;base64,") == 1  # the recovery curves
     for e in summary["effects"]:
         if e["difference"] is not None:
             assert e["ci95_low"] <= e["difference"] <= e["ci95_high"]
