@@ -113,6 +113,8 @@ def _pending_proposal(store) -> tuple[int, int]:  # type: ignore[no-untyped-def]
                         controller="guidance",
                         reasons={"steps": [{"sentence": "guidance 60 -> 50 %: tracking"}]},
                         twin_check={"completed": True, "ended_by": "completed",
+                                    "duration_s": 20.0, "strides": 11,
+                                    "profile": "hemiparetic-left-moderate", "seed": 7,
                                     "label": "SIMULATED check on the patient's twin"})
         db.add(prop)
         db.flush()

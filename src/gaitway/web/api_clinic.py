@@ -8,25 +8,29 @@ record one may not see answers 404, the same as one that does not exist.
 from __future__ import annotations
 
 import contextlib
+import re
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 from fastapi import Path as FPath
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from gaitway.clinic import care_team, records
 from gaitway.clinic.models import Patient, Prescription, TrainingSession
 from gaitway.clinic.progress import patient_progress
+from gaitway.clinic.reports.progress_report import progress_report
+from gaitway.clinic.reports.render import ReportContent, write_html, write_pdf
+from gaitway.clinic.reports.session_report import session_report
 from gaitway.control.registry import check_controller
 from gaitway.errors import UserError
 from gaitway.planning.forecast import patient_forecast
-from gaitway.planning.report import plain_lines
+from gaitway.planning.report import add_forecast, plain_lines
 from gaitway.web.auth import WebSession
-from gaitway.web.deps import CsrfSession, Ctx, CurrentSession, require_staff
+from gaitway.web.deps import AppContext, CsrfSession, Ctx, CurrentSession, require_staff
 
 router = APIRouter(prefix="/api", tags=["clinic"])
 PatientId = Annotated[int, FPath(ge=1, le=2**31 - 1)]
@@ -175,22 +179,76 @@ def add_prescription(patient_id: PatientId, body: PrescriptionIn, sess: CsrfSess
         return _prescription(rx)
 
 
-@router.get("/sessions/{session_id}/report", response_class=HTMLResponse,
-            responses={401: {}, 403: {}, 404: {}})
-def session_report_html(session_id: SessionId, sess: CurrentSession, ctx: Ctx) -> HTMLResponse:
-    """The session report as one HTML page (plots embedded)."""
-    from gaitway.clinic.reports.render import write_html
-    from gaitway.clinic.reports.session_report import session_report
+ReportFormat = Literal["html", "pdf"]
 
+
+def _report_response(content: ReportContent, fmt: ReportFormat, *, name: str,
+                     pdf_href: str) -> Response:
+    """The report as one HTML page (print stylesheet, a link to its PDF) or an A4 PDF
+    download; rendered in a temporary directory that is gone when the answer is."""
+    with tempfile.TemporaryDirectory() as tmp:
+        if fmt == "pdf":
+            out = Path(tmp) / "report.pdf"
+            write_pdf(content, out)
+            safe = re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+            return Response(out.read_bytes(), media_type="application/pdf", headers={
+                "Content-Disposition": f'attachment; filename="{safe}.pdf"'})
+        out = Path(tmp) / "report.html"
+        write_html(content, out, pdf_href=pdf_href)
+        return HTMLResponse(out.read_text(encoding="utf-8"))
+
+
+def _session_report(session_id: str, fmt: ReportFormat, sess: WebSession,
+                    ctx: AppContext) -> Response:
     with ctx.store.reader() as db:
         s = db.get(TrainingSession, session_id)
         if s is None or not _may_see(db, sess, s.patient_id):
             raise HTTPException(404, "no such session that you may see")
         content = session_report(db, s)
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "report.html"
-        write_html(content, out)
-        return HTMLResponse(out.read_text(encoding="utf-8"))
+    return _report_response(content, fmt, name=f"gaitway-session-{session_id}",
+                            pdf_href=f"/api/sessions/{session_id}/report.pdf")
+
+
+@router.get("/sessions/{session_id}/report", response_class=HTMLResponse,
+            responses={401: {}, 403: {}, 404: {}})
+def session_report_html(session_id: SessionId, sess: CurrentSession, ctx: Ctx) -> Response:
+    """The session report as one HTML page (plots embedded; prints on A4)."""
+    return _session_report(session_id, "html", sess, ctx)
+
+
+@router.get("/sessions/{session_id}/report.pdf", response_class=Response,
+            responses={200: {"content": {"application/pdf": {}}}, 401: {}, 403: {}, 404: {}})
+def session_report_pdf(session_id: SessionId, sess: CurrentSession, ctx: Ctx) -> Response:
+    """The session report as an A4 PDF download (what `gaitway clinic report session` writes)."""
+    return _session_report(session_id, "pdf", sess, ctx)
+
+
+def _progress_report(patient_id: int, fmt: ReportFormat, sess: WebSession,
+                     ctx: AppContext) -> Response:
+    with ctx.store.reader() as db:
+        p = _visible_patient(db, sess, patient_id)
+        content = progress_report(db, p)
+        if sess.user.role != "patient":  # the forecast and the latest proposal: staff's
+            add_forecast(db, p, content)
+        name = f"gaitway-progress-{p.pseudonym}"
+    return _report_response(content, fmt, name=name,
+                            pdf_href=f"/api/patients/{patient_id}/report.pdf")
+
+
+@router.get("/patients/{patient_id}/report", response_class=HTMLResponse,
+            responses={401: {}, 404: {}})
+def progress_report_html(patient_id: PatientId, sess: CurrentSession, ctx: Ctx) -> Response:
+    """The patient's progress report as one HTML page (their care team, admins, the patient
+    themself; the forecast and latest proposal for staff only); prints on A4."""
+    return _progress_report(patient_id, "html", sess, ctx)
+
+
+@router.get("/patients/{patient_id}/report.pdf", response_class=Response,
+            responses={200: {"content": {"application/pdf": {}}}, 401: {}, 404: {}})
+def progress_report_pdf(patient_id: PatientId, sess: CurrentSession, ctx: Ctx) -> Response:
+    """The progress report as an A4 PDF download (what `gaitway clinic report progress`
+    writes)."""
+    return _progress_report(patient_id, "pdf", sess, ctx)
 
 
 def _progress(db: Session, p: Patient) -> dict[str, Any]:

@@ -116,8 +116,9 @@ _ENV = Environment(loader=PackageLoader("gaitway.clinic.reports", "templates"),
                    autoescape=select_autoescape(["html", "j2"]))
 
 
-def write_html(content: ReportContent, out: Path) -> None:
-    """Write the report as one self-contained HTML file (plots embedded as PNG)."""
+def write_html(content: ReportContent, out: Path, *, pdf_href: str | None = None) -> None:
+    """Write the report as one self-contained HTML file (plots embedded as PNG; a print
+    stylesheet for A4); ``pdf_href``: a link to the same report as a PDF (the console's)."""
     out = Path(out)
     _check_out(out)
     sim = content.header.simulated
@@ -126,6 +127,7 @@ def write_html(content: ReportContent, out: Path) -> None:
     html = _ENV.get_template("report.html.j2").render(
         header=content.header, key_figures=content.key_figures, sections=content.sections,
         tables=content.tables, images=images, simulated_text=layout.SIMULATED_TEXT,
+        pdf_href=pdf_href,
     )
     write_atomic(out, html)
 

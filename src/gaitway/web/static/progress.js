@@ -21,6 +21,8 @@ if (me.role !== "patient" && !pid) {
   } else {
     const d = r.data, sim = d.simulated ? " (SIMULATED patient)" : "";
     $("title").textContent = me.role === "patient" ? `How you are doing${sim}` : `Progress of ${d.pseudonym}${sim}`;
+    $("report-html").href = `/api/patients/${d.id}/report`; $("report-pdf").href = `/api/patients/${d.id}/report.pdf`;
+    $("report-links").hidden = false;
     $("lines").replaceChildren(...(d.lines.length ? d.lines : ["No sessions yet."]).map((l) => el("li", {}, l)));
     $("sessions").replaceChildren(...d.sessions.slice().reverse().map((s) => el("tr", {},
       el("td", {}, s.started_at.slice(0, 10)), el("td", {}, fmt(s.duration_s / 60, 1)), el("td", {}, s.steps),

@@ -52,7 +52,8 @@ async function show(id, proposalMessage) {
   $("rx-save").disabled = false; $("rx-save").title = "";
   $("sessions").replaceChildren(...p.sessions.slice().reverse().map((s) => el("tr", {}, el("td", {}, s.started_at.slice(0, 10)),
     el("td", {}, s.status), el("td", {}, fmt(s.duration_s / 60, 1)), el("td", {}, s.steps), el("td", {}, fmt(s.guidance_pct)),
-    el("td", {}, fmt(s.bws_pct)), el("td", {}, el("a", { href: `/api/sessions/${s.id}/report`, target: "_blank" }, "report")))));
+    el("td", {}, fmt(s.bws_pct)), el("td", {}, el("a", { href: `/api/sessions/${s.id}/report`, target: "_blank" }, "report"), " ",
+    el("a", { href: `/api/sessions/${s.id}/report.pdf`, download: "" }, "PDF")))));
   await showProposals(p.id, proposalMessage);
 }
 
