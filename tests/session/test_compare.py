@@ -36,7 +36,8 @@ def test_compare_two_controllers_on_a_20_patient_cohort(
     assert result["cohort"] == 20
     assert len(result["runs"]) == 40
     rows = {r["metric"]: r for r in result["table"]}
-    assert set(rows) == {"tracking_error_deg", "active_participation_nm", "robot_work_j",
+    assert set(rows) == {"tracking_error_deg", "active_participation_pct", "patient_work_j",
+                         "robot_work_j", "robot_resist_work_j", "cuff_participation_nm",
                          "steps", "phase_error_pct"}
     assert "phase error" in text
     err = rows["tracking_error_deg"]

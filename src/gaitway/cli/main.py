@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "gaitway.cli.station_cmd",
     "gaitway.cli.figures_cmd",
     "gaitway.cli.faults_cmd",
+    "gaitway.cli.response_cmd",
 )
 
 

@@ -334,7 +334,7 @@ class ControlStack:
         if self._guidance_target != self.guidance_level:
             self._ramp_guidance()
         tau = self.switch.torques(ctx)
-        self.monitor.update(q, qd, qr, qdr, tau_int, dt)
+        self.monitor.update(q, qd, qr, tau_int, dt)
         if hs_l:
             self._stride_end(0, hsd_l.onset_s)
         if hs_r:
@@ -519,6 +519,8 @@ class ControlStack:
         err: dict[str, float | None] = {}
         part: dict[str, float | None] = {}
         work: dict[str, float | None] = {}
+        assist: dict[str, float | None] = {}
+        resist: dict[str, float | None] = {}
         for side in ("left", "right"):
             rs = [r for r in recs if r.side == side]
             for j, name in enumerate(("hip", "knee")):
@@ -531,6 +533,12 @@ class ControlStack:
                 work[f"{name}_{side}"] = (
                     sum(r.robot_work_j[j] for r in rs) / len(rs) if rs else None
                 )
+                assist[f"{name}_{side}"] = (
+                    sum(r.robot_assist_work_j[j] for r in rs) / len(rs) if rs else None
+                )
+                resist[f"{name}_{side}"] = (
+                    sum(r.robot_resist_work_j[j] for r in rs) / len(rs) if rs else None
+                )
             part[side] = (
                 sum(r.participation_nm[0] + r.participation_nm[1] for r in rs) / (2 * len(rs))
                 if rs
@@ -540,9 +548,12 @@ class ControlStack:
             "controller": self.controller_name,
             "tracking_error_rms_deg": err,
             "active_participation": part,
-            "active_participation_unit": "N*m (mean cuff torque against the intended "
-            "motion; positive: the patient leads)",
+            "active_participation_unit": "N*m (cuff torque against the joint's motion per "
+            "radian travelled; positive: the leg moves against the robot, negative: the robot "
+            "carries it; see docs/metrics.md)",
             "robot_work_per_stride_j": work,
+            "robot_assist_work_per_stride_j": assist,
+            "robot_resist_work_per_stride_j": resist,
             "strides": {s: sum(1 for r in recs if r.side == s) for s in ("left", "right")},
             "auto_changes": self.auto_changes,
             "fatigue_detections": len(self.fatigue.findings),

@@ -20,14 +20,21 @@ from gaitway.control.names import CONTROLLERS
 from gaitway.control.phase import StreamingPhaseScorer
 from gaitway.control.stack import ControlSettings, ControlStack
 from gaitway.errors import UserError
+from gaitway.session.effort import EffortMeter
 from gaitway.session.loop import PhasePlan, run_loop
 from gaitway.station.channels import TRUTH_INDEX
 from gaitway.station.interface import Command, Sample
 
+#: (key, label, unit); participation and work as defined in docs/metrics.md, the same figures
+#: as the session summary's
 METRICS: Final[tuple[tuple[str, str, str], ...]] = (
     ("tracking_error_deg", "tracking error RMS", "deg"),
-    ("active_participation_nm", "active participation", "N*m"),
-    ("robot_work_j", "robot work per stride", "J"),
+    ("active_participation_pct", "active participation (patient's share of positive work, "
+     "truth)", "%"),
+    ("patient_work_j", "patient's positive work per stride, hip+knee (truth)", "J"),
+    ("robot_work_j", "robot's positive work per stride, hip+knee (with the patient)", "J"),
+    ("robot_resist_work_j", "work against the robot per stride, hip+knee", "J"),
+    ("cuff_participation_nm", "cuff torque against the motion per radian", "N*m"),
     ("steps", "steps", "count"),
     ("phase_error_pct", "phase error RMS, steady strides", "% of cycle"),
 )
@@ -64,24 +71,33 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
     scorer = StreamingPhaseScorer(dt=station.dt)
     score = scorer.add
     c_l, c_r = TRUTH_INDEX["truth_contact_left"], TRUTH_INDEX["truth_contact_right"]
+    plan = PhasePlan.for_minutes(spec.minutes)
+    meter = EffortMeter(dt=station.dt, from_s=plan.calibration_s + plan.warm_up_s)
+    measure = meter.add
 
     def on_tick(sample: Sample, control: list[float], cmd: Command) -> None:
         truth = station.truth
+        measure(sample.values, truth)
         score(control[12], control[13], truth[c_l] > 0.5, truth[c_r] > 0.5)
 
     with station:
-        result = run_loop(station, stack, PhasePlan.for_minutes(spec.minutes), on_tick=on_tick)
+        result = run_loop(station, stack, plan, on_tick=on_tick)
     s = result.summary
     phase = scorer.result(from_s=result.training_start_s)["rms_pct"]["overall"]
     err = [v for v in s["tracking_error_rms_deg"].values() if v is not None]
     part = [v for v in s["active_participation"].values() if v is not None]
-    work = [v for v in s["robot_work_per_stride_j"].values() if v is not None]
+    effort = meter.summary(stack.strides)
+    recs = [r for r in stack.strides if r.time_s >= meter.from_s]
+    per_leg = 1.0 / len(recs) if recs else math.nan  # per stride of one leg
     return {
         "patient": profile.id,
         "controller": spec.controller,
         "tracking_error_deg": float(np.sqrt(np.mean(np.square(err)))) if err else math.nan,
-        "active_participation_nm": float(np.mean(part)) if part else math.nan,
-        "robot_work_j": float(np.sum(work)) if work else math.nan,
+        "active_participation_pct": effort.active_participation_overall_pct,
+        "patient_work_j": 0.5 * sum(effort.patient_positive_work_j),
+        "robot_work_j": sum(sum(r.robot_assist_work_j) for r in recs) * per_leg,
+        "robot_resist_work_j": sum(sum(r.robot_resist_work_j) for r in recs) * per_leg,
+        "cuff_participation_nm": float(np.mean(part)) if part else math.nan,
         "steps": float(s["strides"]["left"] + s["strides"]["right"]),
         "phase_error_pct": math.nan if phase is None else float(phase),
         "stopped": result.stopped,

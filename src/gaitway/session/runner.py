@@ -28,6 +28,7 @@ from gaitway.control.stack import ControlSettings, ControlStack
 from gaitway.errors import UserError
 from gaitway.recording import RECORDING_FILENAME, RecordingWriter
 from gaitway.safety.session import SessionSafety
+from gaitway.session.effort import JOINT_NAMES, EffortMeter, EffortSummary
 from gaitway.session.loop import PhasePlan, run_loop
 from gaitway.session.state import SessionStateMachine
 from gaitway.station.channels import (
@@ -235,6 +236,8 @@ def run_session(config: SessionConfig, *, progress: ProgressCallback | None = No
             ), 0.0)
         scorer = StreamingPhaseScorer(dt=station.dt)
         score = scorer.add
+        meter = EffortMeter(dt=station.dt, from_s=plan.calibration_s + plan.warm_up_s)
+        measure = meter.add
 
         def on_tick(sample: Sample, control: list[float], cmd: Command) -> None:
             row[:n_s] = sample.values
@@ -242,6 +245,7 @@ def run_session(config: SessionConfig, *, progress: ProgressCallback | None = No
             row[n_s + 4:n_s + 10] = cmd  # cmd_* channels: what the drives got, after safety
             truth = station.truth  # the truth of this sample (read it each tick)
             writer.append(row, truth)
+            measure(row, truth)
             score(control[12], control[13], truth[_CONTACT_L] > 0.5, truth[_CONTACT_R] > 0.5)
 
         def on_second(t: float) -> None:
@@ -277,6 +281,11 @@ def run_session(config: SessionConfig, *, progress: ProgressCallback | None = No
             "active_participation": _rounded(control["active_participation"]),
             "active_participation_unit": control["active_participation_unit"],
             "robot_work_per_stride_j": _rounded(control["robot_work_per_stride_j"]),
+            "robot_assist_work_per_stride_j": _rounded(
+                control["robot_assist_work_per_stride_j"]),
+            "robot_resist_work_per_stride_j": _rounded(
+                control["robot_resist_work_per_stride_j"]),
+            **effort_summary(meter.summary(stack.strides)),
             **phase_error_summary(scorer, result.training_start_s),
             "metrics_from_s": round(result.training_start_s, 3),
             "fatigue_detections": control["fatigue_detections"],
@@ -291,6 +300,24 @@ def run_session(config: SessionConfig, *, progress: ProgressCallback | None = No
         writer.close(final={"summary": summary, "ended_by": ended_by})
     (out_dir / SUMMARY_FILENAME).write_text(json.dumps(summary, indent=2) + "\n")
     return summary
+
+
+def effort_summary(e: EffortSummary) -> dict[str, Any]:
+    """The summary's truth figures of the patient's own effort (SIMULATED; docs/metrics.md)."""
+    def r(x: float) -> float | None:
+        return round(x, 3) if math.isfinite(x) else None
+
+    return {
+        "active_participation_pct": r(e.active_participation_overall_pct),
+        "active_participation_pct_by_joint": {
+            n: r(v) for n, v in zip(JOINT_NAMES, e.active_participation_pct, strict=True)},
+        "patient_positive_work_per_stride_j": {
+            n: r(v) for n, v in zip(JOINT_NAMES, e.patient_positive_work_j, strict=True)},
+        "patient_effort_truth": {"activation": r(e.activation),
+                                 "antigravity_activation": r(e.antigravity_activation),
+                                 "drive": r(e.effort),
+                                 "label": "SIMULATED ground truth of the virtual patient"},
+    }
 
 
 def phase_error_summary(scorer: StreamingPhaseScorer, from_s: float) -> dict[str, Any]:

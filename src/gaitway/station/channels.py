@@ -111,8 +111,14 @@ def _build_truth_channels() -> tuple[ChannelSpec, ...]:
             ch.append(ChannelSpec(f"truth_{j}_angle_{s}", "rad", 1e-4, "anatomical joint angle"))
     for s in SIDES:
         ch.append(ChannelSpec(f"truth_phase_{s}", "1", 1e-3, "patient's own gait phase 0-1"))
+    # each muscle's true activation, in the order of its EMG channel (the EMG follows it)
+    for m in EMG_MUSCLES:
+        for s in SIDES:
+            ch.append(ChannelSpec(f"truth_activation_{m}_{s}", "1", 1e-3,
+                                  f"true activation of {m} (0-1), behind its synthetic EMG"))
     for s in SIDES:
-        ch.append(ChannelSpec(f"truth_activation_{s}", "1", 1e-2, "mean muscle activation"))
+        ch.append(ChannelSpec(f"truth_effort_{s}", "1", 1e-3,
+                              "the leg's drive 0-1, learnt stride by stride (slacking)"))
     ch.append(ChannelSpec("truth_fatigue", "1", 1e-5, "fatigue state 0 (fresh) to 1"))
     return tuple(ch)
 

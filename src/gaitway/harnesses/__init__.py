@@ -1,0 +1,1 @@
+"""Whole-session runners on the twin: validation against published responses."""
