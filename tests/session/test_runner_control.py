@@ -26,6 +26,20 @@ def test_summary_reports_controller_tracking_and_participation(tmp_path: Path) -
     assert all(0.0 < v <= 3.0 for v in s["tracking_error_rms_deg"].values())
     assert set(s["active_participation"]) == {"left", "right"}
     assert all(isinstance(v, float) for v in s["active_participation"].values())
+    # robot work with and against the patient, per joint; the patient's own share (truth)
+    joints = {"hip_left", "knee_left", "hip_right", "knee_right"}
+    for key in ("robot_assist_work_per_stride_j", "robot_resist_work_per_stride_j",
+                "patient_positive_work_per_stride_j", "active_participation_pct_by_joint"):
+        assert set(s[key]) == joints, key
+        assert all(v is not None and v >= 0.0 for v in s[key].values()), (key, s[key])
+    for j in joints:
+        net = s["robot_assist_work_per_stride_j"][j] - s["robot_resist_work_per_stride_j"][j]
+        assert s["robot_work_per_stride_j"][j] == pytest.approx(net, abs=2e-3)
+    assert 0.0 < s["active_participation_pct"] < 100.0
+    truth = s["patient_effort_truth"]
+    assert "SIMULATED" in truth["label"]
+    assert 0.0 < truth["activation"] < 1.0
+    assert 0.0 < truth["drive"] <= 1.0
     rec = open_recording(tmp_path)
     ts = rec.read(["guidance", "phase_estimate_left", "cmd_belt_speed", "ref_hip_angle_left"])
     assert ts["guidance"][-1] == pytest.approx(1.0)

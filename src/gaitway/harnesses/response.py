@@ -50,8 +50,8 @@ class Plan:
 
 FULL: Final = Plan(minutes=5.0, window_s=(120.0, 235.0), slack_minutes=20.0,
                    slack_early_s=(0.0, 120.0), slack_late_s=(840.0, 955.0), per_group=4)
-QUICK: Final = Plan(minutes=3.0, window_s=(70.0, 140.0), slack_minutes=6.0,
-                    slack_early_s=(0.0, 60.0), slack_late_s=(220.0, 280.0), per_group=2)
+QUICK: Final = Plan(minutes=1.5, window_s=(40.0, 70.0), slack_minutes=4.0,
+                    slack_early_s=(0.0, 30.0), slack_late_s=(150.0, 190.0), per_group=2)
 
 
 def conditions(plan: Plan) -> dict[str, Condition]:
