@@ -69,7 +69,7 @@ _ANKLE_COMPENSATION: Final[float] = 2.0
 #: (therapists' instruction in the Lokomat: "walk actively with the robot"). At full drive
 #: the patient adds this many times the felt cuff torque, which lightens the robot's work;
 #: a slacking patient lets the robot carry the leg. Felt through a first-order lag.
-_FOLLOW: Final[float] = 1.0
+_FOLLOW: Final[float] = 0.5
 _FELT_TAU_S: Final[float] = 0.03
 
 
