@@ -24,8 +24,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from gaitway.control.reference import ReferenceGait
-from gaitway.control.stack import ControlSettings, ControlStack
+from gaitway.control.settings import ControlSettings
+from gaitway.control.stack import ControlStack
+from gaitway.gait.reference import ReferenceGait
 from gaitway.session.clock import LoopClock
 from gaitway.station.channels import N_SAMPLE_CHANNELS, SAMPLE_INDEX
 from gaitway.station.interface import Command, Sample

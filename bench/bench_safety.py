@@ -19,9 +19,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from gaitway.control.impedance import GuidanceImpedance
+from gaitway.harnesses.fault_matrix import run_one
 from gaitway.safety.faults import FaultKind
 from gaitway.safety.limits import SafetyLimits
-from gaitway.safety.matrix import run_one
 from gaitway.safety.session import SessionSafety
 from gaitway.safety.supervisor import SafetySupervisor
 from gaitway.station.interface import Command, Sample
@@ -109,8 +109,9 @@ def cost_rows(quick: bool) -> list[dict[str, object]]:
 
 def fault_rows(quick: bool) -> list[dict[str, object]]:
     """Per fault (healthy virtual patient, injected at 3.5 s while walking): detection
-    latency, detection to torque-free drives and to the full safe state (gaitway.safety.matrix
-    measures them; the matrix test checks them on three profiles)."""
+    latency, detection to torque-free drives and to the full safe state
+    (gaitway.harnesses.fault_matrix measures them; the matrix test checks them on three
+    profiles)."""
     rows: list[dict[str, object]] = []
     kinds = QUICK_FAULTS if quick else tuple(FaultKind)
     with tempfile.TemporaryDirectory() as tmp:

@@ -5,4 +5,5 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 .venv/bin/ruff check src tests bench
 .venv/bin/mypy
+.venv/bin/lint-imports --no-cache --no-logo
 exec .venv/bin/pytest -n 2 "$@"

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from gaitway.analytics.validation import _md, validate_real, validate_synthetic
+from gaitway.analytics.validation import validate_real, validate_synthetic
+from gaitway.harnesses.analytics_validation import _md
 
 from .conftest import REAL
 

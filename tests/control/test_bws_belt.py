@@ -9,8 +9,8 @@ import pytest
 from gaitway.control.base import GRAVITY
 from gaitway.control.belt import MAX_SPEED_M_S, MIN_SPEED_M_S, BeltController
 from gaitway.control.bws import BwsController
-from gaitway.control.reference import stride_time_s
 from gaitway.errors import UserError
+from gaitway.gait.reference import stride_time_s
 
 MASS = 75.0
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from gaitway.control.changes import ChangeChannel, ChangeKind, ChangeRequest
-from gaitway.control.reference import JointRom, RomSettings
 from gaitway.errors import UserError
+from gaitway.gait.reference import JointRom, RomSettings
 
 
 class _Sink:

@@ -11,9 +11,9 @@ from gaitway.control.aan import AanSettings, AssistAsNeededController
 from gaitway.control.base import GRAVITY, Compensation, ExoModel, JointGains, TickContext
 from gaitway.control.guidance import GuidanceController, ResistanceController
 from gaitway.control.path import PathController
-from gaitway.control.reference import ReferenceGait
 from gaitway.control.switching import ControllerSwitch
 from gaitway.errors import UserError
+from gaitway.gait.reference import ReferenceGait
 
 REF = ReferenceGait(speed_m_s=0.6, height_m=1.75)
 

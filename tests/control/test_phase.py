@@ -16,8 +16,8 @@ from gaitway.control.phase import (
     steady_stride_mask,
     wrapped_phase_error,
 )
-from gaitway.control.reference import ReferenceGait
 from gaitway.errors import UserError
+from gaitway.gait.reference import ReferenceGait
 
 FS = 1000.0
 

@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 
 from gaitway.control.changes import ChangeKind, ChangeRequest
-from gaitway.control.reference import stride_time_s
-from gaitway.control.stack import ControlSettings, ControlStack
+from gaitway.control.settings import ControlSettings
+from gaitway.control.stack import ControlStack
 from gaitway.errors import UserError
+from gaitway.gait.reference import stride_time_s
 from gaitway.station.channels import CONTROL_CHANNEL_NAMES, N_SAMPLE_CHANNELS, SAMPLE_INDEX
 from gaitway.station.interface import Command, Sample
 
@@ -151,7 +152,7 @@ def test_fatigue_raises_support_within_bounds_and_says_why() -> None:
 
 def test_settings_are_validated() -> None:
     with pytest.raises(UserError, match="controller must be one of"):
-        ControlSettings(controller="turbo")
+        ControlStack(ControlSettings(controller="turbo"), height_m=1.75, body_mass_kg=MASS)
     with pytest.raises(UserError, match="guidance"):
         ControlSettings(guidance=2.0)
 

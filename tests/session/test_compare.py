@@ -53,4 +53,4 @@ def test_compare_refuses_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
     assert "exactly two" in capsys.readouterr().err
     assert main(["compare", "--cohort", "20", "--seed", "1",
                  "--controllers", "guidance,fly"]) == 2
-    assert "unknown controller" in capsys.readouterr().err
+    assert "controller must be one of" in capsys.readouterr().err

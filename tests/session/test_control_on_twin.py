@@ -19,7 +19,8 @@ from gaitway.control.base import ExoModel
 from gaitway.control.changes import ChangeKind, ChangeRequest
 from gaitway.control.path import PathController
 from gaitway.control.phase import phase_from_contacts, phase_rms_error, steady_stride_mask
-from gaitway.control.stack import ControlSettings, ControlStack
+from gaitway.control.settings import ControlSettings
+from gaitway.control.stack import ControlStack
 from gaitway.station.channels import TRUTH_INDEX
 from gaitway.station.sim.patient import VirtualPatient
 from gaitway.station.sim.profiles import get_profile

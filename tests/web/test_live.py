@@ -141,3 +141,17 @@ def test_a_live_session_is_recorded_and_stored(web, client) -> None:  # type: ig
     login(client, "patient1")  # the patient's progress page lists it
     ids = [x["id"] for x in client.get("/api/me/progress").json()["sessions"]]
     assert st.last_import["session_id"] in ids
+
+
+def test_the_console_gets_its_controllers_from_the_registry(web, client) -> None:  # type: ignore[no-untyped-def]
+    from gaitway.control.registry import CONTROLLERS
+
+    csrf = login(client, "therapist")
+    got = client.get("/api/controllers").json()
+    assert [c["name"] for c in got] == list(CONTROLLERS)
+    assert got[0]["console_changes"] == list(CONTROLLERS[got[0]["name"]].console_changes)
+    station = client.get("/api/stations").json()[0]["id"]
+    r = client.post(f"/api/stations/{station}/changes", headers={"X-CSRF-Token": csrf},
+                    json={"kind": "controller", "value": "turbo"})
+    assert r.status_code == 400
+    assert "controller must be one of guidance, path, aan, resist" in r.text

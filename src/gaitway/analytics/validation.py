@@ -11,9 +11,6 @@ Three parts, as CONVENTIONS.md asks ("validation is code"):
 from __future__ import annotations
 
 import itertools
-import json
-import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +24,7 @@ from gaitway.analytics.scoring import score_events
 from gaitway.analytics.synthetic import FOUR_MUSCLES, SyntheticGait, generate
 
 
-def _truth_events(data: GaitData, truth: dict[str, FloatArray]) -> list[GaitEvent]:
+def truth_events(data: GaitData, truth: dict[str, FloatArray]) -> list[GaitEvent]:
     block = data.forces or data.kinematics
     assert block is not None
     out: list[GaitEvent] = []
@@ -38,14 +35,14 @@ def _truth_events(data: GaitData, truth: dict[str, FloatArray]) -> list[GaitEven
     return sorted(out, key=lambda e: e.time_s)
 
 
-def _kinematic_events(data: GaitData) -> list[GaitEvent] | None:
+def kinematic_events_or_none(data: GaitData) -> list[GaitEvent] | None:
     k = data.kinematics
     if k is None or not k.has("foot_x_left", "foot_x_right"):
         return None
     return kinematic_events(data)
 
 
-def _score_block(detected: list[GaitEvent], ref: list[GaitEvent], dur: float) -> dict[str, Any]:
+def score_block(detected: list[GaitEvent], ref: list[GaitEvent], dur: float) -> dict[str, Any]:
     window = (0.5, dur - 0.5)
     out = {"all": score_events(detected, ref, window=window).as_dict()}
     for kind in ("heel_strike", "toe_off"):
@@ -53,7 +50,7 @@ def _score_block(detected: list[GaitEvent], ref: list[GaitEvent], dur: float) ->
     return out
 
 
-def _participation_agreement(result: dict[str, Any]) -> dict[str, Any]:
+def participation_agreement(result: dict[str, Any]) -> dict[str, Any]:
     """Correlation of measured and true participation over strides (simulation only)."""
     out: dict[str, Any] = {}
     for joint in ("hip", "knee"):
@@ -70,47 +67,6 @@ def _participation_agreement(result: dict[str, Any]) -> dict[str, Any]:
                 if np.std(a[:, 0]) > 0 and np.std(a[:, 1]) > 0:
                     out[f"{joint}_{phase}"] = round(float(np.corrcoef(a.T)[0, 1]), 3)
     return out
-
-
-def validate_twin_profiles(minutes: float) -> dict[str, Any]:
-    """Run every profile of the twin headless and score events against its truth."""
-    try:
-        from gaitway.session.runner import (  # type: ignore[import-not-found,unused-ignore]
-            SessionConfig,
-            run_session,
-        )
-        from gaitway.station.sim.profiles import (  # type: ignore[import-not-found,unused-ignore]
-            PROFILES,
-        )
-    except ImportError as exc:
-        return {"available": False, "reason": f"simulated sessions not available ({exc})"}
-    rows: dict[str, Any] = {}
-    for name in sorted(PROFILES):
-        with tempfile.TemporaryDirectory() as d:
-            t0 = time.perf_counter()
-            summary = run_session(
-                SessionConfig(profile=name, minutes=minutes, seed=1, out_dir=Path(d))
-            )
-            sim_s = time.perf_counter() - t0
-            data, truth = load_path(Path(d) / "recording.gwrec")
-            result = analyze_data(data, truth=truth)
-        ref = _truth_events(data, truth)
-        det, _ = detect_events(data)
-        row = {
-            "sim_seconds": round(sim_s, 1),
-            "twin_cadence_steps_per_min": summary.get("mean_cadence_steps_per_min"),
-            "twin_ended_by": summary.get("ended_by"),
-            "force_plates": _score_block(det, ref, data.duration_s),
-            "stance_pct_mean": {
-                s: result["metrics"].get(f"stance_pct_{s}_mean", {}).get("value") for s in SIDES
-            },
-            "participation_correlation_with_truth": _participation_agreement(result),
-        }
-        kin = _kinematic_events(data)
-        if kin is not None:
-            row["kinematics"] = _score_block(kin, ref, data.duration_s)
-        rows[name] = row
-    return {"available": True, "minutes": minutes, "profiles": rows}
 
 
 SYNTHETIC_CASES: dict[str, SyntheticGait] = {
@@ -131,7 +87,7 @@ def validate_synthetic() -> dict[str, Any]:
         det, _ = detect_events(data)
         # The generator's joint angles are not tied to its contacts, so only the force
         # method is scored here; the twin and the real file score the kinematic method.
-        rows[name] = {"force_plates": _score_block(det, truth, data.duration_s)}
+        rows[name] = {"force_plates": score_block(det, truth, data.duration_s)}
     return rows
 
 
@@ -188,10 +144,10 @@ def validate_real(real_dir: Path) -> dict[str, Any]:
         data, _ = load_path(p)
         result = analyze_data(data)
         row = plausibility(result, data)
-        kin = _kinematic_events(data)
+        kin = kinematic_events_or_none(data)
         if kin is not None:
             det = [GaitEvent(e["time_s"], e["side"], e["kind"]) for e in result["events"]]
-            row["force_vs_kinematic_events"] = _score_block(det, kin, data.duration_s)
+            row["force_vs_kinematic_events"] = score_block(det, kin, data.duration_s)
         rows[p.name] = row
     return rows
 
@@ -265,138 +221,3 @@ def validate_emg() -> dict[str, Any]:
     for name, raw in data.emg.channels.items():
         rows[name] = emg_agreement(raw, data.emg.sampling_rate_hz, active[name])
     return {"signals": "synthetic EMG bursts (simulated), 60 s at 1 kHz", "channels": rows}
-
-
-def _md(report: dict[str, Any]) -> str:
-    L = [
-        "# Gait analytics validation",
-        "",
-        "Generated by `gaitway validate analytics --out docs/validation`; do not edit by hand.",
-        f"Generated {report['generated_utc']} in {report['seconds']} s. Full figures: "
-        "`analytics.json` beside this file.",
-        "",
-    ]
-    tw = report["twin_profiles"]
-    L += ["## Simulated ground truth (virtual patients; SIMULATED)", ""]
-    if tw.get("available"):
-        L += [
-            f"Each profile of the twin, {tw['minutes']} min, seed 1; events scored against "
-            "`truth_contact_*` (tolerance 100 ms, first and last 0.5 s excluded).",
-            "",
-            "| profile | twin cadence (steps/min) | method | F1 | HS median / p95 error (ms) |"
-            " TO median / p95 (ms) | stance % L/R |",
-            "|---|---|---|---|---|---|---|",
-        ]
-        for name, row in tw["profiles"].items():
-            for method in ("force_plates", "kinematics"):
-                if method not in row:
-                    continue
-                b = row[method]
-                st = row["stance_pct_mean"]
-                L.append(
-                    f"| {name} | {row.get('twin_cadence_steps_per_min')} | {method} | "
-                    f"{b['all']['f1']} | "
-                    f"{b['heel_strike']['median_abs_error_ms']} / "
-                    f"{b['heel_strike']['p95_abs_error_ms']} | "
-                    f"{b['toe_off']['median_abs_error_ms']} / "
-                    f"{b['toe_off']['p95_abs_error_ms']} | {st['left']} / {st['right']} |"
-                )
-        L.append("")
-        L.append(
-            "Active participation, correlation of measured (cuff torque) and true "
-            "(voluntary torque) per stride: "
-            + "; ".join(
-                f"{n}: {r['participation_correlation_with_truth']}"
-                for n, r in tw["profiles"].items()
-            )
-        )
-        L.append("")
-        L.append(
-            "Where the twin itself does not walk (a cadence far below the others: the virtual "
-            "patient shuffles with both feet loaded and its true contact flickers), there are no "
-            "gait events to find and the scores say nothing about the detector; see the report."
-        )
-    else:
-        L += [f"Not run: {tw.get('reason')}."]
-    L += [
-        "",
-        "## Synthetic signals with exact truth (SIMULATED, plain generator)",
-        "",
-        "| case | method | F1 | HS median / p95 (ms) | TO median / p95 (ms) |",
-        "|---|---|---|---|---|",
-    ]
-    for name, row in report["synthetic"].items():
-        for method, b in row.items():
-            L.append(
-                f"| {name} | {method} | {b['all']['f1']} | "
-                f"{b['heel_strike']['median_abs_error_ms']} / "
-                f"{b['heel_strike']['p95_abs_error_ms']} | "
-                f"{b['toe_off']['median_abs_error_ms']} / "
-                f"{b['toe_off']['p95_abs_error_ms']} |"
-            )
-    L += [
-        "",
-        "## Real recordings: plausibility (REAL, no truth table)",
-        "",
-        "| file | events | valid / rejected strides | alternation errors | events in unloaded "
-        "swing | stance % median [IQR] | strides 50-70 % stance | crossings |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for name, r in report["real"].items():
-        L.append(
-            f"| {name} | {r['events']} | {r['valid_strides']} / {r['rejected_strides']} | "
-            f"{r['alternation_errors']} | {r['events_inside_unloaded_swing']} | "
-            f"{r['stance_pct_median']} {r['stance_pct_iqr']} | "
-            f"{r['strides_with_stance_50_to_70_pct']} | {r['crossings_detected']} |"
-        )
-    for name, r in report["real"].items():
-        if "force_vs_kinematic_events" in r:
-            b = r["force_vs_kinematic_events"]
-            L.append("")
-            L.append(
-                f"{name}: force-plate events against the independent marker method "
-                f"(Zeni): F1 {b['all']['f1']}, heel strike median/p95 "
-                f"{b['heel_strike']['median_abs_error_ms']}/"
-                f"{b['heel_strike']['p95_abs_error_ms']} ms, toe-off "
-                f"{b['toe_off']['median_abs_error_ms']}/{b['toe_off']['p95_abs_error_ms']}"
-                " ms (the marker method has its own error of this order)."
-            )
-    em = report["emg"]
-    L += [
-        "",
-        f"## EMG against neurokit2 ({em['signals']})",
-        "",
-        "| channel | envelope r (same settings) | max diff % of peak | onsets F1 vs nk | "
-        "onset median diff (ms) | r vs nk default (TKEO) | onsets F1 vs truth |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for name, r in em["channels"].items():
-        tr = r.get("onsets_vs_simulated_truth", {})
-        L.append(
-            f"| {name} | {r['envelope_correlation_same_settings']} | "
-            f"{r['envelope_max_abs_diff_pct_of_peak']} | "
-            f"{r['onsets_vs_neurokit2_threshold']['f1']} | "
-            f"{r['onsets_vs_neurokit2_threshold']['median_abs_error_ms']} | "
-            f"{r['envelope_correlation_neurokit2_default_tkeo']} | {tr.get('f1')} |"
-        )
-    L.append("")
-    return "\n".join(L)
-
-
-def run_validation(
-    out_dir: Path, *, minutes: float = 1.0, real_dir: str | Path = "tests/data/real"
-) -> Path:
-    t0 = time.perf_counter()
-    report: dict[str, Any] = {
-        "generated_utc": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "twin_profiles": validate_twin_profiles(minutes),
-        "synthetic": validate_synthetic(),
-        "real": validate_real(Path(real_dir)),
-        "emg": validate_emg(),
-    }
-    report["seconds"] = round(time.perf_counter() - t0, 1)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "analytics.json").write_text(json.dumps(report, indent=1))
-    md = out_dir / "analytics.md"
-    md.write_text(_md(report))
-    return md

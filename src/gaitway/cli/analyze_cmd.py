@@ -70,7 +70,7 @@ def _write(path: Path, text: str) -> None:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from gaitway.analytics.validation import run_validation
+    from gaitway.harnesses.analytics_validation import run_validation
 
     out = run_validation(Path(args.out), minutes=args.minutes, real_dir=args.real_dir)
     print(f"wrote {out}")

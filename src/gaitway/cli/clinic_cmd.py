@@ -278,7 +278,7 @@ def _users_disable(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from gaitway.clinic.demo import fill_demo_data
+    from gaitway.harnesses.demo_data import fill_demo_data
     from gaitway.settings import get_settings
 
     out = Path(args.out) if args.out else get_settings().data_dir / "demo-sessions"

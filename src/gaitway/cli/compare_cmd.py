@@ -11,7 +11,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from gaitway.control.names import CONTROLLERS
+from gaitway.control.registry import CONTROLLER_NAMES
 from gaitway.errors import UserError
 
 
@@ -25,7 +25,7 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--controllers",
         required=True,
-        help=f"two of {','.join(CONTROLLERS)}, comma-separated, e.g. guidance,aan",
+        help=f"two of {','.join(CONTROLLER_NAMES)}, comma-separated, e.g. guidance,aan",
     )
     p.add_argument("--minutes", type=float, default=2.0, help="session length (default 2)")
     p.add_argument("--speed", type=float, default=2.0, help="belt speed, km/h (default 2.0)")

@@ -12,8 +12,8 @@ from rich.console import Console
 from rich.table import Table
 
 from gaitway.errors import UserError
+from gaitway.harnesses.fault_matrix import PROFILES, MatrixRow, matrix_markdown, run_matrix
 from gaitway.safety.inject import describe_faults
-from gaitway.safety.matrix import PROFILES, MatrixRow, matrix_markdown, run_matrix
 
 
 def register(sub: Any) -> None:

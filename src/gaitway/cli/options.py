@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from gaitway.control.names import CONTROLLERS
+from gaitway.control.registry import CONTROLLERS
 
 
 def add_training_settings(p: argparse.ArgumentParser, *, guidance: float, speed: float,
@@ -17,6 +17,6 @@ def add_training_settings(p: argparse.ArgumentParser, *, guidance: float, speed:
                    help=f"body-weight support, %% of body weight (default {bws:g})")
     p.add_argument("--speed", type=float, default=speed, metavar="KMH",
                    help=f"belt speed 0.5-3.2 km/h (default {speed:g})")
-    p.add_argument("--controller", choices=CONTROLLERS, default="guidance",
-                   help="guidance (impedance 0-100 %%), path (tunnel), aan (assist-as-needed) "
-                   "or resist (default guidance)")
+    p.add_argument("--controller", choices=tuple(CONTROLLERS), default="guidance",
+                   help="; ".join(f"{c.name}: {c.description}" for c in CONTROLLERS.values())
+                   .replace("%", "%%") + " (default guidance)")

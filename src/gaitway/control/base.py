@@ -13,8 +13,8 @@ import math
 from dataclasses import dataclass
 from typing import Final
 
-from gaitway.control.reference import ReferenceGait
 from gaitway.errors import UserError
+from gaitway.gait.reference import ReferenceGait
 
 GRAVITY: Final[float] = 9.81
 #: (joint, side) per controller joint index

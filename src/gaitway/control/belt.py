@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 
-from gaitway.control.reference import stride_time_s
 from gaitway.errors import UserError
+from gaitway.gait.reference import stride_time_s
 
 MIN_SPEED_M_S = 0.5 / 3.6
 MAX_SPEED_M_S = 3.2 / 3.6

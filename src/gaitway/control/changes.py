@@ -26,10 +26,10 @@ from typing import Any, Final
 from gaitway.control.aan import AanSettings
 from gaitway.control.belt import check_speed
 from gaitway.control.bws import check_bws
-from gaitway.control.reference import RomSettings
+from gaitway.control.registry import check_controller
 from gaitway.errors import UserError
+from gaitway.gait.reference import RomSettings
 
-CONTROLLER_NAMES: Final[tuple[str, ...]] = ("guidance", "path", "aan", "resist")
 MAX_PENDING: Final[int] = 64
 
 
@@ -37,7 +37,7 @@ class ChangeKind(enum.Enum):
     GUIDANCE = "guidance"  # fraction 0-1
     BWS = "bws"  # fraction of body weight 0-0.8
     SPEED = "speed"  # m/s
-    CONTROLLER = "controller"  # one of CONTROLLER_NAMES
+    CONTROLLER = "controller"  # a name in gaitway.control.registry
     ROM = "rom"  # RomSettings
     TUNNEL_WIDTH = "tunnel_width"  # rad
     SUPPORT_BOUNDS = "support_bounds"  # (min, max) fractions for assist-as-needed
@@ -103,8 +103,8 @@ def validate(req: ChangeRequest) -> ChangeRequest:
         check_speed(float(v))
     if k is ChangeKind.TUNNEL_WIDTH and not 0.0 <= v <= math.radians(30.0):
         raise UserError(f"tunnel width must be within 0-30 deg, got {math.degrees(v):.1f} deg")
-    if k is ChangeKind.CONTROLLER and v not in CONTROLLER_NAMES:
-        raise UserError(f"controller must be one of {', '.join(CONTROLLER_NAMES)}, got {v!r}")
+    if k is ChangeKind.CONTROLLER:
+        check_controller(v)
     if k is ChangeKind.ROM and not isinstance(v, RomSettings):
         raise UserError("range of motion needs RomSettings (scale and offset per joint)")
     if k is ChangeKind.SUPPORT_BOUNDS:

@@ -6,6 +6,8 @@ compensation acts, so the patient moves the exoskeleton without feeling its drag
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from gaitway.control.base import Compensation, Controller, JointGains, TickContext
 from gaitway.errors import UserError
 
@@ -43,6 +45,19 @@ class GuidanceController(Controller):
 
     def assist_level(self) -> float:
         return self.level
+
+
+@dataclass(frozen=True, slots=True)
+class ResistSettings:
+    """Resistance: viscous damping against joint motion and a constant opposing torque."""
+
+    damping_nm_s_rad: float = 5.0
+    torque_nm: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not (0.0 <= self.damping_nm_s_rad < float("inf") and 0.0 <= self.torque_nm
+                < float("inf")):
+            raise UserError("resistance damping and torque must be finite and >= 0")
 
 
 class ResistanceController(Controller):

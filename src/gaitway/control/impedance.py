@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from gaitway.control.reference import ReferenceGait, RomSettings
 from gaitway.errors import UserError
+from gaitway.gait.reference import ReferenceGait, RomSettings
 from gaitway.station.interface import Command, Sample
 
 _MIN_SPEED: Final[float] = 0.08  # m/s

@@ -28,12 +28,13 @@ up to 60 N*m when the tracked path point jumped or the leg crossed the wall):
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
 from gaitway.control.base import Compensation, Controller, TickContext
-from gaitway.control.reference import ReferenceGait
 from gaitway.errors import UserError
+from gaitway.gait.reference import ReferenceGait
 
 _DEG = math.pi / 180.0
 _CELL = 1.0 * _DEG
@@ -95,6 +96,23 @@ def closest_point_map(ref: ReferenceGait) -> ClosestPointMap:
         _MAPS.clear()
     _MAPS[id(ref)] = (ref, m)
     return m
+
+
+@dataclass(frozen=True, slots=True)
+class PathSettings:
+    """What a therapist sets for path control: the tunnel's half-width and the supportive
+    flow along the path."""
+
+    width_rad: float = 5.0 * _DEG
+    flow_nm: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.width_rad <= 30.0 * _DEG:
+            raise UserError(
+                f"tunnel width must be within 0-30 deg, got {self.width_rad / _DEG:.1f} deg"
+            )
+        if not 0.0 <= self.flow_nm < math.inf:
+            raise UserError(f"path flow must be a finite torque >= 0, got {self.flow_nm}")
 
 
 class PathController(Controller):

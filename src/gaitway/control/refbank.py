@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Final
 
 from gaitway.control.belt import MAX_SPEED_M_S, MIN_SPEED_M_S
-from gaitway.control.reference import ReferenceGait, RomSettings
+from gaitway.gait.reference import ReferenceGait, RomSettings
 
 GRID_STEP_M_S: Final[float] = 0.05
 

@@ -17,31 +17,30 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, Final
 
-from gaitway.control.aan import AanSettings, AssistAsNeededController
+from gaitway.control.aan import AssistAsNeededController
 from gaitway.control.base import (
     GRAVITY,
     Compensation,
     Controller,
     ExoModel,
-    JointGains,
     TickContext,
 )
 from gaitway.control.belt import BeltController
 from gaitway.control.bws import BwsController
 from gaitway.control.changes import ChangeChannel, ChangeKind, ChangeRequest
-from gaitway.control.fatigue import EmgMedianFrequency, FatigueDetector, FatigueSettings
-from gaitway.control.guidance import GuidanceController, ResistanceController, check_fraction
-from gaitway.control.names import CONTROLLERS
+from gaitway.control.fatigue import EmgMedianFrequency, FatigueDetector
+from gaitway.control.guidance import GuidanceController
 from gaitway.control.participation import StrideMonitor, StrideRecord
 from gaitway.control.path import PathController
 from gaitway.control.phase import HeelStrikeDetector, PhaseOscillator, fourier_hip_coefficients
 from gaitway.control.refbank import ReferenceBank
-from gaitway.control.reference import RomSettings, nearest_phase, stride_time_s
+from gaitway.control.registry import ControllerEnv, controller_spec
+from gaitway.control.settings import ControlSettings
 from gaitway.control.switching import ControllerSwitch
 from gaitway.errors import UserError
+from gaitway.gait.reference import nearest_phase, stride_time_s
 from gaitway.station.channels import CONTROL_CHANNEL_NAMES, EMG_MUSCLES, SAMPLE_INDEX
 from gaitway.station.interface import Command, Sample
 
@@ -66,43 +65,6 @@ _C = {n: i for i, n in enumerate(CONTROL_CHANNEL_NAMES)}
 #: the recorded target angles (a list reused by whichever controller owns it), guidance
 #: level and assist level change slowly: refreshed every this many ticks (100 Hz at 1 kHz)
 _SLOW_EVERY: Final[int] = 10
-
-
-@dataclass(frozen=True, slots=True)
-class ControlSettings:
-    """What a therapist sets for a session (SI units; fractions 0-1)."""
-
-    controller: str = "guidance"
-    guidance: float = 1.0
-    tunnel_width_rad: float = math.radians(5.0)
-    path_flow_nm: float = 0.0
-    aan: AanSettings = field(default_factory=AanSettings)
-    resist_damping: float = 5.0
-    resist_torque_nm: float = 0.0
-    bws_fraction: float = 0.3
-    speed_m_s: float = 0.56
-    self_paced: bool = False
-    rom: RomSettings = field(default_factory=RomSettings)
-    gains: JointGains = field(default_factory=JointGains)
-    #: None: the station's exoskeleton set to the patient's height
-    exo: ExoModel | None = None
-    belt_acceleration_m_s2: float = 0.5
-    #: the belt starts at rest and ramps up (False: already at speed, e.g. a resumed session)
-    belt_from_rest: bool = True
-    #: respond to fatigue automatically, within these bounds
-    adapt_to_fatigue: bool = True
-    max_guidance: float = 1.0
-    max_bws_fraction: float = 0.5
-    emg_muscle: str = "vastus_lateralis"
-    fatigue: FatigueSettings = field(default_factory=FatigueSettings)
-
-    def __post_init__(self) -> None:
-        if self.controller not in CONTROLLERS:
-            raise UserError(
-                f"controller must be one of {', '.join(CONTROLLERS)}, got {self.controller!r}"
-            )
-        check_fraction("guidance", self.guidance)
-        check_fraction("maximum guidance", self.max_guidance)
 
 
 EventSink = Callable[..., Any]
@@ -176,7 +138,7 @@ class ControlStack:
         self.controllers: dict[str, Controller] = {}
         first = self._make(settings.controller)
         self.switch = ControllerSwitch(first)
-        self.patient_timing = first.name == "path"
+        self.patient_timing = controller_spec(first.name).patient_timing
         self._patient_timing_next = self.patient_timing
         self.bws = BwsController(body_mass_kg=body_mass_kg, fraction=settings.bws_fraction)
         self.belt = BeltController(
@@ -226,31 +188,8 @@ class ControlStack:
         if name in self.controllers:
             return self.controllers[name]
         s = self.settings
-        c: Controller
-        if name == "guidance":
-            c = GuidanceController(
-                level=self.guidance_level, gains=s.gains, compensation=self.compensation
-            )
-        elif name == "path":
-            c = PathController(
-                width_rad=s.tunnel_width_rad,
-                stiffness=s.gains.hip_stiffness / 3.0,
-                damping=s.gains.hip_damping * 0.6,
-                flow_nm=s.path_flow_nm,
-                compensation=self.compensation,
-            )
-        elif name == "aan":
-            c = AssistAsNeededController(
-                settings=s.aan, gains=s.gains, compensation=self.compensation
-            )
-        elif name == "resist":
-            c = ResistanceController(
-                damping=s.resist_damping,
-                torque_nm=s.resist_torque_nm,
-                compensation=self.compensation,
-            )
-        else:
-            raise UserError(f"controller must be one of {', '.join(CONTROLLERS)}, got {name!r}")
+        env = ControllerEnv(s.gains, self.compensation, self.guidance_level)
+        c = controller_spec(name).create(s, env)
         self.controllers[name] = c
         return c
 
@@ -479,15 +418,16 @@ class ControlStack:
             elif k is ChangeKind.CONTROLLER:
                 new = self._make(str(r.value))
                 if new is not self.switch.active:
+                    follows_patient = controller_spec(new.name).patient_timing
                     self.switch.request(new)
                     self.switch.start_blend(self.reference.stride_time_s)
-                    if self.patient_timing and new.name != "path":
+                    if self.patient_timing and not follows_patient:
                         # back to the robot's clock, from where the patient is
                         self._ref_phase = self.oscillators[0].phase
                         self.patient_timing = False
                     # to the patient's timing only once the blend is over: the outgoing
                     # controller must not see its reference jump
-                    self._patient_timing_next = new.name == "path"
+                    self._patient_timing_next = follows_patient
             elif k is ChangeKind.ROM:
                 self.bank = payload
                 self.reference = self.ctx.reference = self.bank.nearest(self.belt.speed)

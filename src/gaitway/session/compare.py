@@ -16,9 +16,10 @@ from typing import Any, Final
 import numpy as np
 from scipy import stats
 
-from gaitway.control.names import CONTROLLERS
 from gaitway.control.phase import StreamingPhaseScorer
-from gaitway.control.stack import ControlSettings, ControlStack
+from gaitway.control.registry import check_controller
+from gaitway.control.settings import ControlSettings
+from gaitway.control.stack import ControlStack
 from gaitway.errors import UserError
 from gaitway.session.effort import EffortMeter
 from gaitway.session.loop import PhasePlan, run_loop
@@ -133,8 +134,7 @@ def compare(
         raise UserError(f"a comparison needs a cohort of 2-500 patients, got {cohort}")
     a, b = controllers
     for c in controllers:
-        if c not in CONTROLLERS:
-            raise UserError(f"unknown controller {c!r}; choose from {', '.join(CONTROLLERS)}")
+        check_controller(c)
     if a == b:
         raise UserError("compare two different controllers, e.g. --controllers guidance,aan")
     if workers < 1:

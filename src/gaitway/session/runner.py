@@ -22,9 +22,10 @@ import numpy as np
 import gaitway
 from gaitway.control.aan import AanSettings
 from gaitway.control.changes import ChangeKind, ChangeRequest
-from gaitway.control.names import CONTROLLERS
 from gaitway.control.phase import StreamingPhaseScorer
-from gaitway.control.stack import ControlSettings, ControlStack
+from gaitway.control.registry import check_controller
+from gaitway.control.settings import ControlSettings
+from gaitway.control.stack import ControlStack
 from gaitway.errors import UserError
 from gaitway.recording import RECORDING_FILENAME, RecordingWriter
 from gaitway.safety.session import SessionSafety
@@ -111,10 +112,7 @@ class SessionConfig:
             raise UserError(
                 f"--bws must be within 0-80 % of body weight, got {self.bws_pct}"
             )
-        if self.controller not in CONTROLLERS:
-            raise UserError(
-                f"unknown controller {self.controller!r}; available: {', '.join(CONTROLLERS)}"
-            )
+        check_controller(self.controller)
         self.control_settings()  # validates the controller settings with clear errors
         if self.seed < 0:
             raise UserError(f"--seed must be 0 or positive, got {self.seed}")

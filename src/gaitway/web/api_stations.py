@@ -15,7 +15,7 @@ from fastapi import Path as FPath
 from pydantic import BaseModel, Field
 
 from gaitway.clinic import records
-from gaitway.control.changes import CONTROLLER_NAMES
+from gaitway.control.registry import CONTROLLERS, check_controller
 from gaitway.errors import UserError
 from gaitway.web.auth import COOKIE_NAME
 from gaitway.web.deps import CsrfSession, Ctx, CurrentSession, can_view, station_for
@@ -41,6 +41,14 @@ class ChangeIn(BaseModel):
     confirmed: bool = False
 
 
+class ControllerOut(BaseModel):
+    """A controller the console may select, and the changes it may send while it runs."""
+
+    name: str
+    description: str
+    console_changes: list[str]
+
+
 class ActionOut(BaseModel):
     station: str
     action: str
@@ -48,6 +56,17 @@ class ActionOut(BaseModel):
 
 
 Action = Literal["start", "pause", "resume", "stop", "estop", "acknowledge"]
+
+
+controllers_router = APIRouter(prefix="/api/controllers", tags=["stations"])
+
+
+@controllers_router.get("", responses={401: {}})
+def list_controllers(sess: CurrentSession) -> list[ControllerOut]:
+    """The registered controllers (gaitway.control.registry), for the console's choices."""
+    return [ControllerOut(name=c.name, description=c.description,
+                          console_changes=list(c.console_changes))
+            for c in CONTROLLERS.values()]
 
 
 @router.get("", responses={401: {}})
@@ -117,9 +136,7 @@ def station_action(station_id: StationId, action: Action, sess: CsrfSession, ctx
 def _check_value(body: ChangeIn) -> Any:
     v = body.value
     if body.kind == "controller":
-        if v not in CONTROLLER_NAMES:
-            raise UserError(f"controller must be one of {', '.join(CONTROLLER_NAMES)}")
-        return v
+        return check_controller(v)
     if body.kind == "rom":
         if not (isinstance(v, list) and len(v) == 2):
             raise UserError("rom needs [hip scale, knee scale], each 0-1.5")

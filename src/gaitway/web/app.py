@@ -89,6 +89,7 @@ def create_app(settings: WebSettings, store: ClinicStore, live: LiveService, *,
 
     app.include_router(api_auth.router)
     app.include_router(api_stations.router)
+    app.include_router(api_stations.controllers_router)
     app.include_router(api_stations.ws_router)
     app.include_router(api_stations.remote_router)
     app.include_router(api_clinic.router)

@@ -31,7 +31,7 @@ ACTOR: Final[str] = "demo-setup"
 
 
 def demo_pseudonym(i: int) -> str:
-    """The demo history's pseudonym for virtual patient ``i`` (see clinic.demo)."""
+    """The demo history's pseudonym for virtual patient ``i`` (see gaitway.harnesses.demo_data)."""
     return f"SIM-DEMO-1-{i + 1:02d}"
 
 
@@ -45,7 +45,7 @@ def prepare_demo(store: ClinicStore, *, stations: int = 3, minutes: float = 30.0
         with store.reader() as db:
             have = db.scalar(select(Patient.id).where(Patient.pseudonym == demo_pseudonym(0)))
         if have is None:
-            from gaitway.clinic.demo import fill_demo_data
+            from gaitway.harnesses.demo_data import fill_demo_data
 
             fill_demo_data(store, patients=1, weeks=3, sessions_per_week=1, minutes=0.2,
                            out_dir=history_dir, actor=ACTOR, progress=progress)

@@ -29,9 +29,10 @@ from pathlib import Path
 from typing import Any, Final
 
 from gaitway.control.changes import ChangeKind, ChangeRequest
-from gaitway.control.reference import JointRom, RomSettings
-from gaitway.control.stack import ControlSettings, ControlStack
+from gaitway.control.settings import ControlSettings
+from gaitway.control.stack import ControlStack
 from gaitway.errors import UserError
+from gaitway.gait.reference import JointRom, RomSettings
 from gaitway.session.clock import LoopClock
 from gaitway.session.loop import LoopResult, PhasePlan, run_loop
 from gaitway.session.state import SessionState, SessionStateMachine

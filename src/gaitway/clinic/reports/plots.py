@@ -54,7 +54,7 @@ def normative_curve(joint: str, speed_mps: float | None, height_m: float | None
                     ) -> np.ndarray | None:
     """The reference gait's normative curve (degrees, 101 points) at this speed and height."""
     try:
-        from gaitway.control.reference import ReferenceGait
+        from gaitway.gait.reference import ReferenceGait
     except ImportError:  # pragma: no cover - the control part ships with Gaitway
         return None
     speed = speed_mps if speed_mps and 0.1 <= speed_mps <= 2.5 else 0.6

@@ -33,7 +33,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from gaitway.control.reference import ReferenceGait, nearest_phase, stride_time_s
+from gaitway.gait.reference import ReferenceGait, nearest_phase, stride_time_s
 from gaitway.station.channels import SIDES
 from gaitway.station.sim.emg import SyntheticEmg
 from gaitway.station.sim.motor import EffortLearner, EffortRule

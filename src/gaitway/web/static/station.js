@@ -25,6 +25,8 @@ function showNumbers(s) {
   $("steps").textContent = s.steps; $("guidance_now").textContent = fmt(s.guidance_pct, 0, " %");
   $("bws_now").textContent = fmt(s.bws_pct, 0, " %"); $("speed_now").textContent = fmt(s.speed_kmh, 1, " km/h");
   $("controller_now").textContent = s.controller;
+  const active = controllers[s.controller];
+  $("controller_now").title = active ? `${active.description}; the console may set: ${active.console_changes.join(", ") || "nothing controller-specific"}` : "";
   $("symmetry").textContent = fmt(s.symmetry_pct, 1, " %");
   const wb = s.weight_bearing_pct || [null, null], eff = s.effort_pct || [null, null];
   $("wbL").style.width = `${wb[0] ?? 0}%`; $("wbR").style.width = `${wb[1] ?? 0}%`;
@@ -88,7 +90,18 @@ async function change(kind, value) {
   if (r.ok) touched.delete(kind);
 }
 
+let controllers = {};
+
+async function loadControllers() {
+  const r = await api("GET", "/api/controllers");
+  if (!r.ok) return;
+  const sel = $("controller");
+  sel.replaceChildren(...r.data.map((c) => el("option", { value: c.name, title: c.description }, c.name)));
+  controllers = Object.fromEntries(r.data.map((c) => [c.name, c]));
+}
+
 await requireLogin();
+await loadControllers();
 for (const k of ["guidance", "bws", "speed", "rom_hip", "rom_knee"]) {
   $(k).oninput = () => { touched.add(k); $(`${k}_v`).textContent = $(k).value; };
 }

@@ -23,6 +23,7 @@ from gaitway.clinic.importer import import_data, read_session_dir
 from gaitway.clinic.models import Patient
 from gaitway.clinic.store import ClinicStore
 from gaitway.errors import UserError
+from gaitway.session.runner import SessionConfig, run_session
 
 #: (profile, affected side, 10MWT m/s at the start, BBS at the start)
 DEMO_PROFILES: tuple[tuple[str, str, float, float], ...] = (
@@ -40,8 +41,6 @@ def fill_demo_data(
     progress: Callable[[str], object] | None = None,
 ) -> dict[str, int]:
     """Simulate and import the demo course; returns sessions per patient pseudonym."""
-    from gaitway.session.runner import SessionConfig, run_session
-
     if not 1 <= patients <= 50 or not 1 <= weeks <= 52 or not 1 <= sessions_per_week <= 7:
         raise UserError("demo data takes 1-50 patients, 1-52 weeks, 1-7 sessions per week")
     if not 0.1 <= minutes <= 30:

@@ -18,6 +18,7 @@ from typing import Any, Final
 from gaitway.recording import RECORDING_FILENAME, open_recording
 from gaitway.safety.faults import FAULTS, FaultKind, Reaction
 from gaitway.safety.limits import DeviceLimits, SafetyLimits
+from gaitway.session.runner import SessionConfig, run_session
 from gaitway.station.sim.profiles import get_profile
 
 PROFILES: Final[tuple[str, ...]] = ("healthy", "hemiparetic-left-moderate", "sci-incomplete")
@@ -68,8 +69,6 @@ class MatrixRow:
 def run_one(kind: FaultKind, profile: str, out_dir: Path, *, seed: int = 7,
             inject_at_s: float = INJECT_AT_S, session_s: float = SESSION_S) -> MatrixRow:
     """One session with ``kind`` injected; measured from its summary and recording."""
-    from gaitway.session.runner import SessionConfig, run_session  # (session imports safety)
-
     cfg = SessionConfig(profile=profile, minutes=session_s / 60.0, seed=seed, out_dir=out_dir,
                         patient_events=False, injections=(f"{kind}@{inject_at_s}",))
     summary = run_session(cfg)

@@ -1,0 +1,50 @@
+"""What a therapist sets for a session's control: one typed, validated settings object.
+
+Kept apart from the stack so that the controller registry (which takes each controller's
+settings from it) and the stack (which runs them) both build on it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from gaitway.control.aan import AanSettings
+from gaitway.control.base import ExoModel, JointGains
+from gaitway.control.fatigue import FatigueSettings
+from gaitway.control.guidance import check_fraction
+from gaitway.gait.reference import RomSettings
+
+
+@dataclass(frozen=True, slots=True)
+class ControlSettings:
+    """What a therapist sets for a session (SI units; fractions 0-1)."""
+
+    #: a name in gaitway.control.registry (checked where the controller is built)
+    controller: str = "guidance"
+    guidance: float = 1.0
+    tunnel_width_rad: float = math.radians(5.0)
+    path_flow_nm: float = 0.0
+    aan: AanSettings = field(default_factory=AanSettings)
+    resist_damping: float = 5.0
+    resist_torque_nm: float = 0.0
+    bws_fraction: float = 0.3
+    speed_m_s: float = 0.56
+    self_paced: bool = False
+    rom: RomSettings = field(default_factory=RomSettings)
+    gains: JointGains = field(default_factory=JointGains)
+    #: None: the station's exoskeleton set to the patient's height
+    exo: ExoModel | None = None
+    belt_acceleration_m_s2: float = 0.5
+    #: the belt starts at rest and ramps up (False: already at speed, e.g. a resumed session)
+    belt_from_rest: bool = True
+    #: respond to fatigue automatically, within these bounds
+    adapt_to_fatigue: bool = True
+    max_guidance: float = 1.0
+    max_bws_fraction: float = 0.5
+    emg_muscle: str = "vastus_lateralis"
+    fatigue: FatigueSettings = field(default_factory=FatigueSettings)
+
+    def __post_init__(self) -> None:
+        check_fraction("guidance", self.guidance)
+        check_fraction("maximum guidance", self.max_guidance)
