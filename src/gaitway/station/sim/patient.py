@@ -66,10 +66,12 @@ _HIP_COMPENSATION: Final[float] = 0.5
 #: flexion lost; what the weakened dorsiflexors deliver of it is limited by foot drop)
 _ANKLE_COMPENSATION: Final[float] = 2.0
 #: an active patient in a gait robot walks *with* it: they push the way the cuffs push them
-#: (therapists' instruction in the Lokomat: "walk actively with the robot"). At full drive
-#: the patient adds this many times the felt cuff torque, which lightens the robot's work;
-#: a slacking patient lets the robot carry the leg. Felt through a first-order lag.
-_FOLLOW: Final[float] = 0.5
+#: (therapists' instruction in the Lokomat: "walk actively with the robot"). The patient adds
+#: their drive times the felt cuff torque, up to this much of it, which lightens the robot's
+#: work; a slacking patient lets the robot carry the leg. Felt through a first-order lag.
+#: (At the full felt torque the push loop through the compliant cuffs oscillated with a
+#: severe patient at full drive; 0.7 stays clear of it.)
+_FOLLOW_MAX: Final[float] = 0.7
 _FELT_TAU_S: Final[float] = 0.03
 
 
@@ -337,9 +339,10 @@ class VirtualPatient:
                     i, a = il, al
                 target = tab[i] + (tab[i + 1] - tab[i]) * a
                 v = kp[k] * (target - q[k]) + kd[k] * (tabs[6 + k][i] * f - dq[k])
+                u = drive[k & 1]
+                v *= u
                 if k < 4:  # goes along with the robot's push
-                    v += _FOLLOW * push[k]
-                v *= drive[k & 1]
+                    v += (u if u < _FOLLOW_MAX else _FOLLOW_MAX) * push[k]
                 lim = tmax[k] * strength
                 if k >= 4:
                     if v > 0.0:  # dorsiflexion: foot drop weakens it
