@@ -14,6 +14,10 @@ import pytest
 from gaitway.cli.main import main
 from gaitway.harnesses import response
 
+#: the cohort's 22 sessions (33 simulated minutes, about a minute on two quiet cores) run in
+#: the first test's fixture: allow for a loaded machine
+pytestmark = pytest.mark.timeout(3600)
+
 TINY = response.Plan(minutes=1.5, window_s=(40.0, 70.0), slack_minutes=1.5,
                      slack_early_s=(0.0, 20.0), slack_late_s=(45.0, 70.0), per_group=1)
 
