@@ -18,7 +18,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from gaitway.control.impedance import GuidanceImpedance
+from gaitway.control.settings import ControlSettings
+from gaitway.control.stack import ControlStack
 from gaitway.harnesses.fault_matrix import run_one
 from gaitway.safety.faults import FaultKind
 from gaitway.safety.limits import SafetyLimits
@@ -38,12 +39,13 @@ def _recorded_ticks(seconds: float) -> list[tuple[Sample, Command]]:
     """Samples and proposed commands of a simulated walk (the twin, a healthy virtual patient)."""
     prof = get_profile(PROFILE)
     st = SimStation(VirtualPatient(prof, seed=2, events=False), seed=2)
-    ctl = GuidanceImpedance(height_m=prof.height_m, guidance=1.0)
+    stack = ControlStack(ControlSettings(guidance=1.0, speed_m_s=0.56),
+                         height_m=prof.height_m, body_mass_kg=prof.mass_kg, dt=st.dt)
     out = []
     with st:
         s = st.last_sample
         for _ in range(int(seconds * 1000)):
-            c = ctl.compute(s, dt=st.dt, harness_force=220.0, belt_speed=0.56)
+            c = stack.step(s)
             out.append((s, c))
             s = st.step(c)
     return out  # from the start: the supervisor follows the belt from standstill

@@ -3,9 +3,9 @@ what recording costs in time and on disk.
 
 Run through bench/run.py, or alone: ``python bench/bench_station.py [--quick]``.
 Baselines are measured in the same run:
-- one full tick (controller, firmware, virtual patient, sample, mj_step) vs a bare ``mj_step``
-  of the same model and state (thread CPU time, best of several rounds, so a busy machine
-  inflates both alike);
+- one full tick (the control stack production runs, firmware, virtual patient, sample,
+  mj_step) vs a bare ``mj_step`` of the same model and state (thread CPU time, best of
+  several rounds, so a busy machine inflates both alike);
 - a headless session's speed vs real time (goal: at least 10x);
 - the same session with the recorder replaced by a writer that drops everything (goal: recording
   adds at most 10 %), and the recording's size extrapolated to 30 minutes (goal: at most 60 MB).
@@ -22,11 +22,12 @@ from typing import Any
 import mujoco
 
 import gaitway.session.runner as runner
-from gaitway.control.impedance import GuidanceImpedance
+from gaitway.control.settings import ControlSettings
+from gaitway.control.stack import ControlStack
 from gaitway.session.runner import SessionConfig, run_session
 from gaitway.station.sim.patient import VirtualPatient
 from gaitway.station.sim.profiles import get_profile
-from gaitway.station.sim.twin import GRAVITY, SimStation
+from gaitway.station.sim.twin import SimStation
 
 PROFILE = "hemiparetic-left-moderate"
 
@@ -34,15 +35,16 @@ PROFILE = "hemiparetic-left-moderate"
 def _tick_vs_bare(rounds: int, n: int) -> tuple[float, float]:
     profile = get_profile(PROFILE)
     station = SimStation(VirtualPatient(profile, seed=1, events=False), seed=1)
-    ctl = GuidanceImpedance(height_m=profile.height_m, guidance=0.6)
-    bws = 0.3 * profile.mass_kg * GRAVITY
+    stack = ControlStack(ControlSettings(guidance=0.6, bws_fraction=0.3, speed_m_s=0.55),
+                         height_m=profile.height_m, body_mass_kg=profile.mass_kg)
     station.start()
     s = station.last_sample
 
     def ticks(k: int) -> None:
         nonlocal s
+        step = stack.step
         for _ in range(k):
-            s = station.step(ctl.compute(s, dt=0.001, harness_force=bws, belt_speed=0.55))
+            s = station.step(step(s))
 
     ticks(4000)  # walking, past the belt's ramp
     best_tick = best_bare = float("inf")
@@ -114,7 +116,7 @@ def run(quick: bool = False) -> list[dict[str, object]]:
     rtf = max(s["real_time_factor"] for s in rec)
     per_30min_mb = size / (minutes * 60.0) * 1800.0 / 1e6
     return [
-        {"name": "full tick (controller + firmware + virtual patient + sample + mj_step)",
+        {"name": "full tick (control stack + firmware + virtual patient + sample + mj_step)",
          "value": round(tick_us, 1), "unit": "us CPU", "baseline": round(bare_us, 1),
          "baseline_name": "bare mj_step, same model", "ratio": round(tick_us / bare_us, 2)},
         {"name": f"headless session with recorder, {minutes:g} min of {PROFILE}",

@@ -1,15 +1,23 @@
-"""Fixtures: every store test runs on SQLite and on PostgreSQL.
+"""Fixtures: every store test runs on SQLite and on PostgreSQL, on every machine.
 
-PostgreSQL comes from GAITWAY_TEST_DATABASE_URL (.ci/run sets it). Each test gets its own
-schema there, so tests (and other people's tests on the same server) never see each other's rows.
-Without the variable the PostgreSQL variant skips locally and FAILS when CI is set.
+PostgreSQL comes from GAITWAY_TEST_DATABASE_URL when it is set (.ci/run sets it to Debian's
+PostgreSQL), otherwise from an embedded server started for the test run: pgserver (PyPI, a
+PostgreSQL 16 build inside the wheel), one per test process in a temporary folder, stopped at
+exit. It needs no system package; run as root, pgserver runs the server as a system user
+``pgserver`` that it creates, since PostgreSQL refuses to run as root. Each test gets its own
+schema, so tests (and other people's tests on the same server) never see each other's rows.
+A PostgreSQL that cannot be had fails the tests: no store test is ever skipped.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
+import warnings
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -18,14 +26,26 @@ from sqlalchemy import create_engine, text
 from gaitway.clinic.store import ClinicStore
 
 
-def _postgres_base_url() -> str:
+@pytest.fixture(scope="session")
+def postgres_base_url() -> Iterator[str]:
+    """GAITWAY_TEST_DATABASE_URL, else an embedded PostgreSQL (pgserver) for this process."""
     url = os.environ.get("GAITWAY_TEST_DATABASE_URL")
-    if not url:
-        msg = "GAITWAY_TEST_DATABASE_URL is not set; run PostgreSQL as .ci/run does"
-        if os.environ.get("CI"):
-            pytest.fail(msg)
-        pytest.skip(msg)
-    return url
+    if url:
+        yield url
+        return
+    with warnings.catch_warnings():  # platformdirs: no XDG_RUNTIME_DIR on a bare machine
+        warnings.simplefilter("ignore")
+        import pgserver
+    folder = Path(tempfile.mkdtemp(prefix="gaitway-pg-"))
+    try:
+        server = pgserver.get_server(folder, cleanup_mode="delete")
+    except Exception as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        pytest.fail(f"cannot start the embedded PostgreSQL (pgserver) in {folder}: {exc}; set "
+                    "GAITWAY_TEST_DATABASE_URL to a PostgreSQL server instead")
+    uri = server.get_uri()
+    yield uri.replace("postgresql://", "postgresql+psycopg://", 1)
+    server.cleanup()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -34,7 +54,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('store') / 'clinic.sqlite'}"
         return
-    base = _postgres_base_url()
+    base: str = request.getfixturevalue("postgres_base_url")
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(base)
     with admin.begin() as conn:

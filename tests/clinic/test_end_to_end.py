@@ -110,3 +110,17 @@ def test_demo_data_fills_the_store(tmp_path: Path, run: Run) -> None:
         assert s.prescription_id is not None
         assert len(records.find_patient(db, "SIM-DEMO-1-01").assessments) == 2
     assert run("report", "progress", "SIM-DEMO-1-01", "--pdf", str(tmp_path / "p.pdf"))[0] == 0
+
+
+def test_demo_data_stores_no_interrupted_session(tmp_path: Path, run: Run) -> None:
+    """Every demo profile at both ends of the demo's prescriptions (week 1: 100 % guidance,
+    50 % BWS, 1.5 km/h; the last week: 50 %, 25 %, 2.1 km/h) trains without a false stop."""
+    code, _, err = run("demo-data", "--patients", "5", "--weeks", "2",
+                       "--sessions-per-week", "1", "--minutes", "0.15", "--out",
+                       str(tmp_path / "demo"))
+    assert code == 0, err
+    with ClinicStore(f"sqlite:///{tmp_path / 'e2e.sqlite'}") as store, store.reader() as db:
+        sessions = records.list_sessions(db)
+        assert len(sessions) == 10
+        interrupted = [(s.ended_by, s.status) for s in sessions if s.status != "complete"]
+    assert not interrupted

@@ -87,9 +87,10 @@ def test_audit_log_rejects_update_and_delete(store: ClinicStore) -> None:
         assert db.scalars(select(AuditEntry.actor)).all() == ["t"]
 
 
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)  # the trigger is PostgreSQL's
 def test_postgres_trigger_guards_audit_log_below_the_orm(store: ClinicStore) -> None:
-    if store.engine.dialect.name != "postgresql":
-        pytest.skip("the trigger exists on PostgreSQL only")
+    assert store.engine.dialect.name == "postgresql"
     with store.transaction() as db:
         records.add_patient(db, actor="t", pseudonym="P1")
     with pytest.raises(DBAPIError, match="append-only"), store.engine.begin() as conn:

@@ -14,8 +14,10 @@ from gaitway.control.path import PathController
 from gaitway.control.switching import ControllerSwitch
 from gaitway.errors import UserError
 from gaitway.gait.reference import ReferenceGait
+from gaitway.station.channels import LEG_DOFS
 
 REF = ReferenceGait(speed_m_s=0.6, height_m=1.75)
+(HL, KL), (HR, KR) = LEG_DOFS  # positions in the joint lists (the station's joint order)
 
 
 def _ctx(phase: float = 0.2) -> TickContext:
@@ -24,10 +26,11 @@ def _ctx(phase: float = 0.2) -> TickContext:
         h, k, dh, dk = REF.hip_knee(ph)
         rate = REF.frequency_hz
         ctx.phase[side] = ph
-        ctx.q_ref[2 * side : 2 * side + 2] = [h, k]
-        ctx.qd_ref[2 * side : 2 * side + 2] = [dh * rate, dk * rate]
-        ctx.q[2 * side : 2 * side + 2] = [h, k]
-        ctx.qd[2 * side : 2 * side + 2] = [dh * rate, dk * rate]
+        hi, ki = LEG_DOFS[side]
+        ctx.q_ref[hi], ctx.q_ref[ki] = h, k
+        ctx.qd_ref[hi], ctx.qd_ref[ki] = dh * rate, dk * rate
+        ctx.q[hi], ctx.q[ki] = h, k
+        ctx.qd[hi], ctx.qd[ki] = dh * rate, dk * rate
     return ctx
 
 
@@ -65,24 +68,27 @@ def test_gravity_compensation_is_the_gradient_of_potential_energy(qh: float, qk:
     m = ExoModel()
     comp = Compensation(m)
     ctx = TickContext(REF)
-    ctx.q[:] = [qh, qk, qh, qk]
+    ctx.q[HL], ctx.q[KL], ctx.q[HR], ctx.q[KR] = qh, qk, qh, qk
     ctx.qd[:] = [0.0] * 4
     tau = comp.compute(ctx)
     h = 1e-6
     dv_dh = (_exo_potential(m, qh + h, qk) - _exo_potential(m, qh - h, qk)) / (2 * h)
     dv_dk = (_exo_potential(m, qh, qk + h) - _exo_potential(m, qh, qk - h)) / (2 * h)
     # holding a segment against gravity takes the torque that balances -dV/dq
-    assert tau[0] == pytest.approx(dv_dh, rel=1e-5)
-    assert tau[1] == pytest.approx(dv_dk, rel=1e-5)
+    assert tau[HL] == pytest.approx(dv_dh, rel=1e-5)
+    assert tau[KL] == pytest.approx(dv_dk, rel=1e-5)
+    assert tau[HR] == pytest.approx(dv_dh, rel=1e-5)
+    assert tau[KR] == pytest.approx(dv_dk, rel=1e-5)
 
 
 def test_friction_compensation_pushes_with_the_motion() -> None:
     comp = Compensation(ExoModel(thigh_mass_kg=0.0, shank_mass_kg=0.0))
     ctx = TickContext(REF)
-    ctx.qd[:] = [1.0, -1.0, 0.0, 0.5]
+    ctx.qd[HL], ctx.qd[KL], ctx.qd[HR], ctx.qd[KR] = 1.0, -1.0, 0.0, 0.5
     tau = comp.compute(ctx)
-    assert tau[0] > 0.0 > tau[1]
-    assert tau[2] == pytest.approx(0.0)
+    assert tau[HL] > 0.0 > tau[KL]
+    assert tau[HR] == pytest.approx(0.0)
+    assert tau[KR] > 0.0
 
 
 def _hold(ctrl: PathController, ctx: TickContext, ticks: int) -> list[list[float]]:
@@ -98,13 +104,13 @@ def test_path_is_free_inside_the_tunnel_and_pushes_back_outside() -> None:
     width = math.radians(5.0)
     ctrl = PathController(width_rad=width, compensation=Compensation(enabled=False))
     ctx = _ctx(0.3)
-    ctx.q[0] += 0.5 * width  # inside
-    ctx.q[3] -= 0.5 * width
+    ctx.q[HL] += 0.5 * width  # inside
+    ctx.q[KR] -= 0.5 * width
     assert _hold(ctrl, ctx, 5)[-1] == pytest.approx([0.0] * 4, abs=1e-9)
-    ctx.q[1] -= 3.0 * width  # left knee now well outside (hyperextended)
+    ctx.q[KL] -= 3.0 * width  # left knee now well outside (hyperextended)
     tau = _hold(ctrl, ctx, 50)[-1]
-    assert tau[1] > 10.0  # pushed back to more knee flexion
-    assert tau[2:] == pytest.approx([0.0, 0.0], abs=1e-9)
+    assert tau[KL] > 10.0  # pushed back to more knee flexion
+    assert [tau[HR], tau[KR]] == pytest.approx([0.0, 0.0], abs=1e-9)
 
 
 def test_path_wall_is_continuous_and_its_output_rate_limited() -> None:
@@ -116,16 +122,16 @@ def test_path_wall_is_continuous_and_its_output_rate_limited() -> None:
     ctx = _ctx(0.3)
     taus = []
     for n in range(400):  # the knee drifts outwards by 0.05 deg per tick, to 20 deg off
-        ctx.q[1] = REF.hip_knee(0.3)[1] - math.radians(0.05 * n)
-        taus.append(ctrl.torques(ctx)[1])
+        ctx.q[KL] = REF.hip_knee(0.3)[1] - math.radians(0.05 * n)
+        taus.append(ctrl.torques(ctx)[KL])
         ctx.time += ctx.dt
     steps = [abs(b - a) for a, b in itertools.pairwise(taus)]
     assert max(steps) < 1.5  # the spring's own slope at this speed, never a step
     assert taus[-1] > 40.0
     assert ctrl.limited_ticks == 0
-    ctx.q[1] += math.radians(25.0)  # a jump back into the tunnel
+    ctx.q[KL] += math.radians(25.0)  # a jump back into the tunnel
     after = _hold(ctrl, ctx, 3)
-    assert abs(after[0][1] - taus[-1]) <= 3.0 + 1e-9
+    assert abs(after[0][KL] - taus[-1]) <= 3.0 + 1e-9
     assert ctrl.limited_ticks >= 1
 
 
@@ -135,10 +141,10 @@ def test_path_timing_is_the_patients() -> None:
     ctrl = PathController(width_rad=math.radians(3.0), compensation=Compensation(enabled=False))
     ctx = _ctx(0.3)
     h, k, _, _ = REF.hip_knee(0.36)  # the leg is ahead along the path
-    ctx.q[0], ctx.q[1] = h, k
+    ctx.q[HL], ctx.q[KL] = h, k
     tau = _hold(ctrl, ctx, 3)[-1]
-    assert abs(tau[0]) < 1e-6
-    assert abs(tau[1]) < 1e-6
+    assert abs(tau[HL]) < 1e-6
+    assert abs(tau[KL]) < 1e-6
     assert ctrl.path_phase[0] == pytest.approx(0.36, abs=0.01)
 
 
@@ -147,9 +153,9 @@ def test_path_flow_pushes_along_the_path() -> None:
     ctx = _ctx(0.8)  # swing: hip flexing
     tau = ctrl.torques(ctx)
     _, _, dh, dk = REF.hip_knee(ctrl.path_phase[0])
-    assert tau[0] * dh + tau[1] * dk > 0.0
+    assert tau[HL] * dh + tau[KL] * dk > 0.0
     # full strength where the path moves fast (swing); never more
-    assert 0.8 * 5.0 <= math.hypot(tau[0], tau[1]) <= 5.0 + 1e-9
+    assert 0.8 * 5.0 <= math.hypot(tau[HL], tau[KL]) <= 5.0 + 1e-9
 
 
 def test_resistance_opposes_motion() -> None:

@@ -1,8 +1,9 @@
 """Damaged files are reported clearly (which block, what to do), never as a numpy/zstd error.
 
-Policy under test: an incomplete tail is a cut-off recording, readable up to it; a bad checksum
-anywhere else is a RecordingError naming the block (for samples: at read time, and a window
-avoiding the block still reads).
+Policy under test: everything before the damage is recovered and the loss is said exactly (a
+Loss naming the block, its byte, its time span and its samples); an incomplete or zero-filled
+tail is a cut-off recording; junk appended after the footer is ignored; a window after a
+damaged samples block still reads. Only a damaged file header or metadata block raises.
 """
 
 from __future__ import annotations
@@ -58,38 +59,97 @@ def test_layout_is_meta_events_samples_footer(recording: Path) -> None:
     assert kinds.count(BlockKind.EVENTS) == 2
 
 
-def test_flipped_byte_in_samples_payload_names_the_block(recording: Path) -> None:
+def test_flipped_byte_in_samples_payload_recovers_what_came_before(recording: Path) -> None:
     number, (offset, _, length) = next(
         (n, b) for n, b in enumerate(blocks(recording)) if b[1] == BlockKind.SAMPLES and n > 2
     )
     flip(recording, offset + BLOCK_HEADER.size + length // 2)
     rec = open_recording(recording)  # the index reads headers only
-    with pytest.raises(RecordingError, match=rf"block {number} at byte {offset} .*checksum"):
-        rec.read()
-    with pytest.raises(RecordingError, match=r"read a window that avoids 0\.500-0\.999 s"):
-        rec.read(["knee_angle_left"], 0.7, 0.8)
-    ok = rec.read(["knee_angle_left"], start_s=1.0)  # outside the damaged block
+    assert rec.complete
+    whole = rec.read()
+    assert len(whole.time) == 500  # the first block; the damaged one covers 0.500-0.999 s
+    assert whole.time[-1] == pytest.approx(0.499)
+    assert [e.time_s for e in whole.events] == [0.1]  # nothing from after the damage
+    assert len(rec.losses) == 1
+    loss = rec.losses[0]
+    assert (loss.at_byte, loss.samples) == (offset, 500)
+    assert (loss.from_s, loss.to_s) == pytest.approx((0.5, 0.999))
+    assert f"samples block {number} is damaged" in rec.problems[-1]
+    assert "read from 1.000 s" in rec.problems[-1]
+    ok = rec.read(["knee_angle_left"], start_s=1.0)  # after the damaged block
     assert ok.time[0] == pytest.approx(1.0)
     assert len(ok.time) == 1200
+    assert len(rec.losses) == 1  # the same damage is reported once
     damage = rec.verify()
     assert len(damage) == 1
     assert f"block {number}" in damage[0]
 
 
-def test_flipped_byte_in_a_block_header_mid_file_names_the_block(recording: Path) -> None:
-    number, (offset, _, _) = 4, blocks(recording)[4]
+def test_flipped_byte_in_a_block_header_mid_file_keeps_the_blocks_before(
+    recording: Path,
+) -> None:
+    layout = blocks(recording)
+    offset = layout[4][0]
     flip(recording, offset + 6)  # inside the length field
-    with pytest.raises(RecordingError, match=rf"block {number} at byte {offset} .*header checksum"):
-        open_recording(recording)
+    rec = open_recording(recording)
+    before = [n for n, (o, k, _) in enumerate(layout) if k == BlockKind.SAMPLES and o < offset]
+    assert rec.n_samples == 500 * len(before)
+    assert rec.cut_off
+    assert len(rec.read().time) == rec.n_samples
+    assert rec.losses[-1].at_byte == offset
+    assert "block 4's header is damaged" in rec.problems[0]
+    assert f"{recording.stat().st_size - offset} bytes" in rec.problems[0]
 
 
-def test_flipped_byte_in_an_events_block_names_the_block(recording: Path) -> None:
+def test_flipped_byte_in_an_events_block_keeps_the_blocks_before(recording: Path) -> None:
+    layout = blocks(recording)
     number, (offset, _, length) = next(
-        (n, b) for n, b in enumerate(blocks(recording)) if b[1] == BlockKind.EVENTS
+        (n, b) for n, b in enumerate(layout) if b[1] == BlockKind.EVENTS and n > 1
     )
     flip(recording, offset + BLOCK_HEADER.size + length - 2)
-    with pytest.raises(RecordingError, match=rf"block {number} .*payload checksum"):
-        open_recording(recording)
+    rec = open_recording(recording)
+    assert rec.cut_off
+    assert [e.kind for e in rec.events] == ["a"]
+    assert rec.n_samples == 500 * sum(
+        1 for o, k, _ in layout if k == BlockKind.SAMPLES and o < offset)
+    assert f"block {number} (events) is damaged (payload checksum mismatch)" in rec.problems[0]
+
+
+@pytest.mark.parametrize("junk", [1, 20, 35, 36, 37, 100, 70_000])
+def test_junk_appended_after_the_footer_is_ignored(recording: Path, junk: int) -> None:
+    intact = open_recording(recording).read()
+    with recording.open("ab") as f:
+        f.write(np.random.default_rng(junk).bytes(junk))
+    rec = open_recording(recording)
+    assert rec.complete
+    assert rec.losses == []
+    assert rec.problems == [
+        f"{junk} bytes after the footer were ignored (appended to a complete recording); "
+        "nothing was lost"
+    ]
+    np.testing.assert_array_equal(rec.read().time, intact.time)
+
+
+def test_zeroed_tail_inside_a_samples_block_is_a_cut_at_the_last_good_block(
+    recording: Path,
+) -> None:
+    """What a power cut leaves: the last pages zero-filled, the cut inside a block's payload."""
+    layout = blocks(recording)
+    last_samples = [(n, o, ln) for n, (o, k, ln) in enumerate(layout) if k == BlockKind.SAMPLES]
+    number, offset, length = last_samples[-2]
+    zero_from = offset + BLOCK_HEADER.size + length // 3
+    raw = recording.read_bytes()
+    recording.write_bytes(raw[:zero_from] + bytes(len(raw) - zero_from))
+    rec = open_recording(recording)
+    assert rec.cut_off
+    assert rec.end_time_s == pytest.approx(1.499)  # the block before the torn one
+    assert rec.n_samples == 1500
+    assert len(rec.read().time) == 1500  # reading does not hit the torn block
+    assert rec.problems[0].startswith("cut off after 1.499 s")
+    torn = rec.losses[0]
+    assert (torn.at_byte, torn.from_s, torn.samples) == (offset, 1.5, 500)
+    assert f"samples block(s) {number} torn or zero-filled" in rec.problems[1]
+    assert "zero-filled tail" in rec.problems[2]
 
 
 @pytest.mark.parametrize("keep_fraction", [0.3, 0.55, 0.999])

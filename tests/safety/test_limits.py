@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from gaitway.errors import UserError
+from gaitway.safety.disturbances import INJECTION_EFFECTS
 from gaitway.safety.faults import FAULTS, FaultKind, Reaction
-from gaitway.safety.inject import INJECTION_EFFECTS, parse_injection
+from gaitway.safety.inject import parse_injection
 from gaitway.safety.limits import (
     DeviceLimits,
     PatientLimits,

@@ -1,5 +1,6 @@
-"""Loop overruns: headless sessions judge them on a simulated clock, so machine load cannot
-change a simulated session's faults; an injected overrun is still detected there."""
+"""Loop overruns: a simulated station's loop is judged on a simulated clock, headless or paced,
+so machine load cannot change a simulated session's faults (a paced one falls behind wall time
+and says so); an injected overrun is still detected there; a station with real time faults."""
 
 from __future__ import annotations
 
@@ -10,7 +11,15 @@ from typing import Any
 
 import pytest
 
+from gaitway.control.stack import ControlSettings, ControlStack
+from gaitway.safety.session import SessionSafety
+from gaitway.session.clock import LoopClock
+from gaitway.session.loop import BEHIND_EVENT, PhasePlan, run_loop
 from gaitway.session.runner import SessionConfig, run_session
+from gaitway.station.interface import TimeBase
+from gaitway.station.sim.patient import VirtualPatient
+from gaitway.station.sim.profiles import get_profile
+from gaitway.station.sim.twin import SimStation
 
 
 def _faults(out: Path, injections: tuple[str, ...] = ()) -> list[dict[str, Any]]:
@@ -44,3 +53,63 @@ def test_injected_overrun_is_still_detected_headless(tmp_path: Path,
     over = [f for f in calm if f["kind"] == "loop_overrun"]
     assert len(over) == 1
     assert over[0]["detected_at_s"] - 1.5 <= 0.004  # the 3rd slow tick of the 5 injected
+
+
+class _RealTimeTwin(SimStation):
+    """The twin presenting itself as hardware: its time is wall time (what a real station
+    says), so the supervisor must judge its loop as a real one."""
+
+    @property
+    def time_base(self) -> TimeBase:
+        return TimeBase.REAL
+
+
+def _paced_on_a_loaded_machine(station: SimStation, monkeypatch: pytest.MonkeyPatch
+                               ) -> tuple[SessionSafety, LoopClock, list[tuple[Any, ...]]]:
+    """0.3 s of a paced live session (as the console runs it) while 30 ms pass between any
+    two reads of the wall clock."""
+    profile = get_profile("healthy")
+    monkeypatch.setattr(time, "perf_counter", _slow_clock())
+    safety = SessionSafety(station, paced=True)
+    stack = ControlStack(ControlSettings(), height_m=profile.height_m,
+                         body_mass_kg=profile.mass_kg)
+    clock = LoopClock(paced=True, max_ticks=1000)
+    events: list[tuple[Any, ...]] = []
+    with safety.station:
+        run_loop(safety.station, stack, PhasePlan(0.1, 0.2, 0.0, 0.0), clock=clock,
+                 first_sample=safety.station.last_sample, safety=safety,
+                 on_event=lambda t, kind, source, **d: events.append((t, kind, source, d)))
+        safety.record()
+    return safety, clock, events
+
+
+def _station(cls: type[SimStation]) -> SimStation:
+    return cls(VirtualPatient(get_profile("healthy"), seed=5, events=False), seed=5)
+
+
+def test_a_late_loop_on_a_simulated_station_falls_behind_instead_of_stopping(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    station = _station(SimStation)
+    assert station.time_base is TimeBase.SIMULATED
+    safety, clock, events = _paced_on_a_loaded_machine(station, monkeypatch)
+    assert not safety.latched
+    assert not [f for f in safety.summary()["faults"] if f["kind"] == "loop_overrun"]
+    assert clock.slips > 0
+    assert clock.behind_s > 1.0
+    behind = [e for e in events if e[1] == BEHIND_EVENT]
+    assert len(behind) == clock.slips
+    assert behind[-1][3]["behind_s"] == pytest.approx(clock.behind_s, abs=1e-3)
+    assert clock.stats().as_dict()["behind_s"] == pytest.approx(clock.behind_s, abs=1e-4)
+
+
+def test_a_late_loop_on_a_real_time_station_stays_a_fault(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    station = _station(_RealTimeTwin)
+    safety, clock, events = _paced_on_a_loaded_machine(station, monkeypatch)
+    over = [f for f in safety.summary()["faults"] if f["kind"] == "loop_overrun"]
+    assert len(over) == 1
+    assert over[0]["reaction"] == "controlled_stop"
+    assert over[0]["detected_at_s"] <= 0.005  # the 3rd late tick
+    assert safety.latched
+    assert clock.overruns > 0
+    assert not [e for e in events if e[1] == BEHIND_EVENT]  # real time is never "behind"

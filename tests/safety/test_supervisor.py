@@ -101,6 +101,31 @@ def test_torque_command_is_clipped_with_one_warning() -> None:
     assert rig.sup.warnings_total == 2
 
 
+def test_repeated_warnings_fold_into_one_record_per_joint() -> None:
+    """A torque clipped on every stride (1.5 s apart) for a minute: each clip is counted and
+    becomes a warning event, but the record holds one entry per joint, with its first and
+    last time and count (the summary's form)."""
+    rig = Rig()
+    clip = Command(0.0, 0.0, 150.0, 0.0, 220.0, 0.0)
+    times = []
+    for _ in range(40):
+        times.append(rig.t)
+        for _ in range(20):
+            rig.tick(clip)
+        for _ in range(1480):
+            rig.tick()
+    events = [e for e in rig.sup.drain_events() if e[1] == "safety_warning"]
+    assert len(events) == 40
+    assert {e[2]["joint"] for e in events} == {"knee_left"}
+    (rec,) = rig.sup.records
+    summary = rec.to_summary()
+    assert (summary["kind"], summary["joint"], summary["count"]) == ("drive_torque",
+                                                                   "knee_left", 40)
+    assert summary["detected_at_s"] == pytest.approx(times[0])
+    assert summary["last_at_s"] == pytest.approx(times[-1])
+    assert rig.sup.warnings_total == rig.sup.warning_runs.total == 40
+
+
 def test_belt_command_is_ramped() -> None:
     rig = Rig()
     speeds = [rig.tick(WALK._replace(belt_speed=0.8)).belt_speed for _ in range(3)]

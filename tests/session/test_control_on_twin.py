@@ -21,7 +21,7 @@ from gaitway.control.path import PathController
 from gaitway.control.phase import phase_from_contacts, phase_rms_error, steady_stride_mask
 from gaitway.control.settings import ControlSettings
 from gaitway.control.stack import ControlStack
-from gaitway.station.channels import TRUTH_INDEX
+from gaitway.station.channels import CONTROL, DRIVEN_DOFS, TRUTH_INDEX
 from gaitway.station.sim.patient import VirtualPatient
 from gaitway.station.sim.profiles import get_profile
 from gaitway.station.sim.twin import SimStation
@@ -68,7 +68,7 @@ class Run:
                 each_second(i // 1000, self.patient, self.stack)
             cmd = self.stack.step(sample)
             cv = self.stack.control_values
-            self.estimate[i] = cv[12], cv[13]
+            self.estimate[i] = cv[CONTROL.phase_estimate_left], cv[CONTROL.phase_estimate_right]
             tr = station.truth
             self.contact[i] = tr[_C_L] > 0.5, tr[_C_R] > 0.5
             self.hip_knee[i] = tr[_H_L], tr[_K_L]
@@ -223,8 +223,8 @@ def test_gravity_compensation_matches_the_twins_exoskeleton() -> None:
     d = mujoco.MjData(m)
     stack = ControlStack(_settings(), height_m=profile.height_m, body_mass_kg=profile.mass_kg)
     ctx = stack.ctx
-    dofs = [m.joint(f"exo_{j}_{s}").dofadr[0] for s in ("left", "right") for j in ("hip", "knee")]
-    adr = [m.joint(f"exo_{j}_{s}").qposadr[0] for s in ("left", "right") for j in ("hip", "knee")]
+    dofs = [m.joint(f"exo_{j}_{s}").dofadr[0] for j, s in DRIVEN_DOFS]
+    adr = [m.joint(f"exo_{j}_{s}").qposadr[0] for j, s in DRIVEN_DOFS]
     for pose in ([0.3, 0.1, -0.2, 0.9], [0.5, 1.1, 0.0, 0.4]):
         d.qpos[:] = 0.0
         d.qvel[:] = 0.0

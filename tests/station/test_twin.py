@@ -7,7 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from gaitway.control.impedance import GuidanceImpedance
+from gaitway.control.belt import MIN_SPEED_M_S
+from gaitway.control.settings import ControlSettings
+from gaitway.control.stack import ControlStack
 from gaitway.station.channels import (
     EMG_MUSCLES,
     N_SAMPLE_CHANNELS,
@@ -23,13 +25,18 @@ from gaitway.station.sim.twin import DEVICE, GRAVITY, SimStation
 
 def _walk(st: SimStation, seconds: float, *, guidance: float = 1.0, bws: float = 0.3,
           speed: float = 2.0 / 3.6) -> list[Sample]:
-    ctl = GuidanceImpedance(height_m=st.body.height_m, guidance=guidance)
+    """The twin under the control stack production runs (guidance), the belt commanded at
+    ``speed`` from the first tick (the station's own ramp limits it); speed 0: standing."""
+    settings = ControlSettings(guidance=guidance, bws_fraction=bws,
+                               speed_m_s=max(speed, MIN_SPEED_M_S), belt_from_rest=speed == 0.0,
+                               adapt_to_fatigue=False)
+    stack = ControlStack(settings, height_m=st.body.height_m, body_mass_kg=st.body_mass_kg,
+                         dt=st.dt)
+    stack.walking = speed > 0.0
     out = []
     s = st.last_sample
     for _ in range(int(seconds / st.dt)):
-        cmd = ctl.compute(s, dt=st.dt, harness_force=bws * st.body_mass_kg * GRAVITY,
-                          belt_speed=speed)
-        s = st.step(cmd)
+        s = st.step(stack.step(s))
         out.append(s)
     return out
 
@@ -130,11 +137,14 @@ def test_each_muscles_emg_follows_its_true_activation(station: SimStation) -> No
     acts: dict[str, list[float]] = {m: [] for m in EMG_MUSCLES}
     emgs: dict[str, list[float]] = {m: [] for m in EMG_MUSCLES}
     with station:
-        ctl = GuidanceImpedance(height_m=station.body.height_m, guidance=0.5)
+        settings = ControlSettings(guidance=0.5, bws_fraction=0.3, speed_m_s=2.0 / 3.6,
+                                   adapt_to_fatigue=False)
+        stack = ControlStack(settings, height_m=station.body.height_m,
+                             body_mass_kg=station.body_mass_kg, dt=station.dt)
+        stack.walking = True
         s = station.last_sample
         for k in range(4000):
-            s = station.step(ctl.compute(s, dt=station.dt, belt_speed=2.0 / 3.6,
-                                         harness_force=0.3 * station.body_mass_kg * GRAVITY))
+            s = station.step(stack.step(s))
             if k < 1000:
                 continue
             for m in EMG_MUSCLES:

@@ -42,17 +42,25 @@ FORCE_KEYS = (
 
 
 def load_path(
-    path: str | Path, *, emg: bool = True, truth: bool = True
+    path: str | Path, *, emg: bool = True, truth: bool = True,
+    start_s: float | None = None, end_s: float | None = None,
 ) -> tuple[GaitData, dict[str, FloatArray]]:
     """Read a Gaitway recording, C3D or CSV file; the dict holds simulation truth if any.
 
     ``emg=False`` / ``truth=False`` let a Gaitway recording skip channels the caller would
-    drop (C3D and CSV files are read whole).
+    drop (C3D and CSV files are read whole). ``start_s``/``end_s`` (session time, s) read a
+    window of a Gaitway recording.
     """
     p = Path(path)
     if not p.exists():
         raise UserError(f"{p}: no such file or directory")
     suffix = p.suffix.lower()
+    windowed = start_s is not None or end_s is not None
+    if windowed and (p.is_file() and suffix != ".gwrec"):
+        raise UserError(f"{p.name}: --from/--to read a window of a Gaitway recording only; "
+                        "C3D and CSV files are analysed whole")
+    if suffix in (".c3d", ".csv", ".txt") and not p.is_file():
+        raise UserError(f"{p}: is not a file; give a {suffix} file")
     if suffix == ".c3d":
         from gaitway.analytics.readers.c3d_reader import read_c3d
 
@@ -64,7 +72,7 @@ def load_path(
     if p.is_dir() or suffix == ".gwrec":
         from gaitway.analytics.readers.recording_reader import read_recording
 
-        return read_recording(p, emg=emg, truth=truth)
+        return read_recording(p, emg=emg, truth=truth, start_s=start_s, end_s=end_s)
     raise UserError(
         f"{p.name}: unknown file type {suffix!r}; give a Gaitway recording (.gwrec or its "
         "folder), a .c3d or a .csv file"

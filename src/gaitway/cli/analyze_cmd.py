@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from gaitway.errors import UserError
+from gaitway.files import os_error_line, write_atomic
 
 
 def _mass(text: str) -> float:
@@ -20,6 +21,16 @@ def _mass(text: str) -> float:
         ) from None
     if not math.isfinite(v) or not 10 <= v <= 400:
         raise argparse.ArgumentTypeError(f"body mass {text} kg is implausible (10-400 kg)")
+    return v
+
+
+def _seconds(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a session time in seconds, got {text!r}") from None
+    if not math.isfinite(v) or not 0.0 <= v <= 7 * 24 * 3600.0:
+        raise argparse.ArgumentTypeError(f"{text} s is not a session time (0 s to a week)")
     return v
 
 
@@ -49,7 +60,12 @@ def _summary(result: dict[str, Any]) -> str:
 def _analyze(args: argparse.Namespace) -> int:
     from gaitway.analytics.analyze import analyze_data, load_path
 
-    data, truth = load_path(args.path)
+    if args.start_s is not None and args.end_s is not None and args.start_s >= args.end_s:
+        raise UserError(f"--from {args.start_s:g} s must come before --to {args.end_s:g} s")
+    for out in (args.json, args.html):
+        if out:
+            _check_target(Path(out))
+    data, truth = load_path(args.path, start_s=args.start_s, end_s=args.end_s)
     result = analyze_data(data, body_mass_kg=args.body_mass, truth=truth)
     if args.json:
         _write(Path(args.json), json.dumps(result, indent=1, allow_nan=False))
@@ -61,12 +77,18 @@ def _analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_target(path: Path) -> None:
+    """Refuse an output path that cannot be written before any work is done."""
+    if path.is_dir():
+        raise UserError(f"{path} is a folder; give a file name to write")
+
+
 def _write(path: Path, text: str) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
     except OSError as exc:
-        raise UserError(f"cannot write {path}: {exc.strerror}") from None
+        raise UserError(os_error_line(exc, f"create the folder {path.parent}")) from None
+    write_atomic(path, text)
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -87,6 +109,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("path", help="Gaitway recording (.gwrec or folder), .c3d or .csv")
     p.add_argument("--json", metavar="OUT", help="write the full result as JSON")
     p.add_argument("--html", metavar="OUT", help="write an HTML report with the main plots")
+    p.add_argument("--from", dest="start_s", metavar="S", type=_seconds, default=None,
+                   help="analyse from this session time on (s), e.g. past a damaged block")
+    p.add_argument("--to", dest="end_s", metavar="S", type=_seconds, default=None,
+                   help="analyse up to this session time (s)")
     p.add_argument(
         "--body-mass",
         metavar="KG",

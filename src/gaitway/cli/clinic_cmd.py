@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from gaitway.files import check_output_file, check_output_folder
+
 
 def _date(text: str) -> dt.date:
     try:
@@ -141,7 +143,8 @@ def _sessions_import(args: argparse.Namespace) -> int:
         result = import_session(store, Path(args.dir), actor=_actor(),
                                 patient_ref=args.patient)
     print(result.session_id)
-    note = "imported" if result.created else "already imported, nothing changed"
+    note = ("replaced the earlier import with this better copy" if result.replaced
+            else "imported" if result.created else "already imported, nothing changed")
     print(f"{note}: {result.status}, {result.strides} strides, patient {result.patient}",
           file=sys.stderr)
     return 0
@@ -173,6 +176,9 @@ def _report(args: argparse.Namespace) -> int:
     from gaitway.clinic import records
     from gaitway.clinic.reports.render import write_html, write_pdf
 
+    for out in (args.pdf, args.html):  # both checked before anything is written
+        if out:
+            check_output_file(out, "the report")
     with _store() as store, store.reader() as db:
         if args.kind == "session":
             from gaitway.clinic.reports.session_report import session_report
@@ -197,6 +203,10 @@ def _export(args: argparse.Namespace) -> int:
     from gaitway.clinic import records
     from gaitway.clinic.exports import export_session
 
+    if args.format.lower() in ("csv", "parquet"):
+        check_output_folder(args.out, f"the {args.format} export")
+    else:
+        check_output_file(args.out, f"the {args.format} export")
     with _store() as store, store.reader() as db:
         s = records.find_session(db, args.session)
         for path in export_session(db, s, args.format, Path(args.out)):

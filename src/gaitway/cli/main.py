@@ -11,7 +11,10 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from gaitway.errors import GaitwayError
+from gaitway.files import os_error_line
 
 # Modules that contribute sub-commands; each defines register(subparsers) -> None and sets
 # ``func`` (args -> int exit code) on its parsers.
@@ -26,6 +29,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "gaitway.cli.figures_cmd",
     "gaitway.cli.faults_cmd",
     "gaitway.cli.response_cmd",
+    "gaitway.cli.envelope_cmd",
 )
 
 
@@ -51,12 +55,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GaitwayError as exc:
         print(f"gaitway: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a full disk, a read-only or missing folder: one line, no traceback
+        if isinstance(exc, BrokenPipeError):
+            return 0
+        print(f"gaitway: error: {os_error_line(exc, f'complete {args.command!r}')}",
+              file=sys.stderr)
+        return 2
+    except SQLAlchemyError as exc:  # every store write is one transaction: it rolled back
+        print(f"gaitway: error: {database_error_line(exc)}", file=sys.stderr)
+        return 2
     except BrokenPipeError:  # output piped into e.g. `head`: nothing left to say
         return 0
     except KeyboardInterrupt:
         print("gaitway: interrupted", file=sys.stderr)
         return 130
     return code
+
+
+def database_error_line(exc: SQLAlchemyError) -> str:
+    """One line for a failed database operation (the transaction was rolled back)."""
+    cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    reason = cause[0] if cause else type(exc).__name__
+    return (f"the clinic database failed ({reason[:200]}); nothing was changed. Check the disk "
+            "space and that the database (GAITWAY_DATABASE_URL) is reachable and writable")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from gaitway.cli.options import add_training_settings
+from gaitway.files import check_output_folder
 from gaitway.station.sim.profiles import PROFILES
 
 
@@ -28,15 +30,19 @@ def register(sub: Any) -> None:
     p.add_argument("--tunnel-width", type=float, default=5.0, metavar="DEG",
                    help="path control: tunnel half-width in degrees (default 5)")
     p.add_argument("--flow", type=float, default=0.0, metavar="NM",
-                   help="path control: supportive flow along the path, N*m (default 0)")
+                   help="path control: supportive flow along the path, N*m, 0-30 (default 0)")
     p.add_argument("--aan-min", type=float, default=30.0, metavar="PCT",
                    help="assist-as-needed: least support, %% of full guidance (default 30)")
     p.add_argument("--aan-max", type=float, default=100.0, metavar="PCT",
                    help="assist-as-needed: most support, %% of full guidance (default 100)")
     p.add_argument("--resist-damping", type=float, default=5.0, metavar="NMS",
-                   help="resistance: damping, N*m*s/rad (default 5)")
+                   help="resistance: damping, N*m*s/rad, 0-50 (default 5)")
     p.add_argument("--resist-torque", type=float, default=0.0, metavar="NM",
-                   help="resistance: constant torque against motion, N*m (default 0)")
+                   help="resistance: constant torque against motion, N*m, 0-30 (default 0)")
+    p.add_argument("--rom-hip", type=float, default=1.0, metavar="SCALE",
+                   help="range of motion: scale of the hip's excursion, 0.5-1.5 (default 1)")
+    p.add_argument("--rom-knee", type=float, default=1.0, metavar="SCALE",
+                   help="range of motion: scale of the knee's excursion, 0.5-1.5 (default 1)")
     p.add_argument("--self-paced", action="store_true",
                    help="the belt follows the patient's cadence")
     p.add_argument("--no-adapt", action="store_true",
@@ -55,6 +61,9 @@ def register(sub: Any) -> None:
                    help="acknowledge a safety stop as NAME at a session time, repeatable: once "
                    "safe and the cause gone, the session resumes from a safe start; refused "
                    "(and recorded) otherwise")
+    p.add_argument("--pause", action="append", default=[], metavar="AT:SECONDS",
+                   help="pause the session at AT s for SECONDS, then resume (as the console's "
+                   "buttons do), repeatable")
     p.set_defaults(func=_simulate)
 
     q = sub.add_parser("profiles", help="list the virtual patient profiles")
@@ -71,20 +80,32 @@ def _simulate(args: argparse.Namespace) -> int:
         controller=args.controller, tunnel_width_deg=args.tunnel_width, path_flow_nm=args.flow,
         aan_min_pct=args.aan_min, aan_max_pct=args.aan_max,
         resist_damping=args.resist_damping, resist_torque_nm=args.resist_torque,
+        hip_rom_scale=args.rom_hip, knee_rom_scale=args.rom_knee,
         self_paced=args.self_paced, adapt_to_fatigue=not args.no_adapt,
         max_guidance_pct=args.max_guidance, max_bws_pct=args.max_bws,
         injections=tuple(args.inject), acknowledgements=tuple(args.acknowledge),
+        pauses=tuple(args.pause),
     )
     cfg.validate()
+    check_output_folder(args.out, "the recording")
     console = Console(stderr=True)
     show = not args.quiet and cfg.minutes >= 0.5
-    if show:
-        with Progress(TextColumn("simulating"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                      TimeRemainingColumn(), console=console, transient=True) as bar:
-            task = bar.add_task("sim", total=cfg.minutes * 60.0)
-            summary = run_session(cfg, progress=lambda t, total: bar.update(task, completed=t))
-    else:
-        summary = run_session(cfg)
+    existed = Path(args.out).exists()
+    try:
+        if show:
+            with Progress(TextColumn("simulating"), BarColumn(),
+                          TextColumn("{task.percentage:>3.0f}%"), TimeRemainingColumn(),
+                          console=console, transient=True) as bar:
+                task = bar.add_task("sim", total=cfg.minutes * 60.0)
+                summary = run_session(cfg,
+                                      progress=lambda t, total: bar.update(task, completed=t))
+        else:
+            summary = run_session(cfg)
+    except BaseException:
+        if not existed:  # a folder this run made and left empty must not block a rerun
+            with contextlib.suppress(OSError):
+                Path(args.out).rmdir()
+        raise
     s = summary
     print(f"SIMULATED session ({s['profile']}, seed {s['seed']}): {s['duration_s']:.1f} s, "
           f"ended by {s['ended_by']}")
@@ -107,6 +128,10 @@ def _simulate(args: argparse.Namespace) -> int:
         if f["reaction"] != "warn":
             print(f"  fault {f['kind']}: detected at {f['detected_at_s']:.3f} s, "
                   f"{f['reaction']}, safe state at {f['safe_state_at_s']} s")
+        else:  # repeats folded: one line per run
+            last = f.get("last_at_s") or f["detected_at_s"]
+            print(f"  warning {f['kind']} at {f.get('joint') or '-'}: {f.get('count', 1)}x, "
+                  f"{f['detected_at_s']:.1f}-{last:.1f} s (latest: {f['detail']})")
     for a in s.get("safety", {}).get("acknowledgements", []):
         if a["accepted"]:
             print(f"  acknowledged by {a['by']} at {a['at_s']:.3f} s: resumed from a safe start")

@@ -21,6 +21,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Final
 
+from gaitway.cli import hardware_cmd
 from gaitway.cli.options import add_training_settings
 from gaitway.cli.serve_cmd import is_loopback
 from gaitway.errors import UserError
@@ -42,9 +43,9 @@ def register(sub: Any) -> None:
         "a console server (gaitway serve), which shows it read-only. The station's token is "
         f"read from {TOKEN_ENV}; the server lists it in GAITWAY_WEB_STATION_TOKENS. Ctrl-C "
         "ends the session through its safe stop.")
-    r.add_argument("--server", required=True, metavar="URL",
+    r.add_argument("--server", default=None, metavar="URL",
                    help="the console server, e.g. http://clinic:8000")
-    r.add_argument("--station-id", required=True, metavar="ID",
+    r.add_argument("--station-id", default=None, metavar="ID",
                    help="this station's id on the server (as in GAITWAY_WEB_STATION_TOKENS)")
     r.add_argument("--profile", default="hemiparetic-left-moderate",
                    help="virtual patient profile id (gaitway profiles; default "
@@ -61,9 +62,15 @@ def register(sub: Any) -> None:
                    help="safety: a loop overrun is 3 ticks in a row later than this (default: "
                    "the device's 5 ms); widen it only on a computer that is not real-time")
     r.set_defaults(func=run)
+    hardware_cmd.register(ssub, r)  # station check, station replay, run --config
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.config is not None:
+        return hardware_cmd.run_config(args)
+    if not args.server or not args.station_id:
+        raise UserError("station run needs --server URL and --station-id ID (a station shown "
+                        "on a console), or --config FILE (a CANopen station)")
     from gaitway.session.runner import SessionConfig
     from gaitway.settings import get_settings
     from gaitway.web.live import SWITCH_INTERVAL_S, LiveStation, StationSetup
@@ -168,6 +175,10 @@ def _report(station: Any, stats: Any) -> int:
     if jitter:
         print(f"  loop: {jitter.get('overruns', 0)} overruns, jitter p99 "
               f"{jitter.get('jitter_p99_us', 0.0):.0f} us")
+        if jitter.get("slips"):  # a busy computer: the twin's time fell behind, harmlessly
+            print(f"  simulated time fell {jitter.get('behind_s', 0.0):.1f} s behind wall time "
+                  f"({jitter['slips']} slips, latest tick {jitter.get('max_lag_s', 0.0):.2f} s "
+                  "late at most)")
     for f in s.get("faults", []):
         if f.get("reaction") != "warn":
             print(f"  fault {f['kind']}: detected at {f['detected_at_s']:.3f} s, "

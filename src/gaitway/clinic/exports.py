@@ -17,8 +17,10 @@ Every export writes to a temporary name and renames at the end: no half-written 
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import math
+import os
 import shutil
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -34,6 +36,7 @@ from sqlalchemy.orm import Session
 from gaitway.clinic.measures import CLINICAL_TESTS, SESSION_MEASURES
 from gaitway.clinic.models import Assessment, Patient, SessionEvent, Stride, TrainingSession
 from gaitway.errors import UserError
+from gaitway.files import atomic_output, os_error_line, write_atomic
 
 FORMATS: Final[tuple[str, ...]] = ("c3d", "csv", "parquet", "fhir")
 STRIDE_COLUMNS: Final[tuple[str, ...]] = (
@@ -92,20 +95,9 @@ def _open_recording(s: TrainingSession) -> Any:
         raise UserError(f"cannot read the recording of session {s.id[:8]}: {exc}") from None
 
 
-def _windows(rec: Any) -> Iterator[Any]:
-    start = float(rec.start_time_s)
-    end = float(rec.end_time_s)
-    t = start
-    while t <= end:
-        ts = rec.read(start_s=t, end_s=min(t + _WINDOW_S, end + 1e-9))
-        if len(ts.time):
-            yield ts
-        t += _WINDOW_S
-
-
 def _raw_batches(rec: Any) -> Iterator[pa.RecordBatch]:
     names = list(rec.channel_names)
-    for ts in _windows(rec):
+    for ts in rec.windows(_WINDOW_S):
         arrays = [pa.array(np.asarray(ts.time, dtype=np.float64))]
         arrays += [pa.array(np.asarray(ts.data[n], dtype=np.float64)) for n in names
                    if n != "time"]
@@ -123,6 +115,7 @@ def _metadata(s: TrainingSession, patient: Patient, rec: Any | None) -> dict[str
         meta["notice"] = "SIMULATED data from a virtual patient, not a real person"
     if rec is not None:
         meta["raw_units"] = dict(rec.units)
+        meta["recording_problems"] = list(rec.problems)
     else:
         meta["raw"] = f"not exported: no recording at {s.recording_path!r}"
     return meta
@@ -137,42 +130,49 @@ def export_tables(db: Session, s: TrainingSession, fmt: str, out_dir: Path, *,
         raise UserError(f"{out_dir} is a file; for {fmt} give a folder to write into")
     rec = _open_recording(s) if raw else None
     tmp = out_dir.with_name(out_dir.name + ".part")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
     try:
-        strides = stride_table(db, s)
-        meta = _metadata(s, patient, rec)
-        schema_meta = {b"gaitway": json.dumps(meta).encode()}
-        written = ["strides", *(["raw"] if rec is not None else [])]
-        if fmt == "csv":
-            pacsv.write_csv(strides, tmp / "strides.csv")
-        else:
-            pq.write_table(strides.replace_schema_metadata(schema_meta), tmp / "strides.parquet")
-        if rec is not None:
-            batches = _raw_batches(rec)
-            first = next(batches, None)
-            if first is not None:
-                schema = first.schema.with_metadata(schema_meta)
-                if fmt == "csv":
-                    with pacsv.CSVWriter(tmp / "raw.csv", first.schema) as w:
-                        w.write_batch(first)
-                        for b in batches:
-                            w.write_batch(b)
-                else:
-                    with pq.ParquetWriter(tmp / "raw.parquet", schema,
-                                          compression="zstd") as pw:
-                        pw.write_batch(first)
-                        for b in batches:
-                            pw.write_batch(b)
-        (tmp / "metadata.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
-        out_dir.mkdir(parents=True, exist_ok=True)
-        paths = []
-        for name in [*written, "metadata"]:
-            for f in tmp.glob(f"{name}.*"):
-                f.replace(out_dir / f.name)
-                paths.append(out_dir / f.name)
+        return _write_tables(db, s, patient, fmt, out_dir, tmp, rec)
+    except OSError as exc:
+        raise UserError(os_error_line(exc, f"write the {fmt} export to {out_dir}")) from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _write_tables(db: Session, s: TrainingSession, patient: Patient, fmt: str, out_dir: Path,
+                  tmp: Path, rec: Any | None) -> list[Path]:
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    strides = stride_table(db, s)
+    meta = _metadata(s, patient, rec)
+    schema_meta = {b"gaitway": json.dumps(meta).encode()}
+    written = ["strides", *(["raw"] if rec is not None else [])]
+    if fmt == "csv":
+        pacsv.write_csv(strides, tmp / "strides.csv")
+    else:
+        pq.write_table(strides.replace_schema_metadata(schema_meta), tmp / "strides.parquet")
+    if rec is not None:
+        batches = _raw_batches(rec)
+        first = next(batches, None)
+        if first is not None:
+            schema = first.schema.with_metadata(schema_meta)
+            if fmt == "csv":
+                with pacsv.CSVWriter(tmp / "raw.csv", first.schema) as w:
+                    w.write_batch(first)
+                    for b in batches:
+                        w.write_batch(b)
+            else:
+                with pq.ParquetWriter(tmp / "raw.parquet", schema,
+                                      compression="zstd") as pw:
+                    pw.write_batch(first)
+                    for b in batches:
+                        pw.write_batch(b)
+    (tmp / "metadata.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name in [*written, "metadata"]:
+        for f in tmp.glob(f"{name}.*"):
+            f.replace(out_dir / f.name)
+            paths.append(out_dir / f.name)
     return paths
 
 
@@ -302,10 +302,25 @@ def write_c3d(db: Session, s: TrainingSession, out: Path, *, point_rate_hz: floa
     c3d.add_parameter("MANUFACTURER", "SOFTWARE", ("Gaitway",))
     _int_param(c3d, "GAITWAY", "SIMULATED", [int(s.simulated)])
     c3d.add_parameter("GAITWAY", "SESSION_ID", (s.id,))
-    tmp = out.with_name(out.stem + ".part.c3d")
-    c3d.write(str(tmp))
-    tmp.replace(out)
+    with atomic_output(out, suffix=".c3d") as tmp:  # ezc3d adds .c3d to other names
+        c3d.write(str(tmp))
+        _check_written_c3d(tmp, out, n_frames)
     return out
+
+
+def _check_written_c3d(tmp: Path, out: Path, n_frames: int) -> None:
+    """ezc3d says nothing when it cannot write (a full disk, a read-only folder): read the file
+    back, and turn a missing or short file into the OSError it hid."""
+    import ezc3d
+
+    try:
+        ok = ezc3d.c3d(str(tmp))["header"]["points"]["last_frame"] + 1 == n_frames
+    except Exception:  # ezc3d raises RuntimeError and others on a short file
+        ok = False
+    if not ok:
+        free = shutil.disk_usage(out.parent).free
+        code = errno.ENOSPC if free < (1 << 20) else errno.EIO
+        raise OSError(code, os.strerror(code), str(out))
 
 
 # --------------------------------------------------------------------------- FHIR
@@ -363,14 +378,25 @@ def _observation(oid: str, patient: Patient, code: dict[str, Any], value: float,
 
 
 def session_observations(s: TrainingSession, patient: Patient) -> list[dict[str, Any]]:
+    """One Observation per session measure. A session that did not run its course is not
+    "final": its Observations are "preliminary" (FHIR: the data may be incomplete) and carry a
+    note saying it was interrupted (or failed), how it ended and how long it ran."""
     out = []
+    cut_short = s.status != "complete"
+    note = (f"Session {s.status.upper()} ({s.ended_by or 'cut off'}): the values cover only "
+            f"the {s.duration_s or 0.0:.1f} s recorded, not a whole session.")
     for m in SESSION_MEASURES:
         v = getattr(s, m.key)
         if v is None:
             continue
         code = _coding(m.code_system, m.code, m.label)
-        out.append(_observation(f"{s.id[:8]}-{m.code}"[:64], patient, code, v, m.unit, m.ucum,
-                                s.started_at, f"{m.label}: {v:.4g} {m.unit}", "activity"))
+        text = f"{m.label}: {v:.4g} {m.unit}" + (f". {note}" if cut_short else "")
+        obs = _observation(f"{s.id[:8]}-{m.code}"[:64], patient, code, v, m.unit, m.ucum,
+                           s.started_at, text, "activity")
+        if cut_short:
+            obs["status"] = "preliminary"
+            obs["note"] = [{"text": note}]
+        out.append(obs)
     return out
 
 
@@ -425,9 +451,7 @@ def validate_bundle(bundle: dict[str, Any]) -> None:
 
 def write_fhir(db: Session, s: TrainingSession, out: Path) -> Path:
     bundle = fhir_bundle(db, s)
-    tmp = out.with_name(out.name + ".part")
-    tmp.write_text(json.dumps(bundle, indent=2), encoding="utf-8")
-    tmp.replace(out)
+    write_atomic(out, json.dumps(bundle, indent=2))
     return out
 
 

@@ -3,11 +3,13 @@
 Reading and analysing happen first, outside any transaction; then one transaction stores the
 session row, its per-stride table, its events and the audit entries, or nothing at all. The
 session's own UUID (``summary.json`` "session_id", else a hash of the recording) is the primary
-key, so importing the same directory twice finds the first import and changes nothing.
+key, so importing the same directory twice finds the first import and changes nothing, and a
+later, better copy of the session (more samples, a footer, a summary) replaces the stored one
+in one transaction, audited as ``session.replace``.
 
-A recording without a footer, or a directory without ``summary.json``, is a session that was
-cut off, and a session the safety supervisor stopped (summary.json says a fault ended it) did
-not run its course either: both are stored as ``interrupted`` with whatever they recorded.
+The status (complete, interrupted, failed) follows what happened, see
+:mod:`gaitway.clinic.import_status`. A recording that cannot be analysed, or holds no samples,
+is not imported: the error says why (a session with 0 strides would look like a bad session).
 """
 
 from __future__ import annotations
@@ -22,11 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gaitway.clinic import audit
+from gaitway.clinic.import_status import is_better_copy, planned_seconds, session_outcome
 from gaitway.clinic.jsonsafe import jsonable
 from gaitway.clinic.models import (
     Patient,
@@ -73,6 +76,9 @@ class SessionData:
     #: Recording events: {"time_s", "kind", "source", "details"}.
     events: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: what the copy read holds, to tell whether it is better than a stored one
+    has_footer: bool = True
+    has_summary: bool = True
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,8 @@ class ImportResult:
     status: str
     patient: str
     strides: int
+    #: a better copy replaced an earlier import of the same session
+    replaced: bool = False
 
 
 # --------------------------------------------------------------------------- reading
@@ -138,14 +146,6 @@ def _station_name(value: object) -> str | None:
     return None
 
 
-def _ended_by_fault(summary: Mapping[str, Any]) -> bool:
-    """True when the session runner says a fault ended the session (summary.json)."""
-    safety = summary.get("safety")
-    if isinstance(safety, Mapping) and safety.get("ended_by_fault") is True:
-        return True
-    return str(summary.get("ended_by") or "").lower().startswith("fault")
-
-
 def default_analyzer(path: Path) -> dict[str, Any]:
     """The analytics part's analysis, minus what the store does not keep.
 
@@ -172,52 +172,47 @@ def read_session_dir(directory: Path, *, analyze: Analyzer | None = None) -> Ses
         open_recording,
     )
 
-    summary = _read_summary(directory)
+    summary_file = _read_summary(directory)
     try:
         rec = open_recording(rec_path)
     except RecordingError as exc:
         raise UserError(f"cannot read {rec_path}: {exc}") from None
+    if rec.n_samples == 0:
+        raise UserError(f"{rec_path} holds no samples (the session stopped before its first "
+                        "tick): there is nothing to import")
     meta: dict[str, Any] = dict(rec.metadata)
     final: dict[str, Any] = dict(rec.final or {})
     notes = list(rec.problems)
-    interrupted = summary is None or not rec.complete or rec.cut_off
-    if summary is None:
-        notes.append("no summary.json: the session did not finish")
-    summary = summary or {}
-    if _ended_by_fault(summary):
-        # A safety stop closes the recording cleanly, but the session did not run its course:
-        # progress must not compare it with full sessions as if it were one.
-        interrupted = True
-        notes.append(f"stopped by the safety supervisor: {summary.get('ended_by')}")
+    summary = _summary_of(summary_file, final, notes)
+    settings = dict(summary.get("settings") or meta.get("settings") or {})
+    duration_s = float(summary.get("duration_s") or rec.duration_s)
+    outcome = session_outcome(summary, rec.final, planned_s=planned_seconds(settings),
+                              duration_s=duration_s)
+    notes.extend(outcome.notes)
     sid = summary.get("session_id") or meta.get("session_id") or final.get("session_id")
     session_id = _valid_uuid(sid, str(directory)) if sid else _file_uuid(rec_path)
     started = (
         _parse_time(summary.get("started_at")) or _parse_time(meta.get("started_at"))
         or dt.datetime.fromtimestamp(rec_path.stat().st_mtime - rec.duration_s, dt.UTC)
     )
-    settings = dict(summary.get("settings") or meta.get("settings") or {})
-    analysis: dict[str, Any] = {}
-    if rec.n_samples > 0:
-        try:
-            analysis = (analyze or default_analyzer)(rec_path)
-        except GaitwayError as exc:
-            if not interrupted:
-                raise UserError(f"cannot analyse {rec_path}: {exc}") from None
-            notes.append(f"analysis failed on the cut-off recording: {exc}")
+    try:
+        analysis = (analyze or default_analyzer)(rec_path)
+    except GaitwayError as exc:  # stored with no strides it would look like a bad session
+        raise UserError(f"cannot analyse {rec_path}, so it was not imported: {exc}") from None
+    notes.extend(str(n) for n in analysis.get("notes") or [] if str(n).startswith("recording:"))
     events = [
         {"time_s": e.time_s, "kind": e.kind, "source": e.source, "details": dict(e.details)}
         for e in rec.events
     ]
     raw_patient = meta.get("patient")
     patient: dict[str, Any] = dict(raw_patient) if isinstance(raw_patient, dict) else {}
-    ended_by = summary.get("ended_by") or final.get("ended_by")
     return SessionData(
         session_id=session_id,
-        status="interrupted" if interrupted else "complete",
+        status=outcome.status,
         simulated=bool(summary.get("simulated", meta.get("simulated", False))),
-        duration_s=float(summary.get("duration_s") or rec.duration_s),
+        duration_s=duration_s,
         started_at=started,
-        ended_by=str(ended_by) if ended_by else ("cut off" if interrupted else None),
+        ended_by=outcome.ended_by[:200],
         profile=(summary.get("profile") or meta.get("profile") or settings.get("profile")
                  or patient.get("profile") or patient.get("id")),
         controller=summary.get("controller") or settings.get("controller"),
@@ -228,8 +223,23 @@ def read_session_dir(directory: Path, *, analyze: Analyzer | None = None) -> Ses
         summary=summary,
         analysis=analysis,
         events=events,
-        notes=notes,
+        notes=list(dict.fromkeys(notes)),
+        has_footer=rec.final is not None,
+        has_summary=summary_file is not None,
     )
+
+
+def _summary_of(summary_file: dict[str, Any] | None, final: Mapping[str, Any],
+                notes: list[str]) -> dict[str, Any]:
+    """summary.json, else the copy of the summary the runner put in the recording's footer."""
+    if summary_file is not None:
+        return summary_file
+    footer = final.get("summary")
+    if isinstance(footer, Mapping):
+        notes.append("no summary.json: the summary was read from the recording's footer")
+        return dict(footer)
+    notes.append("no summary.json and no summary in the recording: the session did not finish")
+    return {}
 
 
 # --------------------------------------------------------------------------- mapping
@@ -502,15 +512,35 @@ def import_session(
 def import_data(
     store: ClinicStore, data: SessionData, *, actor: str, patient_ref: str | None = None
 ) -> ImportResult:
-    """Store already-read session data in one transaction (idempotent on the session id)."""
+    """Store already-read session data in one transaction, keyed on the session id: a copy no
+    better than the stored one changes nothing; a better copy (see
+    :func:`~gaitway.clinic.import_status.is_better_copy`) replaces it, audited."""
     with store.reader() as db:
         existing = db.get(TrainingSession, data.session_id)
-        if existing is not None:
+        if existing is not None and not _better(existing, data):
             return _result(db, existing, created=False)
     try:
         with store.transaction() as db:
+            old = db.get(TrainingSession, data.session_id, with_for_update=True)
+            if old is not None and not _better(old, data):
+                return _result(db, old, created=False)
+            if old is not None:
+                patient = db.get(Patient, old.patient_id)
+                before = {"status": old.status, "ended_by": old.ended_by,
+                          "duration_s": old.duration_s}
+                db.execute(delete(Stride).where(Stride.session_id == old.id))
+                db.execute(delete(SessionEvent).where(SessionEvent.session_id == old.id))
+                db.delete(old)
+                db.flush()
+                patient_ref = patient_ref or (patient.pseudonym if patient else None)
             session = store_session(db, data, actor=actor, patient_ref=patient_ref)
-            result = _result(db, session, created=True)
+            if old is not None:
+                audit.record(db, actor=actor, action="session.replace", entity="session",
+                             entity_id=session.id, before=before,
+                             after={"status": data.status, "ended_by": data.ended_by,
+                                    "duration_s": data.duration_s},
+                             recording=data.recording_path)
+            result = _result(db, session, created=True, replaced=old is not None)
     except IntegrityError:
         with store.reader() as db:  # imported concurrently by someone else
             existing = db.get(TrainingSession, data.session_id)
@@ -520,8 +550,17 @@ def import_data(
     return result
 
 
-def _result(db: Session, s: TrainingSession, *, created: bool) -> ImportResult:
+def _better(stored: TrainingSession, data: SessionData) -> bool:
+    return is_better_copy(
+        old_duration_s=float(stored.duration_s or 0.0), old_ended_by=stored.ended_by,
+        old_has_summary=bool(stored.summary), new_duration_s=data.duration_s,
+        new_has_footer=data.has_footer, new_has_summary=data.has_summary)
+
+
+def _result(db: Session, s: TrainingSession, *, created: bool, replaced: bool = False
+            ) -> ImportResult:
     n = len(db.scalars(select(Stride.id).where(Stride.session_id == s.id)).all())
     patient = db.get(Patient, s.patient_id)
     return ImportResult(session_id=s.id, created=created, status=s.status,
-                        patient=patient.pseudonym if patient else "?", strides=n)
+                        patient=patient.pseudonym if patient else "?", strides=n,
+                        replaced=replaced)

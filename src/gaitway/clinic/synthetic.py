@@ -99,10 +99,13 @@ def _phase(t: np.ndarray, side: str) -> np.ndarray:
 
 def write_session_dir(directory: Path, *, seconds: float = 12.0, session_id: str | None = None,
                       complete: bool = True, summary: bool = True, profile: str = "healthy",
-                      events: list[tuple[float, str, str]] | None = None) -> str:
+                      events: list[tuple[float, str, str]] | None = None,
+                      ended_by: str = "completed", planned_minutes: float | None = None) -> str:
     """A SIMULATED session directory written by the real recorder: periodic walking signals
     (joint angles, belt forces and centres of pressure, belt speed), a summary.json unless
-    ``summary`` is False, no footer unless ``complete``. Returns the session id."""
+    ``summary`` is False, no footer unless ``complete``. The footer and the summary carry the
+    summary with ``ended_by`` (as the session runner writes them) and the plan's length
+    (``planned_minutes``, default: the recorded time). Returns the session id."""
     sid = session_id or str(uuid.uuid4())
     names = [c.name for c in RECORDED_CHANNELS]
     idx = {n: i for i, n in enumerate(names)}
@@ -124,21 +127,24 @@ def write_session_dir(directory: Path, *, seconds: float = 12.0, session_id: str
     rows[:, idx["guidance"]] = 0.7
     meta = {"simulated": True, "session_id": sid, "profile": profile,
             "patient": {"profile": profile, "body_mass_kg": 70.0, "height_m": 1.75},
-            "settings": {"speed_kmh": 2.16, "guidance_pct": 70, "bws_pct": 30}}
+            "settings": {"speed_kmh": 2.16, "guidance_pct": 70, "bws_pct": 30,
+                         "minutes": planned_minutes or seconds / 60.0}}
     with RecordingWriter(directory, channels=RECORDED_CHANNELS, metadata=meta) as w:
         for ev_t, kind, source in events or []:
             w.event(ev_t, kind, source)
         for row in rows:
             w.append(row)
-    if not complete:
-        drop_footer(directory / "recording.gwrec")
-    if summary:
-        (directory / "summary.json").write_text(json.dumps({
+        summary_data = {
             "real_time_factor": 5.0, "strides": {"left": int(seconds / STRIDE_S),
                                                  "right": int(seconds / STRIDE_S)},
             "simulated": True, "profile": profile, "seed": 1, "duration_s": seconds,
-            "session_id": sid, "settings": meta["settings"], "ended_by": "completed",
-            "active_participation": 0.25, "tracking_error_rms_deg": 3.0}))
+            "session_id": sid, "settings": meta["settings"], "ended_by": ended_by,
+            "active_participation": 0.25, "tracking_error_rms_deg": 3.0}
+        w.close(final={"summary": summary_data, "ended_by": ended_by})
+    if not complete:
+        drop_footer(directory / "recording.gwrec")
+    if summary:
+        (directory / "summary.json").write_text(json.dumps(summary_data))
     return sid
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from gaitway.control.base import Compensation, Controller, JointGains, TickContext
 from gaitway.errors import UserError
+from gaitway.station.channels import LEG_DOFS
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,8 +88,7 @@ class AssistAsNeededController(Controller):
             if b0 < 0:
                 b0 += n
             b1 = b0 + 1 if b0 + 1 < n else 0
-            i = 2 * side
-            for j in (i, i + 1):
+            for j in LEG_DOFS[side]:
                 sup = support[j]
                 s0 = sup[b0]
                 s = s0 + (sup[b1] - s0) * f
@@ -104,7 +104,7 @@ class AssistAsNeededController(Controller):
         st = self.settings
         f, g, db = st.forgetting, st.gain_per_rad, st.deadband_rad
         lo, hi = st.min_support, st.max_support
-        for i in (2 * side, 2 * side + 1):
+        for i in LEG_DOFS[side]:
             sup, es, en = self.support[i], self._err_sum[i], self._err_n[i]
             for b in range(st.bins):
                 e = es[b] / en[b] if en[b] else 0.0

@@ -1,8 +1,10 @@
 """What every joint controller sees and how it answers.
 
 The control stack fills one mutable :class:`TickContext` per tick (reused, so no allocation)
-and asks the active controller for the four drive torques. Joint index order is fixed:
-0 hip left, 1 knee left, 2 hip right, 3 knee right (``JOINT_KEYS``). Controllers output
+and asks the active controller for the four drive torques. Joint lists follow the station's
+one joint order, ``DRIVEN_DOFS`` (hip left, hip right, knee left, knee right; ``LEG_DOFS``
+gives each side's hip and knee position), so nothing is reordered between the station, the
+controllers, the recording and the drives. Controllers output
 torques only; the stack turns them into a Command, and a safety layer may change it after.
 """
 
@@ -15,16 +17,10 @@ from typing import Final
 
 from gaitway.errors import UserError
 from gaitway.gait.reference import ReferenceGait
+from gaitway.station.channels import DRIVEN_DOFS, LEG_DOFS
 
 GRAVITY: Final[float] = 9.81
-#: (joint, side) per controller joint index
-JOINT_KEYS: Final[tuple[tuple[str, str], ...]] = (
-    ("hip", "left"),
-    ("knee", "left"),
-    ("hip", "right"),
-    ("knee", "right"),
-)
-N_JOINTS: Final[int] = 4
+N_JOINTS: Final[int] = len(DRIVEN_DOFS)
 
 
 class TickContext:
@@ -155,7 +151,7 @@ class Compensation:
         qdd = self._qdd
         if self._i_hip > 0.0:
             prev, a, rate = self._qd_prev, self._alpha, 1.0 / ctx.dt
-            for j in (0, 1, 2, 3):
+            for j in range(N_JOINTS):
                 p = prev[j]
                 if p == p:
                     qdd[j] += a * ((qd[j] - p) * rate - qdd[j])
@@ -163,19 +159,18 @@ class Compensation:
         g_hip, gs_c, vh_c, vk_c = self._g_hip, self._gs_c, self._vh, self._vk
         ch, ck, inv_eps = self._ch, self._ck, 1.0 / eps
         sin, tanh = math.sin, math.tanh
-        for i in (0, 2):
-            qh = q[i]
-            s_shank = gs_c * sin(qh - q[i + 1])  # shank angle from vertical, forward +
-            vh = qd[i]
-            vk = qd[i + 1]
-            out[i] = g_hip * sin(qh) + s_shank + vh_c * vh + ch * tanh(vh * inv_eps)
-            out[i + 1] = -s_shank + vk_c * vk + ck * tanh(vk * inv_eps)
+        for h, k in LEG_DOFS:
+            qh = q[h]
+            s_shank = gs_c * sin(qh - q[k])  # shank angle from vertical, forward +
+            vh = qd[h]
+            vk = qd[k]
+            out[h] = g_hip * sin(qh) + s_shank + vh_c * vh + ch * tanh(vh * inv_eps)
+            out[k] = -s_shank + vk_c * vk + ck * tanh(vk * inv_eps)
         if self._i_hip > 0.0:
             ih, ik = self._i_hip, self._i_knee
-            out[0] += ih * qdd[0]
-            out[1] += ik * qdd[1]
-            out[2] += ih * qdd[2]
-            out[3] += ik * qdd[3]
+            for h, k in LEG_DOFS:
+                out[h] += ih * qdd[h]
+                out[k] += ik * qdd[k]
         return out
 
 
@@ -225,6 +220,7 @@ class JointGains:
                 raise UserError(f"{name} must be a finite number >= 0, got {v}")
 
     def per_joint(self) -> tuple[list[float], list[float]]:
-        k = [self.hip_stiffness, self.knee_stiffness] * 2
-        d = [self.hip_damping, self.knee_damping] * 2
+        """Stiffness and damping per joint, in ``DRIVEN_DOFS`` order."""
+        k = [self.hip_stiffness if j == "hip" else self.knee_stiffness for j, _ in DRIVEN_DOFS]
+        d = [self.hip_damping if j == "hip" else self.knee_damping for j, _ in DRIVEN_DOFS]
         return k, d

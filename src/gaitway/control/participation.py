@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from gaitway.control.base import JOINT_KEYS
+from gaitway.station.channels import LEG_DOFS, SIDES
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,28 +86,28 @@ class StrideMonitor:
         n = self._n[side]
         start = self._start[side]
         self._start[side] = time_s
-        i = 2 * side
+        h, k = LEG_DOFS[side]
         rec = None
         if start == start and n > 0:
             a, r, d = self._assist, self._resist, self._travel
             rec = StrideRecord(
                 time_s=time_s,
-                side=JOINT_KEYS[i][1],
+                side=SIDES[side],
                 duration_s=time_s - start,
                 tracking_error_rms_rad=(
-                    math.sqrt(self._err2[i] / n),
-                    math.sqrt(self._err2[i + 1] / n),
+                    math.sqrt(self._err2[h] / n),
+                    math.sqrt(self._err2[k] / n),
                 ),
                 participation_nm=(
-                    (r[i] - a[i]) / d[i] if d[i] > 0.0 else 0.0,
-                    (r[i + 1] - a[i + 1]) / d[i + 1] if d[i + 1] > 0.0 else 0.0,
+                    (r[h] - a[h]) / d[h] if d[h] > 0.0 else 0.0,
+                    (r[k] - a[k]) / d[k] if d[k] > 0.0 else 0.0,
                 ),
-                robot_work_j=(a[i] - r[i], a[i + 1] - r[i + 1]),
-                robot_assist_work_j=(a[i], a[i + 1]),
-                robot_resist_work_j=(r[i], r[i + 1]),
+                robot_work_j=(a[h] - r[h], a[k] - r[k]),
+                robot_assist_work_j=(a[h], a[k]),
+                robot_resist_work_j=(r[h], r[k]),
             )
             self.records.append(rec)
-        for k in (i, i + 1):
-            self._err2[k] = self._assist[k] = self._resist[k] = self._travel[k] = 0.0
+        for j in (h, k):
+            self._err2[j] = self._assist[j] = self._resist[j] = self._travel[j] = 0.0
         self._n[side] = 0
         return rec

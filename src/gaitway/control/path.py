@@ -35,6 +35,7 @@ import numpy as np
 from gaitway.control.base import Compensation, Controller, TickContext
 from gaitway.errors import UserError
 from gaitway.gait.reference import ReferenceGait
+from gaitway.station.channels import LEG_DOFS
 
 _DEG = math.pi / 180.0
 _CELL = 1.0 * _DEG
@@ -180,8 +181,8 @@ class PathController(Controller):
         push = self._push
         band = self.switch_band_rad
         for side in (0, 1):
-            i = 2 * side
-            qh, qk, vh, vk = q[i], q[i + 1], qd[i], qd[i + 1]
+            i, k = LEG_DOFS[side]  # the hip's and the knee's position in the joint lists
+            qh, qk, vh, vk = q[i], q[k], qd[i], qd[k]
             # the global closest point, polished
             sg = lookup(qh, qk)
             h, kk, dh, dk = hip_knee(sg)
@@ -212,10 +213,10 @@ class PathController(Controller):
                     th, tk = push(qh, qk, vh, vk, h, kk, dh, dk, dg)
                     lh, lk = push(qh, qk, vh, vk, hl, kl, dhl, dkl, dl)
                     out[i] = comp[i] + lh + wg * (th - lh)
-                    out[i + 1] = comp[i + 1] + lk + wg * (tk - lk)
+                    out[k] = comp[k] + lk + wg * (tk - lk)
                     path_phase[side] = sl % 1.0
                     dist_out[side] = dl
-                    target[i], target[i + 1] = hl, kl
+                    target[i], target[k] = hl, kl
                     continue
             if sl is not sg:
                 sg = sl
@@ -223,10 +224,10 @@ class PathController(Controller):
                 dg = math.sqrt((qh - h) * (qh - h) + (qk - kk) * (qk - kk))
             th, tk = push(qh, qk, vh, vk, h, kk, dh, dk, dg)
             out[i] = comp[i] + th
-            out[i + 1] = comp[i + 1] + tk
+            out[k] = comp[k] + tk
             path_phase[side] = sg % 1.0
             dist_out[side] = dg
-            target[i], target[i + 1] = h, kk
+            target[i], target[k] = h, kk
         if not fresh:
             self._rate_limit(out, self.max_rate_nm_s * dt)
         prev = self._prev

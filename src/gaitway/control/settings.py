@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Final
 
 from gaitway.control.aan import AanSettings
 from gaitway.control.base import ExoModel, JointGains
 from gaitway.control.fatigue import FatigueSettings
 from gaitway.control.guidance import check_fraction
+from gaitway.errors import UserError
 from gaitway.gait.reference import RomSettings
 
 
@@ -43,8 +45,37 @@ class ControlSettings:
     max_guidance: float = 1.0
     max_bws_fraction: float = 0.5
     emg_muscle: str = "vastus_lateralis"
+    #: the drives' continuous torque at the joint, hip and knee (N*m): the session builder
+    #: passes the safety layer's soft limits (DeviceLimits.hip/knee_torque_soft); the stack
+    #: keeps every command within DRIVE_TORQUE_SHARE of it (see ControlStack.step)
+    drive_torque_limit_nm: tuple[float, float] = (90.0, 70.0)
     fatigue: FatigueSettings = field(default_factory=FatigueSettings)
 
     def __post_init__(self) -> None:
         check_fraction("guidance", self.guidance)
         check_fraction("maximum guidance", self.max_guidance)
+        if not all(math.isfinite(x) and x > 0.0 for x in self.drive_torque_limit_nm):
+            raise UserError(f"drive torque limits must be positive, got "
+                            f"{self.drive_torque_limit_nm}")
+        for label, value, top, unit in _setting_ranges(self):
+            if not (math.isfinite(value) and 0.0 <= value <= top):
+                raise UserError(f"{label} must be a number within 0-{top:g} {unit}, got {value}")
+
+
+#: Upper bounds of the person-set controller settings (see _setting_ranges).
+MAX_FLOW_NM: Final = 30.0
+MAX_RESIST_DAMPING: Final = 50.0
+MAX_RESIST_TORQUE_NM: Final = 30.0
+
+
+def _setting_ranges(s: ControlSettings) -> tuple[tuple[str, float, float, str], ...]:
+    """The controller settings a person sets, with their plausible range: within what the
+    drives can give (peak 70 N*m at the knee) and never non-finite."""
+    return (
+        ("path flow (--flow)", s.path_flow_nm, MAX_FLOW_NM, "N*m"),
+        ("resistance damping (--resist-damping)", s.resist_damping, MAX_RESIST_DAMPING,
+         "N*m*s/rad"),
+        ("resistance torque (--resist-torque)", s.resist_torque_nm, MAX_RESIST_TORQUE_NM,
+         "N*m"),
+        ("tunnel half-width", s.tunnel_width_rad, math.radians(30.0), "rad"),
+    )

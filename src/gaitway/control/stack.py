@@ -40,8 +40,15 @@ from gaitway.control.registry import ControllerEnv, controller_spec
 from gaitway.control.settings import ControlSettings
 from gaitway.control.switching import ControllerSwitch
 from gaitway.errors import UserError
-from gaitway.gait.reference import nearest_phase, stride_time_s
-from gaitway.station.channels import CONTROL_CHANNEL_NAMES, EMG_MUSCLES, SAMPLE_INDEX
+from gaitway.gait.reference import ReferenceGait, nearest_phase, stride_time_s
+from gaitway.station.channels import (
+    CONTROL,
+    DRIVEN_DOFS,
+    EMG_MUSCLES,
+    LEG_DOFS,
+    N_CONTROL_CHANNELS,
+    SAMPLE_INDEX,
+)
 from gaitway.station.interface import Command, Sample
 
 TWO_PI: Final[float] = 2.0 * math.pi
@@ -50,18 +57,34 @@ STAND_HIP: Final[float] = 0.05
 STAND_KNEE: Final[float] = 0.08
 WALK_MIN_SPEED_M_S: Final[float] = 0.08
 WALK_BLEND_M_S: Final[float] = 0.12
-_STAND: Final[tuple[float, float, float, float]] = (STAND_HIP, STAND_KNEE, STAND_HIP, STAND_KNEE)
+#: a switch of reference table (speed, range of motion) fades in with this time constant
+REF_SWITCH_TAU_S: Final[float] = 0.15
+#: share of a drive's continuous torque the controllers may ask for; the rest is margin so
+#: that the safety layer's clip means a controller out of bounds, never a rounding
+DRIVE_TORQUE_SHARE: Final[float] = 0.95
 _I = SAMPLE_INDEX
-_Q = tuple(_I[f"{j}_angle_{s}"] for s in ("left", "right") for j in ("hip", "knee"))
-_QD = tuple(_I[f"{j}_velocity_{s}"] for s in ("left", "right") for j in ("hip", "knee"))
-_TAU_INT = tuple(
-    _I[f"interaction_torque_{c}_{s}"] for s in ("left", "right") for c in ("thigh", "shank")
-)
+#: every joint list here is in DRIVEN_DOFS order (hip left, hip right, knee left, knee right)
+_Q = tuple(_I[f"{j}_angle_{s}"] for j, s in DRIVEN_DOFS)
+_QD = tuple(_I[f"{j}_velocity_{s}"] for j, s in DRIVEN_DOFS)
+_CUFF: Final[dict[str, str]] = {"hip": "thigh", "knee": "shank"}  # the cuff each joint acts on
+_TAU_INT = tuple(_I[f"interaction_torque_{_CUFF[j]}_{s}"] for j, s in DRIVEN_DOFS)
 _GRF_Z = (_I["grf_z_left"], _I["grf_z_right"])
 _HARNESS = _I["harness_force"]
 _PELVIS_Z = _I["pelvis_height"]
 _TIME = _I["time"]
-_C = {n: i for i, n in enumerate(CONTROL_CHANNEL_NAMES)}
+(_HIP_L, _KNEE_L), (_HIP_R, _KNEE_R) = LEG_DOFS
+_STAND: Final[tuple[float, ...]] = tuple(
+    STAND_HIP if j == "hip" else STAND_KNEE for j, _ in DRIVEN_DOFS
+)
+#: the control values by name (station.channels.CONTROL)
+_CV_REF = CONTROL.ref_angle
+_CV_TAU = CONTROL.cmd_torque
+_CV_HARNESS = CONTROL.cmd_harness_force
+_CV_BELT = CONTROL.cmd_belt_speed
+_CV_GUIDANCE = CONTROL.guidance
+_CV_ASSIST = CONTROL.assist_level
+_CV_PHASE_L = CONTROL.phase_estimate_left
+_CV_PHASE_R = CONTROL.phase_estimate_right
 #: the recorded target angles (a list reused by whichever controller owns it), guidance
 #: level and assist level change slowly: refreshed every this many ticks (100 Hz at 1 kHz)
 _SLOW_EVERY: Final[int] = 10
@@ -117,7 +140,7 @@ class ControlStack:
         self._walk = 0.0  # 0 standing posture ... 1 full gait reference, from belt speed
         #: the posture the gait fades in from and back to: the standing posture, and after a
         #: stop where the stop left the legs (see :meth:`stand_here`)
-        self._rest: tuple[float, float, float, float] = _STAND
+        self._rest: tuple[float, ...] = _STAND
         self._standing = True  # the belt below walking speed at the last tick
         self._walked = False  # walked since the session started
         self.guidance_level = settings.guidance
@@ -172,7 +195,7 @@ class ControlStack:
         self._mdf = [math.nan, math.nan]
         self._ref_phase = 0.0  # robot-timed reference phase of the left leg (cycles)
         self._tau_int = [0.0] * 4
-        self.control_values = [0.0] * len(CONTROL_CHANNEL_NAMES)
+        self.control_values = [0.0] * N_CONTROL_CHANNELS
         self.time = 0.0
         self.walking = True
         self.ticks = 0
@@ -180,6 +203,18 @@ class ControlStack:
         self.changes = ChangeChannel(self._sink, prepare=self._prepare_change)
         self._change_queue = self.changes.queue
         self._target: list[float] = self.ctx.q_ref
+        #: the reference table left this tick (None: none), and what is left of the step
+        #: between the old and the new table per joint (rad), fading out
+        self._ref_from: ReferenceGait | None = None
+        self._ref_shift = [0.0, 0.0, 0.0, 0.0]
+        self._ref_decay = math.exp(-dt / REF_SWITCH_TAU_S)
+        hip_max, knee_max = (DRIVE_TORQUE_SHARE * x for x in settings.drive_torque_limit_nm)
+        lim = [0.0] * 4  # DRIVEN_DOFS order
+        lim[_HIP_L] = lim[_HIP_R] = hip_max
+        lim[_KNEE_L] = lim[_KNEE_R] = knee_max
+        self._tau_limit = tuple(lim)
+        #: joint-ticks on which a controller's torque was held at the drive's budget
+        self.saturated_ticks = 0
 
     # -- controllers -------------------------------------------------------------------------
 
@@ -211,14 +246,18 @@ class ControlStack:
         q[0], q[1], q[2], q[3] = q0, q1, q2, q3
         qd[0], qd[1], qd[2], qd[3] = v0, v1, v2, v3
         tau_int[0], tau_int[1], tau_int[2], tau_int[3] = i0, i1, i2, i3
+        if self.ticks == 0:
+            # the first tick: stand where the legs are. Pulling them from wherever the patient
+            # stands to a fixed posture asked the knees for 130-160 N*m at every start
+            self.stand_here()
         hs_l = self._hs_l(t, f_l)
         hs_r = self._hs_r(t, f_r)
         ctx.stride_start[0] = hs_l
         ctx.stride_start[1] = hs_r
         osc_l, osc_r = self.oscillators
         hsd_l, hsd_r = self.heel_strikes
-        p_l = osc_l.update(q0, dt, hs_l, hsd_l.delay_s)
-        p_r = osc_r.update(q2, dt, hs_r, hsd_r.delay_s)
+        p_l = osc_l.update(q[_HIP_L], dt, hs_l, hsd_l.delay_s)
+        p_r = osc_r.update(q[_HIP_R], dt, hs_r, hsd_r.delay_s)
         if self._has_emg:
             self._emg_l(e_l)
             self._emg_r(e_r)
@@ -237,13 +276,15 @@ class ControlStack:
                 if self._walked:  # go on from the gait's phase nearest to the legs' posture
                     ref = self.bank.nearest(belt_v)
                     hip, knee = ref.table("hip"), ref.table("knee")
-                    self._ref_phase = nearest_phase(hip, knee, hip, knee, (q0, q1, q2, q3))
+                    self._ref_phase = nearest_phase(hip, hip, knee, knee, (q0, q1, q2, q3))
                 self._walked = True
         elif w == 0.0:  # come to a standstill (a pause, a stop, the session's end)
             self._standing = True
             self.stand_here()
         if hs_l or w == 0.0:
-            self.reference = ctx.reference = self.bank.nearest(belt_v)
+            new_ref = self.bank.nearest(belt_v)
+            if new_ref is not self.reference:
+                self._switch_reference(new_ref)
         ref = self.reference
         if self.patient_timing:
             ph_l, ph_r = p_l, p_r
@@ -257,22 +298,57 @@ class ControlStack:
         ctx.phase[0], ctx.phase[1] = ph_l, ph_r
         ctx.phase_rate[0], ctx.phase_rate[1] = rate_l, rate_r
         qr, qdr = ctx.q_ref, ctx.qd_ref
-        r0, r1, r2, r3 = self._rest
-        h, k, dh, dk = ref.hip_knee(ph_l)
+        rest = self._rest
         wl, wr = w * rate_l, w * rate_r
-        qr[0] = r0 + w * (h - r0)
-        qr[1] = r1 + w * (k - r1)
-        qdr[0], qdr[1] = dh * wl, dk * wl
+        h, k, dh, dk = ref.hip_knee(ph_l)
+        rh, rk = rest[_HIP_L], rest[_KNEE_L]
+        qr[_HIP_L] = rh + w * (h - rh)
+        qr[_KNEE_L] = rk + w * (k - rk)
+        qdr[_HIP_L], qdr[_KNEE_L] = dh * wl, dk * wl
         h, k, dh, dk = ref.hip_knee(ph_r)
-        qr[2] = r2 + w * (h - r2)
-        qr[3] = r3 + w * (k - r3)
-        qdr[2], qdr[3] = dh * wr, dk * wr
+        rh, rk = rest[_HIP_R], rest[_KNEE_R]
+        qr[_HIP_R] = rh + w * (h - rh)
+        qr[_KNEE_R] = rk + w * (k - rk)
+        qdr[_HIP_R], qdr[_KNEE_R] = dh * wr, dk * wr
+        old = self._ref_from
+        if old is not None:  # a new table this tick: carry on from where the old one was
+            self._ref_from = None
+            shift = self._ref_shift
+            for ph, ih, ik in ((ph_l, _HIP_L, _KNEE_L), (ph_r, _HIP_R, _KNEE_R)):
+                h0, k0, _, _ = old.hip_knee(ph)
+                h1, k1, _, _ = ref.hip_knee(ph)
+                shift[ih] += w * (h0 - h1)
+                shift[ik] += w * (k0 - k1)
+        shift = self._ref_shift
+        if shift[0] or shift[1] or shift[2] or shift[3]:
+            # bumpless: the step between the tables fades out over REF_SWITCH_TAU_S
+            decay, inv_tau = self._ref_decay, 1.0 / REF_SWITCH_TAU_S
+            for j in (0, 1, 2, 3):
+                x = shift[j]
+                qr[j] += x
+                qdr[j] -= x * inv_tau
+                x *= decay
+                shift[j] = x if x > 1e-6 or x < -1e-6 else 0.0
 
         if self._patient_timing_next != self.patient_timing and not self.switch.blending:
             self.patient_timing = self._patient_timing_next
         if self._guidance_target != self.guidance_level:
             self._ramp_guidance()
         tau = self.switch.torques(ctx)
+        # the controllers plan within the drives' continuous torque: a stiff impedance whose
+        # patient is a few degrees off the reference asks for more than a drive can give
+        # continuously, and the safety layer then clipped it every stride (drive_torque
+        # warnings burying the log). Saturating here is the controller's own actuator limit;
+        # the supervisor's clip stays the judge of a controller that does not keep it.
+        lim = self._tau_limit
+        for j in (0, 1, 2, 3):
+            x, m = tau[j], lim[j]
+            if x > m:
+                tau[j] = m
+                self.saturated_ticks += 1
+            elif x < -m:
+                tau[j] = -m
+                self.saturated_ticks += 1
         self.monitor.update(q, qd, qr, tau_int, dt)
         if hs_l:
             self._stride_end(0, hsd_l.onset_s)
@@ -292,17 +368,16 @@ class ControlStack:
         ticks = self.ticks
         if ticks % _SLOW_EVERY == 0:  # recorded every tick, but slow to change: 100 Hz
             self._target = self.switch.reference_override() or qr
-            cv[10] = self.guidance_level
-            cv[11] = self.switch.assist_level()
-        target = self._target
-        cv[0], cv[1], cv[2], cv[3] = target[0], target[2], target[1], target[3]
-        cv[4], cv[5], cv[6], cv[7] = tau[0], tau[2], tau[1], tau[3]
-        cv[8] = harness
-        cv[9] = belt
-        cv[12] = p_l
-        cv[13] = p_r
+            cv[_CV_GUIDANCE] = self.guidance_level
+            cv[_CV_ASSIST] = self.switch.assist_level()
+        cv[_CV_REF] = self._target
+        cv[_CV_TAU] = tau
+        cv[_CV_HARNESS] = harness
+        cv[_CV_BELT] = belt
+        cv[_CV_PHASE_L] = p_l
+        cv[_CV_PHASE_R] = p_r
         self.ticks = ticks + 1
-        return Command(tau[0], tau[2], tau[1], tau[3], harness, belt)
+        return Command(tau[0], tau[1], tau[2], tau[3], harness, belt)  # DRIVEN_DOFS order
 
     def _set_rate(self, belt_v: float) -> None:
         """Reference stride frequency and walking weight for a belt speed (only on change)."""
@@ -313,6 +388,15 @@ class ControlStack:
         else:
             self._rate = 1.0 / stride_time_s(belt_v, self.height_m)
             self._walk = min(1.0, (belt_v - WALK_MIN_SPEED_M_S) / WALK_BLEND_M_S)
+
+    def _switch_reference(self, new: ReferenceGait) -> None:
+        """Walk on a new reference table (another speed, another range of motion) from the
+        next tick, without a step: at a heel strike of one leg the other is mid-stride, and
+        the tables of two speeds differed there by up to 0.14 rad at the knee, which the
+        knee drive was asked to close at once (200 N*m, clipped; a cuff fault followed)."""
+        if self._ref_from is None:
+            self._ref_from = self.reference
+        self.reference = self.ctx.reference = new
 
     def stand_here(self) -> None:
         """Stand where the legs are (after a stop, a pause: often mid-stride, one
@@ -430,7 +514,7 @@ class ControlStack:
                     self._patient_timing_next = follows_patient
             elif k is ChangeKind.ROM:
                 self.bank = payload
-                self.reference = self.ctx.reference = self.bank.nearest(self.belt.speed)
+                self._switch_reference(self.bank.nearest(self.belt.speed))
             elif k is ChangeKind.TUNNEL_WIDTH:
                 path = self._make("path")
                 assert isinstance(path, PathController)

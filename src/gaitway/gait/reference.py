@@ -135,23 +135,24 @@ def _stance_warp(phases: np.ndarray, stance_from: float, stance_to: float) -> np
     return np.asarray(out)
 
 
-def nearest_phase(hip_l: npt.ArrayLike, knee_l: npt.ArrayLike, hip_r: npt.ArrayLike,
+def nearest_phase(hip_l: npt.ArrayLike, hip_r: npt.ArrayLike, knee_l: npt.ArrayLike,
                   knee_r: npt.ArrayLike, posture: tuple[float, float, float, float], *,
                   offset_left: float = 0.0, offset_right: float = 0.5, n: int = 200) -> float:
     """The phase (of a cycle sampled by the tables, one cycle at ``len - 1`` points) at
-    which hips and knees are nearest to ``posture`` (hip_l, knee_l, hip_r, knee_r), least
-    squares on ``n`` phases; each leg's table is read at the phase plus its offset.
+    which hips and knees are nearest to ``posture`` (hip_l, hip_r, knee_l, knee_r: the
+    station's joint order), least squares on ``n`` phases; each leg's table is read at the
+    phase plus its offset.
 
     Walking that restarts after a stop goes on from there, for the robot's reference and
     the virtual patient's intent alike: the stop froze the legs mid-stride, and restarting
     elsewhere threw them into another posture within a quarter of a second."""
-    tabs = [np.asarray(t, dtype=np.float64) for t in (hip_l, knee_l, hip_r, knee_r)]
+    tabs = [np.asarray(t, dtype=np.float64) for t in (hip_l, hip_r, knee_l, knee_r)]
     size = tabs[0].size - 1
     phases = np.arange(n) / n
     il = (((phases + offset_left) % 1.0) * size).astype(np.intp)
     ir = (((phases + offset_right) % 1.0) * size).astype(np.intp)
-    err = ((tabs[0][il] - posture[0]) ** 2 + (tabs[1][il] - posture[1]) ** 2
-           + (tabs[2][ir] - posture[2]) ** 2 + (tabs[3][ir] - posture[3]) ** 2)
+    err = ((tabs[0][il] - posture[0]) ** 2 + (tabs[1][ir] - posture[1]) ** 2
+           + (tabs[2][il] - posture[2]) ** 2 + (tabs[3][ir] - posture[3]) ** 2)
     return float(phases[int(np.argmin(err))])
 
 

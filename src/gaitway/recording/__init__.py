@@ -7,13 +7,14 @@ compresses and writes), read with :func:`open_recording`. The file format is doc
 
 from gaitway.recording.errors import RecordingError
 from gaitway.recording.format import RECORDING_FILENAME
-from gaitway.recording.reader import Recording, open_recording
+from gaitway.recording.reader import Loss, Recording, open_recording
 from gaitway.recording.timeseries import Event, TimeSeries
 from gaitway.recording.writer import RecordingWriter
 
 __all__ = [
     "RECORDING_FILENAME",
     "Event",
+    "Loss",
     "Recording",
     "RecordingError",
     "RecordingWriter",

@@ -38,7 +38,9 @@ Block kinds and payloads:
 A reader walks the block headers (seeking past sample payloads) to index the file. An incomplete
 last block (short header, or a payload running past the end of the file) or a tail of zero bytes
 (what a power loss can leave) means the recording was cut off: everything before it is read. A
-bad checksum anywhere else is damage, reported as a :class:`RecordingError` naming the block.
+bad checksum elsewhere is damage: everything before the damaged block is read and the loss is
+reported (block, byte, time span, samples); bytes after the footer are ignored. See
+:mod:`gaitway.recording.reader`.
 """
 
 from __future__ import annotations

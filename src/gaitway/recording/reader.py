@@ -4,14 +4,18 @@ Opening walks the block headers and seeks past sample payloads, so it is fast fo
 file; :meth:`Recording.read` preallocates its output and decodes one block at a time into it,
 so a whole recording is held in memory once, not twice.
 
-Damage policy: an incomplete last block or a zero-filled tail is a cut-off recording (read up
-to it, ``cut_off`` is True, ``problems`` says where). Any other bad checksum raises a
-RecordingError naming the block, its byte offset and the session time it covers; for a damaged
-samples block, reading a window that avoids that time still works.
+Damage policy: everything before the damage is recovered, and what was lost is said exactly.
+An incomplete last block or a zero-filled tail (power loss) is a cut-off recording; a damaged
+block header, events block or footer ends the readable part there; bytes appended after the
+footer are ignored. Samples payloads are checksummed when read: a read stops at the first
+damaged samples block in its window and returns what came before it, and a window after the
+damage still reads. Each loss is a :class:`Loss` in ``losses`` and a sentence in ``problems``.
+Only damage to the file header or the metadata block (nothing readable) raises a RecordingError.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import zlib
 from collections import Counter
@@ -46,6 +50,27 @@ _ZERO_CHECK_CHUNK = 1 << 20
 #: half-second blocks of ~100 channels holds ~25 MB decoded).
 _DECODE_THREADS = 4
 _DECODE_BATCH = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Loss:
+    """Data a damaged or cut-off file lost: where, how much, and why.
+
+    ``to_s`` and ``samples`` are None when the file does not say how much more there was (a
+    torn tail: the writer may have recorded more than the file kept).
+    """
+
+    at_byte: int
+    from_s: float
+    to_s: float | None
+    samples: int | None
+    reason: str
+
+    def describe(self) -> str:
+        span = (f"{self.from_s:.3f}-{self.to_s:.3f} s" if self.to_s is not None
+                else f"everything after {self.from_s:.3f} s")
+        count = f", {self.samples} samples" if self.samples is not None else ""
+        return f"lost {span}{count} from byte {self.at_byte}: {self.reason}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,19 +117,21 @@ class Recording:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.problems: list[str] = []
+        #: What damage or a cut cost, found when opening and (samples blocks) when reading.
+        self.losses: list[Loss] = []
         self.metadata: dict[str, Any] = {}
         self.final: dict[str, Any] | None = None
         self.events: list[Event] = []
+        self._bad: set[int] = set()
         self._size = path.stat().st_size
         self._scan()
 
     # -- indexing -------------------------------------------------------------------------------
 
-    def _damaged(self, number: int, offset: int, what: str) -> RecordingError:
+    def _unreadable(self, number: int, offset: int, what: str) -> RecordingError:
         return RecordingError(
-            f"{self.path}: block {number} at byte {offset} is damaged ({what}); the recording "
-            f"cannot be read past {self._end_so_far:.3f} s. Restore the file from a backup "
-            "(the blocks before the damage are intact, but this reader stops at damage)"
+            f"{self.path}: block {number} at byte {offset} is damaged ({what}); nothing in the "
+            "recording can be read without it. Restore the file from a backup"
         )
 
     def _scan(self) -> None:
@@ -115,9 +142,9 @@ class Recording:
         t_first: list[float] = []
         t_last: list[float] = []
         crcs: list[int] = []
-        self._end_so_far = 0.0
         self._have_meta = False
         footer_at: int | None = None
+        tail: list[Loss] = []  # what the end of the file cost
         cut_note = ""
         with open(self.path, "rb") as f:
             check_file_header(f.read(FILE_HEADER.size), self.path)
@@ -126,31 +153,33 @@ class Recording:
             while offset < self._size:
                 f.seek(offset)
                 raw = f.read(BLOCK_HEADER.size)
-                if len(raw) < BLOCK_HEADER.size:
+                end_s = t_last[-1] if t_last else 0.0
+                rest = self._size - offset
+                if len(raw) < BLOCK_HEADER.size or (head := unpack_block_header(raw)) is None:
                     if _rest_is_zero(f, offset, self._size):
-                        cut_note = f"a zero-filled tail from byte {offset} (power loss?)"
+                        cut_note = f"a zero-filled tail of {rest} bytes (power loss?)"
+                    elif len(raw) < BLOCK_HEADER.size:
+                        cut_note = (f"an incomplete header of block {number} "
+                                    f"({len(raw)} of {BLOCK_HEADER.size} bytes)")
                     else:
-                        cut_note = (
-                            f"an incomplete header of block {number} "
-                            f"({len(raw)} of {BLOCK_HEADER.size} bytes)"
-                        )
+                        cut_note = (f"block {number}'s header is damaged (checksum mismatch); "
+                                    f"the {rest} bytes from there cannot be read")
+                    tail.append(Loss(offset, end_s, None, None, cut_note))
                     break
-                head = unpack_block_header(raw)
-                if head is None:
-                    if _rest_is_zero(f, offset, self._size):
-                        cut_note = f"a zero-filled tail from byte {offset} (power loss?)"
-                        break
-                    raise self._damaged(number, offset, "header checksum mismatch")
                 payload_at = offset + BLOCK_HEADER.size
+                kind = BlockKind(head.kind)
                 if payload_at + head.length > self._size:
-                    cut_note = (
-                        f"an incomplete block {number} ({BlockKind(head.kind).name.lower()}, "
-                        f"{self._size - payload_at} of {head.length} bytes)"
-                    )
+                    cut_note = (f"an incomplete block {number} ({kind.name.lower()}, "
+                                f"{self._size - payload_at} of {head.length} bytes)")
+                    if kind == BlockKind.SAMPLES:
+                        tail.append(Loss(offset, head.t_first, head.t_last, head.count,
+                                         cut_note))
+                    else:
+                        tail.append(Loss(offset, end_s, None, None, cut_note))
                     break
-                if number == 0 and head.kind != BlockKind.META:
-                    raise self._damaged(number, offset, "the first block is not the metadata")
-                if head.kind == BlockKind.SAMPLES:
+                if number == 0 and kind != BlockKind.META:
+                    raise self._unreadable(number, offset, "the first block is not the metadata")
+                if kind == BlockKind.SAMPLES:
                     numbers.append(number)
                     offsets.append(payload_at)
                     lengths.append(head.length)
@@ -158,39 +187,83 @@ class Recording:
                     t_first.append(head.t_first)
                     t_last.append(head.t_last)
                     crcs.append(head.payload_crc)
-                    self._end_so_far = head.t_last
                 else:
                     payload = f.read(head.length)
-                    if zlib.crc32(payload) != head.payload_crc:
-                        raise self._damaged(number, offset, "payload checksum mismatch")
-                    self._take(BlockKind(head.kind), payload, number, offset)
-                    if head.kind == BlockKind.FOOTER:
+                    try:
+                        if zlib.crc32(payload) != head.payload_crc:
+                            raise RecordingError("payload checksum mismatch")
+                        self._take(kind, payload, number, offset)
+                    except RecordingError as exc:
+                        if kind == BlockKind.META:
+                            raise self._unreadable(number, offset, str(exc)) from None
+                        cut_note = (f"block {number} ({kind.name.lower()}) is damaged ({exc}); "
+                                    f"the {rest} bytes from there cannot be read")
+                        tail.append(Loss(offset, end_s, None, None, cut_note))
+                        break
+                    if kind == BlockKind.FOOTER:
                         footer_at = payload_at + head.length
+                        break  # whatever follows the footer is not part of the recording
                 offset = payload_at + head.length
                 number += 1
-        if not self._have_meta:
-            raise RecordingError(
-                f"{self.path} is truncated before its metadata block: it holds no readable "
-                "data (the session died while starting)"
+            if not self._have_meta:
+                raise RecordingError(
+                    f"{self.path} is truncated before its metadata block: it holds no readable "
+                    "data (the session died while starting)"
+                )
+            self._blocks = _SampleBlocks(
+                np.array(numbers, dtype=np.int64),
+                np.array(offsets, dtype=np.int64),
+                np.array(lengths, dtype=np.int64),
+                np.array(counts, dtype=np.int64),
+                np.array(t_first, dtype=np.float64),
+                np.array(t_last, dtype=np.float64),
+                np.array(crcs, dtype=np.int64),
             )
-        self._blocks = _SampleBlocks(
-            np.array(numbers, dtype=np.int64),
-            np.array(offsets, dtype=np.int64),
-            np.array(lengths, dtype=np.int64),
-            np.array(counts, dtype=np.int64),
-            np.array(t_first, dtype=np.float64),
-            np.array(t_last, dtype=np.float64),
-            np.array(crcs, dtype=np.int64),
-        )
+            if footer_at is None:
+                tail[:0] = self._drop_torn_blocks(f)
+        # in time order: a run of repeated warnings is written when it ends, at its last time
+        self.events.sort(key=lambda e: e.time_s)
         self._row_start = np.concatenate(([0], np.cumsum(self._blocks.count)))
         if footer_at is None:
             self.problems.append(
                 f"cut off after {self.end_time_s:.3f} s: no footer (the writer stopped without "
-                "closing, e.g. a crash or kill)"
+                "closing, e.g. a crash, kill or power loss)"
                 + (f"; the file ends in {cut_note}" if cut_note else "")
             )
+            for loss in tail:
+                self._lose(loss)
         elif footer_at != self._size:
-            self.problems.append(f"{self._size - footer_at} unexpected bytes after the footer")
+            self.problems.append(
+                f"{self._size - footer_at} bytes after the footer were ignored (appended to a "
+                "complete recording); nothing was lost"
+            )
+
+    def _drop_torn_blocks(self, f: BinaryIO) -> list[Loss]:
+        """Drop the samples blocks at the end of a cut-off file whose payload is not what the
+        writer wrote (a torn write or a zero-filled page behind an intact header), so that the
+        end time is exact; returns what they held."""
+        b = self._blocks
+        keep = b.count.size
+        while keep > 0 and self._payload(f, keep - 1) is None:
+            keep -= 1
+        if keep == b.count.size:
+            return []
+        self._bad.clear()
+        self.losses.clear()
+        self.problems.clear()
+        numbers = ", ".join(str(int(n)) for n in b.number[keep:])
+        loss = Loss(int(b.offset[keep]) - BLOCK_HEADER.size, float(b.t_first[keep]),
+                    float(b.t_last[-1]), int(b.count[keep:].sum()),
+                    f"samples block(s) {numbers} torn or zero-filled at the cut "
+                    "(payload checksum mismatch)")
+        self._blocks = _SampleBlocks(b.number[:keep], b.offset[:keep], b.length[:keep],
+                                     b.count[:keep], b.t_first[:keep], b.t_last[:keep],
+                                     b.crc[:keep])
+        return [loss]
+
+    def _lose(self, loss: Loss) -> None:
+        self.losses.append(loss)
+        self.problems.append(loss.describe())
 
     def _take(self, kind: BlockKind, payload: bytes, number: int, offset: int) -> None:
         what = f"block {number} ({kind.name.lower()})"
@@ -211,11 +284,12 @@ class Recording:
                     [c.resolution for c in self.channels + self.truth_channels]
                 )
             elif kind == BlockKind.EVENTS:
-                self.events.extend(Event(float(t), str(k), str(s), dict(d)) for t, k, s, d in data)
+                self.events.extend([Event(float(t), str(k), str(s), dict(d))
+                                    for t, k, s, d in data])
             elif kind == BlockKind.FOOTER:
                 self.final = dict(data["final"])
         except (TypeError, KeyError, ValueError, AttributeError) as exc:
-            raise self._damaged(number, offset, f"malformed {kind.name.lower()} ({exc})") from None
+            raise RecordingError(f"malformed {kind.name.lower()} ({exc})") from None
 
     # -- what the recording is ------------------------------------------------------------------
 
@@ -287,7 +361,9 @@ class Recording:
     ) -> TimeSeries:
         """Time, the named channels (all but time if None) and events, in [start_s, end_s].
 
-        Only the blocks overlapping the window are read and decompressed.
+        Only the blocks overlapping the window are read and decompressed. A damaged samples
+        block ends the read: what came before it is returned, the loss is added to ``losses``
+        and ``problems``, and a window starting after the block reads the rest.
         """
         names = self._columns(channels)
         lo = -np.inf if start_s is None else float(start_s)
@@ -302,7 +378,11 @@ class Recording:
         out = np.empty((cols.size, capacity), dtype=np.float64)
         filled = 0
         whole = start_s is None and end_s is None
-        for block in self._decoded(chosen, cols):
+        stopped_at = hi
+        for i, block in self._decoded(chosen, cols):
+            if block is None:
+                stopped_at = float(b.t_first[i])
+                break
             if not whole:
                 t = block[0]
                 keep = (t >= lo) & (t <= hi)
@@ -315,63 +395,119 @@ class Recording:
             time=out[0],
             data={n: out[k + 1] for k, n in enumerate(names)},
             units={n: units[n] for n in names},
-            events=[e for e in self.events if lo <= e.time_s <= hi],
+            events=[e for e in self.events
+                    if lo <= e.time_s <= hi and (stopped_at == hi or e.time_s < stopped_at)],
             dt=self.dt,
         )
 
+    def windows(self, seconds: float,
+                channels: Sequence[str] | None = None) -> Iterator[TimeSeries]:
+        """The whole recording in consecutive windows of ``seconds`` session time, each sample
+        in exactly one window (windows are half-open, [t, t + seconds), the last one closed)."""
+        if not (math.isfinite(seconds) and seconds > 0):
+            raise RecordingError(f"a window must last a positive time, got {seconds} s")
+        start, end = self.start_time_s, self.end_time_s
+        k = 0
+        while True:
+            lo = start + k * seconds
+            hi = start + (k + 1) * seconds
+            if lo > end:
+                return
+            last = hi > end
+            n_bad = len(self._bad)
+            ts = self.read(channels, lo, end if last else hi)
+            if not last and ts.time.size and ts.time[-1] >= hi:
+                keep = ts.time < hi
+                ts = TimeSeries(ts.time[keep], {n: v[keep] for n, v in ts.data.items()},
+                                ts.units, [e for e in ts.events if e.time_s < hi], ts.dt)
+            if ts.time.size:
+                yield ts
+            if len(self._bad) > n_bad:
+                return  # the damage ends the readable part for a stream
+            k += 1
+
     def _decoded(
         self, chosen: npt.NDArray[np.intp], cols: npt.NDArray[np.intp]
-    ) -> Iterator[FloatArray]:
-        """The chosen blocks decoded, in file order.
+    ) -> Iterator[tuple[int, FloatArray | None]]:
+        """The chosen blocks decoded, in file order, until the first damaged one (None).
 
         Payloads are read (and checksummed) in order by this thread; decompression and
         decoding, which release the GIL (zstd, numpy), run on up to ``_DECODE_THREADS``
         threads a batch at a time, so a long read uses every core with bounded memory. Each
-        block is decoded exactly as alone, and the first damaged block raises, as before.
+        block is decoded exactly as alone.
         """
         workers = min(_DECODE_THREADS, os.cpu_count() or 1)
         with open(self.path, "rb") as f:
             if workers < 2 or chosen.size < 2 * _DECODE_BATCH:
                 for i in chosen:
-                    yield self._decode(self._payload(f, int(i)), int(i), cols)
+                    payload = self._payload(f, int(i))
+                    block = None if payload is None else self._decode(payload, int(i), cols)
+                    yield int(i), block
+                    if block is None:
+                        return
                 return
             with ThreadPoolExecutor(max_workers=workers) as pool:
                 for at in range(0, chosen.size, _DECODE_BATCH):
-                    batch = [int(i) for i in chosen[at : at + _DECODE_BATCH]]
-                    payloads = [self._payload(f, i) for i in batch]
-                    yield from pool.map(lambda job: self._decode(job[0], job[1], cols),
-                                        zip(payloads, batch, strict=True))
+                    batch: list[tuple[bytes, int]] = []
+                    damaged: int | None = None
+                    for i in (int(j) for j in chosen[at : at + _DECODE_BATCH]):
+                        payload = self._payload(f, i)
+                        if payload is None:
+                            damaged = i
+                            break
+                        batch.append((payload, i))
+                    for i, block in zip(
+                        (i for _, i in batch),
+                        pool.map(lambda job: self._decode(job[0], job[1], cols), batch),
+                        strict=True,
+                    ):
+                        yield i, block
+                        if block is None:
+                            return
+                    if damaged is not None:
+                        yield damaged, None
+                        return
 
     def _describe_block(self, i: int) -> str:
         b = self._blocks
         return (
-            f"block {int(b.number[i])} at byte {int(b.offset[i]) - BLOCK_HEADER.size} "
-            f"(samples {b.t_first[i]:.3f}-{b.t_last[i]:.3f} s)"
+            f"samples block {int(b.number[i])} at byte {int(b.offset[i]) - BLOCK_HEADER.size} "
+            f"({b.t_first[i]:.3f}-{b.t_last[i]:.3f} s, {int(b.count[i])} samples)"
         )
 
-    def _payload(self, f: BinaryIO, i: int) -> bytes:
+    def _damage(self, i: int, what: str) -> None:
+        """Note a damaged samples block once: what it held is lost."""
+        if i in self._bad:
+            return
+        self._bad.add(i)
+        b = self._blocks
+        self._lose(Loss(
+            int(b.offset[i]) - BLOCK_HEADER.size, float(b.t_first[i]), float(b.t_last[i]),
+            int(b.count[i]),
+            f"samples block {int(b.number[i])} is damaged ({what}); a read stops before it: "
+            f"read from {float(b.t_last[i]) + self.dt:.3f} s (analyze --from) for what follows",
+        ))
+
+    def _payload(self, f: BinaryIO, i: int) -> bytes | None:
+        """The block's payload, or None (and the loss noted) if its checksum is wrong."""
         b = self._blocks
         f.seek(int(b.offset[i]))
         payload = f.read(int(b.length[i]))
         if zlib.crc32(payload) != int(b.crc[i]):
-            raise RecordingError(
-                f"{self.path}: {self._describe_block(i)} is damaged (checksum mismatch); read a "
-                f"window that avoids {b.t_first[i]:.3f}-{b.t_last[i]:.3f} s to get the rest"
-            )
+            self._damage(i, "checksum mismatch")
+            return None
         return payload
 
-    def _decode(self, payload: bytes, i: int, cols: npt.NDArray[np.intp]) -> FloatArray:
+    def _decode(self, payload: bytes, i: int, cols: npt.NDArray[np.intp]) -> FloatArray | None:
         try:
             block = decode_block(payload, self._resolution, cols)
         except RecordingError as exc:
-            raise RecordingError(
-                f"{self.path}: {self._describe_block(i)} cannot be decoded: {exc}"
-            ) from None
+            self._damage(i, f"cannot be decoded: {exc}")
+            return None
         if block.shape[1] != int(self._blocks.count[i]):
-            raise RecordingError(
-                f"{self.path}: {self._describe_block(i)} holds {block.shape[1]} rows, its header "
-                f"says {int(self._blocks.count[i])}"
-            )
+            self._damage(i, f"holds {block.shape[1]} rows, its header says "
+                            f"{int(self._blocks.count[i])}")
+            return None
         return block
 
     def verify(self) -> list[str]:
@@ -379,10 +515,9 @@ class Recording:
         found: list[str] = []
         with open(self.path, "rb") as f:
             for i in range(self._blocks.count.size):
-                try:
-                    self._payload(f, i)
-                except RecordingError as exc:
-                    found.append(str(exc))
+                if self._payload(f, i) is None:
+                    found.append(f"{self.path}: {self._describe_block(i)} is damaged "
+                                 "(checksum mismatch)")
         return found
 
     def describe(self) -> dict[str, Any]:
@@ -394,6 +529,10 @@ class Recording:
             "complete": self.complete,
             "cut_off": self.cut_off,
             "problems": list(self.problems),
+            "losses": [
+                {"at_byte": x.at_byte, "from_s": x.from_s, "to_s": x.to_s, "samples": x.samples,
+                 "reason": x.reason} for x in self.losses
+            ],
             "start_time_s": self.start_time_s,
             "end_time_s": self.end_time_s,
             "duration_s": self.duration_s,

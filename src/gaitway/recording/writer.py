@@ -20,6 +20,11 @@ itself once it is ``block_seconds`` old in wall time, so a crash loses at most a
 of data in any case (a short lock around the buffer makes this safe; ~0.2 us per tick). Rows are
 handed off by count; the writer thread splits them so that no block spans more than
 ``block_seconds`` of session time (a jump in time shows there, not in the loop).
+
+Repeated warnings are folded (:mod:`gaitway.recording.folding`): each run of them is written
+once, as one event with its count, first and last time (at the run's last time), when the run
+ends (no repeat for ``QUIET_S`` of session time, or the recording closes). A crash therefore
+loses the count of a run still going on; every other event is written with its block.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ import zstandard
 
 from gaitway.recording.codec import DEFAULT_LEVEL, encode_block, quantise
 from gaitway.recording.errors import RecordingError
+from gaitway.recording.folding import EventFolder
 from gaitway.recording.format import (
     FORMAT_NAME,
     RECORDING_FILENAME,
@@ -140,7 +146,15 @@ class RecordingWriter:
             ) from None
         except OSError as exc:
             raise RecordingError(f"cannot create {self.path}: {exc.strerror}") from None
-        _write_all(self._fd, pack_file_header() + pack_block(BlockKind.META, meta))
+        try:
+            _write_all(self._fd, pack_file_header() + pack_block(BlockKind.META, meta))
+        except OSError as exc:  # nothing recorded yet: leave no empty file to block a rerun
+            os.close(self._fd)
+            with contextlib.suppress(OSError):
+                self.path.unlink()
+            raise RecordingError(f"cannot write {self.path}: {exc.strerror}; nothing was "
+                                 "recorded (free some disk space or choose another folder)"
+                                 ) from None
 
         self._lock = threading.Lock()
         self._free: deque[_Buffers] = deque()
@@ -149,6 +163,7 @@ class RecordingWriter:
         self._n = 0
         self._block_wall = 0.0  # monotonic time of the current block's first row
         self._events: list[tuple[float, bytes]] = []
+        self._folds = EventFolder()  # repeated warnings: written once per run, when it ends
         self._handed_off = 0  # rows queued for the writer thread
         self.n_events = 0
         self._closed = False
@@ -233,7 +248,16 @@ class RecordingWriter:
             raise RecordingError("an event needs a non-empty kind and source (strings)")
         item = dump_json([float(time_s), kind, source, details], f"event {kind!r} details")
         with self._lock:
-            self._events.append((float(time_s), item))
+            if self._folds.offer(float(time_s), kind, source, details) is None:
+                self._events.append((float(time_s), item))
+                self.n_events += 1
+
+    def _write_folds(self) -> None:
+        """Add the runs of repeated warnings that ended to the current block (lock held)."""
+        for run in self._folds.take_closed():
+            item = dump_json([run.last_s, run.key.kind, run.source, run.event_details()],
+                             f"event {run.key.kind!r} details")
+            self._events.append((run.last_s, item))
             self.n_events += 1
 
     @property
@@ -248,6 +272,9 @@ class RecordingWriter:
 
     def _hand_off(self) -> None:
         """Queue the current block and start a fresh one. Call with the lock held."""
+        if self._n:
+            self._folds.close_quiet(float(self._mbuf[self._n - 1, 0]))
+            self._write_folds()
         if self._n == 0 and not self._events:
             return
         if self._error is not None:
@@ -378,6 +405,8 @@ class RecordingWriter:
             problem, final_dict = exc, {"ended_by": "error: final was not JSON-serialisable"}
         try:
             with self._lock:
+                self._folds.close_all()
+                self._write_folds()
                 self._hand_off()
         except RecordingError as exc:
             problem = exc

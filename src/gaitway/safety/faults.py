@@ -125,6 +125,11 @@ class FaultRecord:
     acknowledged_by: str | None = None
     acknowledged_at_s: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: a soft-limit warning: the joint, and its repeats folded into this record (count, and
+    #: the time of the latest; ``detected_at_s`` is the first, ``detail`` the latest)
+    joint: str | None = None
+    count: int = 1
+    last_at_s: float | None = None
 
     def to_summary(self) -> dict[str, Any]:
         """The summary.json form the issue specifies."""
@@ -139,6 +144,9 @@ class FaultRecord:
             "acknowledged_by": self.acknowledged_by,
             "acknowledged_at_s": _r(self.acknowledged_at_s),
             "detail": self.detail,
+            "joint": self.joint,
+            "count": self.count,
+            "last_at_s": _r(self.last_at_s),
         }
 
 

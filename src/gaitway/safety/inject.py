@@ -1,67 +1,27 @@
 """Fault injection: a Station wrapper that makes any listed fault happen at a chosen time.
 
-:class:`FaultInjector` decorates any :class:`Station`. Most faults are injected where a real
-fault would appear to the controller, in the readings (a frozen encoder, a NaN, a slipping
-belt sensor); the emergency stop, the patient's stop button and the spasm act on the simulated
-station itself through its public API (``press_estop()``, ``stop_button_until``, a torque on
-the patient's knee in ``data.qfrc_applied``). Faults of the controller are injected by
-:meth:`FaultInjector.tamper`, which the session applies to the proposed command before safety
-sees it. ``true_sample`` keeps what the station really measured, so tests can check the real
-joints and harness while the supervisor only sees the faulty readings.
+:class:`FaultInjector` decorates any :class:`Station`. It knows no fault by name: for each
+injection it asks the registry (:data:`gaitway.safety.disturbances.DISTURBANCES`) for the
+fault's disturbance, starts it at its time, and passes it the readings of every later tick,
+the command proposed by the controller (:meth:`FaultInjector.tamper`, which the session
+applies before safety sees it) and the station's typed disturbance hooks (the twin's
+emergency stop, stop button and the patient's joints). ``true_sample`` keeps what the
+station really measured, so tests can check the real joints and harness while the supervisor
+only sees the faulty readings.
 """
 
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 from typing import Final
 
 from gaitway.errors import UserError
+from gaitway.safety.disturbances import DISTURBANCES, INJECTION_EFFECTS, Disturbance
 from gaitway.safety.faults import FAULTS, FaultKind
-from gaitway.station.channels import SAMPLE_INDEX
-from gaitway.station.interface import Command, Sample, Station
+from gaitway.station.interface import Command, DisturbanceHooks, Sample, Station, TimeBase
 
-_I = SAMPLE_INDEX
 GRAVITY: Final[float] = 9.81
-
-#: what each injection does, for ``gaitway faults`` and the hazard list
-INJECTION_EFFECTS: Final[dict[FaultKind, str]] = {
-    FaultKind.STALE_SIGNAL: "hip_angle_left reading freezes at its last value",
-    FaultKind.IMPLAUSIBLE_JUMP: "knee_angle_left reading steps by +0.3 rad",
-    FaultKind.NON_FINITE: "harness_force reading becomes NaN (signal lost)",
-    FaultKind.ENCODER_MISMATCH: "knee_motor_angle_left drifts away at 1 rad/s",
-    FaultKind.DRIVE_OVERCURRENT: "knee left drive current reads 15 A high",
-    FaultKind.DRIVE_OVERTEMPERATURE: "knee left winding temperature reads 100 K high (a "
-                                     "heat-soaked winding; see docs/safety/injection.md)",
-    FaultKind.COMMUNICATION_LOSS: "samples stop arriving (the last one repeats)",
-    FaultKind.MISSED_TICKS: "4 ticks pass without reaching the loop",
-    FaultKind.LOOP_OVERRUN: "5 loop iterations take 25 ms each (simulated loop clock headless, "
-                            "a real CPU hog in a paced live loop)",
-    FaultKind.EMERGENCY_STOP: "the emergency stop is pressed (released again after 1 s)",
-    FaultKind.STOP_BUTTON: "the patient presses the stop button",
-    FaultKind.INTERACTION_FORCE: "knee extensor spasm: 140 N*m on the left knee within 20 ms",
-    FaultKind.HARNESS_SLACK: "harness_force reading drops to 5 % (cable slack)",
-    FaultKind.HARNESS_OVERLOAD: "harness_force reading climbs by 90 % body weight over 0.2 s",
-    FaultKind.BELT_MISMATCH: "belt_speed_left reads half the real speed",
-    FaultKind.FALL: "both plates unload while the harness takes 35 % body weight more",
-    FaultKind.JOINT_RANGE: "left knee readings (joint and motor) slip at 3 rad/s to +1.5 rad, then "
-                           "back (0.5 s each): the loop cannot follow it in",
-    FaultKind.JOINT_VELOCITY: "knee_velocity_left reads 12 rad/s high",
-    FaultKind.DRIVE_TORQUE: "controller asks 100 N*m at the left knee for 50 ms",
-    FaultKind.COMMAND_NON_FINITE: "controller proposes NaN hip torque",
-    FaultKind.COMMAND_OUT_OF_RANGE: "controller proposes a 5 m/s belt speed",
-}
-assert set(INJECTION_EFFECTS) == set(FaultKind)
-_COMMAND_FAULTS: Final = frozenset({FaultKind.DRIVE_TORQUE, FaultKind.COMMAND_NON_FINITE,
-                                    FaultKind.COMMAND_OUT_OF_RANGE})
-_SPASM_NM: Final[float] = 140.0
-#: how long an injected emergency stop stays pressed before the operator releases it
-ESTOP_HELD_S: Final[float] = 1.0
-#: the injected loop overrun: iterations and the time each one takes
-OVERRUN_TICKS: Final[int] = 5
-OVERRUN_S: Final[float] = 0.025
-_SPASM_RISE_S: Final[float] = 0.02
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +58,10 @@ class FaultInjector(Station):
 
     def __init__(self, inner: Station, injections: list[Injection] | tuple[Injection, ...] = (),
                  *, paced: bool = False) -> None:
-        """``paced``: the loop runs against wall time (live), so an injected overrun must
-        really take wall time; headless, it delays the simulated loop clock instead."""
+        """``paced``: the loop runs against wall time (live). On a station with real time an
+        injected overrun must then really take wall time; headless, or on a station with
+        simulated time (whose overruns are judged on :meth:`loop_clock`), it delays the
+        simulated loop clock instead."""
         kinds = [i.kind for i in injections]
         if len(set(kinds)) != len(kinds):
             raise UserError("each fault can be injected once per session")
@@ -110,12 +72,12 @@ class FaultInjector(Station):
         #: kind -> session time at which the injection took effect
         self.injected_at: dict[FaultKind, float] = {}
         self._pending = list(self.injections)
-        self._active: list[Injection] = []
+        self._active: list[tuple[float, Disturbance]] = []  # (start time, disturbance)
         self._true: Sample | None = None
         self._last: Sample | None = None
-        self._frozen: dict[int, float] = {}
-        self._overrun_left = OVERRUN_TICKS
         self.paced = paced
+        #: an injected overrun hogs the CPU (real time, paced) or delays loop_clock
+        self._hog = paced and inner.time_base is TimeBase.REAL
         self._loop_steps = 0
         self._loop_lag = 0.0
 
@@ -126,7 +88,8 @@ class FaultInjector(Station):
         return s
 
     def stop(self) -> None:
-        self._release_spasm()
+        for _, d in self._active:
+            d.release(self)
         self.inner.stop()
 
     @property
@@ -146,11 +109,18 @@ class FaultInjector(Station):
     def body_mass_kg(self) -> float:
         return self.inner.body_mass_kg
 
+    @property
+    def time_base(self) -> TimeBase:
+        return self.inner.time_base
+
     def engage_belt_brake(self) -> None:
         self.inner.engage_belt_brake()
 
     def release_belt_brake(self) -> None:
         self.inner.release_belt_brake()
+
+    def disturbance_hooks(self) -> DisturbanceHooks | None:
+        return self.inner.disturbance_hooks()
 
     def loop_clock(self) -> float:
         """The headless loop's simulated clock: one tick per step plus any injected overrun
@@ -159,136 +129,54 @@ class FaultInjector(Station):
 
     def step(self, command: Command) -> Sample:
         self._loop_steps += 1
-        if FaultKind.MISSED_TICKS in self._starting():
-            for _ in range(4):
+        t_next = self.last_sample.time + self.dt
+        for inj in self._pending:  # ticks lost just before a fault starts (missed ticks)
+            if t_next < inj.at_s:
+                break
+            for _ in range(DISTURBANCES[inj.kind].skipped_ticks):
                 self.inner.step(command)
         true = self.inner.step(command)
         self._true = true
         t = true.time
         while self._pending and t >= self._pending[0].at_s:
-            inj = self._pending.pop(0)
-            self._activate(inj, t)
+            kind = self._pending.pop(0).kind
+            d = DISTURBANCES[kind]()
+            self.injected_at[kind] = t
+            self._active.append((t, d))
+            d.start(self)
         if not self._active:
             self._last = true
             return true
-        out = self._apply(true, t)
+        v = true.values.copy()
+        for t0, d in self._active:
+            if not d.sense(v, t - t0, self):
+                return self.last_sample  # the sample never arrives: the last one repeats
+        out = Sample(v)
         self._last = out
         return out
 
     # -- controller faults --------------------------------------------------------------------
     def tamper(self, command: Command, time_s: float) -> Command:
         """The proposed command as a faulty controller would have made it."""
-        if not self._active:
-            return command
-        for inj in self._active:
-            if inj.kind not in _COMMAND_FAULTS:
-                continue
-            if inj.kind is FaultKind.COMMAND_NON_FINITE:
-                command = command._replace(hip_torque_left=math.nan)
-            elif inj.kind is FaultKind.COMMAND_OUT_OF_RANGE:
-                command = command._replace(belt_speed=5.0)
-            elif time_s < self.injected_at[inj.kind] + 0.05:
-                command = command._replace(knee_torque_left=100.0)
+        for t0, d in self._active:
+            command = d.command(command, time_s - t0)
         return command
 
-    # -- internals ----------------------------------------------------------------------------
-    def _starting(self) -> list[FaultKind]:
-        """Injections due on the coming tick that act before it (missed ticks)."""
-        t_next = self.last_sample.time + self.dt
-        return [i.kind for i in self._pending
-                if i.kind is FaultKind.MISSED_TICKS and t_next >= i.at_s]
+    # -- what disturbances see (safety.disturbances.InjectionContext) -------------------------
+    @property
+    def hooks(self) -> DisturbanceHooks | None:
+        return self.inner.disturbance_hooks() if self.inner.running else None
 
-    def _activate(self, inj: Injection, t: float) -> None:
-        self.injected_at[inj.kind] = t
-        self._active.append(inj)
-        kind = inj.kind
-        inner = self.inner
-        if kind is FaultKind.EMERGENCY_STOP and hasattr(inner, "press_estop"):
-            inner.press_estop()
-        elif kind is FaultKind.STOP_BUTTON and hasattr(inner, "stop_button_until"):
-            inner.stop_button_until = t + 1.0
-        elif kind is FaultKind.STALE_SIGNAL:
-            i = _I["hip_angle_left"]
-            self._frozen[i] = float(self.last_sample.values[i])
+    @property
+    def hogs_cpu(self) -> bool:
+        return self._hog
 
-    def _spasm_dof(self) -> int | None:
-        model = getattr(self.inner, "model", None)
-        if model is None:
-            return None
-        return int(model.joint("cuff_knee_left").dofadr[0])
+    @property
+    def body_weight_n(self) -> float:
+        return self.inner.body_mass_kg * GRAVITY
 
-    def _release_spasm(self) -> None:
-        dof = self._spasm_dof() if FaultKind.INTERACTION_FORCE in self.injected_at else None
-        if dof is not None:
-            self.inner.data.qfrc_applied[dof] = 0.0  # type: ignore[attr-defined]
-
-    def _apply(self, true: Sample, t: float) -> Sample:
-        v = true.values.copy()
-        w = self.inner.body_mass_kg * GRAVITY
-        for inj in self._active:
-            kind = inj.kind
-            dt_in = t - self.injected_at[kind]
-            if kind is FaultKind.STALE_SIGNAL:
-                for i, x in self._frozen.items():
-                    v[i] = x
-            elif kind is FaultKind.IMPLAUSIBLE_JUMP:
-                v[_I["knee_angle_left"]] += 0.3
-            elif kind is FaultKind.NON_FINITE:
-                v[_I["harness_force"]] = math.nan
-            elif kind is FaultKind.ENCODER_MISMATCH:
-                v[_I["knee_motor_angle_left"]] += 1.0 * dt_in
-            elif kind is FaultKind.DRIVE_OVERCURRENT:
-                v[_I["knee_drive_current_left"]] += 15.0
-            elif kind is FaultKind.DRIVE_OVERTEMPERATURE:
-                v[_I["knee_drive_temperature_left"]] += 100.0
-            elif kind is FaultKind.COMMUNICATION_LOSS:
-                return self.last_sample
-            elif kind is FaultKind.LOOP_OVERRUN:
-                if self._overrun_left > 0:
-                    self._overrun_left -= 1
-                    if self.paced:
-                        end = time.perf_counter() + OVERRUN_S
-                        while time.perf_counter() < end:  # a computation that hogs the loop
-                            pass
-                    else:
-                        self._loop_lag += OVERRUN_S - self.dt
-            elif kind is FaultKind.EMERGENCY_STOP:
-                if dt_in < ESTOP_HELD_S:
-                    v[_I["estop"]] = 1.0
-                elif getattr(self.inner, "estop_pressed", False):
-                    self.inner.estop_pressed = False  # type: ignore[attr-defined]  # released
-            elif kind is FaultKind.STOP_BUTTON:
-                if not hasattr(self.inner, "stop_button_until"):
-                    v[_I["stop_button"]] = 1.0 if dt_in < 1.0 else 0.0
-            elif kind is FaultKind.INTERACTION_FORCE:
-                self._spasm(true, v, dt_in)
-            elif kind is FaultKind.HARNESS_SLACK:
-                v[_I["harness_force"]] *= 0.05
-            elif kind is FaultKind.HARNESS_OVERLOAD:
-                v[_I["harness_force"]] += 0.9 * w * min(dt_in / 0.2, 1.0)
-            elif kind is FaultKind.BELT_MISMATCH:
-                v[_I["belt_speed_left"]] *= 0.5
-            elif kind is FaultKind.FALL:
-                v[_I["grf_z_left"]] = v[_I["grf_z_left"]] * 0.0 + 2.0
-                v[_I["grf_z_right"]] = 1.0
-                v[_I["harness_force"]] += 0.35 * w
-            elif kind is FaultKind.JOINT_RANGE:
-                # the leg as the encoders see it goes far past its range, then comes back
-                off = 3.0 * dt_in if dt_in < 0.5 else max(1.5 - 3.0 * (dt_in - 0.5), 0.0)
-                v[_I["knee_angle_left"]] += off
-                v[_I["knee_motor_angle_left"]] += off
-            elif kind is FaultKind.JOINT_VELOCITY:
-                v[_I["knee_velocity_left"]] += 12.0
-        return Sample(v)
-
-    def _spasm(self, true: Sample, v: object, dt_in: float) -> None:
-        dof = self._spasm_dof()
-        level = _SPASM_NM * min(dt_in / _SPASM_RISE_S, 1.0)
-        if dof is not None and self.inner.running:
-            # a torque on the patient's knee against the orthosis, as a spasm would produce
-            self.inner.data.qfrc_applied[dof] = level  # type: ignore[attr-defined]
-        else:
-            v[_I["interaction_torque_shank_left"]] -= level  # type: ignore[index]
+    def iteration_takes(self, seconds: float) -> None:
+        self._loop_lag += seconds - self.dt
 
 
 def describe_faults() -> list[dict[str, str]]:

@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
 from gaitway.errors import UserError
-from gaitway.safety.faults import FaultRecord, Reaction
+from gaitway.safety.faults import FaultKind, FaultRecord, Reaction
 from gaitway.safety.inject import FaultInjector, Injection, parse_injection
 from gaitway.safety.limits import SafetyLimits
 from gaitway.safety.supervisor import SafetySupervisor, SupervisorState
-from gaitway.station.interface import Command, Sample, Station
+from gaitway.station.interface import Command, Sample, Station, TimeBase
 
 #: once safe, the session stays in the safe state this long (recorded) before it ends
 HOLD_S: Final[float] = 0.3
@@ -78,9 +78,12 @@ def parse_acknowledgement(text: str) -> ScheduledAck:
 class SessionSafety:
     """The supervisor and the injector of one session.
 
-    ``paced``: a live loop against wall time, where overruns are judged on wall time and an
-    injected overrun really takes it. Headless (the default), overruns are judged on the
-    injector's simulated loop clock, so the machine's load never changes a session's faults.
+    ``paced``: a live loop against wall time. On a station with real time (``TimeBase.REAL``:
+    hardware) its overruns are judged on wall time and an injected overrun really takes it.
+    Headless (the default), and on any station with simulated time, paced or not, overruns
+    are judged on the injector's simulated loop clock: the machine's load never changes a
+    simulated session's faults (a paced twin that runs late falls behind wall time instead,
+    see :class:`gaitway.session.clock.LoopClock`).
     ``wait_for_ack``: after the safe state, wait for an acknowledgement however long (a live
     session; the operator may end it instead). Headless sessions wait only while a scheduled
     acknowledgement is still to come, else end once the safe state has held for HOLD_S.
@@ -98,20 +101,28 @@ class SessionSafety:
                                  key=lambda a: a.at_s)
         if limits is None:
             limits = SafetyLimits.for_patient(station.body_mass_kg)
-        clock = time.perf_counter if paced else self.injector.loop_clock
+        wall = paced and station.time_base is TimeBase.REAL
+        clock = time.perf_counter if wall else self.injector.loop_clock
         self.supervisor = SafetySupervisor(limits, watch_overruns=watch_overruns,
                                            overrun_clock=clock)
         self.acks: list[AckResult] = []
         self._lock = threading.Lock()
         self._braked = False
         self._resume: AckResult | None = None
+        self._noted: set[FaultKind] = set()  # injections recorded as events
 
     @staticmethod
-    def validate_injections(texts: Sequence[str]) -> list[Injection]:
+    def validate_injections(texts: Sequence[str], session_s: float | None = None
+                            ) -> list[Injection]:
+        """The parsed injections; refused: a fault twice, or one after the session's end."""
         out = [parse_injection(t) for t in texts]
         kinds = [i.kind for i in out]
         if len(set(kinds)) != len(kinds):
             raise UserError("each fault can be injected only once per session")
+        late = [i for i in out if session_s is not None and i.at_s > session_s]
+        if late:
+            raise UserError(f"--inject {late[0].kind.value}@{late[0].at_s:g}: the session lasts "
+                            f"{session_s:g} s; inject within it")
         return out
 
     @staticmethod
@@ -127,6 +138,13 @@ class SessionSafety:
         """The command the drives receive this tick."""
         t = sample.time
         with self._lock:
+            injected = self.injector.injected_at
+            if len(injected) != len(self._noted):  # recorded before what it causes
+                for kind, at in injected.items():
+                    if kind not in self._noted:
+                        self._noted.add(kind)
+                        self.supervisor.note(t, "fault_injected", fault=str(kind),
+                                             at_s=round(at, 4))
             cmd = self.supervisor.check(sample, self.injector.tamper(proposed, t))
             if not self._braked and self.supervisor.state is SupervisorState.IMMEDIATE_STOP:
                 self.injector.engage_belt_brake()  # through the Station interface
@@ -258,5 +276,6 @@ class SessionSafety:
                 "loop_overruns": sup.overruns_total,
                 "warnings": sup.warnings_total,
                 "limited_ticks": sup.limited_ticks,
+                "clipped_torque_ticks": sup.clipped_ticks,
             },
         }

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from gaitway.errors import UserError
+from gaitway.recording.folding import SAFETY_WARNING, EventFolder
 from gaitway.safety.faults import FAULTS, FaultKind, FaultRecord, Reaction
 from gaitway.safety.limits import SafetyLimits
 from gaitway.station.channels import SAMPLE_CHANNEL_NAMES, SAMPLE_INDEX
@@ -37,8 +38,6 @@ CONTROLLED_STOP_TIMEOUT_S: Final[float] = 5.0
 #: after an acknowledgement the torque limit rises from the stop's limits to the drives' soft
 #: limits over this time, so that the first ticks of guidance cannot jerk a resting leg
 RESUME_RAMP_S: Final[float] = 2.0
-_MAX_WARNINGS: Final[int] = 200
-_WARN_EVERY_S: Final[float] = 1.0
 _KIND_BIT: Final[dict[FaultKind, int]] = {k: 1 << i for i, k in enumerate(FaultKind)}
 _KIND_POS: Final[dict[FaultKind, int]] = {k: i for i, k in enumerate(FaultKind)}
 
@@ -106,8 +105,13 @@ class SafetySupervisor:
         self.now_s = 0.0  # session time of the last check (estimated while samples freeze)
         self.overruns_total = 0
         self.warnings_total = 0
-        self._warned: dict[int, float] = {}  # soft-limit bit -> time of its last record
+        #: the warnings folded into runs; each run is one WARN record (``_run_record``)
+        self.warning_runs = EventFolder()
+        self._run_record: dict[int, FaultRecord] = {}
         self.limited_ticks = 0
+        #: ticks on which the controller asked a drive for more than its continuous (soft)
+        #: torque limit; a normal start, walk or resume asks for none (gaitway validate envelope)
+        self.clipped_ticks = 0
         self._first = True
         self._prev = [0.0] * 5  # joint angles hip_l, hip_r, knee_l, knee_r, harness force
         self._t_prev = -1.0
@@ -161,18 +165,24 @@ class SafetySupervisor:
                 rec.safe_state_at_s = t  # met while already in the safe state
 
     def _warn(self, kind: FaultKind, k: int, t: float, detail: str) -> None:
-        """A soft limit became active: counted on each rising edge, recorded at most once a
-        second per joint and kind (a limit met every stride would otherwise flood the record)."""
+        """A soft limit became active: each rising edge is a warning event; repeats of one
+        kind at one joint are folded (gaitway.recording.folding) into one record with its
+        count, first and last time, so a limit met every stride cannot flood the record."""
         bit = 1 << (4 * _KIND_POS[kind] + k)
         self._new_soft |= bit
         if self._soft_mask & bit:
             return
         self.warnings_total += 1
-        last = self._warned.get(bit)
-        if (last is None or t - last >= _WARN_EVERY_S) and len(self.records) < _MAX_WARNINGS:
-            self._warned[bit] = t
-            self.records.append(FaultRecord(kind, Reaction.WARN, t, detail))
-            self._events.append((t, "safety_warning", {"fault": str(kind), "detail": detail}))
+        details = {"fault": str(kind), "joint": _JOINT_NAMES[k], "detail": detail}
+        self._events.append((t, SAFETY_WARNING, details))
+        run = self.warning_runs.offer(t, SAFETY_WARNING, "safety", details)
+        assert run is not None  # safety warnings always fold
+        rec = self._run_record.get(id(run))
+        if rec is None:
+            rec = FaultRecord(kind, Reaction.WARN, t, detail, joint=_JOINT_NAMES[k])
+            self._run_record[id(run)] = rec
+            self.records.append(rec)
+        rec.count, rec.last_at_s, rec.detail = run.count, run.last_s, detail
 
     def _latch(self, reaction: Reaction, t: float) -> None:
         self.reaction = reaction
@@ -219,8 +229,10 @@ class SafetySupervisor:
         return list(self._open)
 
     def note(self, time_s: float, kind: str, **details: Any) -> None:
-        """Add an event to the safety record (e.g. a refused acknowledgement)."""
+        """Add an event to the safety record (e.g. a refused acknowledgement); one that
+        ends the runs of repeated warnings (an injected fault) ends them here too."""
         self._events.append((time_s, kind, details))
+        self.warning_runs.offer(time_s, kind, "safety", details)
 
     # -- the tick -----------------------------------------------------------------------------
     def check(self, sample: Sample, command: Command) -> Command:
@@ -452,6 +464,7 @@ class SafetySupervisor:
         finite = self._cond & _KIND_BIT[FaultKind.NON_FINITE] == 0
         ramp = t - self._resume_at
         ramping = 0.0 <= ramp < RESUME_RAMP_S
+        clipped = False
         for k in range(4):
             c = cmd[k]
             lim = c
@@ -463,6 +476,8 @@ class SafetySupervisor:
                 if (w > self._vsoft[k] and lim > 0.0) or (w < -self._vsoft[k] and lim < 0.0):
                     lim = 0.0  # no torque driving a joint faster than its soft limit
             ts = self._tsoft[k]
+            if lim > ts or lim < -ts:
+                clipped = True
             if ramping:  # resuming: the limit rises from the stop's torque, no warnings
                 st = self.limits.stop
                 t0 = st.hip_torque if k < 2 else st.knee_torque
@@ -477,6 +492,8 @@ class SafetySupervisor:
                 if out is None:
                     out = list(cmd)
                 out[k] = lim
+        if clipped:
+            self.clipped_ticks += 1
         # the belt command never steps faster than the belt may accelerate
         step = dev.belt_max_accel * self.dt
         if belt > self._belt_cmd + step or belt < self._belt_cmd - step:

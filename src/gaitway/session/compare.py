@@ -23,7 +23,7 @@ from gaitway.control.stack import ControlStack
 from gaitway.errors import UserError
 from gaitway.session.effort import EffortMeter
 from gaitway.session.loop import PhasePlan, run_loop
-from gaitway.station.channels import TRUTH_INDEX
+from gaitway.station.channels import CONTROL, TRUTH_INDEX
 from gaitway.station.interface import Command, Sample
 
 #: (key, label, unit); participation and work as defined in docs/metrics.md, the same figures
@@ -79,7 +79,8 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
     def on_tick(sample: Sample, control: list[float], cmd: Command) -> None:
         truth = station.truth
         measure(sample.values, truth)
-        score(control[12], control[13], truth[c_l] > 0.5, truth[c_r] > 0.5)
+        score(control[CONTROL.phase_estimate_left], control[CONTROL.phase_estimate_right],
+              truth[c_l] > 0.5, truth[c_r] > 0.5)
 
     with station:
         result = run_loop(station, stack, plan, on_tick=on_tick)

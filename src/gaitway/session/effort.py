@@ -25,15 +25,21 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from gaitway.control.base import JOINT_KEYS
 from gaitway.control.participation import StrideRecord
-from gaitway.station.channels import EMG_MUSCLES, SAMPLE_INDEX, SIDES, TRUTH_INDEX
+from gaitway.station.channels import (
+    DRIVEN_DOFS,
+    EMG_MUSCLES,
+    LEG_DOFS,
+    SAMPLE_INDEX,
+    SIDES,
+    TRUTH_INDEX,
+)
 
 #: truth is sampled every this many ticks (activations change at 50 Hz)
 EVERY: Final[int] = 5
-#: per joint, in JOINT_KEYS order (hip left, knee left, hip right, knee right)
-_VOL: Final = tuple(TRUTH_INDEX[f"truth_voluntary_torque_{j}_{s}"] for j, s in JOINT_KEYS)
-_QD: Final = tuple(SAMPLE_INDEX[f"{j}_velocity_{s}"] for j, s in JOINT_KEYS)
+#: per joint, in DRIVEN_DOFS order (hip left, hip right, knee left, knee right)
+_VOL: Final = tuple(TRUTH_INDEX[f"truth_voluntary_torque_{j}_{s}"] for j, s in DRIVEN_DOFS)
+_QD: Final = tuple(SAMPLE_INDEX[f"{j}_velocity_{s}"] for j, s in DRIVEN_DOFS)
 _ACT: Final = tuple(TRUTH_INDEX[f"truth_activation_{m}_{s}"] for m in EMG_MUSCLES for s in SIDES)
 #: antigravity muscles (knee extensor, plantarflexor), as Van Kammen et al. 2014 measured them
 _ANTIGRAVITY: Final = tuple(TRUTH_INDEX[f"truth_activation_{m}_{s}"]
@@ -42,12 +48,12 @@ _ANTIGRAVITY: Final = tuple(TRUTH_INDEX[f"truth_activation_{m}_{s}"]
 _EFFORT: Final = (TRUTH_INDEX["truth_effort_left"], TRUTH_INDEX["truth_effort_right"])
 #: a Sample's values or the truth vector: anything indexable by channel
 Values = Sequence[float] | npt.NDArray[np.float64]
-JOINT_NAMES: Final[tuple[str, ...]] = tuple(f"{j}_{s}" for j, s in JOINT_KEYS)
+JOINT_NAMES: Final[tuple[str, ...]] = tuple(f"{j}_{s}" for j, s in DRIVEN_DOFS)
 
 
 @dataclass(frozen=True, slots=True)
 class EffortSummary:
-    """SIMULATED truth over a window of a session; per joint in JOINT_KEYS order."""
+    """SIMULATED truth over a window of a session; per joint in DRIVEN_DOFS order."""
 
     #: the patient's own positive work per stride of that leg (J)
     patient_positive_work_j: tuple[float, float, float, float]
@@ -114,14 +120,17 @@ class EffortMeter:
         recs = [r for r in strides if self.from_s <= r.time_s < self.to_s]
         n_side = [sum(1 for r in recs if r.side == s) for s in SIDES]
         robot = [0.0, 0.0, 0.0, 0.0]
+        side_of = [0, 0, 0, 0]
+        for side, (h, k) in enumerate(LEG_DOFS):
+            side_of[h] = side_of[k] = side
         for r in recs:
-            base = 0 if r.side == "left" else 2
-            robot[base] += r.robot_assist_work_j[0]
-            robot[base + 1] += r.robot_assist_work_j[1]
+            h, k = LEG_DOFS[SIDES.index(r.side)]
+            robot[h] += r.robot_assist_work_j[0]
+            robot[k] += r.robot_assist_work_j[1]
         pat: list[float] = []
         rob: list[float] = []
         for i in range(4):
-            n = n_side[i // 2]
+            n = n_side[side_of[i]]
             pat.append(self._work[i] / n if n else math.nan)
             rob.append(robot[i] / n if n else math.nan)
         m = self._n or math.nan

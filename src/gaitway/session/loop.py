@@ -21,12 +21,18 @@ from gaitway.control.bws import BwsController
 from gaitway.control.changes import ChangeKind, ChangeRequest
 from gaitway.control.stack import ControlStack
 from gaitway.errors import UserError
+from gaitway.recording.folding import SIMULATED_TIME_BEHIND
 from gaitway.safety.session import SessionSafety
 from gaitway.session.clock import JitterStats, LoopClock
 from gaitway.session.state import SessionState, SessionStateMachine
-from gaitway.station.interface import Command, Sample, Station
+from gaitway.station.interface import Command, Sample, Station, TimeBase
 
 TickSink = Callable[[Sample, list[float], Command], None]
+#: ``sink(time_s, kind, source, **details)``: the recording's (and console's) event log
+EventSink = Callable[..., None]
+#: the event a simulated station's loop records each time it falls behind wall time (repeats
+#: are folded into one entry with a count, see gaitway.recording.folding)
+BEHIND_EVENT: Final[str] = SIMULATED_TIME_BEHIND
 #: after an acknowledged stop, guidance restarts at 100 % and ramps back to its set level
 RESUME_GUIDANCE_RAMP_S: Final[float] = 8.0
 #: ... and the legs are first guided to standing for this long before the belt starts again
@@ -108,6 +114,7 @@ def run_loop(
     first_sample: Sample | None = None,
     on_second: Callable[[float], None] | None = None,
     safety: SessionSafety | None = None,
+    on_event: EventSink | None = None,
 ) -> LoopResult:
     """Run a session on a started station (``with station:`` around this call).
 
@@ -118,8 +125,12 @@ def run_loop(
     ``safety``: the supervisor judges every command and owns the stop buttons; a fault pauses
     the session in its safe state, which ends it once held, unless an acknowledgement resumes
     it from a safe start (see gaitway.safety.session and :func:`_safe_restart`).
+    ``on_event``: where the loop reports that a paced simulated station fell behind wall
+    time (``BEHIND_EVENT``, with the time given up so far); the station's time base decides
+    what the clock does with a late tick (see :mod:`gaitway.session.clock`).
     """
     clock = clock or LoopClock(paced=False)
+    clock.time_base = station.time_base  # the station says what a late tick means
     state = state or SessionStateMachine()
     if handle_signals:
         clock.install_signal_handlers()
@@ -140,6 +151,9 @@ def run_loop(
         while True:
             clock.tick()
             t = sample.time
+            if clock.slipped and on_event is not None and clock.time_base is _SIMULATED:
+                on_event(t, BEHIND_EVENT, "clock", behind_s=round(clock.behind_s, 3),
+                         slip_s=round(clock.slipped, 3))
             if safety is not None:
                 if held_since < 0.0 and safety.latched:
                     held_since = t
@@ -216,6 +230,7 @@ def run_loop(
     )
 
 
+_SIMULATED = TimeBase.SIMULATED
 _PAUSABLE = frozenset({SessionState.CALIBRATION, SessionState.WARM_UP, SessionState.TRAINING,
                        SessionState.COOL_DOWN})
 

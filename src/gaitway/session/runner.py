@@ -12,7 +12,7 @@ import math
 import os
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -27,14 +27,19 @@ from gaitway.control.registry import check_controller
 from gaitway.control.settings import ControlSettings
 from gaitway.control.stack import ControlStack
 from gaitway.errors import UserError
+from gaitway.gait.reference import JointRom, RomSettings
 from gaitway.recording import RECORDING_FILENAME, RecordingWriter
 from gaitway.safety.session import SessionSafety
 from gaitway.session.effort import JOINT_NAMES, EffortMeter, EffortSummary
 from gaitway.session.loop import PhasePlan, run_loop
+from gaitway.session.pauses import PauseDriver, parse_pauses
 from gaitway.session.state import SessionStateMachine
+from gaitway.session.stations import StationChoice
 from gaitway.station.channels import (
+    CONTROL,
     N_SAMPLE_CHANNELS,
     RECORDED_CHANNELS,
+    RECORDED_COMMAND,
     TRUTH_CHANNELS,
     TRUTH_INDEX,
 )
@@ -48,9 +53,14 @@ SUMMARY_FILENAME: Final[str] = "summary.json"
 MIN_SPEED_KMH: Final[float] = 0.5
 MAX_SPEED_KMH: Final[float] = 3.2
 MAX_MINUTES: Final[float] = 240.0
+#: the range-of-motion scale of the reference's hip and knee excursion the CLI accepts
+#: (gaitway validate envelope runs a session at each edge)
+ROM_SCALE: Final[tuple[float, float]] = (0.5, 1.5)
 GRAVITY: Final[float] = 9.81
 _CONTACT_L: Final[int] = TRUTH_INDEX["truth_contact_left"]
 _CONTACT_R: Final[int] = TRUTH_INDEX["truth_contact_right"]
+_PHASE_L: Final[int] = CONTROL.phase_estimate_left
+_PHASE_R: Final[int] = CONTROL.phase_estimate_right
 
 
 @dataclass(frozen=True)
@@ -80,6 +90,9 @@ class SessionConfig:
     #: resistance: damping (N*m*s/rad) and a velocity-signed torque (N*m)
     resist_damping: float = 5.0
     resist_torque_nm: float = 0.0
+    #: range of motion: the reference's hip and knee excursion, scaled about its mean
+    hip_rom_scale: float = 1.0
+    knee_rom_scale: float = 1.0
     self_paced: bool = False
     #: respond to fatigue automatically, within these bounds (% of full guidance, of weight)
     adapt_to_fatigue: bool = True
@@ -90,11 +103,14 @@ class SessionConfig:
     injections: tuple[str, ...] = ()
     #: acknowledgements of a safety stop, as "NAME@SECONDS" (resume if accepted)
     acknowledgements: tuple[str, ...] = ()
+    #: operator pauses, as "AT:SECONDS" (pause at AT s for SECONDS, then resume)
+    pauses: tuple[str, ...] = ()
 
     def validate(self) -> None:
         get_profile(self.profile)
-        SessionSafety.validate_injections(self.injections)
+        SessionSafety.validate_injections(self.injections, self.minutes * 60.0)
         SessionSafety.validate_acknowledgements(self.acknowledgements)
+        parse_pauses(self.pauses)
         if not (math.isfinite(self.minutes) and 0.0 < self.minutes <= MAX_MINUTES):
             raise UserError(
                 f"--minutes must be a number above 0 and at most {MAX_MINUTES:.0f}, "
@@ -132,6 +148,15 @@ class SessionConfig:
             raise UserError(f"--tunnel-width must be within 0-30 deg, got {self.tunnel_width_deg}")
         if not 0.0 <= self.max_guidance_pct <= 100.0 or not 0.0 <= self.max_bws_pct <= 80.0:
             raise UserError("--max-guidance must be within 0-100 % and --max-bws within 0-80 %")
+        for flag, v in (("--rom-hip", self.hip_rom_scale), ("--rom-knee", self.knee_rom_scale)):
+            if not (math.isfinite(v) and ROM_SCALE[0] <= v <= ROM_SCALE[1]):
+                raise UserError(f"{flag} (range-of-motion scale) must be within "
+                                f"{ROM_SCALE[0]:g}-{ROM_SCALE[1]:g}, got {v}")
+        if not (math.isfinite(self.aan_min_pct) and math.isfinite(self.aan_max_pct)
+                and 0.0 <= self.aan_min_pct <= self.aan_max_pct <= 100.0):
+            raise UserError(f"--aan-min and --aan-max (the support bounds) must satisfy "
+                            f"0 <= min <= max <= 100 %, "
+                            f"got {self.aan_min_pct:g} and {self.aan_max_pct:g}")
         return ControlSettings(
             controller=self.controller,
             guidance=1.0 if self.controller == "guidance" else self.guidance_pct / 100.0,
@@ -147,6 +172,8 @@ class SessionConfig:
             bws_fraction=self.bws_pct / 100.0,
             speed_m_s=self.speed_kmh / 3.6,
             self_paced=self.self_paced,
+            rom=RomSettings(hip=JointRom(scale=self.hip_rom_scale),
+                            knee=JointRom(scale=self.knee_rom_scale)),
             adapt_to_fatigue=self.adapt_to_fatigue,
             max_guidance=max(self.max_guidance_pct, self.guidance_pct) / 100.0,
             max_bws_fraction=max(self.max_bws_pct, self.bws_pct) / 100.0,
@@ -161,6 +188,9 @@ class SessionConfig:
         d["acknowledgements"] = list(self.acknowledgements)
         if not self.acknowledgements:
             del d["acknowledgements"]
+        d["pauses"] = list(self.pauses)
+        if not self.pauses:
+            del d["pauses"]
         return d
 
 
@@ -185,19 +215,29 @@ def prepare_out_dir(out_dir: Path) -> Path:
 ProgressCallback = Callable[[float, float], None]
 
 
-def run_session(config: SessionConfig, *, progress: ProgressCallback | None = None
-                ) -> dict[str, Any]:
-    """Run one headless simulated session; write the recording and summary.json; return it."""
+def run_session(config: SessionConfig, *, progress: ProgressCallback | None = None,
+                station_choice: StationChoice | None = None) -> dict[str, Any]:
+    """Run one headless simulated session; write the recording and summary.json; return it.
+
+    ``station_choice``: run it through another station around the twin (CANopen drives)."""
     config.validate()
     out_dir = prepare_out_dir(Path(config.out_dir))
     profile = get_profile(config.profile)
     patient = VirtualPatient(profile, seed=config.seed, session_index=config.session_index,
                              fatigue=config.initial_fatigue, events=config.patient_events)
-    station = SimStation(patient, seed=config.seed, lateral_pelvis=config.lateral_pelvis)
-    station.check_speed(config.speed_kmh / 3.6)
-    safety = SessionSafety(station, config.injections,  # supervisor + fault injector
+    twin = SimStation(patient, seed=config.seed, lateral_pelvis=config.lateral_pelvis)
+    twin.check_speed(config.speed_kmh / 3.6)
+    choice = station_choice
+    station = twin if choice is None else choice.make(twin)
+    limits = (choice.limits(profile.mass_kg) if choice is not None and choice.limits
+              else None)
+    drain = getattr(station, "drain_events", twin.drain_events)  # patient (and bus) events
+    truth_of: Any = station if hasattr(station, "truth") else twin  # a replay's: recorded
+    safety = SessionSafety(station, config.injections, limits,  # supervisor + fault injector
                            acknowledgements=config.acknowledgements)
-    stack_settings = config.control_settings()
+    dev = safety.supervisor.limits.device  # the controllers plan within the drives' limits
+    stack_settings = replace(config.control_settings(),
+                             drive_torque_limit_nm=(dev.hip_torque_soft, dev.knee_torque_soft))
     n_ticks = round(config.minutes * 60.0 / station.dt)
     plan = PhasePlan.for_minutes(config.minutes)
     metadata = {
@@ -206,7 +246,8 @@ def run_session(config: SessionConfig, *, progress: ProgressCallback | None = No
         "session_id": config.session_id,
         "gaitway_version": gaitway.__version__,
         "station": {"kind": "sim-twin", "model": "gaitway_lokomat_twin",
-                    "mujoco_version": mujoco.__version__, "dt_s": station.dt},
+                    "mujoco_version": mujoco.__version__, "dt_s": station.dt,
+                    **(choice.metadata if choice is not None else {})},
         "patient": {**asdict(profile), "body_mass_kg": profile.mass_kg,
                     "paretic_side": profile.paretic_side},
         "settings": config.settings(),
@@ -236,28 +277,35 @@ def run_session(config: SessionConfig, *, progress: ProgressCallback | None = No
         score = scorer.add
         meter = EffortMeter(dt=station.dt, from_s=plan.calibration_s + plan.warm_up_s)
         measure = meter.add
+        machine = SessionStateMachine(writer.event)
+        pauses = PauseDriver(parse_pauses(config.pauses), machine, stack, writer.event)
 
         def on_tick(sample: Sample, control: list[float], cmd: Command) -> None:
             row[:n_s] = sample.values
             row[n_s:] = control
-            row[n_s + 4:n_s + 10] = cmd  # cmd_* channels: what the drives got, after safety
-            truth = station.truth  # the truth of this sample (read it each tick)
+            row[RECORDED_COMMAND] = cmd  # cmd_* channels: what the drives got, after safety
+            truth = truth_of.truth  # the truth of this sample (read it each tick)
             writer.append(row, truth)
             measure(row, truth)
-            score(control[12], control[13], truth[_CONTACT_L] > 0.5, truth[_CONTACT_R] > 0.5)
+            score(control[_PHASE_L], control[_PHASE_R], truth[_CONTACT_L] > 0.5,
+                  truth[_CONTACT_R] > 0.5)
+            if sample.time >= pauses.due_at_s:
+                pauses.step(sample.time, safety_latched=safety.latched)
 
         def on_second(t: float) -> None:
-            for ev in station.drain_events():
-                writer.event(ev.time_s, ev.kind, "patient", details=ev.details)
+            for ev in drain():
+                writer.event(ev.time_s, ev.kind, getattr(ev, "source", "patient"),
+                             details=ev.details)
             if progress is not None:
                 progress(t, n_ticks * station.dt)
 
-        result = run_loop(safety.station, stack, plan, state=SessionStateMachine(writer.event),
+        result = run_loop(safety.station, stack, plan, state=machine,
                           on_tick=on_tick, first_sample=sample0, on_second=on_second,
                           safety=safety)
         safety.record()
-        for ev in station.drain_events():
-            writer.event(ev.time_s, ev.kind, "patient", details=ev.details)
+        for ev in drain():
+            writer.event(ev.time_s, ev.kind, getattr(ev, "source", "patient"),
+                         details=ev.details)
         ended_by = result.stop_reason or "completed"
         duration = result.session_s
         control = stack.summary(skip_s=result.training_start_s)
@@ -294,6 +342,8 @@ def run_session(config: SessionConfig, *, progress: ProgressCallback | None = No
             "patient_fatigue_end": round(patient.fatigue, 4),
             **safety.summary(),
         }
+        if choice is not None:
+            summary["transport"] = choice.transport
         writer.event(duration, "session_finished", "session", ended_by=ended_by)
         writer.close(final={"summary": summary, "ended_by": ended_by})
     (out_dir / SUMMARY_FILENAME).write_text(json.dumps(summary, indent=2) + "\n")

@@ -37,7 +37,9 @@ _FORWARD: dict[SessionState, SessionState] = {
     _S.TRAINING: _S.COOL_DOWN,
     _S.COOL_DOWN: _S.FINISHED,
 }
-_PAUSABLE = frozenset({_S.CALIBRATION, _S.WARM_UP, _S.TRAINING, _S.COOL_DOWN})
+#: states an operator (or a safety stop) may pause
+PAUSABLE = frozenset({_S.CALIBRATION, _S.WARM_UP, _S.TRAINING, _S.COOL_DOWN})
+_PAUSABLE = PAUSABLE
 #: states in which the robot walks the patient
 WALKING = frozenset({_S.WARM_UP, _S.TRAINING, _S.COOL_DOWN})
 

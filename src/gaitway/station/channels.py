@@ -14,6 +14,17 @@ Side = Literal["left", "right"]
 SIDES: Final[tuple[Side, Side]] = ("left", "right")
 DRIVEN_JOINTS: Final[tuple[str, str]] = ("hip", "knee")
 JOINTS: Final[tuple[str, str, str]] = ("hip", "knee", "ankle")
+#: The one order of the four driven joints, everywhere: Sample and control channels, Command,
+#: the controllers' joint lists, the twin's drives. Joint-major: hip left, hip right, knee
+#: left, knee right.
+DRIVEN_DOFS: Final[tuple[tuple[str, Side], ...]] = tuple(
+    (j, s) for j in DRIVEN_JOINTS for s in SIDES
+)
+#: position in DRIVEN_DOFS of each side's (hip, knee), side 0 left, 1 right
+LEG_DOFS: Final[tuple[tuple[int, int], tuple[int, int]]] = (
+    (DRIVEN_DOFS.index(("hip", "left")), DRIVEN_DOFS.index(("knee", "left"))),
+    (DRIVEN_DOFS.index(("hip", "right")), DRIVEN_DOFS.index(("knee", "right"))),
+)
 EMG_MUSCLES: Final[tuple[str, ...]] = (
     "tibialis_anterior",
     "gastrocnemius_medialis",
@@ -87,6 +98,14 @@ def _build_sample_channels() -> tuple[ChannelSpec, ...]:
         ChannelSpec("stop_button", "bool", 1.0, "patient stop button pressed (1)"),
         ChannelSpec("fault_word", "bits", 1.0, "device fault bits, see FaultBit"),
     ]
+    for j in DRIVEN_JOINTS:
+        for s in SIDES:
+            ch.append(ChannelSpec(f"{j}_sto_{s}", "bool", 1.0,
+                                  f"{j} drive's safe-torque-off input active (1: no torque)"))
+    for j in DRIVEN_JOINTS:
+        for s in SIDES:
+            ch.append(ChannelSpec(f"{j}_brake_{s}", "bool", 1.0,
+                                  f"{j} drive's holding brake engaged (1)"))
     return tuple(ch)
 
 
@@ -132,12 +151,10 @@ N_TRUTH_CHANNELS: Final[int] = len(TRUTH_CHANNELS)
 def _build_control_channels() -> tuple[ChannelSpec, ...]:
     """What the control stack decided each tick, recorded beside the Sample it answered."""
     ch: list[ChannelSpec] = []
-    for j in DRIVEN_JOINTS:
-        for s in SIDES:
-            ch.append(ChannelSpec(f"ref_{j}_angle_{s}", "rad", 1e-4, "reference trajectory"))
-    for j in DRIVEN_JOINTS:
-        for s in SIDES:
-            ch.append(ChannelSpec(f"cmd_{j}_torque_{s}", "N*m", 0.25, "commanded (after safety)"))
+    for j, s in DRIVEN_DOFS:
+        ch.append(ChannelSpec(f"ref_{j}_angle_{s}", "rad", 1e-4, "reference trajectory"))
+    for j, s in DRIVEN_DOFS:
+        ch.append(ChannelSpec(f"cmd_{j}_torque_{s}", "N*m", 0.25, "commanded (after safety)"))
     ch += [
         ChannelSpec("cmd_harness_force", "N", 0.1, "commanded unloading force"),
         ChannelSpec("cmd_belt_speed", "m/s", 1e-4, "commanded belt speed"),
@@ -151,9 +168,53 @@ def _build_control_channels() -> tuple[ChannelSpec, ...]:
 
 CONTROL_CHANNELS: Final[tuple[ChannelSpec, ...]] = _build_control_channels()
 CONTROL_CHANNEL_NAMES: Final[tuple[str, ...]] = tuple(c.name for c in CONTROL_CHANNELS)
+CONTROL_INDEX: Final[dict[str, int]] = {n: i for i, n in enumerate(CONTROL_CHANNEL_NAMES)}
 N_CONTROL_CHANNELS: Final[int] = len(CONTROL_CHANNELS)
+
+
+def _block(names: list[str]) -> slice:
+    """The slice of the control channels holding ``names``, which must lie side by side
+    in this order (so the hot path can copy a joint list in one slice assignment)."""
+    first = CONTROL_INDEX[names[0]]
+    if [CONTROL_INDEX[n] for n in names] != list(range(first, first + len(names))):
+        raise AssertionError(f"control channels {names} are not contiguous in this order")
+    return slice(first, first + len(names))
+
+
+@dataclass(frozen=True, slots=True)
+class ControlLayout:
+    """Where each control value sits in the control channels, by name: what control code
+    writes and reads instead of list positions. Joint blocks follow ``DRIVEN_DOFS``."""
+
+    ref_angle: slice
+    cmd_torque: slice
+    cmd_harness_force: int
+    cmd_belt_speed: int
+    guidance: int
+    assist_level: int
+    phase_estimate_left: int
+    phase_estimate_right: int
+    #: the commanded values in Command's field order (torques, harness force, belt speed)
+    command: slice
+
+
+CONTROL: Final[ControlLayout] = ControlLayout(
+    ref_angle=_block([f"ref_{j}_angle_{s}" for j, s in DRIVEN_DOFS]),
+    cmd_torque=_block([f"cmd_{j}_torque_{s}" for j, s in DRIVEN_DOFS]),
+    cmd_harness_force=CONTROL_INDEX["cmd_harness_force"],
+    cmd_belt_speed=CONTROL_INDEX["cmd_belt_speed"],
+    guidance=CONTROL_INDEX["guidance"],
+    assist_level=CONTROL_INDEX["assist_level"],
+    phase_estimate_left=CONTROL_INDEX["phase_estimate_left"],
+    phase_estimate_right=CONTROL_INDEX["phase_estimate_right"],
+    command=_block([f"cmd_{j}_torque_{s}" for j, s in DRIVEN_DOFS]
+                   + ["cmd_harness_force", "cmd_belt_speed"]),
+)
 #: What a session records as its measured rows: the Sample, then what control answered.
 RECORDED_CHANNELS: Final[tuple[ChannelSpec, ...]] = SAMPLE_CHANNELS + CONTROL_CHANNELS
+#: where a recorded row holds the command the drives got (after safety), in Command's order
+RECORDED_COMMAND: Final[slice] = slice(N_SAMPLE_CHANNELS + CONTROL.command.start,
+                                       N_SAMPLE_CHANNELS + CONTROL.command.stop)
 
 
 def channel_index(name: str) -> int:

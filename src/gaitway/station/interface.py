@@ -13,13 +13,16 @@ import abc
 import enum
 import math
 from types import TracebackType
-from typing import NamedTuple, Self
+from typing import NamedTuple, Protocol, Self
 
 import numpy as np
 import numpy.typing as npt
 
 from gaitway.errors import GaitwayError
 from gaitway.station.channels import (
+    CONTROL,
+    CONTROL_CHANNEL_NAMES,
+    DRIVEN_DOFS,
     N_SAMPLE_CHANNELS,
     SAMPLE_CHANNEL_NAMES,
     SAMPLE_INDEX,
@@ -43,6 +46,19 @@ class FaultBit(enum.IntFlag):
     HARNESS = 1 << 4
     BELT = 1 << 5
     SENSOR = 1 << 6
+
+
+class TimeBase(enum.Enum):
+    """Whose clock a station's time is: it decides what a late control loop means.
+
+    ``SIMULATED``: time advances by ``dt`` per :meth:`Station.step`, whatever the wall clock
+    does; a loop that runs late (a busy host) only makes the session fall behind wall time,
+    which is shown, not a fault. ``REAL``: the device moves on in wall time, so a late loop
+    leaves drives on stale commands: a fault.
+    """
+
+    SIMULATED = "simulated"
+    REAL = "real"
 
 
 class Sample:
@@ -168,6 +184,31 @@ class Command(NamedTuple):
         )
 
 
+class DisturbanceHooks(Protocol):
+    """Physical events a simulated station lets a test cause, so that injected faults act on
+    the station itself rather than on its readings (see gaitway.safety.disturbances). A real
+    device has none: its :meth:`Station.disturbance_hooks` is None."""
+
+    def press_estop(self) -> None:
+        """The emergency stop is pressed (it stays pressed until released)."""
+
+    def release_estop(self) -> None:
+        """The operator releases the emergency stop."""
+
+    def press_stop_button(self, for_s: float) -> None:
+        """The patient presses the stop button and holds it for ``for_s`` seconds."""
+
+    def push_patient_joint(self, joint: str, side: Side, torque_nm: float) -> None:
+        """A torque on the patient's own joint against the orthosis (a spasm), flexion +,
+        held until set again (0: released)."""
+
+
+if tuple(f"cmd_{f}" for f in Command._fields) != tuple(
+        CONTROL_CHANNEL_NAMES[CONTROL.command]) or tuple(
+        f"{j}_torque_{s}" for j, s in DRIVEN_DOFS) != Command._fields[:4]:
+    raise AssertionError("Command's fields must follow DRIVEN_DOFS and the cmd_* channels")
+
+
 class StationError(GaitwayError):
     """A station cannot do what was asked (not started, already stopped, bad command)."""
 
@@ -183,6 +224,12 @@ class Station(abc.ABC):
     simulated: bool = False
     #: tick period in seconds
     dt: float = 0.001
+
+    @property
+    def time_base(self) -> TimeBase:
+        """Whose clock this station keeps (see :class:`TimeBase`). REAL unless a station says
+        otherwise: a new driver is judged as hardware until it proves it is not."""
+        return TimeBase.REAL
 
     @abc.abstractmethod
     def start(self) -> Sample:
@@ -219,6 +266,11 @@ class Station(abc.ABC):
     @abc.abstractmethod
     def body_mass_kg(self) -> float:
         """Mass of the patient on the station, for body-weight support in percent."""
+
+    def disturbance_hooks(self) -> DisturbanceHooks | None:
+        """The hooks through which tests disturb this station (None: it has none, as a real
+        device; injected faults then act on its readings only)."""
+        return None
 
     def __enter__(self) -> Self:
         self.start()

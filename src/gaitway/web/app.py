@@ -6,6 +6,7 @@ CLI build the same app; nothing connects at import time.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,6 +17,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 import gaitway
+from gaitway.clinic.recovery import Recovered, import_pending, pending_sessions
 from gaitway.clinic.store import ClinicStore
 from gaitway.errors import UserError
 from gaitway.settings import get_settings
@@ -46,10 +48,30 @@ def create_app(settings: WebSettings, store: ClinicStore, live: LiveService, *,
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        recover_left_sessions()  # before any new session: only what a crash left behind
         if start_stations:
             live.start_all("server")
         yield
         live.shutdown()
+
+    def recover_left_sessions() -> None:
+        """Import, in the background, the sessions a crash ended before their import."""
+        folder = live.recordings_dir
+        pending = pending_sessions(store, folder) if folder is not None else []
+        if not pending:
+            return
+
+        def report(r: Recovered) -> None:
+            if r.result is not None:
+                ctx.audit("web:recovery", "session.recovered", "session", r.result.session_id,
+                          status=r.result.status, directory=str(r.directory))
+            else:
+                ctx.audit("web:recovery", "session.recovery_failed", "session",
+                          r.directory.name, directory=str(r.directory), reason=r.error)
+
+        threading.Thread(target=import_pending, args=(store, pending),
+                         kwargs={"actor": "web:recovery", "on_result": report},
+                         name="gaitway-recovery", daemon=True).start()
 
     app = FastAPI(title="Gaitway console API", version=gaitway.__version__, lifespan=lifespan,
                   description="Therapist console and patient view. Stations run in-process "

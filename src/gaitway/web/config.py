@@ -28,7 +28,8 @@ class WebSettings(BaseSettings):
     #: stations in other processes push frames with a bearer token: {"station-id": "token"}
     #: (``GAITWAY_WEB_STATION_TOKENS='{"lab-1": "..."}'``)
     station_tokens: dict[str, str] = Field(default_factory=dict)
-    #: the safety supervisor's loop-overrun bound for in-process stations (ms of wall time
-    #: between two ticks, 3 in a row); unset: the device's 5 ms. Widen it only on a machine
-    #: that is not real-time (a shared or busy computer running simulated stations).
+    #: the safety supervisor's loop-overrun bound (ms between two ticks, 3 in a row); unset:
+    #: the device's 5 ms. Judged on wall time for stations with real time; the simulated
+    #: stations' overruns are judged on their simulated loop clock, so a busy computer makes
+    #: them fall behind wall time (shown on the console) and never stops them.
     overrun_bound_ms: float | None = Field(default=None, gt=0.0, le=1000.0)

@@ -33,6 +33,7 @@ from gaitway.control.settings import ControlSettings
 from gaitway.control.stack import ControlStack
 from gaitway.errors import UserError
 from gaitway.gait.reference import JointRom, RomSettings
+from gaitway.recording.folding import FoldedLog
 from gaitway.session.clock import LoopClock
 from gaitway.session.loop import LoopResult, PhasePlan, run_loop
 from gaitway.session.state import SessionState, SessionStateMachine
@@ -124,6 +125,7 @@ class LiveStation:
         self.encoded: deque[tuple[int, str]] = deque(maxlen=FRAME_RING)
         self.seq = 0
         self.events: deque[dict[str, Any]] = deque(maxlen=EVENT_RING)
+        self._log = FoldedLog(self.events)  # repeated warnings: one entry each, kept current
         #: active alerts (faults not yet acknowledged): kind, reaction, time, detail, text
         self.alerts: list[dict[str, Any]] = []
         #: fault and acknowledgement entries for the audit log, written off the loop thread
@@ -164,8 +166,8 @@ class LiveStation:
 
     def _event(self, time_s: float, kind: str, source: str, **details: Any) -> None:
         """Event log and, during a session, the recording (from any thread)."""
-        self.events.append({"t": round(time_s, 3), "at": time.time(), "kind": kind,
-                            "source": source, "details": details})
+        self._log.add({"t": round(time_s, 3), "at": time.time(), "kind": kind,
+                       "source": source, "details": details})
         rec = self._recorder
         if rec is not None:
             rec.event(time_s, kind, source, **details)
@@ -209,6 +211,8 @@ class LiveStation:
             "effort_pct": last.get("effort_pct", [None, None]),
             "symmetry_pct": last.get("symmetry_pct"),
             "weight_bearing_pct": last.get("weight_bearing_pct", [None, None]),
+            "behind_s": last.get("behind_s", 0.0), "slips": last.get("slips", 0),
+            "max_lag_s": last.get("max_lag_s", 0.0),
             "safety": {"state": sup.state.value if sup else "off",
                        "safe_state": bool(sup and sup.in_safe_state),
                        "holding": self._hold and self.running},
@@ -400,7 +404,7 @@ class LiveStation:
                             patient=s.patient, simulated=True)
                 result = run_loop(safety.station, stack, plan, clock=clock, state=machine,
                                   on_tick=on_tick, first_sample=safety.station.last_sample,
-                                  on_second=on_second, safety=safety)
+                                  on_second=on_second, safety=safety, on_event=self._event)
                 safety.record()
             interrupted = safety.latched
             ended_by = self._ended_by(result.stop_reason, safety)
@@ -631,6 +635,10 @@ class LiveStation:
                                    if tot > 50.0 else [None, None]),
             "safety": safety_state, "alerts": len(self.alerts),
         }
+        clock = self._clock
+        if clock is not None:  # a busy host: simulated time fell behind wall time, by this
+            frame["behind_s"], frame["slips"] = round(clock.behind_s, 2), clock.slips
+            frame["max_lag_s"] = round(clock.max_lag_s, 3)
         self._push(frame)
 
     def _push(self, frame: dict[str, Any]) -> None:

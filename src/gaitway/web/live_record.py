@@ -26,7 +26,12 @@ import numpy as np
 import gaitway
 from gaitway.recording import RECORDING_FILENAME, RecordingWriter
 from gaitway.session.loop import PhasePlan
-from gaitway.station.channels import N_SAMPLE_CHANNELS, RECORDED_CHANNELS, TRUTH_CHANNELS
+from gaitway.station.channels import (
+    N_SAMPLE_CHANNELS,
+    RECORDED_CHANNELS,
+    RECORDED_COMMAND,
+    TRUTH_CHANNELS,
+)
 from gaitway.station.interface import Command, Sample
 from gaitway.station.sim.emg import EMG_DESCRIPTION
 from gaitway.station.sim.profiles import PatientProfile
@@ -79,7 +84,7 @@ class LiveRecorder:
         row, n_s = self._row, N_SAMPLE_CHANNELS
         row[:n_s] = sample.values
         row[n_s:] = control
-        row[n_s + 4:n_s + 10] = command
+        row[RECORDED_COMMAND] = command
         self.writer.append(row, truth)
 
     def event(self, time_s: float, kind: str, source: str, **details: Any) -> None:

@@ -1,16 +1,18 @@
 """The safety supervisor for a console session: wired as the session runner wires it, but paced.
 
-A console session runs the loop paced at 1 kHz against wall time, so a tick that comes late is
-a real overrun: the supervisor judges overruns on the wall clock (``time.perf_counter``) with
-the device's timing limits, not on the thread's CPU time as a headless session does. After a
-fault the session does not end: it holds the safe state (the supervisor keeps sending its stop
-command) until a therapist acknowledges the fault and resumes, or stops the session. Only a
-stop that never reaches its safe state ends the session by itself (after ``TIMEOUT_S``).
+A console session runs the loop paced at 1 kHz against wall time. What a late tick means
+depends on the station (``Station.time_base``): on a station with real time (hardware) it
+is an overrun judged on the wall clock with the device's timing limits, and a stop; on the
+simulated twin nothing moves between ticks, so overruns are judged on the simulated loop
+clock, as headless, and a busy host only makes the session fall behind wall time (shown,
+see :mod:`gaitway.session.clock`). After a fault the session does not end: it holds the
+safe state (the supervisor keeps sending its stop command) until a therapist acknowledges
+the fault and resumes, or stops the session. Only a stop that never reaches its safe state
+ends the session by itself (after ``TIMEOUT_S``).
 
 The overrun bound defaults to the device's (``TimingLimits``: 3 ticks in a row later than
-5 ms). A machine that is not real-time and shared with other work (a test runner, a busy
-laptop) cannot keep that, so the bound can be widened per server (``overrun_bound_s``); the
-overrun check itself is never switched off.
+5 ms); it can be widened per server (``overrun_bound_s``); the overrun check itself is never
+switched off.
 """
 
 from __future__ import annotations
@@ -31,8 +33,9 @@ class LiveSafety(SessionSafety):
         if overrun_bound_s is not None:
             limits = replace(limits, timing=replace(limits.timing,
                                                     overrun_bound_s=overrun_bound_s))
-        # paced: overruns judged on wall time; wait_for_ack: hold the safe state until a
-        # therapist's acknowledgement, after which the loop resumes from its safe start
+        # paced: overruns judged on wall time on real time (simulated loop clock on the twin);
+        # wait_for_ack: hold the safe state until a therapist's acknowledgement, after which
+        # the loop resumes from its safe start
         super().__init__(station, (), limits, paced=True, wait_for_ack=True, sink=sink)
 
     def acknowledge_now(self, by: str, time_s: float) -> str:

@@ -58,8 +58,8 @@ def check_c3d_complete(path: Path) -> None:
         raise UserError(f"{path.name}: {size} bytes is too short to be a C3D file")
     with open(path, "rb") as fh:
         head = fh.read(512)
-        if head[1] != 0x50:
-            raise UserError(f"{path.name}: not a C3D file (bad header key)")
+        if head[1] != 0x50 or head[0] < 1:
+            raise UserError(f"{path.name}: not a C3D file (bad header key or parameter block)")
         fh.seek((head[0] - 1) * 512)
         pblock = fh.read(4)
     if len(pblock) < 4:

@@ -53,28 +53,62 @@ def _uniform(time: FloatArray, name: str) -> tuple[FloatArray, float]:
     return time[0] + np.arange(n) * step, 1.0 / step
 
 
-def read_csv(path: Path) -> GaitData:
-    with open(path, newline="") as fh:
-        sample = fh.read(4096)
-    if not sample.strip():
-        raise UserError(f"{path.name}: the file is empty")
-    first = next(csv.reader([sample.splitlines()[0]]))
-    has_header = any(not _is_number(x) for x in first)
+def _text(path: Path) -> str:
+    """The file as text, or one clear error: unreadable, binary or not UTF-8."""
     try:
-        table = np.genfromtxt(
-            path,
-            delimiter=",",
-            skip_header=1 if has_header else 0,
-            dtype=np.float64,
-            invalid_raise=True,
-            ndmin=2,
-        )
-    except ValueError as exc:
-        raise UserError(f"{path.name}: malformed CSV ({exc})") from None
-    if table.shape[0] < 10:
-        raise UserError(f"{path.name}: only {table.shape[0]} rows; too short to analyse")
+        raw = path.read_bytes()
+    except IsADirectoryError:
+        raise UserError(f"{path}: is a folder, not a CSV file") from None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read it ({exc.strerror})") from None
+    if b"\0" in raw[:65536]:
+        raise UserError(f"{path.name}: a binary file, not CSV text; give a .csv file")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UserError(
+            f"{path.name}: not UTF-8 text (byte {exc.start} is 0x{raw[exc.start]:02x}); save "
+            "the file as UTF-8 CSV"
+        ) from None
+
+
+def _table(path: Path, lines: list[str], width: int, first_line: int) -> FloatArray:
+    """Parse numeric rows strictly: every row as wide as the first, every cell a number or
+    empty (a missing value, NaN); text says where it is."""
+    table = np.empty((len(lines), width), dtype=np.float64)
+    for i, row in enumerate(csv.reader(lines)):
+        if len(row) != width:
+            raise UserError(f"{path.name}: line {first_line + i} has {len(row)} values, "
+                            f"expected {width}; the file is malformed")
+        for j, cell in enumerate(row):
+            cell = cell.strip()
+            if not cell:
+                table[i, j] = np.nan
+                continue
+            try:
+                table[i, j] = float(cell)
+            except ValueError:
+                raise UserError(f"{path.name}: line {first_line + i}, column {j + 1}: "
+                                f"{cell[:20]!r} is not a number") from None
+    return table
+
+
+def read_csv(path: Path) -> GaitData:
+    text = _text(path)
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    if not lines:
+        raise UserError(f"{path.name}: the file is empty")
+    first = next(csv.reader([lines[0]]))
+    has_header = any(not _is_number(x) for x in first)
+    body = lines[1:] if has_header else lines
+    if len(body) < 10:
+        raise UserError(f"{path.name}: only {len(body)} rows; too short to analyse")
+    table = _table(path, body, len(first), 2 if has_header else 1)
     if np.isnan(table).all(axis=1).any():
         raise UserError(f"{path.name}: a row holds no numbers; the file is malformed")
+    if np.isinf(table).any():
+        i, j = (int(k[0]) for k in np.nonzero(np.isinf(table)))
+        raise UserError(f"{path.name}: line {i + 1 + has_header}, column {j + 1} is infinite")
     notes: list[str] = []
     if has_header:
         names = [x.strip() for x in first]
@@ -98,13 +132,22 @@ def read_csv(path: Path) -> GaitData:
         cols = {"time": table[:, 0], "grf_z_left": table[:, 1]}
         notes.append("single-belt CSV (time, force): events reported as side 'left'")
     t_raw = cols.pop("time")
+    if np.isnan(t_raw).any():
+        i = int(np.flatnonzero(np.isnan(t_raw))[0])
+        raise UserError(f"{path.name}: line {i + 1 + has_header}: the time is missing or NaN; "
+                        "every row needs a time")
     t, fs = _uniform(t_raw, path.name)
     force: dict[str, FloatArray] = {}
     kin: dict[str, FloatArray] = {}
     emg: dict[str, FloatArray] = {}
     for name, x in cols.items():
-        if np.isnan(x).all():
+        missing = np.isnan(x)
+        if missing.all():
             raise UserError(f"{path.name}: column {name!r} holds no numbers")
+        if missing.any():  # said, never silent: bridged linearly like the resampling
+            notes.append(f"column {name!r}: {int(missing.sum())} missing value(s) (empty or "
+                         "NaN) filled by linear interpolation")
+            x = np.interp(t_raw, t_raw[~missing], x[~missing])
         v = np.interp(t, t_raw, x)
         if name.endswith("_deg"):
             name, v = name[:-4], np.radians(v)

@@ -80,12 +80,15 @@ def _foot_x_z(
 
 
 def read_recording(
-    path: Path, *, emg: bool = True, truth: bool = True
+    path: Path, *, emg: bool = True, truth: bool = True,
+    start_s: float | None = None, end_s: float | None = None,
 ) -> tuple[GaitData, dict[str, FloatArray]]:
     """The GaitData and, for simulated recordings, the truth contact channels.
 
     ``emg=False`` and ``truth=False`` skip those channels (no EMG block, an empty truth dict)
     for callers that would drop them anyway: fewer channels decoded, less memory.
+    ``start_s``/``end_s`` read a window of session time (e.g. one that avoids damage). What a
+    damaged or cut-off recording lost is in the notes.
     """
     try:
         from gaitway.recording import open_recording
@@ -106,14 +109,19 @@ def read_recording(
     truth_names = TRUTH_CONTACT if truth else []
     wanted = [n for n in FORCE_CHANNELS + KIN_CHANNELS + truth_names + emg_names if n in names]
     try:
-        ts = rec.read(channels=wanted)
+        ts = rec.read(channels=wanted, start_s=start_s, end_s=end_s)
     except UserError:
         raise
     except Exception as exc:
         raise UserError(f"{path.name}: cannot read the recording's data ({exc})") from None
     time = np.asarray(ts.time, dtype=np.float64)
     if len(time) < 10:
-        raise UserError(f"{path.name}: the recording holds only {len(time)} samples")
+        where = ("the recording" if start_s is None and end_s is None
+                 else f"the window {start_s if start_s is not None else 'start'}-"
+                      f"{end_s if end_s is not None else 'end'} s")
+        lost = "; ".join(getattr(rec, "problems", []))
+        raise UserError(f"{path.name}: {where} holds only {len(time)} readable samples"
+                        + (f" ({lost})" if lost else ""))
     t0 = time - time[0]
     fs = float(ts.sampling_rate_hz)
     meta = dict(rec.metadata or {})
@@ -138,6 +146,9 @@ def read_recording(
     notes = []
     if not getattr(rec, "complete", True):
         notes.append(f"recording is incomplete (cut off: {getattr(rec, 'cut_off', 'unknown')})")
+    notes.extend(f"recording: {p}" for p in getattr(rec, "problems", []))
+    if start_s is not None or end_s is not None:
+        notes.append(f"analysed the window {time[0]:.3f}-{time[-1]:.3f} s of the recording")
     file_events = []
     for ev in getattr(rec, "events", []) or []:
         kind = getattr(ev, "kind", "")

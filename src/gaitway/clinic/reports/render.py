@@ -9,6 +9,7 @@ pages; the HTML embeds the same plots as PNG images. Virtual patients' reports c
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,7 @@ from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
 from gaitway.clinic.reports import layout, plots
-from gaitway.errors import UserError
+from gaitway.files import check_output_file, write_atomic
 
 
 @dataclass(frozen=True)
@@ -103,11 +104,11 @@ def write_pdf(content: ReportContent, out: Path) -> int:
     meta = {"Title": content.header.title, "Creator": "Gaitway",
             "Subject": "SIMULATED data" if content.header.simulated else "clinical report",
             "CreationDate": dt.datetime.now(dt.UTC)}
-    tmp = out.with_name(out.name + ".part")
-    with PdfPages(tmp, metadata=meta) as pdf:
+    buffer = io.BytesIO()  # a report is small: built in memory, written whole or not at all
+    with PdfPages(buffer, metadata=meta) as pdf:
         for fig in pages:
             pdf.savefig(fig)
-    tmp.replace(out)
+    write_atomic(out, buffer.getvalue())
     return len(pages)
 
 
@@ -126,13 +127,8 @@ def write_html(content: ReportContent, out: Path) -> None:
         header=content.header, key_figures=content.key_figures, sections=content.sections,
         tables=content.tables, images=images, simulated_text=layout.SIMULATED_TEXT,
     )
-    tmp = out.with_name(out.name + ".part")
-    tmp.write_text(html, encoding="utf-8")
-    tmp.replace(out)
+    write_atomic(out, html)
 
 
 def _check_out(out: Path) -> None:
-    if out.is_dir():
-        raise UserError(f"{out} is a directory; give a file name for the report")
-    if not out.parent.exists():
-        raise UserError(f"folder {out.parent} does not exist; create it or choose another")
+    check_output_file(out, "the report")

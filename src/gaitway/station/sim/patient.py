@@ -264,6 +264,12 @@ class VirtualPatient:
             self._next_event += 1
         return out
 
+    @property
+    def standing_posture(self) -> tuple[float, float]:
+        """Hip and knee flexion (rad) the patient stands in before walking: the twin
+        starts them there."""
+        return _STANDING["hip"], _STANDING["knee"]
+
     def phase_of(self, side_index: int) -> float:
         off = self.phase_offset_left if side_index == 0 else self.phase_offset_right
         return (self.phase + off) % 1.0
@@ -304,7 +310,7 @@ class VirtualPatient:
             if self._pick_phase:  # walks on from the intent's phase nearest the posture
                 self._pick_phase = False
                 self.phase = nearest_phase(
-                    tabs[0], tabs[2], tabs[1], tabs[3], (q[0], q[2], q[1], q[3]),
+                    tabs[0], tabs[1], tabs[2], tabs[3], (q[0], q[1], q[2], q[3]),
                     offset_left=self.phase_offset_left, offset_right=self.phase_offset_right)
             f = self._freq
             w = TWO_PI * f

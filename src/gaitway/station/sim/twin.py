@@ -21,8 +21,17 @@ from gaitway.station.channels import (
     N_SAMPLE_CHANNELS,
     N_TRUTH_CHANNELS,
     SAMPLE_INDEX,
+    Side,
 )
-from gaitway.station.interface import Command, FaultBit, Sample, Station, StationError
+from gaitway.station.interface import (
+    Command,
+    DisturbanceHooks,
+    FaultBit,
+    Sample,
+    Station,
+    StationError,
+    TimeBase,
+)
 from gaitway.station.sim.anthropometrics import Body, build_model
 from gaitway.station.sim.patient import PatientEvent, VirtualPatient
 
@@ -92,10 +101,17 @@ assert [_I[n] for n in ("hip_angle_left", "hip_torque_left", "hip_motor_angle_le
                         "imu_acc_x", "imu_gyro_x", "emg_tibialis_anterior_left", "estop",
                         "fault_word")] == [1, 13, 17, 21, 25, 29, 33, 36, 38, 41, 43, 46, 48, 51,
                                            54, 62, 64]
+#: the twin's drives have no safe-torque-off input and no holding brake: both read 0
+_NO_STO_NO_BRAKE: Final[tuple[float, ...]] = (0.0,) * 8
+assert _I["hip_sto_left"] == _I["fault_word"] + 1
+assert _I["knee_brake_right"] == _I["fault_word"] + 8
 _THERMAL_EVERY: Final[int] = 10  # ticks between thermal-model updates (slow dynamics)
 _NOISE_BLOCK: Final[int] = 1000
 _COP_MIN_FZ: Final[float] = 20.0  # N: below this a plate reports no centre of pressure
 _CONTACT_TRUTH_N: Final[float] = 20.0  # N: a foot loading its belt (not a light scuff)
+#: share of body weight the harness holds when the station starts (the patient stands on the
+#: belts; the body-weight-support loop then takes the harness to its set force)
+START_UNLOADING_FRACTION: Final[float] = 1.0 / 3.0
 
 
 def _adr(model: mujoco.MjModel, name: str) -> int:
@@ -110,6 +126,11 @@ class SimStation(Station):
 
     simulated = True
     dt = 0.001
+
+    @property
+    def time_base(self) -> TimeBase:
+        """Simulated time: a busy host slows the session, it never endangers the patient."""
+        return TimeBase.SIMULATED
 
     def __init__(self, patient: VirtualPatient, *, seed: int, lateral_pelvis: bool = False,
                  device: DeviceSpec = DEVICE) -> None:
@@ -221,14 +242,42 @@ class SimStation(Station):
         if self._running:
             raise StationError("station already started")
         self._reset_state()
-        d = self.data
-        # stand slightly crouched with the harness taking a third of the weight
-        d.qpos[self.model.joint("pelvis_z").qposadr[0]] = 0.002
-        mujoco.mj_forward(self.model, d)
+        # the patient stands on the belts, in their standing posture, with the harness taking
+        # a share of the weight: the first sample shows loaded plates and the harness at its
+        # preload (a start in the air, feet dropping onto the belts, was read as a fall)
         weight = self.body.mass_kg * GRAVITY
-        self._winch = 0.002 + weight / 3.0 / DEVICE.harness_stiffness
+        preload = START_UNLOADING_FRACTION * weight
+        m, d = self.model, self.data
+        hip, knee = self.patient.standing_posture  # the exoskeleton set to it, cuffs relaxed
+        for side in ("left", "right"):
+            d.qpos[m.joint(f"exo_hip_{side}").qposadr[0]] = hip
+            d.qpos[m.joint(f"exo_knee_{side}").qposadr[0]] = knee
+        self._harness = preload
+        self._ctrl_list[10] = self.data.ctrl[10] = preload + self._exo_counterweight
+        z = self._standing_height(weight - preload)
+        self._winch = z + preload / self.device.harness_stiffness
         self._running = True
         return self._sample()
+
+    def _standing_height(self, plate_load_n: float) -> float:
+        """The pelvis height (m, from the model's rest) at which the feet, in the posture set,
+        press the plates with ``plate_load_n`` in total: bisection on the contact force."""
+        m, d = self.model, self.data
+        adr = m.joint("pelvis_z").qposadr[0]
+        fl, fr, tare = self._a_fl + 2, self._a_fr + 2, self._tare_l
+        lo, hi = -0.05, 0.01  # deep in the plates ... feet in the air
+        for _ in range(40):
+            z = 0.5 * (lo + hi)
+            d.qpos[adr] = z
+            mujoco.mj_forward(m, d)
+            load = d.sensordata[fl] + d.sensordata[fr] - 2.0 * tare
+            if load > plate_load_n:
+                lo = z
+            else:
+                hi = z
+        d.qpos[adr] = lo  # the side that carries the load (the force steps at first touch)
+        mujoco.mj_forward(m, d)
+        return lo
 
     def stop(self) -> None:
         """Drives torque-free, belt stopped, harness holding its cable length."""
@@ -241,9 +290,21 @@ class SimStation(Station):
         self._running = False
         self._stopped = True
 
-    # -- operator inputs ----------------------------------------------------------------------
+    # -- operator inputs and disturbances (station.interface.DisturbanceHooks) ---------------
+    def disturbance_hooks(self) -> DisturbanceHooks:
+        return self
+
     def press_estop(self) -> None:
         self.estop_pressed = True
+
+    def release_estop(self) -> None:
+        self.estop_pressed = False
+
+    def press_stop_button(self, for_s: float) -> None:
+        self.stop_button_until = self.time + for_s
+
+    def push_patient_joint(self, joint: str, side: Side, torque_nm: float) -> None:
+        self.data.qfrc_applied[self.model.joint(f"cuff_{joint}_{side}").dofadr[0]] = torque_nm
 
     def engage_belt_brake(self) -> None:
         """Emergency brake: the belt decelerates at ``belt_brake_decel`` to standstill and
@@ -403,6 +464,7 @@ class SimStation(Station):
             1.0 if self.time < self.stop_button_until else 0.0,
             float(self.fault_word | self._thermal_word)
             if (self.fault_word or self._thermal_word) else 0.0,  # enum | is slow: skip at 0
+            *_NO_STO_NO_BRAKE,
         ]
         v = np.array(row)
         # sensor noise from a pre-drawn block

@@ -8,7 +8,8 @@ function tile(s) {
   const t = {
     root: el("div", { class: "tile", "data-station": s.id }),
     state: el("span", { class: "state" }), elapsed: el("span"), steps: el("span", { class: "steps" }),
-    effL: el("div"), effR: el("div"), guidance: el("span"), alerts: el("div"), canvas,
+    effL: el("div"), effR: el("div"), guidance: el("span"), behind: el("span", { class: "behind" }),
+    alerts: el("div"), canvas,
     knee: [], ref: [], last: null, dirty: false,
   };
   t.root.append(
@@ -16,7 +17,7 @@ function tile(s) {
        s.simulated ? el("span", { class: "sim" }, "SIMULATED") : ""),
     el("div", { class: "kv" },
       "Patient", el("span", {}, s.patient), "State", t.state, "Elapsed", t.elapsed, "Steps", t.steps,
-      "Guidance", t.guidance,
+      "Guidance", t.guidance, "Simulated time behind", t.behind,
       "Active participation L", el("div", { class: "bar" }, t.effL),
       "Active participation R", el("div", { class: "bar" }, t.effR)),
     canvas, t.alerts);
@@ -33,6 +34,7 @@ function show(t, s) {
   t.state.textContent = s.state; t.elapsed.textContent = fmtTime(s.elapsed_s);
   t.root.classList.toggle("faulted", s.alerts.length > 0);
   t.steps.textContent = s.steps; t.guidance.textContent = fmt(s.guidance_pct, 0, " %");
+  t.behind.textContent = fmt(s.behind_s ?? 0, 1, " s");
   t.effL.style.width = `${s.effort_pct[0] ?? 0}%`; t.effR.style.width = `${s.effort_pct[1] ?? 0}%`;
   t.alerts.replaceChildren(...s.alerts.map((a) => el("div", { class: "alert" }, alertLine(a))));
   beepForNew(s.alerts);
@@ -56,7 +58,7 @@ function frame() {
     const f = t.last;
     t.state.textContent = f.state; t.elapsed.textContent = fmtTime(f.elapsed_s ?? f.t); t.steps.textContent = f.steps;
     if (f.safety && f.safety !== "running") t.root.classList.add("faulted");
-    t.guidance.textContent = fmt(f.guidance_pct, 0, " %");
+    t.guidance.textContent = fmt(f.guidance_pct, 0, " %"); t.behind.textContent = fmt(f.behind_s ?? 0, 1, " s");
     drawTraces(t.canvas, [{ data: t.ref, color: "#9aa5b1", dash: [5, 4] }, { data: t.knee, color: "#1565c0" }],
                { min: -10, max: 70, label: "knee L vs reference" });
     recordDrawn(f);

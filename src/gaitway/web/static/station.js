@@ -25,6 +25,8 @@ function showNumbers(s) {
   $("steps").textContent = s.steps; $("guidance_now").textContent = fmt(s.guidance_pct, 0, " %");
   $("bws_now").textContent = fmt(s.bws_pct, 0, " %"); $("speed_now").textContent = fmt(s.speed_kmh, 1, " km/h");
   $("controller_now").textContent = s.controller;
+  $("behind").hidden = !(s.slips > 0);
+  if (s.slips > 0) { $("behind_s").textContent = fmt(s.behind_s, 1, " s"); $("slips").textContent = s.slips; }
   const active = controllers[s.controller];
   $("controller_now").title = active ? `${active.description}; the console may set: ${active.console_changes.join(", ") || "nothing controller-specific"}` : "";
   $("symmetry").textContent = fmt(s.symmetry_pct, 1, " %");
@@ -70,8 +72,15 @@ async function refresh() {
   $("strides").replaceChildren(...s.strides.slice(-8).reverse().map((x) => el("tr", {},
     el("td", {}, x.t), el("td", {}, x.side), el("td", {}, x.duration_s),
     el("td", {}, x.tracking_error_deg.join(" / ")), el("td", {}, x.participation_nm.join(" / ")))));
-  $("events").replaceChildren(...s.events.slice().reverse().map((e) => el("div", {},
-    `${fmt(e.t, 1)} s  ${e.kind}  ${e.source}  ${JSON.stringify(e.details)}`)));
+  $("events").replaceChildren(...s.events.slice().reverse().map(eventLine));
+}
+
+// One line per event; a run of repeated warnings is one line: first-last time and count.
+function eventLine(e) {
+  const { count, first_s, last_s, ...rest } = e.details || {};
+  if (count === undefined) return el("div", {}, `${fmt(e.t, 1)} s  ${e.kind}  ${e.source}  ${JSON.stringify(e.details)}`);
+  const when = count > 1 ? `${fmt(first_s, 1)}–${fmt(last_s, 1)} s` : `${fmt(first_s, 1)} s`;
+  return el("div", { class: "folded" }, `${when}  ${e.kind} ×${count}  ${e.source}  ${JSON.stringify(rest)}`);
 }
 
 async function act(path, body) {

@@ -1,0 +1,88 @@
+"""Replaying a recording as a station: the recording read into :class:`RecordedSamples`,
+and a session run on it (the supervisor judges every replayed Sample, the control stack
+answers it, its commands go nowhere), so safety, analytics and the console can be exercised
+with any recording."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import fields, replace
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+
+from gaitway.errors import UserError
+from gaitway.recording import open_recording
+from gaitway.recording.errors import RecordingError
+from gaitway.safety.limits import SafetyLimits
+from gaitway.session.runner import MAX_MINUTES, SessionConfig, run_session
+from gaitway.session.stations import StationChoice
+from gaitway.station.channels import SAMPLE_CHANNEL_NAMES
+from gaitway.station.replay import RecordedSamples, ReplayStation
+
+
+def recorded_samples(path: Path) -> tuple[RecordedSamples, dict[str, Any]]:
+    """The Sample channels (and simulated truth) of a recording, and its metadata."""
+    try:
+        rec = open_recording(path)
+    except (RecordingError, OSError) as exc:
+        raise UserError(f"cannot replay {path}: {exc}") from None
+    names = [n for n in SAMPLE_CHANNEL_NAMES[1:] if n in {c.name for c in rec.channels}]
+    truth_names = [c.name for c in rec.truth_channels]
+    ts = rec.read(names + truth_names)
+    meta = rec.metadata
+    mass = float(meta.get("patient", {}).get("body_mass_kg", 75.0))
+    samples = RecordedSamples(
+        time_s=ts.time, channel_names=tuple(names),
+        values=np.column_stack([ts[n] for n in names]) if names else np.zeros((len(ts.time), 0)),
+        body_mass_kg=mass, simulated=rec.simulated, label=str(meta.get("label", "")),
+        dt=float(ts.dt),
+        truth=np.column_stack([ts[n] for n in truth_names]) if truth_names else None,
+        truth_names=tuple(truth_names))
+    return samples, meta
+
+
+#: ticks a replayed channel may repeat before it counts as stale: a recording keeps joint
+#: angles at 2e-5 rad, coarser than the sensors' noise, so at standstill a replayed angle
+#: repeats where the live one did not (the live bound, 10 ticks, would stop every replay)
+REPLAY_STALE_TICKS: Final[int] = 1000
+
+
+def replay_choice(samples: RecordedSamples, source: Path, speed: float | None) -> StationChoice:
+    """The replay as the session's station (the twin the runner builds stays idle)."""
+
+    def limits(mass: float) -> SafetyLimits:
+        lim = SafetyLimits.for_patient(mass)
+        return replace(lim, timing=replace(lim.timing, stale_ticks=REPLAY_STALE_TICKS))
+
+    return StationChoice(
+        transport="replay",
+        make=lambda twin: ReplayStation(samples, speed=speed),
+        limits=limits,
+        metadata={"kind": "replay", "source": str(source),
+                  "speed": "max" if speed is None else speed,
+                  "original_label": samples.label, "stale_ticks": REPLAY_STALE_TICKS})
+
+
+def run_replay(path: Path, out_dir: Path, *, speed: float | None = None) -> dict[str, Any]:
+    """Run a session on a replay of the recording at ``path``; the new recording and its
+    summary.json (``"transport": "replay"``) go to ``out_dir``."""
+    samples, meta = recorded_samples(path)
+    # the loop takes its first Sample at start and one per tick after: n rows give n-1 ticks
+    minutes = min((samples.time_s[-1] - samples.time_s[0]) / 60.0, MAX_MINUTES)
+    if not math.isfinite(minutes) or minutes <= 0.0:
+        raise UserError(f"{path} covers no time: nothing to replay")
+    # the recorded session's own settings: the control stack then answers the replayed
+    # samples as it answered them live, so command-and-response checks still agree
+    known = {f.name for f in fields(SessionConfig)}
+    settings = {k: v for k, v in (meta.get("settings") or {}).items()
+                if k in known and k not in ("out_dir", "injections", "acknowledgements")}
+    settings.setdefault("profile", meta.get("patient", {}).get("id", "healthy"))
+    settings["minutes"] = minutes
+    settings["patient_events"] = False
+    try:
+        config = SessionConfig(**settings, out_dir=out_dir)
+    except TypeError as exc:
+        raise UserError(f"{path}: its settings cannot be read back ({exc})") from None
+    return run_session(config, station_choice=replay_choice(samples, path, speed))

@@ -1,0 +1,134 @@
+"""The clinical envelope: sessions anywhere in the settings a therapist may choose start,
+walk, pause, resume and end without a false fault and without a clipped drive command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from gaitway.cli.main import main
+from gaitway.control.registry import CONTROLLER_NAMES
+from gaitway.control.settings import MAX_FLOW_NM, MAX_RESIST_DAMPING, MAX_RESIST_TORQUE_NM
+from gaitway.harnesses.envelope import (
+    BWS_PCT,
+    GUIDANCE_PCT,
+    SPEED_KMH,
+    EnvelopeCase,
+    grid,
+    run_case,
+)
+from gaitway.session.runner import (
+    ROM_SCALE,
+)
+from gaitway.station.sim.profiles import PROFILES
+
+#: where the virtual patients can carry themselves: docs/validation/envelope.md shows the
+#: edges outside it (0 % BWS for a severe hemiparesis, 0.5 km/h unassisted, a halved knee
+#: range at speed), whose stops are the virtual patient's, not the station's
+TRAINABLE_BWS_PCT = (30.0, 60.0)
+TRAINABLE_SPEED_KMH = (1.0, 3.2)
+TRAINABLE_ROM = (0.8, 1.2)
+
+
+@st.composite
+def cases(draw: st.DrawFn, *, bws: tuple[float, float] = BWS_PCT,
+          speed: tuple[float, float] = SPEED_KMH,
+          rom: tuple[float, float] = ROM_SCALE) -> EnvelopeCase:
+    """A short session in the envelope, with a pause in its walking."""
+    aan_min = draw(st.floats(0.0, 100.0))
+    return EnvelopeCase(
+        profile=draw(st.sampled_from(sorted(PROFILES))),
+        controller=draw(st.sampled_from(CONTROLLER_NAMES)),
+        bws_pct=draw(st.floats(*bws)),
+        guidance_pct=draw(st.floats(*GUIDANCE_PCT)),
+        speed_kmh=draw(st.floats(*speed)),
+        self_paced=draw(st.booleans()),
+        tunnel_width_deg=draw(st.floats(0.0, 30.0)),
+        path_flow_nm=draw(st.floats(0.0, MAX_FLOW_NM)),
+        aan_min_pct=aan_min,
+        aan_max_pct=draw(st.floats(aan_min, 100.0)),
+        resist_damping=draw(st.floats(0.0, MAX_RESIST_DAMPING)),
+        resist_torque_nm=draw(st.floats(0.0, MAX_RESIST_TORQUE_NM)),
+        hip_rom_scale=draw(st.floats(*rom)),
+        knee_rom_scale=draw(st.floats(*rom)),
+        seconds=12.0,
+        pause_at_s=draw(st.floats(4.0, 7.0)),
+        pause_for_s=draw(st.floats(0.5, 2.0)),
+        seed=draw(st.integers(0, 10_000)),
+    )
+
+
+#: fixed examples, no shrinking (a shrink of a 12-s session ran past 5 minutes)
+_BOUNDED = settings(max_examples=6, deadline=None, derandomize=True, database=None,
+                    phases=(Phase.explicit, Phase.generate),
+                    suppress_health_check=[HealthCheck.too_slow])
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "open (issue 12 item 4, with issue 19): the virtual patient's own gait lags the robot's "
+    "(about 0.06 cycles) and a severe hemiparesis cannot carry itself under path control or "
+    "resistance; e.g. hemiparetic-left-severe, path, BWS 35 %, 2.2 km/h, seed 0 stops with "
+    "joint_range (hip past -0.40 rad). docs/validation/envelope-quick.md. Remove this mark "
+    "once the property holds; strict, so a fix shows as XPASS"))
+@_BOUNDED
+@given(case=cases(bws=TRAINABLE_BWS_PCT, speed=TRAINABLE_SPEED_KMH, rom=TRAINABLE_ROM))
+def test_no_false_fault_where_the_patient_can_walk(case: EnvelopeCase) -> None:
+    out = run_case(case)
+    assert out.outcome == "ok", f"{case.label} (seed {case.seed}): {out.outcome}"
+    assert out.clipped_torque_ticks == 0, f"{case.label}: {out.clipped_torque_ticks} clipped"
+    assert out.resumed, f"{case.label}: paused but did not resume"
+    assert out.strides >= 6, f"{case.label}: only {out.strides} strides"
+    assert out.worst_cuff_nm < 100.0
+
+
+@_BOUNDED
+@given(case=cases())
+def test_starts_and_resumes_never_clip_a_command_anywhere(case: EnvelopeCase) -> None:
+    """Over the whole envelope: the station starts standing without a fault (no false fall
+    whatever the BWS), and no start, walk, pause or resume asks a drive for more than its
+    continuous torque."""
+    out = run_case(case)
+    assert out.clipped_torque_ticks == 0, f"{case.label}: {out.clipped_torque_ticks} clipped"
+    assert out.outcome == "ok" or out.fault_at_s > 1.5, (
+        f"{case.label} (seed {case.seed}): {out.outcome} at {out.fault_at_s} s, standing")
+
+
+def test_the_grid_covers_every_controller_and_the_edges() -> None:
+    cases_ = grid()
+    assert {c.controller for c in cases_} == set(CONTROLLER_NAMES)
+    assert {c.profile for c in cases_} == set(PROFILES)
+    assert {c.bws_pct for c in cases_} >= set(BWS_PCT)
+    assert {c.speed_kmh for c in cases_ if not c.self_paced} >= set(SPEED_KMH)
+    assert any(c.self_paced for c in cases_)
+    assert {c.guidance_pct for c in cases_ if c.controller == "guidance"} >= set(GUIDANCE_PCT)
+    assert {c.hip_rom_scale for c in cases_} >= set(ROM_SCALE)
+    assert len(grid(quick=True)) < len(cases_)
+
+
+def test_a_refused_setting_is_reported(tmp_path: Path) -> None:
+    """The judge is not blind: a session whose settings the CLI refuses is an error, and the
+    table reports it as one."""
+    out = run_case(EnvelopeCase(profile="healthy", bws_pct=95.0, seconds=6.0), tmp_path)
+    assert out.outcome.startswith("error: --bws")
+    assert not out.ok
+
+
+def test_validate_envelope_writes_its_table(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["validate", "envelope", "--quick", "--profiles", "sci-incomplete",
+                 "--seconds", "6", "--quiet", "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    rows = json.loads((tmp_path / "envelope-quick.json").read_text())
+    assert len(rows) == len(grid(quick=True, profiles=["sci-incomplete"], seconds=6.0))
+    assert code == (0 if all(r["ok"] for r in rows) else 1)
+    assert all(r["clipped_torque_ticks"] == 0 for r in rows)
+    table = (tmp_path / "envelope-quick.md").read_text()
+    assert "SIMULATED" in table
+    assert table.count("| sci-incomplete, ") == len(rows)
+    for r in rows:  # every session that is not ok is named on stderr
+        if not r["ok"]:
+            assert f"BAD {EnvelopeCase(**r['case']).label}: {r['outcome']}" in err
