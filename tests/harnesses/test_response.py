@@ -68,3 +68,20 @@ def test_validate_response_refuses_bad_input(tmp_path: Path,
     assert "give a folder" in capsys.readouterr().err
     assert main(["validate", "response", "--workers", "0"]) == 2
     assert "--workers" in capsys.readouterr().err
+
+
+def test_plan_for_measures_within_training_and_refuses_too_short() -> None:
+    from gaitway.errors import UserError
+    from gaitway.session.loop import PhasePlan
+
+    for minutes in (1.0, 3.0, 5.0, 12.5):
+        p = response.plan_for(minutes, 3)
+        train = PhasePlan.for_minutes(minutes).training_s
+        slack_train = PhasePlan.for_minutes(p.slack_minutes).training_s
+        assert 0.0 < p.window_s[0] < p.window_s[1] <= train
+        assert p.slack_early_s[1] < p.slack_late_s[0] < p.slack_late_s[1] <= slack_train
+        assert p.per_group == 3 and p.slack_minutes == 4 * minutes
+    with pytest.raises(UserError, match="at least 1 virtual patient"):
+        response.plan_for(3.0, 0)
+    with pytest.raises(UserError, match="at least 1 minute"):
+        response.plan_for(0.3, 2)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -29,8 +30,33 @@ def register(subparsers: Any) -> None:
     v.add_argument("--quick", action="store_true",
                    help="small cohort, short sessions (CI); directions only")
     v.add_argument("--seed", type=int, default=1, help="cohort seed (default 1)")
+    v.add_argument("--patients", type=int, default=None,
+                   help="virtual patients per group (with --minutes; default: the full plan's)")
+    v.add_argument("--minutes", type=float, default=None,
+                   help="length of each session (the slacking one 4 times as long)")
     v.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     v.set_defaults(func=_run)
+
+
+def _command(args: argparse.Namespace) -> str:
+    """The command line that regenerates the table."""
+    parts = ["gaitway validate response", f"--out {args.out}", f"--seed {args.seed}"]
+    if args.quick:
+        parts.append("--quick")
+    if args.patients is not None:
+        parts.append(f"--patients {args.patients}")
+    if args.minutes is not None:
+        parts.append(f"--minutes {args.minutes:g}")
+    return " ".join(parts)
+
+
+def _load() -> str:
+    """The machine's load average at the end (run times on a shared machine vary)."""
+    try:
+        one, five, _ = os.getloadavg()
+    except OSError:
+        return ""
+    return f", {os.cpu_count()} cores, load average {one:.1f} (1 min) / {five:.1f} (5 min)"
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -42,6 +68,10 @@ def _run(args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out} is a file; give a folder")
     plan = response.QUICK if args.quick else response.FULL
+    if args.patients is not None or args.minutes is not None:
+        plan = response.plan_for(args.minutes if args.minutes is not None else plan.minutes,
+                                 args.patients if args.patients is not None
+                                 else plan.per_group)
     t0 = time.perf_counter()
     done = [0]
 
@@ -53,7 +83,8 @@ def _run(args: argparse.Namespace) -> int:
     wall = time.perf_counter() - t0
     out.mkdir(parents=True, exist_ok=True)
     (out / "response.md").write_text(
-        response.markdown(rows, plan, seed=args.seed, quick=args.quick, wall_s=wall))
+        response.markdown(rows, plan, seed=args.seed, command=_command(args), wall_s=wall,
+                          machine=_load()))
     data = response.to_json(rows, plan, seed=args.seed)
     (out / "response.json").write_text(
         json.dumps(data, indent=2, default=lambda x: None if isinstance(x, float)

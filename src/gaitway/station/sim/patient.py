@@ -16,8 +16,9 @@ The model is deliberately simple and transparent (a "neuromechanical caricature"
 - Effort adapts from stride to stride (:mod:`gaitway.station.sim.motor`): each leg's drive
   trades the kinematic error it feels against the effort it spends (Emken et al. 2007), so
   steady help from the robot lowers it over minutes (slacking) and less help raises it up to
-  what the patient can give. The drive scales the voluntary impedance; the knee extensors'
-  answer to load (a reflex) and the spastic stretch reflex do not slack.
+  what the patient can give. The drive scales what the patient intends (the pull toward the
+  goal posture and the intended velocity); the damping of the leg's motion, the knee
+  extensors' answer to load (a reflex) and the spastic stretch reflex do not slack.
 - Fatigue builds with effort during a session, weakens every joint and lowers the EMG median
   frequency; it recovers between sessions. Participation bounds the torque and drifts slowly.
 - Occasional events (stop button, a pain report) are drawn as a Poisson process per session.
@@ -344,9 +345,11 @@ class VirtualPatient:
                 else:
                     i, a = il, al
                 target = tab[i] + (tab[i + 1] - tab[i]) * a
-                v = kp[k] * (target - q[k]) + kd[k] * (tabs[6 + k][i] * f - dq[k])
+                # the drive scales what the patient intends (where to and how fast); the
+                # damping of the leg's actual motion (muscles' and tissues' viscosity) does
+                # not slack: without it a limp leg chatters on the belt
                 u = drive[k & 1]
-                v *= u
+                v = u * (kp[k] * (target - q[k]) + kd[k] * tabs[6 + k][i] * f) - kd[k] * dq[k]
                 if k < 4:  # goes along with the robot's push
                     v += (u if u < _FOLLOW_MAX else _FOLLOW_MAX) * push[k]
                 lim = tmax[k] * strength
