@@ -39,6 +39,14 @@ mode, path = sys.argv[1], Path(sys.argv[2])
 t0, c0 = time.perf_counter(), time.process_time()
 if mode == "read":
     read_recording(path)
+elif mode == "read64":
+    import numpy as np
+    read_recording(path, channel_dtype=np.float64)
+elif mode == "analyze64":  # the path before issue 17: float64 channels
+    import numpy as np
+    from gaitway.analytics.analyze import analyze_data
+    d, tr = read_recording(path, channel_dtype=np.float64)
+    analyze_data(d, truth=tr)
 else:
     analyze_path(path)
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -96,9 +104,24 @@ def bench_offline(quick: bool) -> list[Row]:
         write_recording(path, minutes)
         read = _child("read", path)
         full = _child("analyze", path)
+        read64 = _child("read64", path)
+        full64 = _child("analyze64", path)
     label = f"{minutes:g} min at 1 kHz"
     goal = "<= 5 s for 30 min (baseline: reading its channels)"
+    vs64 = "baseline: the same with float64 channels (before issue 17)"
     return [
+        {"name": f"analyze recording, float32 channels, CPU time, {label}",
+         "value": round(full["cpu_seconds"], 3), "unit": "s",
+         "baseline": round(full64["cpu_seconds"], 3),
+         "ratio": round(full["cpu_seconds"] / full64["cpu_seconds"], 2),
+         "goal": "<= 2.5 s for 30 min (issue 17); " + vs64},
+        {"name": f"analyze recording, float32 channels, peak memory, {label}",
+         "value": round(full["max_rss_mb"]), "unit": "MB", "baseline": round(full64["max_rss_mb"]),
+         "ratio": round(full["max_rss_mb"] / full64["max_rss_mb"], 2),
+         "goal": "<= 500 MB for 30 min (issue 17); " + vs64},
+        {"name": f"read recording channels, float32, peak memory, {label}",
+         "value": round(read["max_rss_mb"]), "unit": "MB", "baseline": round(read64["max_rss_mb"]),
+         "ratio": round(read["max_rss_mb"] / read64["max_rss_mb"], 2), "goal": vs64},
         {"name": f"analyze recording, wall time, {label}", "value": round(full["seconds"], 3),
          "unit": "s", "baseline": round(read["seconds"], 3),
          "ratio": round(full["seconds"] / read["seconds"], 2), "goal": goal},

@@ -21,7 +21,8 @@ def _check_schema(r: dict[str, Any]) -> None:
     assert isinstance(r["parameters"], dict)
     assert "events" in r["parameters"]
     for e in r["events"]:
-        assert set(e) == {"time_s", "side", "kind"}
+        assert set(e) == {"time_s", "side", "kind", "source"}
+        assert e["source"] in ("force_plate", "kinematics", "file")
         assert isinstance(e["time_s"], float)
         assert e["side"] in ("left", "right")
         assert e["kind"] in ("heel_strike", "toe_off")
@@ -99,10 +100,11 @@ class _FakeRecording:
         self.channel_names = ["time", *self._cols]
         self.asked: list[str] | None = None
 
-    def read(self, channels: list[str] | None = None, start_s: Any = None, end_s: Any = None):  # type: ignore[no-untyped-def]
+    def read(self, channels: list[str] | None = None, start_s: Any = None, end_s: Any = None,  # type: ignore[no-untyped-def]
+             dtype: Any = np.float64):
         self.asked = channels
         names = channels or list(self._cols)
-        data = {n: self._cols[n] for n in names}
+        data = {n: self._cols[n].astype(dtype) for n in names}
         return _TS(self._t, data)
 
 
@@ -125,7 +127,9 @@ def test_gaitway_recording_adapter(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     assert r["parameters"]["body_mass_kg"] == 70.0
     v = r["validation"]["events_vs_simulation_truth"]
     assert v["f1"] == 1.0
-    assert v["p95_abs_error_ms"] < 5
+    # The synthetic load ramps start at exactly zero; the lower threshold is crossed a few ms
+    # later (extrapolation to zero load is off by default: real labs mark at a threshold).
+    assert v["p95_abs_error_ms"] < 10
     # Only the channels the analysis needs were read.
     assert fake.asked is not None
     assert "imu_acc_x" not in fake.asked

@@ -26,7 +26,9 @@ def test_force_events_match_truth(synthetic: tuple[GaitData, list[GaitEvent]]) -
     events, _ = detect_events(data)
     score = score_events(events, truth, window=(0.5, data.duration_s - 0.5))
     assert score.f1 == 1.0
-    assert score.abs_error_ms(95) < 5.0
+    # The synthetic load rises linearly from exactly zero: the lower threshold is crossed
+    # a few ms after contact (extrapolation, off by default for real data, removes that).
+    assert score.abs_error_ms(95) < 10.0
 
 
 def test_threshold_delay_is_removed_by_extrapolation(
@@ -37,7 +39,9 @@ def test_threshold_delay_is_removed_by_extrapolation(
     plain = ForcePlateEventDetector(params=ForcePlateParams(extrapolate_to_zero=False)).detect(
         _forces(data), data.forces.time, sampling_rate_hz=1000.0
     )
-    ext = ForcePlateEventDetector().detect(_forces(data), data.forces.time, sampling_rate_hz=1000.0)
+    ext = ForcePlateEventDetector(params=ForcePlateParams(extrapolate_to_zero=True)).detect(
+        _forces(data), data.forces.time, sampling_rate_hz=1000.0
+    )
     e_plain = score_events(plain.events_, truth).abs_error_ms(50)
     e_ext = score_events(ext.events_, truth).abs_error_ms(50)
     assert e_ext < e_plain / 2

@@ -130,3 +130,21 @@ def test_bad_input_is_one_line_and_writes_nothing(
         assert [u.username for u in records.list_users(db)] == ["root"]
         assert records.find_user(db, "root").active
         assert len(audit.entries(db, entity="user")) == 1
+
+
+def test_care_team_assign_and_remove(db_env: str, capsys: pytest.CaptureFixture[str],
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    assert run(["patients", "add", "--id", "P9"], capsys, monkeypatch)[0] == 0
+    assert run(["users", "add", "tina", "--role", "therapist"], capsys, monkeypatch,
+               "a good password\n")[0] == 0
+    code, out, _ = run(["users", "care-team", "tina", "P9"], capsys, monkeypatch)
+    assert (code, out.strip()) == (0, "P9's care team: tina")
+    code, _, err = run(["users", "care-team", "tina", "P9"], capsys, monkeypatch)
+    assert code == 2
+    assert "already on P9's care team" in err
+    code, out, _ = run(["users", "care-team", "tina", "P9", "--remove"], capsys, monkeypatch)
+    assert (code, out.strip()) == (0, "P9's care team: nobody")
+    with ClinicStore(db_env) as store, store.reader() as db:
+        actions = [e.action for e in audit.entries(db, entity="patient")]
+    assert actions.count("care_team.assign") == 1
+    assert actions.count("care_team.remove") == 1

@@ -151,8 +151,9 @@ def test_emergency_stop_fault_acknowledgement_and_resume(browser: Any, site: str
     expect(page.locator("#alerts .alert").first).to_contain_text("emergency_stop")
     expect(page.locator("#state")).to_have_text("paused")
     expect(page.locator("#events")).to_contain_text("safe_state_reached")
-    page.click("#resume")
-    expect(page.locator("#message")).to_contain_text("acknowledge the fault first")
+    resume = page.locator("#resume")  # not possible before the acknowledgement: disabled
+    expect(resume).to_be_disabled()
+    expect(resume).to_have_attribute("title", re.compile("acknowledge the fault first"))
     _shot(page, "station-fault")
 
     station = _LIVE["live"].get("sim-2")

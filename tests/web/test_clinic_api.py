@@ -25,9 +25,13 @@ def test_progress_is_for_patient_accounts_only(client: TestClient) -> None:
 
 
 def test_pages_are_served_and_carry_security_headers(client: TestClient) -> None:
-    for path in ("/", "/login", "/station", "/patient", "/progress", "/records"):
+    login(client, "admin")
+    for path in ("/", "/login", "/station", "/progress", "/records", "/docs"):
         r = client.get(path)
         assert r.status_code == 200, path
         assert "text/html" in r.headers["content-type"]
         assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
     assert client.get("/openapi.json").json()["info"]["title"] == "Gaitway console API"
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200
+    assert icon.headers["content-type"].startswith("image/svg+xml")

@@ -32,7 +32,8 @@ def web_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         _STATE["users"] = {u.username: WebUser(u.id, u.username, u.role, u.patient_id,
                                                u.station_id)
                            for u in db.scalars(select(User))}
-    yield schemathesis.openapi.from_asgi("/openapi.json", app)
+    admin, _ = app.state.ctx.sessions.create(_STATE["users"]["admin"])  # the schema is admins'
+    yield schemathesis.openapi.from_asgi("/openapi.json", app, cookies={COOKIE_NAME: admin})
     live.shutdown()
     store.close()
 

@@ -43,8 +43,8 @@ def test_demo_prints_url_and_accounts_and_serves_three_stations(
 ) -> None:
     seen: dict[str, Any] = {}
 
-    def fake_run(app: Any, host: str, port: int, **_: Any) -> None:
-        seen.update(app=app, host=host, port=port)
+    def fake_run(app: Any, host: str, port: int, **options: Any) -> None:
+        seen.update(app=app, host=host, port=port, options=options)
 
     monkeypatch.setattr("uvicorn.run", fake_run)
     assert main(["serve", "--demo", "--no-history", "--port", "8123"]) == 0
@@ -55,6 +55,7 @@ def test_demo_prints_url_and_accounts_and_serves_three_stations(
     assert "SIMULATED" in out
     assert len(seen["app"].state.ctx.live.stations) == 3
     assert seen["app"].state.ctx.settings.cookie_secure is False  # plain HTTP on loopback
+    assert seen["options"]["proxy_headers"] is False  # X-Forwarded-For only if configured
 
 
 def test_without_demo_there_are_no_demo_accounts(

@@ -7,6 +7,7 @@ does the work on a GaitData so tests and the validation can feed arrays directly
 from __future__ import annotations
 
 import itertools
+import json
 import math
 from dataclasses import asdict
 from pathlib import Path
@@ -22,8 +23,14 @@ from gaitway.analytics.events import (
     events_from_contact,
 )
 from gaitway.analytics.gait_data import SIDES, FloatArray, GaitData, GaitEvent, Side
-from gaitway.analytics.scoring import score_events
-from gaitway.analytics.session_metrics import SYMMETRY_FORMULAS, session_metrics
+from gaitway.analytics.scoring import TOLERANCE_S, agreement, score_events
+from gaitway.analytics.session_metrics import (
+    SYMMETRY_FORMULAS,
+    Unavailable,
+    Why,
+    count_steps,
+    session_metrics,
+)
 from gaitway.analytics.stride_metrics import N_CYCLE, UNIT_CYCLE, stride_record
 from gaitway.analytics.strides import build_strides
 from gaitway.errors import UserError
@@ -84,6 +91,10 @@ def detect_events(
 ) -> tuple[list[GaitEvent], dict[str, object]]:
     """Force plates when there are any, else kinematics; raise when neither exists."""
     sides = data.sides_with_force()
+    kin_block = data.kinematics
+    if (data.walking_speed_m_s is not None and sides and data.forces is not None
+            and kin_block is not None and kin_block.has("foot_x_left", "foot_x_right")):
+        return overground_events(data, params)
     if sides and data.forces is not None:
         if params is None and len(sides) == 1:
             params = ForcePlateParams(crosstalk_coefficient=0.0)
@@ -101,10 +112,11 @@ def detect_events(
         )
         info = det.parameters()
         info["crossings"] = det.crossings_
+        info["partial_crossings"] = det.partial_crossings_
         events = det.events_
         kin = data.kinematics
         if det.crossings_ and kin is not None and kin.has("foot_x_left", "foot_x_right"):
-            events, n = _fill_toe_offs(events, data)
+            events, n = _fill_toe_offs(events, data, det.crossings_)
             info["toe_offs_from_kinematics"] = n
         info["load_reference_n"] = round(det.load_reference_n_, 2)
         info["thresholds_n"] = {k: round(v, 2) for k, v in det.thresholds_n_.items()}
@@ -116,6 +128,111 @@ def detect_events(
         f"{data.origin}: no force-plate data and no foot markers or joint angles: "
         "gait events cannot be detected"
     )
+
+
+#: Overground, a plate contact times its foot's events only when the whole foot was on the
+#: plate: its peak load is at least this fraction of body weight (a foot half on a plate
+#: loads it less and its edges would be false events).
+FULL_CONTACT_FRACTION = 0.6
+#: One foot's centre of pressure runs from heel to toe, about a foot's length (0.2-0.3 m);
+#: a longer run on one plate contact means a second foot on the same plate.
+ONE_FOOT_COP_RANGE_M = 0.35
+#: A kinematic event and a plate event of the same foot and kind this close are one event.
+SAME_EVENT_S = 0.15
+
+
+def overground_events(
+    data: GaitData, params: ForcePlateParams | None = None
+) -> tuple[list[GaitEvent], dict[str, object]]:
+    """Every step of an overground trial: the marker method (Zeni) for all of them, replaced
+    by the plate's timing where the foot landed fully on a plate. Each event says its source.
+    """
+    f = data.forces
+    assert f is not None
+    sides = data.sides_with_force()
+    p = params or ForcePlateParams(crosstalk_coefficient=0.0)
+    load = (data.body_mass_kg * 9.81 if data.body_mass_kg else
+            float(max(np.max(f.channels[f"grf_z_{s}"]) for s in sides)))
+    det = ForcePlateEventDetector(params=p).detect(
+        {s: f.channels[f"grf_z_{s}"] for s in sides}, f.time,
+        sampling_rate_hz=f.sampling_rate_hz, load_reference_n=load,
+    )
+    plate: list[GaitEvent] = []
+    n_contacts = n_full = n_double = 0
+    for side, runs in det.stance_runs_.items():
+        x = det.filtered_forces_[side]  # type: ignore[index]
+        cop = f.channels.get(f"cop_x_{side}")
+        for a, b in runs:
+            n_contacts += 1
+            if a == 0 or b >= len(x) or float(np.max(x[a:b])) < FULL_CONTACT_FRACTION * load:
+                continue  # cut by the file's ends, or a foot partly off the plate
+            n_full += 1
+            t0, t1 = float(f.time[a]), float(f.time[b])
+            mine = [e for e in det.events_ if e.side == side and t0 - 0.05 <= e.time_s <= t1
+                    + 0.05]
+            firm = x[a:b] > 0.2 * float(np.max(x[a:b]))
+            along = cop[a:b][firm] if cop is not None else np.empty(0)
+            along = along[np.isfinite(along)]
+            if along.size and float(along.max() - along.min()) > ONE_FOOT_COP_RANGE_M:
+                # The other foot landed on the same plate before this one left: only the
+                # first landing is this foot's; the rest is left to the marker method.
+                n_double += 1
+                mine = [e for e in mine if e.kind == "heel_strike" and e.time_s <= t0 + 0.05]
+                assert cop is not None
+                t2 = _second_landing(cop[a:b], x[a:b], f.time[a:b])
+                if t2 is not None:  # the other foot's landing: where the pressure jumped
+                    mine.append(GaitEvent(t2, "right" if side == "left" else "left",
+                                          "heel_strike"))
+            plate += mine
+    kin = kinematic_events(data)
+    merged: list[GaitEvent] = []
+    for e in kin:
+        same = [q for q in plate if q.side == e.side and q.kind == e.kind
+                and abs(q.time_s - e.time_s) <= SAME_EVENT_S]
+        merged.append(min(same, key=lambda q: abs(q.time_s - e.time_s)) if same else e)
+    merged += [q for q in plate if q not in merged]
+    merged.sort(key=lambda e: e.time_s)
+    info = det.parameters()
+    info.update({
+        "mode": "overground: plate contacts combined with the marker method",
+        "plate_contacts": n_contacts,
+        "full_plate_contacts": n_full,
+        "plate_contacts_with_both_feet": n_double,
+        "load_reference_n": round(load, 2),
+        "marker_method": KinematicEventDetector().parameters(),
+        "events_by_source": {src: sum(e.source == src for e in merged)
+                             for src in ("force_plate", "kinematics")},
+    })
+    return merged, info
+
+
+#: Centre-of-pressure speeds (m/s): a foot rolls at well under 1 m/s; a second foot landing
+#: ahead on the same plate makes the pressure jump at several m/s.
+JUMP_SPEED_M_S = 2.0
+ROLL_SPEED_M_S = 0.5
+
+
+def _second_landing(cop: FloatArray, force: FloatArray, t: FloatArray) -> float | None:
+    """When a second foot landed on a plate: the start of the centre of pressure's jump,
+    on samples loaded firmly enough (20 % of the contact's peak) for the pressure to be
+    steady, averaged over 10 ms."""
+    ok = np.flatnonzero(np.isfinite(cop) & (force > 0.2 * float(np.max(force))))
+    if len(ok) < 5:
+        return None
+    n = max(1, round(0.01 / float(np.median(np.diff(t)))))
+    if len(ok) < 3 * n:
+        return None
+    smooth = np.convolve(cop[ok], np.ones(n) / n, mode="valid")  # no zero-padded edges
+    ok = ok[n // 2: n // 2 + len(smooth)]
+    v = np.gradient(smooth, t[ok])
+    # The pressure settles for a few tens of ms after this foot's own landing: skip that.
+    fast = np.flatnonzero((v > JUMP_SPEED_M_S) & (t[ok] > t[0] + 0.05))
+    if len(fast) == 0:
+        return None
+    k = int(fast[0])
+    while k > 0 and v[k - 1] > ROLL_SPEED_M_S and t[ok[k - 1]] > t[0] + 0.05:
+        k -= 1
+    return float(t[ok[k]])
 
 
 def kinematic_events(data: GaitData) -> list[GaitEvent]:
@@ -136,22 +253,28 @@ def kinematic_events(data: GaitData) -> list[GaitEvent]:
     return det.events_
 
 
-def _fill_toe_offs(events: list[GaitEvent], data: GaitData) -> tuple[list[GaitEvent], int]:
-    """Toe-offs hidden by a crossing foot, taken from the marker method when it has exactly
-    one toe-off inside the gap (a stance with a heel strike but no toe-off)."""
+def _fill_toe_offs(
+    events: list[GaitEvent], data: GaitData, crossings: list[dict[str, object]]
+) -> tuple[list[GaitEvent], int]:
+    """Toe-offs hidden by a crossing foot, taken from the kinematic method when it has
+    exactly one toe-off inside the gap: a stance with a heel strike but no toe-off before
+    the next heel strike or, when the other foot came onto this belt after the last strike,
+    before the end of the file. Their source says ``kinematics``."""
     kin = kinematic_events(data)
     added: list[GaitEvent] = []
     for side in SIDES:
         own = [e for e in events if e.side == side]
-        for a, b in itertools.pairwise(own):
-            if a.kind == "heel_strike" and b.kind == "heel_strike":
-                cand = [
-                    e
-                    for e in kin
-                    if e.side == side and e.kind == "toe_off" and a.time_s < e.time_s < b.time_s
-                ]
-                if len(cand) == 1:
-                    added.append(cand[0])
+        gaps = [(a.time_s, b.time_s) for a, b in itertools.pairwise(own)
+                if a.kind == "heel_strike" and b.kind == "heel_strike"]
+        if own and own[-1].kind == "heel_strike" and any(
+            c["belt"] == side and float(c["time_s"]) > own[-1].time_s  # type: ignore[arg-type]
+            for c in crossings
+        ):
+            gaps.append((own[-1].time_s, data.duration_s))
+        for t0, t1 in gaps:
+            cand = [e for e in kin if e.side == side and e.kind == "toe_off" and t0 < e.time_s < t1]
+            if len(cand) == 1:
+                added.append(cand[0])
     return sorted(events + added, key=lambda e: e.time_s), len(added)
 
 
@@ -230,8 +353,11 @@ def analyze_data(
     comparison = None
     if data.file_events:
         events = data.file_events
-        comparison = score_events(detected, data.file_events).as_dict()
+        comparison = file_vs_detected(detected, data.file_events)
     crossing_times = [float(c["time_s"]) for c in ev_params.get("crossings", [])]  # type: ignore[attr-defined]
+    partial = [(str(c["belt"]), float(c["time_s"]))
+               for c in ev_params.get("partial_crossings", [])]  # type: ignore[attr-defined]
+    from_kin = {(e.side, e.time_s) for e in events if e.source == "kinematics"}
     strides: dict[str, list[dict[str, float | None]]] = {}
     rejected: dict[str, list[dict[str, object]]] = {}
     curves: dict[Side, dict[str, list[FloatArray]]] = {}
@@ -250,6 +376,12 @@ def analyze_data(
                 for key in FORCE_KEYS:
                     rec.pop(key, None)
                 rec["foot_crossing"] = 1.0
+            # Doubtful events are flagged on their stride, never silently averaged in.
+            if any(b == side and s.heel_strike_s < t < s.next_heel_strike_s
+                   for b, t in partial):
+                rec["partial_crossing"] = 1.0  # the other foot rested on this belt at toe-off
+            if (side, s.toe_off_s) in from_kin or (side, s.heel_strike_s) in from_kin:
+                rec["events_from_kinematics"] = 1.0
             recs.append(rec)
             valid_cycles.setdefault(side, []).append((s.heel_strike_s, s.next_heel_strike_s))
             for joint, curve in c.items():
@@ -258,7 +390,9 @@ def analyze_data(
             strides[side] = recs
     hs = [e for e in events if e.kind == "heel_strike"]
     walking_s = (hs[-1].time_s - hs[0].time_s) if len(hs) > 1 else 0.0
-    metrics = session_metrics(data, strides, len(hs), walking_s)
+    unavailable: list[Unavailable] = []
+    hs_per_side: dict[str, int] = {side: sum(e.side == side for e in hs) for side in SIDES}
+    metrics = session_metrics(data, strides, hs_per_side, walking_s, unavailable)
     emg_p = emg_params or EmgParams()
     result: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
@@ -275,6 +409,7 @@ def analyze_data(
             "emg": asdict(emg_p),
             "symmetry_formulas": SYMMETRY_FORMULAS,
             "sides": "L = left, R = right",
+            "steps_method": count_steps(hs_per_side)[1],
         },
         "events": [e.as_dict() for e in events],
         "strides": strides,
@@ -300,7 +435,37 @@ def analyze_data(
             }
     if data.source == "simulated":
         result["notes"].insert(0, "SIMULATED data from a virtual patient, not a real person")
+    try:  # the common case, checked at C speed: nothing to replace
+        json.dumps(result, allow_nan=False)
+    except (ValueError, TypeError):
+        result = _finite_only(result, "", unavailable)
+    # Metrics that could not be computed, each with its typed reason (never a NaN).
+    result["parameters"]["unavailable_metrics"] = [u.as_dict() for u in unavailable]
     return result
+
+
+def file_vs_detected(detected: list[GaitEvent], file_events: list[GaitEvent]) -> dict[str, Any]:
+    """The detector's own events beside the file's, with their agreement per kind and side."""
+    return {
+        "detected_events": [e.as_dict() for e in detected],
+        "tolerances_ms": {k: v * 1000 for k, v in TOLERANCE_S.items()},
+        "agreement": [a.as_dict() for a in agreement(detected, file_events)],
+    }
+
+
+def _finite_only(obj: Any, path: str, unavailable: list[Unavailable]) -> Any:
+    """The result with every non-finite float replaced by None, each one recorded: a value
+    that cannot be computed is absent with its reason, never a NaN in the JSON."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        unavailable.append(Unavailable(path, Why.NON_FINITE, f"computed {obj!r}"))
+        return None
+    if isinstance(obj, dict):
+        return {k: _finite_only(v, f"{path}/{k}", unavailable) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_finite_only(v, f"{path}[{i}]", unavailable) for i, v in enumerate(obj)]
+    if isinstance(obj, np.floating):
+        return _finite_only(float(obj), path, unavailable)
+    return obj
 
 
 def analyze_path(path: str | Path, *, body_mass_kg: float | None = None) -> dict[str, Any]:

@@ -9,29 +9,35 @@ each carry their own time axis, because a lab file samples forces at 1 kHz and j
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 
 from gaitway.errors import UserError
 
-FloatArray = npt.NDArray[np.float64]
+#: Signals: float64, or float32 as a long recording is read (half the memory).
+FloatArray = npt.NDArray[np.floating[Any]]
 Side = Literal["left", "right"]
 SIDES: tuple[Side, Side] = ("left", "right")
 EventKind = Literal["heel_strike", "toe_off"]
+#: Where an event comes from: a force plate or belt, the kinematic (marker or joint-angle)
+#: method, the file's own annotation, or a simulation's true contact.
+EventSource = Literal["force_plate", "kinematics", "file", "simulation_truth"]
 
 
 @dataclass(frozen=True, slots=True)
 class GaitEvent:
-    """A gait event: time in seconds from the start of the file."""
+    """A gait event: time in seconds from the start of the file, and its source."""
 
     time_s: float
     side: Side
     kind: EventKind
+    source: EventSource = "force_plate"
 
     def as_dict(self) -> dict[str, object]:
-        return {"time_s": round(self.time_s, 4), "side": self.side, "kind": self.kind}
+        return {"time_s": round(self.time_s, 4), "side": self.side, "kind": self.kind,
+                "source": self.source}
 
 
 @dataclass
@@ -68,7 +74,8 @@ class GaitData:
 
     ``forces`` holds grf_{x,y,z}_{side} (N), cop_{x,y}_{side} (m), belt_speed_{side} (m/s).
     ``kinematics`` holds {hip,knee,ankle}_angle_{side} (rad), ref_*_angle_*, foot_x_{side}
-    (forward foot position relative to the pelvis, m), pelvis_lateral (m), interaction torques,
+    (forward foot position relative to the pelvis, m), heel_x_{side} (forward heel position in
+    the lab frame, m), pelvis_lateral (m), interaction torques,
     joint velocities, assist_level, guidance, truth_* channels.
     ``emg`` holds emg_<muscle>_<side> (V).
     """
@@ -81,6 +88,8 @@ class GaitData:
     body_mass_kg: float | None = None
     file_events: list[GaitEvent] = field(default_factory=list)
     belt_speed_m_s: float | None = None
+    #: overground trials: the walker's mean speed over the ground (the belt speed is 0 there)
+    walking_speed_m_s: float | None = None
     notes: list[str] = field(default_factory=list)
     duration_s: float = 0.0
 

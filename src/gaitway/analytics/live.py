@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from gaitway.analytics.events import ForcePlateParams
-from gaitway.analytics.gait_data import GaitData, GaitEvent, Side, SignalBlock
+from gaitway.analytics.gait_data import FloatArray, GaitData, GaitEvent, Side, SignalBlock
 from gaitway.analytics.readers.recording_reader import FORCE_CHANNELS, KIN_CHANNELS
 from gaitway.analytics.stride_metrics import stride_record
 from gaitway.analytics.strides import build_strides
@@ -124,7 +124,8 @@ class LiveStrideAnalyzer:
         t = buf[:, 0]
         i0 = int(np.searchsorted(t, s.heel_strike_s - 2.0))
         t = t[i0:]
-        ch = {n: buf[i0:, i] for n, i in self._col.items() if n != "time"}
+        ch: dict[str, FloatArray] = {n: buf[i0:, i] for n, i in self._col.items()
+                                     if n != "time"}
         fch = {n: v for n, v in ch.items() if n in FORCE_CHANNELS}
         kch = {n: v for n, v in ch.items() if n not in FORCE_CHANNELS}
         fs = self.sampling_rate_hz

@@ -47,11 +47,20 @@ def _r(x: float | None, nd: int = 4) -> float | None:
 
 
 def foot_position(data: GaitData, side: Side, t: float) -> float | None:
-    """Forward landing position of a foot shortly after heel strike (belt frame, m)."""
-    if data.forces is not None and data.forces.has(f"cop_x_{side}"):
-        return _value_at(data.forces, f"cop_x_{side}", t + 0.03)
-    if data.kinematics is not None and data.kinematics.has(f"foot_x_{side}"):
-        return _value_at(data.kinematics, f"foot_x_{side}", t)
+    """Forward landing position of a foot shortly after heel strike (lab frame, m).
+
+    One source per file for both feet, so a step never mixes frames: heel markers in the lab
+    frame when both feet have them, else the plates' centre of pressure, else the foot
+    position from joint angles (pelvis-relative, valid only where the pelvis stays put: the
+    twin's treadmill; overground the pelvis moves, so it is not used there).
+    """
+    k, f = data.kinematics, data.forces
+    if k is not None and k.has("heel_x_left", "heel_x_right"):
+        return _value_at(k, f"heel_x_{side}", t)
+    if f is not None and f.has("cop_x_left", "cop_x_right"):
+        return _value_at(f, f"cop_x_{side}", t + 0.03)
+    if k is not None and k.has(f"foot_x_{side}") and data.walking_speed_m_s is None:
+        return _value_at(k, f"foot_x_{side}", t)
     return None
 
 

@@ -35,7 +35,8 @@ class SyntheticGait:
 
 def _stance_shape(tau: FloatArray) -> FloatArray:
     s = np.sin(np.pi * tau) + 0.3 * np.sin(3 * np.pi * tau)
-    return np.clip(s, 0, None) / 0.95
+    out: FloatArray = np.clip(s, 0, None) / 0.95
+    return out
 
 
 def generate(cfg: SyntheticGait) -> tuple[GaitData, list[GaitEvent], dict[str, FloatArray]]:

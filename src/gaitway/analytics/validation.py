@@ -146,7 +146,8 @@ def validate_real(real_dir: Path) -> dict[str, Any]:
         row = plausibility(result, data)
         kin = kinematic_events_or_none(data)
         if kin is not None:
-            det = [GaitEvent(e["time_s"], e["side"], e["kind"]) for e in result["events"]]
+            det = [GaitEvent(e["time_s"], e["side"], e["kind"], e["source"])
+                   for e in result["events"]]
             row["force_vs_kinematic_events"] = score_block(det, kin, data.duration_s)
         rows[p.name] = row
     return rows

@@ -42,6 +42,19 @@ def _summary(result: dict[str, Any]) -> str:
     n_ev = len(result["events"])
     n_st = {s: len(v) for s, v in result["strides"].items()}
     lines.append(f"  events: {n_ev}; valid strides: {n_st}")
+    cmp = result.get("detected_vs_file_events")
+    if cmp:
+        lines.append(f"  the file's own events are used; the detector found "
+                     f"{len(cmp['detected_events'])}; agreement with the file's:")
+        for a in cmp["agreement"]:
+            err = ("" if a["mean_error_ms"] is None else
+                   f", mean {a['mean_error_ms']:+.1f} ms, max {a['max_abs_error_ms']:.1f} ms")
+            lines.append(f"    {a['kind']} {a['side']}: {a['within_tolerance']}/"
+                         f"{a['n_reference']} within {a['tolerance_ms']:g} ms{err}")
+    flags = {k: sum(1 for v in result["strides"].values() for s in v if s.get(k))
+             for k in ("foot_crossing", "partial_crossing", "events_from_kinematics")}
+    if any(flags.values()):
+        lines.append("  flagged strides: " + ", ".join(f"{k} {n}" for k, n in flags.items() if n))
     for key in (
         "cadence",
         "walking_speed",

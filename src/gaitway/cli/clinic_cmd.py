@@ -186,8 +186,11 @@ def _report(args: argparse.Namespace) -> int:
             content = session_report(db, records.find_session(db, args.ref))
         else:
             from gaitway.clinic.reports.progress_report import progress_report
+            from gaitway.planning.report import add_forecast
 
-            content = progress_report(db, records.find_patient(db, args.ref))
+            patient = records.find_patient(db, args.ref)
+            content = progress_report(db, patient)
+            add_forecast(db, patient, content)  # trend, band, targets, latest proposal
         pages = write_pdf(content, Path(args.pdf))
         print(f"{args.pdf} ({pages} pages){_sim(content.header.simulated)}")
         if args.html:
@@ -281,6 +284,21 @@ def _users_disable(args: argparse.Namespace) -> int:
     with _store() as store, store.transaction() as db:
         user = records.disable_user(db, actor=_actor(), username=args.username)
         print(f"{user.username} disabled")
+    return 0
+
+
+def _users_care_team(args: argparse.Namespace) -> int:
+    from gaitway.clinic import care_team, records
+
+    with _store() as store, store.transaction() as db:
+        user = records.find_user(db, args.username)
+        patient = records.find_patient(db, args.patient)
+        if args.remove:
+            care_team.remove(db, actor=_actor(), patient=patient, user=user)
+        else:
+            care_team.assign(db, actor=_actor(), patient=patient, user=user)
+        team = ", ".join(care_team.members(db, patient)) or "nobody"
+        print(f"{patient.pseudonym}'s care team: {team}")
     return 0
 
 
@@ -380,6 +398,12 @@ def register(subparsers: Any) -> None:
     ud = usub.add_parser("disable", help="stop a login from working (kept for the audit log)")
     ud.add_argument("username")
     ud.set_defaults(func=_users_disable)
+    uc = usub.add_parser("care-team", help="put a therapist on a patient's care team (the "
+                         "therapists who see the patient's records), or --remove")
+    uc.add_argument("username")
+    uc.add_argument("patient", help="patient pseudonym")
+    uc.add_argument("--remove", action="store_true", help="take the therapist off the team")
+    uc.set_defaults(func=_users_care_team)
 
     d = subparsers.add_parser("demo-data", help="fill the store with SIMULATED patients")
     d.add_argument("--patients", type=_positive_int, default=3)

@@ -49,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
     from gaitway.clinic.store import open_store
     from gaitway.settings import get_settings
     from gaitway.web.app import create_app
+    from gaitway.web.background import UVICORN_OPTIONS
     from gaitway.web.config import WebSettings
     from gaitway.web.demo import DEMO_ACCOUNTS, prepare_demo, setups_from_store
     from gaitway.web.live import LiveService
@@ -95,6 +96,6 @@ def run(args: argparse.Namespace) -> int:
     if not web.cookie_secure:
         print("Note: plain HTTP on a loopback address, so the session cookie is not marked "
               "Secure; serve behind HTTPS for other computers.")
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(app, host=args.host, port=args.port, **UVICORN_OPTIONS)
     store.close()
     return 0

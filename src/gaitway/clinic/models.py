@@ -247,6 +247,21 @@ class User(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
+class CareTeamMember(Base):
+    """A therapist on a patient's care team: the therapists who may see the patient's record,
+    sessions, reports and progress (admins see every patient; a patient only their own)."""
+
+    __tablename__ = "care_team"
+    __table_args__ = (UniqueConstraint("patient_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("patients.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    assigned_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    assigned_by: Mapped[str] = mapped_column(String(64))
+
+
 class AuditEntry(Base):
     """Append-only: who did what and when. Rows are never updated or deleted."""
 
@@ -260,3 +275,69 @@ class AuditEntry(Base):
     entity: Mapped[str] = mapped_column(String(32))
     entity_id: Mapped[str | None] = mapped_column(String(64))
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+PROPOSAL_STATUSES: Final[tuple[str, ...]] = ("pending", "approved", "rejected", "superseded")
+
+
+class RecoveryRecord(Base):
+    """A virtual patient's state between sessions (:mod:`gaitway.planning.recovery`).
+
+    One row per update, never changed: the newest is where the next session starts, the
+    earlier ones are the course. Only simulated patients have them (it is the twin's
+    physiology, not a measurement).
+    """
+
+    __tablename__ = "recovery_states"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    #: the session whose dose made this state (None: the starting state)
+    session_id: Mapped[str | None] = mapped_column(
+        ForeignKey("sessions.id", ondelete="SET NULL"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    profile: Mapped[str] = mapped_column(String(64))
+    seed: Mapped[int] = mapped_column(Integer)
+    onset_days_at_start_d: Mapped[float] = mapped_column(Float)
+    days_since_onset_d: Mapped[float] = mapped_column(Float)
+    sessions_done: Mapped[int] = mapped_column(Integer)
+    training_min_total: Mapped[float] = mapped_column(Float)
+    active_steps_total: Mapped[float] = mapped_column(Float)
+    strength_left_frac: Mapped[float] = mapped_column(Float)
+    strength_right_frac: Mapped[float] = mapped_column(Float)
+    spasticity_left_nms_per_rad: Mapped[float] = mapped_column(Float)
+    spasticity_right_nms_per_rad: Mapped[float] = mapped_column(Float)
+    cadence_steps_per_min: Mapped[float] = mapped_column(Float)
+    endurance_min: Mapped[float] = mapped_column(Float)
+    participation_frac: Mapped[float] = mapped_column(Float)
+
+
+class Proposal(Base):
+    """Next-session settings Gaitway proposes; nothing applies until a therapist approves.
+
+    Approving makes it the active prescription (``prescription_id``); rejecting keeps it for
+    the record. Each step's reason is in ``reasons``; ``twin_check`` holds the short session
+    on the patient's twin that had to end without a safety stop for it to be offered.
+    """
+
+    __tablename__ = "proposals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    based_on_session_id: Mapped[str | None] = mapped_column(
+        ForeignKey("sessions.id", ondelete="SET NULL"))
+    from_prescription_id: Mapped[int | None] = mapped_column(ForeignKey("prescriptions.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    duration_min: Mapped[float] = mapped_column(Float)
+    speed_kmh: Mapped[float] = mapped_column(Float)
+    guidance_pct: Mapped[float] = mapped_column(Float)
+    bws_pct: Mapped[float] = mapped_column(Float)
+    controller: Mapped[str] = mapped_column(String(64))
+    #: one plain sentence per changed setting, e.g. "guidance 60 -> 50 %: ..."
+    reasons: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    twin_check: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    decided_at: Mapped[dt.datetime | None] = mapped_column()
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    prescription_id: Mapped[int | None] = mapped_column(ForeignKey("prescriptions.id"))

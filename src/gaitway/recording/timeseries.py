@@ -11,6 +11,9 @@ import numpy.typing as npt
 from gaitway.recording.errors import RecordingError
 
 FloatArray = npt.NDArray[np.float64]
+#: A channel's values: float64, or float32 when the reader was asked for it (half the memory;
+#: Recording.read(dtype=np.float32)); time is always float64.
+ChannelArray = npt.NDArray[np.float64] | npt.NDArray[np.float32]
 
 #: A time step longer than this many nominal steps is a gap.
 GAP_FACTOR = 1.5
@@ -34,12 +37,12 @@ class TimeSeries:
     """
 
     time: FloatArray
-    data: dict[str, FloatArray]
+    data: dict[str, ChannelArray]
     units: dict[str, str]
     events: list[Event]
     dt: float
 
-    def __getitem__(self, name: str) -> FloatArray:
+    def __getitem__(self, name: str) -> ChannelArray:
         try:
             return self.data[name]
         except KeyError:

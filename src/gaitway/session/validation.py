@@ -30,9 +30,9 @@ def phase_error(path: Path | str, *, from_s: float = 0.0) -> dict[str, Any]:
     keep = ts.time >= from_s
     out: dict[str, Any] = {"simulated": True, "from_s": from_s}
     for side, est, con in zip(("left", "right"), names, truth, strict=True):
-        tp = phase_from_contacts(np.asarray(ts[con]) > 0.5)
+        tp = phase_from_contacts(np.asarray(ts[con], dtype=np.float64) > 0.5)
         try:
-            rms = phase_rms_error(np.asarray(ts[est])[keep], tp[keep])
+            rms = phase_rms_error(np.asarray(ts[est], dtype=np.float64)[keep], tp[keep])
         except UserError:
             rms = float("nan")
         out[side] = round(100.0 * rms, 3)

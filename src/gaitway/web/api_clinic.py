@@ -1,10 +1,13 @@
-"""Patient records, prescriptions, session history, reports and a patient's own progress.
+"""Patient records, prescriptions, session history, reports and progress.
 
-Therapists and admins see every patient; a patient sees only their own record and progress.
+Least privilege: admins see every patient, a therapist the patients of their care team
+(``gaitway.clinic.care_team``), a patient only their own record, reports and progress. A
+record one may not see answers 404, the same as one that does not exist.
 """
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,10 +15,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException
 from fastapi import Path as FPath
 from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
 
-from gaitway.clinic import records
+from gaitway.clinic import care_team, records
 from gaitway.clinic.models import Patient, Prescription, TrainingSession
 from gaitway.clinic.progress import patient_progress
+from gaitway.errors import UserError
+from gaitway.planning.forecast import patient_forecast
+from gaitway.planning.report import plain_lines
+from gaitway.web.auth import WebSession
 from gaitway.web.deps import Ctx, CurrentSession, require_staff
 
 router = APIRouter(prefix="/api", tags=["clinic"])
@@ -46,27 +54,45 @@ def _prescription(r: Prescription) -> dict[str, Any]:
             "targets": r.targets}
 
 
+_HIDDEN = "no such patient record that you may see"
+
+
+def _may_see(db: Session, sess: WebSession, patient_id: int) -> bool:
+    u = sess.user
+    return care_team.may_see(db, user_id=u.id, role=u.role, own_patient_id=u.patient_id,
+                             patient_id=patient_id)
+
+
+def _visible_patient(db: Session, sess: WebSession, patient_id: int) -> Patient:
+    p = db.get(Patient, patient_id)
+    if p is None or not _may_see(db, sess, patient_id):
+        raise HTTPException(404, _HIDDEN)
+    return p
+
+
 @router.get("/patients", responses={401: {}, 403: {}})
 def list_patients(sess: CurrentSession, ctx: Ctx) -> list[dict[str, Any]]:
-    """All patient records (therapists and admins)."""
+    """The patient records this user may see: all for admins, the care team's for
+    therapists (each with its care team)."""
     require_staff(sess)
     with ctx.store.reader() as db:
-        return [_patient(p) for p in records.list_patients(db)]
+        mine = None if sess.user.role == "admin" else care_team.patient_ids(db, sess.user.id)
+        return [_patient(p) | {"care_team": care_team.members(db, p)}
+                for p in records.list_patients(db) if mine is None or p.id in mine]
 
 
 @router.get("/patients/{patient_id}", responses={401: {}, 403: {}, 404: {}})
 def patient_record(patient_id: PatientId, sess: CurrentSession, ctx: Ctx) -> dict[str, Any]:
     """One patient with prescriptions and session history."""
-    if sess.user.role == "patient" and sess.user.patient_id != patient_id:
-        raise HTTPException(404, "no such patient record that you may see")
     with ctx.store.reader() as db:
-        p = db.get(Patient, patient_id)
-        if p is None:
-            raise HTTPException(404, "no such patient record that you may see")
-        return _patient(p) | {
+        p = _visible_patient(db, sess, patient_id)
+        out = _patient(p) | {
             "prescriptions": [_prescription(r) for r in p.prescriptions],
             "sessions": [_session(s) for s in p.sessions],
         }
+        if sess.user.role != "patient":
+            out["care_team"] = care_team.members(db, p)
+        return out
 
 
 @router.get("/sessions/{session_id}/report", response_class=HTMLResponse,
@@ -78,7 +104,7 @@ def session_report_html(session_id: SessionId, sess: CurrentSession, ctx: Ctx) -
 
     with ctx.store.reader() as db:
         s = db.get(TrainingSession, session_id)
-        if s is None or (sess.user.role == "patient" and s.patient_id != sess.user.patient_id):
+        if s is None or not _may_see(db, sess, s.patient_id):
             raise HTTPException(404, "no such session that you may see")
         content = session_report(db, s)
     with tempfile.TemporaryDirectory() as tmp:
@@ -87,16 +113,34 @@ def session_report_html(session_id: SessionId, sess: CurrentSession, ctx: Ctx) -
         return HTMLResponse(out.read_text(encoding="utf-8"))
 
 
+def _progress(db: Session, p: Patient) -> dict[str, Any]:
+    model = patient_progress(db, p)
+    lines = list(model.lines_)
+    # what is likely next, on the current trend and with its range (nothing to forecast
+    # before two tests or sessions)
+    with contextlib.suppress(UserError):
+        lines += plain_lines(patient_forecast(db, p, keys=("gait_speed", "fac")))
+    return {"id": p.id, "pseudonym": p.pseudonym, "simulated": p.simulated, "lines": lines,
+            "sessions": [_session(s) for s in p.sessions][-10:]}
+
+
 @router.get("/me/progress", responses={401: {}, 403: {}})
 def my_progress(sess: CurrentSession, ctx: Ctx) -> dict[str, Any]:
     """A patient's progress in plain words, and their recent sessions."""
     if sess.user.patient_id is None:
-        raise HTTPException(403, "progress pages belong to patient accounts")
+        raise HTTPException(403, "this is a patient's own progress; therapists open "
+                                 "/progress?patient=ID (GET /api/patients/ID/progress)")
     with ctx.store.reader() as db:
         p = db.get(Patient, sess.user.patient_id)
         if p is None:
             raise HTTPException(404, "your patient record is missing; ask your therapist")
-        model = patient_progress(db, p)
-        return {"pseudonym": p.pseudonym, "simulated": p.simulated,
-                "lines": list(model.lines_),
-                "sessions": [_session(s) for s in p.sessions][-10:]}
+        return _progress(db, p)
+
+
+@router.get("/patients/{patient_id}/progress", responses={401: {}, 404: {}})
+def patient_progress_view(patient_id: PatientId, sess: CurrentSession,
+                          ctx: Ctx) -> dict[str, Any]:
+    """One patient's progress in plain words and recent sessions (their care team, admins,
+    and the patient themself)."""
+    with ctx.store.reader() as db:
+        return _progress(db, _visible_patient(db, sess, patient_id))

@@ -7,18 +7,28 @@ refused with 409 unless the request says ``confirmed``: the console asks the the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 from typing import Annotated, Any, Final, Literal
 
 from fastapi import APIRouter, HTTPException, Request, WebSocket, WebSocketDisconnect
 from fastapi import Path as FPath
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from gaitway.clinic import records
 from gaitway.control.registry import CONTROLLERS, check_controller
 from gaitway.errors import UserError
 from gaitway.web.auth import COOKIE_NAME
-from gaitway.web.deps import CsrfSession, Ctx, CurrentSession, can_view, station_for
+from gaitway.web.deps import (
+    CsrfSession,
+    Ctx,
+    CurrentSession,
+    can_view,
+    require_staff,
+    station_for,
+)
+from gaitway.web.origin import same_origin
+from gaitway.web.redact import public_station
 
 router = APIRouter(prefix="/api/stations", tags=["stations"])
 
@@ -28,12 +38,17 @@ LARGE_STEP: Final[dict[str, float]] = {
 }
 #: a stream with no new frame for this long sends an empty batch (finds closed browsers)
 STREAM_IDLE_S: Final[float] = 2.0
+#: a stream checks its account (disabled, deleted, logged out) at least this often
+ACCOUNT_CHECK_S: Final[float] = 0.5
 StationId = Annotated[str, FPath(max_length=64)]
 
 
 class ChangeIn(BaseModel):
     """A change in screen units: guidance and bws in percent, speed in km/h, controller by
-    name, rom as [hip scale, knee scale]."""
+    name, rom as [hip scale, knee scale]. Strict: a JSON boolean is not a number, and
+    ``confirmed`` is JSON true or false, nothing else ("yes", 1)."""
+
+    model_config = ConfigDict(strict=True)
 
     kind: Literal["guidance", "bws", "speed", "controller", "rom"]
     value: float | str | list[float]
@@ -61,9 +76,11 @@ Action = Literal["start", "pause", "resume", "stop", "estop", "acknowledge"]
 controllers_router = APIRouter(prefix="/api/controllers", tags=["stations"])
 
 
-@controllers_router.get("", responses={401: {}})
+@controllers_router.get("", responses={401: {}, 403: {}})
 def list_controllers(sess: CurrentSession) -> list[ControllerOut]:
-    """The registered controllers (gaitway.control.registry), for the console's choices."""
+    """The registered controllers (gaitway.control.registry), for the console's choices
+    (therapists and admins)."""
+    require_staff(sess)
     return [ControllerOut(name=c.name, description=c.description,
                           console_changes=list(c.console_changes))
             for c in CONTROLLERS.values()]
@@ -73,14 +90,17 @@ def list_controllers(sess: CurrentSession) -> list[ControllerOut]:
 def list_stations(sess: CurrentSession, ctx: Ctx) -> list[dict[str, Any]]:
     """Every station this user may see, with state, patient, elapsed time, steps, effort,
     alerts (all SIMULATED for in-process stations)."""
-    return [st.status() for st in ctx.live.stations.values() if can_view(sess, st)]
+    return [public_station(st.status(), role=sess.user.role)
+            for st in ctx.live.stations.values() if can_view(sess, st)]
 
 
 @router.get("/{station_id}", responses={401: {}, 404: {}})
 def station_detail(station_id: StationId, sess: CurrentSession, ctx: Ctx) -> dict[str, Any]:
     """One station: status, recent strides and the event log."""
     st = station_for(ctx, sess, station_id)
-    return st.status() | {"strides": list(st.strides), "events": list(st.events)[-100:]}
+    return public_station(st.status() | {"strides": list(st.strides),
+                                         "events": list(st.events)[-100:]},
+                          role=sess.user.role)
 
 
 @router.post("/{station_id}/changes", response_model=ActionOut,
@@ -163,12 +183,15 @@ async def station_stream(websocket: WebSocket, station_id: str) -> None:
     """Live frames of one station (about 50 per second) as JSON arrays of frames, sent as
     soon as the station publishes them (each frame is encoded once, for every reader)."""
     ctx = websocket.app.state.ctx
-    sess = ctx.sessions.get(websocket.cookies.get(COOKIE_NAME))
-    origin = websocket.headers.get("origin")
-    host = websocket.headers.get("host")
+    cookie = websocket.cookies.get(COOKIE_NAME)
+    sess = await asyncio.to_thread(ctx.session, cookie)
     st = ctx.live.stations.get(station_id)
     if (sess is None or st is None or not can_view(sess, st)
-            or (origin is not None and origin.split("://", 1)[-1] != host)):
+            or not same_origin(websocket)):
+        if sess is not None:
+            await asyncio.to_thread(
+                ctx.audit, f"web:{sess.user.username}", "access.refused", "stream",
+                station_id, role=sess.user.role, origin=websocket.headers.get("origin"))
         await websocket.close(code=4403)
         return
     await websocket.accept()
@@ -183,15 +206,26 @@ async def station_stream(websocket: WebSocket, station_id: str) -> None:
 
     seq = max(st.seq - 1, 0)
     st.add_listener(wake)
+    checked = idle_since = loop.time()
     try:
         while True:
-            try:
-                await asyncio.wait_for(ready.wait(), STREAM_IDLE_S)
-            except TimeoutError:
-                await websocket.send_text("[]")  # idle station: notice a closed browser
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(ready.wait(), ACCOUNT_CHECK_S)
+            now = loop.time()
+            if now - checked >= ACCOUNT_CHECK_S:
+                checked = now
+                sess = await asyncio.to_thread(ctx.session, cookie)
+                if sess is None or not can_view(sess, st):  # disabled, deleted, reassigned
+                    await websocket.close(code=4401)
+                    return
+            if not ready.is_set():
+                if now - idle_since >= STREAM_IDLE_S:
+                    idle_since = now
+                    await websocket.send_text("[]")  # idle station: notice a closed browser
                 continue
             ready.clear()
             pending[0] = False
+            idle_since = now
             seq, text = st.encoded_after(seq)
             if text:
                 await websocket.send_text(text)

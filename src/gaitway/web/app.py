@@ -2,6 +2,12 @@
 
 ``create_app`` takes everything it needs (settings, store, live service) so tests and the
 CLI build the same app; nothing connects at import time.
+
+Every answer carries the security headers; every answer except the static assets carries
+``Cache-Control: no-store`` (patients, sessions, reports, pages: nothing personal stays in a
+browser's or a proxy's cache). A 403 or 404 from the API to a logged-in user is audited as a
+refused attempt. X-Forwarded-For/-Proto count only from the proxies named in
+``GAITWAY_WEB_FORWARDED_ALLOW_IPS`` (off by default).
 """
 
 from __future__ import annotations
@@ -9,12 +15,15 @@ from __future__ import annotations
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any, Final
 
 from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 import gaitway
 from gaitway.clinic.recovery import Recovered, import_pending, pending_sessions
@@ -22,17 +31,16 @@ from gaitway.clinic.store import ClinicStore
 from gaitway.errors import UserError
 from gaitway.settings import get_settings
 from gaitway.web import api_auth, api_clinic, api_stations
-from gaitway.web.auth import LoginLimiter, SessionStore
+from gaitway.web.auth import COOKIE_NAME, LoginLimiter, SessionStore
 from gaitway.web.config import WebSettings
 from gaitway.web.deps import AppContext
 from gaitway.web.live import LiveService
 from gaitway.web.live_record import store_importer
+from gaitway.web.pages import STATIC, add_pages
+from gaitway.web.redact import scrub
 
-STATIC: Final[Path] = Path(__file__).parent / "static"
-PAGES: Final[dict[str, str]] = {
-    "/": "overview.html", "/login": "login.html", "/station": "station.html",
-    "/patient": "patient.html", "/progress": "progress.html", "/records": "records.html",
-}
+#: answers that hold nothing personal and may be cached (the pages' scripts, styles, icon)
+CACHEABLE: Final[tuple[str, ...]] = ("/static/", "/favicon.ico")
 _HEADERS: Final[dict[str, str]] = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -75,12 +83,16 @@ def create_app(settings: WebSettings, store: ClinicStore, live: LiveService, *,
 
     app = FastAPI(title="Gaitway console API", version=gaitway.__version__, lifespan=lifespan,
                   description="Therapist console and patient view. Stations run in-process "
-                  "are SIMULATED. Everything except /health needs a login.")
+                  "are SIMULATED. Everything except /health needs a login; this schema and "
+                  "its docs (/docs) are for admins.",
+                  docs_url=None, redoc_url=None, openapi_url=None)
     ctx = AppContext(
         settings=settings, store=store, live=live,
         sessions=SessionStore(settings.secret_key, max_age_s=settings.session_hours * 3600),
-        limiter=LoginLimiter(max_failures=settings.login_max_failures,
-                             window_s=settings.login_window_s),
+        limiter=LoginLimiter(free_failures=settings.login_free_failures,
+                             base_delay_s=settings.login_delay_base_s,
+                             max_delay_s=max(settings.login_delay_max_s,
+                                             settings.login_delay_base_s)),
     )
     app.state.ctx = ctx
 
@@ -94,14 +106,34 @@ def create_app(settings: WebSettings, store: ClinicStore, live: LiveService, *,
 
     @app.exception_handler(UserError)
     async def user_error(_request: Request, exc: UserError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=400)
+        return JSONResponse({"detail": scrub(str(exc))}, status_code=400)
+
+    def audit_refusal(request: Request, exc: StarletteHTTPException) -> None:
+        sess = ctx.sessions.get(request.cookies.get(COOKIE_NAME))
+        if sess is not None:
+            ctx.audit(f"web:{sess.user.username}", "access.refused", "request",
+                      request.url.path[:64], method=request.method, status=exc.status_code,
+                      role=sess.user.role, reason=str(exc.detail)[:200])
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code in (403, 404) and not request.url.path.startswith(CACHEABLE):
+            await run_in_threadpool(audit_refusal, request, exc)
+        return await http_exception_handler(request, exc)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
         response = await call_next(request)
         for k, v in _HEADERS.items():
             response.headers.setdefault(k, v)
+        if not request.url.path.startswith(CACHEABLE):
+            response.headers["Cache-Control"] = "no-store"
         return response
+
+    if settings.forwarded_allow_ips.strip():
+        app.add_middleware(ProxyHeadersMiddleware,
+                           trusted_hosts=[h.strip() for h in
+                                          settings.forwarded_allow_ips.split(",") if h.strip()])
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, object]:
@@ -115,16 +147,6 @@ def create_app(settings: WebSettings, store: ClinicStore, live: LiveService, *,
     app.include_router(api_stations.ws_router)
     app.include_router(api_stations.remote_router)
     app.include_router(api_clinic.router)
-    for route, page in PAGES.items():
-        _add_page(app, route, page)
+    add_pages(app, ctx)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
-
-
-def _add_page(app: FastAPI, route: str, page: str) -> None:
-    path = STATIC / page
-
-    async def serve_page() -> FileResponse:
-        return FileResponse(path, media_type="text/html")
-
-    app.add_api_route(route, serve_page, include_in_schema=False, methods=["GET"])

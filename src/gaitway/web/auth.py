@@ -3,9 +3,12 @@
 Passwords are checked with the clinic's argon2 helpers. A login makes a server-side session
 (random id, user, CSRF token, expiry); the browser holds only the id, signed with
 itsdangerous, in an HttpOnly, SameSite=Strict, Secure cookie. Every state-changing request
-must echo the session's CSRF token in the ``X-CSRF-Token`` header. Failed logins are counted
-per client address and per username in a sliding window; past the limit, logins are refused
-with 429 until the window has passed (even with the right password).
+must echo the session's CSRF token in the ``X-CSRF-Token`` header. Every request checks the
+account again (``AppContext.session``), so disabling or deleting it ends its sessions at once.
+
+Failed logins are throttled per (client address, username) pair with growing delays: a
+typing mistake costs nothing and a guesser from one address waits longer and longer, while the
+same user from another computer, and other users from the same one, are not locked out.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ import hmac
 import secrets
 import threading
 import time
-from collections import defaultdict, deque
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
@@ -85,44 +89,87 @@ class SessionStore:
             with self._lock:
                 self._sessions.pop(sid, None)
 
+    def end_user(self, user_id: int) -> int:
+        """End every session of one account (disabled, deleted); returns how many ended."""
+        with self._lock:
+            gone = [sid for sid, s in self._sessions.items() if s.user.id == user_id]
+            for sid in gone:
+                del self._sessions[sid]
+        return len(gone)
+
 
 def csrf_ok(sess: WebSession, token: str | None) -> bool:
     return token is not None and hmac.compare_digest(sess.csrf, token)
 
 
-class LoginLimiter:
-    """At most ``max_failures`` failed logins per key (address, username) per ``window_s``."""
+@dataclass
+class _Failures:
+    count: int
+    last: float
 
-    def __init__(self, *, max_failures: int = 5, window_s: float = 300.0) -> None:
-        self.max_failures = max_failures
-        self.window_s = window_s
-        self._fails: dict[str, deque[float]] = defaultdict(deque)
+
+class LoginLimiter:
+    """Growing delays after failed logins, per (client address, username) pair.
+
+    A pair may fail ``free_failures`` times in a row without waiting; after ``n >=
+    free_failures`` failures it must wait ``base_delay_s * 2 ** (n - free_failures)`` seconds
+    (at most ``max_delay_s``) before its next try. A success clears the pair; a pair is
+    forgotten ``forget_s`` after its last failure, and at most ``max_pairs`` are kept (the
+    least recent go first), so a flood of made-up names cannot fill the memory.
+    """
+
+    def __init__(self, *, free_failures: int = 5, base_delay_s: float = 1.0,
+                 max_delay_s: float = 300.0, forget_s: float = 3600.0,
+                 max_pairs: int = 100_000,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        if free_failures < 1 or base_delay_s <= 0 or max_delay_s < base_delay_s:
+            raise ValueError("login throttling needs free_failures >= 1 and "
+                             "0 < base_delay_s <= max_delay_s")
+        self.free_failures = free_failures
+        self.base_delay_s = base_delay_s
+        self.max_delay_s = max_delay_s
+        self.forget_s = forget_s
+        self.max_pairs = max_pairs
+        self._clock = clock
+        self._fails: OrderedDict[tuple[str, str], _Failures] = OrderedDict()
         self._lock = threading.Lock()
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        q = self._fails[key]
-        while q and q[0] < now - self.window_s:
-            q.popleft()
-        return q
+    def delay_after(self, failures: int) -> float:
+        """Seconds a pair waits after ``failures`` failed logins in a row."""
+        if failures < self.free_failures:
+            return 0.0
+        exponent = min(failures - self.free_failures, 60)  # 2**60 s is past any cap
+        return float(min(self.max_delay_s, self.base_delay_s * 2.0 ** exponent))
 
-    def retry_after(self, *keys: str) -> float:
-        """Seconds until a login may be tried again for these keys (0: allowed now)."""
-        now = time.monotonic()
-        wait = 0.0
-        with self._lock:
-            for key in keys:
-                q = self._recent(key, now)
-                if len(q) >= self.max_failures:
-                    wait = max(wait, q[0] + self.window_s - now)
-        return wait
+    @staticmethod
+    def _key(address: str, username: str) -> tuple[str, str]:
+        return address, username.lower()
 
-    def failed(self, *keys: str) -> None:
-        now = time.monotonic()
+    def retry_after(self, address: str, username: str) -> float:
+        """Seconds until this pair may try again (0: now)."""
+        now = self._clock()
         with self._lock:
-            for key in keys:
-                self._recent(key, now).append(now)
+            f = self._fails.get(self._key(address, username))
+            if f is None:
+                return 0.0
+            return max(0.0, f.last + self.delay_after(f.count) - now)
 
-    def succeeded(self, *keys: str) -> None:
+    def failed(self, address: str, username: str) -> float:
+        """Count a failure; returns the delay the pair now has to wait."""
+        now = self._clock()
+        key = self._key(address, username)
         with self._lock:
-            for key in keys:
-                self._fails.pop(key, None)
+            while self._fails:  # forget old pairs (the least recent come first)
+                oldest = next(iter(self._fails.values()))
+                if oldest.last >= now - self.forget_s and len(self._fails) < self.max_pairs:
+                    break
+                self._fails.popitem(last=False)
+            f = self._fails.pop(key, None) or _Failures(0, now)
+            f.count += 1
+            f.last = now
+            self._fails[key] = f
+            return self.delay_after(f.count)
+
+    def succeeded(self, address: str, username: str) -> None:
+        with self._lock:
+            self._fails.pop(self._key(address, username), None)

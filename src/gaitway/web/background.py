@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Final
 
 import uvicorn
 from fastapi import FastAPI
@@ -33,13 +33,23 @@ def free_port() -> int:
         return port
 
 
+#: how ``gaitway serve`` and the tests run the app. uvicorn's own forwarded-header handling is
+#: off (by default it believes X-Forwarded-For from loopback): the app trusts those headers
+#: only from the proxies its settings name (``forwarded_allow_ips``)
+UVICORN_OPTIONS: Final[dict[str, Any]] = {"log_level": "warning", "proxy_headers": False}
+
+
+def uvicorn_config(app: FastAPI, host: str, port: int) -> uvicorn.Config:
+    """The uvicorn configuration of ``serve``."""
+    return uvicorn.Config(app, host=host, port=port, **UVICORN_OPTIONS,
+                          ws="websockets-sansio" if _has_sansio() else "auto")
+
+
 @contextmanager
 def serve(app: FastAPI) -> Iterator[str]:
     """Serve ``app`` on a free loopback port; yields its base URL."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning", ws="websockets-sansio"
-                                           if _has_sansio() else "auto"))
+    server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", port))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     end = time.monotonic() + 20

@@ -22,8 +22,15 @@ class WebSettings(BaseSettings):
     secret_key: str = Field(default_factory=lambda: secrets.token_urlsafe(48))
     cookie_secure: bool = True
     session_hours: float = 8.0
-    login_max_failures: int = 5
-    login_window_s: float = 300.0
+    #: failed logins in a row per (address, username) pair without a wait; after n >= free
+    #: failures the pair waits base * 2**(n - free) seconds, at most max, before its next try
+    login_free_failures: int = Field(default=5, ge=1, le=100)
+    login_delay_base_s: float = Field(default=1.0, gt=0.0, le=60.0)
+    login_delay_max_s: float = Field(default=300.0, gt=0.0, le=86400.0)
+    #: proxies trusted to set X-Forwarded-For/-Proto (comma-separated addresses or networks,
+    #: e.g. "127.0.0.1" behind a local reverse proxy); empty (default): the headers are ignored
+    #: and the client's own address counts
+    forwarded_allow_ips: str = ""
     demo: bool = False
     #: stations in other processes push frames with a bearer token: {"station-id": "token"}
     #: (``GAITWAY_WEB_STATION_TOKENS='{"lab-1": "..."}'``)

@@ -15,7 +15,7 @@ from typing import Final
 
 from sqlalchemy import select
 
-from gaitway.clinic import records
+from gaitway.clinic import care_team, records
 from gaitway.clinic.models import Patient, Station, User
 from gaitway.clinic.store import ClinicStore
 from gaitway.web.live import StationSetup, demo_setups
@@ -39,8 +39,9 @@ def prepare_demo(store: ClinicStore, *, stations: int = 3, minutes: float = 30.0
                  history_dir: Path | None = None,
                  progress: Callable[[str], object] | None = None) -> list[StationSetup]:
     """Demo accounts, patients (with a short simulated history when ``history_dir`` is given)
-    and the station setups: ``therapist`` supervises every station, ``therapist2`` only the
-    last, ``patient1`` is the virtual patient on station 1."""
+    and the station setups: ``therapist`` supervises every station and is on every demo
+    patient's care team, ``therapist2`` only the last station and its patient, ``patient1``
+    is the virtual patient on station 1."""
     if history_dir is not None:
         with store.reader() as db:
             have = db.scalar(select(Patient.id).where(Patient.pseudonym == demo_pseudonym(0)))
@@ -67,6 +68,12 @@ def prepare_demo(store: ClinicStore, *, stations: int = 3, minutes: float = 30.0
                     Patient.pseudonym == demo_pseudonym(0))) if role == "patient" else None)
                 records.add_user(db, actor=ACTOR, username=username, role=role,
                                  password=password, patient=patient)
+        for s in setups:
+            p = db.get(Patient, s.patient_id)
+            for name in sorted(s.therapists):
+                user = records.find_user(db, name)
+                if p is not None and name not in care_team.members(db, p):
+                    care_team.assign(db, actor=ACTOR, patient=p, user=user)
     return setups
 
 

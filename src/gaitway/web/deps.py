@@ -1,4 +1,8 @@
-"""Request dependencies: the logged-in user, CSRF checks, role and station authorisation."""
+"""Request dependencies: the logged-in user, CSRF checks, role and station authorisation.
+
+The account behind a session is read again on every request and stream check: a disabled or
+deleted account's sessions end at once, and a changed role or assignment counts at once.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,17 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request
 
 from gaitway.clinic import audit
+from gaitway.clinic.models import User
 from gaitway.clinic.store import ClinicStore
-from gaitway.web.auth import COOKIE_NAME, CSRF_HEADER, LoginLimiter, SessionStore, WebSession
+from gaitway.web.auth import (
+    COOKIE_NAME,
+    CSRF_HEADER,
+    LoginLimiter,
+    SessionStore,
+    WebSession,
+    WebUser,
+    csrf_ok,
+)
 from gaitway.web.config import WebSettings
 from gaitway.web.live import LiveService, LiveStation
 
@@ -30,6 +43,26 @@ class AppContext:
             audit.record(db, actor=actor, action=action, entity=entity, entity_id=entity_id,
                          **details)
 
+    def session(self, cookie: str | None) -> WebSession | None:
+        """The session of this cookie if its account still exists and is active (then with
+        the account's current role and assignments); otherwise every session of the account
+        ends here, audited, and the answer is None."""
+        sess = self.sessions.get(cookie)
+        if sess is None:
+            return None
+        with self.store.reader() as db:
+            row = db.get(User, sess.user.id)
+            fresh = None if row is None or not row.active else WebUser(
+                row.id, row.username, row.role, row.patient_id, row.station_id)
+        if fresh is None:
+            ended = self.sessions.end_user(sess.user.id)
+            self.audit(f"web:{sess.user.username}", "session.ended", "user", sess.user.id,
+                       reason="account disabled or deleted", sessions=ended)
+            return None
+        if fresh != sess.user:
+            sess.user = fresh
+        return sess
+
 
 def get_ctx(request: Request) -> AppContext:
     ctx: AppContext = request.app.state.ctx
@@ -40,7 +73,7 @@ Ctx = Annotated[AppContext, Depends(get_ctx)]
 
 
 def current_session(request: Request, ctx: Ctx) -> WebSession:
-    sess = ctx.sessions.get(request.cookies.get(COOKIE_NAME))
+    sess = ctx.session(request.cookies.get(COOKIE_NAME))
     if sess is None:
         raise HTTPException(401, "not logged in; log in at /login")
     return sess
@@ -51,8 +84,6 @@ CurrentSession = Annotated[WebSession, Depends(current_session)]
 
 def csrf_session(request: Request, sess: CurrentSession) -> WebSession:
     """The session, for a state-changing request that carries its CSRF token."""
-    from gaitway.web.auth import csrf_ok
-
     if not csrf_ok(sess, request.headers.get(CSRF_HEADER)):
         raise HTTPException(403, f"missing or wrong {CSRF_HEADER} header; reload the page")
     return sess

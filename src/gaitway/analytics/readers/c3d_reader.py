@@ -5,8 +5,11 @@ tests check this). Force platforms are computed here from FORCE_PLATFORM:TYPE, C
 CORNERS, ORIGIN and CAL_MATRIX rather than taken as a black box, so that the centre of pressure
 and the frame changes are visible and tested:
 
-- type 1: Fx, Fy, Fz, COPx, COPy, Tz; type 2: Fx, Fy, Fz, Mx, My, Mz; type 4: as type 2 after
-  multiplying the six channels by the 6x6 calibration matrix.
+- type 1: Fx, Fy, Fz, COPx, COPy, Tz; type 2: Fx, Fy, Fz, Mx, My, Mz; type 3 (Kistler): eight
+  channels fx12, fx34, fy14, fy23, fz1-fz4 with the sensor offsets a, b in ORIGIN, turned into
+  forces and moments; type 4: as type 2 after multiplying the six channels by the 6x6
+  calibration matrix. ezc3d's own force-platform extraction (types 1-4) is the cross-check
+  in the tests.
 - Plate axes from the corners (corner 1 in the +x+y quadrant, 2 in -x+y, 4 in +x-y), z = x cross y.
 - ORIGIN is read as the vector from the surface centre to the sensor origin, in plate axes.
 - Recorded plate forces are the force on the subject; in lab axes Fz is then positive when
@@ -118,17 +121,24 @@ def _plates(c: Any, analogs: FloatArray, labels: list[str]) -> list[dict[str, Fl
     out = []
     for k in range(used):
         ptype = int(types[k])
-        if ptype not in (1, 2, 4):
-            raise UserError(f"force plate {k + 1} has type {ptype}; supported types are 1, 2 and 4")
+        if ptype not in (1, 2, 3, 4):
+            raise UserError(f"force plate {k + 1} has type {ptype}; the C3D standard's types "
+                            "1 to 4 are supported")
+        n_ch = 8 if ptype == 3 else 6
         idx = chan[:, k].astype(int) - 1
-        if len(idx) < 6 or np.any(idx[:6] < 0) or np.any(idx[:6] >= len(analogs)):
+        if len(idx) < n_ch or np.any(idx[:n_ch] < 0) or np.any(idx[:n_ch] >= len(analogs)):
             raise UserError(f"force plate {k + 1}: FORCE_PLATFORM:CHANNEL points past the analogs")
-        raw = analogs[idx[:6]].astype(np.float64)
+        raw = analogs[idx[:n_ch]].astype(np.float64)
         scale = np.array(
-            [_UNIT_TO_SI.get(units[i], 1.0) if i < len(units) else 1.0 for i in idx[:6]]
+            [_UNIT_TO_SI.get(units[i], 1.0) if i < len(units) else 1.0 for i in idx[:n_ch]]
         )
         R, centre = _plate_axes(corners[:, :, k].T * pscale)
         org = origin[:, k] * pscale if origin.ndim == 2 and origin.shape[1] > k else np.zeros(3)
+        if ptype == 3:
+            kf, org_k = _kistler(raw * scale[:, None], org)
+            org = np.asarray(org_k, dtype=np.float64)
+            raw = np.asarray(kf, dtype=np.float64)
+            scale = np.ones(6)
         o_lab = centre + R @ org
         if ptype == 4:
             if cal.ndim != 3 or cal.shape[2] <= k:
@@ -156,6 +166,26 @@ def _plates(c: Any, analogs: FloatArray, labels: list[str]) -> list[dict[str, Fl
             F_lab = -F_lab
         out.append({"force": F_lab, "cop": cop_lab, "centre": centre})
     return out
+
+
+def _kistler(ch: FloatArray, org: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Type 3 (Kistler, eight channels) to forces and moments as a type 2 plate gives them.
+
+    Channels fx12, fx34, fy14, fy23, fz1..fz4 (N); sensors 1-4 sit at (+a, +b), (-a, +b),
+    (-a, -b), (+a, -b) in plate axes, and ORIGIN holds (a, b, az0): the moments are about
+    the point (0, 0, az0), which is then the sensor origin of the type 2 formulas.
+    """
+    fx12, fx34, fy14, fy23, fz1, fz2, fz3, fz4 = ch
+    # Distances, whatever sign the capture software stored them with (ezc3d reads them
+    # negated); the sensor plane lies below the surface, as a type 2 plate's origin does.
+    a, b, az0 = abs(float(org[0])), abs(float(org[1])), abs(float(org[2]))
+    F = np.vstack([fx12 + fx34, fy14 + fy23, fz1 + fz2 + fz3 + fz4])
+    M = np.vstack([
+        b * (fz1 + fz2 - fz3 - fz4),
+        a * (-fz1 + fz2 + fz3 - fz4),
+        b * (-fx12 + fx34) + a * (fy14 - fy23),
+    ])
+    return np.vstack([F, M]), np.array([0.0, 0.0, az0])
 
 
 def _marker(points: FloatArray, labels: list[str], *names: str) -> FloatArray | None:
@@ -234,7 +264,14 @@ def read_c3d(path: Path) -> GaitData:
     t_a = np.arange(analogs.shape[1]) / a_rate if analogs.size else np.empty(0)
 
     force_ch: dict[str, FloatArray] = {}
-    if plates:
+    overground_speed = None
+    if pelvis is not None:
+        overground_speed = _progression_speed(fwd @ pelvis, t_p)
+    if plates and overground_speed is not None and all(h is not None for h in heels.values()):
+        # Overground, either foot may step on any plate: each contact goes to its foot.
+        force_ch = _contacts_to_feet(plates, heels, to_belt, t_a, t_p, pscale)
+        notes.append("overground: each plate contact given to the foot whose heel is over it")
+    elif plates:
         assign = _assign_plates(plates, heels, t_a, t_p, pscale, left)
         if assign[1] == "order":
             notes.append("plates given to feet by order (plate 1 = left): no heel markers")
@@ -262,8 +299,14 @@ def read_c3d(path: Path) -> GaitData:
             tt = toes[side]
             if tt is not None:
                 kin[f"toe_x_{side}"] = fwd @ (tt * pscale) - pfwd
+            if h is not None:
+                # In the lab (ground) frame: with the belt speed (zero overground) this gives
+                # step lengths on a treadmill and overground alike.
+                kin[f"heel_x_{side}"] = fwd @ (h * pscale)
     if pelvis is not None:
         kin["pelvis_lateral"] = left @ pelvis
+        if overground_speed is not None:
+            notes.append(f"overground walking: the pelvis travels at {overground_speed:.2f} m/s")
     mass = _param(c, "PROCESSING", "Bodymass")
     body_mass = float(np.asarray(mass).ravel()[0]) if mass is not None else None
     data = GaitData(
@@ -276,9 +319,73 @@ def read_c3d(path: Path) -> GaitData:
         duration_s=max(float(t_p[-1]) if len(t_p) else 0.0, float(t_a[-1]) if len(t_a) else 0.0),
     )
     data.file_events = _file_events(c, first / p_rate if p_rate else 0.0)
-    if force_ch and heels["left"] is not None and data.forces is not None:
+    if overground_speed is not None:
+        data.belt_speed_m_s = 0.0
+        data.walking_speed_m_s = overground_speed
+    elif force_ch and heels["left"] is not None and data.forces is not None:
         data.belt_speed_m_s = _belt_speed(data, heels, fwd, pscale, t_p)
     return data
+
+
+#: Pelvis speed over the ground above which a trial is overground walking, not a treadmill
+#: (on a treadmill the pelvis stays within a few centimetres of its mean position).
+OVERGROUND_MIN_SPEED_M_S = 0.15
+
+
+def _progression_speed(pelvis_x: FloatArray, t_p: FloatArray) -> float | None:
+    """The pelvis's mean forward speed over the ground, when it walks overground; else None."""
+    ok = np.isfinite(pelvis_x)
+    if ok.sum() < 10:
+        return None
+    x, t = pelvis_x[ok], t_p[ok]
+    slope = float(np.polyfit(t, x, 1)[0])
+    return abs(slope) if abs(slope) > OVERGROUND_MIN_SPEED_M_S else None
+
+
+#: A plate is loaded (a contact) above this vertical force.
+CONTACT_N = 20.0
+
+
+def _contacts_to_feet(
+    plates: list[dict[str, FloatArray]],
+    heels: dict[str, FloatArray | None],
+    to_belt: FloatArray,
+    t_a: FloatArray,
+    t_p: FloatArray,
+    pscale: float,
+) -> dict[str, FloatArray]:
+    """Per-foot force and COP channels from plates that either foot may step on: each loaded
+    run of a plate goes to the foot whose heel is nearest its centre of pressure 30 ms after
+    the landing (the analysis spots a second foot on the same plate by its centre of
+    pressure). Outside its contacts a foot reads zero force (off the plates)."""
+    n = len(t_a)
+    out: dict[str, FloatArray] = {}
+    for side in ("left", "right"):
+        for q in ("grf_x", "grf_y", "grf_z"):
+            out[f"{q}_{side}"] = np.zeros(n)
+        for q in ("cop_x", "cop_y"):
+            out[f"{q}_{side}"] = np.full(n, np.nan)
+    heel_xy = {s: np.vstack([np.interp(t_a, t_p, h[i] * pscale) for i in (0, 1)])
+               for s, h in heels.items() if h is not None}
+    for p in plates:
+        F = to_belt @ p["force"]
+        cop_belt = to_belt @ p["cop"]
+        loaded = p["force"][2] > CONTACT_N
+        d = np.diff(loaded.astype(np.int8), prepend=0, append=0)
+        for a, b in zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1), strict=True):
+            # Just after the landing the pressure is under the landing heel (at the peak
+            # load it may be under the toes, next to the other, swinging heel).
+            k = min(a + int(np.searchsorted(t_a[a:b], t_a[a] + 0.03)), b - 1)
+            dist = {s: float(np.hypot(*(xy[:, k] - p["cop"][:2, k]))) for s, xy in heel_xy.items()
+                    if np.all(np.isfinite(xy[:, k]))}
+            if not dist or not np.all(np.isfinite(p["cop"][:2, k])):
+                continue
+            side = min(dist, key=dist.__getitem__)
+            for i, q in enumerate(("grf_x", "grf_y", "grf_z")):
+                out[f"{q}_{side}"][a:b] += F[i, a:b]
+            out[f"cop_x_{side}"][a:b] = cop_belt[0, a:b]
+            out[f"cop_y_{side}"][a:b] = cop_belt[1, a:b]
+    return out
 
 
 def _assign_plates(
@@ -355,6 +462,6 @@ def _file_events(c: Any, t0: float) -> list[GaitEvent]:
         if kind is None or side is None or times.ndim != 2:
             continue
         t = float(times[0, i] * 60.0 + times[1, i]) - t0
-        out.append(GaitEvent(t, side, kind))  # type: ignore[arg-type]
+        out.append(GaitEvent(t, side, kind, "file"))  # type: ignore[arg-type]
     out.sort(key=lambda e: e.time_s)
     return out

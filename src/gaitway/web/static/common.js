@@ -5,6 +5,13 @@ export async function requireLogin() {
   const r = await fetch("/api/me");
   if (r.status === 401) { location.href = "/login"; throw new Error("not logged in"); }
   me = await r.json();
+  // the navigation offers only the pages this role may use (the server refuses the others)
+  const nav = document.getElementById("nav");
+  if (nav) nav.replaceChildren(...me.pages.map((pg) => {
+    const a = el("a", { href: pg.route }, pg.title);
+    if (pg.route === location.pathname) a.setAttribute("aria-current", "page");
+    return a;
+  }));
   const who = document.getElementById("who");
   if (who) who.textContent = `${me.username} (${me.role})`;
   const out = document.getElementById("logout");
@@ -108,8 +115,46 @@ export function drawTraces(canvas, series, { windowS = 5, min = -20, max = 70, l
 }
 
 // Fault alerts: one line each (kind, reaction, time, safe state), and a beep for new ones.
+// The alarm's sound is unlocked by the login click (or the first click or key on a page opened
+// without one: browsers keep audio off until then), so the first fault sounds; until it is
+// unlocked a notice says so, and every fault is always shown on screen as well.
 const heard = new Set();
 let audio = null;
+export const alarm = { beeps: 0, state: () => (audio ? audio.state : "none") };
+window.gaitwayAlarm = alarm;
+
+function alarmNotice() {
+  let n = document.getElementById("alarm-off");
+  if (!n) {
+    n = el("div", { id: "alarm-off", class: "alarm-off", role: "status" },
+      "The alarm sound is off until you click or press a key on this page. ",
+      el("button", { type: "button", id: "alarm-on" }, "Turn the alarm sound on"));
+    const main = document.querySelector("main");
+    if (main) main.prepend(n);
+  }
+  n.hidden = !audio || audio.state === "running";
+}
+
+export function unlockAlarm() {
+  try {
+    audio = audio || new AudioContext();
+    if (audio.state !== "running") audio.resume().catch(() => {});
+  } catch (e) { audio = null; /* no audio device: faults are still shown */ }
+}
+
+// Called by pages with alarms: make the context now (running when the login click carried
+// over), and resume it on the first gesture otherwise.
+export function armAlarm() {
+  unlockAlarm();
+  if (!audio) return;
+  audio.onstatechange = alarmNotice;
+  const onGesture = () => { unlockAlarm(); if (audio && audio.state === "running") {
+    removeEventListener("pointerdown", onGesture, true); removeEventListener("keydown", onGesture, true); } };
+  addEventListener("pointerdown", onGesture, true);
+  addEventListener("keydown", onGesture, true);
+  alarmNotice();
+}
+
 export function alertLine(a) {
   const safe = a.safe_state_at_s === null || a.safe_state_at_s === undefined ? "safe state not yet confirmed"
     : `safe state at ${Number(a.safe_state_at_s).toFixed(2)} s`;
@@ -119,12 +164,12 @@ export function beepForNew(alerts) {
   let fresh = false;
   for (const a of alerts) { const k = `${a.id}:${a.at}`; if (!heard.has(k)) { heard.add(k); fresh = true; } }
   if (!fresh) return;
-  try {
-    audio = audio || new AudioContext();
-    for (const [i, f] of [[0, 880], [1, 660], [2, 880]]) {
-      const o = audio.createOscillator(), g = audio.createGain();
-      o.frequency.value = f; g.gain.value = 0.2; o.connect(g); g.connect(audio.destination);
-      o.start(audio.currentTime + i * 0.25); o.stop(audio.currentTime + i * 0.25 + 0.2);
-    }
-  } catch (e) { /* no audio device: the banner still shows */ }
+  if (!audio) unlockAlarm();
+  if (!audio || audio.state !== "running") { alarmNotice(); return; }
+  alarm.beeps++;
+  for (const [i, f] of [[0, 880], [1, 660], [2, 880]]) {
+    const o = audio.createOscillator(), g = audio.createGain();
+    o.frequency.value = f; g.gain.value = 0.2; o.connect(g); g.connect(audio.destination);
+    o.start(audio.currentTime + i * 0.25); o.stop(audio.currentTime + i * 0.25 + 0.2);
+  }
 }

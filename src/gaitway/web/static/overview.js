@@ -1,5 +1,5 @@
 // Overview: every station this user supervises, live (state, patient, time, steps, effort, alerts).
-import { requireLogin, api, el, fmt, fmtTime, stream, drawTraces, recordDrawn, countFrame, alertLine, beepForNew } from "/static/common.js";
+import { requireLogin, api, el, fmt, fmtTime, stream, drawTraces, recordDrawn, countFrame, alertLine, beepForNew, armAlarm } from "/static/common.js";
 
 const tiles = new Map();
 
@@ -8,7 +8,7 @@ function tile(s) {
   const t = {
     root: el("div", { class: "tile", "data-station": s.id }),
     state: el("span", { class: "state" }), elapsed: el("span"), steps: el("span", { class: "steps" }),
-    effL: el("div"), effR: el("div"), guidance: el("span"), behind: el("span", { class: "behind" }),
+    effL: el("div"), effR: el("div"), effLv: el("span"), effRv: el("span"), guidance: el("span"), behind: el("span", { class: "behind" }),
     alerts: el("div"), canvas,
     knee: [], ref: [], last: null, dirty: false,
   };
@@ -18,8 +18,8 @@ function tile(s) {
     el("div", { class: "kv" },
       "Patient", el("span", {}, s.patient), "State", t.state, "Elapsed", t.elapsed, "Steps", t.steps,
       "Guidance", t.guidance, "Simulated time behind", t.behind,
-      "Active participation L", el("div", { class: "bar" }, t.effL),
-      "Active participation R", el("div", { class: "bar" }, t.effR)),
+      "Active participation L", el("div", { class: "barrow" }, el("div", { class: "bar" }, t.effL), t.effLv),
+      "Active participation R", el("div", { class: "barrow" }, el("div", { class: "bar" }, t.effR), t.effRv)),
     canvas, t.alerts);
   document.getElementById("stations").append(t.root);
   t.sub = stream(s.id, (frames) => {
@@ -36,6 +36,7 @@ function show(t, s) {
   t.steps.textContent = s.steps; t.guidance.textContent = fmt(s.guidance_pct, 0, " %");
   t.behind.textContent = fmt(s.behind_s ?? 0, 1, " s");
   t.effL.style.width = `${s.effort_pct[0] ?? 0}%`; t.effR.style.width = `${s.effort_pct[1] ?? 0}%`;
+  t.effLv.textContent = fmt(s.effort_pct[0], 0, " %"); t.effRv.textContent = fmt(s.effort_pct[1], 0, " %");
   t.alerts.replaceChildren(...s.alerts.map((a) => el("div", { class: "alert" }, alertLine(a))));
   beepForNew(s.alerts);
 }
@@ -67,6 +68,7 @@ function frame() {
 }
 
 await requireLogin();
+armAlarm();
 await refresh();
 setInterval(refresh, 1000);
 requestAnimationFrame(frame);

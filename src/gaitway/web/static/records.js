@@ -6,6 +6,8 @@ async function show(id) {
   if (!r.ok) return;
   const p = r.data;
   $("ptitle").textContent = `${p.pseudonym}${p.simulated ? " (SIMULATED)" : ""} – ${p.diagnosis ?? ""}`;
+  $("pteam").textContent = `Care team: ${(p.care_team || []).join(", ") || "nobody yet"}`;
+  $("pprogress").replaceChildren(el("a", { href: `/progress?patient=${p.id}` }, `Progress of ${p.pseudonym}`));
   $("prescriptions").replaceChildren(...p.prescriptions.map((x) => el("tr", {}, el("td", {}, x.created_at.slice(0, 10)),
     el("td", {}, x.active ? "yes" : ""), el("td", {}, x.duration_min), el("td", {}, x.speed_kmh), el("td", {}, x.guidance_pct),
     el("td", {}, x.bws_pct), el("td", {}, x.controller))));
@@ -16,5 +18,6 @@ async function show(id) {
 
 await requireLogin();
 const r = await api("GET", "/api/patients");
-if (r.ok) $("patients").replaceChildren(...r.data.map((p) => el("tr", {}, el("td", {},
+if (r.ok && !r.data.length) $("patients").replaceChildren(el("tr", {}, el("td", {}, "No patients on your care team yet; an admin assigns them.")));
+else if (r.ok) $("patients").replaceChildren(...r.data.map((p) => el("tr", {}, el("td", {},
   el("a", { href: "#", onclick: (e) => { e.preventDefault(); show(p.id); } }, p.pseudonym, p.simulated ? " (SIM)" : "")))));

@@ -1,5 +1,6 @@
 // Station view: live traces, per-stride metrics, bars, controls and the event log of one station.
-import { requireLogin, api, el, fmt, fmtTime, stream, drawTraces, recordDrawn, countFrame, alertLine, beepForNew } from "/static/common.js";
+import { requireLogin, api, el, fmt, fmtTime, stream, drawTraces, recordDrawn, countFrame, alertLine, beepForNew, armAlarm } from "/static/common.js";
+import { symmetryWords, weightWords } from "/static/words.js";
 
 const id = new URLSearchParams(location.search).get("id");
 const $ = (x) => document.getElementById(x);
@@ -29,10 +30,12 @@ function showNumbers(s) {
   if (s.slips > 0) { $("behind_s").textContent = fmt(s.behind_s, 1, " s"); $("slips").textContent = s.slips; }
   const active = controllers[s.controller];
   $("controller_now").title = active ? `${active.description}; the console may set: ${active.console_changes.join(", ") || "nothing controller-specific"}` : "";
-  $("symmetry").textContent = fmt(s.symmetry_pct, 1, " %");
+  $("symmetry").textContent = symmetryWords(s.symmetry_pct, s.state);
   const wb = s.weight_bearing_pct || [null, null], eff = s.effort_pct || [null, null];
-  $("wbL").style.width = `${wb[0] ?? 0}%`; $("wbR").style.width = `${wb[1] ?? 0}%`;
-  $("effL").style.width = `${eff[0] ?? 0}%`; $("effR").style.width = `${eff[1] ?? 0}%`;
+  $("wb_words").textContent = weightWords(wb);
+  for (const [k, v] of [["wbL", wb[0]], ["wbR", wb[1]], ["effL", eff[0]], ["effR", eff[1]]]) {
+    $(k).style.width = `${v ?? 0}%`; $(`${k}_v`).textContent = fmt(v, 0, " %");
+  }
   for (const [k, key, d] of [["guidance", "guidance_pct", 0], ["bws", "bws_pct", 0], ["speed", "speed_kmh", 1]]) {
     if (!touched.has(k) && s[key] !== undefined && s[key] !== null) { $(k).value = s[key]; $(`${k}_v`).textContent = Number(s[key]).toFixed(d); }
   }
@@ -54,10 +57,36 @@ function draw() {
   requestAnimationFrame(draw);
 }
 
+// Buttons follow the station's state: each is enabled only when its action is possible, and a
+// disabled one says why (its title). The emergency stop is never disabled.
+const WALKING_STATES = new Set(["warm_up", "training", "cool_down"]);
+function buttonStates(s) {
+  const running = !!s.running, fault = s.alerts.length > 0, holding = !!(s.safety && s.safety.holding);
+  const settable = running && !fault && !holding;
+  const why = { idle: "no session is running", fault: "acknowledge the fault first" };
+  return {
+    start: [!running && !fault, running ? "a session is running" : why.fault],
+    pause: [running && WALKING_STATES.has(s.state) && !fault, running ? `the session is ${s.state}` : why.idle],
+    resume: [running && s.state === "paused" && !fault, fault ? why.fault : running ? "the session is not paused" : why.idle],
+    stop: [running, why.idle],
+    acknowledge: [fault, "there is no fault to acknowledge"],
+    set_guidance: [settable, running ? why.fault : why.idle], set_bws: [settable, running ? why.fault : why.idle],
+    set_speed: [settable, running ? why.fault : why.idle], set_rom: [settable, running ? why.fault : why.idle],
+    set_controller: [settable, running ? why.fault : why.idle],
+  };
+}
+function showButtons(s) {
+  for (const [b, [ok, why]] of Object.entries(buttonStates(s))) {
+    $(b).disabled = !ok;
+    $(b).title = ok ? "" : `Not now: ${why}`;
+  }
+}
+
 async function refresh() {
   const r = await api("GET", `/api/stations/${encodeURIComponent(id)}`);
   if (!r.ok) { $("message").textContent = r.data?.detail || "station not available"; return; }
   const s = r.data;
+  showButtons(s);
   $("name").textContent = s.name; $("simulated").hidden = !s.simulated; $("patient").textContent = `patient ${s.patient}`;
   if (!last || !s.running) showNumbers(s);
   $("alerts").replaceChildren(...s.alerts.map((a) => el("div", { class: "alert" }, alertLine(a))));
@@ -110,6 +139,7 @@ async function loadControllers() {
 }
 
 await requireLogin();
+armAlarm();
 await loadControllers();
 for (const k of ["guidance", "bws", "speed", "rom_hip", "rom_knee"]) {
   $(k).oninput = () => { touched.add(k); $(`${k}_v`).textContent = $(k).value; };

@@ -1,0 +1,142 @@
+"""``gaitway plan``: virtual patients' recovery, progress predictions, next-session proposals.
+
+Heavy imports (the store, statsmodels) happen inside the handlers so that ``gaitway --help``
+stays quick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from gaitway.files import check_output_file, write_atomic
+
+
+def _enrol(args: argparse.Namespace) -> int:
+    from gaitway.clinic import records
+    from gaitway.clinic.audit import cli_actor
+    from gaitway.clinic.store import open_store
+    from gaitway.planning import course
+
+    with open_store() as store, store.transaction() as db:
+        patient = records.find_patient(db, args.patient)
+        state = course.enrol(db, patient, profile_id=args.profile, seed=args.seed,
+                             actor=cli_actor(), days_since_onset_d=args.onset_days)
+        print(f"{patient.pseudonym}: virtual patient {state.profile}, seed {state.seed}, "
+              f"{state.days_since_onset_d:.0f} days after onset [SIMULATED]")
+    return 0
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from gaitway.clinic import records
+    from gaitway.clinic.store import open_store
+    from gaitway.planning.forecast import TWIST_LIMITS, patient_forecast
+    from gaitway.planning.predict import outcome
+
+    out = check_output_file(args.json, "the --json file") if args.json else None
+    with open_store() as store, store.reader() as db:
+        fc = patient_forecast(db, records.find_patient(db, args.patient))
+    sim = " [SIMULATED]" if fc.simulated else ""
+    print(f"Progress of {fc.pseudonym}{sim}: on the current trend, with 80 % intervals "
+          "(a forecast, not a promise)")
+    for key, f in fc.outcomes.items():
+        spec = outcome(key)
+        n_pop, simulated_pop = fc.population[key]
+        pop = f"{n_pop} patients" + (", SIMULATED reference cohort" if simulated_pop else "")
+        print(f"  {spec.label} ({spec.unit}), {f.observations} observations, population "
+              f"{pop}: trend {f.trend_per_week:+.3g} {spec.unit}/week")
+        for p in f.predictions:
+            print(f"    in {p.weeks:g} weeks: {p.value:.3g} ({p.low80:.3g} to {p.high80:.3g})")
+        for label, w in (f.weeks_to_target or {}).items():
+            when = ("not within a year on the current trend" if w is None
+                    else "reached" if w == 0 else f"in about {w:g} weeks")
+            print(f"    target {label}: {when}")
+    print(f"  {fc.twist}")
+    print(f"  ({TWIST_LIMITS})")
+    if out is not None:
+        write_atomic(out, json.dumps(fc.to_json(), indent=2) + "\n")
+        print(f"wrote {out}")
+    return 0
+
+
+def _validate_prediction(args: argparse.Namespace) -> int:
+    from gaitway.planning.calibration import calibrate
+
+    out = check_output_file(args.json, "the --json file") if args.json else None
+    plot = check_output_file(args.plot, "the --plot file") if args.plot else None
+    r = calibrate(patients=args.patients, seed=args.seed, weeks=args.weeks,
+                  progress=lambda m: print(m, file=sys.stderr))
+    print(f"Calibration of the progress model on {r.patients} SIMULATED patients (seed "
+          f"{r.seed}, {r.weeks} weeks, conditioned on the first {r.condition_weeks:g}):")
+    print(f"  coverage80 {r.coverage80:.3f} (goal 0.80 +- 0.05)")
+    for key, c in r.coverage_by_outcome.items():
+        print(f"    {key}: {c:.3f}")
+    print(f"  weeks to target, mean absolute error over {r.target_events} events: model "
+          f"{r.mae_weeks_model}, baseline (TWIST for FAC >= 4, straight line for gait speed) "
+          f"{r.mae_weeks_baseline}")
+    if out is not None:
+        write_atomic(out, json.dumps(r.to_json(), indent=2) + "\n")
+        print(f"wrote {out}")
+    if plot is not None:
+        from gaitway.planning.figures import calibration_plot
+
+        calibration_plot(r, plot)
+        print(f"wrote {plot}")
+    return 0
+
+
+def _nonneg_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"{text} must be 0 or more")
+    return v
+
+
+def _days(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of days") from None
+    if not 0.0 <= v <= 18250.0:
+        raise argparse.ArgumentTypeError(f"{text} days since onset must be within 0-18250")
+    return v
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser("plan", help="recovery, progress prediction, next-session "
+                              "proposals")
+    psub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    e = psub.add_parser("enrol", help="give a simulated patient a virtual patient on the twin")
+    e.add_argument("patient", help="patient pseudonym")
+    e.add_argument("--profile", required=True, help="twin profile (see 'gaitway profiles')")
+    e.add_argument("--seed", type=_nonneg_int, default=0)
+    e.add_argument("--onset-days", type=_days, default=None,
+                   help="days since onset at the first session (default: from the patient's "
+                        "onset date, else 365)")
+    e.set_defaults(func=_enrol)
+    pr = psub.add_parser("predict", help="a patient's progress forecast with 80 % intervals")
+    pr.add_argument("patient", help="patient pseudonym")
+    pr.add_argument("--json", metavar="OUT", help="also write the forecast as JSON")
+    pr.set_defaults(func=_predict)
+
+    vparser = subparsers.choices.get("validate") if hasattr(subparsers, "choices") else None
+    if vparser is None:
+        vparser = subparsers.add_parser("validate", help="regenerate validation figures")
+    vsub = next((a for a in vparser._actions if isinstance(a, argparse._SubParsersAction)),
+                None)
+    if vsub is None:
+        vsub = vparser.add_subparsers(dest="what", metavar="PART")
+        vsub.required = True
+    v = vsub.add_parser("prediction", help="calibration of the progress model on a virtual "
+                        "cohort (SIMULATED)")
+    v.add_argument("--patients", type=_nonneg_int, default=30)
+    v.add_argument("--seed", type=_nonneg_int, default=1)
+    v.add_argument("--weeks", type=_nonneg_int, default=12, help="course length (default 12)")
+    v.add_argument("--json", metavar="OUT", help="also write the figures as JSON")
+    v.add_argument("--plot", metavar="PNG", help="also draw the calibration plot")
+    v.set_defaults(func=_validate_prediction)

@@ -1,0 +1,1 @@
+"""Planning: recovery between sessions, progress prediction, next-session proposals."""

@@ -1,0 +1,144 @@
+"""Least privilege in a real browser (Chromium through Playwright): each role is offered only
+its pages, a therapist has a progress page per patient of their care team, and a page a role
+may not use shows why instead of a blank page."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from tests.web.conftest import PASSWORDS, make_app
+
+from gaitway.web.background import chromium_path, launch_browser, serve
+from gaitway.web.config import WebSettings
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if chromium_path() is None:
+        msg = "Chromium is missing: install Debian's chromium or set GAITWAY_CHROMIUM"
+        if os.environ.get("CI"):
+            pytest.fail(msg)
+        pytest.skip(msg)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = launch_browser(pw)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    app, store, live = make_app(tmp_path_factory.mktemp("roles"), settings=WebSettings(
+        secret_key="roles-test", cookie_secure=False))
+    with serve(app) as url:
+        yield url
+    live.shutdown()
+    store.close()
+
+
+def _login(browser: Any, url: str, user: str) -> Any:
+    page = browser.new_page(viewport={"width": 1024, "height": 768})
+    page.goto(f"{url}/login")
+    page.fill("#username", user)
+    page.fill("#password", PASSWORDS[user])
+    page.click("#submit")
+    return page
+
+
+def test_therapist_sees_their_pages_and_a_progress_page_per_patient(browser: Any,
+                                                                    site: str) -> None:
+    from playwright.sync_api import expect
+
+    page = _login(browser, site, "therapist2")
+    page.wait_for_url(f"{site}/")
+    expect(page.locator("#nav a")).to_have_text(["Stations", "Patients and records", "Progress"])
+    page.click("#nav a[href='/progress']")
+    expect(page.locator("#patients li")).to_have_text(["SIM-DEMO-1-03 (SIMULATED)"])
+    page.click("#patients a")
+    page.wait_for_url(re.compile(r"/progress\?patient=\d+$"))
+    expect(page.locator("#title")).to_have_text("Progress of SIM-DEMO-1-03 (SIMULATED patient)")
+    expect(page.locator("#lines li").first).to_be_visible()
+    page.close()
+
+
+def test_patient_is_offered_only_patient_pages_and_told_why_elsewhere(browser: Any,
+                                                                      site: str) -> None:
+    from playwright.sync_api import expect
+
+    page = _login(browser, site, "patient1")
+    page.wait_for_url(f"{site}/patient")
+    expect(page.locator("#nav a")).to_have_text(["My training", "Progress"])
+    page.goto(f"{site}/records")
+    expect(page.locator("#forbidden")).to_have_text("This page is not for your account")
+    expect(page.locator("main")).to_contain_text("for admins and therapists")
+    page.click("text=Go to your page")
+    page.wait_for_url(f"{site}/patient")
+    page.close()
+
+
+def test_station_buttons_follow_the_state_words_and_the_alarm_sounds_on_the_first_fault(
+        browser: Any, site: str) -> None:
+    from playwright.sync_api import expect
+
+    page = _login(browser, site, "therapist")  # the login click unlocks the alarm
+    page.wait_for_url(f"{site}/")
+    page.wait_for_function("() => window.gaitwayAlarm && window.gaitwayAlarm.state() === 'running'")
+    expect(page.locator("#alarm-off")).to_be_hidden()
+    words = page.evaluate("""async () => {
+        const w = await import('/static/words.js');
+        return [w.symmetryWords(8, 'training'), w.symmetryWords(-8, 'training'),
+                w.symmetryWords(0.1, 'training'), w.symmetryWords(-149.4, 'paused'),
+                w.weightWords([44, 56]), w.weightWords([null, null])];
+    }""")
+    assert words == [
+        "Left strides take 8 % longer than right ones (symmetry index +8.0 %).",
+        "Right strides take 8 % longer than left ones (symmetry index −8.0 %).",
+        "Strides equally long on both legs (symmetry index +0.1 %).",
+        "Symmetry: shown while the patient walks.",
+        "Left leg bears 44 % of the weight on the legs, right 56 %.",
+        "Weight bearing: no load on the force plates yet.",
+    ]
+    page.click("a[href='/station?id=sim-1']")
+    page.wait_for_url(re.compile(r"/station\?id=sim-1$"))
+    for enabled in ("#start", "#estop"):
+        expect(page.locator(enabled)).to_be_enabled()
+    for disabled in ("#pause", "#resume", "#stop", "#acknowledge", "#set_guidance"):
+        expect(page.locator(disabled)).to_be_disabled()
+    expect(page.locator("#stop")).to_have_attribute("title", "Not now: no session is running")
+    page.click("#start")
+    expect(page.locator("#state")).to_have_text(re.compile("warm_up|training"), timeout=30_000)
+    expect(page.locator("#start")).to_be_disabled()
+    for enabled in ("#pause", "#stop", "#set_guidance"):
+        expect(page.locator(enabled)).to_be_enabled()
+    expect(page.locator("#resume")).to_be_disabled()
+    expect(page.locator("#wb_words")).to_have_text(re.compile(
+        r"Left leg bears \d+ % of the weight on the legs, right \d+ %\."), timeout=30_000)
+    expect(page.locator("#wbL_v")).to_have_text(re.compile(r"\d+ %"))
+    page.click("#estop")
+    expect(page.locator("#faultbar")).to_be_visible(timeout=10_000)
+    page.wait_for_function("() => window.gaitwayAlarm.beeps >= 1", timeout=10_000)
+    expect(page.locator("#acknowledge")).to_be_enabled()
+    for disabled in ("#resume", "#set_guidance", "#start"):
+        expect(page.locator(disabled)).to_be_disabled()
+    page.click("#stop")
+    expect(page.locator("#state")).to_have_text("finished", timeout=20_000)
+
+    # a console opened without a click on the site: the notice says the sound is off until
+    # the first click or key, which turns it on
+    context = browser.new_context()
+    context.add_cookies(page.context.cookies())  # the same login, a fresh tab
+    other = context.new_page()
+    other.goto(f"{site}/station?id=sim-2")
+    expect(other.locator("#alarm-off")).to_be_visible()
+    other.keyboard.press("Tab")
+    expect(other.locator("#alarm-off")).to_be_hidden()
+    assert other.evaluate("window.gaitwayAlarm.state()") == "running"
+    context.close()
+    page.close()
