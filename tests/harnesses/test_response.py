@@ -80,7 +80,8 @@ def test_plan_for_measures_within_training_and_refuses_too_short() -> None:
         slack_train = PhasePlan.for_minutes(p.slack_minutes).training_s
         assert 0.0 < p.window_s[0] < p.window_s[1] <= train
         assert p.slack_early_s[1] < p.slack_late_s[0] < p.slack_late_s[1] <= slack_train
-        assert p.per_group == 3 and p.slack_minutes == 4 * minutes
+        assert p.per_group == 3
+        assert p.slack_minutes == 4 * minutes
     with pytest.raises(UserError, match="at least 1 virtual patient"):
         response.plan_for(3.0, 0)
     with pytest.raises(UserError, match="at least 1 minute"):
