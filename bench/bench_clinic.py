@@ -81,7 +81,7 @@ def run(quick: bool = False) -> list[dict[str, object]]:
         tmp = Path(d)
         store = ClinicStore(f"sqlite:///{tmp / 'bench.sqlite'}")
         data = synthetic_session(seed=1, started_at=T0, minutes=minutes)
-        n_strides = sum(len(v) for v in data.analysis["strides"].values())
+        n_strides = data.analysis.n_strides
         base = _baseline_insert(stride_rows(data.session_id, data.analysis), tmp / "b.sqlite")
         t = time.perf_counter()
         import_data(store, data, actor="bench")

@@ -10,7 +10,7 @@ Baselines are measured in the same run:
   following the cuffs' push, gaitway.station.sim.motor) against the tick with that work taken
   out (the learner not called, no felt cuff torque passed), alternated in one run;
 - a headless session's speed vs real time (goal: at least 10x);
-- the same session with the recorder replaced by a writer that drops everything (goal: recording
+- the same session built without a recorder (no row packing, no writer) (goal: recording
   adds at most 10 %), and the recording's size extrapolated to 30 minutes (goal: at most 60 MB).
 """
 
@@ -24,10 +24,11 @@ from typing import Any
 
 import mujoco
 
-import gaitway.session.runner as runner
 from gaitway.control.settings import ControlSettings
 from gaitway.control.stack import ControlStack
-from gaitway.session.runner import SessionConfig, run_session
+from gaitway.session.builder import SessionCore
+from gaitway.session.settings import SessionSettings
+from gaitway.session.summary import SessionSummary
 from gaitway.station.sim.patient import VirtualPatient
 from gaitway.station.sim.profiles import get_profile
 from gaitway.station.sim.twin import SimStation
@@ -109,39 +110,10 @@ def _motor_model_cost(rounds: int, n: int) -> tuple[float, float]:
     return best[0] * 1e6, best[1] * 1e6
 
 
-class _NullWriter:
-    """Stands in for RecordingWriter in the no-recording baseline: keeps nothing."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-    def append(self, values: Any, truth: Any = None) -> None:
-        pass
-
-    def event(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-    def close(self, final: Any = None) -> None:
-        pass
-
-    def __enter__(self) -> _NullWriter:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        pass
-
-
-def _session(minutes: float, out: Path, *, record: bool) -> dict[str, Any]:
-    cfg = SessionConfig(profile=PROFILE, minutes=minutes, seed=3, out_dir=out,
-                        patient_events=False)
-    if record:
-        return run_session(cfg)
-    real = runner.RecordingWriter
-    runner.RecordingWriter = _NullWriter  # type: ignore[assignment,misc]
-    try:
-        return run_session(cfg)
-    finally:
-        runner.RecordingWriter = real  # type: ignore[misc]
+def _session(minutes: float, out: Path, *, record: bool) -> SessionSummary:
+    """The same session built by the session core, with or without its recorder."""
+    cfg = SessionSettings(profile=PROFILE, minutes=minutes, seed=3, patient_events=False)
+    return SessionCore(cfg, out_dir=out if record else None).run()
 
 
 def run(quick: bool = False) -> list[dict[str, object]]:
@@ -152,15 +124,15 @@ def run(quick: bool = False) -> list[dict[str, object]]:
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
         # alternate the two variants so drift in machine load hits both; best of each
-        plain: list[dict[str, Any]] = []
-        rec: list[dict[str, Any]] = []
+        plain: list[SessionSummary] = []
+        rec: list[SessionSummary] = []
         for i in range(2 if quick else 3):
             plain.append(_session(minutes, base / f"plain{i}", record=False))
             rec.append(_session(minutes, base / f"rec{i}", record=True))
         size = (base / "rec0" / "recording.gwrec").stat().st_size
-    wall_plain = min(s["wall_time_s"] for s in plain)
-    wall_rec = min(s["wall_time_s"] for s in rec)
-    rtf = max(s["real_time_factor"] for s in rec)
+    wall_plain = min(s.wall_time_s or 0.0 for s in plain)
+    wall_rec = min(s.wall_time_s or 0.0 for s in rec)
+    rtf = max(s.real_time_factor or 0.0 for s in rec)
     per_30min_mb = size / (minutes * 60.0) * 1800.0 / 1e6
     return [
         {"name": "full tick (control stack + firmware + virtual patient + sample + mj_step)",

@@ -26,7 +26,7 @@ from gaitway.web.app import create_app
 from gaitway.web.background import chromium_path, launch_browser, serve
 from gaitway.web.config import WebSettings
 from gaitway.web.demo import DEMO_ACCOUNTS, prepare_demo
-from gaitway.web.live import LiveService
+from gaitway.web.service import LiveService
 
 PASSWORD = {u: p for u, _, p in DEMO_ACCOUNTS}
 

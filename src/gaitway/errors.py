@@ -9,3 +9,12 @@ class GaitwayError(Exception):
 
 class UserError(GaitwayError):
     """Bad input from a person (argument, file, setting). The CLI prints it as one line."""
+
+
+class ConflictError(UserError):
+    """A request the current state refuses (a fault held; a large change not yet confirmed):
+    HTTP 409 on the console. ``confirmable``: asking again, confirmed, would apply it."""
+
+    def __init__(self, message: str, *, confirmable: bool = False) -> None:
+        super().__init__(message)
+        self.confirmable = confirmable

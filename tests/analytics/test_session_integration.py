@@ -10,14 +10,15 @@ import pytest
 from gaitway.analytics import analyze_path
 from gaitway.analytics.live import LiveStrideAnalyzer
 from gaitway.recording import open_recording
-from gaitway.session.runner import SessionConfig, run_session
+from gaitway.session.runner import run_session
+from gaitway.session.settings import SessionSettings
 from gaitway.station.channels import RECORDED_CHANNELS
 
 
 @pytest.fixture(scope="module")
 def session(tmp_path_factory: pytest.TempPathFactory) -> Path:
     d = tmp_path_factory.mktemp("session")
-    run_session(SessionConfig(profile="hemiparetic-left-moderate", minutes=0.4, seed=3, out_dir=d))
+    run_session(SessionSettings(profile="hemiparetic-left-moderate", minutes=0.4, seed=3), d)
     return d
 
 

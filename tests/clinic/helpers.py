@@ -22,7 +22,7 @@ def course(store: ClinicStore, *, n: int = 6, pseudonym: str = "SIM-A", days: fl
     for i in range(n):
         data = synthetic_session(
             seed=i + 1, started_at=T0 + dt.timedelta(days=days * i), minutes=minutes,
-            guidance_pct=90 - 5 * i, bws_pct=50 - 3 * i, participation=0.2 + 0.03 * i,
+            guidance_pct=90 - 5 * i, bws_pct=50 - 3 * i, participation_nm=-3.0 + 0.3 * i,
             asymmetry=0.2 - 0.02 * i)
         ids.append(import_data(store, data, actor="test", patient_ref=pseudonym).session_id)
     return ids

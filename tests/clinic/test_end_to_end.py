@@ -18,7 +18,8 @@ from fhir.resources.R4B.bundle import Bundle
 from gaitway.cli import main as cli_main
 from gaitway.clinic import records
 from gaitway.clinic.store import ClinicStore
-from gaitway.session.runner import SessionConfig, run_session
+from gaitway.session.runner import run_session
+from gaitway.session.settings import SessionSettings
 
 from .recordings import drop_footer
 
@@ -26,8 +27,8 @@ from .recordings import drop_footer
 @pytest.fixture(scope="module")
 def session_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("sim") / "s1"
-    run_session(SessionConfig(profile="hemiparetic-left-moderate", minutes=0.25, seed=3,
-                              out_dir=out, guidance_pct=60, bws_pct=30, speed_kmh=2.0))
+    run_session(SessionSettings(profile="hemiparetic-left-moderate", minutes=0.25, seed=3,
+                                guidance_pct=60, bws_pct=30, speed_kmh=2.0), out)
     return out
 
 

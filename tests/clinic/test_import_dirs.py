@@ -60,7 +60,7 @@ def test_import_complete_directory_twice(store: ClinicStore, tmp_path: Path) -> 
         assert s is not None
         assert s.patient.pseudonym == "SIM-healthy"
         assert s.patient.simulated
-        assert s.active_participation_pct == pytest.approx(25.0)
+        assert s.active_participation_nm == pytest.approx(-2.5)
         assert s.guidance_pct == 70
         assert s.duration_s == pytest.approx(12.0)
         imports = [e for e in audit.entries(db) if e.action == "session.import"]

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
 from sqlalchemy import func, select
 
+from gaitway.analytics.result import AnalysisResult, Metric
 from gaitway.clinic import audit, records
 from gaitway.clinic.importer import import_data, session_numbers, stride_rows
 from gaitway.clinic.models import AuditEntry, SessionEvent, Stride, TrainingSession
 from gaitway.clinic.store import ClinicStore
 from gaitway.clinic.synthetic import synthetic_session
 from gaitway.errors import UserError
+from gaitway.session.settings import SessionSettings
+from gaitway.session.summary import SideValues
 
 from .helpers import T0
 
@@ -31,17 +35,19 @@ def test_import_stores_session_strides_events_and_audit(store: ClinicStore) -> N
     result = import_data(store, data, actor="alice")
     assert result.created
     assert result.status == "complete"
-    n_strides = len(data.analysis["strides"]["left"]) + len(data.analysis["strides"]["right"])
+    n_strides = data.analysis.n_strides
     assert result.strides == n_strides
     with store.reader() as db:
         s = db.get(TrainingSession, result.session_id)
         assert s is not None
         assert s.simulated
         assert s.patient.pseudonym == "SIM-synthetic"
-        assert s.steps == data.analysis["metrics"]["steps"]["value"]
+        assert s.steps == data.analysis.metric("steps")
         assert s.guidance_pct == pytest.approx(80.0)
         assert s.bws_pct == pytest.approx(40.0)
-        assert s.active_participation_pct == pytest.approx(30.0)
+        assert s.active_participation_nm == pytest.approx(-1.5)
+        assert s.active_participation_pct is None  # no session reports a percentage
+        assert s.controller == "guidance"
         assert s.belt_speed_mps == pytest.approx(0.5)
         kinds = {e.kind for e in db.scalars(select(SessionEvent))}
         assert {"parameter_change", "fault", "session_start"} <= kinds
@@ -118,22 +124,24 @@ def test_stride_rows_map_analysis_names_and_skip_incomplete_records() -> None:
          "rom_knee_deg": 48.0, "peak_force_pct_bw": 80.0, "cadence_steps_per_min": 100.0},
         {"end_s": 3.0},
     ], "right": []}}
-    (row,) = stride_rows("sid", analysis)
+    (row,) = stride_rows("sid", AnalysisResult.from_dict(analysis))
     assert row["knee_rom_deg"] == 48.0
     assert row["peak_load_pct_bw"] == 80.0
-    assert row["swing_pct"] == pytest.approx(39.0)
+    assert row["swing_pct"] is None  # the record has none: nothing is derived or guessed
     assert row["extra"] == {"cadence_steps_per_min": 100.0}
 
 
 def test_session_numbers_fall_back_to_settings() -> None:
     data = synthetic_session(seed=1, started_at=T0)
-    data.analysis["metrics"] = {}
-    data.settings = {"speed_kmh": 2.16, "guidance_pct": 60, "bws_pct": 0.3}
+    data.analysis = dataclasses.replace(data.analysis, metrics={})
+    data.settings = SessionSettings(profile="healthy", minutes=2.0, speed_kmh=2.16,
+                                    guidance_pct=60.0, bws_pct=0.8)
     nums = session_numbers(data)
     assert nums["belt_speed_mps"] == pytest.approx(0.6)
     assert nums["guidance_pct"] == 60
-    assert nums["bws_pct"] == pytest.approx(30.0)
-    assert nums["steps"] == sum(data.summary["strides"].values())
+    assert nums["bws_pct"] == pytest.approx(0.8)  # 0.8 % stays 0.8 %: no unit guessing
+    assert data.summary is not None
+    assert nums["steps"] == data.summary.strides.total
     assert nums["distance_m"] == pytest.approx(0.6 * data.duration_s)
 
 
@@ -157,8 +165,9 @@ def test_started_at_round_trips_as_utc(store: ClinicStore) -> None:
 
 def test_non_finite_values_are_stored_as_null(store: ClinicStore) -> None:
     data = synthetic_session(seed=11, started_at=T0)
-    data.summary["real_time_factor"] = float("nan")
-    data.analysis["metrics"]["odd"] = {"value": float("inf"), "unit": "1"}
+    assert data.summary is not None
+    data.summary = dataclasses.replace(data.summary, real_time_factor=float("nan"))
+    data.analysis.metrics["odd"] = Metric(float("inf"), "1")
     data.events.append({"time_s": 1.0, "kind": "fault", "source": "safety",
                         "details": {"torque": float("-inf")}})
     r = import_data(store, data, actor="a")
@@ -172,10 +181,11 @@ def test_non_finite_values_are_stored_as_null(store: ClinicStore) -> None:
 
 
 def test_station_participation_in_newton_metres_is_kept(store: ClinicStore) -> None:
-    """The session runner reports participation per leg in N*m, not as a fraction."""
+    """Sessions report participation per leg in N*m; the column holds their mean."""
     data = synthetic_session(seed=4, started_at=T0)
-    data.summary["active_participation"] = {"left": -1.9, "right": -1.7}
-    data.summary["active_participation_unit"] = "N*m (mean cuff torque against the motion)"
+    assert data.summary is not None
+    data.summary = dataclasses.replace(data.summary,
+                                       active_participation_nm=SideValues(-1.9, -1.7))
     nums = session_numbers(data)
     assert nums["active_participation_nm"] == pytest.approx(-1.8)
     assert nums["active_participation_pct"] is None
@@ -184,6 +194,11 @@ def test_station_participation_in_newton_metres_is_kept(store: ClinicStore) -> N
         s = db.get(TrainingSession, data.session_id)
         assert s is not None
         assert s.active_participation_nm == pytest.approx(-1.8)
-    fraction = synthetic_session(seed=5, started_at=T0, participation=0.3)
-    assert session_numbers(fraction)["active_participation_nm"] is None
-    assert session_numbers(fraction)["active_participation_pct"] == pytest.approx(30.0)
+
+
+def test_an_unknown_controller_is_refused_by_the_store(store: ClinicStore) -> None:
+    data = synthetic_session(seed=12, started_at=T0)
+    data.controller = "impedance"
+    with pytest.raises(UserError, match=r"must be one of .*got 'impedance'"):
+        import_data(store, data, actor="a")
+    assert _count(store, TrainingSession) == 0

@@ -6,8 +6,10 @@ import math
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from gaitway.control.changes import ChangeChannel, ChangeKind, ChangeRequest
+from gaitway.control.changes import LARGE_STEP, ChangeChannel, ChangeKind, ChangeRequest
 from gaitway.errors import UserError
 from gaitway.gait.reference import JointRom, RomSettings
 
@@ -82,3 +84,61 @@ def test_prepare_runs_at_submission_and_its_result_reaches_the_loop() -> None:
     assert prepared == [ChangeKind.ROM]
     (_req, payload), = ch.take_due(at_stride=True)
     assert payload == "tables for rom"
+
+
+def _stack_at_guidance(level: float) -> Any:
+    from gaitway.control.settings import ControlSettings
+    from gaitway.control.stack import ControlStack
+
+    return ControlStack(ControlSettings(guidance=level), height_m=1.75, body_mass_kg=70.0)
+
+
+def test_a_large_change_is_judged_against_the_set_value_not_the_ramping_one() -> None:
+    stack = _stack_at_guidance(1.0)
+    ch = stack.changes
+    # the session hands guidance down from 100 % to 40 % over 20 s (as a warm-up does)
+    ch.submit(ChangeRequest(ChangeKind.GUIDANCE, 0.4, "session:warm-up", ramp_s=20.0), 0.0)
+    stack._apply_changes(at_stride=False)
+    for _ in range(100):
+        stack._ramp_guidance()
+    assert stack.guidance_level > 0.9  # still near 100 % while ramping
+    # 45 % is 5 points from what is set (40 %), although 50 points from the ramping level
+    assert ch.large_change(ChangeRequest(ChangeKind.GUIDANCE, 0.45, "therapist:t")) is None
+    # 95 % is 55 points from what is set, although close to the ramping level
+    why = ch.large_change(ChangeRequest(ChangeKind.GUIDANCE, 0.95, "therapist:t"))
+    assert why is not None
+    assert "from 40 % to 95 %" in why
+
+
+def test_switching_the_controller_is_a_large_change() -> None:
+    ch = _stack_at_guidance(0.6).changes
+    assert ch.large_change(ChangeRequest(ChangeKind.CONTROLLER, "guidance", "t")) is None
+    why = ch.large_change(ChangeRequest(ChangeKind.CONTROLLER, "resist", "t"))
+    assert why is not None
+    assert "guidance to resist" in why
+    speed = ch.large_change(ChangeRequest(ChangeKind.SPEED, 3.0 / 3.6, "t"))
+    assert speed is not None
+    assert "km/h" in speed
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(start=st.floats(0.0, 1.0), new=st.floats(0.0, 1.0))
+def test_guidance_is_large_exactly_beyond_the_step(start: float, new: float) -> None:
+    ch = ChangeChannel(initial={ChangeKind.GUIDANCE: start})
+    big = ch.large_change(ChangeRequest(ChangeKind.GUIDANCE, new, "t")) is not None
+    assert big == (abs(new - start) > LARGE_STEP[ChangeKind.GUIDANCE] + 1e-12)
+
+
+def test_changes_pending_at_a_fault_are_dropped_and_recorded() -> None:
+    events: list[tuple[Any, ...]] = []
+    ch = ChangeChannel(lambda *a, **k: events.append((a, k)),
+                       initial={ChangeKind.CONTROLLER: "guidance"})
+    ch.submit(ChangeRequest(ChangeKind.CONTROLLER, "resist", "therapist:t"), 1.0)
+    assert ch.set_values[ChangeKind.CONTROLLER] == "resist"
+    assert ch.drop_pending(2.0, "a fault stopped the session") == 1
+    assert ch.pending == 0
+    assert ch.take_due(at_stride=True) == []  # nothing left to apply on resuming
+    assert ch.set_values[ChangeKind.CONTROLLER] == "guidance"  # back to what runs
+    (args, details), = [e for e in events if e[0][1] == "change_dropped"]
+    assert args == (2.0, "change_dropped", "therapist:t")
+    assert details["value"] == "resist"

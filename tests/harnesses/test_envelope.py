@@ -12,7 +12,12 @@ from hypothesis import strategies as st
 
 from gaitway.cli.main import main
 from gaitway.control.registry import CONTROLLER_NAMES
-from gaitway.control.settings import MAX_FLOW_NM, MAX_RESIST_DAMPING, MAX_RESIST_TORQUE_NM
+from gaitway.control.settings import (
+    MAX_FLOW_NM,
+    MAX_RESIST_DAMPING,
+    MAX_RESIST_TORQUE_NM,
+    ROM_SCALE,
+)
 from gaitway.harnesses.envelope import (
     BWS_PCT,
     GUIDANCE_PCT,
@@ -20,9 +25,6 @@ from gaitway.harnesses.envelope import (
     EnvelopeCase,
     grid,
     run_case,
-)
-from gaitway.session.runner import (
-    ROM_SCALE,
 )
 from gaitway.station.sim.profiles import PROFILES
 

@@ -49,7 +49,7 @@ def _patient_with_sessions(store: ClinicStore, n: int = 3) -> None:
     for i in range(n):
         data = synthetic_session(seed=i + 1, started_at=T0 + dt.timedelta(days=2 * i),
                                  minutes=0.5, guidance_pct=60.0, bws_pct=30.0,
-                                 participation=0.3 + 0.02 * i, asymmetry=0.05)
+                                 participation_nm=-1.5 + 0.2 * i, asymmetry=0.05)
         import_data(store, data, actor="t", patient_ref="SIM-Q")
     with store.transaction() as db:  # the station reported good tracking
         for s in db.scalars(select(TrainingSession)):

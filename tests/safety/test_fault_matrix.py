@@ -17,7 +17,9 @@ import pytest
 from gaitway.recording import RECORDING_FILENAME, open_recording
 from gaitway.safety.faults import FAULTS, FaultKind, Reaction
 from gaitway.safety.limits import DeviceLimits, SafetyLimits, StopLimits
-from gaitway.session.runner import SessionConfig, run_session
+from gaitway.session.runner import run_session
+from gaitway.session.settings import SessionSettings
+from gaitway.session.summary import SessionSummary
 from gaitway.station.sim.profiles import get_profile
 
 PROFILES = ("healthy", "hemiparetic-left-moderate", "sci-incomplete")
@@ -35,11 +37,10 @@ TAMPERED_HARNESS = {FaultKind.NON_FINITE, FaultKind.HARNESS_SLACK, FaultKind.HAR
 CONTROLLED_SAFE_S = 3.0  # belt 0.56 m/s at 0.5 m/s^2 plus settling
 
 
-def _run(tmp_path: Path, profile: str, kind: FaultKind) -> tuple[dict[str, Any], Any]:
-    cfg = SessionConfig(profile=profile, minutes=SESSION_S / 60.0, seed=7,
-                        out_dir=tmp_path / "s", patient_events=False,
-                        injections=(f"{kind}@{INJECT_AT_S}",))
-    summary = run_session(cfg)
+def _run(tmp_path: Path, profile: str, kind: FaultKind) -> tuple[SessionSummary, Any]:
+    cfg = SessionSettings(profile=profile, minutes=SESSION_S / 60.0, seed=7,
+                          patient_events=False, injections=(f"{kind}@{INJECT_AT_S}",))
+    summary = run_session(cfg, tmp_path / "s")
     rec = open_recording(tmp_path / "s" / RECORDING_FILENAME)
     return summary, rec
 
@@ -49,9 +50,9 @@ def _run(tmp_path: Path, profile: str, kind: FaultKind) -> tuple[dict[str, Any],
 @pytest.mark.parametrize("kind", list(FaultKind), ids=str)
 def test_fault_is_detected_and_handled(tmp_path: Path, profile: str, kind: FaultKind) -> None:
     summary, rec = _run(tmp_path, profile, kind)
-    injected = summary["injected"][str(kind)]
+    injected = summary.injected_at_s[str(kind)]
     assert abs(injected - INJECT_AT_S) < 0.01
-    faults = summary["faults"]
+    faults = summary.faults
     # nothing stopped the session before the injection
     early = [f for f in faults if f["reaction"] != "warn" and f["detected_at_s"] < injected]
     assert early == [], early
@@ -72,13 +73,13 @@ def test_fault_is_detected_and_handled(tmp_path: Path, profile: str, kind: Fault
     else:
         assert latency <= spec.max_detection_s + 1e-9, (latency, spec.max_detection_s)
     assert first["reaction"] == expected.label
-    safety = summary["safety"]
+    safety = summary.safety
     if expected is Reaction.WARN:
         assert first["safe_state_at_s"] is None
     else:
-        assert safety["ended_by_fault"]
-        assert safety["safe_state_reached"]
-        assert summary["ended_by"].startswith("fault: ")
+        assert safety.ended_by_fault
+        assert safety.safe_state_reached
+        assert summary.ended_by.startswith("fault: ")
         to_safe = first["safe_state_at_s"] - first["detected_at_s"]
         if expected is Reaction.IMMEDIATE_STOP:
             free = first["torque_free_at_s"] - first["detected_at_s"]

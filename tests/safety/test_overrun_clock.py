@@ -11,11 +11,13 @@ from typing import Any
 
 import pytest
 
-from gaitway.control.stack import ControlSettings, ControlStack
+from gaitway.control.settings import ControlSettings
+from gaitway.control.stack import ControlStack
 from gaitway.safety.session import SessionSafety
 from gaitway.session.clock import LoopClock
 from gaitway.session.loop import BEHIND_EVENT, PhasePlan, run_loop
-from gaitway.session.runner import SessionConfig, run_session
+from gaitway.session.runner import run_session
+from gaitway.session.settings import SessionSettings
 from gaitway.station.interface import TimeBase
 from gaitway.station.sim.patient import VirtualPatient
 from gaitway.station.sim.profiles import get_profile
@@ -23,9 +25,9 @@ from gaitway.station.sim.twin import SimStation
 
 
 def _faults(out: Path, injections: tuple[str, ...] = ()) -> list[dict[str, Any]]:
-    cfg = SessionConfig(profile="healthy", minutes=2.5 / 60.0, seed=5, out_dir=out,
-                        patient_events=False, injections=injections)
-    return list(run_session(cfg)["faults"])
+    cfg = SessionSettings(profile="healthy", minutes=2.5 / 60.0, seed=5,
+                          patient_events=False, injections=injections)
+    return list(run_session(cfg, out).faults)
 
 
 def _slow_clock() -> Any:

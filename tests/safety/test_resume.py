@@ -13,26 +13,28 @@ from tests.safety.test_supervisor import Rig
 from gaitway.cli.main import main
 from gaitway.recording import RECORDING_FILENAME, open_recording
 from gaitway.safety.session import parse_acknowledgement
-from gaitway.session.runner import SessionConfig, run_session
+from gaitway.session.runner import run_session
+from gaitway.session.settings import SessionSettings
+from gaitway.session.summary import SessionSummary
 
 STOP_AT = 3.0
 ACK_AT = 6.0
 
 
 @pytest.fixture(scope="module")
-def resumed(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, object]:  # type: ignore[type-arg]
+def resumed(tmp_path_factory: pytest.TempPathFactory) -> tuple[SessionSummary, object]:
     out = tmp_path_factory.mktemp("resume") / "s"
-    cfg = SessionConfig(profile="healthy", minutes=10.0 / 60.0, seed=4, out_dir=out,
-                        patient_events=False, injections=(f"stop_button@{STOP_AT}",),
-                        acknowledgements=(f"early@{STOP_AT + 0.05}",
-                                          f"therapist-A@{ACK_AT}"))
-    summary = run_session(cfg)
+    cfg = SessionSettings(profile="healthy", minutes=10.0 / 60.0, seed=4,
+                          patient_events=False, injections=(f"stop_button@{STOP_AT}",),
+                          acknowledgements=(f"early@{STOP_AT + 0.05}",
+                                            f"therapist-A@{ACK_AT}"))
+    summary = run_session(cfg, out)
     return summary, open_recording(out / RECORDING_FILENAME)
 
 
 def test_ack_before_safe_state_is_refused_and_recorded(resumed: tuple) -> None:  # type: ignore[type-arg]
     summary, rec = resumed
-    acks = summary["safety"]["acknowledgements"]
+    acks = summary.safety.acknowledgements
     assert [a["by"] for a in acks] == ["early", "therapist-A"]
     assert acks[0]["accepted"] is False
     assert "safe state" in acks[0]["reason"]
@@ -44,7 +46,7 @@ def test_ack_before_safe_state_is_refused_and_recorded(resumed: tuple) -> None: 
 
 def test_ack_is_in_the_fault_record_and_events(resumed: tuple) -> None:  # type: ignore[type-arg]
     summary, rec = resumed
-    stop = next(f for f in summary["faults"] if f["kind"] == "stop_button")
+    stop = next(f for f in summary.faults if f["kind"] == "stop_button")
     assert stop["safe_state_at_s"] is not None
     assert stop["safe_state_at_s"] < ACK_AT
     assert stop["acknowledged_by"] == "therapist-A"
@@ -104,15 +106,15 @@ def test_parse_acknowledgement_and_cli_error(capsys: pytest.CaptureFixture[str],
 
 
 def test_without_ack_the_summary_says_none(tmp_path: Path) -> None:
-    cfg = SessionConfig(profile="healthy", minutes=3.0 / 60.0, seed=2, out_dir=tmp_path / "s",
-                        patient_events=False, injections=("emergency_stop@1.5",))
-    s = run_session(cfg)
-    f = next(f for f in s["faults"] if f["kind"] == "emergency_stop")
+    cfg = SessionSettings(profile="healthy", minutes=3.0 / 60.0, seed=2,
+                          patient_events=False, injections=("emergency_stop@1.5",))
+    s = run_session(cfg, tmp_path / "s")
+    f = next(f for f in s.faults if f["kind"] == "emergency_stop")
     assert f["acknowledged_by"] is None
     assert f["acknowledged_at_s"] is None
-    assert s["safety"]["acknowledgements"] == []
-    assert s["ended_by"].startswith("fault: emergency_stop")
-    json.dumps(s)
+    assert s.safety.acknowledgements == ()
+    assert s.ended_by.startswith("fault: emergency_stop")
+    json.loads(s.to_json())
 
 
 def test_session_safety_acknowledge_api() -> None:
@@ -163,12 +165,12 @@ def test_walk_resumes_from_a_stop_mid_stride(profile: str, tmp_path: Path) -> No
     of such resumes ended in an interaction-force or fall stop at 100+ N*m."""
     stop_at, ack_at = 9.5, 12.0
     out = tmp_path / "s"
-    s = run_session(SessionConfig(profile=profile, minutes=22.0 / 60.0, seed=101, out_dir=out,
-                                  guidance_pct=80.0, speed_kmh=1.8, patient_events=False,
-                                  injections=(f"emergency_stop@{stop_at}",),
-                                  acknowledgements=(f"therapist-A@{ack_at}",)))
-    assert s["ended_by"] == "completed"
-    assert s["safety"]["resumed"] == 1
+    s = run_session(SessionSettings(profile=profile, minutes=22.0 / 60.0, seed=101,
+                                    guidance_pct=80.0, speed_kmh=1.8, patient_events=False,
+                                    injections=(f"emergency_stop@{stop_at}",),
+                                    acknowledgements=(f"therapist-A@{ack_at}",)), out)
+    assert s.ended_by == "completed"
+    assert s.safety.resumed == 1
     ts = open_recording(out / RECORDING_FILENAME).read(
         [f"interaction_torque_{c}_{side}" for side in ("left", "right")
          for c in ("thigh", "shank")] + ["cmd_belt_speed"])

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 
 from gaitway.recording import open_recording
-from gaitway.session.runner import SessionConfig, run_session
+from gaitway.session.runner import run_session
+from gaitway.session.settings import SessionSettings
 from gaitway.session.stations import emulated_canopen
 from gaitway.station.canopen.config import load_config
 
@@ -18,15 +20,15 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "exo4_canopen.toml"
 @pytest.mark.slow
 def test_a_30_second_session_runs_over_canopen(tmp_path: Path) -> None:
     cfg = load_config(EXAMPLE)
-    summary = run_session(SessionConfig(profile="hemiparetic-left-moderate", minutes=0.5,
-                                        seed=2, out_dir=tmp_path),
+    summary = run_session(SessionSettings(profile="hemiparetic-left-moderate", minutes=0.5,
+                                          seed=2), tmp_path,
                           station_choice=emulated_canopen(cfg))
-    assert summary["transport"] == "canopen"
-    assert summary["ended_by"] == "completed"
-    assert summary["duration_s"] == pytest.approx(30.0, abs=0.01)
-    assert min(summary["strides"].values()) >= 15
-    assert all(v is not None and v < 5.0 for v in summary["tracking_error_rms_deg"].values())
-    assert not [f for f in summary["faults"] if f["reaction"] != "warn"]
+    assert summary.transport == "canopen"
+    assert summary.ended_by == "completed"
+    assert summary.duration_s == pytest.approx(30.0, abs=0.01)
+    assert min(summary.strides.left, summary.strides.right) >= 15
+    assert all(v is not None and v < 5.0 for v in asdict(summary.tracking_error_rms_deg).values())
+    assert not [f for f in summary.faults if f["reaction"] != "warn"]
     on_disk = json.loads((tmp_path / "summary.json").read_text())
     assert on_disk["transport"] == "canopen"
     rec = open_recording(tmp_path)

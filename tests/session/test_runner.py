@@ -16,7 +16,9 @@ import pytest
 
 from gaitway.errors import UserError
 from gaitway.recording import open_recording
-from gaitway.session.runner import SessionConfig, run_session
+from gaitway.session.runner import run_session
+from gaitway.session.settings import SessionSettings
+from gaitway.session.summary import SCHEMA_VERSION, SessionSummary
 from gaitway.station.channels import RECORDED_CHANNELS, TRUTH_CHANNELS
 from gaitway.station.sim.profiles import PROFILES
 
@@ -33,25 +35,26 @@ def test_every_required_profile_is_registered() -> None:
 
 
 def test_summary_holds_what_the_issue_names(tmp_path: Path) -> None:
-    summary = run_session(SessionConfig(profile="healthy", minutes=0.25, seed=4,
-                                        out_dir=tmp_path, patient_events=False))
+    summary = run_session(SessionSettings(profile="healthy", minutes=0.25, seed=4,
+                                          patient_events=False), tmp_path)
     on_disk = json.loads((tmp_path / "summary.json").read_text())
-    assert on_disk == summary
-    assert summary["simulated"] is True
-    assert summary["profile"] == "healthy"
-    assert summary["seed"] == 4
-    assert summary["duration_s"] == pytest.approx(15.0)
-    assert isinstance(summary["real_time_factor"], float)
-    assert summary["real_time_factor"] > 0
-    assert set(summary["strides"]) == {"left", "right"}
+    assert on_disk == summary.to_dict()
+    assert SessionSummary.read(tmp_path) == summary  # written and read by the same code
+    assert on_disk["schema_version"] == SCHEMA_VERSION
+    assert summary.simulated is True
+    assert summary.profile == "healthy"
+    assert summary.seed == 4
+    assert summary.duration_s == pytest.approx(15.0)
+    assert isinstance(summary.real_time_factor, float)
+    assert summary.real_time_factor > 0
     # 15 s at 2 km/h, strides of about 1.5-1.8 s after the belt's ramp
-    assert 6 <= summary["strides"]["left"] <= 11
-    assert abs(summary["strides"]["left"] - summary["strides"]["right"]) <= 1
+    assert 6 <= summary.strides.left <= 11
+    assert abs(summary.strides.left - summary.strides.right) <= 1
 
 
 def test_recording_reads_back_with_truth_and_labels(tmp_path: Path) -> None:
-    run_session(SessionConfig(profile="hemiparetic-right-mild", minutes=0.1, seed=2,
-                              out_dir=tmp_path, patient_events=False))
+    run_session(SessionSettings(profile="hemiparetic-right-mild", minutes=0.1, seed=2,
+                                patient_events=False), tmp_path)
     rec = open_recording(tmp_path)
     assert rec.complete
     assert not rec.cut_off
@@ -72,28 +75,30 @@ def test_recording_reads_back_with_truth_and_labels(tmp_path: Path) -> None:
 
 def test_same_seed_same_session_bit_for_bit(tmp_path: Path) -> None:
     cfg = {"profile": "hemiparetic-left-moderate", "minutes": 0.1, "seed": 11}
-    a = run_session(SessionConfig(**cfg, out_dir=tmp_path / "a"))  # type: ignore[arg-type]
-    b = run_session(SessionConfig(**cfg, out_dir=tmp_path / "b"))  # type: ignore[arg-type]
-    c = run_session(SessionConfig(**{**cfg, "seed": 12}, out_dir=tmp_path / "c"))  # type: ignore[arg-type]
+    a = run_session(SessionSettings(**cfg), tmp_path / "a")  # type: ignore[arg-type]
+    b = run_session(SessionSettings(**cfg), tmp_path / "b")  # type: ignore[arg-type]
+    c = run_session(SessionSettings(**{**cfg, "seed": 12}),  # type: ignore[arg-type]
+                    tmp_path / "c")
     ra, rb, rc = (open_recording(tmp_path / x).read() for x in "abc")
     for name in ra.data:
         assert np.array_equal(ra[name], rb[name], equal_nan=True), name
     assert not np.array_equal(ra["grf_z_left"], rc["grf_z_left"])
-    assert a["session_id"] == b["session_id"] != c["session_id"]
-    assert a["strides"] == b["strides"]
+    assert a.session_id == b.session_id != c.session_id
+    assert a.strides == b.strides
 
 
 def test_a_killed_session_reads_back_up_to_a_second_before_the_kill(tmp_path: Path) -> None:
     heartbeat = tmp_path / "heartbeat"
     script = textwrap.dedent(f"""
         from pathlib import Path
-        from gaitway.session.runner import SessionConfig, run_session
+        from gaitway.session.runner import run_session
+        from gaitway.session.settings import SessionSettings
         hb = Path({str(heartbeat)!r})
         def progress(t, total):
             hb.write_text(repr(t))
-        run_session(SessionConfig(profile="healthy", minutes=10, seed=1,
-                                  out_dir=Path({str(tmp_path / "s")!r}), patient_events=False),
-                    progress=progress)
+        run_session(SessionSettings(profile="healthy", minutes=10, seed=1,
+                                    patient_events=False),
+                    Path({str(tmp_path / "s")!r}), progress=progress)
     """)
     child = subprocess.Popen([sys.executable, "-c", script])
     try:
@@ -133,17 +138,17 @@ def test_a_killed_session_reads_back_up_to_a_second_before_the_kill(tmp_path: Pa
     ],
 )
 def test_bad_settings_are_clear_errors(tmp_path: Path, bad: dict[str, object]) -> None:
-    cfg = {"profile": "healthy", "minutes": 1.0, "seed": 1, "out_dir": tmp_path} | bad
+    cfg = {"profile": "healthy", "minutes": 1.0, "seed": 1} | bad
     with pytest.raises(UserError):
-        run_session(SessionConfig(**cfg))  # type: ignore[arg-type]
+        run_session(SessionSettings(**cfg), tmp_path)  # type: ignore[arg-type]
     assert not (tmp_path / "recording.gwrec").exists()
 
 
 def test_an_existing_recording_is_never_overwritten(tmp_path: Path) -> None:
-    run_session(SessionConfig(profile="healthy", minutes=0.02, seed=1, out_dir=tmp_path))
+    run_session(SessionSettings(profile="healthy", minutes=0.02, seed=1), tmp_path)
     before = (tmp_path / "recording.gwrec").read_bytes()
     with pytest.raises(UserError, match="already holds a recording"):
-        run_session(SessionConfig(profile="healthy", minutes=0.02, seed=2, out_dir=tmp_path))
+        run_session(SessionSettings(profile="healthy", minutes=0.02, seed=2), tmp_path)
     assert (tmp_path / "recording.gwrec").read_bytes() == before
 
 
@@ -152,8 +157,8 @@ def test_an_existing_recording_is_never_overwritten(tmp_path: Path) -> None:
 def test_five_minute_session_of_every_profile_runs_and_reads_back(
     tmp_path: Path, profile: str
 ) -> None:
-    summary = run_session(SessionConfig(profile=profile, minutes=5.0, seed=7, out_dir=tmp_path,
-                                        patient_events=False))
+    summary = run_session(SessionSettings(profile=profile, minutes=5.0, seed=7,
+                                          patient_events=False), tmp_path)
     rec = open_recording(tmp_path)
     assert rec.complete
     assert rec.duration_s == pytest.approx(300.0, abs=0.01)
@@ -161,5 +166,5 @@ def test_five_minute_session_of_every_profile_runs_and_reads_back(
     assert np.isfinite(ts["hip_angle_left"]).all()
     # walking all along: strides on both sides, roughly one per 1.3-2.2 s
     for side in ("left", "right"):
-        assert 130 <= summary["strides"][side] <= 230, (side, summary["strides"])
+        assert 130 <= getattr(summary.strides, side) <= 230, (side, summary.strides)
     assert (tmp_path / "recording.gwrec").stat().st_size < 60e6 / 6  # 60 MB per 30 min

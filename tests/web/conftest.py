@@ -15,7 +15,7 @@ from gaitway.clinic.store import ClinicStore
 from gaitway.web.app import create_app
 from gaitway.web.config import WebSettings
 from gaitway.web.demo import prepare_demo
-from gaitway.web.live import LiveService
+from gaitway.web.service import LiveService
 
 PASSWORDS = {"admin": "demo-admin-pass", "therapist": "demo-therapist-pass",
              "therapist2": "demo-therapist2-pass", "patient1": "demo-patient-pass"}

@@ -19,7 +19,7 @@ from tests.web.conftest import PASSWORDS, make_app
 
 from gaitway.web.background import chromium_path, launch_browser, serve
 from gaitway.web.config import WebSettings
-from gaitway.web.live import LiveService
+from gaitway.web.service import LiveService
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 ROOT = Path(__file__).resolve().parents[2]

@@ -22,7 +22,7 @@ from gaitway.web.app import create_app
 from gaitway.web.background import chromium_path, launch_browser, serve
 from gaitway.web.config import WebSettings
 from gaitway.web.demo import prepare_demo
-from gaitway.web.live import LiveService
+from gaitway.web.service import LiveService
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 WATCH_S = 30.0

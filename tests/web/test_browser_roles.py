@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from tests.web.conftest import PASSWORDS, make_app
+from tests.web.test_browser import _shot
 
 from gaitway.web.background import chromium_path, launch_browser, serve
 from gaitway.web.config import WebSettings
@@ -65,6 +66,7 @@ def test_therapist_sees_their_pages_and_a_progress_page_per_patient(browser: Any
     page.wait_for_url(re.compile(r"/progress\?patient=\d+$"))
     expect(page.locator("#title")).to_have_text("Progress of SIM-DEMO-1-03 (SIMULATED patient)")
     expect(page.locator("#lines li").first).to_be_visible()
+    _shot(page, "progress-therapist")
     page.close()
 
 
@@ -78,6 +80,7 @@ def test_patient_is_offered_only_patient_pages_and_told_why_elsewhere(browser: A
     page.goto(f"{site}/records")
     expect(page.locator("#forbidden")).to_have_text("This page is not for your account")
     expect(page.locator("main")).to_contain_text("for admins and therapists")
+    _shot(page, "forbidden")
     page.click("text=Go to your page")
     page.wait_for_url(f"{site}/patient")
     page.close()
@@ -142,3 +145,61 @@ def test_station_buttons_follow_the_state_words_and_the_alarm_sounds_on_the_firs
     assert other.evaluate("window.gaitwayAlarm.state()") == "running"
     context.close()
     page.close()
+
+
+def test_admin_adds_a_therapist_and_a_patient_and_disabling_ends_the_session(
+        browser: Any, site: str) -> None:
+    from playwright.sync_api import expect
+
+    admin = _login(browser, site, "admin")
+    admin.wait_for_url(f"{site}/")
+    admin.click("#nav a[href='/admin']")
+    admin.fill("#new-username", "tina")
+    admin.select_option("#new-role", "therapist")
+    admin.fill("#new-password", "tina-web-pass")
+    admin.select_option("#new-station", "Simulated station 1")
+    admin.click("#add-user-submit")
+    expect(admin.locator("#admin-message")).to_have_text("tina added")
+    expect(admin.locator("tr[data-user='tina']")).to_contain_text("Simulated station 1")
+
+    admin.click("#nav a[href='/records']")
+    admin.fill("#f-pseudonym", "P-WEB-1")
+    admin.fill("#f-diagnosis", "stroke")
+    admin.select_option("#f-affected_side", "left")
+    admin.click("#patient-add")
+    expect(admin.locator("#patient-message")).to_have_text("P-WEB-1 added")
+    expect(admin.locator("#patient-save")).to_be_enabled()
+    admin.fill("#f-birth_year", "1958")
+    admin.click("#patient-save")
+    expect(admin.locator("#patient-message")).to_have_text("saved")
+    admin.fill("#search", "P-WEB")
+    expect(admin.locator("#patients a")).to_have_text(["P-WEB-1"])
+    admin.select_option("#team-therapist", "therapist2")  # the care team from the patient
+    admin.click("#team-add")
+    expect(admin.locator("#pteam")).to_have_text("Care team: therapist2")
+    _shot(admin, "patients")
+
+    admin.click("#nav a[href='/admin']")
+    admin.select_option("#team-patient", label="P-WEB-1")
+    admin.select_option("#team-therapist", "tina")
+    admin.click("#team-add")
+    expect(admin.locator("#admin-message")).to_have_text("added to the care team")
+    expect(admin.locator("tr[data-user='tina']")).to_contain_text("P-WEB-1")
+    _shot(admin, "admin-users")
+
+    tina = browser.new_page(viewport={"width": 768, "height": 1024})
+    tina.goto(f"{site}/login")
+    tina.fill("#username", "tina")
+    tina.fill("#password", "tina-web-pass")
+    tina.click("#submit")
+    tina.wait_for_url(f"{site}/")
+    expect(tina.locator(".tile")).to_have_count(1)  # the station assigned to her
+    tina.goto(f"{site}/records")
+    expect(tina.locator("#patients a")).to_have_text(["P-WEB-1"])  # her care team only
+
+    admin.click("button[aria-label='Disable tina']")
+    expect(admin.locator("#admin-message")).to_have_text("tina disabled; their sessions ended")
+    tina.fill("#search", "P")  # her next request finds the session ended: back to the login
+    tina.wait_for_url(f"{site}/login", timeout=10_000)
+    tina.close()
+    admin.close()

@@ -12,7 +12,7 @@ from tests.web.conftest import login
 from gaitway.clinic import care_team, records
 from gaitway.clinic.models import AuditEntry
 from gaitway.clinic.store import ClinicStore
-from gaitway.web.live import LiveService
+from gaitway.web.service import LiveService
 
 Web = tuple[FastAPI, ClinicStore, LiveService]
 
@@ -77,7 +77,7 @@ def test_the_navigation_offers_only_the_pages_a_role_may_use(web: Web) -> None:
             offered[user] = [p["route"] for p in me["pages"]]
             for route in offered[user]:
                 assert c.get(route).status_code == 200, (user, route)
-    assert offered["admin"] == ["/", "/records", "/progress", "/docs"]
+    assert offered["admin"] == ["/", "/records", "/progress", "/admin", "/docs"]
     assert offered["therapist"] == ["/", "/records", "/progress"]
     assert offered["patient1"] == ["/patient", "/progress"]
 

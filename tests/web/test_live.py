@@ -14,7 +14,9 @@ from gaitway.errors import UserError
 from gaitway.recording import open_recording
 from gaitway.session.loop import PhasePlan
 from gaitway.session.state import SessionState
-from gaitway.web.live import LiveService, demo_setups, effort_pct
+from gaitway.session.summary import SessionSummary
+from gaitway.web.live import demo_setups, effort_pct
+from gaitway.web.service import LiveService
 
 
 def _wait(cond, timeout_s: float = 15.0) -> None:  # type: ignore[no-untyped-def]
@@ -46,7 +48,9 @@ def test_a_session_streams_frames_and_obeys_changes_and_stop() -> None:
         assert len(f["ref"]) == 4
         assert st.frames_after(st.seq) == []
         _wait(lambda: st.state == "warm_up")
-        st.change("guidance", 40, "therapist:t")
+        with pytest.raises(UserError, match="large change"):
+            st.change("guidance", 40, "therapist:t")  # 80 -> 40 %: asks first
+        st.change("guidance", 40, "therapist:t", confirmed=True)
         _wait(lambda: any(e["kind"] == "change_applied" for e in st.events))
         with pytest.raises(UserError, match="guidance"):
             st.change("guidance", 140, "therapist:t")
@@ -80,9 +84,12 @@ def test_a_fault_ended_session_blocks_restart_until_acknowledged(tmp_path: Path)
         assert st.running
     finally:
         svc.shutdown()
-    # ended by a fault: no summary.json, so the store marks it interrupted
+    # ended by a fault: its summary says so, and the store marks it interrupted
     assert len([p for p in tmp_path.iterdir() if p.is_dir()]) == 2
-    assert not (first / "summary.json").exists()
+    held = SessionSummary.read(first)
+    assert held is not None
+    assert held.safety.ended_by_fault
+    assert "during the safe hold" in held.ended_by
     assert (first / "recording.gwrec").exists()
 
 

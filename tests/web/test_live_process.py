@@ -13,7 +13,8 @@ import pytest
 from tests.web.conftest import TEST_OVERRUN_BOUND_S
 
 from gaitway.errors import UserError
-from gaitway.web.live import LiveService, demo_setups
+from gaitway.web.live import demo_setups
+from gaitway.web.service import LiveService
 
 pytestmark = pytest.mark.timeout(240)
 

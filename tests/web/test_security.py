@@ -26,8 +26,8 @@ from gaitway.clinic.store import ClinicStore
 from gaitway.web.auth import COOKIE_NAME, LoginLimiter
 from gaitway.web.background import serve
 from gaitway.web.config import WebSettings
-from gaitway.web.live import LiveService
 from gaitway.web.redact import HIDDEN, scrub
+from gaitway.web.service import LiveService
 
 Web = tuple[FastAPI, ClinicStore, LiveService]
 

@@ -1,7 +1,8 @@
-"""The whole analysis of one file: events, strides, metrics, cycles, EMG, as one JSON dict.
+"""The whole analysis of one file: events, strides, metrics, cycles, EMG.
 
-``analyze_path`` is the public entry (the CLI and the clinic store call it); ``analyze_data``
-does the work on a GaitData so tests and the validation can feed arrays directly.
+``analyze_result`` returns the typed :class:`~gaitway.analytics.result.AnalysisResult` (the
+clinic store reads it); ``analyze_path`` and ``analyze_data`` its JSON (``gaitway analyze``),
+from a file or from a GaitData that tests and the validation feed directly.
 """
 
 from __future__ import annotations
@@ -23,6 +24,12 @@ from gaitway.analytics.events import (
     events_from_contact,
 )
 from gaitway.analytics.gait_data import SIDES, FloatArray, GaitData, GaitEvent, Side
+from gaitway.analytics.result import (
+    ANALYSIS_SCHEMA_VERSION,
+    AnalysisResult,
+    GaitEventRecord,
+    Metric,
+)
 from gaitway.analytics.scoring import TOLERANCE_S, agreement, score_events
 from gaitway.analytics.session_metrics import (
     SYMMETRY_FORMULAS,
@@ -35,7 +42,7 @@ from gaitway.analytics.stride_metrics import N_CYCLE, UNIT_CYCLE, stride_record
 from gaitway.analytics.strides import build_strides
 from gaitway.errors import UserError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = ANALYSIS_SCHEMA_VERSION
 #: per-stride values that come from the belt under the foot (dropped when a foot crossed)
 FORCE_KEYS = (
     "peak_force_n",
@@ -344,6 +351,19 @@ def analyze_data(
     emg_params: EmgParams | None = None,
 ) -> dict[str, Any]:
     """Analyse one GaitData; returns the JSON-ready result (see the CLI's --json)."""
+    return analyze_result(data, body_mass_kg=body_mass_kg, truth=truth,
+                          force_params=force_params, emg_params=emg_params).to_dict()
+
+
+def analyze_result(
+    data: GaitData,
+    *,
+    body_mass_kg: float | None = None,
+    truth: dict[str, FloatArray] | None = None,
+    force_params: ForcePlateParams | None = None,
+    emg_params: EmgParams | None = None,
+) -> AnalysisResult:
+    """Analyse one GaitData: the typed result (:class:`AnalysisResult`)."""
     if body_mass_kg is not None and not 10 <= body_mass_kg <= 400:
         raise UserError(f"body mass {body_mass_kg} kg is implausible; give it in kilograms")
     mass = body_mass_kg if body_mass_kg is not None else data.body_mass_kg
@@ -394,12 +414,39 @@ def analyze_data(
     hs_per_side: dict[str, int] = {side: sum(e.side == side for e in hs) for side in SIDES}
     metrics = session_metrics(data, strides, hs_per_side, walking_s, unavailable)
     emg_p = emg_params or EmgParams()
-    result: dict[str, Any] = {
-        "schema_version": SCHEMA_VERSION,
-        "source": data.source,
-        "origin": data.origin,
-        "notes": list(data.notes),
-        "parameters": {
+    notes = list(data.notes)
+    if data.source == "simulated":
+        notes.insert(0, "SIMULATED data from a virtual patient, not a real person")
+    validation = None
+    if truth:
+        ref = []
+        for side in SIDES:
+            contact = truth.get(f"truth_contact_{side}")
+            if contact is not None and data.forces is not None:
+                ref += events_from_contact(contact, data.forces.time, side)
+        if ref:
+            validation = {
+                "events_vs_simulation_truth": score_events(
+                    detected, ref, window=(0.5, data.duration_s - 0.5)
+                ).as_dict(),
+                "window_s": [0.5, round(data.duration_s - 0.5, 3)],
+            }
+    # no NaN or inf anywhere in a result: a value that cannot be computed is None, each one
+    # recorded with its typed reason (parameters.unavailable_metrics)
+    clean: dict[str, Any] = {
+        "strides": strides, "rejected_strides": rejected, "metrics": metrics,
+        "cycles": _cycles(curves), "emg": _emg(data, valid_cycles, emg_p),
+        "detected_vs_file_events": comparison, "validation": validation}
+    try:  # the common case, checked at C speed: nothing to replace
+        json.dumps(clean, allow_nan=False)
+    except (ValueError, TypeError):
+        clean = _finite_only(clean, "", unavailable)
+    return AnalysisResult(
+        schema_version=SCHEMA_VERSION,
+        source=data.source,
+        origin=data.origin,
+        notes=tuple(notes),
+        parameters={
             "events": ev_params,
             "event_source": "file" if data.file_events else "detected",
             "strides": {"min_stride_s": 0.4, "max_stride_s": 5.0},
@@ -410,38 +457,20 @@ def analyze_data(
             "symmetry_formulas": SYMMETRY_FORMULAS,
             "sides": "L = left, R = right",
             "steps_method": count_steps(hs_per_side)[1],
+            "unavailable_metrics": [u.as_dict() for u in unavailable],
         },
-        "events": [e.as_dict() for e in events],
-        "strides": strides,
-        "rejected_strides": rejected,
-        "metrics": metrics,
-        "cycles": _cycles(curves),
-        "emg": _emg(data, valid_cycles, emg_p),
-    }
-    if comparison is not None:
-        result["detected_vs_file_events"] = comparison
-    if truth:
-        ref = []
-        for side in SIDES:
-            contact = truth.get(f"truth_contact_{side}")
-            if contact is not None and data.forces is not None:
-                ref += events_from_contact(contact, data.forces.time, side)
-        if ref:
-            result["validation"] = {
-                "events_vs_simulation_truth": score_events(
-                    detected, ref, window=(0.5, data.duration_s - 0.5)
-                ).as_dict(),
-                "window_s": [0.5, round(data.duration_s - 0.5, 3)],
-            }
-    if data.source == "simulated":
-        result["notes"].insert(0, "SIMULATED data from a virtual patient, not a real person")
-    try:  # the common case, checked at C speed: nothing to replace
-        json.dumps(result, allow_nan=False)
-    except (ValueError, TypeError):
-        result = _finite_only(result, "", unavailable)
-    # Metrics that could not be computed, each with its typed reason (never a NaN).
-    result["parameters"]["unavailable_metrics"] = [u.as_dict() for u in unavailable]
-    return result
+        events=tuple(GaitEventRecord(round(e.time_s, 4), e.side, e.kind, e.source)
+                     for e in events),
+        strides={side: tuple(recs) for side, recs in clean["strides"].items()},
+        rejected_strides={side: tuple(r) for side, r in clean["rejected_strides"].items()},
+        metrics={name: Metric(m["value"], str(m["unit"]),
+                              None if m.get("formula") is None else str(m["formula"]))
+                 for name, m in clean["metrics"].items()},
+        cycles=clean["cycles"],
+        emg=clean["emg"],
+        detected_vs_file_events=clean["detected_vs_file_events"],
+        validation=clean["validation"],
+    )
 
 
 def file_vs_detected(detected: list[GaitEvent], file_events: list[GaitEvent]) -> dict[str, Any]:

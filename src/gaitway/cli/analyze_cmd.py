@@ -112,6 +112,37 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _minutes(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"minutes must be a number, got {text!r}") from None
+    if not math.isfinite(v) or not 0.05 <= v <= 60:
+        raise argparse.ArgumentTypeError(f"{text} min is outside 0.05-60 minutes")
+    return v
+
+
+def _guidance_levels(text: str) -> list[float]:
+    try:
+        levels = [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise UserError(f"--guidance takes percentages separated by commas, got {text!r}") from None
+    if not levels or any(not (math.isfinite(g) and 0 <= g <= 100) for g in levels):
+        raise UserError(f"--guidance levels must be 0-100 %, got {text!r}")
+    return levels
+
+
+def _report(args: argparse.Namespace) -> int:
+    from gaitway.harnesses.validation_report import write_report
+
+    profiles = ([p.strip() for p in args.profiles.split(",") if p.strip()]
+                if args.profiles else None)
+    page = write_report(Path(args.out), minutes=args.minutes, profiles=profiles,
+                        guidance=_guidance_levels(args.guidance), real_dir=args.real_dir)
+    print(f"wrote {page}")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "analyze",
@@ -143,6 +174,18 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     if vsub is None:
         vsub = vparser.add_subparsers(dest="what", metavar="PART")
         vsub.required = True
+    rep = vsub.add_parser(
+        "report", help="regenerate docs/validation/report.md: every accuracy figure of the "
+        "analytics against its reference (real annotated files, twin truth), with plots")
+    rep.add_argument("--out", default="docs/validation", help="output folder")
+    rep.add_argument("--minutes", type=_minutes, default=1.0,
+                     help="simulated minutes per twin run (default 1)")
+    rep.add_argument("--profiles", default=None,
+                     help="comma-separated twin profiles (default: all; see gaitway profiles)")
+    rep.add_argument("--guidance", default="0,100",
+                     help="comma-separated guidance levels in %% for the twin runs (default 0,100)")
+    rep.add_argument("--real-dir", default="tests/data/real", help="folder of real recordings")
+    rep.set_defaults(func=_report)
     v = vsub.add_parser("analytics", help="validate gait analytics, write docs/validation")
     v.add_argument("--out", default="docs/validation", help="output folder")
     v.add_argument("--minutes", type=float, default=1.0, help="simulated minutes per profile")

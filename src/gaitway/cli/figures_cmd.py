@@ -123,12 +123,13 @@ def summary_row(profile: str, stats: dict[str, SideGait]) -> dict[str, Any]:
 def simulate_gait(profile: str, *, minutes: float, seed: int, guidance_pct: float, bws_pct: float,
                   work_dir: Path) -> tuple[FloatArray, dict[str, FloatArray]]:
     """Run one headless session and read back its steady part (time, channels)."""
-    from gaitway.session.runner import SessionConfig, run_session
+    from gaitway.session.runner import run_session
+    from gaitway.session.settings import SessionSettings
 
     out = work_dir / f"{profile}-g{guidance_pct:.0f}"
-    cfg = SessionConfig(profile=profile, minutes=minutes, seed=seed, out_dir=out,
-                        guidance_pct=guidance_pct, bws_pct=bws_pct, patient_events=False)
-    run_session(cfg)
+    cfg = SessionSettings(profile=profile, minutes=minutes, seed=seed,
+                          guidance_pct=guidance_pct, bws_pct=bws_pct, patient_events=False)
+    run_session(cfg, out)
     names = [f"{j}_angle_{s}" for j in JOINTS for s in SIDES]
     names += [f"truth_contact_{s}" for s in SIDES]
     ts = open_recording(out / RECORDING_FILENAME).read(names, start_s=STEADY_FROM_S)

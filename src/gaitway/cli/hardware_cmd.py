@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import math
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,10 @@ from rich.table import Table
 from gaitway.errors import UserError
 from gaitway.safety.station_limits import device_limits
 from gaitway.session.replay import run_replay
-from gaitway.session.runner import SessionConfig, run_session
+from gaitway.session.runner import run_session
+from gaitway.session.settings import SessionSettings
 from gaitway.session.stations import emulated_canopen
+from gaitway.session.summary import SessionSummary
 from gaitway.settings import get_settings
 from gaitway.station.canopen.config import JOINT_NAMES, load_config
 from gaitway.station.canopen.emulator import emulated_station
@@ -163,13 +166,12 @@ def run_config(args: argparse.Namespace) -> int:
     out = args.out if args.out is not None else (
         get_settings().data_dir / "station-sessions"
         / f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-canopen")
-    config = SessionConfig(profile=args.profile, minutes=args.minutes, seed=args.seed,
-                           out_dir=out, guidance_pct=args.guidance, bws_pct=args.bws,
-                           speed_kmh=args.speed, controller=args.controller)
-    config.validate()
-    s = run_session(config, station_choice=emulated_canopen(cfg))
+    config = SessionSettings(profile=args.profile, minutes=args.minutes, seed=args.seed,
+                             guidance_pct=args.guidance, bws_pct=args.bws,
+                             speed_kmh=args.speed, controller=args.controller).validate()
+    s = run_session(config, out, station_choice=emulated_canopen(cfg))
     _print_summary(s, f"SIMULATED session over CANopen ({cfg.name}, emulated drives, "
-                   f"{s['profile']}, seed {s['seed']})", out)
+                   f"{s.profile}, seed {s.seed})", out)
     return _exit(s)
 
 
@@ -186,22 +188,19 @@ def replay(args: argparse.Namespace) -> int:
     return _exit(s)
 
 
-def _print_summary(s: dict[str, Any], title: str, out: Path) -> None:
-    print(f"{title}: {s['duration_s']:.1f} s, ended by {s['ended_by']}")
-    print(f"  transport: {s.get('transport', 'twin')}; strides: left {s['strides']['left']}, "
-          f"right {s['strides']['right']}; real-time factor {s['real_time_factor']}x")
-    err = s["tracking_error_rms_deg"]
+def _print_summary(s: SessionSummary, title: str, out: Path) -> None:
+    print(f"{title}: {s.duration_s:.1f} s, ended by {s.ended_by}")
+    print(f"  transport: {s.transport}; strides: left {s.strides.left}, "
+          f"right {s.strides.right}; real-time factor {s.real_time_factor}x")
+    err = asdict(s.tracking_error_rms_deg)
     print("  tracking error RMS (deg): " + ", ".join(
         f"{k} {'n/a' if v is None else f'{v:.1f}'}" for k, v in err.items()))
-    for f in s.get("faults", []):
+    for f in s.faults:
         if f["reaction"] != "warn":
             print(f"  fault {f['kind']}: detected at {f['detected_at_s']:.3f} s, "
                   f"{f['reaction']}, safe state at {f['safe_state_at_s']} s")
-    print(f"  recording: {out / s['recording']}  summary: {out / 'summary.json'}")
+    print(f"  recording: {out / (s.recording or '')}  summary: {out / 'summary.json'}")
 
 
-def _exit(s: dict[str, Any]) -> int:
-    safety = s.get("safety", {})
-    if safety.get("ended_by_fault") and not safety.get("safe_state_reached"):
-        return 1
-    return 0
+def _exit(s: SessionSummary) -> int:
+    return 1 if s.safety.ended_by_fault and not s.safety.safe_state_reached else 0

@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     from gaitway.web.background import UVICORN_OPTIONS
     from gaitway.web.config import WebSettings
     from gaitway.web.demo import DEMO_ACCOUNTS, prepare_demo, setups_from_store
-    from gaitway.web.live import LiveService
+    from gaitway.web.service import LiveService
 
     if not 1 <= args.port <= 65535:
         raise UserError(f"--port must be within 1-65535, got {args.port}")

@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,14 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from gaitway.cli.options import add_training_settings
+from gaitway.control.settings import (
+    MAX_FLOW_NM,
+    MAX_RESIST_DAMPING,
+    MAX_RESIST_TORQUE_NM,
+    ROM_SCALE,
+)
 from gaitway.files import check_output_folder
+from gaitway.session.settings import SessionSettings
 from gaitway.station.sim.profiles import PROFILES
 
 
@@ -30,19 +38,23 @@ def register(sub: Any) -> None:
     p.add_argument("--tunnel-width", type=float, default=5.0, metavar="DEG",
                    help="path control: tunnel half-width in degrees (default 5)")
     p.add_argument("--flow", type=float, default=0.0, metavar="NM",
-                   help="path control: supportive flow along the path, N*m, 0-30 (default 0)")
+                   help=f"path control: supportive flow along the path, N*m, 0-{MAX_FLOW_NM:g} "
+                   "(default 0)")
     p.add_argument("--aan-min", type=float, default=30.0, metavar="PCT",
                    help="assist-as-needed: least support, %% of full guidance (default 30)")
     p.add_argument("--aan-max", type=float, default=100.0, metavar="PCT",
                    help="assist-as-needed: most support, %% of full guidance (default 100)")
     p.add_argument("--resist-damping", type=float, default=5.0, metavar="NMS",
-                   help="resistance: damping, N*m*s/rad, 0-50 (default 5)")
+                   help=f"resistance: damping, N*m*s/rad, 0-{MAX_RESIST_DAMPING:g} (default 5)")
     p.add_argument("--resist-torque", type=float, default=0.0, metavar="NM",
-                   help="resistance: constant torque against motion, N*m, 0-30 (default 0)")
+                   help="resistance: constant torque against motion, N*m, "
+                   f"0-{MAX_RESIST_TORQUE_NM:g} (default 0)")
     p.add_argument("--rom-hip", type=float, default=1.0, metavar="SCALE",
-                   help="range of motion: scale of the hip's excursion, 0.5-1.5 (default 1)")
+                   help="range of motion: scale of the hip's excursion, "
+                   f"{ROM_SCALE[0]:g}-{ROM_SCALE[1]:g} (default 1)")
     p.add_argument("--rom-knee", type=float, default=1.0, metavar="SCALE",
-                   help="range of motion: scale of the knee's excursion, 0.5-1.5 (default 1)")
+                   help="range of motion: scale of the knee's excursion, "
+                   f"{ROM_SCALE[0]:g}-{ROM_SCALE[1]:g} (default 1)")
     p.add_argument("--self-paced", action="store_true",
                    help="the belt follows the patient's cadence")
     p.add_argument("--no-adapt", action="store_true",
@@ -71,22 +83,27 @@ def register(sub: Any) -> None:
     q.set_defaults(func=_profiles)
 
 
-def _simulate(args: argparse.Namespace) -> int:
-    from gaitway.session.runner import SessionConfig, run_session  # slow: load on use
-    cfg = SessionConfig(
-        profile=args.profile, minutes=args.minutes, seed=args.seed, out_dir=args.out,
+def settings_from_args(args: argparse.Namespace) -> SessionSettings:
+    """The session's settings from the command line, validated."""
+    return SessionSettings(
+        profile=args.profile, minutes=args.minutes, seed=args.seed,
         guidance_pct=args.guidance, bws_pct=args.bws, speed_kmh=args.speed,
         lateral_pelvis=args.lateral_pelvis, patient_events=not args.no_patient_events,
         controller=args.controller, tunnel_width_deg=args.tunnel_width, path_flow_nm=args.flow,
         aan_min_pct=args.aan_min, aan_max_pct=args.aan_max,
-        resist_damping=args.resist_damping, resist_torque_nm=args.resist_torque,
+        resist_damping_nms_per_rad=args.resist_damping, resist_torque_nm=args.resist_torque,
         hip_rom_scale=args.rom_hip, knee_rom_scale=args.rom_knee,
         self_paced=args.self_paced, adapt_to_fatigue=not args.no_adapt,
         max_guidance_pct=args.max_guidance, max_bws_pct=args.max_bws,
         injections=tuple(args.inject), acknowledgements=tuple(args.acknowledge),
         pauses=tuple(args.pause),
-    )
-    cfg.validate()
+    ).validate()
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from gaitway.session.runner import run_session  # slow: load on use
+
+    cfg = settings_from_args(args)
     check_output_folder(args.out, "the recording")
     console = Console(stderr=True)
     show = not args.quiet and cfg.minutes >= 0.5
@@ -97,34 +114,36 @@ def _simulate(args: argparse.Namespace) -> int:
                           TextColumn("{task.percentage:>3.0f}%"), TimeRemainingColumn(),
                           console=console, transient=True) as bar:
                 task = bar.add_task("sim", total=cfg.minutes * 60.0)
-                summary = run_session(cfg,
-                                      progress=lambda t, total: bar.update(task, completed=t))
+                s = run_session(cfg, args.out,
+                                progress=lambda t, total: bar.update(task, completed=t))
         else:
-            summary = run_session(cfg)
+            s = run_session(cfg, args.out)
     except BaseException:
         if not existed:  # a folder this run made and left empty must not block a rerun
             with contextlib.suppress(OSError):
                 Path(args.out).rmdir()
         raise
-    s = summary
-    print(f"SIMULATED session ({s['profile']}, seed {s['seed']}): {s['duration_s']:.1f} s, "
-          f"ended by {s['ended_by']}")
-    print(f"  strides: left {s['strides']['left']}, right {s['strides']['right']}; "
-          f"mean cadence {s['mean_cadence_steps_per_min']:.1f} steps/min")
-    err = s["tracking_error_rms_deg"]
-    part = s["active_participation"]
+    print(f"SIMULATED session ({s.profile}, seed {s.seed}): {s.duration_s:.1f} s, "
+          f"ended by {s.ended_by}")
+    print(f"  strides: left {s.strides.left}, right {s.strides.right}; "
+          f"mean cadence {s.mean_cadence_steps_per_min or 0.0:.1f} steps/min")
+    err = s.tracking_error_rms_deg
+    part = s.active_participation_nm
 
     def fmt(v: float | None) -> str:
         return "n/a" if v is None else f"{v:.1f}"
 
-    print(f"  controller: {s['controller']}; tracking error RMS (deg): "
-          + ", ".join(f"{k} {fmt(v)}" for k, v in err.items()))
-    print(f"  active participation (N*m, + patient leads): left {fmt(part['left'])}, "
-          f"right {fmt(part['right'])}")
-    print(f"  real-time factor: {s['real_time_factor']}x")
-    print(f"  recording: {Path(args.out) / s['recording']}  summary: "
+    print(f"  controller: {s.controller}; tracking error RMS (deg): "
+          + ", ".join(f"{k} {fmt(v)}" for k, v in asdict(err).items()))
+    print(f"  cuff participation (N*m per rad, + the leg moves against the robot): "
+          f"left {fmt(part.left)}, right {fmt(part.right)}")
+    if s.effort is not None:
+        print(f"  active participation (patient's share of positive work, SIMULATED truth): "
+              f"{fmt(s.effort.active_participation_pct)} %; drive {s.effort.drive}")
+    print(f"  real-time factor: {s.real_time_factor}x")
+    print(f"  recording: {Path(args.out) / (s.recording or '')}  summary: "
           f"{Path(args.out) / 'summary.json'}")
-    for f in s.get("faults", []):
+    for f in s.faults:
         if f["reaction"] != "warn":
             print(f"  fault {f['kind']}: detected at {f['detected_at_s']:.3f} s, "
                   f"{f['reaction']}, safe state at {f['safe_state_at_s']} s")
@@ -132,13 +151,13 @@ def _simulate(args: argparse.Namespace) -> int:
             last = f.get("last_at_s") or f["detected_at_s"]
             print(f"  warning {f['kind']} at {f.get('joint') or '-'}: {f.get('count', 1)}x, "
                   f"{f['detected_at_s']:.1f}-{last:.1f} s (latest: {f['detail']})")
-    for a in s.get("safety", {}).get("acknowledgements", []):
+    for a in s.safety.acknowledgements:
         if a["accepted"]:
             print(f"  acknowledged by {a['by']} at {a['at_s']:.3f} s: resumed from a safe start")
         else:
             print(f"  acknowledgement by {a['by']} at {a['at_s']:.3f} s refused: {a['reason']}")
-    if s.get("safety", {}).get("ended_by_fault"):
-        if not s["safety"]["safe_state_reached"]:
+    if s.safety.ended_by_fault:
+        if not s.safety.safe_state_reached:
             print("  the session ended by a fault and did NOT reach its safe state")
             return 1
         print("  the session ended by a fault; the safe state was reached and held "

@@ -19,12 +19,16 @@ import time
 import urllib.parse
 from pathlib import Path
 from types import FrameType
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from gaitway.cli import hardware_cmd
 from gaitway.cli.options import add_training_settings
 from gaitway.cli.serve_cmd import is_loopback
 from gaitway.errors import UserError
+
+if TYPE_CHECKING:  # loaded on use: the web part is slow to import for other commands
+    from gaitway.web.live import LiveStation
+    from gaitway.web.publisher import PublishStats
 
 TOKEN_ENV: Final[str] = "GAITWAY_STATION_TOKEN"
 #: how often the main thread looks at the session (Ctrl-C, a fault held, the end)
@@ -71,15 +75,17 @@ def run(args: argparse.Namespace) -> int:
     if not args.server or not args.station_id:
         raise UserError("station run needs --server URL and --station-id ID (a station shown "
                         "on a console), or --config FILE (a CANopen station)")
-    from gaitway.session.runner import SessionConfig
     from gaitway.settings import get_settings
-    from gaitway.web.live import SWITCH_INTERVAL_S, LiveStation, StationSetup
+    from gaitway.web.live import SWITCH_INTERVAL_S, LiveStation
     from gaitway.web.publisher import FramePublisher
+    from gaitway.web.setup import StationSetup
 
     out = args.out if args.out is not None else get_settings().data_dir / "station-sessions"
-    SessionConfig(profile=args.profile, minutes=args.minutes, seed=args.seed, out_dir=out,
-                  guidance_pct=args.guidance, bws_pct=args.bws, speed_kmh=args.speed,
-                  controller=args.controller).validate()
+    setup = StationSetup(station_id=args.station_id, name=f"Station {args.station_id}",
+                         profile=args.profile, patient=args.patient, seed=args.seed,
+                         minutes=args.minutes, guidance_pct=args.guidance, bws_pct=args.bws,
+                         speed_kmh=args.speed, controller=args.controller, simulated=True)
+    setup.session_settings(0)  # every setting checked before anything is sent
     if not 1 <= len(args.patient) <= 64:
         raise UserError("--patient must be 1-64 characters")
     bound = args.overrun_bound_ms
@@ -100,12 +106,8 @@ def run(args: argparse.Namespace) -> int:
     if unreachable:
         print(f"gaitway: warning: cannot reach {publisher.server} ({unreachable}); the session "
               "runs anyway and keeps trying", file=sys.stderr, flush=True)
-    station = LiveStation(
-        StationSetup(station_id=args.station_id, name=f"Station {args.station_id}",
-                     profile=args.profile, patient=args.patient, seed=args.seed,
-                     minutes=args.minutes, guidance_pct=args.guidance, bws_pct=args.bws,
-                     speed_kmh=args.speed, controller=args.controller, simulated=True),
-        recordings_dir=out, overrun_bound_s=None if bound is None else bound / 1000.0)
+    station = LiveStation(setup, recordings_dir=out,
+                          overrun_bound_s=None if bound is None else bound / 1000.0)
     publisher.attach(station)
     print(f"SIMULATED station {args.station_id} ({args.profile}, seed {args.seed}, "
           f"{args.minutes:g} min): publishing to {publisher.server}; Ctrl-C stops safely",
@@ -162,27 +164,24 @@ def _watch(station: Any, asked: _StopSignals) -> None:
                 pass  # the loop has not taken its first tick yet: ask again next time
 
 
-def _report(station: Any, stats: Any) -> int:
+def _report(station: LiveStation, stats: PublishStats) -> int:
     s = station.last_summary
-    ended = str(s.get("ended_by", "unknown"))
+    ended = station.last_ended_by or "unknown"
     print(f"SIMULATED session on station {station.setup.station_id} "
           f"({station.setup.profile}, seed {station.setup.seed}): "
-          f"{s.get('duration_s', 0.0):.1f} s, ended by {ended}")
-    strides = s.get("strides") or {}
-    if strides:
-        print(f"  strides: left {strides.get('left', 0)}, right {strides.get('right', 0)}")
-    jitter = s.get("jitter") or {}
-    if jitter:
-        print(f"  loop: {jitter.get('overruns', 0)} overruns, jitter p99 "
-              f"{jitter.get('jitter_p99_us', 0.0):.0f} us")
-        if jitter.get("slips"):  # a busy computer: the twin's time fell behind, harmlessly
-            print(f"  simulated time fell {jitter.get('behind_s', 0.0):.1f} s behind wall time "
-                  f"({jitter['slips']} slips, latest tick {jitter.get('max_lag_s', 0.0):.2f} s "
-                  "late at most)")
-    for f in s.get("faults", []):
-        if f.get("reaction") != "warn":
-            print(f"  fault {f['kind']}: detected at {f['detected_at_s']:.3f} s, "
-                  f"{f['reaction']}, safe state at {f['safe_state_at_s']} s")
+          f"{s.duration_s if s else 0.0:.1f} s, ended by {ended}")
+    if s is not None:
+        print(f"  strides: left {s.strides.left}, right {s.strides.right}")
+        j = s.loop_timing
+        if j is not None:
+            print(f"  loop: {j.overruns} overruns, jitter p99 {j.jitter_p99_us:.0f} us")
+            if j.slips:  # a busy computer: the twin's time fell behind, harmlessly
+                print(f"  simulated time fell {j.behind_s:.1f} s behind wall time "
+                      f"({j.slips} slips, latest tick {j.max_lag_s:.2f} s late at most)")
+        for f in s.faults:
+            if f.get("reaction") != "warn":
+                print(f"  fault {f['kind']}: detected at {f['detected_at_s']:.3f} s, "
+                      f"{f['reaction']}, safe state at {f['safe_state_at_s']} s")
     print(f"  {stats.line()}")
     if stats.error:
         print(f"  not shown on the console: {stats.error}")

@@ -10,16 +10,20 @@ in one transaction, audited as ``session.replace``.
 The status (complete, interrupted, failed) follows what happened, see
 :mod:`gaitway.clinic.import_status`. A recording that cannot be analysed, or holds no samples,
 is not imported: the error says why (a session with 0 strides would look like a bad session).
+
+``summary.json`` is read as the typed :class:`~gaitway.session.summary.SessionSummary` (any
+schema version Gaitway wrote; older ones are upgraded there, or refused with one line), and
+the stored columns map its fields and the analysis' named metrics one to one: no alias lists,
+no guessing of units.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import math
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, cast
@@ -28,6 +32,7 @@ from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from gaitway.analytics.result import AnalysisResult
 from gaitway.clinic import audit
 from gaitway.clinic.import_status import is_better_copy, planned_seconds, session_outcome
 from gaitway.clinic.jsonsafe import jsonable
@@ -40,10 +45,13 @@ from gaitway.clinic.models import (
 )
 from gaitway.clinic.records import add_patient, find_patient, station_by_name
 from gaitway.clinic.store import ClinicStore
+from gaitway.control.registry import check_controller
 from gaitway.errors import GaitwayError, UserError
+from gaitway.session.settings import SessionSettings
+from gaitway.session.summary import SUMMARY_FILENAME, SessionSummary, settings_from_v1
 
 RECORDING_NAME: Final[str] = "recording.gwrec"
-SUMMARY_NAME: Final[str] = "summary.json"
+SUMMARY_NAME: Final[str] = SUMMARY_FILENAME
 _NAMESPACE: Final[uuid.UUID] = uuid.UUID("5f0b7f0e-7a0c-4a9e-9a53-6761a17c0a11")
 #: Recording event kinds that also go to the audit log (parameter changes and safety events).
 _AUDITED_WORDS: Final[tuple[str, ...]] = (
@@ -52,7 +60,8 @@ _AUDITED_WORDS: Final[tuple[str, ...]] = (
 )
 _GAIT_EVENT_KINDS: Final[frozenset[str]] = frozenset({"heel_strike", "toe_off"})
 
-Analyzer = Callable[[Path], dict[str, Any]]
+#: analyses a recording: the typed result, or its JSON
+Analyzer = Callable[[Path], AnalysisResult | Mapping[str, Any]]
 
 
 @dataclass
@@ -70,9 +79,12 @@ class SessionData:
     recording_path: str | None = None
     station: str | None = None
     patient_info: dict[str, Any] = field(default_factory=dict)
-    settings: dict[str, Any] = field(default_factory=dict)
-    summary: dict[str, Any] = field(default_factory=dict)
-    analysis: dict[str, Any] = field(default_factory=dict)
+    #: the session's settings (from its summary, else from its recording's metadata)
+    settings: SessionSettings | None = None
+    #: the session's summary (None: the session did not finish, or a lab file)
+    summary: SessionSummary | None = None
+    #: the analysis of the recording (empty: nothing recorded, or the analysis failed)
+    analysis: AnalysisResult = field(default_factory=AnalysisResult)
     #: Recording events: {"time_s", "kind", "source", "details"}.
     events: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -93,19 +105,6 @@ class ImportResult:
 
 
 # --------------------------------------------------------------------------- reading
-
-
-def _read_summary(directory: Path) -> dict[str, Any] | None:
-    path = directory / SUMMARY_NAME
-    if not path.exists():
-        return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UserError(f"{path} is not readable JSON ({exc}); fix or remove it") from None
-    if not isinstance(data, dict):
-        raise UserError(f"{path} must hold a JSON object, found {type(data).__name__}")
-    return data
 
 
 def _file_uuid(path: Path) -> str:
@@ -146,17 +145,34 @@ def _station_name(value: object) -> str | None:
     return None
 
 
-def default_analyzer(path: Path) -> dict[str, Any]:
+def _settings_from_metadata(meta: Mapping[str, Any], notes: list[str]) -> SessionSettings | None:
+    """The settings a recording's metadata holds (a session cut off before its summary)."""
+    raw = meta.get("settings")
+    if not isinstance(raw, Mapping) or not raw:
+        return None
+    try:
+        return SessionSettings.from_dict(dict(raw), where="recording metadata settings")
+    except UserError:
+        pass
+    try:  # a recording written before the settings were typed
+        return SessionSettings.from_dict(settings_from_v1(dict(raw)),
+                                         where="recording metadata settings")
+    except (UserError, TypeError, ValueError) as exc:
+        notes.append(f"settings in the recording not read: {exc}")
+        return None
+
+
+def default_analyzer(path: Path) -> AnalysisResult:
     """The analytics part's analysis, minus what the store does not keep.
 
     The store keeps no EMG results and no scoring against simulation truth, so those channels
     are not even read (a quarter of the decoding on a 30-minute session) and those steps of the
     analysis are skipped.
     """
-    from gaitway.analytics.analyze import analyze_data, load_path
+    from gaitway.analytics.analyze import analyze_result, load_path
 
     data, _truth = load_path(path, emg=False, truth=False)
-    return analyze_data(data)
+    return analyze_result(data)
 
 
 def read_session_dir(directory: Path, *, analyze: Analyzer | None = None) -> SessionData:
@@ -172,7 +188,7 @@ def read_session_dir(directory: Path, *, analyze: Analyzer | None = None) -> Ses
         open_recording,
     )
 
-    summary_file = _read_summary(directory)
+    summary_file = SessionSummary.read(directory)
     try:
         rec = open_recording(rec_path)
     except RecordingError as exc:
@@ -183,39 +199,53 @@ def read_session_dir(directory: Path, *, analyze: Analyzer | None = None) -> Ses
     meta: dict[str, Any] = dict(rec.metadata)
     final: dict[str, Any] = dict(rec.final or {})
     notes = list(rec.problems)
-    summary = _summary_of(summary_file, final, notes)
-    settings = dict(summary.get("settings") or meta.get("settings") or {})
-    duration_s = float(summary.get("duration_s") or rec.duration_s)
-    outcome = session_outcome(summary, rec.final, planned_s=planned_seconds(settings),
+    summary = _summary_of(summary_file, final, notes, rec_path)
+    if summary is not None:
+        notes.extend(summary.upgrade_notes)
+    settings = (summary.settings if summary is not None
+                else _settings_from_metadata(meta, notes))
+    duration_s = summary.duration_s if summary is not None else rec.duration_s
+    summary_dict = summary.to_dict() if summary is not None else {}
+    settings_dict = (settings.to_dict() if settings is not None
+                     else dict(meta.get("settings") or {}))
+    outcome = session_outcome(summary_dict, rec.final, planned_s=planned_seconds(settings_dict),
                               duration_s=duration_s)
     notes.extend(outcome.notes)
-    sid = summary.get("session_id") or meta.get("session_id") or final.get("session_id")
+    sid = (summary.session_id if summary is not None else None) or meta.get("session_id") \
+        or final.get("session_id")
     session_id = _valid_uuid(sid, str(directory)) if sid else _file_uuid(rec_path)
     started = (
-        _parse_time(summary.get("started_at")) or _parse_time(meta.get("started_at"))
+        _parse_time(summary.started_at if summary is not None else None)
+        or _parse_time(meta.get("started_at"))
         or dt.datetime.fromtimestamp(rec_path.stat().st_mtime - rec.duration_s, dt.UTC)
     )
     try:
-        analysis = (analyze or default_analyzer)(rec_path)
+        found = (analyze or default_analyzer)(rec_path)
+        analysis = (found if isinstance(found, AnalysisResult)
+                    else AnalysisResult.from_dict(found, where=f"analysis of {rec_path}"))
     except GaitwayError as exc:  # stored with no strides it would look like a bad session
         raise UserError(f"cannot analyse {rec_path}, so it was not imported: {exc}") from None
-    notes.extend(str(n) for n in analysis.get("notes") or [] if str(n).startswith("recording:"))
+    notes.extend(n for n in analysis.notes if n.startswith("recording:"))
     events = [
         {"time_s": e.time_s, "kind": e.kind, "source": e.source, "details": dict(e.details)}
         for e in rec.events
     ]
     raw_patient = meta.get("patient")
     patient: dict[str, Any] = dict(raw_patient) if isinstance(raw_patient, dict) else {}
+    profile = (summary.profile if summary is not None
+               else settings.profile if settings is not None else patient.get("id"))
+    controller = (summary.controller if summary is not None
+                  else settings.controller if settings is not None else None)
     return SessionData(
         session_id=session_id,
         status=outcome.status,
-        simulated=bool(summary.get("simulated", meta.get("simulated", False))),
+        simulated=(summary.simulated if summary is not None
+                   else bool(meta.get("simulated", False))),
         duration_s=duration_s,
         started_at=started,
         ended_by=outcome.ended_by[:200],
-        profile=(summary.get("profile") or meta.get("profile") or settings.get("profile")
-                 or patient.get("profile") or patient.get("id")),
-        controller=summary.get("controller") or settings.get("controller"),
+        profile=str(profile) if profile else None,
+        controller=controller,
         recording_path=str(rec_path.resolve()),
         station=_station_name(meta.get("station")),
         patient_info=dict(patient or {}),
@@ -229,23 +259,24 @@ def read_session_dir(directory: Path, *, analyze: Analyzer | None = None) -> Ses
     )
 
 
-def _summary_of(summary_file: dict[str, Any] | None, final: Mapping[str, Any],
-                notes: list[str]) -> dict[str, Any]:
-    """summary.json, else the copy of the summary the runner put in the recording's footer."""
+def _summary_of(summary_file: SessionSummary | None, final: Mapping[str, Any],
+                notes: list[str], rec_path: Path) -> SessionSummary | None:
+    """summary.json, else the copy of the summary the session put in the recording's footer."""
     if summary_file is not None:
         return summary_file
     footer = final.get("summary")
     if isinstance(footer, Mapping):
         notes.append("no summary.json: the summary was read from the recording's footer")
-        return dict(footer)
+        return SessionSummary.from_dict(dict(footer), where=f"summary in {rec_path}")
     notes.append("no summary.json and no summary in the recording: the session did not finish")
-    return {}
+    return None
 
 
 # --------------------------------------------------------------------------- mapping
 
 
 def _num(value: object) -> float | None:
+    """A finite number, or the value of an analysis metric record {"value", "unit"}."""
     if isinstance(value, Mapping):
         value = value.get("value")
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -253,59 +284,32 @@ def _num(value: object) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
-def _first(source: Mapping[str, Any], names: Sequence[str]) -> float | None:
-    for name in names:
-        if name in source:
-            v = _num(source[name])
-            if v is not None:
-                return v
-    return None
-
-
-def _pct(value: float | None) -> float | None:
-    """Fractions (0-1) become percent; values already in percent stay."""
-    if value is None:
-        return None
-    return value * 100.0 if abs(value) <= 1.0 else value
-
-
-#: Stored stride column -> names the analysis may use for it (first found wins).
-_STRIDE_FIELDS: Final[dict[str, tuple[str, ...]]] = {
-    "start_s": ("start_s",),
-    "end_s": ("end_s",),
-    "stride_time_s": ("stride_time_s",),
-    "stance_pct": ("stance_pct",),
-    "swing_pct": ("swing_pct",),
-    "step_length_m": ("step_length_m",),
-    "hip_rom_deg": ("rom_hip_deg", "hip_rom_deg"),
-    "knee_rom_deg": ("rom_knee_deg", "knee_rom_deg"),
-    "peak_load_pct_bw": ("peak_force_pct_bw", "peak_load_pct_bw"),
+#: Stored stride column -> the analysis' per-stride key (gaitway.analytics.stride_metrics)
+STRIDE_COLUMNS: Final[dict[str, str]] = {
+    "start_s": "start_s",
+    "end_s": "end_s",
+    "stride_time_s": "stride_time_s",
+    "stance_pct": "stance_pct",
+    "swing_pct": "swing_pct",
+    "step_length_m": "step_length_m",
+    "hip_rom_deg": "rom_hip_deg",
+    "knee_rom_deg": "rom_knee_deg",
+    "peak_load_pct_bw": "peak_force_pct_bw",
 }
 
 
-def stride_rows(session_id: str, analysis: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The per-stride table rows for one session from the analysis' per-side stride records."""
+def stride_rows(session_id: str, analysis: AnalysisResult) -> list[dict[str, Any]]:
+    """The per-stride table rows for one session from the analysis' per-side stride records
+    (a record without start or stride time is left out)."""
     rows: list[dict[str, Any]] = []
-    strides = analysis.get("strides") or {}
+    used = set(STRIDE_COLUMNS.values())
     for side in ("left", "right"):
-        for i, rec in enumerate(strides.get(side) or []):
-            if not isinstance(rec, Mapping):
-                continue
+        for i, rec in enumerate(analysis.strides.get(side, ())):
             row: dict[str, Any] = {"session_id": session_id, "side": side, "index": i}
-            used: set[str] = set()
-            for col, names in _STRIDE_FIELDS.items():
-                row[col] = _first(rec, names)
-                used.update(names)
-            if row["stride_time_s"] is None and None not in (row["start_s"], row["end_s"]):
-                row["stride_time_s"] = row["end_s"] - row["start_s"]
+            for col, key in STRIDE_COLUMNS.items():
+                row[col] = _num(rec.get(key))
             if row["start_s"] is None or row["stride_time_s"] is None:
                 continue
-            if row["end_s"] is None:
-                row["end_s"] = row["start_s"] + row["stride_time_s"]
-            if row["stance_pct"] is not None and row["stance_pct"] <= 1.0:
-                row["stance_pct"] *= 100.0
-            if row["swing_pct"] is None and row["stance_pct"] is not None:
-                row["swing_pct"] = 100.0 - row["stance_pct"]
             row["extra"] = {
                 k: v for k, v in rec.items()
                 if k not in used and isinstance(v, int | float | str | bool | None)
@@ -315,80 +319,38 @@ def stride_rows(session_id: str, analysis: Mapping[str, Any]) -> list[dict[str, 
     return rows
 
 
-#: Stored session column -> session metrics of the analysis (first found wins).
-_SESSION_FIELDS: Final[dict[str, tuple[str, ...]]] = {
-    "steps": ("steps",),
-    "distance_m": ("distance",),
-    "belt_speed_mps": ("walking_speed",),
-    "symmetry_index_pct": ("symmetry_index_step_time_s", "symmetry_index_stance_time_s"),
-    "weight_bearing_left_pct": ("mean_stance_force_pct_bw_left_mean",),
-    "weight_bearing_right_pct": ("mean_stance_force_pct_bw_right_mean",),
-    "active_participation_pct": ("active_participation_pct", "active_participation"),
-    "guidance_pct": ("guidance_pct",),
-    "tracking_error_rms_deg": ("tracking_error_rms_deg",),
-}
-
-
-def _side_mean(metrics: Mapping[str, Any], stem: str) -> float | None:
-    vals = [_num(metrics.get(f"{stem}_{side}_mean")) for side in ("left", "right")]
-    found = [v for v in vals if v is not None]
-    return sum(found) / len(found) if found else None
-
-
-def _participation_nm(summary: Mapping[str, Any]) -> float | None:
-    """The station's active participation in N*m (mean of the legs), when it reports one.
-
-    The session runner writes {"left": x, "right": y} with a unit naming N*m; a bare fraction
-    (older or synthetic summaries) is a percentage and is handled as such elsewhere.
-    """
-    value = summary.get("active_participation")
-    unit = str(summary.get("active_participation_unit") or "")
-    if not isinstance(value, Mapping) or not unit.startswith("N*m"):
-        return None
-    return _side_values_mean(value)
-
-
-def _side_values_mean(value: Mapping[str, Any]) -> float | None:
-    found = [v for v in (_num(value.get(side)) for side in ("left", "right")) if v is not None]
-    return sum(found) / len(found) if found else None
-
-
 def session_numbers(data: SessionData) -> dict[str, Any]:
-    """The key numbers stored as columns, from the analysis, the summary and the settings."""
-    metrics: Mapping[str, Any] = data.analysis.get("metrics") or {}
-    summary, settings = data.summary, data.settings
-    out: dict[str, Any] = {k: _first(metrics, names) for k, names in _SESSION_FIELDS.items()}
-    if out["guidance_pct"] is None:
-        out["guidance_pct"] = _side_mean(metrics, "guidance_pct")
-    if out["tracking_error_rms_deg"] is None:
-        out["tracking_error_rms_deg"] = _first(summary, ("tracking_error_rms_deg",))
-    if out["tracking_error_rms_deg"] is None:
-        per_joint = [_side_mean(metrics, f"tracking_rmse_{j}_deg") for j in ("hip", "knee")]
-        found = [v for v in per_joint if v is not None]
-        out["tracking_error_rms_deg"] = sum(found) / len(found) if found else None
-    for key in ("active_participation_pct", "tracking_error_rms_deg", "guidance_pct"):
-        if out[key] is None:
-            out[key] = _first(summary, _SESSION_FIELDS[key])
-    strides = summary.get("strides") if isinstance(summary.get("strides"), Mapping) else {}
-    if out["steps"] is None:
-        n = sum(int(v) for v in (strides or {}).values() if isinstance(v, int | float))
-        per_side = data.analysis.get("strides") or {}
-        n = n or sum(len(per_side.get(s) or []) for s in ("left", "right"))
-        out["steps"] = n
-    if out["belt_speed_mps"] is None:
-        kmh = _first(settings, ("speed_kmh",))
-        out["belt_speed_mps"] = kmh / 3.6 if kmh is not None else _first(settings, ("speed_mps",))
-    if out["guidance_pct"] is None:
-        out["guidance_pct"] = _first(settings, ("guidance_pct", "guidance"))
-    out["bws_pct"] = _pct(_first(settings, ("bws_pct", "bws")) if settings else None)
-    if out["bws_pct"] is None:
-        out["bws_pct"] = _pct(_first(metrics, ("bws_pct", "body_weight_support_pct")))
-    out["active_participation_pct"] = _pct(out["active_participation_pct"])
-    out["active_participation_nm"] = _participation_nm(summary)
-    out["guidance_pct"] = _pct(out["guidance_pct"])
+    """The key numbers stored as columns, each from one named source: the analysis' metrics
+    (measured from the recording), the summary (what the station reports) or the settings."""
+    a, summary, settings = data.analysis, data.summary, data.settings
+    joints = [a.sides_mean(f"tracking_rmse_{j}_deg") for j in ("hip", "knee")]
+    tracking = [v for v in joints if v is not None]
+    steps = a.metric("steps")
+    speed = a.metric("walking_speed")
+    guidance = a.sides_mean("guidance_pct")
+    out: dict[str, Any] = {
+        "steps": int(steps) if steps is not None
+        else (summary.strides.total if summary is not None else 0),
+        "distance_m": a.metric("distance"),
+        "belt_speed_mps": speed if speed is not None
+        else (settings.speed_m_s if settings is not None else None),
+        "symmetry_index_pct": a.metric("symmetry_index_step_time_s"),
+        "weight_bearing_left_pct": a.metric("mean_stance_force_pct_bw_left_mean"),
+        "weight_bearing_right_pct": a.metric("mean_stance_force_pct_bw_right_mean"),
+        # the patient's share of the positive work (simulated sessions: the twin's truth;
+        # docs/metrics.md); a real station does not measure it
+        "active_participation_pct": (summary.effort.active_participation_pct
+                                     if summary is not None and summary.effort is not None
+                                     else None),
+        "active_participation_nm": (summary.active_participation_nm.mean()
+                                    if summary is not None else None),
+        "guidance_pct": guidance if guidance is not None
+        else (settings.guidance_pct if settings is not None else None),
+        "tracking_error_rms_deg": sum(tracking) / len(tracking) if tracking else None,
+        "bws_pct": settings.bws_pct if settings is not None else None,
+    }
     if out["distance_m"] is None and out["belt_speed_mps"] is not None:
         out["distance_m"] = out["belt_speed_mps"] * data.duration_s
-    out["steps"] = int(out["steps"] or 0)
     return out
 
 
@@ -400,11 +362,10 @@ def _event_rows(session_id: str, data: SessionData) -> list[dict[str, Any]]:
          "details": jsonable(dict(e.get("details") or {}))}
         for e in data.events
     ]
-    for e in data.analysis.get("events") or []:
-        if isinstance(e, Mapping) and e.get("kind") in _GAIT_EVENT_KINDS:
-            rows.append({"session_id": session_id, "time_s": float(e["time_s"]),
-                         "kind": str(e["kind"]), "source": "analytics",
-                         "side": e.get("side"), "details": {}})
+    for e in data.analysis.events:
+        if e.kind in _GAIT_EVENT_KINDS:
+            rows.append({"session_id": session_id, "time_s": e.time_s, "kind": e.kind,
+                         "source": "analytics", "side": e.side, "details": {}})
     for r in rows:
         if r["side"] not in ("left", "right"):
             r["side"] = None
@@ -458,21 +419,24 @@ def store_session(
         station = station_by_name(db, data.station, actor=actor, simulated=data.simulated)
     elif data.simulated:
         station = station_by_name(db, "simulated-twin", actor=actor, simulated=True)
+    if data.controller is not None:
+        check_controller(data.controller)  # the store holds only controllers that exist
     nums = session_numbers(data)
     analysis = data.analysis
     prescription_id = db.scalar(
         select(Prescription.id).where(Prescription.patient_id == patient.id,
                                       Prescription.created_at <= data.started_at)
         .order_by(Prescription.created_at.desc(), Prescription.id.desc()).limit(1))
-    metrics = dict(analysis.get("metrics") or {})
+    metrics = {k: m.to_dict() for k, m in analysis.metrics.items()}
     session = TrainingSession(
         id=data.session_id, patient_id=patient.id, station_id=station.id if station else None,
         prescription_id=prescription_id,
         started_at=data.started_at, status=data.status, ended_by=data.ended_by,
         simulated=data.simulated, profile=data.profile, controller=data.controller,
         recording_path=data.recording_path, duration_s=data.duration_s,
-        settings=jsonable(data.settings), summary=jsonable(data.summary),
-        metrics=jsonable(metrics), cycles=jsonable(dict(analysis.get("cycles") or {})),
+        settings=jsonable(data.settings.to_dict() if data.settings is not None else {}),
+        summary=jsonable(data.summary.to_dict() if data.summary is not None else {}),
+        metrics=jsonable(metrics), cycles=jsonable(analysis.cycles),
         notes="\n".join(data.notes) or None, **nums,
     )
     db.add(session)

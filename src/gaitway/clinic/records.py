@@ -100,6 +100,33 @@ def add_patient(
     return patient
 
 
+def update_patient(db: Session, *, actor: str, patient: Patient, **changes: Any) -> Patient:
+    """Change a patient's demographics or clinical facts (``changes`` by field name; the
+    pseudonym and the simulated flag stay), checked as when the patient was added."""
+    editable = {"sex", "birth_year", "height_m", "body_mass_kg", "diagnosis", "affected_side",
+                "onset_date"}
+    unknown = set(changes) - editable
+    if unknown:
+        raise UserError(f"cannot change {', '.join(sorted(unknown))}; editable: "
+                        f"{', '.join(sorted(editable))}")
+    _check_choice("sex", changes.get("sex"), SEXES)
+    _check_choice("affected side", changes.get("affected_side"), SIDES_AFFECTED)
+    if changes.get("birth_year") is not None:
+        _check_range("birth year", changes["birth_year"], 1900, dt.date.today().year, "")
+    _check_range("height", changes.get("height_m"), 1.0, 2.3, "m")
+    _check_range("body mass", changes.get("body_mass_kg"), 20.0, 250.0, "kg")
+    onset = changes.get("onset_date")
+    if onset is not None and onset > dt.date.today():
+        raise UserError(f"date of onset {onset} is in the future")
+    old = {k: getattr(patient, k) for k in changes}
+    for k, v in changes.items():
+        setattr(patient, k, v)
+    db.flush()
+    audit.record(db, actor=actor, action="patient.update", entity="patient",
+                 entity_id=patient.id, old=old, new=changes)
+    return patient
+
+
 def find_patient(db: Session, ref: str) -> Patient:
     """A patient by pseudonym (or numeric id), with an error that says how to list them."""
     patient = db.scalar(select(Patient).where(Patient.pseudonym == ref))

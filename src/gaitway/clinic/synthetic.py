@@ -2,13 +2,14 @@
 
 It stands in for "a recording analysed by gaitway.analytics" where a test needs many sessions
 or a 30-minute session without simulating one: stride records, session metrics and joint
-cycles shaped like the analysis output, from a seeded random generator.
+cycles shaped like the analysis output, from a seeded random generator. Settings and summaries
+are the production types (:class:`SessionSettings`, :class:`SessionSummary`), written by the
+same code that writes a real session's summary.json.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import struct
 import uuid
 from pathlib import Path
@@ -16,15 +17,31 @@ from typing import Any
 
 import numpy as np
 
+from gaitway.analytics.result import AnalysisResult
 from gaitway.clinic.importer import SessionData
 from gaitway.recording import RecordingWriter
+from gaitway.session.settings import SessionSettings
+from gaitway.session.summary import JointValues, SessionSummary, SideCounts, SideValues
 from gaitway.station.channels import RECORDED_CHANNELS
+
+
+def synthetic_summary(*, session_id: str, settings: SessionSettings, duration_s: float,
+                      strides: SideCounts, participation_nm: float = -1.5,
+                      tracking_error_deg: float = 2.5, ended_by: str = "completed",
+                      controller: str = "guidance") -> SessionSummary:
+    """A finished session's summary (SIMULATED), as a session writes it."""
+    return SessionSummary(
+        session_id=session_id, simulated=True, label="SIMULATED synthetic session (tests)",
+        profile=settings.profile, seed=settings.seed, controller=controller,
+        settings=settings, ended_by=ended_by, duration_s=duration_s, strides=strides,
+        tracking_error_rms_deg=JointValues(*(tracking_error_deg,) * 4),
+        active_participation_nm=SideValues(participation_nm, participation_nm))
 
 
 def synthetic_session(
     *, seed: int, started_at: dt.datetime, minutes: float = 2.0, profile: str = "synthetic",
     speed_kmh: float = 1.8, guidance_pct: float = 80.0, bws_pct: float = 40.0,
-    participation: float = 0.3, asymmetry: float = 0.1, status: str = "complete",
+    participation_nm: float = -1.5, asymmetry: float = 0.1, status: str = "complete",
     session_id: str | None = None,
 ) -> SessionData:
     """One simulated session's data; ``asymmetry`` 0 is symmetric, 0.2 clearly one-sided."""
@@ -73,17 +90,22 @@ def synthetic_session(
     events = [{"time_s": 0.0, "kind": "session_start", "source": "session", "details": {}},
               {"time_s": minutes * 60, "kind": "session_stop", "source": "session",
                "details": {"ended_by": "completed"}}]
+    sid = session_id or str(uuid.UUID(int=int(rng.integers(0, 2**63)) << 64 | seed))
+    settings = SessionSettings(profile=profile, minutes=minutes, seed=seed, speed_kmh=speed_kmh,
+                               guidance_pct=guidance_pct, bws_pct=bws_pct)
+    summary = synthetic_summary(
+        session_id=sid, settings=settings, duration_s=minutes * 60,
+        strides=SideCounts(len(strides["left"]), len(strides["right"])),
+        participation_nm=participation_nm)
     return SessionData(
-        session_id=session_id or str(uuid.UUID(int=int(rng.integers(0, 2**63)) << 64 | seed)),
+        session_id=sid,
         status=status, simulated=True, duration_s=minutes * 60, started_at=started_at,
         ended_by="completed" if status == "complete" else "cut off", profile=profile,
-        controller="impedance",
-        settings={"speed_kmh": speed_kmh, "guidance_pct": guidance_pct, "bws_pct": bws_pct},
-        summary={"simulated": True, "profile": profile, "seed": seed,
-                 "active_participation": participation, "tracking_error_rms_deg": 2.5,
-                 "strides": {s: len(v) for s, v in strides.items()}},
-        analysis={"strides": strides, "metrics": metrics, "cycles": cycles,
-                  "events": [], "source": "simulated"},
+        controller=summary.controller, settings=settings,
+        summary=summary if status == "complete" else None,
+        analysis=AnalysisResult.from_dict({"strides": strides, "metrics": metrics,
+                                           "cycles": cycles, "source": "simulated",
+                                           "origin": "synthetic"}),
         events=events,
     )
 
@@ -104,7 +126,7 @@ def write_session_dir(directory: Path, *, seconds: float = 12.0, session_id: str
     """A SIMULATED session directory written by the real recorder: periodic walking signals
     (joint angles, belt forces and centres of pressure, belt speed), a summary.json unless
     ``summary`` is False, no footer unless ``complete``. The footer and the summary carry the
-    summary with ``ended_by`` (as the session runner writes them) and the plan's length
+    summary with ``ended_by`` (as a session writes them) and the plan's length
     (``planned_minutes``, default: the recorded time). Returns the session id."""
     sid = session_id or str(uuid.uuid4())
     names = [c.name for c in RECORDED_CHANNELS]
@@ -125,26 +147,25 @@ def write_session_dir(directory: Path, *, seconds: float = 12.0, session_id: str
         rows[:, idx[f"cop_y_{side}"]] = np.where(stance, 0.1 if side == "left" else -0.1, 0)
         rows[:, idx[f"belt_speed_{side}"]] = 0.6
     rows[:, idx["guidance"]] = 0.7
-    meta = {"simulated": True, "session_id": sid, "profile": profile,
-            "patient": {"profile": profile, "body_mass_kg": 70.0, "height_m": 1.75},
-            "settings": {"speed_kmh": 2.16, "guidance_pct": 70, "bws_pct": 30,
-                         "minutes": planned_minutes or seconds / 60.0}}
+    settings = SessionSettings(profile=profile, minutes=planned_minutes or seconds / 60.0,
+                               seed=1, speed_kmh=2.16, guidance_pct=70.0, bws_pct=30.0)
+    n = int(seconds / STRIDE_S)
+    summary_data = synthetic_summary(session_id=sid, settings=settings, duration_s=seconds,
+                                     strides=SideCounts(n, n), participation_nm=-2.5,
+                                     tracking_error_deg=3.0, ended_by=ended_by)
+    meta = {"simulated": True, "session_id": sid,
+            "patient": {"id": profile, "body_mass_kg": 70.0, "height_m": 1.75},
+            "settings": settings.to_dict()}
     with RecordingWriter(directory, channels=RECORDED_CHANNELS, metadata=meta) as w:
         for ev_t, kind, source in events or []:
             w.event(ev_t, kind, source)
         for row in rows:
             w.append(row)
-        summary_data = {
-            "real_time_factor": 5.0, "strides": {"left": int(seconds / STRIDE_S),
-                                                 "right": int(seconds / STRIDE_S)},
-            "simulated": True, "profile": profile, "seed": 1, "duration_s": seconds,
-            "session_id": sid, "settings": meta["settings"], "ended_by": ended_by,
-            "active_participation": 0.25, "tracking_error_rms_deg": 3.0}
-        w.close(final={"summary": summary_data, "ended_by": ended_by})
+        w.close(final={"summary": summary_data.to_dict(), "ended_by": ended_by})
     if not complete:
         drop_footer(directory / "recording.gwrec")
     if summary:
-        (directory / "summary.json").write_text(json.dumps(summary_data))
+        summary_data.write(directory)
     return sid
 
 

@@ -12,6 +12,12 @@ bounded queue, and applied by the loop at its defined moment:
 The loop records a ``change_applied`` event when it takes a change over. Work a change needs
 that is too slow for a tick (building reference tables for a new range of motion) is done by
 the ``prepare`` hook at submission, in the caller's thread; the loop receives its result.
+
+The channel keeps the *set* value of each setting (the last one asked for, applied or still
+ramping): :meth:`ChangeChannel.large_change` compares a request with it, so a change that is
+large needs the therapist's confirmation however far a ramp has come, and switching the
+controller always does. :meth:`ChangeChannel.drop_pending` drops what has not been applied
+when a fault stops the session: nothing queued before it takes effect, unseen, on resuming.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from __future__ import annotations
 import enum
 import math
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -54,6 +60,27 @@ _TIMING: Final[dict[ChangeKind, str]] = {
     ChangeKind.SUPPORT_BOUNDS: "next_stride",
     ChangeKind.SELF_PACED: "next_stride",
 }
+
+
+#: a change larger than this from the set value needs explicit confirmation (the units the
+#: channel takes: fractions, m/s, range-of-motion scale); any controller switch needs it too
+LARGE_STEP: Final[dict[ChangeKind, float]] = {
+    ChangeKind.GUIDANCE: 0.20,
+    ChangeKind.BWS: 0.10,
+    ChangeKind.SPEED: 0.5 / 3.6,
+    ChangeKind.ROM: 0.2,
+}
+
+
+def _shown(kind: ChangeKind, value: Any) -> str:
+    """A value as the console shows it (%, km/h, scale)."""
+    if kind in (ChangeKind.GUIDANCE, ChangeKind.BWS):
+        return f"{float(value) * 100:.0f} %"
+    if kind is ChangeKind.SPEED:
+        return f"{float(value) * 3.6:.2f} km/h"
+    if isinstance(value, RomSettings):
+        return f"hip x{value.hip.scale:.2f}, knee x{value.knee.scale:.2f}"
+    return str(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,13 +151,61 @@ class ChangeChannel:
         self,
         sink: Callable[..., Any] | None = None,
         prepare: Callable[[ChangeRequest], Any] | None = None,
+        initial: Mapping[ChangeKind, Any] | None = None,
     ) -> None:
+        """``initial``: the values the session starts with (what large changes are compared
+        with until something else is set)."""
         self._queue: deque[tuple[ChangeRequest, Any]] = deque()
         #: the same queue, for the loop's per-tick "anything pending?" (a truth test, no call)
         self.queue = self._queue
         self._sink = sink
         self._prepare = prepare
         self.applied: list[tuple[float, ChangeRequest]] = []
+        self.initial: dict[ChangeKind, Any] = dict(initial or {})
+        #: the set value of each setting: the session's start, then each change asked for
+        self.set_values: dict[ChangeKind, Any] = dict(self.initial)
+
+    def large_change(self, req: ChangeRequest) -> str | None:
+        """Why ``req`` is a large change from the set value, to be confirmed (None: it is not
+        large, or nothing is set to compare with)."""
+        k, v = req.kind, req.value
+        if k not in self.set_values:
+            return None
+        was = self.set_values[k]
+        if k is ChangeKind.CONTROLLER:
+            if v == was:
+                return None
+            return f"switching the controller from {was} to {v} changes how the robot moves"
+        limit = LARGE_STEP.get(k)
+        if limit is None:
+            return None
+        if k is ChangeKind.ROM:
+            step = max(abs(v.for_joint(j).scale - was.for_joint(j).scale) for j in ("hip", "knee"))
+        else:
+            step = abs(float(v) - float(was))
+        if step <= limit + 1e-12:
+            return None
+        return (f"{k.value} from {_shown(k, was)} to {_shown(k, v)} is a large change "
+                f"(more than {_shown(k, limit) if k is not ChangeKind.ROM else limit})")
+
+    def drop_pending(self, time_s: float, reason: str) -> int:
+        """Drop every change not yet applied (a fault stopped the session); each is recorded
+        as ``change_dropped``. Returns how many."""
+        n = 0
+        while self._queue:
+            req, _ = self._queue.popleft()
+            n += 1
+            self.set_values[req.kind] = self._last_applied(req.kind)
+            if self._sink is not None:
+                self._sink(time_s, "change_dropped", req.requested_by, change=req.kind.value,
+                           value=req.detail_value(), reason=reason)
+        return n
+
+    def _last_applied(self, kind: ChangeKind) -> Any:
+        for _, req in reversed(self.applied):
+            if req.kind is kind:
+                return req.value
+        return self.initial.get(kind)
 
     def submit(self, req: ChangeRequest, time_s: float) -> None:
         validate(req)
@@ -140,6 +215,7 @@ class ChangeChannel:
             )
         payload = self._prepare(req) if self._prepare is not None else None
         self._queue.append((req, payload))
+        self.set_values[req.kind] = req.value
         if self._sink is not None:
             self._sink(
                 time_s,

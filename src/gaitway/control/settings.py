@@ -62,10 +62,15 @@ class ControlSettings:
                 raise UserError(f"{label} must be a number within 0-{top:g} {unit}, got {value}")
 
 
-#: Upper bounds of the person-set controller settings (see _setting_ranges).
+#: Upper bounds of the person-set controller settings (see _setting_ranges); the session's
+#: settings (gaitway.session.settings) check what a therapist gives against these same numbers.
 MAX_FLOW_NM: Final = 30.0
 MAX_RESIST_DAMPING: Final = 50.0
 MAX_RESIST_TORQUE_NM: Final = 30.0
+MAX_TUNNEL_WIDTH_DEG: Final = 30.0
+#: the range-of-motion scale of the reference's hip and knee excursion a therapist may set
+#: (gaitway validate envelope runs a session at each edge)
+ROM_SCALE: Final[tuple[float, float]] = (0.5, 1.5)
 
 
 def _setting_ranges(s: ControlSettings) -> tuple[tuple[str, float, float, str], ...]:
@@ -77,5 +82,5 @@ def _setting_ranges(s: ControlSettings) -> tuple[tuple[str, float, float, str], 
          "N*m*s/rad"),
         ("resistance torque (--resist-torque)", s.resist_torque_nm, MAX_RESIST_TORQUE_NM,
          "N*m"),
-        ("tunnel half-width", s.tunnel_width_rad, math.radians(30.0), "rad"),
+        ("tunnel half-width", s.tunnel_width_rad, math.radians(MAX_TUNNEL_WIDTH_DEG), "rad"),
     )

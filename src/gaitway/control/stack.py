@@ -200,7 +200,10 @@ class ControlStack:
         self.walking = True
         self.ticks = 0
         self.auto_changes = 0
-        self.changes = ChangeChannel(self._sink, prepare=self._prepare_change)
+        self.changes = ChangeChannel(self._sink, prepare=self._prepare_change, initial={
+            ChangeKind.GUIDANCE: settings.guidance, ChangeKind.BWS: settings.bws_fraction,
+            ChangeKind.SPEED: settings.speed_m_s, ChangeKind.CONTROLLER: settings.controller,
+            ChangeKind.ROM: settings.rom})
         self._change_queue = self.changes.queue
         self._target: list[float] = self.ctx.q_ref
         #: the reference table left this tick (None: none), and what is left of the step

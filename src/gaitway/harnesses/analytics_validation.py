@@ -25,7 +25,8 @@ from gaitway.analytics.validation import (
     validate_real,
     validate_synthetic,
 )
-from gaitway.session.runner import SessionConfig, run_session
+from gaitway.session.runner import run_session
+from gaitway.session.settings import SessionSettings
 from gaitway.station.sim.profiles import PROFILES
 
 
@@ -35,9 +36,7 @@ def validate_twin_profiles(minutes: float) -> dict[str, Any]:
     for name in sorted(PROFILES):
         with tempfile.TemporaryDirectory() as d:
             t0 = time.perf_counter()
-            summary = run_session(
-                SessionConfig(profile=name, minutes=minutes, seed=1, out_dir=Path(d))
-            )
+            summary = run_session(SessionSettings(profile=name, minutes=minutes, seed=1), Path(d))
             sim_s = time.perf_counter() - t0
             data, truth = load_path(Path(d) / "recording.gwrec")
             result = analyze_data(data, truth=truth)
@@ -45,8 +44,8 @@ def validate_twin_profiles(minutes: float) -> dict[str, Any]:
         det, _ = detect_events(data)
         row = {
             "sim_seconds": round(sim_s, 1),
-            "twin_cadence_steps_per_min": summary.get("mean_cadence_steps_per_min"),
-            "twin_ended_by": summary.get("ended_by"),
+            "twin_cadence_steps_per_min": summary.mean_cadence_steps_per_min,
+            "twin_ended_by": summary.ended_by,
             "force_plates": score_block(det, ref, data.duration_s),
             "stance_pct_mean": {
                 s: result["metrics"].get(f"stance_pct_{s}_mean", {}).get("value") for s in SIDES

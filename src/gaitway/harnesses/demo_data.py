@@ -23,7 +23,8 @@ from gaitway.clinic.importer import import_data, read_session_dir
 from gaitway.clinic.models import Patient
 from gaitway.clinic.store import ClinicStore
 from gaitway.errors import UserError
-from gaitway.session.runner import SessionConfig, run_session
+from gaitway.session.runner import run_session
+from gaitway.session.settings import SessionSettings
 
 #: (profile, affected side, 10MWT m/s at the start, BBS at the start)
 DEMO_PROFILES: tuple[tuple[str, str, float, float], ...] = (
@@ -78,14 +79,14 @@ def fill_demo_data(
                                          f"for {minutes:g} min to keep the demo quick"},
                     )
             for k in range(sessions_per_week):
-                cfg = SessionConfig(
+                cfg = SessionSettings(
                     profile=profile, minutes=minutes, seed=seed * 1000 + i * 100 + n,
-                    out_dir=out_dir / pseudo / f"w{w + 1:02d}-s{k + 1}",
                     guidance_pct=guidance, bws_pct=bws, speed_kmh=speed, session_index=n,
                 )
-                if not (cfg.out_dir / "summary.json").exists():
-                    run_session(cfg)
-                data = read_session_dir(cfg.out_dir)
+                session_dir = out_dir / pseudo / f"w{w + 1:02d}-s{k + 1}"
+                if not (session_dir / "summary.json").exists():
+                    run_session(cfg, session_dir)
+                data = read_session_dir(session_dir)
                 data.started_at = week_start + dt.timedelta(days=k * 7 // sessions_per_week,
                                                             minutes=30)
                 import_data(store, data, actor=actor, patient_ref=pseudo)

@@ -32,15 +32,17 @@ from typing import Final
 
 import numpy as np
 
-from gaitway.control.settings import MAX_FLOW_NM, MAX_RESIST_DAMPING, MAX_RESIST_TORQUE_NM
+from gaitway.control.settings import (
+    MAX_FLOW_NM,
+    MAX_RESIST_DAMPING,
+    MAX_RESIST_TORQUE_NM,
+    ROM_SCALE,
+)
 from gaitway.errors import UserError
 from gaitway.recording import RECORDING_FILENAME, open_recording
 from gaitway.safety.limits import PatientLimits
-from gaitway.session.runner import (
-    ROM_SCALE,
-    SessionConfig,
-    run_session,
-)
+from gaitway.session.runner import run_session
+from gaitway.session.settings import SessionSettings
 from gaitway.station.sim.profiles import PROFILES
 
 #: the settings' edges (what the CLI accepts), in the units at the edge
@@ -76,15 +78,15 @@ class EnvelopeCase:
     pause_for_s: float = 2.0
     seed: int = 1
 
-    def config(self, out_dir: Path) -> SessionConfig:
+    def config(self) -> SessionSettings:
         """The session's settings, as ``gaitway simulate`` would give them."""
-        return SessionConfig(
-            profile=self.profile, minutes=self.seconds / 60.0, seed=self.seed, out_dir=out_dir,
+        return SessionSettings(
+            profile=self.profile, minutes=self.seconds / 60.0, seed=self.seed,
             guidance_pct=self.guidance_pct, bws_pct=self.bws_pct, speed_kmh=self.speed_kmh,
             controller=self.controller, self_paced=self.self_paced,
             tunnel_width_deg=self.tunnel_width_deg, path_flow_nm=self.path_flow_nm,
             aan_min_pct=self.aan_min_pct, aan_max_pct=self.aan_max_pct,
-            resist_damping=self.resist_damping, resist_torque_nm=self.resist_torque_nm,
+            resist_damping_nms_per_rad=self.resist_damping, resist_torque_nm=self.resist_torque_nm,
             hip_rom_scale=self.hip_rom_scale, knee_rom_scale=self.knee_rom_scale,
             # the patient's own stop button and pain reports are real stops, not false ones:
             # the envelope asks whether the station stops itself
@@ -133,10 +135,10 @@ def run_case(case: EnvelopeCase, work_dir: Path | None = None) -> EnvelopeOutcom
             return run_case(case, Path(tmp))
     out = work_dir / "session"
     try:
-        summary = run_session(case.config(out))
+        summary = run_session(case.config().validate(), out)
     except UserError as exc:
         return EnvelopeOutcome(case, f"error: {exc}", 0.0, 0, 0.0, "", 0, {}, False)
-    faults = summary.get("faults", [])
+    faults = summary.faults
     stops = [f for f in faults if f["reaction"] != "warn"]
     warnings: dict[str, int] = {}
     for f in faults:
@@ -152,11 +154,11 @@ def run_case(case: EnvelopeCase, work_dir: Path | None = None) -> EnvelopeOutcom
     return EnvelopeOutcome(
         case=case,
         outcome=f"fault: {stops[0]['kind']}" if stops else "ok",
-        duration_s=float(summary["duration_s"]),
-        strides=int(sum(summary["strides"].values())),
+        duration_s=summary.duration_s,
+        strides=summary.strides.total,
         worst_cuff_nm=round(peaks[worst], 1),
         worst_cuff_at=worst.removeprefix("interaction_torque_"),
-        clipped_torque_ticks=int(summary["safety"]["clipped_torque_ticks"]),
+        clipped_torque_ticks=summary.safety.clipped_torque_ticks,
         warnings=warnings,
         resumed=resumed,
         fault_at_s=float(stops[0]["detected_at_s"]) if stops else None,

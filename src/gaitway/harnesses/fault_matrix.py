@@ -18,7 +18,8 @@ from typing import Any, Final
 from gaitway.recording import RECORDING_FILENAME, open_recording
 from gaitway.safety.faults import FAULTS, FaultKind, Reaction
 from gaitway.safety.limits import DeviceLimits, SafetyLimits
-from gaitway.session.runner import SessionConfig, run_session
+from gaitway.session.runner import run_session
+from gaitway.session.settings import SessionSettings
 from gaitway.station.sim.profiles import get_profile
 
 PROFILES: Final[tuple[str, ...]] = ("healthy", "hemiparetic-left-moderate", "sci-incomplete")
@@ -69,13 +70,13 @@ class MatrixRow:
 def run_one(kind: FaultKind, profile: str, out_dir: Path, *, seed: int = 7,
             inject_at_s: float = INJECT_AT_S, session_s: float = SESSION_S) -> MatrixRow:
     """One session with ``kind`` injected; measured from its summary and recording."""
-    cfg = SessionConfig(profile=profile, minutes=session_s / 60.0, seed=seed, out_dir=out_dir,
-                        patient_events=False, injections=(f"{kind}@{inject_at_s}",))
-    summary = run_session(cfg)
+    cfg = SessionSettings(profile=profile, minutes=session_s / 60.0, seed=seed,
+                          patient_events=False, injections=(f"{kind}@{inject_at_s}",))
+    summary = run_session(cfg, out_dir)
     spec = FAULTS[kind]
     expected = (Reaction.WARN if kind in WARN_ONLY else spec.reaction).label
-    injected = summary["injected"].get(str(kind))
-    mine = [f for f in summary["faults"] if f["kind"] == str(kind)
+    injected = summary.injected_at_s.get(str(kind))
+    mine = [f for f in summary.faults if f["kind"] == str(kind)
             and injected is not None and f["detected_at_s"] >= injected]
     goal = 0.002 if kind is FaultKind.JOINT_RANGE else spec.max_detection_s  # hard: 2 ticks
     if not mine or injected is None:

@@ -16,18 +16,16 @@ from typing import Any, Final
 import numpy as np
 from scipy import stats
 
-from gaitway.control.phase import StreamingPhaseScorer
 from gaitway.control.registry import check_controller
-from gaitway.control.settings import ControlSettings
-from gaitway.control.stack import ControlStack
 from gaitway.errors import UserError
-from gaitway.session.effort import EffortMeter
-from gaitway.session.loop import PhasePlan, run_loop
-from gaitway.station.channels import CONTROL, TRUTH_INDEX
-from gaitway.station.interface import Command, Sample
+from gaitway.session.builder import SessionCore
+from gaitway.session.loop import PhasePlan
+from gaitway.session.settings import SessionSettings
+from gaitway.session.summary import JointValues
+from gaitway.station.sim.profiles import generate_cohort
 
-#: (key, label, unit); participation and work as defined in docs/metrics.md, the same figures
-#: as the session summary's
+#: (key, label, unit); participation and work as defined in docs/metrics.md, read from the
+#: same SessionSummary every session writes
 METRICS: Final[tuple[tuple[str, str, str], ...]] = (
     ("tracking_error_deg", "tracking error RMS", "deg"),
     ("active_participation_pct", "active participation (patient's share of positive work, "
@@ -53,58 +51,46 @@ class RunSpec:
 
 
 def run_one(spec: RunSpec) -> dict[str, Any]:
-    """One simulated session of one cohort patient under one controller."""
-    from gaitway.station.sim.patient import VirtualPatient
-    from gaitway.station.sim.profiles import generate_cohort
-    from gaitway.station.sim.twin import SimStation
-
+    """One simulated session of one cohort patient under one controller (no recording)."""
     profile = generate_cohort(spec.cohort_size, spec.cohort_seed)[spec.patient_index]
-    seed = spec.cohort_seed * 1000 + spec.patient_index  # same for every controller: paired
-    patient = VirtualPatient(profile, seed=seed, events=False)
-    station = SimStation(patient, seed=seed)
-    stack = ControlStack(
-        ControlSettings(
-            controller=spec.controller, guidance=spec.guidance, speed_m_s=spec.speed_m_s
-        ),
-        height_m=profile.height_m,
-        body_mass_kg=profile.mass_kg,
-    )
-    scorer = StreamingPhaseScorer(dt=station.dt)
-    score = scorer.add
-    c_l, c_r = TRUTH_INDEX["truth_contact_left"], TRUTH_INDEX["truth_contact_right"]
-    plan = PhasePlan.for_minutes(spec.minutes)
-    meter = EffortMeter(dt=station.dt, from_s=plan.calibration_s + plan.warm_up_s)
-    measure = meter.add
-
-    def on_tick(sample: Sample, control: list[float], cmd: Command) -> None:
-        truth = station.truth
-        measure(sample.values, truth)
-        score(control[CONTROL.phase_estimate_left], control[CONTROL.phase_estimate_right],
-              truth[c_l] > 0.5, truth[c_r] > 0.5)
-
-    with station:
-        result = run_loop(station, stack, plan, on_tick=on_tick)
-    s = result.summary
-    phase = scorer.result(from_s=result.training_start_s)["rms_pct"]["overall"]
-    err = [v for v in s["tracking_error_rms_deg"].values() if v is not None]
-    part = [v for v in s["active_participation"].values() if v is not None]
-    effort = meter.summary(stack.strides)
-    recs = [r for r in stack.strides if r.time_s >= meter.from_s]
-    per_leg = 1.0 / len(recs) if recs else math.nan  # per stride of one leg
+    settings = SessionSettings(
+        profile=profile.id, minutes=spec.minutes,
+        seed=spec.cohort_seed * 1000 + spec.patient_index,  # same for every controller: paired
+        controller=spec.controller, guidance_pct=spec.guidance * 100.0,
+        speed_kmh=spec.speed_m_s * 3.6, patient_events=False)
+    s = SessionCore(settings).run()
+    phase = s.phase_error.overall_rms_pct if s.phase_error else None
+    err = s.tracking_error_rms_deg.rms()
+    part = s.active_participation_nm.mean()
+    effort = s.effort
     return {
         "patient": profile.id,
         "controller": spec.controller,
-        "tracking_error_deg": float(np.sqrt(np.mean(np.square(err)))) if err else math.nan,
-        "active_participation_pct": effort.active_participation_overall_pct,
-        "patient_work_j": 0.5 * sum(effort.patient_positive_work_j),
-        "robot_work_j": sum(sum(r.robot_assist_work_j) for r in recs) * per_leg,
-        "robot_resist_work_j": sum(sum(r.robot_resist_work_j) for r in recs) * per_leg,
-        "cuff_participation_nm": float(np.mean(part)) if part else math.nan,
-        "steps": float(s["strides"]["left"] + s["strides"]["right"]),
+        "tracking_error_deg": math.nan if err is None else err,
+        "active_participation_pct": _num(effort.active_participation_pct if effort else None),
+        "patient_work_j": _per_leg_stride(effort.patient_positive_work_per_stride_j
+                                          if effort else None),
+        "robot_work_j": _per_leg_stride(s.robot_assist_work_per_stride_j),
+        "robot_resist_work_j": _per_leg_stride(s.robot_resist_work_per_stride_j),
+        "cuff_participation_nm": _num(part),
+        "steps": float(s.strides.total),
         "phase_error_pct": math.nan if phase is None else float(phase),
-        "stopped": result.stopped,
-        "realtime_factor": result.realtime_factor,
+        "stopped": s.ended_by != "completed",
+        "realtime_factor": s.real_time_factor,
     }
+
+
+def _num(v: float | None) -> float:
+    return math.nan if v is None else float(v)
+
+
+def _per_leg_stride(v: JointValues | None) -> float:
+    """Hip + knee per stride of a leg, the mean of the legs (J)."""
+    if v is None:
+        return math.nan
+    legs = [h + k for h, k in ((v.hip_left, v.knee_left), (v.hip_right, v.knee_right))
+            if h is not None and k is not None]
+    return float(np.mean(legs)) if legs else math.nan
 
 
 def mean_ci(values: list[float], level: float = 0.95) -> tuple[float, float, float, int]:

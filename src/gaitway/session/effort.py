@@ -41,6 +41,8 @@ EVERY: Final[int] = 5
 _VOL: Final = tuple(TRUTH_INDEX[f"truth_voluntary_torque_{j}_{s}"] for j, s in DRIVEN_DOFS)
 _QD: Final = tuple(SAMPLE_INDEX[f"{j}_velocity_{s}"] for j, s in DRIVEN_DOFS)
 _ACT: Final = tuple(TRUTH_INDEX[f"truth_activation_{m}_{s}"] for m in EMG_MUSCLES for s in SIDES)
+#: the muscles in _ACT's order, named like their EMG channels ("<muscle>_<side>")
+MUSCLE_KEYS: Final[tuple[str, ...]] = tuple(f"{m}_{s}" for m in EMG_MUSCLES for s in SIDES)
 #: antigravity muscles (knee extensor, plantarflexor), as Van Kammen et al. 2014 measured them
 _ANTIGRAVITY: Final = tuple(TRUTH_INDEX[f"truth_activation_{m}_{s}"]
                             for m in ("vastus_lateralis", "gastrocnemius_medialis")
@@ -69,6 +71,8 @@ class EffortSummary:
     antigravity_activation: float
     #: mean drive of the legs (0-1), the effort rule's state
     effort: float
+    #: mean true activation of each muscle, in MUSCLE_KEYS order (0-1)
+    activation_by_muscle: tuple[float, ...]
     strides_left: int
     strides_right: int
 
@@ -85,7 +89,8 @@ class EffortMeter:
     them every ``EVERY``-th tick (a handful of float operations, no allocation).
     """
 
-    __slots__ = ("_act", "_anti", "_dt", "_effort", "_k", "_n", "_work", "from_s", "to_s")
+    __slots__ = ("_act", "_anti", "_dt", "_effort", "_k", "_muscle", "_n", "_work", "from_s",
+                 "to_s")
 
     def __init__(self, *, dt: float, from_s: float = 0.0, to_s: float = math.inf) -> None:
         self.from_s = from_s
@@ -95,6 +100,7 @@ class EffortMeter:
         self._n = 0
         self._work = [0.0, 0.0, 0.0, 0.0]
         self._act = 0.0
+        self._muscle = [0.0] * len(_ACT)
         self._anti = 0.0
         self._effort = 0.0
 
@@ -110,7 +116,13 @@ class EffortMeter:
             p = truth[_VOL[i]] * values[_QD[i]]
             if p > 0.0:
                 work[i] += p * dt
-        self._act += sum(truth[i] for i in _ACT) / len(_ACT)
+        muscle = self._muscle
+        total = 0.0
+        for j, i in enumerate(_ACT):
+            a = truth[i]
+            muscle[j] += a
+            total += a
+        self._act += total / len(_ACT)
         self._anti += sum(truth[i] for i in _ANTIGRAVITY) / len(_ANTIGRAVITY)
         self._effort += 0.5 * (truth[_EFFORT[0]] + truth[_EFFORT[1]])
         self._n += 1
@@ -145,6 +157,7 @@ class EffortMeter:
             activation=self._act / m,
             antigravity_activation=self._anti / m,
             effort=self._effort / m,
+            activation_by_muscle=tuple(x / m for x in self._muscle),
             strides_left=n_side[0],
             strides_right=n_side[1],
         )

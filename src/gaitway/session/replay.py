@@ -16,8 +16,10 @@ from gaitway.errors import UserError
 from gaitway.recording import open_recording
 from gaitway.recording.errors import RecordingError
 from gaitway.safety.limits import SafetyLimits
-from gaitway.session.runner import MAX_MINUTES, SessionConfig, run_session
+from gaitway.session.runner import run_session
+from gaitway.session.settings import MAX_MINUTES, SessionSettings
 from gaitway.session.stations import StationChoice
+from gaitway.session.summary import SessionSummary, settings_from_v1
 from gaitway.station.channels import SAMPLE_CHANNEL_NAMES
 from gaitway.station.replay import RecordedSamples, ReplayStation
 
@@ -65,7 +67,7 @@ def replay_choice(samples: RecordedSamples, source: Path, speed: float | None) -
                   "original_label": samples.label, "stale_ticks": REPLAY_STALE_TICKS})
 
 
-def run_replay(path: Path, out_dir: Path, *, speed: float | None = None) -> dict[str, Any]:
+def run_replay(path: Path, out_dir: Path, *, speed: float | None = None) -> SessionSummary:
     """Run a session on a replay of the recording at ``path``; the new recording and its
     summary.json (``"transport": "replay"``) go to ``out_dir``."""
     samples, meta = recorded_samples(path)
@@ -75,14 +77,14 @@ def run_replay(path: Path, out_dir: Path, *, speed: float | None = None) -> dict
         raise UserError(f"{path} covers no time: nothing to replay")
     # the recorded session's own settings: the control stack then answers the replayed
     # samples as it answered them live, so command-and-response checks still agree
-    known = {f.name for f in fields(SessionConfig)}
-    settings = {k: v for k, v in (meta.get("settings") or {}).items()
-                if k in known and k not in ("out_dir", "injections", "acknowledgements")}
+    # (recordings of any version: version-1 setting names are renamed; the faults injected
+    # and their acknowledgements are in the recorded samples already; pauses are kept, so
+    # the stack stands when the recorded session stood)
+    known = {f.name for f in fields(SessionSettings)}
+    settings = {k: v for k, v in settings_from_v1(dict(meta.get("settings") or {})).items()
+                if k in known and k not in ("injections", "acknowledgements")}
     settings.setdefault("profile", meta.get("patient", {}).get("id", "healthy"))
     settings["minutes"] = minutes
     settings["patient_events"] = False
-    try:
-        config = SessionConfig(**settings, out_dir=out_dir)
-    except TypeError as exc:
-        raise UserError(f"{path}: its settings cannot be read back ({exc})") from None
-    return run_session(config, station_choice=replay_choice(samples, path, speed))
+    config = SessionSettings.from_dict(settings, where=f"{path}: its settings").validate()
+    return run_session(config, out_dir, station_choice=replay_choice(samples, path, speed))

@@ -10,11 +10,12 @@ from __future__ import annotations
 import contextlib
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Query
 from fastapi import Path as FPath
 from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from gaitway.clinic import care_team, records
@@ -24,7 +25,7 @@ from gaitway.errors import UserError
 from gaitway.planning.forecast import patient_forecast
 from gaitway.planning.report import plain_lines
 from gaitway.web.auth import WebSession
-from gaitway.web.deps import Ctx, CurrentSession, require_staff
+from gaitway.web.deps import CsrfSession, Ctx, CurrentSession, require_staff
 
 router = APIRouter(prefix="/api", tags=["clinic"])
 PatientId = Annotated[int, FPath(ge=1, le=2**31 - 1)]
@@ -70,15 +71,62 @@ def _visible_patient(db: Session, sess: WebSession, patient_id: int) -> Patient:
     return p
 
 
+class PatientIn(BaseModel):
+    """A patient's demographics and clinical facts; never a name (the pseudonym is made
+    when none is given)."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    pseudonym: str | None = Field(default=None, max_length=64)
+    sex: Literal["female", "male", "other"] | None = None
+    birth_year: int | None = Field(default=None, ge=1900, le=2100)
+    height_m: float | None = Field(default=None, ge=1.0, le=2.3)
+    body_mass_kg: float | None = Field(default=None, ge=20.0, le=250.0)
+    diagnosis: str | None = Field(default=None, max_length=200)
+    affected_side: Literal["left", "right", "both", "none"] | None = None
+
+
 @router.get("/patients", responses={401: {}, 403: {}})
-def list_patients(sess: CurrentSession, ctx: Ctx) -> list[dict[str, Any]]:
+def list_patients(sess: CurrentSession, ctx: Ctx,
+                  q: Annotated[str, Query(max_length=64)] = "") -> list[dict[str, Any]]:
     """The patient records this user may see: all for admins, the care team's for
-    therapists (each with its care team)."""
+    therapists (each with its care team); ``q`` searches pseudonym and diagnosis."""
     require_staff(sess)
+    needle = q.strip().lower()
     with ctx.store.reader() as db:
         mine = None if sess.user.role == "admin" else care_team.patient_ids(db, sess.user.id)
         return [_patient(p) | {"care_team": care_team.members(db, p)}
-                for p in records.list_patients(db) if mine is None or p.id in mine]
+                for p in records.list_patients(db) if (mine is None or p.id in mine)
+                and (not needle or needle in p.pseudonym.lower()
+                     or needle in (p.diagnosis or "").lower())]
+
+
+@router.post("/patients", status_code=201, responses={400: {}, 401: {}, 403: {}})
+def add_patient(body: PatientIn, sess: CsrfSession, ctx: Ctx) -> dict[str, Any]:
+    """Register a patient; a therapist who adds one joins the patient's care team."""
+    require_staff(sess)
+    actor = f"web:{sess.user.username}"
+    with ctx.store.transaction() as db:
+        p = records.add_patient(db, actor=actor, **body.model_dump())
+        if sess.user.role == "therapist":
+            care_team.assign(db, actor=actor, patient=p,
+                             user=records.find_user(db, sess.user.username))
+        return _patient(p) | {"care_team": care_team.members(db, p)}
+
+
+@router.patch("/patients/{patient_id}", responses={400: {}, 401: {}, 403: {}, 404: {}})
+def edit_patient(patient_id: PatientId, body: PatientIn, sess: CsrfSession,
+                 ctx: Ctx) -> dict[str, Any]:
+    """Change a patient's demographics or clinical facts (the fields sent; not the
+    pseudonym)."""
+    require_staff(sess)
+    changes = body.model_dump(exclude_unset=True)
+    if "pseudonym" in changes:
+        raise HTTPException(400, "a pseudonym stays as it was given; leave it out")
+    with ctx.store.transaction() as db:
+        p = _visible_patient(db, sess, patient_id)
+        records.update_patient(db, actor=f"web:{sess.user.username}", patient=p, **changes)
+        return _patient(p) | {"care_team": care_team.members(db, p)}
 
 
 @router.get("/patients/{patient_id}", responses={401: {}, 403: {}, 404: {}})

@@ -28,16 +28,16 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 import gaitway
 from gaitway.clinic.recovery import Recovered, import_pending, pending_sessions
 from gaitway.clinic.store import ClinicStore
-from gaitway.errors import UserError
+from gaitway.errors import ConflictError, UserError
 from gaitway.settings import get_settings
-from gaitway.web import api_auth, api_clinic, api_stations
+from gaitway.web import api_admin, api_auth, api_clinic, api_stations
 from gaitway.web.auth import COOKIE_NAME, LoginLimiter, SessionStore
 from gaitway.web.config import WebSettings
 from gaitway.web.deps import AppContext
-from gaitway.web.live import LiveService
 from gaitway.web.live_record import store_importer
 from gaitway.web.pages import STATIC, add_pages
 from gaitway.web.redact import scrub
+from gaitway.web.service import LiveService
 
 #: answers that hold nothing personal and may be cached (the pages' scripts, styles, icon)
 CACHEABLE: Final[tuple[str, ...]] = ("/static/", "/favicon.ico")
@@ -104,6 +104,11 @@ def create_app(settings: WebSettings, store: ClinicStore, live: LiveService, *,
                       recordings_dir=live.recordings_dir
                       or get_settings().data_dir / "live-sessions")
 
+    @app.exception_handler(ConflictError)
+    async def conflict(_request: Request, exc: ConflictError) -> JSONResponse:
+        return JSONResponse({"detail": scrub(str(exc)), "needs_confirmation": exc.confirmable},
+                            status_code=409)
+
     @app.exception_handler(UserError)
     async def user_error(_request: Request, exc: UserError) -> JSONResponse:
         return JSONResponse({"detail": scrub(str(exc))}, status_code=400)
@@ -147,6 +152,7 @@ def create_app(settings: WebSettings, store: ClinicStore, live: LiveService, *,
     app.include_router(api_stations.ws_router)
     app.include_router(api_stations.remote_router)
     app.include_router(api_clinic.router)
+    app.include_router(api_admin.router)
     add_pages(app, ctx)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

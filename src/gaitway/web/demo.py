@@ -18,7 +18,8 @@ from sqlalchemy import select
 from gaitway.clinic import care_team, records
 from gaitway.clinic.models import Patient, Station, User
 from gaitway.clinic.store import ClinicStore
-from gaitway.web.live import StationSetup, demo_setups
+from gaitway.web.live import demo_setups
+from gaitway.web.setup import StationSetup
 
 #: (username, role, password, station index or None for all / patient index)
 DEMO_ACCOUNTS: Final[tuple[tuple[str, str, str], ...]] = (

@@ -24,7 +24,8 @@ from gaitway.web.auth import (
     csrf_ok,
 )
 from gaitway.web.config import WebSettings
-from gaitway.web.live import LiveService, LiveStation
+from gaitway.web.host import StationHost
+from gaitway.web.service import LiveService
 
 
 @dataclass
@@ -97,7 +98,7 @@ def require_staff(sess: WebSession) -> None:
         raise HTTPException(403, "only therapists and admins may do this")
 
 
-def can_view(sess: WebSession, st: LiveStation) -> bool:
+def can_view(sess: WebSession, st: StationHost) -> bool:
     u = sess.user
     if u.role == "admin":
         return True
@@ -107,7 +108,7 @@ def can_view(sess: WebSession, st: LiveStation) -> bool:
 
 
 def station_for(ctx: AppContext, sess: WebSession, station_id: str, *,
-                control: bool = False) -> LiveStation:
+                control: bool = False) -> StationHost:
     """The station, if this user may see it (and control it, when ``control``)."""
     st = ctx.live.stations.get(station_id)
     if st is None or not can_view(sess, st):

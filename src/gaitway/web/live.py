@@ -1,6 +1,10 @@
 """Live stations for the web layer: simulated stations run in-process, one loop thread each.
 
-Each :class:`LiveStation` runs the session loop (:func:`gaitway.session.loop.run_loop`, paced at
+:class:`LiveStation` is the in-process :class:`~gaitway.web.host.StationHost` (the worker-process
+and remote hosts build on it); it owns transport and operator actions, not the session.
+
+Each :class:`LiveStation` runs one session core (:class:`gaitway.session.builder.SessionCore`,
+the same station, patient, control, safety and recorder as every other entry point; paced at
 1 kHz) in its own thread. Every ``decimation`` ticks the loop's ``on_tick`` hook publishes one
 small frame (joint angles, references, forces, state, steps, participation) into a bounded
 ring: the live bus. Each frame is JSON-encoded once when published and the stream readers are
@@ -8,42 +12,42 @@ woken; the loop never waits for a reader, so a slow browser costs dropped frames
 tick. Operator actions (pause, resume, acknowledge) are queued and applied by the loop thread
 itself; changes go through the control stack's validated change channel.
 
-Every command passes the safety supervisor (:class:`gaitway.web.live_safety.LiveSafety`, wired
-as the session runner wires it); after a fault the session holds the safe state, paused, until
-a therapist acknowledges the fault and resumes (or stops). Pausing stops the session clock: the
-phase plan and the training time freeze. Every session is recorded and, when it ends, imported
-into the clinic store (:mod:`gaitway.web.live_record`). Everything here is SIMULATED.
+Every command passes the safety supervisor (paced: overruns judged on wall time); after a fault
+the session holds the safe state, paused, until a therapist acknowledges the fault and resumes
+(or stops). Settings changes asked for while a fault is held are refused (409 on the console):
+they would otherwise take effect, unseen, when the session resumes. Pausing stops the session
+clock: the phase plan and the training time freeze. Every session is recorded and, when it
+ends, imported into the clinic store (:mod:`gaitway.web.live_record`). Everything here is
+SIMULATED.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
-import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from gaitway.control.changes import ChangeKind, ChangeRequest
-from gaitway.control.settings import ControlSettings
+from gaitway.control.changes import ChangeKind, ChangeRequest, validate
 from gaitway.control.stack import ControlStack
-from gaitway.errors import UserError
+from gaitway.errors import ConflictError, UserError
 from gaitway.gait.reference import JointRom, RomSettings
 from gaitway.recording.folding import FoldedLog
+from gaitway.safety.session import SessionSafety
+from gaitway.session.builder import SessionCore, new_session_id, session_directory
 from gaitway.session.clock import LoopClock
-from gaitway.session.loop import LoopResult, PhasePlan, run_loop
 from gaitway.session.state import SessionState, SessionStateMachine
+from gaitway.session.summary import SessionSummary
 from gaitway.station.channels import CONTROL_CHANNEL_NAMES, SAMPLE_INDEX
 from gaitway.station.interface import Command, Sample
-from gaitway.station.sim.patient import VirtualPatient
-from gaitway.station.sim.profiles import get_profile
 from gaitway.station.sim.twin import SimStation
-from gaitway.web.live_record import Importer, LiveRecorder
-from gaitway.web.live_safety import LiveSafety
+from gaitway.web.live_record import Importer
+from gaitway.web.setup import StationSetup
 
 FRAME_RING: Final[int] = 512
 EVENT_RING: Final[int] = 300
@@ -67,6 +71,8 @@ ACK_RETRY_S: Final[float] = 0.05
 SWITCH_INTERVAL_S: Final[float] = 0.0002
 #: how often safety entries are moved to the audit log (seconds)
 AUDIT_EVERY_S: Final[float] = 0.5
+LABEL: Final[str] = ("SIMULATED SESSION: virtual patient on the MuJoCo twin, run live from the "
+                     "web console")
 
 
 def effort_pct(participation_nm: float | None) -> float | None:
@@ -74,25 +80,6 @@ def effort_pct(participation_nm: float | None) -> float | None:
     if participation_nm is None or not math.isfinite(participation_nm):
         return None
     return max(0.0, min(100.0, 50.0 + 50.0 * participation_nm / EFFORT_NM_FULL_SCALE))
-
-
-@dataclass
-class StationSetup:
-    """Who trains on a station and how the session starts (from the prescription)."""
-
-    station_id: str
-    name: str
-    profile: str
-    patient: str
-    seed: int
-    minutes: float = 30.0
-    guidance_pct: float = 80.0
-    bws_pct: float = 30.0
-    speed_kmh: float = 1.8
-    controller: str = "guidance"
-    therapists: set[str] = field(default_factory=set)
-    patient_id: int | None = None
-    simulated: bool = True
 
 
 class _Ack:
@@ -114,8 +101,8 @@ class LiveStation:
                  recordings_dir: Path | None = None,
                  overrun_bound_s: float | None = None) -> None:
         """``overrun_bound_s``: the safety supervisor's loop-overrun bound (wall time); None
-        keeps the device's (see :mod:`gaitway.web.live_safety`)."""
-        get_profile(setup.profile)
+        keeps the device's (a machine that is not real-time may need more)."""
+        setup.session_settings(0)  # bad settings fail here, not in the loop thread
         self.setup = setup
         self.overrun_bound_s = overrun_bound_s
         self.decimation = decimation
@@ -143,21 +130,22 @@ class LiveStation:
         self._thread: threading.Thread | None = None
         self._import_thread: threading.Thread | None = None
         self._clock: LoopClock | None = None
+        self._core: SessionCore | None = None
         self._stack: ControlStack | None = None
         self._station: SimStation | None = None
-        self._safety: LiveSafety | None = None
-        self._recorder: LiveRecorder | None = None
+        self._safety: SessionSafety | None = None
         self._actions: deque[tuple[str, str, Any]] = deque()
         self._lock = threading.Lock()
         self._closing = False
-        self._stop_by = ""
         self._hold = False  # holding the safe state after a fault (session paused by safety)
         self._wb = [0.0, 0.0]
         self._n_strides = 0
         self._alert_id = 0
         self.last_result: dict[str, Any] = {}
         #: the last session's summary (what summary.json holds), set when the session ends
-        self.last_summary: dict[str, Any] = {}
+        self.last_summary: SessionSummary | None = None
+        #: why the last session ended (also when it failed and has no summary)
+        self.last_ended_by = ""
 
     # -- status -------------------------------------------------------------------------------
     @property
@@ -165,17 +153,21 @@ class LiveStation:
         return self._thread is not None and self._thread.is_alive()
 
     def _event(self, time_s: float, kind: str, source: str, **details: Any) -> None:
-        """Event log and, during a session, the recording (from any thread)."""
-        self._log.add({"t": round(time_s, 3), "at": time.time(), "kind": kind,
-                       "source": source, "details": details})
-        rec = self._recorder
-        if rec is not None:
-            rec.event(time_s, kind, source, **details)
+        """Record (during a session) and log an event (from any thread)."""
+        core = self._core
+        if core is not None:
+            core.event(time_s, kind, source, **details)  # which shows it to self.event
+        else:
+            self.event(time_s, kind, source, **details)
 
     def event(self, time_s: float, kind: str, source: str, **details: Any) -> None:
-        """The safety supervisor's events (loop thread): logged, recorded, raised as alerts."""
-        self._event(time_s, kind, source, **details)
-        if kind == "fault_detected" and details.get("reaction") in _STOP_REACTIONS:
+        """Every event of the session as it is recorded (the core's observer, any thread):
+        logged; the session's state followed; safety stops raised as alerts."""
+        self._log.add({"t": round(time_s, 3), "at": time.time(), "kind": kind,
+                       "source": source, "details": details})
+        if kind == "state" and "new" in details:
+            self.state = str(details["new"])
+        elif kind == "fault_detected" and details.get("reaction") in _STOP_REACTIONS:
             self._alert_id += 1
             alert = {"id": self._alert_id, "kind": details.get("fault"),
                      "reaction": details.get("reaction"), "t": round(time_s, 3),
@@ -268,7 +260,6 @@ class LiveStation:
                                 f"({'; '.join(a['text'] for a in self.alerts)}); acknowledge "
                                 "them first")
             self.sessions_started += 1
-            self._stop_by = ""
             self._hold = False
             self.paused_s = 0.0
             self._event(0.0, "session_start", by, patient=self.setup.patient)
@@ -300,10 +291,9 @@ class LiveStation:
 
     def stop(self, by: str) -> None:
         self._require_running("stop")
-        self._stop_by = by
         self._event(self.session_t, "stop_requested", by)
-        assert self._clock is not None
-        self._clock.stop_requested = True
+        assert self._core is not None
+        self._core.stop(by)
 
     def emergency_stop(self, by: str) -> None:
         """Press the station's emergency stop input. The safety supervisor detects it on the
@@ -335,147 +325,93 @@ class LiveStation:
             raise UserError(f"acknowledgement refused: {ack.error}")
         return ack.cleared
 
-    def change(self, kind: str, value: Any, by: str, reason: str = "") -> None:
-        """Submit a change through the control stack's validated channel."""
+    def change(self, kind: str, value: Any, by: str, reason: str = "", *,
+               confirmed: bool = False) -> None:
+        """Submit a change through the control stack's validated channel.
+
+        Refused (ConflictError, 409) while the station holds a fault's safe state: a change
+        asked for then would take effect, unseen, when the session resumes; ask again after
+        the acknowledgement. A large change from the set value (and any controller switch)
+        needs ``confirmed``."""
         self._require_running(f"change {kind}")
-        assert self._stack is not None
-        req = ChangeRequest(_KINDS[kind], _to_si(kind, value), requested_by=by, reason=reason)
-        self._stack.changes.submit(req, self.session_t)
+        stack, safety = self._stack, self._safety
+        assert stack is not None
+        if self._hold or (safety is not None and safety.latched):
+            faults = "; ".join(a["text"] for a in self.alerts) or "see the event log"
+            raise ConflictError(
+                f"station {self.setup.name} holds its safe state after a fault ({faults}): "
+                f"{kind} cannot change now; acknowledge the fault and resume, then set it again")
+        req = validate(ChangeRequest(_KINDS[kind], _to_si(kind, value), requested_by=by,
+                                     reason=reason))
+        why = stack.changes.large_change(req)
+        if why is not None and not confirmed:
+            raise ConflictError(f"{why}; confirm it to apply it", confirmable=True)
+        stack.changes.submit(req, self.session_t)
 
     # -- the loop thread ----------------------------------------------------------------------
     def _run(self) -> None:
         s = self.setup
-        profile = get_profile(s.profile)
-        patient = VirtualPatient(profile, seed=s.seed, session_index=self.sessions_started)
-        station = SimStation(patient, seed=s.seed + self.sessions_started)
-        safety = LiveSafety(station, sink=self, overrun_bound_s=self.overrun_bound_s)
-        plan = PhasePlan.for_minutes(s.minutes)
-        recorder = None
-        if self.recordings_dir is not None:
-            recorder = LiveRecorder(self.recordings_dir, station_name=s.name, patient=s.patient,
-                                    profile=profile, seed=s.seed + self.sessions_started,
-                                    dt_s=station.dt, plan=plan, settings=self._settings())
-            self.recording = str(recorder.directory)
-        self._recorder = recorder
-        stack = ControlStack(
-            ControlSettings(controller=s.controller, guidance=s.guidance_pct / 100.0,
-                            bws_fraction=s.bws_pct / 100.0, speed_m_s=s.speed_kmh / 3.6),
-            height_m=profile.height_m, body_mass_kg=profile.mass_kg, sink=self._event,
-        )
-        machine = SessionStateMachine(sink=self._state_event)
         clock = LoopClock(paced=True, busy_wait_s=0.0, max_ticks=1000)
+        self._clock = clock
         self._wb = [0.0, 0.0]
         self._n_strides = 0
         self.strides.clear()
         tick = [0]
         dec = self.decimation
         actions = self._actions
-        sup = safety.supervisor
-        dt = station.dt
         paused = SessionState.PAUSED
-
-        def on_tick(sample: Sample, cv: list[float], command: Command) -> None:
-            tick[0] += 1
-            if self._closing:
-                clock.stop_requested = True
-            if sup.latched and not self._hold:
-                self._enter_hold(machine, stack, sample.time)
-            elif self._hold and not sup.latched and machine.state is not paused:
-                self._hold = False  # the loop resumed the session after the acknowledgement
-            if actions:
-                self._apply_actions(machine, stack, safety, station, sample.time)
-            if machine.state is paused:
-                self.paused_s += dt
-            if recorder is not None:
-                recorder.append(sample, cv, command, station.truth)
-            if tick[0] % dec == 0:
-                self._publish(sample, cv, stack, machine, sup.state.value)
-
-        def on_second(t: float) -> None:
-            for ev in station.drain_events():
-                self._event(ev.time_s, ev.kind, "patient", details=ev.details)
-
-        self._clock, self._stack, self._station, self._safety = clock, stack, station, safety
-        interrupted = True
-        summary: dict[str, Any] = {"ended_by": "session failed"}
+        core: SessionCore | None = None
         try:
-            with safety.station:
-                self._event(0.0, "session_started", "session", profile=profile.id,
-                            patient=s.patient, simulated=True)
-                result = run_loop(safety.station, stack, plan, clock=clock, state=machine,
-                                  on_tick=on_tick, first_sample=safety.station.last_sample,
-                                  on_second=on_second, safety=safety, on_event=self._event)
-                safety.record()
-            interrupted = safety.latched
-            ended_by = self._ended_by(result.stop_reason, safety)
-            summary = self._summary(result, stack, safety, ended_by)
-            self.last_result = {"stopped": result.stopped, "reason": ended_by,
-                                "session_s": result.session_s, "paused_s": result.paused_s,
-                                "summary": result.summary}
-            self._event(result.session_s, "session_finished", "session", ended_by=ended_by)
+            sid = new_session_id()
+            directory = None
+            if self.recordings_dir is not None:
+                directory = session_directory(self.recordings_dir, sid, dt.datetime.now(dt.UTC))
+            core = SessionCore(self.setup.session_settings(self.sessions_started),
+                               out_dir=directory, paced=True, session_id=sid,
+                               patient=s.patient, station_name=s.name, label=LABEL,
+                               observer=self.event, overrun_bound_s=self.overrun_bound_s)
+            self.recording = str(directory) if directory is not None else None
+            stack, station, safety, machine = core.stack, core.twin, core.safety, core.machine
+            sup = safety.supervisor
+            dt_s = station.dt
+            core_stop = core.stop
+
+            def on_tick(sample: Sample, cv: list[float], command: Command) -> None:
+                tick[0] += 1
+                if self._closing and not clock.stop_requested:
+                    core_stop("the server (shutting down)")
+                if sup.latched and not self._hold:
+                    self._enter_hold(machine, stack, sample.time)
+                elif self._hold and not sup.latched and machine.state is not paused:
+                    self._hold = False  # the loop resumed the session after the acknowledgement
+                if actions:
+                    self._apply_actions(machine, stack, safety, station, sample.time)
+                if machine.state is paused:
+                    self.paused_s += dt_s
+                if tick[0] % dec == 0:
+                    self._publish(sample, cv, stack, machine, sup.state.value)
+
+            self._core, self._stack, self._station, self._safety = core, stack, station, safety
+            summary = core.run(clock=clock, on_tick=on_tick)
+            self.last_summary = summary
+            self.last_ended_by = summary.ended_by
+            assert core.result is not None
+            self.last_result = {"stopped": core.result.stopped, "reason": summary.ended_by,
+                                "session_s": core.result.session_s,
+                                "paused_s": core.result.paused_s,
+                                "summary": core.result.summary}
         except Exception as exc:  # a crash must show on the console, not vanish in a thread
             self._raise_alert("session_failed", str(exc))
-            self._event(self.session_t, "fault", "session", error=str(exc))
-            summary["ended_by"] = f"session failed: {exc}"
+            self.event(self.session_t, "fault", "session", error=str(exc))
+            self.last_ended_by = f"session failed: {exc}"
         finally:
-            self.last_summary = summary
             self.elapsed_s = max(self.session_t - self.paused_s, 0.0)
             self.state = "finished"
+            self._core = None
             self._stack = None
             self._station = None
-            self._recorder = None
-            if recorder is not None:
-                try:
-                    recorder.finish(summary, interrupted=interrupted)
-                    self._start_import(recorder.directory)
-                except Exception as exc:  # the console must say a recording was lost
-                    self._raise_alert("recording_failed", str(exc))
-
-    def _settings(self) -> dict[str, Any]:
-        s = self.setup
-        return {"profile": s.profile, "minutes": s.minutes, "seed": s.seed,
-                "guidance_pct": s.guidance_pct, "bws_pct": s.bws_pct,
-                "speed_kmh": s.speed_kmh, "controller": s.controller,
-                "source": "web console (live, paced)", "patient": s.patient,
-                "station": s.name}
-
-    def _ended_by(self, stop_reason: str, safety: LiveSafety) -> str:
-        if self._closing:
-            base = "server shut down"
-        elif stop_reason == "operator signal":
-            base = f"stopped by {self._stop_by or 'operator'}"
-        else:
-            base = stop_reason or "completed"
-        if safety.latched:  # ended while holding a fault's safe state
-            return f"{safety.ended_by()}; {base} during the safe hold"
-        return base
-
-    def _summary(self, result: LoopResult, stack: ControlStack, safety: LiveSafety,
-                 ended_by: str) -> dict[str, Any]:
-        strides = {side: sum(1 for r in stack.strides if r.side == side)
-                   for side in ("left", "right")}
-        control = stack.summary(skip_s=result.training_start_s)
-        return {
-            "session_id": self._recorder.session_id if self._recorder else None,
-            "simulated": True, "label": "SIMULATED live console session",
-            "profile": self.setup.profile, "patient": self.setup.patient,
-            "station": self.setup.name, "seed": self.setup.seed + self.sessions_started,
-            "started_at": self._recorder.started_at.isoformat() if self._recorder else None,
-            "duration_s": round(result.session_s, 3),
-            "paused_s": round(result.paused_s, 3),
-            "training_clock_s": round(result.session_s - result.paused_s, 3),
-            "wall_time_s": round(result.wall_s, 3),
-            "strides": strides,
-            "controller": stack.controller_name,
-            "tracking_error_rms_deg": control["tracking_error_rms_deg"],
-            "active_participation": control["active_participation"],
-            "active_participation_unit": control["active_participation_unit"],
-            "metrics_from_s": round(result.training_start_s, 3),
-            "settings": self._settings(),
-            "ended_by": ended_by,
-            "jitter": result.jitter.as_dict() if result.jitter else None,
-            **safety.summary(),
-        }
+            if core is not None and core.directory is not None:
+                self._start_import(core.directory)
 
     def _raise_alert(self, kind: str, detail: str) -> None:
         self._alert_id += 1
@@ -538,7 +474,7 @@ class LiveStation:
         stack.walking = False
 
     def _apply_actions(self, machine: SessionStateMachine, stack: ControlStack,
-                       safety: LiveSafety, station: SimStation, t: float) -> None:
+                       safety: SessionSafety, station: SimStation, t: float) -> None:
         retry: list[tuple[str, str, Any]] = []
         while self._actions:
             what, by, payload = self._actions.popleft()
@@ -562,7 +498,7 @@ class LiveStation:
                 self._event(t, "action_refused", by, action=what, reason=str(exc))
         self._actions.extend(retry)
 
-    def _acknowledge(self, ack: _Ack, safety: LiveSafety, station: SimStation,
+    def _acknowledge(self, ack: _Ack, safety: SessionSafety, station: SimStation,
                      t: float) -> bool:
         """Try the supervisor's acknowledgement; False: try again next tick (an e-stop just
         released shows in the next sample)."""
@@ -572,7 +508,8 @@ class LiveStation:
                 station.estop_pressed = False  # the console's e-stop is released by the ack
                 self._event(t, "emergency_stop_released", ack.by)
                 return False
-        why = safety.acknowledge_now(ack.by, t)
+        answer = safety.acknowledge(ack.by, t)
+        why = "" if answer.accepted else answer.reason
         if why:
             if "still present" in why and t < ack.retry_until:
                 return False
@@ -670,106 +607,6 @@ def _to_si(kind: str, value: Any) -> Any:
     return value
 
 
-class LiveService:
-    """All stations this server shows, by id."""
-
-    def __init__(self, setups: list[StationSetup], *, decimation: int = 20,
-                 recordings_dir: Path | None = None,
-                 overrun_bound_s: float | None = None, processes: bool = False) -> None:
-        """``recordings_dir``: where console sessions are recorded (one directory each);
-        :meth:`attach_store` then imports them and writes safety events to the audit log.
-        ``overrun_bound_s``: see :class:`LiveStation`. ``processes``: run each station's
-        loop in a worker process (:mod:`gaitway.web.live_process`), as ``gaitway serve``
-        does, so that the server's event loop never waits behind the loops."""
-        self.recordings_dir = recordings_dir
-        kind: type[LiveStation] = LiveStation
-        if processes:
-            from gaitway.web.live_process import ProcessStation
-
-            kind = ProcessStation
-        self.stations: dict[str, LiveStation] = {
-            s.station_id: kind(s, decimation=decimation, recordings_dir=recordings_dir,
-                               overrun_bound_s=overrun_bound_s)
-            for s in setups
-        }
-        self._audit: Callable[[str, str, str, dict[str, Any]], None] | None = None
-        self._audit_thread: threading.Thread | None = None
-        self._stop_audit = threading.Event()
-
-    def attach_store(self, importer: Importer | None,
-                     audit: Callable[[str, str, str, dict[str, Any]], None] | None, *,
-                     recordings_dir: Path | None = None) -> None:
-        """Import finished sessions with ``importer`` and hand the stations' safety entries to
-        ``audit(actor, action, station_id, details)`` from a background thread (the loop
-        threads never touch the database); record into ``recordings_dir`` if none was set."""
-        if self.recordings_dir is None:
-            self.recordings_dir = recordings_dir
-        for st in self.stations.values():
-            st.importer = importer
-            st.recordings_dir = st.recordings_dir or self.recordings_dir
-        self._audit = audit
-        if audit is not None and self._audit_thread is None:
-            self._audit_thread = threading.Thread(target=self._audit_loop, daemon=True,
-                                                  name="live-audit")
-            self._audit_thread.start()
-
-    def flush_audit(self) -> None:
-        """Write the stations' pending audit entries now."""
-        audit = self._audit
-        if audit is None:
-            return
-        for sid, st in list(self.stations.items()):
-            box = st.audit_outbox
-            while box:
-                action, actor, details = box.popleft()
-                audit(actor, action, sid, details)
-
-    def _audit_loop(self) -> None:
-        while not self._stop_audit.wait(AUDIT_EVERY_S):
-            try:
-                self.flush_audit()
-            except Exception as exc:  # keep auditing; say so on the console
-                print(f"gaitway: audit log write failed: {exc}", file=sys.stderr)
-
-    def get(self, station_id: str) -> LiveStation:
-        try:
-            return self.stations[station_id]
-        except KeyError:
-            raise UserError(f"no station {station_id!r}; known: "
-                            + ", ".join(self.stations)) from None
-
-    def remote(self, station_id: str) -> RemoteStation:
-        """The remote station ``station_id``, registered on its first push."""
-        st = self.stations.get(station_id)
-        if st is None:
-            st = RemoteStation(StationSetup(station_id=station_id, name=f"Remote {station_id}",
-                                            profile="healthy", patient="(remote)", seed=0))
-            self.stations[station_id] = st
-        if not isinstance(st, RemoteStation):
-            raise UserError(f"station {station_id!r} runs in this server; it cannot be pushed to")
-        return st
-
-    def start_all(self, by: str) -> None:
-        # Loop threads that run behind real time hold the GIL for the default 5 ms each; the
-        # event loop, woken for a frame, waits for a forced switch (often several, with 8
-        # threads). 0.2 ms lets it in sooner (screen latency); a switch costs microseconds.
-        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_S))
-        for st in self.stations.values():
-            if not st.running and not isinstance(st, RemoteStation):
-                st.start_soon(by)
-
-    def shutdown(self, timeout_s: float = 5.0) -> None:
-        for st in self.stations.values():
-            st.begin_close()
-        for st in self.stations.values():
-            st.finish_close(timeout_s)
-        self._stop_audit.set()
-        if self._audit_thread is not None:
-            self._audit_thread.join(timeout_s)
-            self._audit_thread = None
-        self.flush_audit()
-
-
 def demo_setups(n: int = 3, *, minutes: float = 30.0,
                 therapists: Callable[[int], set[str]] | None = None) -> list[StationSetup]:
     """``n`` simulated stations with virtual patients of different profiles (SIMULATED)."""
@@ -843,5 +680,6 @@ class RemoteStation(LiveStation):
     def emergency_stop(self, by: str) -> None:
         self._refuse("emergency-stop (press the station's own button)")
 
-    def change(self, kind: str, value: Any, by: str, reason: str = "") -> None:
+    def change(self, kind: str, value: Any, by: str, reason: str = "", *,
+               confirmed: bool = False) -> None:
         self._refuse(f"change {kind} on")

@@ -12,7 +12,8 @@ server. Messages over one pipe each way:
   acknowledge, change) and ``("close",)``;
 - worker -> server: ``("frame", seq, json)`` per published frame (encoded once, in the
   worker), ``("status", snapshot)`` after every call and five times a second, ``("reply", id,
-  error)``, ``("audit", entries)`` and ``("import", directory)`` when a recording is finished.
+  error, conflict)`` (conflict: None, "conflict" or "confirmable", see ConflictError),
+  ``("audit", entries)`` and ``("import", directory)`` when a recording is finished.
 
 The server keeps the database work (audit log, clinic import); the worker never opens the store.
 """
@@ -29,8 +30,9 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Final
 
-from gaitway.errors import UserError
-from gaitway.web.live import LiveStation, StationSetup
+from gaitway.errors import ConflictError, UserError
+from gaitway.web.live import LiveStation
+from gaitway.web.setup import StationSetup
 
 STATUS_EVERY_S: Final[float] = 0.2
 CALL_TIMEOUT_S: Final[float] = 10.0
@@ -46,7 +48,7 @@ class ProcessStation(LiveStation):
         super().__init__(setup, decimation=decimation, recordings_dir=recordings_dir,
                          overrun_bound_s=overrun_bound_s)
         self._snapshot: dict[str, Any] = {}
-        self._replies: dict[int, tuple[threading.Event, list[str | None]]] = {}
+        self._replies: dict[int, tuple[threading.Event, list[Any]]] = {}
         self._ids = itertools.count(1)
         self._send_lock = threading.Lock()
         self._conn: Connection | None = None
@@ -77,7 +79,7 @@ class ProcessStation(LiveStation):
         conn = self._ensure_worker()
         n = next(self._ids)
         done = threading.Event()
-        slot: list[str | None] = [None]
+        slot: list[Any] = [None, False]
         self._replies[n] = (done, slot)
         with self._send_lock:
             conn.send(("call", n, method, args))
@@ -88,6 +90,8 @@ class ProcessStation(LiveStation):
             raise UserError(f"station {self.setup.name} did not answer {method} in time; "
                             "try again")
         if slot[0]:
+            if slot[1]:
+                raise ConflictError(slot[0], confirmable=slot[1] == "confirmable")
             raise UserError(slot[0])
 
     def _read(self, conn: Connection) -> None:
@@ -110,6 +114,7 @@ class ProcessStation(LiveStation):
                 entry = self._replies.pop(msg[1], None)
                 if entry is not None:
                     entry[1][0] = msg[2]
+                    entry[1][1] = msg[3]  # None, "conflict" or "confirmable"
                     entry[0].set()
                 if msg[2]:
                     self._event(self.session_t, "call_refused", "station", reason=msg[2])
@@ -177,8 +182,9 @@ class ProcessStation(LiveStation):
         self._call("acknowledge", by, timeout_s)
         return cleared
 
-    def change(self, kind: str, value: Any, by: str, reason: str = "") -> None:
-        self._call("change", kind, value, by, reason)
+    def change(self, kind: str, value: Any, by: str, reason: str = "", *,
+               confirmed: bool = False) -> None:
+        self._call("change", kind, value, by, reason, confirmed)
 
     def begin_close(self) -> None:
         self._closing = True
@@ -247,14 +253,21 @@ def _worker(setup: StationSetup, decimation: int, recordings_dir: Path | None,
                 break
             _, n, method, args = msg
             error: str | None = None
+            conflict: str | None = None
             try:
-                getattr(st, method)(*args)
+                if method == "change":  # (kind, value, by, reason, confirmed)
+                    st.change(*args[:4], confirmed=bool(args[4]))
+                else:
+                    getattr(st, method)(*args)
+            except ConflictError as exc:
+                error = str(exc)
+                conflict = "confirmable" if exc.confirmable else "conflict"
             except UserError as exc:
                 error = str(exc)
             except Exception as exc:  # a bug must reach the console, not kill the worker
                 error = f"station error: {exc}"
             snapshot()
-            send(("reply", n, error))
+            send(("reply", n, error, conflict))
     except (EOFError, OSError):
         pass
     finally:

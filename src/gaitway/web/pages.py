@@ -45,6 +45,7 @@ PAGES: Final[tuple[Page, ...]] = (
     Page("/records", "records.html", "Patients and records", STAFF),
     Page("/patient", "patient.html", "My training", frozenset({"patient"})),
     Page("/progress", "progress.html", "Progress", EVERYONE),
+    Page("/admin", "admin.html", "Users", ADMIN),
     Page("/docs", "apidocs.html", "API docs", ADMIN),
 )
 #: the first page of each role after logging in

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from gaitway.errors import UserError
-from gaitway.web.live import LiveStation
+from gaitway.web.host import StationHost
 
 #: the fields of a console frame that the server's ``RemoteFrame`` takes (its other fields,
 #: such as seq and wall time, the server stamps itself)
@@ -162,7 +162,7 @@ class FramePublisher:
                 self.stats.dropped += 1
             self._queue.append(frame)
 
-    def attach(self, station: LiveStation) -> None:
+    def attach(self, station: StationHost) -> None:
         """Publish every frame ``station`` puts on its live bus (a listener on its loop thread,
         called right after the frame was added)."""
         frames = station.frames

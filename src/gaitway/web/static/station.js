@@ -121,10 +121,10 @@ async function act(path, body) {
 
 async function change(kind, value) {
   let r = await act("changes", { kind, value });
-  if (r.status === 409) {
+  if (r.status === 409 && r.data?.needs_confirmation) {
     if (confirm(`${r.data.detail}\n\nApply this large change?`)) r = await act("changes", { kind, value, confirmed: true });
     else $("message").textContent = "change cancelled";
-  }
+  }  // any other 409 (a fault held): act() shows the station's reason
   if (r.ok) touched.delete(kind);
 }
 

@@ -1,0 +1,192 @@
+"""One session's settings: the one typed object every entry point fills in.
+
+``gaitway simulate``, ``gaitway compare``, the console's stations and ``gaitway station run``
+all describe a session with :class:`SessionSettings`; :mod:`gaitway.session.builder` turns it
+into station, patient, control, safety and recorder. Percentages, km/h and degrees at this edge
+(what a therapist sets), SI inside (:meth:`SessionSettings.control_settings`). Validation
+raises :class:`~gaitway.errors.UserError` with one line saying what to give instead.
+
+This module is light (no MuJoCo, no loop): the clinic reads it through the session summary.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import re
+import uuid
+from dataclasses import dataclass, fields
+from typing import Any, Final
+
+from gaitway.control.registry import check_controller
+from gaitway.control.settings import (
+    MAX_FLOW_NM,
+    MAX_RESIST_DAMPING,
+    MAX_RESIST_TORQUE_NM,
+    MAX_TUNNEL_WIDTH_DEG,
+    ROM_SCALE,
+)
+from gaitway.errors import UserError
+from gaitway.safety.session import SessionSafety
+from gaitway.session.pauses import parse_pauses
+from gaitway.station.sim.profiles import PatientProfile, generate_cohort, get_profile
+
+MIN_SPEED_KMH: Final[float] = 0.5
+MAX_SPEED_KMH: Final[float] = 3.2
+MAX_MINUTES: Final[float] = 240.0
+MAX_BWS_PCT: Final[float] = 80.0
+MAX_WARMUP_S: Final[float] = 60.0
+
+
+_COHORT: Final[re.Pattern[str]] = re.compile(r"cohort-(\d{1,9})-(\d{3})")
+MAX_COHORT: Final[int] = 500
+
+
+def resolve_profile(profile_id: str) -> PatientProfile:
+    """A registered virtual patient, or a member of a seeded virtual cohort by its id
+    (``cohort-SEED-INDEX``, as :func:`generate_cohort` names them)."""
+    m = _COHORT.fullmatch(profile_id) if isinstance(profile_id, str) else None
+    if m is None:
+        return get_profile(profile_id)
+    seed, index = int(m.group(1)), int(m.group(2))
+    if index >= MAX_COHORT:
+        raise UserError(f"cohort patient {profile_id!r}: a cohort has at most {MAX_COHORT}")
+    return generate_cohort(index + 1, seed)[index]  # seeded draws: a prefix of any cohort
+
+
+#: the settings that are lists of timed actions, kept out of to_dict when empty
+TIMED_ACTIONS: Final[tuple[str, ...]] = ("injections", "acknowledgements", "pauses")
+
+
+def _finite_in(name: str, value: float, low: float, high: float, unit: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise UserError(f"{name} needs a number, got {value!r}")
+    if not (math.isfinite(value) and low <= value <= high):
+        raise UserError(f"{name} must be within {low:g}-{high:g} {unit}, got {value}")
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    """What a session is: who trains (virtual patient profile, seed), for how long, and with
+    which training settings. The same settings and seed are the same simulated session."""
+
+    profile: str
+    minutes: float
+    seed: int = 0
+    guidance_pct: float = 60.0
+    bws_pct: float = 30.0
+    speed_kmh: float = 2.0
+    controller: str = "guidance"
+    lateral_pelvis: bool = False
+    patient_events: bool = True
+    #: seconds at the start in which guidance ramps from 100 % down to the set level
+    warmup_s: float = 8.0
+    #: which session of the patient's course this is (the virtual patient changes over one)
+    session_index: int = 0
+    #: the virtual patient's fatigue at the start, 0 (fresh) to 1
+    initial_fatigue: float = 0.0
+    #: path control: tunnel half-width and supportive flow along the path
+    tunnel_width_deg: float = 5.0
+    path_flow_nm: float = 0.0
+    #: assist-as-needed: therapist bounds on support, % of full guidance
+    aan_min_pct: float = 30.0
+    aan_max_pct: float = 100.0
+    #: resistance: damping and a velocity-signed torque against the motion
+    resist_damping_nms_per_rad: float = 5.0
+    resist_torque_nm: float = 0.0
+    #: range of motion: the reference's hip and knee excursion, scaled about its mean
+    hip_rom_scale: float = 1.0
+    knee_rom_scale: float = 1.0
+    self_paced: bool = False
+    #: respond to fatigue automatically, within these bounds (% of full guidance, of weight)
+    adapt_to_fatigue: bool = True
+    max_guidance_pct: float = 100.0
+    max_bws_pct: float = 50.0
+    #: faults to inject, as "FAULT@SECONDS" (see `gaitway faults`)
+    injections: tuple[str, ...] = ()
+    #: acknowledgements of a safety stop, as "NAME@SECONDS" (resume if accepted)
+    acknowledgements: tuple[str, ...] = ()
+    #: operator pauses, as "AT:SECONDS" (pause at AT s for SECONDS, then resume)
+    pauses: tuple[str, ...] = ()
+
+    def validate(self) -> SessionSettings:
+        """Check every setting; raise UserError on the first that is wrong. Returns self."""
+        resolve_profile(self.profile)
+        check_controller(self.controller)
+        _finite_in("--minutes", self.minutes, 0.0, MAX_MINUTES, "min")
+        if self.minutes <= 0.0:
+            raise UserError(f"--minutes must be above 0 and at most {MAX_MINUTES:g}, "
+                            f"got {self.minutes}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise UserError(f"--seed must be a whole number, 0 or above, got {self.seed!r}")
+        if not (isinstance(self.speed_kmh, int | float) and math.isfinite(self.speed_kmh)
+                and MIN_SPEED_KMH <= self.speed_kmh <= MAX_SPEED_KMH):
+            raise UserError(f"--speed {self.speed_kmh} km/h is beyond what the device can "
+                            f"reach: choose {MIN_SPEED_KMH}-{MAX_SPEED_KMH} km/h")
+        _finite_in("--guidance", self.guidance_pct, 0.0, 100.0, "%")
+        _finite_in("--bws", self.bws_pct, 0.0, MAX_BWS_PCT, "% of body weight")
+        _finite_in("--tunnel-width", self.tunnel_width_deg, 0.0, MAX_TUNNEL_WIDTH_DEG, "deg")
+        _finite_in("--flow (path flow)", self.path_flow_nm, 0.0, MAX_FLOW_NM, "N*m")
+        _finite_in("--aan-min", self.aan_min_pct, 0.0, 100.0, "%")
+        _finite_in("--aan-max", self.aan_max_pct, 0.0, 100.0, "%")
+        if self.aan_min_pct > self.aan_max_pct:
+            raise UserError(f"assist-as-needed support bounds: --aan-min ({self.aan_min_pct:g} %) "
+                            f"must not exceed --aan-max ({self.aan_max_pct:g} %)")
+        _finite_in("--resist-damping (resistance damping)", self.resist_damping_nms_per_rad, 0.0,
+                   MAX_RESIST_DAMPING, "N*m*s/rad")
+        _finite_in("--resist-torque (resistance torque)", self.resist_torque_nm, 0.0,
+                   MAX_RESIST_TORQUE_NM, "N*m")
+        for flag, v in (("--rom-hip", self.hip_rom_scale), ("--rom-knee", self.knee_rom_scale)):
+            _finite_in(f"{flag} (range-of-motion scale)", v, *ROM_SCALE, "(1: as recorded)")
+        _finite_in("--max-guidance", self.max_guidance_pct, 0.0, 100.0, "%")
+        _finite_in("--max-bws", self.max_bws_pct, 0.0, MAX_BWS_PCT, "% of body weight")
+        _finite_in("warm-up", self.warmup_s, 0.0, MAX_WARMUP_S, "s")
+        _finite_in("initial fatigue", self.initial_fatigue, 0.0, 1.0, "(0 fresh, 1 exhausted)")
+        if self.session_index < 0:
+            raise UserError(f"session index must be 0 or above, got {self.session_index}")
+        SessionSafety.validate_injections(self.injections, self.minutes * 60.0)
+        SessionSafety.validate_acknowledgements(self.acknowledgements)
+        parse_pauses(self.pauses)
+        return self
+
+    # -- derived -------------------------------------------------------------------------------
+    @property
+    def session_id(self) -> str:
+        """Deterministic: the same settings and seed are the same simulated session."""
+        key = json.dumps(self.to_dict(), sort_keys=True)
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"gaitway-sim:{key}"))
+
+    @property
+    def speed_m_s(self) -> float:
+        return self.speed_kmh / 3.6
+
+    def replace(self, **changes: Any) -> SessionSettings:
+        return dataclasses.replace(self, **changes)
+
+    # -- as data -------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON data (recording metadata, summary.json). Injections, acknowledgements and
+        pauses only when there are any."""
+        d = {f.name: getattr(self, f.name) for f in fields(self)}
+        for key in TIMED_ACTIONS:
+            if d[key]:
+                d[key] = list(d[key])
+            else:
+                del d[key]
+        return d
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, where: str = "settings") -> SessionSettings:
+        """The inverse of :meth:`to_dict`; unknown or missing fields are a UserError."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise UserError(f"{where}: unknown setting(s) {', '.join(unknown)}")
+        if "profile" not in data or "minutes" not in data:
+            raise UserError(f"{where}: the settings must name profile and minutes")
+        values = dict(data)
+        for key in TIMED_ACTIONS:
+            if key in values:
+                values[key] = tuple(values[key])
+        return cls(**values)
