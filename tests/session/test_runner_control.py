@@ -17,6 +17,7 @@ from gaitway.session.runner import run_session
 from gaitway.session.settings import SessionSettings
 from gaitway.session.summary import SessionSummary
 from gaitway.session.validation import phase_error
+from gaitway.station.channels import EMG_MUSCLES
 
 
 def test_summary_reports_controller_tracking_and_participation(tmp_path: Path) -> None:
@@ -57,6 +58,17 @@ def test_summary_reports_controller_tracking_and_participation(tmp_path: Path) -
     # the same contract read back from summary.json
     assert SessionSummary.read(tmp_path) == s
     rec = open_recording(tmp_path)
+    # each muscle's true activation is recorded beside its synthetic EMG, readable by name
+    names = [f"truth_activation_{m}_{side}" for m in EMG_MUSCLES for side in ("left", "right")]
+    truth = rec.read(names)
+    for n, key in zip(names, e.activation_by_muscle, strict=True):
+        x = truth[n]
+        assert len(x) == len(truth.time)
+        assert x.min() >= 0.0
+        assert x.max() <= 1.0
+        assert np.ptp(x) > 0.01, n  # it varies over the gait cycle
+        assert rec.units[n] == "1"
+        assert key == n.removeprefix("truth_activation_")
     ts = rec.read(["guidance", "phase_estimate_left", "cmd_belt_speed", "ref_hip_angle_left"])
     assert ts["guidance"][-1] == pytest.approx(1.0)
     assert ts["cmd_belt_speed"].max() == pytest.approx(2.0 / 3.6, abs=1e-4)
