@@ -31,6 +31,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "gaitway.cli.response_cmd",
     "gaitway.cli.envelope_cmd",
     "gaitway.cli.plan_cmd",
+    "gaitway.cli.trial_cmd",
 )
 
 

@@ -87,7 +87,7 @@ async function refresh() {
   if (!r.ok) { $("message").textContent = r.data?.detail || "station not available"; return; }
   const s = r.data;
   showButtons(s);
-  $("name").textContent = s.name; $("simulated").hidden = !s.simulated; $("patient").textContent = `patient ${s.patient}`;
+  $("name").textContent = s.name; $("simulated").hidden = !s.simulated; $("replay").hidden = s.transport !== "replay"; $("patient").textContent = `patient ${s.patient}`;
   if (!last || !s.running) showNumbers(s);
   $("alerts").replaceChildren(...s.alerts.map((a) => el("div", { class: "alert" }, alertLine(a))));
   beepForNew(s.alerts);
