@@ -210,3 +210,36 @@ def test_type3_file_reads_like_its_type2_original(tmp_path: Path) -> None:
         ok = np.isfinite(c2) & (f2 > 100)
         assert ok.sum() > 500
         assert np.allclose(c2[ok], c3[ok], atol=1e-6)
+
+
+def test_marker_labels_as_labs_write_them(tmp_path: Path) -> None:
+    """Vicon's subject prefix ("Anna:LHEE"), other spellings ("L.ASIS") and a sacral marker
+    instead of the two PSIS: the same trial, the same events."""
+    src = REAL / "overground_events.c3d"
+
+    def relabel(c) -> None:  # type: ignore[no-untyped-def]
+        labels = [str(x).strip() for x in c["parameters"]["POINT"]["LABELS"]["value"]]
+        new = []
+        for lab in labels:
+            if lab == "LASI":
+                lab = "L.ASIS"
+            elif lab == "LPSI":
+                lab = "SACR"  # the right PSIS alone stands in for the sacrum's place
+            elif lab == "RPSI":
+                lab = "R_PSI_unused"
+            new.append(f"Anna:{lab}")
+        c["parameters"]["POINT"]["LABELS"]["value"] = new
+
+    c = ezc3d.c3d(str(src))
+    relabel(c)
+    out = tmp_path / "relabelled.c3d"
+    c.write(str(out))
+    a, b = read_c3d(src), read_c3d(out)
+    assert b.walking_speed_m_s is not None
+    assert b.walking_speed_m_s == pytest.approx(a.walking_speed_m_s or 0, abs=0.05)
+    assert b.kinematics is not None
+    assert {"foot_x_left", "heel_x_right", "toe_x_left"} <= set(b.kinematics.channels)
+    ra, rb = analyze_path(src), analyze_path(out)
+    ta = [(e["side"], e["kind"]) for e in ra["detected_vs_file_events"]["detected_events"]]
+    tb = [(e["side"], e["kind"]) for e in rb["detected_vs_file_events"]["detected_events"]]
+    assert ta == tb

@@ -32,6 +32,31 @@ def test_migrations_downgrade_to_nothing_and_back(store: ClinicStore) -> None:
     assert "audit_log" in inspect(store.engine).get_table_names()
 
 
+def test_prescriptions_name_registered_controllers(store: ClinicStore) -> None:
+    """A prescription stored before the controller registry ("impedance") is renamed by
+    migration 0005; a new one must name a registered controller."""
+    from gaitway.clinic import migrate
+
+    with store.transaction() as db:
+        p = records.add_patient(db, actor="t", pseudonym="P-RX")
+        records.add_prescription(db, actor="t", patient=p, duration_min=20.0, speed_kmh=1.8,
+                                 guidance_pct=70.0, bws_pct=30.0)
+    migrate.downgrade(store.engine, "0004")
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE prescriptions SET controller = 'impedance'"))
+    migrate.upgrade(store.engine)
+    with store.engine.connect() as conn:
+        assert conn.execute(text("SELECT controller FROM prescriptions")).scalars().all() == [
+            "guidance"]
+    with store.transaction() as db:
+        p2 = records.find_patient(db, "P-RX")
+        for bad in ("impedance", "telepathy"):
+            with pytest.raises(UserError, match=f"must be one of .*got '{bad}'"):
+                records.add_prescription(db, actor="t", patient=p2, duration_min=20.0,
+                                         speed_kmh=1.8, guidance_pct=70.0, bws_pct=30.0,
+                                         controller=bad)
+
+
 def test_reopening_a_migrated_store_keeps_rows(db_url: str) -> None:
     with ClinicStore(db_url) as s, s.transaction() as db:
         records.add_patient(db, actor="t", pseudonym="P1", height_m=1.7)

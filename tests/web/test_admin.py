@@ -117,3 +117,29 @@ def test_staff_add_edit_and_search_patients(web: Web) -> None:
         other = t2.get("/api/patients", params={"q": "SIM-DEMO-1-03"}).json()
         assert t2.patch(f"/api/patients/{other[0]['id'] - 2}", headers=h,
                         json={"birth_year": 1950}).status_code == 404
+
+
+def test_prescriptions_are_written_within_bounds_and_kept_as_history(web: Web) -> None:
+    rx = {"duration_min": 30, "speed_kmh": 1.8, "guidance_pct": 70, "bws_pct": 30,
+          "hip_rom_scale": 1.0, "knee_rom_scale": 0.9, "controller": "guidance"}
+    with _client(web) as t2:
+        h = {"X-CSRF-Token": login(t2, "therapist2")}
+        pid = t2.get("/api/patients").json()[0]["id"]  # SIM-DEMO-1-03, their care team's
+        first = t2.post(f"/api/patients/{pid}/prescriptions", headers=h, json=rx)
+        assert first.status_code == 201, first.text
+        second = t2.post(f"/api/patients/{pid}/prescriptions", headers=h,
+                         json=rx | {"guidance_pct": 60, "controller": "aan"})
+        assert second.status_code == 201
+        history = t2.get(f"/api/patients/{pid}").json()["prescriptions"]
+        assert [(x["guidance_pct"], x["active"]) for x in history] == [(70, False), (60, True)]
+        for bad, status in [({"guidance_pct": 120}, 422), ({"speed_kmh": True}, 422),
+                            ({"controller": "no-such"}, 400), ({"extra": 1}, 422)]:
+            r = t2.post(f"/api/patients/{pid}/prescriptions", headers=h, json=rx | bad)
+            assert r.status_code == status, (bad, r.text)
+        assert t2.post(f"/api/patients/{pid - 2}/prescriptions", headers=h,
+                       json=rx).status_code == 404  # not their care team's
+    with _client(web) as patient:
+        h = {"X-CSRF-Token": login(patient, "patient1")}
+        own = patient.get("/api/me").json()["patient_id"]
+        assert patient.post(f"/api/patients/{own}/prescriptions", headers=h,
+                            json=rx).status_code == 403

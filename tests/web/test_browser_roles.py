@@ -26,8 +26,9 @@ def browser() -> Iterator[Any]:
         if os.environ.get("CI"):
             pytest.fail(msg)
         pytest.skip(msg)
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=15_000)  # a loaded shared machine: state changes take longer
     with sync_playwright() as pw:
         b = launch_browser(pw)
         yield b
@@ -172,6 +173,14 @@ def test_admin_adds_a_therapist_and_a_patient_and_disabling_ends_the_session(
     admin.fill("#f-birth_year", "1958")
     admin.click("#patient-save")
     expect(admin.locator("#patient-message")).to_have_text("saved")
+    for guidance in ("70", "60"):  # a prescription, then an edit: a new one, the old one kept
+        admin.fill("#rx-guidance_pct", guidance)
+        admin.click("#rx-save")
+        expect(admin.locator("#rx-message")).to_have_text(
+            "prescription saved; it is the active one")
+    expect(admin.locator("#prescriptions tr")).to_have_count(2)
+    expect(admin.locator("#prescriptions tr.active-rx")).to_have_count(1)
+    expect(admin.locator("#prescriptions tr.active-rx td").nth(4)).to_have_text("60")
     admin.fill("#search", "P-WEB")
     expect(admin.locator("#patients a")).to_have_text(["P-WEB-1"])
     admin.select_option("#team-therapist", "therapist2")  # the care team from the patient

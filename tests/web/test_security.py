@@ -26,7 +26,7 @@ from gaitway.clinic.store import ClinicStore
 from gaitway.web.auth import COOKIE_NAME, LoginLimiter
 from gaitway.web.background import serve
 from gaitway.web.config import WebSettings
-from gaitway.web.redact import HIDDEN, scrub
+from gaitway.web.redact import HIDDEN, RepeatFilter, scrub
 from gaitway.web.service import LiveService
 
 Web = tuple[FastAPI, ClinicStore, LiveService]
@@ -334,3 +334,17 @@ def test_a_true_confirmation_and_a_number_pass_validation(client: TestClient) ->
                     json={"kind": "guidance", "value": 50, "confirmed": True})
     assert r.status_code == 400, r.text  # valid; refused only because nothing runs
     assert "no running session" in r.json()["detail"]
+
+
+def test_a_polled_refusal_is_audited_once_a_minute_with_its_count(web: Web) -> None:
+    with _client(web) as t2:
+        login(t2, "therapist2")
+        for _ in range(5):  # a station page left open on a station one may not see
+            assert t2.get("/api/stations/sim-1").status_code == 404
+    entries = [e for e in _audit(web, "access.refused") if e.entity_id == "/api/stations/sim-1"]
+    assert len(entries) == 1
+    now = [0.0]
+    f = RepeatFilter(window_s=60.0, clock=lambda: now[0])
+    assert [f.admit("k") for _ in range(3)] == [0, None, None]
+    now[0] = 61.0
+    assert f.admit("k") == 2  # the next entry says how many were held back

@@ -230,9 +230,13 @@ class ForcePlateEventDetector:
         self.partial_crossings_: list[dict[str, object]] = []
         for side, f in filt.items():
             other = [g for s, g in filt.items() if s != side]
-            leak = p.crosstalk_coefficient * np.clip(other[0], 0, None) if other else 0.0
-            on = on_level + leak * np.ones(len(f))
-            off = off_level + leak * np.ones(len(f))
+            # The thresholds along time; built in place (a 30-minute session: 14 MB each).
+            off = np.zeros(len(f))
+            if other and p.crosstalk_coefficient:
+                np.clip(other[0], 0, None, out=off)
+                off *= p.crosstalk_coefficient
+            on = off + on_level
+            off += off_level
             runs = _debounce_keep_end(_runs(_hysteresis(f, on, off)), min_on, min_off, len(f), f,
                                       on)
             self.stance_runs_[side] = runs

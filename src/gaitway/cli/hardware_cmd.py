@@ -20,6 +20,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from gaitway.cli.options import add_lsl_options, lsl_options
 from gaitway.errors import UserError
 from gaitway.safety.station_limits import device_limits
 from gaitway.session.replay import run_replay
@@ -63,6 +64,7 @@ def register(ssub: Any, run_parser: argparse.ArgumentParser) -> None:
     run_parser.add_argument("--emulate", action="store_true",
                             help="with --config: emulated drives moving the twin with its "
                             "virtual patient, as fast as it goes (SIMULATED)")
+    add_lsl_options(run_parser)  # with --config
     r = ssub.add_parser(
         "replay", help="replay a recording through the Station interface",
         description="Play a recording back as a station (at --speed x real time, or 'max') "
@@ -169,7 +171,7 @@ def run_config(args: argparse.Namespace) -> int:
     config = SessionSettings(profile=args.profile, minutes=args.minutes, seed=args.seed,
                              guidance_pct=args.guidance, bws_pct=args.bws,
                              speed_kmh=args.speed, controller=args.controller).validate()
-    s = run_session(config, out, station_choice=emulated_canopen(cfg))
+    s = run_session(config, out, station_choice=emulated_canopen(cfg), lsl=lsl_options(args))
     _print_summary(s, f"SIMULATED session over CANopen ({cfg.name}, emulated drives, "
                    f"{s.profile}, seed {s.seed})", out)
     return _exit(s)

@@ -30,6 +30,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "gaitway.cli.faults_cmd",
     "gaitway.cli.envelope_cmd",
     "gaitway.cli.plan_cmd",
+    "gaitway.cli.trial_cmd",
 )
 
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from gaitway.control.registry import CONTROLLERS
+
+if TYPE_CHECKING:
+    from gaitway.session.lsl_bridge import LslOptions
 
 
 def add_training_settings(p: argparse.ArgumentParser, *, guidance: float, speed: float,
@@ -20,3 +24,28 @@ def add_training_settings(p: argparse.ArgumentParser, *, guidance: float, speed:
     p.add_argument("--controller", choices=tuple(CONTROLLERS), default="guidance",
                    help="; ".join(f"{c.name}: {c.description}" for c in CONTROLLERS.values())
                    .replace("%", "%%") + " (default guidance)")
+
+
+def add_lsl_options(p: argparse.ArgumentParser) -> None:
+    """--lsl, --lsl-rate and --lsl-in: the session on the Lab Streaming Layer (paced at real
+    time when any is given: LSL streams are on the wall clock)."""
+    p.add_argument("--lsl", action="store_true",
+                   help="stream the live channels (with units) and the events (markers) over "
+                   "the Lab Streaming Layer; the session then runs at real time")
+    p.add_argument("--lsl-rate", type=float, default=100.0, metavar="HZ",
+                   help="rate of the LSL channel stream, at most 100 Hz (default 100)")
+    p.add_argument("--lsl-in", action="append", default=[], metavar="TYPE[:NAME]",
+                   help="read an external device's LSL stream (EMG amplifier, force plates) "
+                   "whose channel labels name Gaitway channels (emg_tibialis_anterior_left, "
+                   "grf_z_right, ...) into the session's samples; repeatable; the session "
+                   "then runs at real time")
+
+
+def lsl_options(args: argparse.Namespace) -> LslOptions | None:
+    """The LSL options the command line asked for (None: no LSL)."""
+    if not (args.lsl or args.lsl_in):
+        return None
+    from gaitway.session.lsl_bridge import LslOptions, parse_inlet  # slow (liblsl): on use
+
+    return LslOptions(outlet=args.lsl, rate_hz=args.lsl_rate,
+                      inputs=tuple(parse_inlet(t) for t in args.lsl_in))

@@ -87,6 +87,69 @@ def _validate_prediction(args: argparse.Namespace) -> int:
     return 0
 
 
+def _simulate_next(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from gaitway.clinic.audit import cli_actor
+    from gaitway.clinic.store import open_store
+    from gaitway.files import check_output_folder
+    from gaitway.planning.twin import run_next_session
+    from gaitway.settings import get_settings
+
+    out = check_output_folder(args.out or get_settings().data_dir / "sessions",
+                              "the session folder")
+    with open_store() as store:
+        done = run_next_session(store, args.patient, out_dir=Path(out), actor=cli_actor(),
+                                minutes=args.minutes, seed=args.seed)
+    print(done.session_id)
+    print(f"prescription {done.prescription_id}, {done.ended_by}, recording in "
+          f"{done.directory} [SIMULATED]", file=sys.stderr)
+    return 0
+
+
+def _propose(args: argparse.Namespace) -> int:
+    from gaitway.clinic import records
+    from gaitway.clinic.audit import cli_actor
+    from gaitway.clinic.store import open_store
+    from gaitway.planning.proposals import proposal_json, propose
+    from gaitway.planning.twin import twin_check
+
+    out = check_output_file(args.json, "the --json file") if args.json else None
+    with open_store() as store, store.transaction() as db:
+        patient = records.find_patient(db, args.patient)
+        result = propose(db, patient, actor=cli_actor(), check=twin_check)
+        data = proposal_json(result.proposal) if result.proposal is not None else None
+    print(result.message)
+    for step in result.steps:
+        print(f"  {step.sentence()}")
+    if data is not None:
+        print(f"  checked on the twin: {data['twin_check'].get('ended_by')} [SIMULATED]; "
+              f"approve with 'gaitway plan approve {data['id']}' or reject it")
+    if out is not None:
+        write_atomic(out, json.dumps(data, indent=2) + "\n")
+        print(f"wrote {out}")
+    return 0
+
+
+def _decide(args: argparse.Namespace) -> int:
+    from gaitway.clinic.audit import cli_actor
+    from gaitway.clinic.store import open_store
+    from gaitway.planning.proposals import approve, reject
+
+    with open_store() as store, store.transaction() as db:
+        if args.action == "approve":
+            edits = {"guidance_pct": args.guidance, "bws_pct": args.bws,
+                     "speed_kmh": args.speed, "duration_min": args.minutes}
+            rx = approve(db, args.proposal, actor=cli_actor(), edits=edits, note=args.note)
+            print(f"proposal {args.proposal} approved: prescription {rx.id} is active "
+                  f"(guidance {rx.guidance_pct:g} %, body-weight support {rx.bws_pct:g} %, "
+                  f"{rx.speed_kmh:g} km/h, {rx.duration_min:g} min)")
+        else:
+            reject(db, args.proposal, actor=cli_actor(), note=args.note)
+            print(f"proposal {args.proposal} rejected; the prescription stays as it is")
+    return 0
+
+
 def _nonneg_int(text: str) -> int:
     try:
         v = int(text)
@@ -94,6 +157,16 @@ def _nonneg_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if v < 0:
         raise argparse.ArgumentTypeError(f"{text} must be 0 or more")
+    return v
+
+
+def _minutes(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of minutes") from None
+    if not 0.0 < v <= 240.0:
+        raise argparse.ArgumentTypeError(f"--minutes must be above 0 and at most 240, got {v}")
     return v
 
 
@@ -123,6 +196,37 @@ def register(subparsers: Any) -> None:
     pr.add_argument("patient", help="patient pseudonym")
     pr.add_argument("--json", metavar="OUT", help="also write the forecast as JSON")
     pr.set_defaults(func=_predict)
+
+    po = psub.add_parser("propose", help="propose the next session's settings (checked on "
+                         "the patient's twin; a therapist decides)")
+    po.add_argument("patient", help="patient pseudonym")
+    po.add_argument("--json", metavar="OUT", help="also write the proposal as JSON")
+    po.set_defaults(func=_propose)
+    ap = psub.add_parser("approve", help="approve a proposal (optionally edited): it becomes "
+                         "the active prescription")
+    ap.add_argument("proposal", metavar="PROPOSAL_ID")
+    ap.add_argument("--guidance", type=float, help="edit: guidance %%")
+    ap.add_argument("--bws", type=float, help="edit: body-weight support %%")
+    ap.add_argument("--speed", type=float, help="edit: belt speed km/h")
+    ap.add_argument("--minutes", type=float, help="edit: duration min")
+    ap.add_argument("--note")
+    ap.set_defaults(func=_decide)
+    rj = psub.add_parser("reject", help="reject a proposal; the prescription stays")
+    rj.add_argument("proposal", metavar="PROPOSAL_ID")
+    rj.add_argument("--note")
+    rj.set_defaults(func=_decide)
+
+    sessions = subparsers.choices.get("sessions") if hasattr(subparsers, "choices") else None
+    if sessions is not None:
+        ssub = next(a for a in sessions._actions if isinstance(a, argparse._SubParsersAction))
+        sim = ssub.add_parser("simulate", help="run a virtual patient's next session on the "
+                              "twin from its active prescription; prints the session id")
+        sim.add_argument("--patient", required=True, metavar="REF", help="patient pseudonym")
+        sim.add_argument("--minutes", type=_minutes, default=None,
+                         help="simulated minutes (default: the prescription's duration)")
+        sim.add_argument("--seed", type=_nonneg_int, default=None)
+        sim.add_argument("--out", help="folder for the session's recording (default: data dir)")
+        sim.set_defaults(func=_simulate_next)
 
     vparser = subparsers.choices.get("validate") if hasattr(subparsers, "choices") else None
     if vparser is None:

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from gaitway.cli.options import add_training_settings
+from gaitway.cli.options import add_lsl_options, add_training_settings, lsl_options
 from gaitway.control.settings import (
     MAX_FLOW_NM,
     MAX_RESIST_DAMPING,
@@ -35,6 +35,7 @@ def register(sub: Any) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed: same seed, same session (default 0)")
     p.add_argument("--out", type=Path, required=True, help="folder for the recording")
     add_training_settings(p, guidance=60.0, speed=2.0)
+    add_lsl_options(p)
     p.add_argument("--tunnel-width", type=float, default=5.0, metavar="DEG",
                    help="path control: tunnel half-width in degrees (default 5)")
     p.add_argument("--flow", type=float, default=0.0, metavar="NM",
@@ -104,6 +105,7 @@ def _simulate(args: argparse.Namespace) -> int:
     from gaitway.session.runner import run_session  # slow: load on use
 
     cfg = settings_from_args(args)
+    lsl = lsl_options(args)
     check_output_folder(args.out, "the recording")
     console = Console(stderr=True)
     show = not args.quiet and cfg.minutes >= 0.5
@@ -114,10 +116,10 @@ def _simulate(args: argparse.Namespace) -> int:
                           TextColumn("{task.percentage:>3.0f}%"), TimeRemainingColumn(),
                           console=console, transient=True) as bar:
                 task = bar.add_task("sim", total=cfg.minutes * 60.0)
-                s = run_session(cfg, args.out,
+                s = run_session(cfg, args.out, lsl=lsl,
                                 progress=lambda t, total: bar.update(task, completed=t))
         else:
-            s = run_session(cfg, args.out)
+            s = run_session(cfg, args.out, lsl=lsl)
     except BaseException:
         if not existed:  # a folder this run made and left empty must not block a rerun
             with contextlib.suppress(OSError):

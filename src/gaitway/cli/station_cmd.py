@@ -72,6 +72,9 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.config is not None:
         return hardware_cmd.run_config(args)
+    if args.lsl or args.lsl_in:
+        raise UserError("--lsl and --lsl-in work with --config (a CANopen station) and with "
+                        "'gaitway simulate'; a console station streams through its console")
     if not args.server or not args.station_id:
         raise UserError("station run needs --server URL and --station-id ID (a station shown "
                         "on a console), or --config FILE (a CANopen station)")

@@ -112,7 +112,7 @@ class Prescription(Base):
     bws_pct: Mapped[float] = mapped_column(Float)
     hip_rom_scale: Mapped[float] = mapped_column(Float, default=1.0)
     knee_rom_scale: Mapped[float] = mapped_column(Float, default=1.0)
-    controller: Mapped[str] = mapped_column(String(64), default="impedance")
+    controller: Mapped[str] = mapped_column(String(64), default="guidance")
     #: Targets such as {"steps": 800, "active_participation_pct": 40}.
     targets: Mapped[dict[str, Any]] = mapped_column(default=dict)
     active: Mapped[bool] = mapped_column(Boolean, default=True)

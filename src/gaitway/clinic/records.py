@@ -28,6 +28,7 @@ from gaitway.clinic.models import (
     User,
 )
 from gaitway.clinic.security import hash_password
+from gaitway.control.registry import check_controller
 from gaitway.errors import UserError
 
 _PSEUDONYM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -231,7 +232,7 @@ def disable_user(db: Session, *, actor: str, username: str) -> User:
 def add_prescription(
     db: Session, *, actor: str, patient: Patient, duration_min: float, speed_kmh: float,
     guidance_pct: float, bws_pct: float, hip_rom_scale: float = 1.0,
-    knee_rom_scale: float = 1.0, controller: str = "impedance",
+    knee_rom_scale: float = 1.0, controller: str = "guidance",
     targets: dict[str, Any] | None = None, created_at: dt.datetime | None = None,
 ) -> Prescription:
     """A new prescription; the previous active one is retired, both changes audited."""
@@ -241,6 +242,7 @@ def add_prescription(
     _check_range("body-weight support", bws_pct, 0.0, 100.0, "%")
     _check_range("hip range-of-motion scale", hip_rom_scale, 0.0, 1.5, "")
     _check_range("knee range-of-motion scale", knee_rom_scale, 0.0, 1.5, "")
+    controller = check_controller(controller)  # the registry's names only
     previous = db.scalar(
         select(Prescription).where(Prescription.patient_id == patient.id, Prescription.active)
     )

@@ -67,6 +67,7 @@ from gaitway.station.channels import (
 from gaitway.station.interface import Command, Sample, Station
 from gaitway.station.sim.emg import EMG_DESCRIPTION
 from gaitway.station.sim.patient import VirtualPatient
+from gaitway.station.sim.profiles import PatientProfile
 from gaitway.station.sim.twin import SimStation
 
 _PHASE_L: Final[int] = CONTROL.phase_estimate_left
@@ -145,6 +146,8 @@ class SessionCore:
     safe state until acknowledged. Headless sessions judge overruns on simulated time.
     ``session_id``: None for the deterministic id of the settings (headless).
     ``patient`` and ``station_name`` name who trains where (console and station sessions).
+    ``profile``: the virtual patient to walk with, when not the registered one of the
+    settings' id (a recovering patient, see gaitway.planning.twin).
     ``observer`` sees every event as it is recorded (from any thread).
     ``station_choice``: run the loop on another station around the twin (CANopen drives that
     move it, a replay), judged with the limits that station's description sets.
@@ -156,10 +159,16 @@ class SessionCore:
                  station_name: str | None = None, label: str = SIMULATED_LABEL,
                  observer: EventObserver | None = None,
                  overrun_bound_s: float | None = None,
-                 station_choice: StationChoice | None = None) -> None:
+                 station_choice: StationChoice | None = None,
+                 profile: PatientProfile | None = None) -> None:
         self.settings = settings.validate()
         self.paced = paced
-        self.profile = resolve_profile(settings.profile)
+        # ``profile``: a virtual patient as their course left them (gaitway.planning: the
+        # registered profile moved by recovery); by default the registered one
+        self.profile = profile if profile is not None else resolve_profile(settings.profile)
+        if self.profile.id != settings.profile:
+            raise UserError(f"the profile given ({self.profile.id!r}) is not the settings' "
+                            f"({settings.profile!r})")
         self.session_id = session_id or settings.session_id
         self.patient_name = patient
         self.station_name = station_name

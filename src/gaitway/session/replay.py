@@ -67,24 +67,37 @@ def replay_choice(samples: RecordedSamples, source: Path, speed: float | None) -
                   "original_label": samples.label, "stale_ticks": REPLAY_STALE_TICKS})
 
 
-def run_replay(path: Path, out_dir: Path, *, speed: float | None = None) -> SessionSummary:
-    """Run a session on a replay of the recording at ``path``; the new recording and its
-    summary.json (``"transport": "replay"``) go to ``out_dir``."""
-    samples, meta = recorded_samples(path)
+def replay_settings(path: Path, samples: RecordedSamples,
+                    meta: dict[str, Any]) -> SessionSettings:
+    """The session settings a replay of ``path`` runs with: the recorded session's own, for
+    as long as the recording lasts.
+
+    The control stack then answers the replayed samples as it answered them live, so
+    command-and-response checks still agree (recordings of any version: version-1 setting
+    names are renamed; the faults injected and their acknowledgements are in the recorded
+    samples already; pauses are kept, so the stack stands when the recorded session stood)."""
     # the loop takes its first Sample at start and one per tick after: n rows give n-1 ticks
     minutes = min((samples.time_s[-1] - samples.time_s[0]) / 60.0, MAX_MINUTES)
     if not math.isfinite(minutes) or minutes <= 0.0:
         raise UserError(f"{path} covers no time: nothing to replay")
-    # the recorded session's own settings: the control stack then answers the replayed
-    # samples as it answered them live, so command-and-response checks still agree
-    # (recordings of any version: version-1 setting names are renamed; the faults injected
-    # and their acknowledgements are in the recorded samples already; pauses are kept, so
-    # the stack stands when the recorded session stood)
     known = {f.name for f in fields(SessionSettings)}
     settings = {k: v for k, v in settings_from_v1(dict(meta.get("settings") or {})).items()
                 if k in known and k not in ("injections", "acknowledgements")}
     settings.setdefault("profile", meta.get("patient", {}).get("id", "healthy"))
     settings["minutes"] = minutes
     settings["patient_events"] = False
-    config = SessionSettings.from_dict(settings, where=f"{path}: its settings").validate()
-    return run_session(config, out_dir, station_choice=replay_choice(samples, path, speed))
+    return SessionSettings.from_dict(settings, where=f"{path}: its settings").validate()
+
+
+def replay_session(path: Path, *,
+                   speed: float | None = None) -> tuple[SessionSettings, StationChoice]:
+    """What a session on a replay of ``path`` needs: its settings and its station."""
+    samples, meta = recorded_samples(path)
+    return replay_settings(path, samples, meta), replay_choice(samples, path, speed)
+
+
+def run_replay(path: Path, out_dir: Path, *, speed: float | None = None) -> SessionSummary:
+    """Run a session on a replay of the recording at ``path``; the new recording and its
+    summary.json (``"transport": "replay"``) go to ``out_dir``."""
+    config, choice = replay_session(path, speed=speed)
+    return run_session(config, out_dir, station_choice=choice)

@@ -124,6 +124,7 @@ class LslInlets:
     """
 
     def __init__(self, specs: Sequence[InletSpec]) -> None:
+        self.specs = tuple(specs)
         self._inlets: list[tuple[pylsl.StreamInlet, list[int], str]] = []
         for spec in specs:
             found = (pylsl.resolve_byprop("name", spec.name, timeout=spec.timeout_s)

@@ -26,6 +26,7 @@ from gaitway.station.interface import Command, Sample, Station, StationError
 FloatArray = npt.NDArray[np.float64]
 #: the fastest paced replay (faster: leave ``speed`` None for as fast as possible)
 MAX_SPEED: Final[float] = 100.0
+_ESTOP: Final[int] = SAMPLE_INDEX["estop"]
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,9 @@ class ReplayStation(Station):
         self._stopped = False
         self._wall0 = 0.0
         self._last: Sample | None = None
+        #: the operator's emergency stop at this computer (a console watching the replay):
+        #: recorded samples cannot show it, so the replay sets the e-stop input while pressed
+        self.estop_pressed = False
 
     @property
     def n_samples(self) -> int:
@@ -100,8 +104,18 @@ class ReplayStation(Station):
     def _emit(self, i: int) -> Sample:
         if self.samples.truth is not None:
             self.truth = self.samples.truth[i]
-        self._last = Sample.trusted(self._rows[i].copy())
+        row = self._rows[i].copy()
+        if self.estop_pressed:
+            row[_ESTOP] = 1.0
+        self._last = Sample.trusted(row)
         return self._last
+
+    def press_estop(self) -> None:
+        """The operator presses the emergency stop (held until :meth:`release_estop`)."""
+        self.estop_pressed = True
+
+    def release_estop(self) -> None:
+        self.estop_pressed = False
 
     def start(self) -> Sample:
         if self._stopped:

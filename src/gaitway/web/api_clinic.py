@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from gaitway.clinic import care_team, records
 from gaitway.clinic.models import Patient, Prescription, TrainingSession
 from gaitway.clinic.progress import patient_progress
+from gaitway.control.registry import check_controller
 from gaitway.errors import UserError
 from gaitway.planning.forecast import patient_forecast
 from gaitway.planning.report import plain_lines
@@ -141,6 +142,37 @@ def patient_record(patient_id: PatientId, sess: CurrentSession, ctx: Ctx) -> dic
         if sess.user.role != "patient":
             out["care_team"] = care_team.members(db, p)
         return out
+
+
+class PrescriptionIn(BaseModel):
+    """Per-session settings in screen units, within the clinic store's bounds (checked again
+    there); the controller by its registered name."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    duration_min: float = Field(ge=1.0, le=120.0)
+    speed_kmh: float = Field(ge=0.5, le=3.2)
+    guidance_pct: float = Field(ge=0.0, le=100.0)
+    bws_pct: float = Field(ge=0.0, le=100.0)
+    hip_rom_scale: float = Field(default=1.0, ge=0.0, le=1.5)
+    knee_rom_scale: float = Field(default=1.0, ge=0.0, le=1.5)
+    controller: str = Field(default="guidance", max_length=64)
+
+
+@router.post("/patients/{patient_id}/prescriptions", status_code=201,
+             responses={400: {}, 401: {}, 403: {}, 404: {}})
+def add_prescription(patient_id: PatientId, body: PrescriptionIn, sess: CsrfSession,
+                     ctx: Ctx) -> dict[str, Any]:
+    """A new prescription for a patient of one's care team; it becomes the active one and
+    the previous one stays in the history (editing is writing a new one)."""
+    require_staff(sess)
+    with ctx.store.transaction() as db:
+        p = _visible_patient(db, sess, patient_id)
+        fields = body.model_dump()
+        fields["controller"] = check_controller(fields["controller"])
+        rx = records.add_prescription(db, actor=f"web:{sess.user.username}", patient=p,
+                                      **fields)
+        return _prescription(rx)
 
 
 @router.get("/sessions/{session_id}/report", response_class=HTMLResponse,

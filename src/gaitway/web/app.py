@@ -30,15 +30,18 @@ from gaitway.clinic.recovery import Recovered, import_pending, pending_sessions
 from gaitway.clinic.store import ClinicStore
 from gaitway.errors import ConflictError, UserError
 from gaitway.settings import get_settings
-from gaitway.web import api_admin, api_auth, api_clinic, api_stations
+from gaitway.web import api_admin, api_auth, api_clinic, api_planning, api_stations
 from gaitway.web.auth import COOKIE_NAME, LoginLimiter, SessionStore
 from gaitway.web.config import WebSettings
 from gaitway.web.deps import AppContext
 from gaitway.web.live_record import store_importer
 from gaitway.web.pages import STATIC, add_pages
-from gaitway.web.redact import scrub
+from gaitway.web.redact import RepeatFilter, scrub
 from gaitway.web.service import LiveService
 
+#: the same refusal (user, method, path, status) is audited at most once in this many seconds,
+#: with the count of the ones in between
+REFUSAL_REPEAT_S: Final[float] = 60.0
 #: answers that hold nothing personal and may be cached (the pages' scripts, styles, icon)
 CACHEABLE: Final[tuple[str, ...]] = ("/static/", "/favicon.ico")
 _HEADERS: Final[dict[str, str]] = {
@@ -113,12 +116,18 @@ def create_app(settings: WebSettings, store: ClinicStore, live: LiveService, *,
     async def user_error(_request: Request, exc: UserError) -> JSONResponse:
         return JSONResponse({"detail": scrub(str(exc))}, status_code=400)
 
+    refusals = RepeatFilter(window_s=REFUSAL_REPEAT_S)
+
     def audit_refusal(request: Request, exc: StarletteHTTPException) -> None:
         sess = ctx.sessions.get(request.cookies.get(COOKIE_NAME))
-        if sess is not None:
+        if sess is None:
+            return
+        key = (sess.user.username, request.method, request.url.path, exc.status_code)
+        repeats = refusals.admit(key)
+        if repeats is not None:  # a page polling what it may not see: one entry a minute
             ctx.audit(f"web:{sess.user.username}", "access.refused", "request",
                       request.url.path[:64], method=request.method, status=exc.status_code,
-                      role=sess.user.role, reason=str(exc.detail)[:200])
+                      role=sess.user.role, reason=str(exc.detail)[:200], repeats=repeats)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -152,6 +161,7 @@ def create_app(settings: WebSettings, store: ClinicStore, live: LiveService, *,
     app.include_router(api_stations.ws_router)
     app.include_router(api_stations.remote_router)
     app.include_router(api_clinic.router)
+    app.include_router(api_planning.router)
     app.include_router(api_admin.router)
     add_pages(app, ctx)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from gaitway.clinic import care_team, records
 from gaitway.clinic.models import Patient, Station, User
 from gaitway.clinic.store import ClinicStore
+from gaitway.web.assign import apply_prescription
 from gaitway.web.live import demo_setups
 from gaitway.web.setup import StationSetup
 
@@ -61,6 +62,7 @@ def prepare_demo(store: ClinicStore, *, stations: int = 3, minutes: float = 30.0
                 p = records.add_patient(db, actor=ACTOR, pseudonym=pseudo, simulated=True,
                                         diagnosis=f"virtual patient ({s.profile})")
             s.patient, s.patient_id = pseudo, p.id
+            apply_prescription(db, s)
             if db.scalar(select(Station.id).where(Station.name == s.name)) is None:
                 records.add_station(db, actor=ACTOR, name=s.name, simulated=True)
         for username, role, password in DEMO_ACCOUNTS:
@@ -91,4 +93,5 @@ def setups_from_store(store: ClinicStore, *, stations: int = 3,
             s.therapists = records.station_therapists(db, row)
             pid = db.scalar(select(Patient.id).where(Patient.pseudonym == s.patient))
             s.patient_id = pid
+            apply_prescription(db, s)
     return setups

@@ -41,10 +41,12 @@ from gaitway.recording.folding import FoldedLog
 from gaitway.safety.session import SessionSafety
 from gaitway.session.builder import SessionCore, new_session_id, session_directory
 from gaitway.session.clock import LoopClock
+from gaitway.session.replay import replay_session
 from gaitway.session.state import SessionState, SessionStateMachine
 from gaitway.session.summary import SessionSummary
 from gaitway.station.channels import CONTROL_CHANNEL_NAMES, SAMPLE_INDEX
 from gaitway.station.interface import Command, Sample
+from gaitway.station.replay import ReplayStation
 from gaitway.station.sim.twin import SimStation
 from gaitway.web.live_record import Importer
 from gaitway.web.setup import StationSetup
@@ -132,7 +134,8 @@ class LiveStation:
         self._clock: LoopClock | None = None
         self._core: SessionCore | None = None
         self._stack: ControlStack | None = None
-        self._station: SimStation | None = None
+        #: where the console's emergency stop is pressed: the twin, or the replay it watches
+        self._station: SimStation | ReplayStation | None = None
         self._safety: SessionSafety | None = None
         self._actions: deque[tuple[str, str, Any]] = deque()
         self._lock = threading.Lock()
@@ -193,6 +196,7 @@ class LiveStation:
         return {
             "id": s.station_id, "name": s.name, "patient": s.patient, "profile": s.profile,
             "simulated": s.simulated, "state": self.state, "running": self.running,
+            "transport": "replay" if s.replay is not None else "twin",
             "elapsed_s": last.get("elapsed_s", 0.0) if self.running else self.elapsed_s,
             "paused_s": round(self.paused_s, 3),
             "steps": last.get("steps", self._n_strides),
@@ -267,6 +271,18 @@ class LiveStation:
                 target=self._run, name=f"live-{self.setup.station_id}", daemon=True)
             self.state = "starting"
             self._thread.start()
+
+    def configure(self, setup: StationSetup) -> None:
+        """Who trains on the station and with which settings from its next session on (a
+        patient put on it, their prescription as it stands now); refused while a session
+        runs. The last session's import finishes first, under the patient it trained."""
+        setup.session_settings(0)  # bad settings fail here, not in the loop thread
+        with self._lock:
+            if self.running:
+                raise UserError(f"station {self.setup.name} is running a session; stop it "
+                                "before changing who trains or how")
+            self.wait_import()
+            self.setup = setup
 
     def _require_running(self, what: str) -> None:
         if not self.running or self._stack is None:
@@ -366,12 +382,19 @@ class LiveStation:
             directory = None
             if self.recordings_dir is not None:
                 directory = session_directory(self.recordings_dir, sid, dt.datetime.now(dt.UTC))
-            core = SessionCore(self.setup.session_settings(self.sessions_started),
-                               out_dir=directory, paced=True, session_id=sid,
-                               patient=s.patient, station_name=s.name, label=LABEL,
-                               observer=self.event, overrun_bound_s=self.overrun_bound_s)
+            if s.replay is not None:  # the recorded session's settings, played back
+                settings, choice = replay_session(s.replay)
+            else:
+                settings, choice = s.session_settings(self.sessions_started), None
+            label = LABEL if s.replay is None else replay_label(s.replay, s.simulated)
+            core = SessionCore(settings, out_dir=directory, paced=True, session_id=sid,
+                               patient=s.patient, station_name=s.name, label=label,
+                               observer=self.event, overrun_bound_s=self.overrun_bound_s,
+                               station_choice=choice)
             self.recording = str(directory) if directory is not None else None
-            stack, station, safety, machine = core.stack, core.twin, core.safety, core.machine
+            stack, safety, machine = core.stack, core.safety, core.machine
+            station: SimStation | ReplayStation = (
+                core.station if isinstance(core.station, ReplayStation) else core.twin)
             sup = safety.supervisor
             dt_s = station.dt
             core_stop = core.stop
@@ -474,7 +497,8 @@ class LiveStation:
         stack.walking = False
 
     def _apply_actions(self, machine: SessionStateMachine, stack: ControlStack,
-                       safety: SessionSafety, station: SimStation, t: float) -> None:
+                       safety: SessionSafety, station: SimStation | ReplayStation,
+                       t: float) -> None:
         retry: list[tuple[str, str, Any]] = []
         while self._actions:
             what, by, payload = self._actions.popleft()
@@ -498,8 +522,8 @@ class LiveStation:
                 self._event(t, "action_refused", by, action=what, reason=str(exc))
         self._actions.extend(retry)
 
-    def _acknowledge(self, ack: _Ack, safety: SessionSafety, station: SimStation,
-                     t: float) -> bool:
+    def _acknowledge(self, ack: _Ack, safety: SessionSafety,
+                     station: SimStation | ReplayStation, t: float) -> bool:
         """Try the supervisor's acknowledgement; False: try again next tick (an e-stop just
         released shows in the next sample)."""
         if ack.retry_until < 0.0:
@@ -607,6 +631,12 @@ def _to_si(kind: str, value: Any) -> Any:
     return value
 
 
+def replay_label(path: Path, simulated: bool) -> str:
+    """What a replayed session's recording says it is: a playback, of what."""
+    what = "SIMULATED session" if simulated else "recorded session"
+    return f"REPLAY of the {what} {path.name}, run live from the console"
+
+
 def demo_setups(n: int = 3, *, minutes: float = 30.0,
                 therapists: Callable[[int], set[str]] | None = None) -> list[StationSetup]:
     """``n`` simulated stations with virtual patients of different profiles (SIMULATED)."""
@@ -664,6 +694,9 @@ class RemoteStation(LiveStation):
     def _refuse(self, what: str) -> None:
         raise UserError(f"cannot {what} station {self.setup.name} from here: it runs on "
                         "another computer; use its own controls")
+
+    def configure(self, setup: StationSetup) -> None:
+        self._refuse("set up the next session of")
 
     def start(self, by: str) -> None:
         self._refuse("start")

@@ -9,6 +9,10 @@ store (the session id), and replaces anything that looks like a path in a messag
 from __future__ import annotations
 
 import re
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from typing import Any, Final
 
 #: a POSIX path of two or more parts, or a Windows drive path, inside a message
@@ -47,3 +51,30 @@ def public_station(status: dict[str, Any], *, role: str) -> dict[str, Any]:
     if role == "patient":
         out.pop("therapists", None)
     return dict(scrub_all(out, names=role == "patient"))
+
+
+class RepeatFilter:
+    """Lets the first of a run of equal events through, then at most one per ``window_s``
+    with how many were held back, so a page that polls what it may not see leaves one audit
+    entry a minute, not one a second. Bounded: the least recent keys are forgotten first."""
+
+    def __init__(self, *, window_s: float, max_keys: int = 10_000,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.window_s = window_s
+        self.max_keys = max_keys
+        self._clock = clock
+        self._seen: OrderedDict[Hashable, tuple[float, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def admit(self, key: Hashable) -> int | None:
+        """None: hold this one back; otherwise how many equal ones were held back before."""
+        now = self._clock()
+        with self._lock:
+            last = self._seen.pop(key, None)
+            if last is not None and now - last[0] < self.window_s:
+                self._seen[key] = (last[0], last[1] + 1)
+                return None
+            self._seen[key] = (now, 0)
+            while len(self._seen) > self.max_keys:
+                self._seen.popitem(last=False)
+            return last[1] if last is not None else 0

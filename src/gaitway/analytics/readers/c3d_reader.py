@@ -24,6 +24,7 @@ it when loaded, or plate 1 = left otherwise (and the output says so).
 from __future__ import annotations
 
 import os
+import re
 import struct
 from pathlib import Path
 from typing import Any
@@ -188,10 +189,21 @@ def _kistler(ch: FloatArray, org: FloatArray) -> tuple[FloatArray, FloatArray]:
     return np.vstack([F, M]), np.array([0.0, 0.0, az0])
 
 
+def _norm_label(label: str) -> str:
+    """A point label as labs vary it: without the subject prefix Vicon adds ("Anna:LASI"),
+    case, spaces, dots and underscores ("L.ASIS", "l_asis" and "LASIS" are one name)."""
+    return re.sub(r"[^A-Z0-9]", "", label.split(":")[-1].upper())
+
+
 def _marker(points: FloatArray, labels: list[str], *names: str) -> FloatArray | None:
+    """The first of ``names`` that the file holds with data, matched by :func:`_norm_label`."""
+    index: dict[str, int] = {}
+    for i, lab in enumerate(labels):
+        index.setdefault(_norm_label(lab), i)
     for n in names:
-        if n in labels:
-            m = points[:3, labels.index(n), :].astype(np.float64)
+        i = index.get(_norm_label(n), -1)
+        if i >= 0:
+            m = points[:3, i, :].astype(np.float64)
             if np.isfinite(m).any() and np.nanmax(np.abs(m)) > 0:
                 return m
     return None
@@ -233,6 +245,9 @@ def read_c3d(path: Path) -> GaitData:
         for m in (_marker(points, labels, n) for n in ("LPSI", "RPSI", "LPSIS", "RPSIS"))
         if m is not None
     ]
+    if not psis:  # a single sacral marker instead of the two PSIS (Plug-in Gait allows it)
+        sacrum = _marker(points, labels, "SACR", "SACRUM", "SAC")
+        psis = [sacrum] if sacrum is not None else []
     up = np.array([0.0, 0.0, 1.0])
     pelvis = None
     if asis and psis:
@@ -255,9 +270,11 @@ def read_c3d(path: Path) -> GaitData:
     left = np.cross(up, fwd)
     to_belt = np.vstack([fwd, left, up])
 
-    heels = {s: _marker(points, labels, f"{s[0].upper()}HEE") for s in ("left", "right")}
+    heels = {s: _marker(points, labels, f"{s[0].upper()}HEE", f"{s[0].upper()}HEEL",
+                        f"{s[0].upper()}CAL") for s in ("left", "right")}
     toes = {
-        s: _marker(points, labels, f"{s[0].upper()}TOE", f"{s[0].upper()}MT2")
+        s: _marker(points, labels, f"{s[0].upper()}TOE", f"{s[0].upper()}MT2",
+                   f"{s[0].upper()}MET2", f"{s[0].upper()}MT1")
         for s in ("left", "right")
     }
     t_p = np.arange(n_frames) / p_rate if p_rate > 0 else np.empty(0)

@@ -14,7 +14,8 @@ function tile(s) {
   };
   t.root.append(
     el("h2", {}, el("a", { href: `/station?id=${encodeURIComponent(s.id)}` }, s.name), " ",
-       s.simulated ? el("span", { class: "sim" }, "SIMULATED") : ""),
+       s.simulated ? el("span", { class: "sim" }, "SIMULATED") : "",
+       s.transport === "replay" ? el("span", { class: "sim replay" }, "REPLAY") : ""),
     el("div", { class: "kv" },
       "Patient", el("span", {}, s.patient), "State", t.state, "Elapsed", t.elapsed, "Steps", t.steps,
       "Guidance", t.guidance, "Simulated time behind", t.behind,

@@ -5,6 +5,8 @@ const $ = (x) => document.getElementById(x);
 const FIELDS = ["sex", "birth_year", "height_m", "body_mass_kg", "diagnosis", "affected_side"];
 const NUMBERS = new Set(["birth_year", "height_m", "body_mass_kg"]);
 let selected = null;
+const RX_FIELDS = ["duration_min", "speed_kmh", "guidance_pct", "bws_pct", "hip_rom_scale", "knee_rom_scale", "controller"];
+const RX_DEFAULTS = { duration_min: 30, speed_kmh: 1.8, guidance_pct: 80, bws_pct: 30, hip_rom_scale: 1, knee_rom_scale: 1, controller: "guidance" };
 
 function say(r, done) {
   $("patient-message").textContent = r.ok ? done : (r.data?.detail || `failed (${r.status})`);
@@ -30,7 +32,7 @@ function fillForm(p) {
   $("patient-add").disabled = !!p; $("patient-add").title = p ? "Not now: press New patient first" : "";
 }
 
-async function show(id) {
+async function show(id, proposalMessage) {
   const r = await api("GET", `/api/patients/${id}`);
   if (!r.ok) return;
   const p = r.data;
@@ -39,12 +41,75 @@ async function show(id) {
   $("pteam").textContent = `Care team: ${(p.care_team || []).join(", ") || "nobody yet"}`;
   for (const b of ["team-add", "team-remove"]) $(b).disabled = false;
   $("pprogress").replaceChildren(el("a", { href: `/progress?patient=${p.id}` }, `Progress of ${p.pseudonym}`));
-  $("prescriptions").replaceChildren(...p.prescriptions.map((x) => el("tr", {}, el("td", {}, x.created_at.slice(0, 10)),
-    el("td", {}, x.active ? "yes" : ""), el("td", {}, x.duration_min), el("td", {}, x.speed_kmh), el("td", {}, x.guidance_pct),
-    el("td", {}, x.bws_pct), el("td", {}, x.controller))));
+  $("prescriptions").replaceChildren(...p.prescriptions.slice().reverse().map((x) => el("tr", { class: x.active ? "active-rx" : "" },
+    el("td", {}, x.created_at.slice(0, 16).replace("T", " ")), el("td", {}, x.active ? "active" : ""), el("td", {}, x.duration_min),
+    el("td", {}, x.speed_kmh), el("td", {}, x.guidance_pct), el("td", {}, x.bws_pct),
+    el("td", {}, `${x.hip_rom_scale} / ${x.knee_rom_scale}`), el("td", {}, x.controller))));
+  // the form starts from the active prescription (editing is writing a new one), else defaults
+  const act = p.prescriptions.find((x) => x.active) || RX_DEFAULTS;
+  for (const f of RX_FIELDS) $(`rx-${f}`).value = act[f];
+  if (!$("rx-controller").value) $("rx-controller").value = RX_DEFAULTS.controller;  // an old, unregistered name
+  $("rx-save").disabled = false; $("rx-save").title = "";
   $("sessions").replaceChildren(...p.sessions.slice().reverse().map((s) => el("tr", {}, el("td", {}, s.started_at.slice(0, 10)),
     el("td", {}, s.status), el("td", {}, fmt(s.duration_s / 60, 1)), el("td", {}, s.steps), el("td", {}, fmt(s.guidance_pct)),
     el("td", {}, fmt(s.bws_pct)), el("td", {}, el("a", { href: `/api/sessions/${s.id}/report`, target: "_blank" }, "report")))));
+  await showProposals(p.id, proposalMessage);
+}
+
+// the editable values of a proposal and their bounds (the store's prescription bounds)
+const EDITS = [["duration_min", "Minutes", 1, 120, 1], ["speed_kmh", "Speed km/h", 0.5, 3.2, 0.1],
+  ["guidance_pct", "Guidance %", 0, 100, 5], ["bws_pct", "Body-weight support %", 0, 100, 5]];
+
+function twinLine(c) {
+  if (!c) return "no twin check recorded";
+  return `${c.label || "SIMULATED check on the patient's twin"}: ${c.completed ? "completed" : "did not complete"}, ended by ${c.ended_by}, ${fmt(c.duration_s, 0)} s, ${c.strides} strides (profile ${c.profile})`;
+}
+
+function proposalCard(x) {
+  const s = x.settings;
+  const box = el("div", { class: `proposal ${x.status}`, id: `proposal-${x.id}` },
+    el("h4", {}, `Proposal ${x.id} – ${x.status}`),
+    el("p", {}, `${s.duration_min} min, ${s.speed_kmh} km/h, guidance ${s.guidance_pct} %, BWS ${s.bws_pct} %, ${s.controller}` +
+      (x.prescription_id ? ` (became prescription ${x.prescription_id})` : "")),
+    el("ul", { class: "reasons" }, ...x.reasons.map((r) => el("li", {}, r))),
+    el("p", { class: "twin" }, twinLine(x.twin_check)));
+  if (x.status !== "pending") return box;
+  const form = el("form", { class: "form rx decide", "aria-label": `decide proposal ${x.id}` });
+  for (const [f, label, lo, hi, step] of EDITS) {
+    form.append(el("label", {}, `${label} (${lo}–${hi})`,
+      el("input", { id: `p${x.id}-${f}`, type: "number", min: lo, max: hi, step, value: s[f], required: "" })));
+  }
+  form.append(el("label", {}, "Note", el("input", { id: `p${x.id}-note`, maxlength: 500 })));
+  const msg = el("p", { role: "status", class: "decision-message" });
+  const decide = async (verb) => {
+    const note = form.querySelector(`#p${x.id}-note`).value.trim() || null;
+    let body = { note };
+    if (verb === "approve") {
+      if (!form.reportValidity()) return;
+      for (const [f] of EDITS) {
+        const v = Number(form.querySelector(`#p${x.id}-${f}`).value);
+        if (v !== s[f]) body[f] = v;  // only what the therapist changed is an edit
+      }
+    }
+    const r = await api("POST", `/api/proposals/${x.id}/${verb}`, body);
+    msg.textContent = r.ok ? (verb === "approve" ? `approved: prescription ${r.data.prescription_id} is the active one` : "rejected") : (r.data?.detail || `failed (${r.status})`);
+    msg.className = `decision-message ${r.ok ? "ok" : "error"}`;
+    if (r.ok) await show(selected.id, msg.textContent);
+  };
+  form.onsubmit = (ev) => { ev.preventDefault(); decide("approve"); };
+  form.append(el("button", { type: "submit", id: `approve-${x.id}` }, "Approve (with the values above)"),
+    el("button", { type: "button", id: `reject-${x.id}`, onclick: () => decide("reject") }, "Reject"), msg);
+  box.append(form);
+  return box;
+}
+
+async function showProposals(id, message) {
+  $("propose").disabled = false; $("propose").title = "";
+  $("proposal-message").textContent = message || "";
+  const r = await api("GET", `/api/patients/${id}/proposals`);
+  if (!r.ok) { $("proposals").replaceChildren(el("p", {}, r.data?.detail || `proposals unavailable (${r.status})`)); return; }
+  const shown = r.data.slice(0, 5);
+  $("proposals").replaceChildren(...(shown.length ? shown.map(proposalCard) : [el("p", {}, "No proposals yet.")]));
 }
 
 async function list() {
@@ -62,6 +127,16 @@ async function list() {
 fillForm(null);  // before any await: the form is ready as soon as the page is
 const me = await requireLogin();
 await list();
+const ctl = await api("GET", "/api/controllers");
+if (ctl.ok) $("rx-controller").replaceChildren(...ctl.data.map((c) => el("option", { value: c.name, title: c.description }, c.name)));
+$("rx-form").onsubmit = async (ev) => {
+  ev.preventDefault();
+  const body = Object.fromEntries(RX_FIELDS.map((f) => [f, f === "controller" ? $(`rx-${f}`).value : Number($(`rx-${f}`).value)]));
+  const r = await api("POST", `/api/patients/${selected.id}/prescriptions`, body);
+  $("rx-message").textContent = r.ok ? "prescription saved; it is the active one" : (r.data?.detail || `failed (${r.status})`);
+  $("rx-message").className = r.ok ? "ok" : "error";
+  if (r.ok) await show(selected.id);
+};
 if (me.role === "admin") {  // admins put therapists on a patient's care team here too
   const u = await api("GET", "/api/admin/users");
   const names = u.ok ? u.data.filter((x) => x.role === "therapist").map((x) => x.username) : [];
@@ -74,6 +149,12 @@ if (me.role === "admin") {  // admins put therapists on a patient's care team he
     };
   }
 }
+$("propose").onclick = async () => {
+  $("propose").disabled = true;
+  $("proposal-message").textContent = "checking the proposal on the patient's twin…";
+  const r = await api("POST", `/api/patients/${selected.id}/proposals`);
+  await showProposals(selected.id, r.ok ? r.data.message : (r.data?.detail || `failed (${r.status})`));
+};
 let timer = null;
 $("search").oninput = () => { clearTimeout(timer); timer = setTimeout(list, 200); };
 $("patient-form").onsubmit = async (ev) => {

@@ -1,0 +1,1 @@
+"""In-silico trials: virtual cohorts trained under competing plans, on a Dask cluster."""

@@ -1,0 +1,213 @@
+"""Running a trial on Dask: one task per patient-arm course, results written as they finish.
+
+- Cluster: a ``distributed.LocalCluster`` of worker processes (one thread each: a session is
+  CPU-bound Python and MuJoCo) by default, or an existing scheduler (``tcp://HOST:PORT``).
+- Task keys are deterministic (the trial's fingerprint, the plan, the patient), so a task the
+  scheduler reruns after a worker died is the same task, and a second result of it cannot
+  exist: the client writes each finished course once, atomically (temp file + rename), to
+  ``DIR/arms/PLAN/PATIENT.parquet``. Workers write nothing, so the cluster needs no shared disk.
+- ``--resume``: courses whose file exists are not submitted again; ``DIR/trial.json`` (the
+  design and the plans) must match, so results of another trial are never mixed in.
+- At the end the courses are streamed, one arm-file at a time, into ``DIR/sessions.parquet``
+  and summarised into ``DIR/summary.json`` and ``DIR/report.html``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Final, TextIO
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from gaitway.errors import UserError
+from gaitway.files import atomic_output, write_atomic
+from gaitway.trials.course import (
+    SIMULATED_NOTE,
+    ArmResult,
+    CohortPatient,
+    TrialDesign,
+    cohort,
+    run_course,
+)
+from gaitway.trials.plans import TrialPlan
+from gaitway.trials.report import REPORT_FILE, report_html
+from gaitway.trials.results import SESSIONS_FILE, SUMMARY_FILE, summarise, write_sessions
+
+TRIAL_FILE: Final[str] = "trial.json"
+ARMS_DIR: Final[str] = "arms"
+MAX_COHORT: Final[int] = 500
+MAX_WEEKS: Final[int] = 52
+MAX_SESSIONS_PER_WEEK: Final[int] = 7
+
+
+@dataclass(frozen=True, slots=True)
+class Course:
+    """One task: a patient under a plan."""
+
+    patient: CohortPatient
+    plan: TrialPlan
+    key: str
+
+    def path(self, out_dir: Path) -> Path:
+        return out_dir / ARMS_DIR / self.plan.name / f"{self.patient.id}.parquet"
+
+
+@dataclass(frozen=True, slots=True)
+class TrialRun:
+    """What a run did: which courses it ran, which it found done, where the results are."""
+
+    ran: tuple[str, ...]
+    skipped: tuple[str, ...]
+    sessions_parquet: Path
+    summary_json: Path
+    report_html: Path
+    summary: dict[str, Any]
+
+
+def check_design(design: TrialDesign) -> TrialDesign:
+    for flag, v, hi in (("--cohort", design.cohort, MAX_COHORT),
+                        ("--weeks", design.weeks, MAX_WEEKS),
+                        ("--sessions-per-week", design.sessions_per_week,
+                         MAX_SESSIONS_PER_WEEK)):
+        if not 1 <= v <= hi:
+            raise UserError(f"{flag} must be within 1-{hi}, got {v}")
+    if design.seed < 0:
+        raise UserError(f"--seed must be 0 or above, got {design.seed}")
+    return design
+
+
+def trial_record(design: TrialDesign, plans: Sequence[TrialPlan]) -> dict[str, Any]:
+    """What identifies a trial (trial.json): its design and its plans' content."""
+    return {"label": SIMULATED_NOTE, "design": asdict(design),
+            "plans": [{k: v for k, v in p.as_dict().items() if k != "source"} for p in plans]}
+
+
+def fingerprint(record: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def courses(design: TrialDesign, plans: Sequence[TrialPlan], fp: str) -> list[Course]:
+    """Every patient-arm of the trial, in a fixed order, each with its deterministic key."""
+    return [Course(p, plan, f"trial-{fp}-{plan.name}-{p.id}")
+            for p in cohort(design) for plan in plans]
+
+
+def _prepare(out_dir: Path, record: dict[str, Any], resume: bool) -> None:
+    trial_file = out_dir / TRIAL_FILE
+    if trial_file.exists():
+        try:
+            old = json.loads(trial_file.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            old = None
+        if not resume:
+            raise UserError(f"{out_dir} already holds a trial; give --resume to go on with it "
+                            "or another --out")
+        if old != record:
+            raise UserError(f"{out_dir} holds another trial (design or plans differ); "
+                            "give another --out")
+    elif out_dir.exists() and any(out_dir.iterdir()):
+        raise UserError(f"{out_dir} is not empty and holds no trial; give a new --out")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_atomic(trial_file, json.dumps(record, indent=2) + "\n")
+
+
+def write_course(result: ArmResult, path: Path) -> None:
+    """One finished course, whole or not at all."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table = pa.Table.from_pylist(result.as_records())
+    with atomic_output(path, suffix=".parquet") as tmp:
+        pq.write_table(table, tmp)
+
+
+class Progress:
+    """One line, rewritten: sessions done, rate, time left (rate of this run only)."""
+
+    def __init__(self, total: int, done: int, stream: TextIO) -> None:
+        self.total, self.done, self.stream = total, done, stream
+        self.start_done, self.t0 = done, time.monotonic()
+
+    def add(self, sessions: int) -> None:
+        self.done += sessions
+        elapsed = max(time.monotonic() - self.t0, 1e-9)
+        rate = (self.done - self.start_done) / elapsed
+        left = (self.total - self.done) / rate if rate > 0 else float("nan")
+        self.stream.write(f"\rsessions {self.done}/{self.total}  {rate:.2f}/s  "
+                          f"~{left:.0f} s left   ")
+        self.stream.flush()
+
+    def close(self) -> None:
+        self.stream.write("\n")
+        self.stream.flush()
+
+
+ClientFactory = Callable[[], Any]
+
+
+def _client(scheduler: str | None, workers: int) -> tuple[Any, Any]:
+    from distributed import Client, LocalCluster  # heavy: on use only
+
+    if scheduler is not None:
+        try:
+            return Client(scheduler, timeout="10s"), None
+        except OSError as exc:
+            raise UserError(f"cannot reach the Dask scheduler at {scheduler} ({exc}); start "
+                            "one with 'dask scheduler' or leave out --scheduler") from None
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                           dashboard_address=None)
+    return Client(cluster), cluster
+
+
+def run_trial(plans: Sequence[TrialPlan], design: TrialDesign, out_dir: Path, *,
+              scheduler: str | None = None, workers: int = 2, resume: bool = False,
+              progress: bool = True) -> TrialRun:
+    """Run (or go on with) a trial; return what ran and the summary. ``progress``: a
+    progress line on stderr."""
+    check_design(design)
+    if not 1 <= workers <= 256:
+        raise UserError(f"--workers must be within 1-256, got {workers}")
+    record = trial_record(design, plans)
+    out_dir = Path(out_dir)
+    _prepare(out_dir, record, resume)
+    todo_all = courses(design, plans, fingerprint(record))
+    todo = [c for c in todo_all if not c.path(out_dir).exists()]
+    skipped = tuple(c.key for c in todo_all if c.path(out_dir).exists())
+    bar = (Progress(len(todo_all) * design.sessions, len(skipped) * design.sessions, sys.stderr)
+           if progress else None)
+    ran: list[str] = []
+    if todo:
+        from distributed import as_completed
+
+        client, cluster = _client(scheduler, workers)
+        try:
+            futures = {client.submit(run_course, design, c.patient, c.plan, key=c.key,
+                                     pure=False): c for c in todo}
+            for fut in as_completed(futures):
+                c = futures[fut]
+                write_course(fut.result(), c.path(out_dir))
+                ran.append(c.key)
+                fut.release()
+                if bar is not None:
+                    bar.add(design.sessions)
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    if bar is not None:
+        bar.close()
+    sessions_path = out_dir / SESSIONS_FILE
+    with atomic_output(sessions_path, suffix=".parquet") as tmp:
+        write_sessions((pq.read_table(c.path(out_dir)) for c in todo_all), tmp)
+    df: pd.DataFrame = pq.read_table(sessions_path).to_pandas()
+    summary = summarise(df, design=design, plans=plans)
+    summary_path = write_atomic(out_dir / SUMMARY_FILE, json.dumps(summary, indent=2) + "\n")
+    report_path = write_atomic(out_dir / REPORT_FILE, report_html(df, summary))
+    return TrialRun(ran=tuple(ran), skipped=skipped, sessions_parquet=sessions_path,
+                    summary_json=summary_path, report_html=report_path, summary=summary)
