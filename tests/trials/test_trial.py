@@ -1,12 +1,15 @@
 """The trial end to end: a local Dask cluster through the CLI, a real `dask scheduler` with two
-`dask worker` processes, resume. Short: 2 patients x 2 arms x 2 sessions of 3 simulated s."""
+`dask worker` processes, resume, a worker killed mid-trial. Short: 2 patients x 2 arms x 2
+sessions of 3 simulated s."""
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +20,7 @@ import pytest
 from gaitway.cli import main as cli_main
 from gaitway.trials.course import TrialDesign, cohort, run_course
 from gaitway.trials.plans import load_plans
-from gaitway.trials.runner import ARMS_DIR, run_trial
+from gaitway.trials.runner import ARMS_DIR, TrialRun, run_trial
 
 EXAMPLES = Path(__file__).parents[2] / "examples" / "plans"
 PLANS = f"{EXAMPLES / 'fixed-guidance.toml'},{EXAMPLES / 'aan-decreasing.toml'}"
@@ -42,6 +45,9 @@ def check_results(out: Path) -> None:
     effects = {(e["outcome"], e["plan"]) for e in summary["effects"]}
     assert effects == {("gait_speed_mps", "aan-decreasing"),
                        ("strength_paretic_frac", "aan-decreasing")}
+    report = (out / "report.html").read_text()
+    assert "SIMULATED" in report
+    assert report.count("data:image/png;base64,") == 1  # the recovery curves
     for e in summary["effects"]:
         if e["difference"] is not None:
             assert e["ci95_low"] <= e["difference"] <= e["ci95_high"]
@@ -89,11 +95,13 @@ def test_bad_input_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert not (tmp_path / "t").exists()
 
 
-@pytest.fixture
-def dask_cluster(tmp_path: Path) -> Iterator[str]:
-    """A real `dask scheduler` and two `dask worker` processes (the CLI of distributed)."""
+@pytest.fixture(scope="module")
+def dask_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real `dask scheduler` and two `dask worker` processes (the CLI of distributed), shared
+    by the tests of this module (the killed-worker test, last, leaves one). No nanny: a killed
+    worker stays dead, as a lost machine would."""
     dask = Path(sys.executable).with_name("dask")
-    sched_file = tmp_path / "scheduler.json"
+    sched_file = tmp_path_factory.mktemp("dask") / "scheduler.json"
     env = {**os.environ, "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
     procs = [subprocess.Popen([str(dask), "scheduler", "--scheduler-file", str(sched_file),
                                "--host", "127.0.0.1", "--port", "0", "--no-dashboard"],
@@ -106,7 +114,7 @@ def dask_cluster(tmp_path: Path) -> Iterator[str]:
         for _ in range(2):
             procs.append(subprocess.Popen(
                 [str(dask), "worker", "--scheduler-file", str(sched_file), "--nthreads", "1",
-                 "--nworkers", "1", "--no-dashboard"],
+                 "--no-nanny", "--no-dashboard"],
                 env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         address = json.loads(sched_file.read_text())["address"]
         from distributed import Client
@@ -119,7 +127,7 @@ def dask_cluster(tmp_path: Path) -> Iterator[str]:
             p.terminate()
         for p in reversed(procs):
             try:
-                p.wait(timeout=20)
+                p.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 p.kill()
 
@@ -144,3 +152,41 @@ def test_on_a_real_scheduler_and_resume(tmp_path: Path, dask_cluster: str,
     check_results(out)
     again = pq.read_table(out / "sessions.parquet").to_pandas()
     assert again.equals(first)  # deterministic: the rerun course is the same course
+
+
+def test_a_killed_worker_loses_nothing_and_counts_nothing_twice(tmp_path: Path,
+                                                                dask_cluster: str) -> None:
+    from distributed import Client
+
+    design = TrialDesign(seed=6, cohort=2, weeks=2, sessions_per_week=1, minutes=0.05)
+    out = tmp_path / "trial"
+    result: dict[str, object] = {}
+
+    def trial() -> None:
+        try:
+            result["run"] = run_trial(load_plans(PLANS.split(",")), design, out,
+                                      scheduler=dask_cluster, progress=False)
+        except BaseException as exc:  # reported below
+            result["error"] = exc
+
+    thread = threading.Thread(target=trial)
+    with Client(dask_cluster, timeout="30s") as client:
+        thread.start()
+        deadline = time.monotonic() + 120
+        busy: list[str] = []
+        while not busy:
+            assert time.monotonic() < deadline, "no worker started a course"
+            busy = [w for w, tasks in client.processing().items() if tasks]
+            time.sleep(0.05)
+        victim = busy[0]
+        pid = client.run(os.getpid, workers=[victim])[victim]
+        os.kill(pid, signal.SIGKILL)  # mid-course: its tasks must run again elsewhere
+        thread.join(timeout=300)
+        assert len(client.scheduler_info()["workers"]) == 1  # the worker is really gone
+    assert "error" not in result, result.get("error")
+    run = result["run"]
+    assert isinstance(run, TrialRun)
+    assert len(run.ran) == 4
+    df = pq.read_table(out / "sessions.parquet").to_pandas()
+    assert len(df) == 8  # every session once: none lost, none twice
+    assert not df.duplicated(["patient", "plan", "session"]).any()

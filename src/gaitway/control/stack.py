@@ -81,6 +81,7 @@ _CV_REF = CONTROL.ref_angle
 _CV_TAU = CONTROL.cmd_torque
 _CV_HARNESS = CONTROL.cmd_harness_force
 _CV_BELT = CONTROL.cmd_belt_speed
+_CV_HARNESS_SET = CONTROL.cmd_harness_setpoint
 _CV_GUIDANCE = CONTROL.guidance
 _CV_ASSIST = CONTROL.assist_level
 _CV_PHASE_L = CONTROL.phase_estimate_left
@@ -163,7 +164,7 @@ class ControlStack:
         self.switch = ControllerSwitch(first)
         self.patient_timing = controller_spec(first.name).patient_timing
         self._patient_timing_next = self.patient_timing
-        self.bws = BwsController(body_mass_kg=body_mass_kg, fraction=settings.bws_fraction)
+        self.bws = BwsController(body_mass_kg=body_mass_kg, fraction=settings.bws_fraction, dt=dt)
         self.belt = BeltController(
             speed_m_s=settings.speed_m_s,
             height_m=height_m,
@@ -358,7 +359,9 @@ class ControlStack:
         if hs_r:
             self._stride_end(1, hsd_r.onset_s)
 
-        harness = self.bws.update(harness_n, pz, dt)
+        bws = self.bws
+        harness = bws.update(harness_n, pz, dt)
+        harness_set = bws.setpoint_n
         belt_ctl = self.belt
         if not self.walking:
             belt = self._belt_to_rest(dt)
@@ -377,10 +380,12 @@ class ControlStack:
         cv[_CV_TAU] = tau
         cv[_CV_HARNESS] = harness
         cv[_CV_BELT] = belt
+        cv[_CV_HARNESS_SET] = harness_set
         cv[_CV_PHASE_L] = p_l
         cv[_CV_PHASE_R] = p_r
         self.ticks = ticks + 1
-        return Command(tau[0], tau[1], tau[2], tau[3], harness, belt)  # DRIVEN_DOFS order
+        return Command(tau[0], tau[1], tau[2], tau[3], harness, belt,  # DRIVEN_DOFS order
+                       harness_set)
 
     def _set_rate(self, belt_v: float) -> None:
         """Reference stride frequency and walking weight for a belt speed (only on change)."""

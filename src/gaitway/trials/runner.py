@@ -9,7 +9,7 @@
 - ``--resume``: courses whose file exists are not submitted again; ``DIR/trial.json`` (the
   design and the plans) must match, so results of another trial are never mixed in.
 - At the end the courses are streamed, one arm-file at a time, into ``DIR/sessions.parquet``
-  and summarised into ``DIR/summary.json``.
+  and summarised into ``DIR/summary.json`` and ``DIR/report.html``.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from gaitway.trials.course import (
     run_course,
 )
 from gaitway.trials.plans import TrialPlan
+from gaitway.trials.report import REPORT_FILE, report_html
 from gaitway.trials.results import SESSIONS_FILE, SUMMARY_FILE, summarise, write_sessions
 
 TRIAL_FILE: Final[str] = "trial.json"
@@ -67,6 +68,7 @@ class TrialRun:
     skipped: tuple[str, ...]
     sessions_parquet: Path
     summary_json: Path
+    report_html: Path
     summary: dict[str, Any]
 
 
@@ -206,5 +208,6 @@ def run_trial(plans: Sequence[TrialPlan], design: TrialDesign, out_dir: Path, *,
     df: pd.DataFrame = pq.read_table(sessions_path).to_pandas()
     summary = summarise(df, design=design, plans=plans)
     summary_path = write_atomic(out_dir / SUMMARY_FILE, json.dumps(summary, indent=2) + "\n")
+    report_path = write_atomic(out_dir / REPORT_FILE, report_html(df, summary))
     return TrialRun(ran=tuple(ran), skipped=skipped, sessions_parquet=sessions_path,
-                    summary_json=summary_path, summary=summary)
+                    summary_json=summary_path, report_html=report_path, summary=summary)

@@ -18,11 +18,14 @@ from fastapi import APIRouter, HTTPException, Request, WebSocket, WebSocketDisco
 from fastapi import Path as FPath
 from pydantic import BaseModel, ConfigDict, Field
 
-from gaitway.clinic import records
+from gaitway.clinic import care_team, records
+from gaitway.clinic.models import Patient
 from gaitway.control.registry import CONTROLLERS, check_controller
 from gaitway.errors import UserError
+from gaitway.web.assign import next_session, with_patient
 from gaitway.web.auth import COOKIE_NAME
 from gaitway.web.deps import (
+    AppContext,
     CsrfSession,
     Ctx,
     CurrentSession,
@@ -30,6 +33,7 @@ from gaitway.web.deps import (
     require_staff,
     station_for,
 )
+from gaitway.web.host import StationHost
 from gaitway.web.origin import same_origin
 from gaitway.web.redact import public_station
 
@@ -69,6 +73,14 @@ class ActionOut(BaseModel):
     detail: str = ""
 
 
+class PatientOnStation(BaseModel):
+    """The patient who trains on the station from its next session on (by record id)."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    patient_id: int = Field(ge=1, le=2**31 - 1)
+
+
 Action = Literal["start", "pause", "resume", "stop", "estop", "acknowledge"]
 
 
@@ -89,15 +101,22 @@ def list_controllers(sess: CurrentSession) -> list[ControllerOut]:
 def list_stations(sess: CurrentSession, ctx: Ctx) -> list[dict[str, Any]]:
     """Every station this user may see, with state, patient, elapsed time, steps, effort,
     alerts (all SIMULATED for in-process stations)."""
-    return [public_station(st.status(), role=sess.user.role)
+    return [public_station(_status(st), role=sess.user.role)
             for st in ctx.live.stations.values() if can_view(sess, st)]
+
+
+def _status(st: StationHost) -> dict[str, Any]:
+    """The station's status, the patient's record id and the prescription its next (or
+    running) session follows."""
+    return st.status() | {"patient_id": st.setup.patient_id,
+                          "prescription_id": st.setup.prescription_id}
 
 
 @router.get("/{station_id}", responses={401: {}, 404: {}})
 def station_detail(station_id: StationId, sess: CurrentSession, ctx: Ctx) -> dict[str, Any]:
     """One station: status, recent strides and the event log."""
     st = station_for(ctx, sess, station_id)
-    return public_station(st.status() | {"strides": list(st.strides),
+    return public_station(_status(st) | {"strides": list(st.strides),
                                          "events": list(st.events)[-100:]},
                           role=sess.user.role)
 
@@ -119,6 +138,51 @@ def station_change(station_id: StationId, body: ChangeIn, sess: CsrfSession, ctx
     return ActionOut(station=station_id, action="change", detail=f"{body.kind}={value}")
 
 
+@router.post("/{station_id}/patient", response_model=ActionOut,
+             responses={400: {}, 401: {}, 403: {}, 404: {}, 409: {}})
+def put_patient(station_id: StationId, body: PatientOnStation, sess: CsrfSession,
+                ctx: Ctx) -> ActionOut:
+    """Put a patient of one's care team on a station assigned to one (admins: any of
+    either); the station's next session follows that patient's active prescription."""
+    st = station_for(ctx, sess, station_id, control=True)
+    if st.setup.replay is not None:
+        raise HTTPException(400, f"station {st.setup.name} replays a recording; no patient "
+                                 "trains on it")
+    if st.running:
+        raise HTTPException(409, f"station {st.setup.name} is running a session; stop it "
+                                 "before putting another patient on it")
+    u = sess.user
+    with ctx.store.reader() as db:
+        p = db.get(Patient, body.patient_id)
+        if p is None or not care_team.may_see(db, user_id=u.id, role=u.role,
+                                              own_patient_id=u.patient_id,
+                                              patient_id=body.patient_id):
+            ctx.audit(f"web:{u.username}", "access.refused", "patient", body.patient_id,
+                      role=u.role, station=station_id)
+            raise HTTPException(404, "no such patient record that you may see")
+        new = with_patient(db, st.setup, p)
+    ok = False
+    try:
+        st.configure(new)
+        ok = True
+    finally:
+        ctx.audit(f"web:{u.username}", "station.patient", "station", station_id,
+                  patient_id=body.patient_id, prescription_id=new.prescription_id, ok=ok)
+    rx = (f"prescription {new.prescription_id}" if new.prescription_id is not None
+          else "no prescription: the station defaults")
+    return ActionOut(station=station_id, action="patient", detail=f"{new.patient}; {rx}")
+
+
+def _follow_prescription(ctx: AppContext, st: StationHost) -> int | None:
+    """Before a start: the patient's active prescription as it stands now (approved or
+    written since the last session) becomes the station's settings."""
+    with ctx.store.reader() as db:
+        new = next_session(db, st.setup)
+    if new is not None:
+        st.configure(new)
+    return st.setup.prescription_id
+
+
 @router.post("/{station_id}/{action}", response_model=ActionOut,
              responses={400: {}, 401: {}, 403: {}, 404: {}})
 def station_action(station_id: StationId, action: Action, sess: CsrfSession, ctx: Ctx) -> ActionOut:
@@ -129,7 +193,10 @@ def station_action(station_id: StationId, action: Action, sess: CsrfSession, ctx
     ok = False
     try:
         if action == "start":
+            rx_id = _follow_prescription(ctx, st)
             st.start(who)
+            detail = (f"prescription {rx_id}" if rx_id is not None
+                      else "station defaults (no active prescription)")
         elif action == "pause":
             st.pause(who)
         elif action == "resume":
@@ -142,8 +209,9 @@ def station_action(station_id: StationId, action: Action, sess: CsrfSession, ctx
             detail = "; ".join(st.acknowledge(who))
         ok = True
     finally:
+        extra = {"prescription_id": st.setup.prescription_id} if action == "start" else {}
         ctx.audit(f"web:{sess.user.username}", f"station.{action}", "station", station_id,
-                  ok=ok)
+                  ok=ok, **extra)
     return ActionOut(station=station_id, action=action, detail=detail)
 
 

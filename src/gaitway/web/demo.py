@@ -14,12 +14,11 @@ from pathlib import Path
 from typing import Final
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from gaitway.clinic import care_team, records
-from gaitway.clinic.models import Patient, Prescription, Station, User
+from gaitway.clinic.models import Patient, Station, User
 from gaitway.clinic.store import ClinicStore
-from gaitway.control.registry import check_controller
+from gaitway.web.assign import apply_prescription
 from gaitway.web.live import demo_setups
 from gaitway.web.setup import StationSetup
 
@@ -79,23 +78,6 @@ def prepare_demo(store: ClinicStore, *, stations: int = 3, minutes: float = 30.0
                 if p is not None and name not in care_team.members(db, p):
                     care_team.assign(db, actor=ACTOR, patient=p, user=user)
     return setups
-
-
-def apply_prescription(db: Session, setup: StationSetup) -> int | None:
-    """The station's sessions follow its patient's active prescription (duration, guidance,
-    body-weight support, belt speed, controller), as it stands when the server starts; returns
-    the prescription's id (None: the patient has none, the station's defaults stay). The
-    importer stores each session with the prescription active when it started."""
-    if setup.patient_id is None:
-        return None
-    rx = db.scalar(select(Prescription).where(Prescription.patient_id == setup.patient_id,
-                                              Prescription.active))
-    if rx is None:
-        return None
-    setup.minutes, setup.guidance_pct, setup.bws_pct = (rx.duration_min, rx.guidance_pct,
-                                                        rx.bws_pct)
-    setup.speed_kmh, setup.controller = rx.speed_kmh, check_controller(rx.controller)
-    return rx.id
 
 
 def setups_from_store(store: ClinicStore, *, stations: int = 3,

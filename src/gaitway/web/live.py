@@ -272,6 +272,18 @@ class LiveStation:
             self.state = "starting"
             self._thread.start()
 
+    def configure(self, setup: StationSetup) -> None:
+        """Who trains on the station and with which settings from its next session on (a
+        patient put on it, their prescription as it stands now); refused while a session
+        runs. The last session's import finishes first, under the patient it trained."""
+        setup.session_settings(0)  # bad settings fail here, not in the loop thread
+        with self._lock:
+            if self.running:
+                raise UserError(f"station {self.setup.name} is running a session; stop it "
+                                "before changing who trains or how")
+            self.wait_import()
+            self.setup = setup
+
     def _require_running(self, what: str) -> None:
         if not self.running or self._stack is None:
             raise UserError(f"cannot {what}: station {self.setup.name} has no running session; "
@@ -682,6 +694,9 @@ class RemoteStation(LiveStation):
     def _refuse(self, what: str) -> None:
         raise UserError(f"cannot {what} station {self.setup.name} from here: it runs on "
                         "another computer; use its own controls")
+
+    def configure(self, setup: StationSetup) -> None:
+        self._refuse("set up the next session of")
 
     def start(self, by: str) -> None:
         self._refuse("start")

@@ -158,6 +158,14 @@ class ProcessStation(LiveStation):
         snap["last_import"] = dict(self.last_import)
         return snap
 
+    def configure(self, setup: StationSetup) -> None:
+        """The worker's station takes the new setup (refused there while a session runs);
+        this stand-in follows it (who may see the station, what is imported for whom)."""
+        setup.session_settings(0)
+        self._call("configure", setup)
+        self.wait_import()  # the last session is imported under the patient it trained
+        self.setup = setup
+
     def start(self, by: str) -> None:
         self._call("start", by, timeout_s=START_TIMEOUT_S)
 

@@ -12,8 +12,8 @@ from gaitway.session.settings import SessionSettings
 @dataclass
 class StationSetup:
     """Who trains on a station and how the session starts: from the patient's active
-    prescription as it stood when the server started (``gaitway.web.demo.apply_prescription``),
-    else these defaults."""
+    prescription as it stands when the session starts (``gaitway.web.assign``; its id in
+    ``prescription_id``), else these defaults."""
 
     station_id: str
     name: str
@@ -27,6 +27,8 @@ class StationSetup:
     controller: str = "guidance"
     therapists: set[str] = field(default_factory=set)
     patient_id: int | None = None
+    #: the active prescription the settings above come from (None: the defaults)
+    prescription_id: int | None = None
     simulated: bool = True
     #: a recording this station plays back through its loop instead of training on the twin
     #: (the console, analytics and safety exercised with it); its sessions take the recorded

@@ -73,6 +73,7 @@ function buttonStates(s) {
     set_guidance: [settable, running ? why.fault : why.idle], set_bws: [settable, running ? why.fault : why.idle],
     set_speed: [settable, running ? why.fault : why.idle], set_rom: [settable, running ? why.fault : why.idle],
     set_controller: [settable, running ? why.fault : why.idle],
+    assign: [!running && s.transport !== "replay", running ? "a session is running; stop it first" : "this station replays a recording"],
   };
 }
 function showButtons(s) {
@@ -101,7 +102,30 @@ async function refresh() {
   $("strides").replaceChildren(...s.strides.slice(-8).reverse().map((x) => el("tr", {},
     el("td", {}, x.t), el("td", {}, x.side), el("td", {}, x.duration_s),
     el("td", {}, x.tracking_error_deg.join(" / ")), el("td", {}, x.participation_nm.join(" / ")))));
-  $("events").replaceChildren(...s.events.slice().reverse().map(eventLine));
+  showEvents(s.events);
+  $("rx-now").textContent = s.transport === "replay" ? "This station replays a recording." : s.prescription_id !== null && s.prescription_id !== undefined
+    ? `The next session follows ${s.patient}'s active prescription (${s.prescription_id}), as it stands when it starts.`
+    : `${s.patient} has no active prescription: the next session uses the station defaults.`;
+  if (!assignTouched && s.patient_id !== undefined) $("assign-patient").value = String(s.patient_id ?? "");
+}
+
+// The event log, filtered by kind in the page (every kind seen so far is offered); a folded
+// run of warnings stays one line.
+const kinds = new Set();
+let shownEvents = [];
+function showEvents(events) {
+  shownEvents = events;
+  const before = kinds.size;
+  for (const e of events) kinds.add(e.kind);
+  const sel = $("event-kind");
+  if (kinds.size !== before) {
+    const keep = sel.value;
+    sel.replaceChildren(el("option", { value: "" }, "every kind"),
+      ...[...kinds].sort().map((k) => el("option", { value: k }, k)));
+    sel.value = keep;
+  }
+  const kind = sel.value;
+  $("events").replaceChildren(...events.filter((e) => !kind || e.kind === kind).reverse().map(eventLine));
 }
 
 // One line per event; a run of repeated warnings is one line: first-last time and count.
@@ -138,9 +162,24 @@ async function loadControllers() {
   controllers = Object.fromEntries(r.data.map((c) => [c.name, c]));
 }
 
+// Patients this user may put on the station (their care team's; admins: all).
+let assignTouched = false;
+async function loadPatients() {
+  const r = await api("GET", "/api/patients");
+  const opts = r.ok ? r.data.map((p) => el("option", { value: String(p.id) }, `${p.pseudonym}${p.simulated ? " (SIM)" : ""}`)) : [];
+  $("assign-patient").replaceChildren(...opts);
+}
+
 await requireLogin();
 armAlarm();
 await loadControllers();
+await loadPatients();
+$("assign-patient").onchange = () => { assignTouched = true; };
+$("assign").onclick = async () => {
+  const r = await act("patient", { patient_id: Number($("assign-patient").value) });
+  if (r.ok) { $("message").textContent = `on this station now: ${r.data.detail}`; assignTouched = false; }
+};
+$("event-kind").onchange = () => showEvents(shownEvents);
 for (const k of ["guidance", "bws", "speed", "rom_hip", "rom_knee"]) {
   $(k).oninput = () => { touched.add(k); $(`${k}_v`).textContent = $(k).value; };
 }

@@ -1,0 +1,93 @@
+"""The therapist's clinic workflow in a real browser (Chromium through Playwright): a proposal
+approved with an edit on the patients page, a patient put on a station whose next session then
+follows the approved prescription, the event log filtered by kind."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from tests.web.conftest import PASSWORDS, make_app
+from tests.web.test_browser import _shot
+from tests.web.test_planning_api import _pending_proposal
+
+from gaitway.web.background import chromium_path, launch_browser, serve
+from gaitway.web.config import WebSettings
+from gaitway.web.demo import demo_pseudonym
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if chromium_path() is None:
+        msg = "Chromium is missing: install Debian's chromium or set GAITWAY_CHROMIUM"
+        if os.environ.get("CI"):
+            pytest.fail(msg)
+        pytest.skip(msg)
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=15_000)  # a loaded shared machine: state changes take longer
+    with sync_playwright() as pw:
+        b = launch_browser(pw)
+        yield b
+        b.close()
+
+
+def test_therapist_approves_a_proposal_and_puts_the_patient_on_a_station(
+        browser: Any, tmp_path: Any) -> None:
+    from playwright.sync_api import expect
+
+    app, store, live = make_app(tmp_path, settings=WebSettings(secret_key="clinic-test",
+                                                                cookie_secure=False))
+    _, proposal = _pending_proposal(store)
+    try:
+        with serve(app) as url:
+            page = browser.new_page(viewport={"width": 1024, "height": 768})
+            page.goto(f"{url}/login")
+            page.fill("#username", "therapist")
+            page.fill("#password", PASSWORDS["therapist"])
+            page.click("#submit")
+            page.wait_for_url(f"{url}/")
+            page.goto(f"{url}/records")
+            page.get_by_role("link", name=demo_pseudonym(0)).click()
+            card = page.locator(f"#proposal-{proposal}")
+            expect(card.locator(".reasons li")).to_have_text(["guidance 60 -> 50 %: tracking"])
+            expect(card.locator(".twin")).to_contain_text("SIMULATED check on the patient's twin")
+            card.get_by_label("Body-weight support % (0–100)").fill("30")
+            _shot(page, "records-proposal")
+            card.get_by_role("button", name="Approve (with the values above)").click()
+            expect(page.locator("#proposal-message")).to_have_text(
+                re.compile(r"approved: prescription \d+ is the active one"))
+            rx = page.locator("#proposal-message").inner_text().split()[2]
+            expect(page.locator(f"#proposal-{proposal} h4")).to_have_text(
+                f"Proposal {proposal} – approved")
+            expect(page.locator("tr.active-rx td").nth(5)).to_have_text("30")
+
+            page.goto(f"{url}/station?id=sim-1")
+            page.get_by_label("Patient on this station").select_option(
+                label=f"{demo_pseudonym(1)} (SIM)")
+            page.click("#assign")
+            expect(page.locator("#patient")).to_have_text(f"patient {demo_pseudonym(1)}")
+            page.get_by_label("Patient on this station").select_option(
+                label=f"{demo_pseudonym(0)} (SIM)")
+            page.click("#assign")
+            expect(page.locator("#rx-now")).to_contain_text(f"active prescription ({rx})")
+            page.click("#start")
+            expect(page.locator("#stop")).to_be_enabled()
+            expect(page.locator("#assign")).to_be_disabled()
+            expect(page.locator("#guidance_now")).to_have_text("50 %", timeout=30_000)
+            page.get_by_label("Show").select_option("session_start")
+            lines = page.locator("#events > div")
+            expect(lines).to_have_count(1)
+            expect(lines.first).to_contain_text("session_start")
+            _shot(page, "station-patient-and-log-filter")
+            page.click("#stop")
+            expect(page.locator("#start")).to_be_enabled(timeout=30_000)
+            page.close()
+    finally:
+        live.shutdown()
+        store.close()
