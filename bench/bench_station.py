@@ -6,6 +6,9 @@ Baselines are measured in the same run:
 - one full tick (the control stack production runs, firmware, virtual patient, sample,
   mj_step) vs a bare ``mj_step`` of the same model and state (thread CPU time, best of
   several rounds, so a busy machine inflates both alike);
+- the same tick with the virtual patient's motor model (stride-to-stride effort learning and
+  following the cuffs' push, gaitway.station.sim.motor) against the tick with that work taken
+  out (the learner not called, no felt cuff torque passed), alternated in one run;
 - a headless session's speed vs real time (goal: at least 10x);
 - the same session built without a recorder (no row packing, no writer) (goal: recording
   adds at most 10 %), and the recording's size extrapolated to 30 minutes (goal: at most 60 MB).
@@ -17,6 +20,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import mujoco
 
@@ -64,6 +68,48 @@ def _tick_vs_bare(rounds: int, n: int) -> tuple[float, float]:
     return best_tick * 1e6, best_bare * 1e6
 
 
+def _motor_model_cost(rounds: int, n: int) -> tuple[float, float]:
+    """Tick CPU time (us) with the motor model and without it, alternated, best of each."""
+    profile = get_profile(PROFILE)
+    variants: list[list[Any]] = []
+    for motor in (True, False):
+        patient = VirtualPatient(profile, seed=1, events=False)
+        if not motor:  # no stride-to-stride learning, no following the cuffs
+            patient._learn = lambda: None  # type: ignore[method-assign]
+            update = patient.update
+
+            def no_felt(dt: float, belt: float, q: list[float], dq: list[float],
+                        load: tuple[float, float], felt: list[float] | None = None,
+                        _u: Any = update) -> list[float]:
+                return _u(dt, belt, q, dq, load)  # type: ignore[no-any-return]
+
+            patient.update = no_felt  # type: ignore[method-assign,assignment]
+        station = SimStation(patient, seed=1)
+        stack = ControlStack(ControlSettings(guidance=0.6, bws_fraction=0.3, speed_m_s=0.55),
+                             height_m=profile.height_m, body_mass_kg=profile.mass_kg)
+        station.start()
+        variants.append([station, stack, station.last_sample])  # (station, stack, sample)
+
+    def ticks(v: list[Any], k: int) -> None:
+        station, stack, s = v
+        step = stack.step
+        for _ in range(k):
+            s = station.step(step(s))
+        v[2] = s
+
+    for v in variants:
+        ticks(v, 4000)  # walking, past the belt's ramp
+    best = [float("inf"), float("inf")]
+    for _ in range(rounds):
+        for i, v in enumerate(variants):
+            t = time.thread_time()
+            ticks(v, n)
+            best[i] = min(best[i], (time.thread_time() - t) / n)
+    for v in variants:
+        v[0].stop()
+    return best[0] * 1e6, best[1] * 1e6
+
+
 def _session(minutes: float, out: Path, *, record: bool) -> SessionSummary:
     """The same session built by the session core, with or without its recorder."""
     cfg = SessionSettings(profile=PROFILE, minutes=minutes, seed=3, patient_events=False)
@@ -72,6 +118,8 @@ def _session(minutes: float, out: Path, *, record: bool) -> SessionSummary:
 
 def run(quick: bool = False) -> list[dict[str, object]]:
     tick_us, bare_us = _tick_vs_bare(rounds=3 if quick else 5, n=2000 if quick else 5000)
+    motor_us, no_motor_us = _motor_model_cost(rounds=3 if quick else 5,
+                                              n=2000 if quick else 5000)
     minutes = 1.0 if quick else 3.0
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
@@ -90,6 +138,10 @@ def run(quick: bool = False) -> list[dict[str, object]]:
         {"name": "full tick (control stack + firmware + virtual patient + sample + mj_step)",
          "value": round(tick_us, 1), "unit": "us CPU", "baseline": round(bare_us, 1),
          "baseline_name": "bare mj_step, same model", "ratio": round(tick_us / bare_us, 2)},
+        {"name": "full tick with the patient's motor model (effort learning, following "
+         "the cuffs)", "value": round(motor_us, 1), "unit": "us CPU",
+         "baseline": round(no_motor_us, 1), "baseline_name": "same tick without it",
+         "ratio": round(motor_us / no_motor_us, 3)},
         {"name": f"headless session with recorder, {minutes:g} min of {PROFILE}",
          "value": rtf, "unit": "x real time", "goal": ">= 10"},
         {"name": "session run time with recorder vs without", "value": round(wall_rec, 2),

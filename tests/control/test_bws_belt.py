@@ -16,9 +16,10 @@ MASS = 75.0
 
 
 def _cable_run(ctrl: BwsController | None, seconds: float, fraction: float = 0.3) -> list[float]:
-    """Winch force lags its command (tau 20 ms); a rising pelvis slackens the spring cable
-    (8 kN/m). Pelvis bobs 3 cm at 1 Hz, like walking. Returns the force each tick."""
-    dt, tau, k = 0.001, 0.02, 8000.0
+    """Winch force lags its command (the twin's winch: tau 1/30 s); a rising pelvis slackens
+    the spring cable (the twin's 15 kN/m). Pelvis bobs 3 cm at 1 Hz, like walking. Returns
+    the force each tick."""
+    dt, tau, k = 0.001, 1.0 / 30.0, 15000.0
     force = fraction * MASS * GRAVITY
     out = []
     for n in range(int(seconds / dt)):
@@ -41,6 +42,21 @@ def test_bws_holds_force_through_pelvis_motion() -> None:
 
     assert rms(closed) < 0.02 * setpoint
     assert rms(closed) < 0.2 * rms(open_loop)
+
+
+def test_a_slack_cable_does_not_wind_up_the_integral() -> None:
+    """While the cable is slack (force near 0) the integral is held: it used to wind up by
+    ki * set point per second, and the winch then yanked the harness at re-tension (a
+    140 N pull for a 38 N set point, and a false harness_slack stop)."""
+    setpoint = 0.05 * MASS * GRAVITY
+    ctrl = BwsController(body_mass_kg=MASS, fraction=0.05)
+    for _ in range(500):  # taut, at the set point
+        ctrl.update(setpoint, 0.9, 0.001)
+    cmds = [ctrl.update(0.0, 0.9, 0.001) for _ in range(300)]  # 300 ms slack
+    assert ctrl.slack_ticks == 300
+    # proportional action only: set point + kp * set point, no growth with time
+    assert max(cmds) == pytest.approx(cmds[0], rel=1e-6)
+    assert max(cmds) < (1.0 + ctrl.kp) * setpoint + 1.0
 
 
 def test_bws_change_is_ramped() -> None:

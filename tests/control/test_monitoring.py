@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gaitway.control.fatigue import EmgMedianFrequency, FatigueDetector, FatigueSettings
 from gaitway.control.participation import StrideMonitor
@@ -13,27 +15,59 @@ from gaitway.control.participation import StrideMonitor
 
 def _stride(mon: StrideMonitor, cuff_torque: float, err: float, side: int, t: float) -> None:
     q_ref = [0.1, 0.2, 0.1, 0.2]
-    qd_ref = [1.0, -1.0, 1.0, -1.0]
+    qd = [1.0, -1.0, 1.0, -1.0]  # the joints' actual motion
     q = [x - err for x in q_ref]
-    # cuff torque along (+) or against (-) the intended motion, per joint
-    inter = [cuff_torque * (1 if v > 0 else -1) for v in qd_ref]
+    # cuff torque along (+) or against (-) the joint's motion, per joint
+    inter = [cuff_torque * (1 if v > 0 else -1) for v in qd]
     for _ in range(1000):
-        mon.update(q, qd_ref, q_ref, qd_ref, inter, 0.001)
+        mon.update(q, qd, q_ref, inter, 0.001)
     mon.close_stride(side, t)
 
 
 def test_participation_sign_says_who_leads() -> None:
     mon = StrideMonitor()
     mon.close_stride(0, 0.0)  # first heel strike opens the stride
-    _stride(mon, cuff_torque=-3.0, err=0.0, side=0, t=1.0)  # robot holds back: patient leads
+    _stride(mon, cuff_torque=-3.0, err=0.0, side=0, t=1.0)  # the leg moves against the robot
     _stride(mon, cuff_torque=5.0, err=0.02, side=0, t=2.0)  # robot carries the leg
     leads, carried = mon.records
     assert leads.participation_nm == pytest.approx((3.0, 3.0))
+    assert leads.robot_assist_work_j == pytest.approx((0.0, 0.0))
+    assert leads.robot_resist_work_j == pytest.approx((3.0, 3.0))  # 3 N*m over 1 rad
     assert carried.participation_nm == pytest.approx((-5.0, -5.0))
     assert carried.robot_work_j[0] == pytest.approx(5.0)  # 5 N*m at 1 rad/s for 1 s
+    assert carried.robot_assist_work_j == pytest.approx((5.0, 5.0))
+    assert carried.robot_resist_work_j == pytest.approx((0.0, 0.0))
     assert carried.tracking_error_rms_rad == pytest.approx((0.02, 0.02))
     assert carried.duration_s == pytest.approx(1.0)
     assert carried.side == "left"
+
+
+@settings(max_examples=30, deadline=None, derandomize=True)
+@given(torque=st.lists(st.floats(-80.0, 80.0), min_size=8, max_size=8),
+       speed=st.lists(st.floats(-8.0, 8.0), min_size=8, max_size=8))
+def test_robot_work_splits_into_with_and_against(torque: list[float],
+                                                 speed: list[float]) -> None:
+    """assist - resist is the net work; both parts are >= 0; participation is minus the net
+    work per radian travelled, whatever torques and speeds a stride holds."""
+    mon = StrideMonitor()
+    mon.close_stride(1, 0.0)
+    q = [0.0] * 4
+    for k in range(8):  # eight 10 ms pieces of a stride
+        qd = [speed[k]] * 4
+        for _ in range(10):
+            mon.update(q, qd, q, [torque[k]] * 4, 0.001)
+    rec = mon.close_stride(1, 0.08)
+    assert rec is not None
+    net = sum(t * v * 0.01 for t, v in zip(torque, speed, strict=True))
+    travel = sum(abs(v) * 0.01 for v in speed)
+    for j in (0, 1):
+        assert rec.robot_assist_work_j[j] >= 0.0
+        assert rec.robot_resist_work_j[j] >= 0.0
+        assert rec.robot_work_j[j] == pytest.approx(net, abs=1e-9)
+        assert rec.robot_assist_work_j[j] - rec.robot_resist_work_j[j] == pytest.approx(
+            net, abs=1e-9)
+        expect = -net / travel if travel > 0.0 else 0.0
+        assert rec.participation_nm[j] == pytest.approx(expect, abs=1e-9)
 
 
 def test_no_fatigue_when_steady() -> None:

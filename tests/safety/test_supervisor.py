@@ -137,7 +137,7 @@ def test_nan_reading_is_an_immediate_stop() -> None:
     rig.tick()
     out = rig.tick(harness_force=math.nan)
     assert rig.kinds()[0] == ("non_finite", "immediate_stop")
-    assert out == Command(0.0, 0.0, 0.0, 0.0, out.harness_force, 0.0)
+    assert out == Command(0.0, 0.0, 0.0, 0.0, out.harness_force, 0.0, out.harness_force)
     assert out.harness_force == pytest.approx(220.0)  # the harness holds
     rig.tick(**{f"{j}_torque_{s}": 0.0 for j in ("hip", "knee") for s in ("left", "right")})
     assert rig.sup.in_safe_state
@@ -250,6 +250,42 @@ def test_controlled_stop_brings_legs_to_standing_with_limited_torque() -> None:
     assert out.knee_torque_left == -lim.knee_torque  # toward standing, capped
     assert out.hip_torque_left == pytest.approx(-15.0, abs=0.1)  # hip 0.1 rad: back to 0
     assert out.harness_force == pytest.approx(220.0)
+
+
+def test_harness_slack_is_judged_against_the_set_unloading() -> None:
+    """A force loop whose command swings above the set point (a PI transient) does not make
+    a harness that holds its set unloading look slack; one that holds far less is."""
+    rig = Rig()
+    wound_up = Command(5.0, -5.0, 10.0, -10.0, 500.0, 0.0, 220.0)  # command 500 N, set 220 N
+    for _ in range(120):
+        rig.tick(wound_up, harness_force=110.0 + rig.rng.normal())  # 22 % of the command
+    assert rig.kinds() == []
+    for _ in range(60):
+        rig.tick(wound_up, harness_force=20.0 + rig.rng.normal())  # 9 % of the set point
+    assert rig.kinds() == [("harness_slack", "controlled_stop")]
+
+
+def test_low_support_tolerates_the_cable_going_slack_in_a_step() -> None:
+    """At low support (set unloading under 25 % of body weight) the cable goes slack for up
+    to ~80 ms after heel strikes at speed (docs/safety/harness_slack.md): no fault. A cable
+    that stays slack is still a fault, within 200 ticks."""
+    set_n = 0.12 * 75.0 * 9.81
+    low = Command(5.0, -5.0, 10.0, -10.0, set_n, 0.0, set_n)
+    rig = Rig()
+    for _ in range(5):  # five steps, each with 120 ms of slack cable
+        for _ in range(380):
+            rig.tick(low, harness_force=set_n + rig.rng.normal())
+        for _ in range(120):
+            rig.tick(low, harness_force=abs(rig.rng.normal()))
+    for _ in range(10):
+        rig.tick(low, harness_force=set_n + rig.rng.normal())
+    assert rig.kinds() == []
+    ticks = 0
+    while not rig.kinds() and ticks < 250:
+        rig.tick(low, harness_force=abs(rig.rng.normal()))
+        ticks += 1
+    assert rig.kinds() == [("harness_slack", "controlled_stop")]
+    assert ticks == rig.sup.limits.patient.harness_slack_ticks_low_support
 
 
 def test_harness_slack_and_fall() -> None:

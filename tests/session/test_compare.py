@@ -36,7 +36,8 @@ def test_compare_two_controllers_on_a_20_patient_cohort(
     assert result["cohort"] == 20
     assert len(result["runs"]) == 40
     rows = {r["metric"]: r for r in result["table"]}
-    assert set(rows) == {"tracking_error_deg", "active_participation_nm", "robot_work_j",
+    assert set(rows) == {"tracking_error_deg", "active_participation_pct", "patient_work_j",
+                         "robot_work_j", "robot_resist_work_j", "cuff_participation_nm",
                          "steps", "phase_error_pct"}
     assert "phase error" in text
     err = rows["tracking_error_deg"]
@@ -53,3 +54,23 @@ def test_compare_refuses_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["compare", "--cohort", "20", "--seed", "1",
                  "--controllers", "guidance,fly"]) == 2
     assert "controller must be one of" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_assist_as_needed_gives_more_participation_and_less_robot_work(
+    tmp_path: Path,
+) -> None:
+    """Issue 19: on a virtual cohort, assist-as-needed against 100 % guidance shows the
+    patients doing more of the walking (their share of the positive work) and the robot less
+    (its positive work per stride), as the same figures in the session summary define them."""
+    out = tmp_path / "aan.json"
+    code = main(["compare", "--cohort", "2", "--seed", "2", "--controllers", "guidance,aan",
+                 "--minutes", "1.5", "--workers", "2", "--json", str(out)])
+    assert code == 0
+    rows = {r["metric"]: r for r in json.loads(out.read_text())["table"]}
+    part = rows["active_participation_pct"]
+    work = rows["robot_work_j"]
+    assert part["aan"]["mean"] > part["guidance"]["mean"], part
+    assert part["difference"]["mean"] > 0.0, part
+    assert work["aan"]["mean"] < work["guidance"]["mean"], work
+    assert work["difference"]["mean"] < 0.0, work

@@ -15,7 +15,9 @@ from gaitway.errors import UserError
 from gaitway.recording import open_recording
 from gaitway.session.runner import run_session
 from gaitway.session.settings import SessionSettings
+from gaitway.session.summary import SessionSummary
 from gaitway.session.validation import phase_error
+from gaitway.station.channels import EMG_MUSCLES
 
 
 def test_summary_reports_controller_tracking_and_participation(tmp_path: Path) -> None:
@@ -27,7 +29,46 @@ def test_summary_reports_controller_tracking_and_participation(tmp_path: Path) -
     assert all(v is not None and 0.0 < v <= 3.0 for v in err.values())
     assert isinstance(s.active_participation_nm.left, float)
     assert isinstance(s.active_participation_nm.right, float)
+    # robot work with and against the patient, per joint; the patient's own share (truth)
+    assist, resist, net = (s.robot_assist_work_per_stride_j, s.robot_resist_work_per_stride_j,
+                           s.robot_work_per_stride_j)
+    assert assist is not None
+    assert resist is not None
+    assert net is not None
+    e = s.effort
+    assert e is not None
+    for j in ("hip_left", "knee_left", "hip_right", "knee_right"):
+        a, r = getattr(assist, j), getattr(resist, j)
+        assert a is not None
+        assert r is not None
+        assert a >= 0.0
+        assert r >= 0.0
+        assert getattr(net, j) == pytest.approx(a - r, abs=2e-3)
+        assert getattr(e.patient_positive_work_per_stride_j, j) >= 0.0
+        assert 0.0 <= getattr(e.active_participation_pct_by_joint, j) <= 100.0
+    assert e.active_participation_pct is not None
+    assert 0.0 < e.active_participation_pct < 100.0
+    assert "SIMULATED" in e.label
+    assert e.activation is not None
+    assert 0.0 < e.activation < 1.0
+    assert e.drive is not None
+    assert 0.0 < e.drive <= 1.0
+    assert len(e.activation_by_muscle) == 8
+    assert all(0.0 < v < 1.0 for v in e.activation_by_muscle.values())
+    # the same contract read back from summary.json
+    assert SessionSummary.read(tmp_path) == s
     rec = open_recording(tmp_path)
+    # each muscle's true activation is recorded beside its synthetic EMG, readable by name
+    names = [f"truth_activation_{m}_{side}" for m in EMG_MUSCLES for side in ("left", "right")]
+    truth = rec.read(names)
+    for n, key in zip(names, e.activation_by_muscle, strict=True):
+        x = truth[n]
+        assert len(x) == len(truth.time)
+        assert x.min() >= 0.0
+        assert x.max() <= 1.0
+        assert np.ptp(x) > 0.01, n  # it varies over the gait cycle
+        assert rec.units[n] == "1"
+        assert key == n.removeprefix("truth_activation_")
     ts = rec.read(["guidance", "phase_estimate_left", "cmd_belt_speed", "ref_hip_angle_left"])
     assert ts["guidance"][-1] == pytest.approx(1.0)
     assert ts["cmd_belt_speed"].max() == pytest.approx(2.0 / 3.6, abs=1e-4)

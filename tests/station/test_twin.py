@@ -10,7 +10,13 @@ import pytest
 from gaitway.control.belt import MIN_SPEED_M_S
 from gaitway.control.settings import ControlSettings
 from gaitway.control.stack import ControlStack
-from gaitway.station.channels import N_SAMPLE_CHANNELS, SAMPLE_CHANNEL_NAMES, SAMPLE_INDEX
+from gaitway.station.channels import (
+    EMG_MUSCLES,
+    N_SAMPLE_CHANNELS,
+    SAMPLE_CHANNEL_NAMES,
+    SAMPLE_INDEX,
+    TRUTH_INDEX,
+)
 from gaitway.station.interface import Command, Sample, StationError
 from gaitway.station.sim.patient import VirtualPatient
 from gaitway.station.sim.profiles import get_profile
@@ -123,6 +129,34 @@ def test_emg_is_synthetic_noise_modulated_by_activation(station: SimStation) -> 
     emg = np.array([s.emg("vastus_lateralis", "left") for s in samples[-2000:]])
     assert abs(emg.mean()) < 5e-5
     assert 5e-6 < emg.std() < 1e-3  # between the noise floor and full activation
+
+
+def test_each_muscles_emg_follows_its_true_activation(station: SimStation) -> None:
+    """Muscle by muscle, the EMG's amplitude over 50 ms windows rises with the truth channel
+    of that muscle's activation (the synthetic EMG follows the modelled muscle activity)."""
+    acts: dict[str, list[float]] = {m: [] for m in EMG_MUSCLES}
+    emgs: dict[str, list[float]] = {m: [] for m in EMG_MUSCLES}
+    with station:
+        settings = ControlSettings(guidance=0.5, bws_fraction=0.3, speed_m_s=2.0 / 3.6,
+                                   adapt_to_fatigue=False)
+        stack = ControlStack(settings, height_m=station.body.height_m,
+                             body_mass_kg=station.body_mass_kg, dt=station.dt)
+        stack.walking = True
+        s = station.last_sample
+        for k in range(4000):
+            s = station.step(stack.step(s))
+            if k < 1000:
+                continue
+            for m in EMG_MUSCLES:
+                acts[m].append(float(station.truth[TRUTH_INDEX[f"truth_activation_{m}_left"]]))
+                emgs[m].append(s.emg(m, "left"))
+    for m in EMG_MUSCLES:
+        a = np.asarray(acts[m]).reshape(-1, 50).mean(axis=1)
+        rms = np.sqrt(np.square(np.asarray(emgs[m])).reshape(-1, 50).mean(axis=1))
+        assert np.ptp(a) > 0.02, m  # the muscle's activity changes over the gait cycle
+        assert np.corrcoef(a, rms)[0, 1] > 0.6, m
+    drive = [station.truth[TRUTH_INDEX[f"truth_effort_{s}"]] for s in ("left", "right")]
+    assert all(0.0 < d <= 1.0 for d in drive)
 
 
 def test_start_twice_or_after_stop_is_refused(station: SimStation) -> None:

@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "gaitway.cli.station_cmd",
     "gaitway.cli.figures_cmd",
     "gaitway.cli.faults_cmd",
+    "gaitway.cli.response_cmd",
     "gaitway.cli.envelope_cmd",
     "gaitway.cli.plan_cmd",
     "gaitway.cli.trial_cmd",

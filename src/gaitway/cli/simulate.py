@@ -137,8 +137,11 @@ def _simulate(args: argparse.Namespace) -> int:
 
     print(f"  controller: {s.controller}; tracking error RMS (deg): "
           + ", ".join(f"{k} {fmt(v)}" for k, v in asdict(err).items()))
-    print(f"  active participation (N*m, + patient leads): left {fmt(part.left)}, "
-          f"right {fmt(part.right)}")
+    print(f"  cuff participation (N*m per rad, + the leg moves against the robot): "
+          f"left {fmt(part.left)}, right {fmt(part.right)}")
+    if s.effort is not None:
+        print(f"  active participation (patient's share of positive work, SIMULATED truth): "
+              f"{fmt(s.effort.active_participation_pct)} %; drive {s.effort.drive}")
     print(f"  real-time factor: {s.real_time_factor}x")
     print(f"  recording: {Path(args.out) / (s.recording or '')}  summary: "
           f"{Path(args.out) / 'summary.json'}")

@@ -337,8 +337,11 @@ def session_numbers(data: SessionData) -> dict[str, Any]:
         "symmetry_index_pct": a.metric("symmetry_index_step_time_s"),
         "weight_bearing_left_pct": a.metric("mean_stance_force_pct_bw_left_mean"),
         "weight_bearing_right_pct": a.metric("mean_stance_force_pct_bw_right_mean"),
-        # no session reports participation as a percentage (the column stays for lab data)
-        "active_participation_pct": None,
+        # the patient's share of the positive work (simulated sessions: the twin's truth;
+        # docs/metrics.md); a real station does not measure it
+        "active_participation_pct": (summary.effort.active_participation_pct
+                                     if summary is not None and summary.effort is not None
+                                     else None),
         "active_participation_nm": (summary.active_participation_nm.mean()
                                     if summary is not None else None),
         "guidance_pct": guidance if guidance is not None

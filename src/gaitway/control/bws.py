@@ -6,14 +6,29 @@ commands the winch force from the set point, a proportional-integral correction 
 measured cable force, and a feed-forward of the pelvis' vertical velocity through the
 cable's stiffness (the force the motion would add), so that the force follows the pelvis.
 A change of the set percentage is ramped, never stepped.
+
+At low support the cable holds only a few millimetres of stretch, so when the pelvis rises
+after a heel strike the cable can go slack for a moment (measured on the twin: docs/safety/
+harness_slack.md). While it is slack the force error says nothing about the set point (no
+force the winch could add reaches the patient until the cable is taut again), so the integral
+is held (anti-windup): before, it wound up by the set point times ``ki`` per second (38 N at
+5 % support became a 140 N pull at re-tension, and the supervisor's slack rule, which compared
+the measured force with that transient, stopped the session). The pelvis velocity of the
+feed-forward is low-passed (``velocity_filter_s``): differentiated sensor noise at 1 kHz
+otherwise swung the command by tens of newtons each tick.
 """
 
 from __future__ import annotations
+
+import math
+from typing import Final
 
 from gaitway.control.base import GRAVITY
 from gaitway.errors import UserError
 
 MAX_BWS_FRACTION = 0.8
+#: the cable counts as slack (integral held) below this share of the set point
+SLACK_SHARE: Final[float] = 0.2
 
 
 class BwsController:
@@ -26,12 +41,15 @@ class BwsController:
     __slots__ = (
         "_integral",
         "_last_pelvis",
+        "_vz",
+        "_vz_alpha",
         "body_mass_kg",
         "cable_stiffness_n_m",
         "fraction",
         "ki",
         "kp",
         "ramp_per_s",
+        "slack_ticks",
         "target_fraction",
         "winch_time_constant_s",
     )
@@ -43,9 +61,11 @@ class BwsController:
         fraction: float = 0.3,
         kp: float = 0.6,
         ki: float = 20.0,
-        cable_stiffness_n_m: float = 8000.0,
-        winch_time_constant_s: float = 0.02,
+        cable_stiffness_n_m: float = 15000.0,
+        winch_time_constant_s: float = 0.033,
         ramp_per_s: float = 0.05,
+        velocity_filter_s: float = 0.01,
+        dt: float = 0.001,
     ) -> None:
         if not 20.0 <= body_mass_kg <= 250.0:
             raise UserError(f"body mass must be within 20-250 kg, got {body_mass_kg} kg")
@@ -59,6 +79,10 @@ class BwsController:
         self.ramp_per_s = ramp_per_s
         self._integral = 0.0
         self._last_pelvis = float("nan")
+        self._vz = 0.0
+        self._vz_alpha = 1.0 - math.exp(-dt / velocity_filter_s) if velocity_filter_s > 0 else 1.0
+        #: ticks on which the cable was slack and the integral held (docs/safety/harness_slack.md)
+        self.slack_ticks = 0
 
     def set_fraction(self, fraction: float) -> None:
         """New set point; reached by a ramp of ``ramp_per_s`` (body-weight fraction per s)."""
@@ -76,16 +100,21 @@ class BwsController:
             self.fraction = cur
         setpoint = cur * self.body_mass_kg * GRAVITY
         last = self._last_pelvis
-        vz = 0.0 if last != last else (pelvis_height_m - last) / dt  # nan check without call
+        raw = 0.0 if last != last else (pelvis_height_m - last) / dt  # nan check without call
         self._last_pelvis = pelvis_height_m
+        vz = self._vz = self._vz + self._vz_alpha * (raw - self._vz)
         err = setpoint - measured_n
-        integral = self._integral + self.ki * err * dt
-        limit = 0.3 * self.body_mass_kg * GRAVITY
-        integral = limit if integral > limit else (-limit if integral < -limit else integral)
-        self._integral = integral
+        integral = self._integral
         # pelvis rising slackens the cable by k * vz per second; lead it by the winch lag
         ff = self.cable_stiffness_n_m * vz * self.winch_time_constant_s
         cmd = setpoint + self.kp * err + integral + ff
+        if measured_n < SLACK_SHARE * setpoint:
+            self.slack_ticks += 1  # slack: hold the integral (anti-windup)
+        elif cmd > 0.0 or err > 0.0:  # and no winding down while the command sits at 0
+            integral += self.ki * err * dt
+            limit = 0.3 * self.body_mass_kg * GRAVITY
+            self._integral = (limit if integral > limit
+                              else (-limit if integral < -limit else integral))
         return cmd if cmd > 0.0 else 0.0
 
 

@@ -81,6 +81,7 @@ _CV_REF = CONTROL.ref_angle
 _CV_TAU = CONTROL.cmd_torque
 _CV_HARNESS = CONTROL.cmd_harness_force
 _CV_BELT = CONTROL.cmd_belt_speed
+_CV_HARNESS_SET = CONTROL.cmd_harness_setpoint
 _CV_GUIDANCE = CONTROL.guidance
 _CV_ASSIST = CONTROL.assist_level
 _CV_PHASE_L = CONTROL.phase_estimate_left
@@ -163,7 +164,7 @@ class ControlStack:
         self.switch = ControllerSwitch(first)
         self.patient_timing = controller_spec(first.name).patient_timing
         self._patient_timing_next = self.patient_timing
-        self.bws = BwsController(body_mass_kg=body_mass_kg, fraction=settings.bws_fraction)
+        self.bws = BwsController(body_mass_kg=body_mass_kg, fraction=settings.bws_fraction, dt=dt)
         self.belt = BeltController(
             speed_m_s=settings.speed_m_s,
             height_m=height_m,
@@ -352,13 +353,15 @@ class ControlStack:
             elif x < -m:
                 tau[j] = -m
                 self.saturated_ticks += 1
-        self.monitor.update(q, qd, qr, qdr, tau_int, dt)
+        self.monitor.update(q, qd, qr, tau_int, dt)
         if hs_l:
             self._stride_end(0, hsd_l.onset_s)
         if hs_r:
             self._stride_end(1, hsd_r.onset_s)
 
-        harness = self.bws.update(harness_n, pz, dt)
+        bws = self.bws
+        harness = bws.update(harness_n, pz, dt)
+        harness_set = bws.setpoint_n
         belt_ctl = self.belt
         if not self.walking:
             belt = self._belt_to_rest(dt)
@@ -377,10 +380,12 @@ class ControlStack:
         cv[_CV_TAU] = tau
         cv[_CV_HARNESS] = harness
         cv[_CV_BELT] = belt
+        cv[_CV_HARNESS_SET] = harness_set
         cv[_CV_PHASE_L] = p_l
         cv[_CV_PHASE_R] = p_r
         self.ticks = ticks + 1
-        return Command(tau[0], tau[1], tau[2], tau[3], harness, belt)  # DRIVEN_DOFS order
+        return Command(tau[0], tau[1], tau[2], tau[3], harness, belt,  # DRIVEN_DOFS order
+                       harness_set)
 
     def _set_rate(self, belt_v: float) -> None:
         """Reference stride frequency and walking weight for a belt speed (only on change)."""
@@ -546,6 +551,8 @@ class ControlStack:
         err: dict[str, float | None] = {}
         part: dict[str, float | None] = {}
         work: dict[str, float | None] = {}
+        assist: dict[str, float | None] = {}
+        resist: dict[str, float | None] = {}
         for side in ("left", "right"):
             rs = [r for r in recs if r.side == side]
             for j, name in enumerate(("hip", "knee")):
@@ -558,6 +565,12 @@ class ControlStack:
                 work[f"{name}_{side}"] = (
                     sum(r.robot_work_j[j] for r in rs) / len(rs) if rs else None
                 )
+                assist[f"{name}_{side}"] = (
+                    sum(r.robot_assist_work_j[j] for r in rs) / len(rs) if rs else None
+                )
+                resist[f"{name}_{side}"] = (
+                    sum(r.robot_resist_work_j[j] for r in rs) / len(rs) if rs else None
+                )
             part[side] = (
                 sum(r.participation_nm[0] + r.participation_nm[1] for r in rs) / (2 * len(rs))
                 if rs
@@ -567,9 +580,12 @@ class ControlStack:
             "controller": self.controller_name,
             "tracking_error_rms_deg": err,
             "active_participation": part,
-            "active_participation_unit": "N*m (mean cuff torque against the intended "
-            "motion; positive: the patient leads)",
+            "active_participation_unit": "N*m (cuff torque against the joint's motion per "
+            "radian travelled; positive: the leg moves against the robot, negative: the robot "
+            "carries it; see docs/metrics.md)",
             "robot_work_per_stride_j": work,
+            "robot_assist_work_per_stride_j": assist,
+            "robot_resist_work_per_stride_j": resist,
             "strides": {s: sum(1 for r in recs if r.side == s) for s in ("left", "right")},
             "auto_changes": self.auto_changes,
             "fatigue_detections": len(self.fatigue.findings),

@@ -105,8 +105,15 @@ class PatientLimits:
     interaction_soft: float = 60.0  # N*m at any cuff: warning
     interaction_hard: float = 100.0  # N*m: fault (spasm, misalignment)
     interaction_ticks: int = 5
-    harness_slack_fraction: float = 0.25  # of the commanded force
+    harness_slack_fraction: float = 0.25  # of the set unloading (the command, if lower)
     harness_slack_ticks: int = 50
+    #: below this set unloading (share of body weight) the cable holds a few millimetres of
+    #: stretch and goes slack for up to ~80 ms as the pelvis rises after each heel strike at
+    #: speed (docs/safety/harness_slack.md); slack there counts as a fault only after
+    #: ``harness_slack_ticks_low_support`` ticks. The patient then carries at least 75 % of
+    #: their weight, and the fall check still acts at once
+    harness_low_support_fraction: float = 0.25
+    harness_slack_ticks_low_support: int = 200
     harness_overload_fraction: float = 0.8  # of body weight
     harness_overload_ticks: int = 20
     fall_plate_n: float = 50.0  # both plates below this ...
@@ -119,6 +126,9 @@ class PatientLimits:
             raise UserError(f"body mass must be 20-250 kg, got {self.body_mass_kg}")
         if self.interaction_soft >= self.interaction_hard:
             raise UserError("interaction soft limit must lie below the hard limit")
+        if self.harness_slack_ticks_low_support < self.harness_slack_ticks:
+            raise UserError("harness slack at low support may not be judged faster than at "
+                            "normal support")
 
     @property
     def weight_n(self) -> float:

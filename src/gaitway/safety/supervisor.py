@@ -117,6 +117,9 @@ class SafetySupervisor:
         self._t_prev = -1.0
         self._wall_prev = 0.0
         self._harness_cmd = 0.0  # last harness command sent
+        #: the slack check's reference: the set unloading, or the command when it is lower
+        #: (or comes with no set point); see _check_sensors
+        self._harness_ref = 0.0
         self._h_avg = -1.0  # set from the first command
         self._belt_cmd = 0.0  # last belt command sent
         self._belt_expect = 0.0  # belt speed the device should show
@@ -195,10 +198,10 @@ class SafetySupervisor:
         hold = min(max(self._harness_cmd, self._h_avg, 0.0), self._harness_max)
         if reaction is Reaction.IMMEDIATE_STOP:
             self.state = SupervisorState.IMMEDIATE_STOP
-            self._stop_cmd = Command(0.0, 0.0, 0.0, 0.0, hold, 0.0)
+            self._stop_cmd = Command(0.0, 0.0, 0.0, 0.0, hold, 0.0, hold)
         else:
             self.state = SupervisorState.CONTROLLED_STOP
-            self._stop_cmd = Command(0.0, 0.0, 0.0, 0.0, hold, 0.0)
+            self._stop_cmd = Command(0.0, 0.0, 0.0, 0.0, hold, 0.0, hold)
         self._events.append((t, "safe_stop_started", {"reaction": reaction.label,
                                                       "harness_hold_n": round(hold, 1)}))
 
@@ -302,7 +305,9 @@ class SafetySupervisor:
         self._first = False
         if self.state is not SupervisorState.RUNNING:
             cmd = self._stop_command(v, t)
-        self._harness_cmd = cmd[4]
+        hc = self._harness_cmd = cmd[4]
+        sp = cmd[6]
+        self._harness_ref = sp if 0.0 < sp < hc else hc
         self._belt_cmd = cmd[5]
         # the harness command averaged over ~0.5 s: a force loop fooled by a faulty reading
         # may have unloaded the patient by the time the fault is confirmed; the stop holds this
@@ -410,11 +415,16 @@ class SafetySupervisor:
                 stale[4] = 0
         prev[4] = h
         hc = self._harness_cmd
-        if hc > 50.0 and h < pat.harness_slack_fraction * hc:
+        # judged against the set unloading, not the force loop's command: that swings with
+        # the pelvis (and wound up while a low-support cable was briefly slack: a false stop)
+        ref = self._harness_ref
+        if ref > 50.0 and h < pat.harness_slack_fraction * ref:
             self._slack += 1
-            if self._slack >= pat.harness_slack_ticks:
+            if self._slack >= (pat.harness_slack_ticks
+                                if ref >= pat.harness_low_support_fraction * self._weight
+                                else pat.harness_slack_ticks_low_support):
                 self._fault(FaultKind.HARNESS_SLACK, t,
-                            f"harness force {h:.0f} N against {hc:.0f} N commanded")
+                            f"harness force {h:.0f} N against {ref:.0f} N set")
         else:
             self._slack = 0
         if h > pat.harness_overload_fraction * self._weight:
@@ -442,7 +452,7 @@ class SafetySupervisor:
             self._belt_bad = 0
 
     def _check_command(self, cmd: Command, v: list[float], t: float, first: bool) -> Command:
-        total = cmd[0] + cmd[1] + cmd[2] + cmd[3] + cmd[4] + cmd[5]
+        total = cmd[0] + cmd[1] + cmd[2] + cmd[3] + cmd[4] + cmd[5] + cmd[6]
         if total - total != 0.0:
             proposed = ", ".join(f"{float(x):.4g}" for x in cmd)
             self._fault(FaultKind.COMMAND_NON_FINITE, t, f"controller proposed {proposed}")
@@ -560,7 +570,8 @@ class SafetySupervisor:
                 self._events.append((t, "safe_stop_escalated", {"reason": "no rest in time"}))
                 self._latch(Reaction.IMMEDIATE_STOP, t)
                 return self._stop_cmd
-        return Command(tq[0], tq[1], tq[2], tq[3], self._stop_cmd.harness_force, belt)
+        return Command(tq[0], tq[1], tq[2], tq[3], self._stop_cmd.harness_force, belt,
+                       self._stop_cmd.harness_setpoint)
 
     def _reach_safe_state(self, t: float) -> None:
         self.safe_state_at_s = t

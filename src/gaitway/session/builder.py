@@ -40,6 +40,7 @@ from gaitway.recording import RECORDING_FILENAME, RecordingWriter
 from gaitway.safety.limits import SafetyLimits
 from gaitway.safety.session import SessionSafety
 from gaitway.session.clock import LoopClock
+from gaitway.session.effort import JOINT_NAMES, MUSCLE_KEYS, EffortMeter, EffortSummary
 from gaitway.session.loop import LoopResult, PhasePlan, run_loop
 from gaitway.session.pauses import PauseDriver, parse_pauses
 from gaitway.session.settings import SessionSettings, resolve_profile
@@ -50,6 +51,7 @@ from gaitway.session.summary import (
     SUMMARY_FILENAME,
     JointValues,
     LoopTiming,
+    PatientEffort,
     PhaseError,
     SafetySummary,
     SessionSummary,
@@ -209,6 +211,9 @@ class SessionCore:
         self.pauses = PauseDriver(parse_pauses(settings.pauses), self.machine, self.stack,
                                   self.event)
         self.scorer = StreamingPhaseScorer(dt=self.station.dt)
+        #: the patient's own effort over the training (truth; docs/metrics.md)
+        self.effort = EffortMeter(dt=self.station.dt,
+                                  from_s=self.plan.calibration_s + self.plan.warm_up_s)
         self.clock: LoopClock | None = None
         self.stopped_by = ""
         self.result: LoopResult | None = None
@@ -277,6 +282,7 @@ class SessionCore:
         writer, truth_of, safety, stack, scorer = (self.writer, self._truth_of, self.safety,
                                                    self.stack, self.scorer)
         score = scorer.add
+        measure = self.effort.add
         row = np.zeros(len(RECORDED_CHANNELS))
         n_s, cmd_cols = N_SAMPLE_CHANNELS, RECORDED_COMMAND
         append = writer.append if writer is not None else None
@@ -292,6 +298,7 @@ class SessionCore:
                 append(row, truth)
             score(control[_PHASE_L], control[_PHASE_R], truth[_CONTACT_L] > 0.5,
                   truth[_CONTACT_R] > 0.5)
+            measure(sample.values, truth)
             if pending and safety.latched:  # nothing asked for before or during a fault's
                 stack.changes.drop_pending(sample.time, "a fault stopped the session")  # hold
             if sample.time >= pauses.due_at_s:
@@ -385,6 +392,11 @@ class SessionCore:
             real_time_factor=round(result.realtime_factor, 2),
             mean_cadence_steps_per_min=round(strides.total / walking_s * 60.0, 1),
             robot_work_per_stride_j=JointValues(**_rounded(control["robot_work_per_stride_j"])),
+            robot_assist_work_per_stride_j=JointValues(
+                **_rounded(control["robot_assist_work_per_stride_j"])),
+            robot_resist_work_per_stride_j=JointValues(
+                **_rounded(control["robot_resist_work_per_stride_j"])),
+            effort=patient_effort(self.effort.summary(stack.strides)),
             phase_error=PhaseError(
                 rms_pct=SideValues(_round(rms["left"]), _round(rms["right"])),
                 overall_rms_pct=_round(rms["overall"]),
@@ -408,6 +420,28 @@ class SessionCore:
                 clipped_torque_ticks=int(sd["clipped_torque_ticks"])),
             transport=self.choice.transport if self.choice is not None else "twin",
         )
+
+
+def patient_effort(e: EffortSummary) -> PatientEffort:
+    """The summary's truth of the patient's own effort (SIMULATED; docs/metrics.md)."""
+    def joints(v: tuple[float, float, float, float]) -> JointValues:
+        return JointValues(**{n: _finite(x) for n, x in zip(JOINT_NAMES, v, strict=True)})
+
+    return PatientEffort(
+        active_participation_pct=_finite(e.active_participation_overall_pct),
+        active_participation_pct_by_joint=joints(e.active_participation_pct),
+        patient_positive_work_per_stride_j=joints(e.patient_positive_work_j),
+        activation=_finite(e.activation),
+        antigravity_activation=_finite(e.antigravity_activation),
+        drive=_finite(e.effort),
+        activation_by_muscle={k: round(v, 4) for k, v in
+                              zip(MUSCLE_KEYS, e.activation_by_muscle, strict=True)
+                              if math.isfinite(v)},
+    )
+
+
+def _finite(v: float) -> float | None:
+    return round(v, 3) if math.isfinite(v) else None
 
 
 def new_session_id() -> str:

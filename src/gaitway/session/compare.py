@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Final
 
 import numpy as np
@@ -21,12 +21,19 @@ from gaitway.errors import UserError
 from gaitway.session.builder import SessionCore
 from gaitway.session.loop import PhasePlan
 from gaitway.session.settings import SessionSettings
+from gaitway.session.summary import JointValues
 from gaitway.station.sim.profiles import generate_cohort
 
+#: (key, label, unit); participation and work as defined in docs/metrics.md, read from the
+#: same SessionSummary every session writes
 METRICS: Final[tuple[tuple[str, str, str], ...]] = (
     ("tracking_error_deg", "tracking error RMS", "deg"),
-    ("active_participation_nm", "active participation", "N*m"),
-    ("robot_work_j", "robot work per stride", "J"),
+    ("active_participation_pct", "active participation (patient's share of positive work, "
+     "truth)", "%"),
+    ("patient_work_j", "patient's positive work per stride, hip+knee (truth)", "J"),
+    ("robot_work_j", "robot's positive work per stride, hip+knee (with the patient)", "J"),
+    ("robot_resist_work_j", "work against the robot per stride, hip+knee", "J"),
+    ("cuff_participation_nm", "cuff torque against the motion per radian", "N*m"),
     ("steps", "steps", "count"),
     ("phase_error_pct", "phase error RMS, steady strides", "% of cycle"),
 )
@@ -55,19 +62,35 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
     phase = s.phase_error.overall_rms_pct if s.phase_error else None
     err = s.tracking_error_rms_deg.rms()
     part = s.active_participation_nm.mean()
-    work = s.robot_work_per_stride_j
-    work_j = [v for v in asdict(work).values() if v is not None] if work else []
+    effort = s.effort
     return {
         "patient": profile.id,
         "controller": spec.controller,
         "tracking_error_deg": math.nan if err is None else err,
-        "active_participation_nm": math.nan if part is None else part,
-        "robot_work_j": float(np.sum(work_j)) if work_j else math.nan,
+        "active_participation_pct": _num(effort.active_participation_pct if effort else None),
+        "patient_work_j": _per_leg_stride(effort.patient_positive_work_per_stride_j
+                                          if effort else None),
+        "robot_work_j": _per_leg_stride(s.robot_assist_work_per_stride_j),
+        "robot_resist_work_j": _per_leg_stride(s.robot_resist_work_per_stride_j),
+        "cuff_participation_nm": _num(part),
         "steps": float(s.strides.total),
         "phase_error_pct": math.nan if phase is None else float(phase),
         "stopped": s.ended_by != "completed",
         "realtime_factor": s.real_time_factor,
     }
+
+
+def _num(v: float | None) -> float:
+    return math.nan if v is None else float(v)
+
+
+def _per_leg_stride(v: JointValues | None) -> float:
+    """Hip + knee per stride of a leg, the mean of the legs (J)."""
+    if v is None:
+        return math.nan
+    legs = [h + k for h, k in ((v.hip_left, v.knee_left), (v.hip_right, v.knee_right))
+            if h is not None and k is not None]
+    return float(np.mean(legs)) if legs else math.nan
 
 
 def mean_ci(values: list[float], level: float = 0.95) -> tuple[float, float, float, int]:

@@ -243,7 +243,7 @@ def _safe_restart(stack: ControlStack, t: float) -> float | None:
     Returns the level to ramp back to (None: not guidance control)."""
     stack.stand_here()  # hold the legs where the stop left them; walk on from there
     old = stack.bws
-    stack.bws = BwsController(body_mass_kg=old.body_mass_kg, fraction=old.fraction)
+    stack.bws = BwsController(body_mass_kg=old.body_mass_kg, fraction=old.fraction, dt=stack.dt)
     stack.bws.set_fraction(old.target_fraction)
     if stack.controller_name != "guidance":
         return None

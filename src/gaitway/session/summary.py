@@ -129,6 +129,27 @@ class SafetySummary:
 
 
 @dataclass(frozen=True)
+class PatientEffort:
+    """The virtual patient's own effort over the training (SIMULATED truth: a real station
+    does not measure it). Definitions and sign conventions: docs/metrics.md."""
+
+    #: 100 * the patient's positive work / (the patient's + the robot's), hip and knee
+    active_participation_pct: float | None = None
+    active_participation_pct_by_joint: JointValues = field(default_factory=JointValues)
+    #: the patient's own positive work per stride of that leg (J)
+    patient_positive_work_per_stride_j: JointValues = field(default_factory=JointValues)
+    #: mean true activation (0-1) of the 8 modelled muscles; of the antigravity ones (vastus
+    #: lateralis, gastrocnemius medialis); the legs' drive learnt stride by stride (slacking)
+    activation: float | None = None
+    antigravity_activation: float | None = None
+    drive: float | None = None
+    #: mean true activation of each muscle, keyed like its EMG channel ("<muscle>_<side>",
+    #: gaitway.station.channels.EMG_MUSCLES and SIDES); the truth channels hold it per tick
+    activation_by_muscle: dict[str, float] = field(default_factory=dict)
+    label: str = "SIMULATED ground truth of the virtual patient"
+
+
+@dataclass(frozen=True)
 class SessionSummary:
     """What a finished session reports (summary.json)."""
 
@@ -143,7 +164,8 @@ class SessionSummary:
     duration_s: float
     strides: SideCounts
     tracking_error_rms_deg: JointValues
-    #: mean cuff torque against the intended motion; positive: the patient leads
+    #: cuff torque against the joint's motion per radian travelled (docs/metrics.md):
+    #: positive, the leg moves against the robot; negative, the robot carries it
     active_participation_nm: SideValues
     schema_version: int = SCHEMA_VERSION
     #: the patient's pseudonym and the station's name (console and station sessions)
@@ -155,7 +177,12 @@ class SessionSummary:
     wall_time_s: float | None = None
     real_time_factor: float | None = None
     mean_cadence_steps_per_min: float | None = None
+    #: the robot's net work per stride (with - against the patient), and each part (J, >= 0)
     robot_work_per_stride_j: JointValues | None = None
+    robot_assist_work_per_stride_j: JointValues | None = None
+    robot_resist_work_per_stride_j: JointValues | None = None
+    #: simulated sessions: the patient's own effort (truth)
+    effort: PatientEffort | None = None
     phase_error: PhaseError | None = None
     metrics_from_s: float = 0.0
     fatigue_detections: int = 0

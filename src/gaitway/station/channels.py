@@ -130,8 +130,14 @@ def _build_truth_channels() -> tuple[ChannelSpec, ...]:
             ch.append(ChannelSpec(f"truth_{j}_angle_{s}", "rad", 1e-4, "anatomical joint angle"))
     for s in SIDES:
         ch.append(ChannelSpec(f"truth_phase_{s}", "1", 1e-3, "patient's own gait phase 0-1"))
+    # each muscle's true activation, in the order of its EMG channel (the EMG follows it)
+    for m in EMG_MUSCLES:
+        for s in SIDES:
+            ch.append(ChannelSpec(f"truth_activation_{m}_{s}", "1", 1e-3,
+                                  f"true activation of {m} (0-1), behind its synthetic EMG"))
     for s in SIDES:
-        ch.append(ChannelSpec(f"truth_activation_{s}", "1", 1e-2, "mean muscle activation"))
+        ch.append(ChannelSpec(f"truth_effort_{s}", "1", 1e-3,
+                              "the leg's drive 0-1, learnt stride by stride (slacking)"))
     ch.append(ChannelSpec("truth_fatigue", "1", 1e-5, "fatigue state 0 (fresh) to 1"))
     return tuple(ch)
 
@@ -152,6 +158,8 @@ def _build_control_channels() -> tuple[ChannelSpec, ...]:
     ch += [
         ChannelSpec("cmd_harness_force", "N", 0.1, "commanded unloading force"),
         ChannelSpec("cmd_belt_speed", "m/s", 1e-4, "commanded belt speed"),
+        ChannelSpec("cmd_harness_setpoint", "N", 0.1,
+                    "set unloading force (the support setting, ramped)"),
         ChannelSpec("guidance", "1", 1e-4, "guidance level 0 (transparent) to 1 (100 %)"),
         ChannelSpec("assist_level", "1", 1e-4, "robot assistance level 0-1 (mean over joints)"),
     ]
@@ -184,11 +192,13 @@ class ControlLayout:
     cmd_torque: slice
     cmd_harness_force: int
     cmd_belt_speed: int
+    cmd_harness_setpoint: int
     guidance: int
     assist_level: int
     phase_estimate_left: int
     phase_estimate_right: int
-    #: the commanded values in Command's field order (torques, harness force, belt speed)
+    #: the commanded values in Command's field order (torques, harness force, belt speed,
+    #: harness set point)
     command: slice
 
 
@@ -197,12 +207,13 @@ CONTROL: Final[ControlLayout] = ControlLayout(
     cmd_torque=_block([f"cmd_{j}_torque_{s}" for j, s in DRIVEN_DOFS]),
     cmd_harness_force=CONTROL_INDEX["cmd_harness_force"],
     cmd_belt_speed=CONTROL_INDEX["cmd_belt_speed"],
+    cmd_harness_setpoint=CONTROL_INDEX["cmd_harness_setpoint"],
     guidance=CONTROL_INDEX["guidance"],
     assist_level=CONTROL_INDEX["assist_level"],
     phase_estimate_left=CONTROL_INDEX["phase_estimate_left"],
     phase_estimate_right=CONTROL_INDEX["phase_estimate_right"],
     command=_block([f"cmd_{j}_torque_{s}" for j, s in DRIVEN_DOFS]
-                   + ["cmd_harness_force", "cmd_belt_speed"]),
+                   + ["cmd_harness_force", "cmd_belt_speed", "cmd_harness_setpoint"]),
 )
 #: What a session records as its measured rows: the Sample, then what control answered.
 RECORDED_CHANNELS: Final[tuple[ChannelSpec, ...]] = SAMPLE_CHANNELS + CONTROL_CHANNELS

@@ -155,7 +155,11 @@ class Command(NamedTuple):
     """What the controller asks of the drives for one tick (SI units). Immutable.
 
     Torques are drive output torques, flexion positive. ``harness_force`` is the unloading force
-    the body-weight-support cable should hold; ``belt_speed`` the speed of both belts (m/s).
+    the body-weight-support cable should hold this tick; ``belt_speed`` the speed of both belts
+    (m/s). ``harness_setpoint`` is the unloading that is set (the support setting, ramped; N):
+    the force loop's command swings around it as the pelvis moves, and a harness that holds
+    far less than the set unloading for a while has come loose (the safety layer's slack
+    check); 0 when the command comes with no set point (then the command is the reference).
     A NamedTuple rather than a frozen dataclass: one is built every tick, and this is the
     cheapest immutable record Python has.
     """
@@ -166,6 +170,7 @@ class Command(NamedTuple):
     knee_torque_right: float = 0.0
     harness_force: float = 0.0
     belt_speed: float = 0.0
+    harness_setpoint: float = 0.0
 
     def torque(self, joint: str, side: Side) -> float:
         return float(getattr(self, f"{joint}_torque_{side}"))
@@ -180,6 +185,7 @@ class Command(NamedTuple):
                 self.knee_torque_right,
                 self.harness_force,
                 self.belt_speed,
+                self.harness_setpoint,
             )
         )
 

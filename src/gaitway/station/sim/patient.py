@@ -13,8 +13,14 @@ The model is deliberately simple and transparent (a "neuromechanical caricature"
   resists fast knee flexion and ankle dorsiflexion.
 - A stiff-knee swing is compensated as patients do it: more hip flexion and a harder pull on
   the toes in swing, so a weak knee does not drag the foot along the belt.
+- Effort adapts from stride to stride (:mod:`gaitway.station.sim.motor`): each leg's drive
+  trades the kinematic error it feels against the effort it spends (Emken et al. 2007), so
+  steady help from the robot lowers it over minutes (slacking) and less help raises it up to
+  what the patient can give. The drive scales what the patient intends (the pull toward the
+  goal posture and the intended velocity); the damping of the leg's motion, the knee
+  extensors' answer to load (a reflex) and the spastic stretch reflex do not slack.
 - Fatigue builds with effort during a session, weakens every joint and lowers the EMG median
-  frequency; it recovers between sessions. Participation scales the effort and drifts slowly.
+  frequency; it recovers between sessions. Participation bounds the torque and drifts slowly.
 - Occasional events (stop button, a pain report) are drawn as a Poisson process per session.
 All randomness comes from one seed, so the same seed gives the same session bit for bit.
 """
@@ -31,6 +37,7 @@ import numpy.typing as npt
 from gaitway.gait.reference import ReferenceGait, nearest_phase, stride_time_s
 from gaitway.station.channels import SIDES
 from gaitway.station.sim.emg import SyntheticEmg
+from gaitway.station.sim.motor import EffortLearner, EffortRule
 from gaitway.station.sim.profiles import PatientProfile, SideImpairment
 
 FloatArray = npt.NDArray[np.float64]
@@ -59,6 +66,14 @@ _HIP_COMPENSATION: Final[float] = 0.5
 #: ... and the toes are pulled up harder in swing (dorsiflexion intent, in rad per rad of knee
 #: flexion lost; what the weakened dorsiflexors deliver of it is limited by foot drop)
 _ANKLE_COMPENSATION: Final[float] = 2.0
+#: an active patient in a gait robot walks *with* it: they push the way the cuffs push them
+#: (therapists' instruction in the Lokomat: "walk actively with the robot"). The patient adds
+#: their drive times the felt cuff torque, up to this much of it, which lightens the robot's
+#: work; a slacking patient lets the robot carry the leg. Felt through a first-order lag.
+#: (At the full felt torque the push loop through the compliant cuffs oscillated with a
+#: severe patient at full drive; 0.7 stays clear of it.)
+_FOLLOW_MAX: Final[float] = 0.7
+_FELT_TAU_S: Final[float] = 0.03
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +91,10 @@ class _LegIntent:
     dhip: list[float]
     dknee: list[float]
     dankle: list[float]
+    #: the gait the patient tries for (the unimpaired shape at their own stance fraction):
+    #: the kinematic error the effort learns from is measured against it
+    goal_hip: list[float]
+    goal_knee: list[float]
 
 
 def _smooth_window(phases: FloatArray, start: float, end: float) -> FloatArray:
@@ -89,6 +108,7 @@ def _smooth_window(phases: FloatArray, start: float, end: float) -> FloatArray:
 def _leg_intent(ref: ReferenceGait, imp: SideImpairment) -> _LegIntent:
     phases = np.arange(_TABLE_N + 1) / _TABLE_N
     hip, knee, ankle = ref.table("hip"), ref.table("knee"), ref.table("ankle")
+    goal_hip, goal_knee = hip.tolist(), knee.tolist()
     swing = _smooth_window(phases, imp.stance_fraction - 0.08, 1.0)
     knee_floor = float(knee.min())
     lost = swing * (1.0 - imp.knee_swing_scale) * (knee - knee_floor)
@@ -104,14 +124,20 @@ def _leg_intent(ref: ReferenceGait, imp: SideImpairment) -> _LegIntent:
     return _LegIntent(
         hip=hip.tolist(), knee=knee.tolist(), ankle=ankle.tolist(),
         dhip=rate(hip), dknee=rate(knee), dankle=rate(ankle),
+        goal_hip=goal_hip, goal_knee=goal_knee,
     )
+
+
+def _mean_strength(imp: SideImpairment) -> float:
+    return (imp.hip_strength + imp.knee_strength + imp.ankle_strength) / 3.0
 
 
 class VirtualPatient:
     """A profile brought to life for one session. ``seed`` fixes everything random."""
 
     def __init__(self, profile: PatientProfile, *, seed: int, session_index: int = 0,
-                 fatigue: float = 0.0, events: bool = True) -> None:
+                 fatigue: float = 0.0, events: bool = True,
+                 effort_rule: EffortRule | None = None) -> None:
         self.profile = profile
         ss = np.random.SeedSequence([seed, session_index, 0x9A17])
         day_ss, emg_ss, ev_ss, drift_ss = ss.spawn(4)
@@ -154,6 +180,12 @@ class VirtualPatient:
         self._speed = -1.0
         self._freq = 0.0
         self._tabs: list[list[float]] | None = None
+        self._goal: list[list[float]] = []
+        #: each leg's drive (0-1), adapted from stride to stride (see motor.py)
+        self.effort = EffortLearner(effort_rule, strength=(
+            _mean_strength(profile.left), _mean_strength(profile.right)))
+        self._q: list[float] = list(_STANDING_K)
+        self._felt = [0.0, 0.0, 0.0, 0.0]
         #: the posture stood in: the standing posture at first; after walking, where the
         #: legs stopped (a stop mid-stride leaves one foot forward, and nobody pulls a planted
         #: foot back along the belt against the robot holding it there). None: not yet walked
@@ -164,7 +196,6 @@ class VirtualPatient:
         self._reflex_knee = [0.0, 0.0]
         self._reflex_ankle = [0.0, 0.0]
         self._tick = 0
-        self.mean_activation = [0.0, 0.0]
         self.torque = [0.0] * 6
         self.voluntary = [0.0] * 6
         self.activation = [0.0] * 8
@@ -217,6 +248,7 @@ class VirtualPatient:
         lf, rt = legs
         self._tabs = [lf.hip, rt.hip, lf.knee, rt.knee, lf.ankle, rt.ankle,
                       lf.dhip, rt.dhip, lf.dknee, rt.dknee, lf.dankle, rt.dankle]
+        self._goal = [lf.goal_hip, rt.goal_hip, lf.goal_knee, rt.goal_knee]
         self._freq = self.day_cadence / stride_time_s(speed, height)
 
     @property
@@ -245,12 +277,14 @@ class VirtualPatient:
 
     # -- per tick -----------------------------------------------------------------------------
     def update(self, dt: float, belt_speed: float, q: list[float], dq: list[float],
-               load: tuple[float, float]) -> list[float]:
+               load: tuple[float, float], felt: list[float] | None = None) -> list[float]:
         """Voluntary + reflex torques for one tick.
 
         ``q``/``dq``: anatomical angles and velocities, order hip_l, hip_r, knee_l, knee_r,
-        ankle_l, ankle_r; ``load``: vertical load on each foot (N), as the patient feels it.
-        Returns muscle torques in the same order (a list reused each tick).
+        ankle_l, ankle_r; ``load``: vertical load on each foot (N), as the patient feels it;
+        ``felt``: the robot's torque on the leg through the cuffs (N*m, + flexing), order
+        hip_l, hip_r, knee_l, knee_r. Returns muscle torques in the same order (a list reused
+        each tick).
         """
         if abs(belt_speed - self._speed) > 0.03:
             self._retune(belt_speed, self.profile.height_m)
@@ -258,6 +292,12 @@ class VirtualPatient:
         strength = self.day_strength * (1.0 - 0.5 * self.fatigue) * self.participation_now
         vol = self.voluntary
         tabs = self._tabs
+        self._q = q
+        push = self._felt
+        if felt is not None:  # the cuffs' push, as felt through skin and proprioception
+            a = dt / _FELT_TAU_S
+            for k in range(4):
+                push[k] += a * (felt[k] - push[k])
         if tabs is None:
             stand = self._stand
             if self._stand_here:
@@ -297,6 +337,7 @@ class VirtualPatient:
             ir = int(xr)
             al = xl - il
             ar = xr - ir
+            drive = self.effort.drive
             for k in range(6):
                 tab = tabs[k]
                 if k & 1:
@@ -304,7 +345,13 @@ class VirtualPatient:
                 else:
                     i, a = il, al
                 target = tab[i] + (tab[i + 1] - tab[i]) * a
-                v = kp[k] * (target - q[k]) + kd[k] * (tabs[6 + k][i] * f - dq[k])
+                # the drive scales what the patient intends (where to and how fast); the
+                # damping of the leg's actual motion (muscles' and tissues' viscosity) does
+                # not slack: without it a limp leg chatters on the belt
+                u = drive[k & 1]
+                v = u * (kp[k] * (target - q[k]) + kd[k] * tabs[6 + k][i] * f) - kd[k] * dq[k]
+                if k < 4:  # goes along with the robot's push
+                    v += (u if u < _FOLLOW_MAX else _FOLLOW_MAX) * push[k]
                 lim = tmax[k] * strength
                 if k >= 4:
                     if v > 0.0:  # dorsiflexion: foot drop weakens it
@@ -331,8 +378,25 @@ class VirtualPatient:
             self._slow_update(dt * 10)
         return tau
 
+    def _learn(self) -> None:
+        """One sample of each leg's error against the goal gait for the effort rule."""
+        goal, q, learner = self._goal, self._q, self.effort
+        if self._tabs is None or not goal:
+            learner.pause()
+            return
+        for s in (0, 1):
+            ph = self.phase_of(s)
+            x = ph * _TABLE_N
+            i = int(x)
+            a = x - i
+            gh, gk = goal[s], goal[2 + s]
+            eh = gh[i] + (gh[i + 1] - gh[i]) * a - q[s]
+            ek = gk[i] + (gk[i + 1] - gk[i]) * a - q[2 + s]
+            learner.add(s, ph, 0.5 * (eh * eh + ek * ek))
+
     def _slow_update(self, dt: float) -> None:
-        """Effort, fatigue and EMG activation: slower than the torques, updated at 100 Hz."""
+        """Effort, fatigue and EMG activation: slower than the torques (every 10th update)."""
+        self._learn()
         vol, tmax = self.voluntary, self._tmax
         effort = 0.0
         for k in range(6):
@@ -359,7 +423,6 @@ class VirtualPatient:
             act[2 + s] = min(0.01 + gm, 1.0)
             act[4 + s] = min(0.01 + vl, 1.0)
             act[6 + s] = min(0.01 + bf, 1.0)
-            self.mean_activation[s] = (act[s] + act[2 + s] + act[4 + s] + act[6 + s]) / 4.0
         self.activation_version += 1
 
     def drift(self) -> None:

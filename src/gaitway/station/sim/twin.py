@@ -169,6 +169,8 @@ class SimStation(Station):
                                  for j in ("hip", "knee") for s in ("left", "right")])
         self._cuff_d = np.array([float(m.dof_damping[m.joint(f"cuff_{j}_{s}").dofadr[0]])
                                  for j in ("hip", "knee") for s in ("left", "right")])
+        self._cuff_kl: list[float] = self._cuff_k.tolist()
+        self._cuff_dl: list[float] = self._cuff_d.tolist()
         self._pelvis_z0 = float(m.body("pelvis").pos[2])
         self._ankle_q = (m.joint("ankle_left").qposadr[0], m.joint("ankle_right").qposadr[0])
         self._ankle_v = (m.joint("ankle_left").dofadr[0], m.joint("ankle_right").dofadr[0])
@@ -179,6 +181,7 @@ class SimStation(Station):
         self._tmax_temp = [dev.hip.max_temperature] * 2 + [dev.knee.max_temperature] * 2
         self._harness_max = dev.harness_max_force_fraction * self.body.mass_kg * GRAVITY
         self._ctrl_list = [0.0] * m.nu
+        self._felt = [0.0, 0.0, 0.0, 0.0]  # cuff torques on the legs, as the patient feels them
         # the frame's parallelogram counterbalances the orthosis' own weight, as on the Lokomat
         self._exo_counterweight = GRAVITY * sum(
             float(m.body(f"exo_{seg}_{side}").mass[0])
@@ -377,8 +380,13 @@ class SimStation(Station):
             dq = sdl[h + 4:h + 8]
             dq.append(sdl[an + 6])
             dq.append(sdl[an + 7])
+            c = self._a_cuff
+            k_c, d_c = self._cuff_kl, self._cuff_dl
+            felt = self._felt
+            for j in range(4):
+                felt[j] = -(k_c[j] * sdl[c + j] + d_c[j] * sdl[c + 4 + j])
             ctrl[4:10] = patient.update(2.0 * dt, belt, q, dq,
-                                        (sdl[self._a_touch_l], sdl[self._a_touch_r]))
+                                        (sdl[self._a_touch_l], sdl[self._a_touch_r]), felt)
             if ticks % 1000 == 1:
                 patient.drift()
                 patient.emg.fatigue = patient.fatigue
@@ -477,7 +485,8 @@ class SimStation(Station):
         p = self.patient
         vol = p.voluntary
         h = self._a_human
-        ma = p.mean_activation
+        act = p.activation
+        drive = p.effort.drive
         ph = p.phase
         self.truth = np.array((
             1.0 if sdl[self._a_touch_l] > _CONTACT_TRUTH_N else 0.0,
@@ -485,7 +494,7 @@ class SimStation(Station):
             vol[0], vol[1], vol[2], vol[3], vol[4], vol[5],
             sdl[h], sdl[h + 1], sdl[h + 2], sdl[h + 3],
             (ph + p.phase_offset_left) % 1.0, (ph + p.phase_offset_right) % 1.0,
-            ma[0], ma[1], p.fatigue,
+            *act, drive[0], drive[1], p.fatigue,
         ))
 
     def drain_events(self) -> list[PatientEvent]:
