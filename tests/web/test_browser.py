@@ -144,6 +144,9 @@ def test_emergency_stop_fault_acknowledgement_and_resume(browser: Any, site: str
     page.wait_for_function("() => Number(document.querySelector('#steps').textContent) >= 6",
                            timeout=60_000)
     page.click("#estop")
+    # the console's answer to the press; twice in full CI runs on the loaded 2-core machine it
+    # took more than 10 s (open defect, see the closing note of 2026-12-06): measured, not hidden
+    expect(page.locator("#message")).to_have_text("estop sent", timeout=30_000)
     bar = page.locator("#faultbar")
     expect(bar).to_be_visible(timeout=10_000)
     expect(bar).to_contain_text("FAULT emergency_stop: immediate stop", timeout=10_000)
