@@ -126,6 +126,9 @@ def test_station_buttons_follow_the_state_words_and_the_alarm_sounds_on_the_firs
         r"Left leg bears \d+ % of the weight on the legs, right \d+ %\."), timeout=30_000)
     expect(page.locator("#wbL_v")).to_have_text(re.compile(r"\d+ %"))
     page.click("#estop")
+    # the console's answer to the press: over 10 s in full CI runs under load (open defect,
+    # closing note of 2026-12-06); measured here, not hidden
+    expect(page.locator("#message")).to_have_text("estop sent", timeout=30_000)
     expect(page.locator("#faultbar")).to_be_visible(timeout=10_000)
     page.wait_for_function("() => window.gaitwayAlarm.beeps >= 1", timeout=10_000)
     expect(page.locator("#acknowledge")).to_be_enabled()
