@@ -8,11 +8,15 @@ let selected = null;
 const RX_FIELDS = ["duration_min", "speed_kmh", "guidance_pct", "bws_pct", "hip_rom_scale", "knee_rom_scale", "controller"];
 const RX_DEFAULTS = { duration_min: 30, speed_kmh: 1.8, guidance_pct: 80, bws_pct: 30, hip_rom_scale: 1, knee_rom_scale: 1, controller: "guidance" };
 
-function say(r, done) {
-  $("patient-message").textContent = r.ok ? done : (r.data?.detail || `failed (${r.status})`);
-  $("patient-message").className = r.ok ? "ok" : "error";
+function say(r, done, box = "patient-message") {
+  $(box).textContent = r.ok ? done : (r.data?.detail || `failed (${r.status})`);
+  $(box).className = r.ok ? "ok" : "error";
   return r.ok;
 }
+
+// A message says "done" only once the page shows the result: a user (or a test) who types
+// into the form after seeing it must not have the refresh overwrite what they typed.
+function busy(box, text) { $(box).textContent = text; $(box).className = ""; }
 
 function formBody() {
   const body = {};
@@ -133,10 +137,10 @@ if (ctl.ok) $("rx-controller").replaceChildren(...ctl.data.map((c) => el("option
 $("rx-form").onsubmit = async (ev) => {
   ev.preventDefault();
   const body = Object.fromEntries(RX_FIELDS.map((f) => [f, f === "controller" ? $(`rx-${f}`).value : Number($(`rx-${f}`).value)]));
+  busy("rx-message", "saving…");
   const r = await api("POST", `/api/patients/${selected.id}/prescriptions`, body);
-  $("rx-message").textContent = r.ok ? "prescription saved; it is the active one" : (r.data?.detail || `failed (${r.status})`);
-  $("rx-message").className = r.ok ? "ok" : "error";
   if (r.ok) await show(selected.id);
+  say(r, "prescription saved; it is the active one", "rx-message");
 };
 if (me.role === "admin") {  // admins put therapists on a patient's care team here too
   const u = await api("GET", "/api/admin/users");
@@ -145,8 +149,10 @@ if (me.role === "admin") {  // admins put therapists on a patient's care team he
   $("team-edit").hidden = false;
   for (const [b, remove] of [["team-add", false], ["team-remove", true]]) {
     $(b).onclick = async () => {
+      busy("patient-message", "saving…");
       const r = await api("POST", "/api/admin/care-team", { patient_id: selected.id, username: $("team-therapist").value, remove });
-      if (say(r, remove ? "taken off the care team" : "added to the care team")) await show(selected.id);
+      if (r.ok) await show(selected.id);
+      say(r, remove ? "taken off the care team" : "added to the care team");
     };
   }
 }
@@ -163,11 +169,15 @@ $("patient-form").onsubmit = async (ev) => {
   const body = formBody();
   const pseudonym = $("f-pseudonym").value.trim();
   if (pseudonym) body.pseudonym = pseudonym;
+  busy("patient-message", "adding…");
   const r = await api("POST", "/api/patients", body);
-  if (say(r, `${r.data?.pseudonym} added`)) { await list(); await show(r.data.id); }
+  if (r.ok) { await list(); await show(r.data.id); }
+  say(r, `${r.data?.pseudonym} added`);
 };
 $("patient-save").onclick = async () => {
+  busy("patient-message", "saving…");
   const r = await api("PATCH", `/api/patients/${selected.id}`, formBody());
-  if (say(r, "saved")) { await list(); await show(selected.id); }
+  if (r.ok) { await list(); await show(selected.id); }
+  say(r, "saved");
 };
 $("patient-new").onclick = () => { fillForm(null); $("patient-message").textContent = ""; };
