@@ -318,13 +318,18 @@ def markdown(rows: list[Row], plan: Plan, *, seed: int, command: str, wall_s: fl
             f"{'yes' if r.reproduced else '**no**'} |")
     lines += [
         "",
-        "How the twin gets there: each leg's drive adapts from stride to stride by the "
-        "error-and-effort rule of Emken et al. 2007 (gaitway.station.sim.motor): the robot's "
-        "help removes kinematic error, and with it the reason for effort, so effort falls "
-        "under full guidance (slacking) and rises when help is taken away, up to what the "
-        "patient can give; an active patient pushes the way the cuffs push. Body-weight "
-        "support acts through the knee extensors' answer to load, speed through the joint "
-        "velocities and the larger errors of a faster gait.",
+        "How the twin gets there (gaitway.station.sim.motor): each leg's drive adapts from "
+        "stride to stride by the error-and-effort rule of Emken et al. 2007, with the "
+        "forgetting as a decay in time (a time constant of a minute) and the error corrected "
+        "once per stride. The robot's help removes kinematic error, and with it the reason "
+        "for effort, so effort falls under steady full guidance (slacking) and rises when "
+        "help is taken away or when path control leaves the timing to the patient, up to "
+        "what the patient can give (a weaker leg tolerates more error and its torque is "
+        "bounded by its strength, spasticity and fatigue). The drive scales the moments "
+        "that swing the leg along the intended path, which grow with the square of the "
+        "cadence (faster walking needs larger joint moments), and the gain of the knee "
+        "extensors' answer to load, which body-weight support unloads. The patient's "
+        "intended stance lengthens at slow speeds as people's does.",
         "",
     ]
     return "\n".join(lines)

@@ -8,18 +8,30 @@ stride-to-stride adaptation in a robotic gait trainer follows an error-and-effor
     u[i+1] = f * u[i] + g * max(e[i] - e0, 0)
 
 where ``u`` is the effort (here each leg's drive: the fraction of the patient's own joint
-impedance put in, 0-1), ``e`` the kinematic error the stride left (RMS over the stride of the
-hip and knee angles against the gait the patient tries for, rad), ``f < 1`` the forgetting
+torques put in, 0-1), ``e`` the kinematic error the stride left (RMS over the swing of the
+hip and knee angles against the gait the patient tries for, rad: the swing is what the leg's
+own effort shapes, as Emken et al. measured step height; in stance the belt and the robot set
+the angles), ``f < 1`` the forgetting
 factor that makes effort decay whenever the error does not call for it, ``g`` the error gain
 and ``e0`` the error a leg tolerates before it tries harder (larger for a weaker leg: a
-patient is used to their own deviations). Its fixed point ``u* = g (e - e0) / (1 - f)`` is
-where error and effort balance: a robot that removes the error removes the reason for the
-effort. The drive is kept between a floor (the
-tone that holds a walking leg together) and a ceiling of 1 (all the patient has; strength,
-fatigue and the day's form bound the torque that drive can produce).
+patient is used to their own deviations). Forgetting is a decay in time, not per stride:
+``f = exp(-T / tau)`` for a stride of ``T`` seconds, so that slacking takes minutes at any
+cadence, while the error is corrected once per stride; a faster cadence thus asks for more
+drive for the same error. The fixed point ``u* = g (e - e0) / (1 - f)`` is where error and
+effort balance: a robot that removes the error removes the reason for the effort. The drive
+is kept between a floor (the tone that holds a walking leg together) and a ceiling of 1 (all
+the patient has; strength, fatigue and the day's form bound the torque that drive can
+produce).
 
-The constants are modelling choices tuned on the twin so that the published directions
-(docs/validation/response.md) appear; they are not fitted to data.
+What the drive scales (see :mod:`gaitway.station.sim.patient`):
+- the pull toward the intended posture and velocity;
+- the moments that accelerate the swinging leg along the intended path (:func:`swing_moments`),
+  which grow with the square of the cadence: faster walking needs larger joint moments;
+- part of the knee extensors' answer to load (:func:`load_response_gain`): the gain of that
+  reflex is set by descending drive, so a slacking patient lets the robot hold the knee.
+
+The constants are modelling choices, set so that the published directions
+(docs/validation/response.md) follow from these causes; they are not fitted to data.
 """
 
 from __future__ import annotations
@@ -28,30 +40,39 @@ import math
 from dataclasses import dataclass
 from typing import Final
 
+import numpy as np
+import numpy.typing as npt
+
+from gaitway.station.sim.anthropometrics import FOOT, SHANK, THIGH
+
 #: a phase step below this (cycles) is the leg's own phase wrapping: a stride ends
 _WRAP: Final[float] = -0.5
+#: share of the knee extensors' load response that does not depend on drive (spinal)
+_LOAD_RESPONSE_FLOOR: Final[float] = 0.4
 
 
 @dataclass(frozen=True, slots=True)
 class EffortRule:
     """Parameters of the stride-to-stride effort rule (per leg)."""
 
-    #: f: the share of the last stride's effort kept (time constant 1 / (1 - f) strides)
-    forgetting: float = 0.95
+    #: tau: time constant of the decay of effort that the error does not call for (s); the
+    #: per-stride forgetting factor is exp(-T / tau)
+    forgetting_tau_s: float = 30.0
     #: g: drive added per radian of RMS kinematic error in a stride (beyond the tolerance)
-    error_gain_per_rad: float = 5.0
+    error_gain_per_rad: float = 0.6
     #: e0 of a full-strength leg (rad), and what each unit of weakness (1 - mean strength of
     #: hip, knee and ankle) adds to it
-    tolerance_rad: float = math.radians(2.5)
-    tolerance_per_weakness_rad: float = math.radians(2.5)
+    tolerance_rad: float = math.radians(1.0)
+    tolerance_per_weakness_rad: float = math.radians(2.0)
     #: lowest drive: postural tone, a leg is never fully limp while walking
     floor: float = 0.1
     #: drive at the start of a session (a patient starts a session trying)
     initial: float = 1.0
 
     def __post_init__(self) -> None:
-        if not 0.0 < self.forgetting < 1.0:
-            raise ValueError(f"forgetting factor must be within (0, 1), got {self.forgetting}")
+        if not 0.0 < self.forgetting_tau_s < math.inf:
+            raise ValueError(
+                f"forgetting time constant must be > 0 s and finite, got {self.forgetting_tau_s}")
         if self.error_gain_per_rad < 0.0 or self.tolerance_rad < 0.0:
             raise ValueError("error gain and tolerance must be >= 0")
         if not 0.0 <= self.floor <= self.initial <= 1.0:
@@ -61,11 +82,74 @@ class EffortRule:
         """e0 of a leg whose mean strength (0-1) is ``strength``."""
         return self.tolerance_rad + self.tolerance_per_weakness_rad * (1.0 - strength)
 
-    def next_drive(self, drive: float, error_rad: float, tolerance_rad: float) -> float:
-        """The drive of the next stride, after a stride that left ``error_rad``."""
+    def forgetting(self, stride_s: float) -> float:
+        """f of a stride that lasted ``stride_s`` seconds."""
+        return math.exp(-stride_s / self.forgetting_tau_s)
+
+    def next_drive(self, drive: float, error_rad: float, tolerance_rad: float,
+                   stride_s: float) -> float:
+        """The drive of the next stride, after a stride of ``stride_s`` s that left
+        ``error_rad``."""
         excess = error_rad - tolerance_rad
-        u = self.forgetting * drive + (self.error_gain_per_rad * excess if excess > 0.0 else 0.0)
+        u = (self.forgetting(stride_s) * drive
+             + (self.error_gain_per_rad * excess if excess > 0.0 else 0.0))
         return self.floor if u < self.floor else (1.0 if u > 1.0 else u)
+
+
+def load_response_gain(drive: float) -> float:
+    """Share (0-1) of the knee extensors' full answer to load at ``drive``: a spinal part
+    that stays, and a part whose gain descending drive sets (it slacks with the drive)."""
+    return _LOAD_RESPONSE_FLOOR + (1.0 - _LOAD_RESPONSE_FLOOR) * drive
+
+
+def swing_moments(hip_rad: npt.ArrayLike, knee_rad: npt.ArrayLike, swing: npt.ArrayLike, *,
+                  height_m: float, mass_kg: float) -> tuple[list[float], list[float]]:
+    """The hip and knee moments (N*m per (stride/s)^2; flexion +) that move the swinging leg
+    along an intended path, per phase sample.
+
+    ``hip_rad``/``knee_rad``: the path over one stride, sampled evenly in phase (the last
+    sample equal to the first); ``swing``: 0 in stance, 1 in swing (the ground carries the
+    stance leg, whose moments the load response stands for). The leg is a planar double
+    pendulum hanging from a fixed hip (thigh; shank and foot as one body, Winter's segment
+    fractions); only the terms that grow with the cadence are kept (inertia, Coriolis and
+    centripetal), so at stride frequency ``f`` (1/s) the moments are these times ``f**2``.
+    Gravity is left to the robot's and the patient's posture terms: it does not change with
+    speed.
+    """
+    hip = np.asarray(hip_rad, dtype=float)
+    knee = np.asarray(knee_rad, dtype=float)
+    w = np.asarray(swing, dtype=float)
+    n = hip.size - 1
+    m1 = THIGH.mass * mass_kg
+    l1 = THIGH.length * height_m
+    r1 = THIGH.com * l1
+    i1 = m1 * (THIGH.gyration * l1) ** 2
+    ls, lf = SHANK.length * height_m, FOOT.length * height_m
+    ms, mf = SHANK.mass * mass_kg, FOOT.mass * mass_kg
+    m2 = ms + mf
+    r2 = (ms * SHANK.com * ls + mf * ls) / m2  # the foot's mass at the ankle
+    i2 = (ms * ((SHANK.gyration * ls) ** 2 + (SHANK.com * ls - r2) ** 2)
+          + mf * ((FOOT.gyration * lf) ** 2 + (ls - r2) ** 2))
+    # absolute angles: thigh a = hip flexion, shank b = hip - knee (both forward +)
+    a = hip
+    b = hip - knee
+
+    def d(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        y = np.gradient(np.concatenate((x[-2:-1], x, x[1:2])), 1.0 / n)  # periodic ends
+        out: npt.NDArray[np.float64] = y[1:-1]
+        return out
+
+    da, db = d(a), d(b)
+    dda, ddb = d(da), d(db)
+    c = m2 * l1 * r2
+    cos_ab, sin_ab = np.cos(a - b), np.sin(a - b)
+    q_a = (i1 + m1 * r1 ** 2 + m2 * l1 ** 2) * dda + c * cos_ab * ddb + c * sin_ab * db ** 2
+    q_b = c * cos_ab * dda + (i2 + m2 * r2 ** 2) * ddb - c * sin_ab * da ** 2
+    # generalised forces -> joint moments: hip = Q_a + Q_b; the shank's forward moment is
+    # knee extension, so knee flexion = -Q_b
+    hip_m: list[float] = (w * (q_a + q_b)).tolist()
+    knee_m: list[float] = (w * -q_b).tolist()
+    return hip_m, knee_m
 
 
 class EffortLearner:
@@ -75,8 +159,8 @@ class EffortLearner:
     phase that wraps closes the stride and applies the rule. No allocation per call.
     """
 
-    __slots__ = ("_err2", "_last_phase", "_n", "drive", "last_error_rad", "rule", "strides",
-                 "tolerance_rad")
+    __slots__ = ("_err2", "_last_phase", "_n", "_t", "drive", "last_error_rad", "rule",
+                 "strides", "tolerance_rad")
 
     def __init__(self, rule: EffortRule | None = None,
                  strength: tuple[float, float] = (1.0, 1.0)) -> None:
@@ -88,22 +172,29 @@ class EffortLearner:
         self.strides = [0, 0]
         self._err2 = [0.0, 0.0]
         self._n = [0, 0]
+        self._t = [0.0, 0.0]
         self._last_phase = [math.nan, math.nan]
 
-    def add(self, side: int, phase: float, err2: float) -> None:
-        """One sample of leg ``side`` (0 left, 1 right): its phase (0-1) and the mean squared
-        joint-angle error against the goal gait (rad^2)."""
+    def add(self, side: int, phase: float, err2: float, dt: float, *,
+            counts: bool = True) -> None:
+        """One sample of leg ``side`` (0 left, 1 right): its phase (0-1), the mean squared
+        joint-angle error against the goal gait (rad^2) and the time since the last sample
+        (s). ``counts``: whether this sample's error is part of the stride's error (the
+        swing; in stance the foot on the belt and the robot set the leg's angles)."""
         last = self._last_phase[side]
         self._last_phase[side] = phase
         if phase - last < _WRAP:  # NaN (first call) compares False
             self._close(side)
-        self._err2[side] += err2
-        self._n[side] += 1
+        if counts:
+            self._err2[side] += err2
+            self._n[side] += 1
+        self._t[side] += dt
 
     def pause(self) -> None:
         """Standing: the stride in progress is dropped, effort is kept as it is."""
         self._err2[0] = self._err2[1] = 0.0
         self._n[0] = self._n[1] = 0
+        self._t[0] = self._t[1] = 0.0
         self._last_phase[0] = self._last_phase[1] = math.nan
 
     def _close(self, side: int) -> None:
@@ -112,7 +203,8 @@ class EffortLearner:
             e = math.sqrt(self._err2[side] / n)
             self.last_error_rad[side] = e
             self.drive[side] = self.rule.next_drive(self.drive[side], e,
-                                                    self.tolerance_rad[side])
+                                                    self.tolerance_rad[side], self._t[side])
             self.strides[side] += 1
         self._err2[side] = 0.0
         self._n[side] = 0
+        self._t[side] = 0.0

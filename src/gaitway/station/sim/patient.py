@@ -17,8 +17,10 @@ The model is deliberately simple and transparent (a "neuromechanical caricature"
   trades the kinematic error it feels against the effort it spends (Emken et al. 2007), so
   steady help from the robot lowers it over minutes (slacking) and less help raises it up to
   what the patient can give. The drive scales what the patient intends (the pull toward the
-  goal posture and the intended velocity); the damping of the leg's motion, the knee
-  extensors' answer to load (a reflex) and the spastic stretch reflex do not slack.
+  goal posture and the intended velocity, and the moments that swing the leg, which grow
+  with the square of the cadence) and part of the gain of the knee extensors' answer to
+  load; the damping of the leg's motion and the spastic stretch reflex do not slack. The
+  error is measured against normal walking at the speed, which the patient tries for.
 - Fatigue builds with effort during a session, weakens every joint and lowers the EMG median
   frequency; it recovers between sessions. Participation bounds the torque and drifts slowly.
 - Occasional events (stop button, a pain report) are drawn as a Poisson process per session.
@@ -37,7 +39,12 @@ import numpy.typing as npt
 from gaitway.gait.reference import ReferenceGait, nearest_phase, stride_time_s
 from gaitway.station.channels import SIDES
 from gaitway.station.sim.emg import SyntheticEmg
-from gaitway.station.sim.motor import EffortLearner, EffortRule
+from gaitway.station.sim.motor import (
+    EffortLearner,
+    EffortRule,
+    load_response_gain,
+    swing_moments,
+)
 from gaitway.station.sim.profiles import PatientProfile, SideImpairment
 
 FloatArray = npt.NDArray[np.float64]
@@ -53,6 +60,8 @@ _STANDING_K: Final[tuple[float, ...]] = (
     _STANDING["hip"], _STANDING["hip"], _STANDING["knee"], _STANDING["knee"],
     _STANDING["ankle"], _STANDING["ankle"])
 _MIN_WALK_SPEED: Final[float] = 0.08  # m/s: below it the patient stands
+#: the speed at which a profile's stance fraction is given (the default training speed)
+_PROFILE_SPEED_M_S: Final[float] = 2.0 / 3.6
 _ENTRAINMENT: Final[float] = 4.0  # 1/s, pull of the leg's actual phase on the intent
 #: knee extensors driven by the load on the leg (positive force feedback, after Geyer & Herr
 #: 2010): the fraction of the load's knee moment that the extensors answer
@@ -91,10 +100,13 @@ class _LegIntent:
     dhip: list[float]
     dknee: list[float]
     dankle: list[float]
-    #: the gait the patient tries for (the unimpaired shape at their own stance fraction):
+    #: the gait the patient tries for (normal walking at the speed, whatever the impairment):
     #: the kinematic error the effort learns from is measured against it
     goal_hip: list[float]
     goal_knee: list[float]
+    #: moments that swing the leg along the intent, per (stride/s)^2 (see motor.py)
+    swing_hip: list[float]
+    swing_knee: list[float]
 
 
 def _smooth_window(phases: FloatArray, start: float, end: float) -> FloatArray:
@@ -105,11 +117,14 @@ def _smooth_window(phases: FloatArray, start: float, end: float) -> FloatArray:
     return out
 
 
-def _leg_intent(ref: ReferenceGait, imp: SideImpairment) -> _LegIntent:
+def _leg_intent(ref: ReferenceGait, imp: SideImpairment, mass_kg: float,
+                goal: ReferenceGait) -> _LegIntent:
+    """``ref``: the unimpaired gait at the leg's own stance fraction, which the impairment
+    shapes; ``goal``: normal walking at the speed, what the patient tries for."""
     phases = np.arange(_TABLE_N + 1) / _TABLE_N
     hip, knee, ankle = ref.table("hip"), ref.table("knee"), ref.table("ankle")
-    goal_hip, goal_knee = hip.tolist(), knee.tolist()
-    swing = _smooth_window(phases, imp.stance_fraction - 0.08, 1.0)
+    goal_hip, goal_knee = goal.table("hip").tolist(), goal.table("knee").tolist()
+    swing = _smooth_window(phases, ref.stance_fraction - 0.08, 1.0)
     knee_floor = float(knee.min())
     lost = swing * (1.0 - imp.knee_swing_scale) * (knee - knee_floor)
     knee = knee - lost
@@ -121,10 +136,13 @@ def _leg_intent(ref: ReferenceGait, imp: SideImpairment) -> _LegIntent:
         out: list[float] = (np.gradient(x) * _TABLE_N).tolist()
         return out
 
+    swing_hip, swing_knee = swing_moments(
+        hip, knee, _smooth_window(phases, ref.stance_fraction, 1.0),
+        height_m=ref.height_m, mass_kg=mass_kg)
     return _LegIntent(
         hip=hip.tolist(), knee=knee.tolist(), ankle=ankle.tolist(),
         dhip=rate(hip), dknee=rate(knee), dankle=rate(ankle),
-        goal_hip=goal_hip, goal_knee=goal_knee,
+        goal_hip=goal_hip, goal_knee=goal_knee, swing_hip=swing_hip, swing_knee=swing_knee,
     )
 
 
@@ -181,6 +199,8 @@ class VirtualPatient:
         self._freq = 0.0
         self._tabs: list[list[float]] | None = None
         self._goal: list[list[float]] = []
+        self._swing: list[list[float]] = []
+        self._goal_stance = 0.6
         #: each leg's drive (0-1), adapted from stride to stride (see motor.py)
         self.effort = EffortLearner(effort_rule, strength=(
             _mean_strength(profile.left), _mean_strength(profile.right)))
@@ -239,16 +259,24 @@ class VirtualPatient:
             self._pick_phase = True  # walks on after a stop: from where the legs stand
         self._stand_here = False  # walking (not None: has walked)
         legs = []
+        base_stance = ReferenceGait(speed_m_s=_PROFILE_SPEED_M_S, height_m=height).stance_fraction
+        normal = ReferenceGait(speed_m_s=speed, height_m=height)
         for side in SIDES:
             imp = self.profile.side(side)
-            ref = ReferenceGait(speed_m_s=speed, height_m=height,
-                                stance_fraction=imp.stance_fraction)
-            legs.append(_leg_intent(ref, imp))
+            # people's stance lengthens as they walk slower: the profile's stance fraction
+            # holds at the default speed and moves with the natural one (else a patient
+            # led at 0.8 km/h fights the robot's longer stance all session)
+            stance = min(max(imp.stance_fraction + normal.stance_fraction - base_stance, 0.45),
+                         0.8)
+            ref = ReferenceGait(speed_m_s=speed, height_m=height, stance_fraction=stance)
+            legs.append(_leg_intent(ref, imp, self.profile.mass_kg, normal))
         # flat tables, order hip_l, hip_r, knee_l, knee_r, ankle_l, ankle_r; then their rates
         lf, rt = legs
         self._tabs = [lf.hip, rt.hip, lf.knee, rt.knee, lf.ankle, rt.ankle,
                       lf.dhip, rt.dhip, lf.dknee, rt.dknee, lf.dankle, rt.dankle]
         self._goal = [lf.goal_hip, rt.goal_hip, lf.goal_knee, rt.goal_knee]
+        self._swing = [lf.swing_hip, rt.swing_hip, lf.swing_knee, rt.swing_knee]
+        self._goal_stance = normal.stance_fraction
         self._freq = self.day_cadence / stride_time_s(speed, height)
 
     @property
@@ -338,6 +366,7 @@ class VirtualPatient:
             al = xl - il
             ar = xr - ir
             drive = self.effort.drive
+            swing, f2 = self._swing, f * f
             for k in range(6):
                 tab = tabs[k]
                 if k & 1:
@@ -350,14 +379,17 @@ class VirtualPatient:
                 # not slack: without it a limp leg chatters on the belt
                 u = drive[k & 1]
                 v = u * (kp[k] * (target - q[k]) + kd[k] * tabs[6 + k][i] * f) - kd[k] * dq[k]
-                if k < 4:  # goes along with the robot's push
+                if k < 4:  # goes along with the robot's push; swings the leg
                     v += (u if u < _FOLLOW_MAX else _FOLLOW_MAX) * push[k]
+                    sw = swing[k]
+                    v += u * f2 * (sw[i] + (sw[i + 1] - sw[i]) * a)
                 lim = tmax[k] * strength
                 if k >= 4:
                     if v > 0.0:  # dorsiflexion: foot drop weakens it
                         lim *= self._dorsi[k - 4]
                 elif k >= 2 and q[k] > 0.0:  # knee extensors answer the leg's load
-                    v -= self._support[k - 2] * load[k - 2] * self._shank * math.sin(q[k])
+                    v -= (self._support[k - 2] * load_response_gain(u) * load[k - 2]
+                          * self._shank * math.sin(q[k]))
                 vol[k] = lim if v > lim else (-lim if v < -lim else v)
         tau = self.torque
         tau[:] = vol
@@ -378,7 +410,7 @@ class VirtualPatient:
             self._slow_update(dt * 10)
         return tau
 
-    def _learn(self) -> None:
+    def _learn(self, dt: float) -> None:
         """One sample of each leg's error against the goal gait for the effort rule."""
         goal, q, learner = self._goal, self._q, self.effort
         if self._tabs is None or not goal:
@@ -392,11 +424,11 @@ class VirtualPatient:
             gh, gk = goal[s], goal[2 + s]
             eh = gh[i] + (gh[i + 1] - gh[i]) * a - q[s]
             ek = gk[i] + (gk[i + 1] - gk[i]) * a - q[2 + s]
-            learner.add(s, ph, 0.5 * (eh * eh + ek * ek))
+            learner.add(s, ph, 0.5 * (eh * eh + ek * ek), dt, counts=ph >= self._goal_stance)
 
     def _slow_update(self, dt: float) -> None:
         """Effort, fatigue and EMG activation: slower than the torques (every 10th update)."""
-        self._learn()
+        self._learn(dt)
         vol, tmax = self.voluntary, self._tmax
         effort = 0.0
         for k in range(6):
