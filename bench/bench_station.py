@@ -75,7 +75,7 @@ def _motor_model_cost(rounds: int, n: int) -> tuple[float, float]:
     for motor in (True, False):
         patient = VirtualPatient(profile, seed=1, events=False)
         if not motor:  # no stride-to-stride learning, no following the cuffs
-            patient._learn = lambda: None  # type: ignore[method-assign]
+            patient._learn = lambda dt: None  # type: ignore[method-assign]
             update = patient.update
 
             def no_felt(dt: float, belt: float, q: list[float], dq: list[float],
