@@ -32,6 +32,7 @@ from typing import Any, Final
 
 import numpy as np
 
+from gaitway.control.registry import CONTROLLER_NAMES
 from gaitway.control.settings import (
     MAX_FLOW_NM,
     MAX_RESIST_DAMPING,
@@ -100,7 +101,7 @@ class EnvelopeCase:
                  "aan": f"support {s.aan_min_pct:g}-{s.aan_max_pct:g} %",
                  "resist": f"damping {s.resist_damping_nms_per_rad:g}, "
                            f"torque {s.resist_torque_nm:g} N*m",
-                 }[s.controller]
+                 }.get(s.controller, "its defaults")
         rom = ("" if s.hip_rom_scale == s.knee_rom_scale == 1.0
                else f", ROM hip x{s.hip_rom_scale:g} knee x{s.knee_rom_scale:g}")
         return f"{s.profile}, {s.controller} ({extra}), BWS {s.bws_pct:g} %, {speed}{rom}"
@@ -166,21 +167,30 @@ def run_case(case: EnvelopeCase, work_dir: Path | None = None) -> EnvelopeOutcom
     )
 
 
+#: each controller's own settings at the edges of what the CLI accepts (SessionSettings
+#: fields); a controller not named here runs at its defaults, so a new controller joins the
+#: envelope without an edit here (adding one is its module, its registry entry and a test)
+_EDGES: Final[dict[str, tuple[dict[str, Any], ...]]] = {
+    "guidance": ({"guidance_pct": 0.0}, {"guidance_pct": 50.0}, {"guidance_pct": 100.0}),
+    "path": ({"tunnel_width_deg": 0.0, "path_flow_nm": MAX_FLOW_NM},
+             {"tunnel_width_deg": 30.0, "path_flow_nm": 0.0}),
+    "aan": ({"aan_min_pct": 0.0, "aan_max_pct": 100.0},
+            {"aan_min_pct": 100.0, "aan_max_pct": 100.0}),
+    "resist": ({"resist_damping_nms_per_rad": MAX_RESIST_DAMPING,
+                "resist_torque_nm": MAX_RESIST_TORQUE_NM},
+               {"resist_damping_nms_per_rad": 0.0, "resist_torque_nm": 0.0}),
+}
+
+
 def _controller_variants(quick: bool) -> list[dict[str, Any]]:
-    """Each controller at the edges of its own settings (what the CLI accepts)."""
-    guid = (0.0, 100.0) if quick else (0.0, 50.0, 100.0)
-    out: list[dict[str, Any]] = [
-        {"controller": "guidance", "guidance_pct": g} for g in guid]
-    out += [{"controller": "path", "tunnel_width_deg": 0.0, "path_flow_nm": MAX_FLOW_NM},
-            {"controller": "path", "tunnel_width_deg": 30.0, "path_flow_nm": 0.0},
-            {"controller": "aan", "aan_min_pct": 0.0, "aan_max_pct": 100.0},
-            {"controller": "aan", "aan_min_pct": 100.0, "aan_max_pct": 100.0},
-            {"controller": "resist", "resist_damping_nms_per_rad": MAX_RESIST_DAMPING,
-             "resist_torque_nm": MAX_RESIST_TORQUE_NM},
-            {"controller": "resist", "resist_damping_nms_per_rad": 0.0,
-             "resist_torque_nm": 0.0}]
-    if quick:
-        out = [out[0], out[1], out[2], out[4], out[6]]
+    """Each registered controller at the edges of its own settings (the quick grid: the
+    outer two of guidance, the first of each other controller)."""
+    out: list[dict[str, Any]] = []
+    for name in CONTROLLER_NAMES:
+        edges = _EDGES.get(name, ({},))
+        if quick:
+            edges = (edges[0], edges[-1]) if name == "guidance" else edges[:1]
+        out += [{"controller": name, **e} for e in edges]
     return out
 
 
