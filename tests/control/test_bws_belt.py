@@ -116,3 +116,17 @@ def test_the_force_loop_plans_within_the_harness_limit() -> None:
     assert settled == pytest.approx(set_n, rel=0.1)
     with pytest.raises(UserError):
         BwsController(body_mass_kg=MASS, max_fraction=0.0)
+
+
+def test_no_unloading_set_commands_no_force() -> None:
+    """At 0 % support the winch is asked for nothing, however the pelvis moves (the rising
+    pelvis' feed-forward asked for ~100 N that a slack cable never held: a false
+    harness_slack stop at 0 % support); a support set later ramps in from 0."""
+    ctrl = BwsController(body_mass_kg=MASS, fraction=0.0)
+    z = 0.9
+    for n in range(500):
+        z += 0.3e-3 if (n // 100) % 2 == 0 else -0.3e-3
+        assert ctrl.update(0.0, z, 0.001) == 0.0
+    ctrl.set_fraction(0.2)
+    cmds = [ctrl.update(0.0, z, 0.001) for _ in range(100)]
+    assert 0.0 < cmds[-1] < 0.2 * MASS * GRAVITY

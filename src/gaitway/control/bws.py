@@ -114,6 +114,12 @@ class BwsController:
         raw = 0.0 if last != last else (pelvis_height_m - last) / dt  # nan check without call
         self._last_pelvis = pelvis_height_m
         vz = self._vz = self._vz + self._vz_alpha * (raw - self._vz)
+        if setpoint <= 0.0:
+            # no unloading set: the winch holds nothing (the harness only arrests a fall).
+            # Before, the feed-forward of a rising pelvis asked for ~100 N at 0 % support, which
+            # the slack cable never held, and the supervisor judged it slack (a false stop)
+            self._integral = 0.0
+            return 0.0
         err = setpoint - measured_n
         integral = self._integral
         # pelvis rising slackens the cable by k * vz per second; lead it by the winch lag
