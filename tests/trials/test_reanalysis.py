@@ -133,6 +133,8 @@ def test_cli(tmp_path: Path, scheduler: str, monkeypatch: pytest.MonkeyPatch,
     out = capsys.readouterr()
     assert code == 0
     assert "no recordings to re-analyse since 2999-01-01" in out.out
+    with ClinicStore(url) as store, store.reader() as db:  # no empty version made
+        assert db.scalar(select(func.count()).select_from(AnalysisVersion)) == 1
     with pytest.raises(SystemExit) as exc:
         cli_main.main(["reanalyze", "--since", "yesterday"])
     assert exc.value.code == 2
