@@ -71,20 +71,11 @@ _BOUNDED = settings(max_examples=6, deadline=None, derandomize=True, database=No
                     suppress_health_check=[HealthCheck.too_slow])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "open (issue 12 item 4): a severe hemiparesis under path control or resistance cannot "
-    "carry itself. hemiparetic-left-severe, path, BWS 35 %, 2.2 km/h, seed 0: the paretic "
-    "knee buckles in stance (0.25 -> 0.74 rad under 500 N), which the timing-free tunnel "
-    "allows (the buckled leg lies on the path's toe-off part), the pelvis sinks 7 cm into "
-    "the harness and the belt drags the other leg past its hard range (hip -0.40 rad: a "
-    "real joint_range stop of a real collapse). A moving window (Duschau-Wicke 2010) keyed "
-    "to the estimated phase was tried and stopped it earlier: the paretic side's phase "
-    "estimate lags the patient's own by ~0.2 cycles. docs/validation/envelope-quick.md. "
-    "Remove this mark once the property holds; strict, so a fix shows as XPASS"))
 @_BOUNDED
 @given(case=cases(bws=TRAINABLE_BWS_PCT, speed=TRAINABLE_SPEED_KMH, rom=TRAINABLE_ROM))
-# the known counterexample, pinned: the six drawn examples pass since the fall, harness-limit
-# and 0 %-support fixes of issue 12, this one does not (see the mark's reason)
+# the former counterexample, pinned (issue 12 item 4: the paretic knee buckled in stance under
+# the timing-free tunnel and the pelvis sank into the harness). It walks since the virtual
+# patient's drive carries the swing moments along the path (issue 19, station/sim/motor.py)
 @example(case=EnvelopeCase.of("hemiparetic-left-severe", controller="path", bws_pct=35.0,
                               speed_kmh=2.2, seed=0, seconds=12.0, pause_at_s=5.0,
                               pause_for_s=1.0))
