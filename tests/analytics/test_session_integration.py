@@ -37,30 +37,16 @@ def test_recording_analysis_against_truth(session: Path) -> None:
     assert len(r["emg"]) == 8
 
 
-#: Known defect (issue 19 note, issue 17 item 1): since the virtual patient slacks (effort
-#: adapts stride to stride), a moderate paretic leg pushes off as weakly as the severe profile
-#: did before. Its load then falls slowly (about 1 N/ms over the last 100 N) and the rigid toe
-#: chatters on the belt (contact lost and regained every 1-5 ms at 20-50 N) before it lifts
-#: off, where a stronger leg let go at once from about 45 N. On such a tail the toe-off time
-#: depends on the level it is read at: the truth's 20 N on the raw contact against the
-#: detector's 3 % of a load reference that the twin's heel-strike spikes inflate (29 N here),
-#: so the detector ends those stances 10-40 ms early (p95 34 ms on this session; the severe
-#: profile had 45 ms on main before this change), and the live analyser ends them early too.
-#: The cause is the foot contact model (a compliant sole that unloads to zero without
-#: chatter, and without 2-3 x body-weight heel spikes), not the thresholds.
-_TOE_CHATTER = ("weak push-off on the twin's rigid foot: slow, chattering toe-off (contact "
-                "model), see the comment above")
-
-
+#: A weak, chattering push-off of the slacking paretic leg once ended stances 10-40 ms early
+#: here (issue 17 item 1); with the effort model of issue 19 (the drive carries the swing
+#: moments and the load response) the leg lets go cleanly and both checks hold.
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=_TOE_CHATTER)
 def test_event_timing_against_truth(session: Path) -> None:
     v = analyze_path(session)["validation"]["events_vs_simulation_truth"]
     assert v["p95_abs_error_ms"] < 15
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=_TOE_CHATTER)
 def test_live_on_recorded_rows(session: Path) -> None:
     rec = open_recording(session)
     names = [c.name for c in RECORDED_CHANNELS]
