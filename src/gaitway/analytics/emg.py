@@ -132,6 +132,9 @@ def activation_intervals(
     return ss[ok] / fs, ee[ok] / fs
 
 
+_MDF_CHUNK = 256
+
+
 def median_frequency(
     band: FloatArray, fs: float, window_s: float, f_lo: float, f_hi: float
 ) -> tuple[FloatArray, FloatArray]:
@@ -141,14 +144,19 @@ def median_frequency(
     n = len(band) // w
     if n == 0:
         return np.empty(0), np.empty(0)
-    seg = band[: n * w].reshape(n, w) * np.hanning(w)
-    pxx = np.abs(np.fft.rfft(seg, axis=-1)) ** 2
     f = np.fft.rfftfreq(w, 1.0 / fs)
     sel = (f >= f_lo) & (f <= f_hi)
-    f, pxx = f[sel], pxx[:, sel]
-    c = np.cumsum(pxx, axis=1)
-    half = c[:, -1:] / 2
-    idx = np.argmax(c >= half, axis=1)
+    hann = np.hanning(w)
+    idx = np.empty(n, dtype=np.intp)
+    # a few hundred windows at a time: the spectra of a 30-minute channel at once would take
+    # ~100 MB; each window's numbers are the same either way
+    for a in range(0, n, _MDF_CHUNK):
+        b = min(n, a + _MDF_CHUNK)
+        seg = band[a * w : b * w].reshape(b - a, w) * hann
+        pxx = np.abs(np.fft.rfft(seg, axis=-1)[:, sel]) ** 2
+        c = np.cumsum(pxx, axis=1)
+        idx[a:b] = np.argmax(c >= c[:, -1:] / 2, axis=1)
+    f = f[sel]
     t = (np.arange(n) + 0.5) * window_s
     return t.astype(np.float64), np.asarray(f[idx], dtype=np.float64)
 
