@@ -100,4 +100,5 @@ def test_emg_onsets_against_the_twins_true_activation(session: Path) -> None:
         assert m.n_reference >= 10, channel
         assert m.matched >= 0.9 * m.n_reference, (channel, m)
         assert m.false_onsets <= 0.25 * m.n_reference, (channel, m)
-        assert m.mean_abs_error_ms is not None and m.mean_abs_error_ms <= 40, (channel, m)
+        assert m.mean_abs_error_ms is not None, channel
+        assert m.mean_abs_error_ms <= 40, (channel, m)

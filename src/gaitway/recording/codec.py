@@ -29,9 +29,7 @@ from __future__ import annotations
 
 import math
 import struct
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 import numpy as np
 import numpy.typing as npt
@@ -184,19 +182,16 @@ def _unframe(payload: bytes) -> tuple[bytes, list[bytes | None]]:
     return head, parts[1:]
 
 
-@dataclass(frozen=True, slots=True)
-class _Payload:
-    """One payload's head, checked, and its byte planes (None: all zero)."""
+def decode_block(
+    payload: bytes,
+    resolution: FloatArray,
+    columns: npt.NDArray[np.intp] | None = None,
+) -> FloatArray:
+    """Decode a payload from :func:`encode_block`; returns (len(columns), rows), channel-major.
 
-    n_rows: int
-    n_cols: int
-    orders: npt.NDArray[np.uint8]
-    positions: IntArray
-    exceptions: FloatArray
-    planes: list[bytes | None]
-
-
-def _parse(payload: bytes, resolution: FloatArray) -> _Payload:
+    Raises :class:`RecordingError` (never a numpy or zstd error) if the payload is malformed;
+    callers add which block it was.
+    """
     head, planes = _unframe(payload)
     if len(head) < _HEAD.size:
         raise RecordingError("sample payload head is shorter than its own header")
@@ -216,120 +211,29 @@ def _parse(payload: bytes, resolution: FloatArray) -> _Payload:
         raise RecordingError(f"sample payload names delta order {int(orders.max())}")
     if n_exc and int(positions.max()) >= n_rows * n_cols:
         raise RecordingError("sample payload has an exception outside its rows and columns")
+
+    cols = np.arange(n_cols, dtype=np.intp) if columns is None else columns
+    grid = np.zeros((cols.size, n_rows, 8), dtype=np.uint8)
     for k, plane in enumerate(planes):
-        if plane is not None and len(plane) != n_cols * n_rows:
+        if plane is None:
+            continue
+        if len(plane) != n_cols * n_rows:
             raise RecordingError(f"byte plane {k} has {len(plane)} bytes, not {n_cols * n_rows}")
-    return _Payload(n_rows, n_cols, orders, positions, exceptions, planes)
-
-
-def _integers(blocks: Sequence[_Payload], cols: npt.NDArray[np.intp]) -> IntArray:
-    """The quantised integers of ``cols`` of blocks of equal size: (blocks, cols, rows).
-
-    All blocks at once, so that numpy's per-call cost is paid once per batch, not per block;
-    the zigzagged values are rebuilt at the narrowest width holding every stored byte plane
-    (most channels need 2-3 bytes), a quarter to a half of the work of 8-byte integers.
-    """
-    n_rows, n_cols = blocks[0].n_rows, blocks[0].n_cols
-    top = max((k for b in blocks for k, plane in enumerate(b.planes) if plane is not None),
-              default=0)
-    width = 1 if top < 1 else 2 if top < 2 else 4 if top < 4 else 8
-    grid = np.zeros((len(blocks), cols.size, n_rows, width), dtype=np.uint8)
-    zero = bytes(n_cols * n_rows)
-    for k in range(min(width, top + 1)):
-        joined = b"".join(zero if (pl := b.planes[k]) is None else pl for b in blocks)
-        grid[..., k] = np.frombuffer(joined, dtype=np.uint8).reshape(
-            len(blocks), n_cols, n_rows)[:, cols]
-    zig = grid.view(f"<u{width}")[..., 0]
-    sign = zig & 1
-    zig >>= 1  # now below the sign bit: the same number signed or unsigned
-    signed = zig.view(f"<i{width}")
-    signed ^= np.negative(sign.view(f"<i{width}"))
-    q = signed.astype(np.int64)  # sums of the deltas can outgrow the narrow width
-    orders = np.stack([b.orders for b in blocks])[:, cols]
+        grid[:, :, k] = np.frombuffer(plane, dtype=np.uint8).reshape(n_cols, n_rows)[cols]
+    zig = grid.view("<u8")[..., 0]
+    q = (zig >> np.uint64(1)).view(np.int64) ^ -(zig & np.uint64(1)).view(np.int64)
+    sel_orders = orders[cols]
     for order in range(1, MAX_DELTA_ORDER + 1):
-        rows = orders >= order
-        if rows.all():
-            np.cumsum(q, axis=-1, out=q)
-        elif rows.any():
-            q[rows] = np.cumsum(q[rows], axis=-1)
-    return q
-
-
-def _patch(
-    block: _Payload, cols: npt.NDArray[np.intp],
-    parts: Sequence[npt.NDArray[np.floating[Any]]], offset: int,
-) -> None:
-    """Put a block's exceptions of the asked columns into ``parts`` (their rows in order),
-    the block starting at column ``offset`` of each part."""
-    if not block.positions.size:
-        return
-    where = np.full(block.n_cols, -1, dtype=np.intp)
-    where[cols] = np.arange(cols.size)
-    rows = max(block.n_rows, 1)
-    target = where[block.positions // rows]
-    at = block.positions % rows + offset
-    k = 0
-    for part in parts:
-        hit = (target >= k) & (target < k + part.shape[0])
-        part[target[hit] - k, at[hit]] = block.exceptions[hit]
-        k += part.shape[0]
-
-
-def decode_block(
-    payload: bytes,
-    resolution: FloatArray,
-    columns: npt.NDArray[np.intp] | None = None,
-) -> FloatArray:
-    """Decode a payload from :func:`encode_block`; returns (len(columns), rows), channel-major.
-
-    Raises :class:`RecordingError` (never a numpy or zstd error) if the payload is malformed;
-    callers add which block it was.
-    """
-    block = _parse(payload, resolution)
-    cols = np.arange(block.n_cols, dtype=np.intp) if columns is None else columns
-    out: FloatArray = _integers([block], cols)[0].astype(np.float64)
+        rows = sel_orders >= order
+        if rows.any():
+            q[rows] = np.cumsum(q[rows], axis=1)
+    out = q.astype(np.float64)
     out *= resolution[cols][:, None]
-    _patch(block, cols, (out,), 0)
+
+    if n_exc:
+        where = np.full(n_cols, -1, dtype=np.intp)
+        where[cols] = np.arange(cols.size)
+        target = where[positions // max(n_rows, 1)]
+        hit = target >= 0
+        out[target[hit], (positions % max(n_rows, 1))[hit]] = exceptions[hit]
     return out
-
-
-def decode_blocks_into(
-    payloads: Sequence[bytes],
-    resolution: FloatArray,
-    columns: npt.NDArray[np.intp],
-    parts: Sequence[npt.NDArray[np.floating[Any]]],
-) -> None:
-    """Consecutive payloads decoded as by :func:`decode_block`, written straight into
-    ``parts``: arrays (float64 or float32) whose rows, in order, are the asked columns and
-    whose length is the blocks' rows together (e.g. a float64 row for time and float32 rows
-    for the channels: slices of a whole recording's arrays).
-
-    Each value is computed in float64 and stored once, so float32 rows hold exactly
-    decode_block's values rounded to float32, with no per-block temporary. Raises
-    :class:`RecordingError` before writing anything if a payload is malformed, the blocks
-    differ in size or their rows are not the parts' length (decode one block at a time to
-    tell which one).
-    """
-    blocks = [_parse(p, resolution) for p in payloads]
-    n = blocks[0].n_rows
-    if any(b.n_rows != n for b in blocks) or any(
-        p.shape[1] != n * len(blocks) for p in parts
-    ) or sum(p.shape[0] for p in parts) != columns.size:
-        raise RecordingError(
-            f"blocks of {[b.n_rows for b in blocks]} rows and {columns.size} columns do not "
-            f"fill {[p.shape for p in parts]}"
-        )
-    q = _integers(blocks, columns)  # (blocks, cols, rows)
-    scale = resolution[columns][:, None, None]
-    k = 0
-    for part in parts:
-        rows = part.shape[0]
-        # the part's columns seen as (blocks, rows): always a view, never a copy
-        view = np.lib.stride_tricks.as_strided(
-            part, (rows, len(blocks), n),
-            (part.strides[0], n * part.strides[1], part.strides[1]))
-        np.multiply(q[:, k : k + rows].transpose(1, 0, 2), scale[k : k + rows], out=view,
-                    casting="unsafe")
-        k += rows
-    for j, block in enumerate(blocks):
-        _patch(block, columns, parts, j * n)

@@ -19,9 +19,8 @@ import math
 import os
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -29,7 +28,7 @@ from typing import Any, BinaryIO
 import numpy as np
 import numpy.typing as npt
 
-from gaitway.recording.codec import decode_block, decode_blocks_into
+from gaitway.recording.codec import decode_block
 from gaitway.recording.errors import RecordingError
 from gaitway.recording.format import (
     BLOCK_HEADER,
@@ -51,8 +50,6 @@ _ZERO_CHECK_CHUNK = 1 << 20
 #: half-second blocks of ~100 channels holds ~25 MB decoded).
 _DECODE_THREADS = 4
 _DECODE_BATCH = 64
-#: Blocks decoded in one go (numpy's per-call cost paid once a run; ~1.5 MB, so it stays in cache).
-_DECODE_RUN = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -382,37 +379,22 @@ class Recording:
         # A block with NaN times fails both tests, so it is read and its rows are filtered.
         chosen = np.flatnonzero(~((b.t_last < lo) | (b.t_first > hi)))
         cols = np.array([0] + [self._column[n] for n in names], dtype=np.intp)
-        # Blocks wholly inside the window are decoded straight into their place in the
-        # output (no per-block float64 copy); only the window's edge blocks are filtered.
-        whole = start_s is None and end_s is None
-        inside = whole | ((b.t_first[chosen] >= lo) & (b.t_last[chosen] <= hi))
         capacity = int(b.count[chosen].sum())
-        at = np.concatenate(([0], np.cumsum(b.count[chosen])))
         out_t = np.empty(capacity, dtype=np.float64)
         shape = (cols.size - 1, capacity)
         out: ChannelArray = (np.empty(shape, dtype=np.float32) if dtype is np.float32
                              else np.empty(shape, dtype=np.float64))
-
-        def place(k0: int, k1: int) -> tuple[FloatArray, ChannelArray]:
-            lo_, hi_ = int(at[k0]), int(at[k1])
-            return out_t[None, lo_:hi_], out[:, lo_:hi_]
-
         filled = 0
+        whole = start_s is None and end_s is None
         stopped_at = hi
-        for k, (i, block) in enumerate(self._decoded(chosen, cols, inside, place)):
-            if block is False:
+        for i, block in self._decoded(chosen, cols):
+            if block is None:
                 stopped_at = float(b.t_first[i])
                 break
-            if block is True:  # decoded in its place; moved down if an edge block lost rows
-                if filled != int(at[k]):
-                    n = int(at[k + 1] - at[k])
-                    out_t[filled : filled + n] = out_t[at[k] : at[k + 1]]
-                    out[:, filled : filled + n] = out[:, at[k] : at[k + 1]]
-                filled += int(at[k + 1] - at[k])
-                continue
             if not whole:
                 t = block[0]
-                block = block[:, (t >= lo) & (t <= hi)]
+                keep = (t >= lo) & (t <= hi)
+                block = block[:, keep]
             out_t[filled : filled + block.shape[1]] = block[0]
             out[:, filled : filled + block.shape[1]] = block[1:]
             filled += block.shape[1]
@@ -453,83 +435,46 @@ class Recording:
             k += 1
 
     def _decoded(
-        self,
-        chosen: npt.NDArray[np.intp],
-        cols: npt.NDArray[np.intp],
-        inside: npt.NDArray[np.bool_],
-        place: Callable[[int, int], tuple[FloatArray, ChannelArray]],
-    ) -> Iterator[tuple[int, FloatArray | bool]]:
-        """The chosen blocks decoded, in file order, until the first damaged one (False).
+        self, chosen: npt.NDArray[np.intp], cols: npt.NDArray[np.intp]
+    ) -> Iterator[tuple[int, FloatArray | None]]:
+        """The chosen blocks decoded, in file order, until the first damaged one (None).
 
-        Blocks marked ``inside`` are decoded in place, in runs of up to ``_DECODE_RUN``
-        blocks of equal size at once (``place(k0, k1)`` gives where the chosen blocks k0 to
-        k1 - 1 go) and yield True; the others yield their decoded block. Payloads are read
-        (and checksummed) in order by this thread; decompression and decoding, which release
-        the GIL (zstd, numpy), run on up to ``_DECODE_THREADS`` threads a batch at a time, so
-        a long read uses every core with bounded memory. A run that cannot be decoded whole
-        is decoded block by block, so the first damaged block is found exactly as alone.
+        Payloads are read (and checksummed) in order by this thread; decompression and
+        decoding, which release the GIL (zstd, numpy), run on up to ``_DECODE_THREADS``
+        threads a batch at a time, so a long read uses every core with bounded memory. Each
+        block is decoded exactly as alone.
         """
         workers = min(_DECODE_THREADS, os.cpu_count() or 1)
-        counts = self._blocks.count[chosen]
-        runs: list[tuple[int, int]] = []  # [k0, k1) of chosen blocks decoded together
-        k = 0
-        while k < chosen.size:
-            end = k + 1
-            if inside[k]:
-                while (end < chosen.size and end - k < _DECODE_RUN and inside[end]
-                       and counts[end] == counts[k]):
-                    end += 1
-            runs.append((k, end))
-            k = end
-
-        def job(run: tuple[int, int], payloads: list[bytes]) -> list[FloatArray | bool]:
-            k0, k1 = run
-            if inside[k0]:
-                try:
-                    decode_blocks_into(payloads, self._resolution, cols, place(k0, k1))
-                    return [True] * (k1 - k0)
-                except RecordingError:
-                    if k1 - k0 == 1:
-                        self._damage(int(chosen[k0]), "cannot be decoded")
-                        return [False]
-                results: list[FloatArray | bool] = []
-                for j, payload in enumerate(payloads):  # find the damaged block
-                    results.append(self._decode(payload, int(chosen[k0 + j]), cols,
-                                                place(k0 + j, k0 + j + 1)))
-                    if results[-1] is False:
-                        break
-                return results
-            return [self._decode(payloads[0], int(chosen[k0]), cols, None)]
-
-        with open(self.path, "rb") as f, ExitStack() as stack:
-            pool = (stack.enter_context(ThreadPoolExecutor(max_workers=workers))
-                    if workers >= 2 and len(runs) >= 2 else None)
-            per_batch = max(1, _DECODE_BATCH // _DECODE_RUN)
-            for at in range(0, len(runs), per_batch):
-                batch: list[tuple[tuple[int, int], list[bytes]]] = []
-                damaged: int | None = None
-                for run in runs[at : at + per_batch]:
-                    payloads: list[bytes] = []
-                    for k in range(*run):
-                        payload = self._payload(f, int(chosen[k]))
+        with open(self.path, "rb") as f:
+            if workers < 2 or chosen.size < 2 * _DECODE_BATCH:
+                for i in chosen:
+                    payload = self._payload(f, int(i))
+                    block = None if payload is None else self._decode(payload, int(i), cols)
+                    yield int(i), block
+                    if block is None:
+                        return
+                return
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                for at in range(0, chosen.size, _DECODE_BATCH):
+                    batch: list[tuple[bytes, int]] = []
+                    damaged: int | None = None
+                    for i in (int(j) for j in chosen[at : at + _DECODE_BATCH]):
+                        payload = self._payload(f, i)
                         if payload is None:
-                            damaged = int(chosen[k])
+                            damaged = i
                             break
-                        payloads.append(payload)
-                    if payloads:
-                        batch.append(((run[0], run[0] + len(payloads)), payloads))
-                    if damaged is not None:
-                        break
-                results = (pool.map(lambda a: job(*a), batch) if pool is not None
-                           and len(batch) > 1 else (job(*a) for a in batch))
-                for (run, _), blocks in zip(batch, results, strict=True):
-                    for k, block in zip(range(*run), blocks, strict=False):
-                        yield int(chosen[k]), block
-                        if block is False:
+                        batch.append((payload, i))
+                    for i, block in zip(
+                        (i for _, i in batch),
+                        pool.map(lambda job: self._decode(job[0], job[1], cols), batch),
+                        strict=True,
+                    ):
+                        yield i, block
+                        if block is None:
                             return
-                if damaged is not None:
-                    yield damaged, False
-                    return
+                    if damaged is not None:
+                        yield damaged, None
+                        return
 
     def _describe_block(self, i: int) -> str:
         b = self._blocks
@@ -561,23 +506,16 @@ class Recording:
             return None
         return payload
 
-    def _decode(
-        self, payload: bytes, i: int, cols: npt.NDArray[np.intp],
-        into: tuple[FloatArray, ChannelArray] | None = None,
-    ) -> FloatArray | bool:
-        """Block ``i`` decoded (or True once written ``into`` its place); False if damaged."""
+    def _decode(self, payload: bytes, i: int, cols: npt.NDArray[np.intp]) -> FloatArray | None:
         try:
-            if into is not None:
-                decode_blocks_into([payload], self._resolution, cols, into)
-                return True
             block = decode_block(payload, self._resolution, cols)
         except RecordingError as exc:
             self._damage(i, f"cannot be decoded: {exc}")
-            return False
+            return None
         if block.shape[1] != int(self._blocks.count[i]):
             self._damage(i, f"holds {block.shape[1]} rows, its header says "
                             f"{int(self._blocks.count[i])}")
-            return False
+            return None
         return block
 
     def verify(self) -> list[str]:
