@@ -1,5 +1,5 @@
 // Station view: live traces, per-stride metrics, bars, controls and the event log of one station.
-import { requireLogin, api, el, fmt, fmtTime, stream, drawTraces, recordDrawn, countFrame, alertLine, beepForNew, armAlarm } from "/static/common.js";
+import { requireLogin, api, el, fmt, fmtTime, stream, drawTraces, recordDrawn, countFrame, alertLine, beepForNew, armAlarm, poller } from "/static/common.js";
 import { symmetryWords, weightWords } from "/static/words.js";
 
 const id = new URLSearchParams(location.search).get("id");
@@ -21,7 +21,7 @@ function pushFrames(frames) {
 function showNumbers(s) {
   $("state").textContent = s.state; $("elapsed").textContent = fmtTime(s.elapsed_s);
   if (s.safety && typeof s.safety === "string" && s.safety !== "running" && $("faultbar").hidden) {
-    $("faultbar").hidden = false; $("faultbar").textContent = `SAFETY STOP: ${s.safety.replace("_", " ")}`; refresh();
+    $("faultbar").hidden = false; $("faultbar").textContent = `SAFETY STOP: ${s.safety.replace("_", " ")}`; refreshSoon();
   }
   $("steps").textContent = s.steps; $("guidance_now").textContent = fmt(s.guidance_pct, 0, " %");
   $("bws_now").textContent = fmt(s.bws_pct, 0, " %"); $("speed_now").textContent = fmt(s.speed_kmh, 1, " km/h");
@@ -83,6 +83,7 @@ function showButtons(s) {
   }
 }
 
+const refreshSoon = poller(refresh, 1000);
 async function refresh() {
   const r = await api("GET", `/api/stations/${encodeURIComponent(id)}`);
   if (!r.ok) { $("message").textContent = r.data?.detail || "station not available"; return; }
@@ -139,7 +140,7 @@ function eventLine(e) {
 async function act(path, body) {
   const r = await api("POST", `/api/stations/${encodeURIComponent(id)}/${path}`, body);
   $("message").textContent = r.ok ? `${r.data.action} sent` : (r.data?.detail || `failed (${r.status})`);
-  refresh();
+  refreshSoon();
   return r;
 }
 
@@ -190,7 +191,6 @@ $("set_rom").onclick = () => change("rom", [Number($("rom_hip").value), Number($
 $("set_controller").onclick = () => change("controller", $("controller").value);
 for (const a of ["start", "pause", "resume", "stop", "acknowledge"]) $(a).onclick = () => act(a);
 $("estop").onclick = () => act("estop");
-await refresh();
-setInterval(refresh, 1000);
+await refreshSoon();
 stream(id, pushFrames);
 requestAnimationFrame(draw);
