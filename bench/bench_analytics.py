@@ -62,7 +62,10 @@ else:
     result = analyze_path(path)
     t1, c1 = time.perf_counter(), time.process_time()
     digest = hashlib.sha256(json.dumps(result, sort_keys=True).encode()).hexdigest()[:16]
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM: this process's own peak (ru_maxrss keeps the parent's high-water mark across exec)
+hwm = [ln for ln in open("/proc/self/status") if ln.startswith("VmHWM:")]
+rss = (int(hwm[0].split()[1]) if hwm else
+       resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) / 1024
 out = {"seconds": time.perf_counter() - t0, "cpu_seconds": time.process_time() - c0}
 if digest is not None:
     out = {"seconds": t1 - t0, "cpu_seconds": c1 - c0, "result_sha256": digest}
