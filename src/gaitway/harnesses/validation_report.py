@@ -10,8 +10,7 @@ Sections, each computed here from its inputs, never pasted by hand:
    zero load), and the marker method (Zeni) as a second opinion;
 3. twin against normative gait: the virtual patients' own joint cycles, stance and event recall
    against published normative slow walking (:mod:`gaitway.harnesses.twin_gait`);
-4. EMG onsets against the twin's per-muscle truth: a slot that fills itself once its input
-   exists on main (issue 17 item 3).
+4. EMG onsets against the twin's per-muscle truth (issue 17 item 3).
 
 Tolerances: 25 ms for heel strikes, 40 ms for toe-offs (:mod:`gaitway.analytics.scoring`).
 """
