@@ -162,8 +162,11 @@ class ProcessStation(LiveStation):
         """The worker's station takes the new setup (refused there while a session runs);
         this stand-in follows it (who may see the station, what is imported for whom)."""
         setup.session_settings(0)
-        self._call("configure", setup)
+        # the first call to a worker waits for it to load (MuJoCo: seconds on a busy machine)
+        self._call("configure", setup, timeout_s=START_TIMEOUT_S)
         self.wait_import()  # the last session is imported under the patient it trained
+        if setup.patient_id != self.setup.patient_id:
+            self.last_import = {}  # the last session was another patient's
         self.setup = setup
 
     def start(self, by: str) -> None:
