@@ -83,8 +83,14 @@ function showButtons(s) {
   }
 }
 
+// Reads overlap (the 1 s poll, the read after an action): an older answer arriving after a
+// newer one is dropped, so the page never goes back to a state before an action's result.
+let readsSent = 0, readShown = 0;
 async function refresh() {
+  const n = ++readsSent;
   const r = await api("GET", `/api/stations/${encodeURIComponent(id)}`);
+  if (n < readShown) return;
+  readShown = n;
   if (!r.ok) { $("message").textContent = r.data?.detail || "station not available"; return; }
   const s = r.data;
   showButtons(s);
@@ -106,7 +112,30 @@ async function refresh() {
   $("rx-now").textContent = s.transport === "replay" ? "This station replays a recording." : s.prescription_id !== null && s.prescription_id !== undefined
     ? `The next session follows ${s.patient}'s active prescription (${s.prescription_id}), as it stands when it starts.`
     : `${s.patient} has no active prescription: the next session uses the station defaults.`;
+  showLastSession(s.last_import || {});
+  for (const o of $("assign-patient").options) {  // virtual patients on the twin, real ones on real stations
+    o.disabled = o.dataset.simulated !== String(!!s.simulated);
+    o.title = o.disabled ? (s.simulated ? "a real patient: not on a SIMULATED station" : "a virtual patient: not on a real station") : "";
+  }
   if (!assignTouched && s.patient_id !== undefined) $("assign-patient").value = String(s.patient_id ?? "");
+}
+
+// Where the last session went: once it is in the clinic store, its report is one click away.
+let lastShown = null;
+function showLastSession(imp) {
+  const key = JSON.stringify(imp);
+  if (key === lastShown) return;
+  lastShown = key;
+  const box = $("last-session");
+  box.hidden = !imp.session_id && !imp.error;
+  if (imp.ok && imp.session_id) {
+    const sid = encodeURIComponent(imp.session_id);
+    box.replaceChildren("Last session stored in the patient's record: ",
+      el("a", { href: `/api/sessions/${sid}/report`, target: "_blank", id: "last-report" }, "session report"), " · ",
+      el("a", { href: `/api/sessions/${sid}/report.pdf`, download: "" }, "PDF"));
+  } else if (imp.error) {
+    box.replaceChildren(`Last session not stored: ${imp.error}`);
+  }
 }
 
 // The event log, filtered by kind in the page (every kind seen so far is offered); a folded
@@ -136,10 +165,15 @@ function eventLine(e) {
   return el("div", { class: "folded" }, `${when}  ${e.kind} ×${count}  ${e.source}  ${JSON.stringify(rest)}`);
 }
 
-async function act(path, body) {
+// The answer is shown once the page has read the station again (its buttons, patient and
+// prescription then show the result), so that "sent" never precedes what it announces. The
+// emergency stop's answer is shown at once: its result is the fault bar, and nothing waits.
+async function act(path, body, answer) {
   const r = await api("POST", `/api/stations/${encodeURIComponent(id)}/${path}`, body);
-  $("message").textContent = r.ok ? `${r.data.action} sent` : (r.data?.detail || `failed (${r.status})`);
-  refresh();
+  const text = r.ok ? (answer ? answer(r) : `${r.data.action} sent`) : (r.data?.detail || `failed (${r.status})`);
+  if (path === "estop") { $("message").textContent = text; refresh(); return r; }
+  await refresh();
+  $("message").textContent = text;
   return r;
 }
 
@@ -166,7 +200,8 @@ async function loadControllers() {
 let assignTouched = false;
 async function loadPatients() {
   const r = await api("GET", "/api/patients");
-  const opts = r.ok ? r.data.map((p) => el("option", { value: String(p.id) }, `${p.pseudonym}${p.simulated ? " (SIM)" : ""}`)) : [];
+  const opts = r.ok ? r.data.map((p) => el("option", { value: String(p.id), "data-simulated": String(!!p.simulated) },
+    `${p.pseudonym}${p.simulated ? " (SIM)" : ""}`)) : [];
   $("assign-patient").replaceChildren(...opts);
 }
 
@@ -176,8 +211,8 @@ await loadControllers();
 await loadPatients();
 $("assign-patient").onchange = () => { assignTouched = true; };
 $("assign").onclick = async () => {
-  const r = await act("patient", { patient_id: Number($("assign-patient").value) });
-  if (r.ok) { $("message").textContent = `on this station now: ${r.data.detail}`; assignTouched = false; }
+  assignTouched = false;  // the choice is sent: the station's answer shows who is on it
+  await act("patient", { patient_id: Number($("assign-patient").value) }, (r) => `on this station now: ${r.data.detail}`);
 };
 $("event-kind").onchange = () => showEvents(shownEvents);
 for (const k of ["guidance", "bws", "speed", "rom_hip", "rom_knee"]) {
