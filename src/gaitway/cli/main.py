@@ -32,6 +32,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "gaitway.cli.envelope_cmd",
     "gaitway.cli.plan_cmd",
     "gaitway.cli.trial_cmd",
+    "gaitway.cli.reanalyze_cmd",
 )
 
 

@@ -341,3 +341,46 @@ class Proposal(Base):
     decided_by: Mapped[str | None] = mapped_column(String(64))
     decision_note: Mapped[str | None] = mapped_column(Text)
     prescription_id: Mapped[int | None] = mapped_column(ForeignKey("prescriptions.id"))
+
+
+class AnalysisVersion(Base):
+    """One re-analysis of the store's recordings (``gaitway reanalyze``), after an algorithm
+    changed. Each run is a new version; earlier versions' results and the analysis made at
+    import (the ``sessions`` row) stay as they were. ``finished_at`` is None while it runs and
+    if it was interrupted: such a version is never a baseline for the next one."""
+
+    __tablename__ = "analysis_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column()
+    created_by: Mapped[str] = mapped_column(String(64))
+    #: sha256 (first 16 hex digits) of the analytics package's source: which algorithm ran
+    algorithm: Mapped[str] = mapped_column(String(64))
+    gaitway_version: Mapped[str] = mapped_column(String(32))
+    #: only sessions started on or after this date were re-analysed (None: all)
+    since: Mapped[dt.date | None] = mapped_column(Date)
+    #: where it ran: "local cluster of N workers" or the scheduler's address
+    cluster: Mapped[str] = mapped_column(String(200))
+    sessions_total: Mapped[int] = mapped_column(Integer, default=0)
+    sessions_failed: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SessionAnalysis(Base):
+    """One session's results under one analysis version: its key numbers (the ``sessions``
+    columns the analysis feeds, same names and units), its session metrics (as
+    ``sessions.metrics``), or the error that kept the recording from being analysed."""
+
+    __tablename__ = "session_analyses"
+    __table_args__ = (UniqueConstraint("analysis_version_id", "session_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    analysis_version_id: Mapped[int] = mapped_column(
+        ForeignKey("analysis_versions.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[str] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    analysed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    strides: Mapped[int] = mapped_column(Integer, default=0)
+    numbers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    error: Mapped[str | None] = mapped_column(Text)

@@ -18,7 +18,7 @@ import hashlib
 import json
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Final, TextIO
@@ -29,6 +29,7 @@ import pyarrow.parquet as pq
 
 from gaitway.errors import UserError
 from gaitway.files import atomic_output, write_atomic
+from gaitway.trials.cluster import dask_cluster
 from gaitway.trials.course import (
     SIMULATED_NOTE,
     ArmResult,
@@ -148,23 +149,6 @@ class Progress:
         self.stream.flush()
 
 
-ClientFactory = Callable[[], Any]
-
-
-def _client(scheduler: str | None, workers: int) -> tuple[Any, Any]:
-    from distributed import Client, LocalCluster  # heavy: on use only
-
-    if scheduler is not None:
-        try:
-            return Client(scheduler, timeout="10s"), None
-        except OSError as exc:
-            raise UserError(f"cannot reach the Dask scheduler at {scheduler} ({exc}); start "
-                            "one with 'dask scheduler' or leave out --scheduler") from None
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                           dashboard_address=None)
-    return Client(cluster), cluster
-
-
 def run_trial(plans: Sequence[TrialPlan], design: TrialDesign, out_dir: Path, *,
               scheduler: str | None = None, workers: int = 2, resume: bool = False,
               progress: bool = True) -> TrialRun:
@@ -185,8 +169,8 @@ def run_trial(plans: Sequence[TrialPlan], design: TrialDesign, out_dir: Path, *,
     if todo:
         from distributed import as_completed
 
-        client, cluster = _client(scheduler, workers)
-        try:
+        with dask_cluster(scheduler, workers) as cluster:
+            client = cluster.client
             futures = {client.submit(run_course, design, c.patient, c.plan, key=c.key,
                                      pure=False): c for c in todo}
             for fut in as_completed(futures):
@@ -196,10 +180,6 @@ def run_trial(plans: Sequence[TrialPlan], design: TrialDesign, out_dir: Path, *,
                 fut.release()
                 if bar is not None:
                     bar.add(design.sessions)
-        finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
     if bar is not None:
         bar.close()
     sessions_path = out_dir / SESSIONS_FILE

@@ -14,7 +14,15 @@ import contextlib
 import hmac
 from typing import Annotated, Any, Final, Literal
 
-from fastapi import APIRouter, HTTPException, Request, WebSocket, WebSocketDisconnect
+import anyio
+from fastapi import (
+    APIRouter,
+    BackgroundTasks,
+    HTTPException,
+    Request,
+    WebSocket,
+    WebSocketDisconnect,
+)
 from fastapi import Path as FPath
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,7 +31,7 @@ from gaitway.clinic.models import Patient
 from gaitway.control.registry import CONTROLLERS, check_controller
 from gaitway.errors import UserError
 from gaitway.web.assign import next_session, with_patient
-from gaitway.web.auth import COOKIE_NAME
+from gaitway.web.auth import COOKIE_NAME, CSRF_HEADER, csrf_ok
 from gaitway.web.deps import (
     AppContext,
     CsrfSession,
@@ -44,6 +52,8 @@ STREAM_IDLE_S: Final[float] = 2.0
 #: a stream checks its account (disabled, deleted, logged out) at least this often
 ACCOUNT_CHECK_S: Final[float] = 0.5
 StationId = Annotated[str, FPath(max_length=64)]
+#: threads of their own for emergency-stop presses: never queued behind other requests
+_ESTOP_THREADS: Final[anyio.CapacityLimiter] = anyio.CapacityLimiter(8)
 
 
 class ChangeIn(BaseModel):
@@ -81,7 +91,7 @@ class PatientOnStation(BaseModel):
     patient_id: int = Field(ge=1, le=2**31 - 1)
 
 
-Action = Literal["start", "pause", "resume", "stop", "estop", "acknowledge"]
+Action = Literal["start", "pause", "resume", "stop", "acknowledge"]
 
 
 controllers_router = APIRouter(prefix="/api/controllers", tags=["stations"])
@@ -183,10 +193,41 @@ def _follow_prescription(ctx: AppContext, st: StationHost) -> int | None:
     return st.setup.prescription_id
 
 
+@router.post("/{station_id}/estop", response_model=ActionOut,
+             responses={401: {}, 403: {}, 404: {}})
+async def station_estop(station_id: StationId, request: Request,
+                        background: BackgroundTasks) -> ActionOut:
+    """Press the station's emergency stop.
+
+    The press must get through on a loaded server, so its path avoids everything that can
+    queue: no clinic-store read (the login and CSRF token are checked against the sessions in
+    memory; an account disabled a moment ago may still press a stop, which is always safe), no
+    shared request thread pool (a limiter of its own for a worker station's round trip), and
+    the audit entry is written after the answer (the station's own log has the press first).
+    """
+    ctx: AppContext = request.app.state.ctx
+    sess = ctx.sessions.get(request.cookies.get(COOKIE_NAME))
+    if sess is None:
+        raise HTTPException(401, "not logged in; log in at /login")
+    if not csrf_ok(sess, request.headers.get(CSRF_HEADER)):
+        raise HTTPException(403, f"missing or wrong {CSRF_HEADER} header; reload the page")
+    st = station_for(ctx, sess, station_id, control=True)
+    who = f"therapist:{sess.user.username}"
+    ok = False
+    try:
+        await anyio.to_thread.run_sync(st.emergency_stop, who, limiter=_ESTOP_THREADS)
+        ok = True
+    finally:
+        background.add_task(ctx.audit, f"web:{sess.user.username}", "station.estop",
+                            "station", station_id, ok=ok)
+    return ActionOut(station=station_id, action="estop", detail="")
+
+
 @router.post("/{station_id}/{action}", response_model=ActionOut,
              responses={400: {}, 401: {}, 403: {}, 404: {}})
 def station_action(station_id: StationId, action: Action, sess: CsrfSession, ctx: Ctx) -> ActionOut:
-    """Start, pause, resume, stop, emergency stop, or acknowledge the station's alerts."""
+    """Start, pause, resume, stop, or acknowledge the station's alerts (the emergency stop
+    has a route of its own, above)."""
     st = station_for(ctx, sess, station_id, control=True)
     who = f"therapist:{sess.user.username}"
     detail = ""
@@ -203,8 +244,6 @@ def station_action(station_id: StationId, action: Action, sess: CsrfSession, ctx
             st.resume(who)
         elif action == "stop":
             st.stop(who)
-        elif action == "estop":
-            st.emergency_stop(who)
         else:
             detail = "; ".join(st.acknowledge(who))
         ok = True

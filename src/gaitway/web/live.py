@@ -323,12 +323,13 @@ class LiveStation:
     def emergency_stop(self, by: str) -> None:
         """Press the station's emergency stop input. The safety supervisor detects it on the
         next tick and answers with its immediate stop (drives torque-free, belt stopped,
-        harness holding); the console shows the fault once detected."""
-        self._event(self.session_t, "emergency_stop_pressed", by)
-        self.audit_outbox.append(("station.estop_pressed", by, {"t": round(self.session_t, 3)}))
+        harness holding); the console shows the fault once detected. The input is set
+        before anything is logged: nothing that logging may wait for delays the press."""
         station = self._station
         if station is not None and self.running:
             station.press_estop()
+        self._event(self.session_t, "emergency_stop_pressed", by)
+        self.audit_outbox.append(("station.estop_pressed", by, {"t": round(self.session_t, 3)}))
 
     def acknowledge(self, by: str, timeout_s: float = 3.0) -> list[str]:
         """Acknowledge the station's faults. During a session this goes through the safety

@@ -54,6 +54,8 @@ class ProcessStation(LiveStation):
         self._conn: Connection | None = None
         self._proc: Any = None
         self._reader: threading.Thread | None = None
+        #: set at the worker's first message: until then a call also waits for it to load
+        self._worker_up = threading.Event()
         self._ensure_worker()  # spawned now: the workers of all stations start in parallel
 
     # -- the worker ---------------------------------------------------------------------------
@@ -69,6 +71,7 @@ class ProcessStation(LiveStation):
         self._proc.start()
         theirs.close()
         self._conn = ours
+        self._worker_up.clear()
         self._reader = threading.Thread(target=self._read, args=(ours,), daemon=True,
                                         name=f"reader-{self.setup.station_id}")
         self._reader.start()
@@ -77,6 +80,11 @@ class ProcessStation(LiveStation):
     def _call(self, method: str, *args: Any, timeout_s: float = CALL_TIMEOUT_S,
               wait: bool = True) -> None:
         conn = self._ensure_worker()
+        # a worker still importing its libraries (seconds on a busy machine) is not a
+        # station that fails to answer: the call's own timeout starts once it is up
+        if not self._worker_up.wait(START_TIMEOUT_S):
+            raise UserError(f"station {self.setup.name} did not start its worker process in "
+                            f"{START_TIMEOUT_S:.0f} s; check the server's log, then try again")
         n = next(self._ids)
         done = threading.Event()
         slot: list[Any] = [None, False]
@@ -100,6 +108,7 @@ class ProcessStation(LiveStation):
                 msg = conn.recv()
             except (EOFError, OSError):
                 break
+            self._worker_up.set()
             kind = msg[0]
             if kind == "frame":
                 frame = json.loads(msg[2])
@@ -123,6 +132,7 @@ class ProcessStation(LiveStation):
             elif kind == "import":
                 self._start_import(Path(msg[1]))
         self._snapshot = self._snapshot | {"running": False}
+        self._worker_up.set()  # a dead worker answers every waiting call at once
         for done, slot in list(self._replies.values()):
             slot[0] = f"station {self.setup.name} stopped answering"
             done.set()
@@ -162,8 +172,7 @@ class ProcessStation(LiveStation):
         """The worker's station takes the new setup (refused there while a session runs);
         this stand-in follows it (who may see the station, what is imported for whom)."""
         setup.session_settings(0)
-        # the first call to a worker waits for it to load (MuJoCo: seconds on a busy machine)
-        self._call("configure", setup, timeout_s=START_TIMEOUT_S)
+        self._call("configure", setup)
         self.wait_import()  # the last session is imported under the patient it trained
         if setup.patient_id != self.setup.patient_id:
             self.last_import = {}  # the last session was another patient's

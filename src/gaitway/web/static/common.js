@@ -31,6 +31,23 @@ export async function api(method, path, body) {
   return { ok: r.ok, status: r.status, data };
 }
 
+// A page's periodic refresh, one request in flight at a time. With a fixed interval a slow
+// server (a loaded machine) piles polls up in the browser's six connections per host, and a
+// control press, the emergency stop included, then waits behind all of them. Calling the
+// returned function asks for a refresh now; during one in flight it runs once more after it.
+export function poller(fn, periodMs) {
+  let running = false, again = false, timer = null;
+  async function run() {
+    clearTimeout(timer);
+    if (running) { again = true; return; }
+    running = true;
+    try { await fn(); } catch (e) { console.error(e); } finally { running = false; }
+    if (again) { again = false; return run(); }
+    timer = setTimeout(run, periodMs);
+  }
+  return run;
+}
+
 export function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {

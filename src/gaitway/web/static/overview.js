@@ -1,5 +1,5 @@
 // Overview: every station this user supervises, live (state, patient, time, steps, effort, alerts).
-import { requireLogin, api, el, fmt, fmtTime, stream, drawTraces, recordDrawn, countFrame, alertLine, beepForNew, armAlarm } from "/static/common.js";
+import { requireLogin, api, el, fmt, fmtTime, stream, drawTraces, recordDrawn, countFrame, alertLine, beepForNew, armAlarm, poller } from "/static/common.js";
 
 const tiles = new Map();
 
@@ -70,6 +70,5 @@ function frame() {
 
 await requireLogin();
 armAlarm();
-await refresh();
-setInterval(refresh, 1000);
+await poller(refresh, 1000)();
 requestAnimationFrame(frame);

@@ -1,5 +1,5 @@
 // Station view: live traces, per-stride metrics, bars, controls and the event log of one station.
-import { requireLogin, api, el, fmt, fmtTime, stream, drawTraces, recordDrawn, countFrame, alertLine, beepForNew, armAlarm } from "/static/common.js";
+import { requireLogin, api, el, fmt, fmtTime, stream, drawTraces, recordDrawn, countFrame, alertLine, beepForNew, armAlarm, poller } from "/static/common.js";
 import { symmetryWords, weightWords } from "/static/words.js";
 
 const id = new URLSearchParams(location.search).get("id");
@@ -21,7 +21,7 @@ function pushFrames(frames) {
 function showNumbers(s) {
   $("state").textContent = s.state; $("elapsed").textContent = fmtTime(s.elapsed_s);
   if (s.safety && typeof s.safety === "string" && s.safety !== "running" && $("faultbar").hidden) {
-    $("faultbar").hidden = false; $("faultbar").textContent = `SAFETY STOP: ${s.safety.replace("_", " ")}`; refresh();
+    $("faultbar").hidden = false; $("faultbar").textContent = `SAFETY STOP: ${s.safety.replace("_", " ")}`; refreshSoon();
   }
   $("steps").textContent = s.steps; $("guidance_now").textContent = fmt(s.guidance_pct, 0, " %");
   $("bws_now").textContent = fmt(s.bws_pct, 0, " %"); $("speed_now").textContent = fmt(s.speed_kmh, 1, " km/h");
@@ -83,14 +83,27 @@ function showButtons(s) {
   }
 }
 
-// Reads overlap (the 1 s poll, the read after an action): an older answer arriving after a
-// newer one is dropped, so the page never goes back to a state before an action's result.
-let readsSent = 0, readShown = 0;
+// One read of the station in flight at a time (common.js poller). An action's answer waits
+// for a read that started after the action was answered (``readAfterNow``): the poll in
+// flight at that moment may have left before it.
+let readsStarted = 0;
+const readWaiters = [];
+const refreshSoon = poller(refresh, 1000);
+function readAfterNow() {
+  const target = readsStarted + 1;
+  const done = new Promise((resolve) => readWaiters.push([target, resolve]));
+  refreshSoon();
+  return done;
+}
 async function refresh() {
-  const n = ++readsSent;
-  const r = await api("GET", `/api/stations/${encodeURIComponent(id)}`);
-  if (n < readShown) return;
-  readShown = n;
+  const n = ++readsStarted;
+  try {
+    showStation(await api("GET", `/api/stations/${encodeURIComponent(id)}`));
+  } finally {
+    for (let i = readWaiters.length - 1; i >= 0; i--) if (readWaiters[i][0] <= n) readWaiters.splice(i, 1)[0][1]();
+  }
+}
+function showStation(r) {
   if (!r.ok) { $("message").textContent = r.data?.detail || "station not available"; return; }
   const s = r.data;
   showButtons(s);
@@ -171,8 +184,8 @@ function eventLine(e) {
 async function act(path, body, answer) {
   const r = await api("POST", `/api/stations/${encodeURIComponent(id)}/${path}`, body);
   const text = r.ok ? (answer ? answer(r) : `${r.data.action} sent`) : (r.data?.detail || `failed (${r.status})`);
-  if (path === "estop") { $("message").textContent = text; refresh(); return r; }
-  await refresh();
+  if (path === "estop") { $("message").textContent = text; refreshSoon(); return r; }
+  await readAfterNow();
   $("message").textContent = text;
   return r;
 }
@@ -225,7 +238,6 @@ $("set_rom").onclick = () => change("rom", [Number($("rom_hip").value), Number($
 $("set_controller").onclick = () => change("controller", $("controller").value);
 for (const a of ["start", "pause", "resume", "stop", "acknowledge"]) $(a).onclick = () => act(a);
 $("estop").onclick = () => act("estop");
-await refresh();
-setInterval(refresh, 1000);
+await refreshSoon();
 stream(id, pushFrames);
 requestAnimationFrame(draw);

@@ -1,0 +1,147 @@
+"""Trial benchmarks (SIMULATED): memory of a whole trial, and scaling from 1 to 2 workers.
+
+Run through bench/run.py, or alone: ``python bench/bench_trials.py [--quick] [--only memory]``.
+
+- **memory**: ``gaitway trial`` as the user runs it (a local cluster of 2 worker processes),
+  a 200-patient cohort (20 with --quick) x 2 plans x 1 session of 0.01 min: what grows with
+  the cohort is the number of courses and results, not a session's length, so very short
+  sessions measure it cheaply. The peak resident memory of the whole process tree (client,
+  scheduler, workers; sampled every 0.2 s with psutil) against the 4 GB goal, and the largest
+  single worker. The same command with a 10-patient cohort in the same run is the baseline:
+  their ratio shows what the cohort adds.
+- **scaling**: the same 8 courses (4 patients x 2 plans, 1 session of 0.1 min) on a running
+  local cluster of 1 worker process, then of 2; the time from submitting to the last result
+  (cluster start not counted). Goal: 2 workers at least 1.8x as fast, on a quiet machine; the
+  load average is reported with it, since on a shared machine other jobs take the second core.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+PLANS = ",".join(str(ROOT / "examples" / "plans" / p)
+                 for p in ("fixed-guidance.toml", "aan-decreasing.toml"))
+GOAL_BYTES = 4 * 1024**3
+
+
+def _tree_rss(proc: psutil.Process) -> tuple[int, int]:
+    """(sum of RSS over the process and its descendants, largest child's RSS)."""
+    total, largest = 0, 0
+    try:
+        procs = [proc, *proc.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0, 0
+    for p in procs:
+        try:
+            rss = p.memory_info().rss
+        except psutil.NoSuchProcess:
+            continue
+        total += rss
+        if p.pid != proc.pid:
+            largest = max(largest, rss)
+    return total, largest
+
+
+def trial_peak_memory(cohort: int, minutes: float = 0.01) -> dict[str, float]:
+    """Run ``gaitway trial`` in a subprocess; peak tree RSS, peak worker RSS, wall time."""
+    gaitway = Path(sys.executable).with_name("gaitway")
+    with tempfile.TemporaryDirectory(prefix="gaitway-bench-trial-") as tmp:
+        cmd = [str(gaitway), "trial", "--plans", PLANS, "--cohort", str(cohort), "--weeks", "1",
+               "--sessions-per-week", "1", "--minutes", str(minutes), "--seed", "1",
+               "--out", str(Path(tmp) / "trial"), "--workers", "2"]
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        ps = psutil.Process(proc.pid)
+        peak = peak_worker = 0
+        err: list[bytes] = []
+        reader = threading.Thread(target=lambda: err.append(proc.stderr.read()  # type: ignore[union-attr]
+                                                          ), daemon=True)
+        reader.start()
+        while proc.poll() is None:
+            total, largest = _tree_rss(ps)
+            peak, peak_worker = max(peak, total), max(peak_worker, largest)
+            time.sleep(0.2)
+        reader.join(timeout=5)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)} failed: {b''.join(err).decode()[-2000:]}")
+        return {"peak_bytes": peak, "peak_worker_bytes": peak_worker,
+                "wall_s": time.perf_counter() - t0}
+
+
+def scaling(patients: int = 4, minutes: float = 0.1) -> dict[str, float]:
+    """Seconds for the same courses on 1 and on 2 worker processes (cluster start excluded)."""
+    from distributed import wait
+
+    from gaitway.trials.cluster import dask_cluster
+    from gaitway.trials.course import TrialDesign, cohort, run_course
+    from gaitway.trials.plans import load_plans
+
+    plans = load_plans(PLANS.split(","))
+    design = TrialDesign(seed=3, cohort=patients, weeks=1, sessions_per_week=1, minutes=minutes)
+    warm_design = TrialDesign(seed=9, cohort=1, weeks=1, sessions_per_week=1, minutes=0.01)
+    out: dict[str, float] = {}
+    for workers in (1, 2):
+        with dask_cluster(None, workers) as cluster:
+            client = cluster.client
+            # warm: every worker imports Gaitway and builds a session once
+            warm = [client.submit(run_course, warm_design, cohort(warm_design)[0], plans[0],
+                                  pure=False, workers=[w])
+                    for w in client.scheduler_info()["workers"]]
+            wait(warm)
+            t0 = time.perf_counter()
+            futs = [client.submit(run_course, design, p, plan, pure=False)
+                    for p in cohort(design) for plan in plans]
+            wait(futs)
+            out[f"workers_{workers}_s"] = time.perf_counter() - t0
+            for f in futs:
+                f.result()
+    return out
+
+
+def run(quick: bool = False, only: tuple[str, ...] = ("memory", "scaling")) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    if "memory" in only:
+        load0 = os.getloadavg()[0]
+        small = trial_peak_memory(10)
+        big_n = 20 if quick else 200
+        big = trial_peak_memory(big_n)
+        rows.append({"name": f"trial peak memory, {big_n} patients x 2 plans (client, scheduler, "
+                     "2 workers; SIMULATED)", "value": big["peak_bytes"] / 1e9, "unit": "GB",
+                     "baseline": round(small["peak_bytes"] / 1e9, 3),
+                     "baseline_name": "the same with 10 patients",
+                     "ratio": big["peak_bytes"] / small["peak_bytes"],
+                     "goal": f"<= {GOAL_BYTES / 1e9:.2f} GB",
+                     "ok": big["peak_bytes"] <= GOAL_BYTES, "load_avg": round(load0, 1)})
+        rows.append({"name": "largest worker process, peak", "value":
+                     big["peak_worker_bytes"] / 1e9, "unit": "GB"})
+        rows.append({"name": f"trial wall time, {big_n} patients x 2 plans x 1 session of "
+                     "0.6 s", "value": big["wall_s"], "unit": "s",
+                     "load_avg": round(os.getloadavg()[0], 1)})
+    if "scaling" in only:
+        load0 = os.getloadavg()[0]
+        s = scaling(4, 0.05 if quick else 0.1)
+        rows.append({"name": "8 courses on 2 worker processes vs 1 (speed-up)",
+                     "value": s["workers_1_s"] / s["workers_2_s"], "unit": "x",
+                     "baseline": round(s["workers_1_s"], 2), "baseline_name": "1 worker, s",
+                     "with_2_s": round(s["workers_2_s"], 2), "goal": ">= 1.8x",
+                     "load_avg_before": round(load0, 1),
+                     "load_avg_after": round(os.getloadavg()[0], 1)})
+    return rows
+
+
+if __name__ == "__main__":
+    quick = "--quick" in sys.argv
+    only = tuple(sys.argv[sys.argv.index("--only") + 1:]) if "--only" in sys.argv else (
+        "memory", "scaling")
+    for r in run(quick=quick, only=only):
+        print(r)
