@@ -8,7 +8,10 @@
   browser; baseline: the same stations with no browser connected (the web layer's share is
   the ratio);
 - the station page's frame rate with 3 stations running; baseline: the browser's own
-  requestAnimationFrame rate on an empty page (goal: >= 30 frames per second).
+  requestAnimationFrame rate on an empty page (goal: >= 30 frames per second);
+- the console's emergency stop with 8 stations streaming and the station page open: from the
+  click to the server's answer and to the fault bar (the safety layer's stop, seen on the
+  page); baseline: the page's own fetch of /health at the same moment (hazard H25).
 """
 
 from __future__ import annotations
@@ -128,6 +131,38 @@ def _fps(browser: Any, tmp: Path, seconds: float) -> tuple[float, float]:
     return float(fps), float(base)
 
 
+_ESTOP_JS = """async () => {
+  const wait = (ok) => new Promise((r) => { const f = () => ok() ? r(performance.now())
+                                             : setTimeout(f, 5); f(); });
+  const h = [];
+  for (let i = 0; i < 5; i++) { const t = performance.now(); await fetch('/health');
+                                h.push(performance.now() - t); }
+  h.sort((a, b) => a - b);
+  const t0 = performance.now();
+  document.querySelector('#estop').click();
+  const $ = (x) => document.querySelector(x);
+  const sent = await wait(() => $('#message').textContent === 'estop sent');
+  const bar = await wait(() => !$('#faultbar').hidden
+                               && /emergency_stop/.test($('#faultbar').textContent));
+  return { health_ms: h[2], answered_ms: sent - t0, faultbar_ms: bar - t0 };
+}"""
+
+
+def _estop(browser: Any, tmp: Path, n: int) -> dict[str, float]:
+    """Press the console's e-stop on a busy server (n stations streaming, the page open)."""
+    app, store = _site(tmp, n)
+    with serve(app) as url:
+        _wait_running(app)
+        page = _login(browser, url)
+        page.goto(f"{url}/station?id=sim-1")
+        page.wait_for_function("() => Number(document.querySelector('#steps').textContent) >= 4",
+                               timeout=120_000)
+        r: dict[str, float] = page.evaluate(_ESTOP_JS)
+        page.close()
+    store.close()
+    return r
+
+
 def run(quick: bool = False) -> list[dict[str, object]]:
     if chromium_path() is None:
         raise RuntimeError("bench_web needs Chromium (GAITWAY_CHROMIUM or /usr/bin/chromium)")
@@ -156,6 +191,14 @@ def run(quick: bool = False) -> list[dict[str, object]]:
                              "baseline": round(r["idle_cpu"], 1),
                              "ratio": round(r["cpu"] / r["idle_cpu"], 2),
                              "goal": "baseline: same stations, no browser"})
+            es = _estop(browser, Path(tmp), 8)
+            for key, what in (("answered_ms", "click -> server's answer"),
+                              ("faultbar_ms", "click -> fault bar on the page")):
+                rows.append({"name": f"console e-stop {what}, 8 stations",
+                             "value": round(es[key], 1), "unit": "ms",
+                             "baseline": round(es["health_ms"], 1),
+                             "ratio": round(es[key] / es["health_ms"], 1),
+                             "goal": "baseline: the page's fetch of /health (H25)"})
             fps, base = _fps(browser, Path(tmp), seconds)
             rows.append({"name": "station page frame rate, 3 stations", "value": round(fps, 1),
                          "unit": "frames/s", "baseline": round(base, 1),

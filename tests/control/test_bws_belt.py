@@ -94,3 +94,39 @@ def test_self_paced_belt_follows_the_patients_cadence() -> None:
         v = belt.update(0.001, stride)
     assert v == pytest.approx(want, rel=0.01)
     assert belt.speed_for_stride_time(stride) == pytest.approx(want)
+
+
+def test_the_force_loop_plans_within_the_harness_limit() -> None:
+    """A pelvis rising fast after a hard heel strike (0.4 m/s) at 60 % support asked the
+    winch for more than the device may hold (the safety layer then stopped the session: a
+    command out of range). The command stays at the limit, and the integral does not wind
+    up there: once the pelvis settles the command is back at the set point at once."""
+    ctrl = BwsController(body_mass_kg=MASS, fraction=0.6, max_fraction=0.9)
+    top = 0.9 * MASS * GRAVITY
+    dt, z = 0.001, 0.90
+    cmds = []
+    for _ in range(200):  # the pelvis rises 8 cm in 0.2 s while the cable slackens a little
+        z += 0.4 * dt
+        cmds.append(ctrl.update(0.5 * MASS * GRAVITY, z, dt))
+    assert max(cmds) == pytest.approx(top)
+    assert all(c <= top for c in cmds)
+    set_n = ctrl.setpoint_n
+    for _ in range(100):  # settled, at the set force
+        settled = ctrl.update(set_n, z, dt)
+    assert settled == pytest.approx(set_n, rel=0.1)
+    with pytest.raises(UserError):
+        BwsController(body_mass_kg=MASS, max_fraction=0.0)
+
+
+def test_no_unloading_set_commands_no_force() -> None:
+    """At 0 % support the winch is asked for nothing, however the pelvis moves (the rising
+    pelvis' feed-forward asked for ~100 N that a slack cable never held: a false
+    harness_slack stop at 0 % support); a support set later ramps in from 0."""
+    ctrl = BwsController(body_mass_kg=MASS, fraction=0.0)
+    z = 0.9
+    for n in range(500):
+        z += 0.3e-3 if (n // 100) % 2 == 0 else -0.3e-3
+        assert ctrl.update(0.0, z, 0.001) == 0.0
+    ctrl.set_fraction(0.2)
+    cmds = [ctrl.update(0.0, z, 0.001) for _ in range(100)]
+    assert 0.0 < cmds[-1] < 0.2 * MASS * GRAVITY

@@ -4,10 +4,11 @@ walk, pause, resume and end without a false fault and without a clipped drive co
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from gaitway.cli.main import main
@@ -42,8 +43,8 @@ def cases(draw: st.DrawFn, *, bws: tuple[float, float] = BWS_PCT,
           rom: tuple[float, float] = ROM_SCALE) -> EnvelopeCase:
     """A short session in the envelope, with a pause in its walking."""
     aan_min = draw(st.floats(0.0, 100.0))
-    return EnvelopeCase(
-        profile=draw(st.sampled_from(sorted(PROFILES))),
+    return EnvelopeCase.of(
+        draw(st.sampled_from(sorted(PROFILES))),
         controller=draw(st.sampled_from(CONTROLLER_NAMES)),
         bws_pct=draw(st.floats(*bws)),
         guidance_pct=draw(st.floats(*GUIDANCE_PCT)),
@@ -53,7 +54,7 @@ def cases(draw: st.DrawFn, *, bws: tuple[float, float] = BWS_PCT,
         path_flow_nm=draw(st.floats(0.0, MAX_FLOW_NM)),
         aan_min_pct=aan_min,
         aan_max_pct=draw(st.floats(aan_min, 100.0)),
-        resist_damping=draw(st.floats(0.0, MAX_RESIST_DAMPING)),
+        resist_damping_nms_per_rad=draw(st.floats(0.0, MAX_RESIST_DAMPING)),
         resist_torque_nm=draw(st.floats(0.0, MAX_RESIST_TORQUE_NM)),
         hip_rom_scale=draw(st.floats(*rom)),
         knee_rom_scale=draw(st.floats(*rom)),
@@ -71,16 +72,25 @@ _BOUNDED = settings(max_examples=6, deadline=None, derandomize=True, database=No
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "open (issue 12 item 4, with issue 19): the virtual patient's own gait lags the robot's "
-    "(about 0.06 cycles) and a severe hemiparesis cannot carry itself under path control or "
-    "resistance; e.g. hemiparetic-left-severe, path, BWS 35 %, 2.2 km/h, seed 0 stops with "
-    "joint_range (hip past -0.40 rad). docs/validation/envelope-quick.md. Remove this mark "
-    "once the property holds; strict, so a fix shows as XPASS"))
+    "open (issue 12 item 4): a severe hemiparesis under path control or resistance cannot "
+    "carry itself. hemiparetic-left-severe, path, BWS 35 %, 2.2 km/h, seed 0: the paretic "
+    "knee buckles in stance (0.25 -> 0.74 rad under 500 N), which the timing-free tunnel "
+    "allows (the buckled leg lies on the path's toe-off part), the pelvis sinks 7 cm into "
+    "the harness and the belt drags the other leg past its hard range (hip -0.40 rad: a "
+    "real joint_range stop of a real collapse). A moving window (Duschau-Wicke 2010) keyed "
+    "to the estimated phase was tried and stopped it earlier: the paretic side's phase "
+    "estimate lags the patient's own by ~0.2 cycles. docs/validation/envelope-quick.md. "
+    "Remove this mark once the property holds; strict, so a fix shows as XPASS"))
 @_BOUNDED
 @given(case=cases(bws=TRAINABLE_BWS_PCT, speed=TRAINABLE_SPEED_KMH, rom=TRAINABLE_ROM))
+# the known counterexample, pinned: the six drawn examples pass since the fall, harness-limit
+# and 0 %-support fixes of issue 12, this one does not (see the mark's reason)
+@example(case=EnvelopeCase.of("hemiparetic-left-severe", controller="path", bws_pct=35.0,
+                              speed_kmh=2.2, seed=0, seconds=12.0, pause_at_s=5.0,
+                              pause_for_s=1.0))
 def test_no_false_fault_where_the_patient_can_walk(case: EnvelopeCase) -> None:
     out = run_case(case)
-    assert out.outcome == "ok", f"{case.label} (seed {case.seed}): {out.outcome}"
+    assert out.outcome == "ok", f"{case.label} (seed {case.settings.seed}): {out.outcome}"
     assert out.clipped_torque_ticks == 0, f"{case.label}: {out.clipped_torque_ticks} clipped"
     assert out.resumed, f"{case.label}: paused but did not resume"
     assert out.strides >= 6, f"{case.label}: only {out.strides} strides"
@@ -96,11 +106,12 @@ def test_starts_and_resumes_never_clip_a_command_anywhere(case: EnvelopeCase) ->
     out = run_case(case)
     assert out.clipped_torque_ticks == 0, f"{case.label}: {out.clipped_torque_ticks} clipped"
     assert out.outcome == "ok" or out.fault_at_s > 1.5, (
-        f"{case.label} (seed {case.seed}): {out.outcome} at {out.fault_at_s} s, standing")
+        f"{case.label} (seed {case.settings.seed}): {out.outcome} at {out.fault_at_s} s, "
+        "standing")
 
 
 def test_the_grid_covers_every_controller_and_the_edges() -> None:
-    cases_ = grid()
+    cases_ = [c.settings for c in grid()]
     assert {c.controller for c in cases_} == set(CONTROLLER_NAMES)
     assert {c.profile for c in cases_} == set(PROFILES)
     assert {c.bws_pct for c in cases_} >= set(BWS_PCT)
@@ -109,12 +120,24 @@ def test_the_grid_covers_every_controller_and_the_edges() -> None:
     assert {c.guidance_pct for c in cases_ if c.controller == "guidance"} >= set(GUIDANCE_PCT)
     assert {c.hip_rom_scale for c in cases_} >= set(ROM_SCALE)
     assert len(grid(quick=True)) < len(cases_)
+    for c in cases_:  # each one a session the CLI accepts, with a pause to resume from
+        assert c.validate().pauses
+
+
+def test_a_case_is_its_session_settings() -> None:
+    """The envelope runs what `gaitway simulate` runs: a case holds SessionSettings, and the
+    table's JSON reads back to the same case."""
+    case = EnvelopeCase.of("healthy", seconds=12.0, controller="path", tunnel_width_deg=3.0)
+    assert case.settings.minutes == pytest.approx(0.2)
+    assert case.settings.pauses == ("5.4:2",)
+    assert not case.settings.patient_events
+    assert EnvelopeCase.from_dict(json.loads(json.dumps(asdict(case)))) == case
 
 
 def test_a_refused_setting_is_reported(tmp_path: Path) -> None:
     """The judge is not blind: a session whose settings the CLI refuses is an error, and the
     table reports it as one."""
-    out = run_case(EnvelopeCase(profile="healthy", bws_pct=95.0, seconds=6.0), tmp_path)
+    out = run_case(EnvelopeCase.of("healthy", bws_pct=95.0, seconds=6.0), tmp_path)
     assert out.outcome.startswith("error: --bws")
     assert not out.ok
 
@@ -133,4 +156,4 @@ def test_validate_envelope_writes_its_table(tmp_path: Path,
     assert table.count("| sci-incomplete, ") == len(rows)
     for r in rows:  # every session that is not ok is named on stderr
         if not r["ok"]:
-            assert f"BAD {EnvelopeCase(**r['case']).label}: {r['outcome']}" in err
+            assert f"BAD {EnvelopeCase.from_dict(r['case']).label}: {r['outcome']}" in err

@@ -297,3 +297,24 @@ def test_harness_slack_and_fall() -> None:
     for _ in range(15):
         rig.tick(grf_z_left=1.0, grf_z_right=2.0, harness_force=500.0 + rig.rng.normal())
     assert ("fall", "immediate_stop") in rig.kinds()
+
+
+def test_a_flight_phase_under_high_support_is_not_a_fall() -> None:
+    """At 60 % support and 3.2 km/h both feet leave the plates for a moment while the harness
+    holds its set unloading and the force loop's command dips as the pelvis rises (the twin:
+    a false `fall` before). The fall is judged against the set unloading; a harness loaded
+    far beyond it with both plates empty is still a fall, at once (hazard H14)."""
+    set_n = 0.6 * 75.0 * 9.81
+    dipping = Command(5.0, -5.0, 10.0, -10.0, 0.65 * set_n, 0.0, set_n)
+    rig = Rig()
+    for _ in range(300):
+        rig.tick(dipping, grf_z_left=1.0, grf_z_right=2.0,
+                 harness_force=1.05 * set_n + rig.rng.normal())
+    assert rig.kinds() == []
+    ticks = 0
+    while not rig.kinds() and ticks < 50:
+        rig.tick(dipping, grf_z_left=1.0, grf_z_right=2.0,
+                 harness_force=set_n + 0.35 * 75.0 * 9.81 + rig.rng.normal())
+        ticks += 1
+    assert ("fall", "immediate_stop") in rig.kinds()
+    assert ticks == rig.sup.limits.patient.fall_ticks

@@ -42,7 +42,8 @@ def scheduler() -> Iterator[str]:
     from distributed import LocalCluster
 
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster:
+                      dashboard_address=None,
+                      scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}) as cluster:
         yield cluster.scheduler_address
 
 
@@ -133,6 +134,8 @@ def test_cli(tmp_path: Path, scheduler: str, monkeypatch: pytest.MonkeyPatch,
     out = capsys.readouterr()
     assert code == 0
     assert "no recordings to re-analyse since 2999-01-01" in out.out
+    with ClinicStore(url) as store, store.reader() as db:  # no empty version made
+        assert db.scalar(select(func.count()).select_from(AnalysisVersion)) == 1
     with pytest.raises(SystemExit) as exc:
         cli_main.main(["reanalyze", "--since", "yesterday"])
     assert exc.value.code == 2

@@ -48,6 +48,9 @@ def check_results(out: Path) -> None:
     report = (out / "report.html").read_text()
     assert "SIMULATED" in report
     assert report.count("data:image/png;base64,") == 1  # the recovery curves
+    pdf = (out / "report.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF")
+    assert b"SIMULATED" in pdf  # the document's subject; every page has the banner
     for e in summary["effects"]:
         if e["difference"] is not None:
             assert e["ci95_low"] <= e["difference"] <= e["ci95_high"]

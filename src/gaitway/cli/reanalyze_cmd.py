@@ -19,13 +19,14 @@ def _reanalyze(args: argparse.Namespace) -> int:
     with _store() as store:
         run = reanalyse(store, actor=_actor(), since=args.since, scheduler=args.scheduler,
                         workers=args.workers)
+    if run.version is None:
+        print("no recordings to re-analyse" + (f" since {args.since}" if args.since else "")
+              + "; no analysis version made")
+        return 0
     base = (f"version {run.baseline_version}" if run.baseline_version is not None
             else "the analysis made at import")
     print(f"analysis version {run.version} (algorithm {run.algorithm}) on {run.where}: "
           f"{run.sessions} sessions re-analysed, {run.failed} could not be")
-    if run.sessions == 0:
-        print("no recordings to re-analyse" + (f" since {args.since}" if args.since else ""))
-        return 0
     print(f"against each session's newest earlier result (newest finished version: {base}):")
     if not run.moves:
         print("  no metric moved")

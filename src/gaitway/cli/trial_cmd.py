@@ -66,8 +66,8 @@ def _trial(args: argparse.Namespace) -> int:
         else:
             print(f"  {e['outcome']} {e['plan']} vs {e['reference']}: {e['difference']:+.4f} "
                   f"(95 % CI {e['ci95_low']:+.4f} to {e['ci95_high']:+.4f})")
-    print(f"wrote {run.sessions_parquet}, {run.summary_json} and {run.report_html} "
-          "[SIMULATED]")
+    print(f"wrote {run.sessions_parquet}, {run.summary_json}, {run.report_html} and "
+          f"{run.report_pdf} [SIMULATED]")
     return 0
 
 

@@ -15,7 +15,11 @@ is held (anti-windup): before, it wound up by the set point times ``ki`` per sec
 5 % support became a 140 N pull at re-tension, and the supervisor's slack rule, which compared
 the measured force with that transient, stopped the session). The pelvis velocity of the
 feed-forward is low-passed (``velocity_filter_s``): differentiated sensor noise at 1 kHz
-otherwise swung the command by tens of newtons each tick.
+otherwise swung the command by tens of newtons each tick. The command stays within the
+device's limit (``max_fraction`` of body weight, the safety layer's harness limit), with the
+integral held while it sits there: after a hard heel strike at speed under high support, the
+feed-forward of the rising pelvis asked for more than the device may hold, which the safety
+layer rightly refused as a command out of range (a false stop).
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ class BwsController:
         "fraction",
         "ki",
         "kp",
+        "max_n",
         "ramp_per_s",
         "slack_ticks",
         "target_fraction",
@@ -66,10 +71,16 @@ class BwsController:
         ramp_per_s: float = 0.05,
         velocity_filter_s: float = 0.01,
         dt: float = 0.001,
+        max_fraction: float = 1.0,
     ) -> None:
         if not 20.0 <= body_mass_kg <= 250.0:
             raise UserError(f"body mass must be within 20-250 kg, got {body_mass_kg} kg")
+        if not 0.0 < max_fraction < math.inf:
+            raise UserError(f"harness limit must be a positive share of body weight, got "
+                            f"{max_fraction}")
         self.body_mass_kg = body_mass_kg
+        #: the most the winch is asked to hold (N)
+        self.max_n = max_fraction * body_mass_kg * GRAVITY
         self.fraction = check_bws(fraction)
         self.target_fraction = self.fraction
         self.kp = kp
@@ -103,19 +114,27 @@ class BwsController:
         raw = 0.0 if last != last else (pelvis_height_m - last) / dt  # nan check without call
         self._last_pelvis = pelvis_height_m
         vz = self._vz = self._vz + self._vz_alpha * (raw - self._vz)
+        if setpoint <= 0.0:
+            # no unloading set: the winch holds nothing (the harness only arrests a fall).
+            # Before, the feed-forward of a rising pelvis asked for ~100 N at 0 % support, which
+            # the slack cable never held, and the supervisor judged it slack (a false stop)
+            self._integral = 0.0
+            return 0.0
         err = setpoint - measured_n
         integral = self._integral
         # pelvis rising slackens the cable by k * vz per second; lead it by the winch lag
         ff = self.cable_stiffness_n_m * vz * self.winch_time_constant_s
         cmd = setpoint + self.kp * err + integral + ff
+        top = self.max_n
         if measured_n < SLACK_SHARE * setpoint:
             self.slack_ticks += 1  # slack: hold the integral (anti-windup)
-        elif cmd > 0.0 or err > 0.0:  # and no winding down while the command sits at 0
+        elif (cmd > 0.0 or err > 0.0) and (cmd < top or err < 0.0):
+            # no winding down while the command sits at 0, nor up while it sits at the limit
             integral += self.ki * err * dt
             limit = 0.3 * self.body_mass_kg * GRAVITY
             self._integral = (limit if integral > limit
                               else (-limit if integral < -limit else integral))
-        return cmd if cmd > 0.0 else 0.0
+        return 0.0 if cmd < 0.0 else (top if cmd > top else cmd)
 
 
 def check_bws(fraction: float) -> float:

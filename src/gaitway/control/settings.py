@@ -49,6 +49,10 @@ class ControlSettings:
     #: passes the safety layer's soft limits (DeviceLimits.hip/knee_torque_soft); the stack
     #: keeps every command within DRIVE_TORQUE_SHARE of it (see ControlStack.step)
     drive_torque_limit_nm: tuple[float, float] = (90.0, 70.0)
+    #: the most the harness may be asked to hold, as a share of body weight (the safety
+    #: layer's DeviceLimits.harness_max_fraction, passed by the builder): the force loop
+    #: plans within it
+    harness_max_fraction: float = 1.0
     fatigue: FatigueSettings = field(default_factory=FatigueSettings)
 
     def __post_init__(self) -> None:
@@ -57,6 +61,9 @@ class ControlSettings:
         if not all(math.isfinite(x) and x > 0.0 for x in self.drive_torque_limit_nm):
             raise UserError(f"drive torque limits must be positive, got "
                             f"{self.drive_torque_limit_nm}")
+        if not (math.isfinite(self.harness_max_fraction) and self.harness_max_fraction > 0.0):
+            raise UserError(f"harness limit must be a positive share of body weight, got "
+                            f"{self.harness_max_fraction}")
         for label, value, top, unit in _setting_ranges(self):
             if not (math.isfinite(value) and 0.0 <= value <= top):
                 raise UserError(f"{label} must be a number within 0-{top:g} {unit}, got {value}")

@@ -164,7 +164,8 @@ class ControlStack:
         self.switch = ControllerSwitch(first)
         self.patient_timing = controller_spec(first.name).patient_timing
         self._patient_timing_next = self.patient_timing
-        self.bws = BwsController(body_mass_kg=body_mass_kg, fraction=settings.bws_fraction, dt=dt)
+        self.bws = BwsController(body_mass_kg=body_mass_kg, fraction=settings.bws_fraction, dt=dt,
+                                 max_fraction=settings.harness_max_fraction)
         self.belt = BeltController(
             speed_m_s=settings.speed_m_s,
             height_m=height_m,

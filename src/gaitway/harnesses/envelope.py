@@ -26,12 +26,13 @@ import os
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 
+from gaitway.control.registry import CONTROLLER_NAMES
 from gaitway.control.settings import (
     MAX_FLOW_NM,
     MAX_RESIST_DAMPING,
@@ -54,55 +55,56 @@ CUFF_CHANNELS: Final[tuple[str, ...]] = tuple(
 _LIMITS: Final = PatientLimits.from_measured_range(body_mass_kg=75.0)
 
 
+#: the scheduled pause: at this share of the session, for this long (s)
+PAUSE_AT_SHARE: Final[float] = 0.45
+PAUSE_FOR_S: Final[float] = 2.0
+
+
 @dataclass(frozen=True, slots=True)
 class EnvelopeCase:
-    """One session of the envelope: a patient, a controller and its settings."""
+    """One session of the envelope: its :class:`SessionSettings`, as ``gaitway simulate``
+    would give them (the same object every entry point builds a session from)."""
 
-    profile: str
-    controller: str = "guidance"
-    bws_pct: float = 30.0
-    guidance_pct: float = 60.0
-    speed_kmh: float = 2.0
-    self_paced: bool = False
-    tunnel_width_deg: float = 5.0
-    path_flow_nm: float = 0.0
-    aan_min_pct: float = 30.0
-    aan_max_pct: float = 100.0
-    resist_damping: float = 5.0
-    resist_torque_nm: float = 0.0
-    hip_rom_scale: float = 1.0
-    knee_rom_scale: float = 1.0
-    #: session length (s), and a pause of ``pause_for_s`` starting at ``pause_at_s``
-    seconds: float = 20.0
-    pause_at_s: float = 9.0
-    pause_for_s: float = 2.0
-    seed: int = 1
+    settings: SessionSettings
 
-    def config(self) -> SessionSettings:
-        """The session's settings, as ``gaitway simulate`` would give them."""
-        return SessionSettings(
-            profile=self.profile, minutes=self.seconds / 60.0, seed=self.seed,
-            guidance_pct=self.guidance_pct, bws_pct=self.bws_pct, speed_kmh=self.speed_kmh,
-            controller=self.controller, self_paced=self.self_paced,
-            tunnel_width_deg=self.tunnel_width_deg, path_flow_nm=self.path_flow_nm,
-            aan_min_pct=self.aan_min_pct, aan_max_pct=self.aan_max_pct,
-            resist_damping_nms_per_rad=self.resist_damping, resist_torque_nm=self.resist_torque_nm,
-            hip_rom_scale=self.hip_rom_scale, knee_rom_scale=self.knee_rom_scale,
-            # the patient's own stop button and pain reports are real stops, not false ones:
-            # the envelope asks whether the station stops itself
-            patient_events=False,
-            pauses=(f"{self.pause_at_s:g}:{self.pause_for_s:g}",) if self.pause_for_s > 0 else (),
-        )
+    @classmethod
+    def of(cls, profile: str, *, seconds: float = 20.0, pause_at_s: float | None = None,
+           pause_for_s: float = PAUSE_FOR_S, seed: int = 1, **settings: Any) -> EnvelopeCase:
+        """A case of ``seconds`` with a pause of ``pause_for_s`` at ``pause_at_s`` (default:
+        at 45 % of the session); ``settings``: any other :class:`SessionSettings` field. The
+        patient's own stop button and pain reports are real stops, not false ones, so they
+        are off: the envelope asks whether the station stops itself."""
+        at = seconds * PAUSE_AT_SHARE if pause_at_s is None else pause_at_s
+        return cls(SessionSettings(
+            profile=profile, minutes=seconds / 60.0, seed=seed, patient_events=False,
+            pauses=(f"{at:g}:{pause_for_s:g}",) if pause_for_s > 0 else (), **settings))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EnvelopeCase:
+        """The inverse of ``asdict`` (the JSON beside the table)."""
+        return cls(SessionSettings.from_dict(data["settings"], where="envelope case"))
+
+    @property
+    def seconds(self) -> float:
+        return self.settings.minutes * 60.0
+
+    @property
+    def pauses(self) -> bool:
+        return bool(self.settings.pauses)
 
     @property
     def label(self) -> str:
-        speed = f"{self.speed_kmh:g} km/h" + (" self-paced" if self.self_paced else "")
-        extra = {"guidance": f"guidance {self.guidance_pct:g} %",
-                 "path": f"tunnel {self.tunnel_width_deg:g} deg, flow {self.path_flow_nm:g} N*m",
-                 "aan": f"support {self.aan_min_pct:g}-{self.aan_max_pct:g} %",
-                 "resist": f"damping {self.resist_damping:g}, torque {self.resist_torque_nm:g} N*m",
-                 }[self.controller]
-        return f"{self.profile}, {self.controller} ({extra}), BWS {self.bws_pct:g} %, {speed}"
+        s = self.settings
+        speed = f"{s.speed_kmh:g} km/h" + (" self-paced" if s.self_paced else "")
+        extra = {"guidance": f"guidance {s.guidance_pct:g} %",
+                 "path": f"tunnel {s.tunnel_width_deg:g} deg, flow {s.path_flow_nm:g} N*m",
+                 "aan": f"support {s.aan_min_pct:g}-{s.aan_max_pct:g} %",
+                 "resist": f"damping {s.resist_damping_nms_per_rad:g}, "
+                           f"torque {s.resist_torque_nm:g} N*m",
+                 }.get(s.controller, "its defaults")
+        rom = ("" if s.hip_rom_scale == s.knee_rom_scale == 1.0
+               else f", ROM hip x{s.hip_rom_scale:g} knee x{s.knee_rom_scale:g}")
+        return f"{s.profile}, {s.controller} ({extra}), BWS {s.bws_pct:g} %, {speed}{rom}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +137,7 @@ def run_case(case: EnvelopeCase, work_dir: Path | None = None) -> EnvelopeOutcom
             return run_case(case, Path(tmp))
     out = work_dir / "session"
     try:
-        summary = run_session(case.config().validate(), out)
+        summary = run_session(case.settings.validate(), out)
     except UserError as exc:
         return EnvelopeOutcome(case, f"error: {exc}", 0.0, 0, 0.0, "", 0, {}, False)
     faults = summary.faults
@@ -150,7 +152,7 @@ def run_case(case: EnvelopeCase, work_dir: Path | None = None) -> EnvelopeOutcom
              for c in CUFF_CHANNELS}
     worst = max(peaks, key=lambda c: peaks[c])
     kinds = {e.kind for e in rec.events}
-    resumed = case.pause_for_s <= 0 or {"session_paused", "session_resumed"} <= kinds
+    resumed = not case.pauses or {"session_paused", "session_resumed"} <= kinds
     return EnvelopeOutcome(
         case=case,
         outcome=f"fault: {stops[0]['kind']}" if stops else "ok",
@@ -165,20 +167,30 @@ def run_case(case: EnvelopeCase, work_dir: Path | None = None) -> EnvelopeOutcom
     )
 
 
-def _controller_variants(quick: bool) -> list[dict[str, float | str]]:
-    """Each controller at the edges of its own settings (what the CLI accepts)."""
-    guid = (0.0, 100.0) if quick else (0.0, 50.0, 100.0)
-    out: list[dict[str, float | str]] = [
-        {"controller": "guidance", "guidance_pct": g} for g in guid]
-    out += [{"controller": "path", "tunnel_width_deg": 0.0, "path_flow_nm": MAX_FLOW_NM},
-            {"controller": "path", "tunnel_width_deg": 30.0, "path_flow_nm": 0.0},
-            {"controller": "aan", "aan_min_pct": 0.0, "aan_max_pct": 100.0},
-            {"controller": "aan", "aan_min_pct": 100.0, "aan_max_pct": 100.0},
-            {"controller": "resist", "resist_damping": MAX_RESIST_DAMPING,
-             "resist_torque_nm": MAX_RESIST_TORQUE_NM},
-            {"controller": "resist", "resist_damping": 0.0, "resist_torque_nm": 0.0}]
-    if quick:
-        out = [out[0], out[1], out[2], out[4], out[6]]
+#: each controller's own settings at the edges of what the CLI accepts (SessionSettings
+#: fields); a controller not named here runs at its defaults, so a new controller joins the
+#: envelope without an edit here (adding one is its module, its registry entry and a test)
+_EDGES: Final[dict[str, tuple[dict[str, Any], ...]]] = {
+    "guidance": ({"guidance_pct": 0.0}, {"guidance_pct": 50.0}, {"guidance_pct": 100.0}),
+    "path": ({"tunnel_width_deg": 0.0, "path_flow_nm": MAX_FLOW_NM},
+             {"tunnel_width_deg": 30.0, "path_flow_nm": 0.0}),
+    "aan": ({"aan_min_pct": 0.0, "aan_max_pct": 100.0},
+            {"aan_min_pct": 100.0, "aan_max_pct": 100.0}),
+    "resist": ({"resist_damping_nms_per_rad": MAX_RESIST_DAMPING,
+                "resist_torque_nm": MAX_RESIST_TORQUE_NM},
+               {"resist_damping_nms_per_rad": 0.0, "resist_torque_nm": 0.0}),
+}
+
+
+def _controller_variants(quick: bool) -> list[dict[str, Any]]:
+    """Each registered controller at the edges of its own settings (the quick grid: the
+    outer two of guidance, the first of each other controller)."""
+    out: list[dict[str, Any]] = []
+    for name in CONTROLLER_NAMES:
+        edges = _EDGES.get(name, ({},))
+        if quick:
+            edges = (edges[0], edges[-1]) if name == "guidance" else edges[:1]
+        out += [{"controller": name, **e} for e in edges]
     return out
 
 
@@ -196,17 +208,15 @@ def grid(*, quick: bool = False, profiles: Sequence[str] | None = None,
     speeds: tuple[tuple[float, bool], ...] = (
         ((0.5, False), (3.2, False), (2.0, True)) if quick
         else ((0.5, False), (2.0, False), (3.2, False), (2.0, True)))
-    cases = []
-    for name, variant, b, (v, paced) in itertools.product(
-            names, _controller_variants(quick), bws, speeds):
-        base = EnvelopeCase(profile=name, bws_pct=b, speed_kmh=v, self_paced=paced,
-                            seconds=seconds)
-        cases.append(replace(base, **variant))  # type: ignore[arg-type]
+    cases = [EnvelopeCase.of(name, seconds=seconds, bws_pct=b, speed_kmh=v, self_paced=paced,
+                             **variant)
+             for name, variant, b, (v, paced) in itertools.product(
+                 names, _controller_variants(quick), bws, speeds)]
     for name, (hip, knee) in itertools.product(
             names, ((ROM_SCALE[0], ROM_SCALE[0]), (ROM_SCALE[1], ROM_SCALE[1]))):
-        cases.append(EnvelopeCase(profile=name, hip_rom_scale=hip, knee_rom_scale=knee,
-                                  bws_pct=0.0, speed_kmh=3.2, guidance_pct=100.0,
-                                  seconds=seconds))
+        cases.append(EnvelopeCase.of(name, seconds=seconds, hip_rom_scale=hip,
+                                     knee_rom_scale=knee, bws_pct=0.0, speed_kmh=3.2,
+                                     guidance_pct=100.0))
     return cases
 
 

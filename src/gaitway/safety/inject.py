@@ -19,7 +19,14 @@ from typing import Final
 from gaitway.errors import UserError
 from gaitway.safety.disturbances import DISTURBANCES, INJECTION_EFFECTS, Disturbance
 from gaitway.safety.faults import FAULTS, FaultKind
-from gaitway.station.interface import Command, DisturbanceHooks, Sample, Station, TimeBase
+from gaitway.station.interface import (
+    Command,
+    DisturbanceHooks,
+    Sample,
+    Station,
+    StationWrapper,
+    TimeBase,
+)
 
 GRAVITY: Final[float] = 9.81
 
@@ -53,7 +60,7 @@ def parse_injection(text: str) -> Injection:
     return Injection(fk, at)
 
 
-class FaultInjector(Station):
+class FaultInjector(StationWrapper):
     """Wraps a Station and injects the listed faults at their times."""
 
     def __init__(self, inner: Station, injections: list[Injection] | tuple[Injection, ...] = (),
@@ -65,16 +72,13 @@ class FaultInjector(Station):
         kinds = [i.kind for i in injections]
         if len(set(kinds)) != len(kinds):
             raise UserError("each fault can be injected once per session")
-        self.inner = inner
+        super().__init__(inner)
         self.injections = sorted(injections, key=lambda i: i.at_s)
-        self.simulated = inner.simulated
-        self.dt = inner.dt
         #: kind -> session time at which the injection took effect
         self.injected_at: dict[FaultKind, float] = {}
         self._pending = list(self.injections)
         self._active: list[tuple[float, Disturbance]] = []  # (start time, disturbance)
         self._true: Sample | None = None
-        self._last: Sample | None = None
         self.paced = paced
         #: an injected overrun hogs the CPU (real time, paced) or delays loop_clock
         self._hog = paced and inner.time_base is TimeBase.REAL
@@ -93,34 +97,9 @@ class FaultInjector(Station):
         self.inner.stop()
 
     @property
-    def running(self) -> bool:
-        return self.inner.running
-
-    @property
-    def last_sample(self) -> Sample:
-        return self._last if self._last is not None else self.inner.last_sample
-
-    @property
     def true_sample(self) -> Sample:
         """What the station really measured this tick, before injected sensor faults."""
         return self._true if self._true is not None else self.inner.last_sample
-
-    @property
-    def body_mass_kg(self) -> float:
-        return self.inner.body_mass_kg
-
-    @property
-    def time_base(self) -> TimeBase:
-        return self.inner.time_base
-
-    def engage_belt_brake(self) -> None:
-        self.inner.engage_belt_brake()
-
-    def release_belt_brake(self) -> None:
-        self.inner.release_belt_brake()
-
-    def disturbance_hooks(self) -> DisturbanceHooks | None:
-        return self.inner.disturbance_hooks()
 
     def loop_clock(self) -> float:
         """The headless loop's simulated clock: one tick per step plus any injected overrun

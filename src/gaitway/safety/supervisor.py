@@ -120,6 +120,7 @@ class SafetySupervisor:
         #: the slack check's reference: the set unloading, or the command when it is lower
         #: (or comes with no set point); see _check_sensors
         self._harness_ref = 0.0
+        self._harness_set = 0.0
         self._h_avg = -1.0  # set from the first command
         self._belt_cmd = 0.0  # last belt command sent
         self._belt_expect = 0.0  # belt speed the device should show
@@ -308,6 +309,7 @@ class SafetySupervisor:
         hc = self._harness_cmd = cmd[4]
         sp = cmd[6]
         self._harness_ref = sp if 0.0 < sp < hc else hc
+        self._harness_set = sp if sp > 0.0 else hc
         self._belt_cmd = cmd[5]
         # the harness command averaged over ~0.5 s: a force loop fooled by a faulty reading
         # may have unloaded the patient by the time the fault is confirmed; the stop holds this
@@ -414,7 +416,6 @@ class SafetySupervisor:
             else:
                 stale[4] = 0
         prev[4] = h
-        hc = self._harness_cmd
         # judged against the set unloading, not the force loop's command: that swings with
         # the pelvis (and wound up while a low-support cable was briefly slack: a false stop)
         ref = self._harness_ref
@@ -434,8 +435,12 @@ class SafetySupervisor:
                             f"harness force {h:.0f} N, {h / self._weight:.0%} of body weight")
         else:
             self._overload = 0
+        # a fall loads the harness far beyond the set unloading; judged against the set point,
+        # not the force loop's command, which dips as the pelvis rises (with high support at
+        # speed both feet leave the plates for a moment while the harness holds its set
+        # force: that dip made it look like a fall; docs/safety/hazards.toml H14)
         if (v[self._i_gl] < pat.fall_plate_n and v[self._i_gr] < pat.fall_plate_n
-                and h > pat.fall_harness_factor * max(hc, 0.1 * self._weight)):
+                and h > pat.fall_harness_factor * max(self._harness_set, 0.1 * self._weight)):
             self._fall += 1
             if self._fall >= pat.fall_ticks:
                 self._fault(FaultKind.FALL, t, f"both plates unloaded, harness at {h:.0f} N")

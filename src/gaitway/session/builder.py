@@ -66,7 +66,7 @@ from gaitway.station.channels import (
     TRUTH_CHANNELS,
     TRUTH_INDEX,
 )
-from gaitway.station.interface import Command, Sample, Station
+from gaitway.station.interface import Command, Sample, Station, TruthSource
 from gaitway.station.sim.emg import EMG_DESCRIPTION
 from gaitway.station.sim.patient import VirtualPatient
 from gaitway.station.sim.profiles import PatientProfile
@@ -88,14 +88,18 @@ class EventObserver(Protocol):
 
 
 def control_settings(s: SessionSettings,
-                     drive_torque_limit_nm: tuple[float, float] | None = None) -> ControlSettings:
+                     drive_torque_limit_nm: tuple[float, float] | None = None,
+                     harness_max_fraction: float | None = None) -> ControlSettings:
     """The control stack's settings, SI inside. A guidance session starts at full guidance
     and ramps to the set level over the warm-up (see :meth:`SessionCore.run`).
     ``drive_torque_limit_nm``: the drives' continuous torque, hip and knee (the safety
-    layer's soft limits), within which the controllers plan."""
+    layer's soft limits), and ``harness_max_fraction`` the most the harness may hold (share
+    of body weight), within which the controllers plan."""
     extra: dict[str, Any] = {}
     if drive_torque_limit_nm is not None:
         extra["drive_torque_limit_nm"] = drive_torque_limit_nm
+    if harness_max_fraction is not None:
+        extra["harness_max_fraction"] = harness_max_fraction
     return ControlSettings(
         controller=s.controller,
         guidance=1.0 if s.controller == "guidance" else s.guidance_pct / 100.0,
@@ -188,9 +192,11 @@ class SessionCore:
         self.twin.check_speed(settings.speed_m_s)
         self.choice = choice = station_choice
         self.station: Station = self.twin if choice is None else choice.make(self.twin)
-        # a replay keeps its recorded truth, a CANopen station its bus events beside the twin's
-        self._truth_of: Any = self.station if hasattr(self.station, "truth") else self.twin
-        self._drain = getattr(self.station, "drain_events", self.twin.drain_events)
+        # the station's own truth when it knows one (a replay's recorded truth, the twin behind
+        # CANopen drives), else the twin's; its events (a CANopen station's bus events and the
+        # twin's patient events)
+        self._truth_of: TruthSource = self.station.truth_source() or self.twin
+        self._drain = self.station.drain_events
         limits = (choice.limits(self.profile.mass_kg) if choice is not None and choice.limits
                   else SafetyLimits.for_patient(self.twin.body_mass_kg))
         if overrun_bound_s is not None:
@@ -203,7 +209,8 @@ class SessionCore:
         self.plan = PhasePlan.for_minutes(settings.minutes)
         dev = self.safety.supervisor.limits.device  # the controllers plan within the drives'
         self.stack = ControlStack(
-            control_settings(settings, (dev.hip_torque_soft, dev.knee_torque_soft)),
+            control_settings(settings, (dev.hip_torque_soft, dev.knee_torque_soft),
+                             dev.harness_max_fraction),
             height_m=self.profile.height_m, body_mass_kg=self.profile.mass_kg,
             dt=self.station.dt, sink=self.event)
         self.machine = SessionStateMachine(self.event)
@@ -340,7 +347,7 @@ class SessionCore:
 
     def drain_patient_events(self) -> None:
         for ev in self._drain():
-            self.event(ev.time_s, ev.kind, getattr(ev, "source", "patient"), details=ev.details)
+            self.event(ev.time_s, ev.kind, ev.source, details=ev.details)
 
     def _close(self, final: dict[str, Any]) -> None:
         with self._lock:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import abc
 import enum
 import math
+from collections.abc import Sequence
 from types import TracebackType
 from typing import NamedTuple, Protocol, Self
 
@@ -219,17 +220,56 @@ class StationError(GaitwayError):
     """A station cannot do what was asked (not started, already stopped, bad command)."""
 
 
+class StationEvent(Protocol):
+    """Something a station reports beside its samples: a virtual patient's stop button or pain
+    report, a drive's emergency message on the bus. The session records each one."""
+
+    @property
+    def time_s(self) -> float: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def details(self) -> str: ...
+
+    @property
+    def source(self) -> str: ...
+
+
+class TruthSource(Protocol):
+    """What knows the ground truth behind each sample (only a simulation does): ``truth`` is
+    the truth of the latest sample in ``TRUTH_CHANNELS`` order, read once per tick."""
+
+    @property
+    def truth(self) -> FloatArray: ...
+
+
 class Station(abc.ABC):
     """A treadmill gait-training station.
 
     Use as a context manager: ``with station:`` starts it; leaving the block, normally or by an
     exception, calls :meth:`stop`, which leaves every drive torque-free and the harness holding.
+
+    The base keeps what every station shares: whether it runs (``_running``) and its latest
+    Sample (``_last``, set by :meth:`_emit`). Optional capabilities are declared here with
+    their "none" answer, so that a session asks a station, never probes it:
+    :meth:`truth_source` (ground truth beside the samples) and :meth:`drain_events`.
     """
 
     #: True for the MuJoCo twin, so every recording and report can say "simulated".
     simulated: bool = False
     #: tick period in seconds
     dt: float = 0.001
+
+    def __init__(self) -> None:
+        self._running = False
+        self._last: Sample | None = None
+
+    def _emit(self, sample: Sample) -> Sample:
+        """Keep ``sample`` as the latest and return it (a station's start and step end here)."""
+        self._last = sample
+        return sample
 
     @property
     def time_base(self) -> TimeBase:
@@ -260,18 +300,29 @@ class Station(abc.ABC):
         its command again at the normal ramp."""
 
     @property
-    @abc.abstractmethod
-    def running(self) -> bool: ...
+    def running(self) -> bool:
+        return self._running
 
     @property
-    @abc.abstractmethod
     def last_sample(self) -> Sample:
         """The most recent Sample (from start() or step())."""
+        if self._last is None:
+            raise StationError(f"{type(self).__name__} has no sample yet: start it first")
+        return self._last
 
     @property
     @abc.abstractmethod
     def body_mass_kg(self) -> float:
         """Mass of the patient on the station, for body-weight support in percent."""
+
+    def truth_source(self) -> TruthSource | None:
+        """Who knows the ground truth behind this station's samples (a simulation, a
+        recording that kept it); None: no one, as on a real device."""
+        return None
+
+    def drain_events(self) -> Sequence[StationEvent]:
+        """What the station reported since the last call (none by default)."""
+        return ()
 
     def disturbance_hooks(self) -> DisturbanceHooks | None:
         """The hooks through which tests disturb this station (None: it has none, as a real
@@ -289,3 +340,54 @@ class Station(abc.ABC):
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+class StationWrapper(Station):
+    """A station around another (fault injection, external inputs): it answers everything it
+    does not change from the inner station. ``last_sample`` is its own once it emitted one."""
+
+    def __init__(self, inner: Station) -> None:
+        super().__init__()
+        self.inner = inner
+        self.simulated = inner.simulated
+        self.dt = inner.dt
+
+    def start(self) -> Sample:
+        return self._emit(self.inner.start())
+
+    def step(self, command: Command) -> Sample:
+        return self._emit(self.inner.step(command))
+
+    def stop(self) -> None:
+        self.inner.stop()
+
+    def engage_belt_brake(self) -> None:
+        self.inner.engage_belt_brake()
+
+    def release_belt_brake(self) -> None:
+        self.inner.release_belt_brake()
+
+    @property
+    def running(self) -> bool:
+        return self.inner.running
+
+    @property
+    def last_sample(self) -> Sample:
+        return self._last if self._last is not None else self.inner.last_sample
+
+    @property
+    def body_mass_kg(self) -> float:
+        return self.inner.body_mass_kg
+
+    @property
+    def time_base(self) -> TimeBase:
+        return self.inner.time_base
+
+    def truth_source(self) -> TruthSource | None:
+        return self.inner.truth_source()
+
+    def drain_events(self) -> Sequence[StationEvent]:
+        return self.inner.drain_events()
+
+    def disturbance_hooks(self) -> DisturbanceHooks | None:
+        return self.inner.disturbance_hooks()

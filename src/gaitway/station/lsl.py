@@ -27,7 +27,7 @@ import pylsl
 
 from gaitway.errors import UserError
 from gaitway.station.channels import SAMPLE_CHANNELS, SAMPLE_INDEX, ChannelSpec
-from gaitway.station.interface import Command, Sample, Station
+from gaitway.station.interface import Command, Sample, Station, StationWrapper, TimeBase
 
 FloatArray = npt.NDArray[np.float64]
 #: the live bus's rate (ARCHITECTURE: decimated streams at most 100 Hz)
@@ -207,22 +207,23 @@ def lsl_now() -> float:
     return float(pylsl.local_clock())
 
 
-class LslInputStation(Station):
+class LslInputStation(StationWrapper):
     """A station whose Samples carry the external LSL inputs (EMG, force plates) in place of
     its own readings of those channels."""
 
     def __init__(self, inner: Station, inlets: LslInlets) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.inlets = inlets
-        self.simulated = inner.simulated
-        self.dt = inner.dt
-        self._last: Sample | None = None
 
     def _merge(self, s: Sample) -> Sample:
         v = s.values.copy()
         self.inlets.apply(v)
-        self._last = Sample.trusted(v)
-        return self._last
+        return self._emit(Sample.trusted(v))
+
+    @property
+    def time_base(self) -> TimeBase:
+        """Real: the external inputs arrive on wall time, whatever clock the inner keeps."""
+        return TimeBase.REAL
 
     def start(self) -> Sample:
         self.inlets.start()
@@ -236,21 +237,3 @@ class LslInputStation(Station):
             self.inner.stop()
         finally:
             self.inlets.close()
-
-    def engage_belt_brake(self) -> None:
-        self.inner.engage_belt_brake()
-
-    def release_belt_brake(self) -> None:
-        self.inner.release_belt_brake()
-
-    @property
-    def running(self) -> bool:
-        return self.inner.running
-
-    @property
-    def last_sample(self) -> Sample:
-        return self._last if self._last is not None else self.inner.last_sample
-
-    @property
-    def body_mass_kg(self) -> float:
-        return self.inner.body_mass_kg

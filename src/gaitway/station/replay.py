@@ -68,6 +68,7 @@ class ReplayStation(Station):
         if speed is not None and not (math.isfinite(speed) and 0.0 < speed <= MAX_SPEED):
             raise UserError(f"--speed must be above 0 and at most {MAX_SPEED:g} (or 'max'), "
                             f"got {speed}")
+        super().__init__()
         self.samples = samples
         self.speed = speed
         self.simulated = samples.simulated
@@ -85,10 +86,8 @@ class ReplayStation(Station):
         self.truth = np.zeros(len(samples.truth_names))
         self.commands_ignored = 0
         self._i = 0
-        self._running = False
         self._stopped = False
         self._wall0 = 0.0
-        self._last: Sample | None = None
         #: the operator's emergency stop at this computer (a console watching the replay):
         #: recorded samples cannot show it, so the replay sets the e-stop input while pressed
         self.estop_pressed = False
@@ -101,14 +100,13 @@ class ReplayStation(Station):
     def duration_s(self) -> float:
         return float(self._rows[-1, 0] + self.dt)
 
-    def _emit(self, i: int) -> Sample:
+    def _emit_row(self, i: int) -> Sample:
         if self.samples.truth is not None:
             self.truth = self.samples.truth[i]
         row = self._rows[i].copy()
         if self.estop_pressed:
             row[_ESTOP] = 1.0
-        self._last = Sample.trusted(row)
-        return self._last
+        return self._emit(Sample.trusted(row))
 
     def press_estop(self) -> None:
         """The operator presses the emergency stop (held until :meth:`release_estop`)."""
@@ -125,7 +123,7 @@ class ReplayStation(Station):
         self._running = True
         self._i = 0
         self._wall0 = time.perf_counter()
-        return self._emit(0)
+        return self._emit_row(0)
 
     def step(self, command: Command) -> Sample:
         if self._last is None:
@@ -136,7 +134,7 @@ class ReplayStation(Station):
             self._running = False
             return self._last
         self._i += 1
-        sample = self._emit(self._i)
+        sample = self._emit_row(self._i)
         if self.speed is not None:  # pace: the recorded time at the chosen speed
             due = self._wall0 + sample.time / self.speed
             wait = due - time.perf_counter()
@@ -157,15 +155,9 @@ class ReplayStation(Station):
         """See :meth:`engage_belt_brake`."""
 
     @property
-    def running(self) -> bool:
-        return self._running
-
-    @property
-    def last_sample(self) -> Sample:
-        if self._last is None:
-            raise StationError("no sample yet: start the replay first")
-        return self._last
-
-    @property
     def body_mass_kg(self) -> float:
         return self.samples.body_mass_kg
+
+    def truth_source(self) -> ReplayStation | None:
+        """The recording's truth, when it kept one."""
+        return self if self.samples.truth is not None else None

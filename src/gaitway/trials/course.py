@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -143,8 +144,10 @@ def _weaker(state: RecoveryState) -> float:
     return min(state.strength(s) for s in SIDES)
 
 
-def run_course(design: TrialDesign, patient: CohortPatient, plan: TrialPlan) -> ArmResult:
-    """Every session of one patient under one plan, in order (state carries over)."""
+def run_course(design: TrialDesign, patient: CohortPatient, plan: TrialPlan, *,
+               on_session: Callable[[SessionRow], None] | None = None) -> ArmResult:
+    """Every session of one patient under one plan, in order (state carries over);
+    ``on_session`` hears of each session as it finishes (progress)."""
     base = patient.profile
     state = initial_state(base, seed=patient.seed,
                           days_since_onset_d=patient.onset_days_at_start_d)
@@ -187,6 +190,8 @@ def run_course(design: TrialDesign, patient: CohortPatient, plan: TrialPlan) -> 
             gait_speed_mps=test.gait_speed_mps,
             baseline_gait_speed_mps=baseline, six_mwt_m=test.six_mwt_m, fac=test.fac,
             seed=seed))
+        if on_session is not None:
+            on_session(rows[-1])
         if plan.follow_proposals:
             snaps.append(SessionSnapshot(
                 complete=not stop, safety_stop=stop,

@@ -35,7 +35,8 @@ BATCH: Final[int] = 50
 class Reanalysis:
     """What a re-analysis did."""
 
-    version: int
+    #: None: there was nothing to re-analyse, so no version was made and no cluster started
+    version: int | None
     #: the version the moves are measured against (None: each session's import analysis)
     baseline_version: int | None
     algorithm: str
@@ -100,31 +101,34 @@ def reanalyse(store: ClinicStore, *, actor: str, since: dt.date | None = None,
               scheduler: str | None = None, workers: int = 2,
               progress: TextIO | None = sys.stderr) -> Reanalysis:
     """Re-analyse every session with a recording (started on or after ``since``) on Dask,
-    store the results under a new analysis version, and measure what moved."""
+    store the results under a new analysis version, and measure what moved. With nothing to
+    re-analyse no version is made and no cluster is started."""
     with store.reader() as db:
         todo = av.jobs(db, since)
     algorithm = algorithm_fingerprint()
+    if not todo:
+        return Reanalysis(version=None, baseline_version=None, algorithm=algorithm, where="",
+                          sessions=0, failed=0, moves=())
+    from distributed import as_completed
+
     with dask_cluster(scheduler, workers) as cluster:
         version = av.start_version(store, actor=actor, algorithm=algorithm,
                                    gaitway_version=_version_string(), since=since,
                                    cluster=cluster.where, sessions=len(todo))
-        if todo:
-            from distributed import as_completed
-
-            bar = _Progress(len(todo), progress) if progress is not None else None
-            futures = cluster.client.map(
-                analyse, todo, key=[f"reanalyse-v{version}-{j.session_id}" for j in todo],
-                pure=False)
-            for batch in as_completed(futures).batches():
-                for chunk_start in range(0, len(batch), BATCH):
-                    chunk = batch[chunk_start:chunk_start + BATCH]
-                    av.add_results(store, version, (f.result() for f in chunk))
-                    for f in chunk:
-                        f.release()
-                if bar is not None:
-                    bar.add(len(batch))
-            if progress is not None:
-                progress.write("\n")
+        bar = _Progress(len(todo), progress) if progress is not None else None
+        futures = cluster.client.map(
+            analyse, todo, key=[f"reanalyse-v{version}-{j.session_id}" for j in todo],
+            pure=False)
+        for batch in as_completed(futures).batches():
+            for chunk_start in range(0, len(batch), BATCH):
+                chunk = batch[chunk_start:chunk_start + BATCH]
+                av.add_results(store, version, (f.result() for f in chunk))
+                for f in chunk:
+                    f.release()
+            if bar is not None:
+                bar.add(len(batch))
+        if progress is not None:
+            progress.write("\n")
     finished = av.finish_version(store, version, actor=actor)
     with store.reader() as db:
         base = av.previous_finished(db, version)

@@ -9,7 +9,7 @@
 - ``--resume``: courses whose file exists are not submitted again; ``DIR/trial.json`` (the
   design and the plans) must match, so results of another trial are never mixed in.
 - At the end the courses are streamed, one arm-file at a time, into ``DIR/sessions.parquet``
-  and summarised into ``DIR/summary.json`` and ``DIR/report.html``.
+  and summarised into ``DIR/summary.json``, ``DIR/report.html`` and ``DIR/report.pdf``.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -34,12 +35,13 @@ from gaitway.trials.course import (
     SIMULATED_NOTE,
     ArmResult,
     CohortPatient,
+    SessionRow,
     TrialDesign,
     cohort,
     run_course,
 )
 from gaitway.trials.plans import TrialPlan
-from gaitway.trials.report import REPORT_FILE, report_html
+from gaitway.trials.report import REPORT_FILE, REPORT_PDF, report_html, write_report_pdf
 from gaitway.trials.results import SESSIONS_FILE, SUMMARY_FILE, summarise, write_sessions
 
 TRIAL_FILE: Final[str] = "trial.json"
@@ -70,6 +72,7 @@ class TrialRun:
     sessions_parquet: Path
     summary_json: Path
     report_html: Path
+    report_pdf: Path
     summary: dict[str, Any]
 
 
@@ -129,24 +132,65 @@ def write_course(result: ArmResult, path: Path) -> None:
 
 
 class Progress:
-    """One line, rewritten: sessions done, rate, time left (rate of this run only)."""
+    """One line, rewritten: sessions done, rate, time left (rate of this run only).
 
-    def __init__(self, total: int, done: int, stream: TextIO) -> None:
-        self.total, self.done, self.stream = total, done, stream
+    Counted per session as workers report them (a course's highest session so far), so a
+    course rerun after a worker died counts its sessions once; a finished course counts all
+    of its sessions. Events arrive on the client's event-loop thread, hence the lock.
+    """
+
+    def __init__(self, total: int, done: int, stream: TextIO, *, per_course: int = 1) -> None:
+        self.total, self.stream, self.per_course = total, stream, per_course
         self.start_done, self.t0 = done, time.monotonic()
+        self._courses: dict[str, int] = {}
+        self._lock = threading.Lock()
 
-    def add(self, sessions: int) -> None:
-        self.done += sessions
+    @property
+    def done(self) -> int:
+        return self.start_done + sum(self._courses.values())
+
+    def session(self, course: str, session: int) -> None:
+        """``course`` finished its session number ``session`` (1-based)."""
+        with self._lock:
+            if session > self._courses.get(course, 0):
+                self._courses[course] = min(session, self.per_course)
+                self._draw()
+
+    def course(self, course: str) -> None:
+        with self._lock:
+            self._courses[course] = self.per_course
+            self._draw()
+
+    def _draw(self) -> None:
+        done = self.done
         elapsed = max(time.monotonic() - self.t0, 1e-9)
-        rate = (self.done - self.start_done) / elapsed
-        left = (self.total - self.done) / rate if rate > 0 else float("nan")
-        self.stream.write(f"\rsessions {self.done}/{self.total}  {rate:.2f}/s  "
+        rate = (done - self.start_done) / elapsed
+        left = (self.total - done) / rate if rate > 0 else float("nan")
+        self.stream.write(f"\rsessions {done}/{self.total}  {rate:.2f}/s  "
                           f"~{left:.0f} s left   ")
         self.stream.flush()
 
     def close(self) -> None:
         self.stream.write("\n")
         self.stream.flush()
+
+
+def progress_topic(fp: str) -> str:
+    """The Dask event topic a trial's workers report finished sessions on."""
+    return f"gaitway-trial-{fp}-progress"
+
+
+def run_course_reporting(design: TrialDesign, patient: CohortPatient, plan: TrialPlan,
+                         topic: str, key: str) -> ArmResult:
+    """:func:`run_course` on a Dask worker, reporting each finished session on ``topic``."""
+    from distributed import get_worker
+
+    worker = get_worker()
+
+    def report(row: SessionRow) -> None:
+        worker.log_event(topic, {"course": key, "session": row.session})
+
+    return run_course(design, patient, plan, on_session=report)
 
 
 def run_trial(plans: Sequence[TrialPlan], design: TrialDesign, out_dir: Path, *,
@@ -163,23 +207,29 @@ def run_trial(plans: Sequence[TrialPlan], design: TrialDesign, out_dir: Path, *,
     todo_all = courses(design, plans, fingerprint(record))
     todo = [c for c in todo_all if not c.path(out_dir).exists()]
     skipped = tuple(c.key for c in todo_all if c.path(out_dir).exists())
-    bar = (Progress(len(todo_all) * design.sessions, len(skipped) * design.sessions, sys.stderr)
-           if progress else None)
+    bar = (Progress(len(todo_all) * design.sessions, len(skipped) * design.sessions, sys.stderr,
+                    per_course=design.sessions) if progress else None)
     ran: list[str] = []
     if todo:
         from distributed import as_completed
 
+        topic = progress_topic(fingerprint(record))
         with dask_cluster(scheduler, workers) as cluster:
             client = cluster.client
-            futures = {client.submit(run_course, design, c.patient, c.plan, key=c.key,
-                                     pure=False): c for c in todo}
+            if bar is not None:
+                client.subscribe_topic(topic, lambda event: bar.session(
+                    str(event[1]["course"]), int(event[1]["session"])))
+            futures = {client.submit(run_course_reporting, design, c.patient, c.plan, topic,
+                                     c.key, key=c.key, pure=False): c for c in todo}
             for fut in as_completed(futures):
                 c = futures[fut]
                 write_course(fut.result(), c.path(out_dir))
                 ran.append(c.key)
                 fut.release()
                 if bar is not None:
-                    bar.add(design.sessions)
+                    bar.course(c.key)
+            if bar is not None:
+                client.unsubscribe_topic(topic)
     if bar is not None:
         bar.close()
     sessions_path = out_dir / SESSIONS_FILE
@@ -189,5 +239,7 @@ def run_trial(plans: Sequence[TrialPlan], design: TrialDesign, out_dir: Path, *,
     summary = summarise(df, design=design, plans=plans)
     summary_path = write_atomic(out_dir / SUMMARY_FILE, json.dumps(summary, indent=2) + "\n")
     report_path = write_atomic(out_dir / REPORT_FILE, report_html(df, summary))
+    write_report_pdf(df, summary, out_dir / REPORT_PDF)
     return TrialRun(ran=tuple(ran), skipped=skipped, sessions_parquet=sessions_path,
-                    summary_json=summary_path, report_html=report_path, summary=summary)
+                    summary_json=summary_path, report_html=report_path,
+                    report_pdf=out_dir / REPORT_PDF, summary=summary)

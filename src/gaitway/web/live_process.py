@@ -81,8 +81,9 @@ class ProcessStation(LiveStation):
               wait: bool = True) -> None:
         conn = self._ensure_worker()
         # a worker still importing its libraries (seconds on a busy machine) is not a
-        # station that fails to answer: the call's own timeout starts once it is up
-        if not self._worker_up.wait(START_TIMEOUT_S):
+        # station that fails to answer: the call's own timeout starts once it is up (a call
+        # that does not wait is queued in the pipe and read once the worker is up)
+        if wait and not self._worker_up.wait(START_TIMEOUT_S):
             raise UserError(f"station {self.setup.name} did not start its worker process in "
                             f"{START_TIMEOUT_S:.0f} s; check the server's log, then try again")
         n = next(self._ids)

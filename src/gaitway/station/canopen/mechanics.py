@@ -156,9 +156,8 @@ class TwinMechanics:
     def body_mass_kg(self) -> float:
         return self.twin.body_mass_kg
 
-    @property
-    def truth(self) -> FloatArray:
-        return self.twin.truth
+    def truth_source(self) -> SimStation:
+        return self.twin
 
     def drain_events(self) -> list[PatientEvent]:
         return self.twin.drain_events()

@@ -32,7 +32,7 @@ import contextlib
 import struct
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
@@ -55,7 +55,15 @@ from gaitway.station.canopen.od import (
     mapping_entry,
 )
 from gaitway.station.channels import N_SAMPLE_CHANNELS, SAMPLE_INDEX
-from gaitway.station.interface import Command, FaultBit, Sample, Station, StationError
+from gaitway.station.interface import (
+    Command,
+    FaultBit,
+    Sample,
+    Station,
+    StationError,
+    StationEvent,
+    TruthSource,
+)
 
 FloatArray = npt.NDArray[np.float64]
 _I = SAMPLE_INDEX
@@ -99,6 +107,12 @@ class Peripherals(Protocol):
     @property
     def body_mass_kg(self) -> float: ...
 
+    def truth_source(self) -> TruthSource | None:
+        """Who knows the ground truth behind ``sample`` (a simulation), or None."""
+
+    def drain_events(self) -> Sequence[StationEvent]:
+        """What the devices reported since the last call (a virtual patient's button)."""
+
 
 class NoPeripherals:
     """Drives only (commissioning, benchmarks): every other channel reads 0."""
@@ -127,6 +141,12 @@ class NoPeripherals:
 
     def stop(self) -> None:
         pass
+
+    def truth_source(self) -> None:
+        return None
+
+    def drain_events(self) -> tuple[()]:
+        return ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +241,7 @@ class CanopenStation(Station):
                  bus_factory: BusFactory = open_bus, deadline_s: float | None = None,
                  on_close: Callable[[], None] | None = None) -> None:
         """``on_close``: called last by :meth:`stop` (emulated drives shut down with it)."""
+        super().__init__()
         self.config = config
         self._on_close = on_close
         self.peripherals: Peripherals = peripherals or NoPeripherals()
@@ -237,9 +258,7 @@ class CanopenStation(Station):
         self._events: list[BusEvent] = []
         self._fault_bits = 0
         self._ticks = 0
-        self._running = False
         self._stopped = False
-        self._last: Sample | None = None
         self._master_hb: dict[str, Any] = {}
         self.checks: list[StartupCheck] = []
         self.round_trips_s: list[float] = []
@@ -254,31 +273,18 @@ class CanopenStation(Station):
 
     # -- Station -----------------------------------------------------------------------------
     @property
-    def running(self) -> bool:
-        return self._running
-
-    @property
-    def last_sample(self) -> Sample:
-        if self._last is None:
-            raise StationError("no sample yet: start the station first")
-        return self._last
-
-    @property
     def body_mass_kg(self) -> float:
         return self.peripherals.body_mass_kg
 
-    @property
-    def truth(self) -> FloatArray:
-        """Ground truth of the peripherals' simulation (the twin's), for the recording."""
-        return getattr(self.peripherals, "truth", np.zeros(0))
+    def truth_source(self) -> TruthSource | None:
+        """The peripherals' simulation (the twin's truth), if they are one."""
+        return self.peripherals.truth_source()
 
-    def drain_events(self) -> list[Any]:
+    def drain_events(self) -> list[StationEvent]:
         """Bus events and the peripherals' events (the virtual patient's) since last call."""
-        out: list[Any] = list(self._events)
+        out: list[StationEvent] = list(self._events)
         self._events.clear()
-        drain = getattr(self.peripherals, "drain_events", None)
-        if drain is not None:
-            out.extend(drain())
+        out.extend(self.peripherals.drain_events())
         return out
 
     def engage_belt_brake(self) -> None:

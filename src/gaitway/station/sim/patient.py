@@ -78,9 +78,12 @@ _FELT_TAU_S: Final[float] = 0.03
 
 @dataclass(frozen=True, slots=True)
 class PatientEvent:
+    """What the virtual patient did that the session records (a station event)."""
+
     time_s: float
     kind: str  # "stop_button" | "pain_report"
     details: str
+    source: str = "patient"
 
 
 @dataclass(slots=True)

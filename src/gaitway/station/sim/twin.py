@@ -134,6 +134,7 @@ class SimStation(Station):
 
     def __init__(self, patient: VirtualPatient, *, seed: int, lateral_pelvis: bool = False,
                  device: DeviceSpec = DEVICE) -> None:
+        super().__init__()
         self.patient = patient
         self.device = device
         self.body = Body(patient.profile.height_m, patient.profile.mass_kg)
@@ -201,9 +202,7 @@ class SimStation(Station):
         self._thermal_word = FaultBit.NONE
         self._belt_applied = 0.0
         self._events_out: list[PatientEvent] = []
-        self._running = False
         self._stopped = False
-        self._last: Sample | None = None
         self.truth = np.zeros(N_TRUTH_CHANNELS)
         self.estop_pressed = False
         self.stop_button_until = -1.0
@@ -223,18 +222,12 @@ class SimStation(Station):
         self._ticks = 0
 
     @property
-    def running(self) -> bool:
-        return self._running
-
-    @property
-    def last_sample(self) -> Sample:
-        if self._last is None:
-            raise StationError("no sample yet: start the station first")
-        return self._last
-
-    @property
     def body_mass_kg(self) -> float:
         return self.body.mass_kg
+
+    def truth_source(self) -> SimStation:
+        """The twin knows its truth (:attr:`truth`)."""
+        return self
 
     def start(self) -> Sample:
         if self._stopped:
