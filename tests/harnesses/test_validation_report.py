@@ -29,6 +29,10 @@ def test_validate_report_short(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert "| healthy, 0 % guidance | detector (force plates) | twin's true contact |" in page
     assert "## 3. Twin against normative gait" in page
     assert "## 4. EMG onsets" in page
+    # each muscle's onsets against its true activation, ours and neurokit2's (item 3)
+    for m in ("tibialis_anterior", "gastrocnemius_medialis", "vastus_lateralis",
+              "biceps_femoris"):
+        assert f"| healthy, 0 % guidance | emg_{m}_left | " in page
     for png in ("report_real_events.png", "report_twin_events.png"):
         assert (out / png).stat().st_size > 5000
         assert f"]({png})" in page

@@ -40,7 +40,8 @@ def test_population_fit_and_patient_curves(cohort_series) -> None:
     late = PatientCurve.condition(pop, held.until(6.0))
     assert late.sd([8.0])[0] < early.sd([8.0])[0]  # more data, narrower band
     prior = PatientCurve.condition(pop, Series((), ()))
-    assert np.allclose(prior.mean([2.0]), (pop.beta @ [1.0, math.log1p(1.0)]))
+    r = (2.0 / 6.0) ** 2
+    assert np.allclose(prior.mean([2.0]), pop.beta @ [1.0, math.log1p(1.0), r / (1.0 + r)])
     f = forecast(spec, pop, held.until(3.0))
     assert [p.weeks for p in f.predictions] == list(HORIZONS_WEEKS)
     for p in f.predictions:

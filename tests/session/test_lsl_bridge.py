@@ -24,7 +24,7 @@ from gaitway.station.lsl import InletSpec
 GAITWAY = str(Path(sys.executable).with_name("gaitway"))
 
 
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(300)
 def test_simulate_streams_its_channels_and_events_to_another_process(tmp_path: Path) -> None:
     sim = subprocess.Popen(
         [GAITWAY, "simulate", "--profile", "healthy", "--minutes", "0.2", "--seed", "2",
@@ -35,9 +35,10 @@ def test_simulate_streams_its_channels_and_events_to_another_process(tmp_path: P
     settings = SessionSettings(profile="healthy", minutes=0.2, seed=2, guidance_pct=60.0)
     src = f"gaitway-{settings.session_id}"
     reader = subprocess.run([sys.executable, "-c", READER, src], capture_output=True,
-                            text=True, timeout=60)
-    _out, err = sim.communicate(timeout=90)
+                            text=True, timeout=150)
+    _out, err = sim.communicate(timeout=150)
     assert sim.returncode == 0, err
+    assert reader.stdout.strip(), f"the reader got nothing: {reader.stderr[-2000:]}"
     got = json.loads(reader.stdout.splitlines()[-1])
     labels = [m[0] for m in got["meta"]]
     assert "hip_angle_left" in labels

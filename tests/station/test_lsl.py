@@ -21,7 +21,11 @@ from gaitway.station.replay import RecordedSamples, ReplayStation
 READER = textwrap.dedent("""
     import json, sys, pylsl
     src = sys.argv[1]
-    found = pylsl.resolve_byprop("source_id", src, timeout=10)
+    # the outlet's process may still be loading on a busy machine: resolve returns as
+    # soon as the stream is seen
+    found = pylsl.resolve_byprop("source_id", src, timeout=60)
+    if not found:
+        sys.exit(f"no stream with source id {src} within 60 s")
     inlet = pylsl.StreamInlet(found[0])
     info = inlet.info(timeout=10)
     ch = info.desc().child("channels").child("channel")

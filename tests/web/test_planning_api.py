@@ -49,6 +49,10 @@ def test_forecast_and_proposal_decisions(web, client: TestClient) -> None:  # ty
     assert set(r.json()["outcomes"]["guidance"]) == {"unit", "trend_per_week", "predictions",
                                                      "weeks_to_target"}
     assert client.get(f"/api/patients/{pid + 1}/forecast").status_code == 404
+    lines = client.get("/api/me/progress").json()["lines"]  # the patient's page, plain words
+    said = next(x for x in lines if x.startswith("On the current trend, the robot may guide"))
+    assert "likely between" in said
+    assert any("not promises" in x for x in lines)
     assert client.post(f"/api/patients/{pid}/proposals",
                        headers={"X-CSRF-Token": token}).status_code == 403
     token = login(client, "therapist2")  # not on this patient's care team

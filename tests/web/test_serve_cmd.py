@@ -47,7 +47,11 @@ def test_demo_prints_url_and_accounts_and_serves_three_stations(
         seen.update(app=app, host=host, port=port, options=options)
 
     monkeypatch.setattr("uvicorn.run", fake_run)
-    assert main(["serve", "--demo", "--no-history", "--port", "8123"]) == 0
+    try:
+        assert main(["serve", "--demo", "--no-history", "--port", "8123"]) == 0
+    finally:  # uvicorn never ran the app's lifespan: its station workers end here
+        if "app" in seen:
+            seen["app"].state.ctx.live.shutdown()
     out = capsys.readouterr().out
     assert "http://127.0.0.1:8123/" in out
     for account in ("admin", "therapist", "patient1"):

@@ -314,12 +314,15 @@ def _emg(
         cycles = valid.get(side, [])
         timing = cycle_timing(pipe.onsets_s_, pipe.offsets_s_, cycles)
         active = [sum(b - a for a, b in c) for c in timing]
-        grid = (
-            np.interp(
+        ref = pipe.normalisation_reference_v_
+        grid: FloatArray | list[float] = (
+            # interpolating the envelope and then normalising spares a normalised copy of
+            # the whole channel (linear: the same values)
+            (np.interp(
                 (np.array(cycles)[:, :1] + np.diff(cycles, axis=1) * UNIT_CYCLE).ravel(),
                 data.emg.time,
-                pipe.normalised_,
-            ).reshape(len(cycles), N_CYCLE)
+                pipe.envelope_,
+            ) * (1.0 / ref if ref > 0 else 0.0)).reshape(len(cycles), N_CYCLE)
             if cycles
             else []
         )

@@ -80,7 +80,9 @@ def _hysteresis(values: FloatArray, on: FloatArray, off: FloatArray) -> np.ndarr
     trig = np.zeros(len(values), dtype=np.int8)
     trig[values > on] = 1
     trig[values < off] = -1
-    idx = np.where(trig != 0, np.arange(len(values)), 0)
+    # int32 positions (a 30-minute recording at 1 kHz has 1.8 million): half the memory
+    pos = np.int32 if len(values) < 2**31 else np.int64
+    idx = np.where(trig != 0, np.arange(len(values), dtype=pos), pos(0))
     np.maximum.accumulate(idx, out=idx)
     state = trig[idx] > 0
     state[(idx == 0) & (trig[0] == 0)] = False
@@ -144,6 +146,18 @@ def _crossing_time(t: FloatArray, x: FloatArray, level: FloatArray, i: int, risi
     return float(t[a] + frac * (t[b] - t[a]))
 
 
+def _belt_travel(v: FloatArray, t: FloatArray) -> FloatArray:
+    """How far the belt moved (m) from the first sample, trapezoidal, in float64. Only
+    differences within one stance are used, so it is integrated per stance: no
+    whole-session position array (a 30-minute session: 14 MB and three temporaries)."""
+    v64 = np.asarray(v, dtype=np.float64)
+    out = np.empty(len(v64))
+    if len(v64):
+        out[0] = 0.0
+        np.cumsum(0.5 * (v64[1:] + v64[:-1]) * np.diff(t), out=out[1:])
+    return out
+
+
 def _median_step(t: FloatArray) -> float:
     """``np.median(np.diff(t))`` for an increasing time axis, bit for bit, without
     np.median's generic machinery (called once per stance: thousands of times a session)."""
@@ -200,7 +214,8 @@ class ForcePlateEventDetector:
         for side, f in forces.items():
             if not np.all(np.isfinite(f)):
                 f = np.nan_to_num(f, nan=0.0, posinf=0.0, neginf=0.0)
-            ff = _lowpass(np.asarray(f, dtype=np.float64), p.lowpass_hz, sampling_rate_hz)
+            f64 = np.asarray(f, dtype=np.float64)
+            ff = _lowpass(f64, p.lowpass_hz, sampling_rate_hz)
             base = 0.0
             if p.remove_baseline:
                 lo = float(np.percentile(ff, 5))
@@ -209,7 +224,11 @@ class ForcePlateEventDetector:
                 if hi > 0 and abs(lo) < 0.2 * hi:
                     base = lo
             self.baseline_n_[side] = base
-            filt[side] = ff - base
+            if ff is f64 and f64 is f:
+                ff = ff - base  # never change the caller's array
+            else:
+                ff -= base  # our own array: no second copy of a long channel
+            filt[side] = ff
         if load_reference_n is None or load_reference_n <= 0:
             total = np.sum(list(filt.values()), axis=0)
             load_reference_n = float(np.percentile(total, 95)) if total.size else 0.0
@@ -222,10 +241,9 @@ class ForcePlateEventDetector:
         events: list[GaitEvent] = []
         self.stance_runs_: dict[str, list[tuple[int, int]]] = {}
         self.crossings_: list[dict[str, object]] = []
-        belt_pos = None
+        belt = None
         if cop_x and belt_speed_m_s is not None:
-            v = np.broadcast_to(np.asarray(belt_speed_m_s, dtype=np.float64), time.shape)
-            belt_pos = np.concatenate([[0.0], np.cumsum(0.5 * (v[1:] + v[:-1]) * np.diff(time))])
+            belt = np.broadcast_to(np.asarray(belt_speed_m_s), time.shape)
         moved_hs: dict[Side, list[float]] = {}
         self.partial_crossings_: list[dict[str, object]] = []
         for side, f in filt.items():
@@ -249,9 +267,10 @@ class ForcePlateEventDetector:
                 seg = a  # start of the current own-foot stance inside this run
                 while True:
                     t_cross = None
-                    if cop is not None and belt_pos is not None:
+                    if cop is not None and belt is not None:
                         t_cross = self._crossing(
-                            f[seg:b], cop[seg:b], belt_pos[seg:b], time[seg:b], load_reference_n
+                            f[seg:b], cop[seg:b], _belt_travel(belt[seg:b], time[seg:b]),
+                            time[seg:b], load_reference_n
                         )
                     if t_cross is None:
                         if b < len(f):

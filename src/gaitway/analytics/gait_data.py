@@ -8,6 +8,7 @@ each carry their own time axis, because a lab file samples forces at 1 kHz and j
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -40,17 +41,51 @@ class GaitEvent:
                 "source": self.source}
 
 
+class DerivedChannels(Mapping[str, FloatArray]):
+    """Channels, some of them computed from others only when first asked for (and then
+    kept): a long recording's derived channels (foot positions from joint angles, 7 MB each
+    for 30 minutes) cost memory only in the analyses that use them."""
+
+    def __init__(self, stored: dict[str, FloatArray],
+                 derived: dict[str, Callable[[], FloatArray]]) -> None:
+        self.stored = stored
+        self._derived = {n: f for n, f in derived.items() if n not in stored}
+
+    def __getitem__(self, name: str) -> FloatArray:
+        if name not in self.stored and name in self._derived:
+            self.stored[name] = self._derived.pop(name)()
+        return self.stored[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([*self.stored, *self._derived])
+
+    def __len__(self) -> int:
+        return len(self.stored) + len(self._derived)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.stored or name in self._derived
+
+    def get(self, name: str, default: Any = None) -> Any:  # the fast path of Mapping.get
+        v = self.stored.get(name)
+        if v is not None:
+            return v
+        return self[name] if name in self._derived else default
+
+
 @dataclass
 class SignalBlock:
     """Channels sampled together on one uniform time axis."""
 
     time: FloatArray
     sampling_rate_hz: float
-    channels: dict[str, FloatArray] = field(default_factory=dict)
+    channels: Mapping[str, FloatArray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         n = len(self.time)
-        for name, values in self.channels.items():
+        # derived channels are made from checked ones, on the same axis
+        stored = self.channels.stored if isinstance(self.channels, DerivedChannels) else (
+            self.channels)
+        for name, values in stored.items():
             if len(values) != n:
                 raise UserError(
                     f"channel {name!r} has {len(values)} values but the time axis has {n}; "

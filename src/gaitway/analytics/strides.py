@@ -66,7 +66,7 @@ def build_strides(
         elif has_contra and len(inner_c) != 1:
             reason = f"{len(inner_c)} heel strikes of the other side inside the stride"
         cto_after = _between(cto, a, b)
-        prev_c = chs[chs < a]
+        before = int(chs.searchsorted(a, side="left"))  # the other side's strikes before a
         out.append(
             Stride(
                 side=side,
@@ -75,8 +75,8 @@ def build_strides(
                 next_heel_strike_s=float(b),
                 contra_heel_strike_s=float(inner_c[0]) if len(inner_c) >= 1 else None,
                 contra_toe_off_s=float(cto_after[0]) if len(cto_after) >= 1 else None,
-                prev_contra_heel_strike_s=float(prev_c[-1])
-                if len(prev_c) and a - prev_c[-1] < max_stride_s
+                prev_contra_heel_strike_s=float(chs[before - 1])
+                if before and a - chs[before - 1] < max_stride_s
                 else None,
                 valid=not reason,
                 reason=reason,

@@ -1,9 +1,17 @@
 """Progress prediction: a hierarchical recovery curve per outcome, with 80 % intervals.
 
-For each outcome every patient's course is the same curve shape with their own level and
-gain: ``y(w) = (b0 + u0) + (b1 + u1) * log(1 + w / 2)`` in weeks ``w`` since the course began,
-plus noise. The population part (``b0, b1``) and the spread of the patient effects (``u0, u1``,
-a 2x2 covariance) and of the noise are fitted by restricted maximum likelihood over a reference
+For each outcome every patient's course is the same curve shape with their own level, early
+gain and late change: ``y(w) = (b0 + u0) + (b1 + u1) * log(1 + w / 2) + (b2 + u2) * late(w)``
+in weeks ``w`` since the course began, ``late(w) = r / (1 + r)`` with ``r = (w / 6)**2`` (a
+change that starts slowly and levels off), plus noise. The late term is there because much of a
+course changes late: support is taken away in steps once the patient has tracked well for a
+while, walking speed follows strength that builds over weeks; and patients differ most in it.
+Three weeks of observations hardly show it, so its spread across patients must stay in the
+interval: a curve without it (level and gain only) was too sure of the weeks that follow
+(coverage 0.73-0.77 for an 80 % interval, docs/planning.md).
+
+The population part (``b0, b1, b2``) and the spread of the patient effects (``u0, u1, u2``, a
+3x3 covariance) and of the noise are fitted by restricted maximum likelihood over a reference
 population with statsmodels' linear mixed model (``MixedLM``); a patient's own effects are then
 the Gaussian posterior given their observations (shrunk toward the population when they have few,
 their own when they have many). Predictions carry the uncertainty of the patient's effects, of
@@ -35,6 +43,8 @@ HORIZONS_WEEKS: Final[tuple[float, ...]] = (2.0, 4.0, 8.0)
 #: weeks ahead searched for a target
 TARGET_HORIZON_WEEKS: Final[float] = 52.0
 _CURVE_SCALE_WEEKS: Final[float] = 2.0
+#: the late term's half point (weeks)
+_LATE_HALF_WEEKS: Final[float] = 6.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,9 +114,18 @@ class Series:
 
 
 def basis(weeks: Sequence[float] | FloatArray) -> FloatArray:
-    """The design rows [1, log(1 + w/2)]: fixed and random effects share them."""
+    """The design rows [1, log(1 + w/2), late(w)]: fixed and random effects share them."""
     w = np.maximum(np.asarray(weeks, dtype=float), 0.0)
-    return np.column_stack([np.ones_like(w), np.log1p(w / _CURVE_SCALE_WEEKS)])
+    r = (w / _LATE_HALF_WEEKS) ** 2
+    return np.column_stack([np.ones_like(w), np.log1p(w / _CURVE_SCALE_WEEKS), r / (1.0 + r)])
+
+
+def _basis_slope(weeks: float) -> FloatArray:
+    """d basis / d weeks at one time (the trend)."""
+    w = max(weeks, 0.0)
+    r = (w / _LATE_HALF_WEEKS) ** 2
+    return np.asarray([0.0, 1.0 / (_CURVE_SCALE_WEEKS + w),
+                       2.0 * w / _LATE_HALF_WEEKS**2 / (1.0 + r) ** 2])
 
 
 @dataclass(frozen=True)
@@ -141,7 +160,8 @@ def fit_population(series: Sequence[Series]) -> Population:
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.simplefilter("ignore", RuntimeWarning)
         warnings.simplefilter("ignore", UserWarning)
-        for re_cols in (2, 1):  # random intercept and gain; intercept only if that fails
+        # random level, gain and late change; fewer if a fit fails (a degenerate population)
+        for re_cols in (3, 2, 1):
             try:
                 model = MixedLM(ys, x, groups=groups, exog_re=x[:, :re_cols])
                 result = model.fit(reml=True, method=["lbfgs", "powell"])
@@ -217,8 +237,7 @@ class PatientCurve:
 
     def trend_per_week(self, at_weeks: float) -> float:
         """Slope of the mean curve at ``at_weeks`` (units per week)."""
-        gain = float(self.population.beta[1] + self.effect_mean[1])
-        return gain / (_CURVE_SCALE_WEEKS + max(at_weeks, 0.0))
+        return float(_basis_slope(at_weeks) @ (self.population.beta + self.effect_mean))
 
     def weeks_to(self, target: float, *, now_weeks: float, higher_is_better: bool
                  ) -> float | None:

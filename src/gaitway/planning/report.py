@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+import numpy.typing as npt
 from matplotlib.axes import Axes
 from sqlalchemy.orm import Session
 
@@ -17,8 +18,34 @@ from gaitway.clinic.models import Patient
 from gaitway.clinic.reports.render import Plot, ReportContent, Table
 from gaitway.errors import UserError
 from gaitway.planning.forecast import PatientForecast, patient_forecast
-from gaitway.planning.predict import Z80, outcome
+from gaitway.planning.predict import TARGET_HORIZON_WEEKS, Z80, PatientCurve, outcome
 from gaitway.planning.proposals import latest_proposal, proposal_json
+
+
+def band_weeks_to(curve: PatientCurve, target: float, *, now_weeks: float,
+                  higher_is_better: bool) -> tuple[float | None, float | None]:
+    """Weeks from ``now_weeks`` until the 80 % band's hopeful edge and its cautious edge reach
+    ``target`` (None: not within a year): the range around the trend's date."""
+    grid = now_weeks + np.arange(0.0, TARGET_HORIZON_WEEKS + 1e-9, 0.25)
+    m, s = curve.mean(grid), curve.sd(grid)
+    hopeful, cautious = (m + Z80 * s, m - Z80 * s) if higher_is_better else (m - Z80 * s,
+                                                                              m + Z80 * s)
+
+    def first(edge: npt.NDArray[np.float64]) -> float | None:
+        hit = edge >= target if higher_is_better else edge <= target
+        return float(grid[int(np.argmax(hit))] - now_weeks) if hit.any() else None
+
+    return first(hopeful), first(cautious)
+
+
+def _when(fc: PatientForecast, key: str, w: float, target: float) -> str:
+    """'about 6 weeks if the trend holds (anywhere from 3 weeks to more than a year)'."""
+    f = fc.outcomes[key]
+    early, late = band_weeks_to(fc.curves[key], target, now_weeks=f.now_weeks,
+                                higher_is_better=f.spec.higher_is_better)
+    lo = "now" if not early else f"{early:.0f} weeks"
+    hi = "more than a year" if late is None else f"{late:.0f} weeks"
+    return f"about {w:.0f} weeks if the trend holds (anywhere from {lo} to {hi})"
 
 
 def plain_lines(fc: PatientForecast) -> list[str]:
@@ -29,18 +56,25 @@ def plain_lines(fc: PatientForecast) -> list[str]:
         p = next(x for x in speed.predictions if x.weeks == 4.0)
         lines.append(f"On the current trend, your walking speed may be about {p.value:.2f} m/s "
                      f"in 4 weeks (likely between {p.low80:.2f} and {p.high80:.2f} m/s).")
-        for label, w in (speed.weeks_to_target or {}).items():
+        for t in speed.spec.targets:
+            w = (speed.weeks_to_target or {}).get(t.label)
             if w == 0:
-                lines.append(f"You already walk at {label} or faster.")
+                lines.append(f"You already walk at {t.label} or faster.")
             elif w is not None:
-                lines.append(f"{label} could be within reach in about {w:.0f} weeks if the "
-                             "trend holds.")
+                lines.append(f"{t.label} could be within reach in "
+                             + _when(fc, "gait_speed", w, t.value) + ".")
     fac = fc.outcomes.get("fac")
     if fac is not None and fac.weeks_to_target:
         w = fac.weeks_to_target.get("FAC >= 4")
         if w is not None and w > 0:
-            lines.append(f"Walking without help (FAC 4) could come in about {w:.0f} weeks if the "
-                         "trend holds.")
+            lines.append("Walking without help (FAC 4) could come in "
+                         + _when(fc, "fac", w, 4.0) + ".")
+    guidance = fc.outcomes.get("guidance")
+    if guidance is not None:
+        p = next(x for x in guidance.predictions if x.weeks == 4.0)
+        lines.append(f"On the current trend, the robot may guide your legs with about "
+                     f"{p.value:.0f} % of its full help in 4 weeks (likely between "
+                     f"{p.low80:.0f} and {p.high80:.0f} %).")
     lines.append("These are estimates from your sessions so far, not promises: progress often "
                  "speeds up, slows down or pauses.")
     if fc.simulated:

@@ -263,7 +263,7 @@ def _progress(db: Session, p: Patient) -> dict[str, Any]:
     # what is likely next, on the current trend and with its range (nothing to forecast
     # before two tests or sessions)
     with contextlib.suppress(UserError):
-        lines += plain_lines(patient_forecast(db, p, keys=("gait_speed", "fac")))
+        lines += plain_lines(patient_forecast(db, p, keys=("gait_speed", "fac", "guidance")))
     return {"id": p.id, "pseudonym": p.pseudonym, "simulated": p.simulated, "lines": lines,
             "sessions": [_session(s) for s in p.sessions][-10:]}
 

@@ -7,12 +7,19 @@ is needed keeps memory well under the 2 GB budget.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from gaitway.analytics.gait_data import FloatArray, GaitData, GaitEvent, SignalBlock
+from gaitway.analytics.gait_data import (
+    DerivedChannels,
+    FloatArray,
+    GaitData,
+    GaitEvent,
+    SignalBlock,
+)
 from gaitway.errors import UserError
 
 SIDES = ("left", "right")
@@ -80,6 +87,30 @@ def _foot_x_z(
     return x, z
 
 
+class _FootPositions:
+    """One leg's foot position and height from its joint angles, computed together (one
+    pass) when either is first asked for."""
+
+    def __init__(self, kin: dict[str, FloatArray], side: str, height_m: float) -> None:
+        self._kin, self._side, self._height = kin, side, height_m
+        self._xz: tuple[FloatArray, FloatArray | None] | None = None
+
+    def _both(self) -> tuple[FloatArray, FloatArray | None]:
+        if self._xz is None:
+            k, s = self._kin, self._side
+            self._xz = _foot_x_z(k[f"hip_angle_{s}"], k[f"knee_angle_{s}"],
+                                 k.get("pelvis_height"), self._height)
+        return self._xz
+
+    def x(self) -> FloatArray:
+        return self._both()[0]
+
+    def z(self) -> FloatArray:
+        z = self._both()[1]
+        assert z is not None  # only offered with a pelvis height
+        return z
+
+
 def read_recording(
     path: str | os.PathLike[str], *, emg: bool = True, truth: bool = True,
     start_s: float | None = None, end_s: float | None = None,
@@ -129,7 +160,9 @@ def read_recording(
         lost = "; ".join(getattr(rec, "problems", []))
         raise UserError(f"{path.name}: {where} holds only {len(time)} readable samples"
                         + (f" ({lost})" if lost else ""))
-    t0 = time - time[0]
+    t0 = time  # the reader's own array: shifted in place, no second 14-MB copy
+    start = float(time[0])
+    t0 -= start
     fs = float(ts.sampling_rate_hz)
     meta = dict(rec.metadata or {})
     patient = dict(meta.get("patient") or {})
@@ -141,14 +174,13 @@ def read_recording(
 
     force = {n: col(n) for n in FORCE_CHANNELS if n in wanted}
     kin = {n: col(n) for n in KIN_CHANNELS if n in wanted}
+    derived: dict[str, Callable[[], FloatArray]] = {}
     for s in SIDES:
         if f"hip_angle_{s}" in kin and f"knee_angle_{s}" in kin:
-            x, z = _foot_x_z(
-                kin[f"hip_angle_{s}"], kin[f"knee_angle_{s}"], kin.get("pelvis_height"), height
-            )
-            kin[f"foot_x_{s}"] = x
-            if z is not None:
-                kin[f"foot_z_{s}"] = z
+            feet = _FootPositions(kin, s, height)
+            derived[f"foot_x_{s}"] = feet.x
+            if "pelvis_height" in kin:
+                derived[f"foot_z_{s}"] = feet.z
     emg_block = {n: col(n) for n in emg_names}
     truth_block = {n: col(n) for n in truth_names if n in wanted}
     notes = []
@@ -156,14 +188,15 @@ def read_recording(
         notes.append(f"recording is incomplete (cut off: {getattr(rec, 'cut_off', 'unknown')})")
     notes.extend(f"recording: {p}" for p in getattr(rec, "problems", []))
     if start_s is not None or end_s is not None:
-        notes.append(f"analysed the window {time[0]:.3f}-{time[-1]:.3f} s of the recording")
+        notes.append(f"analysed the window {start:.3f}-{start + float(t0[-1]):.3f} s of the "
+                     "recording")
     file_events = []
     for ev in getattr(rec, "events", []) or []:
         kind = getattr(ev, "kind", "")
         side = (getattr(ev, "details", None) or {}).get("side")
         if kind in ("heel_strike", "toe_off") and side in SIDES:
             file_events.append(
-                GaitEvent(float(ev.time_s) - float(time[0]), side, kind,  # type: ignore[arg-type]
+                GaitEvent(float(ev.time_s) - start, side, kind,  # type: ignore[arg-type]
                           "file")
             )
     simulated = bool(meta.get("simulated", False))
@@ -172,7 +205,7 @@ def read_recording(
         source="simulated" if simulated else "real",
         origin=f"Gaitway recording {path.name}",
         forces=SignalBlock(t0, fs, force) if force else None,
-        kinematics=SignalBlock(t0, fs, kin) if kin else None,
+        kinematics=SignalBlock(t0, fs, DerivedChannels(kin, derived)) if kin else None,
         emg=SignalBlock(t0, fs, emg_block) if emg_block else None,
         body_mass_kg=float(mass) if mass else None,
         file_events=file_events,
