@@ -8,15 +8,15 @@ Sections, each computed here from its inputs, never pasted by hand:
 2. real annotated files: every real file with hand-annotated events, the detector's events
    against the annotation, with the default settings, with the old default (extrapolation to
    zero load), and the marker method (Zeni) as a second opinion;
-3. twin against normative gait, and 4. EMG onsets against the twin's per-muscle truth: slots
-   that fill themselves once their inputs exist on main (issue 17 items 1 and 3).
+3. twin against normative gait: the virtual patients' own joint cycles, stance and event recall
+   against published normative slow walking (:mod:`gaitway.harnesses.twin_gait`);
+4. EMG onsets against the twin's per-muscle truth (issue 17 item 3).
 
 Tolerances: 25 ms for heel strikes, 40 ms for toe-offs (:mod:`gaitway.analytics.scoring`).
 """
 
 from __future__ import annotations
 
-import importlib.util
 import tempfile
 import time
 from dataclasses import dataclass
@@ -42,6 +42,8 @@ from gaitway.analytics.gait_data import (
 )
 from gaitway.analytics.scoring import TOLERANCE_S, Agreement, agreement
 from gaitway.analytics.validation import truth_events
+from gaitway.gait.normative import BAND_WIDENING_DEG, CYCLE_POINTS, slow_walking
+from gaitway.harnesses.twin_gait import TwinGait, gait_of_recording
 from gaitway.recording import open_recording
 from gaitway.session.runner import run_session
 from gaitway.session.settings import SessionSettings
@@ -139,10 +141,11 @@ def landmark_files(real_dir: Path) -> list[Scored]:
     return out
 
 
-def twin(profiles: list[str], minutes: float, guidance: list[float],
-         seed: int = 1) -> tuple[list[Scored], list[dict[str, object]]]:
+def twin(profiles: list[str], minutes: float, guidance: list[float], seed: int = 1,
+         gaits: list[TwinGait] | None = None) -> tuple[list[Scored], list[dict[str, object]]]:
     """Each profile at each guidance level: detected events against the twin's true contact,
-    and the EMG slot's rows when the recording holds per-muscle activation truth."""
+    and the EMG slot's rows when the recording holds per-muscle activation truth. ``gaits``,
+    if given, receives each run's gait against normative data (section 3)."""
     scored: list[Scored] = []
     emg_rows: list[dict[str, object]] = []
     for name in profiles:
@@ -153,6 +156,8 @@ def twin(profiles: list[str], minutes: float, guidance: list[float],
                 path = Path(d) / "recording.gwrec"
                 data, truth = load_path(path)
                 emg_rows += emg_truth_rows(path, data, f"{name}, {g:g} % guidance")
+                if gaits is not None:
+                    gaits.append(gait_of_recording(path, name, g, minutes, seed))
             ref = truth_events(data, truth)
             det, _ = detect_events(data)
             window = (0.5, data.duration_s - 0.5)
@@ -240,6 +245,68 @@ def _plot(scored: list[Scored], path: Path, title: str) -> None:
     plt.close(fig)
 
 
+def _normative_section(gaits: list[TwinGait], minutes: float) -> list[str]:
+    L = [f"## 3. Twin against normative gait (SIMULATED, {minutes:g} min per run, seed 1, "
+         "2 km/h, 30 % BWS)", "",
+         "The virtual patients' own gait (true heel strike to true heel strike, the warm-up left "
+         "out) against normative slow walking (`gaitway.gait.normative`: Fukuchi et al. 2018, "
+         "PeerJ 6:e4640, CC BY 4.0; Koopman et al. 2014; Winter 1991). r: correlation with the "
+         f"normative mean; band: share of the cycle within mean +- (SD + {BAND_WIDENING_DEG:g} "
+         "deg). Goal for the healthy profile at 0 % guidance: r >= 0.9 and band >= 70 % for "
+         "hip, knee and ankle, and event recall >= 0.98 against the true contact for every "
+         "profile at 0 and 100 % guidance. Stroke reference for the hemiparetic rows: a paretic "
+         "stance shorter than the other leg's, a stiff paretic knee (smaller swing peak), about "
+         "15 deg of stance knee flexion and swing peaks at 70-75 % of the cycle.", "",
+         "| input | event recall | side | strides | stance % | knee stance peak (deg) | "
+         "knee swing peak (deg @ %) | ankle dorsiflexion peak (deg) | hip r / band | "
+         "knee r / band | ankle r / band |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for g in gaits:
+        for leg in g.legs:
+            label = f"{g.profile}, {g.guidance_pct:g} % guidance"
+            if not leg.strides:
+                L.append(f"| {label} | {g.event_recall:.3f} | {leg.side} | 0 | too short to "
+                         "measure (strides after the warm-up) | | | | | | |")
+                continue
+            cells = " | ".join(f"{a.correlation:.2f} / {100 * a.band_fraction:.0f} %"
+                               for a in leg.curves)
+            stance = "-" if leg.stance_pct is None else f"{leg.stance_pct:.1f}"
+            L.append(f"| {label} | {g.event_recall:.3f} | {leg.side} | {leg.strides} | {stance} "
+                     f"| {leg.knee_stance_peak_deg:.1f} | {leg.knee_swing_peak_deg:.1f} @ "
+                     f"{leg.knee_swing_peak_pct} | {leg.ankle_dorsiflexion_peak_deg:.1f} | "
+                     f"{cells} |")
+    L.append("")
+    if any(leg.strides for g in gaits for leg in g.legs):
+        L += ["![twin against normative gait](report_twin_normative.png)", ""]
+    return L
+
+
+def _plot_normative(gaits: list[TwinGait], path: Path) -> None:
+    """Each run's mean cycles (left leg solid, right dashed) over the normative band."""
+    x = np.linspace(0.0, 100.0, CYCLE_POINTS)
+    fig, axes = plt.subplots(1, 3, figsize=(11, 3.2))
+    for ax, joint in zip(axes, ("hip", "knee", "ankle"), strict=True):
+        ref = slow_walking(joint)
+        ax.fill_between(x, ref.mean_deg - ref.sd_deg - BAND_WIDENING_DEG,
+                        ref.mean_deg + ref.sd_deg + BAND_WIDENING_DEG, color="#dde2e7", lw=0,
+                        label=f"norm +- (SD + {BAND_WIDENING_DEG:g})")
+        ax.fill_between(x, ref.mean_deg - ref.sd_deg, ref.mean_deg + ref.sd_deg,
+                        color="#9aa5b1", lw=0, label="norm +- SD")
+        for i, g in enumerate(gaits):
+            for leg in g.legs:
+                if joint in leg.mean_cycle_deg:
+                    ax.plot(x, leg.mean_cycle_deg[joint], color=f"C{i % 10}", lw=1,
+                            ls="-" if leg.side == "left" else "--",
+                            label=f"{g.profile} {g.guidance_pct:g} %"
+                            if leg.side == "left" else None)
+        ax.set_title(f"{joint} (deg)", fontsize=9)
+        ax.set_xlabel("% gait cycle", fontsize=8)
+    axes[0].legend(fontsize=6, loc="lower left")
+    fig.suptitle("Twin (SIMULATED) against normative slow walking", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def write_report(out_dir: Path, *, minutes: float = 1.0, profiles: list[str] | None = None,
                  guidance: list[float] | None = None,
                  real_dir: str | Path = "tests/data/real") -> Path:
@@ -256,7 +323,10 @@ def write_report(out_dir: Path, *, minutes: float = 1.0, profiles: list[str] | N
     guidance = [0.0, 100.0] if guidance is None else guidance
     out_dir.mkdir(parents=True, exist_ok=True)
     real = real_files(Path(real_dir)) + landmark_files(Path(real_dir))
-    tw, emg_rows = twin(profiles, minutes, guidance)
+    gaits: list[TwinGait] = []
+    tw, emg_rows = twin(profiles, minutes, guidance, gaits=gaits)
+    if any(leg.strides for g in gaits for leg in g.legs):
+        _plot_normative(gaits, out_dir / "report_twin_normative.png")
     if real:
         _plot(real, out_dir / "report_real_events.png", "Real files: event errors (REAL)")
     if tw:
@@ -285,14 +355,7 @@ def write_report(out_dir: Path, *, minutes: float = 1.0, profiles: list[str] | N
     L += [f"## 2. Twin: detected events against the true contact (SIMULATED, {minutes:g} min "
           "per run, seed 1, first and last 0.5 s left out)", ""]
     L += [*_table(tw), "", "![twin event errors](report_twin_events.png)", ""]
-    L += ["## 3. Twin against normative gait (slot)", ""]
-    if importlib.util.find_spec("gaitway.gait.normative") is None:
-        L += ["Not on main yet: the published normative curves and bands come with issue 17 "
-              "item 1 (twin realism); this section fills itself from `gaitway.gait.normative` "
-              "once that module exists.", ""]
-    else:
-        L += ["`gaitway.gait.normative` exists: its comparison is not wired into this report "
-              "yet.", ""]
+    L += _normative_section(gaits, minutes)
     L += ["## 4. EMG onsets against the twin's per-muscle truth (SIMULATED)", ""]
     if emg_rows:
         L += ["True onsets: each muscle's true activation (`truth_activation_*`) rising "
