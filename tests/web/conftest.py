@@ -1,11 +1,18 @@
-"""A console app on a temporary SQLite store with demo accounts and 3 SIMULATED stations."""
+"""A console app on a temporary SQLite store with demo accounts and 3 SIMULATED stations;
+the Chromium of the browser tests and their screenshots.
+
+Screenshots go to ``$GAITWAY_TEST_ARTIFACTS/web`` (default ``test-artifacts/web``); with
+GAITWAY_UPDATE_SCREENSHOTS=1 they are also copied to ``docs/screenshots``.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -13,10 +20,12 @@ from fastapi.testclient import TestClient
 
 from gaitway.clinic.store import ClinicStore
 from gaitway.web.app import create_app
+from gaitway.web.background import chromium_path, launch_browser
 from gaitway.web.config import WebSettings
 from gaitway.web.demo import prepare_demo
 from gaitway.web.service import LiveService
 
+ROOT = Path(__file__).resolve().parents[2]
 PASSWORDS = {"admin": "demo-admin-pass", "therapist": "demo-therapist-pass",
              "therapist2": "demo-therapist2-pass", "patient1": "demo-patient-pass"}
 
@@ -71,3 +80,59 @@ def login(client: TestClient, username: str) -> str:
 def client(web: tuple[FastAPI, ClinicStore, LiveService]) -> Iterator[TestClient]:
     with TestClient(web[0], base_url="https://testserver") as c:
         yield c
+
+
+#: how long a browser test waits for a state the page shows: the machine is shared and
+#: loaded (2 cores, pytest -n 2, other jobs), so a state change can take seconds
+EXPECT_TIMEOUT_MS = 15_000
+
+
+def require_chromium() -> None:
+    """Missing Chromium skips a browser test on a developer's machine and FAILS it in CI
+    (CI=1): a browser test never passes silently unrun there."""
+    if chromium_path() is None:
+        msg = "Chromium is missing: install Debian's chromium or set GAITWAY_CHROMIUM"
+        if os.environ.get("CI"):
+            pytest.fail(msg)
+        pytest.skip(msg)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Chromium through Playwright, one per test module (the same for every browser test)."""
+    require_chromium()
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
+    with sync_playwright() as pw:
+        b = launch_browser(pw)
+        yield b
+        b.close()
+
+
+def artifacts() -> Path:
+    d = Path(os.environ.get("GAITWAY_TEST_ARTIFACTS", ROOT / "test-artifacts")) / "web"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def shot(page: Any, name: str) -> None:
+    """A full-page screenshot kept as a test artifact (and copied to the docs on request)."""
+    out = artifacts() / f"{name}.png"
+    page.screenshot(path=str(out), full_page=True)
+    assert out.stat().st_size > 10_000
+    if os.environ.get("GAITWAY_UPDATE_SCREENSHOTS") == "1":
+        (ROOT / "docs" / "screenshots").mkdir(parents=True, exist_ok=True)
+        shutil.copy(out, ROOT / "docs" / "screenshots" / out.name)
+
+
+def login_page(browser: Any, url: str, user: str, password: str | None = None, *,
+               viewport: tuple[int, int] = (1024, 768)) -> Any:
+    """A new page logged in as ``user``; returns once the user's first page is open."""
+    page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
+    page.goto(f"{url}/login")
+    page.fill("#username", user)
+    page.fill("#password", password or PASSWORDS[user])
+    page.click("#submit")
+    page.wait_for_url(lambda u: not u.endswith("/login"))
+    return page

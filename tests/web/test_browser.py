@@ -1,58 +1,21 @@
 """The console in a real browser (Chromium through Playwright): log in, three live SIMULATED
-stations on the overview, change guidance, stop, the patient view; screenshots kept.
-
-Screenshots go to ``$GAITWAY_TEST_ARTIFACTS/web`` (default ``test-artifacts/web``); with
-GAITWAY_UPDATE_SCREENSHOTS=1 they are also copied to ``docs/screenshots``.
-"""
+stations on the overview, change guidance, stop, the patient view; screenshots kept (the
+``browser`` fixture and ``shot`` are in conftest)."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.web.conftest import PASSWORDS, make_app
+from tests.web.conftest import PASSWORDS, make_app, shot
 
-from gaitway.web.background import chromium_path, launch_browser, serve
+from gaitway.web.background import serve
 from gaitway.web.config import WebSettings
 from gaitway.web.service import LiveService
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _artifacts() -> Path:
-    d = Path(os.environ.get("GAITWAY_TEST_ARTIFACTS", ROOT / "test-artifacts")) / "web"
-    d.mkdir(parents=True, exist_ok=True)
-    return d
-
-
-def _shot(page: Any, name: str) -> None:
-    out = _artifacts() / f"{name}.png"
-    page.screenshot(path=str(out), full_page=True)
-    assert out.stat().st_size > 10_000
-    if os.environ.get("GAITWAY_UPDATE_SCREENSHOTS") == "1":
-        (ROOT / "docs" / "screenshots").mkdir(parents=True, exist_ok=True)
-        shutil.copy(out, ROOT / "docs" / "screenshots" / out.name)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if chromium_path() is None:
-        msg = "Chromium is missing: install Debian's chromium or set GAITWAY_CHROMIUM"
-        if os.environ.get("CI"):
-            pytest.fail(msg)
-        pytest.skip(msg)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = launch_browser(pw)
-        yield b
-        b.close()
 
 
 _LIVE: dict[str, LiveService] = {}
@@ -90,7 +53,7 @@ def test_overview_station_view_and_stop(browser: Any, site: str) -> None:
         expect(tiles.nth(i).locator(".state")).not_to_have_text("idle", timeout=20_000)
     expect(tiles.nth(0).locator(".steps")).not_to_have_text("0", timeout=60_000)
     expect(page.locator(".sim").first).to_have_text("SIMULATED")
-    _shot(page, "overview")
+    shot(page, "overview")
 
     page.click("a[href='/station?id=sim-3']")
     page.wait_for_url(re.compile(r"/station\?id=sim-3$"))
@@ -105,7 +68,7 @@ def test_overview_station_view_and_stop(browser: Any, site: str) -> None:
     expect(page.locator("#guidance_now")).to_have_text("75 %", timeout=20_000)
     expect(page.locator("#events")).to_contain_text("change_applied")
     expect(page.locator("#strides tr").first).to_be_visible(timeout=60_000)
-    _shot(page, "station")
+    shot(page, "station")
 
     page.once("dialog", lambda d: d.accept())  # a large change asks for confirmation
     page.locator("#speed").fill("3.2")
@@ -127,7 +90,7 @@ def test_patient_view_shows_effort_and_steps(browser: Any, site: str) -> None:
     page.wait_for_url(f"{site}/patient")
     expect(page.locator("#steps")).not_to_have_text("0", timeout=60_000)
     expect(page.locator("#effL_v")).to_have_text(re.compile(r"\d+ %"))
-    _shot(page, "patient")
+    shot(page, "patient")
     page.goto(f"{site}/progress")
     expect(page.locator("#lines li").first).to_be_visible()
     page.close()
@@ -157,7 +120,7 @@ def test_emergency_stop_fault_acknowledgement_and_resume(browser: Any, site: str
     resume = page.locator("#resume")  # not possible before the acknowledgement: disabled
     expect(resume).to_be_disabled()
     expect(resume).to_have_attribute("title", re.compile("acknowledge the fault first"))
-    _shot(page, "station-fault")
+    shot(page, "station-fault")
 
     station = _LIVE["live"].get("sim-2")
     page.click("#acknowledge")

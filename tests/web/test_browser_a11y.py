@@ -1,7 +1,7 @@
 """Usable on a tablet beside the treadmill (issue 14 item 5): every page at 1024x768 and
-768x1024 without sideways scrolling and without serious accessibility violations (axe-core,
-injected from the axe-playwright-python package: nothing is fetched), and by keyboard alone:
-log in, open a station, reach its emergency stop."""
+768x1024 without sideways scrolling and without moderate, serious or critical accessibility
+violations (axe-core, injected from the axe-playwright-python package: nothing is fetched),
+and by keyboard alone: log in, open a station, reach its emergency stop."""
 
 from __future__ import annotations
 
@@ -11,13 +11,14 @@ from typing import Any
 
 import pytest
 from tests.web.conftest import PASSWORDS, make_app
-from tests.web.test_browser_roles import browser  # noqa: F401 - the shared Chromium fixture
 
 from gaitway.web.background import serve
 from gaitway.web.config import WebSettings
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 VIEWPORTS = [(1024, 768), (768, 1024)]
+#: what axe-core may not find on any page (only "minor" findings are tolerated)
+IMPACTS = ("moderate", "serious", "critical")
 PAGES = {"therapist": ["/", "/station?id=sim-1", "/records", "/progress"],
          "admin": ["/admin"], "patient1": ["/patient", "/progress"]}
 
@@ -32,22 +33,22 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     store.close()
 
 
-def _serious(page: Any) -> list[str]:
+def _findings(page: Any) -> list[str]:
     from axe_playwright_python.sync_playwright import Axe
 
     result = Axe().run(page)
     return [f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
-            for v in result.response["violations"] if v["impact"] in ("serious", "critical")]
+            for v in result.response["violations"] if v["impact"] in IMPACTS]
 
 
 @pytest.mark.parametrize(("width", "height"), VIEWPORTS)
-def test_every_page_fits_a_tablet_and_has_no_serious_accessibility_violations(
-        browser: Any, site: str, width: int, height: int) -> None:  # noqa: F811
+def test_every_page_fits_a_tablet_and_has_no_moderate_or_worse_accessibility_violations(
+        browser: Any, site: str, width: int, height: int) -> None:
     problems: list[str] = []
     context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
     page.goto(f"{site}/login")
-    problems += [f"/login: {p}" for p in _serious(page)]
+    problems += [f"/login: {p}" for p in _findings(page)]
     for user, routes in PAGES.items():
         context.clear_cookies()
         page.goto(f"{site}/login")
@@ -58,18 +59,19 @@ def test_every_page_fits_a_tablet_and_has_no_serious_accessibility_violations(
         for route in routes:
             page.goto(f"{site}{route}")
             page.wait_for_load_state("networkidle")
-            page.wait_for_timeout(300)
+            # the page has drawn for its user (its script logged in and filled the header)
+            page.wait_for_function("() => document.querySelector('#who')?.textContent")
             wide = page.evaluate("document.documentElement.scrollWidth - "
                                  "document.documentElement.clientWidth")
             if wide > 0:
                 problems.append(f"{route} as {user}: {wide} px wider than the screen")
-            problems += [f"{route} as {user}: {p}" for p in _serious(page)]
+            problems += [f"{route} as {user}: {p}" for p in _findings(page)]
     context.close()
     assert problems == [], "\n".join(problems)
 
 
 def test_keyboard_alone_logs_in_opens_a_station_and_reaches_the_emergency_stop(
-        browser: Any, site: str) -> None:  # noqa: F811
+        browser: Any, site: str) -> None:
     from playwright.sync_api import expect
 
     page = browser.new_page(viewport={"width": 1024, "height": 768})

@@ -4,37 +4,18 @@ follows the approved prescription, the event log filtered by kind."""
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from tests.web.conftest import PASSWORDS, make_app
-from tests.web.test_browser import _shot
+from tests.web.conftest import PASSWORDS, make_app, shot
 from tests.web.test_planning_api import _pending_proposal
 
-from gaitway.web.background import chromium_path, launch_browser, serve
+from gaitway.web.background import serve
 from gaitway.web.config import WebSettings
 from gaitway.web.demo import demo_pseudonym
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if chromium_path() is None:
-        msg = "Chromium is missing: install Debian's chromium or set GAITWAY_CHROMIUM"
-        if os.environ.get("CI"):
-            pytest.fail(msg)
-        pytest.skip(msg)
-    from playwright.sync_api import expect, sync_playwright
-
-    expect.set_options(timeout=15_000)  # a loaded shared machine: state changes take longer
-    with sync_playwright() as pw:
-        b = launch_browser(pw)
-        yield b
-        b.close()
 
 
 def test_therapist_approves_a_proposal_and_puts_the_patient_on_a_station(
@@ -58,12 +39,12 @@ def test_therapist_approves_a_proposal_and_puts_the_patient_on_a_station(
             expect(card.locator(".reasons li")).to_have_text(["guidance 60 -> 50 %: tracking"])
             expect(card.locator(".twin")).to_contain_text("SIMULATED check on the patient's twin")
             card.get_by_label("Body-weight support % (0–100)").fill("30")
-            _shot(page, "records-proposal")
+            shot(page, "records-proposal")
             card.get_by_role("button", name="Approve (with the values above)").click()
             expect(page.locator("#proposal-message")).to_have_text(
                 re.compile(r"approved: prescription \d+ is the active one"))
             rx = page.locator("#proposal-message").inner_text().split()[2]
-            expect(page.locator(f"#proposal-{proposal} h4")).to_have_text(
+            expect(page.locator(f"#proposal-{proposal} h3")).to_have_text(
                 f"Proposal {proposal} – approved")
             expect(page.locator("tr.active-rx td").nth(5)).to_have_text("30")
 
@@ -84,7 +65,7 @@ def test_therapist_approves_a_proposal_and_puts_the_patient_on_a_station(
             lines = page.locator("#events > div")
             expect(lines).to_have_count(1)
             expect(lines.first).to_contain_text("session_start")
-            _shot(page, "station-patient-and-log-filter")
+            shot(page, "station-patient-and-log-filter")
             page.click("#stop")
             expect(page.locator("#start")).to_be_enabled(timeout=30_000)
             page.close()

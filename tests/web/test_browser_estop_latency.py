@@ -12,7 +12,6 @@ station at once.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import time
 from collections.abc import Iterator
@@ -24,7 +23,7 @@ import pytest
 from starlette.types import ASGIApp, Receive, Scope, Send
 from tests.web.conftest import PASSWORDS, make_app
 
-from gaitway.web.background import chromium_path, launch_browser, serve
+from gaitway.web.background import serve
 from gaitway.web.config import WebSettings
 from gaitway.web.service import LiveService
 
@@ -67,20 +66,6 @@ class SlowStationPolls:
         finally:
             p.in_flight -= 1
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if chromium_path() is None:
-        msg = "Chromium is missing: install Debian's chromium or set GAITWAY_CHROMIUM"
-        if os.environ.get("CI"):
-            pytest.fail(msg)
-        pytest.skip(msg)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = launch_browser(pw)
-        yield b
-        b.close()
 
 
 @pytest.fixture

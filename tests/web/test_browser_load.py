@@ -6,11 +6,9 @@ README's main command: ``bench/bench_console_load.py``.)"""
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,28 +17,13 @@ from tests.web.conftest import PASSWORDS, _template
 
 from gaitway.clinic.store import ClinicStore
 from gaitway.web.app import create_app
-from gaitway.web.background import chromium_path, launch_browser, serve
+from gaitway.web.background import serve
 from gaitway.web.config import WebSettings
 from gaitway.web.demo import prepare_demo
 from gaitway.web.service import LiveService
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 WATCH_S = 30.0
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    if chromium_path() is None:
-        msg = "Chromium is missing: install Debian's chromium or set GAITWAY_CHROMIUM"
-        if os.environ.get("CI"):
-            pytest.fail(msg)
-        pytest.skip(msg)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = launch_browser(pw)
-        yield b
-        b.close()
 
 
 def test_console_open_in_a_browser_stops_no_simulated_station(browser: Any,

@@ -4,7 +4,6 @@ its tile says REPLAY, and the console's emergency stop reaches the replay's safe
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import time
@@ -18,28 +17,13 @@ from gaitway.clinic.store import ClinicStore
 from gaitway.session.runner import run_session
 from gaitway.session.settings import SessionSettings
 from gaitway.web.app import create_app
-from gaitway.web.background import chromium_path, launch_browser, serve
+from gaitway.web.background import serve
 from gaitway.web.config import WebSettings
 from gaitway.web.demo import prepare_demo
 from gaitway.web.service import LiveService
 from gaitway.web.setup import replay_setup
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if chromium_path() is None:
-        msg = "Chromium is missing: install Debian's chromium or set GAITWAY_CHROMIUM"
-        if os.environ.get("CI"):
-            pytest.fail(msg)
-        pytest.skip(msg)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = launch_browser(pw)
-        yield b
-        b.close()
 
 
 _LIVE: dict[str, LiveService] = {}

@@ -4,35 +4,17 @@ may not use shows why instead of a blank page."""
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from tests.web.conftest import PASSWORDS, make_app
-from tests.web.test_browser import _shot
+from tests.web.conftest import PASSWORDS, make_app, shot
 
-from gaitway.web.background import chromium_path, launch_browser, serve
+from gaitway.web.background import serve
 from gaitway.web.config import WebSettings
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if chromium_path() is None:
-        msg = "Chromium is missing: install Debian's chromium or set GAITWAY_CHROMIUM"
-        if os.environ.get("CI"):
-            pytest.fail(msg)
-        pytest.skip(msg)
-    from playwright.sync_api import expect, sync_playwright
-
-    expect.set_options(timeout=15_000)  # a loaded shared machine: state changes take longer
-    with sync_playwright() as pw:
-        b = launch_browser(pw)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +49,7 @@ def test_therapist_sees_their_pages_and_a_progress_page_per_patient(browser: Any
     page.wait_for_url(re.compile(r"/progress\?patient=\d+$"))
     expect(page.locator("#title")).to_have_text("Progress of SIM-DEMO-1-03 (SIMULATED patient)")
     expect(page.locator("#lines li").first).to_be_visible()
-    _shot(page, "progress-therapist")
+    shot(page, "progress-therapist")
     page.close()
 
 
@@ -81,7 +63,7 @@ def test_patient_is_offered_only_patient_pages_and_told_why_elsewhere(browser: A
     page.goto(f"{site}/records")
     expect(page.locator("#forbidden")).to_have_text("This page is not for your account")
     expect(page.locator("main")).to_contain_text("for admins and therapists")
-    _shot(page, "forbidden")
+    shot(page, "forbidden")
     page.click("text=Go to your page")
     page.wait_for_url(f"{site}/patient")
     page.close()
@@ -189,7 +171,7 @@ def test_admin_adds_a_therapist_and_a_patient_and_disabling_ends_the_session(
     admin.select_option("#team-therapist", "therapist2")  # the care team from the patient
     admin.click("#team-add")
     expect(admin.locator("#pteam")).to_have_text("Care team: therapist2")
-    _shot(admin, "patients")
+    shot(admin, "patients")
 
     admin.click("#nav a[href='/admin']")
     admin.select_option("#team-patient", label="P-WEB-1")
@@ -197,7 +179,7 @@ def test_admin_adds_a_therapist_and_a_patient_and_disabling_ends_the_session(
     admin.click("#team-add")
     expect(admin.locator("#admin-message")).to_have_text("added to the care team")
     expect(admin.locator("tr[data-user='tina']")).to_contain_text("P-WEB-1")
-    _shot(admin, "admin-users")
+    shot(admin, "admin-users")
 
     tina = browser.new_page(viewport={"width": 768, "height": 1024})
     tina.goto(f"{site}/login")

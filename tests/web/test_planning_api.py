@@ -150,3 +150,29 @@ def test_decisions_are_strict_and_within_bounds(web, client: TestClient) -> None
     with store.reader() as db:
         actions = [(e.action, e.actor) for e in audit.entries(db, entity="proposal")]
     assert ("proposal.approve.edited", "web:therapist") in actions
+
+
+def test_refused_decisions_are_audited_with_why(web, client: TestClient) -> None:  # type: ignore[no-untyped-def]
+    _, store, _ = web
+    _, prop = _pending_proposal(store)
+    h = {"X-CSRF-Token": login(client, "therapist")}
+    # out of bounds: refused before the decision (422), audited with the field and why
+    assert client.post(f"/api/proposals/{prop}/approve", headers=h,
+                       json={"bws_pct": 150.0}).status_code == 422
+    assert client.post(f"/api/proposals/{prop}/approve", headers=h,
+                       json={"note": "ok"}).status_code == 200
+    # decided already: neither a second approval nor a rejection passes (400)
+    assert client.post(f"/api/proposals/{prop}/approve", headers=h, json={}).status_code == 400
+    assert client.post(f"/api/proposals/{prop}/reject", headers=h, json={}).status_code == 400
+    with store.reader() as db:
+        refused = [(e.action, e.actor, e.entity_id, e.details["status"], e.details["reason"])
+                   for e in audit.entries(db, entity="proposal")
+                   if e.action.endswith(".refused")]
+    assert sorted(refused) == sorted([
+        ("proposal.approve.refused", "web:therapist", str(prop), 422,
+         "bws_pct: Input should be less than or equal to 100"),
+        ("proposal.approve.refused", "web:therapist", str(prop), 400,
+         f"proposal {prop} is approved; only a pending proposal can be decided"),
+        ("proposal.reject.refused", "web:therapist", str(prop), 400,
+         f"proposal {prop} is approved; only a pending proposal can be decided"),
+    ])

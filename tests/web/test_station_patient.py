@@ -16,9 +16,11 @@ from tests.web.conftest import TEST_OVERRUN_BOUND_S
 
 from gaitway.clinic import audit, records
 from gaitway.errors import UserError
+from gaitway.session.replay import recorded_samples
 from gaitway.web.demo import demo_pseudonym
 from gaitway.web.live import demo_setups
 from gaitway.web.service import LiveService
+from gaitway.web.setup import patient_session_seed
 
 from .conftest import login
 
@@ -119,3 +121,8 @@ def test_a_worker_process_station_takes_the_new_setup(tmp_path: Path) -> None:
     summary = json.loads((directory / "summary.json").read_text(encoding="utf-8"))
     assert patient == summary["patient"] == "SIM-OTHER-01"
     assert summary["settings"]["guidance_pct"] == 35.0
+    # the recording names the prescription it followed; its seed is the patient's first
+    assert summary["settings"]["prescription_id"] == 7
+    assert summary["settings"]["seed"] == patient_session_seed(99, 0)
+    _, meta = recorded_samples(directory)
+    assert meta["settings"]["prescription_id"] == 7

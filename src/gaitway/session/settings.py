@@ -109,6 +109,9 @@ class SessionSettings:
     acknowledgements: tuple[str, ...] = ()
     #: operator pauses, as "AT:SECONDS" (pause at AT s for SECONDS, then resume)
     pauses: tuple[str, ...] = ()
+    #: the clinic prescription these settings follow (a console session of a patient with an
+    #: active one), so that the recording names it as the store does; None: no prescription
+    prescription_id: int | None = None
 
     def validate(self) -> SessionSettings:
         """Check every setting; raise UserError on the first that is wrong. Returns self."""
@@ -145,6 +148,9 @@ class SessionSettings:
         _finite_in("initial fatigue", self.initial_fatigue, 0.0, 1.0, "(0 fresh, 1 exhausted)")
         if self.session_index < 0:
             raise UserError(f"session index must be 0 or above, got {self.session_index}")
+        rx = self.prescription_id
+        if rx is not None and (isinstance(rx, bool) or not isinstance(rx, int) or rx < 1):
+            raise UserError(f"prescription id must be a whole number, 1 or above, got {rx!r}")
         SessionSafety.validate_injections(self.injections, self.minutes * 60.0)
         SessionSafety.validate_acknowledgements(self.acknowledgements)
         parse_pauses(self.pauses)
@@ -167,13 +173,16 @@ class SessionSettings:
     # -- as data -------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON data (recording metadata, summary.json). Injections, acknowledgements and
-        pauses only when there are any."""
+        pauses only when there are any; the prescription id only when there is one (so the
+        settings of a session without one, and its session id, are as before)."""
         d = {f.name: getattr(self, f.name) for f in fields(self)}
         for key in TIMED_ACTIONS:
             if d[key]:
                 d[key] = list(d[key])
             else:
                 del d[key]
+        if d["prescription_id"] is None:
+            del d["prescription_id"]
         return d
 
     @classmethod

@@ -89,6 +89,9 @@ class PatientIn(BaseModel):
     body_mass_kg: float | None = Field(default=None, ge=20.0, le=250.0)
     diagnosis: str | None = Field(default=None, max_length=200)
     affected_side: Literal["left", "right", "both", "none"] | None = None
+    #: a virtual patient, who trains on the twin's (SIMULATED) stations: set when the record
+    #: is made, never changed (a real patient's record never holds simulated sessions)
+    simulated: bool = False
 
 
 @router.get("/patients", responses={401: {}, 403: {}})
@@ -128,6 +131,9 @@ def edit_patient(patient_id: PatientId, body: PatientIn, sess: CsrfSession,
     changes = body.model_dump(exclude_unset=True)
     if "pseudonym" in changes:
         raise HTTPException(400, "a pseudonym stays as it was given; leave it out")
+    if "simulated" in changes:
+        raise HTTPException(400, "whether a patient is virtual (SIMULATED) is fixed when the "
+                                 "record is made; leave it out")
     with ctx.store.transaction() as db:
         p = _visible_patient(db, sess, patient_id)
         records.update_patient(db, actor=f"web:{sess.user.username}", patient=p, **changes)

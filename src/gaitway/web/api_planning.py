@@ -8,6 +8,8 @@ nothing changes a prescription without that decision.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException
@@ -18,11 +20,12 @@ from sqlalchemy.orm import Session
 
 from gaitway.clinic import care_team
 from gaitway.clinic.models import Patient, Proposal
+from gaitway.errors import UserError
 from gaitway.planning import proposals
 from gaitway.planning.forecast import patient_forecast
 from gaitway.planning.twin import twin_check
 from gaitway.web.auth import WebSession
-from gaitway.web.deps import CsrfSession, Ctx, CurrentSession, require_staff
+from gaitway.web.deps import AppContext, CsrfSession, Ctx, CurrentSession, require_staff
 
 router = APIRouter(prefix="/api", tags=["planning"])
 PatientId = Annotated[int, FPath(ge=1, le=2**31 - 1)]
@@ -75,6 +78,38 @@ def _proposal(db: Session, proposal_id: int, sess: WebSession) -> Proposal:
     return p
 
 
+_DECISION = re.compile(r"/api/proposals/(\d{1,10})/(approve|reject)")
+
+
+def decision_of(method: str, path: str) -> tuple[int, str] | None:
+    """(proposal id, "approve" or "reject") when this request is a decision, else None."""
+    m = _DECISION.fullmatch(path)
+    return (int(m[1]), m[2]) if method == "POST" and m else None
+
+
+def refused_decision(ctx: AppContext, sess: WebSession, proposal_id: int, verb: str, *,
+                     status: int, reason: str) -> None:
+    """A refused approval or rejection, audited under the therapist's name with why (the
+    decision's own transaction is rolled back, so this entry is written on its own)."""
+    ctx.audit(f"web:{sess.user.username}", f"proposal.{verb}.refused", "proposal", proposal_id,
+              status=status, role=sess.user.role, reason=reason[:200])
+
+
+def _decide(ctx: AppContext, sess: WebSession, proposal_id: int, verb: str,
+            decide: Callable[[Session], dict[str, Any]]) -> dict[str, Any]:
+    """Run a decision; one refused for what it asks (not pending any more, an edit out of
+    bounds) is audited before its 400 answers. Refusals of who asks (403, 404) are audited
+    as every refused request is (``access.refused``)."""
+    require_staff(sess)
+    try:
+        with ctx.store.transaction() as db:
+            _proposal(db, proposal_id, sess)
+            return decide(db)
+    except UserError as exc:
+        refused_decision(ctx, sess, proposal_id, verb, status=400, reason=str(exc))
+        raise
+
+
 @router.get("/patients/{patient_id}/forecast", responses={401: {}, 404: {}})
 def forecast(patient_id: PatientId, sess: CurrentSession, ctx: Ctx) -> dict[str, Any]:
     """Per outcome: unit, trend per week, predictions at 2/4/8 weeks with 80 % intervals,
@@ -112,24 +147,27 @@ def make_proposal(patient_id: PatientId, sess: CsrfSession, ctx: Ctx) -> dict[st
 def approve(proposal_id: ProposalId, body: Decision, sess: CsrfSession, ctx: Ctx
             ) -> dict[str, Any]:
     """Approve (with edits): the proposal becomes the patient's active prescription."""
-    require_staff(sess)
     edits = body.model_dump(exclude={"note"}, exclude_none=True)
-    with ctx.store.transaction() as db:
-        _proposal(db, proposal_id, sess)
+
+    def decide(db: Session) -> dict[str, Any]:
         rx = proposals.approve(db, proposal_id, actor=f"web:{sess.user.username}",
                                edits=edits, note=body.note)
         return {"prescription_id": rx.id, "guidance_pct": rx.guidance_pct,
                 "bws_pct": rx.bws_pct, "speed_kmh": rx.speed_kmh,
                 "duration_min": rx.duration_min}
 
+    return _decide(ctx, sess, proposal_id, "approve", decide)
+
 
 @router.post("/proposals/{proposal_id}/reject",
              responses={400: {}, 401: {}, 403: {}, 404: {}})
 def reject(proposal_id: ProposalId, body: Rejection, sess: CsrfSession, ctx: Ctx
            ) -> dict[str, Any]:
-    require_staff(sess)
-    with ctx.store.transaction() as db:
-        _proposal(db, proposal_id, sess)
+    """Reject (with a note): the proposal is kept for the record; the prescription stays."""
+
+    def decide(db: Session) -> dict[str, Any]:
         p = proposals.reject(db, proposal_id, actor=f"web:{sess.user.username}",
                              note=body.note)
         return proposals.proposal_json(p)
+
+    return _decide(ctx, sess, proposal_id, "reject", decide)

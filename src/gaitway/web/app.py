@@ -18,7 +18,11 @@ from contextlib import asynccontextmanager
 from typing import Any, Final
 
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import http_exception_handler
+from fastapi.exception_handlers import (
+    http_exception_handler,
+    request_validation_exception_handler,
+)
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
@@ -128,6 +132,17 @@ def create_app(settings: WebSettings, store: ClinicStore, live: LiveService, *,
             ctx.audit(f"web:{sess.user.username}", "access.refused", "request",
                       request.url.path[:64], method=request.method, status=exc.status_code,
                       role=sess.user.role, reason=str(exc.detail)[:200], repeats=repeats)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        decision = api_planning.decision_of(request.method, request.url.path)
+        sess = ctx.sessions.get(request.cookies.get(COOKIE_NAME)) if decision else None
+        if decision is not None and sess is not None:  # a refused decision is audited
+            why = "; ".join(f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}"
+                            for e in exc.errors())
+            await run_in_threadpool(api_planning.refused_decision, ctx, sess, *decision,
+                                    status=422, reason=why)
+        return await request_validation_exception_handler(request, exc)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

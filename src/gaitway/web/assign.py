@@ -12,30 +12,29 @@ from __future__ import annotations
 
 import dataclasses
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from gaitway.clinic.models import Patient, Prescription
+from gaitway.clinic.models import Patient, Prescription, TrainingSession
 from gaitway.control.registry import check_controller
+from gaitway.errors import UserError
 from gaitway.web.setup import StationSetup
-
-#: the settings a prescription sets; a patient without one trains with the station defaults
-_DEFAULTS = StationSetup(station_id="", name="", profile="", patient="", seed=0)
 
 
 def apply_prescription(db: Session, setup: StationSetup) -> int | None:
     """Set ``setup``'s session settings from its patient's active prescription (duration,
     guidance, body-weight support, belt speed, controller); returns the prescription's id.
-    None: the patient has none; guidance, support, speed and controller are then the station
-    defaults again, not the prescription of the patient who trained there before."""
+    None: the patient has none; all five are then the station's own defaults again, never
+    the prescription of the patient who trained there before."""
     rx = None
     if setup.patient_id is not None:
         rx = db.scalar(select(Prescription).where(
             Prescription.patient_id == setup.patient_id, Prescription.active))
     if rx is None:
-        if setup.prescription_id is not None:  # a previous patient's prescription: undone
-            setup.guidance_pct, setup.bws_pct = _DEFAULTS.guidance_pct, _DEFAULTS.bws_pct
-            setup.speed_kmh, setup.controller = _DEFAULTS.speed_kmh, _DEFAULTS.controller
+        d = setup.defaults
+        assert d is not None  # StationSetup.__post_init__ sets them
+        setup.minutes, setup.guidance_pct, setup.bws_pct = d.minutes, d.guidance_pct, d.bws_pct
+        setup.speed_kmh, setup.controller = d.speed_kmh, d.controller
         setup.prescription_id = None
         return None
     setup.minutes, setup.guidance_pct, setup.bws_pct = (rx.duration_min, rx.guidance_pct,
@@ -46,9 +45,19 @@ def apply_prescription(db: Session, setup: StationSetup) -> int | None:
 
 
 def with_patient(db: Session, setup: StationSetup, patient: Patient) -> StationSetup:
-    """A copy of ``setup`` with ``patient`` on the station and their active prescription."""
+    """A copy of ``setup`` with ``patient`` on the station, their active prescription and
+    their course so far (the sessions stored for them number the next one). A real patient
+    on a SIMULATED station (or a virtual one on a real station) is refused: their record
+    could never hold the session."""
+    if patient.simulated != setup.simulated:
+        kinds = ("a real", "a virtual (SIMULATED)")
+        raise UserError(f"{patient.pseudonym} is {kinds[patient.simulated]} patient and "
+                        f"{setup.name} is {'a SIMULATED' if setup.simulated else 'a real'} "
+                        f"station: put {kinds[setup.simulated]} patient on it")
+    stored = db.scalar(select(func.count()).select_from(TrainingSession).where(
+        TrainingSession.patient_id == patient.id)) or 0
     new = dataclasses.replace(setup, patient=patient.pseudonym, patient_id=patient.id,
-                              therapists=set(setup.therapists))
+                              therapists=set(setup.therapists), first_session_index=stored)
     apply_prescription(db, new)
     return new
 

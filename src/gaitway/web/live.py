@@ -124,6 +124,7 @@ class LiveStation:
         self.session_t = 0.0
         self.elapsed_s = 0.0
         self.paused_s = 0.0
+        #: sessions started since the setup's patient or course changed (see ``configure``)
         self.sessions_started = 0
         self.recording: str | None = None
         self.last_import: dict[str, Any] = {}
@@ -275,13 +276,21 @@ class LiveStation:
     def configure(self, setup: StationSetup) -> None:
         """Who trains on the station and with which settings from its next session on (a
         patient put on it, their prescription as it stands now); refused while a session
-        runs. The last session's import finishes first, under the patient it trained."""
+        runs. The last session's import finishes first, under the patient it trained. The
+        station's session count starts again when the patient or their stored course changed
+        (the setup then numbers the next session itself)."""
         setup.session_settings(0)  # bad settings fail here, not in the loop thread
         with self._lock:
             if self.running:
                 raise UserError(f"station {self.setup.name} is running a session; stop it "
                                 "before changing who trains or how")
             self.wait_import()
+            old = self.setup
+            if (setup.patient_id, setup.first_session_index) != (old.patient_id,
+                                                                old.first_session_index):
+                self.sessions_started = 0
+            if setup.patient_id != old.patient_id:
+                self.last_import = {}  # the last session was another patient's
             self.setup = setup
 
     def _require_running(self, what: str) -> None:
@@ -386,7 +395,7 @@ class LiveStation:
             if s.replay is not None:  # the recorded session's settings, played back
                 settings, choice = replay_session(s.replay)
             else:
-                settings, choice = s.session_settings(self.sessions_started), None
+                settings, choice = s.session_settings(self.sessions_started - 1), None
             label = LABEL if s.replay is None else replay_label(s.replay, s.simulated)
             core = SessionCore(settings, out_dir=directory, paced=True, session_id=sid,
                                patient=s.patient, station_name=s.name, label=label,

@@ -175,6 +175,8 @@ class ProcessStation(LiveStation):
         setup.session_settings(0)
         self._call("configure", setup)
         self.wait_import()  # the last session is imported under the patient it trained
+        if setup.patient_id != self.setup.patient_id:
+            self.last_import = {}  # the last session was another patient's
         self.setup = setup
 
     def start(self, by: str) -> None:

@@ -11,9 +11,12 @@ function say(r, done) {
   return r.ok;
 }
 
+// Refilled after every change: what the admin had chosen stays chosen while it still exists.
 function options(sel, items, blank) {
+  const keep = sel.value;
   sel.replaceChildren(...(blank ? [el("option", { value: "" }, blank)] : []),
     ...items.map(([v, t]) => el("option", { value: v }, t)));
+  if ([...sel.options].some((o) => o.value === keep)) sel.value = keep;
 }
 
 async function load() {
@@ -37,9 +40,14 @@ async function load() {
   options($("team-therapist"), users.filter((x) => x.role === "therapist").map((x) => [x.username, x.username]));
 }
 
-async function post(path, body, done) {
+// A message says "done" only once the page shows the result (the tables reloaded): a user
+// (or a test) who acts on the message must not have the reload undo what they typed.
+// ``after``: what else the page does on success (clearing a form), also before the message.
+async function post(path, body, done, after) {
+  $("admin-message").textContent = "saving…"; $("admin-message").className = "";
   const r = await api("POST", path, body);
-  if (say(r, done)) await load();
+  if (r.ok) { await load(); if (after) after(); }
+  say(r, done);
   return r.ok;
 }
 
@@ -51,11 +59,12 @@ $("add-user").onsubmit = async (ev) => {
   ev.preventDefault();
   const body = { username: $("new-username").value, role: $("new-role").value, password: $("new-password").value,
                  patient_id: num($("new-patient").value), station: $("new-station").value || null };
-  if (await post("/api/admin/users", body, `${body.username} added`)) $("add-user").reset();
+  await post("/api/admin/users", body, `${body.username} added`, () => $("add-user").reset());
 };
 const who = () => Number($("change-who").value);
 $("reset-password").onclick = async () => {
-  if (await post(`/api/admin/users/${who()}/password`, { password: $("change-password").value }, "password reset; their sessions ended")) $("change-password").value = "";
+  await post(`/api/admin/users/${who()}/password`, { password: $("change-password").value }, "password reset; their sessions ended",
+    () => { $("change-password").value = ""; });
 };
 $("set-role").onclick = () => post(`/api/admin/users/${who()}/role`,
   { role: $("change-role").value, patient_id: num($("change-patient").value) }, "role changed; their sessions ended");
@@ -64,3 +73,5 @@ for (const [b, remove] of [["team-add", false], ["team-remove", true]]) {
   $(b).onclick = () => post("/api/admin/care-team", { patient_id: Number($("team-patient").value),
     username: $("team-therapist").value, remove }, remove ? "taken off the care team" : "added to the care team");
 }
+// every button acts from here on (until now they were disabled: the page was loading)
+for (const b of document.querySelectorAll("button.when-ready")) { b.disabled = false; b.title = ""; }

@@ -5,6 +5,18 @@ const $ = (x) => document.getElementById(x);
 const FIELDS = ["sex", "birth_year", "height_m", "body_mass_kg", "diagnosis", "affected_side"];
 const NUMBERS = new Set(["birth_year", "height_m", "body_mass_kg"]);
 let selected = null;
+// The buttons act only once the page has attached what they do (the module awaits the login
+// and the lists first); until then they are disabled and say so, never a silent native submit.
+let ready = false;
+function enable() {
+  const set = (b, ok, why) => { $(b).disabled = !ok; $(b).title = ok ? "" : `Not now: ${why}`; };
+  const why = ready ? "select a patient first" : "the page is loading";
+  set("patient-new", ready, "the page is loading");
+  set("patient-add", ready && !selected, ready ? "press New patient first" : why);
+  set("patient-save", ready && !!selected, why);
+  set("rx-save", ready && !!selected, why);
+  set("propose", ready && !!selected, why);
+}
 const RX_FIELDS = ["duration_min", "speed_kmh", "guidance_pct", "bws_pct", "hip_rom_scale", "knee_rom_scale", "controller"];
 const RX_DEFAULTS = { duration_min: 30, speed_kmh: 1.8, guidance_pct: 80, bws_pct: 30, hip_rom_scale: 1, knee_rom_scale: 1, controller: "guidance" };
 
@@ -32,8 +44,8 @@ function fillForm(p) {
   $("form-title").textContent = p ? `Edit ${p.pseudonym}` : "Add a patient";
   $("f-pseudonym").value = p ? p.pseudonym : ""; $("f-pseudonym").disabled = !!p;
   for (const f of FIELDS) $(`f-${f}`).value = p && p[f] !== null && p[f] !== undefined ? p[f] : "";
-  $("patient-save").disabled = !p; $("patient-save").title = p ? "" : "Not now: select a patient first";
-  $("patient-add").disabled = !!p; $("patient-add").title = p ? "Not now: press New patient first" : "";
+  $("f-simulated").checked = !!(p && p.simulated); $("f-simulated").disabled = !!p;  // fixed once made
+  enable();
 }
 
 async function show(id, proposalMessage) {
@@ -53,7 +65,6 @@ async function show(id, proposalMessage) {
   const act = p.prescriptions.find((x) => x.active) || RX_DEFAULTS;
   for (const f of RX_FIELDS) $(`rx-${f}`).value = act[f];
   if (!$("rx-controller").value) $("rx-controller").value = RX_DEFAULTS.controller;  // an old, unregistered name
-  $("rx-save").disabled = false; $("rx-save").title = "";
   $("sessions").replaceChildren(...p.sessions.slice().reverse().map((s) => el("tr", {}, el("td", {}, s.started_at.slice(0, 10)),
     el("td", {}, s.status), el("td", {}, fmt(s.duration_s / 60, 1)), el("td", {}, s.steps), el("td", {}, fmt(s.guidance_pct)),
     el("td", {}, fmt(s.bws_pct)), el("td", {}, el("a", { href: `/api/sessions/${s.id}/report`, target: "_blank" }, "report"), " ",
@@ -73,7 +84,7 @@ function twinLine(c) {
 function proposalCard(x) {
   const s = x.settings;
   const box = el("div", { class: `proposal ${x.status}`, id: `proposal-${x.id}` },
-    el("h4", {}, `Proposal ${x.id} – ${x.status}`),
+    el("h3", {}, `Proposal ${x.id} – ${x.status}`),
     el("p", {}, `${s.duration_min} min, ${s.speed_kmh} km/h, guidance ${s.guidance_pct} %, BWS ${s.bws_pct} %, ${s.controller}` +
       (x.prescription_id ? ` (became prescription ${x.prescription_id})` : "")),
     el("ul", { class: "reasons" }, ...x.reasons.map((r) => el("li", {}, r))),
@@ -96,10 +107,14 @@ function proposalCard(x) {
         if (v !== s[f]) body[f] = v;  // only what the therapist changed is an edit
       }
     }
+    msg.textContent = "saving…"; msg.className = "decision-message";
     const r = await api("POST", `/api/proposals/${x.id}/${verb}`, body);
-    msg.textContent = r.ok ? (verb === "approve" ? `approved: prescription ${r.data.prescription_id} is the active one` : "rejected") : (r.data?.detail || `failed (${r.status})`);
-    msg.className = `decision-message ${r.ok ? "ok" : "error"}`;
-    if (r.ok) await show(selected.id, msg.textContent);
+    if (r.ok) {  // the page's message, once the prescriptions and proposals show the decision
+      await show(selected.id, verb === "approve" ? `approved: prescription ${r.data.prescription_id} is the active one` : "rejected");
+      return;
+    }
+    msg.textContent = r.data?.detail || `failed (${r.status})`;
+    msg.className = "decision-message error";
   };
   form.onsubmit = (ev) => { ev.preventDefault(); decide("approve"); };
   form.append(el("button", { type: "submit", id: `approve-${x.id}` }, "Approve (with the values above)"),
@@ -109,12 +124,14 @@ function proposalCard(x) {
 }
 
 async function showProposals(id, message) {
-  $("propose").disabled = false; $("propose").title = "";
-  $("proposal-message").textContent = message || "";
   const r = await api("GET", `/api/patients/${id}/proposals`);
-  if (!r.ok) { $("proposals").replaceChildren(el("p", {}, r.data?.detail || `proposals unavailable (${r.status})`)); return; }
-  const shown = r.data.slice(0, 5);
-  $("proposals").replaceChildren(...(shown.length ? shown.map(proposalCard) : [el("p", {}, "No proposals yet.")]));
+  if (!r.ok) $("proposals").replaceChildren(el("p", {}, r.data?.detail || `proposals unavailable (${r.status})`));
+  else {
+    const shown = r.data.slice(0, 5);
+    $("proposals").replaceChildren(...(shown.length ? shown.map(proposalCard) : [el("p", {}, "No proposals yet.")]));
+  }
+  $("proposal-message").textContent = message || "";  // said once the cards show it
+  enable();
 }
 
 async function list() {
@@ -169,6 +186,7 @@ $("patient-form").onsubmit = async (ev) => {
   const body = formBody();
   const pseudonym = $("f-pseudonym").value.trim();
   if (pseudonym) body.pseudonym = pseudonym;
+  body.simulated = $("f-simulated").checked;
   busy("patient-message", "adding…");
   const r = await api("POST", "/api/patients", body);
   if (r.ok) { await list(); await show(r.data.id); }
@@ -181,3 +199,5 @@ $("patient-save").onclick = async () => {
   say(r, "saved");
 };
 $("patient-new").onclick = () => { fillForm(null); $("patient-message").textContent = ""; };
+ready = true;
+enable();

@@ -83,9 +83,27 @@ function showButtons(s) {
   }
 }
 
+// One read of the station in flight at a time (common.js poller). An action's answer waits
+// for a read that started after the action was answered (``readAfterNow``): the poll in
+// flight at that moment may have left before it.
+let readsStarted = 0;
+const readWaiters = [];
 const refreshSoon = poller(refresh, 1000);
+function readAfterNow() {
+  const target = readsStarted + 1;
+  const done = new Promise((resolve) => readWaiters.push([target, resolve]));
+  refreshSoon();
+  return done;
+}
 async function refresh() {
-  const r = await api("GET", `/api/stations/${encodeURIComponent(id)}`);
+  const n = ++readsStarted;
+  try {
+    showStation(await api("GET", `/api/stations/${encodeURIComponent(id)}`));
+  } finally {
+    for (let i = readWaiters.length - 1; i >= 0; i--) if (readWaiters[i][0] <= n) readWaiters.splice(i, 1)[0][1]();
+  }
+}
+function showStation(r) {
   if (!r.ok) { $("message").textContent = r.data?.detail || "station not available"; return; }
   const s = r.data;
   showButtons(s);
@@ -107,7 +125,30 @@ async function refresh() {
   $("rx-now").textContent = s.transport === "replay" ? "This station replays a recording." : s.prescription_id !== null && s.prescription_id !== undefined
     ? `The next session follows ${s.patient}'s active prescription (${s.prescription_id}), as it stands when it starts.`
     : `${s.patient} has no active prescription: the next session uses the station defaults.`;
+  showLastSession(s.last_import || {});
+  for (const o of $("assign-patient").options) {  // virtual patients on the twin, real ones on real stations
+    o.disabled = o.dataset.simulated !== String(!!s.simulated);
+    o.title = o.disabled ? (s.simulated ? "a real patient: not on a SIMULATED station" : "a virtual patient: not on a real station") : "";
+  }
   if (!assignTouched && s.patient_id !== undefined) $("assign-patient").value = String(s.patient_id ?? "");
+}
+
+// Where the last session went: once it is in the clinic store, its report is one click away.
+let lastShown = null;
+function showLastSession(imp) {
+  const key = JSON.stringify(imp);
+  if (key === lastShown) return;
+  lastShown = key;
+  const box = $("last-session");
+  box.hidden = !imp.session_id && !imp.error;
+  if (imp.ok && imp.session_id) {
+    const sid = encodeURIComponent(imp.session_id);
+    box.replaceChildren("Last session stored in the patient's record: ",
+      el("a", { href: `/api/sessions/${sid}/report`, target: "_blank", id: "last-report" }, "session report"), " · ",
+      el("a", { href: `/api/sessions/${sid}/report.pdf`, download: "" }, "PDF"));
+  } else if (imp.error) {
+    box.replaceChildren(`Last session not stored: ${imp.error}`);
+  }
 }
 
 // The event log, filtered by kind in the page (every kind seen so far is offered); a folded
@@ -137,10 +178,15 @@ function eventLine(e) {
   return el("div", { class: "folded" }, `${when}  ${e.kind} ×${count}  ${e.source}  ${JSON.stringify(rest)}`);
 }
 
-async function act(path, body) {
+// The answer is shown once the page has read the station again (its buttons, patient and
+// prescription then show the result), so that "sent" never precedes what it announces. The
+// emergency stop's answer is shown at once: its result is the fault bar, and nothing waits.
+async function act(path, body, answer) {
   const r = await api("POST", `/api/stations/${encodeURIComponent(id)}/${path}`, body);
-  $("message").textContent = r.ok ? `${r.data.action} sent` : (r.data?.detail || `failed (${r.status})`);
-  refreshSoon();
+  const text = r.ok ? (answer ? answer(r) : `${r.data.action} sent`) : (r.data?.detail || `failed (${r.status})`);
+  if (path === "estop") { $("message").textContent = text; refreshSoon(); return r; }
+  await readAfterNow();
+  $("message").textContent = text;
   return r;
 }
 
@@ -167,7 +213,8 @@ async function loadControllers() {
 let assignTouched = false;
 async function loadPatients() {
   const r = await api("GET", "/api/patients");
-  const opts = r.ok ? r.data.map((p) => el("option", { value: String(p.id) }, `${p.pseudonym}${p.simulated ? " (SIM)" : ""}`)) : [];
+  const opts = r.ok ? r.data.map((p) => el("option", { value: String(p.id), "data-simulated": String(!!p.simulated) },
+    `${p.pseudonym}${p.simulated ? " (SIM)" : ""}`)) : [];
   $("assign-patient").replaceChildren(...opts);
 }
 
@@ -177,8 +224,8 @@ await loadControllers();
 await loadPatients();
 $("assign-patient").onchange = () => { assignTouched = true; };
 $("assign").onclick = async () => {
-  const r = await act("patient", { patient_id: Number($("assign-patient").value) });
-  if (r.ok) { $("message").textContent = `on this station now: ${r.data.detail}`; assignTouched = false; }
+  assignTouched = false;  // the choice is sent: the station's answer shows who is on it
+  await act("patient", { patient_id: Number($("assign-patient").value) }, (r) => `on this station now: ${r.data.detail}`);
 };
 $("event-kind").onchange = () => showEvents(shownEvents);
 for (const k of ["guidance", "bws", "speed", "rom_hip", "rom_knee"]) {
