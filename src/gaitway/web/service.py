@@ -41,6 +41,9 @@ class LiveService:
         }
         self._audit: Callable[[str, str, str, dict[str, Any]], None] | None = None
         self._audit_thread: threading.Thread | None = None
+        #: one flush at a time: a flush asked for by a caller returns only once entries the
+        #: background thread took are written too
+        self._flush_lock = threading.Lock()
         self._stop_audit = threading.Event()
 
     def attach_store(self, importer: Importer | None,
@@ -65,11 +68,17 @@ class LiveService:
         audit = self._audit
         if audit is None:
             return
-        for sid, st in list(self.stations.items()):
-            box = st.audit_outbox
-            while box:
-                action, actor, details = box.popleft()
-                audit(actor, action, sid, details)
+        with self._flush_lock:
+            for sid, st in list(self.stations.items()):
+                box = st.audit_outbox
+                while box:
+                    entry = box.popleft()
+                    action, actor, details = entry
+                    try:
+                        audit(actor, action, sid, details)
+                    except Exception:
+                        box.appendleft(entry)  # kept for the next flush, in order
+                        raise
 
     def _audit_loop(self) -> None:
         while not self._stop_audit.wait(AUDIT_EVERY_S):
