@@ -88,6 +88,20 @@ def test_no_false_fault_where_the_patient_can_walk(case: EnvelopeCase) -> None:
     assert out.worst_cuff_nm < 100.0
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "issue 12 item 4, open: drawn by the property above in the full CI run on main 1fa954a "
+    "(not in separate runs of it: an in-process difference not yet found), a severe right "
+    "hemiparesis at 7.3 % guidance with the knee range at x0.80 ends in a joint_range stop "
+    "at 9.7 s; the cause is not yet diagnosed"))
+def test_known_false_stop_severe_hemiparesis_low_guidance_reduced_knee_range() -> None:
+    case = EnvelopeCase.of("hemiparetic-right-severe", controller="guidance",
+                           guidance_pct=7.327849, bws_pct=35.3417, speed_kmh=2.0,
+                           hip_rom_scale=0.9, knee_rom_scale=0.80215, seed=194, seconds=12.0,
+                           pause_at_s=6.92576, pause_for_s=1.10818)
+    out = run_case(case)
+    assert out.outcome == "ok", f"{case.label}: {out.outcome} at {out.fault_at_s} s"
+
+
 @_BOUNDED
 @given(case=cases())
 def test_starts_and_resumes_never_clip_a_command_anywhere(case: EnvelopeCase) -> None:

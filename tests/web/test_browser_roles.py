@@ -125,8 +125,12 @@ def test_station_buttons_follow_the_state_words_and_the_alarm_sounds_on_the_firs
     context.add_cookies(page.context.cookies())  # the same login, a fresh tab
     other = context.new_page()
     other.goto(f"{site}/station?id=sim-2")
-    expect(other.locator("#alarm-off")).to_be_visible()
-    other.keyboard.press("Tab")
+    other.wait_for_function("() => window.gaitwayAlarm && document.getElementById('alarm-off')")
+    # Chromium decides whether a fresh tab's audio may start without a gesture (once in a
+    # full CI run it let it run): the notice shows exactly while the sound is off
+    if other.evaluate("window.gaitwayAlarm.state()") == "suspended":
+        expect(other.locator("#alarm-off")).to_be_visible()
+        other.keyboard.press("Tab")
     expect(other.locator("#alarm-off")).to_be_hidden()
     assert other.evaluate("window.gaitwayAlarm.state()") == "running"
     context.close()
