@@ -147,6 +147,8 @@ async function list() {
 }
 
 fillForm(null);  // before any await: the form is ready as soon as the page is
+// the fields come disabled in the page: nothing typed before this script ran is wiped here
+for (const f of FIELDS) $(`f-${f}`).disabled = false;
 const me = await requireLogin();
 await list();
 const ctl = await api("GET", "/api/controllers");
