@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 from starlette.types import ASGIApp, Receive, Scope, Send
-from tests.web.conftest import PASSWORDS, make_app
+from tests.web.conftest import login_page, make_app
 
 from gaitway.web.background import serve
 from gaitway.web.config import WebSettings
@@ -86,13 +86,7 @@ def test_a_slow_server_keeps_one_poll_in_flight_and_the_estop_goes_through_at_on
     from playwright.sync_api import expect
 
     site, probe, live = slow_site
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
-    page.goto(f"{site}/")
-    page.wait_for_url(re.compile(r"/login$"))
-    page.fill("#username", "therapist")
-    page.fill("#password", PASSWORDS["therapist"])
-    page.click("#submit")
-    page.wait_for_url(f"{site}/")
+    page = login_page(browser, site, "therapist", viewport=(1400, 900))
     page.goto(f"{site}/station?id={STATION}")
     expect(page.locator("#state")).to_have_text(re.compile("warm_up|training"), timeout=60_000)
     # the page has polled the slow server for a while (with a fixed 1-s interval, five polls

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from tests.web.conftest import PASSWORDS, TEST_OVERRUN_BOUND_S, _template
+from tests.web.conftest import TEST_OVERRUN_BOUND_S, _template, login_page
 
 from gaitway.clinic.store import ClinicStore
 from gaitway.session.runner import run_session
@@ -55,13 +55,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def test_a_replayed_recording_drives_the_console_and_its_estop(browser: Any, site: str) -> None:
     from playwright.sync_api import expect
 
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
-    page.goto(f"{site}/")
-    page.wait_for_url(re.compile(r"/login$"))
-    page.fill("#username", "therapist")
-    page.fill("#password", PASSWORDS["therapist"])
-    page.click("#submit")
-    page.wait_for_url(f"{site}/")
+    page = login_page(browser, site, "therapist", viewport=(1400, 900))
     tiles = page.locator(".tile")
     expect(tiles).to_have_count(2)
     replay_tile = tiles.filter(has=page.locator(".replay"))

@@ -8,6 +8,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from gaitway.cli.options import validate_parts
 from gaitway.errors import UserError
 from gaitway.files import os_error_line, write_atomic
 
@@ -166,14 +167,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.set_defaults(func=_analyze)
 
-    # 'validate' may be shared with other parts: join it when it already exists.
-    vparser = sub.choices.get("validate") if hasattr(sub, "choices") else None
-    if vparser is None:
-        vparser = sub.add_parser("validate", help="regenerate validation figures")
-    vsub = next((a for a in vparser._actions if isinstance(a, argparse._SubParsersAction)), None)
-    if vsub is None:
-        vsub = vparser.add_subparsers(dest="what", metavar="PART")
-        vsub.required = True
+    vsub = validate_parts(sub)
     rep = vsub.add_parser(
         "report", help="regenerate docs/validation/report.md: every accuracy figure of the "
         "analytics against its reference (real annotated files, twin truth), with plots")

@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+from gaitway.cli.options import validate_parts
 from gaitway.errors import UserError
 
 
@@ -42,13 +43,7 @@ def _envelope(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    vparser = sub.choices.get("validate") if hasattr(sub, "choices") else None
-    if vparser is None:
-        vparser = sub.add_parser("validate", help="regenerate validation figures")
-    vsub = next((a for a in vparser._actions if isinstance(a, argparse._SubParsersAction)), None)
-    if vsub is None:
-        vsub = vparser.add_subparsers(dest="what", metavar="PART")
-        vsub.required = True
+    vsub = validate_parts(sub)
     v = vsub.add_parser(
         "envelope", help="sessions across the clinical envelope, without a false fault",
         description="Short SIMULATED sessions (start, walk, pause, resume, end) for every "

@@ -11,6 +11,21 @@ if TYPE_CHECKING:
     from gaitway.session.lsl_bridge import LslOptions
 
 
+def validate_parts(sub: argparse._SubParsersAction) -> argparse._SubParsersAction:  # type: ignore[type-arg]
+    """The sub-commands of ``gaitway validate`` (envelope, report, response, prediction: each
+    registered by its own module, so the first to register makes the ``validate`` parser and
+    the others join it)."""
+    vparser = sub.choices.get("validate")
+    if vparser is None:
+        vparser = sub.add_parser("validate", help="regenerate validation figures")
+    vsub = next((a for a in vparser._actions if isinstance(a, argparse._SubParsersAction)),
+                None)
+    if vsub is None:
+        vsub = vparser.add_subparsers(dest="what", metavar="PART")
+        vsub.required = True
+    return vsub
+
+
 def add_training_settings(p: argparse.ArgumentParser, *, guidance: float, speed: float,
                           bws: float = 30.0) -> None:
     """--guidance, --bws, --speed and --controller, with this command's defaults (the units

@@ -11,6 +11,7 @@ import json
 import sys
 from typing import Any
 
+from gaitway.cli.options import validate_parts
 from gaitway.files import check_output_file, write_atomic
 
 
@@ -228,14 +229,7 @@ def register(subparsers: Any) -> None:
         sim.add_argument("--out", help="folder for the session's recording (default: data dir)")
         sim.set_defaults(func=_simulate_next)
 
-    vparser = subparsers.choices.get("validate") if hasattr(subparsers, "choices") else None
-    if vparser is None:
-        vparser = subparsers.add_parser("validate", help="regenerate validation figures")
-    vsub = next((a for a in vparser._actions if isinstance(a, argparse._SubParsersAction)),
-                None)
-    if vsub is None:
-        vsub = vparser.add_subparsers(dest="what", metavar="PART")
-        vsub.required = True
+    vsub = validate_parts(subparsers)
     v = vsub.add_parser("prediction", help="calibration of the progress model on a virtual "
                         "cohort (SIMULATED)")
     v.add_argument("--patients", type=_nonneg_int, default=30)

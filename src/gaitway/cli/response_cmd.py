@@ -12,18 +12,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from gaitway.cli.options import validate_parts
 from gaitway.errors import UserError
 
 
 def register(subparsers: Any) -> None:
-    vparser = subparsers.choices.get("validate") if hasattr(subparsers, "choices") else None
-    if vparser is None:
-        vparser = subparsers.add_parser("validate", help="regenerate validation figures")
-    vsub = next((a for a in vparser._actions if isinstance(a, argparse._SubParsersAction)),
-                None)
-    if vsub is None:
-        vsub = vparser.add_subparsers(dest="what", metavar="PART")
-        vsub.required = True
+    vsub = validate_parts(subparsers)
     v = vsub.add_parser("response", help="virtual patients' effort under guidance, BWS, "
                         "speed and controller against published studies (simulated)")
     v.add_argument("--out", default="docs/validation", help="output folder")
