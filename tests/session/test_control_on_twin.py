@@ -173,10 +173,21 @@ def test_transparent_mode_lets_a_healthy_patient_walk_as_without_the_robot() -> 
     """Difference stated: stride time and the left hip/knee range of motion, transparent
     robot vs. a massless, frictionless exoskeleton (the same patient without the robot).
 
-    Measured (seed 2, 35 s, from 15 s): stride time +5.2 %, hip ROM +1.3 deg, knee ROM
-    +3.1 deg. Why not zero: gravity and friction are cancelled exactly (the gravity torques
-    match the twin's own bias forces, see the test below), but the orthosis' inertia is not:
-    its segments and drive armature (0.08 kg*m^2 per joint) add about 0.85 kg*m^2 at the hip
+    Measured (seed 2, 35 s, from 15 s): stride time +5.2 %, hip ROM +1.3 deg, knee ROM +3.1
+    deg; before issue 17 item 1 (7df344d) +6.6 %, +1.9 deg, +4.7 deg; on main c52cd8b (effort
+    model of issue 19) +7.9 %, +0.0 deg, +4.3 deg; since the virtual patient's knee extensors
+    answer load through a 60-ms lag and the pelvis's vertical motion is damped (issue 17 item
+    1: the foot lands once instead of bouncing) +8.3 %, +0.7 deg, +6.8 deg. The bounds were
+    raised with that change (stride 8 -> 9 %, knee 5 -> 8 deg): the knee's gap is in its
+    extremes, where the orthosis' uncancelled inertia acts: with the robot the shank's
+    momentum carries the knee to 0.8 deg at the end of every swing (3.8 deg without it), and
+    the heavier swinging leg flexes it 4 deg further in swing; a knee that yields in stance,
+    instead of a rigid strut, leaves more of that to show. It is the gap between the two
+    runs, not either run's realism, and only inertia compensation in the robot can shrink it
+    (see below).
+    Why not zero: gravity and friction are cancelled exactly (the gravity torques match the
+    twin's own bias forces, see the test below), but the orthosis' inertia is not: its
+    segments and drive armature (0.08 kg*m^2 per joint) add about 0.85 kg*m^2 at the hip
     with the knee straight, some 45 % of the leg's own, so the swing is slower. Without
     gravity compensation the stride is only +3.7 % longer, because the orthosis' weight then
     acts as a pendulum that speeds the swing up again, hiding the inertia; that is what made
@@ -203,9 +214,9 @@ def test_transparent_mode_lets_a_healthy_patient_walk_as_without_the_robot() -> 
     d_knee = rom(b, 1) - rom(a, 1)
     print(f"transparent vs robot-free: stride time {100 * d_stride:+.1f} %, "
           f"hip ROM {d_hip:+.1f} deg, knee ROM {d_knee:+.1f} deg")
-    assert abs(d_stride) < 0.08
+    assert abs(d_stride) < 0.09
     assert abs(d_hip) < 4.0
-    assert abs(d_knee) < 5.0
+    assert abs(d_knee) < 8.0
     # and the robot really is hands-off: no torque beyond its own compensation
     assert float(np.sqrt(np.mean(b.torque[k:] ** 2))) < 10.0
 

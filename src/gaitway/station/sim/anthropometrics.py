@@ -34,6 +34,13 @@ THIGH: Final = SegmentFractions(mass=0.100, com=0.433, gyration=0.323, length=0.
 SHANK: Final = SegmentFractions(mass=0.0465, com=0.433, gyration=0.302, length=0.246)
 FOOT: Final = SegmentFractions(mass=0.0145, com=0.50, gyration=0.475, length=0.152)
 HAT_MASS: Final[float] = 0.678  # head, arms and trunk (with pelvis), of body mass
+#: N*s/m per kg of body mass: viscous damping of the pelvis's vertical motion. The model lumps
+#: head, arms, trunk and pelvis into one rigid block held in the frame with no forward motion;
+#: what damps a person's vertical motion at each heel strike (trunk and arms, the spine and
+#: soft tissue, the frame's vertical guide) is not in it. Without this the body rebounded on
+#: the landing leg and lifted the foot off the belt for ~80 ms at every heel strike. A
+#: modelling choice (5.3 N*s/m/kg, 400 N*s/m at 75 kg), not a measured value.
+PELVIS_VERTICAL_DAMPING: Final[float] = 5.3
 ANKLE_HEIGHT: Final[float] = 0.039  # of body height
 HIP_HALF_WIDTH: Final[float] = 0.050  # hip joint centre from the midline, of body height
 FOOT_RADIUS: Final[float] = 0.025  # m, sole contact capsule
@@ -116,6 +123,7 @@ def build_spec(body: Body, *, lateral_pelvis: bool = False) -> mujoco.MjSpec:
     pelvis_geom.pos = [0.0, 0.0, 0.06 * body.height_m]
     z_joint = spec.joint("pelvis_z")
     z_joint.range = [-0.45 * body.leg_length, 0.10]
+    z_joint.damping = [PELVIS_VERTICAL_DAMPING * body.mass_kg, 0.0, 0.0]
     if not lateral_pelvis:
         spec.delete(spec.joint("pelvis_y"))
         spec.delete(spec.sensor("pelvis_y"))
@@ -138,8 +146,12 @@ def build_spec(body: Body, *, lateral_pelvis: bool = False) -> mujoco.MjSpec:
         site = spec.body(f"foot_{side}").add_site()
         site.name = f"sole_{side}"
         site.type = mujoco.mjtGeom.mjGEOM_BOX
-        site.pos = [0.28 * lf, 0.0, z]
-        site.size = [0.55 * lf, 0.05, FOOT_RADIUS + 0.01]
+        # the whole sole, heel and toe caps included, with room for the contact's depth: a
+        # contact under the heel's cap fell outside a shorter box, and the true contact
+        # flickered off for 1-3 ms while the heel carried a few hundred newtons
+        heel, toe = -0.22 * lf - FOOT_RADIUS, 0.70 * lf
+        site.pos = [0.5 * (heel + toe), 0.0, z]
+        site.size = [0.5 * (toe - heel) + 0.01, 0.05, FOOT_RADIUS + 0.02]
         touch = spec.add_sensor()
         touch.name = f"touch_{side}"
         touch.type = mujoco.mjtSensor.mjSENS_TOUCH

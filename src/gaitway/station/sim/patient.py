@@ -66,6 +66,17 @@ _ENTRAINMENT: Final[float] = 4.0  # 1/s, pull of the leg's actual phase on the i
 #: knee extensors driven by the load on the leg (positive force feedback, after Geyer & Herr
 #: 2010): the fraction of the load's knee moment that the extensors answer
 _LOAD_SUPPORT: Final[float] = 1.0
+#: ... through the reflex's latency and the muscles' activation (a first-order lag): a loaded
+#: knee yields for the first tens of milliseconds of stance (loading-response flexion, the
+#: leg's shock absorber), where an instant answer made the leg a rigid strut that bounced the
+#: foot off the belt at every heel strike
+_LOAD_TAU_S: Final[float] = 0.06
+#: ... and only in the leg's own stance: load reflexes are high in stance and suppressed in
+#: swing (Capaday & Stein 1986). From the intended toe-off plus this much of a cycle until
+#: ``_SWING_TO`` the answer is off, so a toe that scuffs the belt in swing does not extend the
+#: knee into the belt (it did, and the scuffs grew into a chatter)
+_SWING_GATE: Final[float] = 0.05
+_SWING_TO: Final[float] = 0.9
 #: a stiff-knee gait clears the foot with more hip flexion in swing (besides hip hiking and
 #: circumduction, which a sagittal model cannot show): this fraction of the knee flexion lost
 #: in swing is added to the intended hip flexion; without it the paretic toe drags on the belt
@@ -190,6 +201,9 @@ class VirtualPatient:
                 self._tmax.append(_TMAX[joint] * mass_scale * (0.3 + 0.7 * strength))
         self._support = [_LOAD_SUPPORT * (0.3 + 0.7 * profile.side(s).knee_strength)
                          for s in SIDES]
+        self._load = [0.0, 0.0]  # the load as the muscles answer it (lagged), N
+        #: where each leg's load reflex is gated off (its intended toe-off plus _SWING_GATE)
+        self._swing_from = [profile.side(s).stance_fraction + _SWING_GATE for s in SIDES]
         self._shank = 0.246 * profile.height_m
         # phase offsets: the paretic leg (or left) leads; the other follows half a cycle later
         # phase 0 is the left heel strike, as for the robot's reference; the non-paretic leg's
@@ -273,6 +287,7 @@ class VirtualPatient:
                          0.8)
             ref = ReferenceGait(speed_m_s=speed, height_m=height, stance_fraction=stance)
             legs.append(_leg_intent(ref, imp, self.profile.mass_kg, normal))
+            self._swing_from[SIDES.index(side)] = stance + _SWING_GATE
         # flat tables, order hip_l, hip_r, knee_l, knee_r, ankle_l, ankle_r; then their rates
         lf, rt = legs
         self._tabs = [lf.hip, rt.hip, lf.knee, rt.knee, lf.ankle, rt.ankle,
@@ -325,6 +340,14 @@ class VirtualPatient:
         tabs = self._tabs
         self._q = q
         push = self._felt
+        ld = self._load
+        a = dt / _LOAD_TAU_S
+        for s in (0, 1):
+            ph_s = (self.phase + (self.phase_offset_right if s else self.phase_offset_left)) % 1.0
+            if self._swing_from[s] < ph_s < _SWING_TO:  # reflex gated off in swing
+                ld[s] = 0.0
+            else:
+                ld[s] += a * (load[s] - ld[s])
         if felt is not None:  # the cuffs' push, as felt through skin and proprioception
             a = dt / _FELT_TAU_S
             for k in range(4):
@@ -391,7 +414,7 @@ class VirtualPatient:
                     if v > 0.0:  # dorsiflexion: foot drop weakens it
                         lim *= self._dorsi[k - 4]
                 elif k >= 2 and q[k] > 0.0:  # knee extensors answer the leg's load
-                    v -= (self._support[k - 2] * load_response_gain(u) * load[k - 2]
+                    v -= (self._support[k - 2] * load_response_gain(u) * ld[k - 2]
                           * self._shank * math.sin(q[k]))
                 vol[k] = lim if v > lim else (-lim if v < -lim else v)
         tau = self.torque
