@@ -40,3 +40,32 @@ def test_a_30_second_session_runs_over_canopen(tmp_path: Path) -> None:
     ts = rec.read(["knee_brake_left", "hip_sto_right"])
     assert float(ts["knee_brake_left"].max()) == 0.0  # released while the session ran
     assert float(ts["hip_sto_right"].max()) == 0.0
+
+
+@pytest.mark.slow
+def test_an_immediate_stop_switches_the_drives_off_and_an_acknowledged_resume_enables_them(
+        tmp_path: Path) -> None:
+    """An emergency stop over CANopen: the drives are switched off at the drive (disable
+    voltage, brakes hold), not merely sent zero torque; the acknowledged resume walks them
+    back to operation enabled and the session walks on to its end."""
+    summary = run_session(SessionSettings(profile="healthy", minutes=9.0 / 60.0, seed=3,
+                                          patient_events=False,
+                                          injections=("emergency_stop@3",),
+                                          acknowledgements=("therapist-A@5",)),
+                          tmp_path, station_choice=emulated_canopen(load_config(EXAMPLE)))
+    assert summary.ended_by == "completed"
+    stop = next(f for f in summary.faults if f["kind"] == "emergency_stop")
+    assert stop["reaction"] == "immediate_stop"
+    assert stop["safe_state_at_s"] is not None
+    assert stop["acknowledged_by"] == "therapist-A"
+    rec = open_recording(tmp_path)
+    enabled = sorted(e.time_s for e in rec.events if e.kind == "drives_enabled")
+    assert len(enabled) == 4  # two buses at the start, two again on the resume
+    assert enabled[2] >= stop["acknowledged_at_s"] - 0.01
+    ts = rec.read(["knee_brake_left", "hip_brake_right"])
+    t = ts.time
+    stopped = (t > stop["detected_at_s"] + 0.05) & (t < stop["acknowledged_at_s"] - 0.01)
+    walking_again = t > enabled[2] + 0.1
+    for name in ("knee_brake_left", "hip_brake_right"):
+        assert float(ts[name][stopped].min()) == 1.0  # switched off: the brake holds
+        assert float(ts[name][walking_again].max()) == 0.0  # enabled again: released

@@ -514,7 +514,7 @@ class CanopenStation(Station):
         for d in self._drives:
             d.controlword = int(Controlword.ENABLE_OPERATION)
         for b in self._networks:
-            self._events.append(BusEvent(0.0, "drives_enabled", f"bus {b}"))
+            self._events.append(BusEvent(self._ticks * self.dt, "drives_enabled", f"bus {b}"))
 
     def drives_torque_off(self) -> None:
         """The supervisor's immediate stop: :meth:`torque_off`."""
@@ -781,6 +781,11 @@ class CanopenStation(Station):
     # -- results -----------------------------------------------------------------------------
     def drive_states(self) -> dict[str, DriveState]:
         return {d.cfg.joint: d.state for d in self._drives}
+
+    def object_dictionaries(self) -> dict[str, canopen.ObjectDictionary]:
+        """Each drive's object dictionary as the master uses it (its EDS file's, or the
+        CiA 402 one built in)."""
+        return {d.cfg.joint: d.node.object_dictionary for d in self._drives}
 
     def pdo_misses(self) -> dict[str, int]:
         return {d.cfg.joint: d.missed_total for d in self._drives}
