@@ -5,13 +5,15 @@ Run through bench/run.py, or alone: ``python bench/bench_batch.py [--quick]``.
 The same headless sessions (recorded, as a trial runs them; a cohort of registered profiles,
 seeds 1..N, guidance and assist-as-needed alternating) run first one after another alone
 (the baseline, in the same run), then together in one :class:`CohortBatch` of N = 8 and 16
-(gaitway.session.batch): every twin's physics stepped in one pass of C per tick, everything
-else per session. The figure is simulated seconds per CPU second of the process (all its
-threads), batch against alone; the issue's goal is at least 3x. Beside it: the batch of 8
-with its C pass split over 2 threads (wall-time speed-up; CPU goes up, not down), and the
-share of the batch's wall time spent in the C pass, which bounds what batching the physics
-alone can give: the rest is the per-session Python work (virtual patient, control, safety,
-recording, the loop) that the cohort batch does not yet vectorise.
+(gaitway.session.batch): every twin's physics stepped in one pass per tick (mj_step on each
+in this thread; on 2 threads one call of MuJoCo's batch), everything else per session. The
+figure is simulated seconds per CPU second of the process (all its threads), batch against
+alone; the issue's goal is at least 3x. Beside it: the batch of 8 stepped on 2 C threads
+(wall-time speed-up; CPU goes up, not down), and the share of the batch's wall time spent in
+the physics call and in copying the twins' controls, forces and readings in and out of
+MuJoCo's batch rows, which bounds what batching the physics alone can give: the rest is the
+per-session Python work (virtual patient, control, safety, recording, the loop) that the
+cohort batch does not yet vectorise.
 """
 
 from __future__ import annotations
@@ -68,16 +70,18 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     rows.append({"name": f"8 sessions alone, one after another ({minutes:g} min each, "
                  "recorded; SIMULATED)", "value": base, "unit": "sim s per CPU s",
                  "wall_s": round(base_wall, 2), "load_avg": round(load0, 1)})
-    for n, threads in ((8, 0), (16, 0), (8, 2)):
+    for n, threads in ((8, 1), (16, 1), (8, 2)):
         sim, cpu, wall, st = batched(s16[:n], threads)
         rate = sim / cpu
         rows.append({"name": f"batch of {n}, C pass on "
-                     f"{'this thread' if threads == 0 else f'{threads} threads'}",
+                     f"{'this thread' if threads == 1 else f'{threads} C threads'}",
                      "value": rate, "unit": "sim s per CPU s", "baseline": round(base, 3),
                      "baseline_name": "alone, sim s per CPU s", "ratio": rate / base,
-                     "goal": ">= 3x" if threads == 0 else "", "ok": rate / base >= 3.0,
+                     "goal": ">= 3x" if threads == 1 else "", "ok": rate / base >= 3.0,
                      "wall_speedup_vs_alone": round((sim / wall) / (base_sim / base_wall), 3),
-                     "c_pass_share_of_wall": round(st.physics_wall_s / wall, 3),
+                     "physics_call_share_of_wall": round(st.batch_call_wall_s / wall, 3),
+                     "row_copies_share_of_wall": round(
+                         (st.physics_wall_s - st.batch_call_wall_s) / wall, 3),
                      "load_avg": round(os.getloadavg()[0], 1)})
     return rows
 

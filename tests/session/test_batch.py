@@ -51,9 +51,9 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     root = tmp_path_factory.mktemp("batch")
     alone = [SessionCore(s, out_dir=root / f"alone{i}").run() for i, s in enumerate(SESSIONS)]
     one, stats1 = run_sessions(SESSIONS, [root / f"one{i}" for i in range(len(SESSIONS))])
-    two, _ = run_sessions(SESSIONS, [root / f"two{i}" for i in range(len(SESSIONS))],
-                          threads=2)
-    return {"root": root, "alone": alone, "one": one, "two": two, "stats": stats1}
+    two, stats2 = run_sessions(SESSIONS, [root / f"two{i}" for i in range(len(SESSIONS))],
+                               threads=2)
+    return {"root": root, "alone": alone, "one": one, "two": two, "stats": (stats1, stats2)}
 
 
 @pytest.mark.parametrize("threads", ["one", "two"])
@@ -73,11 +73,14 @@ def test_batched_sessions_equal_the_sessions_alone(runs: dict[str, Any], threads
 
 
 def test_the_batch_stepped_the_twins_together(runs: dict[str, Any]) -> None:
-    stats = runs["stats"]
     ticks = [round(s.duration_s * 1000) for s in runs["alone"]]
-    assert stats.rounds == max(ticks)  # one round a tick, as long as the longest session
-    assert stats.twin_steps == sum(ticks)
-    assert stats.steps_alone == ticks[3]  # the other layout, stepped beside the batch
+    for stats in runs["stats"]:
+        assert stats.rounds == max(ticks)  # one round a tick, as long as the longest session
+        assert stats.twin_steps == sum(ticks)
+        assert 0.0 < stats.batch_call_wall_s <= stats.physics_wall_s
+    one, two = runs["stats"]
+    assert one.steps_alone == 0  # one thread: every twin stepped in place
+    assert two.steps_alone == ticks[3]  # the other layout, stepped beside MuJoCo's batch
 
 
 def test_a_fault_stops_that_patient_safely_and_no_other(runs: dict[str, Any]) -> None:

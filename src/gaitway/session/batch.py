@@ -4,18 +4,20 @@ Each job (a whole session, or a trial course of sessions) runs its own, unchange
 greenlet: the same :class:`~gaitway.session.builder.SessionCore`, loop, virtual patient,
 control stack and safety supervisor as a session alone. When a job's twin needs its physics
 step (:mod:`gaitway.station.sim.stepping`) the job parks; once every live job has parked, the
-batch steps all of them in one call of MuJoCo's own batch (``mujoco.batch.Batch``: the twins'
-integration states as rows of one array, stepped on a pool of C threads with the GIL
-released, bit-identical to ``mj_step`` on each), and resumes each job in a fixed order.
+batch steps all of them in one pass, and resumes each job in a fixed order. On one thread the
+pass is ``mujoco.mj_step`` on each twin; on more it is one call of MuJoCo's own batch
+(``mujoco.batch.Batch``: the twins' integration states as rows of one array, stepped on a pool
+of C threads with the GIL released, bit-identical to ``mj_step`` on each; ``mj_step`` itself
+keeps the GIL, so Python threads calling it would not run in parallel).
 
 Why this shape: a session's result depends only on its own state, so a batched session is the
 same as the one alone, bit for bit (tests/session/test_batch.py), and every command still
 passes that session's safety layer. A fault stops its own session in its safe state (that
 session's supervisor); an exception in one job ends that job alone, reported in its
 :class:`BatchOutcome`, and the others go on. What it does not do yet: compute the virtual
-patient, control and safety across the cohort with numpy; per tick that Python work stays per
-session, so the gain in simulated seconds per CPU second is small (bench/bench_batch.py,
-docs/throughput.md).
+patient, control and safety across the cohort with numpy; per tick that Python work (most of a
+tick) stays per session, so a batch gives no more simulated seconds per CPU second than the
+sessions alone (bench/bench_batch.py, docs/trials.md).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import mujoco
 import mujoco.batch
 import numpy as np
 from greenlet import greenlet
+from numpy import copyto
 
 from gaitway.errors import UserError
 from gaitway.session.builder import SessionCore
@@ -73,15 +76,48 @@ class BatchStats:
     rounds: int = 0
     twin_steps: int = 0
     steps_alone: int = 0
+    #: wall time of the steps with the copies in and out of the rows, and of MuJoCo's call
     physics_wall_s: float = 0.0
+    batch_call_wall_s: float = 0.0
 
 
 Parked = tuple[int, mujoco.MjModel, mujoco.MjData]
 Resume = tuple[int, Exception | None]
 
 
+class _InPlace:
+    """One thread: each twin stepped with ``mujoco.mj_step`` on its own data, one after the
+    other in one pass (no rows to copy in and out: on one thread MuJoCo's batch adds its
+    state load and store, about 15 % of a step, and nothing runs beside it)."""
+
+    def __init__(self, stats: BatchStats) -> None:
+        self.stats = stats
+
+    def release(self, i: int) -> None:
+        """Nothing to hand back: the twin's data is where it was stepped."""
+
+    def step(self, parked: list[Parked]) -> list[Resume]:
+        st = self.stats
+        st.rounds += 1
+        st.twin_steps += len(parked)
+        t0 = time.perf_counter()
+        out: list[Resume] = []
+        step = mujoco.mj_step
+        for i, m, d in parked:
+            try:
+                step(m, d)
+            except Exception as err:  # raised in that job alone
+                out.append((i, err))
+            else:
+                out.append((i, None))
+        dt = time.perf_counter() - t0
+        st.physics_wall_s += dt
+        st.batch_call_wall_s += dt
+        return out
+
+
 class _Physics:
-    """Slot ``i`` of MuJoCo's batch holds job ``i``'s current twin.
+    """Two or more threads: slot ``i`` of MuJoCo's batch holds job ``i``'s current twin.
 
     The twin keeps its own MjData (its start, its readings); its row is loaded from that data
     when the twin first parks, takes the twin's controls and applied forces before each step,
@@ -95,6 +131,9 @@ class _Physics:
         self.nsim, self.threads, self.stats = nsim, threads, stats
         self.batch: mujoco.batch.Batch | None = None
         self.pairs: list[tuple[mujoco.MjModel, mujoco.MjData] | None] = [None] * nsim
+        #: per slot, the twin's arrays and its row's, paired: controls and applied forces in,
+        #: sensor readings out (views made once per twin, not per tick)
+        self.io: list[tuple[np.ndarray, ...]] = [()] * nsim
         self.models: list[mujoco.MjModel] = []
         self.layout: tuple[int, ...] = ()
 
@@ -118,6 +157,7 @@ class _Physics:
         if pair is not None:
             mujoco.mj_setState(pair[0], pair[1], self._state[i], _STATE)
             self.pairs[i] = None
+            self.io[i] = ()
 
     def step(self, parked: list[Parked]) -> list[Resume]:
         """Step every parked twin once; the jobs to resume, each with its step's error."""
@@ -133,13 +173,16 @@ class _Physics:
             i, m, d = job
             pair = self.pairs[i]
             if pair is not None and pair[0] is m and pair[1] is d:
-                self._ctrl[i] = d.ctrl
-                self._qfrc[i] = d.qfrc_applied
+                ctrl, row_ctrl, qfrc, row_qfrc, _, _ = self.io[i]
+                copyto(row_ctrl, ctrl)
+                copyto(row_qfrc, qfrc)
             elif self._layout(m) == self.layout:
                 self.release(i)
                 mujoco.mj_getState(m, d, self._state[i], _STATE)
                 self.models[i] = m
                 self.pairs[i] = (m, d)
+                self.io[i] = (d.ctrl, self._ctrl[i], d.qfrc_applied, self._qfrc[i],
+                              d.sensordata, self._sensors[i])
                 moved = True
             else:
                 out.append(self._alone(job))
@@ -149,16 +192,19 @@ class _Physics:
             b.set_models(self.models)
         failed: set[int] = set()
         if inside:
+            t1 = time.perf_counter()
             try:
                 b.step(np.fromiter((j[0] for j in inside), np.int32, len(inside)))
             except mujoco.batch.SimulationError as err:  # those kept their state; the rest ran
                 failed = {int(k) for k in err.ids}
-        sensors = self._sensors
-        for i, _, d in inside:
+            st.batch_call_wall_s += time.perf_counter() - t1
+        io = self.io
+        for i, _, _ in inside:
             if i in failed:
                 out.append((i, RuntimeError(f"MuJoCo: {b.error(i)}")))
             else:
-                d.sensordata[:] = sensors[i]
+                sensors, row_sensors = io[i][4:]
+                copyto(sensors, row_sensors)
                 out.append((i, None))
         st.physics_wall_s += time.perf_counter() - t0
         out.sort(key=lambda r: r[0])
@@ -175,10 +221,12 @@ class _Physics:
 
 
 class CohortBatch:
-    """Runs jobs together, their twins' physics stepped in one call of MuJoCo's batch a tick.
+    """Runs jobs together, their twins' physics stepped in one pass a tick.
 
-    ``threads``: the C threads that step the twins, the caller's included (1: the caller's
-    alone, no thread switch per tick: what counts on a machine whose cores are all busy).
+    ``threads``: 1 steps every twin with ``mujoco.mj_step`` in this thread, one after the other
+    (no thread switch and no copy per tick: what counts on a machine whose cores are all busy);
+    2 or more step them in one call of MuJoCo's batch on that many C threads (the caller's
+    included) with the GIL released (wall time on free cores).
     """
 
     def __init__(self, *, threads: int = 1) -> None:
@@ -205,7 +253,8 @@ class CohortBatch:
         members = [greenlet(lambda i=i, job=job: member(i, job), parent=hub)
                    for i, job in enumerate(jobs)]
         outcomes: list[BatchOutcome[T] | None] = [None] * len(jobs)
-        physics = _Physics(len(jobs), self.threads, self.stats)
+        physics = (_Physics(len(jobs), self.threads, self.stats) if self.threads > 1
+                   else _InPlace(self.stats))
         ready: list[Resume] = [(i, None) for i in range(len(jobs))]
         try:
             while ready:
