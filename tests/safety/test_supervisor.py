@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from gaitway.errors import UserError
 from gaitway.safety.faults import FaultKind, Reaction
@@ -234,6 +237,31 @@ def test_a_quantised_angle_that_holds_while_its_joint_moves_is_stale_within_20_m
     rec = rig.sup.records[0]
     assert (rec.kind, rec.reaction) == (FaultKind.STALE_SIGNAL, Reaction.IMMEDIATE_STOP)
     assert rec.detected_at_s - start <= 0.020
+
+
+@settings(max_examples=25, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(angle=st.floats(-0.2, 0.6), speed=st.floats(0.0, 8.0), sign=st.sampled_from([-1.0, 1.0]),
+       moving=st.floats(0.01, 0.5), ticks=st.integers(2, 40))
+def test_a_held_quantised_angle_is_stale_exactly_when_its_velocity_says_it_moves(
+        angle: float, speed: float, sign: float, moving: float, ticks: int) -> None:
+    """Over the range a user may set (the moving bound, the stale ticks): an angle held bit for
+    bit is stale within stale_ticks when its velocity reading stays at or above the bound,
+    and never when it stays below (a joint at rest, whatever its velocity noise)."""
+    lim = SafetyLimits.for_patient(75.0)
+    lim = replace(lim, timing=replace(lim.timing, stale_moving_rad_s=moving, stale_ticks=ticks))
+    rig = Rig(quantised=ANGLES)
+    rig.sup = SafetySupervisor(lim, watch_overruns=False, quantised=ANGLES)
+    w = sign * speed
+    start = rig.t
+    for _ in range(ticks + 5):
+        rig.tick(hip_angle_left=angle, hip_motor_angle_left=angle, hip_velocity_left=w)
+    stale = [r for r in rig.sup.records if r.kind is FaultKind.STALE_SIGNAL]
+    if speed >= moving:
+        assert stale, (speed, moving)
+        assert stale[0].detected_at_s - start <= ticks * 0.001 + 1e-9
+    else:
+        assert stale == []
 
 
 def test_quantised_channels_must_be_sample_channels() -> None:

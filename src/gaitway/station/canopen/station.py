@@ -571,8 +571,8 @@ class CanopenStation(Station):
             self._expected = 0
             for d in drives:
                 d.seen_tpdo1 = d.seen_tpdo2 = False
-                if d.cfg.bus not in self._bus_off:
-                    self._expected += 2
+                if d.cfg.bus not in self._bus_off and not d.lock_out:
+                    self._expected += 2  # a lost drive is not waited for each tick
         t0 = time.perf_counter()
         for d in drives:
             if d.cfg.bus in self._bus_off:
