@@ -70,7 +70,18 @@ def test_emg_onsets_against_the_twins_true_activation(session: Path) -> None:
     true onsets found and false onsets at most 25 % of them. Measured on this seeded 24-s
     session: recall 0.97-1.0, false onsets 0-21 %, mean |error| 7-23 ms per muscle; on 3 min
     of the same profile (docs/validation/report.md) the same or better except where noted
-    there."""
+    there.
+
+    The first version of the twin's landing change (issue 17 item 1, on the effort model
+    before issue 19's) made 8 false tibialis-anterior onsets of 18 here. Truth and EMG come
+    from the same activation (no impact artefact in the synthesis) and the detector was right:
+    each false onset was at a heel strike, where the foot slapping down (0.13 rad of
+    plantarflexion in 40 ms) drew a 40-ms dorsiflexor burst, followed by early-stance activity
+    just under the 20 % threshold for 100 ms. The truth's minimum burst of 50 ms, applied to
+    the un-smoothed activation, dropped that burst and started the stance burst 160 ms later;
+    the 6-Hz envelope spreads 40 ms of activity over more than 100 ms, so the detector kept
+    it. With the effort model of issue 19 the early-stance activity stays well above the
+    threshold and the two agree (0 false onsets)."""
     from gaitway.analytics.emg import EmgPipeline
     from gaitway.analytics.emg_truth import match_onsets, true_onsets
 
