@@ -94,18 +94,27 @@ def test_no_false_fault_where_the_patient_can_walk(case: EnvelopeCase) -> None:
     assert out.worst_cuff_nm < 100.0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 12 item 4, open: drawn by the property above in the full CI run on main 1fa954a "
-    "(not in separate runs of it: an in-process difference not yet found), a severe right "
-    "hemiparesis at 7.3 % guidance with the knee range at x0.80 ends in a joint_range stop "
-    "at 9.7 s; the cause is not yet diagnosed"))
-def test_known_false_stop_severe_hemiparesis_low_guidance_reduced_knee_range() -> None:
-    case = EnvelopeCase.of("hemiparetic-right-severe", controller="guidance",
-                           guidance_pct=7.327849, bws_pct=35.3417, speed_kmh=2.0,
-                           hip_rom_scale=0.9, knee_rom_scale=0.80215, seed=194, seconds=12.0,
-                           pause_at_s=6.92576, pause_for_s=1.10818)
+#: pauses in the early stance of the non-paretic leg (both hips flexed) that ended in a
+#: joint_range stop 1.7 s after the resume: the virtual patient restarted a quarter stride
+#: away from the robot (issue 12 item 4; fixed in station/sim/patient.py, the restart phase
+#: judged against normal walking). The first was drawn by the property in a full CI run
+_RESTARTS = (
+    EnvelopeCase.of("hemiparetic-right-severe", controller="guidance",
+                    guidance_pct=7.327849, bws_pct=35.3417, speed_kmh=2.0,
+                    hip_rom_scale=0.9, knee_rom_scale=0.80215, seed=194, seconds=12.0,
+                    pause_at_s=6.92576, pause_for_s=1.10818),
+    EnvelopeCase.of("hemiparetic-right-moderate", controller="guidance",
+                    guidance_pct=7.327849, bws_pct=35.3417, speed_kmh=2.0, seed=1,
+                    seconds=12.0, pause_at_s=6.92576, pause_for_s=1.1),
+)
+
+
+@pytest.mark.parametrize("case", _RESTARTS, ids=["severe-rom-0.8", "moderate"])
+def test_a_resume_from_mid_stride_at_low_guidance_walks_on(case: EnvelopeCase) -> None:
     out = run_case(case)
     assert out.outcome == "ok", f"{case.label}: {out.outcome} at {out.fault_at_s} s"
+    assert out.resumed
+    assert out.strides >= 10, f"{case.label}: only {out.strides} strides"
 
 
 @_BOUNDED
