@@ -9,12 +9,13 @@ the faulty Sample to a supervisor judging with the station's configured limits.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from gaitway.safety.faults import FaultKind, Reaction
+from gaitway.safety.faults import FAULTS, FaultKind, Reaction
+from gaitway.safety.session import SessionSafety
 from gaitway.safety.station_limits import safety_limits
 from gaitway.safety.supervisor import SafetySupervisor
 from gaitway.station.canopen.cia402 import DriveState
@@ -96,6 +97,8 @@ def test_heartbeat_loss_is_communication_loss_and_torque_off(
      FaultKind.DRIVE_OVERTEMPERATURE, Reaction.CONTROLLED_STOP),
     (0x7305, "incremental sensor 1 fault", FaultBit.ENCODER_MISMATCH,
      FaultKind.ENCODER_MISMATCH, Reaction.IMMEDIATE_STOP),
+    (0x3220, "DC link under-voltage", FaultBit.DRIVE_FAULT,
+     FaultKind.DRIVE_FAULT, Reaction.IMMEDIATE_STOP),
 ])
 def test_emcy_is_the_drive_fault_its_code_means(
         cfg: StationConfig, rig: EmulatedDrives, station: CanopenStation, code: int,
@@ -111,14 +114,124 @@ def test_emcy_is_the_drive_fault_its_code_means(
     assert _judged(cfg, s)[:2] == (kind, reaction)
 
 
-def test_sto_while_enabled_faults_the_drive_and_shows_on_its_channel(
+def _closed_loop(cfg: StationConfig, station: CanopenStation, command: Command = PUSH,
+                 *, until: Callable[[SafetySupervisor], bool], wall_s: float = 10.0,
+                 noisy: bool = False) -> SafetySupervisor:
+    """The session's safety (supervisor, belt brake, the drives' torque off) judging every
+    tick and its command going to the drives, until ``until`` holds (AssertionError after
+    ``wall_s`` of wall time). ``noisy``: a bare supervisor that takes every channel for a
+    noisy one (what it did before stations declared their quantised channels)."""
+    limits = safety_limits(cfg.limits(), body_mass_kg=75.0)
+    safety = SessionSafety(station, limits=limits, watch_overruns=False)
+    sup = SafetySupervisor(limits, watch_overruns=False) if noisy else safety.supervisor
+    judge = sup.check if noisy else safety.judge
+    t0 = time.monotonic()
+    s = station.last_sample
+    while not until(sup):
+        assert time.monotonic() - t0 < wall_s, f"not reached in {wall_s} s: {sup.records}"
+        s = station.step(judge(s, command))
+    return sup
+
+
+def _safe(sup: SafetySupervisor) -> bool:
+    return sup.in_safe_state
+
+
+def test_sto_while_enabled_is_safe_torque_off_and_ends_in_the_safe_state(
         cfg: StationConfig, rig: EmulatedDrives, station: CanopenStation) -> None:
     rig.drive("knee_right").set_sto(True)
-    s, _ = _until(station, FaultBit.DRIVE_OVERCURRENT, wall_s=2.0)
+    s, _ = _until(station, FaultBit.SAFE_TORQUE_OFF, wall_s=2.0)
+    assert not s.fault_word & (FaultBit.DRIVE_OVERCURRENT | FaultBit.DRIVE_FAULT)
     assert s["knee_sto_right"] == 1.0
     assert s["knee_brake_right"] == 1.0
     assert any("safe torque off" in e.details for e in station.drain_events())
-    assert _judged(cfg, s)[1] is Reaction.IMMEDIATE_STOP
+    assert _judged(cfg, s)[:2] == (FaultKind.SAFE_TORQUE_OFF, Reaction.IMMEDIATE_STOP)
+    sup = _closed_loop(cfg, station, until=_safe)
+    assert [str(r.kind) for r in sup.records if r.reaction > Reaction.WARN] == [
+        "safe_torque_off"]
+    assert _torque_free(rig)
+    assert "must not be resumed" in str(sup.ack_refusal())
+
+
+@pytest.mark.parametrize("emcy", [False, True], ids=["no EMCY", "unnamed EMCY"])
+def test_a_drive_fault_without_a_known_cause_is_drive_fault_and_ends_in_the_safe_state(
+        cfg: StationConfig, rig: EmulatedDrives, station: CanopenStation, emcy: bool) -> None:
+    rig.drive("hip_left").fault(0xFF42, emcy=emcy)  # device specific: no meaning known
+    s, _ = _until(station, FaultBit.DRIVE_FAULT, wall_s=2.0)
+    assert not s.fault_word & FaultBit.DRIVE_OVERCURRENT
+    assert _judged(cfg, s)[:2] == (FaultKind.DRIVE_FAULT, Reaction.IMMEDIATE_STOP)
+    sup = _closed_loop(cfg, station, until=_safe)
+    assert _torque_free(rig)
+    assert "must not be resumed" in str(sup.ack_refusal())
+
+
+@pytest.mark.parametrize("fault", ["heartbeat", "emcy", "pdos", "bus_off"])
+def test_every_bus_fault_ends_in_the_safe_state_in_a_closed_loop(
+        cfg: StationConfig, rig: EmulatedDrives, station: CanopenStation, fault: str) -> None:
+    """The station's reaction and the supervisor's stop together: the drives end torque-free
+    and the supervisor confirms its safe state. A drive the station lost reads NaN: its
+    torque-off is commanded (and its own heartbeat watchdog's), not confirmed."""
+    knee = rig.drive("knee_left")
+    if fault == "bus_off":
+        rig.controllers["left"].go_bus_off()
+    elif fault == "heartbeat":
+        knee.stop_heartbeat()
+    elif fault == "emcy":
+        knee.fault(0x2310)
+    else:
+        knee.drop_tpdos = 10_000
+    sup = _closed_loop(cfg, station, until=_safe)
+    kind = {"heartbeat": FaultKind.COMMUNICATION_LOSS, "emcy": FaultKind.DRIVE_OVERCURRENT,
+            "pdos": FaultKind.COMMUNICATION_LOSS, "bus_off": FaultKind.COMMUNICATION_LOSS}[fault]
+    assert next(r.kind for r in sup.records if r.reaction > Reaction.WARN) is kind, sup.records
+    t0 = time.monotonic()
+    while not _torque_free(rig) and time.monotonic() - t0 < 3.0:
+        station.step(Command())
+    assert _torque_free(rig)
+
+
+def test_pdos_that_stop_arriving_are_communication_loss_within_its_goal(
+        cfg: StationConfig, rig: EmulatedDrives, station: CanopenStation) -> None:
+    rig.drive("hip_right").drop_tpdos = 10_000
+    t_last = station.last_sample.time
+    sup = _closed_loop(cfg, station, until=lambda s: s.latched)
+    rec = sup.records[0]
+    assert (rec.kind, rec.reaction) == (FaultKind.COMMUNICATION_LOSS, Reaction.IMMEDIATE_STOP)
+    assert rec.detected_at_s - t_last <= FAULTS[FaultKind.COMMUNICATION_LOSS].max_detection_s
+
+
+def test_joints_resting_with_identical_counts_for_seconds_do_not_fault(cfg: StationConfig) -> None:
+    """Legs hanging still, drives enabled with zero torque: the encoder counts repeat bit for
+    bit for 3 s of session time. No false stop; the same samples judged as noisy channels
+    would have been a stale signal within 10 ms."""
+    with EmulatedDrives(cfg, LegPendulums()) as rig:
+        st = CanopenStation(cfg, bus_factory=rig.controller, deadline_s=DEADLINE_S)
+        with st:
+            angles: list[tuple[float, ...]] = []
+
+            def three_seconds(sup: SafetySupervisor) -> bool:
+                angles.append(tuple(st.last_sample.joint_angle(j, s) for j in ("hip", "knee")
+                                    for s in ("left", "right")))
+                return st.last_sample.time >= 3.0
+            sup = _closed_loop(cfg, st, Command(), until=three_seconds, wall_s=120.0)
+            assert sup.records == []
+            assert len(set(angles)) == 1  # identical counts throughout
+            noisy = _closed_loop(cfg, st, Command(), until=lambda s: s.latched, noisy=True)
+            assert noisy.records[0].kind is FaultKind.STALE_SIGNAL
+
+
+def test_a_frozen_encoder_on_a_moving_joint_is_stale_within_its_goal(
+        cfg: StationConfig, rig: EmulatedDrives, station: CanopenStation) -> None:
+    t0 = time.monotonic()
+    while abs(station.step(PUSH)["hip_velocity_left"]) < 0.2:
+        assert time.monotonic() - t0 < 5.0
+    rig.drive("hip_left").freeze_encoder()
+    t_frozen = station.last_sample.time
+    sup = _closed_loop(cfg, station, until=lambda s: s.latched)
+    rec = sup.records[0]
+    assert (rec.kind, rec.reaction) == (FaultKind.STALE_SIGNAL, Reaction.IMMEDIATE_STOP)
+    assert "hip_left" in rec.detail
+    assert rec.detected_at_s - t_frozen <= FAULTS[FaultKind.STALE_SIGNAL].max_detection_s
 
 
 def test_bus_off_is_communication_loss_and_every_drive_stops(

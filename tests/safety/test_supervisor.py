@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from gaitway.errors import UserError
 from gaitway.safety.faults import FaultKind, Reaction
@@ -15,15 +18,19 @@ from gaitway.station.channels import N_SAMPLE_CHANNELS, SAMPLE_INDEX
 from gaitway.station.interface import Command, FaultBit, Sample
 
 IX = SAMPLE_INDEX
-FLAGS = (IX["estop"], IX["stop_button"], IX["fault_word"])
+#: inputs that read exactly 0 when inactive (no sensor noise on a switch)
+FLAGS = (IX["estop"], IX["stop_button"], IX["fault_word"],
+         *(IX[f"{j}_{x}_{s}"] for j in ("hip", "knee") for x in ("sto", "brake")
+           for s in ("left", "right")))
 WALK = Command(5.0, -5.0, 10.0, -10.0, 220.0, 0.0)
 
 
 class Rig:
     """Feeds a supervisor one synthetic tick at a time, with sensor noise like the twin's."""
 
-    def __init__(self, mass_kg: float = 75.0) -> None:
-        self.sup = SafetySupervisor(SafetyLimits.for_patient(mass_kg), watch_overruns=False)
+    def __init__(self, mass_kg: float = 75.0, quantised: frozenset[str] = frozenset()) -> None:
+        self.sup = SafetySupervisor(SafetyLimits.for_patient(mass_kg), watch_overruns=False,
+                                    quantised=quantised)
         self.rng = np.random.default_rng(1)
         self.t = 0.0
         base = np.zeros(N_SAMPLE_CHANNELS)
@@ -147,6 +154,8 @@ def test_nan_reading_is_an_immediate_stop() -> None:
     (FaultBit.DRIVE_OVERTEMPERATURE, "drive_overtemperature", "controlled_stop"),
     (FaultBit.DRIVE_OVERCURRENT, "drive_overcurrent", "immediate_stop"),
     (FaultBit.ENCODER_MISMATCH, "encoder_mismatch", "immediate_stop"),
+    (FaultBit.SAFE_TORQUE_OFF, "safe_torque_off", "immediate_stop"),
+    (FaultBit.DRIVE_FAULT, "drive_fault", "immediate_stop"),
 ])
 def test_device_fault_bits_are_faults(bit: FaultBit, kind: str, reaction: str) -> None:
     rig = Rig()
@@ -177,6 +186,87 @@ def test_stale_signal_within_20_ms() -> None:
     rec = rig.sup.records[0]
     assert rec.kind is FaultKind.STALE_SIGNAL
     assert rec.detected_at_s - start <= 0.020
+
+
+def test_an_active_sto_input_is_its_own_fault_and_ends_torque_free() -> None:
+    rig = Rig()
+    rig.tick()
+    out = rig.tick(knee_sto_right=1.0)
+    assert rig.kinds() == [("safe_torque_off", "immediate_stop")]
+    assert "knee_right" in rig.sup.records[0].detail
+    assert out[:4] == (0.0, 0.0, 0.0, 0.0)
+    rig.tick(knee_sto_right=1.0, **{f"{j}_torque_{s}": 0.0 for j in ("hip", "knee")
+                                    for s in ("left", "right")})
+    assert rig.sup.in_safe_state
+    assert "must not be resumed" in str(rig.sup.ack_refusal())
+
+
+ANGLES = frozenset(f"{j}_angle_{s}" for j in ("hip", "knee") for s in ("left", "right"))
+
+
+def test_a_quantised_joint_at_rest_repeats_without_a_stale_fault() -> None:
+    """Encoder counts at standstill: the same angle, bit for bit, for 3 s."""
+    rig = Rig(quantised=ANGLES)
+    for _ in range(3000):
+        rig.tick(hip_angle_left=0.1, hip_angle_right=0.1, knee_angle_left=0.3,
+                 knee_angle_right=0.3, hip_velocity_left=0.0, knee_velocity_right=0.001)
+    assert rig.sup.records == []
+    assert not rig.sup.latched
+
+
+def test_the_same_standstill_is_stale_on_a_noisy_channel() -> None:
+    rig = Rig()  # nothing declared quantised: a repeat is a frozen sensor
+    for _ in range(20):
+        rig.tick(knee_angle_right=0.3)
+    assert rig.kinds() == [("stale_signal", "immediate_stop")]
+
+
+@pytest.mark.parametrize("velocity", [0.06, -0.5, 3.0])
+def test_a_quantised_angle_that_holds_while_its_joint_moves_is_stale_within_20_ms(
+        velocity: float) -> None:
+    rig = Rig(quantised=ANGLES)
+    q = 0.1
+    for _ in range(50):  # moving: the counts change every tick
+        q += velocity * 0.001
+        rig.tick(hip_angle_left=q, hip_motor_angle_left=q, hip_velocity_left=velocity)
+    start = rig.t
+    for _ in range(30):  # the encoder freezes; the velocity reading goes on
+        rig.tick(hip_angle_left=q, hip_motor_angle_left=q, hip_velocity_left=velocity)
+        if rig.sup.latched:
+            break
+    rec = rig.sup.records[0]
+    assert (rec.kind, rec.reaction) == (FaultKind.STALE_SIGNAL, Reaction.IMMEDIATE_STOP)
+    assert rec.detected_at_s - start <= 0.020
+
+
+@settings(max_examples=25, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(angle=st.floats(-0.2, 0.6), speed=st.floats(0.0, 8.0), sign=st.sampled_from([-1.0, 1.0]),
+       moving=st.floats(0.01, 0.5), ticks=st.integers(2, 40))
+def test_a_held_quantised_angle_is_stale_exactly_when_its_velocity_says_it_moves(
+        angle: float, speed: float, sign: float, moving: float, ticks: int) -> None:
+    """Over the range a user may set (the moving bound, the stale ticks): an angle held bit for
+    bit is stale within stale_ticks when its velocity reading stays at or above the bound,
+    and never when it stays below (a joint at rest, whatever its velocity noise)."""
+    lim = SafetyLimits.for_patient(75.0)
+    lim = replace(lim, timing=replace(lim.timing, stale_moving_rad_s=moving, stale_ticks=ticks))
+    rig = Rig(quantised=ANGLES)
+    rig.sup = SafetySupervisor(lim, watch_overruns=False, quantised=ANGLES)
+    w = sign * speed
+    start = rig.t
+    for _ in range(ticks + 5):
+        rig.tick(hip_angle_left=angle, hip_motor_angle_left=angle, hip_velocity_left=w)
+    stale = [r for r in rig.sup.records if r.kind is FaultKind.STALE_SIGNAL]
+    if speed >= moving:
+        assert stale, (speed, moving)
+        assert stale[0].detected_at_s - start <= ticks * 0.001 + 1e-9
+    else:
+        assert stale == []
+
+
+def test_quantised_channels_must_be_sample_channels() -> None:
+    with pytest.raises(ValueError, match="hip_angel_left"):
+        SafetySupervisor(SafetyLimits.for_patient(75.0), quantised=frozenset({"hip_angel_left"}))
 
 
 def test_watchdog_and_missed_ticks() -> None:

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from gaitway.cli import main as cli_main
-from gaitway.trials.course import TrialDesign, cohort, run_course
+from gaitway.trials.course import TrialDesign, cohort, run_course, run_courses
 from gaitway.trials.plans import load_plans
 from gaitway.trials.runner import ARMS_DIR, TrialRun, run_trial
 
@@ -68,6 +68,21 @@ def test_arms_share_the_patient_and_its_randomness() -> None:
     assert a.rows[0].controller == "guidance"
     assert b.rows[0].controller == "aan"
     assert run_course(design, patient, plans[0]).rows == a.rows
+
+
+def test_courses_batched_equal_courses_one_by_one() -> None:
+    """A cohort batch of courses (both arms of a patient, and another patient) gives each
+    course exactly what it gives alone, and reports every session under its course."""
+    plans = load_plans(PLANS.split(","))
+    design = TrialDesign(seed=7, cohort=2, weeks=1, sessions_per_week=2, minutes=0.02)
+    members = [(p, plan) for p in cohort(design) for plan in plans][:3]
+    heard: list[tuple[int, int]] = []
+    outcomes = run_courses(design, members, threads=2,
+                           on_session=lambda k, row: heard.append((k, row.session)))
+    for (patient, plan), out in zip(members, outcomes, strict=True):
+        assert out.ok, out.error
+        assert out.value().rows == run_course(design, patient, plan).rows
+    assert sorted(heard) == [(k, n) for k in range(3) for n in (1, 2)]
 
 
 def test_cli_on_a_local_cluster(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -155,6 +170,14 @@ def test_on_a_real_scheduler_and_resume(tmp_path: Path, dask_cluster: str,
     check_results(out)
     again = pq.read_table(out / "sessions.parquet").to_pandas()
     assert again.equals(first)  # deterministic: the rerun course is the same course
+    # the whole trial again as cohort batches of 3 courses per task: the same results
+    batched = tmp_path / "batched"
+    code = cli_main.main(["trial", "--plans", PLANS, *ARGS, "--out", str(batched),
+                          "--scheduler", dask_cluster, "--batch", "3"])
+    assert code == 0, capsys.readouterr().err
+    assert "courses run 4, already done 0" in capsys.readouterr().out
+    check_results(batched)
+    assert pq.read_table(batched / "sessions.parquet").to_pandas().equals(first)
 
 
 def test_a_killed_worker_loses_nothing_and_counts_nothing_twice(tmp_path: Path,

@@ -54,7 +54,7 @@ def _trial(args: argparse.Namespace) -> int:
           f"({', '.join(p.name for p in plans)}), {design.sessions} sessions of "
           f"{design.minutes:g} min each")
     run = run_trial(plans, design, out, scheduler=args.scheduler, workers=args.workers,
-                    resume=args.resume)
+                    resume=args.resume, batch=args.batch)
     print(f"courses run {len(run.ran)}, already done {len(run.skipped)}")
     for name, arm in run.summary["arms"].items():
         g = arm["gait_speed_change_mps"]["mean"]
@@ -88,4 +88,8 @@ def register(subparsers: Any) -> None:
                    help="worker processes of the local cluster")
     p.add_argument("--resume", action="store_true",
                    help="go on with the trial in --out: skip the courses already done")
+    p.add_argument("--batch", type=_positive_int, default=1, metavar="N",
+                   help="courses per task, stepped together in one worker process (cohort "
+                   "batch: their physics in one call of MuJoCo's batch; same results as one "
+                   "by one)")
     p.set_defaults(func=_trial)

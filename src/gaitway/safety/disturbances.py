@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from gaitway.safety.faults import FaultKind
 from gaitway.station.channels import SAMPLE_INDEX
-from gaitway.station.interface import Command, DisturbanceHooks, Sample
+from gaitway.station.interface import Command, DisturbanceHooks, FaultBit, Sample
 
 FloatArray = npt.NDArray[np.float64]
 _I = SAMPLE_INDEX
@@ -131,6 +131,22 @@ class DriveOvertemperature(_Reading):
               "docs/safety/injection.md)")
     channel = "knee_drive_temperature_left"
     offset = 100.0
+
+
+class SafeTorqueOff(_Reading):
+    effect = ("knee_sto_right reads active (on the twin only the input reads so; a real "
+              "drive's torque is cut by its safety circuit)")
+    channel = "knee_sto_right"
+    offset = 1.0
+
+
+class DriveFault(Disturbance):
+    effect = "a drive reports its fault state with no named cause (fault_word DRIVE_FAULT)"
+
+    def sense(self, v: FloatArray, dt_in: float, ctx: InjectionContext) -> bool:
+        i = _I["fault_word"]
+        v[i] = float(int(v[i]) | int(FaultBit.DRIVE_FAULT))
+        return True
 
 
 class CommunicationLoss(Disturbance):
@@ -290,6 +306,8 @@ DISTURBANCES: Final[dict[FaultKind, type[Disturbance]]] = {
     FaultKind.ENCODER_MISMATCH: EncoderMismatch,
     FaultKind.DRIVE_OVERCURRENT: DriveOvercurrent,
     FaultKind.DRIVE_OVERTEMPERATURE: DriveOvertemperature,
+    FaultKind.SAFE_TORQUE_OFF: SafeTorqueOff,
+    FaultKind.DRIVE_FAULT: DriveFault,
     FaultKind.COMMUNICATION_LOSS: CommunicationLoss,
     FaultKind.MISSED_TICKS: MissedTicks,
     FaultKind.LOOP_OVERRUN: LoopOverrun,

@@ -33,6 +33,8 @@ class FaultKind(enum.StrEnum):
     ENCODER_MISMATCH = "encoder_mismatch"
     DRIVE_OVERCURRENT = "drive_overcurrent"
     DRIVE_OVERTEMPERATURE = "drive_overtemperature"
+    SAFE_TORQUE_OFF = "safe_torque_off"
+    DRIVE_FAULT = "drive_fault"
     COMMUNICATION_LOSS = "communication_loss"
     MISSED_TICKS = "missed_ticks"
     LOOP_OVERRUN = "loop_overrun"
@@ -68,7 +70,8 @@ class FaultSpec:
 _C = Reaction.CONTROLLED_STOP
 _X = Reaction.IMMEDIATE_STOP
 _SPECS: Final[tuple[FaultSpec, ...]] = (
-    FaultSpec(FaultKind.STALE_SIGNAL, _X, "a noisy channel repeats bit for bit", 0.020,
+    FaultSpec(FaultKind.STALE_SIGNAL, _X, "a noisy channel repeats bit for bit; a quantised "
+              "joint angle holds while its velocity reading says it moves", 0.020,
               no_resume="a frozen sensor: have it checked"),
     FaultSpec(FaultKind.IMPLAUSIBLE_JUMP, _X, "a reading moves more in one tick than physics "
               "allows", 0.002, no_resume="a sensor lost its reference: have it checked"),
@@ -80,6 +83,11 @@ _SPECS: Final[tuple[FaultSpec, ...]] = (
               0.010, no_resume="drive fault: have the drive checked"),
     FaultSpec(FaultKind.DRIVE_OVERTEMPERATURE, _C, "winding temperature above limit (or device "
               "bit); warm windings warn", 0.020, has_soft_limit=True),
+    FaultSpec(FaultKind.SAFE_TORQUE_OFF, _X, "a drive's safe-torque-off input is active "
+              "(its channel, or the drive reports it)", 0.010,
+              no_resume="the safety circuit cut the drives: find out why, then restart"),
+    FaultSpec(FaultKind.DRIVE_FAULT, _X, "a drive in its fault state without a named cause "
+              "(device bit)", 0.010, no_resume="drive fault: have the drive checked"),
     FaultSpec(FaultKind.COMMUNICATION_LOSS, _X, "watchdog: sample time stops advancing (or "
               "device bit)", 0.010),
     FaultSpec(FaultKind.MISSED_TICKS, _C, "a gap of several ticks in the sample time", 0.002),

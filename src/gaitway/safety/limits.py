@@ -164,6 +164,11 @@ class TimingLimits:
 
     dt: float = 0.001
     stale_ticks: int = 10  # a noisy channel bit-identical this many ticks is stale
+    #: a quantised joint angle (encoder counts) is stale when it holds stale_ticks ticks in a
+    #: row while its velocity reading stays above this: 0.05 rad/s moves any encoder of at
+    #: least STALE_MIN_COUNTS_PER_RAD counts per joint radian by several counts in that time,
+    #: and no drive's velocity reading of a joint at rest is this far off zero
+    stale_moving_rad_s: float = 0.05
     watchdog_ticks: int = 3  # sample time not advancing this many ticks: communication lost
     missed_ticks_fault: int = 3  # a gap of this many missing ticks is a fault
     overrun_bound_s: float = 0.005  # wall time between two checks

@@ -104,7 +104,8 @@ class SessionSafety:
         wall = paced and station.time_base is TimeBase.REAL
         clock = time.perf_counter if wall else self.injector.loop_clock
         self.supervisor = SafetySupervisor(limits, watch_overruns=watch_overruns,
-                                           overrun_clock=clock)
+                                           overrun_clock=clock,
+                                           quantised=station.quantised_channels)
         self.acks: list[AckResult] = []
         self._lock = threading.Lock()
         self._braked = False
@@ -148,6 +149,7 @@ class SessionSafety:
             cmd = self.supervisor.check(sample, self.injector.tamper(proposed, t))
             if not self._braked and self.supervisor.state is SupervisorState.IMMEDIATE_STOP:
                 self.injector.engage_belt_brake()  # through the Station interface
+                self.injector.drives_torque_off()  # a CiA 402 drive: disable voltage
                 self._braked = True
                 self.supervisor.note(t, "belt_brake_engaged")
         return cmd
@@ -171,6 +173,7 @@ class SessionSafety:
                 return None
             sup.acknowledge(r.by, r.time_s)
             if self._braked:
+                self.injector.drives_enable()
                 self.injector.release_belt_brake()
                 self._braked = False
         return r

@@ -4,7 +4,9 @@ The drives' current limits set the torque they can give; the config's ``[limits]
 sets what the supervisor clips to and faults at. Both end up in one :class:`DeviceLimits`,
 so the supervisor judges with the numbers the drives were configured with. Contradictions are
 refused with one line saying which number to change: a torque limit the drives cannot give,
-or one whose current would trip the over-current fault (a false stop on every strong step).
+or one whose current would trip the over-current fault (a false stop on every strong step),
+or an encoder too coarse for the stale-signal check (a joint moving at the check's speed
+must change its counts several times within the check's ticks).
 """
 
 from __future__ import annotations
@@ -18,11 +20,26 @@ from gaitway.station.canopen.config import StationLimits
 
 #: rounding slack when comparing a configured torque with what the drives give
 _SLACK: Final[float] = 1e-6
+#: counts a joint moving at TimingLimits.stale_moving_rad_s must make within stale_ticks
+STALE_MIN_COUNTS: Final[int] = 3
+
+
+def check_encoders(lim: StationLimits, timing: TimingLimits) -> None:
+    """Refuse an encoder too coarse for the stale-signal check on quantised joint angles: at
+    rest its counts repeat, so the check needs a joint that moves to change them."""
+    joint, rad = lim.coarsest_encoder
+    most = timing.stale_moving_rad_s * timing.dt * timing.stale_ticks / STALE_MIN_COUNTS
+    if rad > most:
+        raise UserError(
+            f"the {joint} encoder resolves {rad * 1e3:.3f} mrad per count at the joint, coarser "
+            f"than the {most * 1e3:.3f} mrad the stale-signal check needs: raise "
+            "encoder_counts_per_rev (or the gear ratio)")
 
 
 def device_limits(lim: StationLimits, base: DeviceLimits | None = None) -> DeviceLimits:
     """The device limits of a configured station (UserError on a contradiction)."""
     base = base or DeviceLimits()
+    check_encoders(lim, TimingLimits(dt=lim.dt_s))
     values: dict[str, object] = {}
     for joint, peak, soft, amps in (
             ("hip", lim.hip_peak_torque_nm, lim.hip_torque_soft_nm, lim.hip_amps_per_nm),

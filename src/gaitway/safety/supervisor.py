@@ -27,6 +27,8 @@ _JOINT_NAMES: Final[tuple[str, ...]] = ("hip_left", "hip_right", "knee_left", "k
 _BIT_KINDS: Final[tuple[tuple[FaultBit, FaultKind], ...]] = (
     (FaultBit.DRIVE_OVERCURRENT, FaultKind.DRIVE_OVERCURRENT),
     (FaultBit.DRIVE_OVERTEMPERATURE, FaultKind.DRIVE_OVERTEMPERATURE),
+    (FaultBit.SAFE_TORQUE_OFF, FaultKind.SAFE_TORQUE_OFF),
+    (FaultBit.DRIVE_FAULT, FaultKind.DRIVE_FAULT),
     (FaultBit.ENCODER_MISMATCH, FaultKind.ENCODER_MISMATCH),
     (FaultBit.COMMUNICATION, FaultKind.COMMUNICATION_LOSS),
     (FaultBit.HARNESS, FaultKind.HARNESS_OVERLOAD),
@@ -61,10 +63,21 @@ class SafetySupervisor:
     """
 
     def __init__(self, limits: SafetyLimits, *, watch_overruns: bool = True,
-                 overrun_clock: Callable[[], float] = time.perf_counter) -> None:
+                 overrun_clock: Callable[[], float] = time.perf_counter,
+                 quantised: frozenset[str] = frozenset()) -> None:
         """``overrun_clock``: wall time for a paced live loop; the thread's CPU time
-        (``time.thread_time``) for a headless one, where being descheduled is no overrun."""
+        (``time.thread_time``) for a headless one, where being descheduled is no overrun.
+        ``quantised``: the station's channels that repeat at rest
+        (:attr:`~gaitway.station.interface.Station.quantised_channels`): a repeat there is no
+        stale signal; a quantised joint angle is stale only if it holds while its velocity
+        reading says the joint moves."""
         self.limits = limits
+        unknown = quantised - set(SAMPLE_CHANNEL_NAMES)
+        if unknown:
+            raise ValueError(f"quantised channels not in the Sample: {sorted(unknown)}")
+        #: per stale-checked reading (the four joint angles, the harness force): quantised?
+        self._quantised = tuple(n in quantised for n in (
+            *(SAMPLE_CHANNEL_NAMES[i] for i in _idx("{j}_angle_{s}")), "harness_force"))
         dev, pat, tim = limits.device, limits.patient, limits.timing
         self.dt = tim.dt
         self.watch_overruns = watch_overruns
@@ -93,6 +106,7 @@ class SafetySupervisor:
         self._i_estop = _I["estop"]
         self._i_stop = _I["stop_button"]
         self._i_fw = _I["fault_word"]
+        self._i_sto = _idx("{j}_sto_{s}")
         self._weight = pat.weight_n
         self._harness_max = dev.harness_max_fraction * self._weight
         self.records: list[FaultRecord] = []
@@ -251,6 +265,14 @@ class SafetySupervisor:
             if not 0.0 <= h0 <= self._harness_max:  # also NaN: then what it holds now
                 h0 = v[self._i_h] if v[self._i_h] == v[self._i_h] else 0.0
             self._harness_cmd = self._h_avg = h0
+        # the device's own fault report first: it names the cause of what follows (a drive
+        # the station lost reads NaN)
+        fw = v[self._i_fw]
+        if fw != 0.0 and fw - fw == 0.0:
+            word = FaultBit(int(fw))
+            for bit, kind in _BIT_KINDS:
+                if word & bit:
+                    self._fault(kind, t, f"device reports {bit.name}")
         # NaN or infinity anywhere: one sum, NaN and inf both propagate
         total = sum(v)
         finite = total - total == 0.0
@@ -289,12 +311,12 @@ class SafetySupervisor:
             self._fault(FaultKind.EMERGENCY_STOP, t, "emergency stop pressed")
         if v[self._i_stop] != 0.0:
             self._fault(FaultKind.STOP_BUTTON, t, "patient stop button pressed")
-        fw = v[self._i_fw]
-        if fw != 0.0 and finite:
-            word = FaultBit(int(fw))
-            for bit, kind in _BIT_KINDS:
-                if word & bit:
-                    self._fault(kind, t, f"device reports {bit.name}")
+        i_sto = self._i_sto
+        if finite and (v[i_sto[0]] != 0.0 or v[i_sto[1]] != 0.0 or v[i_sto[2]] != 0.0
+                       or v[i_sto[3]] != 0.0):
+            on = [_JOINT_NAMES[k] for k in range(4) if v[i_sto[k]] != 0.0]
+            self._fault(FaultKind.SAFE_TORQUE_OFF, t,
+                        f"safe-torque-off input active at {', '.join(on)}")
         if finite:
             self._check_sensors(v, t, first)
         # once latched, the proposal is discarded: its own faults are no longer news
@@ -327,6 +349,8 @@ class SafetySupervisor:
         prev = self._prev
         stale = self._stale
         stale_n = self.limits.timing.stale_ticks
+        moving = self.limits.timing.stale_moving_rad_s
+        quantised = self._quantised
         jump = dev.angle_jump
         ia, im, iv, ic, it, ii = (self._i_ang, self._i_mot, self._i_vel, self._i_cur,
                                   self._i_tmp, self._i_int)
@@ -337,11 +361,13 @@ class SafetySupervisor:
                 if d > jump or d < -jump:
                     self._fault(FaultKind.IMPLAUSIBLE_JUMP, t,
                                 f"{_JOINT_NAMES[k]} angle moved {d:+.3f} rad in one tick")
-                if d == 0.0:
+                if d == 0.0 and (not quantised[k] or moving <= v[iv[k]]
+                                 or v[iv[k]] <= -moving):
                     stale[k] += 1
                     if stale[k] >= stale_n:
                         self._fault(FaultKind.STALE_SIGNAL, t,
-                                    f"{_JOINT_NAMES[k]} angle unchanged for {stale[k]} ticks")
+                                    f"{_JOINT_NAMES[k]} angle unchanged for {stale[k]} ticks"
+                                    + (f" at {v[iv[k]]:+.2f} rad/s" if quantised[k] else ""))
                 else:
                     stale[k] = 0
             prev[k] = a
@@ -408,7 +434,7 @@ class SafetySupervisor:
             if d > dev.force_jump or d < -dev.force_jump:
                 self._fault(FaultKind.IMPLAUSIBLE_JUMP, t,
                             f"harness force moved {d:+.0f} N in one tick")
-            if d == 0.0:
+            if d == 0.0 and not quantised[4]:
                 stale[4] += 1
                 if stale[4] >= stale_n:
                     self._fault(FaultKind.STALE_SIGNAL, t,

@@ -6,16 +6,15 @@ with any recording."""
 from __future__ import annotations
 
 import math
-from dataclasses import fields, replace
+from dataclasses import fields
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 import numpy as np
 
 from gaitway.errors import UserError
 from gaitway.recording import open_recording
 from gaitway.recording.errors import RecordingError
-from gaitway.safety.limits import SafetyLimits
 from gaitway.session.runner import run_session
 from gaitway.session.settings import MAX_MINUTES, SessionSettings
 from gaitway.session.stations import StationChoice
@@ -45,26 +44,16 @@ def recorded_samples(path: Path) -> tuple[RecordedSamples, dict[str, Any]]:
     return samples, meta
 
 
-#: ticks a replayed channel may repeat before it counts as stale: a recording keeps joint
-#: angles at 2e-5 rad, coarser than the sensors' noise, so at standstill a replayed angle
-#: repeats where the live one did not (the live bound, 10 ticks, would stop every replay)
-REPLAY_STALE_TICKS: Final[int] = 1000
-
-
 def replay_choice(samples: RecordedSamples, source: Path, speed: float | None) -> StationChoice:
-    """The replay as the session's station (the twin the runner builds stays idle)."""
-
-    def limits(mass: float) -> SafetyLimits:
-        lim = SafetyLimits.for_patient(mass)
-        return replace(lim, timing=replace(lim.timing, stale_ticks=REPLAY_STALE_TICKS))
-
+    """The replay as the session's station (the twin the runner builds stays idle); its
+    recorded channels are quantised (:attr:`ReplayStation.quantised_channels`), so a replayed
+    standstill is no stale signal."""
     return StationChoice(
         transport="replay",
         make=lambda twin: ReplayStation(samples, speed=speed),
-        limits=limits,
         metadata={"kind": "replay", "source": str(source),
                   "speed": "max" if speed is None else speed,
-                  "original_label": samples.label, "stale_ticks": REPLAY_STALE_TICKS})
+                  "original_label": samples.label})
 
 
 def replay_settings(path: Path, samples: RecordedSamples,

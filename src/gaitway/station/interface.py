@@ -47,6 +47,11 @@ class FaultBit(enum.IntFlag):
     HARNESS = 1 << 4
     BELT = 1 << 5
     SENSOR = 1 << 6
+    #: a drive's safe-torque-off input is active (its torque is cut by the safety circuit)
+    SAFE_TORQUE_OFF = 1 << 7
+    #: a drive is in its FAULT state for a reason it did not name (no EMCY, or one with no
+    #: more specific fault bit)
+    DRIVE_FAULT = 1 << 8
 
 
 class TimeBase(enum.Enum):
@@ -266,6 +271,16 @@ class Station(abc.ABC):
         self._running = False
         self._last: Sample | None = None
 
+    @property
+    def quantised_channels(self) -> frozenset[str]:
+        """Channels whose readings repeat bit for bit while the quantity holds still: encoder
+        counts, a recording's rounding. On these the safety supervisor does not take a repeat
+        for a frozen sensor (a joint at rest would stop the session); their freshness is the
+        station's to vouch for (a CAN station counts PDO arrivals and reports missing ones in
+        ``fault_word``), and a quantised joint angle is still stale when it holds while its
+        velocity reading says the joint moves. None by default: a live sensor is noisy."""
+        return frozenset()
+
     def _emit(self, sample: Sample) -> Sample:
         """Keep ``sample`` as the latest and return it (a station's start and step end here)."""
         self._last = sample
@@ -298,6 +313,18 @@ class Station(abc.ABC):
     def release_belt_brake(self) -> None:
         """Release the emergency brake (after an acknowledged stop); the belt then follows
         its command again at the normal ramp."""
+
+    def drives_torque_off(self) -> None:
+        """The immediate stop at the drives themselves, beside the zero-torque command: a
+        CiA 402 drive is switched off (disable voltage, its brake holds), so no command
+        can reach its motor until :meth:`drives_enable`. Nothing by default: the twin's drives
+        give exactly the torque commanded."""
+        return
+
+    def drives_enable(self) -> None:
+        """Enable the drives again after :meth:`drives_torque_off` (an acknowledged stop);
+        raises StationError if one will not enable. Nothing by default."""
+        return
 
     @property
     def running(self) -> bool:
@@ -367,6 +394,12 @@ class StationWrapper(Station):
     def release_belt_brake(self) -> None:
         self.inner.release_belt_brake()
 
+    def drives_torque_off(self) -> None:
+        self.inner.drives_torque_off()
+
+    def drives_enable(self) -> None:
+        self.inner.drives_enable()
+
     @property
     def running(self) -> bool:
         return self.inner.running
@@ -382,6 +415,10 @@ class StationWrapper(Station):
     @property
     def time_base(self) -> TimeBase:
         return self.inner.time_base
+
+    @property
+    def quantised_channels(self) -> frozenset[str]:
+        return self.inner.quantised_channels
 
     def truth_source(self) -> TruthSource | None:
         return self.inner.truth_source()

@@ -93,6 +93,13 @@ class ReplayStation(Station):
         self.estop_pressed = False
 
     @property
+    def quantised_channels(self) -> frozenset[str]:
+        """Every recorded channel: a recording rounds its values (joint angles to 2e-5 rad,
+        coarser than the sensors' noise), so at standstill a replayed reading repeats where
+        the live one did not; and a file cannot stop arriving."""
+        return frozenset(self.samples.channel_names) & frozenset(SAMPLE_CHANNEL_NAMES[1:])
+
+    @property
     def n_samples(self) -> int:
         return int(self._rows.shape[0])
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -35,6 +35,7 @@ from gaitway.planning.recovery import (
     update,
 )
 from gaitway.planning.rules import SessionSnapshot, TrainingSettings, next_settings
+from gaitway.session.batch import BatchOutcome, CohortBatch
 from gaitway.session.builder import SessionCore
 from gaitway.station.sim.profiles import PatientProfile, generate_cohort
 from gaitway.trials.plans import TrialPlan
@@ -208,3 +209,19 @@ def run_course(design: TrialDesign, patient: CohortPatient, plan: TrialPlan, *,
                 snaps = []
     return ArmResult(patient=patient.id, plan=plan.name, rows=tuple(rows),
                      baseline_gait_speed_mps=baseline, final_state=asdict(state))
+
+
+def run_courses(design: TrialDesign, members: Sequence[tuple[CohortPatient, TrialPlan]], *,
+                on_session: Callable[[int, SessionRow], None] | None = None,
+                threads: int = 1) -> list[BatchOutcome[ArmResult]]:
+    """Several courses at once in this process, as a cohort batch
+    (:class:`~gaitway.session.batch.CohortBatch`): each course is :func:`run_course`, its
+    sessions' physics stepped together with the other courses' in one call of MuJoCo's batch,
+    with the same results as one course after another. ``on_session(member, row)`` hears of
+    each session as it finishes. A course that fails ends alone (its outcome holds why)."""
+    def job(k: int, patient: CohortPatient, plan: TrialPlan) -> Callable[[], ArmResult]:
+        hear = None if on_session is None else (lambda row: on_session(k, row))
+        return lambda: run_course(design, patient, plan, on_session=hear)
+
+    return CohortBatch(threads=threads).run([job(k, p, plan)
+                                             for k, (p, plan) in enumerate(members)])

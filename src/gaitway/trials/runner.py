@@ -39,6 +39,7 @@ from gaitway.trials.course import (
     TrialDesign,
     cohort,
     run_course,
+    run_courses,
 )
 from gaitway.trials.plans import TrialPlan
 from gaitway.trials.report import REPORT_FILE, REPORT_PDF, report_html, write_report_pdf
@@ -49,6 +50,8 @@ ARMS_DIR: Final[str] = "arms"
 MAX_COHORT: Final[int] = 500
 MAX_WEEKS: Final[int] = 52
 MAX_SESSIONS_PER_WEEK: Final[int] = 7
+#: most courses one task steps together (``--batch``)
+MAX_BATCH: Final[int] = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,18 +196,43 @@ def run_course_reporting(design: TrialDesign, patient: CohortPatient, plan: Tria
     return run_course(design, patient, plan, on_session=report)
 
 
+def run_batch_reporting(design: TrialDesign, members: Sequence[tuple[CohortPatient, TrialPlan]],
+                        keys: Sequence[str], topic: str) -> list[ArmResult | Exception]:
+    """Courses stepped together on a Dask worker (:func:`run_courses`), each finished session
+    reported on ``topic`` under its course's key; each course's result or its error."""
+    from distributed import get_worker
+
+    worker = get_worker()
+
+    def report(k: int, row: SessionRow) -> None:
+        worker.log_event(topic, {"course": keys[k], "session": row.session})
+
+    return [o.value() if o.error is None else o.error
+            for o in run_courses(design, members, on_session=report)]
+
+
+def batch_key(fp: str, group: Sequence[Course]) -> str:
+    """A task of several courses: deterministic, from its courses' keys."""
+    digest = hashlib.sha256("\n".join(c.key for c in group).encode()).hexdigest()[:12]
+    return f"trial-{fp}-batch-{digest}"
+
+
 def run_trial(plans: Sequence[TrialPlan], design: TrialDesign, out_dir: Path, *,
               scheduler: str | None = None, workers: int = 2, resume: bool = False,
-              progress: bool = True) -> TrialRun:
+              progress: bool = True, batch: int = 1) -> TrialRun:
     """Run (or go on with) a trial; return what ran and the summary. ``progress``: a
-    progress line on stderr."""
+    progress line on stderr. ``batch``: courses per task, stepped together in one worker
+    process (a cohort batch, :func:`run_courses`; the same results as one by one)."""
     check_design(design)
     if not 1 <= workers <= 256:
         raise UserError(f"--workers must be within 1-256, got {workers}")
+    if not 1 <= batch <= MAX_BATCH:
+        raise UserError(f"--batch must be within 1-{MAX_BATCH}, got {batch}")
     record = trial_record(design, plans)
     out_dir = Path(out_dir)
     _prepare(out_dir, record, resume)
-    todo_all = courses(design, plans, fingerprint(record))
+    fp = fingerprint(record)
+    todo_all = courses(design, plans, fp)
     todo = [c for c in todo_all if not c.path(out_dir).exists()]
     skipped = tuple(c.key for c in todo_all if c.path(out_dir).exists())
     bar = (Progress(len(todo_all) * design.sessions, len(skipped) * design.sessions, sys.stderr,
@@ -213,21 +241,33 @@ def run_trial(plans: Sequence[TrialPlan], design: TrialDesign, out_dir: Path, *,
     if todo:
         from distributed import as_completed
 
-        topic = progress_topic(fingerprint(record))
+        topic = progress_topic(fp)
         with dask_cluster(scheduler, workers) as cluster:
             client = cluster.client
             if bar is not None:
                 client.subscribe_topic(topic, lambda event: bar.session(
                     str(event[1]["course"]), int(event[1]["session"])))
-            futures = {client.submit(run_course_reporting, design, c.patient, c.plan, topic,
-                                     c.key, key=c.key, pure=False): c for c in todo}
+            groups = [todo[k:k + batch] for k in range(0, len(todo), batch)]
+            futures = {(client.submit(run_course_reporting, design, g[0].patient, g[0].plan,
+                                      topic, g[0].key, key=g[0].key, pure=False)
+                        if batch == 1 else
+                        client.submit(run_batch_reporting, design,
+                                      [(c.patient, c.plan) for c in g], [c.key for c in g],
+                                      topic, key=batch_key(fp, g), pure=False)): g
+                       for g in groups}
             for fut in as_completed(futures):
-                c = futures[fut]
-                write_course(fut.result(), c.path(out_dir))
-                ran.append(c.key)
+                group = futures[fut]
+                results = [fut.result()] if batch == 1 else fut.result()
                 fut.release()
-                if bar is not None:
-                    bar.course(c.key)
+                failed = [r for r in results if isinstance(r, Exception)]
+                for c, result in zip(group, results, strict=True):
+                    if not isinstance(result, Exception):  # the batch's other courses kept
+                        write_course(result, c.path(out_dir))
+                        ran.append(c.key)
+                        if bar is not None:
+                            bar.course(c.key)
+                if failed:
+                    raise failed[0]  # as a course alone would; --resume goes on from here
             if bar is not None:
                 client.unsubscribe_topic(topic)
     if bar is not None:

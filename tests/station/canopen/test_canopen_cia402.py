@@ -34,8 +34,10 @@ def test_torque_flows_only_in_the_enabled_states() -> None:
     (0x4310, "temperature", FaultBit.DRIVE_OVERTEMPERATURE),
     (0x7305, "encoder", FaultBit.ENCODER_MISMATCH),
     (0x8130, "heartbeat", FaultBit.COMMUNICATION),
-    (c.STO_EMCY_CODE, "safe torque off", FaultBit.DRIVE_OVERCURRENT),
-    (0x3221, "voltage", FaultBit.DRIVE_OVERCURRENT),
+    (c.STO_EMCY_CODE, "safe torque off", FaultBit.SAFE_TORQUE_OFF),
+    (0x3221, "voltage", FaultBit.DRIVE_FAULT),
+    (0x8611, "following error", FaultBit.DRIVE_FAULT),
+    (0x0ABC, "error 0x0ABC", FaultBit.DRIVE_FAULT),
 ])
 def test_emcy_codes_have_their_meaning_and_fault(code: int, words: str, bit: FaultBit) -> None:
     meaning, got = emcy_meaning(code)

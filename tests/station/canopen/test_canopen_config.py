@@ -115,3 +115,21 @@ def test_counts_and_radians_round_trip_within_one_count(gear: float, counts: int
     n = round(angle / d.rad_per_count)
     assert abs(n * d.rad_per_count - angle) <= abs(d.rad_per_count) / 2 + 1e-12
     assert math.copysign(1.0, d.rad_per_count) == direction
+
+
+@pytest.mark.parametrize(("counts", "gear", "refused"), [
+    (16384, 100.0, False),  # the example: 3.8 urad per count at the hip
+    (1024, 80.0, False),  # 77 urad: a joint at 0.05 rad/s still moves 6 counts in 10 ms
+    (256, 20.0, True),  # 1.2 mrad: a moving joint could hold its count for 10 ticks
+])
+def test_an_encoder_too_coarse_for_the_stale_check_is_refused(counts: int, gear: float,
+                                                              refused: bool) -> None:
+    r = raw()
+    r["drive"][1]["encoder_counts_per_rev"] = counts
+    r["drive"][1]["gear_ratio"] = gear
+    cfg = parse_config(r)
+    if not refused:
+        device_limits(cfg.limits())
+        return
+    with pytest.raises(UserError, match=r"knee_left encoder .* raise encoder_counts_per_rev"):
+        device_limits(cfg.limits())

@@ -1,10 +1,16 @@
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 import pytest
+from canopen.objectdictionary import export_od
 
 from gaitway.station.canopen.cia402 import DriveState
+from gaitway.station.canopen.config import StationConfig
 from gaitway.station.canopen.emulator import EmulatedDrives
 from gaitway.station.canopen.mechanics import LegPendulums
+from gaitway.station.canopen.od import cia402_dictionary
 from gaitway.station.canopen.station import CanopenStation
 from gaitway.station.interface import Command
 
@@ -55,3 +61,25 @@ def test_stop_ramps_down_then_switches_torque_off(can_station: CanopenStation,
     assert DriveState.QUICK_STOP_ACTIVE in knee.state_log  # controlled stop first
     assert {d.state for d in rig.drives.values()} == {DriveState.SWITCH_ON_DISABLED}
     assert all(d.brake_engaged for d in rig.drives.values())
+
+
+def test_a_drive_described_by_its_eds_file_is_configured_from_it(
+        exo_config: StationConfig, tmp_path: Path) -> None:
+    """The master reads each drive's object dictionary from its EDS file when the config names
+    one (here the emulated drive's dictionary, written out as the vendor's EDS would be)."""
+    eds = tmp_path / "drive.eds"
+    od = cia402_dictionary(1)
+    od.device_information.product_name = "EDS-described test drive"
+    export_od(od, str(eds), doc_type="eds")
+    drives = tuple(replace(d, eds=eds) for d in exo_config.drives)
+    cfg = replace(exo_config, drives=drives)
+    with EmulatedDrives(cfg, LegPendulums()) as rig:
+        st = CanopenStation(cfg, bus_factory=rig.controller)
+        with st:
+            assert all(ch.passed for ch in st.checks)
+            for _ in range(50):
+                s = st.step(Command(hip_torque_left=20.0))
+            assert s["hip_torque_left"] == pytest.approx(20.0, abs=0.05)
+            od = st.object_dictionaries()["knee_right"]
+            assert od.device_information.product_name == "EDS-described test drive"
+            assert 0x6077 in od

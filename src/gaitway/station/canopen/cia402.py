@@ -130,50 +130,52 @@ STO_EMCY_CODE: Final[int] = 0xFF01
 # Error codes (CiA 301 table 21, CiA 402-2 annex): exact codes first, then code ranges.
 _EMCY_EXACT: Final[dict[int, tuple[str, FaultBit]]] = {
     0x0000: ("error reset or no error", FaultBit.NONE),
-    0x1000: ("generic error", FaultBit.DRIVE_OVERCURRENT),
+    0x1000: ("generic error", FaultBit.DRIVE_FAULT),
     0x2310: ("continuous over-current", FaultBit.DRIVE_OVERCURRENT),
     0x2320: ("short circuit or earth leakage", FaultBit.DRIVE_OVERCURRENT),
-    0x3210: ("DC link over-voltage", FaultBit.DRIVE_OVERCURRENT),
-    0x3220: ("DC link under-voltage", FaultBit.DRIVE_OVERCURRENT),
+    0x3210: ("DC link over-voltage", FaultBit.DRIVE_FAULT),
+    0x3220: ("DC link under-voltage", FaultBit.DRIVE_FAULT),
     0x4210: ("excess temperature of the device", FaultBit.DRIVE_OVERTEMPERATURE),
     0x4310: ("excess temperature of the drive (motor winding)", FaultBit.DRIVE_OVERTEMPERATURE),
-    0x6010: ("software reset (watchdog)", FaultBit.DRIVE_OVERCURRENT),
-    0x7121: ("motor blocked", FaultBit.DRIVE_OVERCURRENT),
+    0x6010: ("software reset (watchdog)", FaultBit.DRIVE_FAULT),
+    0x7121: ("motor blocked", FaultBit.DRIVE_FAULT),
     0x7305: ("incremental sensor 1 fault (encoder)", FaultBit.ENCODER_MISMATCH),
     0x8110: ("CAN overrun (objects lost)", FaultBit.COMMUNICATION),
     0x8120: ("CAN in error passive mode", FaultBit.COMMUNICATION),
     0x8130: ("life guard or heartbeat error", FaultBit.COMMUNICATION),
     0x8140: ("recovered from bus off", FaultBit.COMMUNICATION),
     0x8250: ("RPDO timeout (SYNC or target lost)", FaultBit.COMMUNICATION),
-    0x8611: ("following error", FaultBit.DRIVE_OVERCURRENT),
+    0x8611: ("following error", FaultBit.DRIVE_FAULT),
     STO_EMCY_CODE: ("safe torque off input active while enabled (device specific)",
-                    FaultBit.DRIVE_OVERCURRENT),
+                    FaultBit.SAFE_TORQUE_OFF),
 }
 _EMCY_RANGES: Final[tuple[tuple[int, str, FaultBit], ...]] = (
     (0x2000, "current", FaultBit.DRIVE_OVERCURRENT),
-    (0x3000, "voltage", FaultBit.DRIVE_OVERCURRENT),
+    (0x3000, "voltage", FaultBit.DRIVE_FAULT),
     (0x4000, "temperature", FaultBit.DRIVE_OVERTEMPERATURE),
-    (0x5000, "device hardware", FaultBit.DRIVE_OVERCURRENT),
-    (0x6000, "device software", FaultBit.DRIVE_OVERCURRENT),
+    (0x5000, "device hardware", FaultBit.DRIVE_FAULT),
+    (0x6000, "device software", FaultBit.DRIVE_FAULT),
     (0x7000, "additional modules (sensors)", FaultBit.ENCODER_MISMATCH),
     (0x8000, "monitoring (communication)", FaultBit.COMMUNICATION),
-    (0x9000, "external error", FaultBit.DRIVE_OVERCURRENT),
-    (0xF000, "additional functions", FaultBit.DRIVE_OVERCURRENT),
-    (0xFF00, "device specific", FaultBit.DRIVE_OVERCURRENT),
+    (0x9000, "external error", FaultBit.DRIVE_FAULT),
+    (0xF000, "additional functions", FaultBit.DRIVE_FAULT),
+    (0xFF00, "device specific", FaultBit.DRIVE_FAULT),
 )
 
 
 def emcy_meaning(code: int) -> tuple[str, FaultBit]:
     """What an EMCY error code means, and the fault bit the supervisor answers it by.
 
-    Current, voltage, hardware and unnamed drive faults all take the drive's own torque
-    away, so they map to the drive fault the supervisor ends without resuming
-    (``drive_overcurrent``: have the drive checked); the recorded event keeps the code and
-    its meaning.
+    Current errors are ``drive_overcurrent``, temperature ``drive_overtemperature``, sensor
+    ``encoder_mismatch``, monitoring ``communication_loss``, the STO code
+    ``safe_torque_off``; every other (voltage, hardware, software, following error, codes
+    without a meaning) takes the drive's own torque away too, and is ``drive_fault``, which
+    the supervisor ends without resuming (have the drive checked). The recorded event keeps
+    the code and its meaning.
     """
     if code in _EMCY_EXACT:
         return _EMCY_EXACT[code]
     for start, name, bit in reversed(_EMCY_RANGES):
         if code >= start:
             return f"{name} error 0x{code:04X}", bit
-    return f"error 0x{code:04X}", FaultBit.DRIVE_OVERCURRENT
+    return f"error 0x{code:04X}", FaultBit.DRIVE_FAULT

@@ -115,6 +115,8 @@ class StationLimits:
     #: the most motor current a joint torque needs, per N*m (the weakest drive of each kind)
     hip_amps_per_nm: float
     knee_amps_per_nm: float
+    #: the coarsest encoder: its joint and its joint radians per count
+    coarsest_encoder: tuple[str, float]
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +177,8 @@ class StationConfig:
             knee_stop_rad=stop("knee_stop_rad"),
             hip_amps_per_nm=max(d.amps_per_joint_nm for d in hips),
             knee_amps_per_nm=max(d.amps_per_joint_nm for d in knees),
+            coarsest_encoder=max(((d.joint, abs(d.rad_per_count)) for d in self.drives),
+                                 key=lambda x: x[1]),
         )
 
 

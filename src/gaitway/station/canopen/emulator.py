@@ -7,9 +7,9 @@ SYNC from the mapping the master wrote into it, and sends EMCY messages on fault
 share one :class:`~gaitway.station.canopen.mechanics.Mechanics`, advanced once per SYNC tick
 after every bus's SYNC arrived, so the joints move by the torques that really came over CAN.
 
-Faults for tests (each a method): stop the heartbeat, raise an EMCY, drop or delay TPDOs,
-refuse to enable, assert the STO input; :meth:`EmulatedController.go_bus_off` puts the
-master's own CAN controller bus-off.
+Faults for tests (each a method): stop the heartbeat, raise an EMCY (or fault without one),
+drop or delay TPDOs, refuse to enable, assert the STO input, freeze the encoder;
+:meth:`EmulatedController.go_bus_off` puts the master's own CAN controller bus-off.
 """
 
 from __future__ import annotations
@@ -124,6 +124,7 @@ class EmulatedDrive:
         self.refuse_enable = False
         self.drop_tpdos = 0  # SYNCs left without TPDOs
         self.tpdo_delay_s = 0.0
+        self.frozen_counts: int | None = None
         self.state_log: list[DriveState] = [self.state]
 
     # -- object dictionary --------------------------------------------------------------------
@@ -234,13 +235,15 @@ class EmulatedDrive:
                 return
             self._set(DriveState.OPERATION_ENABLED)
 
-    def fault(self, code: int) -> None:
-        """Go to FAULT (torque off) and send an EMCY with ``code``."""
+    def fault(self, code: int, *, emcy: bool = True) -> None:
+        """Go to FAULT (torque off) and send an EMCY with ``code`` (``emcy`` False: the
+        message is lost, the master sees only the statusword)."""
         self.error_code = code
         self._set(DriveState.FAULT)
         self.torque_permille = 0.0
-        with contextlib.suppress(can.CanError):
-            self.node.emcy.send(code, register=0x01)
+        if emcy:
+            with contextlib.suppress(can.CanError):
+                self.node.emcy.send(code, register=0x01)
 
     # -- faults for tests ---------------------------------------------------------------------
     def stop_heartbeat(self) -> None:
@@ -253,6 +256,11 @@ class EmulatedDrive:
         self.silent = True
         self.stop_heartbeat()
         self.node.network.unsubscribe(self.node.sdo.rx_cobid, self.node.sdo.on_request)
+
+    def freeze_encoder(self) -> None:
+        """The position reading sticks at its last count while the joint moves on (a broken
+        encoder track); the velocity reading, from the motor's other sensor, goes on."""
+        self.frozen_counts = self._position_counts()
 
     def set_sto(self, active: bool) -> None:
         """Assert or release the safe-torque-off input: an enabled drive faults at once."""
@@ -293,6 +301,8 @@ class EmulatedDrive:
         return self.torque_permille * self.cfg.joint_nm_per_permille
 
     def _position_counts(self) -> int:
+        if self.frozen_counts is not None:
+            return self.frozen_counts
         return round(self.rig.mechanics.angle(self.k) / self.cfg.rad_per_count)
 
     def _velocity_counts(self) -> int:

@@ -103,6 +103,8 @@ class TwinMechanics:
     """
 
     simulated = True
+    #: the twin's sensors are noisy: none of its channels repeats at rest
+    quantised_channels: frozenset[str] = frozenset()
 
     def __init__(self, twin: SimStation) -> None:
         """Powers the twin up: the drives report its joints from their first SYNC on."""

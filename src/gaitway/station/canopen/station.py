@@ -22,7 +22,10 @@ behind is lost; without a SYNC counter in the PDOs a late frame is only seen as 
 the controller
 bus-off is ``COMMUNICATION`` (and every drive is switched torque-free at once, since a drive
 that cannot be reached cannot be controlled); an EMCY is the fault its error code means
-(:func:`~gaitway.station.canopen.cia402.emcy_meaning`), recorded with that meaning.
+(:func:`~gaitway.station.canopen.cia402.emcy_meaning`), recorded with that meaning; an active
+safe-torque-off input is ``SAFE_TORQUE_OFF`` (read from the drive's digital inputs, EMCY or
+not), a drive in FAULT that named no cause ``DRIVE_FAULT``. The joint angles are encoder counts
+that repeat at rest (:attr:`CanopenStation.quantised_channels`): their freshness is the PDOs'.
 :meth:`quick_stop` is the drives' controlled stop (605Ah), :meth:`torque_off` the immediate one.
 """
 
@@ -54,7 +57,7 @@ from gaitway.station.canopen.od import (
     cia402_dictionary,
     mapping_entry,
 )
-from gaitway.station.channels import N_SAMPLE_CHANNELS, SAMPLE_INDEX
+from gaitway.station.channels import N_SAMPLE_CHANNELS, SAMPLE_CHANNEL_NAMES, SAMPLE_INDEX
 from gaitway.station.interface import (
     Command,
     FaultBit,
@@ -81,7 +84,13 @@ SDO_TIMEOUT_S: Final[float] = 2.0
 #: how long stop() lets the quick stop ramp the drives down before switching torque off
 QUICK_STOP_TIMEOUT_S: Final[float] = 0.5
 _DRIVE_BITS: Final[int] = int(FaultBit.DRIVE_OVERCURRENT | FaultBit.DRIVE_OVERTEMPERATURE
-                              | FaultBit.ENCODER_MISMATCH | FaultBit.COMMUNICATION)
+                              | FaultBit.ENCODER_MISMATCH | FaultBit.COMMUNICATION
+                              | FaultBit.SAFE_TORQUE_OFF | FaultBit.DRIVE_FAULT)
+_NAN: Final[float] = float("nan")
+#: what the drives measure in encoder counts: at rest these repeat bit for bit
+_QUANTISED: Final[frozenset[str]] = frozenset(
+    f"{j}_{q}_{s}" for j in ("hip", "knee") for s in ("left", "right")
+    for q in ("angle", "motor_angle", "velocity"))
 
 
 class Peripherals(Protocol):
@@ -90,6 +99,8 @@ class Peripherals(Protocol):
     their channels (the drive channels in it are overwritten by what came over CAN)."""
 
     simulated: bool
+    #: their channels that repeat bit for bit at rest (see Station.quantised_channels)
+    quantised_channels: frozenset[str]
 
     def start(self) -> Sample: ...
 
@@ -119,6 +130,8 @@ class NoPeripherals:
 
     simulated = False
     body_mass_kg = 75.0
+    #: no device: every channel reads a constant 0, which is no frozen sensor
+    quantised_channels: frozenset[str] = frozenset(SAMPLE_CHANNEL_NAMES[1:])
 
     def __init__(self) -> None:
         self._sample = Sample(np.zeros(N_SAMPLE_CHANNELS))
@@ -272,6 +285,13 @@ class CanopenStation(Station):
                                   "drive_temperature", "sto", "brake")}
 
     # -- Station -----------------------------------------------------------------------------
+    @property
+    def quantised_channels(self) -> frozenset[str]:
+        """The joint angles and velocities: encoder counts, which repeat at rest; their
+        freshness is the PDOs' arrival, counted each SYNC (``pdo_missed_ticks_fault``); and
+        the peripherals' own."""
+        return _QUANTISED | self.peripherals.quantised_channels
+
     @property
     def body_mass_kg(self) -> float:
         return self.peripherals.body_mass_kg
@@ -494,7 +514,17 @@ class CanopenStation(Station):
         for d in self._drives:
             d.controlword = int(Controlword.ENABLE_OPERATION)
         for b in self._networks:
-            self._events.append(BusEvent(0.0, "drives_enabled", f"bus {b}"))
+            self._events.append(BusEvent(self._ticks * self.dt, "drives_enabled", f"bus {b}"))
+
+    def drives_torque_off(self) -> None:
+        """The supervisor's immediate stop: :meth:`torque_off`."""
+        self.torque_off()
+
+    def drives_enable(self) -> None:
+        """After an acknowledged stop: walk the drives back to operation enabled (a drive
+        that will not leaves every drive torque-free and raises StationError)."""
+        if self._running and not self._torque_on:
+            self._enable_all()
 
     def torque_off(self) -> None:
         """Immediate stop at the drives: disable voltage, torque gone at once, brakes hold."""
@@ -541,8 +571,8 @@ class CanopenStation(Station):
             self._expected = 0
             for d in drives:
                 d.seen_tpdo1 = d.seen_tpdo2 = False
-                if d.cfg.bus not in self._bus_off:
-                    self._expected += 2
+                if d.cfg.bus not in self._bus_off and not d.lock_out:
+                    self._expected += 2  # a lost drive is not waited for each tick
         t0 = time.perf_counter()
         for d in drives:
             if d.cfg.bus in self._bus_off:
@@ -662,7 +692,8 @@ class CanopenStation(Station):
     def _emcy_cb(self, d: _Drive) -> Callable[[EmcyError], None]:
         def on(err: EmcyError) -> None:
             meaning, bit = c.emcy_meaning(err.code)
-            d.emcy_bits |= int(bit)
+            # 0000h: the drive's errors were reset (CiA 301); any other code adds its fault
+            d.emcy_bits = 0 if err.code == 0 else d.emcy_bits | int(bit)
             self._events.append(BusEvent(self._ticks * self.dt, "emcy",
                                          f"{d.name}: EMCY 0x{err.code:04X} {meaning}"))
         return on
@@ -683,6 +714,11 @@ class CanopenStation(Station):
         bits = self._fault_bits
         for d in self._drives:
             k, cfg = d.k, d.cfg
+            if d.lock_out:  # lost: what it last said is no reading (NaN: a signal lost)
+                for name in ("angle", "motor_angle", "velocity", "torque", "drive_current",
+                             "drive_temperature"):
+                    v[ix[name][k]] = _NAN
+                continue
             ang = d.position_counts * cfg.rad_per_count
             tq = d.torque_permille * cfg.joint_nm_per_permille
             v[ix["angle"][k]] = ang
@@ -694,8 +730,11 @@ class CanopenStation(Station):
                 v[ix["drive_temperature"][k]] = d.temperature_c
             v[ix["sto"][k]] = 1.0 if d.sto else 0.0
             v[ix["brake"][k]] = 1.0 if d.brake else 0.0
-            if d.state is DriveState.FAULT:  # named by its EMCY; a drive fault if none came
-                bits |= d.emcy_bits or int(FaultBit.DRIVE_OVERCURRENT)
+            if d.sto:  # the input itself: named whether or not the drive sent its EMCY
+                bits |= int(FaultBit.SAFE_TORQUE_OFF)
+            if d.state is DriveState.FAULT:  # named by its EMCY; an unnamed drive fault if none
+                bits |= d.emcy_bits or int(FaultBit.SAFE_TORQUE_OFF if d.sto
+                                           else FaultBit.DRIVE_FAULT)
         fw = _I["fault_word"]
         v[fw] = float(bits | (int(v[fw]) & ~_DRIVE_BITS)) if (bits or v[fw]) else 0.0
         v[0] = self._ticks * self.dt
@@ -742,6 +781,11 @@ class CanopenStation(Station):
     # -- results -----------------------------------------------------------------------------
     def drive_states(self) -> dict[str, DriveState]:
         return {d.cfg.joint: d.state for d in self._drives}
+
+    def object_dictionaries(self) -> dict[str, canopen.ObjectDictionary]:
+        """Each drive's object dictionary as the master uses it (its EDS file's, or the
+        CiA 402 one built in)."""
+        return {d.cfg.joint: d.node.object_dictionary for d in self._drives}
 
     def pdo_misses(self) -> dict[str, int]:
         return {d.cfg.joint: d.missed_total for d in self._drives}

@@ -34,6 +34,7 @@ from gaitway.station.interface import (
 )
 from gaitway.station.sim.anthropometrics import Body, build_model
 from gaitway.station.sim.patient import PatientEvent, VirtualPatient
+from gaitway.station.sim.stepping import physics_step
 
 FloatArray = npt.NDArray[np.float64]
 GRAVITY: Final[float] = 9.81
@@ -141,6 +142,8 @@ class SimStation(Station):
         self.model = build_model(self.body, lateral_pelvis=lateral_pelvis)
         self.model.opt.timestep = self.dt
         self.data = mujoco.MjData(self.model)
+        #: mujoco.mj_step alone; a cohort batch's parking step inside one (sim.stepping)
+        self._physics = physics_step()
         self._rng = np.random.default_rng(np.random.SeedSequence([seed, 0x57A7]))
         self._noise_sd = np.zeros(N_SAMPLE_CHANNELS)
         for name, sd in _NOISE_SD.items():
@@ -385,7 +388,7 @@ class SimStation(Station):
                 patient.emg.fatigue = patient.fatigue
         d = self.data
         d.ctrl[:] = ctrl
-        mujoco.mj_step(self.model, d)
+        self._physics(self.model, d)
         self.time = t = ticks * dt
         if t >= patient.next_event_time:
             for ev in patient.due_events(t):

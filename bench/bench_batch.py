@@ -1,0 +1,91 @@
+"""Cohort batch benchmarks (SIMULATED): simulated seconds per CPU second, batched vs alone.
+
+Run through bench/run.py, or alone: ``python bench/bench_batch.py [--quick]``.
+
+The same headless sessions (recorded, as a trial runs them; a cohort of registered profiles,
+seeds 1..N, guidance and assist-as-needed alternating) run first one after another alone
+(the baseline, in the same run), then together in one :class:`CohortBatch` of N = 8 and 16
+(gaitway.session.batch): every twin's physics stepped in one pass per tick (mj_step on each
+in this thread; on 2 threads one call of MuJoCo's batch), everything else per session. The
+figure is simulated seconds per CPU second of the process (all its threads), batch against
+alone; the issue's goal is at least 3x. Beside it: the batch of 8 stepped on 2 C threads
+(wall-time speed-up; CPU goes up, not down), and the share of the batch's wall time spent in
+the physics call and in copying the twins' controls, forces and readings in and out of
+MuJoCo's batch rows, which bounds what batching the physics alone can give: the rest is the
+per-session Python work (virtual patient, control, safety, recording, the loop) that the
+cohort batch does not yet vectorise.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from gaitway.session.batch import BatchStats, run_sessions
+from gaitway.session.builder import SessionCore
+from gaitway.session.settings import SessionSettings
+
+PROFILES = ("hemiparetic-left-moderate", "hemiparetic-right-mild", "sci-incomplete", "healthy")
+
+
+def cohort_settings(n: int, minutes: float) -> list[SessionSettings]:
+    return [SessionSettings(profile=PROFILES[i % len(PROFILES)], minutes=minutes, seed=i + 1,
+                            controller="guidance" if i % 2 == 0 else "aan")
+            for i in range(n)]
+
+
+def alone(settings: list[SessionSettings]) -> tuple[float, float, float]:
+    """(simulated s, process CPU s, wall s) of the sessions run one after another."""
+    sim = 0.0
+    with tempfile.TemporaryDirectory(prefix="gaitway-bench-batch-") as tmp:
+        c0, w0 = time.process_time(), time.perf_counter()
+        for i, s in enumerate(settings):
+            sim += SessionCore(s, out_dir=Path(tmp) / f"s{i}").run().duration_s
+        return sim, time.process_time() - c0, time.perf_counter() - w0
+
+
+def batched(settings: list[SessionSettings], threads: int
+            ) -> tuple[float, float, float, BatchStats]:
+    """(simulated s, process CPU s, wall s, the batch's stats) of the sessions together."""
+    with tempfile.TemporaryDirectory(prefix="gaitway-bench-batch-") as tmp:
+        c0, w0 = time.process_time(), time.perf_counter()
+        outcomes, stats = run_sessions(settings, [Path(tmp) / f"s{i}"
+                                                  for i in range(len(settings))],
+                                       threads=threads)
+        cpu, wall = time.process_time() - c0, time.perf_counter() - w0
+    return sum(o.value().duration_s for o in outcomes), cpu, wall, stats
+
+
+def run(quick: bool = False) -> list[dict[str, Any]]:
+    minutes = 0.05 if quick else 0.1
+    rows: list[dict[str, Any]] = []
+    load0 = os.getloadavg()[0]
+    s16 = cohort_settings(16, minutes)
+    base_sim, base_cpu, base_wall = alone(s16[:8])
+    base = base_sim / base_cpu
+    rows.append({"name": f"8 sessions alone, one after another ({minutes:g} min each, "
+                 "recorded; SIMULATED)", "value": base, "unit": "sim s per CPU s",
+                 "wall_s": round(base_wall, 2), "load_avg": round(load0, 1)})
+    for n, threads in ((8, 1), (16, 1), (8, 2)):
+        sim, cpu, wall, st = batched(s16[:n], threads)
+        rate = sim / cpu
+        rows.append({"name": f"batch of {n}, C pass on "
+                     f"{'this thread' if threads == 1 else f'{threads} C threads'}",
+                     "value": rate, "unit": "sim s per CPU s", "baseline": round(base, 3),
+                     "baseline_name": "alone, sim s per CPU s", "ratio": rate / base,
+                     "goal": ">= 3x" if threads == 1 else "", "ok": rate / base >= 3.0,
+                     "wall_speedup_vs_alone": round((sim / wall) / (base_sim / base_wall), 3),
+                     "physics_call_share_of_wall": round(st.batch_call_wall_s / wall, 3),
+                     "row_copies_share_of_wall": round(
+                         (st.physics_wall_s - st.batch_call_wall_s) / wall, 3),
+                     "load_avg": round(os.getloadavg()[0], 1)})
+    return rows
+
+
+if __name__ == "__main__":
+    for r in run(quick="--quick" in sys.argv):
+        print(r)
