@@ -343,10 +343,10 @@ class VirtualPatient:
                 self._pick_phase = False
                 # judged against normal walking (the goal gait, the robot's reference too),
                 # not against the impaired intent: a pause with both hips flexed fitted the
-                # paretic swing's hip compensation a quarter stride before the robot's fit of
-                # the same posture, and the non-paretic foot, asked to swing while it carried
-                # the body, landed short and was carried into 23 deg of hip extension (a
-                # joint_range stop; issue 12 item 4). The phase offsets stay the patient's own
+                # paretic swing's hip compensation a quarter stride away from the robot's fit
+                # of the same posture, and the robot, which carries a resume at full guidance
+                # (ControlStack.resume_at_full_guidance), then fought the patient past the
+                # cuff limit (issue 12 item 4). The phase offsets stay the patient's own
                 goal = self._goal
                 self.phase = nearest_phase(
                     goal[0], goal[1], goal[2], goal[3], (q[0], q[1], q[2], q[3]),
