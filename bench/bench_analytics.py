@@ -3,8 +3,9 @@
 - Offline analysis of a 30-minute SIMULATED twin recording at 1 kHz (issue 17: at most 2.5 s
   and 500 MB, the same results), each figure in its own child process so its peak memory is
   its own; baselines in the same run: reading the channels alone, and the whole analysis as
-  it was before (main 7df344d: float64 channels and the old reader/analysis code, from
-  ``--before SRC``, a source tree of that commit; optional).
+  it was before (``--before SRC``: the ``src`` tree of an earlier commit, e.g. from
+  ``git archive``; optional), alternated with this code, with a check that both give the
+  same result JSON.
 - The EMG pipeline against neurokit2's on the same signal (speed and output agreement).
 - Live per-stride latency (goal: each stride's record within 50 ms); baseline: one tick.
 

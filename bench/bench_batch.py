@@ -13,7 +13,10 @@ alone; the issue's goal is at least 3x. Beside it: the batch of 8 stepped on 2 C
 the physics call and in copying the twins' controls, forces and readings in and out of
 MuJoCo's batch rows, which bounds what batching the physics alone can give: the rest is the
 per-session Python work (virtual patient, control, safety, recording, the loop) that the
-cohort batch does not yet vectorise.
+cohort batch does not yet vectorise. Last, that work part by part (one session, each part's
+calls timed by a wrapper with the thread's CPU clock: us per tick and share of the tick's CPU;
+the timers' own cost, about 1 us a call, lands in the firmware part for the twin's inner calls
+and in the rest), which is what computing it across the cohort with numpy would have to shrink.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +64,52 @@ def batched(settings: list[SessionSettings], threads: int
     return sum(o.value().duration_s for o in outcomes), cpu, wall, stats
 
 
+def _timed(total: list[int], fn: Callable[..., Any]) -> Callable[..., Any]:
+    clock = time.thread_time_ns  # CPU of this thread: a busy machine's preemption not in it
+
+    def wrapper(*args: Any) -> Any:
+        t0 = clock()
+        try:
+            return fn(*args)
+        finally:
+            total[0] += clock() - t0
+    return wrapper
+
+
+def tick_breakdown(minutes: float) -> tuple[dict[str, float], float, int]:
+    """({part: us per tick}, the whole tick's thread CPU us, ticks) of one recorded session;
+    each part's calls timed by a wrapper set on the instance (the tick's own code unchanged)."""
+    parts = {k: [0] for k in ("physics (mj_step)", "virtual patient", "twin sample and truth",
+                              "twin step (firmware, belt, harness)", "control stack",
+                              "safety (supervisor, injector)", "recording (row to the writer)")}
+    with tempfile.TemporaryDirectory(prefix="gaitway-bench-batch-") as tmp:
+        core = SessionCore(cohort_settings(1, minutes)[0], out_dir=Path(tmp) / "s")
+        twin = core.twin
+        twin._physics = _timed(parts["physics (mj_step)"], twin._physics)
+        twin.patient.update = _timed(parts["virtual patient"],  # type: ignore[method-assign]
+                                     twin.patient.update)
+        twin._sample = _timed(parts["twin sample and truth"],  # type: ignore[method-assign]
+                              twin._sample)
+        step_all = [0]
+        twin.step = _timed(step_all, twin.step)  # type: ignore[method-assign]
+        core.stack.step = _timed(parts["control stack"],  # type: ignore[method-assign]
+                                 core.stack.step)
+        core.safety.judge = _timed(parts["safety (supervisor, injector)"],  # type: ignore[method-assign]
+                                   core.safety.judge)
+        rec = parts["recording (row to the writer)"]
+        assert core.writer is not None
+        core.writer.append = _timed(rec, core.writer.append)  # type: ignore[method-assign]
+        c0 = time.thread_time()
+        core.run()
+        cpu = time.thread_time() - c0
+        assert core.result is not None
+        ticks = core.result.ticks
+    inner = sum(parts[k][0] for k in ("physics (mj_step)", "virtual patient",
+                                      "twin sample and truth"))
+    parts["twin step (firmware, belt, harness)"][0] = step_all[0] - inner
+    return {k: v[0] / 1e3 / ticks for k, v in parts.items()}, cpu / ticks * 1e6, ticks
+
+
 def run(quick: bool = False) -> list[dict[str, Any]]:
     minutes = 0.05 if quick else 0.1
     rows: list[dict[str, Any]] = []
@@ -83,6 +133,16 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
                      "row_copies_share_of_wall": round(
                          (st.physics_wall_s - st.batch_call_wall_s) / wall, 3),
                      "load_avg": round(os.getloadavg()[0], 1)})
+    parts, tick, ticks = tick_breakdown(minutes)
+    for name, us in parts.items():
+        rows.append({"name": f"tick part: {name}", "value": us, "unit": "us per tick",
+                     "share_of_tick": round(us / tick, 3)})
+    rows.append({"name": "tick part: the rest (loop, state machine, phase scorer, effort meter, "
+                 "hooks, injector wrapper, the timers' own cost)",
+                 "value": tick - sum(parts.values()),
+                 "unit": "us per tick", "share_of_tick": round(1 - sum(parts.values()) / tick, 3),
+                 "whole_tick_cpu_us": round(tick, 1), "ticks": ticks,
+                 "load_avg": round(os.getloadavg()[0], 1)})
     return rows
 
 

@@ -96,3 +96,38 @@ def test_wrong_column_count_is_reported() -> None:
 )
 def test_property_round_trip_any_floats(block: np.ndarray) -> None:
     _check(block, RES)
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(
+    hnp.arrays(
+        np.float64,
+        st.tuples(st.integers(1, 40), st.just(5)),
+        elements=st.floats(allow_nan=True, allow_infinity=True, width=64),
+    ),
+    st.lists(st.integers(0, 4), min_size=1, max_size=5, unique=True),
+)
+def test_property_decoding_into_an_output_is_the_float64_result_stored(
+    block: np.ndarray, asked: list[int]
+) -> None:
+    """A read's direct decode (time to a float64 array, the rest to float32) gives the
+    float64 decode's values, the channels rounded once to float32, specials included."""
+    payload = encode_block(block, RES)
+    cols = np.array(asked, dtype=np.intp)
+    full = decode_block(payload, RES, cols)
+    first = np.empty(block.shape[0])
+    rest = np.empty((cols.size - 1, block.shape[0]), dtype=np.float32)
+    got = decode_block(payload, RES, cols, rest, first)
+    assert got is rest
+    assert np.array_equal(first.view(np.int64), full[0].view(np.int64))
+    with np.errstate(over="ignore"):
+        assert np.array_equal(rest, full[1:].astype(np.float32), equal_nan=True)
+    into64 = np.empty(full.shape)
+    decode_block(payload, RES, cols, into64)
+    assert np.array_equal(into64.view(np.int64), full.view(np.int64))
+
+
+def test_an_output_of_the_wrong_shape_is_a_recording_error() -> None:
+    payload = encode_block(np.ones((10, 5)), RES)
+    with pytest.raises(RecordingError, match="10 rows"):
+        decode_block(payload, RES, None, np.empty((5, 9)))

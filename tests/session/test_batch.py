@@ -121,6 +121,33 @@ def test_an_error_in_one_job_ends_that_job_alone(tmp_path: Path) -> None:
     assert batch.stats.twin_steps > 1000 + rec.n_samples - 5
 
 
+def test_an_interrupted_batch_leaves_every_session_stopped_and_recorded(tmp_path: Path) -> None:
+    """Ctrl-C (or any BaseException) in one job ends the batch; every other session unwinds
+    through its own code: drives torque-free, recording closed with why."""
+    built: list[SessionCore] = []
+
+    def first() -> Any:  # built inside its job, so its twin is batched
+        built.append(SessionCore(SESSIONS[0], out_dir=tmp_path / "a"))
+        return built[0].run()
+
+    def interrupted() -> Any:
+        def ctrl_c(t: float) -> None:
+            raise KeyboardInterrupt
+
+        return SessionCore(SESSIONS[2], out_dir=tmp_path / "b").run(on_second=ctrl_c)
+
+    with pytest.raises(KeyboardInterrupt):
+        CohortBatch().run([first, interrupted])
+    assert np.all(built[0].twin.data.ctrl[0:4] == 0.0)  # the station's stop(): drives torque-free
+    for name in ("a", "b"):
+        rec = open_recording(tmp_path / name)
+        assert rec.complete
+        assert 900 <= rec.n_samples <= 1100  # both stopped at the first second
+    final = open_recording(tmp_path / "a").final
+    assert final is not None
+    assert str(final["ended_by"]).startswith("session failed")
+
+
 def _ticks(s: SessionSettings) -> tuple[Callable[[], Any], list[np.ndarray]]:
     """A job that runs ``s`` unrecorded and keeps every sample and every command after
     safety, exactly as floats."""

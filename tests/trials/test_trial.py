@@ -111,6 +111,11 @@ def test_bad_input_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert code == 2
     assert "does not exist" in capsys.readouterr().err
     assert not (tmp_path / "t").exists()
+    code = cli_main.main(["trial", "--plans", PLANS, "--out", str(tmp_path / "t"),
+                          "--batch", "65"])
+    assert code == 2
+    assert "--batch must be within 1-64, got 65" in capsys.readouterr().err
+    assert not (tmp_path / "t").exists()
 
 
 @pytest.fixture(scope="module")

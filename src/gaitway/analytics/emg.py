@@ -1,7 +1,8 @@
 """Surface EMG: band-pass, rectification, linear envelope, normalisation, on/off timing and
 median frequency over time (a fatigue indicator: it falls as muscle fibres fatigue).
 
-Filters are scipy.signal's zero-phase Butterworth (sosfiltfilt), the same building block
+Filters are scipy.signal's zero-phase Butterworth (sosfiltfilt, through
+:mod:`gaitway.analytics.filters` for fewer copies of a long channel), the same building block
 neurokit2 uses; the validation shows the two agree on the same signals.
 """
 
@@ -13,6 +14,7 @@ from typing import Literal, Self
 import numpy as np
 from scipy import signal
 
+from gaitway.analytics.filters import sosfiltfilt
 from gaitway.analytics.gait_data import FloatArray
 from gaitway.errors import UserError
 
@@ -64,17 +66,17 @@ class EmgPipeline:
             scale = float(np.max(np.abs(x))) or 1.0
             x32 = np.empty(len(x), dtype=np.float32)
             np.divide(x, scale, out=x32, dtype=np.float64, casting="unsafe")
-            band: FloatArray = signal.sosfiltfilt(sos_band.astype(np.float32), x32)
+            band: FloatArray = sosfiltfilt(sos_band.astype(np.float32), x32, np.float32)
             del x32
             rect = np.abs(band)
-            env = signal.sosfiltfilt(sos_env.astype(np.float32), rect).astype(np.float64)
+            env = sosfiltfilt(sos_env.astype(np.float32), rect, np.float32).astype(np.float64)
             del rect
             env *= scale
         else:
             scale = 1.0
             x64 = np.asarray(x, dtype=np.float64)
-            band = signal.sosfiltfilt(sos_band, x64)
-            env = signal.sosfiltfilt(sos_env, np.abs(band))
+            band = sosfiltfilt(sos_band, x64)
+            env = np.asarray(sosfiltfilt(sos_env, np.abs(band)), dtype=np.float64)
         ref = p.mvc_v if p.normalisation == "mvc" and p.mvc_v else float(np.max(env))
         self._band, self._scale = band, scale
         self.envelope_ = env
@@ -118,7 +120,8 @@ def activation_intervals(
 ) -> tuple[FloatArray, FloatArray]:
     """On/off times (s from the start) where the envelope stays above ``threshold``."""
     on = env > threshold
-    d = np.diff(on.astype(np.int8), prepend=0, append=0)
+    zero = np.zeros(1, dtype=np.int8)  # (a plain 0 would make the difference int64)
+    d = np.diff(on.astype(np.int8), prepend=zero, append=zero)
     starts = np.flatnonzero(d == 1)
     ends = np.flatnonzero(d == -1)
     if len(starts) == 0:

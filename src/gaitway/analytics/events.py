@@ -20,6 +20,7 @@ from typing import Self
 import numpy as np
 from scipy import ndimage, signal
 
+from gaitway.analytics.filters import sosfiltfilt
 from gaitway.analytics.gait_data import FloatArray, GaitEvent, Side
 from gaitway.errors import UserError
 
@@ -69,10 +70,12 @@ FORCE_PLATE_PRESETS: dict[str, ForcePlateParams] = {
 
 
 def _lowpass(x: FloatArray, cutoff_hz: float, fs: float, order: int = 2) -> FloatArray:
+    """Zero-phase low-pass in float64 (of a float32 channel too, without a float64 copy of
+    it); ``x`` itself when there is nothing to filter."""
     if cutoff_hz <= 0 or cutoff_hz >= 0.45 * fs or len(x) < 30:
         return x
     sos = signal.butter(order, cutoff_hz, btype="low", fs=fs, output="sos")
-    return np.asarray(signal.sosfiltfilt(sos, x), dtype=np.float64)
+    return sosfiltfilt(sos, x, np.float64)
 
 
 def _hysteresis(values: FloatArray, on: FloatArray, off: FloatArray) -> np.ndarray:
@@ -82,16 +85,18 @@ def _hysteresis(values: FloatArray, on: FloatArray, off: FloatArray) -> np.ndarr
     trig[values < off] = -1
     # int32 positions (a 30-minute recording at 1 kHz has 1.8 million): half the memory
     pos = np.int32 if len(values) < 2**31 else np.int64
-    idx = np.where(trig != 0, np.arange(len(values), dtype=pos), pos(0))
+    idx = np.arange(len(values), dtype=pos)
+    idx[trig == 0] = 0  # in place: one array of positions, not three
     np.maximum.accumulate(idx, out=idx)
-    state = trig[idx] > 0
+    state: np.ndarray = trig[idx] > 0
     state[(idx == 0) & (trig[0] == 0)] = False
     return state
 
 
 def _runs(state: np.ndarray) -> list[tuple[int, int]]:
     """Half-open [start, end) index runs where ``state`` is True."""
-    d = np.diff(state.astype(np.int8), prepend=0, append=0)
+    zero = np.zeros(1, dtype=np.int8)  # (a plain 0 would make the difference int64)
+    d = np.diff(state.astype(np.int8), prepend=zero, append=zero)
     starts = np.flatnonzero(d == 1)
     ends = np.flatnonzero(d == -1)
     return list(zip(starts.tolist(), ends.tolist(), strict=True))
@@ -214,20 +219,17 @@ class ForcePlateEventDetector:
         for side, f in forces.items():
             if not np.all(np.isfinite(f)):
                 f = np.nan_to_num(f, nan=0.0, posinf=0.0, neginf=0.0)
-            f64 = np.asarray(f, dtype=np.float64)
-            ff = _lowpass(f64, p.lowpass_hz, sampling_rate_hz)
+            ff = _lowpass(f, p.lowpass_hz, sampling_rate_hz)
+            if ff is f:  # not filtered: float64, never the caller's array
+                ff = np.array(f, dtype=np.float64)
             base = 0.0
             if p.remove_baseline:
-                lo = float(np.percentile(ff, 5))
-                hi = float(np.percentile(ff, 95))
+                lo, hi = (float(v) for v in np.percentile(ff, [5, 95]))  # one sort, not two
                 # Only a plate that is clearly unloaded at times has a baseline to remove.
                 if hi > 0 and abs(lo) < 0.2 * hi:
                     base = lo
             self.baseline_n_[side] = base
-            if ff is f64 and f64 is f:
-                ff = ff - base  # never change the caller's array
-            else:
-                ff -= base  # our own array: no second copy of a long channel
+            ff -= base  # our own array: no second copy of a long channel
             filt[side] = ff
         if load_reference_n is None or load_reference_n <= 0:
             total = np.sum(list(filt.values()), axis=0)

@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import math
 import struct
-from typing import Final
+import threading
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -38,6 +39,8 @@ import zstandard
 from gaitway.recording.errors import RecordingError
 
 FloatArray = npt.NDArray[np.float64]
+#: What decoding returns: float64, or float32 when the caller's output is float32.
+Decoded = npt.NDArray[np.float64] | npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int64]
 
 _HEAD: Final = struct.Struct("<III")
@@ -158,6 +161,23 @@ def encode_block(
     return _FRAMES.pack(*(len(f) for f in frames)) + b"".join(frames)
 
 
+#: Each decoding thread keeps one decompressor (making one per block cost ~5 % of a read).
+_LOCAL = threading.local()
+#: The narrowest unsigned width (bytes) holding a block's zigzagged integers, by the number
+#: of byte planes up to its highest stored one: fewer planes to assemble and narrower
+#: integer work (a twin block needs 4 of 8).
+_WIDTH: Final = (1, 1, 2, 4, 4, 8, 8, 8, 8)
+_UNSIGNED: Final = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
+_SIGNED: Final = {1: np.int8, 2: np.int16, 4: np.int32, 8: np.int64}
+
+
+def _decompressor() -> zstandard.ZstdDecompressor:
+    d: zstandard.ZstdDecompressor | None = getattr(_LOCAL, "decompressor", None)
+    if d is None:
+        d = _LOCAL.decompressor = zstandard.ZstdDecompressor()
+    return d
+
+
 def _unframe(payload: bytes) -> tuple[bytes, list[bytes | None]]:
     if len(payload) < _FRAMES.size:
         raise RecordingError("sample payload is shorter than its frame table")
@@ -167,12 +187,13 @@ def _unframe(payload: bytes) -> tuple[bytes, list[bytes | None]]:
             f"sample payload has {len(payload)} bytes but its frame table adds up to "
             f"{_FRAMES.size + sum(lengths)}"
         )
-    decompressor = zstandard.ZstdDecompressor()
+    decompressor = _decompressor()
+    view = memoryview(payload)  # frames sliced without copying them
     at = _FRAMES.size
     parts: list[bytes | None] = []
     try:
         for n in lengths:
-            parts.append(decompressor.decompress(payload[at : at + n]) if n else None)
+            parts.append(decompressor.decompress(view[at : at + n]) if n else None)
             at += n
     except zstandard.ZstdError as exc:
         raise RecordingError(f"compressed samples do not decompress ({exc})") from None
@@ -182,12 +203,29 @@ def _unframe(payload: bytes) -> tuple[bytes, list[bytes | None]]:
     return head, parts[1:]
 
 
+def block_rows(payload: bytes) -> int:
+    """The rows a payload holds (its head's count), for a caller that sizes an output;
+    :func:`decode_block` checks it again."""
+    head, _ = _unframe(payload)
+    if len(head) < _HEAD.size:
+        raise RecordingError("sample payload head is shorter than its own header")
+    return int(_HEAD.unpack_from(head)[0])
+
+
 def decode_block(
     payload: bytes,
     resolution: FloatArray,
     columns: npt.NDArray[np.intp] | None = None,
-) -> FloatArray:
+    out: Decoded | None = None,
+    first_out: FloatArray | None = None,
+) -> Decoded:
     """Decode a payload from :func:`encode_block`; returns (len(columns), rows), channel-major.
+
+    ``out`` (float64 or float32, shape (len(columns), rows), e.g. a slice of a whole read's
+    output) receives the values directly, with no float64 temporary: float32 gets each
+    float64 value rounded once, the same as converting the float64 result. With ``first_out``
+    (float64, shape (rows,)) the first asked column goes there instead (a read's time axis
+    stays float64 beside float32 channels) and ``out`` holds the others.
 
     Raises :class:`RecordingError` (never a numpy or zstd error) if the payload is malformed;
     callers add which block it was.
@@ -213,27 +251,59 @@ def decode_block(
         raise RecordingError("sample payload has an exception outside its rows and columns")
 
     cols = np.arange(n_cols, dtype=np.intp) if columns is None else columns
-    grid = np.zeros((cols.size, n_rows, 8), dtype=np.uint8)
+    split = first_out is not None
+    if out is None:
+        out = np.empty((cols.size - split, n_rows), dtype=np.float64)
+    if out.shape != (cols.size - split, n_rows) or (
+            first_out is not None and first_out.shape != (n_rows,)):
+        raise RecordingError(f"sample payload holds {n_rows} rows of the {cols.size} columns "
+                             f"asked; the output has shape {out.shape}")
     for k, plane in enumerate(planes):
-        if plane is None:
-            continue
-        if len(plane) != n_cols * n_rows:
+        if plane is not None and len(plane) != n_cols * n_rows:
             raise RecordingError(f"byte plane {k} has {len(plane)} bytes, not {n_cols * n_rows}")
-        grid[:, :, k] = np.frombuffer(plane, dtype=np.uint8).reshape(n_cols, n_rows)[cols]
-    zig = grid.view("<u8")[..., 0]
-    q = (zig >> np.uint64(1)).view(np.int64) ^ -(zig & np.uint64(1)).view(np.int64)
+    width = _WIDTH[max((k + 1 for k, p in enumerate(planes) if p is not None), default=0)]
+    grid = np.empty((cols.size, n_rows, width), dtype=np.uint8)
+    for k in range(width):
+        plane = planes[k]
+        if plane is None:
+            grid[:, :, k] = 0
+        else:
+            grid[:, :, k] = np.frombuffer(plane, dtype=np.uint8).reshape(n_cols, n_rows)[cols]
+    zig = grid.view(_UNSIGNED[width])[..., 0]
+    sign = zig & 1
+    np.negative(sign, out=sign)  # 0 or all ones (unsigned wrap-around)
+    zig >>= 1
+    zig ^= sign  # zigzag undone, in place: the signed integers' bits
+    small = zig.view(_SIGNED[width])
     sel_orders = orders[cols]
-    for order in range(1, MAX_DELTA_ORDER + 1):
-        rows = sel_orders >= order
-        if rows.any():
-            q[rows] = np.cumsum(q[rows], axis=1)
-    out = q.astype(np.float64)
-    out *= resolution[cols][:, None]
+    q: IntArray | npt.NDArray[np.signedinteger[Any]] = small
+    if sel_orders.any():  # prefix sums in int64: the integers themselves may need 64 bits
+        q = small.astype(np.int64)
+        for order in range(1, MAX_DELTA_ORDER + 1):
+            rows = np.flatnonzero(sel_orders >= order)
+            if rows.size == cols.size:
+                np.cumsum(q, axis=1, out=q)
+            elif rows.size:
+                q[rows] = np.cumsum(q[rows], axis=1)
+    # the float64 product, stored in out's type (rounded once for float32)
+    scale = resolution[cols][:, None]
+    with np.errstate(over="ignore"):  # beyond float32's range: inf, as a cast gives
+        if first_out is not None:
+            np.multiply(q[0], scale[0], out=first_out)
+            np.multiply(q[1:], scale[1:], out=out, casting="unsafe")
+        else:
+            np.multiply(q, scale, out=out, casting="unsafe")
 
     if n_exc:
         where = np.full(n_cols, -1, dtype=np.intp)
         where[cols] = np.arange(cols.size)
         target = where[positions // max(n_rows, 1)]
         hit = target >= 0
-        out[target[hit], (positions % max(n_rows, 1))[hit]] = exceptions[hit]
+        target, at_row, values = target[hit], (positions % max(n_rows, 1))[hit], exceptions[hit]
+        if first_out is not None:
+            first = target == 0
+            first_out[at_row[first]] = values[first]
+            target, at_row, values = target[~first] - 1, at_row[~first], values[~first]
+        with np.errstate(over="ignore"):
+            out[target, at_row] = values
     return out

@@ -19,7 +19,7 @@ import math
 import os
 import zlib
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +28,7 @@ from typing import Any, BinaryIO
 import numpy as np
 import numpy.typing as npt
 
-from gaitway.recording.codec import decode_block
+from gaitway.recording.codec import Decoded, decode_block
 from gaitway.recording.errors import RecordingError
 from gaitway.recording.format import (
     BLOCK_HEADER,
@@ -387,14 +387,23 @@ class Recording:
         filled = 0
         whole = start_s is None and end_s is None
         stopped_at = hi
-        for i, block in self._decoded(chosen, cols):
+        # A whole read decodes each block straight into its place in the output.
+        starts = np.concatenate(([0], np.cumsum(b.count[chosen])))
+
+        def target(j: int) -> tuple[FloatArray, ChannelArray]:
+            a, z = int(starts[j]), int(starts[j + 1])
+            return out_t[a:z], out[:, a:z]
+
+        for j, (i, block) in enumerate(self._decoded(chosen, cols, target if whole else None)):
             if block is None:
                 stopped_at = float(b.t_first[i])
                 break
-            if not whole:
-                t = block[0]
-                keep = (t >= lo) & (t <= hi)
-                block = block[:, keep]
+            if whole:
+                filled = int(starts[j + 1])
+                continue
+            t = block[0]
+            keep = (t >= lo) & (t <= hi)
+            block = block[:, keep]
             out_t[filled : filled + block.shape[1]] = block[0]
             out[:, filled : filled + block.shape[1]] = block[1:]
             filled += block.shape[1]
@@ -435,39 +444,52 @@ class Recording:
             k += 1
 
     def _decoded(
-        self, chosen: npt.NDArray[np.intp], cols: npt.NDArray[np.intp]
-    ) -> Iterator[tuple[int, FloatArray | None]]:
+        self,
+        chosen: npt.NDArray[np.intp],
+        cols: npt.NDArray[np.intp],
+        target: Callable[[int], tuple[FloatArray, ChannelArray]] | None = None,
+    ) -> Iterator[tuple[int, Decoded | None]]:
         """The chosen blocks decoded, in file order, until the first damaged one (None).
+
+        With ``target``, the j-th chosen block is decoded into ``target(j)`` (its time, its
+        other columns) and that is what is yielded (as its channels); else each block comes
+        back as a new float64 array of all ``cols``.
 
         Payloads are read (and checksummed) in order by this thread; decompression and
         decoding, which release the GIL (zstd, numpy), run on up to ``_DECODE_THREADS``
         threads a batch at a time, so a long read uses every core with bounded memory. Each
         block is decoded exactly as alone.
         """
+
+        def job(j: int, i: int, payload: bytes) -> Decoded | None:
+            if target is None:
+                return self._decode(payload, i, cols)
+            first, rest = target(j)
+            return self._decode(payload, i, cols, rest, first)
+
         workers = min(_DECODE_THREADS, os.cpu_count() or 1)
         with open(self.path, "rb") as f:
             if workers < 2 or chosen.size < 2 * _DECODE_BATCH:
-                for i in chosen:
-                    payload = self._payload(f, int(i))
-                    block = None if payload is None else self._decode(payload, int(i), cols)
-                    yield int(i), block
+                for j, i in enumerate(int(k) for k in chosen):
+                    payload = self._payload(f, i)
+                    block = None if payload is None else job(j, i, payload)
+                    yield i, block
                     if block is None:
                         return
                 return
             with ThreadPoolExecutor(max_workers=workers) as pool:
                 for at in range(0, chosen.size, _DECODE_BATCH):
-                    batch: list[tuple[bytes, int]] = []
+                    batch: list[tuple[int, int, bytes]] = []
                     damaged: int | None = None
-                    for i in (int(j) for j in chosen[at : at + _DECODE_BATCH]):
+                    for j in range(at, min(at + _DECODE_BATCH, chosen.size)):
+                        i = int(chosen[j])
                         payload = self._payload(f, i)
                         if payload is None:
                             damaged = i
                             break
-                        batch.append((payload, i))
-                    for i, block in zip(
-                        (i for _, i in batch),
-                        pool.map(lambda job: self._decode(job[0], job[1], cols), batch),
-                        strict=True,
+                        batch.append((j, i, payload))
+                    for (_, i, _), block in zip(
+                        batch, pool.map(lambda task: job(*task), batch), strict=True
                     ):
                         yield i, block
                         if block is None:
@@ -506,9 +528,11 @@ class Recording:
             return None
         return payload
 
-    def _decode(self, payload: bytes, i: int, cols: npt.NDArray[np.intp]) -> FloatArray | None:
+    def _decode(self, payload: bytes, i: int, cols: npt.NDArray[np.intp],
+                out: ChannelArray | None = None,
+                first_out: FloatArray | None = None) -> Decoded | None:
         try:
-            block = decode_block(payload, self._resolution, cols)
+            block = decode_block(payload, self._resolution, cols, out, first_out)
         except RecordingError as exc:
             self._damage(i, f"cannot be decoded: {exc}")
             return None

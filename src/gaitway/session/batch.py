@@ -227,6 +227,10 @@ class CohortBatch:
     (no thread switch and no copy per tick: what counts on a machine whose cores are all busy);
     2 or more step them in one call of MuJoCo's batch on that many C threads (the caller's
     included) with the GIL released (wall time on free cores).
+
+    A job's twins must be built inside the job (as :func:`run_sessions` and a trial's courses
+    do): a twin takes its physics step when it is built, so one built before the batch steps
+    alone with ``mujoco.mj_step``, correct but not batched.
     """
 
     def __init__(self, *, threads: int = 1) -> None:
