@@ -29,9 +29,11 @@ from gaitway.harnesses.envelope import (
 )
 from gaitway.station.sim.profiles import PROFILES
 
-#: where the virtual patients can carry themselves: docs/validation/envelope.md shows the
-#: edges outside it (0 % BWS for a severe hemiparesis, 0.5 km/h unassisted, a halved knee
-#: range at speed), whose stops are the virtual patient's, not the station's
+#: where the virtual patients can carry themselves: docs/validation/envelope-quick.md shows
+#: the edges outside it (0 % BWS for the impaired profiles, 0.5 km/h unassisted, a halved or
+#: 1.5x range at 3.2 km/h, maximal resistance), whose stops are the virtual patient's, not
+#: the station's. Support: Lokomat protocols for stroke start at 40-50 % BWS and come down
+#: to 20 % after four weeks (NeuroRehabilitation 2013;33(1):67-76, table 1)
 TRAINABLE_BWS_PCT = (30.0, 60.0)
 TRAINABLE_SPEED_KMH = (1.0, 3.2)
 TRAINABLE_ROM = (0.8, 1.2)
