@@ -12,7 +12,7 @@ import pytest
 
 from gaitway.control.changes import ChangeKind, ChangeRequest
 from gaitway.control.settings import ControlSettings
-from gaitway.control.stack import ControlStack
+from gaitway.control.stack import RESTART_GUIDANCE_RAMP_S, ControlStack
 from gaitway.errors import UserError
 from gaitway.gait.reference import stride_time_s
 from gaitway.station.channels import CONTROL_CHANNEL_NAMES, N_SAMPLE_CHANNELS, SAMPLE_INDEX
@@ -123,6 +123,39 @@ def test_guidance_change_is_ramped() -> None:
     assert stack.guidance_level == pytest.approx(0.75, abs=0.01)
     _run(stack, 1.5, w)
     assert stack.guidance_level == pytest.approx(0.5)
+
+
+def test_a_resume_restarts_at_full_guidance_and_hands_back_to_the_set_level() -> None:
+    """Walking on after a pause starts as a session does: full guidance at once, the set
+    level again after RESTART_GUIDANCE_RAMP_S (issue 12 item 4)."""
+    sink = _Sink()
+    stack = ControlStack(ControlSettings(belt_from_rest=False, guidance=0.2), height_m=1.75,
+                         body_mass_kg=MASS, sink=sink)
+    w = _run(stack, 1.0)
+    stack.walking = False
+    _run(stack, 1.0, w)
+    assert stack.guidance_level == pytest.approx(0.2)
+    stack.walking = True
+    stack.resume_at_full_guidance(w.t)
+    assert stack.guidance_level == 1.0
+    _run(stack, RESTART_GUIDANCE_RAMP_S / 2, w)
+    assert stack.guidance_level == pytest.approx(0.6, abs=0.01)
+    _run(stack, RESTART_GUIDANCE_RAMP_S / 2 + 0.1, w)
+    assert stack.guidance_level == pytest.approx(0.2)
+    asked = [e for e in sink.events if e[1] == "change_requested"]
+    assert asked[-1][2] == "session:resume"
+    assert asked[-1][3]["value"] == pytest.approx(0.2)
+
+
+@pytest.mark.parametrize("controller", ["aan", "path", "resist"])
+def test_a_resume_leaves_other_controllers_alone(controller: str) -> None:
+    stack = ControlStack(ControlSettings(belt_from_rest=False, controller=controller),
+                         height_m=1.75, body_mass_kg=MASS)
+    w = _run(stack, 0.5)
+    level = stack.guidance_level
+    stack.resume_at_full_guidance(w.t)
+    assert stack.guidance_level == level
+    assert not stack.changes.pending
 
 
 def test_fatigue_raises_support_within_bounds_and_says_why() -> None:

@@ -59,6 +59,9 @@ WALK_MIN_SPEED_M_S: Final[float] = 0.08
 WALK_BLEND_M_S: Final[float] = 0.12
 #: a switch of reference table (speed, range of motion) fades in with this time constant
 REF_SWITCH_TAU_S: Final[float] = 0.15
+#: a restart after a pause or an acknowledged stop hands full guidance back to the set level
+#: over this long (as the session's warm-up does)
+RESTART_GUIDANCE_RAMP_S: Final[float] = 8.0
 #: share of a drive's continuous torque the controllers may ask for; the rest is margin so
 #: that the safety layer's clip means a controller out of bounds, never a rounding
 DRIVE_TORQUE_SHARE: Final[float] = 0.95
@@ -413,6 +416,28 @@ class ControlStack:
         60+ N*m for as long as it stood); walking then fades in from this posture."""
         q = self.ctx.q
         self._rest = (q[0], q[1], q[2], q[3])
+
+    def resume_at_full_guidance(self, t: float) -> None:
+        """Walk on after an operator's pause as a session starts: under guidance control,
+        at full guidance now, handed back to the set level over
+        :data:`RESTART_GUIDANCE_RAMP_S` (an acknowledged safety stop restarts the same way,
+        see gaitway.session.loop). The robot carries the legs through the first strides
+        from wherever the pause left them: a severe hemiparesis at 7 % guidance paused in
+        the non-paretic leg's stance restarted with that leg loaded and asked to swing, and
+        the belt carried it into 23 deg of hip extension (a joint_range stop 1.7 s after the
+        resume in 4 of 4 runs of that pause; issue 12 item 4)."""
+        if self.controller_name != "guidance" or self.guidance_level >= 1.0:
+            return
+        # the set level: the last one asked for (a change asked for during the pause counts)
+        level = float(self.changes.set_values.get(ChangeKind.GUIDANCE, self._guidance_target))
+        self.guidance_level = 1.0
+        g = self.controllers.get("guidance")
+        if isinstance(g, GuidanceController):
+            g.level = 1.0
+        self.changes.submit(ChangeRequest(
+            ChangeKind.GUIDANCE, level, "session:resume",
+            "resumed at full guidance, back to the set level",
+            ramp_s=RESTART_GUIDANCE_RAMP_S), t)
 
     def _belt_to_rest(self, dt: float) -> float:
         b = self.belt

@@ -19,7 +19,7 @@ from typing import Any, Final
 
 from gaitway.control.bws import BwsController
 from gaitway.control.changes import ChangeKind, ChangeRequest
-from gaitway.control.stack import ControlStack
+from gaitway.control.stack import RESTART_GUIDANCE_RAMP_S, ControlStack
 from gaitway.errors import UserError
 from gaitway.recording.folding import SIMULATED_TIME_BEHIND
 from gaitway.safety.session import SessionSafety
@@ -34,7 +34,7 @@ EventSink = Callable[..., None]
 #: are folded into one entry with a count, see gaitway.recording.folding)
 BEHIND_EVENT: Final[str] = SIMULATED_TIME_BEHIND
 #: after an acknowledged stop, guidance restarts at 100 % and ramps back to its set level
-RESUME_GUIDANCE_RAMP_S: Final[float] = 8.0
+RESUME_GUIDANCE_RAMP_S: Final[float] = RESTART_GUIDANCE_RAMP_S
 #: ... and the legs are first guided to standing for this long before the belt starts again
 RESUME_STAND_S: Final[float] = 1.0
 

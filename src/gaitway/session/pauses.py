@@ -90,6 +90,8 @@ class PauseDriver:
             elif self._mine and m.state is SessionState.PAUSED and not safety_latched:
                 m.resume(t, source=self._by, reason="scheduled resume")
                 self._stack.walking = m.walking
+                if m.walking:
+                    self._stack.resume_at_full_guidance(t)
                 self._mine = False
                 self._sink(t, "session_resumed", self._by)
             elif self._mine:

@@ -523,6 +523,8 @@ class LiveStation:
                         raise UserError("a fault is latched; acknowledge it first")
                     machine.resume(t, source=by)
                     stack.walking = machine.walking
+                    if machine.walking:
+                        stack.resume_at_full_guidance(t)
                     self._event(t, "session_resumed", by, paused_s=round(self.paused_s, 3))
                     self._hold = False
                 elif what == "acknowledge" and not self._acknowledge(payload, safety, station,

@@ -362,10 +362,17 @@ class VirtualPatient:
                 lim = tmax[k] * strength
                 vol[k] = lim if v > lim else (-lim if v < -lim else v)
         else:
-            if self._pick_phase:  # walks on from the intent's phase nearest the posture
+            if self._pick_phase:  # walks on from the phase nearest the posture
                 self._pick_phase = False
+                # judged against normal walking (the goal gait, the robot's reference too),
+                # not against the impaired intent: a pause with both hips flexed fitted the
+                # paretic swing's hip compensation a quarter stride away from the robot's fit
+                # of the same posture, and the robot, which carries a resume at full guidance
+                # (ControlStack.resume_at_full_guidance), then fought the patient past the
+                # cuff limit (issue 12 item 4). The phase offsets stay the patient's own
+                goal = self._goal
                 self.phase = nearest_phase(
-                    tabs[0], tabs[1], tabs[2], tabs[3], (q[0], q[1], q[2], q[3]),
+                    goal[0], goal[1], goal[2], goal[3], (q[0], q[1], q[2], q[3]),
                     offset_left=self.phase_offset_left, offset_right=self.phase_offset_right)
             f = self._freq
             w = TWO_PI * f
