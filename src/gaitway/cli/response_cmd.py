@@ -27,7 +27,11 @@ def register(subparsers: Any) -> None:
     v.add_argument("--patients", type=int, default=None,
                    help="virtual patients per group (with --minutes; default: the full plan's)")
     v.add_argument("--minutes", type=float, default=None,
-                   help="length of each session (the slacking one 4 times as long)")
+                   help="length of each session (the slacking one 4 times as long unless "
+                   "--slack-minutes)")
+    v.add_argument("--slack-minutes", type=float, default=None,
+                   help="length of the fixed-guidance session in which slacking is measured "
+                   "(with --minutes or --patients; at least 2)")
     v.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     v.set_defaults(func=_run)
 
@@ -41,6 +45,8 @@ def _command(args: argparse.Namespace) -> str:
         parts.append(f"--patients {args.patients}")
     if args.minutes is not None:
         parts.append(f"--minutes {args.minutes:g}")
+    if args.slack_minutes is not None:
+        parts.append(f"--slack-minutes {args.slack_minutes:g}")
     return " ".join(parts)
 
 
@@ -62,10 +68,10 @@ def _run(args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out} is a file; give a folder")
     plan = response.QUICK if args.quick else response.FULL
-    if args.patients is not None or args.minutes is not None:
+    if args.patients is not None or args.minutes is not None or args.slack_minutes is not None:
         plan = response.plan_for(args.minutes if args.minutes is not None else plan.minutes,
                                  args.patients if args.patients is not None
-                                 else plan.per_group)
+                                 else plan.per_group, args.slack_minutes)
     t0 = time.perf_counter()
     done = [0]
 

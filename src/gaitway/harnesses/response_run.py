@@ -33,8 +33,12 @@ class Condition:
     bws_fraction: float = 0.3
     speed_m_s: float = 2.0 / 3.6
     minutes: float = 4.0
-    #: the windows measured, in seconds from the start of training (start, end)
+    #: the windows measured, in seconds from the start of training (start, end), or from the
+    #: start of walking (the warm-up's start) when ``from_walking``
     windows_s: tuple[tuple[float, float], ...] = ((90.0, 180.0),)
+    #: measure from the first step under the condition: slacking starts there, not after
+    #: the warm-up
+    from_walking: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,10 +77,12 @@ def run_condition(profile: PatientProfile, seed: int, cond: Condition) -> RunRes
                         adapt_to_fatigue=False),
         height_m=profile.height_m, body_mass_kg=profile.mass_kg)
     plan = PhasePlan.for_minutes(cond.minutes)
-    t0 = plan.calibration_s + plan.warm_up_s
+    t0 = plan.calibration_s + (0.0 if cond.from_walking else plan.warm_up_s)
+    end = plan.calibration_s + plan.warm_up_s + plan.training_s
     spans = [(t0 + a, t0 + b) for a, b in cond.windows_s]
-    if any(b > t0 + plan.training_s + 1e-6 or a >= b for a, b in spans):
-        raise UserError(f"condition {cond.name}: each window must lie within training")
+    if any(b > end + 1e-6 or a < t0 or a >= b for a, b in spans):
+        raise UserError(f"condition {cond.name}: each window must lie within training"
+                        + (" or the warm-up" if cond.from_walking else ""))
     meters = [EffortMeter(dt=station.dt, from_s=a, to_s=b) for a, b in spans]
     adds = [m.add for m in meters]
     peak_sum = [[0.0, 0.0] for _ in spans]  # sum of per-stride peaks, their count
