@@ -32,19 +32,16 @@ def rows() -> dict[tuple[str, str], response.Row]:
     return {(r.group, r.study.key): r for r in out}
 
 
-#: directions this setting does not reproduce yet (issue 19 open). Hemiparetic 0.8 -> 1.8 km/h
-#: moves the other way on this twin: at 0.8 km/h the robot stays short of its hip reference
-#: in stance and the patient pushes along with it (see docs/unlanded/README.md). Not strict
-#: for now (strict: a case that starts to hold fails): on the plan before this one it held
-#: with issue 17 item 1's landing change (the knee extensors answer load through a 60-ms
-#: lag), not yet measured on this plan together with that change.
-NOT_REPRODUCED_YET = frozenset({("hemiparetic", "speed-1.8")})
+#: directions this setting does not reproduce yet (issue 19 open), each an xfail. Empty: the
+#: last one, hemiparetic 0.8 -> 1.8 km/h, holds since the twin's foot lands once (issue 17
+#: item 1; it passed as a non-strict xfail in the full CI run on 1b30aaf).
+NOT_REPRODUCED_YET: frozenset[tuple[str, str]] = frozenset()
 
 
 def _case(group: str, study: str) -> object:
     if (group, study) in NOT_REPRODUCED_YET:
         return pytest.param(group, study, marks=pytest.mark.xfail(
-            strict=False, reason="issue 19: the twin does not reproduce this direction yet"))
+            strict=True, reason="issue 19: the twin does not reproduce this direction yet"))
     return pytest.param(group, study)
 
 
