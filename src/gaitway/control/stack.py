@@ -27,7 +27,7 @@ from gaitway.control.base import (
     ExoModel,
     TickContext,
 )
-from gaitway.control.belt import BeltController
+from gaitway.control.belt import MIN_SPEED_M_S, BeltController
 from gaitway.control.bws import BwsController
 from gaitway.control.changes import ChangeChannel, ChangeKind, ChangeRequest
 from gaitway.control.fatigue import EmgMedianFrequency, FatigueDetector
@@ -56,7 +56,12 @@ TWO_PI: Final[float] = 2.0 * math.pi
 STAND_HIP: Final[float] = 0.05
 STAND_KNEE: Final[float] = 0.08
 WALK_MIN_SPEED_M_S: Final[float] = 0.08
-WALK_BLEND_M_S: Final[float] = 0.12
+#: the gait fades in while the belt speeds up, and is whole at the slowest speed a belt may be
+#: set to: a fade that ran to 0.20 m/s asked a patient walking at 0.5 km/h (0.14 m/s) for half
+#: the reference's excursion, half its swing knee flexion (28 deg instead of 52) and so a
+#: toe that caught the belt, while the virtual patient walked its whole gait; at 0 % support
+#: the two fought past the cuff limit (issue 12 item 4)
+WALK_BLEND_M_S: Final[float] = MIN_SPEED_M_S - WALK_MIN_SPEED_M_S
 #: a switch of reference table (speed, range of motion) fades in with this time constant
 REF_SWITCH_TAU_S: Final[float] = 0.15
 #: a restart after a pause or an acknowledged stop hands full guidance back to the set level
@@ -264,6 +269,8 @@ class ControlStack:
         ctx.stride_start[1] = hs_r
         osc_l, osc_r = self.oscillators
         hsd_l, hsd_r = self.heel_strikes
+        ctx.stance[0] = hsd_l.loaded
+        ctx.stance[1] = hsd_r.loaded
         p_l = osc_l.update(q[_HIP_L], dt, hs_l, hsd_l.delay_s)
         p_r = osc_r.update(q[_HIP_R], dt, hs_r, hsd_r.delay_s)
         if self._has_emg:
