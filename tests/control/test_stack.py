@@ -13,7 +13,7 @@ import pytest
 from gaitway.control.belt import MIN_SPEED_M_S
 from gaitway.control.changes import ChangeKind, ChangeRequest
 from gaitway.control.settings import ControlSettings
-from gaitway.control.stack import RESTART_GUIDANCE_RAMP_S, ControlStack
+from gaitway.control.stack import RESTART_GUIDANCE_RAMP_S, STAND_KNEE, ControlStack
 from gaitway.errors import UserError
 from gaitway.gait.reference import stride_time_s
 from gaitway.station.channels import (
@@ -25,7 +25,7 @@ from gaitway.station.channels import (
 from gaitway.station.interface import Command, Sample
 
 MASS = 70.0
-(_, KNEE_L), _ = LEG_DOFS
+(_, KNEE_L), (_, KNEE_R) = LEG_DOFS
 
 
 class _Sink:
@@ -222,3 +222,34 @@ def test_the_slowest_belt_speed_walks_the_whole_reference_gait() -> None:
         knee_ref.append(stack.ctx.q_ref[KNEE_L])
     full = float(np.max(stack.reference.table("knee")))
     assert max(knee_ref) == pytest.approx(full, abs=math.radians(1.0))
+
+
+def test_a_stop_sets_down_a_foot_it_caught_in_the_air() -> None:
+    """The belt stops (a pause, a stop) with one leg in swing: the robot holds the planted leg
+    where it stands and sets the swinging foot down, knee as in standing, without a step in
+    its target; the patient does the same (station/sim/patient.py)."""
+    stack = ControlStack(ControlSettings(belt_from_rest=False), height_m=1.75, body_mass_kg=MASS)
+    w = _Walker(stack)
+    s = w.sample()
+    # walk until the right leg is in mid-swing (its plate unloaded), then freeze the legs
+    while not (0.75 < (w.phase + 0.5) % 1.0 < 0.8 and w.t > 3.0):
+        s = w.step(stack.step(s))
+    w.freq = 0.0
+    stack.walking = False  # the belt runs down to rest
+    knee_r = s.values[SAMPLE_INDEX["knee_angle_right"]]
+    knee_l = s.values[SAMPLE_INDEX["knee_angle_left"]]
+    assert knee_r > 0.5  # the swinging knee is flexed
+    targets = []
+    while stack.belt.speed > 0.0:
+        s = w.step(stack.step(s))
+        targets.append(stack.ctx.q_ref[KNEE_R])
+    for _ in range(1500):  # standing
+        s = w.step(stack.step(s))
+        targets.append(stack.ctx.q_ref[KNEE_R])
+    assert stack.ctx.q_ref[KNEE_L] == pytest.approx(knee_l, abs=1e-6)  # planted: held
+    assert targets[-1] == pytest.approx(STAND_KNEE, abs=1e-3)  # in the air: set down
+    # from the tick the legs stand: the target starts at the knee's angle and fades down
+    stood = next(i for i, x in enumerate(targets) if abs(x - knee_r) < 1e-6)
+    fade = np.diff(targets[stood:])
+    assert np.all(fade <= 1e-12)
+    assert -fade.min() < 0.01  # rad per tick: a fade, not a jump

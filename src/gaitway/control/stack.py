@@ -56,12 +56,13 @@ TWO_PI: Final[float] = 2.0 * math.pi
 STAND_HIP: Final[float] = 0.05
 STAND_KNEE: Final[float] = 0.08
 WALK_MIN_SPEED_M_S: Final[float] = 0.08
-#: the gait fades in while the belt speeds up, and is whole at the slowest speed a belt may be
-#: set to: a fade that ran to 0.20 m/s asked a patient walking at 0.5 km/h (0.14 m/s) for half
-#: the reference's excursion, half its swing knee flexion (28 deg instead of 52) and so a
-#: toe that caught the belt, while the virtual patient walked its whole gait; at 0 % support
-#: the two fought past the cuff limit (issue 12 item 4)
-WALK_BLEND_M_S: Final[float] = MIN_SPEED_M_S - WALK_MIN_SPEED_M_S
+#: the gait fades in while the belt speeds up (a start, a resume) over this much speed, and
+#: is whole by the speed the belt is set to, if that is slower: a fade that always ran on to
+#: 0.20 m/s asked a patient walking at 0.5 km/h (0.14 m/s) for half the reference's
+#: excursion, half its swing knee flexion (28 deg instead of 52) and so a toe that caught the
+#: belt, while the virtual patient walked its whole gait; at 0 % support the two fought past
+#: the cuff limit (issue 12 item 4)
+WALK_BLEND_M_S: Final[float] = 0.12
 #: a switch of reference table (speed, range of motion) fades in with this time constant
 REF_SWITCH_TAU_S: Final[float] = 0.15
 #: a restart after a pause or an acknowledged stop hands full guidance back to the set level
@@ -406,7 +407,9 @@ class ControlStack:
             self._walk = 0.0
         else:
             self._rate = 1.0 / stride_time_s(belt_v, self.height_m)
-            self._walk = min(1.0, (belt_v - WALK_MIN_SPEED_M_S) / WALK_BLEND_M_S)
+            blend = min(WALK_BLEND_M_S,
+                        max(self.belt.target, MIN_SPEED_M_S) - WALK_MIN_SPEED_M_S)
+            self._walk = min(1.0, (belt_v - WALK_MIN_SPEED_M_S) / blend)
 
     def _switch_reference(self, new: ReferenceGait) -> None:
         """Walk on a new reference table (another speed, another range of motion) from the
@@ -422,7 +425,17 @@ class ControlStack:
         foot forward; pulling a planted foot to the standing posture loaded the cuffs with
         60+ N*m for as long as it stood); walking then fades in from this posture."""
         q = self.ctx.q
-        self._rest = (q[0], q[1], q[2], q[3])
+        rest = [q[0], q[1], q[2], q[3]]
+        # a foot the stop caught in the air is set down (knee as in standing, the step
+        # fading over REF_SWITCH_TAU_S as a reference switch does), as the patient sets it
+        # down: held in the air, its toe rested on the belt and was dragged back into the
+        # joint's limit at the restart (issue 12 item 4)
+        shift = self._ref_shift
+        for side, (_, k) in enumerate(LEG_DOFS):
+            if not self.heel_strikes[side].loaded:
+                shift[k] += q[k] - _STAND[k]
+                rest[k] = _STAND[k]
+        self._rest = (rest[0], rest[1], rest[2], rest[3])
 
     def resume_at_full_guidance(self, t: float) -> None:
         """Walk on after an operator's pause as a session starts: under guidance control,
