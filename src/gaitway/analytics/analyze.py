@@ -342,6 +342,9 @@ def _emg(
                 else round(pipe.mdf_slope_hz_per_min_, 3),
             },
         }
+        # released before the next channel's pipeline runs (its envelope and band: 22 MB of
+        # a 30-minute channel), not when the next one is assigned
+        del pipe, grid
     return out
 
 
