@@ -161,6 +161,8 @@ class SessionSafety:
         passes a proposal again; None otherwise."""
         while self._scheduled and time_s >= self._scheduled[0].at_s:
             self.acknowledge(self._scheduled.pop(0).by, time_s)
+        if self._resume is None:  # nearly every tick: no lock taken (an acknowledgement
+            return None  # from another thread in between is taken at the next tick)
         with self._lock:
             r, self._resume = self._resume, None
             if r is None:

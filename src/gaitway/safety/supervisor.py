@@ -255,7 +255,7 @@ class SafetySupervisor:
     # -- the tick -----------------------------------------------------------------------------
     def check(self, sample: Sample, command: Command) -> Command:
         """Judge one tick: returns the command the drives may receive."""
-        v: list[float] = sample.values.tolist()
+        v: list[float] = sample.floats
         t = v[0]
         self._cond = 0
         self._new_soft = 0
