@@ -222,6 +222,9 @@ def _kinematic_metrics(
     lat = k.get("pelvis_lateral")
     if lat is not None:
         sway = float(lat[i:j].max() - lat[i:j].min())
-        if math.isfinite(sway):
+        # exactly no sway is a channel that does not move (a twin without the pelvis's lateral
+        # slide records a clean zero), not a measurement: left out, said in the session's
+        # unavailable metrics
+        if math.isfinite(sway) and sway > 0.0:
             rec["pelvis_sway_ml_m"] = _r(sway)
     return curves
