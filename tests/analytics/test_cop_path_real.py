@@ -56,3 +56,14 @@ def test_treadmill_cop_path_agrees_with_the_low_passed_one() -> None:
             ref = _reference_path("treadmill_events.c3d", s["start_s"],
                                   s["start_s"] + s["stance_time_s"], side)
             assert abs(s["cop_path_length_m"] - ref) < 0.1 * ref
+
+
+def test_real_pelvis_sway_is_still_measured() -> None:
+    """Leaving out a sway of exactly zero (a channel that does not move) keeps real sway: the
+    treadmill trial's pelvis markers move a few centimetres sideways each stride."""
+    result = analyze_path(REAL / "treadmill_events.c3d")
+    for side in ("left", "right"):
+        sway = result["metrics"][f"pelvis_sway_ml_m_{side}_mean"]["value"]
+        assert 0.01 < sway < 0.15
+    assert not any(u["name"] == "pelvis_sway_ml_m"
+                   for u in result["parameters"]["unavailable_metrics"])

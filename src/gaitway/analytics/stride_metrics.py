@@ -45,9 +45,11 @@ def _value_at(block: SignalBlock, name: str, t: float) -> float | None:
 
 
 def _r(x: float | None, nd: int = 4) -> float | None:
-    if x is None or x != x or x in (math.inf, -math.inf):  # None, NaN or infinite
+    """``x`` rounded to ``nd`` decimals; None for None, NaN or infinite."""
+    if x is None:
         return None
-    return round(float(x), nd)
+    v = float(x)
+    return round(v, nd) if math.isfinite(v) else None
 
 
 def foot_position(data: GaitData, side: Side, t: float) -> float | None:
@@ -161,10 +163,11 @@ def _force_metrics(
             cy = f.channels[f"cop_y_{s.side}"][c0:c1]
             k = max(1, round(COP_BIN_S * f.sampling_rate_hz))
             m = (c1 - c0) // k
-            if m > 2:
-                bx = cx[: m * k].reshape(m, k).mean(axis=1) if k > 1 else cx
-                by = cy[: m * k].reshape(m, k).mean(axis=1) if k > 1 else cy
-                rec["cop_path_length_m"] = _r(float(np.sum(np.hypot(np.diff(bx), np.diff(by)))))
+            if m > 2:  # the path of the bins' sums, divided by the bin length: of their means
+                bx = cx[: m * k].reshape(m, k).sum(axis=1) if k > 1 else cx
+                by = cy[: m * k].reshape(m, k).sum(axis=1) if k > 1 else cy
+                path = float(np.hypot(np.diff(bx), np.diff(by)).sum()) / k
+                rec["cop_path_length_m"] = _r(path)
             rec["cop_ml_range_m"] = _r(float(cy.max() - cy.min()))
 
 
@@ -219,6 +222,9 @@ def _kinematic_metrics(
     lat = k.get("pelvis_lateral")
     if lat is not None:
         sway = float(lat[i:j].max() - lat[i:j].min())
-        if math.isfinite(sway):
+        # exactly no sway is a channel that does not move (a twin without the pelvis's lateral
+        # slide records a clean zero), not a measurement: left out, said in the session's
+        # unavailable metrics
+        if math.isfinite(sway) and sway > 0.0:
             rec["pelvis_sway_ml_m"] = _r(sway)
     return curves
