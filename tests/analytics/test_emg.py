@@ -2,8 +2,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from gaitway.analytics.emg import EmgParams, EmgPipeline, cycle_timing, median_frequency
+from gaitway.analytics.emg import (
+    EmgParams,
+    EmgPipeline,
+    cycle_timing,
+    median_frequency,
+    scaled_percentiles,
+)
 from gaitway.analytics.synthetic import SyntheticGait, generate
 from gaitway.analytics.validation import emg_agreement
 from gaitway.errors import UserError
@@ -83,3 +91,24 @@ def test_single_precision_matches_double() -> None:
     b = EmgPipeline(params=EmgParams(single_precision=False)).process(raw, sampling_rate_hz=1000.0)
     assert np.max(np.abs(a.envelope_ - b.envelope_)) < 1e-4 * b.envelope_.max()
     assert np.array_equal(np.round(a.onsets_s_, 3), np.round(b.onsets_s_, 3))
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(
+    n=st.integers(1, 5000),
+    scale=st.floats(1e-9, 1e3),
+    qs=st.lists(st.floats(0.0, 100.0), min_size=1, max_size=3),
+    ties=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_property_scaled_percentiles_equal_numpy(n: int, scale: float, qs: list[float],
+                                                 ties: bool, seed: int) -> None:
+    """The envelope's thresholds from its float32 form, partitioned in place, are
+    np.percentile's numbers on the float64 envelope, bit for bit."""
+    rng = np.random.default_rng(seed)
+    v = rng.gamma(2.0, 1e-4, n).astype(np.float32)
+    if ties:
+        v = np.round(v, 4)
+    want = np.percentile(v.astype(np.float64) * scale, qs)
+    got = scaled_percentiles(v.copy(), scale, tuple(qs))
+    assert list(got) == want.tolist()

@@ -35,6 +35,11 @@ def test_recording_analysis_against_truth(session: Path) -> None:
     assert "tracking_rmse_knee_deg_left_mean" in r["metrics"]
     assert "participation_hip_swing_nm_right_mean" in r["metrics"]
     assert len(r["emg"]) == 8
+    # the twin's pelvis does not slide sideways (a clean zero channel): no sway of 0.0 m is
+    # reported as if measured, the session says why it is absent
+    assert not any("pelvis_sway" in k for k in r["metrics"])
+    why = {u["name"]: u["why"] for u in r["parameters"]["unavailable_metrics"]}
+    assert why.get("pelvis_sway_ml_m") == "constant_channel"
 
 
 #: A weak, chattering push-off of the slacking paretic leg once ended stances 10-40 ms early

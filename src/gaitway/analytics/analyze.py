@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,7 @@ from gaitway.analytics.session_metrics import (
     session_metrics,
 )
 from gaitway.analytics.stride_metrics import N_CYCLE, UNIT_CYCLE, stride_record
-from gaitway.analytics.strides import build_strides
+from gaitway.analytics.strides import Stride, build_strides
 from gaitway.errors import UserError
 
 SCHEMA_VERSION = ANALYSIS_SCHEMA_VERSION
@@ -342,6 +343,9 @@ def _emg(
                 else round(pipe.mdf_slope_hz_per_min_, 3),
             },
         }
+        # released before the next channel's pipeline runs (its envelope and band: 22 MB of
+        # a 30-minute channel), not when the next one is assigned
+        del pipe, grid
     return out
 
 
@@ -381,42 +385,29 @@ def analyze_result(
     partial = [(str(c["belt"]), float(c["time_s"]))
                for c in ev_params.get("partial_crossings", [])]  # type: ignore[attr-defined]
     from_kin = {(e.side, e.time_s) for e in events if e.source == "kinematics"}
-    strides: dict[str, list[dict[str, float | None]]] = {}
     rejected: dict[str, list[dict[str, object]]] = {}
-    curves: dict[Side, dict[str, list[FloatArray]]] = {}
-    valid_cycles: dict[Side, list[tuple[float, float]]] = {}
-    for side in SIDES:
-        recs = []
-        for s in build_strides(events, side):
-            if not s.valid:
-                rejected.setdefault(side, []).append(
-                    {"start_s": round(s.heel_strike_s, 4), "reason": s.reason}
-                )
-                continue
-            rec, c = stride_record(data, s, body_mass_kg=mass)
-            if any(s.heel_strike_s - 0.2 <= t <= s.next_heel_strike_s for t in crossing_times):
-                # A foot on the wrong belt: belt forces are not this leg's load.
-                for key in FORCE_KEYS:
-                    rec.pop(key, None)
-                rec["foot_crossing"] = 1.0
-            # Doubtful events are flagged on their stride, never silently averaged in.
-            if any(b == side and s.heel_strike_s < t < s.next_heel_strike_s
-                   for b, t in partial):
-                rec["partial_crossing"] = 1.0  # the other foot rested on this belt at toe-off
-            if (side, s.toe_off_s) in from_kin or (side, s.heel_strike_s) in from_kin:
-                rec["events_from_kinematics"] = 1.0
-            recs.append(rec)
-            valid_cycles.setdefault(side, []).append((s.heel_strike_s, s.next_heel_strike_s))
-            for joint, curve in c.items():
-                curves.setdefault(side, {}).setdefault(joint, []).append(curve)
-        if recs or any(e.side == side for e in events):
-            strides[side] = recs
+    built = {side: build_strides(events, side) for side in SIDES}
+    valid_cycles: dict[Side, list[tuple[float, float]]] = {
+        side: [(s.heel_strike_s, s.next_heel_strike_s) for s in b if s.valid]
+        for side, b in built.items() if any(s.valid for s in b)}
+    emg_p = emg_params or EmgParams()
+    # The EMG (filters, spectra: numpy and scipy work that releases the GIL) runs on its own
+    # thread while the per-stride metrics (short numpy calls, mostly Python) run here: the
+    # two share no data but the read-only channels, and each channel's arrays stay single.
+    pool = ThreadPoolExecutor(max_workers=1) if data.emg is not None else None
+    emg_job = pool.submit(_emg, data, valid_cycles, emg_p) if pool is not None else None
+    try:
+        strides, curves = _stride_records(data, built, mass, crossing_times, partial, from_kin,
+                                          rejected, {e.side for e in events})
+        emg = emg_job.result() if emg_job is not None else {}
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
     hs = [e for e in events if e.kind == "heel_strike"]
     walking_s = (hs[-1].time_s - hs[0].time_s) if len(hs) > 1 else 0.0
     unavailable: list[Unavailable] = []
     hs_per_side: dict[str, int] = {side: sum(e.side == side for e in hs) for side in SIDES}
     metrics = session_metrics(data, strides, hs_per_side, walking_s, unavailable)
-    emg_p = emg_params or EmgParams()
     notes = list(data.notes)
     if data.source == "simulated":
         notes.insert(0, "SIMULATED data from a virtual patient, not a real person")
@@ -438,7 +429,7 @@ def analyze_result(
     # recorded with its typed reason (parameters.unavailable_metrics)
     clean: dict[str, Any] = {
         "strides": strides, "rejected_strides": rejected, "metrics": metrics,
-        "cycles": _cycles(curves), "emg": _emg(data, valid_cycles, emg_p),
+        "cycles": _cycles(curves), "emg": emg,
         "detected_vs_file_events": comparison, "validation": validation}
     try:  # the common case, checked at C speed: nothing to replace
         json.dumps(clean, allow_nan=False)
@@ -474,6 +465,44 @@ def analyze_result(
         detected_vs_file_events=clean["detected_vs_file_events"],
         validation=clean["validation"],
     )
+
+
+def _stride_records(
+    data: GaitData, built: dict[Side, list[Stride]], mass: float | None,
+    crossing_times: list[float], partial: list[tuple[str, float]],
+    from_kin: set[tuple[Side, float]], rejected: dict[str, list[dict[str, object]]],
+    event_sides: set[str],
+) -> tuple[dict[str, list[dict[str, float | None]]], dict[Side, dict[str, list[FloatArray]]]]:
+    """Each valid stride's record (flagged when a foot crossed, a crossing was partial or its
+    events came from kinematics) and joint curves; invalid ones go to ``rejected``."""
+    strides: dict[str, list[dict[str, float | None]]] = {}
+    curves: dict[Side, dict[str, list[FloatArray]]] = {}
+    for side, candidates in built.items():
+        recs = []
+        for s in candidates:
+            if not s.valid:
+                rejected.setdefault(side, []).append(
+                    {"start_s": round(s.heel_strike_s, 4), "reason": s.reason}
+                )
+                continue
+            rec, c = stride_record(data, s, body_mass_kg=mass)
+            if any(s.heel_strike_s - 0.2 <= t <= s.next_heel_strike_s for t in crossing_times):
+                # A foot on the wrong belt: belt forces are not this leg's load.
+                for key in FORCE_KEYS:
+                    rec.pop(key, None)
+                rec["foot_crossing"] = 1.0
+            # Doubtful events are flagged on their stride, never silently averaged in.
+            if any(b == side and s.heel_strike_s < t < s.next_heel_strike_s
+                   for b, t in partial):
+                rec["partial_crossing"] = 1.0  # the other foot rested on this belt at toe-off
+            if (side, s.toe_off_s) in from_kin or (side, s.heel_strike_s) in from_kin:
+                rec["events_from_kinematics"] = 1.0
+            recs.append(rec)
+            for joint, curve in c.items():
+                curves.setdefault(side, {}).setdefault(joint, []).append(curve)
+        if recs or side in event_sides:
+            strides[side] = recs
+    return strides, curves
 
 
 def file_vs_detected(detected: list[GaitEvent], file_events: list[GaitEvent]) -> dict[str, Any]:

@@ -8,10 +8,12 @@ neurokit2 uses; the validation shows the two agree on the same signals.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Literal, Self
 
 import numpy as np
+import numpy.typing as npt
 from scipy import signal
 
 from gaitway.analytics.filters import sosfiltfilt
@@ -63,25 +65,31 @@ class EmgPipeline:
         if p.single_precision:
             # Scaled to at most 1 in float64 and stored once in float32, without a float64
             # copy of the channel (a 30-minute channel: 14 MB): the same numbers as before.
-            scale = float(np.max(np.abs(x))) or 1.0
+            # max |x| without a whole-channel |x| array: the same number
+            scale = max(float(x.max()), -float(x.min())) or 1.0
             x32 = np.empty(len(x), dtype=np.float32)
             np.divide(x, scale, out=x32, dtype=np.float64, casting="unsafe")
             band: FloatArray = sosfiltfilt(sos_band.astype(np.float32), x32, np.float32)
             del x32
             rect = np.abs(band)
-            env = sosfiltfilt(sos_env.astype(np.float32), rect, np.float32).astype(np.float64)
+            env32 = sosfiltfilt(sos_env.astype(np.float32), rect, np.float32)
             del rect
+            env = env32.astype(np.float64)
             env *= scale
+            # np.percentile(env, ...) from the float32 envelope, partitioned in place: no
+            # 14-MB copy of a 30-minute channel's float64 envelope
+            base, peak = scaled_percentiles(env32, scale, (5.0, 99.5))
+            del env32
         else:
             scale = 1.0
             x64 = np.asarray(x, dtype=np.float64)
             band = sosfiltfilt(sos_band, x64)
             env = np.asarray(sosfiltfilt(sos_env, np.abs(band)), dtype=np.float64)
+            base, peak = (float(v) for v in np.percentile(env, [5, 99.5]))
         ref = p.mvc_v if p.normalisation == "mvc" and p.mvc_v else float(np.max(env))
         self._band, self._scale = band, scale
         self.envelope_ = env
         self.normalisation_reference_v_ = ref
-        base, peak = (float(v) for v in np.percentile(env, [5, 99.5]))
         self.threshold_v_ = base + p.onset_fraction * (peak - base)
         self.onsets_s_, self.offsets_s_ = activation_intervals(
             env, self.threshold_v_, fs, p.min_active_s, p.min_rest_s
@@ -113,6 +121,34 @@ class EmgPipeline:
 
     def parameters(self) -> dict[str, object]:
         return asdict(self.params)
+
+
+def scaled_percentiles(values: npt.NDArray[np.float32], scale: float,
+                       qs: tuple[float, ...]) -> tuple[float, ...]:
+    """``np.percentile(values.astype(np.float64) * scale, qs)`` (linear method) bit for bit,
+    for ``scale > 0``, partitioning ``values`` in place instead of copying the float64 array.
+
+    Multiplying by a positive number keeps the order (rounding is monotonic), so the float64
+    array's order statistics are the float32 ones converted and scaled; they are then
+    interpolated with numpy's own arithmetic (its ``_lerp``: from the upper neighbour when the
+    weight is at least 0.5). A NaN anywhere gives NaN, as numpy does."""
+    n = values.size
+    if n == 0 or not scale > 0:
+        raise ValueError("scaled_percentiles needs values and a positive scale")
+    virtual = [(n - 1) * (q / 100.0) for q in qs]
+    lower = [n - 1 if v >= n - 1 else 0 if v < 0 else math.floor(v) for v in virtual]
+    upper = [k if v >= n - 1 or v < 0 else k + 1 for k, v in zip(lower, virtual, strict=True)]
+    values.partition(sorted({0, n - 1, *lower, *upper}))
+    if math.isnan(float(values[n - 1])):
+        return tuple(math.nan for _ in qs)
+    out = []
+    for v, lo, hi in zip(virtual, lower, upper, strict=True):
+        # numpy takes the neighbours' weight against the index it clipped to (-1 at the top)
+        gamma = v - (-1 if v >= n - 1 else lo)
+        a, b = float(values[lo]) * scale, float(values[hi]) * scale
+        diff = b - a
+        out.append(b - diff * (1.0 - gamma) if gamma >= 0.5 else a + diff * gamma)
+    return tuple(out)
 
 
 def activation_intervals(

@@ -15,7 +15,7 @@ lowest at toe-off (Zeni et al. 2008, Gait & Posture 27:710), which holds on a tr
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Self
+from typing import Self, overload
 
 import numpy as np
 from scipy import ndimage, signal
@@ -78,14 +78,57 @@ def _lowpass(x: FloatArray, cutoff_hz: float, fs: float, order: int = 2) -> Floa
     return sosfiltfilt(sos, x, np.float64)
 
 
-def _hysteresis(values: FloatArray, on: FloatArray, off: FloatArray) -> np.ndarray:
+class _Levels:
+    """A threshold along time, ``max(other, 0) * coefficient + level`` (the other belt's
+    crosstalk added to a fixed level), computed where it is asked for: the same numbers as
+    the whole array (elementwise, the same operations), without two 14-MB arrays per side of
+    a 30-minute session. Indexing gives a float at an index and an array for a slice."""
+
+    def __init__(self, n: int, level: float, other: FloatArray | None = None,
+                 coefficient: float = 0.0) -> None:
+        self.n, self.level = n, level
+        self._other = other if other is not None and coefficient else None
+        self._c = coefficient
+
+    def __len__(self) -> int:
+        return self.n
+
+    @overload
+    def __getitem__(self, k: int) -> float: ...
+    @overload
+    def __getitem__(self, k: slice) -> FloatArray: ...
+    def __getitem__(self, k: int | slice) -> float | FloatArray:
+        if isinstance(k, slice):
+            a, b, _ = k.indices(self.n)
+            if self._other is None:
+                return np.full(max(b - a, 0), 0.0 + self.level)
+            out = np.clip(self._other[a:b], 0, None)
+            out *= self._c
+            out += self.level
+            return out
+        if self._other is None:
+            return 0.0 + self.level
+        return max(float(self._other[k]), 0.0) * self._c + self.level
+
+
+#: A threshold along time: an array, or one computed where it is asked for.
+Threshold = FloatArray | _Levels
+#: Samples thresholded at a time (a few hundred kB of temporaries instead of whole channels).
+_CHUNK = 1 << 16
+
+
+def _hysteresis(values: FloatArray, on: Threshold, off: Threshold) -> np.ndarray:
     """Boolean state that turns on above ``on`` and off below ``off`` (vectorised)."""
-    trig = np.zeros(len(values), dtype=np.int8)
-    trig[values > on] = 1
-    trig[values < off] = -1
+    n = len(values)
+    trig = np.zeros(n, dtype=np.int8)
+    for a in range(0, n, _CHUNK):
+        b = min(n, a + _CHUNK)
+        part = trig[a:b]
+        part[values[a:b] > on[a:b]] = 1
+        part[values[a:b] < off[a:b]] = -1
     # int32 positions (a 30-minute recording at 1 kHz has 1.8 million): half the memory
-    pos = np.int32 if len(values) < 2**31 else np.int64
-    idx = np.arange(len(values), dtype=pos)
+    pos = np.int32 if n < 2**31 else np.int64
+    idx = np.arange(n, dtype=pos)
     idx[trig == 0] = 0  # in place: one array of positions, not three
     np.maximum.accumulate(idx, out=idx)
     state: np.ndarray = trig[idx] > 0
@@ -114,7 +157,7 @@ def _debounce(runs: list[tuple[int, int]], min_on: int, min_off: int) -> list[tu
 
 def _debounce_keep_end(
     runs: list[tuple[int, int]], min_on: int, min_off: int, n: int, f: FloatArray,
-    on: FloatArray,
+    on: Threshold,
 ) -> list[tuple[int, int]]:
     """:func:`_debounce`, except that a stance cut off by the end of the file is kept when
     its load is still rising to the last sample: it is a heel strike the file ended after
@@ -129,7 +172,7 @@ def _debounce_keep_end(
     return kept
 
 
-def _crossing_time(t: FloatArray, x: FloatArray, level: FloatArray, i: int, rising: bool) -> float:
+def _crossing_time(t: FloatArray, x: FloatArray, level: Threshold, i: int, rising: bool) -> float:
     """Time the signal crosses ``level`` near index ``i``, walking outwards from the stance."""
     n = len(x)
     j = i
@@ -174,7 +217,7 @@ def _median_step(t: FloatArray) -> float:
     return float((part[k - 1] + part[k]) / 2.0)
 
 
-def _level_crossing_back(t: FloatArray, x: FloatArray, level: FloatArray, b: int) -> float:
+def _level_crossing_back(t: FloatArray, x: FloatArray, level: Threshold, b: int) -> float:
     """Last time before index ``b`` the signal came down through ``level``."""
     j = b - 1
     while j > 0 and x[j] < level[j]:
@@ -184,6 +227,18 @@ def _level_crossing_back(t: FloatArray, x: FloatArray, level: FloatArray, b: int
     da, db = x[j] - level[j], x[j + 1] - level[j + 1]
     frac = 0.0 if db == da else min(1.0, max(0.0, float(-da / (db - da))))
     return float(t[j] + frac * (t[j + 1] - t[j]))
+
+
+def _total_load_percentile(forces: list[FloatArray], q: float) -> float:
+    """``np.percentile(np.sum(forces, axis=0), q)`` bit for bit (0 with no samples), with
+    one whole-channel array instead of four: the sum is built in place (a sum over the first
+    axis adds the rows in order, as here) and partitioned in place."""
+    if not forces or not forces[0].size:
+        return 0.0
+    total = np.array(forces[0], dtype=np.float64)
+    for f in forces[1:]:
+        total += f
+    return float(np.percentile(total, q, overwrite_input=True))
 
 
 class ForcePlateEventDetector:
@@ -232,8 +287,7 @@ class ForcePlateEventDetector:
             ff -= base  # our own array: no second copy of a long channel
             filt[side] = ff
         if load_reference_n is None or load_reference_n <= 0:
-            total = np.sum(list(filt.values()), axis=0)
-            load_reference_n = float(np.percentile(total, 95)) if total.size else 0.0
+            load_reference_n = _total_load_percentile(list(filt.values()), 95)
         self.load_reference_n_ = load_reference_n
         on_level = max(p.on_min_n, p.on_fraction * load_reference_n)
         off_level = max(p.off_min_n, p.off_fraction * load_reference_n)
@@ -250,13 +304,10 @@ class ForcePlateEventDetector:
         self.partial_crossings_: list[dict[str, object]] = []
         for side, f in filt.items():
             other = [g for s, g in filt.items() if s != side]
-            # The thresholds along time; built in place (a 30-minute session: 14 MB each).
-            off = np.zeros(len(f))
-            if other and p.crosstalk_coefficient:
-                np.clip(other[0], 0, None, out=off)
-                off *= p.crosstalk_coefficient
-            on = off + on_level
-            off += off_level
+            # The thresholds along time, computed where they are needed.
+            cross = other[0] if other else None
+            off = _Levels(len(f), off_level, cross, p.crosstalk_coefficient)
+            on = _Levels(len(f), on_level, cross, p.crosstalk_coefficient)
             runs = _debounce_keep_end(_runs(_hysteresis(f, on, off)), min_on, min_off, len(f), f,
                                       on)
             self.stance_runs_[side] = runs
@@ -314,7 +365,7 @@ class ForcePlateEventDetector:
         return self
 
     def _event_time(
-        self, t: FloatArray, f: FloatArray, off: FloatArray, on: FloatArray, i: int, rising: bool
+        self, t: FloatArray, f: FloatArray, off: Threshold, on: Threshold, i: int, rising: bool
     ) -> float:
         """Event time: the lower threshold's crossing, extrapolated to zero load."""
         t_off = _crossing_time(t, f, off, i, rising)
@@ -374,7 +425,7 @@ class ForcePlateEventDetector:
         return k + int(rise[0]) if len(rise) else k
 
     def _partial(
-        self, f: FloatArray, cop: FloatArray, t: FloatArray, a: int, b: int, off: FloatArray,
+        self, f: FloatArray, cop: FloatArray, t: FloatArray, a: int, b: int, off: Threshold,
         t_to: float, side: Side,
     ) -> float:
         """The toe-off of a stance whose end is shared with a foot resting on this belt.

@@ -23,6 +23,7 @@ class Why(StrEnum):
     NON_FINITE = "non_finite"
     IMPLAUSIBLE = "implausible"
     NO_BELT_SPEED = "no_belt_speed"
+    CONSTANT_CHANNEL = "constant_channel"
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +139,12 @@ def session_metrics(
     for key, unit in AVERAGED.items():
         for side in SIDES:
             put(f"{key}_{side}_mean", _mean(strides.get(side, []), key), unit)
+    k = data.kinematics
+    if (k is not None and k.has("pelvis_lateral") and any(strides.values())
+            and not any("pelvis_sway_ml_m" in r for recs in strides.values() for r in recs)):
+        gone.append(Unavailable("pelvis_sway_ml_m", Why.CONSTANT_CHANNEL,
+                                "pelvis_lateral does not move in any stride (a model without "
+                                "the pelvis's lateral motion records a constant)"))
     for key in SYMMETRY_OF:
         lm = _mean(strides.get("left", []), key)
         rm = _mean(strides.get("right", []), key)

@@ -245,7 +245,7 @@ class ControlStack:
     def step(self, sample: Sample) -> Command:
         """The Command answering ``sample``; fills ``control_values`` for the recording."""
         (t, q0, q1, q2, q3, v0, v1, v2, v3, i0, i1, i2, i3, f_l, f_r, harness_n, pz, e_l,
-         e_r) = self._get(sample.values.tolist())
+         e_r) = self._get(sample.floats)
         dt = self.dt
         self.time = t
         ctx = self.ctx

@@ -262,29 +262,50 @@ def decode_block(
         if plane is not None and len(plane) != n_cols * n_rows:
             raise RecordingError(f"byte plane {k} has {len(plane)} bytes, not {n_cols * n_rows}")
     width = _WIDTH[max((k + 1 for k, p in enumerate(planes) if p is not None), default=0)]
-    grid = np.empty((cols.size, n_rows, width), dtype=np.uint8)
+    # Columns gathered by delta order (lowest first, stable), so that each order's prefix sum
+    # runs on one contiguous tail of rows instead of a gathered and scattered subset; the
+    # rows go back to the asked order once, as integers, before scaling.
+    sel_orders = orders[cols]
+    counts = np.bincount(sel_orders, minlength=MAX_DELTA_ORDER + 1)
+    sorted_already = bool(np.all(sel_orders[1:] >= sel_orders[:-1]))
+    perm = None if sorted_already else np.argsort(sel_orders, kind="stable")
+    gather = cols if perm is None else cols[perm]
+    # The zigzagged integers assembled from their byte planes at the narrowest width the
+    # block needs: each plane's asked rows gathered (contiguous) and shifted into place.
+    unsigned = _UNSIGNED[width]
+    zig: npt.NDArray[np.unsignedinteger[Any]] | None = None
     for k in range(width):
         plane = planes[k]
         if plane is None:
-            grid[:, :, k] = 0
+            continue
+        byte = np.frombuffer(plane, dtype=np.uint8).reshape(n_cols, n_rows)[gather]
+        byte = byte.astype(unsigned, copy=False)  # (the gather is already a new array)
+        if k:
+            byte <<= 8 * k
+        if zig is None:
+            zig = byte
         else:
-            grid[:, :, k] = np.frombuffer(plane, dtype=np.uint8).reshape(n_cols, n_rows)[cols]
-    zig = grid.view(_UNSIGNED[width])[..., 0]
+            zig |= byte
+    if zig is None:
+        zig = np.zeros((cols.size, n_rows), dtype=unsigned)
     sign = zig & 1
     np.negative(sign, out=sign)  # 0 or all ones (unsigned wrap-around)
     zig >>= 1
     zig ^= sign  # zigzag undone, in place: the signed integers' bits
     small = zig.view(_SIGNED[width])
-    sel_orders = orders[cols]
     q: IntArray | npt.NDArray[np.signedinteger[Any]] = small
-    if sel_orders.any():  # prefix sums in int64: the integers themselves may need 64 bits
+    if counts[0] < cols.size:  # prefix sums in int64: the integers themselves may need 64 bits
         q = small.astype(np.int64)
+        at = int(counts[0])
         for order in range(1, MAX_DELTA_ORDER + 1):
-            rows = np.flatnonzero(sel_orders >= order)
-            if rows.size == cols.size:
-                np.cumsum(q, axis=1, out=q)
-            elif rows.size:
-                q[rows] = np.cumsum(q[rows], axis=1)
+            if at < cols.size:
+                tail = q[at:]
+                np.add.accumulate(tail, axis=1, out=tail)
+            at += int(counts[order])
+    if perm is not None:
+        back = np.empty_like(perm)
+        back[perm] = np.arange(perm.size)
+        q = q[back]
     # the float64 product, stored in out's type (rounded once for float32)
     scale = resolution[cols][:, None]
     with np.errstate(over="ignore"):  # beyond float32's range: inf, as a cast gives

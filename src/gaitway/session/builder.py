@@ -305,7 +305,7 @@ class SessionCore:
                 append(row, truth)
             score(control[_PHASE_L], control[_PHASE_R], truth[_CONTACT_L] > 0.5,
                   truth[_CONTACT_R] > 0.5)
-            measure(sample.values, truth)
+            measure(sample.floats, truth)
             if pending and safety.latched:  # nothing asked for before or during a fault's
                 stack.changes.drop_pending(sample.time, "a fault stopped the session")  # hold
             if sample.time >= pauses.due_at_s:

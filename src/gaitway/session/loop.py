@@ -147,6 +147,11 @@ def run_loop(
     held_since = -1.0  # session time the safety stop paused the session (-1: not paused)
     back_to: float | None = None  # guidance level to ramp back to after a safe restart
     walk_at = math.inf  # session time at which walking restarts after a resumed stop
+    # the current state's end on the plan, looked up when the state or the plan changes (an
+    # enum member hashed in a dict costs ~0.5 us on Python 3.11, every tick)
+    phase: SessionState | None = None
+    phase_ends: dict[SessionState, float] = {}
+    phase_end = math.inf
     try:
         while True:
             clock.tick()
@@ -188,10 +193,13 @@ def run_loop(
                 state.stop(t, source="session", reason=stop_reason)
                 break
             st = state.state
-            if st is SessionState.PAUSED:
+            if st is not phase or ends is not phase_ends:  # the state or its plan moved
+                phase, phase_ends = st, ends
+                phase_end = ends.get(st, math.inf)
+            if st is _PAUSED:
                 if safety is None or not safety.latched:  # a safety hold is not a pause
                     paused += dt
-            elif st in ends and t - paused >= ends[st]:
+            elif t - paused >= phase_end:
                 state.advance(t, source="session", reason=f"{st.value} time elapsed")
                 if state.finished:
                     break
@@ -231,6 +239,7 @@ def run_loop(
 
 
 _SIMULATED = TimeBase.SIMULATED
+_PAUSED = SessionState.PAUSED
 _PAUSABLE = frozenset({SessionState.CALIBRATION, SessionState.WARM_UP, SessionState.TRAINING,
                        SessionState.COOL_DOWN})
 

@@ -32,6 +32,8 @@ from typing import Any
 import numpy as np
 
 from gaitway.analytics.gait_data import FloatArray, GaitData, GaitEvent, Side, SignalBlock
+from gaitway.analytics.readers.c3d_frame import to_z_up as to_z_up_rotation
+from gaitway.analytics.readers.c3d_frame import vertical_axis
 from gaitway.errors import UserError
 
 _UNIT_TO_SI = {
@@ -102,8 +104,10 @@ def _plate_axes(corners: FloatArray) -> tuple[FloatArray, FloatArray]:
     return np.column_stack([x, y, z]), corners.mean(axis=0)
 
 
-def _plates(c: Any, analogs: FloatArray, labels: list[str]) -> list[dict[str, FloatArray]]:
-    """Force (N) and COP (m) in lab axes for every plate, at the analog rate."""
+def _plates(c: Any, analogs: FloatArray, labels: list[str],
+            to_z_up: FloatArray | None = None) -> list[dict[str, FloatArray]]:
+    """Force (N) and COP (m) in lab axes (turned by ``to_z_up`` when given: a lab whose
+    vertical is not +z) for every plate, at the analog rate."""
     used = int(np.asarray(_param(c, "FORCE_PLATFORM", "USED", [0])).ravel()[0])
     if used == 0:
         return []
@@ -119,6 +123,8 @@ def _plates(c: Any, analogs: FloatArray, labels: list[str]) -> list[dict[str, Fl
         raise UserError(f"unknown POINT:UNITS {pos_unit!r} (expected mm, cm or m)")
     if len(types) < used or chan.ndim != 2 or corners.shape[:2] != (3, 4):
         raise UserError("FORCE_PLATFORM parameters are incomplete (TYPE, CHANNEL or CORNERS)")
+    if to_z_up is not None:
+        corners = np.einsum("ij,jcp->icp", to_z_up, corners)
     out = []
     for k in range(used):
         ptype = int(types[k])
@@ -229,7 +235,23 @@ def read_c3d(path: Path) -> GaitData:
     analogs = np.asarray(c["data"]["analogs"], dtype=np.float64)
     analogs = analogs[0] if analogs.ndim == 3 else analogs
     a_labels = [str(x).strip() for x in _param(c, "ANALOG", "LABELS", [])]
-    plates = _plates(c, analogs, a_labels) if analogs.size else []
+    # A lab whose vertical is not +z (Y-up labs) is turned into a Z-up one: its markers and
+    # plate corners; model outputs stored as points (joint angles) keep the file's values.
+    lab_points = points
+    index: dict[str, int] = {}
+    for i, lab in enumerate(labels):
+        index.setdefault(_norm_label(lab), i)
+    corners = np.asarray(_param(c, "FORCE_PLATFORM", "CORNERS", []), dtype=float)
+    vertical = vertical_axis(points, index, corners)
+    to_z_up = None
+    if vertical is not None and vertical != (2, 1.0):
+        to_z_up = to_z_up_rotation(*vertical)
+        points = points.copy()
+        points[:3] = np.einsum("ij,jpf->ipf", to_z_up, points[:3])
+        sense = "+" if vertical[1] > 0 else "-"
+        notes.append(f"the lab's vertical axis is {sense}{'XYZ'[vertical[0]]}: "
+                     "markers and plates turned to a Z-up frame")
+    plates = _plates(c, analogs, a_labels, to_z_up) if analogs.size else []
     n_frames = points.shape[2]
     if n_frames == 0 and not analogs.size:
         raise UserError(f"{path.name}: the file holds no frames")
@@ -305,7 +327,7 @@ def read_c3d(path: Path) -> GaitData:
     for side in ("left", "right"):
         L = side[0].upper()
         for joint, name in (("hip", "HipAngles"), ("knee", "KneeAngles"), ("ankle", "AnkleAngles")):
-            m = _marker(points, labels, f"{L}{name}")
+            m = _marker(lab_points, labels, f"{L}{name}")
             if m is not None:
                 kin[f"{joint}_angle_{side}"] = np.radians(m[0])
         if pelvis is not None:
