@@ -4,7 +4,7 @@ walk, pause, resume and end without a false fault and without a clipped drive co
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import pytest
@@ -24,8 +24,10 @@ from gaitway.harnesses.envelope import (
     GUIDANCE_PCT,
     SPEED_KMH,
     EnvelopeCase,
+    EnvelopeOutcome,
     grid,
     run_case,
+    write_table,
 )
 from gaitway.station.sim.profiles import PROFILES
 
@@ -180,3 +182,17 @@ def test_validate_envelope_writes_its_table(tmp_path: Path,
     for r in rows:  # every session that is not ok is named on stderr
         if not r["ok"]:
             assert f"BAD {EnvelopeCase.from_dict(r['case']).label}: {r['outcome']}" in err
+
+
+def test_a_session_without_a_stride_is_not_ok(tmp_path: Path) -> None:
+    """No stop is not enough: a patient dragged along standing (0 strides) did not walk, and
+    the table says so."""
+    case = EnvelopeCase.of("healthy", seconds=12.0)
+    walked = EnvelopeOutcome(case, "ok", 14.0, 11, 60.0, "thigh_left", 0, {}, True)
+    stood = replace(walked, strides=0)
+    assert walked.ok
+    assert not stood.ok
+    write_table([walked, stood], tmp_path / "t.md")
+    table = (tmp_path / "t.md").read_text()
+    assert "1 without a stride" in table
+    assert "| ok, but no stride |" in table

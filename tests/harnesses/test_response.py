@@ -8,6 +8,7 @@ The full table, with more patients and longer sessions: docs/validation/response
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -156,3 +157,35 @@ def test_sizes_are_compared_only_where_a_range_is_published() -> None:
     assert "published size" in md
     assert "in range" in md
     assert "SIMULATED" in md
+
+
+def test_a_patient_who_took_no_stride_is_left_out_of_the_row_and_named() -> None:
+    """A patient who did not walk in a condition (no stride with a leg) has no per-stride
+    figures there: it leaves that row (not silently, through a NaN), and the row says so."""
+    plan = replace(TINY, per_group=3)
+    members = response.cohort("hemiparetic", 3, seed=1)
+    conds = response.conditions(plan)
+    stuck = members[2][0].id
+
+    def window(value: float, strides: int) -> WindowResult:
+        eff = EffortSummary((1.0,) * 4, (1.0,) * 4, (50.0,) * 4, value, value, value, value,
+                            (value,) * 8, strides, strides)
+        return WindowResult(eff, 10.0, 0.0, 0.0, 1000.0)
+
+    by: dict[tuple[str, str, str, int], RunResult] = {}
+    for k, (p, s) in enumerate(members):
+        for name, cond in conds.items():
+            walks = not (p.id == stuck and name == "guidance 30 %")
+            v = 0.1 + 0.01 * k + (0.02 if name != "guidance 100 %" else 0.0)
+            res = RunResult(p.id, name, s, tuple(window(v if walks else 0.5, 20 if walks else 0)
+                                                 for _ in cond.windows_s), False)
+            by[("hemiparetic", p.id, name, s)] = res
+    rows = {r.study.key: r for r in response.rows_of(by, plan, seed=1, groups=("hemiparetic",))}
+    g30 = rows["guidance-30"]
+    assert g30.not_walking == (stuck,)
+    assert g30.n == 2
+    assert g30.mean == pytest.approx(0.02)
+    assert rows["guidance-60"].not_walking == ()
+    assert rows["guidance-60"].n == 3
+    md = response.markdown(list(rows.values()), plan, seed=1, command="x", wall_s=1.0)
+    assert f"left out (took no stride): {stuck}" in md

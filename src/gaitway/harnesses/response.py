@@ -298,6 +298,9 @@ class Row:
     b_mean: float
     #: the twin's size in the unit of ``study.size`` (mean over the cohort; NaN if none)
     size: float = math.nan
+    #: virtual patients left out of the row: they took no stride with one leg in a window of
+    #: a or b (they did not walk there, so no figure per stride exists and none is compared)
+    not_walking: tuple[str, ...] = ()
 
     @property
     def size_in_range(self) -> bool | None:
@@ -350,11 +353,27 @@ def run(plan: Plan, *, seed: int, workers: int = 2,
     by: dict[tuple[str, str, str, int], RunResult] = {}
     for (g, prof, s, cond), r in zip(jobs, results, strict=True):
         by[(g, prof.id, cond.name, s)] = r
+    return rows_of(by, plan, seed=seed, groups=groups)
+
+
+def _walked(w: WindowResult) -> bool:
+    return w.effort.strides_left > 0 and w.effort.strides_right > 0
+
+
+def rows_of(by: dict[tuple[str, str, str, int], RunResult], plan: Plan, *, seed: int,
+            groups: tuple[str, ...] = ("healthy", "hemiparetic")) -> list[Row]:
+    """The rows from the runs, by (group, patient id, condition, seed). A patient who took
+    no stride with a leg in a window of a or b is left out of that row and named in it."""
     rows: list[Row] = []
     for g in groups:
-        members = cohort(g, plan.per_group, seed)
+        everyone = cohort(g, plan.per_group, seed)
         for st in STUDIES:
             fn = MEASURES[st.measure][1]
+            walked = [_walked(by[(g, p.id, st.a, s)].windows[st.window_a])
+                      and _walked(by[(g, p.id, st.b, s)].windows[st.window_b])
+                      for p, s in everyone]
+            members = [m for m, ok in zip(everyone, walked, strict=True) if ok]
+            out = tuple(p.id for (p, _), ok in zip(everyone, walked, strict=True) if not ok)
             va = [fn(by[(g, p.id, st.a, s)].windows[st.window_a]) for p, s in members]
             vb = [fn(by[(g, p.id, st.b, s)].windows[st.window_b]) for p, s in members]
             diff = [y - x for x, y in zip(va, vb, strict=True)]
@@ -365,7 +384,7 @@ def run(plan: Plan, *, seed: int, workers: int = 2,
                                 for p, s in members])[0]
             else:
                 size = 100.0 * (bm - am) / abs(am) if am else math.nan
-            rows.append(Row(st, g, m, lo, hi, n, am, bm, size))
+            rows.append(Row(st, g, m, lo, hi, n, am, bm, size, out))
     return rows
 
 
@@ -438,7 +457,9 @@ def markdown(rows: list[Row], plan: Plan, *, seed: int, command: str, wall_s: fl
         "shares, the range and whether the twin's size (b - a as % of a; for slacking the "
         "time until half of the decline) lies in it. Most of these studies report EMG "
         "amplitudes per muscle, normalised their own way: those sizes are not compared, and "
-        "the twin's relative change is given for what it is.",
+        "the twin's relative change is given for what it is. A virtual patient who took no "
+        "stride with a leg in a window of a or b did not walk there: it is left out of that "
+        "row, and the row names it.",
         "",
         f"**{n_dir} of {len(rows)} means move the published way; {n_ok} of {len(rows)} with "
         f"a 95 % interval clear of zero; {n_in} of {len(sized)} sizes that can be compared "
@@ -457,6 +478,8 @@ def markdown(rows: list[Row], plan: Plan, *, seed: int, command: str, wall_s: fl
         b = st.b if st.a != st.b else "late"
         ci = (f"{_fmt(r.mean, unit)} ({_fmt(r.ci_low, '')} to {_fmt(r.ci_high, '')})"
               if r.n > 1 else _fmt(r.mean, unit))
+        if r.not_walking:
+            ci += f"; n = {r.n}, left out (took no stride): {', '.join(r.not_walking)}"
         pub, twin = _size_cells(r)
         lines.append(
             f"| {st.source} | {st.finding} | {r.group} | {a} -> {b} | {label} | "
@@ -510,5 +533,6 @@ def to_json(rows: list[Row], plan: Plan, *, seed: int) -> dict[str, object]:
                   "published_size": {"reported": r.study.size.reported,
                                      "unit": r.study.size.unit, "low": r.study.size.low,
                                      "high": r.study.size.high},
-                  "twin_size": r.size, "size_in_range": r.size_in_range} for r in rows],
+                  "twin_size": r.size, "size_in_range": r.size_in_range,
+                  "not_walking": list(r.not_walking)} for r in rows],
     }
