@@ -110,11 +110,18 @@ _RESTARTS = (
     EnvelopeCase.of("hemiparetic-right-severe", controller="guidance",
                     guidance_pct=7.327849, bws_pct=35.3417, speed_kmh=2.0, seed=53,
                     seconds=12.0, pause_at_s=5.6, pause_for_s=1.5),
+    # the pause caught the paretic foot off its plate and the robot held it there, then
+    # carried it from mid-air (joint_range 1.8 s after the resume); a stop now sets such a
+    # foot down (ControlStack.stand_here)
+    EnvelopeCase.of("hemiparetic-left-severe", controller="guidance",
+                    guidance_pct=7.327849, bws_pct=35.3417, speed_kmh=2.0, seed=53,
+                    seconds=12.0, pause_at_s=6.2, pause_for_s=1.5),
 )
 
 
 @pytest.mark.parametrize("case", _RESTARTS,
-                         ids=["severe-rom-0.8", "moderate", "severe-early-pause"])
+                         ids=["severe-rom-0.8", "moderate", "severe-early-pause",
+                              "left-severe-foot-in-the-air"])
 def test_a_resume_from_mid_stride_at_low_guidance_walks_on(case: EnvelopeCase) -> None:
     out = run_case(case)
     assert out.outcome == "ok", f"{case.label}: {out.outcome} at {out.fault_at_s} s"
