@@ -9,7 +9,7 @@ import pytest
 
 from gaitway.control.aan import AanSettings, AssistAsNeededController
 from gaitway.control.base import GRAVITY, Compensation, ExoModel, JointGains, TickContext
-from gaitway.control.guidance import GuidanceController, ResistanceController
+from gaitway.control.guidance import SWING_FADE_S, GuidanceController, ResistanceController
 from gaitway.control.path import PathController
 from gaitway.control.switching import ControllerSwitch
 from gaitway.errors import UserError
@@ -158,16 +158,38 @@ def test_path_flow_pushes_along_the_path() -> None:
     assert 0.8 * 5.0 <= math.hypot(tau[HL], tau[KL]) <= 5.0 + 1e-9
 
 
-def test_resistance_opposes_motion() -> None:
+def test_resistance_opposes_the_swinging_legs_motion() -> None:
     no_comp = Compensation(enabled=False)
     ctrl = ResistanceController(damping=4.0, torque_nm=2.0, compensation=no_comp)
     ctx = TickContext(REF)
+    ctx.stance[:] = [False, False]  # both feet off their plates
     ctx.qd[:] = [1.0, -2.0, 0.0, 0.05]
-    tau = ctrl.torques(ctx)
+    for _ in range(int(SWING_FADE_S / ctx.dt) + 1):
+        tau = ctrl.torques(ctx)
     assert tau[0] == pytest.approx(-6.0)
     assert tau[1] == pytest.approx(10.0)
     assert tau[2] == pytest.approx(0.0)
     assert tau[3] == pytest.approx(-0.2 - 1.0)
+
+
+def test_resistance_leaves_the_planted_leg_to_the_belt_and_fades_in_swing() -> None:
+    """Lokomat-style: resistance in swing only (in stance the belt moves the leg, and a
+    torque against that bent the loaded knee); a toe-off fades it in, never a torque step."""
+    ctrl = ResistanceController(damping=50.0, torque_nm=30.0,
+                                compensation=Compensation(enabled=False))
+    ctx = TickContext(REF)
+    ctx.qd[HL], ctx.qd[KL], ctx.qd[HR], ctx.qd[KR] = -1.0, 0.5, 2.0, 3.0
+    ctx.stance[:] = [True, False]  # the left foot on its plate, the right in swing
+    taus = [list(ctrl.torques(ctx)) for _ in range(int(SWING_FADE_S / ctx.dt) + 5)]
+    left, right = (HL, KL), (HR, KR)
+    assert all(t[j] == 0.0 for t in taus for j in left)
+    assert taus[-1][HR] == pytest.approx(-50.0 * 2.0 - 30.0)
+    steps = [abs(b[j] - a[j]) for a, b in itertools.pairwise(taus) for j in right]
+    assert max(steps) <= (50.0 * 3.0 + 30.0) * ctx.dt / SWING_FADE_S + 1e-9
+    ctx.stance[:] = [True, True]  # heel strike: fades out
+    for _ in range(int(SWING_FADE_S / ctx.dt) + 1):
+        tau = ctrl.torques(ctx)
+    assert tau == [0.0, 0.0, 0.0, 0.0]
 
 
 def _run_aan_strides(ctrl: AssistAsNeededController, errors: list[float]) -> list[float]:
@@ -223,6 +245,9 @@ def test_switch_blends_over_a_stride_without_a_torque_jump() -> None:
     ctx = _ctx()
     ctx.q[0] -= 0.05  # guidance and resistance disagree by tens of N*m
     ctx.qd[0] = 1.0
+    ctx.stance[:] = [False, False]  # in swing, where resistance acts
+    for _ in range(int(SWING_FADE_S / ctx.dt) + 1):
+        resist.torques(ctx)
     before = sw.torques(ctx)[0]
     instant_gap = abs(resist.torques(ctx)[0] - before)
     sw.request(resist)

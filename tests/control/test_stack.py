@@ -10,15 +10,22 @@ from typing import Any
 import numpy as np
 import pytest
 
+from gaitway.control.belt import MIN_SPEED_M_S
 from gaitway.control.changes import ChangeKind, ChangeRequest
 from gaitway.control.settings import ControlSettings
-from gaitway.control.stack import RESTART_GUIDANCE_RAMP_S, ControlStack
+from gaitway.control.stack import RESTART_GUIDANCE_RAMP_S, STAND_KNEE, ControlStack
 from gaitway.errors import UserError
 from gaitway.gait.reference import stride_time_s
-from gaitway.station.channels import CONTROL_CHANNEL_NAMES, N_SAMPLE_CHANNELS, SAMPLE_INDEX
+from gaitway.station.channels import (
+    CONTROL_CHANNEL_NAMES,
+    LEG_DOFS,
+    N_SAMPLE_CHANNELS,
+    SAMPLE_INDEX,
+)
 from gaitway.station.interface import Command, Sample
 
 MASS = 70.0
+(_, KNEE_L), (_, KNEE_R) = LEG_DOFS
 
 
 class _Sink:
@@ -199,3 +206,50 @@ def test_path_control_follows_the_patients_timing() -> None:
     tau = stack.control_values[4:8]
     assert max(abs(x) for x in tau) < 15.0  # compensation only, no push back to the clock
     assert math.isfinite(sum(tau))
+
+
+def test_the_slowest_belt_speed_walks_the_whole_reference_gait() -> None:
+    """The gait fades in as the belt speeds up and is whole at every speed a belt may be set
+    to: at 0.5 km/h a fade that ran on to 0.20 m/s asked for half the reference's swing knee
+    flexion, which caught the toe on the belt (issue 12 item 4)."""
+    stack = ControlStack(ControlSettings(speed_m_s=MIN_SPEED_M_S, belt_from_rest=False),
+                         height_m=1.75, body_mass_kg=MASS)
+    w = _Walker(stack)
+    s = w.sample()
+    knee_ref = []
+    for _ in range(int(1.2 * stack.reference.stride_time_s * 1000)):
+        s = w.step(stack.step(s))
+        knee_ref.append(stack.ctx.q_ref[KNEE_L])
+    full = float(np.max(stack.reference.table("knee")))
+    assert max(knee_ref) == pytest.approx(full, abs=math.radians(1.0))
+
+
+def test_a_stop_sets_down_a_foot_it_caught_in_the_air() -> None:
+    """The belt stops (a pause, a stop) with one leg in swing: the robot holds the planted leg
+    where it stands and sets the swinging foot down, knee as in standing, without a step in
+    its target; the patient does the same (station/sim/patient.py)."""
+    stack = ControlStack(ControlSettings(belt_from_rest=False), height_m=1.75, body_mass_kg=MASS)
+    w = _Walker(stack)
+    s = w.sample()
+    # walk until the right leg is in mid-swing (its plate unloaded), then freeze the legs
+    while not (0.75 < (w.phase + 0.5) % 1.0 < 0.8 and w.t > 3.0):
+        s = w.step(stack.step(s))
+    w.freq = 0.0
+    stack.walking = False  # the belt runs down to rest
+    knee_r = s.values[SAMPLE_INDEX["knee_angle_right"]]
+    knee_l = s.values[SAMPLE_INDEX["knee_angle_left"]]
+    assert knee_r > 0.5  # the swinging knee is flexed
+    targets = []
+    while stack.belt.speed > 0.0:
+        s = w.step(stack.step(s))
+        targets.append(stack.ctx.q_ref[KNEE_R])
+    for _ in range(1500):  # standing
+        s = w.step(stack.step(s))
+        targets.append(stack.ctx.q_ref[KNEE_R])
+    assert stack.ctx.q_ref[KNEE_L] == pytest.approx(knee_l, abs=1e-6)  # planted: held
+    assert targets[-1] == pytest.approx(STAND_KNEE, abs=1e-3)  # in the air: set down
+    # from the tick the legs stand: the target starts at the knee's angle and fades down
+    stood = next(i for i, x in enumerate(targets) if abs(x - knee_r) < 1e-6)
+    fade = np.diff(targets[stood:])
+    assert np.all(fade <= 1e-12)
+    assert -fade.min() < 0.01  # rad per tick: a fade, not a jump

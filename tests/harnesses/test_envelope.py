@@ -4,7 +4,7 @@ walk, pause, resume and end without a false fault and without a clipped drive co
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import pytest
@@ -24,8 +24,10 @@ from gaitway.harnesses.envelope import (
     GUIDANCE_PCT,
     SPEED_KMH,
     EnvelopeCase,
+    EnvelopeOutcome,
     grid,
     run_case,
+    write_table,
 )
 from gaitway.station.sim.profiles import PROFILES
 
@@ -108,11 +110,18 @@ _RESTARTS = (
     EnvelopeCase.of("hemiparetic-right-severe", controller="guidance",
                     guidance_pct=7.327849, bws_pct=35.3417, speed_kmh=2.0, seed=53,
                     seconds=12.0, pause_at_s=5.6, pause_for_s=1.5),
+    # the pause caught the paretic foot off its plate and the robot held it there, then
+    # carried it from mid-air (joint_range 1.8 s after the resume); a stop now sets such a
+    # foot down (ControlStack.stand_here)
+    EnvelopeCase.of("hemiparetic-left-severe", controller="guidance",
+                    guidance_pct=7.327849, bws_pct=35.3417, speed_kmh=2.0, seed=53,
+                    seconds=12.0, pause_at_s=6.2, pause_for_s=1.5),
 )
 
 
 @pytest.mark.parametrize("case", _RESTARTS,
-                         ids=["severe-rom-0.8", "moderate", "severe-early-pause"])
+                         ids=["severe-rom-0.8", "moderate", "severe-early-pause",
+                              "left-severe-foot-in-the-air"])
 def test_a_resume_from_mid_stride_at_low_guidance_walks_on(case: EnvelopeCase) -> None:
     out = run_case(case)
     assert out.outcome == "ok", f"{case.label}: {out.outcome} at {out.fault_at_s} s"
@@ -180,3 +189,17 @@ def test_validate_envelope_writes_its_table(tmp_path: Path,
     for r in rows:  # every session that is not ok is named on stderr
         if not r["ok"]:
             assert f"BAD {EnvelopeCase.from_dict(r['case']).label}: {r['outcome']}" in err
+
+
+def test_a_session_without_a_stride_is_not_ok(tmp_path: Path) -> None:
+    """No stop is not enough: a patient dragged along standing (0 strides) did not walk, and
+    the table says so."""
+    case = EnvelopeCase.of("healthy", seconds=12.0)
+    walked = EnvelopeOutcome(case, "ok", 14.0, 11, 60.0, "thigh_left", 0, {}, True)
+    stood = replace(walked, strides=0)
+    assert walked.ok
+    assert not stood.ok
+    write_table([walked, stood], tmp_path / "t.md")
+    table = (tmp_path / "t.md").read_text()
+    assert "1 without a stride" in table
+    assert "| ok, but no stride |" in table

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import struct
 
+from gaitway.control.settings import MAX_RESIST_DAMPING, MAX_RESIST_TORQUE_NM
 from gaitway.session.builder import SessionCore
 from gaitway.session.settings import SessionSettings
 from gaitway.station.interface import Command, Sample
@@ -38,7 +39,8 @@ _OTHERS = (
                     speed_kmh=3.0, bws_pct=50.0, initial_fatigue=0.8,
                     injections=("interaction_force@2",)),
     SessionSettings(profile="healthy", minutes=3.0 / 60.0, seed=1, controller="resist",
-                    resist_damping_nms_per_rad=50.0, resist_torque_nm=30.0, speed_kmh=0.5,
+                    resist_damping_nms_per_rad=MAX_RESIST_DAMPING,
+                    resist_torque_nm=MAX_RESIST_TORQUE_NM, speed_kmh=0.5,
                     injections=("encoder_mismatch@1.5",)),
 )
 

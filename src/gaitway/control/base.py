@@ -27,7 +27,9 @@ class TickContext:
     """Measured and reference joint state for one tick, reused from tick to tick.
 
     Angles in rad, rates in rad/s, ``phase`` in cycles (0-1) per side (0 left, 1 right),
-    ``phase_rate`` in cycles/s per side. ``stride_start`` marks a heel strike this tick.
+    ``phase_rate`` in cycles/s per side. ``stride_start`` marks a heel strike this tick;
+    ``stance``: the foot bears load on its belt (its force plate, with the heel-strike
+    detector's hysteresis), per side.
     """
 
     __slots__ = (
@@ -39,6 +41,7 @@ class TickContext:
         "qd",
         "qd_ref",
         "reference",
+        "stance",
         "stride_start",
         "time",
     )
@@ -54,6 +57,7 @@ class TickContext:
         self.phase = [0.0, 0.5]
         self.phase_rate = [1.0 / reference.stride_time_s] * 2
         self.stride_start = [False, False]
+        self.stance = [True, True]
 
 
 @dataclass(frozen=True, slots=True)

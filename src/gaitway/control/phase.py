@@ -251,6 +251,12 @@ class HeelStrikeDetector:
         self.delay_s = 0.0
         self.onset_s = -1.0
 
+    @property
+    def loaded(self) -> bool:
+        """The foot bears load on its belt (above ``on_n`` since it last fell below
+        ``off_n``): stance, as the force plate sees it."""
+        return self._loaded
+
     def update(self, time_s: float, grf_z: float) -> bool:
         onset = self._onset
         if onset >= 0.0:  # a candidate: confirm or drop it

@@ -72,8 +72,16 @@ class ControlSettings:
 #: Upper bounds of the person-set controller settings (see _setting_ranges); the session's
 #: settings (gaitway.session.settings) check what a therapist gives against these same numbers.
 MAX_FLOW_NM: Final = 30.0
-MAX_RESIST_DAMPING: Final = 50.0
-MAX_RESIST_TORQUE_NM: Final = 30.0
+#: resistance acts in swing (control/guidance.py, after the Lokomat's swing resistance: Lam
+#: et al. 2008, Neurorehabil Neural Repair 22(5):438-446), where studies in the Lokomat set
+#: it at 5-10 % of the walker's maximal voluntary torque (Klarner, MSc thesis, University of
+#: British Columbia 2010: 0, 5 and 10 % MVC at hip and knee). 10 N*m is about 10 % of a
+#: healthy adult's (the twin's 110-120 N*m at hip and knee); 10 N*m*s/rad resists a swing
+#: of 1-3 rad/s with 10-30 N*m. The earlier 50 N*m*s/rad asked 150-250 N*m against a normal
+#: swing's knee (3-5 rad/s), twice what a healthy knee can give: no one swings through that
+#: at walking speed, and the healthy virtual patient took 0 strides (issue 12 item 4)
+MAX_RESIST_DAMPING: Final = 10.0
+MAX_RESIST_TORQUE_NM: Final = 10.0
 MAX_TUNNEL_WIDTH_DEG: Final = 30.0
 #: the range-of-motion scale of the reference's hip and knee excursion a therapist may set
 #: (gaitway validate envelope runs a session at each edge)

@@ -27,7 +27,7 @@ from gaitway.control.base import (
     ExoModel,
     TickContext,
 )
-from gaitway.control.belt import BeltController
+from gaitway.control.belt import MIN_SPEED_M_S, BeltController
 from gaitway.control.bws import BwsController
 from gaitway.control.changes import ChangeChannel, ChangeKind, ChangeRequest
 from gaitway.control.fatigue import EmgMedianFrequency, FatigueDetector
@@ -56,6 +56,12 @@ TWO_PI: Final[float] = 2.0 * math.pi
 STAND_HIP: Final[float] = 0.05
 STAND_KNEE: Final[float] = 0.08
 WALK_MIN_SPEED_M_S: Final[float] = 0.08
+#: the gait fades in while the belt speeds up (a start, a resume) over this much speed, and
+#: is whole by the speed the belt is set to, if that is slower: a fade that always ran on to
+#: 0.20 m/s asked a patient walking at 0.5 km/h (0.14 m/s) for half the reference's
+#: excursion, half its swing knee flexion (28 deg instead of 52) and so a toe that caught the
+#: belt, while the virtual patient walked its whole gait; at 0 % support the two fought past
+#: the cuff limit (issue 12 item 4)
 WALK_BLEND_M_S: Final[float] = 0.12
 #: a switch of reference table (speed, range of motion) fades in with this time constant
 REF_SWITCH_TAU_S: Final[float] = 0.15
@@ -264,6 +270,8 @@ class ControlStack:
         ctx.stride_start[1] = hs_r
         osc_l, osc_r = self.oscillators
         hsd_l, hsd_r = self.heel_strikes
+        ctx.stance[0] = hsd_l.loaded
+        ctx.stance[1] = hsd_r.loaded
         p_l = osc_l.update(q[_HIP_L], dt, hs_l, hsd_l.delay_s)
         p_r = osc_r.update(q[_HIP_R], dt, hs_r, hsd_r.delay_s)
         if self._has_emg:
@@ -399,7 +407,9 @@ class ControlStack:
             self._walk = 0.0
         else:
             self._rate = 1.0 / stride_time_s(belt_v, self.height_m)
-            self._walk = min(1.0, (belt_v - WALK_MIN_SPEED_M_S) / WALK_BLEND_M_S)
+            blend = min(WALK_BLEND_M_S,
+                        max(self.belt.target, MIN_SPEED_M_S) - WALK_MIN_SPEED_M_S)
+            self._walk = min(1.0, (belt_v - WALK_MIN_SPEED_M_S) / blend)
 
     def _switch_reference(self, new: ReferenceGait) -> None:
         """Walk on a new reference table (another speed, another range of motion) from the
@@ -415,7 +425,17 @@ class ControlStack:
         foot forward; pulling a planted foot to the standing posture loaded the cuffs with
         60+ N*m for as long as it stood); walking then fades in from this posture."""
         q = self.ctx.q
-        self._rest = (q[0], q[1], q[2], q[3])
+        rest = [q[0], q[1], q[2], q[3]]
+        # a foot the stop caught in the air is set down (knee as in standing, the step
+        # fading over REF_SWITCH_TAU_S as a reference switch does), as the patient sets it
+        # down: held in the air, its toe rested on the belt and was dragged back into the
+        # joint's limit at the restart (issue 12 item 4)
+        shift = self._ref_shift
+        for side, (_, k) in enumerate(LEG_DOFS):
+            if not self.heel_strikes[side].loaded:
+                shift[k] += q[k] - _STAND[k]
+                rest[k] = _STAND[k]
+        self._rest = (rest[0], rest[1], rest[2], rest[3])
 
     def resume_at_full_guidance(self, t: float) -> None:
         """Walk on after an operator's pause as a session starts: under guidance control,

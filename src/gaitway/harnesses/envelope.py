@@ -127,7 +127,11 @@ class EnvelopeOutcome:
 
     @property
     def ok(self) -> bool:
-        return self.outcome == "ok" and self.clipped_torque_ticks == 0 and self.resumed
+        """No stop, no clipped command, resumed, and the patient walked (a session that
+        ends without a fault but without a stride, the patient dragged along standing, is
+        not one the station did its job in)."""
+        return (self.outcome == "ok" and self.clipped_torque_ticks == 0 and self.resumed
+                and self.strides > 0)
 
 
 def run_case(case: EnvelopeCase, work_dir: Path | None = None) -> EnvelopeOutcome:
@@ -260,8 +264,10 @@ def write_table(outcomes: Sequence[EnvelopeOutcome], path: Path, *, title_note: 
         "limit.",
         "",
         f"**{len(outcomes)} sessions: {len(outcomes) - len(bad)} without a false fault, a "
-        f"clipped command or a failed resume; {sum(1 for o in outcomes if o.outcome != 'ok')}"
-        f" stopped by a fault; {clipped} with clipped commands.**",
+        f"clipped command or a failed resume, and walking; "
+        f"{sum(1 for o in outcomes if o.outcome != 'ok')} stopped by a fault; "
+        f"{sum(1 for o in outcomes if o.outcome == 'ok' and not o.strides)} without a stride; "
+        f"{clipped} with clipped commands.**",
         "",
         "| case | outcome | worst cuff N*m | clipped ticks | strides | warnings |",
         "|---|---|---|---|---|---|",
@@ -269,6 +275,8 @@ def write_table(outcomes: Sequence[EnvelopeOutcome], path: Path, *, title_note: 
     for o in outcomes:
         warn = ", ".join(f"{k} x{n}" for k, n in sorted(o.warnings.items())) or "-"
         outcome = o.outcome if o.resumed else f"{o.outcome} (no resume)"
+        if o.outcome == "ok" and not o.strides:
+            outcome = "ok, but no stride"
         lines.append(f"| {o.case.label} | {outcome} | {o.worst_cuff_nm:.1f} "
                      f"({o.worst_cuff_at}) | {o.clipped_torque_ticks} | {o.strides} | {warn} |")
     path.parent.mkdir(parents=True, exist_ok=True)

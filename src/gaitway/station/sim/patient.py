@@ -60,6 +60,9 @@ _STANDING_K: Final[tuple[float, ...]] = (
     _STANDING["hip"], _STANDING["hip"], _STANDING["knee"], _STANDING["knee"],
     _STANDING["ankle"], _STANDING["ankle"])
 _MIN_WALK_SPEED: Final[float] = 0.08  # m/s: below it the patient stands
+#: a foot carrying less than this share of body weight when the patient stops is in the air
+_SET_DOWN_BELOW: Final[float] = 0.1
+_G: Final[float] = 9.81
 #: the speed at which a profile's stance fraction is given (the default training speed)
 _PROFILE_SPEED_M_S: Final[float] = 2.0 / 3.6
 _ENTRAINMENT: Final[float] = 4.0  # 1/s, pull of the leg's actual phase on the intent
@@ -357,6 +360,13 @@ class VirtualPatient:
             if self._stand_here:
                 self._stand_here = False
                 stand[:] = q[:6]
+                # a foot the belt's stop caught in the air is set down, knee and ankle as
+                # in standing (nobody waits out a pause on one leg; a toe left resting on
+                # the belt was dragged back into the joint's limit at the restart)
+                for s in (0, 1):
+                    if load[s] < _SET_DOWN_BELOW * self.profile.mass_kg * _G:
+                        stand[2 + s] = _STANDING_K[2 + s]
+                        stand[4 + s] = _STANDING_K[4 + s]
             for k in range(6):
                 v = kp[k] * (stand[k] - q[k]) - kd[k] * dq[k]
                 lim = tmax[k] * strength
