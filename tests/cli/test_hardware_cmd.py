@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import warnings
 from pathlib import Path
 
 import pytest
@@ -15,17 +14,12 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "exo4_canopen.toml"
 
 def test_check_on_emulated_drives_prints_the_table_and_passes(
         capsys: pytest.CaptureFixture[str]) -> None:
-    # The emulated drives are threads of this process: a starved host can make their PDOs
-    # late past the 50-ms deadline three ticks running, and the check then rightly fails with
-    # every drive torque-free (once in a full CI run on a83e56f: both knees' direction read
-    # 0 N*m). One retry tells a starved host from a broken check; two failures fail the test.
-    for attempt in (1, 2):
-        rc = main(["station", "check", "--config", str(EXAMPLE), "--emulate", "--move"])
-        out = capsys.readouterr().out
-        if rc == 0:
-            break
-        warnings.warn(f"station check on emulated drives: attempt {attempt} failed:\n{out}",
-                      stacklevel=1)
+    # The emulated drives are threads of this process: on a starved host their PDOs came
+    # late past the configured 50-ms deadline three ticks running and the check rightly
+    # stopped every drive (once in a full CI run on a83e56f). On emulated drives the check
+    # runs with a headless session's widened deadlines (session.stations.unpaced_timing).
+    rc = main(["station", "check", "--config", str(EXAMPLE), "--emulate", "--move"])
+    out = capsys.readouterr().out
     assert rc == 0, out
     assert "Commissioning checks" in out
     assert "inside end stops" in out

@@ -26,7 +26,7 @@ from gaitway.safety.station_limits import device_limits
 from gaitway.session.replay import run_replay
 from gaitway.session.runner import run_session
 from gaitway.session.settings import SessionSettings
-from gaitway.session.stations import emulated_canopen
+from gaitway.session.stations import emulated_canopen, unpaced_timing
 from gaitway.session.summary import SessionSummary
 from gaitway.settings import get_settings
 from gaitway.station.canopen.config import JOINT_NAMES, load_config
@@ -113,7 +113,10 @@ def check(args: argparse.Namespace) -> int:
                                    "over-current fault"))
     except UserError as exc:
         checks.append(StartupCheck("limits agree with the drives", "", False, str(exc)))
-    station = (emulated_station(cfg)[0] if args.emulate else CanopenStation(cfg))
+    # emulated drives answer as this host schedules their threads, and the checks step the
+    # station as fast as it goes: their deadlines are widened as a headless session's
+    station = (emulated_station(unpaced_timing(cfg))[0] if args.emulate
+               else CanopenStation(cfg))
     try:
         checks.extend(station.commission())
         if args.move and all(ch.passed for ch in checks):

@@ -15,6 +15,8 @@ from typing import Any, Final
 import uvicorn
 from fastapi import FastAPI
 
+from gaitway.web.heap import frozen_heap
+
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
@@ -47,21 +49,25 @@ def uvicorn_config(app: FastAPI, host: str, port: int) -> uvicorn.Config:
 
 @contextmanager
 def serve(app: FastAPI) -> Iterator[str]:
-    """Serve ``app`` on a free loopback port; yields its base URL."""
+    """Serve ``app`` on a free loopback port; yields its base URL. What this process holds
+    before (in a test worker, what earlier tests left) is kept out of the garbage
+    collector's walks while it serves (:func:`gaitway.web.heap.frozen_heap`), as
+    ``gaitway serve`` keeps its own startup objects."""
     port = free_port()
     server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", port))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    end = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > end or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with frozen_heap():
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        end = time.monotonic() + 20
+        while not server.started:
+            if time.monotonic() > end or not thread.is_alive():
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.05)
+        try:
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            server.should_exit = True
+            thread.join(10)
 
 
 def _has_sansio() -> bool:
