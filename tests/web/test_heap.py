@@ -33,6 +33,17 @@ def test_what_is_alive_when_serving_starts_stays_out_of_full_collections() -> No
     del heap, late
 
 
+def test_an_inner_block_ending_leaves_the_outer_blocks_heap_frozen() -> None:
+    outer_heap = [{"n": [i]} for i in range(10_000)]
+    with frozen_heap():
+        outer = gc.get_freeze_count()
+        with frozen_heap():
+            assert gc.get_freeze_count() >= outer
+        assert gc.get_freeze_count() >= outer  # the inner end did not thaw the outer heap
+    assert gc.get_freeze_count() == 0
+    del outer_heap
+
+
 def test_the_tests_server_runs_with_the_heap_frozen(tmp_path: Path) -> None:
     app, store, live = make_app(tmp_path, stations=1)
     try:

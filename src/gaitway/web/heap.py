@@ -16,18 +16,30 @@ made since.
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+_lock = threading.Lock()
+_depth = 0  # blocks open now; the permanent generation is thawed when the last one ends
 
 
 @contextmanager
 def frozen_heap() -> Iterator[None]:
     """Collect once, then leave everything alive now out of later collections while the
     block runs (reference counting still frees it); afterwards it is collected as before.
-    Nested blocks share one permanent generation: the first to end thaws it."""
-    gc.collect()
-    gc.freeze()
+    Blocks may overlap (two servers in one process, one inside the other or on two threads):
+    they share the one permanent generation, which is thawed when the last of them ends, so
+    that an inner block ending never exposes an outer server's heap to full walks again."""
+    global _depth
+    with _lock:
+        _depth += 1
+        gc.collect()
+        gc.freeze()
     try:
         yield
     finally:
-        gc.unfreeze()
+        with _lock:
+            _depth -= 1
+            if _depth == 0:
+                gc.unfreeze()
