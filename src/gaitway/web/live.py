@@ -324,12 +324,20 @@ class LiveStation:
         """Press the station's emergency stop input. The safety supervisor detects it on the
         next tick and answers with its immediate stop (drives torque-free, belt stopped,
         harness holding); the console shows the fault once detected. The input is set
-        before anything is logged: nothing that logging may wait for delays the press."""
+        first, and the press is logged on a thread of its own, so that neither the press nor
+        its answer to the console waits for the log: recording an event takes the
+        recording's lock, which the loop holds while it hands a block to the disk writer (up
+        to the writer's stall limit when the disk does not keep up, hazard H25)."""
         station = self._station
         if station is not None and self.running:
             station.press_estop()
-        self._event(self.session_t, "emergency_stop_pressed", by)
-        self.audit_outbox.append(("station.estop_pressed", by, {"t": round(self.session_t, 3)}))
+        t = self.session_t
+        threading.Thread(target=self._log_estop, args=(t, by), name="estop-log",
+                         daemon=True).start()
+
+    def _log_estop(self, t: float, by: str) -> None:
+        self._event(t, "emergency_stop_pressed", by)
+        self.audit_outbox.append(("station.estop_pressed", by, {"t": round(t, 3)}))
 
     def acknowledge(self, by: str, timeout_s: float = 3.0) -> list[str]:
         """Acknowledge the station's faults. During a session this goes through the safety

@@ -19,8 +19,9 @@ export async function requireLogin() {
   return me;
 }
 
-export async function api(method, path, body) {
+export async function api(method, path, body, signal) {
   const opts = { method, headers: {} };
+  if (signal) opts.signal = signal;
   if (method !== "GET") opts.headers["X-CSRF-Token"] = me ? me.csrf : "";
   if (body !== undefined) { opts.headers["Content-Type"] = "application/json"; opts.body = JSON.stringify(body); }
   const r = await fetch(path, opts);

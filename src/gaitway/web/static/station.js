@@ -179,15 +179,41 @@ function eventLine(e) {
 }
 
 // The answer is shown once the page has read the station again (its buttons, patient and
-// prescription then show the result), so that "sent" never precedes what it announces. The
-// emergency stop's answer is shown at once: its result is the fault bar, and nothing waits.
+// prescription then show the result), so that "sent" never precedes what it announces. (The
+// emergency stop's answer is shown at once, by pressEstop: its result is the fault bar.)
 async function act(path, body, answer) {
   const r = await api("POST", `/api/stations/${encodeURIComponent(id)}/${path}`, body);
   const text = r.ok ? (answer ? answer(r) : `${r.data.action} sent`) : (r.data?.detail || `failed (${r.status})`);
-  if (path === "estop") { $("message").textContent = text; refreshSoon(); return r; }
   await readAfterNow();
   $("message").textContent = text;
   return r;
+}
+
+// The emergency stop is sent again until the server answers: a request lost or held on its
+// way (a connection the server closed, a stalled server) must not leave the press unanswered,
+// and pressing twice is safe. Each try gives up after ESTOP_TRY_MS; a refusal (not logged in,
+// no rights, no such station) is shown and not repeated.
+const ESTOP_TRY_MS = 3000, ESTOP_TRIES = 10;
+async function pressEstop() {
+  $("message").textContent = "estop sending";
+  for (let attempt = 1; attempt <= ESTOP_TRIES; attempt++) {
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), ESTOP_TRY_MS);
+    try {
+      const r = await api("POST", `/api/stations/${encodeURIComponent(id)}/estop`, undefined, abort.signal);
+      if (r.ok || r.status < 500) {
+        $("message").textContent = r.ok ? "estop sent" : (r.data?.detail || `failed (${r.status})`);
+        refreshSoon();
+        return r;
+      }
+    } catch (e) {
+      console.error(e);
+    } finally {
+      clearTimeout(timer);
+    }
+    $("message").textContent = `estop not answered (try ${attempt} of ${ESTOP_TRIES}): sending again; press the station's own stop button`;
+  }
+  $("message").textContent = "estop NOT answered: press the station's own stop button";
 }
 
 async function change(kind, value) {
@@ -237,7 +263,7 @@ $("set_speed").onclick = () => change("speed", Number($("speed").value));
 $("set_rom").onclick = () => change("rom", [Number($("rom_hip").value), Number($("rom_knee").value)]);
 $("set_controller").onclick = () => change("controller", $("controller").value);
 for (const a of ["start", "pause", "resume", "stop", "acknowledge"]) $(a).onclick = () => act(a);
-$("estop").onclick = () => act("estop");
+$("estop").onclick = pressEstop;
 await refreshSoon();
 stream(id, pushFrames);
 requestAnimationFrame(draw);
