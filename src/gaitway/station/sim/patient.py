@@ -36,7 +36,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from gaitway.gait.reference import ReferenceGait, nearest_phase, stride_time_s
+from gaitway.gait.reference import GRAVITY, ReferenceGait, nearest_phase, stride_time_s
 from gaitway.station.channels import SIDES
 from gaitway.station.sim.emg import SyntheticEmg
 from gaitway.station.sim.motor import (
@@ -62,7 +62,6 @@ _STANDING_K: Final[tuple[float, ...]] = (
 _MIN_WALK_SPEED: Final[float] = 0.08  # m/s: below it the patient stands
 #: a foot carrying less than this share of body weight when the patient stops is in the air
 _SET_DOWN_BELOW: Final[float] = 0.1
-_G: Final[float] = 9.81
 #: the speed at which a profile's stance fraction is given (the default training speed)
 _PROFILE_SPEED_M_S: Final[float] = 2.0 / 3.6
 _ENTRAINMENT: Final[float] = 4.0  # 1/s, pull of the leg's actual phase on the intent
@@ -364,7 +363,7 @@ class VirtualPatient:
                 # in standing (nobody waits out a pause on one leg; a toe left resting on
                 # the belt was dragged back into the joint's limit at the restart)
                 for s in (0, 1):
-                    if load[s] < _SET_DOWN_BELOW * self.profile.mass_kg * _G:
+                    if load[s] < _SET_DOWN_BELOW * self.profile.mass_kg * GRAVITY:
                         stand[2 + s] = _STANDING_K[2 + s]
                         stand[4 + s] = _STANDING_K[4 + s]
             for k in range(6):
