@@ -129,6 +129,19 @@ def test_a_resume_from_mid_stride_at_low_guidance_walks_on(case: EnvelopeCase) -
     assert out.strides >= 10, f"{case.label}: only {out.strides} strides"
 
 
+def test_the_path_flow_walks_a_patient_who_carries_their_own_weight() -> None:
+    """Path control at its stiffest with the most flow, for a patient who carries all of
+    their weight: the flow pushed both standing legs into pre-swing together, and the
+    patient sank onto flexed knees without a stride (a fall, or 0 strides, at 3.2 km/h). It
+    now gives a loaded leg only what the legs' alternation allows (control/path.py)."""
+    case = EnvelopeCase.of("healthy", controller="path", tunnel_width_deg=0.0,
+                           path_flow_nm=MAX_FLOW_NM, bws_pct=0.0, speed_kmh=3.2,
+                           seconds=8.0, pause_for_s=0.0)
+    out = run_case(case)
+    assert out.outcome == "ok", f"{case.label}: {out.outcome} at {out.fault_at_s} s"
+    assert out.strides >= 6, f"{case.label}: only {out.strides} strides"
+
+
 @_BOUNDED
 @given(case=cases())
 def test_starts_and_resumes_never_clip_a_command_anywhere(case: EnvelopeCase) -> None:
