@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from gaitway.analytics.emg import EmgParams, EmgPipeline
 from gaitway.analytics.live import LiveStrideAnalyzer
@@ -88,7 +89,8 @@ def twin_recording(minutes: float, tile_minutes: float = TILE_MINUTES) -> Path:
         cols = [c.name for c in rec.channels if c.name != "time"]
         tcols = [c.name for c in rec.truth_channels]
         ts = rec.read()
-        rows = np.column_stack([ts.time, *(ts[n] for n in cols)])
+        rows: npt.NDArray[np.float64] = np.column_stack(
+            [ts.time, *(ts[n] for n in cols)]).astype(np.float64, copy=False)
         truth = np.column_stack([ts[n] for n in tcols])
         meta = {**rec.metadata, "simulated": True,
                 "source": f"MuJoCo twin, {tile_minutes:g} min repeated to {minutes:g} min "
