@@ -166,6 +166,16 @@ def _leg_intent(ref: ReferenceGait, imp: SideImpairment, mass_kg: float,
     )
 
 
+def knee_extensor_max_nm(profile: PatientProfile) -> tuple[float, float]:
+    """The largest knee-extending torque (N*m) each leg (left, right) of ``profile`` gives at
+    its usual participation: the model's own strength bound, as :class:`VirtualPatient`
+    applies it (day-to-day variation and fatigue aside)."""
+    left, right = (_TMAX["knee"] * profile.mass_kg / 75.0
+                   * (0.3 + 0.7 * profile.side(s).knee_strength) * profile.participation
+                   for s in SIDES)
+    return left, right
+
+
 def _mean_strength(imp: SideImpairment) -> float:
     return (imp.hip_strength + imp.knee_strength + imp.ankle_strength) / 3.0
 
