@@ -490,7 +490,7 @@ class Recording:
                         batch.append((j, i, payload))
                     # a few tasks per batch, each decoding a run of blocks: one future per
                     # block cost more CPU in thread hand-overs than the decoding it spread
-                    step = -(-len(batch) // workers)
+                    step = max(1, -(-len(batch) // workers))  # (a batch may be empty)
                     runs = [batch[k : k + step] for k in range(0, len(batch), step)]
                     decoded = pool.map(lambda run: [job(*task) for task in run], runs)
                     for (_, i, _), block in zip(
