@@ -89,8 +89,6 @@ def trial_peak_memory(cohort: int, minutes: float = 0.01) -> dict[str, float]:
 
 def scaling(patients: int = 4, minutes: float = 0.1) -> dict[str, float]:
     """Seconds for the same courses on 1 and on 2 worker processes (cluster start excluded)."""
-    from distributed import wait
-
     from gaitway.trials.cluster import dask_cluster
     from gaitway.trials.course import TrialDesign, cohort, run_course
     from gaitway.trials.plans import load_plans
@@ -106,12 +104,12 @@ def scaling(patients: int = 4, minutes: float = 0.1) -> dict[str, float]:
             warm = [client.submit(run_course, warm_design, cohort(warm_design)[0], plans[0],
                                   pure=False, workers=[w])
                     for w in client.scheduler_info()["workers"]]
-            wait(warm)
+            client.gather(warm)  # every worker warm before the clock starts
             cpu0 = sum(client.run(time.process_time).values())
             t0 = time.perf_counter()
             futs = [client.submit(run_course, design, p, plan, pure=False)
                     for p in cohort(design) for plan in plans]
-            wait(futs)
+            client.gather(futs)
             out[f"workers_{workers}_s"] = time.perf_counter() - t0
             out[f"workers_{workers}_cpu_s"] = sum(client.run(time.process_time).values()) - cpu0
             for f in futs:

@@ -5,5 +5,6 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 .venv/bin/ruff check src tests bench
 .venv/bin/mypy
+.venv/bin/mypy bench  # the benchmarks, whose figures the notes quote, are typed too
 .venv/bin/lint-imports --no-cache --no-logo
 exec .venv/bin/pytest -n 2 "$@"

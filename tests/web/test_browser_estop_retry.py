@@ -58,3 +58,43 @@ def test_a_press_whose_request_is_lost_is_sent_again_and_stops_the_station(
     finally:
         live.shutdown()
         store.close()
+
+
+def test_the_stop_works_while_the_page_still_waits_for_its_lists(
+        browser: Any, tmp_path: Path) -> None:
+    """A server slow to answer the page's first requests (here the patient list is held
+    unanswered) must not leave the red button without a handler: the press reaches the
+    station. On the page before, the handler was set only after those answers."""
+    from playwright.sync_api import Route, expect
+
+    app, store, live = make_app(tmp_path, stations=1, start=True,
+                                settings=WebSettings(secret_key="estop-early",
+                                                     cookie_secure=False))
+    held: list[Route] = []
+    try:
+        with serve(app) as site:
+            page = login_page(browser, site, "therapist", viewport=(1400, 900))
+            page.route("**/api/patients", lambda route: held.append(route))
+            page.goto(f"{site}/station?id=sim-1")
+            page.wait_for_function("() => document.readyState === 'complete'")
+            end = time.monotonic() + 30.0
+            while time.monotonic() < end and not held:
+                page.wait_for_timeout(100)
+            assert held, "the page never asked for its patient list"
+            station = live.get("sim-1")
+            page.click("#estop")
+            expect(page.locator("#message")).to_have_text("estop sent", timeout=30_000)
+            end = time.monotonic() + 10.0
+            presses: list[dict[str, Any]] = []
+            while time.monotonic() < end and not presses:
+                presses = [e for e in list(station.events)
+                           if e["kind"] == "emergency_stop_pressed"]
+                time.sleep(0.1)
+            assert len(presses) == 1, presses
+            assert page.locator("#assign-patient option").count() == 0  # still held
+            for route in held:
+                route.continue_()
+            page.close()
+    finally:
+        live.shutdown()
+        store.close()

@@ -23,6 +23,9 @@ Payload layout (little-endian)::
 
 Decoding reconstructs only the columns asked for, so reading a few channels of a long
 recording costs the decompression of one block at a time and integer work for those channels.
+That integer work runs in a compiled kernel where the package build could compile it
+(:mod:`gaitway.recording.native`, one pass per column), else in numpy (the same values, bit
+for bit).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ import numpy.typing as npt
 import zstandard
 
 from gaitway.recording.errors import RecordingError
+from gaitway.recording.native import decoder
 
 FloatArray = npt.NDArray[np.float64]
 #: What decoding returns: float64, or float32 when the caller's output is float32.
@@ -242,13 +246,14 @@ def decode_block(
     at = _HEAD.size
     orders = np.frombuffer(head, dtype=np.uint8, count=n_cols, offset=at)
     at += n_cols
-    positions = np.frombuffer(head, dtype="<u4", count=n_exc, offset=at).astype(np.int64)
-    at += 4 * n_exc
-    exceptions = np.frombuffer(head, dtype="<f8", count=n_exc, offset=at)
     if orders.size and int(orders.max()) > MAX_DELTA_ORDER:
         raise RecordingError(f"sample payload names delta order {int(orders.max())}")
-    if n_exc and int(positions.max()) >= n_rows * n_cols:
-        raise RecordingError("sample payload has an exception outside its rows and columns")
+    if n_exc:  # (most blocks have none: no arrays made for them)
+        positions = np.frombuffer(head, dtype="<u4", count=n_exc, offset=at).astype(np.int64)
+        at += 4 * n_exc
+        exceptions = np.frombuffer(head, dtype="<f8", count=n_exc, offset=at)
+        if int(positions.max()) >= n_rows * n_cols:
+            raise RecordingError("sample payload has an exception outside its rows and columns")
 
     cols = np.arange(n_cols, dtype=np.intp) if columns is None else columns
     split = first_out is not None
@@ -261,6 +266,41 @@ def decode_block(
     for k, plane in enumerate(planes):
         if plane is not None and len(plane) != n_cols * n_rows:
             raise RecordingError(f"byte plane {k} has {len(plane)} bytes, not {n_cols * n_rows}")
+    scale = resolution[cols]
+    native = decoder()
+    if native is None or not native.decode(
+            planes, n_rows, n_cols, cols.astype(np.int64, copy=False), orders, scale, out,
+            first_out):
+        _decode_numpy(planes, n_rows, n_cols, cols, orders, scale, out, first_out)
+
+    if n_exc:
+        where = np.full(n_cols, -1, dtype=np.intp)
+        where[cols] = np.arange(cols.size)
+        target = where[positions // max(n_rows, 1)]
+        hit = target >= 0
+        target, at_row, values = target[hit], (positions % max(n_rows, 1))[hit], exceptions[hit]
+        if first_out is not None:
+            first = target == 0
+            first_out[at_row[first]] = values[first]
+            target, at_row, values = target[~first] - 1, at_row[~first], values[~first]
+        with np.errstate(over="ignore"):
+            out[target, at_row] = values
+    return out
+
+
+def _decode_numpy(
+    planes: list[bytes | None],
+    n_rows: int,
+    n_cols: int,
+    cols: npt.NDArray[np.intp],
+    orders: npt.NDArray[np.uint8],
+    scale: FloatArray,
+    out: Decoded,
+    first_out: FloatArray | None,
+) -> None:
+    """The asked columns' values (before exceptions) into ``out`` and ``first_out``, with
+    numpy: what the compiled kernel (:mod:`gaitway.recording.native`) does where it was
+    built, and the reference it is tested against."""
     width = _WIDTH[max((k + 1 for k, p in enumerate(planes) if p is not None), default=0)]
     # Columns gathered by delta order (lowest first, stable), so that each order's prefix sum
     # runs on one contiguous tail of rows instead of a gathered and scattered subset; the
@@ -307,24 +347,10 @@ def decode_block(
         back[perm] = np.arange(perm.size)
         q = q[back]
     # the float64 product, stored in out's type (rounded once for float32)
-    scale = resolution[cols][:, None]
+    per_row = scale[:, None]
     with np.errstate(over="ignore"):  # beyond float32's range: inf, as a cast gives
         if first_out is not None:
-            np.multiply(q[0], scale[0], out=first_out)
-            np.multiply(q[1:], scale[1:], out=out, casting="unsafe")
+            np.multiply(q[0], per_row[0], out=first_out)
+            np.multiply(q[1:], per_row[1:], out=out, casting="unsafe")
         else:
-            np.multiply(q, scale, out=out, casting="unsafe")
-
-    if n_exc:
-        where = np.full(n_cols, -1, dtype=np.intp)
-        where[cols] = np.arange(cols.size)
-        target = where[positions // max(n_rows, 1)]
-        hit = target >= 0
-        target, at_row, values = target[hit], (positions % max(n_rows, 1))[hit], exceptions[hit]
-        if first_out is not None:
-            first = target == 0
-            first_out[at_row[first]] = values[first]
-            target, at_row, values = target[~first] - 1, at_row[~first], values[~first]
-        with np.errstate(over="ignore"):
-            out[target, at_row] = values
-    return out
+            np.multiply(q, per_row, out=out, casting="unsafe")

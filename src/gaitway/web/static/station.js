@@ -244,6 +244,9 @@ async function loadPatients() {
   $("assign-patient").replaceChildren(...opts);
 }
 
+// The stop works from the moment the page runs, before the login check and the lists below
+// have answered: a slow server must not leave the red button without a handler.
+$("estop").onclick = pressEstop;
 await requireLogin();
 armAlarm();
 await loadControllers();
@@ -263,7 +266,6 @@ $("set_speed").onclick = () => change("speed", Number($("speed").value));
 $("set_rom").onclick = () => change("rom", [Number($("rom_hip").value), Number($("rom_knee").value)]);
 $("set_controller").onclick = () => change("controller", $("controller").value);
 for (const a of ["start", "pause", "resume", "stop", "acknowledge"]) $(a).onclick = () => act(a);
-$("estop").onclick = pressEstop;
 await refreshSoon();
 stream(id, pushFrames);
 requestAnimationFrame(draw);

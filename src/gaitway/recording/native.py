@@ -1,0 +1,117 @@
+"""The compiled block decoder (``_native/gwdecode.c``), loaded with ctypes when it was built.
+
+Why compiled: numpy decodes a block's columns in ~20 array passes and ~40 calls, which is
+most of the time a long recording takes to read (a 30-minute one: ~1.2 of ~1.7 s of decoding
+on one core); the C kernel does the same work in one pass per column, bit for bit the same
+values. Why ctypes and not an extension module: the kernel needs no Python API, loads in well
+under a millisecond (numba's import alone cost 0.7 s), and ctypes releases the GIL during the
+call, so the reader's decode threads run it in parallel.
+
+The package build compiles it (``hatch_build.py``); where no C compiler was found, or
+``GAITWAY_NATIVE_DECODE=0`` is set, :func:`decoder` returns None and the codec uses numpy.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import sys
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+#: The kernel's ABI version this module speaks (``gw_decode_abi()``).
+ABI: Final = 1
+#: Set to 0 to decode with numpy even where the compiled kernel was built.
+ENV_SWITCH: Final = "GAITWAY_NATIVE_DECODE"
+_PLANES = ctypes.c_char_p * 8
+
+
+def library_filename() -> str:
+    """The compiled kernel's file name on this platform (also used by hatch_build.py)."""
+    if sys.platform == "win32":
+        return "gwdecode.dll"
+    return "libgwdecode.dylib" if sys.platform == "darwin" else "libgwdecode.so"
+
+
+LIBRARY: Final = Path(__file__).resolve().parent / "_native" / library_filename()
+
+
+class NativeDecoder:
+    """The loaded kernel: :meth:`decode` fills a block's asked columns."""
+
+    def __init__(self, lib: ctypes.CDLL) -> None:
+        fn = lib.gw_decode_block
+        fn.restype = ctypes.c_int
+        fn.argtypes = [
+            _PLANES, ctypes.c_size_t, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_size_t,
+            ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int,
+            ctypes.c_size_t,
+        ]
+        self._fn = fn
+
+    def decode(
+        self,
+        planes: list[bytes | None],
+        n_rows: int,
+        n_cols: int,
+        cols: npt.NDArray[np.int64],
+        orders: npt.NDArray[np.uint8],
+        scale: npt.NDArray[np.float64],
+        out: npt.NDArray[np.float64] | npt.NDArray[np.float32],
+        first_out: npt.NDArray[np.float64] | None,
+    ) -> bool:
+        """Decode into ``out`` (rows of contiguous values) and ``first_out``; False (nothing
+        written) when the arrays do not suit the kernel or it refuses the columns or orders,
+        so that the caller decodes with numpy and reports what was wrong."""
+        double = out.dtype == np.float64
+        if not (double or out.dtype == np.float32) or len(planes) != 8:
+            return False
+        if out.shape[1] > 1 and out.strides[1] != out.itemsize:
+            return False
+        if out.shape[0] > 1 and (out.strides[0] < 0 or out.strides[0] % out.itemsize):
+            return False
+        if not out.flags.writeable or (first_out is not None and (
+                first_out.dtype != np.float64 or (first_out.size > 1 and first_out.strides[0] != 8)
+                or not first_out.flags.writeable)):
+            return False
+        if (cols.dtype != np.int64 or not cols.flags.c_contiguous or orders.dtype != np.uint8
+                or scale.dtype != np.float64 or not scale.flags.c_contiguous
+                or orders.size != n_cols or cols.size != scale.size):
+            return False
+        stride = out.strides[0] // out.itemsize if out.shape[0] > 1 else 0
+        status = self._fn(
+            _PLANES(*planes), n_rows, n_cols, cols.ctypes.data, cols.size, orders.ctypes.data,
+            scale.ctypes.data, None if first_out is None else first_out.ctypes.data,
+            out.ctypes.data, int(double), stride,
+        )
+        return bool(status == 0)
+
+
+def load(path: Path = LIBRARY) -> NativeDecoder | None:
+    """The kernel at ``path``, or None if it is missing, does not load, or speaks another
+    ABI (a library left by an older build)."""
+    try:
+        lib = ctypes.CDLL(str(path))
+        abi = lib.gw_decode_abi
+    except (OSError, AttributeError):
+        return None
+    abi.restype = ctypes.c_int
+    abi.argtypes = []
+    if abi() != ABI:
+        return None
+    return NativeDecoder(lib)
+
+
+_LOADED: list[NativeDecoder | None] = []
+
+
+def decoder() -> NativeDecoder | None:
+    """The kernel, loaded once; None where it was not built or is switched off."""
+    if os.environ.get(ENV_SWITCH, "1") == "0":
+        return None
+    if not _LOADED:
+        _LOADED.append(load())
+    return _LOADED[0]
