@@ -71,7 +71,12 @@ rss = (int(hwm[0].split()[1]) if hwm else
 out = {"seconds": time.perf_counter() - t0, "cpu_seconds": time.process_time() - c0}
 if digest is not None:
     out = {"seconds": t1 - t0, "cpu_seconds": c1 - c0, "result_sha256": digest}
-print(json.dumps({**out, "max_rss_mb": rss}))
+try:  # the compiled block decoder (gaitway.recording.native), where this tree has one
+    from gaitway.recording.native import decoder
+    native = decoder() is not None
+except ImportError:
+    native = False
+print(json.dumps({**out, "max_rss_mb": rss, "native_decode": native}))
 """
 
 
@@ -111,26 +116,31 @@ def twin_recording(minutes: float, tile_minutes: float = TILE_MINUTES) -> Path:
     return path
 
 
-def _child(mode: str, path: Path, src: Path | None = None) -> dict[str, float]:
-    """One figure in a fresh process; ``src`` runs another source tree of gaitway."""
+def _child(mode: str, path: Path, src: Path | None = None, *,
+           numpy_decode: bool = False) -> dict[str, float | bool]:
+    """One figure in a fresh process; ``src`` runs another source tree of gaitway;
+    ``numpy_decode`` switches the compiled block decoder off (GAITWAY_NATIVE_DECODE=0)."""
     env = dict(os.environ)
     if src is not None:
         env["PYTHONPATH"] = str(src)
+    if numpy_decode:
+        env["GAITWAY_NATIVE_DECODE"] = "0"
     out = subprocess.run([sys.executable, "-c", _CHILD, mode, str(path)], check=True,
                          capture_output=True, text=True, env=env)
-    result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    result: dict[str, float | bool] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
 
 
 def bench_offline(quick: bool, recording: Path | None = None,
-                  before: Path | None = None) -> list[Row]:
+                  before: Path | None = None, decoders: bool = False) -> list[Row]:
     minutes = 3.0 if quick else 30.0
     path = recording or twin_recording(minutes, 1.0 if quick else TILE_MINUTES)
     rec = open_recording(path)
     minutes = rec.duration_s / 60.0
-    label = f"{minutes:.3g} min at 1 kHz, SIMULATED twin ({path.name})"
     read = _child("read", path)
     full = _child("analyze", path)
+    decode = "compiled" if full["native_decode"] else "numpy"
+    label = f"{minutes:.3g} min at 1 kHz, SIMULATED twin ({path.name}), {decode} block decoder"
     rows: list[Row] = [
         {"name": f"analyze recording, CPU time (all threads), {label}",
          "value": round(full["cpu_seconds"], 3), "unit": "s",
@@ -166,6 +176,19 @@ def bench_offline(quick: bool, recording: Path | None = None,
              "ratio": round(full["max_rss_mb"] / old["max_rss_mb"], 2),
              "goal": f"baseline: the code in {before}"},
         ]
+    if decoders and full["native_decode"]:
+        # the same code with numpy's block decoder, alternated, best of three each
+        pairs = [(_child("analyze", path, numpy_decode=True), _child("analyze", path))
+                 for _ in range(3)]
+        old = min((o for o, _ in pairs), key=lambda r: r["cpu_seconds"])
+        new = min((n for _, n in pairs), key=lambda r: r["cpu_seconds"])
+        same = len({r["result_sha256"] for pair in pairs for r in pair}) == 1
+        rows.append(
+            {"name": f"analyze recording, CPU time, compiled vs numpy block decoder, {label}",
+             "value": round(new["cpu_seconds"], 3), "unit": "s",
+             "baseline": round(old["cpu_seconds"], 3),
+             "ratio": round(new["cpu_seconds"] / old["cpu_seconds"], 2),
+             "goal": f"best of 3 alternated; identical result JSON: {same}"})
     return rows
 
 
@@ -244,8 +267,10 @@ if __name__ == "__main__":
     parser.add_argument("--before", type=Path, default=None,
                         help="a src/ tree of the code before (e.g. a git worktree's src)")
     parser.add_argument("--only-offline", action="store_true")
+    parser.add_argument("--decoders", action="store_true",
+                        help="also compare with numpy's block decoder (GAITWAY_NATIVE_DECODE=0)")
     a = parser.parse_args()
-    rows = (bench_offline(a.quick, a.recording, a.before) if a.only_offline
+    rows = (bench_offline(a.quick, a.recording, a.before, a.decoders) if a.only_offline
             else run(a.quick, a.recording, a.before))
     for r in rows:
         print(r)

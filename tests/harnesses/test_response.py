@@ -189,3 +189,39 @@ def test_a_patient_who_took_no_stride_is_left_out_of_the_row_and_named() -> None
     assert rows["guidance-60"].n == 3
     md = response.markdown(list(rows.values()), plan, seed=1, command="x", wall_s=1.0)
     assert f"left out (took no stride): {stuck}" in md
+
+
+def test_each_row_names_every_patients_own_difference() -> None:
+    """The mean of a mixed cohort hides a patient who moves the other way: each row keeps
+    every compared patient's own b - a, and the table prints it, in bold when it goes
+    against the published direction."""
+    plan = replace(TINY, per_group=3)
+    members = response.cohort("hemiparetic", 3, seed=1)
+    conds = response.conditions(plan)
+    own = {p.id: d for (p, _), d in zip(members, (0.02, 0.01, -0.005), strict=True)}
+
+    def window(value: float) -> WindowResult:
+        eff = EffortSummary((1.0,) * 4, (1.0,) * 4, (50.0,) * 4, value, value, value, value,
+                            (value,) * 8, 20, 20)
+        return WindowResult(eff, 10.0, 0.0, 0.0, 1000.0)
+
+    by: dict[tuple[str, str, str, int], RunResult] = {}
+    for p, s in members:
+        for name, cond in conds.items():
+            v = 0.1 + (own[p.id] if name == "guidance 60 %" else 0.0)
+            by[("hemiparetic", p.id, name, s)] = RunResult(
+                p.id, name, s, tuple(window(v) for _ in cond.windows_s), False)
+    rows = {r.study.key: r for r in response.rows_of(by, plan, seed=1, groups=("hemiparetic",))}
+    g60 = rows["guidance-60"]
+    assert [pid for pid, _ in g60.per_patient] == [p.id for p, _ in members]
+    assert [d for _, d in g60.per_patient] == pytest.approx(list(own.values()))
+    assert g60.mean == pytest.approx(sum(own.values()) / 3)
+    assert all(d == pytest.approx(0.0) for _, d in rows["guidance-30"].per_patient)
+    md = response.markdown(list(rows.values()), plan, seed=1, command="x", wall_s=1.0)
+    assert "## Per virtual patient" in md
+    against = members[2][0].id
+    assert f"{against}: **-0.005**" in md
+    assert f"{members[0][0].id}: +0.020" in md
+    data = response.to_json(list(rows.values()), plan, seed=1)
+    row = next(r for r in data["rows"] if r["study"] == "guidance-60")  # type: ignore[union-attr]
+    assert row["per_patient_difference"][against] == pytest.approx(-0.005)

@@ -22,19 +22,25 @@ def long_recording(
     return write_recording(measured, truth) / RECORDING_FILENAME
 
 
-def _threads(monkeypatch: pytest.MonkeyPatch, n: int) -> None:
+def _threads(monkeypatch: pytest.MonkeyPatch, n: int, batch: int = 2) -> None:
     monkeypatch.setattr(reader_module, "_DECODE_THREADS", n)
-    monkeypatch.setattr(reader_module, "_DECODE_BATCH", 2)
+    monkeypatch.setattr(reader_module, "_DECODE_BATCH", batch)
     monkeypatch.setattr(reader_module.os, "cpu_count", lambda: 4)
 
 
+#: blocks per batch: one per thread, and batches that each thread takes in runs of several
+#: (7 on 4 threads: runs of 2, 2, 2 and 1)
+BATCHES = [2, 7]
+
+
+@pytest.mark.parametrize("batch", BATCHES)
 def test_threaded_read_equals_sequential_read(
-    long_recording: Path, monkeypatch: pytest.MonkeyPatch
+    long_recording: Path, monkeypatch: pytest.MonkeyPatch, batch: int
 ) -> None:
     rec = open_recording(long_recording)
     _threads(monkeypatch, 1)
     one = rec.read()
-    _threads(monkeypatch, 4)
+    _threads(monkeypatch, 4, batch)
     many = rec.read()
     assert np.array_equal(one.time, many.time)
     assert len(many.time) == 10_000
@@ -46,9 +52,12 @@ def test_threaded_read_equals_sequential_read(
     assert window.time[-1] == pytest.approx(7.5)
 
 
+@pytest.mark.parametrize("batch", BATCHES)
 def test_threaded_read_stops_at_the_first_damaged_block(
-    long_recording: Path, monkeypatch: pytest.MonkeyPatch
+    long_recording: Path, monkeypatch: pytest.MonkeyPatch, batch: int
 ) -> None:
+    """Block 7 is damaged: with batches of 7 it is the first of a batch (nothing of that
+    batch is decoded), with batches of 2 inside one."""
     raw = bytearray(long_recording.read_bytes())
     at, number, samples = FILE_HEADER.size, 0, []
     while at < len(raw):
@@ -60,7 +69,7 @@ def test_threaded_read_stops_at_the_first_damaged_block(
     for _, offset, length in (samples[7], samples[12]):
         raw[offset + BLOCK_HEADER.size + length // 2] ^= 0x5A
     long_recording.write_bytes(bytes(raw))
-    _threads(monkeypatch, 4)
+    _threads(monkeypatch, 4, batch)
     first_number, first_offset, _ = samples[7]
     rec = open_recording(long_recording)
     got = rec.read()

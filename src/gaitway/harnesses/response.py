@@ -301,6 +301,10 @@ class Row:
     #: virtual patients left out of the row: they took no stride with one leg in a window of
     #: a or b (they did not walk there, so no figure per stride exists and none is compared)
     not_walking: tuple[str, ...] = ()
+    #: each compared virtual patient's own b - a, by patient id: a cohort that mixes
+    #: severities (mild to severe hemiparesis) can agree in the mean and not per patient,
+    #: and a row's interval is only as clear as its patients agree
+    per_patient: tuple[tuple[str, float], ...] = ()
 
     @property
     def size_in_range(self) -> bool | None:
@@ -384,7 +388,8 @@ def rows_of(by: dict[tuple[str, str, str, int], RunResult], plan: Plan, *, seed:
                                 for p, s in members])[0]
             else:
                 size = 100.0 * (bm - am) / abs(am) if am else math.nan
-            rows.append(Row(st, g, m, lo, hi, n, am, bm, size, out))
+            each = tuple((p.id, d) for (p, _), d in zip(members, diff, strict=True))
+            rows.append(Row(st, g, m, lo, hi, n, am, bm, size, out, each))
     return rows
 
 
@@ -485,6 +490,7 @@ def markdown(rows: list[Row], plan: Plan, *, seed: int, command: str, wall_s: fl
             f"| {st.source} | {st.finding} | {r.group} | {a} -> {b} | {label} | "
             f"{_fmt(r.a_mean, '').lstrip('+')} | {_fmt(r.b_mean, '').lstrip('+')} | {ci} | "
             f"{'yes' if r.reproduced else '**no**'} | {pub} | {twin} |")
+    lines += ["", *_per_patient_table(rows)]
     lines += [
         "",
         "How the twin gets there (gaitway.station.sim.motor): each leg's drive adapts from "
@@ -516,6 +522,30 @@ def markdown(rows: list[Row], plan: Plan, *, seed: int, command: str, wall_s: fl
     return "\n".join(lines)
 
 
+def _per_patient_table(rows: list[Row]) -> list[str]:
+    """Each row's b - a per virtual patient, the published way in bold where it is not."""
+    lines = [
+        "## Per virtual patient",
+        "",
+        "b - a of each virtual patient in each row (same units as above); **bold**: against "
+        "the published direction. The hemiparetic group mixes mild, moderate and severe "
+        "profiles, paretic left and right, so a row whose mean moves the published way can "
+        "still have patients who move the other way, and its interval then reaches zero.",
+        "",
+        "| group | a -> b | measure | b - a per virtual patient |",
+        "|---|---|---|---|",
+    ]
+    for r in rows:
+        st = r.study
+        a = st.a if st.a != st.b else f"{st.a}, first"
+        b = st.b if st.a != st.b else "late"
+        cells = "; ".join(
+            (f"{pid}: **{_fmt(d, '')}**" if st.direction * d <= 0.0 else
+             f"{pid}: {_fmt(d, '')}") for pid, d in r.per_patient) or "n/a"
+        lines.append(f"| {r.group} | {a} -> {b} | {st.measure} | {cells} |")
+    return lines
+
+
 def to_json(rows: list[Row], plan: Plan, *, seed: int) -> dict[str, object]:
     return {
         "simulated": True,
@@ -534,5 +564,6 @@ def to_json(rows: list[Row], plan: Plan, *, seed: int) -> dict[str, object]:
                                      "unit": r.study.size.unit, "low": r.study.size.low,
                                      "high": r.study.size.high},
                   "twin_size": r.size, "size_in_range": r.size_in_range,
-                  "not_walking": list(r.not_walking)} for r in rows],
+                  "not_walking": list(r.not_walking),
+                  "per_patient_difference": dict(r.per_patient)} for r in rows],
     }

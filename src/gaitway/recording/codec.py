@@ -246,13 +246,14 @@ def decode_block(
     at = _HEAD.size
     orders = np.frombuffer(head, dtype=np.uint8, count=n_cols, offset=at)
     at += n_cols
-    positions = np.frombuffer(head, dtype="<u4", count=n_exc, offset=at).astype(np.int64)
-    at += 4 * n_exc
-    exceptions = np.frombuffer(head, dtype="<f8", count=n_exc, offset=at)
     if orders.size and int(orders.max()) > MAX_DELTA_ORDER:
         raise RecordingError(f"sample payload names delta order {int(orders.max())}")
-    if n_exc and int(positions.max()) >= n_rows * n_cols:
-        raise RecordingError("sample payload has an exception outside its rows and columns")
+    if n_exc:  # (most blocks have none: no arrays made for them)
+        positions = np.frombuffer(head, dtype="<u4", count=n_exc, offset=at).astype(np.int64)
+        at += 4 * n_exc
+        exceptions = np.frombuffer(head, dtype="<f8", count=n_exc, offset=at)
+        if int(positions.max()) >= n_rows * n_cols:
+            raise RecordingError("sample payload has an exception outside its rows and columns")
 
     cols = np.arange(n_cols, dtype=np.intp) if columns is None else columns
     split = first_out is not None

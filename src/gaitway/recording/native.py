@@ -9,6 +9,9 @@ call, so the reader's decode threads run it in parallel.
 
 The package build compiles it (``hatch_build.py``); where no C compiler was found, or
 ``GAITWAY_NATIVE_DECODE=0`` is set, :func:`decoder` returns None and the codec uses numpy.
+uv rebuilds the project when the kernel's source, the hook or pyproject.toml change; a library
+deleted by hand comes back with ``touch src/gaitway/recording/_native/gwdecode.c`` and
+``scripts/setup.sh``.
 """
 
 from __future__ import annotations

@@ -488,8 +488,13 @@ class Recording:
                             damaged = i
                             break
                         batch.append((j, i, payload))
+                    # a few tasks per batch, each decoding a run of blocks: one future per
+                    # block cost more CPU in thread hand-overs than the decoding it spread
+                    step = max(1, -(-len(batch) // workers))  # (a batch may be empty)
+                    runs = [batch[k : k + step] for k in range(0, len(batch), step)]
+                    decoded = pool.map(lambda run: [job(*task) for task in run], runs)
                     for (_, i, _), block in zip(
-                        batch, pool.map(lambda task: job(*task), batch), strict=True
+                        batch, (b for run in decoded for b in run), strict=True
                     ):
                         yield i, block
                         if block is None:
