@@ -6,11 +6,14 @@ import itertools
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gaitway.control.aan import AanSettings, AssistAsNeededController
 from gaitway.control.base import GRAVITY, Compensation, ExoModel, JointGains, TickContext
 from gaitway.control.guidance import SWING_FADE_S, GuidanceController, ResistanceController
 from gaitway.control.path import PathController
+from gaitway.control.settings import MAX_FLOW_NM
 from gaitway.control.switching import ControllerSwitch
 from gaitway.errors import UserError
 from gaitway.gait.reference import ReferenceGait
@@ -150,12 +153,35 @@ def test_path_timing_is_the_patients() -> None:
 
 def test_path_flow_pushes_along_the_path() -> None:
     ctrl = PathController(flow_nm=5.0, compensation=Compensation(enabled=False))
-    ctx = _ctx(0.8)  # swing: hip flexing
-    tau = ctrl.torques(ctx)
+    ctx = _ctx(0.8)  # swing: hip flexing (the other leg half a cycle on: walking)
+    tau = _hold(ctrl, ctx, int(1.0 / ctx.dt))[-1]
     _, _, dh, dk = REF.hip_knee(ctrl.path_phase[0])
     assert tau[HL] * dh + tau[KL] * dk > 0.0
     # full strength where the path moves fast (swing); never more
     assert 0.8 * 5.0 <= math.hypot(tau[HL], tau[KL]) <= 5.0 + 1e-9
+
+
+@settings(max_examples=25, deadline=None, derandomize=True, database=None)
+@given(phase=st.floats(0.0, 1.0, exclude_max=True), flow=st.floats(1.0, MAX_FLOW_NM))
+def test_path_flow_never_pushes_both_legs_along_the_path_together(phase: float,
+                                                                   flow: float) -> None:
+    """Legs at the same point of the path (standing: both in mid-stance) get no flow: it
+    pushed both loaded knees into pre-swing at once and the patient sank (healthy, tunnel 0,
+    flow 30 N*m, 0 % support, 3.2 km/h: no stride). Half a cycle apart (walking), all of it."""
+    ctrl = PathController(width_rad=0.0, flow_nm=flow, compensation=Compensation(enabled=False))
+    ctx = _ctx(phase)
+    h, k, _, _ = REF.hip_knee(phase)
+    ctx.q[HR], ctx.q[KR] = h, k  # the right leg where the left is
+    ctx.qd[:] = [0.0] * 4
+    tau = _hold(ctrl, ctx, int(0.5 / ctx.dt))[-1]
+    assert math.hypot(tau[HL], tau[KL]) < 0.05 * flow
+    assert math.hypot(tau[HR], tau[KR]) < 0.05 * flow
+    walking = _ctx(phase)
+    walking.qd[:] = [0.0] * 4
+    ctrl = PathController(width_rad=0.0, flow_nm=flow, compensation=Compensation(enabled=False))
+    tau = _hold(ctrl, walking, int(1.0 / ctx.dt))[-1]
+    _, _, dh, dk = REF.hip_knee(ctrl.path_phase[0])
+    assert tau[HL] * dh + tau[KL] * dk > 0.0  # along the path, in the walking direction
 
 
 def test_resistance_opposes_the_swinging_legs_motion() -> None:

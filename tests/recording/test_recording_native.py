@@ -8,11 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import zstandard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gaitway.recording import native
-from gaitway.recording.codec import decode_block, encode_block
+from gaitway.recording import RecordingError, native
+from gaitway.recording.codec import _FRAMES, _HEAD, _unframe, decode_block, encode_block
 
 N_COLS = 7
 
@@ -102,17 +103,48 @@ def test_property_kernel_decodes_bit_for_bit_as_numpy(
         assert np.array_equal(with_kernel.view(np.uint8), with_numpy.view(np.uint8))
 
 
-def test_kernel_refuses_columns_outside_the_block(kernel: native.NativeDecoder) -> None:
-    """An asked column beyond the block's is refused before anything is written (the codec
-    then decodes with numpy, which reports it), never read out of bounds."""
+def test_kernel_refuses_columns_outside_the_block_and_unknown_orders(
+    kernel: native.NativeDecoder,
+) -> None:
+    """An asked column beyond the block's, or a delta order above 3 in any column (asked or
+    not), is refused before anything is written (the codec then decodes with numpy, which
+    reports it), never read out of bounds."""
     res = np.full(3, 1e-3)
     planes = [bytes(3 * 4)] + [None] * 7
     out = np.full((1, 4), 7.0)
-    for bad in (3, -1):
-        ok = kernel.decode(planes, 4, 3, np.array([bad], dtype=np.int64),
-                           np.zeros(3, dtype=np.uint8), res[:1], out, None)
-        assert not ok
-        assert np.all(out == 7.0)
+    head = bytes(12) + bytes(3)  # the head's 12 bytes, then three delta orders of 0
+    # a negative column (numpy would wrap it round) is refused; one beyond the block fails
+    # on its resolution first, with numpy's IndexError as the numpy decoder does
+    assert not kernel.decode(planes, 4, 3, head, 12, np.array([-1], dtype=np.intp), res, out,
+                             None)
+    assert np.all(out == 7.0)
+    with pytest.raises(IndexError):
+        kernel.decode(planes, 4, 3, head, 12, np.array([3], dtype=np.intp), res, out, None)
+    assert np.all(out == 7.0)
+    assert kernel.decode(planes, 4, 3, head, 12, np.array([1]), res, out, None)
+    assert np.all(out == 0.0)
+    out[:] = 7.0
+    assert not kernel.decode(planes, 4, 3, bytes(12) + bytes([0, 0, 4]), 12, np.array([1]),
+                             res, out, None)
+    assert np.all(out == 7.0)
+
+
+def test_unknown_delta_order_is_reported_with_the_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A payload naming delta order 4 in a column that was not asked for is still a
+    RecordingError with the kernel (it refuses, numpy reports)."""
+    res = np.full(3, 1e-3)
+    payload = encode_block(np.zeros((5, 3)), res)
+    head, _ = _unframe(payload)
+    bad_head = head[: _HEAD.size + 2] + bytes([4]) + head[_HEAD.size + 3:]
+    frame = zstandard.ZstdCompressor().compress(bad_head)
+    lengths = list(_FRAMES.unpack_from(payload))
+    rest = payload[_FRAMES.size + lengths[0]:]
+    lengths[0] = len(frame)
+    bad = _FRAMES.pack(*lengths) + frame + rest
+    for switch in ("1", "0"):
+        monkeypatch.setenv(native.ENV_SWITCH, switch)
+        with pytest.raises(RecordingError, match="delta order 4"):
+            decode_block(bad, res, np.array([0], dtype=np.intp))
 
 
 def test_unsuitable_output_falls_back_to_numpy(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -44,6 +44,7 @@ from gaitway.recording import RECORDING_FILENAME, open_recording
 from gaitway.safety.limits import PatientLimits
 from gaitway.session.runner import run_session
 from gaitway.session.settings import SessionSettings
+from gaitway.station.sim.patient import knee_extensor_max_nm
 from gaitway.station.sim.profiles import PROFILES
 
 #: the settings' edges (what the CLI accepts), in the units at the edge
@@ -53,6 +54,31 @@ SPEED_KMH: Final[tuple[float, float]] = (0.5, 3.2)
 CUFF_CHANNELS: Final[tuple[str, ...]] = tuple(
     f"interaction_torque_{c}_{s}" for c in ("thigh", "shank") for s in ("left", "right"))
 _LIMITS: Final = PatientLimits.from_measured_range(body_mass_kg=75.0)
+
+
+#: the knee-extending moment (N*m per kg of body weight carried) a leg must give to walk:
+#: the peak internal knee extensor moment of unimpaired adults' walking, about 0.5 N*m/kg in
+#: early stance at their own speed (Winter 1991, The Biomechanics and Motor Control of Human
+#: Gait, normative data), scaled by the share of the weight the harness leaves to the legs
+KNEE_MOMENT_TO_WALK_NM_PER_KG: Final[float] = 0.5
+
+
+def expected_stop(settings: SessionSettings) -> str | None:
+    """Why a stop of this session is the virtual patient's, not the station's: its weaker
+    knee cannot carry the body weight the harness leaves it (None: it can, and any stop is
+    a false fault). Computed from the profile's own strength model, never a list of cases:
+    a severe hemiparesis (0.42 N*m/kg at its participation) at 0 % support, not at 30 %."""
+    profile = PROFILES[settings.profile]
+    carried = 1.0 - settings.bws_pct / 100.0
+    if carried <= 0.0:
+        return None
+    left, right = knee_extensor_max_nm(profile)
+    side, strongest = ("left", left) if left <= right else ("right", right)
+    capacity = strongest / (profile.mass_kg * carried)
+    if capacity >= KNEE_MOMENT_TO_WALK_NM_PER_KG:
+        return None
+    return (f"the {side} knee gives {capacity:.2f} N*m/kg of the weight left to carry "
+            f"({carried:.0%}), walking needs {KNEE_MOMENT_TO_WALK_NM_PER_KG:g}")
 
 
 #: the scheduled pause: at this share of the session, for this long (s)
@@ -124,6 +150,9 @@ class EnvelopeOutcome:
     resumed: bool
     #: session time of the stopping fault (None: no stop)
     fault_at_s: float | None = None
+    #: why a stop (or a session without a stride) is the patient's own (expected_stop);
+    #: None: the settings are within what the patient can carry
+    expected: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -132,6 +161,21 @@ class EnvelopeOutcome:
         not one the station did its job in)."""
         return (self.outcome == "ok" and self.clipped_torque_ticks == 0 and self.resumed
                 and self.strides > 0)
+
+    @property
+    def false_fault(self) -> bool:
+        """Not ok, and not a stop the patient's own physics explains: the station's defect."""
+        return not self.ok and (self.expected is None or self.clipped_torque_ticks > 0)
+
+    @property
+    def verdict(self) -> str:
+        """The table's outcome column."""
+        outcome = self.outcome if self.resumed else f"{self.outcome} (no resume)"
+        if self.outcome == "ok" and not self.strides:
+            outcome = "ok, but no stride"
+        if not self.ok and not self.false_fault:
+            outcome = f"true stop, expected ({self.expected}): {outcome}"
+        return outcome
 
 
 def run_case(case: EnvelopeCase, work_dir: Path | None = None) -> EnvelopeOutcome:
@@ -144,6 +188,7 @@ def run_case(case: EnvelopeCase, work_dir: Path | None = None) -> EnvelopeOutcom
         summary = run_session(case.settings.validate(), out)
     except UserError as exc:
         return EnvelopeOutcome(case, f"error: {exc}", 0.0, 0, 0.0, "", 0, {}, False)
+    expected = expected_stop(case.settings)
     faults = summary.faults
     stops = [f for f in faults if f["reaction"] != "warn"]
     warnings: dict[str, int] = {}
@@ -168,6 +213,7 @@ def run_case(case: EnvelopeCase, work_dir: Path | None = None) -> EnvelopeOutcom
         warnings=warnings,
         resumed=resumed,
         fault_at_s=float(stops[0]["detected_at_s"]) if stops else None,
+        expected=expected,
     )
 
 
@@ -249,6 +295,7 @@ def write_table(outcomes: Sequence[EnvelopeOutcome], path: Path, *, title_note: 
                 ) -> None:
     """The envelope as a Markdown table (and the raw outcomes as JSON beside it)."""
     bad = [o for o in outcomes if not o.ok]
+    false = [o for o in bad if o.false_fault]
     clipped = sum(1 for o in outcomes if o.clipped_torque_ticks)
     lines = [
         "# The clinical envelope (SIMULATED)",
@@ -257,7 +304,12 @@ def write_table(outcomes: Sequence[EnvelopeOutcome], path: Path, *, title_note: 
         + (f" ({title_note})" if title_note else "") + ". Each row is one short SIMULATED "
         "session on the MuJoCo twin (virtual patient, seed 1, no patient stop button) that "
         "starts, walks, pauses, resumes and ends. No fault is injected, so any stop is a "
-        "false fault. Worst cuff torque is the largest interaction torque at any cuff "
+        "false fault, unless the patient's own physics explains it: \"true stop, expected\" "
+        "marks a session whose weaker knee gives less than "
+        f"{KNEE_MOMENT_TO_WALK_NM_PER_KG:g} N*m per kg of the body weight the harness leaves "
+        "it (the peak knee extensor moment of unimpaired walking, Winter 1991; computed from "
+        "the profile's strength, see gaitway.harnesses.envelope.expected_stop). "
+        "Worst cuff torque is the largest interaction torque at any cuff "
         f"(warning above {_LIMITS.interaction_soft:g} N*m, fault above "
         f"{_LIMITS.interaction_hard:g} N*m for {_LIMITS.interaction_ticks} ticks); clipped "
         "commands are ticks on which a drive was asked for more than its continuous torque "
@@ -267,19 +319,18 @@ def write_table(outcomes: Sequence[EnvelopeOutcome], path: Path, *, title_note: 
         f"clipped command or a failed resume, and walking; "
         f"{sum(1 for o in outcomes if o.outcome != 'ok')} stopped by a fault; "
         f"{sum(1 for o in outcomes if o.outcome == 'ok' and not o.strides)} without a stride; "
-        f"{clipped} with clipped commands.**",
+        f"{clipped} with clipped commands; {len(false)} false faults (not ok and not "
+        f"expected), {len(bad) - len(false)} expected true stops.**",
         "",
         "| case | outcome | worst cuff N*m | clipped ticks | strides | warnings |",
         "|---|---|---|---|---|---|",
     ]
     for o in outcomes:
         warn = ", ".join(f"{k} x{n}" for k, n in sorted(o.warnings.items())) or "-"
-        outcome = o.outcome if o.resumed else f"{o.outcome} (no resume)"
-        if o.outcome == "ok" and not o.strides:
-            outcome = "ok, but no stride"
-        lines.append(f"| {o.case.label} | {outcome} | {o.worst_cuff_nm:.1f} "
+        lines.append(f"| {o.case.label} | {o.verdict} | {o.worst_cuff_nm:.1f} "
                      f"({o.worst_cuff_at}) | {o.clipped_torque_ticks} | {o.strides} | {warn} |")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n")
     path.with_suffix(".json").write_text(json.dumps(
-        [{**asdict(o), "ok": o.ok} for o in outcomes], indent=1) + "\n")
+        [{**asdict(o), "ok": o.ok, "false_fault": o.false_fault} for o in outcomes],
+        indent=1) + "\n")

@@ -243,11 +243,7 @@ def decode_block(
             f"sample payload head does not match {n_cols} columns and {n_exc} exceptions "
             f"(the recording declares {resolution.size} columns)"
         )
-    at = _HEAD.size
-    orders = np.frombuffer(head, dtype=np.uint8, count=n_cols, offset=at)
-    at += n_cols
-    if orders.size and int(orders.max()) > MAX_DELTA_ORDER:
-        raise RecordingError(f"sample payload names delta order {int(orders.max())}")
+    at = _HEAD.size + n_cols  # the delta orders come first; the kernel reads them in place
     if n_exc:  # (most blocks have none: no arrays made for them)
         positions = np.frombuffer(head, dtype="<u4", count=n_exc, offset=at).astype(np.int64)
         at += 4 * n_exc
@@ -266,12 +262,13 @@ def decode_block(
     for k, plane in enumerate(planes):
         if plane is not None and len(plane) != n_cols * n_rows:
             raise RecordingError(f"byte plane {k} has {len(plane)} bytes, not {n_cols * n_rows}")
-    scale = resolution[cols]
     native = decoder()
     if native is None or not native.decode(
-            planes, n_rows, n_cols, cols.astype(np.int64, copy=False), orders, scale, out,
-            first_out):
-        _decode_numpy(planes, n_rows, n_cols, cols, orders, scale, out, first_out)
+            planes, n_rows, n_cols, head, _HEAD.size, cols, resolution, out, first_out):
+        orders = np.frombuffer(head, dtype=np.uint8, count=n_cols, offset=_HEAD.size)
+        if orders.size and int(orders.max()) > MAX_DELTA_ORDER:
+            raise RecordingError(f"sample payload names delta order {int(orders.max())}")
+        _decode_numpy(planes, n_rows, n_cols, cols, orders, resolution[cols], out, first_out)
 
     if n_exc:
         where = np.full(n_cols, -1, dtype=np.intp)

@@ -62,6 +62,10 @@ _STANDING_K: Final[tuple[float, ...]] = (
 _MIN_WALK_SPEED: Final[float] = 0.08  # m/s: below it the patient stands
 #: a foot carrying less than this share of body weight when the patient stops is in the air
 _SET_DOWN_BELOW: Final[float] = 0.1
+#: ... over this long, a minimum-jerk movement: a person lowers a foot, they do not kick it
+#: down (a step of the knee's target to standing extended a swing knee at 9 rad/s, past the
+#: drives' velocity limit, when a pause caught it flexed 60 deg: a joint_velocity stop)
+_SET_DOWN_S: Final[float] = 0.5
 #: the speed at which a profile's stance fraction is given (the default training speed)
 _PROFILE_SPEED_M_S: Final[float] = 2.0 / 3.6
 _ENTRAINMENT: Final[float] = 4.0  # 1/s, pull of the leg's actual phase on the intent
@@ -162,6 +166,16 @@ def _leg_intent(ref: ReferenceGait, imp: SideImpairment, mass_kg: float,
     )
 
 
+def knee_extensor_max_nm(profile: PatientProfile) -> tuple[float, float]:
+    """The largest knee-extending torque (N*m) each leg (left, right) of ``profile`` gives at
+    its usual participation: the model's own strength bound, as :class:`VirtualPatient`
+    applies it (day-to-day variation and fatigue aside)."""
+    left, right = (_TMAX["knee"] * profile.mass_kg / 75.0
+                   * (0.3 + 0.7 * profile.side(s).knee_strength) * profile.participation
+                   for s in SIDES)
+    return left, right
+
+
 def _mean_strength(imp: SideImpairment) -> float:
     return (imp.hip_strength + imp.knee_strength + imp.ankle_strength) / 3.0
 
@@ -229,6 +243,9 @@ class VirtualPatient:
         #: legs stopped (a stop mid-stride leaves one foot forward, and nobody pulls a planted
         #: foot back along the belt against the robot holding it there). None: not yet walked
         self._stand = list(_STANDING_K)
+        #: a foot being set down: where its joints were, and how far along (0-1) the movement is
+        self._set_down_from = list(_STANDING_K)
+        self._set_down = 1.0
         self._stand_here: bool | None = None
         self._pick_phase = False
         self._dorsi = [1.0 - self._foot_drop[0], 1.0 - self._foot_drop[1]]
@@ -355,10 +372,11 @@ class VirtualPatient:
             for k in range(4):
                 push[k] += a * (felt[k] - push[k])
         if tabs is None:
-            stand = self._stand
+            stand, start = self._stand, self._set_down_from
             if self._stand_here:
                 self._stand_here = False
                 stand[:] = q[:6]
+                start[:] = q[:6]
                 # a foot the belt's stop caught in the air is set down, knee and ankle as
                 # in standing (nobody waits out a pause on one leg; a toe left resting on
                 # the belt was dragged back into the joint's limit at the restart)
@@ -366,8 +384,14 @@ class VirtualPatient:
                     if load[s] < _SET_DOWN_BELOW * self.profile.mass_kg * GRAVITY:
                         stand[2 + s] = _STANDING_K[2 + s]
                         stand[4 + s] = _STANDING_K[4 + s]
+                        self._set_down = 0.0
+            x = self._set_down
+            if x < 1.0:
+                x = self._set_down = min(1.0, x + dt / _SET_DOWN_S)
+            sx = x * x * x * (10.0 - 15.0 * x + 6.0 * x * x)  # minimum jerk, 0 -> 1
             for k in range(6):
-                v = kp[k] * (stand[k] - q[k]) - kd[k] * dq[k]
+                aim = start[k] + sx * (stand[k] - start[k])
+                v = kp[k] * (aim - q[k]) - kd[k] * dq[k]
                 lim = tmax[k] * strength
                 vol[k] = lim if v > lim else (-lim if v < -lim else v)
         else:
