@@ -220,8 +220,8 @@ def test_each_row_names_every_patients_own_difference() -> None:
     md = response.markdown(list(rows.values()), plan, seed=1, command="x", wall_s=1.0)
     assert "## Per virtual patient" in md
     against = members[2][0].id
-    assert f"{against}: **-0.005**" in md
-    assert f"{members[0][0].id}: +0.020" in md
+    assert f"{against}: **-0.0050**" in md
+    assert f"{members[0][0].id}: +0.0200" in md
     data = response.to_json(list(rows.values()), plan, seed=1)
     row = next(r for r in data["rows"] if r["study"] == "guidance-60")  # type: ignore[union-attr]
     assert row["per_patient_difference"][against] == pytest.approx(-0.005)

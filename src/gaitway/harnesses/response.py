@@ -416,6 +416,11 @@ def _fmt(x: float, unit: str) -> str:
     return f"{x:+.{digits}f}{unit}"
 
 
+def _fine(x: float) -> str:
+    """A per-patient difference: activations differ in the fourth decimal."""
+    return f"{x:+.4f}" if abs(x) < 0.1 else _fmt(x, "")
+
+
 def _size_cells(r: Row) -> tuple[str, str]:
     """The published size (what is reported, and the range) and the twin's size with
     whether it lies in the range."""
@@ -540,8 +545,8 @@ def _per_patient_table(rows: list[Row]) -> list[str]:
         a = st.a if st.a != st.b else f"{st.a}, first"
         b = st.b if st.a != st.b else "late"
         cells = "; ".join(
-            (f"{pid}: **{_fmt(d, '')}**" if st.direction * d <= 0.0 else
-             f"{pid}: {_fmt(d, '')}") for pid, d in r.per_patient) or "n/a"
+            (f"{pid}: **{_fine(d)}**" if st.direction * d <= 0.0 else f"{pid}: {_fine(d)}")
+            for pid, d in r.per_patient) or "n/a"
         lines.append(f"| {r.group} | {a} -> {b} | {st.measure} | {cells} |")
     return lines
 
