@@ -18,6 +18,17 @@ from gaitway.web.config import WebSettings
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
 
+def _presses_logged(station: Any, within_s: float = 10.0) -> list[dict[str, Any]]:
+    """The station's logged e-stop presses, once there is one (the press is logged on a
+    thread of its own after the input is set) or after ``within_s``."""
+    end = time.monotonic() + within_s
+    presses: list[dict[str, Any]] = []
+    while time.monotonic() < end and not presses:
+        presses = [e for e in list(station.events) if e["kind"] == "emergency_stop_pressed"]
+        time.sleep(0.1)
+    return presses
+
+
 def test_a_press_whose_request_is_lost_is_sent_again_and_stops_the_station(
         browser: Any, tmp_path: Path) -> None:
     from playwright.sync_api import Route, expect
@@ -47,12 +58,7 @@ def test_a_press_whose_request_is_lost_is_sent_again_and_stops_the_station(
             bar = page.locator("#faultbar")
             expect(bar).to_contain_text("emergency_stop", timeout=30_000)
             station = live.get("sim-1")
-            end = time.monotonic() + 10.0
-            presses: list[dict[str, Any]] = []
-            while time.monotonic() < end and not presses:
-                presses = [e for e in list(station.events)
-                           if e["kind"] == "emergency_stop_pressed"]
-                time.sleep(0.1)
+            presses = _presses_logged(station)
             assert len(presses) == 1, presses  # the lost request never reached the server
             page.close()
     finally:
@@ -84,12 +90,7 @@ def test_the_stop_works_while_the_page_still_waits_for_its_lists(
             station = live.get("sim-1")
             page.click("#estop")
             expect(page.locator("#message")).to_have_text("estop sent", timeout=30_000)
-            end = time.monotonic() + 10.0
-            presses: list[dict[str, Any]] = []
-            while time.monotonic() < end and not presses:
-                presses = [e for e in list(station.events)
-                           if e["kind"] == "emergency_stop_pressed"]
-                time.sleep(0.1)
+            presses = _presses_logged(station)
             assert len(presses) == 1, presses
             assert page.locator("#assign-patient option").count() == 0  # still held
             for route in held:
