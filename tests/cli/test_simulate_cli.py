@@ -51,6 +51,10 @@ def test_simulate_prints_a_summary_and_writes_summary_json(tmp_path: Path) -> No
         (["--profile", "healthy", "--minutes", "-2"], "--minutes must be"),
         (["--profile", "healthy", "--minutes", "1", "--speed", "4"], "beyond what the device"),
         (["--profile", "healthy", "--minutes", "abc"], "invalid float value"),
+        # a halved range cannot follow the belt at 3.2 km/h (issue 12 item 4)
+        (["--profile", "healthy", "--minutes", "1", "--speed", "3.2", "--rom-hip", "0.5",
+          "--rom-knee", "0.5"], "raise the hip range of motion to x0.90 or more or lower the "
+                                "speed to 0.8 km/h or less"),
     ],
 )
 def test_bad_arguments_give_one_clear_line(tmp_path: Path, args: list[str], message: str) -> None:
@@ -59,6 +63,7 @@ def test_bad_arguments_give_one_clear_line(tmp_path: Path, args: list[str], mess
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert message in result.stderr
+    assert not (tmp_path / "x").exists()
 
 
 def test_an_unwritable_folder_is_a_clear_error(tmp_path: Path) -> None:

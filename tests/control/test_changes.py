@@ -142,3 +142,37 @@ def test_changes_pending_at_a_fault_are_dropped_and_recorded() -> None:
     (args, details), = [e for e in events if e[0][1] == "change_dropped"]
     assert args == (2.0, "change_dropped", "therapist:t")
     assert details["value"] == "resist"
+
+
+def test_a_range_too_small_for_the_speed_is_refused_live_and_nothing_is_queued() -> None:
+    """The console's changes follow the start's rule (gaitway.gait.reference.check_walkable):
+    a range of motion or a speed that leaves the belt dragging the feet is refused with one
+    line, whichever of the two is changed; the set values stay as they were."""
+    from gaitway.control.settings import ControlSettings
+    from gaitway.control.stack import ControlStack
+
+    stack = ControlStack(ControlSettings(speed_m_s=3.2 / 3.6), height_m=1.75,
+                         body_mass_kg=70.0)
+    ch = stack.changes
+    half = RomSettings(hip=JointRom(scale=0.5), knee=JointRom(scale=0.5))
+    with pytest.raises(UserError, match=r"belt's travel.*lower the speed to 0\.8 km/h"):
+        ch.submit(ChangeRequest(ChangeKind.ROM, half, "therapist:t"), 1.0)
+    assert ch.pending == 0
+    assert ch.set_values[ChangeKind.ROM] == RomSettings()
+    # slower first, then the halved range is accepted; speeding up again is refused
+    ch.submit(ChangeRequest(ChangeKind.SPEED, 0.8 / 3.6, "therapist:t"), 1.0)
+    ch.submit(ChangeRequest(ChangeKind.ROM, half, "therapist:t"), 1.0)
+    assert ch.pending == 2
+    with pytest.raises(UserError, match="raise the hip range of motion"):
+        ch.submit(ChangeRequest(ChangeKind.SPEED, 2.0 / 3.6, "therapist:t"), 2.0)
+    assert ch.set_values[ChangeKind.SPEED] == pytest.approx(0.8 / 3.6)
+
+
+def test_a_session_cannot_start_with_a_range_too_small_for_its_speed() -> None:
+    from gaitway.control.settings import ControlSettings
+    from gaitway.control.stack import ControlStack
+
+    half = RomSettings(hip=JointRom(scale=0.5), knee=JointRom(scale=0.5))
+    with pytest.raises(UserError, match="belt's travel"):
+        ControlStack(ControlSettings(speed_m_s=3.2 / 3.6, rom=half), height_m=1.75,
+                     body_mass_kg=70.0)

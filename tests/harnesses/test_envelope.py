@@ -19,6 +19,7 @@ from gaitway.control.settings import (
     MAX_RESIST_TORQUE_NM,
     ROM_SCALE,
 )
+from gaitway.gait.reference import JointRom, RomSettings, min_hip_scale
 from gaitway.harnesses.envelope import (
     BWS_PCT,
     GUIDANCE_PCT,
@@ -48,28 +49,36 @@ TRAINABLE_ROM = (0.8, 1.2)
 def cases(draw: st.DrawFn, *, bws: tuple[float, float] = BWS_PCT,
           speed: tuple[float, float] = SPEED_KMH,
           rom: tuple[float, float] = ROM_SCALE) -> EnvelopeCase:
-    """A short session in the envelope, with a pause in its walking."""
+    """A short session in the envelope, with a pause in its walking. A hip range too small
+    for the belt's speed, which the station refuses, is raised to the least it accepts."""
     aan_min = draw(st.floats(0.0, 100.0))
-    return EnvelopeCase.of(
-        draw(st.sampled_from(sorted(PROFILES))),
-        controller=draw(st.sampled_from(CONTROLLER_NAMES)),
-        bws_pct=draw(st.floats(*bws)),
-        guidance_pct=draw(st.floats(*GUIDANCE_PCT)),
-        speed_kmh=draw(st.floats(*speed)),
-        self_paced=draw(st.booleans()),
-        tunnel_width_deg=draw(st.floats(0.0, 30.0)),
-        path_flow_nm=draw(st.floats(0.0, MAX_FLOW_NM)),
-        aan_min_pct=aan_min,
-        aan_max_pct=draw(st.floats(aan_min, 100.0)),
-        resist_damping_nms_per_rad=draw(st.floats(0.0, MAX_RESIST_DAMPING)),
-        resist_torque_nm=draw(st.floats(0.0, MAX_RESIST_TORQUE_NM)),
-        hip_rom_scale=draw(st.floats(*rom)),
-        knee_rom_scale=draw(st.floats(*rom)),
-        seconds=12.0,
-        pause_at_s=draw(st.floats(4.0, 7.0)),
-        pause_for_s=draw(st.floats(0.5, 2.0)),
-        seed=draw(st.integers(0, 10_000)),
-    )
+    profile = draw(st.sampled_from(sorted(PROFILES)))
+    controller = draw(st.sampled_from(CONTROLLER_NAMES))
+    bws_pct = draw(st.floats(*bws))
+    guidance_pct = draw(st.floats(*GUIDANCE_PCT))
+    speed_kmh = draw(st.floats(*speed))
+    values = {
+        "self_paced": draw(st.booleans()),
+        "tunnel_width_deg": draw(st.floats(0.0, 30.0)),
+        "path_flow_nm": draw(st.floats(0.0, MAX_FLOW_NM)),
+        "aan_min_pct": aan_min,
+        "aan_max_pct": draw(st.floats(aan_min, 100.0)),
+        "resist_damping_nms_per_rad": draw(st.floats(0.0, MAX_RESIST_DAMPING)),
+        "resist_torque_nm": draw(st.floats(0.0, MAX_RESIST_TORQUE_NM)),
+        "hip_rom_scale": draw(st.floats(*rom)),
+        "knee_rom_scale": draw(st.floats(*rom)),
+        "seconds": 12.0,
+        "pause_at_s": draw(st.floats(4.0, 7.0)),
+        "pause_for_s": draw(st.floats(0.5, 2.0)),
+        "seed": draw(st.integers(0, 10_000)),
+    }
+    rom = RomSettings(hip=JointRom(scale=values["hip_rom_scale"]),
+                      knee=JointRom(scale=values["knee_rom_scale"]))
+    least = min_hip_scale(speed_kmh / 3.6, PROFILES[profile].height_m, rom)
+    if least is not None and least > values["hip_rom_scale"]:
+        values["hip_rom_scale"] = least
+    return EnvelopeCase.of(profile, controller=controller, bws_pct=bws_pct,
+                           guidance_pct=guidance_pct, speed_kmh=speed_kmh, **values)
 
 
 #: fixed examples, no shrinking (a shrink of a 12-s session ran past 5 minutes)

@@ -40,7 +40,13 @@ from gaitway.control.registry import ControllerEnv, controller_spec
 from gaitway.control.settings import ControlSettings
 from gaitway.control.switching import ControllerSwitch
 from gaitway.errors import UserError
-from gaitway.gait.reference import ReferenceGait, nearest_phase, stride_time_s
+from gaitway.gait.reference import (
+    ReferenceGait,
+    RomSettings,
+    check_walkable,
+    nearest_phase,
+    stride_time_s,
+)
 from gaitway.station.channels import (
     CONTROL,
     DRIVEN_DOFS,
@@ -141,6 +147,7 @@ class ControlStack:
         self.body_mass_kg = body_mass_kg
         self.dt = dt
         self._sink: EventSink = sink or _no_event
+        check_walkable(settings.speed_m_s, height_m, settings.rom, min_speed_m_s=MIN_SPEED_M_S)
         self.bank = ReferenceBank(height_m=height_m, rom=settings.rom)
         self.reference = self.bank.nearest(settings.speed_m_s)
         self.ctx = TickContext(self.reference, dt)
@@ -580,9 +587,17 @@ class ControlStack:
             self.changes.mark_applied(r, t)
 
     def _prepare_change(self, req: ChangeRequest) -> ReferenceBank | None:
-        """Slow preparation in the submitting thread: new reference tables for a new ROM."""
+        """Slow preparation in the submitting thread: new reference tables for a new ROM.
+        A range of motion and a speed that together ask for a cadence nobody walks at are
+        refused here (UserError), whichever of the two changes, as at the session's start."""
         if req.kind is ChangeKind.ROM:
+            check_walkable(float(self.changes.set_values[ChangeKind.SPEED]), self.height_m,
+                           req.value, min_speed_m_s=MIN_SPEED_M_S)
             return ReferenceBank(height_m=self.height_m, rom=req.value)
+        if req.kind is ChangeKind.SPEED:
+            rom = self.changes.set_values[ChangeKind.ROM]
+            assert isinstance(rom, RomSettings)
+            check_walkable(float(req.value), self.height_m, rom, min_speed_m_s=MIN_SPEED_M_S)
         return None
 
     # -- results -----------------------------------------------------------------------------

@@ -9,6 +9,12 @@ less knee flexion in loading and swing, a smaller hip excursion and a longer sta
 
 Stride length follows a Grieve-type power law (stride length proportional to dimensionless
 speed to the power 0.55, scaled by leg length), which sets the stride time from the belt speed.
+A range-of-motion setting changes how far the foot travels in stance but not the stride time:
+a range too small for the belt's speed leaves the planted foot to be dragged by the belt
+against the robot (hip and knee x0.5 at 3.2 km/h: interaction torque 98 N*m within 2.1 s,
+SIMULATED, healthy, full guidance). Such a setting is refused (:func:`check_walkable`).
+Raising the cadence with the range instead (the stride length following the range) made the
+virtual patient, whose own cadence follows the belt, fight the robot at every range but 1.
 
 Phase 0 is heel strike of the leg in question; the other leg runs half a cycle later.
 Lookups are table-based so that one call costs well under a microsecond of Python per joint.
@@ -58,6 +64,15 @@ _STANCE_NORMAL: Final[float] = 0.60
 _GRIEVE_K: Final[float] = 2.24
 _GRIEVE_EXP: Final[float] = 0.55
 REF_JOINTS: Final[tuple[str, str, str]] = ("hip", "knee", "ankle")
+#: the least share of the belt's travel in stance that the robot's stance may cover (the foot's
+#: travel relative to the hip, :func:`stance_travel_m`). The recorded curves cover 0.93 at
+#: 3.2 km/h and more when slower; measured on the twin (SIMULATED, healthy, full guidance,
+#: 0 % support, seed 1, 12 s): 0.71 (hip and knee x0.75, 3.2 km/h) walked, 0.65 (x0.5,
+#: 1 km/h), 0.58 (x0.5, 1.4 km/h) and 0.48 (x0.5, 3.2 km/h) stopped with a fault
+MIN_BELT_COVERAGE: Final[float] = 0.7
+#: thigh and shank length per body height (Winter's segment table), for the foot's travel
+_THIGH_PER_H: Final[float] = 0.245
+_SHANK_PER_H: Final[float] = 0.246
 
 
 def leg_length_m(height_m: float) -> float:
@@ -76,6 +91,18 @@ def stride_time_s(speed_m_s: float, height_m: float) -> float:
     fr = froude_speed(speed_m_s, height_m)
     stride_length = _GRIEVE_K * leg_length_m(height_m) * math.pow(fr, _GRIEVE_EXP)
     return stride_length / speed_m_s
+
+
+def stance_travel_m(hip: np.ndarray, knee: np.ndarray, stance_fraction: float,
+                    height_m: float) -> float:
+    """How far the foot moves backwards relative to the hip during stance (m), from one
+    cycle of hip and knee angles (rad, ``len - 1`` points a cycle; flexion +): the belt's
+    travel in stance that these angles can follow without the foot sliding."""
+    x = (_THIGH_PER_H * height_m * np.sin(hip)
+         + _SHANK_PER_H * height_m * np.sin(hip - knee))
+    end = int(stance_fraction * (hip.size - 1))
+    stance = x[: end + 1]
+    return float(stance.max() - stance.min())
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +134,10 @@ class RomSettings:
     def for_joint(self, joint: str) -> JointRom:
         rom: JointRom = getattr(self, joint)
         return rom
+
+    def with_hip_scale(self, scale: float) -> RomSettings:
+        return RomSettings(hip=JointRom(scale=scale, offset_rad=self.hip.offset_rad),
+                           knee=self.knee, ankle=self.ankle)
 
 
 @functools.cache
@@ -175,7 +206,6 @@ class ReferenceGait:
         self.speed_m_s = speed_m_s
         self.height_m = height_m
         self.rom = rom or RomSettings()
-        self.stride_time_s = stride_time_s(speed_m_s, height_m)
         fr = froude_speed(speed_m_s, height_m)
         w = min(max((fr - _FROUDE_SLOW) / (_FROUDE_NORMAL - _FROUDE_SLOW), 0.0), 1.2)
         self.blend = w
@@ -195,6 +225,11 @@ class ReferenceGait:
             mean = float(curve[:-1].mean())
             tables[joint] = mean + r.scale * (curve - mean) + r.offset_rad
         self._tables = tables
+        self.stride_time_s = stride_time_s(speed_m_s, height_m)
+        #: the share of the belt's travel in stance that this reference's stance follows
+        self.belt_coverage = (
+            stance_travel_m(tables["hip"], tables["knee"], self.stance_fraction, height_m)
+            / (speed_m_s * self.stride_time_s * self.stance_fraction))
         self._hip = tables["hip"].tolist()
         self._knee = tables["knee"].tolist()
         self._ankle = tables["ankle"].tolist()
@@ -233,3 +268,55 @@ class ReferenceGait:
             dh[i] + (dh[i + 1] - dh[i]) * f,
             dk[i] + (dk[i + 1] - dk[i]) * f,
         )
+
+
+def _walkable(speed_m_s: float, height_m: float, rom: RomSettings) -> bool:
+    ref = ReferenceGait(speed_m_s=speed_m_s, height_m=height_m, rom=rom)
+    return ref.belt_coverage >= MIN_BELT_COVERAGE
+
+
+def min_hip_scale(speed_m_s: float, height_m: float, rom: RomSettings) -> float | None:
+    """The smallest hip range-of-motion scale (in steps of 0.05, the knee's as set) whose
+    stance covers the belt's travel at this speed; None if not even 1.5 does."""
+    for k in range(31):
+        scale = k * 0.05
+        if _walkable(speed_m_s, height_m, rom.with_hip_scale(scale)):
+            return scale
+    return None
+
+
+def max_walkable_speed_m_s(height_m: float, rom: RomSettings, *, lo_m_s: float,
+                           hi_m_s: float) -> float | None:
+    """The fastest speed within ``lo_m_s``-``hi_m_s`` (in steps of 0.1 km/h from ``lo``)
+    at which this range of motion covers the belt's travel; None if not even ``lo_m_s``."""
+    n = int((hi_m_s - lo_m_s) * 36.0 + 1e-9)
+    best = None
+    for k in range(n + 1):
+        v = lo_m_s + k / 36.0
+        if not _walkable(v, height_m, rom):
+            break
+        best = v
+    return best
+
+
+def check_walkable(speed_m_s: float, height_m: float, rom: RomSettings, *,
+                   min_speed_m_s: float) -> ReferenceGait:
+    """The reference for these settings, or UserError if its stance covers less than
+    :data:`MIN_BELT_COVERAGE` of the belt's travel (a range too small for the belt's
+    speed), saying what range or speed would do."""
+    ref = ReferenceGait(speed_m_s=speed_m_s, height_m=height_m, rom=rom)
+    if ref.belt_coverage >= MIN_BELT_COVERAGE:
+        return ref
+    fixes = []
+    hip = min_hip_scale(speed_m_s, height_m, rom)
+    if hip is not None:
+        fixes.append(f"raise the hip range of motion to x{hip:.2f} or more")
+    v = max_walkable_speed_m_s(height_m, rom, lo_m_s=min_speed_m_s, hi_m_s=speed_m_s)
+    if v is not None:
+        fixes.append(f"lower the speed to {v * 3.6:.1f} km/h or less")
+    raise UserError(
+        f"range of motion hip x{rom.hip.scale:.2f}, knee x{rom.knee.scale:.2f} at "
+        f"{speed_m_s * 3.6:.1f} km/h: the legs' stance covers "
+        f"{ref.belt_coverage * 100:.0f} % of the belt's travel, the belt would drag the feet "
+        f"(at least {MIN_BELT_COVERAGE * 100:.0f} % needed): "
+        + " or ".join(fixes or ["raise the range of motion"]))

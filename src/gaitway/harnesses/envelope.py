@@ -40,6 +40,7 @@ from gaitway.control.settings import (
     ROM_SCALE,
 )
 from gaitway.errors import UserError
+from gaitway.gait.reference import JointRom, RomSettings, max_walkable_speed_m_s
 from gaitway.recording import RECORDING_FILENAME, open_recording
 from gaitway.safety.limits import PatientLimits
 from gaitway.session.runner import run_session
@@ -247,7 +248,9 @@ def _controller_variants(quick: bool) -> list[dict[str, Any]]:
 def grid(*, quick: bool = False, profiles: Sequence[str] | None = None,
          seconds: float = 20.0) -> list[EnvelopeCase]:
     """The full grid: profiles x controller settings x BWS x belt speed (fixed and
-    self-paced), and the range-of-motion scales at their edges. ``quick``: two profiles at
+    self-paced), and the range-of-motion scales at their edges (each at the fastest speed,
+    up to 3.2 km/h, at which it covers the belt's travel: gaitway.gait.reference's
+    check_walkable refuses a faster one). ``quick``: two profiles at
     the extremes of the envelope, for CI."""
     names = list(profiles or (("healthy", "hemiparetic-left-severe") if quick
                               else PROFILES))
@@ -264,9 +267,14 @@ def grid(*, quick: bool = False, profiles: Sequence[str] | None = None,
                  names, _controller_variants(quick), bws, speeds)]
     for name, (hip, knee) in itertools.product(
             names, ((ROM_SCALE[0], ROM_SCALE[0]), (ROM_SCALE[1], ROM_SCALE[1]))):
+        rom = RomSettings(hip=JointRom(scale=hip), knee=JointRom(scale=knee))
+        fastest = max_walkable_speed_m_s(PROFILES[name].height_m, rom,
+                                         lo_m_s=SPEED_KMH[0] / 3.6, hi_m_s=3.2 / 3.6)
+        if fastest is None:  # refused at every speed: nothing to walk
+            continue
         cases.append(EnvelopeCase.of(name, seconds=seconds, hip_rom_scale=hip,
-                                     knee_rom_scale=knee, bws_pct=0.0, speed_kmh=3.2,
-                                     guidance_pct=100.0))
+                                     knee_rom_scale=knee, bws_pct=0.0,
+                                     speed_kmh=round(fastest * 3.6, 1), guidance_pct=100.0))
     return cases
 
 

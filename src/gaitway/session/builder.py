@@ -35,7 +35,6 @@ from gaitway.control.phase import StreamingPhaseScorer
 from gaitway.control.settings import ControlSettings
 from gaitway.control.stack import ControlStack
 from gaitway.errors import UserError
-from gaitway.gait.reference import JointRom, RomSettings
 from gaitway.recording import RECORDING_FILENAME, RecordingWriter
 from gaitway.safety.limits import SafetyLimits
 from gaitway.safety.session import SessionSafety
@@ -112,8 +111,7 @@ def control_settings(s: SessionSettings,
         bws_fraction=s.bws_pct / 100.0,
         speed_m_s=s.speed_m_s,
         self_paced=s.self_paced,
-        rom=RomSettings(hip=JointRom(scale=s.hip_rom_scale),
-                        knee=JointRom(scale=s.knee_rom_scale)),
+        rom=s.rom,
         adapt_to_fatigue=s.adapt_to_fatigue,
         max_guidance=max(s.max_guidance_pct, s.guidance_pct) / 100.0,
         max_bws_fraction=max(s.max_bws_pct, s.bws_pct) / 100.0,

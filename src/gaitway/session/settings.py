@@ -28,6 +28,7 @@ from gaitway.control.settings import (
     ROM_SCALE,
 )
 from gaitway.errors import UserError
+from gaitway.gait.reference import JointRom, RomSettings, check_walkable
 from gaitway.safety.session import SessionSafety
 from gaitway.session.pauses import parse_pauses
 from gaitway.station.sim.profiles import PatientProfile, generate_cohort, get_profile
@@ -115,7 +116,7 @@ class SessionSettings:
 
     def validate(self) -> SessionSettings:
         """Check every setting; raise UserError on the first that is wrong. Returns self."""
-        resolve_profile(self.profile)
+        profile = resolve_profile(self.profile)
         check_controller(self.controller)
         _finite_in("--minutes", self.minutes, 0.0, MAX_MINUTES, "min")
         if self.minutes <= 0.0:
@@ -142,6 +143,8 @@ class SessionSettings:
                    MAX_RESIST_TORQUE_NM, "N*m")
         for flag, v in (("--rom-hip", self.hip_rom_scale), ("--rom-knee", self.knee_rom_scale)):
             _finite_in(f"{flag} (range-of-motion scale)", v, *ROM_SCALE, "(1: as recorded)")
+        check_walkable(self.speed_m_s, profile.height_m, self.rom,
+                       min_speed_m_s=MIN_SPEED_KMH / 3.6)
         _finite_in("--max-guidance", self.max_guidance_pct, 0.0, 100.0, "%")
         _finite_in("--max-bws", self.max_bws_pct, 0.0, MAX_BWS_PCT, "% of body weight")
         _finite_in("warm-up", self.warmup_s, 0.0, MAX_WARMUP_S, "s")
@@ -166,6 +169,11 @@ class SessionSettings:
     @property
     def speed_m_s(self) -> float:
         return self.speed_kmh / 3.6
+
+    @property
+    def rom(self) -> RomSettings:
+        return RomSettings(hip=JointRom(scale=self.hip_rom_scale),
+                           knee=JointRom(scale=self.knee_rom_scale))
 
     def replace(self, **changes: Any) -> SessionSettings:
         return dataclasses.replace(self, **changes)
