@@ -78,3 +78,9 @@ def test_the_recorded_range_is_accepted_and_unchanged(kmh: float) -> None:
     assert ref.stride_time_s == stride_time_s(kmh / 3.6, 1.75)
     plain = ReferenceGait(speed_m_s=kmh / 3.6, height_m=1.75)
     assert np.array_equal(ref.table("hip"), plain.table("hip"))
+
+
+@_BOUNDED
+@given(kmh=st.floats(0.5, 3.2), height=st.floats(1.0, 2.3))
+def test_the_recorded_range_is_never_refused(kmh: float, height: float) -> None:
+    check_walkable(kmh / 3.6, height, RomSettings(), min_speed_m_s=_MIN_V)
