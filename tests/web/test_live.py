@@ -54,6 +54,14 @@ def test_a_session_streams_frames_and_obeys_changes_and_stop() -> None:
         _wait(lambda: any(e["kind"] == "change_applied" for e in st.events))
         with pytest.raises(UserError, match="guidance"):
             st.change("guidance", 140, "therapist:t")
+        # a range too small for the belt's speed is refused outright, not asked to confirm
+        # (that would only lead to the same refusal), and nothing is requested
+        with pytest.raises(UserError, match=r"belt's travel.*raise the hip range of motion"):
+            st.change("rom", [0.5, 0.5], "therapist:t")
+        requested = [e["details"].get("change") for e in st.events
+                     if e["kind"] == "change_requested"]
+        assert "guidance" in requested
+        assert "rom" not in requested
         st.stop("therapist:t")
         _wait(lambda: not st.running)
         assert st.state == "finished"

@@ -586,18 +586,24 @@ class ControlStack:
                 aan.set_bounds(float(r.value[0]), float(r.value[1]))
             self.changes.mark_applied(r, t)
 
-    def _prepare_change(self, req: ChangeRequest) -> ReferenceBank | None:
-        """Slow preparation in the submitting thread: new reference tables for a new ROM.
-        A range of motion and a speed that together ask for a cadence nobody walks at are
-        refused here (UserError), whichever of the two changes, as at the session's start."""
+    def check_change(self, req: ChangeRequest) -> None:
+        """Refuse (UserError) a range of motion and a speed that together leave the belt
+        dragging the feet, whichever of the two changes, as at the session's start; the
+        console asks this before it asks to confirm a large change."""
         if req.kind is ChangeKind.ROM:
             check_walkable(float(self.changes.set_values[ChangeKind.SPEED]), self.height_m,
                            req.value, min_speed_m_s=MIN_SPEED_M_S)
-            return ReferenceBank(height_m=self.height_m, rom=req.value)
-        if req.kind is ChangeKind.SPEED:
+        elif req.kind is ChangeKind.SPEED:
             rom = self.changes.set_values[ChangeKind.ROM]
             assert isinstance(rom, RomSettings)
             check_walkable(float(req.value), self.height_m, rom, min_speed_m_s=MIN_SPEED_M_S)
+
+    def _prepare_change(self, req: ChangeRequest) -> ReferenceBank | None:
+        """Slow preparation in the submitting thread: new reference tables for a new ROM
+        (after :meth:`check_change`, so nothing refused is queued)."""
+        self.check_change(req)
+        if req.kind is ChangeKind.ROM:
+            return ReferenceBank(height_m=self.height_m, rom=req.value)
         return None
 
     # -- results -----------------------------------------------------------------------------

@@ -377,6 +377,7 @@ class LiveStation:
                 f"{kind} cannot change now; acknowledge the fault and resume, then set it again")
         req = validate(ChangeRequest(_KINDS[kind], _to_si(kind, value), requested_by=by,
                                      reason=reason))
+        stack.check_change(req)  # refused outright before any confirmation is asked
         why = stack.changes.large_change(req)
         if why is not None and not confirmed:
             raise ConflictError(f"{why}; confirm it to apply it", confirmable=True)
