@@ -141,6 +141,42 @@ def test_a_resume_from_mid_stride_at_low_guidance_walks_on(case: EnvelopeCase) -
     assert out.strides >= 10, f"{case.label}: only {out.strides} strides"
 
 
+#: a robot that barely helps, at the slowest belt and no support, leaves the virtual patient's
+#: own gait: the clock held a leg that had landed short in stance until the belt dragged its
+#: hip to the end of its range (joint_range after one stride, at 6.5 s, seed 1); swing now
+#: starts once the hip is extended and the other foot has the weight (station/sim/patient.py)
+_NEAR_TRANSPARENT = {
+    "resist": {"resist_damping_nms_per_rad": 0.0, "resist_torque_nm": 0.0},
+    "guidance": {"guidance_pct": 0.0},
+    "path": {"tunnel_width_deg": 30.0, "path_flow_nm": 0.0},
+}
+
+
+def test_the_unaided_patient_walks_at_the_slowest_belt_speed() -> None:
+    case = EnvelopeCase.of("healthy", controller="resist", bws_pct=0.0, speed_kmh=0.5,
+                           seconds=12.0, pause_for_s=0.0, **_NEAR_TRANSPARENT["resist"])
+    out = run_case(case)
+    assert out.outcome == "ok", f"{case.label}: {out.outcome} at {out.fault_at_s} s"
+    assert out.clipped_torque_ticks == 0
+    assert out.strides >= 3, f"{case.label}: only {out.strides} strides"
+
+
+@settings(max_examples=3, deadline=None, derandomize=True, database=None,
+          phases=(Phase.explicit, Phase.generate),
+          suppress_health_check=[HealthCheck.too_slow])
+@given(controller=st.sampled_from(sorted(_NEAR_TRANSPARENT)), seed=st.integers(0, 10_000),
+       pause_at_s=st.floats(4.0, 7.0))
+def test_a_near_transparent_robot_at_the_slowest_speed_walks_and_resumes(
+        controller: str, seed: int, pause_at_s: float) -> None:
+    case = EnvelopeCase.of("healthy", controller=controller, bws_pct=0.0, speed_kmh=0.5,
+                           seconds=12.0, seed=seed, pause_at_s=pause_at_s,
+                           **_NEAR_TRANSPARENT[controller])
+    out = run_case(case)
+    assert out.outcome == "ok", f"{case.label} (seed {seed}): {out.outcome} at {out.fault_at_s}"
+    assert out.resumed
+    assert out.strides >= 3, f"{case.label} (seed {seed}): only {out.strides} strides"
+
+
 def test_the_path_flow_walks_a_patient_who_carries_their_own_weight() -> None:
     """Path control at its stiffest with the most flow, for a patient who carries all of
     their weight: the flow pushed both standing legs into pre-swing together, and the

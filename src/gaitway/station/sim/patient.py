@@ -100,6 +100,18 @@ _ANKLE_COMPENSATION: Final[float] = 2.0
 #: severe patient at full drive; 0.7 stays clear of it.)
 _FOLLOW_MAX: Final[float] = 0.7
 _FELT_TAU_S: Final[float] = 0.03
+#: swing starts from the leg's state, not only from the clock (Pearson 2004, Duysens et al.
+#: 2000: a stance leg lifts off once its hip is extended and its load has passed to the other
+#: leg). A stance leg whose hip is this far (rad) beyond the extension its intent peaks at,
+#: while the other foot carries more of the weight than it does, hurries the rhythm on to its
+#: toe-off. Without it, at slow belt speeds the clock held a leg that had landed short in stance
+#: until the belt dragged its hip to the end of its range (0.5 km/h, 0 % support: joint_range
+#: after one stride). Where the hip stays within the margin (normal walking) nothing changes.
+_EXTENDED_BY: Final[float] = 0.08
+#: ... the rhythm's rate while it hurries (times the stride frequency), and the least load
+#: (share of body weight) on the other foot for it to count as having taken the weight
+_HURRY: Final[float] = 3.0
+_TAKEN_LOAD: Final[float] = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +232,13 @@ class VirtualPatient:
         self._load = [0.0, 0.0]  # the load as the muscles answer it (lagged), N
         #: where each leg's load reflex is gated off (its intended toe-off plus _SWING_GATE)
         self._swing_from = [profile.side(s).stance_fraction + _SWING_GATE for s in SIDES]
+        #: each leg's intended toe-off (phase) and the hip angle (rad) beyond which it is
+        #: extended enough to lift off (see _EXTENDED_BY)
+        self._toe_off = [profile.side(s).stance_fraction for s in SIDES]
+        self._lift_off_hip = [-math.inf, -math.inf]
+        self._taken_n = _TAKEN_LOAD * profile.mass_kg * GRAVITY
+        #: how often a leg's state started its swing ahead of the clock (ticks, per leg)
+        self.hurried_ticks = [0, 0]
         self._shank = 0.246 * profile.height_m
         # phase offsets: the paretic leg (or left) leads; the other follows half a cycle later
         # phase 0 is the left heel strike, as for the robot's reference; the non-paretic leg's
@@ -306,7 +325,10 @@ class VirtualPatient:
                          0.8)
             ref = ReferenceGait(speed_m_s=speed, height_m=height, stance_fraction=stance)
             legs.append(_leg_intent(ref, imp, self.profile.mass_kg, normal))
-            self._swing_from[SIDES.index(side)] = stance + _SWING_GATE
+            i = SIDES.index(side)
+            self._swing_from[i] = stance + _SWING_GATE
+            self._toe_off[i] = stance
+            self._lift_off_hip[i] = min(legs[-1].hip[:int(stance * _TABLE_N)]) - _EXTENDED_BY
         # flat tables, order hip_l, hip_r, knee_l, knee_r, ankle_l, ankle_r; then their rates
         lf, rt = legs
         self._tabs = [lf.hip, rt.hip, lf.knee, rt.knee, lf.ankle, rt.ankle,
@@ -424,6 +446,15 @@ class VirtualPatient:
             rate = f + _ENTRAINMENT * err / (2.0 * TWO_PI)
             lo, hi = 0.6 * f, 1.4 * f  # a stumble slows the rhythm, never stops it
             rate = lo if rate < lo else (hi if rate > hi else rate)
+            # a stance leg extended past its intent with the weight on the other foot starts
+            # its swing now (the hip-extension and unloading rules of swing initiation)
+            for s in (0, 1):
+                ph_s = (xr if s else xl) / _TABLE_N
+                if (0.25 < ph_s < self._toe_off[s] and q[s] < self._lift_off_hip[s]
+                        and load[1 - s] > load[s] and load[1 - s] > self._taken_n):
+                    self.hurried_ticks[s] += 1
+                    if rate < _HURRY * f:
+                        rate = _HURRY * f
             self.phase = ph = (ph + dt * rate) % 1.0
             xl = ((ph + self.phase_offset_left) % 1.0) * _TABLE_N
             xr = ((ph + self.phase_offset_right) % 1.0) * _TABLE_N
