@@ -8,7 +8,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, Phase, example, given, settings
+from hypothesis import HealthCheck, Phase, assume, example, given, settings
 from hypothesis import strategies as st
 
 from gaitway.cli.main import main
@@ -175,6 +175,49 @@ def test_a_near_transparent_robot_at_the_slowest_speed_walks_and_resumes(
     assert out.outcome == "ok", f"{case.label} (seed {seed}): {out.outcome} at {out.fault_at_s}"
     assert out.resumed
     assert out.strides >= 3, f"{case.label} (seed {seed}): only {out.strides} strides"
+
+
+#: the slow end of the envelope, where a patient starts out: belt speed and support, and the
+#: least help a robot gives (transparent, or guiding lightly)
+SLOW_SPEED_KMH = (0.5, 1.0)
+LIGHT_SUPPORT_PCT = (0.0, 30.0)
+LIGHT_GUIDANCE_PCT = (0.0, 30.0)
+
+
+@st.composite
+def unaided_slow(draw: st.DrawFn) -> EnvelopeCase:
+    """A short session at a slow belt with little support and little or no help from the
+    robot, for a patient who can carry the weight the harness leaves (expected_stop)."""
+    profile = draw(st.sampled_from(sorted(PROFILES)))
+    controller = draw(st.sampled_from(sorted(_NEAR_TRANSPARENT)))
+    own = dict(_NEAR_TRANSPARENT[controller])
+    if controller == "guidance":
+        own["guidance_pct"] = draw(st.floats(*LIGHT_GUIDANCE_PCT))
+    return EnvelopeCase.of(profile, controller=controller,
+                           bws_pct=draw(st.floats(*LIGHT_SUPPORT_PCT)),
+                           speed_kmh=draw(st.floats(*SLOW_SPEED_KMH)), seconds=10.0,
+                           pause_for_s=0.0, seed=draw(st.integers(0, 10_000)), **own)
+
+
+@settings(max_examples=4, deadline=None, derandomize=True, database=None,
+          phases=(Phase.explicit, Phase.generate),
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(case=unaided_slow())
+# the counterexample on main before the swing's end followed the leg (issue 12 item 4): the
+# foot touched the belt in swing behind the hip, the clock extended the knee into the belt and
+# the belt dragged both legs to the hips' range limit (joint_range at 4.4 s, 0 strides)
+@example(case=EnvelopeCase.of("healthy", controller="resist", bws_pct=0.0, speed_kmh=0.7,
+                              seconds=10.0, pause_for_s=0.0, **_NEAR_TRANSPARENT["resist"]))
+def test_the_unaided_patient_walks_at_slow_speeds(case: EnvelopeCase) -> None:
+    """Every profile, belt 0.5-1.0 km/h, support 0-30 %, the robot transparent or guiding
+    lightly: the virtual patient walks on its own without a fault (where its knees can carry
+    the weight the harness leaves them)."""
+    assume(expected_stop(case.settings) is None)
+    out = run_case(case)
+    assert out.outcome == "ok", (
+        f"{case.label} (seed {case.settings.seed}): {out.outcome} at {out.fault_at_s} s")
+    assert out.clipped_torque_ticks == 0, f"{case.label}: {out.clipped_torque_ticks} clipped"
+    assert out.strides >= 2, f"{case.label} (seed {case.settings.seed}): {out.strides} strides"
 
 
 def test_the_path_flow_walks_a_patient_who_carries_their_own_weight() -> None:

@@ -69,3 +69,67 @@ def test_an_extended_unloaded_stance_leg_starts_its_swing(profile: str,
     a, _, _ = _phase_advance(profile, speed_kmh, lift + 0.05, weight_on_other=True)
     b, _, _ = _phase_advance(profile, speed_kmh, lift + 0.05, weight_on_other=False)
     assert a == b
+
+
+def _terminal_swing(profile: str, speed_kmh: float, *, hip_short_rad: float,
+                    knee_rad: float | None = None, left_load_share: float = 0.0,
+                    felt_hip_nm: float = 0.0) -> tuple[float, float, VirtualPatient]:
+    """Put the left leg in terminal swing (just past its peak knee flexion) with its hip
+    ``hip_short_rad`` behind its intent and its knee at ``knee_rad`` (None: see below), the
+    right foot planted with the rest of the weight; run 50 ms. Returns how far the rhythm
+    moved, the stride frequency and the patient (its torques are the last tick's)."""
+    p = VirtualPatient(PROFILES[profile], seed=1, events=False)
+    weight = p.profile.mass_kg * GRAVITY
+    load = (left_load_share * weight, (1.0 - left_load_share) * weight)
+    felt = [felt_hip_nm, 0.0, 0.0, 0.0]
+    still = [0.0] * 6
+    q = [0.0, -0.1, 0.8, 0.1, 0.0, 0.0]
+    for _ in range(int(0.1 / _DT)):  # walking, the cuff's push felt
+        p.update(_DT, speed_kmh / 3.6, q, still, load, felt)
+    start = p._terminal_from[0] + 0.03
+    p.phase = start  # the left leg's own phase (its offset is 0)
+    assert p._tabs is not None
+    q[0] = p._tabs[0][int(start * 1000)] - hip_short_rad
+    # as intended, and at least so flexed that the foot is behind the hip (a stiff-knee
+    # intent's terminal swing has the foot ahead already)
+    q[2] = max(p._tabs[2][int(start * 1000)], 2.0 * q[0] + 0.1) if knee_rad is None else knee_rad
+    for _ in range(int(0.05 / _DT)):
+        p.update(_DT, speed_kmh / 3.6, q, still, load, felt)
+    return (p.phase - start) % 1.0, p._freq, p
+
+
+@settings(max_examples=10, deadline=None, derandomize=True, database=None)
+@given(profile=st.sampled_from(sorted(PROFILES)), speed_kmh=st.floats(0.5, 3.2))
+def test_a_swing_that_has_not_brought_the_foot_forward_holds_the_rhythm(
+        profile: str, speed_kmh: float) -> None:
+    """Swing ends from the leg's state (hip position, McVea et al. 2005), not on the clock
+    alone: at 0.7 km/h and 0 % support the clock extended the knee of a leg whose thigh lagged,
+    the foot landed behind the hip, and the belt dragged both legs back to the hips' range
+    limit (joint_range, 0 strides, issue 12 item 4). A leg whose foot is already ahead of the
+    hip, or that the robot holds back, does not hold it."""
+    held, f, p = _terminal_swing(profile, speed_kmh, hip_short_rad=0.2)
+    assert p._q[0] < 0.5 * p._q[2]  # the foot behind the hip
+    assert held < 0.25 * f * 0.05
+    assert p.held_ticks[0] > 0
+    on_time, _, _ = _terminal_swing(profile, speed_kmh, hip_short_rad=0.0)
+    assert on_time > 0.55 * f * 0.05  # the rhythm's usual bounds
+    # the foot ahead of the hip (hip flexion above half the knee's): a short hip lands
+    ahead, _, _ = _terminal_swing(profile, speed_kmh, hip_short_rad=0.2, knee_rad=0.1)
+    assert ahead > 0.55 * f * 0.05
+    led, _, _ = _terminal_swing(profile, speed_kmh, hip_short_rad=0.2, felt_hip_nm=-40.0)
+    assert led > 0.55 * f * 0.05
+
+
+@settings(max_examples=10, deadline=None, derandomize=True, database=None)
+@given(profile=st.sampled_from(sorted(PROFILES)), speed_kmh=st.floats(0.5, 3.2))
+def test_a_foot_caught_on_the_belt_in_swing_is_lifted(profile: str, speed_kmh: float) -> None:
+    """A swinging foot that touches the belt behind the hip is caught, not landing: the leg
+    flexes to lift it (the stumble reaction's elevating strategy) instead of extending its
+    knee into the belt, which pushed the thigh back while the belt dragged the foot."""
+    _, _, free = _terminal_swing(profile, speed_kmh, hip_short_rad=0.2)
+    _, _, caught = _terminal_swing(profile, speed_kmh, hip_short_rad=0.2, left_load_share=0.2)
+    assert caught.caught_ticks[0] > 0
+    assert free.caught_ticks[0] == 0
+    knee_max = caught._tmax[2] * caught.day_strength * caught.participation_now
+    assert caught.torque[2] > free.torque[2] + 0.1 * knee_max  # knee flexes
+    assert caught.torque[0] >= free.torque[0]  # hip flexes at least as hard

@@ -11,6 +11,9 @@ The model is deliberately simple and transparent (a "neuromechanical caricature"
   strength; the paretic knee intends less swing flexion (stiff-knee gait), the dorsiflexors
   are weakened by foot drop, and a velocity-dependent stretch reflex above a threshold (spasticity)
   resists fast knee flexion and ankle dorsiflexion.
+- Swing starts and ends from the leg's state as well as from the clock: an extended, unloaded
+  stance leg lifts off; a swing whose thigh has not brought the foot ahead of the hip waits
+  for it, and a foot caught on the belt in swing is lifted (the stumble reaction).
 - A stiff-knee swing is compensated as patients do it: more hip flexion and a harder pull on
   the toes in swing, so a weak knee does not drag the foot along the belt.
 - Effort adapts from stride to stride (:mod:`gaitway.station.sim.motor`): each leg's drive
@@ -112,6 +115,33 @@ _EXTENDED_BY: Final[float] = 0.08
 #: (share of body weight) on the other foot for it to count as having taken the weight
 _HURRY: Final[float] = 3.0
 _TAKEN_LOAD: Final[float] = 0.1
+#: swing ends from the leg's state too (McVea et al. 2005: hip flexion initiates the
+#: swing-to-stance transition in walking cats): past the peak of its intended knee flexion, a
+#: swinging leg whose foot is still behind the hip and whose hip is this far (rad) short of
+#: its intent holds the rhythm back, so the knee does not extend and the foot does not land
+#: before the thigh has brought it forward. On the clock alone, at 0.7 km/h and 0 % support
+#: the knee extended a foot that had touched the belt behind the hip into it, the thigh was
+#: pushed back, and the belt dragged both legs to the hips' range limit (joint_range, no
+#: stride). People walking slowly lengthen their swing and still land ahead of the hip
+_SHORT_BY: Final[float] = 0.06
+#: ... the rhythm's least rate while it waits (times the stride frequency)
+_WAIT: Final[float] = 0.2
+#: ... unless the robot holds the hip back (the cuff extending it by more than this, N*m,
+#: above the resistance controller's largest torque against a slow swing): a person led by
+#: the robot goes along with it, and waiting for a hip the robot holds back made the two
+#: rhythms drift apart until the cuffs' torque stopped the session (interaction_force in a
+#: resume's ramp from full guidance)
+_LED_NM: Final[float] = 20.0
+#: a swinging foot caught on the belt is lifted over it (the stumble corrective reaction's
+#: elevating strategy: Forssberg 1979, Eng et al. 1994): a foot carrying this share of body
+#: weight in swing, before its hip has brought it forward, is caught, not landing ...
+_CAUGHT_LOAD: Final[float] = 0.03
+#: ... and the leg flexes by this much more (rad; hip, knee, ankle dorsiflexion) ...
+_LIFT: Final[tuple[float, float, float]] = (0.15, 0.4, 0.15)
+#: ... rising within tens of milliseconds (the reaction's latency) and easing off over
+#: a few tenths of a second once the foot is free
+_LIFT_RISE_S: Final[float] = 0.04
+_LIFT_FALL_S: Final[float] = 0.15
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +269,14 @@ class VirtualPatient:
         self._taken_n = _TAKEN_LOAD * profile.mass_kg * GRAVITY
         #: how often a leg's state started its swing ahead of the clock (ticks, per leg)
         self.hurried_ticks = [0, 0]
+        #: each leg's phase of peak intended knee flexion in swing (terminal swing begins)
+        self._terminal_from = [1.0, 1.0]
+        #: how often a swinging leg short of its intent held the rhythm back (ticks, per leg)
+        self.held_ticks = [0, 0]
+        #: each leg's stumble reaction (0-1, see _LIFT), and how often a foot was caught
+        self._lift = [0.0, 0.0]
+        self._caught_n = _CAUGHT_LOAD * profile.mass_kg * GRAVITY
+        self.caught_ticks = [0, 0]
         self._shank = 0.246 * profile.height_m
         # phase offsets: the paretic leg (or left) leads; the other follows half a cycle later
         # phase 0 is the left heel strike, as for the robot's reference; the non-paretic leg's
@@ -305,6 +343,7 @@ class VirtualPatient:
     def _retune(self, speed: float, height: float) -> None:
         self._speed = speed
         if speed < _MIN_WALK_SPEED:
+            self._lift[:] = (0.0, 0.0)  # standing: no swing to lift
             if self._tabs is not None:  # stops walking: stands where the legs are
                 self._stand_here = True
             self._tabs = None
@@ -329,6 +368,9 @@ class VirtualPatient:
             self._swing_from[i] = stance + _SWING_GATE
             self._toe_off[i] = stance
             self._lift_off_hip[i] = min(legs[-1].hip[:int(stance * _TABLE_N)]) - _EXTENDED_BY
+            knee = legs[-1].knee
+            first = int(stance * _TABLE_N)
+            self._terminal_from[i] = (first + int(np.argmax(knee[first:_TABLE_N]))) / _TABLE_N
         # flat tables, order hip_l, hip_r, knee_l, knee_r, ankle_l, ankle_r; then their rates
         lf, rt = legs
         self._tabs = [lf.hip, rt.hip, lf.knee, rt.knee, lf.ankle, rt.ankle,
@@ -385,7 +427,8 @@ class VirtualPatient:
         a = dt / _LOAD_TAU_S
         for s in (0, 1):
             ph_s = (self.phase + (self.phase_offset_right if s else self.phase_offset_left)) % 1.0
-            if self._swing_from[s] < ph_s < _SWING_TO:  # reflex gated off in swing
+            # reflex gated off in swing, and while a caught foot is lifted
+            if self._swing_from[s] < ph_s < _SWING_TO or self._lift[s] > 0.1:
                 ld[s] = 0.0
             else:
                 ld[s] += a * (load[s] - ld[s])
@@ -446,6 +489,26 @@ class VirtualPatient:
             rate = f + _ENTRAINMENT * err / (2.0 * TWO_PI)
             lo, hi = 0.6 * f, 1.4 * f  # a stumble slows the rhythm, never stops it
             rate = lo if rate < lo else (hi if rate > hi else rate)
+            # terminal swing with the foot still behind the hip (thigh and shank of equal
+            # length: the ankle is behind the hip while hip flexion < half the knee's): a
+            # foot that touches the belt there is caught, not landing, and is lifted; a hip
+            # short of its intent there holds the rhythm back until it has brought the foot
+            # forward (hip position ends the swing)
+            lift = self._lift
+            for s in (0, 1):
+                if ((xr if s else xl) > self._terminal_from[s] * _TABLE_N
+                        and q[s] < 0.5 * q[2 + s]):
+                    if load[s] > self._caught_n:
+                        self.caught_ticks[s] += 1
+                        lift[s] += (1.0 - lift[s]) * dt / _LIFT_RISE_S
+                    elif lift[s] > 0.0:
+                        lift[s] -= lift[s] * dt / _LIFT_FALL_S
+                    if q[s] < tabs[s][ir if s else il] - _SHORT_BY and push[s] > -_LED_NM:
+                        self.held_ticks[s] += 1
+                        if rate > _WAIT * f:
+                            rate = _WAIT * f
+                elif lift[s] > 0.0:
+                    lift[s] -= lift[s] * dt / _LIFT_FALL_S
             # a stance leg extended past its intent with the weight on the other foot starts
             # its swing now (the hip-extension and unloading rules of swing initiation)
             for s in (0, 1):
@@ -470,7 +533,7 @@ class VirtualPatient:
                     i, a = ir, ar
                 else:
                     i, a = il, al
-                target = tab[i] + (tab[i + 1] - tab[i]) * a
+                target = tab[i] + (tab[i + 1] - tab[i]) * a + lift[k & 1] * _LIFT[k >> 1]
                 # the drive scales what the patient intends (where to and how fast); the
                 # damping of the leg's actual motion (muscles' and tissues' viscosity) does
                 # not slack: without it a limp leg chatters on the belt
