@@ -195,6 +195,8 @@ def test_resistance_opposes_the_swinging_legs_motion() -> None:
     no_comp = Compensation(enabled=False)
     ctrl = ResistanceController(settings=ResistSettings(damping_nm_s_rad=1.5, torque_nm=2.0),
                                 compensation=no_comp)
+    for n in range(4):  # the first steps bring it in
+        ctrl.on_stride(n % 2, 0.0)
     ctx = TickContext(REF)
     ctx.stance[:] = [False, False]  # both feet off their plates
     ctx.qd[:] = [1.0, -2.0, 0.0, 0.05]
@@ -212,6 +214,8 @@ def test_resistance_leaves_the_planted_leg_to_the_belt_and_fades_in_swing() -> N
     ctrl = ResistanceController(settings=ResistSettings(damping_nm_s_rad=MAX_RESIST_DAMPING,
                                                         torque_nm=MAX_RESIST_TORQUE_NM),
                                 compensation=Compensation(enabled=False))
+    for n in range(4):  # the first steps bring it in
+        ctrl.on_stride(n % 2, 0.0)
     ctx = TickContext(REF)
     ctx.qd[HL], ctx.qd[KL], ctx.qd[HR], ctx.qd[KR] = -1.0, 0.5, 2.0, 3.0
     ctx.stance[:] = [True, False]  # the left foot on its plate, the right in swing
@@ -280,6 +284,8 @@ def test_switch_blends_over_a_stride_without_a_torque_jump() -> None:
         settings=ResistSettings(damping_nm_s_rad=MAX_RESIST_DAMPING,
                                 torque_nm=MAX_RESIST_TORQUE_NM),
         compensation=Compensation(enabled=False))
+    for n in range(4):  # the first steps bring it in
+        resist.on_stride(n % 2, 0.0)
     sw = ControllerSwitch(guide)
     ctx = _ctx()
     ctx.q[0] -= 0.05  # guidance and resistance disagree by tens of N*m

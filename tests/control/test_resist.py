@@ -17,6 +17,7 @@ from gaitway.control.registry import ControllerEnv, controller_spec
 from gaitway.control.resist import (
     MAX_RESIST_DAMPING,
     MAX_RESIST_TORQUE_NM,
+    RAMP_STEP_SHARE,
     RANGE_FADE_RAD,
     RESTORED_AFTER_S,
     SWING_FADE_S,
@@ -54,10 +55,15 @@ def _swinging(ctrl: ResistanceController, ctx: TickContext) -> list[float]:
 
 def _ctrl(damping: float = MAX_RESIST_DAMPING, torque: float = MAX_RESIST_TORQUE_NM,
           sink: _Log | None = None) -> ResistanceController:
-    return ResistanceController(
+    """A controller that has come in fully (the patient has walked its first steps)."""
+    ctrl = ResistanceController(
         settings=ResistSettings(damping_nm_s_rad=damping, torque_nm=torque,
                                 hip_extension_limit_rad=LIMIT),
         compensation=Compensation(enabled=False), sink=sink)
+    for n in range(round(1.0 / RAMP_STEP_SHARE)):
+        ctrl.on_stride(n % 2, 0.0)
+    assert ctrl.earned == 1.0
+    return ctrl
 
 
 def test_the_top_of_the_range_is_a_tenth_of_a_healthy_patients_torque() -> None:
@@ -199,6 +205,39 @@ def test_the_session_passes_the_patients_hip_range_and_log() -> None:
     assert isinstance(ctrl, ResistanceController)
     ctx = TickContext(ReferenceGait(speed_m_s=0.6, height_m=1.75))
     ctx.q[HL] = -0.25
+    ctrl.earned = 1.0
     ctrl.torques(ctx)
     assert ctrl.share == pytest.approx(0.5)
     assert [k for _, k, _ in log.events] == ["resistance_reduced"]
+
+
+def test_resistance_comes_in_step_by_step_and_a_failed_step_halves_it() -> None:
+    """None at the start and after a stand (a pause): each step that lands in time adds
+    RAMP_STEP_SHARE, a step during which a hip reached the fade band halves it; the torque
+    follows the share."""
+    ctrl = ResistanceController(settings=ResistSettings(torque_nm=MAX_RESIST_TORQUE_NM),
+                                compensation=Compensation(enabled=False))
+    ctx = TickContext(ReferenceGait(speed_m_s=0.6, height_m=1.75))
+    ctx.q[HL], ctx.q[HR] = 0.0, 0.3
+    ctx.qd[:] = [1.0, 1.0, 1.0, 1.0]
+    assert _swinging(ctrl, ctx) == [0.0, 0.0, 0.0, 0.0]
+    shares = []
+    for n in range(6):
+        ctrl.on_stride(n % 2, 0.0)
+        tau = ctrl.torques(ctx)
+        shares.append(ctrl.share)
+        assert tau[HL] == pytest.approx(-ctrl.share * (ctrl.damping + MAX_RESIST_TORQUE_NM))
+    assert shares == pytest.approx([0.25, 0.5, 0.75, 1.0, 1.0, 1.0])
+    ctx.q[HR] = LIMIT + 0.5 * RANGE_FADE_RAD  # a step that is not landing
+    ctrl.torques(ctx)
+    assert ctrl.share == pytest.approx(0.5)
+    ctx.q[HR] = 0.3
+    ctrl.on_stride(1, 0.0)
+    ctrl.torques(ctx)
+    assert ctrl.share == pytest.approx(0.5)
+    ctrl.on_stride(0, 0.0)
+    ctrl.torques(ctx)
+    assert ctrl.share == pytest.approx(0.75)
+    ctx.phase_rate[:] = [0.0, 0.0]  # the belt has stopped: the next start starts from none
+    ctrl.torques(ctx)
+    assert ctrl.share == 0.0

@@ -50,6 +50,14 @@ SWING_FADE_S: Final[float] = 0.03
 #: reference's deepest hip extension is -0.13 rad at 3.2 km/h against a band that starts at
 #: -0.15 for the default range's end of -0.25).
 RANGE_FADE_RAD: Final[float] = 0.10
+#: resistance comes in step by step, as a therapist adds it once the patient walks: each heel
+#: strike (either leg) after a step that landed in time adds this share of it, from none at
+#: the start and after every stand (a pause), so a start is never resisted before the
+#: patient has found the rhythm; a step during which a hip reached the fade band above
+#: failed, and halves what had been earned (a weak patient at the limit of their strength
+#: gets less, not the same load again). On the twin, sci-incomplete at 0 % support took no
+#: stride against the most resistance without it (joint_range at 3.3 s, 2 km/h).
+RAMP_STEP_SHARE: Final[float] = 0.25
 #: a reduction is reported once and closed when full resistance has held this long (s), so
 #: that a patient at the edge of their strength gives one pair of events, not one a stride
 RESTORED_AFTER_S: Final[float] = 2.0
@@ -103,12 +111,13 @@ class ResistanceController(Controller):
     resistance fades in and out over :data:`SWING_FADE_S`, so that a toe-off or a heel
     strike is not a torque step.
 
-    Where the patient cannot carry it, it eases off: its share falls linearly to none as
-    either hip comes within :data:`RANGE_FADE_RAD` of its range's extension end (a step that
-    is not landing in time), and comes back as the hips do; a continuous function of the
-    angle, so never a torque step. Each reduction is reported to ``sink`` once
-    (``resistance_reduced``, with the joint, its angle and the share left) and closed by
-    ``resistance_restored`` after :data:`RESTORED_AFTER_S` at full resistance.
+    It comes in over the first steps (:data:`RAMP_STEP_SHARE` a heel strike) and, where the
+    patient cannot carry it, eases off: its share falls linearly to none as either hip comes
+    within :data:`RANGE_FADE_RAD` of its range's extension end (a step that is not landing
+    in time), and comes back as the hips do; a continuous function of the angle, so never a
+    torque step. Such a step halves what the steps had earned. Each reduction is reported to
+    ``sink`` once (``resistance_reduced``, with the joint, its angle and the share left) and
+    closed by ``resistance_restored`` after :data:`RESTORED_AFTER_S` at full range share.
     """
 
     name = "resist"
@@ -130,8 +139,13 @@ class ResistanceController(Controller):
         self._limit = s.hip_extension_limit_rad
         #: per side, how much of the resistance acts (0 in stance, 1 in swing), faded
         self.swing = [0.0, 0.0]
-        #: the share of the set resistance acting now (1: all of it), from the hips' range
-        self.share = 1.0
+        #: the share of the set resistance acting now (1: all of it): what the steps have
+        #: earned, times what the hips' range leaves
+        self.share = 0.0
+        #: the share the steps have earned (see RAMP_STEP_SHARE), and whether a hip reached
+        #: the fade band since the last heel strike
+        self.earned = 0.0
+        self._failing = False
         #: the least share in the current reduction (None: none open), when it opened, and
         #: when full resistance came back
         self._least: float | None = None
@@ -161,7 +175,7 @@ class ResistanceController(Controller):
                 name, side = DRIVEN_DOFS[joint]
                 self._sink(t, "resistance_reduced", "auto:resistance",
                            joint=f"{name}_{side}", angle_rad=round(ctx.q[joint], 3),
-                           share=round(share, 2),
+                           share=round(share, 2), earned=round(self.earned, 2),
                            reason=f"{name}_{side} at {ctx.q[joint]:.2f} rad, within "
                                   f"{RANGE_FADE_RAD:g} rad of its range's extension end "
                                   f"({self._limit:.2f}): the step is not landing in time")
@@ -173,12 +187,26 @@ class ResistanceController(Controller):
                        reduced_for_s=round(self._full_since_s - self._opened_s, 3))
             self._least = None
 
+    def on_stride(self, side: int, time_s: float) -> None:
+        """A heel strike: a step that landed in time earns more resistance, one that did not
+        halves it."""
+        if self._failing:
+            self.earned *= 0.5
+        else:
+            self.earned = min(1.0, self.earned + RAMP_STEP_SHARE)
+        self._failing = False
+
     def torques(self, ctx: TickContext) -> list[float]:
         comp = self.compensation.compute(ctx)
-        share, joint = self._range_share(ctx)
-        if share < 1.0 or self._least is not None:
-            self._report(ctx, share, joint)
-        self.share = share
+        if ctx.phase_rate[0] <= 0.0 and ctx.phase_rate[1] <= 0.0:  # standing: start again
+            self.earned = 0.0
+            self._failing = False
+        range_share, joint = self._range_share(ctx)
+        if range_share < 1.0:
+            self._failing = True
+        if range_share < 1.0 or self._least is not None:
+            self._report(ctx, range_share, joint)
+        share = self.share = self.earned * range_share
         out, qd = self.out, ctx.qd
         b, t0 = self.damping * share, self.torque_nm * share
         step = ctx.dt / SWING_FADE_S
