@@ -117,9 +117,12 @@ _HURRY: Final[float] = 3.0
 _TAKEN_LOAD: Final[float] = 0.1
 #: swing ends from the leg's state too (McVea et al. 2005: hip flexion initiates the
 #: swing-to-stance transition in walking cats): past the peak of its intended knee flexion, a
-#: swinging leg whose foot is still behind the hip and whose hip is this far (rad) short of
-#: its intent holds the rhythm back, so the knee does not extend and the foot does not land
-#: before the thigh has brought it forward. On the clock alone, at 0.7 km/h and 0 % support
+#: swinging leg whose foot caught the belt behind the hip (see _CAUGHT_LOAD) and whose hip is
+#: this far (rad) short of its intent holds the rhythm back, so the knee does not extend and
+#: the foot does not land before the thigh has brought it forward. (Held whenever the hip
+#: lagged, caught or not, the paretic leg's every swing waited for its compensating hip
+#: flexion, and assist-as-needed then did more work than full guidance: issue 19's
+#: direction lost.) On the clock alone, at 0.7 km/h and 0 % support
 #: the knee extended a foot that had touched the belt behind the hip into it, the thigh was
 #: pushed back, and the belt dragged both legs to the hips' range limit (joint_range, no
 #: stride). People walking slowly lengthen their swing and still land ahead of the hip
@@ -491,9 +494,9 @@ class VirtualPatient:
             rate = lo if rate < lo else (hi if rate > hi else rate)
             # terminal swing with the foot still behind the hip (thigh and shank of equal
             # length: the ankle is behind the hip while hip flexion < half the knee's): a
-            # foot that touches the belt there is caught, not landing, and is lifted; a hip
-            # short of its intent there holds the rhythm back until it has brought the foot
-            # forward (hip position ends the swing)
+            # foot that touches the belt there is caught, not landing, and is lifted; while
+            # it is lifted, a hip short of its intent holds the rhythm back until it has
+            # brought the foot forward (hip position ends the swing)
             lift = self._lift
             for s in (0, 1):
                 if ((xr if s else xl) > self._terminal_from[s] * _TABLE_N
@@ -503,7 +506,8 @@ class VirtualPatient:
                         lift[s] += (1.0 - lift[s]) * dt / _LIFT_RISE_S
                     elif lift[s] > 0.0:
                         lift[s] -= lift[s] * dt / _LIFT_FALL_S
-                    if q[s] < tabs[s][ir if s else il] - _SHORT_BY and push[s] > -_LED_NM:
+                    if (lift[s] > 0.1 and q[s] < tabs[s][ir if s else il] - _SHORT_BY
+                            and push[s] > -_LED_NM):
                         self.held_ticks[s] += 1
                         if rate > _WAIT * f:
                             rate = _WAIT * f
