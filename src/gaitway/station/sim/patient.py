@@ -12,8 +12,8 @@ The model is deliberately simple and transparent (a "neuromechanical caricature"
   are weakened by foot drop, and a velocity-dependent stretch reflex above a threshold (spasticity)
   resists fast knee flexion and ankle dorsiflexion.
 - Swing starts and ends from the leg's state as well as from the clock: an extended, unloaded
-  stance leg lifts off; a swing whose thigh has not brought the foot ahead of the hip waits
-  for it, and a foot caught on the belt in swing is lifted (the stumble reaction).
+  stance leg lifts off; a foot caught on the belt in swing before it is ahead of the hip is
+  lifted (the stumble reaction), and the rhythm waits until the hip has brought it forward.
 - A stiff-knee swing is compensated as patients do it: more hip flexion and a harder pull on
   the toes in swing, so a weak knee does not drag the foot along the belt.
 - Effort adapts from stride to stride (:mod:`gaitway.station.sim.motor`): each leg's drive
@@ -530,14 +530,14 @@ class VirtualPatient:
             al = xl - il
             ar = xr - ir
             drive = self.effort.drive
-            swing, f2 = self._swing, f * f
+            swing, f2, lifts = self._swing, f * f, _LIFT
             for k in range(6):
                 tab = tabs[k]
                 if k & 1:
                     i, a = ir, ar
                 else:
                     i, a = il, al
-                target = tab[i] + (tab[i + 1] - tab[i]) * a + lift[k & 1] * _LIFT[k >> 1]
+                target = tab[i] + (tab[i + 1] - tab[i]) * a + lift[k & 1] * lifts[k >> 1]
                 # the drive scales what the patient intends (where to and how fast); the
                 # damping of the leg's actual motion (muscles' and tissues' viscosity) does
                 # not slack: without it a limp leg chatters on the belt
