@@ -34,12 +34,12 @@ The robot's help hides the kinematic error from the joint angles, so an error ru
 cannot tell full guidance from less: a paretic leg whose error effort cannot remove (its intent
 differs from normal walking) stayed at full drive under full guidance and its muscle activity
 fell as the robot let go (docs/validation/response-diagnosis.md). People also feel being
-carried: in the slacking models of Reinkensmeyer and Emken (Emken et al. 2007; Reinkensmeyer
-et al. 2009, "Slacking by the human motor system", IEEE EMBC) the nervous system minimises its
-own effort against the help the robot reliably gives, the robot's force standing in for its
-own, and in the Lokomat patients' muscle activity rises as the guidance force is lowered
-(Aurich-Schuler et al. 2017; Van Kammen et al. 2016). So the forgetting is faster the more the
-leg feels itself carried:
+carried: in the slacking models of Emken and Reinkensmeyer (Emken et al. 2007; Reinkensmeyer
+et al. 2006, J Rehabil Res Dev 43:657, computational models of locomotor training; abstracts
+checked only) the nervous system minimises its own effort against the help the robot reliably
+gives, the robot's force standing in for its own, and in the Lokomat muscle activity rises as
+the guidance force is lowered (Aurich-Schuler et al. 2017; Van Kammen et al. 2016). So the
+forgetting is faster the more the leg feels itself carried:
 
     f = exp(-T * (1 / tau + k * max(c - c0, 0)))
 
