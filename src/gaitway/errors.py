@@ -18,3 +18,8 @@ class ConflictError(UserError):
     def __init__(self, message: str, *, confirmable: bool = False) -> None:
         super().__init__(message)
         self.confirmable = confirmable
+
+
+class UnwalkableError(UserError):
+    """Settings each within range that together the device refuses (a range of motion too
+    small for the belt's speed): HTTP 422 on the console, wherever they are written."""

@@ -12,7 +12,7 @@ from gaitway.clinic import audit, records
 from gaitway.clinic.models import AuditEntry, Base, Patient
 from gaitway.clinic.security import hash_password, verify_password
 from gaitway.clinic.store import AuditAppendOnlyError, ClinicStore
-from gaitway.errors import UserError
+from gaitway.errors import UnwalkableError, UserError
 
 
 def test_migrated_schema_matches_models(store: ClinicStore) -> None:
@@ -168,6 +168,33 @@ def test_prescription_change_retires_previous_and_is_audited(store: ClinicStore)
         changes = [e for e in audit.entries(db) if e.action == "prescription.set"]
         assert [c.details["settings"]["speed_kmh"] for c in changes] == [1.8, 2.0]
         assert changes[1].details["replaces"] == first.id
+
+
+def test_a_prescription_a_session_would_refuse_is_not_stored(store: ClinicStore) -> None:
+    """The store applies the session's rule (gaitway.gait.reference.check_walkable) at the
+    patient's height: a halved range walks 3.2 km/h for nobody, 1.0 km/h for a 2.0 m patient
+    and not for a 1.5 m one; nothing refused is stored or audited."""
+    half = {"hip_rom_scale": 0.5, "knee_rom_scale": 0.5}
+    with store.transaction() as db:
+        tall = records.add_patient(db, actor="t", pseudonym="P-TALL", height_m=2.0)
+        short = records.add_patient(db, actor="t", pseudonym="P-SHORT", height_m=1.5)
+        unknown = records.add_patient(db, actor="t", pseudonym="P-UNKNOWN")
+        for p in (tall, short, unknown):
+            with pytest.raises(UnwalkableError, match=r"3\.2 km/h: the legs' stance covers"):
+                records.add_prescription(db, actor="t", patient=p, duration_min=30,
+                                         speed_kmh=3.2, guidance_pct=70, bws_pct=35, **half)
+        records.add_prescription(db, actor="t", patient=tall, duration_min=30, speed_kmh=0.9,
+                                 guidance_pct=70, bws_pct=35, **half)
+        with pytest.raises(UnwalkableError, match=r"lower the speed to 0\.8 km/h"):
+            records.add_prescription(db, actor="t", patient=short, duration_min=30,
+                                     speed_kmh=0.9, guidance_pct=70, bws_pct=35, **half)
+        with pytest.raises(UserError, match=r"hip range-of-motion scale must be within 0\.5"):
+            records.add_prescription(db, actor="t", patient=short, duration_min=30,
+                                     speed_kmh=0.9, guidance_pct=70, bws_pct=35,
+                                     hip_rom_scale=0.3)
+    with store.reader() as db:
+        changes = [e for e in audit.entries(db) if e.action == "prescription.set"]
+        assert [c.details["settings"]["speed_kmh"] for c in changes] == [0.9]
 
 
 @pytest.mark.parametrize(("test", "value", "match"), [

@@ -176,3 +176,53 @@ def test_a_session_cannot_start_with_a_range_too_small_for_its_speed() -> None:
     with pytest.raises(UserError, match="belt's travel"):
         ControlStack(ControlSettings(speed_m_s=3.2 / 3.6, rom=half), height_m=1.75,
                      body_mass_kg=70.0)
+
+
+def test_a_range_is_checked_at_the_speed_the_belt_still_runs_while_it_ramps_down() -> None:
+    """A range of motion applies at the next stride; while the belt still ramps down from
+    3.2 km/h to a slower set speed it would have been applied at the faster one (accepted
+    before, as the set speed alone allowed it). It is refused until the belt is there."""
+    from gaitway.control.settings import ControlSettings
+    from gaitway.control.stack import ControlStack
+
+    stack = ControlStack(ControlSettings(speed_m_s=3.2 / 3.6, belt_from_rest=False),
+                         height_m=1.75, body_mass_kg=70.0)
+    ch = stack.changes
+    ch.submit(ChangeRequest(ChangeKind.SPEED, 0.8 / 3.6, "therapist:t"), 1.0)
+    stack._apply_changes(at_stride=False)  # the ramp starts
+    half = RomSettings(hip=JointRom(scale=0.5), knee=JointRom(scale=0.5))
+    stack.belt.update(0.05)  # the ramp has just begun: still fast
+    assert stack.belt.speed > 3.0 / 3.6
+    with pytest.raises(UserError, match=r"at 3\.\d km/h: the legs' stance covers"):
+        ch.submit(ChangeRequest(ChangeKind.ROM, half, "therapist:t"), 1.5)
+    assert ch.set_values[ChangeKind.ROM] == RomSettings()
+    while stack.belt.speed > 0.8 / 3.6:  # the belt reaches the set speed
+        stack.belt.update(0.01)
+    ch.submit(ChangeRequest(ChangeKind.ROM, half, "therapist:t"), 9.0)
+    assert ch.set_values[ChangeKind.ROM] == half
+
+
+def test_the_self_paced_belt_never_outruns_the_range_of_motion() -> None:
+    """Self-paced, the patient's cadence sets the belt's speed up to the self-paced mode's
+    limit, which is the fastest the set range walks (it was 3.2 km/h whatever the range:
+    a halved range walks 0.8 km/h at 1.75 m); a new range moves the limit with it."""
+    from gaitway.control.settings import ControlSettings
+    from gaitway.control.stack import ControlStack
+    from gaitway.gait.reference import check_walkable
+
+    half = RomSettings(hip=JointRom(scale=0.5), knee=JointRom(scale=0.5))
+    stack = ControlStack(ControlSettings(speed_m_s=0.8 / 3.6, rom=half, self_paced=True,
+                                         belt_from_rest=False),
+                         height_m=1.75, body_mass_kg=70.0)
+    belt = stack.belt
+    for _ in range(3000):  # a patient who steps as fast as at 3.2 km/h, for 30 s
+        belt.update(0.01, patient_stride_s=0.9)
+    assert belt.speed == pytest.approx(0.8 / 3.6, abs=1e-3)
+    check_walkable(belt.speed, 1.75, half, min_speed_m_s=0.5 / 3.6)
+    wider = RomSettings(hip=JointRom(scale=0.8), knee=JointRom(scale=1.0))
+    stack.changes.submit(ChangeRequest(ChangeKind.ROM, wider, "therapist:t"), 30.0)
+    stack._apply_changes(at_stride=True)
+    for _ in range(3000):
+        belt.update(0.01, patient_stride_s=0.9)
+    assert belt.speed > 1.5 / 3.6
+    check_walkable(belt.speed, 1.75, wider, min_speed_m_s=0.5 / 3.6)

@@ -138,6 +138,22 @@ def test_prescriptions_are_written_within_bounds_and_kept_as_history(web: Web) -
             assert r.status_code == status, (bad, r.text)
         assert t2.post(f"/api/patients/{pid - 2}/prescriptions", headers=h,
                        json=rx).status_code == 404  # not their care team's
+        # a range of motion too small for the belt's speed, which a session would refuse at
+        # its start, is refused where it is written: 422, the session's own one line
+        small = rx | {"hip_rom_scale": 0.5, "knee_rom_scale": 0.5, "speed_kmh": 3.2}
+        r = t2.post(f"/api/patients/{pid}/prescriptions", headers=h, json=small)
+        assert r.status_code == 422, r.text
+        msg = r.json()["detail"]
+        assert "belt's travel" in msg
+        assert "raise the hip range of motion" in msg
+        assert "lower the speed to" in msg
+        assert "\n" not in msg
+        kmh = float(msg.split("lower the speed to ")[1].split()[0])
+        ok = t2.post(f"/api/patients/{pid}/prescriptions", headers=h,
+                     json=small | {"speed_kmh": kmh})  # the way out it names is accepted
+        assert ok.status_code == 201, ok.text
+        assert t2.post(f"/api/patients/{pid}/prescriptions", headers=h,  # below the session's
+                       json=rx | {"hip_rom_scale": 0.3}).status_code == 422  # range: 0.5
     with _client(web) as patient:
         h = {"X-CSRF-Token": login(patient, "patient1")}
         own = patient.get("/api/me").json()["patient_id"]

@@ -52,10 +52,17 @@ def test_therapist_approves_a_proposal_and_puts_the_patient_on_a_station(
             page.get_by_label("Patient on this station").select_option(
                 label=f"{demo_pseudonym(1)} (SIM)")
             page.click("#assign")
+            # the page's answer first (shown once a read after the answer has run): on a
+            # starved test server the request itself may take a while; a failure then says
+            # whether the answer came and what it was
+            expect(page.locator("#message")).to_contain_text(
+                f"on this station now: {demo_pseudonym(1)}", timeout=30_000)
             expect(page.locator("#patient")).to_have_text(f"patient {demo_pseudonym(1)}")
             page.get_by_label("Patient on this station").select_option(
                 label=f"{demo_pseudonym(0)} (SIM)")
             page.click("#assign")
+            expect(page.locator("#message")).to_contain_text(
+                f"on this station now: {demo_pseudonym(0)}", timeout=30_000)
             expect(page.locator("#rx-now")).to_contain_text(f"active prescription ({rx})")
             page.click("#start")
             expect(page.locator("#stop")).to_be_enabled()

@@ -28,8 +28,11 @@ from gaitway.clinic.models import (
     User,
 )
 from gaitway.clinic.security import hash_password
+from gaitway.control.belt import MIN_SPEED_M_S
 from gaitway.control.registry import check_controller
+from gaitway.control.settings import ROM_SCALE
 from gaitway.errors import UserError
+from gaitway.gait.reference import DEFAULT_HEIGHT_M, JointRom, RomSettings, check_walkable
 
 _PSEUDONYM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -229,20 +232,40 @@ def disable_user(db: Session, *, actor: str, username: str) -> User:
                  username=username, role=user.role)
     return user
 
+def check_height_m(patient: Patient) -> float:
+    """The height a patient's settings are checked at: the recorded one, else the default."""
+    return patient.height_m if patient.height_m is not None else DEFAULT_HEIGHT_M
+
+
+def check_prescription(patient: Patient, *, speed_kmh: float, hip_rom_scale: float,
+                       knee_rom_scale: float) -> None:
+    """Refuse (UnwalkableError, one line naming both ways out) a range of motion too small for
+    the belt's speed, as a session's start would, at the patient's recorded height (the
+    default height when none is recorded)."""
+    height = check_height_m(patient)
+    rom = RomSettings(hip=JointRom(scale=hip_rom_scale), knee=JointRom(scale=knee_rom_scale))
+    check_walkable(speed_kmh / 3.6, height, rom, min_speed_m_s=MIN_SPEED_M_S)
+
+
 def add_prescription(
     db: Session, *, actor: str, patient: Patient, duration_min: float, speed_kmh: float,
     guidance_pct: float, bws_pct: float, hip_rom_scale: float = 1.0,
     knee_rom_scale: float = 1.0, controller: str = "guidance",
     targets: dict[str, Any] | None = None, created_at: dt.datetime | None = None,
 ) -> Prescription:
-    """A new prescription; the previous active one is retired, both changes audited."""
+    """A new prescription; the previous active one is retired, both changes audited.
+
+    Nothing a session would refuse is stored: each value within what a session accepts, and
+    the range of motion and the belt speed together walkable (:func:`check_prescription`)."""
     _check_range("duration", duration_min, 1.0, 120.0, "min")
     _check_range("belt speed", speed_kmh, 0.5, 3.2, "km/h")
     _check_range("guidance", guidance_pct, 0.0, 100.0, "%")
     _check_range("body-weight support", bws_pct, 0.0, 100.0, "%")
-    _check_range("hip range-of-motion scale", hip_rom_scale, 0.0, 1.5, "")
-    _check_range("knee range-of-motion scale", knee_rom_scale, 0.0, 1.5, "")
+    _check_range("hip range-of-motion scale", hip_rom_scale, *ROM_SCALE, "")
+    _check_range("knee range-of-motion scale", knee_rom_scale, *ROM_SCALE, "")
     controller = check_controller(controller)  # the registry's names only
+    check_prescription(patient, speed_kmh=speed_kmh, hip_rom_scale=hip_rom_scale,
+                       knee_rom_scale=knee_rom_scale)
     previous = db.scalar(
         select(Prescription).where(Prescription.patient_id == patient.id, Prescription.active)
     )

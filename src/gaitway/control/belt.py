@@ -3,7 +3,10 @@
 Self-paced: the patient's cadence (from the phase estimator) says at what speed they want to
 walk. Inverting the stride-time law of the reference gait (a power law in speed, after Grieve)
 gives that speed; it is low-pass filtered and then rate-limited like
-any other speed change, so the belt follows the patient without surging.
+any other speed change, so the belt follows the patient without surging. It never goes faster
+than ``self_paced_max_m_s``: the fastest speed the robot's range of motion walks (its stance
+must cover the belt's travel, :func:`gaitway.gait.reference.check_walkable`), which the control
+stack sets from the range, so a self-paced patient never outruns the range a therapist set.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ class BeltController:
         "acceleration_m_s2",
         "height_m",
         "self_paced",
+        "self_paced_max_m_s",
         "self_paced_time_constant_s",
         "speed",
         "target",
@@ -57,6 +61,8 @@ class BeltController:
         self.height_m = height_m
         self.self_paced = self_paced
         self.self_paced_time_constant_s = self_paced_time_constant_s
+        #: the fastest the self-paced mode may take the belt (the range of motion's limit)
+        self.self_paced_max_m_s = MAX_SPEED_M_S
         self.speed = 0.0 if start_from_rest else self.target
         self._filtered = self.target
         # stride_time = c * v^-p (a power law)  ->  v = (c / T)^(1/p)
@@ -75,8 +81,10 @@ class BeltController:
         """Commanded speed for this tick; in self-paced mode, pass the patient's stride time."""
         if self.self_paced and patient_stride_s == patient_stride_s and patient_stride_s > 0.0:
             want = (self._c / patient_stride_s) ** self._inv_exp
-            want = min(max(want, MIN_SPEED_M_S), MAX_SPEED_M_S)
+            want = min(max(want, MIN_SPEED_M_S), self.self_paced_max_m_s)
             self._filtered += (want - self._filtered) * dt / self.self_paced_time_constant_s
+            # a new, smaller range lowers the limit at once, not over the filter's time
+            self._filtered = min(self._filtered, self.self_paced_max_m_s)
             self.target = self._filtered
         v, tgt, dv = self.speed, self.target, self.acceleration_m_s2 * dt
         if v != tgt:

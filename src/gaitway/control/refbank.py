@@ -2,7 +2,8 @@
 
 Building a :class:`ReferenceGait` takes a few milliseconds (splines and tables): too long for a
 1 ms tick. The bank builds one per grid speed up front (or in the thread that asks for a new
-range of motion), so a speed change in the loop only picks a prebuilt table.
+range of motion), so a speed change in the loop only picks a prebuilt table. It also holds the
+fastest belt speed its range of motion walks (``max_walkable_m_s``), the self-paced belt's limit.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from typing import Final
 
 from gaitway.control.belt import MAX_SPEED_M_S, MIN_SPEED_M_S
-from gaitway.gait.reference import ReferenceGait, RomSettings
+from gaitway.gait.reference import ReferenceGait, RomSettings, max_walkable_speed_m_s
 
 GRID_STEP_M_S: Final[float] = 0.05
 
@@ -27,6 +28,10 @@ class ReferenceBank:
             ReferenceGait(speed_m_s=min(v, MAX_SPEED_M_S), height_m=height_m, rom=self.rom)
             for v in self.speeds
         ]
+        #: the fastest speed (0.1 km/h steps) at which this range's stance covers the belt's
+        #: travel; the slowest speed if none does (a session refuses such a range at its start)
+        self.max_walkable_m_s = max_walkable_speed_m_s(
+            height_m, self.rom, lo_m_s=MIN_SPEED_M_S, hi_m_s=MAX_SPEED_M_S) or MIN_SPEED_M_S
 
     def nearest(self, speed_m_s: float) -> ReferenceGait:
         k = int((speed_m_s - MIN_SPEED_M_S) / GRID_STEP_M_S + 0.5)

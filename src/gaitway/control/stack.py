@@ -189,6 +189,7 @@ class ControlStack:
             self_paced=settings.self_paced,
             start_from_rest=settings.belt_from_rest,
         )
+        self.belt.self_paced_max_m_s = self.bank.max_walkable_m_s
         self.monitor = StrideMonitor()
         self.fatigue = FatigueDetector(settings.fatigue)
         emg_l = _I.get(f"emg_{settings.emg_muscle}_left")
@@ -244,7 +245,7 @@ class ControlStack:
         if name in self.controllers:
             return self.controllers[name]
         s = self.settings
-        env = ControllerEnv(s.gains, self.compensation, self.guidance_level)
+        env = ControllerEnv(s.gains, self.compensation, self.guidance_level, self._sink)
         c = controller_spec(name).create(s, env)
         self.controllers[name] = c
         return c
@@ -575,6 +576,7 @@ class ControlStack:
                     self._patient_timing_next = follows_patient
             elif k is ChangeKind.ROM:
                 self.bank = payload
+                self.belt.self_paced_max_m_s = self.bank.max_walkable_m_s
                 self._switch_reference(self.bank.nearest(self.belt.speed))
             elif k is ChangeKind.TUNNEL_WIDTH:
                 path = self._make("path")
@@ -589,10 +591,16 @@ class ControlStack:
     def check_change(self, req: ChangeRequest) -> None:
         """Refuse (UserError) a range of motion and a speed that together leave the belt
         dragging the feet, whichever of the two changes, as at the session's start; the
-        console asks this before it asks to confirm a large change."""
+        console asks this before it asks to confirm a large change.
+
+        A new range is checked at the fastest the belt will run while it applies: the set
+        speed, or the belt's own while it still ramps down to it (a range accepted for the
+        set speed alone was applied at the next stride at the faster one). Self-paced, the
+        belt never outruns the range (:attr:`BeltController.self_paced_max_m_s`)."""
         if req.kind is ChangeKind.ROM:
-            check_walkable(float(self.changes.set_values[ChangeKind.SPEED]), self.height_m,
-                           req.value, min_speed_m_s=MIN_SPEED_M_S)
+            belt = self.belt
+            v = max(float(self.changes.set_values[ChangeKind.SPEED]), belt.speed)
+            check_walkable(v, self.height_m, req.value, min_speed_m_s=MIN_SPEED_M_S)
         elif req.kind is ChangeKind.SPEED:
             rom = self.changes.set_values[ChangeKind.ROM]
             assert isinstance(rom, RomSettings)

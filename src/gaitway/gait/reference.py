@@ -31,9 +31,12 @@ import numpy as np
 import numpy.typing as npt
 from scipy.interpolate import CubicSpline
 
-from gaitway.errors import UserError
+from gaitway.errors import UnwalkableError, UserError
 
 GRAVITY: Final[float] = 9.81
+#: the height a setting is checked at when the person's own is not known (the virtual
+#: patients' default; a shorter person's stance covers less of the belt at the same speed)
+DEFAULT_HEIGHT_M: Final[float] = 1.75
 _DEG: Final[float] = math.pi / 180.0
 _TABLE_N: Final[int] = 1000
 
@@ -303,7 +306,7 @@ def check_walkable(speed_m_s: float, height_m: float, rom: RomSettings, *,
                    min_speed_m_s: float) -> ReferenceGait:
     """The reference for these settings, or UserError if its stance covers less than
     :data:`MIN_BELT_COVERAGE` of the belt's travel (a range too small for the belt's
-    speed), saying what range or speed would do."""
+    speed), saying what range or speed would do (:class:`UnwalkableError`, a UserError)."""
     ref = ReferenceGait(speed_m_s=speed_m_s, height_m=height_m, rom=rom)
     if ref.belt_coverage >= MIN_BELT_COVERAGE:
         return ref
@@ -314,7 +317,7 @@ def check_walkable(speed_m_s: float, height_m: float, rom: RomSettings, *,
     v = max_walkable_speed_m_s(height_m, rom, lo_m_s=min_speed_m_s, hi_m_s=speed_m_s)
     if v is not None:
         fixes.append(f"lower the speed to {v * 3.6:.1f} km/h or less")
-    raise UserError(
+    raise UnwalkableError(
         f"range of motion hip x{rom.hip.scale:.2f}, knee x{rom.knee.scale:.2f} at "
         f"{speed_m_s * 3.6:.1f} km/h: the legs' stance covers "
         f"{ref.belt_coverage * 100:.0f} % of the belt's travel, the belt would drag the feet "

@@ -109,7 +109,7 @@ def simulate_course(profile: PatientProfile, *, seed: int, onset_days_at_start_d
                                      symmetry_index_pct=sym))
         if (n + 1) % sessions_per_week == 0:
             tests.append(CourseAssessment(day + gap, assess(state, seed=seed, index=n + 1)))
-        proposed, steps_taken = next_settings(settings, snaps)
+        proposed, steps_taken = next_settings(settings, snaps, height_m=profile.height_m)
         if steps_taken:
             settings = proposed
             snaps = []

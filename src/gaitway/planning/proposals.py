@@ -121,11 +121,14 @@ def propose(db: Session, patient: Patient, *, actor: str, check: TwinCheck,
     if not sessions:
         return ProposalOutcome(None, (), f"no session under prescription {rx.id} yet: keep it")
     current = settings_of(rx)
-    new, steps = next_settings(current, [snapshot(s) for s in sessions])
+    profile = check_profile(db, patient)
+    # the belt speed a range of motion walks grows with height: propose what both the twin's
+    # check and the store (at the patient's recorded height) accept
+    height = min(profile.height_m, records.check_height_m(patient))
+    new, steps = next_settings(current, [snapshot(s) for s in sessions], height_m=height)
     if not steps:
         return ProposalOutcome(None, (), "keep the settings: the last sessions give no reason "
                                          "to change them")
-    profile = check_profile(db, patient)
     seed = (patient.id * 7919 + len(sessions)) % (2**31)
     result = check(profile, new, seed=seed, seconds=seconds)
     if not result.completed:

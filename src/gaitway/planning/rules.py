@@ -3,9 +3,11 @@
 What a therapist does by habit, written down so it can be checked and argued with: take support
 away when the patient copes with less, and give it back when they do not. Every step is small
 (guidance 10 points, body-weight support 5 points, belt 0.2 km/h, duration 5 minutes) and
-stays within the device's and the prescription's bounds. The rules read only what the store
-holds for each session (:class:`SessionSnapshot`), so the same rules serve the clinic's proposals
-and the virtual cohort of the calibration.
+stays within the device's and the prescription's bounds, and never takes the belt faster
+than the prescription's range of motion can walk (the legs' stance must cover the belt's travel,
+:func:`gaitway.gait.reference.check_walkable`): a proposal is never one a session would refuse.
+The rules read only what the store holds for each session (:class:`SessionSnapshot`), so the
+same rules serve the clinic's proposals and the virtual cohort of the calibration.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Final
+
+from gaitway.gait.reference import JointRom, RomSettings, max_walkable_speed_m_s
 
 GUIDANCE_STEP_PCT: Final[float] = 10.0
 BWS_STEP_PCT: Final[float] = 5.0
@@ -43,6 +47,11 @@ class TrainingSettings:
     hip_rom_scale: float = 1.0
     knee_rom_scale: float = 1.0
 
+    @property
+    def rom(self) -> RomSettings:
+        return RomSettings(hip=JointRom(scale=self.hip_rom_scale),
+                           knee=JointRom(scale=self.knee_rom_scale))
+
 
 @dataclass(frozen=True, slots=True)
 class SessionSnapshot:
@@ -71,11 +80,22 @@ def _fmt(v: float | None) -> str:
     return "n/a" if v is None else f"{v:.1f}"
 
 
-def next_settings(current: TrainingSettings, recent: Sequence[SessionSnapshot]
-                  ) -> tuple[TrainingSettings, tuple[Step, ...]]:
+def fastest_walkable_kmh(settings: TrainingSettings, height_m: float) -> float:
+    """The fastest belt speed (km/h, a 0.1 km/h step from the slowest) at which the settings'
+    range of motion still covers the belt's travel for a person of ``height_m``; the slowest
+    speed if not even that (a session refuses such a range at any speed)."""
+    v = max_walkable_speed_m_s(height_m, settings.rom, lo_m_s=MIN_SPEED_KMH / 3.6,
+                               hi_m_s=MAX_SPEED_KMH / 3.6)
+    return MIN_SPEED_KMH if v is None else round(v * 3.6, 2)
+
+
+def next_settings(current: TrainingSettings, recent: Sequence[SessionSnapshot], *,
+                  height_m: float) -> tuple[TrainingSettings, tuple[Step, ...]]:
     """The proposed settings and the steps that lead there (none: keep the settings).
 
     ``recent``: the patient's sessions under the current settings, oldest first.
+    ``height_m``: the height the sessions run at (the belt speed a range of motion can walk
+    depends on it).
     """
     if not recent:
         return current, ()
@@ -122,8 +142,9 @@ def next_settings(current: TrainingSettings, recent: Sequence[SessionSnapshot]
                           f"step-time asymmetry stayed under {GOOD_SYMMETRY_PCT:g} % with "
                           f"guidance at {current.guidance_pct:g} %, so the legs can carry more"))
         new = replace(new, bws_pct=b)
-    if steady and current.bws_pct <= 30.0 and current.speed_kmh < MAX_SPEED_KMH:
-        v = round(min(MAX_SPEED_KMH, current.speed_kmh + SPEED_STEP_KMH), 2)
+    top = min(MAX_SPEED_KMH, fastest_walkable_kmh(current, height_m))
+    if steady and current.bws_pct <= 30.0 and current.speed_kmh < top:
+        v = round(min(top, current.speed_kmh + SPEED_STEP_KMH), 2)
         steps.append(Step("belt speed", current.speed_kmh, v, "km/h",
                           "steady tracking with little body-weight support: walk a bit faster"))
         new = replace(new, speed_kmh=v)

@@ -201,8 +201,10 @@ def run_course(design: TrialDesign, patient: CohortPatient, plan: TrialPlan, *,
                 symmetry_index_pct=None if math.isnan(symmetry) else abs(symmetry)))
             current = TrainingSettings(duration_min=design.minutes, speed_kmh=ss.speed_kmh,
                                        guidance_pct=ss.guidance_pct, bws_pct=ss.bws_pct,
-                                       controller=ss.controller)
-            nxt, steps_taken = next_settings(current, snaps)
+                                       controller=ss.controller,
+                                       hip_rom_scale=ss.hip_rom_scale,
+                                       knee_rom_scale=ss.knee_rom_scale)
+            nxt, steps_taken = next_settings(current, snaps, height_m=base.height_m)
             if steps_taken:
                 proposed = {**proposed, "guidance_pct": nxt.guidance_pct,
                             "bws_pct": nxt.bws_pct, "speed_kmh": nxt.speed_kmh}

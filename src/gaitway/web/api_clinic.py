@@ -26,6 +26,7 @@ from gaitway.clinic.reports.progress_report import progress_report
 from gaitway.clinic.reports.render import ReportContent, write_html, write_pdf
 from gaitway.clinic.reports.session_report import session_report
 from gaitway.control.registry import check_controller
+from gaitway.control.settings import ROM_SCALE
 from gaitway.errors import UserError
 from gaitway.planning.forecast import patient_forecast
 from gaitway.planning.report import add_forecast, plain_lines
@@ -164,17 +165,18 @@ class PrescriptionIn(BaseModel):
     speed_kmh: float = Field(ge=0.5, le=3.2)
     guidance_pct: float = Field(ge=0.0, le=100.0)
     bws_pct: float = Field(ge=0.0, le=100.0)
-    hip_rom_scale: float = Field(default=1.0, ge=0.0, le=1.5)
-    knee_rom_scale: float = Field(default=1.0, ge=0.0, le=1.5)
+    hip_rom_scale: float = Field(default=1.0, ge=ROM_SCALE[0], le=ROM_SCALE[1])
+    knee_rom_scale: float = Field(default=1.0, ge=ROM_SCALE[0], le=ROM_SCALE[1])
     controller: str = Field(default="guidance", max_length=64)
 
 
 @router.post("/patients/{patient_id}/prescriptions", status_code=201,
-             responses={400: {}, 401: {}, 403: {}, 404: {}})
+             responses={400: {}, 401: {}, 403: {}, 404: {}, 422: {}})
 def add_prescription(patient_id: PatientId, body: PrescriptionIn, sess: CsrfSession,
                      ctx: Ctx) -> dict[str, Any]:
     """A new prescription for a patient of one's care team; it becomes the active one and
-    the previous one stays in the history (editing is writing a new one)."""
+    the previous one stays in the history (editing is writing a new one). A range of motion
+    too small for the belt's speed, which a session would refuse, is refused here (422)."""
     require_staff(sess)
     with ctx.store.transaction() as db:
         p = _visible_patient(db, sess, patient_id)

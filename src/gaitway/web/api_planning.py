@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from gaitway.clinic import care_team
 from gaitway.clinic.models import Patient, Proposal
-from gaitway.errors import UserError
+from gaitway.errors import UnwalkableError, UserError
 from gaitway.planning import proposals
 from gaitway.planning.forecast import patient_forecast
 from gaitway.planning.twin import twin_check
@@ -105,8 +105,9 @@ def _decide(ctx: AppContext, sess: WebSession, proposal_id: int, verb: str,
         with ctx.store.transaction() as db:
             _proposal(db, proposal_id, sess)
             return decide(db)
-    except UserError as exc:
-        refused_decision(ctx, sess, proposal_id, verb, status=400, reason=str(exc))
+    except UserError as exc:  # 422: an edit the session would refuse (range and speed)
+        status = 422 if isinstance(exc, UnwalkableError) else 400
+        refused_decision(ctx, sess, proposal_id, verb, status=status, reason=str(exc))
         raise
 
 

@@ -32,7 +32,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 import gaitway
 from gaitway.clinic.recovery import Recovered, import_pending, pending_sessions
 from gaitway.clinic.store import ClinicStore
-from gaitway.errors import ConflictError, UserError
+from gaitway.errors import ConflictError, UnwalkableError, UserError
 from gaitway.settings import get_settings
 from gaitway.web import api_admin, api_auth, api_clinic, api_planning, api_stations
 from gaitway.web.auth import COOKIE_NAME, LoginLimiter, SessionStore
@@ -115,6 +115,11 @@ def create_app(settings: WebSettings, store: ClinicStore, live: LiveService, *,
     async def conflict(_request: Request, exc: ConflictError) -> JSONResponse:
         return JSONResponse({"detail": scrub(str(exc)), "needs_confirmation": exc.confirmable},
                             status_code=409)
+
+    @app.exception_handler(UnwalkableError)
+    async def unwalkable(_request: Request, exc: UnwalkableError) -> JSONResponse:
+        # settings each valid, refused together (range of motion and speed): unprocessable
+        return JSONResponse({"detail": scrub(str(exc))}, status_code=422)
 
     @app.exception_handler(UserError)
     async def user_error(_request: Request, exc: UserError) -> JSONResponse:
