@@ -1,7 +1,6 @@
 """The virtual patient's effort rule (error and effort, Emken et al. 2007): slacking under
-help that removes the error, more effort when the error grows, faster slacking the more the
-leg feels itself carried and more effort as that help is withdrawn, always within its bounds;
-and the moments the drive scales, which grow with the cadence."""
+help that removes the error, more effort when the error grows, always within its bounds; and
+the moments the drive scales, which grow with the cadence."""
 
 from __future__ import annotations
 
@@ -125,61 +124,7 @@ def test_swing_moments_scale_with_the_leg_and_vanish_in_stance(height_m: float) 
     assert max(abs(h) for h in h1) > 5.0  # N*m per (stride/s)^2: tens of N*m at 0.8/s
 
 
-@settings(max_examples=60, deadline=None, derandomize=True)
-@given(drive=st.floats(0.0, 1.0), error=st.floats(0.0, 0.5), stride_s=st.floats(0.5, 4.0),
-       low=st.floats(0.0, 1.0), extra=st.floats(0.0, 1.0))
-def test_less_felt_help_never_less_effort(drive: float, error: float, stride_s: float,
-                                          low: float, extra: float) -> None:
-    """Whatever the error and the cadence, a stride with less felt help from the robot never
-    leaves less drive, and the drive stays within its bounds."""
-    tol = RULE.tolerance_for(0.5)
-    less = RULE.next_drive(drive, error, tol, stride_s, carried=low)
-    more = RULE.next_drive(drive, error, tol, stride_s, carried=low + extra)
-    assert RULE.floor <= more <= less <= 1.0
-
-
-def test_help_below_the_threshold_is_not_felt_as_being_carried() -> None:
-    tol = RULE.tolerance_for(1.0)
-    for carried in (0.0, 0.5 * RULE.carried_threshold, RULE.carried_threshold):
-        assert (RULE.next_drive(0.8, tol + 0.01, tol, STRIDE_S, carried=carried)
-                == RULE.next_drive(0.8, tol + 0.01, tol, STRIDE_S))
-
-
-def test_the_same_error_asks_for_more_drive_as_the_robot_carries_less() -> None:
-    """The fixed point at a fixed error: the drive balances error against effort plus the
-    felt help, u* = g (e - e0) / (1 - f(T, c)); it rises as the felt help c falls (the
-    robot's guidance withdrawn) and is what the error alone calls for once c is below the
-    threshold (a path controller's free tunnel)."""
-    tol = RULE.tolerance_for(0.5)
-    excess = 0.04
-    fixed = []
-    for carried in (0.25, 0.15, 0.0):
-        u = 0.5
-        for _ in range(3000):
-            u = RULE.next_drive(u, tol + excess, tol, STRIDE_S, carried=carried)
-        expect = RULE.error_gain_per_rad * excess / (1.0 - RULE.forgetting(STRIDE_S, carried))
-        assert u == pytest.approx(min(1.0, max(RULE.floor, expect)), rel=1e-6)
-        fixed.append(u)
-    assert fixed[0] < fixed[1] < fixed[2]
-
-
-def test_learner_feels_the_help_over_the_whole_stride() -> None:
-    """The felt help is averaged over the stride's time (stance and swing), and a carried
-    leg's drive decays faster than a free one's with the same (nil) error."""
-    learner = EffortLearner(RULE)
-    for k in range(201):  # two strides of 1 s on each leg
-        phase = (k % 100) / 100.0
-        learner.add(0, phase, 0.0, 0.01, carried=0.3 if phase < 0.5 else 0.1)  # mean 0.2
-        learner.add(1, phase, 0.0, 0.01)
-    assert learner.last_carried == [pytest.approx(0.2), 0.0]
-    assert learner.drive[0] == pytest.approx(
-        RULE.initial * RULE.forgetting(1.0, 0.2) ** 2, rel=1e-9)
-    assert learner.drive[0] < learner.drive[1]
-
-
 def test_rule_refuses_nonsense() -> None:
-    with pytest.raises(ValueError, match="carried"):
-        EffortRule(carried_rate_per_s=-1.0)
     with pytest.raises(ValueError, match="forgetting"):
         EffortRule(forgetting_tau_s=0.0)
     with pytest.raises(ValueError, match="floor"):

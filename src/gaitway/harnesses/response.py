@@ -33,12 +33,9 @@ from gaitway.errors import UserError
 from gaitway.harnesses.response_run import Condition, RunResult, WindowResult, run_condition
 from gaitway.session.compare import mean_ci
 from gaitway.session.loop import PhasePlan
-from gaitway.station.sim.motor import EffortRule
 from gaitway.station.sim.profiles import PROFILES, PatientProfile
 
 KMH: Final[float] = 1.0 / 3.6
-#: the virtual patients' effort rule (its constants are named in the report)
-_RULE: Final = EffortRule()
 
 
 @dataclass(frozen=True, slots=True)
@@ -505,21 +502,15 @@ def markdown(rows: list[Row], plan: Plan, *, seed: int, command: str, wall_s: fl
         "stride to stride by the error-and-effort rule of Emken et al. 2007, with the "
         "forgetting as a decay in time (a time constant of 30 s, about 20 strides at 2 km/h) "
         "and the error corrected once per stride. The robot's help removes kinematic error, "
-        "and with it the reason for effort; and the leg feels itself carried: the robot's "
-        "torque through the cuffs (mean over the stride, as a share of the leg's own peak hip "
-        f"and knee torques, beyond a threshold of {_RULE.carried_threshold:g}) speeds the "
-        f"forgetting ({_RULE.carried_rate_per_s:g} per second per unit), as the slacking "
-        "models of Emken and Reinkensmeyer have the nervous system minimise its effort "
-        "against the help the robot gives. So effort falls under steady full guidance "
+        "and with it the reason for effort, so effort falls under steady full guidance "
         "(slacking, from the first step: the patient starts trying) and rises when help is "
         "taken away or when path control leaves the timing to the patient, up to what the "
         "patient can give (a weaker leg tolerates more error and its torque is bounded by "
-        "its strength, spasticity and fatigue), also for a paretic leg whose error effort "
-        "cannot remove. The drive scales the moments that swing the leg along the intended "
-        "path, which grow with the square of the cadence (faster walking needs larger joint "
-        "moments), and the gain of the knee extensors' answer to load, which body-weight "
-        "support unloads. The patient's intended stance lengthens at slow speeds as "
-        "people's does.",
+        "its strength, spasticity and fatigue). The drive scales the moments that swing the "
+        "leg along the intended path, which grow with the square of the cadence (faster "
+        "walking needs larger joint moments), and the gain of the knee extensors' answer to "
+        "load, which body-weight support unloads. The patient's intended stance lengthens at "
+        "slow speeds as people's does.",
         "",
         "Sources, as far as checked here (abstracts): Van Kammen et al. 2014, PLoS ONE "
         "9:e107323 (10 able-bodied, Lokomat without guidance force, BWS 0/50 %, 0.8/1.8/2.8 "

@@ -30,29 +30,6 @@ What the drive scales (see :mod:`gaitway.station.sim.patient`):
 - part of the knee extensors' answer to load (:func:`load_response_gain`): the gain of that
   reflex is set by descending drive, so a slacking patient lets the robot hold the knee.
 
-The robot's help hides the kinematic error from the joint angles, so an error rule alone
-cannot tell full guidance from less: a paretic leg whose error effort cannot remove (its intent
-differs from normal walking) stayed at full drive under full guidance and its muscle activity
-fell as the robot let go (docs/validation/response-diagnosis.md). People also feel being
-carried: in the slacking models of Emken and Reinkensmeyer (Emken et al. 2007; Reinkensmeyer
-et al. 2006, J Rehabil Res Dev 43:657, computational models of locomotor training; abstracts
-checked only) the nervous system minimises its own effort against the help the robot reliably
-gives, the robot's force standing in for its own, and in the Lokomat muscle activity rises as
-the guidance force is lowered (Aurich-Schuler et al. 2017; Van Kammen et al. 2016). So the
-forgetting is faster the more the leg feels itself carried:
-
-    f = exp(-T * (1 / tau + k * max(c - c0, 0)))
-
-with ``c`` the stride's mean felt cuff torque on the leg's hip and knee as a share of the
-leg's own peak torques (felt help is judged against what the leg could give: a weak leg leans
-on the same help more), ``c0`` a threshold below which help is not felt as being carried (the
-orthosis' residual inertia, a path controller's free tunnel) and ``k`` the rate. The fixed
-point ``u* = g (e - e0) / (1 - f)`` then falls with the help felt: steady guidance lowers
-effort over tens of strides, and less guidance (smaller cuff torques) or path control raises
-it, up to the ceiling, for any error, whatever the profile; strength, spasticity and fatigue
-still bound the torque the drive produces. The felt help counts over the whole stride: the
-robot holding a stance knee is felt as much as it carrying a swing.
-
 The constants are modelling choices, set so that the published directions
 (docs/validation/response.md) follow from these causes; they are not fitted to data.
 """
@@ -91,13 +68,6 @@ class EffortRule:
     floor: float = 0.1
     #: drive at the start of a session (a patient starts a session trying)
     initial: float = 1.0
-    #: k: extra forgetting rate (1/s) per unit of felt help (the robot's torque on the leg
-    #: through the cuffs, mean magnitude over the stride, as a share of the leg's own peak
-    #: hip and knee torques): a leg that feels itself carried lets the robot carry it
-    carried_rate_per_s: float = 1.0
-    #: felt help below this share is not felt as being carried (the cuffs' own inertia and
-    #: friction, a path controller's walls): only what exceeds it counts
-    carried_threshold: float = 0.05
 
     def __post_init__(self) -> None:
         if not 0.0 < self.forgetting_tau_s < math.inf:
@@ -105,10 +75,6 @@ class EffortRule:
                 f"forgetting time constant must be > 0 s and finite, got {self.forgetting_tau_s}")
         if self.error_gain_per_rad < 0.0 or self.tolerance_rad < 0.0:
             raise ValueError("error gain and tolerance must be >= 0")
-        if not (0.0 <= self.carried_rate_per_s < math.inf
-                and 0.0 <= self.carried_threshold < math.inf):
-            raise ValueError("carried rate and threshold must be >= 0 and finite, got "
-                             f"{self.carried_rate_per_s}, {self.carried_threshold}")
         if not 0.0 <= self.floor <= self.initial <= 1.0:
             raise ValueError("need 0 <= floor <= initial <= 1")
 
@@ -116,19 +82,16 @@ class EffortRule:
         """e0 of a leg whose mean strength (0-1) is ``strength``."""
         return self.tolerance_rad + self.tolerance_per_weakness_rad * (1.0 - strength)
 
-    def forgetting(self, stride_s: float, carried: float = 0.0) -> float:
-        """f of a stride that lasted ``stride_s`` seconds with felt help ``carried`` (share
-        of the leg's peak torque, >= 0)."""
-        c = carried - self.carried_threshold
-        c = c if c > 0.0 else 0.0
-        return math.exp(-stride_s * (1.0 / self.forgetting_tau_s + self.carried_rate_per_s * c))
+    def forgetting(self, stride_s: float) -> float:
+        """f of a stride that lasted ``stride_s`` seconds."""
+        return math.exp(-stride_s / self.forgetting_tau_s)
 
     def next_drive(self, drive: float, error_rad: float, tolerance_rad: float,
-                   stride_s: float, carried: float = 0.0) -> float:
+                   stride_s: float) -> float:
         """The drive of the next stride, after a stride of ``stride_s`` s that left
-        ``error_rad`` and in which the leg felt the robot's help ``carried``."""
+        ``error_rad``."""
         excess = error_rad - tolerance_rad
-        u = (self.forgetting(stride_s, carried) * drive
+        u = (self.forgetting(stride_s) * drive
              + (self.error_gain_per_rad * excess if excess > 0.0 else 0.0))
         return self.floor if u < self.floor else (1.0 if u > 1.0 else u)
 
@@ -196,8 +159,8 @@ class EffortLearner:
     phase that wraps closes the stride and applies the rule. No allocation per call.
     """
 
-    __slots__ = ("_carried", "_err2", "_last_phase", "_n", "_t", "drive", "last_carried",
-                 "last_error_rad", "rule", "strides", "tolerance_rad")
+    __slots__ = ("_err2", "_last_phase", "_n", "_t", "drive", "last_error_rad", "rule",
+                 "strides", "tolerance_rad")
 
     def __init__(self, rule: EffortRule | None = None,
                  strength: tuple[float, float] = (1.0, 1.0)) -> None:
@@ -206,23 +169,18 @@ class EffortLearner:
         self.tolerance_rad = [self.rule.tolerance_for(s) for s in strength]
         self.drive = [self.rule.initial, self.rule.initial]
         self.last_error_rad = [math.nan, math.nan]
-        #: the felt help of each leg's last stride (share of its peak torque)
-        self.last_carried = [math.nan, math.nan]
         self.strides = [0, 0]
         self._err2 = [0.0, 0.0]
-        self._carried = [0.0, 0.0]
         self._n = [0, 0]
         self._t = [0.0, 0.0]
         self._last_phase = [math.nan, math.nan]
 
     def add(self, side: int, phase: float, err2: float, dt: float, *,
-            counts: bool = True, carried: float = 0.0) -> None:
+            counts: bool = True) -> None:
         """One sample of leg ``side`` (0 left, 1 right): its phase (0-1), the mean squared
         joint-angle error against the goal gait (rad^2) and the time since the last sample
         (s). ``counts``: whether this sample's error is part of the stride's error (the
-        swing; in stance the foot on the belt and the robot set the leg's angles).
-        ``carried``: the robot's felt torque on the leg now, as a share of the leg's peak
-        torque (the whole stride counts: stance help is felt as much as swing help)."""
+        swing; in stance the foot on the belt and the robot set the leg's angles)."""
         last = self._last_phase[side]
         self._last_phase[side] = phase
         if phase - last < _WRAP:  # NaN (first call) compares False
@@ -231,28 +189,22 @@ class EffortLearner:
             self._err2[side] += err2
             self._n[side] += 1
         self._t[side] += dt
-        self._carried[side] += carried * dt
 
     def pause(self) -> None:
         """Standing: the stride in progress is dropped, effort is kept as it is."""
         self._err2[0] = self._err2[1] = 0.0
         self._n[0] = self._n[1] = 0
         self._t[0] = self._t[1] = 0.0
-        self._carried[0] = self._carried[1] = 0.0
         self._last_phase[0] = self._last_phase[1] = math.nan
 
     def _close(self, side: int) -> None:
         n = self._n[side]
-        t = self._t[side]
         if n > 0:
             e = math.sqrt(self._err2[side] / n)
-            c = self._carried[side] / t if t > 0.0 else 0.0
             self.last_error_rad[side] = e
-            self.last_carried[side] = c
             self.drive[side] = self.rule.next_drive(self.drive[side], e,
-                                                    self.tolerance_rad[side], t, c)
+                                                    self.tolerance_rad[side], self._t[side])
             self.strides[side] += 1
         self._err2[side] = 0.0
         self._n[side] = 0
         self._t[side] = 0.0
-        self._carried[side] = 0.0

@@ -20,9 +20,7 @@ The model is deliberately simple and transparent (a "neuromechanical caricature"
   goal posture and the intended velocity, and the moments that swing the leg, which grow
   with the square of the cadence) and part of the gain of the knee extensors' answer to
   load; the damping of the leg's motion and the spastic stretch reflex do not slack. The
-  error is measured against normal walking at the speed, which the patient tries for; the
-  robot's torque felt through the cuffs (its help, which the joint angles do not show) makes
-  the drive decay faster, so less guidance raises effort and steady guidance lowers it.
+  error is measured against normal walking at the speed, which the patient tries for.
 - Fatigue builds with effort during a session, weakens every joint and lowers the EMG median
   frequency; it recovers between sessions. Participation bounds the torque and drifts slowly.
 - Occasional events (stop button, a pain report) are drawn as a Poisson process per session.
@@ -515,9 +513,7 @@ class VirtualPatient:
         if self._tabs is None or not goal:
             learner.pause()
             return
-        push, tmax = self._felt, self._tmax
         for s in (0, 1):
-            carried = (abs(push[s]) + abs(push[2 + s])) / (tmax[s] + tmax[2 + s])
             ph = self.phase_of(s)
             x = ph * _TABLE_N
             i = int(x)
@@ -525,8 +521,7 @@ class VirtualPatient:
             gh, gk = goal[s], goal[2 + s]
             eh = gh[i] + (gh[i + 1] - gh[i]) * a - q[s]
             ek = gk[i] + (gk[i + 1] - gk[i]) * a - q[2 + s]
-            learner.add(s, ph, 0.5 * (eh * eh + ek * ek), dt, counts=ph >= self._goal_stance,
-                        carried=carried)
+            learner.add(s, ph, 0.5 * (eh * eh + ek * ek), dt, counts=ph >= self._goal_stance)
 
     def _slow_update(self, dt: float) -> None:
         """Effort, fatigue and EMG activation: slower than the torques (every 10th update)."""
