@@ -11,8 +11,15 @@ from hypothesis import strategies as st
 
 from gaitway.control.aan import AanSettings, AssistAsNeededController
 from gaitway.control.base import GRAVITY, Compensation, ExoModel, JointGains, TickContext
-from gaitway.control.guidance import SWING_FADE_S, GuidanceController, ResistanceController
+from gaitway.control.guidance import GuidanceController
 from gaitway.control.path import PathController
+from gaitway.control.resist import (
+    MAX_RESIST_DAMPING,
+    MAX_RESIST_TORQUE_NM,
+    SWING_FADE_S,
+    ResistanceController,
+    ResistSettings,
+)
 from gaitway.control.settings import MAX_FLOW_NM
 from gaitway.control.switching import ControllerSwitch
 from gaitway.errors import UserError
@@ -186,32 +193,39 @@ def test_path_flow_never_pushes_both_legs_along_the_path_together(phase: float,
 
 def test_resistance_opposes_the_swinging_legs_motion() -> None:
     no_comp = Compensation(enabled=False)
-    ctrl = ResistanceController(damping=4.0, torque_nm=2.0, compensation=no_comp)
+    ctrl = ResistanceController(settings=ResistSettings(damping_nm_s_rad=1.5, torque_nm=2.0),
+                                compensation=no_comp)
+    for n in range(4):  # the first steps bring it in
+        ctrl.on_stride(n % 2, 0.0)
     ctx = TickContext(REF)
     ctx.stance[:] = [False, False]  # both feet off their plates
     ctx.qd[:] = [1.0, -2.0, 0.0, 0.05]
     for _ in range(int(SWING_FADE_S / ctx.dt) + 1):
         tau = ctrl.torques(ctx)
-    assert tau[0] == pytest.approx(-6.0)
-    assert tau[1] == pytest.approx(10.0)
+    assert tau[0] == pytest.approx(-3.5)
+    assert tau[1] == pytest.approx(5.0)
     assert tau[2] == pytest.approx(0.0)
-    assert tau[3] == pytest.approx(-0.2 - 1.0)
+    assert tau[3] == pytest.approx(-0.075 - 1.0)
 
 
 def test_resistance_leaves_the_planted_leg_to_the_belt_and_fades_in_swing() -> None:
     """Lokomat-style: resistance in swing only (in stance the belt moves the leg, and a
     torque against that bent the loaded knee); a toe-off fades it in, never a torque step."""
-    ctrl = ResistanceController(damping=50.0, torque_nm=30.0,
+    ctrl = ResistanceController(settings=ResistSettings(damping_nm_s_rad=MAX_RESIST_DAMPING,
+                                                        torque_nm=MAX_RESIST_TORQUE_NM),
                                 compensation=Compensation(enabled=False))
+    for n in range(4):  # the first steps bring it in
+        ctrl.on_stride(n % 2, 0.0)
     ctx = TickContext(REF)
     ctx.qd[HL], ctx.qd[KL], ctx.qd[HR], ctx.qd[KR] = -1.0, 0.5, 2.0, 3.0
     ctx.stance[:] = [True, False]  # the left foot on its plate, the right in swing
     taus = [list(ctrl.torques(ctx)) for _ in range(int(SWING_FADE_S / ctx.dt) + 5)]
     left, right = (HL, KL), (HR, KR)
     assert all(t[j] == 0.0 for t in taus for j in left)
-    assert taus[-1][HR] == pytest.approx(-50.0 * 2.0 - 30.0)
+    assert taus[-1][HR] == pytest.approx(-MAX_RESIST_DAMPING * 2.0 - MAX_RESIST_TORQUE_NM)
     steps = [abs(b[j] - a[j]) for a, b in itertools.pairwise(taus) for j in right]
-    assert max(steps) <= (50.0 * 3.0 + 30.0) * ctx.dt / SWING_FADE_S + 1e-9
+    assert max(steps) <= ((MAX_RESIST_DAMPING * 3.0 + MAX_RESIST_TORQUE_NM) * ctx.dt
+                          / SWING_FADE_S + 1e-9)
     ctx.stance[:] = [True, True]  # heel strike: fades out
     for _ in range(int(SWING_FADE_S / ctx.dt) + 1):
         tau = ctrl.torques(ctx)
@@ -266,7 +280,12 @@ def test_aan_respects_therapist_bounds_and_deadband() -> None:
 
 def test_switch_blends_over_a_stride_without_a_torque_jump() -> None:
     guide = GuidanceController(level=1.0, compensation=Compensation(enabled=False))
-    resist = ResistanceController(damping=20.0, compensation=Compensation(enabled=False))
+    resist = ResistanceController(
+        settings=ResistSettings(damping_nm_s_rad=MAX_RESIST_DAMPING,
+                                torque_nm=MAX_RESIST_TORQUE_NM),
+        compensation=Compensation(enabled=False))
+    for n in range(4):  # the first steps bring it in
+        resist.on_stride(n % 2, 0.0)
     sw = ControllerSwitch(guide)
     ctx = _ctx()
     ctx.q[0] -= 0.05  # guidance and resistance disagree by tens of N*m

@@ -46,10 +46,10 @@ def test_console_changes_are_change_kinds(name: str) -> None:
 
 
 def test_session_settings_reach_the_controller() -> None:
-    s = ControlSettings(controller="resist", resist_damping=2.5, resist_torque_nm=1.5,
+    s = ControlSettings(controller="resist", resist_damping=1.5, resist_torque_nm=2.5,
                         tunnel_width_rad=0.1, path_flow_nm=4.0)
     resist = controller_spec("resist").settings_of(s)
-    assert (resist.damping_nm_s_rad, resist.torque_nm) == (2.5, 1.5)
+    assert (resist.damping_nm_s_rad, resist.torque_nm) == (1.5, 2.5)
     path = controller_spec("path").settings_of(s)
     assert (path.width_rad, path.flow_nm) == (0.1, 4.0)
     guidance = controller_spec("guidance").create(s, ENV)

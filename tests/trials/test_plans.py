@@ -50,6 +50,10 @@ def test_week_settings_is_the_last_entry_started(weeks: list[int], ask: int) -> 
     ({"name": "p", "controller": "magic", "schedule": [WEEK]}, "magic"),
     ({"name": "p", "follow_proposals": True, "schedule": [WEEK]}, "[start] table"),
     ({"name": "p", "start": WEEK, "schedule": [WEEK]}, "only for follow_proposals"),
+    # a resistance beyond a training load (control/resist.py), named with its range
+    ({"name": "p", "controller": "resist", "controller_params": {
+        "resist_damping_nms_per_rad": 5.0}, "schedule": [WEEK]},
+     "--resist-damping (resistance damping) must be within 0-2 N*m*s/rad, got 5.0"),
 ])
 def test_bad_plans_are_one_line(data: dict[str, object], words: str) -> None:
     with pytest.raises(UserError) as err:

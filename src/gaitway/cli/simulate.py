@@ -15,6 +15,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from gaitway.cli.options import add_lsl_options, add_training_settings, lsl_options
+from gaitway.control.resist import DEFAULT_RESIST_DAMPING
 from gaitway.control.settings import (
     MAX_FLOW_NM,
     MAX_RESIST_DAMPING,
@@ -45,8 +46,9 @@ def register(sub: Any) -> None:
                    help="assist-as-needed: least support, %% of full guidance (default 30)")
     p.add_argument("--aan-max", type=float, default=100.0, metavar="PCT",
                    help="assist-as-needed: most support, %% of full guidance (default 100)")
-    p.add_argument("--resist-damping", type=float, default=5.0, metavar="NMS",
-                   help=f"resistance: damping, N*m*s/rad, 0-{MAX_RESIST_DAMPING:g} (default 5)")
+    p.add_argument("--resist-damping", type=float, default=DEFAULT_RESIST_DAMPING, metavar="NMS",
+                   help=f"resistance: damping, N*m*s/rad, 0-{MAX_RESIST_DAMPING:g} (default "
+                   f"{DEFAULT_RESIST_DAMPING:g})")
     p.add_argument("--resist-torque", type=float, default=0.0, metavar="NM",
                    help="resistance: constant torque against motion, N*m, "
                    f"0-{MAX_RESIST_TORQUE_NM:g} (default 0)")

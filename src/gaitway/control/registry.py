@@ -15,8 +15,9 @@ from typing import Any, Final, Generic, TypeVar
 
 from gaitway.control.aan import AanSettings, AssistAsNeededController
 from gaitway.control.base import Compensation, Controller, JointGains
-from gaitway.control.guidance import GuidanceController, ResistanceController, ResistSettings
+from gaitway.control.guidance import GuidanceController
 from gaitway.control.path import PathController, PathSettings
+from gaitway.control.resist import EventSink, ResistanceController, ResistSettings
 from gaitway.control.settings import ControlSettings
 from gaitway.errors import UserError
 
@@ -26,12 +27,15 @@ S = TypeVar("S")
 @dataclass(frozen=True, slots=True)
 class ControllerEnv:
     """What every controller is built with besides its own settings: the session's joint
-    gains, the exoskeleton's compensation, and the guidance level at the moment it is built
-    (the stack ramps guidance, so it can differ from the session's setting)."""
+    gains, the exoskeleton's compensation, the guidance level at the moment it is built
+    (the stack ramps guidance, so it can differ from the session's setting), and the
+    session's event log (``sink(time_s, kind, source, **details)``) for what a controller
+    decides by itself (None: nowhere)."""
 
     gains: JointGains
     compensation: Compensation
     guidance_level: float
+    sink: EventSink | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,9 +78,7 @@ def _aan(s: AanSettings, env: ControllerEnv) -> Controller:
 
 
 def _resist(s: ResistSettings, env: ControllerEnv) -> Controller:
-    return ResistanceController(
-        damping=s.damping_nm_s_rad, torque_nm=s.torque_nm, compensation=env.compensation
-    )
+    return ResistanceController(settings=s, compensation=env.compensation, sink=env.sink)
 
 
 CONTROLLERS: Final[dict[str, ControllerSpec[Any]]] = {
@@ -98,8 +100,9 @@ CONTROLLERS: Final[dict[str, ControllerSpec[Any]]] = {
         ),
         ControllerSpec(
             "resist", "resistance against the patient's motion (strong patients)",
-            ResistSettings, lambda s: ResistSettings(damping_nm_s_rad=s.resist_damping,
-                                                     torque_nm=s.resist_torque_nm),
+            ResistSettings, lambda s: ResistSettings(
+                damping_nm_s_rad=s.resist_damping, torque_nm=s.resist_torque_nm,
+                hip_extension_limit_rad=s.hip_extension_limit_rad),
             _resist,
         ),
     )

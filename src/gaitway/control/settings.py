@@ -14,6 +14,12 @@ from gaitway.control.aan import AanSettings
 from gaitway.control.base import ExoModel, JointGains
 from gaitway.control.fatigue import FatigueSettings
 from gaitway.control.guidance import check_fraction
+from gaitway.control.resist import (
+    DEFAULT_RESIST_DAMPING,
+    MAX_RESIST_DAMPING,
+    MAX_RESIST_TORQUE_NM,
+    check_resistance,
+)
 from gaitway.errors import UserError
 from gaitway.gait.reference import RomSettings
 
@@ -28,8 +34,11 @@ class ControlSettings:
     tunnel_width_rad: float = math.radians(5.0)
     path_flow_nm: float = 0.0
     aan: AanSettings = field(default_factory=AanSettings)
-    resist_damping: float = 5.0
+    resist_damping: float = DEFAULT_RESIST_DAMPING
     resist_torque_nm: float = 0.0
+    #: the extension end of the patient's hip range (rad), where resistance has eased off
+    #: (the session builder passes the safety layer's PatientLimits.hip_rom.soft_lo)
+    hip_extension_limit_rad: float = -0.25
     bws_fraction: float = 0.3
     speed_m_s: float = 0.56
     self_paced: bool = False
@@ -64,6 +73,7 @@ class ControlSettings:
         if not (math.isfinite(self.harness_max_fraction) and self.harness_max_fraction > 0.0):
             raise UserError(f"harness limit must be a positive share of body weight, got "
                             f"{self.harness_max_fraction}")
+        check_resistance(self.resist_damping, self.resist_torque_nm)
         for label, value, top, unit in _setting_ranges(self):
             if not (math.isfinite(value) and 0.0 <= value <= top):
                 raise UserError(f"{label} must be a number within 0-{top:g} {unit}, got {value}")
@@ -72,16 +82,8 @@ class ControlSettings:
 #: Upper bounds of the person-set controller settings (see _setting_ranges); the session's
 #: settings (gaitway.session.settings) check what a therapist gives against these same numbers.
 MAX_FLOW_NM: Final = 30.0
-#: resistance acts in swing (control/guidance.py, after the Lokomat's swing resistance: Lam
-#: et al. 2008, Neurorehabil Neural Repair 22(5):438-446), where studies in the Lokomat set
-#: it at 5-10 % of the walker's maximal voluntary torque (Klarner, MSc thesis, University of
-#: British Columbia 2010: 0, 5 and 10 % MVC at hip and knee). 10 N*m is about 10 % of a
-#: healthy adult's (the twin's 110-120 N*m at hip and knee); 10 N*m*s/rad resists a swing
-#: of 1-3 rad/s with 10-30 N*m. The earlier 50 N*m*s/rad asked 150-250 N*m against a normal
-#: swing's knee (3-5 rad/s), twice what a healthy knee can give: no one swings through that
-#: at walking speed, and the healthy virtual patient took 0 strides (issue 12 item 4)
-MAX_RESIST_DAMPING: Final = 10.0
-MAX_RESIST_TORQUE_NM: Final = 10.0
+#: the resistance's range: gaitway.control.resist (MAX_RESIST_DAMPING, MAX_RESIST_TORQUE_NM),
+#: from what resistance studies in the Lokomat set
 MAX_TUNNEL_WIDTH_DEG: Final = 30.0
 #: the range-of-motion scale of the reference's hip and knee excursion a therapist may set
 #: (gaitway validate envelope runs a session at each edge)
@@ -93,9 +95,9 @@ def _setting_ranges(s: ControlSettings) -> tuple[tuple[str, float, float, str], 
     drives can give (peak 70 N*m at the knee) and never non-finite."""
     return (
         ("path flow (--flow)", s.path_flow_nm, MAX_FLOW_NM, "N*m"),
-        ("resistance damping (--resist-damping)", s.resist_damping, MAX_RESIST_DAMPING,
-         "N*m*s/rad"),
-        ("resistance torque (--resist-torque)", s.resist_torque_nm, MAX_RESIST_TORQUE_NM,
-         "N*m"),
         ("tunnel half-width", s.tunnel_width_rad, math.radians(MAX_TUNNEL_WIDTH_DEG), "rad"),
     )
+
+
+__all__ = ["MAX_FLOW_NM", "MAX_RESIST_DAMPING", "MAX_RESIST_TORQUE_NM", "MAX_TUNNEL_WIDTH_DEG",
+           "ROM_SCALE", "ControlSettings"]

@@ -271,7 +271,7 @@ class ControlStack:
         if name in self.controllers:
             return self.controllers[name]
         s = self.settings
-        env = ControllerEnv(s.gains, self.compensation, self.guidance_level)
+        env = ControllerEnv(s.gains, self.compensation, self.guidance_level, self._sink)
         c = controller_spec(name).create(s, env)
         self.controllers[name] = c
         return c

@@ -88,13 +88,18 @@ class EventObserver(Protocol):
 
 def control_settings(s: SessionSettings,
                      drive_torque_limit_nm: tuple[float, float] | None = None,
-                     harness_max_fraction: float | None = None) -> ControlSettings:
+                     harness_max_fraction: float | None = None,
+                     hip_extension_limit_rad: float | None = None) -> ControlSettings:
     """The control stack's settings, SI inside. A guidance session starts at full guidance
     and ramps to the set level over the warm-up (see :meth:`SessionCore.run`).
     ``drive_torque_limit_nm``: the drives' continuous torque, hip and knee (the safety
     layer's soft limits), and ``harness_max_fraction`` the most the harness may hold (share
-    of body weight), within which the controllers plan."""
+    of body weight), within which the controllers plan; ``hip_extension_limit_rad`` the
+    patient's hip range's extension end (the safety layer's soft range), where resistance
+    has eased off."""
     extra: dict[str, Any] = {}
+    if hip_extension_limit_rad is not None:
+        extra["hip_extension_limit_rad"] = hip_extension_limit_rad
     if drive_torque_limit_nm is not None:
         extra["drive_torque_limit_nm"] = drive_torque_limit_nm
     if harness_max_fraction is not None:
@@ -205,10 +210,12 @@ class SessionCore:
                                     acknowledgements=settings.acknowledgements,
                                     wait_for_ack=paced, sink=self)
         self.plan = PhasePlan.for_minutes(settings.minutes)
-        dev = self.safety.supervisor.limits.device  # the controllers plan within the drives'
+        # the controllers plan within the drives' and the patient's limits
+        dev = self.safety.supervisor.limits.device
+        hip_rom = self.safety.supervisor.limits.patient.hip_rom
         self.stack = ControlStack(
             control_settings(settings, (dev.hip_torque_soft, dev.knee_torque_soft),
-                             dev.harness_max_fraction),
+                             dev.harness_max_fraction, hip_rom.soft_lo),
             height_m=self.profile.height_m, body_mass_kg=self.profile.mass_kg,
             dt=self.station.dt, sink=self.event)
         self.machine = SessionStateMachine(self.event)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, fields
 from typing import Any, Final
 
 from gaitway.control.registry import check_controller
+from gaitway.control.resist import DEFAULT_RESIST_DAMPING
 from gaitway.control.settings import (
     MAX_FLOW_NM,
     MAX_RESIST_DAMPING,
@@ -93,8 +94,9 @@ class SessionSettings:
     #: assist-as-needed: therapist bounds on support, % of full guidance
     aan_min_pct: float = 30.0
     aan_max_pct: float = 100.0
-    #: resistance: damping and a velocity-signed torque against the motion
-    resist_damping_nms_per_rad: float = 5.0
+    #: resistance: damping and a velocity-signed torque against the swinging leg's motion
+    #: (accepted range and its reasons: gaitway.control.resist)
+    resist_damping_nms_per_rad: float = DEFAULT_RESIST_DAMPING
     resist_torque_nm: float = 0.0
     #: range of motion: the reference's hip and knee excursion, scaled about its mean
     hip_rom_scale: float = 1.0

@@ -36,13 +36,17 @@ export async function api(method, path, body, signal) {
 // server (a loaded machine) piles polls up in the browser's six connections per host, and a
 // control press, the emergency stop included, then waits behind all of them. Calling the
 // returned function asks for a refresh now; during one in flight it runs once more after it.
+// Each refresh gets a signal that gives its request up after POLL_LIMIT_MS: one request that
+// never got an answer (a stalled server, a half-open connection) used to stop the page's
+// refreshes for good, and the page went on showing an old state as if it were current.
+export const POLL_LIMIT_MS = 8000;
 export function poller(fn, periodMs) {
   let running = false, again = false, timer = null;
   async function run() {
     clearTimeout(timer);
     if (running) { again = true; return; }
     running = true;
-    try { await fn(); } catch (e) { console.error(e); } finally { running = false; }
+    try { await fn(AbortSignal.timeout(POLL_LIMIT_MS)); } catch (e) { console.error(e); } finally { running = false; }
     if (again) { again = false; return run(); }
     timer = setTimeout(run, periodMs);
   }

@@ -42,8 +42,8 @@ function show(t, s) {
   beepForNew(s.alerts);
 }
 
-async function refresh() {
-  const r = await api("GET", "/api/stations");
+async function refresh(signal) {
+  const r = await api("GET", "/api/stations", undefined, signal);
   if (!r.ok) return;
   for (const s of r.data) {
     if (!tiles.has(s.id)) tiles.set(s.id, tile(s));

@@ -95,16 +95,26 @@ function readAfterNow() {
   refreshSoon();
   return done;
 }
-async function refresh() {
+// When the station was last read (ms, Date.now()): the page says so once it is older than
+// STALE_AFTER_S, so that nobody takes an old state for the station's current one.
+const STALE_AFTER_S = 5;
+let readAt = Date.now();
+function showAge() {
+  const age_s = (Date.now() - readAt) / 1000;
+  $("stale").hidden = age_s < STALE_AFTER_S;
+  $("stale_s").textContent = age_s.toFixed(0);
+}
+async function refresh(signal) {
   const n = ++readsStarted;
   try {
-    showStation(await api("GET", `/api/stations/${encodeURIComponent(id)}`));
+    showStation(await api("GET", `/api/stations/${encodeURIComponent(id)}`, undefined, signal));
   } finally {
     for (let i = readWaiters.length - 1; i >= 0; i--) if (readWaiters[i][0] <= n) readWaiters.splice(i, 1)[0][1]();
   }
 }
 function showStation(r) {
   if (!r.ok) { $("message").textContent = r.data?.detail || "station not available"; return; }
+  readAt = Date.now(); showAge();
   const s = r.data;
   showButtons(s);
   $("name").textContent = s.name; $("simulated").hidden = !s.simulated; $("replay").hidden = s.transport !== "replay"; $("patient").textContent = `patient ${s.patient}`;
@@ -267,5 +277,6 @@ $("set_rom").onclick = () => change("rom", [Number($("rom_hip").value), Number($
 $("set_controller").onclick = () => change("controller", $("controller").value);
 for (const a of ["start", "pause", "resume", "stop", "acknowledge"]) $(a).onclick = () => act(a);
 await refreshSoon();
+setInterval(showAge, 500);
 stream(id, pushFrames);
 requestAnimationFrame(draw);
