@@ -97,6 +97,12 @@ _BOUNDED = settings(max_examples=6, deadline=None, derandomize=True, database=No
 @example(case=EnvelopeCase.of("hemiparetic-left-severe", controller="path", bws_pct=35.0,
                               speed_kmh=2.2, seed=0, seconds=12.0, pause_at_s=5.0,
                               pause_for_s=1.0))
+# drawn once by this property (issue 12 item 4): no stride, then a stop; its pause was not
+# kept. It walks on main from b3172e5 on (11 strides, cuff 75 N*m; pauses at 4-7 s for
+# 0.5-2 s all walk)
+@example(case=EnvelopeCase.of("hemiparetic-left-severe", controller="path",
+                              tunnel_width_deg=0.33, path_flow_nm=17.0, bws_pct=42.0,
+                              speed_kmh=2.25, self_paced=True, seed=30, seconds=12.0))
 def test_no_false_fault_where_the_patient_can_walk(case: EnvelopeCase) -> None:
     out = run_case(case)
     assert out.outcome == "ok", f"{case.label} (seed {case.settings.seed}): {out.outcome}"
