@@ -17,6 +17,7 @@ from gaitway.control.settings import (
     MAX_FLOW_NM,
     MAX_RESIST_DAMPING,
     MAX_RESIST_TORQUE_NM,
+    MAX_TUNNEL_WIDTH_DEG,
     ROM_SCALE,
 )
 from gaitway.gait.reference import JointRom, RomSettings, min_hip_scale
@@ -32,6 +33,7 @@ from gaitway.harnesses.envelope import (
     run_case,
     write_table,
 )
+from gaitway.session.settings import SessionSettings
 from gaitway.station.sim.patient import knee_extensor_max_nm
 from gaitway.station.sim.profiles import PROFILES
 
@@ -59,7 +61,7 @@ def cases(draw: st.DrawFn, *, bws: tuple[float, float] = BWS_PCT,
     speed_kmh = draw(st.floats(*speed))
     values = {
         "self_paced": draw(st.booleans()),
-        "tunnel_width_deg": draw(st.floats(0.0, 30.0)),
+        "tunnel_width_deg": draw(st.floats(0.0, MAX_TUNNEL_WIDTH_DEG)),
         "path_flow_nm": draw(st.floats(0.0, MAX_FLOW_NM)),
         "aan_min_pct": aan_min,
         "aan_max_pct": draw(st.floats(aan_min, 100.0)),
@@ -95,6 +97,12 @@ _BOUNDED = settings(max_examples=6, deadline=None, derandomize=True, database=No
 @example(case=EnvelopeCase.of("hemiparetic-left-severe", controller="path", bws_pct=35.0,
                               speed_kmh=2.2, seed=0, seconds=12.0, pause_at_s=5.0,
                               pause_for_s=1.0))
+# drawn once by this property (issue 12 item 4): no stride, then a stop; its pause was not
+# kept. It walks on main from b3172e5 on (11 strides, cuff 75 N*m; pauses at 4-7 s for
+# 0.5-2 s all walk)
+@example(case=EnvelopeCase.of("hemiparetic-left-severe", controller="path",
+                              tunnel_width_deg=0.33, path_flow_nm=17.0, bws_pct=42.0,
+                              speed_kmh=2.25, self_paced=True, seed=30, seconds=12.0))
 def test_no_false_fault_where_the_patient_can_walk(case: EnvelopeCase) -> None:
     out = run_case(case)
     assert out.outcome == "ok", f"{case.label} (seed {case.settings.seed}): {out.outcome}"
@@ -139,6 +147,24 @@ def test_a_resume_from_mid_stride_at_low_guidance_walks_on(case: EnvelopeCase) -
     assert out.outcome == "ok", f"{case.label}: {out.outcome} at {out.fault_at_s} s"
     assert out.resumed
     assert out.strides >= 10, f"{case.label}: only {out.strides} strides"
+
+
+def test_a_resume_steps_off_with_the_unloaded_leg() -> None:
+    """Self-paced assist-as-needed, severe left hemiparesis, 30 % support: the pause left the
+    patient standing with 65 % of the weight on the right foot and the left foot 7 deg ahead.
+    The restart fitted the posture alone (left heel strike): the gait's fade-in lifted the
+    left foot forward while the loaded right leg had to swing 0.15 s later; it swung late,
+    landed under the hip with the knee flexed 41 deg and was carried 25 deg behind its
+    reference (interaction_force, 102 N*m at the right hip, 2 s after the resume; seeds 1-3).
+    A restart now keeps the loaded leg in stance (ControlStack, RESTART_LOAD_SHARE)."""
+    case = EnvelopeCase.of("hemiparetic-left-severe", controller="aan", bws_pct=30.0,
+                           self_paced=True, seconds=12.0)
+    out = run_case(case)
+    assert out.outcome == "ok", f"{case.label}: {out.outcome} at {out.fault_at_s} s"
+    assert out.resumed
+    assert out.clipped_torque_ticks == 0
+    assert out.strides >= 10, f"{case.label}: only {out.strides} strides"
+    assert out.worst_cuff_nm < 95.0
 
 
 #: a robot that barely helps, at the slowest belt and no support, leaves the virtual patient's
@@ -288,6 +314,42 @@ def test_starts_and_resumes_never_clip_a_command_anywhere(case: EnvelopeCase) ->
     assert out.outcome == "ok" or out.fault_at_s > 1.5, (
         f"{case.label} (seed {case.settings.seed}): {out.outcome} at {out.fault_at_s} s, "
         "standing")
+
+
+def test_the_property_draws_over_the_whole_envelope_the_cli_accepts() -> None:
+    """The sessions the property tests sample (no simulation here): every profile and
+    controller, both belt modes, and each setting the CLI takes for them from one edge of
+    what it accepts to the other; every draw is a session the CLI accepts."""
+    drawn: list[SessionSettings] = []
+
+    @settings(max_examples=150, deadline=None, derandomize=True, database=None,
+              phases=(Phase.generate,), suppress_health_check=list(HealthCheck))
+    @given(case=cases())
+    def draw(case: EnvelopeCase) -> None:
+        drawn.append(case.settings)
+
+    draw()
+    for s in drawn[:30]:
+        s.validate()
+    assert {s.profile for s in drawn} == set(PROFILES)
+    assert {s.controller for s in drawn} == set(CONTROLLER_NAMES)
+    assert {s.self_paced for s in drawn} == {True, False}
+    spans = {
+        "bws_pct": BWS_PCT, "guidance_pct": GUIDANCE_PCT, "speed_kmh": SPEED_KMH,
+        "tunnel_width_deg": (0.0, MAX_TUNNEL_WIDTH_DEG), "path_flow_nm": (0.0, MAX_FLOW_NM),
+        "aan_min_pct": (0.0, 100.0), "aan_max_pct": (0.0, 100.0),
+        "resist_damping_nms_per_rad": (0.0, MAX_RESIST_DAMPING),
+        "resist_torque_nm": (0.0, MAX_RESIST_TORQUE_NM),
+        "hip_rom_scale": ROM_SCALE, "knee_rom_scale": ROM_SCALE,
+    }
+    for name, (lo, hi) in spans.items():
+        values = [getattr(s, name) for s in drawn]
+        seen = f"{name}: drawn {min(values):g}-{max(values):g} of {lo:g}-{hi:g}"
+        assert lo <= min(values), seen
+        assert max(values) <= hi, seen
+        reach = 0.25 * (hi - lo)  # within a quarter of the range of each edge
+        assert min(values) <= lo + reach, seen
+        assert max(values) >= hi - reach, seen
 
 
 def test_the_grid_covers_every_controller_and_the_edges() -> None:

@@ -102,7 +102,7 @@ def test_console_stations_follow_the_active_prescription(tmp_path) -> None:  # t
     store.close()
 
 
-def _pending_proposal(store) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+def _pending_proposal(store, hip_rom_scale: float = 1.0) -> tuple[int, int]:  # type: ignore[no-untyped-def]
     """A pending proposal for the first demo patient, stored as `propose` stores one (the
     twin check itself is tested above)."""
     from gaitway.clinic.models import Proposal
@@ -111,7 +111,7 @@ def _pending_proposal(store) -> tuple[int, int]:  # type: ignore[no-untyped-def]
         p = records.find_patient(db, demo_pseudonym(0))
         rx = records.add_prescription(db, actor="t", patient=p, duration_min=20.0,
                                       speed_kmh=1.5, guidance_pct=60.0, bws_pct=35.0,
-                                      controller="guidance")
+                                      controller="guidance", hip_rom_scale=hip_rom_scale)
         prop = Proposal(patient_id=p.id, from_prescription_id=rx.id, status="pending",
                         duration_min=20.0, speed_kmh=1.5, guidance_pct=50.0, bws_pct=35.0,
                         controller="guidance",
@@ -150,6 +150,25 @@ def test_decisions_are_strict_and_within_bounds(web, client: TestClient) -> None
     with store.reader() as db:
         actions = [(e.action, e.actor) for e in audit.entries(db, entity="proposal")]
     assert ("proposal.approve.edited", "web:therapist") in actions
+
+
+def test_an_edit_to_a_speed_the_range_cannot_walk_is_refused(web, client: TestClient) -> None:  # type: ignore[no-untyped-def]
+    """The prescription's halved hip range walks 1.5 km/h, not 3.2: an approval edited to
+    3.2 km/h is refused as a session's start would refuse it (422, the same line), audited,
+    and the proposal stays pending."""
+    _, store, _ = web
+    _, prop = _pending_proposal(store, hip_rom_scale=0.5)
+    h = {"X-CSRF-Token": login(client, "therapist")}
+    r = client.post(f"/api/proposals/{prop}/approve", headers=h, json={"speed_kmh": 3.2})
+    assert r.status_code == 422, r.text
+    assert "belt's travel" in r.json()["detail"]
+    assert "lower the speed to" in r.json()["detail"]
+    with store.reader() as db:
+        refused = [e.details["status"] for e in audit.entries(db, entity="proposal")
+                   if e.action == "proposal.approve.refused"]
+    assert refused == [422]
+    assert client.post(f"/api/proposals/{prop}/approve", headers=h,
+                       json={}).status_code == 200  # as proposed, it walks
 
 
 def test_refused_decisions_are_audited_with_why(web, client: TestClient) -> None:  # type: ignore[no-untyped-def]

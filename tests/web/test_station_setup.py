@@ -58,6 +58,24 @@ def test_a_patient_without_a_prescription_trains_with_the_stations_own_defaults(
     assert s.prescription_id is None
 
 
+def test_the_prescriptions_range_of_motion_reaches_the_session(store: ClinicStore) -> None:
+    """The range of motion a therapist prescribes is the session's (it was dropped: the
+    console's sessions ran the recorded range whatever the prescription said), and the
+    station's own range again for a patient without a prescription."""
+    with store.transaction() as db:
+        p = records.add_patient(db, actor="t", pseudonym="SIM-A", simulated=True)
+        records.add_prescription(db, actor="t", patient=p, duration_min=20.0, speed_kmh=1.2,
+                                 guidance_pct=60.0, bws_pct=30.0, hip_rom_scale=0.7,
+                                 knee_rom_scale=0.8)
+        without = records.add_patient(db, actor="t", pseudonym="SIM-B", simulated=True)
+        setup = with_patient(db, _station(), p)
+        other = with_patient(db, setup, without)
+    s = setup.session_settings(0)
+    assert (s.hip_rom_scale, s.knee_rom_scale, s.speed_kmh) == (0.7, 0.8, 1.2)
+    o = other.session_settings(0)
+    assert (o.hip_rom_scale, o.knee_rom_scale) == (1.0, 1.0)
+
+
 def test_the_settings_name_the_prescription_they_follow(store: ClinicStore) -> None:
     with store.transaction() as db:
         p = records.add_patient(db, actor="t", pseudonym="SIM-A", simulated=True)

@@ -74,6 +74,19 @@ REF_SWITCH_TAU_S: Final[float] = 0.15
 #: a restart after a pause or an acknowledged stop hands full guidance back to the set level
 #: over this long (as the session's warm-up does)
 RESTART_GUIDANCE_RAMP_S: Final[float] = 8.0
+#: a restart steps off with the unloaded leg: a leg carrying more than this share of the
+#: weight on the feet goes on in stance, with at least this much of a cycle left before its
+#: toe-off. Without it, a pause that left a severe left hemiparesis standing with 65 % of the
+#: weight on the right foot and the left foot 7 deg ahead restarted at the left's heel strike
+#: (the fit to the posture alone): the fade-in of the gait lifted the left foot forward while
+#: the loaded right leg was asked to swing 0.15 s later; it swung late, landed under the hip
+#: with the knee flexed 41 deg and was carried 25 deg behind its reference for the stance
+#: (cuff torque 102 N*m at the right hip: interaction_force 2 s after the resume, self-paced
+#: assist-as-needed at 30 % support, 3 of 3 seeds; SIMULATED)
+RESTART_LOAD_SHARE: Final[float] = 0.6
+RESTART_STANCE_LEFT: Final[float] = 0.2
+#: ... and only when the feet carry at least this much (N) between them
+RESTART_MIN_LOAD_N: Final[float] = 50.0
 #: share of a drive's continuous torque the controllers may ask for; the rest is margin so
 #: that the safety layer's clip means a controller out of bounds, never a rounding
 DRIVE_TORQUE_SHARE: Final[float] = 0.95
@@ -124,6 +137,19 @@ def stack_oscillator(
         hs_nu_phi=0.0,
         hs_nu_omega=0.0,
     )
+
+
+def _carrying(grf_left_n: float, grf_right_n: float) -> int | None:
+    """The leg (0 left, 1 right) that carries the weight on the feet, if one clearly does
+    (see :data:`RESTART_LOAD_SHARE`)."""
+    total = grf_left_n + grf_right_n
+    if total < RESTART_MIN_LOAD_N:
+        return None
+    if grf_left_n > RESTART_LOAD_SHARE * total:
+        return 0
+    if grf_right_n > RESTART_LOAD_SHARE * total:
+        return 1
+    return None
 
 
 def _no_event(*args: Any, **kwargs: Any) -> None:
@@ -300,7 +326,9 @@ class ControlStack:
                 if self._walked:  # go on from the gait's phase nearest to the legs' posture
                     ref = self.bank.nearest(belt_v)
                     hip, knee = ref.table("hip"), ref.table("knee")
-                    self._ref_phase = nearest_phase(hip, hip, knee, knee, (q0, q1, q2, q3))
+                    self._ref_phase = nearest_phase(
+                        hip, hip, knee, knee, (q0, q1, q2, q3), carrying=_carrying(f_l, f_r),
+                        stance_until=ref.stance_fraction - RESTART_STANCE_LEFT)
                 self._walked = True
         elif w == 0.0:  # come to a standstill (a pause, a stop, the session's end)
             self._standing = True

@@ -171,7 +171,8 @@ def _stance_warp(phases: np.ndarray, stance_from: float, stance_to: float) -> np
 
 def nearest_phase(hip_l: npt.ArrayLike, hip_r: npt.ArrayLike, knee_l: npt.ArrayLike,
                   knee_r: npt.ArrayLike, posture: tuple[float, float, float, float], *,
-                  offset_left: float = 0.0, offset_right: float = 0.5, n: int = 200) -> float:
+                  offset_left: float = 0.0, offset_right: float = 0.5, n: int = 200,
+                  carrying: int | None = None, stance_until: float = 1.0) -> float:
     """The phase (of a cycle sampled by the tables, one cycle at ``len - 1`` points) at
     which hips and knees are nearest to ``posture`` (hip_l, hip_r, knee_l, knee_r: the
     station's joint order), least squares on ``n`` phases; each leg's table is read at the
@@ -179,7 +180,14 @@ def nearest_phase(hip_l: npt.ArrayLike, hip_r: npt.ArrayLike, knee_l: npt.ArrayL
 
     Walking that restarts after a stop goes on from there, for the robot's reference and
     the virtual patient's intent alike: the stop froze the legs mid-stride, and restarting
-    elsewhere threw them into another posture within a quarter of a second."""
+    elsewhere threw them into another posture within a quarter of a second.
+
+    ``carrying``: the leg (0 left, 1 right) that carries the body's weight, if one does;
+    only phases at which that leg's own phase is at most ``stance_until`` (in stance, with
+    time left before it must lift) are considered, as a person steps off with the unloaded
+    leg. A posture with the feet near together fits a double support about equally well
+    with either leg leading, and the fit alone chose the one that asked the loaded leg to
+    swing at once."""
     tabs = [np.asarray(t, dtype=np.float64) for t in (hip_l, hip_r, knee_l, knee_r)]
     size = tabs[0].size - 1
     phases = np.arange(n) / n
@@ -187,6 +195,9 @@ def nearest_phase(hip_l: npt.ArrayLike, hip_r: npt.ArrayLike, knee_l: npt.ArrayL
     ir = (((phases + offset_right) % 1.0) * size).astype(np.intp)
     err = ((tabs[0][il] - posture[0]) ** 2 + (tabs[1][ir] - posture[1]) ** 2
            + (tabs[2][il] - posture[2]) ** 2 + (tabs[3][ir] - posture[3]) ** 2)
+    if carrying is not None:
+        own = (phases + (offset_left, offset_right)[carrying]) % 1.0
+        err = np.where(own <= stance_until, err, np.inf)
     return float(phases[int(np.argmin(err))])
 
 

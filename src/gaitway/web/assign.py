@@ -23,9 +23,9 @@ from gaitway.web.setup import StationSetup
 
 def apply_prescription(db: Session, setup: StationSetup) -> int | None:
     """Set ``setup``'s session settings from its patient's active prescription (duration,
-    guidance, body-weight support, belt speed, controller); returns the prescription's id.
-    None: the patient has none; all five are then the station's own defaults again, never
-    the prescription of the patient who trained there before."""
+    guidance, body-weight support, belt speed, controller, range of motion); returns the
+    prescription's id. None: the patient has none; all of them are then the station's own
+    defaults again, never the prescription of the patient who trained there before."""
     rx = None
     if setup.patient_id is not None:
         rx = db.scalar(select(Prescription).where(
@@ -35,11 +35,13 @@ def apply_prescription(db: Session, setup: StationSetup) -> int | None:
         assert d is not None  # StationSetup.__post_init__ sets them
         setup.minutes, setup.guidance_pct, setup.bws_pct = d.minutes, d.guidance_pct, d.bws_pct
         setup.speed_kmh, setup.controller = d.speed_kmh, d.controller
+        setup.hip_rom_scale, setup.knee_rom_scale = d.hip_rom_scale, d.knee_rom_scale
         setup.prescription_id = None
         return None
     setup.minutes, setup.guidance_pct, setup.bws_pct = (rx.duration_min, rx.guidance_pct,
                                                         rx.bws_pct)
     setup.speed_kmh, setup.controller = rx.speed_kmh, check_controller(rx.controller)
+    setup.hip_rom_scale, setup.knee_rom_scale = rx.hip_rom_scale, rx.knee_rom_scale
     setup.prescription_id = rx.id
     return rx.id
 

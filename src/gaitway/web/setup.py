@@ -21,6 +21,8 @@ class TrainingDefaults:
     bws_pct: float
     speed_kmh: float
     controller: str
+    hip_rom_scale: float = 1.0
+    knee_rom_scale: float = 1.0
 
 
 def patient_session_seed(patient_id: int, session_index: int) -> int:
@@ -55,6 +57,9 @@ class StationSetup:
     bws_pct: float = 30.0
     speed_kmh: float = 1.8
     controller: str = "guidance"
+    #: range of motion (scales of the recorded excursion), as the prescription sets it
+    hip_rom_scale: float = 1.0
+    knee_rom_scale: float = 1.0
     therapists: set[str] = field(default_factory=set)
     patient_id: int | None = None
     #: the active prescription the settings above come from (None: the defaults)
@@ -72,7 +77,8 @@ class StationSetup:
     def __post_init__(self) -> None:
         if self.defaults is None:
             self.defaults = TrainingDefaults(self.minutes, self.guidance_pct, self.bws_pct,
-                                             self.speed_kmh, self.controller)
+                                             self.speed_kmh, self.controller,
+                                             self.hip_rom_scale, self.knee_rom_scale)
 
     def session_settings(self, index: int) -> SessionSettings:
         """The settings of the ``index``-th session (0 first) since this setup was made: the
@@ -85,7 +91,8 @@ class StationSetup:
         return SessionSettings(
             profile=self.profile, minutes=self.minutes, seed=seed, session_index=n,
             guidance_pct=self.guidance_pct, bws_pct=self.bws_pct, speed_kmh=self.speed_kmh,
-            controller=self.controller, prescription_id=self.prescription_id).validate()
+            controller=self.controller, hip_rom_scale=self.hip_rom_scale,
+            knee_rom_scale=self.knee_rom_scale, prescription_id=self.prescription_id).validate()
 
 
 def replay_setup(path: Path, station_id: str, *,
