@@ -8,8 +8,9 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, Phase, assume, example, given, settings
+from hypothesis import HealthCheck, Phase, assume, example, find, given, settings
 from hypothesis import strategies as st
+from hypothesis.errors import NoSuchExample
 
 from gaitway.cli.main import main
 from gaitway.control.registry import CONTROLLER_NAMES
@@ -347,9 +348,19 @@ def test_the_property_draws_over_the_whole_envelope_the_cli_accepts() -> None:
         seen = f"{name}: drawn {min(values):g}-{max(values):g} of {lo:g}-{hi:g}"
         assert lo <= min(values), seen
         assert max(values) <= hi, seen
-        reach = 0.25 * (hi - lo)  # within a quarter of the range of each edge
-        assert min(values) <= lo + reach, seen
-        assert max(values) >= hi - reach, seen
+    # each edge can be drawn (searched for: whether 150 draws happen to reach an edge depends
+    # on the draws, and a change to any strategy reshuffles them; CI run on 8549224)
+    search = settings(max_examples=2_000, deadline=None, derandomize=True, database=None,
+                      phases=(Phase.generate,), suppress_health_check=list(HealthCheck))
+    for name, (lo, hi) in spans.items():
+        reach = 0.1 * (hi - lo)  # within a tenth of the range of each edge
+        for edge, near in ((lo, lambda v, e=lo, r=reach: v <= e + r),
+                           (hi, lambda v, e=hi, r=reach: v >= e - r)):
+            try:
+                find(cases(), lambda c, n=name, ok=near: ok(getattr(c.settings, n)),
+                     settings=search)
+            except NoSuchExample:
+                pytest.fail(f"{name}: no draw within {reach:g} of {edge:g} in 2,000 tries")
 
 
 def test_the_grid_covers_every_controller_and_the_edges() -> None:
