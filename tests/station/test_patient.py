@@ -141,3 +141,11 @@ def test_a_foot_caught_on_the_belt_in_swing_is_lifted(profile: str, speed_kmh: f
     knee_max = caught._tmax[2] * caught.day_strength * caught.participation_now
     assert caught.torque[2] > free.torque[2] + 0.1 * knee_max  # knee flexes
     assert caught.torque[0] >= free.torque[0]  # hip flexes at least as hard
+    # ... unless the robot holds that hip back: the person goes along with it (lifting
+    # against full guidance drove the cuffs to the interaction limit: healthy, 0.7 km/h,
+    # 0 % support, guidance 100 %, interaction_force at 9.8 s)
+    _, _, led_free = _terminal_swing(profile, speed_kmh, hip_short_rad=0.2, felt_hip_nm=-40.0)
+    _, _, led = _terminal_swing(profile, speed_kmh, hip_short_rad=0.2, left_load_share=0.2,
+                                felt_hip_nm=-40.0)
+    assert led.caught_ticks[0] > 0
+    assert led.torque[2] < led_free.torque[2] + 0.1 * knee_max

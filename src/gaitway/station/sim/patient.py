@@ -531,13 +531,19 @@ class VirtualPatient:
             ar = xr - ir
             drive = self.effort.drive
             swing, f2, lifts = self._swing, f * f, _LIFT
+            # the lift goes along with a robot that holds the hip back, as the rhythm's wait
+            # does: fading to none at _LED_NM of extending cuff torque (lifting against full
+            # guidance drove the cuffs' torque to the interaction limit: healthy, 0.7 km/h,
+            # 0 % support, guidance 100 %)
+            lift_l = lift[0] * min(1.0, max(0.0, 1.0 + push[0] / _LED_NM))
+            lift_r = lift[1] * min(1.0, max(0.0, 1.0 + push[1] / _LED_NM))
             for k in range(6):
                 tab = tabs[k]
                 if k & 1:
-                    i, a = ir, ar
+                    i, a, up = ir, ar, lift_r
                 else:
-                    i, a = il, al
-                target = tab[i] + (tab[i + 1] - tab[i]) * a + lift[k & 1] * lifts[k >> 1]
+                    i, a, up = il, al, lift_l
+                target = tab[i] + (tab[i + 1] - tab[i]) * a + up * lifts[k >> 1]
                 # the drive scales what the patient intends (where to and how fast); the
                 # damping of the leg's actual motion (muscles' and tissues' viscosity) does
                 # not slack: without it a limp leg chatters on the belt
