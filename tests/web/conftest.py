@@ -8,9 +8,11 @@ GAITWAY_UPDATE_SCREENSHOTS=1 they are also copied to ``docs/screenshots``.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,7 @@ from fastapi.testclient import TestClient
 
 from gaitway.clinic.store import ClinicStore
 from gaitway.web.app import create_app
-from gaitway.web.background import chromium_path, launch_browser
+from gaitway.web.background import chromium_path, launch_browser, serve
 from gaitway.web.config import WebSettings
 from gaitway.web.demo import prepare_demo
 from gaitway.web.service import LiveService
@@ -136,3 +138,28 @@ def login_page(browser: Any, url: str, user: str, password: str | None = None, *
     page.click("#submit")
     page.wait_for_url(lambda u: not u.endswith("/login"))
     return page
+
+
+@contextmanager
+def walking_station_page(browser: Any, tmp_path: Path,
+                         secret_key: str) -> Iterator[tuple[Any, LiveService]]:
+    """One started SIMULATED station and a therapist's page on it (1400 x 900), once its
+    session walks; the page, the stations and the store are closed afterwards."""
+    from playwright.sync_api import expect
+
+    app, store, live = make_app(tmp_path, stations=1, start=True,
+                                settings=WebSettings(secret_key=secret_key,
+                                                     cookie_secure=False))
+    try:
+        with serve(app) as site:
+            page = login_page(browser, site, "therapist", viewport=(1400, 900))
+            try:
+                page.goto(f"{site}/station?id=sim-1")
+                expect(page.locator("#state")).to_have_text(re.compile("warm_up|training"),
+                                                            timeout=60_000)
+                yield page, live
+            finally:
+                page.close()
+    finally:
+        live.shutdown()
+        store.close()

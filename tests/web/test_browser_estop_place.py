@@ -10,15 +10,11 @@ station walks, and the button must neither move nor leave the window.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.web.conftest import login_page, make_app
-
-from gaitway.web.background import serve
-from gaitway.web.config import WebSettings
+from tests.web.conftest import walking_station_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
@@ -46,30 +42,18 @@ def test_the_emergency_stop_does_not_move_when_the_page_changes_or_scrolls(
         browser: Any, tmp_path: Path) -> None:
     from playwright.sync_api import expect
 
-    app, store, live = make_app(tmp_path, stations=1, start=True,
-                                settings=WebSettings(secret_key="estop-place",
-                                                     cookie_secure=False))
-    try:
-        with serve(app) as site:
-            page = login_page(browser, site, "therapist", viewport=(1400, 900))
-            page.goto(f"{site}/station?id=sim-1")
-            expect(page.locator("#state")).to_have_text(re.compile("warm_up|training"),
-                                                        timeout=60_000)
-            before = page.evaluate(_PLACE)
-            page.evaluate(_GROW_THE_PAGE)
-            grown = page.evaluate(_PLACE)
-            assert grown == before, f"the button moved from {before} to {grown}"
-            page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
-            assert page.evaluate("window.scrollY") > 0  # the page does scroll
-            scrolled = page.evaluate(_PLACE)
-            assert scrolled == before, f"scrolling moved the button to {scrolled}"
-            _, y, _, h, window_h = scrolled
-            assert y >= 0, "the button left the window at its top"
-            assert y + h <= window_h, "the button left the window at its bottom"
-            # and the press still works from there (the grown page is only drawn over)
-            page.click("#estop")
-            expect(page.locator("#message")).to_have_text("estop sent", timeout=30_000)
-            page.close()
-    finally:
-        live.shutdown()
-        store.close()
+    with walking_station_page(browser, tmp_path, "estop-place") as (page, _):
+        before = page.evaluate(_PLACE)
+        page.evaluate(_GROW_THE_PAGE)
+        grown = page.evaluate(_PLACE)
+        assert grown == before, f"the button moved from {before} to {grown}"
+        page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+        assert page.evaluate("window.scrollY") > 0  # the page does scroll
+        scrolled = page.evaluate(_PLACE)
+        assert scrolled == before, f"scrolling moved the button to {scrolled}"
+        _, y, _, h, window_h = scrolled
+        assert y >= 0, "the button left the window at its top"
+        assert y + h <= window_h, "the button left the window at its bottom"
+        # and the press still works from there (the grown page is only drawn over)
+        page.click("#estop")
+        expect(page.locator("#message")).to_have_text("estop sent", timeout=30_000)

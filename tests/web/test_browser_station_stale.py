@@ -9,16 +9,12 @@ updated, and it catches up once the server answers again.
 
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.web.conftest import login_page, make_app
-
-from gaitway.web.background import serve
-from gaitway.web.config import WebSettings
+from tests.web.conftest import walking_station_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
@@ -27,41 +23,28 @@ def test_a_read_that_gets_no_answer_is_shown_as_stale_and_given_up(
         browser: Any, tmp_path: Path) -> None:
     from playwright.sync_api import Route, expect
 
-    app, store, live = make_app(tmp_path, stations=1, start=True,
-                                settings=WebSettings(secret_key="station-stale",
-                                                     cookie_secure=False))
     held: list[Route] = []
-    try:
-        with serve(app) as site:
-            page = login_page(browser, site, "therapist", viewport=(1400, 900))
-            page.goto(f"{site}/station?id=sim-1")
-            expect(page.locator("#state")).to_have_text(re.compile("warm_up|training"),
-                                                        timeout=60_000)
-            expect(page.locator("#stale")).to_be_hidden()
+    with walking_station_page(browser, tmp_path, "station-stale") as (page, live):
+        expect(page.locator("#stale")).to_be_hidden()
 
-            def hold_one(route: Route) -> None:
-                if not held and route.request.method == "GET":
-                    held.append(route)  # never answered
-                else:
-                    route.continue_()
+        def hold_one(route: Route) -> None:
+            if not held and route.request.method == "GET":
+                held.append(route)  # never answered
+            else:
+                route.continue_()
 
-            page.route("**/api/stations/sim-1", hold_one)
-            end = time.monotonic() + 30.0
-            while time.monotonic() < end and not held:
-                page.wait_for_timeout(100)
-            assert held, "the page did not read the station again within 30 s"
-            strides_then = page.evaluate("document.getElementById('strides').textContent")
-            expect(page.locator("#stale")).to_be_visible(timeout=30_000)
-            expect(page.locator("#stale")).to_contain_text("Not updated for")
-            # the held read is given up and the next one is answered: the page catches up
-            expect(page.locator("#stale")).to_be_hidden(timeout=30_000)
-            station = live.get("sim-1")
-            assert station.running
-            page.wait_for_function(  # a stride taken since is shown
-                "(t) => document.getElementById('strides').textContent !== t",
-                arg=strides_then, timeout=30_000)
-            page.unroute("**/api/stations/sim-1")
-            page.close()
-    finally:
-        live.shutdown()
-        store.close()
+        page.route("**/api/stations/sim-1", hold_one)
+        end = time.monotonic() + 30.0
+        while time.monotonic() < end and not held:
+            page.wait_for_timeout(100)
+        assert held, "the page did not read the station again within 30 s"
+        strides_then = page.evaluate("document.getElementById('strides').textContent")
+        expect(page.locator("#stale")).to_be_visible(timeout=30_000)
+        expect(page.locator("#stale")).to_contain_text("Not updated for")
+        # the held read is given up and the next one is answered: the page catches up
+        expect(page.locator("#stale")).to_be_hidden(timeout=30_000)
+        assert live.get("sim-1").running
+        page.wait_for_function(  # a stride taken since is shown
+            "(t) => document.getElementById('strides').textContent !== t",
+            arg=strides_then, timeout=30_000)
+        page.unroute("**/api/stations/sim-1")
