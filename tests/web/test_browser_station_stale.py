@@ -48,3 +48,33 @@ def test_a_read_that_gets_no_answer_is_shown_as_stale_and_given_up(
             "(t) => document.getElementById('strides').textContent !== t",
             arg=strides_then, timeout=30_000)
         page.unroute("**/api/stations/sim-1")
+        expect(page.locator("#stale_why")).to_have_text("the server does not answer")
+
+
+def test_reads_answered_with_an_error_are_shown_as_stale_with_the_error(
+        browser: Any, tmp_path: Path) -> None:
+    """An error answer is an answer: the page says what it was, not that nothing came."""
+    from playwright.sync_api import Route, expect
+
+    failing = {"on": True}
+    answered: list[int] = []
+
+    with walking_station_page(browser, tmp_path, "station-stale-error") as (page, live):
+
+        def fail_reads(route: Route) -> None:
+            if failing["on"] and route.request.method == "GET":
+                answered.append(503)
+                route.fulfill(status=503, content_type="application/json",
+                              body='{"detail": "station worker restarting"}')
+            else:
+                route.continue_()
+
+        page.route("**/api/stations/sim-1", fail_reads)
+        expect(page.locator("#stale")).to_be_visible(timeout=30_000)
+        expect(page.locator("#stale_why")).to_have_text(
+            "the server answers with an error (503: station worker restarting)")
+        assert answered, "the page's reads did not reach the failing route"
+        failing["on"] = False
+        expect(page.locator("#stale")).to_be_hidden(timeout=30_000)
+        assert live.get("sim-1").running
+        page.unroute("**/api/stations/sim-1")

@@ -104,10 +104,19 @@ function showAge() {
   $("stale").hidden = age_s < STALE_AFTER_S;
   $("stale_s").textContent = age_s.toFixed(0);
 }
+// Why the last read brought nothing (shown with the age): no answer at all, or an error answer
+// (a station gone, a server failing), which is not the same thing to the person at the robot.
+const NO_ANSWER = "the server does not answer";
 async function refresh(signal) {
   const n = ++readsStarted;
   try {
-    showStation(await api("GET", `/api/stations/${encodeURIComponent(id)}`, undefined, signal));
+    const r = await api("GET", `/api/stations/${encodeURIComponent(id)}`, undefined, signal);
+    $("stale_why").textContent = r.ok ? NO_ANSWER
+      : `the server answers with an error (${r.status}: ${r.data?.detail || "no detail"})`;
+    showStation(r);
+  } catch (e) {
+    $("stale_why").textContent = NO_ANSWER;
+    throw e;
   } finally {
     for (let i = readWaiters.length - 1; i >= 0; i--) if (readWaiters[i][0] <= n) readWaiters.splice(i, 1)[0][1]();
   }
