@@ -15,7 +15,7 @@ from gaitway.recording import open_recording
 from gaitway.session.loop import PhasePlan
 from gaitway.session.state import SessionState
 from gaitway.session.summary import SessionSummary
-from gaitway.web.live import demo_setups, effort_pct
+from gaitway.web.live import demo_setups
 from gaitway.web.service import LiveService
 
 
@@ -28,11 +28,35 @@ def _wait(cond, timeout_s: float = 15.0) -> None:  # type: ignore[no-untyped-def
     raise AssertionError("condition not met in time")
 
 
-def test_effort_scale() -> None:
-    assert effort_pct(0.0) == 50.0
-    assert effort_pct(10.0) == 100.0
-    assert effort_pct(-30.0) == 0.0
-    assert effort_pct(None) is None
+def test_the_console_shows_the_summarys_active_participation_stride_by_stride() -> None:
+    """Per leg, the patient's share of the positive work over its last stride (SIMULATED
+    truth), the summary's figure: within 0-100 %, none for a leg's first stride, and over the
+    training about the summary's share (a mean of strides' shares against a share of sums)."""
+    svc = LiveService(demo_setups(1, minutes=0.3), overrun_bound_s=TEST_OVERRUN_BOUND_S)
+    st = svc.get("sim-1")
+    try:
+        st.start("therapist:t")
+        _wait(lambda: not st.running, 60.0)
+    finally:
+        svc.shutdown()
+    assert st.last_summary is not None
+    assert st.last_summary.effort is not None
+    strides = list(st.strides)
+    assert len(strides) >= 8
+    shares = [x["active_participation_pct"] for x in strides]
+    assert all(v is None or 0.0 <= v <= 100.0 for v in shares)
+    assert sum(v is not None for v in shares) >= len(shares) - 2
+    frame = st.frames_after(0)[-1]
+    for i, side in enumerate(("left", "right")):
+        last = [x for x in strides if x["side"] == side][-1]
+        assert frame["active_participation_pct"][i] == last["active_participation_pct"]
+    plan = PhasePlan.for_minutes(0.3)
+    training = [v for x, v in zip(strides, shares, strict=True)
+                if v is not None and x["t"] >= plan.ends()[SessionState.WARM_UP] + 1.5]
+    assert training
+    overall = st.last_summary.effort.active_participation_pct
+    assert overall is not None
+    assert abs(sum(training) / len(training) - overall) < 10.0, (training, overall)
 
 
 def test_a_session_streams_frames_and_obeys_changes_and_stop() -> None:

@@ -82,6 +82,30 @@ def _share(patient: float, robot: float) -> float:
     return 100.0 * patient / total if total > 0.0 else math.nan
 
 
+class StrideParticipation:
+    """Each leg's active participation stride by stride (SIMULATED truth): the summary's
+    formula over one stride of that leg, for the console. The patient's work is read off the
+    meter's running total at each stride's close (up to one publishing interval late, a few
+    hundredths of a stride); a leg's first stride has no start to measure from."""
+
+    __slots__ = ("_at",)
+
+    def __init__(self) -> None:
+        self._at: list[tuple[float, float, float, float] | None] = [None, None]
+
+    def close(self, record: StrideRecord,
+              patient_work_j: tuple[float, float, float, float]) -> float | None:
+        """The share (%) over ``record``'s stride, or None where it cannot be known."""
+        side = SIDES.index(record.side)
+        before, self._at[side] = self._at[side], patient_work_j
+        if before is None:
+            return None
+        h, k = LEG_DOFS[side]
+        patient = (patient_work_j[h] - before[h]) + (patient_work_j[k] - before[k])
+        share = _share(patient, record.robot_assist_work_j[0] + record.robot_assist_work_j[1])
+        return share if math.isfinite(share) else None
+
+
 class EffortMeter:
     """Accumulates the truth between ``from_s`` and ``to_s`` (session time, s).
 
@@ -89,8 +113,8 @@ class EffortMeter:
     them every ``EVERY``-th tick (a handful of float operations, no allocation).
     """
 
-    __slots__ = ("_act", "_anti", "_dt", "_effort", "_k", "_muscle", "_n", "_work", "from_s",
-                 "to_s")
+    __slots__ = ("_act", "_anti", "_dt", "_effort", "_k", "_muscle", "_n", "_work",
+                 "_work_all", "from_s", "to_s")
 
     def __init__(self, *, dt: float, from_s: float = 0.0, to_s: float = math.inf) -> None:
         self.from_s = from_s
@@ -99,6 +123,7 @@ class EffortMeter:
         self._k = 0
         self._n = 0
         self._work = [0.0, 0.0, 0.0, 0.0]
+        self._work_all = [0.0, 0.0, 0.0, 0.0]
         self._act = 0.0
         self._muscle = [0.0] * len(_ACT)
         self._anti = 0.0
@@ -109,13 +134,16 @@ class EffortMeter:
         if k % EVERY:
             return
         t = values[0]
-        if not self.from_s <= t < self.to_s:
-            return
-        work, dt = self._work, self._dt
+        work, work_all, dt = self._work, self._work_all, self._dt
+        inside = self.from_s <= t < self.to_s
         for i in (0, 1, 2, 3):
             p = truth[_VOL[i]] * values[_QD[i]]
             if p > 0.0:
-                work[i] += p * dt
+                work_all[i] += p * dt
+                if inside:
+                    work[i] += p * dt
+        if not inside:
+            return
         muscle = self._muscle
         total = 0.0
         for j, i in enumerate(_ACT):
@@ -126,6 +154,13 @@ class EffortMeter:
         self._anti += sum(truth[i] for i in _ANTIGRAVITY) / len(_ANTIGRAVITY)
         self._effort += 0.5 * (truth[_EFFORT[0]] + truth[_EFFORT[1]])
         self._n += 1
+
+    @property
+    def patient_positive_work_j(self) -> tuple[float, float, float, float]:
+        """The patient's own positive work per joint since the session's first tick, window or
+        not (J, DRIVEN_DOFS order): the console's per-stride share is made from its steps."""
+        w = self._work_all
+        return (w[0], w[1], w[2], w[3])
 
     def summary(self, strides: Sequence[StrideRecord]) -> EffortSummary:
         """The window's figures; ``strides``: the stack's stride records (all of them)."""

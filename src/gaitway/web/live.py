@@ -41,6 +41,7 @@ from gaitway.recording.folding import FoldedLog
 from gaitway.safety.session import SessionSafety
 from gaitway.session.builder import SessionCore, new_session_id, session_directory
 from gaitway.session.clock import LoopClock
+from gaitway.session.effort import StrideParticipation
 from gaitway.session.replay import replay_session
 from gaitway.session.state import SessionState, SessionStateMachine
 from gaitway.session.summary import SessionSummary
@@ -62,8 +63,6 @@ _REF: Final[tuple[int, ...]] = tuple(CONTROL_CHANNEL_NAMES.index(f"ref_{n}") for
 _GRF: Final[tuple[int, int]] = (SAMPLE_INDEX["grf_z_left"], SAMPLE_INDEX["grf_z_right"])
 _GUID: Final[int] = CONTROL_CHANNEL_NAMES.index("guidance")
 _BELT: Final[int] = CONTROL_CHANNEL_NAMES.index("cmd_belt_speed")
-#: participation shown as a 0-100 effort bar: 0 N*m -> 50, +10 N*m (patient leads) -> 100
-EFFORT_NM_FULL_SCALE: Final[float] = 10.0
 #: reactions that stop the station and raise an alert on the console
 _STOP_REACTIONS: Final[frozenset[str]] = frozenset({"controlled_stop", "immediate_stop"})
 #: an acknowledgement refused because the cause is still present is retried this long (s of
@@ -75,13 +74,6 @@ SWITCH_INTERVAL_S: Final[float] = 0.0002
 AUDIT_EVERY_S: Final[float] = 0.5
 LABEL: Final[str] = ("SIMULATED SESSION: virtual patient on the MuJoCo twin, run live from the "
                      "web console")
-
-
-def effort_pct(participation_nm: float | None) -> float | None:
-    """Map mean cuff torque (N*m, + when the patient leads) to a 0-100 biofeedback bar."""
-    if participation_nm is None or not math.isfinite(participation_nm):
-        return None
-    return max(0.0, min(100.0, 50.0 + 50.0 * participation_nm / EFFORT_NM_FULL_SCALE))
 
 
 class _Ack:
@@ -144,6 +136,7 @@ class LiveStation:
         self._hold = False  # holding the safe state after a fault (session paused by safety)
         self._wb = [0.0, 0.0]
         self._n_strides = 0
+        self._shares = StrideParticipation()
         self._alert_id = 0
         self.last_result: dict[str, Any] = {}
         #: the last session's summary (what summary.json holds), set when the session ends
@@ -205,7 +198,7 @@ class LiveStation:
             "bws_pct": last.get("bws_pct", s.bws_pct),
             "speed_kmh": last.get("speed_kmh", s.speed_kmh),
             "controller": last.get("controller", s.controller),
-            "effort_pct": last.get("effort_pct", [None, None]),
+            "active_participation_pct": last.get("active_participation_pct", [None, None]),
             "symmetry_pct": last.get("symmetry_pct"),
             "weight_bearing_pct": last.get("weight_bearing_pct", [None, None]),
             "behind_s": last.get("behind_s", 0.0), "slips": last.get("slips", 0),
@@ -390,6 +383,7 @@ class LiveStation:
         self._clock = clock
         self._wb = [0.0, 0.0]
         self._n_strides = 0
+        self._shares = StrideParticipation()
         self.strides.clear()
         tick = [0]
         dec = self.decimation
@@ -582,20 +576,24 @@ class LiveStation:
         wb[1] += 0.05 * (gr - wb[1])
         recs = stack.strides
         if len(recs) != self._n_strides:
+            core = self._core
+            work = core.effort.patient_positive_work_j if core is not None else None
             for r in recs[self._n_strides:]:
+                share = self._shares.close(r, work) if work is not None else None
                 self.strides.append({
                     "t": round(r.time_s, 2), "side": r.side, "duration_s": round(r.duration_s, 3),
                     "tracking_error_deg": [round(e * _RAD2DEG, 2) for e in
                                            r.tracking_error_rms_rad],
                     "participation_nm": [round(p, 2) for p in r.participation_nm],
+                    "active_participation_pct": None if share is None else round(share, 1),
                 })
             self._n_strides = len(recs)
         last = {"left": None, "right": None}  # type: dict[str, dict[str, Any] | None]
         for st in reversed(self.strides):
             if last[st["side"]] is None:
                 last[st["side"]] = st
-        eff = [effort_pct(sum(x["participation_nm"]) / 2) if x else None
-               for x in (last["left"], last["right"])]
+        # each leg's last stride: the summary's active participation (docs/metrics.md)
+        eff = [x["active_participation_pct"] if x else None for x in (last["left"], last["right"])]
         sym = None
         if last["left"] and last["right"]:
             a, b = last["left"]["duration_s"], last["right"]["duration_s"]
@@ -612,7 +610,7 @@ class LiveStation:
             "bws_pct": round(stack.bws.fraction * 100.0, 1),
             "speed_kmh": round(cv[_BELT] * 3.6, 2),
             "controller": stack.controller_name,
-            "effort_pct": eff, "symmetry_pct": sym,
+            "active_participation_pct": eff, "symmetry_pct": sym,
             "weight_bearing_pct": ([round(100 * wb[0] / tot, 1), round(100 * wb[1] / tot, 1)]
                                    if tot > 50.0 else [None, None]),
             "safety": safety_state, "alerts": len(self.alerts),

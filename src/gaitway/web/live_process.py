@@ -160,9 +160,9 @@ class ProcessStation(LiveStation):
             return super().status()
         last = self.frames[-1] if self.frames else {}
         snap = dict(self._snapshot)
-        for key in ("steps", "guidance_pct", "bws_pct", "speed_kmh", "controller", "effort_pct",
-                    "symmetry_pct", "weight_bearing_pct", "elapsed_s", "behind_s", "slips",
-                    "max_lag_s"):
+        for key in ("steps", "guidance_pct", "bws_pct", "speed_kmh", "controller",
+                    "active_participation_pct", "symmetry_pct", "weight_bearing_pct",
+                    "elapsed_s", "behind_s", "slips", "max_lag_s"):
             if key in last and snap.get("running"):
                 snap[key] = last[key]
         snap["therapists"] = sorted(self.setup.therapists)

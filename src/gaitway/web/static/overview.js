@@ -36,8 +36,8 @@ function show(t, s) {
   t.root.classList.toggle("faulted", s.alerts.length > 0);
   t.steps.textContent = s.steps; t.guidance.textContent = fmt(s.guidance_pct, 0, " %");
   t.behind.textContent = fmt(s.behind_s ?? 0, 1, " s");
-  t.effL.style.width = `${s.effort_pct[0] ?? 0}%`; t.effR.style.width = `${s.effort_pct[1] ?? 0}%`;
-  t.effLv.textContent = fmt(s.effort_pct[0], 0, " %"); t.effRv.textContent = fmt(s.effort_pct[1], 0, " %");
+  t.effL.style.width = `${s.active_participation_pct[0] ?? 0}%`; t.effR.style.width = `${s.active_participation_pct[1] ?? 0}%`;
+  t.effLv.textContent = fmt(s.active_participation_pct[0], 0, " %"); t.effRv.textContent = fmt(s.active_participation_pct[1], 0, " %");
   t.alerts.replaceChildren(...s.alerts.map((a) => el("div", { class: "alert" }, alertLine(a))));
   beepForNew(s.alerts);
 }

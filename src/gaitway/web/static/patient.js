@@ -26,7 +26,7 @@ function park(effort, speedKmh) {
 
 function frame() {
   countFrame();
-  const eff = last ? last.effort_pct.map((e) => e ?? 0) : [0, 0];
+  const eff = last ? last.active_participation_pct.map((e) => e ?? 0) : [0, 0];
   park((eff[0] + eff[1]) / 2, last ? last.speed_kmh : 0);
   if (dirty && last) {
     dirty = false;

@@ -31,7 +31,7 @@ function showNumbers(s) {
   const active = controllers[s.controller];
   $("controller_now").title = active ? `${active.description}; the console may set: ${active.console_changes.join(", ") || "nothing controller-specific"}` : "";
   $("symmetry").textContent = symmetryWords(s.symmetry_pct, s.state);
-  const wb = s.weight_bearing_pct || [null, null], eff = s.effort_pct || [null, null];
+  const wb = s.weight_bearing_pct || [null, null], eff = s.active_participation_pct || [null, null];
   $("wb_words").textContent = weightWords(wb);
   for (const [k, v] of [["wbL", wb[0]], ["wbR", wb[1]], ["effL", eff[0]], ["effR", eff[1]]]) {
     $(k).style.width = `${v ?? 0}%`; $(`${k}_v`).textContent = fmt(v, 0, " %");
@@ -139,7 +139,8 @@ function showStation(r) {
   }
   $("strides").replaceChildren(...s.strides.slice(-8).reverse().map((x) => el("tr", {},
     el("td", {}, x.t), el("td", {}, x.side), el("td", {}, x.duration_s),
-    el("td", {}, x.tracking_error_deg.join(" / ")), el("td", {}, x.participation_nm.join(" / ")))));
+    el("td", {}, x.tracking_error_deg.join(" / ")), el("td", {}, fmt(x.active_participation_pct, 0)),
+    el("td", {}, x.participation_nm.join(" / ")))));
   showEvents(s.events);
   $("rx-now").textContent = s.transport === "replay" ? "This station replays a recording." : s.prescription_id !== null && s.prescription_id !== undefined
     ? `The next session follows ${s.patient}'s active prescription (${s.prescription_id}), as it stands when it starts.`
