@@ -344,6 +344,8 @@ class RemoteFrame(BaseModel):
     bws_pct: float | None = None
     speed_kmh: float | None = None
     controller: str = Field(default="", max_length=32)
+    #: hip and knee range-of-motion scales the reference walks now
+    rom_scale: list[float] | None = Field(default=None, min_length=2, max_length=2)
     active_participation_pct: list[float | None] = Field(default=[None, None], min_length=2,
                                                          max_length=2)
     symmetry_pct: float | None = None

@@ -198,6 +198,7 @@ class LiveStation:
             "bws_pct": last.get("bws_pct", s.bws_pct),
             "speed_kmh": last.get("speed_kmh", s.speed_kmh),
             "controller": last.get("controller", s.controller),
+            "rom_scale": last.get("rom_scale", [s.hip_rom_scale, s.knee_rom_scale]),
             "active_participation_pct": last.get("active_participation_pct", [None, None]),
             "symmetry_pct": last.get("symmetry_pct"),
             "weight_bearing_pct": last.get("weight_bearing_pct", [None, None]),
@@ -610,6 +611,8 @@ class LiveStation:
             "bws_pct": round(stack.bws.fraction * 100.0, 1),
             "speed_kmh": round(cv[_BELT] * 3.6, 2),
             "controller": stack.controller_name,
+            # the range of motion the reference walks now (a change applies at a stride's end)
+            "rom_scale": [round(stack.bank.rom.hip.scale, 2), round(stack.bank.rom.knee.scale, 2)],
             "active_participation_pct": eff, "symmetry_pct": sym,
             "weight_bearing_pct": ([round(100 * wb[0] / tot, 1), round(100 * wb[1] / tot, 1)]
                                    if tot > 50.0 else [None, None]),

@@ -160,7 +160,7 @@ class ProcessStation(LiveStation):
             return super().status()
         last = self.frames[-1] if self.frames else {}
         snap = dict(self._snapshot)
-        for key in ("steps", "guidance_pct", "bws_pct", "speed_kmh", "controller",
+        for key in ("steps", "guidance_pct", "bws_pct", "speed_kmh", "controller", "rom_scale",
                     "active_participation_pct", "symmetry_pct", "weight_bearing_pct",
                     "elapsed_s", "behind_s", "slips", "max_lag_s"):
             if key in last and snap.get("running"):

@@ -36,7 +36,7 @@ from gaitway.web.host import StationHost
 #: such as seq and wall time, the server stamps itself)
 FRAME_FIELDS: Final[tuple[str, ...]] = (
     "t", "q", "ref", "grf", "state", "elapsed_s", "steps", "guidance_pct", "bws_pct", "speed_kmh",
-    "controller", "active_participation_pct", "symmetry_pct", "weight_bearing_pct",
+    "controller", "rom_scale", "active_participation_pct", "symmetry_pct", "weight_bearing_pct",
 )
 #: queued frames at most (10 s at 50 Hz); the oldest go first when it is full
 QUEUE_FRAMES: Final[int] = 500

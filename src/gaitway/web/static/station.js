@@ -26,6 +26,8 @@ function showNumbers(s) {
   $("steps").textContent = s.steps; $("guidance_now").textContent = fmt(s.guidance_pct, 0, " %");
   $("bws_now").textContent = fmt(s.bws_pct, 0, " %"); $("speed_now").textContent = fmt(s.speed_kmh, 1, " km/h");
   $("controller_now").textContent = s.controller;
+  const rom = s.rom_scale || [null, null];
+  $("rom_hip_now").textContent = fmt(rom[0], 2); $("rom_knee_now").textContent = fmt(rom[1], 2);
   $("behind").hidden = !(s.slips > 0);
   if (s.slips > 0) { $("behind_s").textContent = fmt(s.behind_s, 1, " s"); $("slips").textContent = s.slips; }
   const active = controllers[s.controller];
@@ -38,6 +40,9 @@ function showNumbers(s) {
   }
   for (const [k, key, d] of [["guidance", "guidance_pct", 0], ["bws", "bws_pct", 0], ["speed", "speed_kmh", 1]]) {
     if (!touched.has(k) && s[key] !== undefined && s[key] !== null) { $(k).value = s[key]; $(`${k}_v`).textContent = Number(s[key]).toFixed(d); }
+  }
+  for (const [k, v] of [["rom_hip", rom[0]], ["rom_knee", rom[1]]]) {
+    if (!touched.has(k) && v !== null && v !== undefined) { $(k).value = v; $(`${k}_v`).textContent = Number(v).toFixed(2); }
   }
 }
 
@@ -242,7 +247,7 @@ async function change(kind, value) {
     if (confirm(`${r.data.detail}\n\nApply this large change?`)) r = await act("changes", { kind, value, confirmed: true });
     else $("message").textContent = "change cancelled";
   }  // any other 409 (a fault held): act() shows the station's reason
-  if (r.ok) touched.delete(kind);
+  if (r.ok) for (const k of kind === "rom" ? ["rom_hip", "rom_knee"] : [kind]) touched.delete(k);
 }
 
 let controllers = {};
