@@ -76,6 +76,23 @@ def test_the_prescriptions_range_of_motion_reaches_the_session(store: ClinicStor
     assert (o.hip_rom_scale, o.knee_rom_scale) == (1.0, 1.0)
 
 
+def test_the_patients_recorded_body_reaches_the_session(store: ClinicStore) -> None:
+    """The twin walks the record's height and mass (it walked the profile's 1.75 m, 75 kg);
+    a record the twin cannot take is refused at the start with the range it takes."""
+    with store.transaction() as db:
+        tall = records.add_patient(db, actor="t", pseudonym="SIM-T", simulated=True,
+                                   height_m=1.91, body_mass_kg=96.0)
+        unknown = records.add_patient(db, actor="t", pseudonym="SIM-U", simulated=True)
+        child = records.add_patient(db, actor="t", pseudonym="SIM-C", simulated=True,
+                                    height_m=1.21, body_mass_kg=25.0)
+        a, b, c = (with_patient(db, _station(), p) for p in (tall, unknown, child))
+    s = a.session_settings(0)
+    assert (s.height_m, s.body_mass_kg) == (1.91, 96.0)
+    assert (b.session_settings(0).height_m, b.session_settings(0).body_mass_kg) == (None, None)
+    with pytest.raises(UserError, match=r"the patient's height must be within 1.4-2 m"):
+        c.session_settings(0)
+
+
 def test_the_settings_name_the_prescription_they_follow(store: ClinicStore) -> None:
     with store.transaction() as db:
         p = records.add_patient(db, actor="t", pseudonym="SIM-A", simulated=True)

@@ -55,14 +55,19 @@ def fill_demo_data(
         pseudo = f"SIM-DEMO-{seed}-{i + 1:02d}"
         with store.transaction() as db:
             new = db.scalar(select(Patient.id).where(Patient.pseudonym == pseudo)) is None
+            height = round(float(rng.normal(1.72, 0.07)), 2)
+            mass = round(float(rng.normal(75, 9)), 1)
             if new:
                 records.add_patient(
                     db, actor=actor, pseudonym=pseudo, simulated=True, affected_side=side,
                     diagnosis=f"virtual patient ({profile})",
                     sex=("female", "male")[i % 2], birth_year=1950 + int(rng.integers(0, 30)),
-                    height_m=round(float(rng.normal(1.72, 0.07)), 2),
-                    body_mass_kg=round(float(rng.normal(75, 9)), 1),
+                    height_m=height, body_mass_kg=mass,
                 )
+            else:  # the virtual body as the record has it
+                known = records.find_patient(db, pseudo)
+                height = known.height_m or height
+                mass = known.body_mass_kg or mass
         n = 0
         for w in range(weeks):
             frac = w / max(weeks - 1, 1)  # the prescription eases week by week
@@ -82,6 +87,7 @@ def fill_demo_data(
                 cfg = SessionSettings(
                     profile=profile, minutes=minutes, seed=seed * 1000 + i * 100 + n,
                     guidance_pct=guidance, bws_pct=bws, speed_kmh=speed, session_index=n,
+                    height_m=height, body_mass_kg=mass,  # the twin in the record's body
                 )
                 session_dir = out_dir / pseudo / f"w{w + 1:02d}-s{k + 1}"
                 if not (session_dir / "summary.json").exists():

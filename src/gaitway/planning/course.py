@@ -28,6 +28,7 @@ from gaitway.planning.recovery import (
     initial_state,
     update,
 )
+from gaitway.session.settings import in_patient_body
 from gaitway.station.sim.profiles import PatientProfile, generate_cohort, get_profile
 
 #: days since onset assumed when a patient has no onset date (a chronic patient)
@@ -119,9 +120,11 @@ def dose_of(session: TrainingSession) -> TrainingDose:
 
 
 def twin_profile(db: Session, patient: Patient) -> PatientProfile:
-    """The profile the patient's next session walks with: its base moved by the recovery."""
+    """The profile the patient's next session walks with: its base moved by the recovery, in
+    the patient's body as their record has it."""
     state = require_state(db, patient)
-    return apply_to_profile(base_profile(state.profile), state)
+    return in_patient_body(apply_to_profile(base_profile(state.profile), state),
+                           patient.height_m, patient.body_mass_kg)
 
 
 def advance(db: Session, patient: Patient, session: TrainingSession, *, actor: str

@@ -174,10 +174,12 @@ class SessionCore:
         self.paced = paced
         # ``profile``: a virtual patient as their course left them (gaitway.planning: the
         # registered profile moved by recovery); by default the registered one
-        self.profile = profile if profile is not None else resolve_profile(settings.profile)
-        if self.profile.id != settings.profile:
-            raise UserError(f"the profile given ({self.profile.id!r}) is not the settings' "
+        base = profile if profile is not None else resolve_profile(settings.profile)
+        if base.id != settings.profile:
+            raise UserError(f"the profile given ({base.id!r}) is not the settings' "
                             f"({settings.profile!r})")
+        #: in the patient's own body where the settings give it (their clinic record)
+        self.profile = settings.patient_profile(base)
         self.session_id = session_id or settings.session_id
         self.patient_name = patient
         self.station_name = station_name

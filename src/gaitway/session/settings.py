@@ -39,6 +39,11 @@ MAX_SPEED_KMH: Final[float] = 3.2
 MAX_MINUTES: Final[float] = 240.0
 MAX_BWS_PCT: Final[float] = 80.0
 MAX_WARMUP_S: Final[float] = 60.0
+#: the patient's height and body mass a session's twin takes (m, kg): the range its scaled
+#: virtual body is tested to walk in (tests/session/test_anthropometrics.py), about the 1st to
+#: 99th percentile of adults; a record outside it is refused with this range
+TWIN_HEIGHT_M: Final[tuple[float, float]] = (1.40, 2.00)
+TWIN_MASS_KG: Final[tuple[float, float]] = (35.0, 150.0)
 
 
 _COHORT: Final[re.Pattern[str]] = re.compile(r"cohort-(\d{1,9})-(\d{3})")
@@ -55,6 +60,19 @@ def resolve_profile(profile_id: str) -> PatientProfile:
     if index >= MAX_COHORT:
         raise UserError(f"cohort patient {profile_id!r}: a cohort has at most {MAX_COHORT}")
     return generate_cohort(index + 1, seed)[index]  # seeded draws: a prefix of any cohort
+
+
+def in_patient_body(profile: PatientProfile, height_m: float | None,
+                    body_mass_kg: float | None) -> PatientProfile:
+    """``profile`` (a virtual patient's impairment) in a patient's own body (their clinic
+    record; None: the profile's), refused outside what the twin is tested to walk in."""
+    if height_m is not None:
+        _finite_in("the patient's height", height_m, *TWIN_HEIGHT_M, "m")
+    if body_mass_kg is not None:
+        _finite_in("the patient's body mass", body_mass_kg, *TWIN_MASS_KG, "kg")
+    return dataclasses.replace(
+        profile, height_m=profile.height_m if height_m is None else float(height_m),
+        mass_kg=profile.mass_kg if body_mass_kg is None else float(body_mass_kg))
 
 
 #: the settings that are lists of timed actions, kept out of to_dict when empty
@@ -115,6 +133,10 @@ class SessionSettings:
     #: the clinic prescription these settings follow (a console session of a patient with an
     #: active one), so that the recording names it as the store does; None: no prescription
     prescription_id: int | None = None
+    #: the patient's own height and body mass (their clinic record); None: the profile's. The
+    #: twin's body, the reference gait and the walkable-range check all take them
+    height_m: float | None = None
+    body_mass_kg: float | None = None
 
     def validate(self) -> SessionSettings:
         """Check every setting; raise UserError on the first that is wrong. Returns self."""
@@ -145,7 +167,7 @@ class SessionSettings:
                    MAX_RESIST_TORQUE_NM, "N*m")
         for flag, v in (("--rom-hip", self.hip_rom_scale), ("--rom-knee", self.knee_rom_scale)):
             _finite_in(f"{flag} (range-of-motion scale)", v, *ROM_SCALE, "(1: as recorded)")
-        check_walkable(self.speed_m_s, profile.height_m, self.rom,
+        check_walkable(self.speed_m_s, self.patient_profile(profile).height_m, self.rom,
                        min_speed_m_s=MIN_SPEED_KMH / 3.6)
         _finite_in("--max-guidance", self.max_guidance_pct, 0.0, 100.0, "%")
         _finite_in("--max-bws", self.max_bws_pct, 0.0, MAX_BWS_PCT, "% of body weight")
@@ -177,22 +199,29 @@ class SessionSettings:
         return RomSettings(hip=JointRom(scale=self.hip_rom_scale),
                            knee=JointRom(scale=self.knee_rom_scale))
 
+    def patient_profile(self, profile: PatientProfile) -> PatientProfile:
+        """``profile`` (the virtual patient's impairment) in the patient's own body: at the
+        settings' height and body mass where they give them."""
+        return in_patient_body(profile, self.height_m, self.body_mass_kg)
+
     def replace(self, **changes: Any) -> SessionSettings:
         return dataclasses.replace(self, **changes)
 
     # -- as data -------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON data (recording metadata, summary.json). Injections, acknowledgements and
-        pauses only when there are any; the prescription id only when there is one (so the
-        settings of a session without one, and its session id, are as before)."""
+        pauses only when there are any; the prescription id, height and body mass only when
+        there is one (so the settings of a session without them, and its session id, are as
+        before)."""
         d = {f.name: getattr(self, f.name) for f in fields(self)}
         for key in TIMED_ACTIONS:
             if d[key]:
                 d[key] = list(d[key])
             else:
                 del d[key]
-        if d["prescription_id"] is None:
-            del d["prescription_id"]
+        for key in ("prescription_id", "height_m", "body_mass_kg"):
+            if d[key] is None:
+                del d[key]
         return d
 
     @classmethod

@@ -47,8 +47,9 @@ def apply_prescription(db: Session, setup: StationSetup) -> int | None:
 
 
 def with_patient(db: Session, setup: StationSetup, patient: Patient) -> StationSetup:
-    """A copy of ``setup`` with ``patient`` on the station, their active prescription and
-    their course so far (the sessions stored for them number the next one). A real patient
+    """A copy of ``setup`` with ``patient`` on the station, their active prescription, their
+    height and body mass, and their course so far (the sessions stored for them number the
+    next one). A real patient
     on a SIMULATED station (or a virtual one on a real station) is refused: their record
     could never hold the session."""
     if patient.simulated != setup.simulated:
@@ -59,7 +60,8 @@ def with_patient(db: Session, setup: StationSetup, patient: Patient) -> StationS
     stored = db.scalar(select(func.count()).select_from(TrainingSession).where(
         TrainingSession.patient_id == patient.id)) or 0
     new = dataclasses.replace(setup, patient=patient.pseudonym, patient_id=patient.id,
-                              therapists=set(setup.therapists), first_session_index=stored)
+                              therapists=set(setup.therapists), first_session_index=stored,
+                              height_m=patient.height_m, body_mass_kg=patient.body_mass_kg)
     apply_prescription(db, new)
     return new
 

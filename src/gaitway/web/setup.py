@@ -73,6 +73,9 @@ class StationSetup:
     first_session_index: int = 0
     #: what the sessions use without an active prescription (None: the values above)
     defaults: TrainingDefaults | None = None
+    #: the patient's height and body mass from their record (None: the profile's)
+    height_m: float | None = None
+    body_mass_kg: float | None = None
 
     def __post_init__(self) -> None:
         if self.defaults is None:
@@ -92,7 +95,8 @@ class StationSetup:
             profile=self.profile, minutes=self.minutes, seed=seed, session_index=n,
             guidance_pct=self.guidance_pct, bws_pct=self.bws_pct, speed_kmh=self.speed_kmh,
             controller=self.controller, hip_rom_scale=self.hip_rom_scale,
-            knee_rom_scale=self.knee_rom_scale, prescription_id=self.prescription_id).validate()
+            knee_rom_scale=self.knee_rom_scale, prescription_id=self.prescription_id,
+            height_m=self.height_m, body_mass_kg=self.body_mass_kg).validate()
 
 
 def replay_setup(path: Path, station_id: str, *,
