@@ -39,7 +39,8 @@ from gaitway.analytics.session_metrics import (
     count_steps,
     session_metrics,
 )
-from gaitway.analytics.stride_metrics import N_CYCLE, UNIT_CYCLE, stride_record
+from gaitway.analytics.stride_batch import stride_records
+from gaitway.analytics.stride_metrics import N_CYCLE, UNIT_CYCLE
 from gaitway.analytics.strides import Stride, build_strides
 from gaitway.errors import UserError
 
@@ -286,18 +287,18 @@ def _fill_toe_offs(
     return sorted(events + added, key=lambda e: e.time_s), len(added)
 
 
-def _cycles(curves: dict[Side, dict[str, list[FloatArray]]]) -> dict[str, Any]:
+def _cycles(curves: dict[Side, dict[str, FloatArray]]) -> dict[str, Any]:
+    """Each side's and joint's mean and SD curve over its strides (rows of ``curves``)."""
     out: dict[str, Any] = {}
     for side, joints in curves.items():
-        for joint, rows in joints.items():
-            if not rows:
+        for joint, m in joints.items():
+            if not len(m):
                 continue
-            m = np.vstack(rows)
             out.setdefault(side, {})[joint] = {
                 "unit": "deg",
-                "n_strides": len(rows),
+                "n_strides": len(m),
                 "mean": np.round(m.mean(axis=0), 3).tolist(),
-                "sd": np.round(m.std(axis=0, ddof=1) if len(rows) > 1 else m[0] * 0, 3).tolist(),
+                "sd": np.round(m.std(axis=0, ddof=1) if len(m) > 1 else m[0] * 0, 3).tolist(),
             }
     return out
 
@@ -472,20 +473,22 @@ def _stride_records(
     crossing_times: list[float], partial: list[tuple[str, float]],
     from_kin: set[tuple[Side, float]], rejected: dict[str, list[dict[str, object]]],
     event_sides: set[str],
-) -> tuple[dict[str, list[dict[str, float | None]]], dict[Side, dict[str, list[FloatArray]]]]:
+) -> tuple[dict[str, list[dict[str, float | None]]], dict[Side, dict[str, FloatArray]]]:
     """Each valid stride's record (flagged when a foot crossed, a crossing was partial or its
     events came from kinematics) and joint curves; invalid ones go to ``rejected``."""
     strides: dict[str, list[dict[str, float | None]]] = {}
-    curves: dict[Side, dict[str, list[FloatArray]]] = {}
+    curves: dict[Side, dict[str, FloatArray]] = {}
     for side, candidates in built.items():
-        recs = []
         for s in candidates:
             if not s.valid:
                 rejected.setdefault(side, []).append(
                     {"start_s": round(s.heel_strike_s, 4), "reason": s.reason}
                 )
-                continue
-            rec, c = stride_record(data, s, body_mass_kg=mass)
+        ok = [s for s in candidates if s.valid]
+        # all of a side's strides at once: the same records as stride_record's, stride by
+        # stride (stride_batch)
+        recs, joint_rows = stride_records(data, ok, body_mass_kg=mass)
+        for s, rec in zip(ok, recs, strict=True):
             if any(s.heel_strike_s - 0.2 <= t <= s.next_heel_strike_s for t in crossing_times):
                 # A foot on the wrong belt: belt forces are not this leg's load.
                 for key in FORCE_KEYS:
@@ -497,9 +500,9 @@ def _stride_records(
                 rec["partial_crossing"] = 1.0  # the other foot rested on this belt at toe-off
             if (side, s.toe_off_s) in from_kin or (side, s.heel_strike_s) in from_kin:
                 rec["events_from_kinematics"] = 1.0
-            recs.append(rec)
-            for joint, curve in c.items():
-                curves.setdefault(side, {}).setdefault(joint, []).append(curve)
+        for joint, rows in joint_rows.items():
+            if len(rows):
+                curves.setdefault(side, {})[joint] = rows
         if recs or side in event_sides:
             strides[side] = recs
     return strides, curves
