@@ -22,6 +22,8 @@ from scipy import ndimage, signal
 
 from gaitway.analytics.filters import sosfiltfilt
 from gaitway.analytics.gait_data import FloatArray, GaitEvent, Side
+from gaitway.analytics.segments import IntArray
+from gaitway.analytics.stance_batch import crossing_times, maybe_crossing, maybe_partial
 from gaitway.errors import UserError
 
 
@@ -109,6 +111,15 @@ class _Levels:
         if self._other is None:
             return 0.0 + self.level
         return max(float(self._other[k]), 0.0) * self._c + self.level
+
+    def take(self, k: IntArray) -> FloatArray:
+        """The thresholds at an array of indices: ``level[k]`` of each, the same floats."""
+        if self._other is None:
+            return np.full(k.shape, 0.0 + self.level)
+        out = np.clip(np.asarray(self._other[k], dtype=np.float64), 0, None)
+        out *= self._c
+        out += self.level
+        return out
 
 
 #: A threshold along time: an array, or one computed where it is asked for.
@@ -241,6 +252,17 @@ def _total_load_percentile(forces: list[FloatArray], q: float) -> float:
     return float(np.percentile(total, q, overwrite_input=True))
 
 
+@dataclass(frozen=True, slots=True)
+class _StancePlan:
+    """Per stance of a side: its heel strike and toe-off times (NaN: timed stance by stance),
+    and whether a crossing or a partial crossing is possible (False: ruled out)."""
+
+    strikes: list[float]
+    toe_offs: list[float]
+    crossing: list[bool]
+    partial: list[bool]
+
+
 class ForcePlateEventDetector:
     """Events from per-belt vertical force; tpcp style (parameters in, ``events_`` out)."""
 
@@ -312,25 +334,29 @@ class ForcePlateEventDetector:
                                       on)
             self.stance_runs_[side] = runs
             cop = (cop_x or {}).get(side)
-            for a, b in runs:
+            plan = self._plan(time, f, off, runs, cop, belt, load_reference_n)
+            for r, (a, b) in enumerate(runs):
                 if a > 0:
-                    events.append(
-                        GaitEvent(self._event_time(time, f, off, on, a, True), side, "heel_strike")
-                    )
+                    t_hs = plan.strikes[r]
+                    if t_hs != t_hs:  # NaN: not timed in the plan
+                        t_hs = self._event_time(time, f, off, on, a, True)
+                    events.append(GaitEvent(float(t_hs), side, "heel_strike"))
                 seg = a  # start of the current own-foot stance inside this run
                 while True:
                     t_cross = None
-                    if cop is not None and belt is not None:
+                    if cop is not None and belt is not None and (seg != a or plan.crossing[r]):
                         t_cross = self._crossing(
                             f[seg:b], cop[seg:b], _belt_travel(belt[seg:b], time[seg:b]),
                             time[seg:b], load_reference_n
                         )
                     if t_cross is None:
                         if b < len(f):
-                            t_to = self._event_time(time, f, off, on, b, False)
-                            if cop is not None:
+                            t_to = plan.toe_offs[r]
+                            if t_to != t_to:
+                                t_to = self._event_time(time, f, off, on, b, False)
+                            if cop is not None and (seg != a or plan.partial[r]):
                                 t_to = self._partial(f, cop, time, seg, b, off, t_to, side)
-                            events.append(GaitEvent(t_to, side, "toe_off"))
+                            events.append(GaitEvent(float(t_to), side, "toe_off"))
                         break
                     other_side: Side = "right" if side == "left" else "left"
                     self.crossings_.append(
@@ -363,6 +389,35 @@ class ForcePlateEventDetector:
         self.events_ = events
         self.filtered_forces_ = filt
         return self
+
+    def _plan(
+        self, t: FloatArray, f: FloatArray, off: _Levels, runs: list[tuple[int, int]],
+        cop: FloatArray | None, belt: FloatArray | None, load: float,
+    ) -> _StancePlan:
+        """Every stance's events and whether it may hold a crossing or a partial crossing,
+        for all stances at once (``stance_batch``); the loop over stances runs the exact
+        per-stance code only where the plan has no time (NaN) or cannot rule a case out."""
+        p = self.params
+        k = len(runs)
+        ab = np.array(runs, dtype=np.intp).reshape(k, 2)
+        a, b = ab[:, 0], ab[:, 1]
+        nan = np.full(k, np.nan)
+        strikes, toe_offs = nan, nan.copy()
+        if not p.extrapolate_to_zero:  # (with it: the per-stance code)
+            strikes = crossing_times(t, f, off.take, a, True)
+            end = b < len(f)
+            toe_offs[end] = crossing_times(t, f, off.take, b[end], False)
+        crossing = np.ones(k, dtype=bool)
+        partial = np.ones(k, dtype=bool)
+        if cop is not None and k:
+            if belt is not None:
+                crossing = maybe_crossing(f, cop, belt, t, a, b,
+                                          p.crossing_min_load_fraction * load,
+                                          p.crossing_cop_jump_m, p.crossing_window_s)
+            partial = maybe_partial(f, cop, a, b, p.partial_unload_fraction,
+                                    p.partial_cop_jump_m)
+        return _StancePlan(strikes.tolist(), toe_offs.tolist(), crossing.tolist(),
+                           partial.tolist())
 
     def _event_time(
         self, t: FloatArray, f: FloatArray, off: Threshold, on: Threshold, i: int, rising: bool

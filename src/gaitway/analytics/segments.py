@@ -7,6 +7,8 @@ and BLAS blocks a dot product by its length, so no whole-array form rounds the s
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 
@@ -15,7 +17,8 @@ from gaitway.analytics.gait_data import FloatArray
 IntArray = npt.NDArray[np.intp]
 
 
-def segment_reduce(ufunc: np.ufunc, x: FloatArray, i: IntArray, j: IntArray) -> FloatArray:
+def segment_reduce(ufunc: np.ufunc, x: npt.NDArray[Any], i: IntArray, j: IntArray
+                   ) -> npt.NDArray[Any]:
     """``[ufunc.reduce(x[a:b]) for a, b in zip(i, j)]`` for a ufunc whose result does not
     depend on the order (``np.maximum``, ``np.minimum``); every ``b > a``. One
     ``reduceat`` over (start, end) pairs; an end at ``len(x)`` is folded in afterwards."""
@@ -25,7 +28,7 @@ def segment_reduce(ufunc: np.ufunc, x: FloatArray, i: IntArray, j: IntArray) -> 
     idx = np.empty(2 * len(i), dtype=np.intp)
     idx[0::2] = i
     idx[1::2] = np.minimum(j, n - 1)
-    out: FloatArray = ufunc.reduceat(x, idx)[0::2]
+    out: npt.NDArray[Any] = ufunc.reduceat(x, idx)[0::2]
     end = j >= n
     if end.any():
         out[end] = ufunc(out[end], x[n - 1])

@@ -57,13 +57,13 @@ class _Columns:
         if not self.cols or not self.n:
             return recs
         present = np.array([m for _, _, m in self.cols])
-        groups, which = np.unique(present, axis=1, return_inverse=True)
-        which = which.ravel()
-        for g in range(groups.shape[1]):
-            cols = [(key, vals) for (key, vals, _), on in zip(self.cols, groups[:, g].tolist(),
-                                                              strict=True) if on]
+        groups: dict[bytes, list[int]] = {}
+        for r, code in enumerate(map(bytes, np.packbits(present, axis=0).T)):
+            groups.setdefault(code, []).append(r)
+        for rows in groups.values():
+            on = present[:, rows[0]].tolist()
+            cols = [(key, vals) for (key, vals, _), o in zip(self.cols, on, strict=True) if o]
             keys = [key for key, _ in cols]
-            rows = np.flatnonzero(which == g).tolist()
             if len(rows) == self.n:
                 table = zip(*[vals for _, vals in cols], strict=True)
             else:
