@@ -418,15 +418,23 @@ def _joint_chunk(
         rmse[fin] = np.sqrt(segment_dots(err, err, fi, fj) / (fj - fi))
         out["rmse"] = rmse
     if tau is not None:
-        if vel is not None:
-            sgn = np.sign(vel[lo:hi])
-        else:  # each stride's own differences, its last one 0 (np.diff with append=last)
-            w = np.diff(seg, append=seg[-1:])
-            w[lj - 1] = 0
-            sgn = np.sign(w)
         neg = -tau[lo:hi]
         vol_c = vol[lo:hi] if vol is not None else None
-        for phase, (p0, p1) in (("stance", (fi, lt[fin])), ("swing", (lt[fin], fj))):
+        to_f, shift = lt[fin], 0 * fi
+        if vel is not None:
+            sgn = np.sign(vel[lo:hi])
+        else:
+            # each stride's own differences, its last one 0 (np.diff with append=last): on
+            # a copy of each stride's samples, as strides given here may share samples
+            spans = list(zip(fi.tolist(), fj.tolist(), strict=True))
+            sgn = np.concatenate([np.empty(0, seg.dtype)] + [
+                np.sign(np.diff(seg[x:y], append=seg[y - 1 : y])) for x, y in spans])
+            neg = np.concatenate([neg[:0]] + [neg[x:y] for x, y in spans])
+            if vol_c is not None:
+                vol_c = np.concatenate([vol_c[:0]] + [vol_c[x:y] for x, y in spans])
+            shift = np.concatenate(([0], np.cumsum(fj - fi)[:-1])).astype(np.intp) - fi
+        for phase, (p0, p1) in (("stance", (fi + shift, to_f + shift)),
+                                ("swing", (to_f + shift, fj + shift))):
             nz = p1 > p0  # ``_phase_mean`` of an empty phase is None
             val, tv = nan.copy(), nan.copy()
             at = np.flatnonzero(fin)[nz]
