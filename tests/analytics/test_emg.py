@@ -112,3 +112,52 @@ def test_property_scaled_percentiles_equal_numpy(n: int, scale: float, qs: list[
     want = np.percentile(v.astype(np.float64) * scale, qs)
     got = scaled_percentiles(v.copy(), scale, tuple(qs))
     assert list(got) == want.tolist()
+
+
+def _median_frequency_row_by_row(band: np.ndarray, fs: float, window_s: float, f_lo: float,
+                                 f_hi: float) -> np.ndarray:
+    """The median frequency as computed before: each window's cumulative power with
+    np.cumsum along its row, the first frequency reaching half of it."""
+    w = round(window_s * fs)
+    n = len(band) // w
+    f = np.fft.rfftfreq(w, 1.0 / fs)
+    sel = (f >= f_lo) & (f <= f_hi)
+    seg = band[: n * w].reshape(n, w) * np.hanning(w)
+    pxx = np.abs(np.fft.rfft(seg, axis=-1)[:, sel]) ** 2
+    c = np.cumsum(pxx, axis=1)
+    return np.asarray(f[sel][np.argmax(c >= c[:, -1:] / 2, axis=1)], dtype=np.float64)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(
+    seconds=st.floats(2.5, 700.0),
+    fs=st.sampled_from([200.0, 1000.0, 1111.0, 2000.0]),
+    window_s=st.sampled_from([0.25, 0.5, 1.0, 2.0]),
+    lo=st.floats(5.0, 60.0),
+    tone=st.booleans(),
+    bad=st.sampled_from([None, np.nan, np.inf, 0.0]),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    seed=st.integers(0, 2**16),
+)
+def test_property_median_frequency_equals_row_by_row(seconds: float, fs: float,
+                                                     window_s: float, lo: float, tone: bool,
+                                                     bad: float | None, dtype: type,
+                                                     seed: int) -> None:
+    """All windows of a chunk at once give each window's median frequency as its own
+    cumulative sum does: noise, pure tones (power at one frequency: ties on the half), flat
+    zero stretches, NaN and inf windows, more windows than a chunk."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * fs)
+    t = np.arange(n) / fs
+    x = rng.normal(0.0, 1.0, n) + (np.sin(2 * np.pi * 80.0 * t) * 5.0 if tone else 0.0)
+    x = x.astype(dtype)
+    w = round(window_s * fs)
+    if bad is not None:  # from a window's start: whole windows of it too
+        a = w * int(rng.integers(0, n // w)) + int(rng.integers(0, 2)) * int(rng.integers(0, w))
+        x[a : a + int(rng.integers(1, 3 * w))] = bad
+    hi = min(450.0, 0.45 * fs)
+    with np.errstate(invalid="ignore", over="ignore"):  # the NaN and inf windows
+        _, got = median_frequency(x, fs, window_s, lo, hi)
+        want = _median_frequency_row_by_row(x, fs, window_s, lo, hi)
+    assert len(got) == n // w >= 1
+    assert np.array_equal(got, want)

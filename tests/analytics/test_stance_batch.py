@@ -219,5 +219,7 @@ def test_the_plan_rules_out_most_stances_of_a_plain_walk() -> None:
     assert len(seen) == 2
     for plan in seen:
         assert len(plan.strikes) >= 15
-        assert not any(plan.crossing) and not any(plan.partial)
-        assert all(x == x for x in plan.strikes[1:]) and all(x == x for x in plan.toe_offs[:-1])
+        assert not any(plan.crossing)
+        assert not any(plan.partial)
+        assert all(x == x for x in plan.strikes[1:])  # no NaN: all timed in the plan
+        assert all(x == x for x in plan.toe_offs[:-1])

@@ -13,8 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gaitway.analytics.gait_data import GaitData, SignalBlock
+from gaitway.analytics.rounding import rounded
 from gaitway.analytics.segments import segment_dots, segment_reduce, segment_sums
-from gaitway.analytics.stride_batch import CHUNK_STRIDES, rounded, stride_records
+from gaitway.analytics.stride_batch import CHUNK_STRIDES, stride_records
 from gaitway.analytics.stride_metrics import stride_record
 from gaitway.analytics.strides import Stride
 
@@ -74,7 +75,7 @@ def _strides(rng: np.random.Generator, t0: float, t1: float, count: int, both: b
                     rng.uniform(0.1, spread))
         b = a + dur
 
-        def inside(p: float) -> float | None:
+        def inside(p: float, a: float = a, dur: float = dur) -> float | None:
             return float(a + rng.uniform(0.0, 1.0) * dur) if rng.random() < p else None
 
         out.append(Stride(side=side, heel_strike_s=a, toe_off_s=inside(0.85),
@@ -185,3 +186,5 @@ def test_property_rounded_is_pythons_round(values: list[float], nd: int) -> None
         assert (g is None and w is None) or (
             g is not None and w is not None and g == w
             and math.copysign(1.0, g) == math.copysign(1.0, w)), (g, w)
+    kept = rounded(np.array(values), nd, none_if_not_finite=False)  # NaN and inf as round
+    assert [repr(v) for v in kept] == [repr(round(v, nd)) for v in values]

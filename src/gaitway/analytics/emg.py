@@ -18,6 +18,7 @@ from scipy import signal
 
 from gaitway.analytics.filters import sosfiltfilt
 from gaitway.analytics.gait_data import FloatArray
+from gaitway.analytics.rounding import rounded
 from gaitway.errors import UserError
 
 
@@ -178,13 +179,25 @@ def median_frequency(
     band: FloatArray, fs: float, window_s: float, f_lo: float, f_hi: float
 ) -> tuple[FloatArray, FloatArray]:
     """Median frequency of consecutive windows (Hann-windowed periodogram of each window),
-    vectorised over windows. The band-pass already removed the mean: no detrending."""
+    vectorised over windows. The band-pass already removed the mean: no detrending.
+
+    Each window's cumulative power runs along the frequencies as numpy's ``cumsum`` would
+    (one addition after another), but for all windows of a chunk at once: a row of
+    frequencies at a time over a (frequencies, windows) array, where ``cumsum`` along each
+    window's row is a chain of dependent additions (3-4 times slower). The median is the
+    first frequency whose cumulative power reaches half the total; the power is never
+    negative, so the cumulative power never falls and that index is the count of
+    frequencies below half."""
     w = round(window_s * fs)
     n = len(band) // w
     if n == 0:
         return np.empty(0), np.empty(0)
     f = np.fft.rfftfreq(w, 1.0 / fs)
     sel = (f >= f_lo) & (f <= f_hi)
+    picked = np.flatnonzero(sel)
+    lo, hi = (int(picked[0]), int(picked[-1]) + 1) if len(picked) else (0, 0)
+    if hi - lo != len(picked):  # (a selection with holes cannot happen: f is increasing)
+        raise ValueError("the median frequency's band must be one range of frequencies")
     hann = np.hanning(w)
     idx = np.empty(n, dtype=np.intp)
     # a few hundred windows at a time: the spectra of a 30-minute channel at once would take
@@ -192,9 +205,16 @@ def median_frequency(
     for a in range(0, n, _MDF_CHUNK):
         b = min(n, a + _MDF_CHUNK)
         seg = band[a * w : b * w].reshape(b - a, w) * hann
-        pxx = np.abs(np.fft.rfft(seg, axis=-1)[:, sel]) ** 2
-        c = np.cumsum(pxx, axis=1)
-        idx[a:b] = np.argmax(c >= c[:, -1:] / 2, axis=1)
+        spec = np.fft.rfft(seg, axis=-1)[:, lo:hi]
+        c = np.empty((hi - lo, b - a))
+        np.abs(spec.T, out=c)
+        c *= c  # |X|**2, the same product
+        for k in range(1, hi - lo):
+            np.add(c[k - 1], c[k], out=c[k])
+        if hi - lo and np.isfinite(c[-1]).all():
+            idx[a:b] = np.count_nonzero(c < c[-1] / 2, axis=0)
+        else:  # a NaN or no frequencies: numpy's first-True (0 where none)
+            idx[a:b] = np.argmax(c >= c[-1:] / 2, axis=0) if hi - lo else 0
     f = f[sel]
     t = (np.arange(n) + 0.5) * window_s
     return t.astype(np.float64), np.asarray(f[idx], dtype=np.float64)
@@ -214,8 +234,10 @@ def cycle_timing(
     cyc = np.repeat(np.arange(len(ab)), n)  # the cycle of each interval, in order
     k = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n) + lo[cyc]
     start, T = a[cyc], (b - a)[cyc]
-    on = (100 * (np.maximum(onsets_s[k], start) - start) / T).tolist()
-    off = (100 * (np.minimum(offsets_s[k], b[cyc]) - start) / T).tolist()
-    pairs = [(round(x, 1), round(y, 1)) for x, y in zip(on, off, strict=True)]
+    on = rounded(100 * (np.maximum(onsets_s[k], start) - start) / T, 1,
+                 none_if_not_finite=False)
+    off = rounded(100 * (np.minimum(offsets_s[k], b[cyc]) - start) / T, 1,
+                  none_if_not_finite=False)
+    pairs = list(zip(on, off, strict=True))
     ends = np.cumsum(n).tolist()
     return [pairs[e - m : e] for e, m in zip(ends, n.tolist(), strict=True)]

@@ -24,8 +24,10 @@ BoolArray = npt.NDArray[np.bool_]
 #: load ramp between the two thresholds: a few to a few tens of samples); a stance whose
 #: crossing lies farther is timed by the detector's own walk
 WINDOW = 64
-#: stances per chunk of the whole-array bounds (temporaries of a chunk's samples only)
-CHUNK = 256
+#: stances per chunk of the whole-array bounds: a chunk's ~15 temporaries of its samples
+#: (64 stances, ~85k samples at 1 kHz: ~10 MB) stay below the detector's own peak, its
+#: filtering of whole channels
+CHUNK = 64
 #: the bounds' margin (m) over the rounding that differs between a whole-array travel of the
 #: belt and the detector's per-stance one (~1e-10 m in a 30-minute session)
 MARGIN_M = 1e-6
@@ -72,6 +74,15 @@ def crossing_times(t: FloatArray, x: FloatArray, level_at: Callable[[IntArray], 
     return out
 
 
+def _owner(starts: IntArray, n: int) -> IntArray:
+    """For each of ``n`` samples, the last stance that starts at or before it (``starts``
+    increasing, the first at 0): a running count of starts."""
+    mark = np.zeros(n, dtype=np.intp)
+    mark[starts[1:]] = 1
+    out: IntArray = np.cumsum(mark)
+    return out
+
+
 def _chunks(k: int) -> list[slice]:
     return [slice(s, min(k, s + CHUNK)) for s in range(0, k, CHUNK)]
 
@@ -95,9 +106,8 @@ def maybe_partial(f: FloatArray, cop: FloatArray, a: IntArray, b: IntArray,
         la, lb = aa - lo, bb - lo
         peak = segment_reduce(np.maximum, fc, la, lb)
         pos = np.arange(hi - lo)
-        owner = np.searchsorted(la, pos, side="right") - 1  # the stance a sample starts after
-        inside = (owner >= 0) & (pos < lb[np.maximum(owner, 0)])
-        own = np.maximum(owner, 0)
+        own = _owner(la, hi - lo)
+        inside = pos < lb[own]  # (the chunk starts with a stance)
         big = np.iinfo(np.intp).max
         at_peak = np.where(inside & (fc == peak[own]), pos, big)
         first_peak = segment_reduce(np.minimum, at_peak, la, lb)
@@ -148,7 +158,7 @@ def maybe_crossing(f: FloatArray, cop: FloatArray, belt: FloatArray, t: FloatArr
         on_belt[0] = 0.0
         np.cumsum(0.5 * (v[1:] + v[:-1]) * np.diff(tt), out=on_belt[1:])
         on_belt += cc
-        owner = np.maximum(np.searchsorted(la, np.arange(hi - lo), side="right") - 1, 0)
+        owner = _owner(la, hi - lo)
         keep = np.flatnonzero(ok)
         if len(keep) == 0:
             out[sl] = False

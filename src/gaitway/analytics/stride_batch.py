@@ -17,7 +17,6 @@ beside the EMG, at the analysis's peak memory.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from gaitway.analytics.gait_data import FloatArray, GaitData, Side, SignalBlock
+from gaitway.analytics.rounding import rounded
 from gaitway.analytics.segments import IntArray, segment_dots, segment_reduce, segment_sums
 from gaitway.analytics.stride_metrics import COP_BIN_S, DRIVEN, JOINTS, UNIT_CYCLE
 from gaitway.analytics.strides import Stride
@@ -71,33 +71,6 @@ class _Columns:
             for r, row in zip(rows, table, strict=True):
                 recs[r] = dict(zip(keys, row, strict=True))
         return recs
-
-
-#: largest |x * 10**nd| rounded with numpy (a double holds every integer below 2**53)
-_NUMPY_ROUND_LIMIT = 2.0**50
-
-
-def rounded(values: FloatArray, nd: int) -> list[float | None]:
-    """``[round(v, nd) if math.isfinite(v) else None for v in values]`` (Python's correctly
-    rounded ``round``, as ``stride_record``'s ``_r``), in a few array passes.
-
-    ``np.round`` scales, rounds and unscales; its integer ``m = rint(x * 10**nd)`` is the one
-    Python's ``round`` picks whenever the scaled product is not within rounding error of a
-    half (the product is exact to half an ulp), and then ``m / 10**nd`` (an IEEE division
-    of exact operands) is the double nearest to the decimal, as Python's ``round`` returns.
-    The few values near a half, or too large, are rounded by Python itself."""
-    x = np.asarray(values, dtype=np.float64)
-    scale = 10.0**nd
-    with np.errstate(invalid="ignore", over="ignore"):
-        p = x * scale
-        m = np.rint(p)
-        near_half = np.abs(np.abs(p - m) - 0.5) <= 4 * np.spacing(np.abs(p))
-        doubt = near_half | ~(np.abs(p) < _NUMPY_ROUND_LIMIT)
-        out: list[float | None] = (m / scale).tolist()
-    for k in np.flatnonzero(doubt).tolist():
-        v = float(x[k])
-        out[k] = round(v, nd) if math.isfinite(v) else None
-    return out
 
 
 def _opt(values: Sequence[float | None]) -> FloatArray:
