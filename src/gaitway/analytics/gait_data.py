@@ -91,7 +91,9 @@ class SignalBlock:
                     f"channel {name!r} has {len(values)} values but the time axis has {n}; "
                     "the file is inconsistent"
                 )
-        if n > 1 and not np.all(np.diff(self.time) > 0):
+        # t[k + 1] > t[k] is np.diff(t) > 0 (a difference of doubles is positive exactly
+        # when the first is larger), without a whole-channel array of differences
+        if n > 1 and not np.all(self.time[1:] > self.time[:-1]):
             raise UserError("the time axis does not increase; the file is corrupt or unsorted")
         if self.sampling_rate_hz <= 0:
             raise UserError(f"sampling rate must be positive, got {self.sampling_rate_hz}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 
 import numpy as np
@@ -80,24 +81,27 @@ def score_events(
             if window is not None:
                 det = det[(det >= window[0]) & (det <= window[1])]
                 ref = ref[(ref >= window[0]) & (ref <= window[1])]
-            used = np.zeros(len(det), dtype=bool)
-            for r in ref:
-                if len(det) == 0:
+            # Python floats and lists: the same double arithmetic as numpy's scalars, at a
+            # fraction of the cost per event (a 30-minute session has ~10,000)
+            d, n = det.tolist(), len(det)
+            used = [False] * n
+            for r in ref.tolist():
+                if n == 0:
                     fn += 1
                     continue
-                i = int(np.searchsorted(det, r))
+                i = bisect_left(d, r)  # np.searchsorted's index
                 best = -1
                 best_err = tolerance_s
                 for j in (i - 1, i, i + 1):
-                    if 0 <= j < len(det) and not used[j] and abs(det[j] - r) <= best_err:
-                        best, best_err = j, abs(det[j] - r)
+                    if 0 <= j < n and not used[j] and abs(d[j] - r) <= best_err:
+                        best, best_err = j, abs(d[j] - r)
                 if best < 0:
                     fn += 1
                 else:
                     used[best] = True
                     tp += 1
-                    errors.append(float(det[best] - r))
-            fp += int((~used).sum())
+                    errors.append(d[best] - r)
+            fp += used.count(False)
     return EventScore(tp, fp, fn, tuple(errors))
 
 

@@ -8,7 +8,6 @@ in the output instead of silently bending the averages.
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,30 +53,42 @@ def build_strides(
     hs, to = times(side, "heel_strike"), times(side, "toe_off")
     chs, cto = times(other, "heel_strike"), times(other, "toe_off")
     has_contra = len(chs) > 0
+    if len(hs) < 2:
+        return []
+    # every stride's searches at once (the indices ``_between`` finds stride by stride)
+    a, b = hs[:-1], hs[1:]
+    to_lo, to_hi = to.searchsorted(a, side="right"), to.searchsorted(b, side="left")
+    c_lo, c_hi = chs.searchsorted(a, side="right"), chs.searchsorted(b, side="left")
+    ct_lo, ct_hi = cto.searchsorted(a, side="right"), cto.searchsorted(b, side="left")
+    before = chs.searchsorted(a, side="left")  # the other side's strikes before a
+
+    def first(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> list[float | None]:
+        got = x[np.minimum(lo, max(len(x) - 1, 0))].tolist() if len(x) else [0.0] * len(lo)
+        return [float(v) if h > k else None for v, k, h in zip(got, lo.tolist(), hi.tolist(),
+                                                                 strict=True)]
+
+    prev = chs[np.maximum(before - 1, 0)].tolist() if has_contra else [0.0] * len(a)
     out: list[Stride] = []
-    for a, b in itertools.pairwise(hs):
-        tos = _between(to, a, b)
-        inner_c = _between(chs, a, b)
+    for ak, bk, n_to, n_c, t_first, c_first, ct_first, nb, p in zip(
+            a.tolist(), b.tolist(), (to_hi - to_lo).tolist(), (c_hi - c_lo).tolist(),
+            first(to, to_lo, to_hi), first(chs, c_lo, c_hi), first(cto, ct_lo, ct_hi),
+            before.tolist(), prev, strict=True):
         reason = ""
-        if not min_stride_s <= b - a <= max_stride_s:
-            reason = f"duration {b - a:.2f} s outside {min_stride_s}-{max_stride_s} s"
-        elif len(tos) != 1:
-            reason = f"{len(tos)} toe-offs inside the stride"
-        elif has_contra and len(inner_c) != 1:
-            reason = f"{len(inner_c)} heel strikes of the other side inside the stride"
-        cto_after = _between(cto, a, b)
-        before = int(chs.searchsorted(a, side="left"))  # the other side's strikes before a
+        if not min_stride_s <= bk - ak <= max_stride_s:
+            reason = f"duration {bk - ak:.2f} s outside {min_stride_s}-{max_stride_s} s"
+        elif n_to != 1:
+            reason = f"{n_to} toe-offs inside the stride"
+        elif has_contra and n_c != 1:
+            reason = f"{n_c} heel strikes of the other side inside the stride"
         out.append(
             Stride(
                 side=side,
-                heel_strike_s=float(a),
-                toe_off_s=float(tos[0]) if len(tos) >= 1 else None,
-                next_heel_strike_s=float(b),
-                contra_heel_strike_s=float(inner_c[0]) if len(inner_c) >= 1 else None,
-                contra_toe_off_s=float(cto_after[0]) if len(cto_after) >= 1 else None,
-                prev_contra_heel_strike_s=float(chs[before - 1])
-                if before and a - chs[before - 1] < max_stride_s
-                else None,
+                heel_strike_s=ak,
+                toe_off_s=t_first,
+                next_heel_strike_s=bk,
+                contra_heel_strike_s=c_first,
+                contra_toe_off_s=ct_first,
+                prev_contra_heel_strike_s=p if nb and ak - p < max_stride_s else None,
                 valid=not reason,
                 reason=reason,
             )
