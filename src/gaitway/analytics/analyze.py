@@ -415,10 +415,13 @@ def analyze_result(
     validation = None
     if truth:
         ref = []
+        step: float | None = None  # the time axis's median step, found once for both sides
         for side in SIDES:
             contact = truth.get(f"truth_contact_{side}")
             if contact is not None and data.forces is not None:
-                ref += events_from_contact(contact, data.forces.time, side)
+                if step is None and len(data.forces.time) >= 2:
+                    step = float(np.median(np.diff(data.forces.time)))
+                ref += events_from_contact(contact, data.forces.time, side, step_s=step)
         if ref:
             validation = {
                 "events_vs_simulation_truth": score_events(
@@ -432,9 +435,7 @@ def analyze_result(
         "strides": strides, "rejected_strides": rejected, "metrics": metrics,
         "cycles": _cycles(curves), "emg": emg,
         "detected_vs_file_events": comparison, "validation": validation}
-    try:  # the common case, checked at C speed: nothing to replace
-        json.dumps(clean, allow_nan=False)
-    except (ValueError, TypeError):
+    if not _json_ready(clean):
         clean = _finite_only(clean, "", unavailable)
     return AnalysisResult(
         schema_version=SCHEMA_VERSION,
@@ -515,6 +516,44 @@ def file_vs_detected(detected: list[GaitEvent], file_events: list[GaitEvent]) ->
         "tolerances_ms": {k: v * 1000 for k, v in TOLERANCE_S.items()},
         "agreement": [a.as_dict() for a in agreement(detected, file_events)],
     }
+
+
+def _json_ready(clean: dict[str, Any]) -> bool:
+    """Whether ``json.dumps(clean, allow_nan=False)`` succeeds (nothing to replace: the
+    common case). The stride records, most of a long session's values, are checked without
+    encoding them: string keys, and float or None values, all finite; anything else is
+    left to the encoder's verdict on the whole."""
+    strides = clean.get("strides")
+    if not _finite_records(strides):
+        try:
+            json.dumps(clean, allow_nan=False)
+        except (ValueError, TypeError):
+            return False
+        return True
+    try:  # the rest, at C speed
+        json.dumps({k: v for k, v in clean.items() if k != "strides"}, allow_nan=False)
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
+def _finite_records(strides: Any) -> bool:
+    """True when ``strides`` is a dict of str to lists of dicts of str to finite floats or
+    None (what ``json.dumps(..., allow_nan=False)`` encodes without an error); False when it
+    is not certainly so."""
+    if type(strides) is not dict or any(type(k) is not str for k in strides):
+        return False
+    values: list[Any] = []
+    keys: set[Any] = set()
+    for recs in strides.values():
+        if type(recs) is not list or any(type(r) is not dict for r in recs):
+            return False
+        for r in recs:
+            keys.update(r)
+            values.extend(r.values())
+    numbers = [v for v in values if v is not None]
+    return (all(type(k) is str for k in keys) and all(type(v) is float for v in numbers)
+            and bool(np.isfinite(np.array(numbers, dtype=np.float64)).all()))
 
 
 def _finite_only(obj: Any, path: str, unavailable: list[Unavailable]) -> Any:

@@ -596,7 +596,8 @@ class KinematicEventDetector:
 
 
 def events_from_contact(
-    contact: FloatArray, time: FloatArray, side: Side, *, min_duration_s: float = 0.03
+    contact: FloatArray, time: FloatArray, side: Side, *, min_duration_s: float = 0.03,
+    step_s: float | None = None,
 ) -> list[GaitEvent]:
     """Ground-truth events from a 0/1 contact channel (rising edge = heel strike).
 
@@ -606,7 +607,8 @@ def events_from_contact(
     c = np.asarray(contact) > 0.5
     if len(time) < 2:
         return []
-    fs = 1.0 / float(np.median(np.diff(time)))
+    # ``step_s``: the caller's ``np.median(np.diff(time))`` (both sides share a time axis)
+    fs = 1.0 / (float(np.median(np.diff(time))) if step_s is None else step_s)
     n = max(1, round(min_duration_s * fs))
     runs = _debounce(_runs(c), n, n)
     out: list[GaitEvent] = []
