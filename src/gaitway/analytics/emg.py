@@ -75,8 +75,9 @@ class EmgPipeline:
             rect = np.abs(band)
             env32 = sosfiltfilt(sos_env.astype(np.float32), rect, np.float32)
             del rect
-            env = env32.astype(np.float64)
-            env *= scale
+            # the float32 envelope in float64, times the scale: one pass (the same product)
+            env = np.empty(len(env32), dtype=np.float64)
+            np.multiply(env32, scale, out=env, dtype=np.float64)
             # np.percentile(env, ...) from the float32 envelope, partitioned in place: no
             # 14-MB copy of a 30-minute channel's float64 envelope
             base, peak = scaled_percentiles(env32, scale, (5.0, 99.5))
