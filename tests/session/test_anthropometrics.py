@@ -18,6 +18,18 @@ from gaitway.session.builder import SessionCore
 from gaitway.session.settings import TWIN_HEIGHT_M, TWIN_MASS_KG, SessionSettings
 from gaitway.web.setup import StationSetup
 
+
+def check_walkable_or_none(s: SessionSettings) -> str | None:
+    """None when ``s`` is valid; the refusal when its range cannot cover the belt's travel
+    (any other refusal fails the test)."""
+    try:
+        s.validate()
+    except UserError as e:
+        assert "belt's travel" in str(e), e  # noqa: PT017 (not a raises test: either is fine)
+        return str(e)
+    return None
+
+
 PROFILES = ("healthy", "hemiparetic-left-mild", "hemiparetic-right-moderate",
             "hemiparetic-left-severe", "sci-incomplete")
 
@@ -39,7 +51,8 @@ def test_the_twin_reference_and_safety_take_the_patients_body() -> None:
 def test_settings_without_a_body_keep_their_data_and_session_id() -> None:
     s = SessionSettings(profile="healthy", minutes=1.0, seed=3)
     d = s.to_dict()
-    assert "height_m" not in d and "body_mass_kg" not in d
+    assert "height_m" not in d
+    assert "body_mass_kg" not in d
     withbody = s.replace(height_m=1.6, body_mass_kg=60.0)
     assert SessionSettings.from_dict(withbody.to_dict()) == withbody
     assert withbody.session_id != s.session_id
@@ -80,12 +93,10 @@ def test_sessions_walk_in_every_body_the_twin_takes(
     s = SessionSettings(profile=profile, minutes=0.2, seed=1, bws_pct=bws,
                         guidance_pct=guidance, speed_kmh=round(speed, 2),
                         height_m=round(height, 2), body_mass_kg=round(mass, 1))
-    try:
-        s.validate()
-    except UserError as e:  # a range of motion too small for this leg at this speed
-        assert "belt's travel" in str(e)
+    if check_walkable_or_none(s) is not None:  # a range too small for this leg and speed
         return
     summary = SessionCore(s).run()
     assert summary.ended_by == "completed", (s, summary.ended_by)
-    assert summary.strides.left >= 3 and summary.strides.right >= 3
+    assert summary.strides.left >= 3
+    assert summary.strides.right >= 3
     assert math.isfinite(summary.duration_s)
