@@ -152,17 +152,32 @@ class Compensation:
             out[0] = out[1] = out[2] = out[3] = 0.0
             return out
         q, qd, eps = ctx.q, ctx.qd, self._eps
-        qdd = self._qdd
-        if self._i_hip > 0.0:
-            prev, a, rate = self._qd_prev, self._alpha, 1.0 / ctx.dt
-            for j in range(N_JOINTS):
-                p = prev[j]
-                if p == p:
-                    qdd[j] += a * ((qd[j] - p) * rate - qdd[j])
-                prev[j] = qd[j]
         g_hip, gs_c, vh_c, vk_c = self._g_hip, self._gs_c, self._vh, self._vk
         ch, ck, inv_eps = self._ch, self._ck, 1.0 / eps
         sin, tanh = math.sin, math.tanh
+        ih = self._i_hip
+        if ih > 0.0:
+            # with inertia: each joint's filtered acceleration first, then its torque (one
+            # pass over the legs; the same operations, in the same order, as one pass each)
+            qdd, prev, a = self._qdd, self._qd_prev, self._alpha
+            rate, ik = 1.0 / ctx.dt, self._i_knee
+            for h, k in LEG_DOFS:
+                vh = qd[h]
+                vk = qd[k]
+                p = prev[h]
+                if p == p:
+                    qdd[h] += a * ((vh - p) * rate - qdd[h])
+                prev[h] = vh
+                p = prev[k]
+                if p == p:
+                    qdd[k] += a * ((vk - p) * rate - qdd[k])
+                prev[k] = vk
+                qh = q[h]
+                s_shank = gs_c * sin(qh - q[k])  # shank angle from vertical, forward +
+                out[h] = (g_hip * sin(qh) + s_shank + vh_c * vh + ch * tanh(vh * inv_eps)
+                          + ih * qdd[h])
+                out[k] = -s_shank + vk_c * vk + ck * tanh(vk * inv_eps) + ik * qdd[k]
+            return out
         for h, k in LEG_DOFS:
             qh = q[h]
             s_shank = gs_c * sin(qh - q[k])  # shank angle from vertical, forward +
@@ -170,11 +185,6 @@ class Compensation:
             vk = qd[k]
             out[h] = g_hip * sin(qh) + s_shank + vh_c * vh + ch * tanh(vh * inv_eps)
             out[k] = -s_shank + vk_c * vk + ck * tanh(vk * inv_eps)
-        if self._i_hip > 0.0:
-            ih, ik = self._i_hip, self._i_knee
-            for h, k in LEG_DOFS:
-                out[h] += ih * qdd[h]
-                out[k] += ik * qdd[k]
         return out
 
 

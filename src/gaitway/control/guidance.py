@@ -37,7 +37,7 @@ class GuidanceController(Controller):
         comp = self.compensation.compute(ctx)
         out, k, d, g = self.out, self._k, self._d, self.level
         q, qd, qr, qdr = ctx.q, ctx.qd, ctx.q_ref, ctx.qd_ref
-        for i in range(4):
+        for i in (0, 1, 2, 3):
             out[i] = comp[i] + g * (k[i] * (qr[i] - q[i]) + d[i] * (qdr[i] - qd[i]))
         return out
 

@@ -55,7 +55,7 @@ from gaitway.station.channels import (
     N_CONTROL_CHANNELS,
     SAMPLE_INDEX,
 )
-from gaitway.station.interface import Command, Sample
+from gaitway.station.interface import Command, Sample, command_of
 
 TWO_PI: Final[float] = 2.0 * math.pi
 #: standing posture held below walking speed (rad), and how the gait fades in with speed
@@ -432,8 +432,8 @@ class ControlStack:
         cv[_CV_PHASE_L] = p_l
         cv[_CV_PHASE_R] = p_r
         self.ticks = ticks + 1
-        return Command(tau[0], tau[1], tau[2], tau[3], harness, belt,  # DRIVEN_DOFS order
-                       harness_set)
+        return command_of((tau[0], tau[1], tau[2], tau[3], harness, belt,  # DRIVEN_DOFS order
+                           harness_set))
 
     def _set_rate(self, belt_v: float) -> None:
         """Reference stride frequency and walking weight for a belt speed (only on change)."""

@@ -20,7 +20,7 @@ from gaitway.recording.folding import SAFETY_WARNING, EventFolder
 from gaitway.safety.faults import FAULTS, FaultKind, FaultRecord, Reaction
 from gaitway.safety.limits import SafetyLimits
 from gaitway.station.channels import SAMPLE_CHANNEL_NAMES, SAMPLE_INDEX
-from gaitway.station.interface import Command, FaultBit, Sample
+from gaitway.station.interface import Command, FaultBit, Sample, command_of
 
 _I = SAMPLE_INDEX
 _JOINT_NAMES: Final[tuple[str, ...]] = ("hip_left", "hip_right", "knee_left", "knee_right")
@@ -361,7 +361,19 @@ class SafetySupervisor:
         jump = dev.angle_jump
         ia, im, iv, ic, it, ii = (self._i_ang, self._i_mot, self._i_vel, self._i_cur,
                                   self._i_tmp, self._i_int)
-        for k in range(4):
+        # every limit and counter read once a tick, not once a joint (the limits are frozen;
+        # the counters are only replaced by an acknowledgement, never during a check)
+        enc_max, enc_ticks = dev.encoder_mismatch, dev.encoder_mismatch_ticks
+        cur_hard, cur_ticks = dev.current_hard, dev.current_hard_ticks
+        tmp_hard, tmp_soft, tmp_ticks = (dev.temperature_hard, dev.temperature_soft,
+                                         dev.temperature_ticks)
+        int_hard, int_soft, int_ticks = (pat.interaction_hard, pat.interaction_soft,
+                                         pat.interaction_ticks)
+        vel_ticks = dev.velocity_hard_ticks
+        hhi, hlo, shi, slo = self._hhi, self._hlo, self._shi, self._slo
+        vhard, vsoft = self._vhard, self._vsoft
+        n_enc, n_vel, n_cur, n_tmp, n_int = self._enc, self._vel, self._cur, self._tmp, self._int
+        for k in (0, 1, 2, 3):
             a = v[ia[k]]
             if not first:
                 d = a - prev[k]
@@ -379,59 +391,61 @@ class SafetySupervisor:
                     stale[k] = 0
             prev[k] = a
             e = a - v[im[k]]
-            if e > dev.encoder_mismatch or e < -dev.encoder_mismatch:
-                self._enc[k] += 1
-                if self._enc[k] >= dev.encoder_mismatch_ticks:
+            if e > enc_max or e < -enc_max:
+                n_enc[k] += 1
+                if n_enc[k] >= enc_ticks:
                     self._fault(FaultKind.ENCODER_MISMATCH, t,
                                 f"{_JOINT_NAMES[k]} joint and motor encoders differ by {e:.3f} rad")
             else:
-                self._enc[k] = 0
-            if a > self._hhi[k] or a < self._hlo[k]:
+                n_enc[k] = 0
+            if a > hhi[k] or a < hlo[k]:
                 self._fault(FaultKind.JOINT_RANGE, t,
                             f"{_JOINT_NAMES[k]} at {a:.3f} rad, beyond its hard range "
-                            f"{self._hlo[k]:.2f}..{self._hhi[k]:.2f}")
-            elif a > self._shi[k] or a < self._slo[k]:
+                            f"{hlo[k]:.2f}..{hhi[k]:.2f}")
+            elif a > shi[k] or a < slo[k]:
                 self._warn(FaultKind.JOINT_RANGE, k, t,
                            f"{_JOINT_NAMES[k]} at {a:.3f} rad, beyond its soft range")
             w = v[iv[k]]
-            if w > self._vhard[k] or w < -self._vhard[k]:
-                self._vel[k] += 1
-                if self._vel[k] >= dev.velocity_hard_ticks:
+            lim = vhard[k]
+            if w > lim or w < -lim:
+                n_vel[k] += 1
+                if n_vel[k] >= vel_ticks:
                     self._fault(FaultKind.JOINT_VELOCITY, t,
                                 f"{_JOINT_NAMES[k]} velocity {w:.2f} rad/s beyond hard limit")
             else:
-                self._vel[k] = 0
-                if w > self._vsoft[k] or w < -self._vsoft[k]:
+                n_vel[k] = 0
+                lim = vsoft[k]
+                if w > lim or w < -lim:
                     self._warn(FaultKind.JOINT_VELOCITY, k, t,
                                f"{_JOINT_NAMES[k]} velocity {w:.2f} rad/s beyond soft limit")
             c = v[ic[k]]
-            if c > dev.current_hard or c < -dev.current_hard:
-                self._cur[k] += 1
-                if self._cur[k] >= dev.current_hard_ticks:
+            if c > cur_hard or c < -cur_hard:
+                n_cur[k] += 1
+                if n_cur[k] >= cur_ticks:
                     self._fault(FaultKind.DRIVE_OVERCURRENT, t,
                                 f"{_JOINT_NAMES[k]} drive current {c:.1f} A")
             else:
-                self._cur[k] = 0
+                n_cur[k] = 0
             tc = v[it[k]]
-            if tc > dev.temperature_hard:
-                self._tmp[k] += 1
-                if self._tmp[k] >= dev.temperature_ticks:
+            if tc > tmp_hard:
+                n_tmp[k] += 1
+                if n_tmp[k] >= tmp_ticks:
                     self._fault(FaultKind.DRIVE_OVERTEMPERATURE, t,
                                 f"{_JOINT_NAMES[k]} winding at {tc:.1f} degC")
             else:
-                self._tmp[k] = 0
-                if tc > dev.temperature_soft:
+                n_tmp[k] = 0
+                if tc > tmp_soft:
                     self._warn(FaultKind.DRIVE_OVERTEMPERATURE, k, t,
                                f"{_JOINT_NAMES[k]} winding warm, {tc:.1f} degC")
             f = v[ii[k]]
-            if f > pat.interaction_hard or f < -pat.interaction_hard:
-                self._int[k] += 1
-                if self._int[k] >= pat.interaction_ticks:
+            if f > int_hard or f < -int_hard:
+                n_int[k] += 1
+                if n_int[k] >= int_ticks:
                     self._fault(FaultKind.INTERACTION_FORCE, t,
                                 f"cuff torque {f:.1f} N*m at {_JOINT_NAMES[k]}")
             else:
-                self._int[k] = 0
-                if f > pat.interaction_soft or f < -pat.interaction_soft:
+                n_int[k] = 0
+                if f > int_soft or f < -int_soft:
                     self._warn(FaultKind.INTERACTION_FORCE, k, t,
                                f"cuff torque {f:.1f} N*m at {_JOINT_NAMES[k]}")
         # harness force: stale, jump, slack, overload; the fall
@@ -513,17 +527,18 @@ class SafetySupervisor:
         ramp = t - self._resume_at
         ramping = 0.0 <= ramp < RESUME_RAMP_S
         clipped = False
-        for k in range(4):
+        shi, slo, vsoft, tsoft = self._shi, self._slo, self._vsoft, self._tsoft
+        for k in (0, 1, 2, 3):
             c = cmd[k]
             lim = c
             if finite:
                 a = v[ia[k]]
-                if (a > self._shi[k] and lim > 0.0) or (a < self._slo[k] and lim < 0.0):
+                if (a > shi[k] and lim > 0.0) or (a < slo[k] and lim < 0.0):
                     lim = 0.0  # no torque pushing further out of the soft range
                 w = v[iv[k]]
-                if (w > self._vsoft[k] and lim > 0.0) or (w < -self._vsoft[k] and lim < 0.0):
+                if (w > vsoft[k] and lim > 0.0) or (w < -vsoft[k] and lim < 0.0):
                     lim = 0.0  # no torque driving a joint faster than its soft limit
-            ts = self._tsoft[k]
+            ts = tsoft[k]
             if lim > ts or lim < -ts:
                 clipped = True
             if ramping:  # resuming: the limit rises from the stop's torque, no warnings
@@ -551,7 +566,7 @@ class SafetySupervisor:
         if out is None:
             return cmd
         self.limited_ticks += 1
-        return Command(*out)
+        return command_of(out)
 
     # -- the stop sequences -------------------------------------------------------------------
     def _stop_command(self, v: list[float], t: float) -> Command:

@@ -12,9 +12,10 @@ from __future__ import annotations
 import abc
 import enum
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from types import TracebackType
-from typing import NamedTuple, Protocol, Self
+from typing import Final, NamedTuple, Protocol, Self, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -210,6 +211,13 @@ class Command(NamedTuple):
                 self.harness_setpoint,
             )
         )
+
+
+#: a Command from its seven values in field order (a tuple or a list of 7): the same record as
+#: ``Command(*values)`` without the NamedTuple's ``__new__``, a Python function (~0.15 us; the
+#: control stack and the safety supervisor build one every tick). Seven values, unchecked.
+command_of: Final[Callable[[Sequence[float]], Command]] = cast(
+    "Callable[[Sequence[float]], Command]", partial(tuple.__new__, Command))
 
 
 class DisturbanceHooks(Protocol):

@@ -110,10 +110,12 @@ assert _I["hip_sto_left"] == _I["fault_word"] + 1
 assert _I["knee_brake_right"] == _I["fault_word"] + 8
 #: a row of Python floats to float64 bytes and an array over them: a few times cheaper per
 #: tick than ``np.array(row)``, and the same numbers (the truth's array is read-only)
-_PACK_SAMPLE: Final = struct.Struct(f"{N_SAMPLE_CHANNELS}d").pack
-_PACK_TRUTH: Final = struct.Struct(f"{N_TRUTH_CHANNELS}d").pack
+#: The sample's row and the truth's are packed together, one call a tick: the truth is a
+#: read-only view of its part of the bytes
+_PACK_SAMPLE_TRUTH: Final = struct.Struct(f"{N_SAMPLE_CHANNELS + N_TRUTH_CHANNELS}d").pack
 #: read once: an enum member read from its class costs ~0.5 us on Python 3.11
 _NO_FAULT: Final = FaultBit.NONE
+_trusted: Final = Sample.trusted
 _THERMAL_EVERY: Final[int] = 10  # ticks between thermal-model updates (slow dynamics)
 _NOISE_BLOCK: Final[int] = 1000
 _COP_MIN_FZ: Final[float] = 20.0  # N: below this a plate reports no centre of pressure
@@ -196,6 +198,11 @@ class SimStation(Station):
         self._tmax_temp = [dev.hip.max_temperature] * 2 + [dev.knee.max_temperature] * 2
         self._harness_max = dev.harness_max_force_fraction * self.body.mass_kg * GRAVITY
         self._ctrl_list = [0.0] * m.nu
+        #: writes the controls into mjData's array in one C call (a list assigned to a numpy
+        #: slice converts float by float)
+        self._put_ctrl = struct.Struct(f"{m.nu}d").pack_into
+        #: the patient's next event time, asked again only once it has come
+        self._event_at = patient.next_event_time
         self._felt = [0.0, 0.0, 0.0, 0.0]  # cuff torques on the legs, as the patient feels them
         # the frame's parallelogram counterbalances the orthosis' own weight, as on the Lokomat
         self._exo_counterweight = GRAVITY * sum(
@@ -334,14 +341,16 @@ class SimStation(Station):
         tq = self._torque
         ctrl = self._ctrl_list
         a = self._a_enc + 6
-        for k in range(4):
+        peak, inv_vmax = self._peak, self._inv_vmax
+        for k in (0, 1, 2, 3):
             c = command[k]
             if c != c:
                 c = 0.0
-            avail = self._peak[k]
+            avail = peak[k]
             w = sdl[a + k]
             if c * w > 0.0:
-                avail *= max(0.0, 1.0 - abs(w) * self._inv_vmax[k])
+                x = 1.0 - (w if w > 0.0 else -w) * inv_vmax[k]  # abs(w), without a call
+                avail *= x if x > 0.0 else 0.0  # max(0.0, x), NaN and -0.0 alike
             ctrl[k] = tq[k] = avail if c > avail else (-avail if c < -avail else c)
         self._ticks = ticks = self._ticks + 1
         dt = self.dt
@@ -349,7 +358,10 @@ class SimStation(Station):
             self._update_thermal(dt * _THERMAL_EVERY)
         # belt motor with its acceleration limit
         target = command[5]
-        target = 0.0 if target != target else min(max(target, 0.0), self._belt_max)
+        if target != target or target < 0.0:  # NaN: stand still
+            target = 0.0
+        elif target > self._belt_max:
+            target = self._belt_max
         belt = self._belt
         lim = self._belt_step
         if self._braked:  # emergency brake: standstill at the braking deceleration
@@ -369,7 +381,10 @@ class SimStation(Station):
             force = 0.0
         f_cmd = command[4]
         if f_cmd == f_cmd:
-            f_cmd = min(max(f_cmd, 0.0), self._harness_max)
+            if f_cmd < 0.0:
+                f_cmd = 0.0
+            elif f_cmd > self._harness_max:
+                f_cmd = self._harness_max
             vw = self._bw_harness * (f_cmd - force) / k_h
             vm = self._vmax_winch
             winch = self._winch + dt * (vm if vw > vm else (-vm if vw < -vm else vw))
@@ -387,24 +402,23 @@ class SimStation(Station):
             dq = sdl[h + 4:h + 8]
             dq.append(sdl[an + 6])
             dq.append(sdl[an + 7])
-            c = self._a_cuff
-            k_c, d_c = self._cuff_kl, self._cuff_dl
-            felt = self._felt
-            for j in range(4):
-                felt[j] = -(k_c[j] * sdl[c + j] + d_c[j] * sdl[c + 4 + j])
+            # the cuffs' torques on the legs (``_felt``): the last sample's interaction
+            # torques before their sensor noise, which _sample() left there
             ctrl[4:10] = patient.update(2.0 * dt, belt, q, dq,
-                                        (sdl[self._a_touch_l], sdl[self._a_touch_r]), felt)
+                                        (sdl[self._a_touch_l], sdl[self._a_touch_r]),
+                                        self._felt)
             if ticks % 1000 == 1:
                 patient.drift()
                 patient.emg.fatigue = patient.fatigue
-        self._d_ctrl[:] = ctrl
+        self._put_ctrl(self._d_ctrl, 0, *ctrl)  # the same float64s as ``d_ctrl[:] = ctrl``
         self._physics(self.model, self.data)
         self.time = t = ticks * dt
-        if t >= patient.next_event_time:
+        if t >= self._event_at:
             for ev in patient.due_events(t):
                 if ev.kind == "stop_button":
                     self.stop_button_until = t + 1.0
                 self._events_out.append(ev)
+            self._event_at = patient.next_event_time
         return self._sample()
 
     def _update_thermal(self, dt: float) -> None:
@@ -430,15 +444,16 @@ class SimStation(Station):
         fzl = sdl[fl + 2] - tare
         fzr = sdl[fr + 2] - tare
         if fzl > _COP_MIN_FZ:
-            copl = (-sdl[tl + 1] / fzl, self._belt_y[0] + sdl[tl] / fzl)
+            cxl, cyl = -sdl[tl + 1] / fzl, self._belt_y[0] + sdl[tl] / fzl
         else:
-            copl = (0.0, 0.0)
+            cxl = cyl = 0.0
         if fzr > _COP_MIN_FZ:
-            copr = (-sdl[tr + 1] / fzr, self._belt_y[1] + sdl[tr] / fzr)
+            cxr, cyr = -sdl[tr + 1] / fzr, self._belt_y[1] + sdl[tr] / fzr
         else:
-            copr = (0.0, 0.0)
+            cxr = cyr = 0.0
         temp = self._temp
         acc, gyr = self._a_acc, self._a_gyro
+        p = self.patient
         if self._ticks % _THERMAL_EVERY == 0:
             word = _NO_FAULT
             for j in range(4):
@@ -446,6 +461,12 @@ class SimStation(Station):
                     word |= FaultBit.DRIVE_OVERTEMPERATURE
             self._thermal_word = word
         belt = self._belt
+        # the cuffs' torques on the legs, kept for the patient's next update (``_felt``)
+        felt = self._felt
+        felt[0] = it0 = -(k[0] * sdl[c] + dmp[0] * sdl[c + 4])
+        felt[1] = it1 = -(k[1] * sdl[c + 1] + dmp[1] * sdl[c + 5])
+        felt[2] = it2 = -(k[2] * sdl[c + 2] + dmp[2] * sdl[c + 6])
+        felt[3] = it3 = -(k[3] * sdl[c + 3] + dmp[3] * sdl[c + 7])
         # sensor noise from a pre-drawn block
         i = self._noise_i
         if i >= _NOISE_BLOCK:
@@ -453,46 +474,34 @@ class SimStation(Station):
             self._noise *= self._noise_sd
             i = 0
         self._noise_i = i + 1
-        v = frombuffer(_PACK_SAMPLE(
+        h = self._a_human
+        vol = p.voluntary
+        act = p.activation
+        drive = p.effort.drive
+        ph = p.phase
+        both = frombuffer(_PACK_SAMPLE_TRUTH(
             self.time,
             *sdl[e:e + 12],
             tq[0], tq[1], tq[2], tq[3],
             *sdl[e:e + 4],
             tq[0] / kt[0], tq[1] / kt[1], tq[2] / kt[2], tq[3] / kt[3],
             temp[0], temp[1], temp[2], temp[3],
-            -(k[0] * sdl[c] + dmp[0] * sdl[c + 4]),
-            -(k[1] * sdl[c + 1] + dmp[1] * sdl[c + 5]),
-            -(k[2] * sdl[c + 2] + dmp[2] * sdl[c + 6]),
-            -(k[3] * sdl[c + 3] + dmp[3] * sdl[c + 7]),
-            sdl[fl], sdl[fl + 1], fzl, copl[0], copl[1],
-            sdl[fr], sdl[fr + 1], fzr, copr[0], copr[1],
+            it0, it1, it2, it3,
+            sdl[fl], sdl[fl + 1], fzl, cxl, cyl,
+            sdl[fr], sdl[fr + 1], fzr, cxr, cyr,
             self._harness,
             self._pelvis_z0 + sdl[self._a_pz],
             sdl[self._a_py] if self._a_py >= 0 else 0.0,
             belt, belt,
             *sdl[acc:acc + 3],
             *sdl[gyr:gyr + 3],
-            *self.patient.emg.next_list(self.patient.activation, self.patient.activation_version),
+            *p.emg.next_list(p.activation, p.activation_version),
             1.0 if self.estop_pressed else 0.0,
             1.0 if self.time < self.stop_button_until else 0.0,
             float(self.fault_word | self._thermal_word)
             if (self.fault_word or self._thermal_word) else 0.0,  # enum | is slow: skip at 0
             *_NO_STO_NO_BRAKE,
-        )) + self._noise[i]
-        self._fill_truth()
-        sample = Sample.trusted(v, v.tolist())
-        self._last = sample
-        return sample
-
-    def _fill_truth(self) -> None:
-        sdl = self._sdl
-        p = self.patient
-        vol = p.voluntary
-        h = self._a_human
-        act = p.activation
-        drive = p.effort.drive
-        ph = p.phase
-        self.truth = frombuffer(_PACK_TRUTH(
+            # the ground truth, TRUTH_CHANNELS order
             1.0 if sdl[self._a_touch_l] > _CONTACT_TRUTH_N else 0.0,
             1.0 if sdl[self._a_touch_r] > _CONTACT_TRUTH_N else 0.0,
             vol[0], vol[1], vol[2], vol[3], vol[4], vol[5],
@@ -500,6 +509,11 @@ class SimStation(Station):
             (ph + p.phase_offset_left) % 1.0, (ph + p.phase_offset_right) % 1.0,
             *act, drive[0], drive[1], p.fatigue,
         ))
+        self.truth = both[N_SAMPLE_CHANNELS:]
+        v = both[:N_SAMPLE_CHANNELS] + self._noise[i]
+        sample = _trusted(v, v.tolist())
+        self._last = sample
+        return sample
 
     def drain_events(self) -> list[PatientEvent]:
         """Patient events (stop button, pain report) since the last call, for the recording."""
