@@ -1,7 +1,12 @@
 """Station benchmarks: the simulated session's tick against a bare MuJoCo step, headless speed,
 what recording costs in time and on disk.
 
-Run through bench/run.py, or alone: ``python bench/bench_station.py [--quick]``.
+Run through bench/run.py, or alone: ``python bench/bench_station.py [--quick]``;
+``python bench/bench_station.py --only-tick --before SRC`` compares the tick with the code in
+SRC (the ``src`` tree of another checkout): the tick against a bare ``mj_step`` in fresh
+processes, the two trees alternated, and whether eight seeded sessions (every controller, a
+fault of each kind of reaction, a pause, a lateral pelvis) give the same results bit for bit
+(every tick's sample, control values, command and truth, the recording read back, the summary).
 Baselines are measured in the same run:
 - one full tick (the control stack production runs, firmware, virtual patient, sample,
   mj_step) vs a bare ``mj_step`` of the same model and state (thread CPU time, best of
@@ -16,6 +21,12 @@ Baselines are measured in the same run:
 
 from __future__ import annotations
 
+import argparse
+import hashlib
+import json
+import os
+import struct
+import subprocess
 import sys
 import tempfile
 import time
@@ -23,9 +34,11 @@ from pathlib import Path
 from typing import Any
 
 import mujoco
+import numpy as np
 
 from gaitway.control.settings import ControlSettings
 from gaitway.control.stack import ControlStack
+from gaitway.recording import open_recording
 from gaitway.session.builder import SessionCore
 from gaitway.session.settings import SessionSettings
 from gaitway.session.summary import SessionSummary
@@ -152,6 +165,135 @@ def run(quick: bool = False) -> list[dict[str, object]]:
     ]
 
 
+# -- the tick against the code before (--before SRC) ---------------------------------------
+
+HERE = Path(__file__).resolve().parent
+#: what differs between two runs of one session by nature: when and how fast it ran
+_WALL_CLOCK = ("started_at", "wall_time_s", "real_time_factor", "loop_timing")
+
+
+def _identity_sessions() -> list[SessionSettings]:
+    """Short seeded sessions that take every per-tick path: each controller, faults that
+    stop (interaction force, encoder mismatch, fall), a pause, a reduced range of motion,
+    self-pacing, a lateral pelvis, patient events."""
+    s = 1.0 / 60.0
+    return [
+        SessionSettings(profile=PROFILE, minutes=12 * s, seed=3),
+        SessionSettings(profile="hemiparetic-right-severe", minutes=6 * s, seed=53,
+                        guidance_pct=7.3, bws_pct=35.3, hip_rom_scale=0.88,
+                        knee_rom_scale=0.94, patient_events=False, pauses=("2.5:0.5",)),
+        SessionSettings(profile=PROFILE, minutes=6 * s, seed=7, controller="path",
+                        tunnel_width_deg=2.0, path_flow_nm=12.0, self_paced=True,
+                        hip_rom_scale=0.7, knee_rom_scale=1.3),
+        SessionSettings(profile="sci-incomplete", minutes=6 * s, seed=2, controller="aan",
+                        speed_kmh=3.0, bws_pct=50.0, initial_fatigue=0.8,
+                        injections=("interaction_force@2",)),
+        SessionSettings(profile="healthy", minutes=6 * s, seed=1, controller="resist",
+                        resist_torque_nm=10.0, speed_kmh=0.5,
+                        injections=("encoder_mismatch@1.5",)),
+        SessionSettings(profile="healthy", minutes=5 * s, seed=4, lateral_pelvis=True),
+        SessionSettings(profile="hemiparetic-right-mild", minutes=6 * s, seed=5,
+                        controller="aan", injections=("fall@3",)),
+        SessionSettings(profile="hemiparetic-left-severe", minutes=30 * s, seed=9,
+                        speed_kmh=1.2, guidance_pct=40.0),
+    ]
+
+
+def session_digests() -> list[str]:
+    """One sha256 per identity session over every tick's sample, control values, command and
+    truth, the recording read back (channels, truth, events) and the summary (less its wall
+    clock)."""
+    out: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="gaitway-bench-identity-") as tmp:
+        for i, settings in enumerate(_identity_sessions()):
+            h = hashlib.sha256()
+            core = SessionCore(settings, out_dir=Path(tmp) / f"s{i}")
+            twin = core.twin
+
+            def on_tick(sample: Any, control: list[float], cmd: Any, h: Any = h,
+                        twin: SimStation = twin) -> None:
+                h.update(sample.values.tobytes())
+                h.update(struct.pack(f"{len(control)}d", *control))
+                h.update(struct.pack("7d", *cmd))
+                h.update(twin.truth.tobytes())
+
+            summary = core.run(on_tick=on_tick)
+            d = {k: v for k, v in summary.to_dict().items() if k not in _WALL_CLOCK}
+            h.update(json.dumps(d, sort_keys=True, default=str).encode())
+            rec = open_recording(Path(tmp) / f"s{i}").read()
+            h.update(np.asarray(rec.time).tobytes())
+            for name in sorted(rec.data):
+                h.update(name.encode())
+                h.update(np.asarray(rec.data[name]).tobytes())
+            h.update(repr([(e.time_s, e.kind, e.source, e.details) for e in rec.events]).encode())
+            out.append(h.hexdigest())
+    return out
+
+
+_CHILD = """
+import json, sys
+sys.path.insert(0, sys.argv[2])
+import bench_station as b
+if sys.argv[1] == "tick":
+    tick, bare = b._tick_vs_bare(rounds=5, n=int(sys.argv[3]))
+    print(json.dumps({"tick_us": tick, "bare_us": bare}))
+else:
+    print(json.dumps({"digests": b.session_digests()}))
+"""
+
+
+def _child(mode: str, src: Path | None, n: int = 3000) -> dict[str, Any]:
+    """One figure in a fresh process; ``src``: run that source tree of gaitway."""
+    env = dict(os.environ)
+    if src is not None:
+        env["PYTHONPATH"] = str(src)
+    out = subprocess.run([sys.executable, "-c", _CHILD, mode, str(HERE), str(n)], check=True,
+                         capture_output=True, text=True, env=env)
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def tick_before_after(before: Path, rounds: int, n: int) -> list[dict[str, object]]:
+    """The tick against a bare mj_step, this code and ``before`` alternated in fresh
+    processes (each ratio from one process), and the identity sessions' digests of each."""
+    ratios: dict[str, list[float]] = {"this code": [], "before": []}
+    ticks: dict[str, list[float]] = {"this code": [], "before": []}
+    load0 = os.getloadavg()[0]
+    for _ in range(rounds):
+        for name, src in (("before", before), ("this code", None)):
+            r = _child("tick", src, n)
+            ratios[name].append(r["tick_us"] / r["bare_us"])
+            ticks[name].append(r["tick_us"])
+    load1 = os.getloadavg()[0]
+    same = _child("identity", None)["digests"] == _child("identity", before)["digests"]
+    rows: list[dict[str, object]] = []
+    for name in ("before", "this code"):
+        rs = sorted(ratios[name])
+        rows.append({"name": f"full tick / bare mj_step, {name} ({rounds} processes, best "
+                     "and median)", "value": round(rs[0], 2), "median": round(rs[len(rs) // 2], 2),
+                     "unit": "x", "tick_us_best": round(min(ticks[name]), 1),
+                     "load_avg": f"{load0:.1f}-{load1:.1f}", "goal": "<= 2.5"})
+    rows.append({"name": "identity sessions (8, every tick hashed) equal to the code before",
+                 "value": same, "unit": ""})
+    return rows
+
+
 if __name__ == "__main__":
-    for row in run(quick="--quick" in sys.argv):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--only-tick", action="store_true",
+                        help="only the tick against a bare mj_step (with --before: both codes)")
+    parser.add_argument("--before", type=Path, default=None,
+                        help="a src/ tree of the code before (e.g. a git worktree's src)")
+    parser.add_argument("--rounds", type=int, default=3)
+    a = parser.parse_args()
+    if a.before is not None:
+        rows = tick_before_after(a.before, a.rounds, 2000 if a.quick else 3000)
+    elif a.only_tick:
+        tick_us, bare_us = _tick_vs_bare(rounds=3 if a.quick else 5, n=2000 if a.quick else 5000)
+        rows = [{"name": "full tick", "value": round(tick_us, 1), "unit": "us CPU",
+                 "baseline": round(bare_us, 1), "ratio": round(tick_us / bare_us, 2)}]
+    else:
+        rows = run(quick=a.quick)
+    for row in rows:
         print(row)

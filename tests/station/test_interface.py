@@ -3,11 +3,22 @@ their "none" answer (ground truth, events), so a session asks a station and neve
 
 from __future__ import annotations
 
+import struct
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gaitway.station.canopen.station import NoPeripherals
-from gaitway.station.interface import Command, Sample, Station, StationError, StationWrapper
+from gaitway.station.interface import (
+    Command,
+    Sample,
+    Station,
+    StationError,
+    StationWrapper,
+    command_of,
+)
 from gaitway.station.replay import RecordedSamples, ReplayStation
 from gaitway.station.sim.patient import PatientEvent, VirtualPatient
 from gaitway.station.sim.profiles import get_profile
@@ -69,3 +80,19 @@ def test_a_wrapper_answers_from_its_inner_station() -> None:
 def test_a_patient_event_is_a_station_event_from_the_patient() -> None:
     ev = PatientEvent(1.5, "stop_button", "pressed")
     assert (ev.time_s, ev.kind, ev.source) == (1.5, "stop_button", "patient")
+
+
+@settings(max_examples=200, derandomize=True, deadline=None)
+@given(st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=7, max_size=7),
+       st.booleans())
+def test_command_of_builds_the_same_command_as_its_constructor(values: list[float],
+                                                                as_tuple: bool) -> None:
+    """The per-tick shortcut (no NamedTuple ``__new__``) makes the very record the constructor
+    makes, from a tuple or a list: same type, fields and bits (NaN and -0.0 included)."""
+    made = command_of(tuple(values) if as_tuple else values)
+    expected = Command(*values)
+    assert type(made) is Command
+    assert struct.pack("7d", *made) == struct.pack("7d", *expected)
+    assert made._asdict().keys() == expected._asdict().keys()
+    assert made.harness_setpoint is values[6]
+    assert made.hip_torque_left is values[0]

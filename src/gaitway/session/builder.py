@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
+import struct
 import threading
 import uuid
 from collections.abc import Callable
@@ -59,6 +60,7 @@ from gaitway.session.summary import (
 )
 from gaitway.station.channels import (
     CONTROL,
+    N_CONTROL_CHANNELS,
     N_SAMPLE_CHANNELS,
     RECORDED_CHANNELS,
     RECORDED_COMMAND,
@@ -75,6 +77,13 @@ _PHASE_L: Final[int] = CONTROL.phase_estimate_left
 _PHASE_R: Final[int] = CONTROL.phase_estimate_right
 _CONTACT_L: Final[int] = TRUTH_INDEX["truth_contact_left"]
 _CONTACT_R: Final[int] = TRUTH_INDEX["truth_contact_right"]
+#: the recorded row's control values and command written as float64 in place, one C call each
+#: (a list or tuple assigned to a numpy slice converts float by float): the same numbers
+_PUT_CONTROL: Final = struct.Struct(f"{N_CONTROL_CHANNELS}d").pack_into
+_PUT_COMMAND: Final = struct.Struct(f"{RECORDED_COMMAND.stop - RECORDED_COMMAND.start}d").pack_into
+_CONTROL_AT: Final[int] = N_SAMPLE_CHANNELS * 8  # byte offsets in the row
+_COMMAND_AT: Final[int] = RECORDED_COMMAND.start * 8
+assert len(RECORDED_CHANNELS) == N_SAMPLE_CHANNELS + N_CONTROL_CHANNELS
 
 #: the caller's per-tick hook: the Sample, the control values, the command after safety
 TickHook = Callable[[Sample, list[float], Command], None]
@@ -298,7 +307,7 @@ class SessionCore:
         score = scorer.add
         measure = self.effort.add
         row = np.zeros(len(RECORDED_CHANNELS))
-        n_s, cmd_cols = N_SAMPLE_CHANNELS, RECORDED_COMMAND
+        n_s = N_SAMPLE_CHANNELS
         append = writer.append if writer is not None else None
         pending = stack.changes.queue
         pauses = self.pauses
@@ -307,8 +316,9 @@ class SessionCore:
             truth = truth_of.truth  # the truth of this sample (read it each tick)
             if append is not None:
                 row[:n_s] = sample.values
-                row[n_s:] = control
-                row[cmd_cols] = cmd  # cmd_* channels: what the drives got, after safety
+                _PUT_CONTROL(row, _CONTROL_AT, *control)
+                # cmd_* channels: what the drives got, after safety
+                _PUT_COMMAND(row, _COMMAND_AT, *cmd)
                 append(row, truth)
             score(control[_PHASE_L], control[_PHASE_R], truth[_CONTACT_L] > 0.5,
                   truth[_CONTACT_R] > 0.5)
