@@ -307,6 +307,7 @@ class SessionCore:
         score = scorer.add
         measure = self.effort.add
         row = np.zeros(len(RECORDED_CHANNELS))
+        row_bytes = row.data  # the same memory, for struct.pack_into
         n_s = N_SAMPLE_CHANNELS
         append = writer.append if writer is not None else None
         pending = stack.changes.queue
@@ -316,9 +317,9 @@ class SessionCore:
             truth = truth_of.truth  # the truth of this sample (read it each tick)
             if append is not None:
                 row[:n_s] = sample.values
-                _PUT_CONTROL(row, _CONTROL_AT, *control)
+                _PUT_CONTROL(row_bytes, _CONTROL_AT, *control)
                 # cmd_* channels: what the drives got, after safety
-                _PUT_COMMAND(row, _COMMAND_AT, *cmd)
+                _PUT_COMMAND(row_bytes, _COMMAND_AT, *cmd)
                 append(row, truth)
             score(control[_PHASE_L], control[_PHASE_R], truth[_CONTACT_L] > 0.5,
                   truth[_CONTACT_R] > 0.5)
