@@ -21,6 +21,7 @@ from gaitway.control.settings import (
     MAX_TUNNEL_WIDTH_DEG,
     ROM_SCALE,
 )
+from gaitway.errors import UserError
 from gaitway.gait.reference import JointRom, RomSettings, min_hip_scale
 from gaitway.harnesses.envelope import (
     BWS_PCT,
@@ -375,6 +376,38 @@ def test_the_grid_covers_every_controller_and_the_edges() -> None:
     assert len(grid(quick=True)) < len(cases_)
     for c in cases_:  # each one a session the CLI accepts, with a pause to resume from
         assert c.validate().pauses
+
+
+_FULL = grid()
+
+
+@settings(max_examples=20, deadline=None, derandomize=True, database=None)
+@given(picks=st.lists(st.sampled_from(sorted({part for c in _FULL
+                                               for part in c.label.split(", ")})),
+                      min_size=1, max_size=3),
+       seed=st.integers(0, 10_000))
+def test_match_runs_exactly_the_rows_whose_label_holds_every_text(picks: list[str],
+                                                                  seed: int) -> None:
+    """`gaitway validate envelope --match TEXT --seed N` re-runs one row (or a controller's
+    rows) at another seed: the cases whose label holds every text, in grid order, each at
+    that seed, or one clear line when none does."""
+    want = [c.label for c in _FULL if all(p in c.label for p in picks)]
+    if not want:
+        with pytest.raises(UserError, match="no envelope case's label holds"):
+            grid(match=picks, seed=seed)
+        return
+    got = grid(match=picks, seed=seed)
+    assert [c.label for c in got] == want
+    assert {c.settings.seed for c in got} == {seed}
+
+
+def test_match_picks_one_row_of_the_grid() -> None:
+    row = grid(match=["sci-incomplete, resist (damping 0, torque 0 N*m)", "BWS 0 %",
+                      "3.2 km/h"], seconds=12.0, seed=3)
+    assert [c.label for c in row] == [
+        "sci-incomplete, resist (damping 0, torque 0 N*m), BWS 0 %, 3.2 km/h"]
+    assert row[0].settings.seed == 3
+    assert row[0].seconds == pytest.approx(12.0)
 
 
 def test_a_case_is_its_session_settings() -> None:

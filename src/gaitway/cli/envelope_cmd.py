@@ -17,7 +17,9 @@ def _envelope(args: argparse.Namespace) -> int:
     profiles = [p.strip() for p in args.profiles.split(",")] if args.profiles else None
     if not 5.0 <= args.seconds <= 600.0:
         raise UserError(f"--seconds must be within 5-600, got {args.seconds}")
-    cases = grid(quick=args.quick, profiles=profiles, seconds=args.seconds)
+    match = [m.strip() for m in args.match if m.strip()]
+    cases = grid(quick=args.quick, profiles=profiles, seconds=args.seconds, match=match,
+                 seed=args.seed)
     t0 = time.perf_counter()
     done = [0]
 
@@ -33,7 +35,9 @@ def _envelope(args: argparse.Namespace) -> int:
     path = Path(args.out) / ("envelope-quick.md" if args.quick else "envelope.md")
     opts = [*(["--quick"] if args.quick else []),
             *([f"--profiles {args.profiles}"] if args.profiles else []),
-            *([f"--seconds {args.seconds:g}"] if args.seconds != 20.0 else [])]
+            *([f"--seconds {args.seconds:g}"] if args.seconds != 20.0 else []),
+            *[f"--match '{m}'" for m in match],
+            *([f"--seed {args.seed}"] if args.seed != 1 else [])]
     note = "this table: " + " ".join(opts) if opts else ""
     write_table(outcomes, path, title_note=note)
     bad = [o for o in outcomes if o.false_fault]
@@ -58,6 +62,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     v.add_argument("--profiles", default="", metavar="A,B",
                    help="only these profiles (default: all, see gaitway profiles)")
     v.add_argument("--seconds", type=float, default=20.0, help="session length (default 20)")
+    v.add_argument("--match", action="append", default=[], metavar="TEXT",
+                   help="only the cases whose table label holds TEXT (repeat: all of them), "
+                   "e.g. --match 'resist (damping 0' --match 'BWS 0 %%'")
+    v.add_argument("--seed", type=int, default=1,
+                   help="the virtual patient's seed in every case (default 1)")
     v.add_argument("--workers", type=int, default=None,
                    help="processes (default: one per core)")
     v.add_argument("--quiet", action="store_true", help="print only the sessions that fail")

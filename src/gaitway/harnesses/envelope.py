@@ -246,12 +246,28 @@ def _controller_variants(quick: bool) -> list[dict[str, Any]]:
 
 
 def grid(*, quick: bool = False, profiles: Sequence[str] | None = None,
-         seconds: float = 20.0) -> list[EnvelopeCase]:
+         seconds: float = 20.0, match: Sequence[str] = (), seed: int = 1
+         ) -> list[EnvelopeCase]:
     """The full grid: profiles x controller settings x BWS x belt speed (fixed and
     self-paced), and the range-of-motion scales at their edges (each at the fastest speed,
     up to 3.2 km/h, at which it covers the belt's travel: gaitway.gait.reference's
     check_walkable refuses a faster one). ``quick``: two profiles at
-    the extremes of the envelope, for CI."""
+    the extremes of the envelope, for CI. ``match``: only the cases whose table label holds
+    every one of these texts (to run one row, or one controller's rows, again); ``seed``: the
+    virtual patient's seed in every case (a row's stop checked at other seeds)."""
+    cases = _grid(quick=quick, profiles=profiles, seconds=seconds, seed=seed)
+    if not match:
+        return cases
+    picked = [c for c in cases if all(m in c.label for m in match)]
+    if not picked:
+        raise UserError(f"no envelope case's label holds all of {list(match)}; labels read "
+                        f"like {cases[0].label!r}")
+    return picked
+
+
+def _grid(*, quick: bool, profiles: Sequence[str] | None, seconds: float, seed: int
+          ) -> list[EnvelopeCase]:
+    """Every case of the grid (see :func:`grid`)."""
     names = list(profiles or (("healthy", "hemiparetic-left-severe") if quick
                               else PROFILES))
     for n in names:
@@ -261,8 +277,8 @@ def grid(*, quick: bool = False, profiles: Sequence[str] | None = None,
     speeds: tuple[tuple[float, bool], ...] = (
         ((0.5, False), (3.2, False), (2.0, True)) if quick
         else ((0.5, False), (2.0, False), (3.2, False), (2.0, True)))
-    cases = [EnvelopeCase.of(name, seconds=seconds, bws_pct=b, speed_kmh=v, self_paced=paced,
-                             **variant)
+    cases = [EnvelopeCase.of(name, seconds=seconds, seed=seed, bws_pct=b, speed_kmh=v,
+                             self_paced=paced, **variant)
              for name, variant, b, (v, paced) in itertools.product(
                  names, _controller_variants(quick), bws, speeds)]
     for name, (hip, knee) in itertools.product(
@@ -272,7 +288,7 @@ def grid(*, quick: bool = False, profiles: Sequence[str] | None = None,
                                          lo_m_s=SPEED_KMH[0] / 3.6, hi_m_s=3.2 / 3.6)
         if fastest is None:  # refused at every speed: nothing to walk
             continue
-        cases.append(EnvelopeCase.of(name, seconds=seconds, hip_rom_scale=hip,
+        cases.append(EnvelopeCase.of(name, seconds=seconds, seed=seed, hip_rom_scale=hip,
                                      knee_rom_scale=knee, bws_pct=0.0,
                                      speed_kmh=round(fastest * 3.6, 1), guidance_pct=100.0))
     return cases
@@ -305,13 +321,14 @@ def write_table(outcomes: Sequence[EnvelopeOutcome], path: Path, *, title_note: 
     bad = [o for o in outcomes if not o.ok]
     false = [o for o in bad if o.false_fault]
     clipped = sum(1 for o in outcomes if o.clipped_torque_ticks)
+    seeds = ", ".join(str(n) for n in sorted({o.case.settings.seed for o in outcomes})) or "1"
     lines = [
         "# The clinical envelope (SIMULATED)",
         "",
         "Regenerate with `gaitway validate envelope --out docs/validation`"
         + (f" ({title_note})" if title_note else "") + ". Each row is one short SIMULATED "
-        "session on the MuJoCo twin (virtual patient, seed 1, no patient stop button) that "
-        "starts, walks, pauses, resumes and ends. No fault is injected, so any stop is a "
+        f"session on the MuJoCo twin (virtual patient, seed {seeds}, no patient stop button) "
+        "that starts, walks, pauses, resumes and ends. No fault is injected, so any stop is a "
         "false fault, unless the patient's own physics explains it: \"true stop, expected\" "
         "marks a session whose weaker knee gives less than "
         f"{KNEE_MOMENT_TO_WALK_NM_PER_KG:g} N*m per kg of the body weight the harness leaves "
