@@ -410,6 +410,18 @@ def test_match_picks_one_row_of_the_grid() -> None:
     assert row[0].seconds == pytest.approx(12.0)
 
 
+def test_validate_envelope_reruns_one_row_at_another_seed(tmp_path: Path) -> None:
+    label = "healthy, guidance (guidance 100 %), BWS 60 %, 2 km/h self-paced"
+    main(["validate", "envelope", "--match", label, "--seed", "2", "--seconds", "6",
+          "--quiet", "--out", str(tmp_path)])
+    rows = json.loads((tmp_path / "envelope.json").read_text())
+    assert [EnvelopeCase.from_dict(r["case"]).label for r in rows] == [label]
+    assert rows[0]["case"]["settings"]["seed"] == 2
+    table = (tmp_path / "envelope.md").read_text()
+    assert f"--match '{label}'" in table
+    assert "seed 2," in table
+
+
 def test_a_case_is_its_session_settings() -> None:
     """The envelope runs what `gaitway simulate` runs: a case holds SessionSettings, and the
     table's JSON reads back to the same case."""
