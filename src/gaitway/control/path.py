@@ -45,15 +45,6 @@ _MARGIN = 25.0 * _DEG
 _PATH_SAMPLES = 250
 #: how fast the flow follows the legs' alternation (see PathController._coordinate)
 _COORD_TAU_S = 0.1
-#: a switch from the part of the path followed so far to another one blends the two pushes
-#: over the distance band and over at least this long (s). Over the band alone, a leg moving
-#: at 2 rad/s crossed it in 20 ms: the push turned from (hip +15, knee -54 N*m) to (hip -47,
-#: knee 0) as fast as the output's rate limit let it, the thigh was driven back while the
-#: knee was let go, and the knee whipped to 9.8 rad/s (hemiparetic-left-moderate, tunnel 0,
-#: flow 30 N*m, 30 % support, 3.2 km/h: joint_velocity stop at the leg's pre-swing). At
-#: 0.15 s the switch held a weak patient's legs back while starting (sci-incomplete, 0 %
-#: support, tunnel 0, flow 30 N*m: no stride); 0.05 s left the knee's whip
-_SWITCH_S = 0.1
 
 
 class ClosestPointMap:
@@ -172,8 +163,6 @@ class PathController(Controller):
         #: each leg's share of the flow (0-1, filtered; see _coordinate)
         self.coordination = [0.0, 0.0]
         self._prev = [0.0] * 4
-        #: per side, how far a switch to another part of the path has come (0-1, in time)
-        self.switch = [0.0, 0.0]
         #: ticks on which the rate limit changed the output (the force law itself is smooth,
         #: so this should stay rare)
         self.limited_ticks = 0
@@ -197,7 +186,6 @@ class PathController(Controller):
         hip_knee = ref.hip_knee
         push = self._push
         band = self.switch_band_rad
-        switch, step = self.switch, dt / _SWITCH_S
         for side in (0, 1):
             i, k = LEG_DOFS[side]  # the hip's and the knee's position in the joint lists
             qh, qk, vh, vk = q[i], q[k], qd[i], qd[k]
@@ -213,10 +201,8 @@ class PathController(Controller):
             sl = path_phase[side]
             if fresh or sl < 0.0:
                 sl = sg
-                switch[side] = 0.0
             elif -_SAME_BRANCH < (sg - sl + 0.5) % 1.0 - 0.5 < _SAME_BRANCH:
                 sl = sg  # the same part of the path as before: nothing to blend
-                switch[side] = 0.0
             else:  # another part of the path: the one followed so far, polished locally
                 hl, kl, dhl, dkl = hip_knee(sl)
                 for _ in (0, 1):
@@ -225,20 +211,12 @@ class PathController(Controller):
                     hl, kl, dhl, dkl = hip_knee(sl)
                 dl = math.sqrt((qh - hl) * (qh - hl) + (qk - kl) * (qk - kl))
                 x = (dl - dg) / band
-                # the share of the new part's push: by distance (all of it beyond the
-                # band), and no faster in time than _SWITCH_S
-                want = 1.0 if x >= 1.0 else (x * x * (3.0 - 2.0 * x) if x > 1e-6 else 0.0)
-                w = switch[side]
-                w = min(want, w + step) if want > w else max(want, w - step)
-                switch[side] = w
-                if w >= 1.0:
+                if x >= 1.0:
                     sl = sg  # clearly closer elsewhere: follow that part of the path
-                    switch[side] = 0.0
-                elif w > 1e-6:
+                elif x > 1e-6:
                     # equally far from two parts of the path (and slightly closer to the new
-                    # one), or switching: blend the two pushes so the direction turns over
-                    # the band and over time
-                    wg = w
+                    # one): blend the two pushes so the direction turns over the band
+                    wg = x * x * (3.0 - 2.0 * x)
                     th, tk = push(qh, qk, vh, vk, h, kk, dh, dk, dg, flow)
                     lh, lk = push(qh, qk, vh, vk, hl, kl, dhl, dkl, dl, flow)
                     out[i] = comp[i] + lh + wg * (th - lh)
