@@ -333,9 +333,8 @@ def test_the_property_draws_over_the_whole_envelope_the_cli_accepts() -> None:
     draw()
     for s in drawn[:30]:
         s.validate()
-    assert {s.profile for s in drawn} == set(PROFILES)
-    assert {s.controller for s in drawn} == set(CONTROLLER_NAMES)
-    assert {s.self_paced for s in drawn} == {True, False}
+    assert {s.profile for s in drawn} <= set(PROFILES)
+    assert {s.controller for s in drawn} <= set(CONTROLLER_NAMES)
     spans = {
         "bws_pct": BWS_PCT, "guidance_pct": GUIDANCE_PCT, "speed_kmh": SPEED_KMH,
         "tunnel_width_deg": (0.0, MAX_TUNNEL_WIDTH_DEG), "path_flow_nm": (0.0, MAX_FLOW_NM),
@@ -353,6 +352,16 @@ def test_the_property_draws_over_the_whole_envelope_the_cli_accepts() -> None:
     # on the draws, and a change to any strategy reshuffles them; CI run on 8549224)
     search = settings(max_examples=2_000, deadline=None, derandomize=True, database=None,
                       phases=(Phase.generate,), suppress_health_check=list(HealthCheck))
+    # every profile, controller and belt mode can be drawn (searched for, like the edges: the
+    # CI run on 4c97687 drew no hemiparetic-left-moderate in its 150 draws)
+    for field, values in (("profile", PROFILES), ("controller", CONTROLLER_NAMES),
+                          ("self_paced", (True, False))):
+        for value in values:
+            try:
+                find(cases(), lambda c, f=field, v=value: getattr(c.settings, f) == v,
+                     settings=search)
+            except NoSuchExample:
+                pytest.fail(f"{field}: no draw of {value!r} in 2,000 tries")
     for name, (lo, hi) in spans.items():
         reach = 0.1 * (hi - lo)  # within a tenth of the range of each edge
         for edge, near in ((lo, lambda v, e=lo, r=reach: v <= e + r),
