@@ -40,8 +40,8 @@ MAX_MINUTES: Final[float] = 240.0
 MAX_BWS_PCT: Final[float] = 80.0
 MAX_WARMUP_S: Final[float] = 60.0
 #: the patient's height and body mass a session's twin takes (m, kg): the range its scaled
-#: virtual body is tested to walk in (tests/session/test_patient_body.py), about the 1st to
-#: 99th percentile of adults; a record outside it is refused with this range
+#: virtual body is tested to walk in (tests/session/test_patient_body.py; a 2.10-m, 150-kg
+#: body stopped before its first stride), most adults; a record outside it is refused with it
 TWIN_HEIGHT_M: Final[tuple[float, float]] = (1.40, 2.00)
 TWIN_MASS_KG: Final[tuple[float, float]] = (35.0, 150.0)
 
