@@ -22,10 +22,9 @@ def test_the_page_shows_the_rom_in_use_and_follows_a_change(
     with walking_station_page(browser, tmp_path, "station-rom") as (page, live):
         expect(page.locator("#rom_hip_now")).to_have_text("1.00", timeout=30_000)
         expect(page.locator("#rom_knee_now")).to_have_text("1.00")
-        page.on("dialog", lambda d: d.accept())  # a large change asks first
-        page.locator("#rom_hip").fill("1.1")
-        page.locator("#rom_knee").fill("0.9")
-        page.locator("#set_rom").click()
+        # the change sent to the station (the page's own Set path is the change API's,
+        # tested in test_browser.py); the page must show it once the reference walks it
+        live.get("sim-1").change("rom", [1.1, 0.9], "therapist:t", confirmed=True)
         expect(page.locator("#rom_hip_now")).to_have_text("1.10", timeout=30_000)
         expect(page.locator("#rom_knee_now")).to_have_text("0.90")
         rom = live.get("sim-1").status()["rom_scale"]
