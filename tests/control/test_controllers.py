@@ -191,6 +191,72 @@ def test_path_flow_never_pushes_both_legs_along_the_path_together(phase: float,
     assert tau[HL] * dh + tau[KL] * dk > 0.0  # along the path, in the walking direction
 
 
+#: the sweep below: it starts at 0.2 s
+_SWEEP_FROM_S = 0.2
+
+
+def _sweep_across_the_swing_loop(flow: float, sweep_s: float, width_rad: float = 0.0
+                                 ) -> tuple[list[list[float]], list[float]]:
+    """A leg swept at a steady speed from beside the stance part of its path (3.2 km/h; 6 deg
+    from it) to beside the swing part (9 deg from it, 17 deg from the stance part), then
+    held: where path control's closest point moves from one part of the path to the other.
+    The torques (hip, knee) of each tick, and the part followed."""
+    ref = ReferenceGait(speed_m_s=3.2 / 3.6, height_m=1.72)
+    ctrl = PathController(width_rad=width_rad, flow_nm=flow,
+                          compensation=Compensation(enabled=False))
+    ctx = TickContext(ref)
+    ctx.stance[0] = True
+    h, k, _, _ = ref.hip_knee(0.8)  # the other leg in swing, on its path
+    ctx.q[HR], ctx.q[KR] = h, k
+    start, end = (0.054, 0.212), (0.10, 0.45)  # hip, knee (rad)
+    n0, n_sweep = int(_SWEEP_FROM_S / ctx.dt), max(1, int(sweep_s / ctx.dt))
+    taus, parts = [], []
+    for n in range(int(0.6 / ctx.dt)):
+        x = min(1.0, max(0.0, (n - n0) / n_sweep))
+        v = 1.0 / (n_sweep * ctx.dt) if 0.0 < x < 1.0 else 0.0
+        for j, i in enumerate((HL, KL)):
+            ctx.q[i] = start[j] + x * (end[j] - start[j])
+            ctx.qd[i] = v * (end[j] - start[j])
+        tau = ctrl.torques(ctx)
+        taus.append([tau[HL], tau[KL]])
+        parts.append(ctrl.path_phase[0])
+        ctx.time += ctx.dt
+    return taus, parts
+
+
+@settings(max_examples=12, deadline=None, derandomize=True, database=None)
+@given(flow=st.floats(0.0, MAX_FLOW_NM), sweep_s=st.floats(0.02, 0.3))
+def test_path_turns_its_push_over_time_when_the_leg_moves_to_another_part_of_the_path(
+        flow: float, sweep_s: float) -> None:
+    """A leg crossing from the stance part of the path to the swing part fast (2-12 rad/s)
+    crossed the blend band in a few ticks, and the push turned from (hip +15, knee -54 N*m)
+    to (hip -47, knee 0) as fast as the rate limit let it: the thigh driven back while the
+    knee was let go whipped the knee to 9.8 rad/s (hemiparetic-left-moderate, tunnel 0,
+    flow 30 N*m, 30 % support, 3.2 km/h: a joint_velocity stop). The turn now takes at least
+    0.1 s: no 25-ms window moves the push by more than 40 N*m (it moved 72-103 N*m)."""
+    taus, parts = _sweep_across_the_swing_loop(flow, sweep_s)
+    w = 25  # ticks of 1 ms
+    worst = max(math.hypot(taus[i + w][0] - taus[i][0], taus[i + w][1] - taus[i][1])
+                for i in range(len(taus) - w))
+    assert worst < 40.0
+    assert parts[150] < 0.45 < parts[-1]  # it did move on to the swing part
+
+
+@settings(max_examples=12, deadline=None, derandomize=True, database=None)
+@given(width_deg=st.floats(10.0, 15.0), sweep_s=st.floats(0.02, 0.3))
+def test_path_lets_go_at_once_where_the_new_part_of_the_path_asks_for_no_push(
+        width_deg: float, sweep_s: float) -> None:
+    """The turn takes time only where the two pushes disagree: a leg that has come inside
+    the tunnel of the part of the path it is now closest to (9 deg from it, 17 deg from the
+    part it left) is let go as fast as the rate limit allows, not held to the part it left
+    (timing every switch held a weak patient's legs back: new false faults,
+    docs/validation/envelope.md)."""
+    taus, parts = _sweep_across_the_swing_loop(0.0, sweep_s, width_deg * math.pi / 180.0)
+    end = int(_SWEEP_FROM_S / 0.001) + max(1, int(sweep_s / 0.001)) + 2  # 1-ms ticks
+    assert parts[end] > 0.45  # the new part, as soon as the leg is there
+    assert taus[end + 25] == pytest.approx([0.0, 0.0], abs=1e-9)  # and let go
+
+
 def test_resistance_opposes_the_swinging_legs_motion() -> None:
     no_comp = Compensation(enabled=False)
     ctrl = ResistanceController(settings=ResistSettings(damping_nm_s_rad=1.5, torque_nm=2.0),

@@ -13,7 +13,9 @@ up to 60 N*m when the tracked path point jumped or the leg crossed the wall):
   to a curve is continuous in the leg's position, so the push's size is too, but its
   direction flips where the leg is equally far from two parts of the path (inside the
   knee's swing loop). So the part of the path followed so far is kept until another is
-  closer by ``switch_band_rad``, and over that band the two pushes are blended.
+  closer by ``switch_band_rad``, and over that band the two pushes are blended; where the
+  two pushes point more than 90 deg apart, the blend also takes at least ``_SWITCH_S`` (a
+  leg crossing the band in a few ticks otherwise turned its push at once).
 - The wall is a smooth dead-zone spring: no force inside the tunnel, a quadratic onset over
   ``wall_softening_rad`` outside, then linear at ``stiffness`` (force and its slope are
   continuous at both ends), saturating smoothly (tanh) at ``max_push_nm``.
@@ -45,6 +47,36 @@ _MARGIN = 25.0 * _DEG
 _PATH_SAMPLES = 250
 #: how fast the flow follows the legs' alternation (see PathController._coordinate)
 _COORD_TAU_S = 0.1
+#: a switch from the part of the path followed so far to another one blends the two pushes
+#: over the distance band and, where the two pushes disagree, over at least this long (s).
+#: Over the band alone, a leg moving at 2 rad/s crossed it in 20 ms: the push turned from
+#: (hip +15, knee -54 N*m) to (hip -47, knee 0) as fast as the output's rate limit let it, the
+#: thigh was driven back while the knee was let go, and the knee whipped to 9.8 rad/s
+#: (hemiparetic-left-moderate, tunnel 0, flow 30 N*m, 30 % support, 3.2 km/h: joint_velocity
+#: stop at the leg's pre-swing; the two pushes 115-123 deg apart)
+_SWITCH_S = 0.1
+#: the pushes disagree where they are more than 90 deg apart (cosine below 0), fully from
+#: about 107 deg (cosine -0.3) on. Timing every switch (also where the pushes agree, or
+#: where the new part of the path, closer, asks for no push at all) held the leg to the part
+#: it was leaving: 2 new false faults (a weak patient held back; docs/validation/envelope.md)
+_DISAGREE_COS = (0.0, -0.3)
+#: a push smaller than this has no direction worth keeping (N*m)
+_DISAGREE_MIN_NM = 10.0
+
+
+def _disagreement(lh: float, lk: float, th: float, tk: float) -> float:
+    """How much two pushes (hip, knee: the one followed so far, the new one) disagree, 0-1:
+    0 where they agree in direction or either is small, 1 where they point well over 90
+    deg apart. A turn of the push by that much within a few ticks whips the leg."""
+    na, nb = math.hypot(lh, lk), math.hypot(th, tk)
+    if na < 1e-9 or nb < 1e-9:
+        return 0.0
+    lo, hi = _DISAGREE_COS
+    x = (lo - (lh * th + lk * tk) / (na * nb)) / (lo - hi)
+    if x <= 0.0:
+        return 0.0
+    x = 1.0 if x >= 1.0 else x * x * (3.0 - 2.0 * x)
+    return x * min(1.0, min(na, nb) / _DISAGREE_MIN_NM)
 
 
 class ClosestPointMap:
@@ -163,6 +195,8 @@ class PathController(Controller):
         #: each leg's share of the flow (0-1, filtered; see _coordinate)
         self.coordination = [0.0, 0.0]
         self._prev = [0.0] * 4
+        #: per side, how far a switch to another part of the path has come (0-1, in time)
+        self.switch = [0.0, 0.0]
         #: ticks on which the rate limit changed the output (the force law itself is smooth,
         #: so this should stay rare)
         self.limited_ticks = 0
@@ -186,6 +220,7 @@ class PathController(Controller):
         hip_knee = ref.hip_knee
         push = self._push
         band = self.switch_band_rad
+        switch, step = self.switch, dt / _SWITCH_S
         for side in (0, 1):
             i, k = LEG_DOFS[side]  # the hip's and the knee's position in the joint lists
             qh, qk, vh, vk = q[i], q[k], qd[i], qd[k]
@@ -201,8 +236,10 @@ class PathController(Controller):
             sl = path_phase[side]
             if fresh or sl < 0.0:
                 sl = sg
+                switch[side] = 0.0
             elif -_SAME_BRANCH < (sg - sl + 0.5) % 1.0 - 0.5 < _SAME_BRANCH:
                 sl = sg  # the same part of the path as before: nothing to blend
+                switch[side] = 0.0
             else:  # another part of the path: the one followed so far, polished locally
                 hl, kl, dhl, dkl = hip_knee(sl)
                 for _ in (0, 1):
@@ -211,16 +248,25 @@ class PathController(Controller):
                     hl, kl, dhl, dkl = hip_knee(sl)
                 dl = math.sqrt((qh - hl) * (qh - hl) + (qk - kl) * (qk - kl))
                 x = (dl - dg) / band
-                if x >= 1.0:
+                want = 1.0 if x >= 1.0 else (x * x * (3.0 - 2.0 * x) if x > 1e-6 else 0.0)
+                th, tk = push(qh, qk, vh, vk, h, kk, dh, dk, dg, flow)
+                lh, lk = push(qh, qk, vh, vk, hl, kl, dhl, dkl, dl, flow)
+                # the new part's share: by distance (all of it beyond the band), and where
+                # the two pushes disagree, no faster in time than _SWITCH_S
+                w = want
+                turn = _disagreement(lh, lk, th, tk)
+                if turn > 1e-6:
+                    w, most = switch[side], step / turn
+                    w = min(want, w + most) if want > w else max(want, w - most)
+                switch[side] = w
+                if w >= 1.0:
                     sl = sg  # clearly closer elsewhere: follow that part of the path
-                elif x > 1e-6:
+                    switch[side] = 0.0
+                elif w > 1e-6:
                     # equally far from two parts of the path (and slightly closer to the new
-                    # one): blend the two pushes so the direction turns over the band
-                    wg = x * x * (3.0 - 2.0 * x)
-                    th, tk = push(qh, qk, vh, vk, h, kk, dh, dk, dg, flow)
-                    lh, lk = push(qh, qk, vh, vk, hl, kl, dhl, dkl, dl, flow)
-                    out[i] = comp[i] + lh + wg * (th - lh)
-                    out[k] = comp[k] + lk + wg * (tk - lk)
+                    # one), or turning: blend the two pushes
+                    out[i] = comp[i] + lh + w * (th - lh)
+                    out[k] = comp[k] + lk + w * (tk - lk)
                     path_phase[side] = sl % 1.0
                     dist_out[side] = dl
                     target[i], target[k] = hl, kl
