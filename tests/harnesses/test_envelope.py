@@ -35,7 +35,7 @@ from gaitway.harnesses.envelope import (
     run_case,
     write_table,
 )
-from gaitway.session.settings import SessionSettings
+from gaitway.session.settings import TWIN_HEIGHT_M, TWIN_MASS_KG, SessionSettings
 from gaitway.station.sim.patient import knee_extensor_max_nm
 from gaitway.station.sim.profiles import PROFILES
 
@@ -53,8 +53,9 @@ TRAINABLE_ROM = (0.8, 1.2)
 def cases(draw: st.DrawFn, *, bws: tuple[float, float] = BWS_PCT,
           speed: tuple[float, float] = SPEED_KMH,
           rom: tuple[float, float] = ROM_SCALE) -> EnvelopeCase:
-    """A short session in the envelope, with a pause in its walking. A hip range too small
-    for the belt's speed, which the station refuses, is raised to the least it accepts."""
+    """A short session in the envelope, with a pause in its walking, in a patient's own body
+    anywhere in the height and mass a session's twin takes. A hip range too small for the
+    belt's speed, which the station refuses, is raised to the least it accepts."""
     aan_min = draw(st.floats(0.0, 100.0))
     profile = draw(st.sampled_from(sorted(PROFILES)))
     controller = draw(st.sampled_from(CONTROLLER_NAMES))
@@ -75,10 +76,12 @@ def cases(draw: st.DrawFn, *, bws: tuple[float, float] = BWS_PCT,
         "pause_at_s": draw(st.floats(4.0, 7.0)),
         "pause_for_s": draw(st.floats(0.5, 2.0)),
         "seed": draw(st.integers(0, 10_000)),
+        "height_m": draw(st.floats(*TWIN_HEIGHT_M)),
+        "body_mass_kg": draw(st.floats(*TWIN_MASS_KG)),
     }
     rom = RomSettings(hip=JointRom(scale=values["hip_rom_scale"]),
                       knee=JointRom(scale=values["knee_rom_scale"]))
-    least = min_hip_scale(speed_kmh / 3.6, PROFILES[profile].height_m, rom)
+    least = min_hip_scale(speed_kmh / 3.6, values["height_m"], rom)
     if least is not None and least > values["hip_rom_scale"]:
         values["hip_rom_scale"] = least
     return EnvelopeCase.of(profile, controller=controller, bws_pct=bws_pct,
@@ -342,6 +345,7 @@ def test_the_property_draws_over_the_whole_envelope_the_cli_accepts() -> None:
         "resist_damping_nms_per_rad": (0.0, MAX_RESIST_DAMPING),
         "resist_torque_nm": (0.0, MAX_RESIST_TORQUE_NM),
         "hip_rom_scale": ROM_SCALE, "knee_rom_scale": ROM_SCALE,
+        "height_m": TWIN_HEIGHT_M, "body_mass_kg": TWIN_MASS_KG,
     }
     for name, (lo, hi) in spans.items():
         values = [getattr(s, name) for s in drawn]
@@ -382,6 +386,10 @@ def test_the_grid_covers_every_controller_and_the_edges() -> None:
     assert any(c.self_paced for c in cases_)
     assert {c.guidance_pct for c in cases_ if c.controller == "guidance"} >= set(GUIDANCE_PCT)
     assert {c.hip_rom_scale for c in cases_} >= set(ROM_SCALE)
+    # the patient's own body at each corner of what the twin takes, for every profile
+    for profile in PROFILES:
+        assert {(c.height_m, c.body_mass_kg) for c in cases_ if c.profile == profile} >= {
+            (h, m) for h in TWIN_HEIGHT_M for m in TWIN_MASS_KG}
     assert len(grid(quick=True)) < len(cases_)
     for c in cases_:  # each one a session the CLI accepts, with a pause to resume from
         assert c.validate().pauses

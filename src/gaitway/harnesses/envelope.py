@@ -44,7 +44,7 @@ from gaitway.gait.reference import JointRom, RomSettings, max_walkable_speed_m_s
 from gaitway.recording import RECORDING_FILENAME, open_recording
 from gaitway.safety.limits import PatientLimits
 from gaitway.session.runner import run_session
-from gaitway.session.settings import SessionSettings
+from gaitway.session.settings import TWIN_HEIGHT_M, TWIN_MASS_KG, SessionSettings
 from gaitway.station.sim.patient import knee_extensor_max_nm
 from gaitway.station.sim.profiles import PROFILES
 
@@ -69,7 +69,7 @@ def expected_stop(settings: SessionSettings) -> str | None:
     knee cannot carry the body weight the harness leaves it (None: it can, and any stop is
     a false fault). Computed from the profile's own strength model, never a list of cases:
     a severe hemiparesis (0.42 N*m/kg at its participation) at 0 % support, not at 30 %."""
-    profile = PROFILES[settings.profile]
+    profile = settings.patient_profile(PROFILES[settings.profile])
     carried = 1.0 - settings.bws_pct / 100.0
     if carried <= 0.0:
         return None
@@ -131,7 +131,12 @@ class EnvelopeCase:
                  }.get(s.controller, "its defaults")
         rom = ("" if s.hip_rom_scale == s.knee_rom_scale == 1.0
                else f", ROM hip x{s.hip_rom_scale:g} knee x{s.knee_rom_scale:g}")
-        return f"{s.profile}, {s.controller} ({extra}), BWS {s.bws_pct:g} %, {speed}{rom}"
+        body = "" if s.height_m is None and s.body_mass_kg is None else (
+            ", body " + " ".join(f"{v:g} {unit}" for v, unit in ((s.height_m, "m"),
+                                                                 (s.body_mass_kg, "kg"))
+                                 if v is not None))
+        return (f"{s.profile}, {s.controller} ({extra}), BWS {s.bws_pct:g} %, "
+                f"{speed}{rom}{body}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,14 +250,26 @@ def _controller_variants(quick: bool) -> list[dict[str, Any]]:
     return out
 
 
+#: the patient's own body at the corners of what a session's twin takes (height, mass), each
+#: in a guided session and an unguided one at the fastest belt (the profile's impairment in
+#: another body; the rest of the grid walks in each profile's own body)
+_BODY_CORNERS: Final[tuple[tuple[float, float], ...]] = tuple(
+    itertools.product(TWIN_HEIGHT_M, TWIN_MASS_KG))
+_BODY_SESSIONS: Final[tuple[dict[str, Any], ...]] = (
+    {"controller": "guidance", "guidance_pct": 100.0, "bws_pct": 30.0, "speed_kmh": 2.0},
+    {"controller": "guidance", "guidance_pct": 0.0, "bws_pct": 30.0, "speed_kmh": 3.2},
+)
+
+
 def grid(*, quick: bool = False, profiles: Sequence[str] | None = None,
          seconds: float = 20.0, match: Sequence[str] = (), seed: int = 1
          ) -> list[EnvelopeCase]:
     """The full grid: profiles x controller settings x BWS x belt speed (fixed and
     self-paced), and the range-of-motion scales at their edges (each at the fastest speed,
     up to 3.2 km/h, at which it covers the belt's travel: gaitway.gait.reference's
-    check_walkable refuses a faster one). ``quick``: two profiles at
-    the extremes of the envelope, for CI. ``match``: only the cases whose table label holds
+    check_walkable refuses a faster one), and the patient's own body at the corners of the
+    twin's height and mass (not in the quick grid). ``quick``: two profiles at the extremes
+    of the envelope, for CI. ``match``: only the cases whose table label holds
     every one of these texts (to run one row, or one controller's rows, again); ``seed``: the
     virtual patient's seed in every case (a row's stop checked at other seeds)."""
     cases = _grid(quick=quick, profiles=profiles, seconds=seconds, seed=seed)
@@ -291,6 +308,11 @@ def _grid(*, quick: bool, profiles: Sequence[str] | None, seconds: float, seed: 
         cases.append(EnvelopeCase.of(name, seconds=seconds, seed=seed, hip_rom_scale=hip,
                                      knee_rom_scale=knee, bws_pct=0.0,
                                      speed_kmh=round(fastest * 3.6, 1), guidance_pct=100.0))
+    if not quick:
+        cases += [EnvelopeCase.of(name, seconds=seconds, seed=seed, height_m=h,
+                                  body_mass_kg=m, **session)
+                  for name, session, (h, m) in itertools.product(
+                      names, _BODY_SESSIONS, _BODY_CORNERS)]
     return cases
 
 
