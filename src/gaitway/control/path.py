@@ -60,14 +60,17 @@ _SWITCH_S = 0.1
 #: where the new part of the path, closer, asks for no push at all) held the leg to the part
 #: it was leaving: 2 new false faults (a weak patient held back; docs/validation/envelope.md)
 _DISAGREE_COS = (0.0, -0.3)
-#: a push smaller than this has no direction worth keeping (N*m)
-_DISAGREE_MIN_NM = 10.0
+#: a turn counts fully where both pushes are at least this large (N*m), in proportion below:
+#: the whip came from two pushes of 54-59 N*m; at 10 N*m the incomplete spinal cord injury
+#: at 0 % support (tunnel 0, flow 30 N*m, seed 4) was held at the start and took no stride
+_DISAGREE_MIN_NM = 30.0
 
 
 def _disagreement(lh: float, lk: float, th: float, tk: float) -> float:
     """How much two pushes (hip, knee: the one followed so far, the new one) disagree, 0-1:
-    0 where they agree in direction or either is small, 1 where they point well over 90
-    deg apart. A turn of the push by that much within a few ticks whips the leg."""
+    0 where they agree in direction or either is small, 1 where both are large and point
+    well over 90 deg apart. A turn of the push by that much within a few ticks whips the
+    leg."""
     na, nb = math.hypot(lh, lk), math.hypot(th, tk)
     if na < 1e-9 or nb < 1e-9:
         return 0.0
