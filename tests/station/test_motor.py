@@ -129,3 +129,49 @@ def test_rule_refuses_nonsense() -> None:
         EffortRule(forgetting_tau_s=0.0)
     with pytest.raises(ValueError, match="floor"):
         EffortRule(floor=0.5, initial=0.2)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(drive=st.floats(0.0, 1.0), error=st.floats(0.0, 0.3), stride_s=st.floats(0.5, 4.0),
+       low=st.floats(0.0, 1.0), more=st.floats(0.001, 1.0))
+def test_a_leg_that_does_more_of_its_work_never_gets_less_drive(
+        drive: float, error: float, stride_s: float, low: float, more: float) -> None:
+    tol = RULE.tolerance_for(1.0)
+    high = min(low + more, 1.0)
+    a = RULE.next_drive(drive, error, tol, stride_s, low)
+    b = RULE.next_drive(drive, error, tol, stride_s, high)
+    assert b >= a
+    assert RULE.floor <= a <= 1.0
+    assert RULE.floor <= b <= 1.0
+
+
+@pytest.mark.parametrize("stride_s", [1.0, 2.2])
+def test_without_error_the_drive_settles_at_the_work_the_cuffs_do_not_supply(
+        stride_s: float) -> None:
+    """Carried by the robot (it does 90 % of the positive work), a leg slacks from its
+    initial drive toward the floor over tens of strides; walking without help (it does 90 %
+    itself) it keeps the drive that work needs: w times its share."""
+    tol = RULE.tolerance_for(1.0)
+    settled = {}
+    for share in (0.1, 0.9):
+        u = 1.0
+        n = round(RULE.forgetting_tau_s / stride_s)
+        for _ in range(n):  # one time constant: part of the way
+            u = RULE.next_drive(u, 0.0, tol, stride_s, share)
+        expect = max(RULE.floor, RULE.need_weight * share)
+        assert expect < u < 1.0
+        for _ in range(20 * n):
+            u = RULE.next_drive(u, 0.0, tol, stride_s, share)
+        assert u == pytest.approx(expect, abs=1e-6)
+        settled[share] = u
+    assert settled[0.9] > settled[0.1]
+
+
+def test_learner_measures_each_legs_own_share_of_the_work() -> None:
+    learner = EffortLearner(RULE)
+    for k in range(300):  # three strides of 100 samples on each leg, no error
+        phase = (k % 100) / 100.0
+        learner.add(0, phase, 0.0, 0.01, own_w=10.0, help_w=90.0)  # the cuffs carry it
+        learner.add(1, phase, 0.0, 0.01, own_w=90.0, help_w=10.0)  # it walks by itself
+    assert learner.last_own_share == pytest.approx([0.1, 0.9])
+    assert learner.drive[0] < learner.drive[1]
