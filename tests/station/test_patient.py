@@ -149,24 +149,3 @@ def test_a_foot_caught_on_the_belt_in_swing_is_lifted(profile: str, speed_kmh: f
                                 felt_hip_nm=-40.0)
     assert led.caught_ticks[0] > 0
     assert led.torque[2] < led_free.torque[2] + 0.1 * knee_max
-
-
-@settings(max_examples=10, deadline=None, derandomize=True, database=None)
-@given(profile=st.sampled_from(sorted(PROFILES)), felt_knee_nm=st.floats(-60.0, 60.0),
-       phase=st.floats(0.0, 0.99))
-def test_the_patient_does_not_push_along_with_the_cuffs(profile: str, felt_knee_nm: float,
-                                                        phase: float) -> None:
-    """The cuffs' push on the knee leaves the patient's own torques as they are: a patient
-    who added the felt push to their own torque spent the more muscle the harder the robot
-    pushed (issue 19: activation fell as guidance fell)."""
-    out = []
-    for felt in ([0.0] * 4, [0.0, 0.0, felt_knee_nm, -felt_knee_nm]):
-        p = VirtualPatient(PROFILES[profile], seed=1, events=False)
-        weight = p.profile.mass_kg * GRAVITY
-        q = [0.2, -0.1, 0.4, 0.1, 0.0, 0.0]
-        for _ in range(int(0.1 / _DT)):
-            p.update(_DT, 2.0 / 3.6, q, [0.0] * 6, (0.5 * weight, 0.5 * weight), felt)
-        p.phase = phase
-        out.append(list(p.update(_DT, 2.0 / 3.6, q, [0.0] * 6, (0.5 * weight, 0.5 * weight),
-                                 felt)))
-    assert out[0] == out[1]

@@ -95,14 +95,13 @@ _HIP_COMPENSATION: Final[float] = 0.5
 #: ... and the toes are pulled up harder in swing (dorsiflexion intent, in rad per rad of knee
 #: flexion lost; what the weakened dorsiflexors deliver of it is limited by foot drop)
 _ANKLE_COMPENSATION: Final[float] = 2.0
-#: the robot's torque on the leg through the cuffs, as the patient feels it (skin and
-#: proprioception, a first-order lag): the rhythm's wait and the stumble's lift go along with
-#: a robot that holds the hip back (_LED_NM). The patient does not add the felt push to their
-#: own torque: a patient who pushed along with the cuffs (up to 0.7 of the felt torque, until
-#: issue 19's effort model took it out) spent the more muscle the harder the robot pushed, so
-#: activation fell as guidance fell and under path control, against the published direction
-#: (docs/validation/response-diagnosis.md). Effort follows the work the cuffs do not supply
-#: instead (:mod:`gaitway.station.sim.motor`).
+#: an active patient in a gait robot walks *with* it: they push the way the cuffs push them
+#: (therapists' instruction in the Lokomat: "walk actively with the robot"). The patient adds
+#: their drive times the felt cuff torque, up to this much of it, which lightens the robot's
+#: work; a slacking patient lets the robot carry the leg. Felt through a first-order lag.
+#: (At the full felt torque the push loop through the compliant cuffs oscillated with a
+#: severe patient at full drive; 0.7 stays clear of it.)
+_FOLLOW_MAX: Final[float] = 0.7
 _FELT_TAU_S: Final[float] = 0.03
 #: swing starts from the leg's state, not only from the clock (Pearson 2004, Duysens et al.
 #: 2000: a stance leg lifts off once its hip is extended and its load has passed to the other
@@ -222,10 +221,6 @@ def knee_extensor_max_nm(profile: PatientProfile) -> tuple[float, float]:
     return left, right
 
 
-def _pos(x: float) -> float:
-    return x if x > 0.0 else 0.0
-
-
 def _mean_strength(imp: SideImpairment) -> float:
     return (imp.hip_strength + imp.knee_strength + imp.ankle_strength) / 3.0
 
@@ -303,7 +298,6 @@ class VirtualPatient:
         self.effort = EffortLearner(effort_rule, strength=(
             _mean_strength(profile.left), _mean_strength(profile.right)))
         self._q: list[float] = list(_STANDING_K)
-        self._dq: list[float] = [0.0] * 6
         self._felt = [0.0, 0.0, 0.0, 0.0]
         #: the posture stood in: the standing posture at first; after walking, where the
         #: legs stopped (a stop mid-stride leaves one foot forward, and nobody pulls a planted
@@ -431,7 +425,6 @@ class VirtualPatient:
         vol = self.voluntary
         tabs = self._tabs
         self._q = q
-        self._dq = dq
         push = self._felt
         ld = self._load
         a = dt / _LOAD_TAU_S
@@ -556,7 +549,8 @@ class VirtualPatient:
                 # not slack: without it a limp leg chatters on the belt
                 u = drive[k & 1]
                 v = u * (kp[k] * (target - q[k]) + kd[k] * tabs[6 + k][i] * f) - kd[k] * dq[k]
-                if k < 4:  # swings the leg
+                if k < 4:  # goes along with the robot's push; swings the leg
+                    v += (u if u < _FOLLOW_MAX else _FOLLOW_MAX) * push[k]
                     sw = swing[k]
                     v += u * f2 * (sw[i] + (sw[i + 1] - sw[i]) * a)
                 lim = tmax[k] * strength
@@ -589,7 +583,6 @@ class VirtualPatient:
     def _learn(self, dt: float) -> None:
         """One sample of each leg's error against the goal gait for the effort rule."""
         goal, q, learner = self._goal, self._q, self.effort
-        vol, felt, dq = self.voluntary, self._felt, self._dq
         if self._tabs is None or not goal:
             learner.pause()
             return
@@ -601,9 +594,7 @@ class VirtualPatient:
             gh, gk = goal[s], goal[2 + s]
             eh = gh[i] + (gh[i + 1] - gh[i]) * a - q[s]
             ek = gk[i] + (gk[i + 1] - gk[i]) * a - q[2 + s]
-            learner.add(s, ph, 0.5 * (eh * eh + ek * ek), dt, counts=ph >= self._goal_stance,
-                        own_w=_pos(vol[s] * dq[s]) + _pos(vol[2 + s] * dq[2 + s]),
-                        help_w=_pos(felt[s] * dq[s]) + _pos(felt[2 + s] * dq[2 + s]))
+            learner.add(s, ph, 0.5 * (eh * eh + ek * ek), dt, counts=ph >= self._goal_stance)
 
     def _slow_update(self, dt: float) -> None:
         """Effort, fatigue and EMG activation: slower than the torques (every 10th update)."""
