@@ -67,6 +67,10 @@ def test_overview_station_view_and_stop(browser: Any, site: str) -> None:
     expect(page.locator("#message")).to_have_text("change sent")
     expect(page.locator("#guidance_now")).to_have_text("75 %", timeout=20_000)
     expect(page.locator("#events")).to_contain_text("change_applied")
+    # the log reads as words, not JSON: the change's name, its value, no braces or quotes
+    applied = page.locator("#events > div", has_text="change_applied").first
+    expect(applied).to_contain_text("change guidance, value 0.75")
+    expect(page.locator("#events")).not_to_contain_text(re.compile(r'[{}"]'))
     expect(page.locator("#strides tr").first).to_be_visible(timeout=60_000)
     shot(page, "station")
 

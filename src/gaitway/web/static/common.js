@@ -71,6 +71,24 @@ export function fmt(v, digits = 0, unit = "") {
   return v === null || v === undefined ? "–" : `${Number(v).toFixed(digits)}${unit}`;
 }
 
+// An event's details as a therapist reads them ("change guidance, value 0.75, timing ramp"),
+// not as JSON: names without underscores, numbers to at most 3 decimals, lists joined by " / ",
+// nested details in parentheses; empty values are left out.
+export function detailsText(details) {
+  const value = (v) => {
+    if (v === null || v === undefined || v === "") return null;
+    if (typeof v === "number") return Number.isInteger(v) ? String(v) : String(Number(v.toFixed(3)));
+    if (Array.isArray(v)) return v.map((x) => value(x) ?? "–").join(" / ");
+    if (typeof v === "object") { const t = detailsText(v); return t ? `(${t})` : null; }
+    return String(v);
+  };
+  return Object.entries(details || {})
+    .map(([k, v]) => [k.replaceAll("_", " "), value(v)])
+    .filter(([, v]) => v !== null)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(", ");
+}
+
 // Opens a station's live stream; calls onFrames(frames) for each batch; reconnects.
 export function stream(stationId, onFrames) {
   let ws = null, closed = false;

@@ -1,5 +1,5 @@
 // Station view: live traces, per-stride metrics, bars, controls and the event log of one station.
-import { requireLogin, api, el, fmt, fmtTime, stream, drawTraces, recordDrawn, countFrame, alertLine, beepForNew, armAlarm, poller } from "/static/common.js";
+import { requireLogin, api, el, fmt, fmtTime, detailsText, stream, drawTraces, recordDrawn, countFrame, alertLine, beepForNew, armAlarm, poller } from "/static/common.js";
 import { symmetryWords, weightWords } from "/static/words.js";
 
 const id = new URLSearchParams(location.search).get("id");
@@ -198,9 +198,9 @@ function showEvents(events) {
 // One line per event; a run of repeated warnings is one line: first-last time and count.
 function eventLine(e) {
   const { count, first_s, last_s, ...rest } = e.details || {};
-  if (count === undefined) return el("div", {}, `${fmt(e.t, 1)} s  ${e.kind}  ${e.source}  ${JSON.stringify(e.details)}`);
+  if (count === undefined) return el("div", {}, `${fmt(e.t, 1)} s  ${e.kind}  ${e.source}  ${detailsText(e.details)}`);
   const when = count > 1 ? `${fmt(first_s, 1)}–${fmt(last_s, 1)} s` : `${fmt(first_s, 1)} s`;
-  return el("div", { class: "folded" }, `${when}  ${e.kind} ×${count}  ${e.source}  ${JSON.stringify(rest)}`);
+  return el("div", { class: "folded" }, `${when}  ${e.kind} ×${count}  ${e.source}  ${detailsText(rest)}`);
 }
 
 // The answer is shown once the page has read the station again (its buttons, patient and
