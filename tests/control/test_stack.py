@@ -9,10 +9,13 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gaitway.control.belt import MIN_SPEED_M_S
 from gaitway.control.changes import ChangeKind, ChangeRequest
-from gaitway.control.settings import ControlSettings
+from gaitway.control.resist import MAX_RESIST_DAMPING, MAX_RESIST_TORQUE_NM, ResistanceController
+from gaitway.control.settings import MAX_FLOW_NM, MAX_TUNNEL_WIDTH_DEG, ControlSettings
 from gaitway.control.stack import RESTART_GUIDANCE_RAMP_S, STAND_KNEE, ControlStack
 from gaitway.errors import UserError
 from gaitway.gait.reference import stride_time_s
@@ -253,3 +256,56 @@ def test_a_stop_sets_down_a_foot_it_caught_in_the_air() -> None:
     fade = np.diff(targets[stood:])
     assert np.all(fade <= 1e-12)
     assert -fade.min() < 0.01  # rad per tick: a fade, not a jump
+
+
+@settings(max_examples=12, deadline=None, derandomize=True)
+@given(
+    width_deg=st.floats(0.0, MAX_TUNNEL_WIDTH_DEG),
+    flow_nm=st.floats(0.0, MAX_FLOW_NM),
+    bounds=st.tuples(st.floats(0.0, 1.0), st.floats(0.0, 1.0)).map(sorted),
+    damping=st.floats(0.0, MAX_RESIST_DAMPING),
+    torque_nm=st.floats(0.0, MAX_RESIST_TORQUE_NM),
+)
+def test_controller_settings_changed_in_a_session_reach_their_controllers(
+        width_deg: float, flow_nm: float, bounds: list[float], damping: float,
+        torque_nm: float) -> None:
+    """Each controller's own settings (tunnel, flow, support bounds, resistance) can be set
+    during a session over their whole range: applied at a stride, recorded, in force in the
+    controller (also one not running yet) and reported as in use."""
+    sink = _Sink()
+    stack = ControlStack(ControlSettings(belt_from_rest=False), height_m=1.75,
+                         body_mass_kg=MASS, sink=sink)
+    w = _run(stack, 1.5)
+    lo, hi = bounds
+    for kind, value in ((ChangeKind.TUNNEL_WIDTH, math.radians(width_deg)),
+                        (ChangeKind.PATH_FLOW, flow_nm),
+                        (ChangeKind.SUPPORT_BOUNDS, (lo, hi)),
+                        (ChangeKind.RESISTANCE, (damping, torque_nm))):
+        stack.changes.submit(ChangeRequest(kind, value, "therapist:1"), w.t)
+    _run(stack, 2.0, w)
+    applied = {e[3]["change"] for e in sink.events if e[1] == "change_applied"}
+    assert applied == {"tunnel_width", "path_flow", "support_bounds", "resistance"}
+    now = stack.controller_settings()
+    assert now.tunnel_width_deg == pytest.approx(width_deg)
+    assert now.path_flow_nm == flow_nm
+    assert (now.support_min_pct, now.support_max_pct) == pytest.approx((lo * 100, hi * 100))
+    assert (now.resist_damping_nm_s_rad, now.resist_torque_nm) == (damping, torque_nm)
+    resist = stack.controllers["resist"]
+    assert isinstance(resist, ResistanceController)
+    assert (resist.settings.damping_nm_s_rad, resist.settings.torque_nm) == (damping, torque_nm)
+
+
+@pytest.mark.parametrize(("kind", "value", "message"), [
+    (ChangeKind.RESISTANCE, (MAX_RESIST_DAMPING + 0.1, 0.0), "resistance damping"),
+    (ChangeKind.RESISTANCE, (1.0, -1.0), "resistance torque"),
+    (ChangeKind.RESISTANCE, 1.0, "pair of numbers"),
+    (ChangeKind.RESISTANCE, (True, 1.0), "pair of numbers"),
+    (ChangeKind.PATH_FLOW, MAX_FLOW_NM + 1.0, "path flow must be within"),
+    (ChangeKind.PATH_FLOW, math.inf, "finite number"),
+])
+def test_controller_settings_out_of_range_are_refused(kind: ChangeKind, value: Any,
+                                                      message: str) -> None:
+    stack = ControlStack(ControlSettings(belt_from_rest=False), height_m=1.75, body_mass_kg=MASS)
+    with pytest.raises(UserError, match=message):
+        stack.changes.submit(ChangeRequest(kind, value, "therapist:1"), 0.0)
+    assert stack.controller_settings().resist_torque_nm == 0.0

@@ -194,3 +194,41 @@ def test_the_console_gets_its_controllers_from_the_registry(web, client) -> None
                     json={"kind": "controller", "value": "turbo"})
     assert r.status_code == 400
     assert "controller must be one of guidance, path, aan, resist" in r.text
+
+
+def test_every_console_change_kind_reaches_a_running_station_in_screen_units() -> None:
+    """Each controller's own settings are set from the console in the units its screen shows
+    (degrees, N*m, percent, [damping, torque]) and come back as in use in the status; a
+    value out of range or of the wrong form is refused saying what to send."""
+    from gaitway.web.screen_units import CHANGE_KINDS
+
+    svc = LiveService(demo_setups(1, minutes=2.0), overrun_bound_s=TEST_OVERRUN_BOUND_S)
+    st = svc.get("sim-1")
+    try:
+        assert st.status()["controller_settings"] is None  # nothing runs: nothing in use
+        st.start("therapist:t")
+        _wait(lambda: st.state in ("warm_up", "training"))
+        sent = {"tunnel_width": 12.0, "path_flow": 8.0, "support_bounds": [20.0, 70.0],
+                "resistance": [1.5, 4.0]}
+        assert set(sent) < set(CHANGE_KINDS)
+        for kind, value in sent.items():
+            st.change(kind, value, "therapist:t")
+        _wait(lambda: {e["details"].get("change") for e in st.events
+                       if e["kind"] == "change_applied"} >= set(sent), 20.0)
+        now = st.status()["controller_settings"]
+        assert now == {"tunnel_width_deg": 12.0, "path_flow_nm": 8.0, "support_min_pct": 20.0,
+                       "support_max_pct": 70.0, "resist_damping_nm_s_rad": 1.5,
+                       "resist_torque_nm": 4.0}
+        for kind, value, message in (
+                ("resistance", [2.5, 0.0], "resistance damping"),
+                ("resistance", 1.0, r"\[damping N\*m\*s/rad, torque N\*m\]"),
+                ("tunnel_width", 31.0, "tunnel width must be within 0-30 deg"),
+                ("path_flow", -1.0, "path flow must be within"),
+                ("support_bounds", [80.0, 20.0], "support"),
+                ("nonsense", 1.0, "kind must be one of guidance")):
+            with pytest.raises(UserError, match=message):
+                st.change(kind, value, "therapist:t")
+        st.stop("therapist:t")
+        _wait(lambda: not st.running)
+    finally:
+        svc.shutdown()

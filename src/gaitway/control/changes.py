@@ -33,6 +33,8 @@ from gaitway.control.aan import AanSettings
 from gaitway.control.belt import check_speed
 from gaitway.control.bws import check_bws
 from gaitway.control.registry import check_controller
+from gaitway.control.resist import check_resistance
+from gaitway.control.settings import MAX_FLOW_NM, MAX_TUNNEL_WIDTH_DEG
 from gaitway.errors import UserError
 from gaitway.gait.reference import RomSettings
 
@@ -48,6 +50,8 @@ class ChangeKind(enum.Enum):
     TUNNEL_WIDTH = "tunnel_width"  # rad
     SUPPORT_BOUNDS = "support_bounds"  # (min, max) fractions for assist-as-needed
     SELF_PACED = "self_paced"  # bool
+    PATH_FLOW = "path_flow"  # N*m along the path (path control)
+    RESISTANCE = "resistance"  # (damping N*m*s/rad, torque N*m) (resistance)
 
 
 _TIMING: Final[dict[ChangeKind, str]] = {
@@ -59,6 +63,8 @@ _TIMING: Final[dict[ChangeKind, str]] = {
     ChangeKind.TUNNEL_WIDTH: "next_stride",
     ChangeKind.SUPPORT_BOUNDS: "next_stride",
     ChangeKind.SELF_PACED: "next_stride",
+    ChangeKind.PATH_FLOW: "next_stride",
+    ChangeKind.RESISTANCE: "next_stride",
 }
 
 
@@ -117,7 +123,8 @@ def validate(req: ChangeRequest) -> ChangeRequest:
         raise UserError("a session change must say who asked for it (requested_by)")
     if not (math.isfinite(req.ramp_s) and 0.0 <= req.ramp_s <= 60.0):
         raise UserError(f"ramp time must be within 0-60 s, got {req.ramp_s}")
-    numeric = (ChangeKind.GUIDANCE, ChangeKind.BWS, ChangeKind.SPEED, ChangeKind.TUNNEL_WIDTH)
+    numeric = (ChangeKind.GUIDANCE, ChangeKind.BWS, ChangeKind.SPEED, ChangeKind.TUNNEL_WIDTH,
+               ChangeKind.PATH_FLOW)
     if k in numeric and (
         isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v)
     ):
@@ -128,8 +135,16 @@ def validate(req: ChangeRequest) -> ChangeRequest:
         check_bws(float(v))
     if k is ChangeKind.SPEED:
         check_speed(float(v))
-    if k is ChangeKind.TUNNEL_WIDTH and not 0.0 <= v <= math.radians(30.0):
-        raise UserError(f"tunnel width must be within 0-30 deg, got {math.degrees(v):.1f} deg")
+    if k is ChangeKind.TUNNEL_WIDTH and not 0.0 <= v <= math.radians(MAX_TUNNEL_WIDTH_DEG):
+        raise UserError(f"tunnel width must be within 0-{MAX_TUNNEL_WIDTH_DEG:g} deg, got "
+                        f"{math.degrees(v):.1f} deg")
+    if k is ChangeKind.PATH_FLOW and not 0.0 <= v <= MAX_FLOW_NM:
+        raise UserError(f"path flow must be within 0-{MAX_FLOW_NM:g} N*m, got {v:g} N*m")
+    if k is ChangeKind.RESISTANCE:
+        if not (isinstance(v, tuple) and len(v) == 2
+                and not any(isinstance(x, bool) for x in v)):
+            raise UserError("resistance needs a (damping N*m*s/rad, torque N*m) pair of numbers")
+        check_resistance(v[0], v[1])
     if k is ChangeKind.CONTROLLER:
         check_controller(v)
     if k is ChangeKind.ROM and not isinstance(v, RomSettings):

@@ -92,7 +92,7 @@ CONTROLLERS: Final[dict[str, ControllerSpec[Any]]] = {
             "path", "a tunnel around the path; the patient sets the timing",
             PathSettings, lambda s: PathSettings(width_rad=s.tunnel_width_rad,
                                                  flow_nm=s.path_flow_nm),
-            _path, console_changes=("tunnel_width",), patient_timing=True,
+            _path, console_changes=("tunnel_width", "path_flow"), patient_timing=True,
         ),
         ControllerSpec(
             "aan", "assist-as-needed: support adapted stride by stride",
@@ -103,7 +103,11 @@ CONTROLLERS: Final[dict[str, ControllerSpec[Any]]] = {
             ResistSettings, lambda s: ResistSettings(
                 damping_nm_s_rad=s.resist_damping, torque_nm=s.resist_torque_nm,
                 hip_extension_limit_rad=s.hip_extension_limit_rad),
-            _resist,
+            # the patient sets the cadence (nothing guides it): the reference follows the
+            # patient's phase, so that a switch to guidance or assist-as-needed starts from
+            # where the legs are, not from the robot's clock (a switch from the clock's phase
+            # pulled the hips to their range's end: joint_range stops, resist -> guidance/aan)
+            _resist, console_changes=("resistance",), patient_timing=True,
         ),
     )
 }

@@ -155,6 +155,15 @@ class ResistanceController(Controller):
         self.reductions = 0
         self.reduced_s = 0.0
 
+    def set_resistance(self, damping_nm_s_rad: float, torque_nm: float) -> None:
+        """A therapist's new resistance (validated), from the next tick on. What the steps
+        have earned is kept: a change is not a new start, and the range fade still acts."""
+        s = self.settings
+        self.settings = ResistSettings(damping_nm_s_rad=damping_nm_s_rad, torque_nm=torque_nm,
+                                       hip_extension_limit_rad=s.hip_extension_limit_rad)
+        self.damping = damping_nm_s_rad
+        self.torque_nm = torque_nm
+
     def _range_share(self, ctx: TickContext) -> tuple[float, int]:
         """The share the hips' extension leaves, and the most extended hip's joint index."""
         hl, hr = LEG_DOFS[0][0], LEG_DOFS[1][0]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Final
 
 from gaitway.control.aan import AssistAsNeededController
@@ -37,6 +38,7 @@ from gaitway.control.path import PathController
 from gaitway.control.phase import HeelStrikeDetector, PhaseOscillator, fourier_hip_coefficients
 from gaitway.control.refbank import ReferenceBank
 from gaitway.control.registry import ControllerEnv, controller_spec
+from gaitway.control.resist import ResistanceController
 from gaitway.control.settings import ControlSettings
 from gaitway.control.switching import ControllerSwitch
 from gaitway.errors import UserError
@@ -154,6 +156,19 @@ def _carrying(grf_left_n: float, grf_right_n: float) -> int | None:
 
 def _no_event(*args: Any, **kwargs: Any) -> None:
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class ControllerSettingsNow:
+    """The controller-specific settings in use (the console shows them and its inputs follow
+    them), in the units a therapist sets them in."""
+
+    tunnel_width_deg: float
+    path_flow_nm: float
+    support_min_pct: float
+    support_max_pct: float
+    resist_damping_nm_s_rad: float
+    resist_torque_nm: float
 
 
 class ControlStack:
@@ -279,6 +294,23 @@ class ControlStack:
     @property
     def controller_name(self) -> str:
         return self.switch.active.name
+
+    def controller_settings(self) -> ControllerSettingsNow:
+        """What each controller would run with now: the session's settings, then every change
+        applied since (a controller not yet used keeps the session's)."""
+        s, made = self.settings, self.controllers
+        path, aan, resist = made.get("path"), made.get("aan"), made.get("resist")
+        width, flow = ((path.width_rad, path.flow_nm) if isinstance(path, PathController)
+                       else (s.tunnel_width_rad, s.path_flow_nm))
+        bounds = aan.settings if isinstance(aan, AssistAsNeededController) else s.aan
+        damping, torque = ((resist.damping, resist.torque_nm)
+                           if isinstance(resist, ResistanceController)
+                           else (s.resist_damping, s.resist_torque_nm))
+        return ControllerSettingsNow(
+            tunnel_width_deg=math.degrees(width), path_flow_nm=flow,
+            support_min_pct=bounds.min_support * 100.0,
+            support_max_pct=bounds.max_support * 100.0,
+            resist_damping_nm_s_rad=damping, resist_torque_nm=torque)
 
     # -- per tick ----------------------------------------------------------------------------
 
@@ -614,6 +646,14 @@ class ControlStack:
                 aan = self._make("aan")
                 assert isinstance(aan, AssistAsNeededController)
                 aan.set_bounds(float(r.value[0]), float(r.value[1]))
+            elif k is ChangeKind.PATH_FLOW:
+                path = self._make("path")
+                assert isinstance(path, PathController)
+                path.flow_nm = float(r.value)
+            elif k is ChangeKind.RESISTANCE:
+                resist = self._make("resist")
+                assert isinstance(resist, ResistanceController)
+                resist.set_resistance(float(r.value[0]), float(r.value[1]))
             self.changes.mark_applied(r, t)
 
     def check_change(self, req: ChangeRequest) -> None:

@@ -24,12 +24,12 @@ from fastapi import (
     WebSocketDisconnect,
 )
 from fastapi import Path as FPath
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from gaitway.clinic import care_team, records
 from gaitway.clinic.models import Patient
+from gaitway.control.changes import ChangeKind
 from gaitway.control.registry import CONTROLLERS, check_controller
-from gaitway.errors import UserError
 from gaitway.web.assign import next_session, with_patient
 from gaitway.web.auth import COOKIE_NAME, CSRF_HEADER, csrf_ok
 from gaitway.web.deps import (
@@ -44,6 +44,7 @@ from gaitway.web.deps import (
 from gaitway.web.host import StationHost
 from gaitway.web.origin import same_origin
 from gaitway.web.redact import public_station
+from gaitway.web.screen_units import CHANGE_KINDS, to_channel
 
 router = APIRouter(prefix="/api/stations", tags=["stations"])
 
@@ -57,16 +58,25 @@ _ESTOP_THREADS: Final[anyio.CapacityLimiter] = anyio.CapacityLimiter(8)
 
 
 class ChangeIn(BaseModel):
-    """A change in screen units: guidance and bws in percent, speed in km/h, controller by
-    name, rom as [hip scale, knee scale]. Strict: a JSON boolean is not a number, and
-    ``confirmed`` is JSON true or false, nothing else ("yes", 1)."""
+    """A change in screen units (gaitway.web.screen_units): guidance and bws in percent,
+    speed in km/h, controller by name, rom as [hip scale, knee scale], tunnel_width in
+    degrees, path_flow in N*m, support_bounds as [least %, most %], resistance as [damping
+    N*m*s/rad, torque N*m]. Strict: a JSON boolean is not a number, and ``confirmed`` is JSON
+    true or false, nothing else ("yes", 1)."""
 
     model_config = ConfigDict(strict=True)
 
-    kind: Literal["guidance", "bws", "speed", "controller", "rom"]
+    kind: str = Field(json_schema_extra={"enum": list(CHANGE_KINDS)})
     value: float | str | list[float]
     reason: str = Field(default="", max_length=200)
     confirmed: bool = False
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, v: str) -> str:
+        if v not in CHANGE_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(CHANGE_KINDS)}")
+        return v
 
 
 class ControllerOut(BaseModel):
@@ -134,7 +144,8 @@ def station_detail(station_id: StationId, sess: CurrentSession, ctx: Ctx) -> dic
 @router.post("/{station_id}/changes", response_model=ActionOut,
              responses={400: {}, 401: {}, 403: {}, 404: {}, 409: {}})
 def station_change(station_id: StationId, body: ChangeIn, sess: CsrfSession, ctx: Ctx) -> ActionOut:
-    """Change guidance, body-weight support, speed, controller or range of motion."""
+    """Change guidance, body-weight support, speed, controller, range of motion, or the
+    settings of a controller (tunnel width, path flow, support bounds, resistance)."""
     st = station_for(ctx, sess, station_id, control=True)
     value = _check_value(body)
     who = f"therapist:{sess.user.username}"
@@ -255,16 +266,13 @@ def station_action(station_id: StationId, action: Action, sess: CsrfSession, ctx
 
 
 def _check_value(body: ChangeIn) -> Any:
+    """The value as sent (screen units, for the audit), once it has the kind's form; the
+    station checks its range."""
+    kind, _ = to_channel(body.kind, body.value)
+    if kind is ChangeKind.CONTROLLER:
+        return check_controller(body.value)
     v = body.value
-    if body.kind == "controller":
-        return check_controller(v)
-    if body.kind == "rom":
-        if not (isinstance(v, list) and len(v) == 2):
-            raise UserError("rom needs [hip scale, knee scale], each 0-1.5")
-        return [float(x) for x in v]
-    if not isinstance(v, float | int) or isinstance(v, bool):
-        raise UserError(f"{body.kind} needs a number")
-    return float(v)
+    return [float(x) for x in v] if isinstance(v, list) else float(v)
 
 
 ws_router = APIRouter()

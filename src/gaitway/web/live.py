@@ -30,13 +30,13 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Final
 
-from gaitway.control.changes import ChangeKind, ChangeRequest, validate
+from gaitway.control.changes import ChangeRequest, validate
 from gaitway.control.stack import ControlStack
 from gaitway.errors import ConflictError, UserError
-from gaitway.gait.reference import JointRom, RomSettings
 from gaitway.recording.folding import FoldedLog
 from gaitway.safety.session import SessionSafety
 from gaitway.session.builder import SessionCore, new_session_id, session_directory
@@ -50,6 +50,7 @@ from gaitway.station.interface import Command, Sample
 from gaitway.station.replay import ReplayStation
 from gaitway.station.sim.twin import SimStation
 from gaitway.web.live_record import Importer
+from gaitway.web.screen_units import to_channel
 from gaitway.web.setup import StationSetup
 
 FRAME_RING: Final[int] = 512
@@ -199,6 +200,10 @@ class LiveStation:
             "speed_kmh": last.get("speed_kmh", s.speed_kmh),
             "controller": last.get("controller", s.controller),
             "rom_scale": last.get("rom_scale", [s.hip_rom_scale, s.knee_rom_scale]),
+            # each controller's own settings in use (None between sessions)
+            "controller_settings": (
+                _rounded(asdict(self._stack.controller_settings()))
+                if self._stack is not None and self.running else None),
             "active_participation_pct": last.get("active_participation_pct", [None, None]),
             "symmetry_pct": last.get("symmetry_pct"),
             "weight_bearing_pct": last.get("weight_bearing_pct", [None, None]),
@@ -369,7 +374,8 @@ class LiveStation:
             raise ConflictError(
                 f"station {self.setup.name} holds its safe state after a fault ({faults}): "
                 f"{kind} cannot change now; acknowledge the fault and resume, then set it again")
-        req = validate(ChangeRequest(_KINDS[kind], _to_si(kind, value), requested_by=by,
+        channel_kind, channel_value = to_channel(kind, value)
+        req = validate(ChangeRequest(channel_kind, channel_value, requested_by=by,
                                      reason=reason))
         stack.check_change(req)  # refused outright before any confirmation is asked
         why = stack.changes.large_change(req)
@@ -634,23 +640,8 @@ class LiveStation:
             wake()
 
 
-_KINDS: Final[dict[str, ChangeKind]] = {
-    "guidance": ChangeKind.GUIDANCE, "bws": ChangeKind.BWS, "speed": ChangeKind.SPEED,
-    "controller": ChangeKind.CONTROLLER, "rom": ChangeKind.ROM,
-}
-CHANGE_KINDS: Final[tuple[str, ...]] = tuple(_KINDS)
-
-
-def _to_si(kind: str, value: Any) -> Any:
-    """Screen units (percent, km/h, ROM scale) to what the change channel takes."""
-    if kind in ("guidance", "bws"):
-        return float(value) / 100.0
-    if kind == "speed":
-        return float(value) / 3.6
-    if kind == "rom":
-        hip, knee = value
-        return RomSettings(hip=JointRom(scale=float(hip)), knee=JointRom(scale=float(knee)))
-    return value
+def _rounded(values: dict[str, float]) -> dict[str, float]:
+    return {k: round(v, 3) for k, v in values.items()}
 
 
 def replay_label(path: Path, simulated: bool) -> str:

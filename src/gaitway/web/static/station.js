@@ -78,6 +78,7 @@ function buttonStates(s) {
     set_guidance: [settable, running ? why.fault : why.idle], set_bws: [settable, running ? why.fault : why.idle],
     set_speed: [settable, running ? why.fault : why.idle], set_rom: [settable, running ? why.fault : why.idle],
     set_controller: [settable, running ? why.fault : why.idle],
+    ...Object.fromEntries(CONTROLLER_SETTINGS.map(([kind]) => [`set_${kind}`, [settable, running ? why.fault : why.idle]])),
     assign: [!running && s.transport !== "replay", running ? "a session is running; stop it first" : "this station replays a recording"],
   };
 }
@@ -85,6 +86,26 @@ function showButtons(s) {
   for (const [b, [ok, why]] of Object.entries(buttonStates(s))) {
     $(b).disabled = !ok;
     $(b).title = ok ? "" : `Not now: ${why}`;
+  }
+}
+
+// Each controller's own settings (console change kind, its inputs, the status field of each
+// input, decimals): shown while that controller runs, following the values in use.
+const CONTROLLER_SETTINGS = [
+  ["tunnel_width", [["tunnel_width", "tunnel_width_deg", 0]]],
+  ["path_flow", [["path_flow", "path_flow_nm", 0]]],
+  ["support_bounds", [["support_min", "support_min_pct", 0], ["support_max", "support_max_pct", 0]]],
+  ["resistance", [["resist_damping", "resist_damping_nm_s_rad", 1], ["resist_torque", "resist_torque_nm", 1]]],
+];
+function showControllerSettings(s) {
+  const now = s.running ? s.controller_settings : null;
+  const allowed = (controllers[s.controller] || {}).console_changes || [];
+  for (const [kind, inputs] of CONTROLLER_SETTINGS) {
+    document.querySelector(`[data-change="${kind}"]`).hidden = !now || !allowed.includes(kind);
+    if (!now) continue;
+    for (const [input, field, d] of inputs) {
+      if (!touched.has(input)) { $(input).value = now[field]; $(`${input}_v`).textContent = Number(now[field]).toFixed(d); }
+    }
   }
 }
 
@@ -133,6 +154,7 @@ function showStation(r) {
   showButtons(s);
   $("name").textContent = s.name; $("simulated").hidden = !s.simulated; $("replay").hidden = s.transport !== "replay"; $("patient").textContent = `patient ${s.patient}`;
   if (!last || !s.running) showNumbers(s);
+  showControllerSettings(s);
   $("alerts").replaceChildren(...s.alerts.map((a) => el("div", { class: "alert" }, alertLine(a))));
   beepForNew(s.alerts);
   const sf = s.safety || {};
@@ -247,7 +269,9 @@ async function change(kind, value) {
     if (confirm(`${r.data.detail}\n\nApply this large change?`)) r = await act("changes", { kind, value, confirmed: true });
     else $("message").textContent = "change cancelled";
   }  // any other 409 (a fault held): act() shows the station's reason
-  if (r.ok) for (const k of kind === "rom" ? ["rom_hip", "rom_knee"] : [kind]) touched.delete(k);
+  const inputs = kind === "rom" ? ["rom_hip", "rom_knee"]
+    : (CONTROLLER_SETTINGS.find(([k]) => k === kind)?.[1].map(([input]) => input) ?? [kind]);
+  if (r.ok) for (const k of inputs) touched.delete(k);
 }
 
 let controllers = {};
@@ -282,7 +306,8 @@ $("assign").onclick = async () => {
   await act("patient", { patient_id: Number($("assign-patient").value) }, (r) => `on this station now: ${r.data.detail}`);
 };
 $("event-kind").onchange = () => showEvents(shownEvents);
-for (const k of ["guidance", "bws", "speed", "rom_hip", "rom_knee"]) {
+for (const k of ["guidance", "bws", "speed", "rom_hip", "rom_knee",
+  ...CONTROLLER_SETTINGS.flatMap(([, inputs]) => inputs.map(([input]) => input))]) {
   $(k).oninput = () => { touched.add(k); $(`${k}_v`).textContent = $(k).value; };
 }
 $("set_guidance").onclick = () => change("guidance", Number($("guidance").value));
@@ -290,6 +315,12 @@ $("set_bws").onclick = () => change("bws", Number($("bws").value));
 $("set_speed").onclick = () => change("speed", Number($("speed").value));
 $("set_rom").onclick = () => change("rom", [Number($("rom_hip").value), Number($("rom_knee").value)]);
 $("set_controller").onclick = () => change("controller", $("controller").value);
+for (const [kind, inputs] of CONTROLLER_SETTINGS) {
+  $(`set_${kind}`).onclick = () => {
+    const values = inputs.map(([input]) => Number($(input).value));
+    return change(kind, values.length === 1 ? values[0] : values);
+  };
+}
 for (const a of ["start", "pause", "resume", "stop", "acknowledge"]) $(a).onclick = () => act(a);
 await refreshSoon();
 setInterval(showAge, 500);
