@@ -27,8 +27,7 @@ pytestmark = pytest.mark.slow
 FIRST_AT_S, THEN_AT_S = 3.0, 10.0
 
 
-@pytest.mark.parametrize(("first", "then"), [
-    pair for pair in itertools.permutations(CONTROLLER_NAMES, 2)])
+@pytest.mark.parametrize(("first", "then"), list(itertools.permutations(CONTROLLER_NAMES, 2)))
 @settings(max_examples=1, deadline=None, derandomize=True)
 @given(
     profile=st.sampled_from(["hemiparetic-left-moderate", "healthy", "hemiparetic-right-mild"]),
