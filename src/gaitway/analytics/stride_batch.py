@@ -26,7 +26,13 @@ import numpy.typing as npt
 from gaitway.analytics.gait_data import FloatArray, GaitData, Side, SignalBlock
 from gaitway.analytics.rounding import rounded
 from gaitway.analytics.segments import IntArray, segment_dots, segment_reduce, segment_sums
-from gaitway.analytics.stride_metrics import COP_BIN_S, DRIVEN, JOINTS, UNIT_CYCLE
+from gaitway.analytics.stride_metrics import (
+    COP_BIN_S,
+    DRIVEN,
+    JOINTS,
+    UNIT_CYCLE,
+    foot_position_source,
+)
 from gaitway.analytics.strides import Stride
 
 Record = dict[str, float | None]
@@ -91,14 +97,11 @@ def _values_at(block: SignalBlock, name: str, t: FloatArray) -> FloatArray:
 
 def _foot_positions(data: GaitData, side: Side, t: FloatArray) -> FloatArray:
     """``foot_position`` at each time (NaN: None), from the same single source."""
-    k, f = data.kinematics, data.forces
-    if k is not None and k.has("heel_x_left", "heel_x_right"):
-        return _values_at(k, f"heel_x_{side}", t)
-    if f is not None and f.has("cop_x_left", "cop_x_right"):
-        return _values_at(f, f"cop_x_{side}", t + 0.03)
-    if k is not None and k.has(f"foot_x_{side}") and data.walking_speed_m_s is None:
-        return _values_at(k, f"foot_x_{side}", t)
-    return np.full(len(t), _NAN)
+    src = foot_position_source(data, side)
+    if src is None:
+        return np.full(len(t), _NAN)
+    block, channel, offset_s = src
+    return _values_at(block, channel, t + offset_s)
 
 
 def _slices(n: int, rows: int = CHUNK_STRIDES) -> list[slice]:

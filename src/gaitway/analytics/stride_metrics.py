@@ -52,22 +52,35 @@ def _r(x: float | None, nd: int = 4) -> float | None:
     return round(v, nd) if math.isfinite(v) else None
 
 
-def foot_position(data: GaitData, side: Side, t: float) -> float | None:
-    """Forward landing position of a foot shortly after heel strike (lab frame, m).
+def foot_position_source(data: GaitData, side: Side) -> tuple[SignalBlock, str, float] | None:
+    """Where a foot's forward landing position is read (lab frame, m): the block, the channel
+    and the time offset after heel strike; None if the file has no source.
 
     One source per file for both feet, so a step never mixes frames: heel markers in the lab
-    frame when both feet have them, else the plates' centre of pressure, else the foot
-    position from joint angles (pelvis-relative, valid only where the pelvis stays put: the
-    twin's treadmill; overground the pelvis moves, so it is not used there).
+    frame when both feet have them, else the plates' centre of pressure 30 ms after the
+    strike (once the foot has settled on the plate), else the foot position from joint angles
+    (pelvis-relative, valid only where the pelvis stays put: the twin's treadmill; overground
+    the pelvis moves, so it is not used there). The per-stride and the batched metrics both
+    ask this.
     """
     k, f = data.kinematics, data.forces
     if k is not None and k.has("heel_x_left", "heel_x_right"):
-        return _value_at(k, f"heel_x_{side}", t)
+        return k, f"heel_x_{side}", 0.0
     if f is not None and f.has("cop_x_left", "cop_x_right"):
-        return _value_at(f, f"cop_x_{side}", t + 0.03)
+        return f, f"cop_x_{side}", 0.03
     if k is not None and k.has(f"foot_x_{side}") and data.walking_speed_m_s is None:
-        return _value_at(k, f"foot_x_{side}", t)
+        return k, f"foot_x_{side}", 0.0
     return None
+
+
+def foot_position(data: GaitData, side: Side, t: float) -> float | None:
+    """Forward landing position of a foot shortly after heel strike (lab frame, m), from
+    :func:`foot_position_source`."""
+    src = foot_position_source(data, side)
+    if src is None:
+        return None
+    block, channel, offset_s = src
+    return _value_at(block, channel, t + offset_s)
 
 
 def belt_speed(data: GaitData, side: Side, t0: float, t1: float) -> float | None:
