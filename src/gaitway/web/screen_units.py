@@ -97,11 +97,10 @@ CHANGE_KINDS: Final[tuple[str, ...]] = tuple(SCREEN_CHANGES)
 
 def screen_change(kind: object) -> tuple[str, ScreenChange]:
     """The console change called ``kind``; UserError listing the kinds if there is none."""
-    found = SCREEN_CHANGES.get(kind) if isinstance(kind, str) else None
-    if found is None or not isinstance(kind, str):
+    if not isinstance(kind, str) or kind not in SCREEN_CHANGES:
         raise UserError(f"a change's kind must be one of {', '.join(CHANGE_KINDS)}, "
                         f"got {kind!r}")
-    return kind, found
+    return kind, SCREEN_CHANGES[kind]
 
 
 def to_channel(kind: object, value: Any) -> tuple[ChangeKind, Any]:
