@@ -228,8 +228,23 @@ function eventLine(e) {
 // The answer is shown once the page has read the station again (its buttons, patient and
 // prescription then show the result), so that "sent" never precedes what it announces. (The
 // emergency stop's answer is shown at once, by pressEstop: its result is the fault bar.)
+// A press is answered on the page whatever happens to its request: "sending" at once, the
+// station's answer once a read after it has run, and, when the request fails (a connection
+// lost on its way) or has no answer after ACT_LIMIT_MS, words that say so. Before, a failed
+// request left the message empty, and nobody could tell whether the press had been taken.
+const ACT_LIMIT_MS = 20000;
 async function act(path, body, answer) {
-  const r = await api("POST", `/api/stations/${encodeURIComponent(id)}/${path}`, body);
+  $("message").textContent = `${path} sending`;
+  let r;
+  try {
+    r = await api("POST", `/api/stations/${encodeURIComponent(id)}/${path}`, body, AbortSignal.timeout(ACT_LIMIT_MS));
+  } catch (e) {
+    console.error(e);
+    const why = e.name === "TimeoutError" ? `no answer within ${ACT_LIMIT_MS / 1000} s` : "the request failed on its way";
+    $("message").textContent = `${path} not answered (${why}): the server may still act on it; check the station below before pressing again`;
+    refreshSoon();
+    return { ok: false, status: 0, data: null };
+  }
   const text = r.ok ? (answer ? answer(r) : `${r.data.action} sent`) : (r.data?.detail || `failed (${r.status})`);
   await readAfterNow();
   $("message").textContent = text;
