@@ -220,10 +220,14 @@ def test_every_console_change_kind_reaches_a_running_station_in_screen_units() -
                        "support_max_pct": 70.0, "resist_damping_nm_s_rad": 1.5,
                        "resist_torque_nm": 4.0}
         for kind, value, message in (
-                ("resistance", [2.5, 0.0], "resistance damping"),
+                # the therapist's words, not the command line's flag
+                ("resistance", [2.5, 0.0],
+                 r"^resistance damping must be a number within 0-2 N\*m\*s/rad, got 2.5$"),
+                ("resistance", [1.0, 11.0],
+                 r"^resistance torque must be a number within 0-10 N\*m, got 11.0$"),
                 ("resistance", 1.0, r"\[damping N\*m\*s/rad, torque N\*m\]"),
                 ("tunnel_width", 31.0, "tunnel width must be within 0-30 deg"),
-                ("path_flow", -1.0, "path flow must be within"),
+                ("path_flow", -1.0, "^path flow must be within"),
                 ("support_bounds", [80.0, 20.0], "support"),
                 ("nonsense", 1.0, "kind must be one of guidance")):
             with pytest.raises(UserError, match=message):

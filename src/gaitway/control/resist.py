@@ -72,9 +72,9 @@ def _no_event(*args: Any, **kwargs: Any) -> None:
 def check_resistance(damping_nm_s_rad: float, torque_nm: float) -> None:
     """UserError naming the accepted range if either value lies outside it."""
     for label, value, top, unit in (
-            ("resistance damping (--resist-damping)", damping_nm_s_rad, MAX_RESIST_DAMPING,
+            ("resistance damping", damping_nm_s_rad, MAX_RESIST_DAMPING,
              "N*m*s/rad"),
-            ("resistance torque (--resist-torque)", torque_nm, MAX_RESIST_TORQUE_NM, "N*m")):
+            ("resistance torque", torque_nm, MAX_RESIST_TORQUE_NM, "N*m")):
         if not (isinstance(value, int | float) and math.isfinite(value)
                 and 0.0 <= value <= top):
             raise UserError(f"{label} must be a number within 0-{top:g} {unit}, got {value}")

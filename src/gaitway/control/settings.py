@@ -94,7 +94,7 @@ def _setting_ranges(s: ControlSettings) -> tuple[tuple[str, float, float, str], 
     """The controller settings a person sets, with their plausible range: within what the
     drives can give (peak 70 N*m at the knee) and never non-finite."""
     return (
-        ("path flow (--flow)", s.path_flow_nm, MAX_FLOW_NM, "N*m"),
+        ("path flow", s.path_flow_nm, MAX_FLOW_NM, "N*m"),
         ("tunnel half-width", s.tunnel_width_rad, math.radians(MAX_TUNNEL_WIDTH_DEG), "rad"),
     )
 
