@@ -40,11 +40,20 @@ def test_recording_analysis_against_truth(session: Path) -> None:
     assert not any("pelvis_sway" in k for k in r["metrics"])
     why = {u["name"]: u["why"] for u in r["parameters"]["unavailable_metrics"]}
     assert why.get("pelvis_sway_ml_m") == "constant_channel"
+    # the twin's belts leak no load into each other and its recording says so: the events
+    # are thresholded for that, not for a real split-belt treadmill's 4 %
+    assert r["parameters"]["events"]["crosstalk_coefficient"] == 0.0
 
 
 #: A weak, chattering push-off of the slacking paretic leg once ended stances 10-40 ms early
 #: here (issue 17 item 1); with the effort model of issue 19 (the drive carries the swing
-#: moments and the load response) the leg lets go cleanly and both checks hold.
+#: moments and the load response) the leg lets go cleanly and both checks hold. With the
+#: twin's feet landing on the intent's time (docs/unlanded twin17e/f, pelvic tilt) the
+#: trailing foot unloads over ~60 ms instead of leaving at ~100 N: thresholded for the
+#: treadmill preset's 4 % crosstalk (the twin's belts have none) its toe-offs came 10-16 ms
+#: early (p95 17.9 ms); for the plates' declared leak, 9.8 ms. There the live detector took a
+#: one-tick contact dropout in pre-swing for a toe-off and a false stance followed (16 live
+#: strides of 29); it now ends a stance as the offline detector does (29 of 29).
 @pytest.mark.slow
 def test_event_timing_against_truth(session: Path) -> None:
     v = analyze_path(session)["validation"]["events_vs_simulation_truth"]

@@ -129,6 +129,10 @@ class GaitData:
     walking_speed_m_s: float | None = None
     notes: list[str] = field(default_factory=list)
     duration_s: float = 0.0
+    #: the share of one belt's load the other belt's plate reads, as the station declares it
+    #: (a Gaitway recording's ``station.force_plate_crosstalk``); None: not declared, the
+    #: event detector assumes its preset's
+    plate_crosstalk: float | None = None
 
     def sides_with_force(self) -> list[Side]:
         if self.forces is None:

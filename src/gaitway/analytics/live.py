@@ -4,6 +4,15 @@ Events are detected causally (hysteresis and debounce on each belt's vertical fo
 look-ahead filter), and a completed stride is analysed by the same ``stride_record`` as the
 offline analysis, on a short ring buffer of the channels it needs. The work per tick is a few
 comparisons and one row copy; the work per stride is one stride's metrics (well under 50 ms).
+
+A stance ends as the offline detector's does: the force under the lower level starts a
+candidate toe-off, which stands only once the foot has stayed off its belt for the minimum
+swing (``min_swing_s``); a foot that loads its belt again before that never left it (the
+offline debounce merges such a gap into the stance). A contact that chatters for a tick, or a
+trailing foot whose force dips under the crosstalk of the other foot landing, then does not end
+a stance early and start a false one. The toe-off is known ``min_swing_s`` after it happened,
+which costs the stride records nothing: a stride is complete at the next heel strike, a whole
+swing later.
 """
 
 from __future__ import annotations
@@ -60,6 +69,9 @@ class LiveStrideAnalyzer:
         self._gz = [self._col["grf_z_left"], self._col["grf_z_right"]]
         self._stance = [False, False]
         self._last_change = [-np.inf, -np.inf]
+        #: time the force of a foot in stance fell under the lower level (a candidate
+        #: toe-off, kept until the foot has stayed off for ``min_swing_s``), or None
+        self._lift: list[float | None] = [None, None]
         self._peak_load = 0.0
         self.events_: list[GaitEvent] = []
 
@@ -93,10 +105,16 @@ class LiveStrideAnalyzer:
                     rec = self._complete(side, t)
                     if rec is not None:
                         out.append(rec)
+            elif (lift := self._lift[k]) is not None:
+                if f > on + leak:  # loaded again within the minimum swing: never left
+                    self._lift[k] = None
+                elif t - lift >= p.min_swing_s:
+                    self._stance[k] = False
+                    self._lift[k] = None
+                    self._last_change[k] = lift
+                    self.events_.append(GaitEvent(lift, side, "toe_off"))
             elif f < off + leak and t - self._last_change[k] >= p.min_stance_s:
-                self._stance[k] = False
-                self._last_change[k] = t
-                self.events_.append(GaitEvent(t, side, "toe_off"))
+                self._lift[k] = t
         return out
 
     def _rising_time(self, k: int, level: float, t: float) -> float:

@@ -71,7 +71,7 @@ from gaitway.station.interface import Command, Sample, Station, TruthSource
 from gaitway.station.sim.emg import EMG_DESCRIPTION
 from gaitway.station.sim.patient import VirtualPatient
 from gaitway.station.sim.profiles import PatientProfile
-from gaitway.station.sim.twin import SimStation
+from gaitway.station.sim.twin import PLATE_CROSSTALK, SimStation
 
 _PHASE_L: Final[int] = CONTROL.phase_estimate_left
 _PHASE_R: Final[int] = CONTROL.phase_estimate_right
@@ -259,6 +259,7 @@ class SessionCore:
         station: dict[str, Any] = {"kind": "sim-twin", "model": "gaitway_lokomat_twin",
                                    "mujoco_version": mujoco.__version__,
                                    "dt_s": self.station.dt,
+                                   "force_plate_crosstalk": PLATE_CROSSTALK,
                                    **(self.choice.metadata if self.choice else {})}
         if self.station_name:
             station["name"] = self.station_name

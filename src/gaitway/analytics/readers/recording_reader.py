@@ -200,6 +200,7 @@ def read_recording(
                           "file")
             )
     simulated = bool(meta.get("simulated", False))
+    crosstalk = (meta.get("station") or {}).get("force_plate_crosstalk")
     mass = patient.get("body_mass_kg")
     data = GaitData(
         source="simulated" if simulated else "real",
@@ -211,5 +212,6 @@ def read_recording(
         file_events=file_events,
         notes=notes,
         duration_s=float(t0[-1]),
+        plate_crosstalk=float(crosstalk) if crosstalk is not None else None,
     )
     return data, truth_block

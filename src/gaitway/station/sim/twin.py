@@ -120,6 +120,11 @@ _THERMAL_EVERY: Final[int] = 10  # ticks between thermal-model updates (slow dyn
 _NOISE_BLOCK: Final[int] = 1000
 _COP_MIN_FZ: Final[float] = 20.0  # N: below this a plate reports no centre of pressure
 _CONTACT_TRUTH_N: Final[float] = 20.0  # N: a foot loading its belt (not a light scuff)
+#: share of one belt's load its neighbour's force sensor reads: none, each belt is a body of
+#: its own with its own sensor (lokomat.xml, ``plate_force_*``). Recorded with the station so
+#: that the analysis does not raise its toe-off level for a leak a real split-belt treadmill
+#: has (``ForcePlateParams.crosstalk_coefficient``, 4 %) and the twin does not.
+PLATE_CROSSTALK: Final[float] = 0.0
 #: share of body weight the harness holds when the station starts (the patient stands on the
 #: belts; the body-weight-support loop then takes the harness to its set force)
 START_UNLOADING_FRACTION: Final[float] = 1.0 / 3.0
