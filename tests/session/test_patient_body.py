@@ -15,7 +15,14 @@ from hypothesis import strategies as st
 
 from gaitway.errors import UserError
 from gaitway.session.builder import SessionCore
-from gaitway.session.settings import TWIN_HEIGHT_M, TWIN_MASS_KG, SessionSettings
+from gaitway.session.settings import (
+    TWIN_HEIGHT_M,
+    TWIN_MASS_KG,
+    TWIN_MIN_BMI_KG_M2,
+    SessionSettings,
+    lightest_body_kg,
+)
+from gaitway.station.sim.profiles import PROFILES as PROFILES_BY_NAME
 from gaitway.web.setup import StationSetup
 
 
@@ -65,11 +72,44 @@ def test_a_body_outside_what_the_twin_walks_is_refused_with_its_range(
     s = SessionSettings(profile="healthy", minutes=1.0, height_m=height, body_mass_kg=mass)
     h_ok = TWIN_HEIGHT_M[0] <= height <= TWIN_HEIGHT_M[1]
     m_ok = TWIN_MASS_KG[0] <= mass <= TWIN_MASS_KG[1]
-    if h_ok and m_ok:
+    if h_ok and m_ok and mass / height**2 >= TWIN_MIN_BMI_KG_M2:
         s.validate()
+        return
+    if h_ok and m_ok:  # each within its range, together no adult's body
+        with pytest.raises(UserError, match=r"body-mass index of .* below the 16 .* takes "
+                                            r"\d+\.\d kg or more"):
+            s.validate()
         return
     with pytest.raises(UserError, match=r"the patient's (height|body mass) must be within"):
         s.validate()
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(height=st.floats(*TWIN_HEIGHT_M), mass=st.floats(*TWIN_MASS_KG),
+       profile=st.sampled_from(PROFILES), given_=st.sampled_from(("both", "height", "mass")))
+def test_a_body_too_light_for_its_height_is_refused_saying_what_it_may_weigh(
+        height: float, mass: float, profile: str, given_: str) -> None:
+    """Height and mass are independent limits, so alone they let a 2.00-m patient weigh 35 kg
+    (a body-mass index of 8.8, no adult's: it hopped off both plates and ended in a false
+    `fall`). Over the whole height and mass range, a body (the record's height or mass, the
+    profile's for the other) below the least index is refused naming the least mass the twin
+    takes at that height, and one at or above it is taken."""
+    own = PROFILES_BY_NAME[profile]
+    h = own.height_m if given_ == "mass" else height
+    m = own.mass_kg if given_ == "height" else mass
+    s = SessionSettings(profile=profile, minutes=1.0,
+                        height_m=None if given_ == "mass" else height,
+                        body_mass_kg=None if given_ == "height" else mass)
+    if m / h**2 >= TWIN_MIN_BMI_KG_M2:
+        check_walkable_or_none(s)  # taken (a range too short for the belt aside)
+        assert m >= lightest_body_kg(h) - 1e-9
+        return
+    with pytest.raises(UserError) as refusal:
+        s.validate()
+    assert f"below the {TWIN_MIN_BMI_KG_M2:g}" in str(refusal.value)
+    assert f"at {h:g} m the twin takes {lightest_body_kg(h):.1f} kg or more" in str(
+        refusal.value)
+    assert m < lightest_body_kg(h)
 
 
 def test_a_station_setup_passes_the_patients_body_on() -> None:
@@ -81,18 +121,20 @@ def test_a_station_setup_passes_the_patients_body_on() -> None:
 
 @settings(max_examples=8, deadline=None, derandomize=True)
 @given(profile=st.sampled_from(PROFILES),
-       height=st.floats(*TWIN_HEIGHT_M), mass=st.floats(*TWIN_MASS_KG),
+       height=st.floats(*TWIN_HEIGHT_M), mass_share=st.floats(0.0, 1.0),
        bws=st.sampled_from([15.0, 30.0, 45.0, 60.0]),
        guidance=st.floats(0.0, 100.0), speed=st.floats(0.8, 3.2))
 def test_sessions_walk_in_every_body_the_twin_takes(
-        profile: str, height: float, mass: float, bws: float, guidance: float,
+        profile: str, height: float, mass_share: float, bws: float, guidance: float,
         speed: float) -> None:
     """SIMULATED: 12-s sessions across the height and mass range (with support, where the
     profile's own knees carry the rest; the unsupported envelope is tested at the profile's
     body in tests/harnesses/test_envelope.py) end without a fault and with strides."""
+    least = lightest_body_kg(round(height, 2))
+    mass = least + mass_share * (TWIN_MASS_KG[1] - least)
     s = SessionSettings(profile=profile, minutes=0.2, seed=1, bws_pct=bws,
                         guidance_pct=guidance, speed_kmh=round(speed, 2),
-                        height_m=round(height, 2), body_mass_kg=round(mass, 1))
+                        height_m=round(height, 2), body_mass_kg=math.ceil(mass * 10.0) / 10.0)
     if check_walkable_or_none(s) is not None:  # a range too small for this leg and speed
         return
     summary = SessionCore(s).run()

@@ -44,7 +44,7 @@ from gaitway.gait.reference import JointRom, RomSettings, max_walkable_speed_m_s
 from gaitway.recording import RECORDING_FILENAME, open_recording
 from gaitway.safety.limits import PatientLimits
 from gaitway.session.runner import run_session
-from gaitway.session.settings import TWIN_HEIGHT_M, TWIN_MASS_KG, SessionSettings
+from gaitway.session.settings import TWIN_BODY_CORNERS, SessionSettings
 from gaitway.station.sim.patient import knee_extensor_max_nm
 from gaitway.station.sim.profiles import PROFILES
 
@@ -253,8 +253,7 @@ def _controller_variants(quick: bool) -> list[dict[str, Any]]:
 #: the patient's own body at the corners of what a session's twin takes (height, mass), each
 #: in a guided session and an unguided one at the fastest belt (the profile's impairment in
 #: another body; the rest of the grid walks in each profile's own body)
-_BODY_CORNERS: Final[tuple[tuple[float, float], ...]] = tuple(
-    itertools.product(TWIN_HEIGHT_M, TWIN_MASS_KG))
+_BODY_CORNERS: Final[tuple[tuple[float, float], ...]] = TWIN_BODY_CORNERS
 _BODY_SESSIONS: Final[tuple[dict[str, Any], ...]] = (
     {"controller": "guidance", "guidance_pct": 100.0, "bws_pct": 30.0, "speed_kmh": 2.0},
     {"controller": "guidance", "guidance_pct": 0.0, "bws_pct": 30.0, "speed_kmh": 3.2},

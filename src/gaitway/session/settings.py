@@ -44,6 +44,28 @@ MAX_WARMUP_S: Final[float] = 60.0
 #: body stopped before its first stride), most adults; a record outside it is refused with it
 TWIN_HEIGHT_M: Final[tuple[float, float]] = (1.40, 2.00)
 TWIN_MASS_KG: Final[tuple[float, float]] = (35.0, 150.0)
+#: the least body-mass index (kg/m^2) of a body the twin takes: the two limits above are
+#: independent, so alone they let a 2.00-m patient weigh 35 kg (8.8 kg/m^2), a body no adult
+#: lives in; below 16 the WHO grades an adult's thinness severe, "a markedly increased risk
+#: for ill health, poor physical performance, lethargy and even death" (WHO 1995, Physical
+#: status: the use and interpretation of anthropometry, TRS 854; its extreme limit), and the
+#: virtual cohort draws from 18 up (profiles.generate_cohort). The twin's
+#: light, long-legged body at 8.8 kg/m^2 hopped off both plates at 3.2 km/h and ended in a
+#: false `fall` (docs/validation/envelope.md, ninth round)
+TWIN_MIN_BMI_KG_M2: Final[float] = 16.0
+
+
+def lightest_body_kg(height_m: float) -> float:
+    """The least body mass (kg) the twin takes at ``height_m``: the mass range's floor, or the
+    least body-mass index at that height, whichever is heavier."""
+    return max(TWIN_MASS_KG[0], TWIN_MIN_BMI_KG_M2 * height_m * height_m)
+
+
+#: the corners of the bodies the twin takes (height m, mass kg): the height and mass range,
+#: its light tall corner moved up to the least body-mass index
+TWIN_BODY_CORNERS: Final[tuple[tuple[float, float], ...]] = tuple(
+    (h, round(m if m > TWIN_MASS_KG[0] else lightest_body_kg(h), 1))
+    for h in TWIN_HEIGHT_M for m in TWIN_MASS_KG)
 
 
 _COHORT: Final[re.Pattern[str]] = re.compile(r"cohort-(\d{1,9})-(\d{3})")
@@ -70,9 +92,19 @@ def in_patient_body(profile: PatientProfile, height_m: float | None,
         _finite_in("the patient's height", height_m, *TWIN_HEIGHT_M, "m")
     if body_mass_kg is not None:
         _finite_in("the patient's body mass", body_mass_kg, *TWIN_MASS_KG, "kg")
-    return dataclasses.replace(
+    body = dataclasses.replace(
         profile, height_m=profile.height_m if height_m is None else float(height_m),
         mass_kg=profile.mass_kg if body_mass_kg is None else float(body_mass_kg))
+    if height_m is not None or body_mass_kg is not None:
+        bmi = body.mass_kg / body.height_m**2
+        if bmi < TWIN_MIN_BMI_KG_M2:
+            raise UserError(
+                f"the patient's body ({body.height_m:g} m, {body.mass_kg:g} kg) has a "
+                f"body-mass index of {bmi:.1f} kg/m^2, below the {TWIN_MIN_BMI_KG_M2:g} the "
+                f"twin walks (severe thinness, WHO); check the record's height and mass: at "
+                f"{body.height_m:g} m the twin takes {lightest_body_kg(body.height_m):.1f} kg "
+                f"or more")
+    return body
 
 
 #: the settings that are lists of timed actions, kept out of to_dict when empty
