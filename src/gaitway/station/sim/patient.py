@@ -58,6 +58,24 @@ _TABLE_N: Final[int] = 1000
 _KP: Final[dict[str, float]] = {"hip": 260.0, "knee": 220.0, "ankle": 140.0}
 _KD: Final[dict[str, float]] = {"hip": 10.0, "knee": 7.0, "ankle": 2.5}
 _TMAX: Final[dict[str, float]] = {"hip": 120.0, "knee": 110.0, "ankle": 130.0}
+#: the knee extensors' torque-angle relation: their largest torque rises from the extended
+#: knee (the _TMAX above, 1.47 N*m/kg: adults' extended-knee knee extension, 1.34-2.23 N*m/kg
+#: in men and 1.01-1.50 in women) to about 1.8 times that at mid-range flexion (2.92-3.45 and
+#: 2.08-2.74 N*m/kg; Sarabon et al. 2021, Front Physiol 12:767941, pooled 95 % CIs of 411
+#: studies), reached here at 60 deg. A bound flat over the angle left a loaded knee that yields
+#: as weak at 0.6 rad as at 0.1 rad: the weak patients' stance knee sank into a crouch at
+#: 3.2 km/h and the belt dragged the hips to their range's end (issue 12, envelope ninth round)
+KNEE_EXTENSOR_MID_RANGE_GAIN: Final[float] = 1.8
+KNEE_EXTENSOR_MID_RANGE_RAD: Final[float] = math.radians(60.0)
+
+
+def knee_extensor_angle_gain(knee_rad: float) -> float:
+    """How much more extending torque the knee extensors give at ``knee_rad`` of flexion than
+    at the extended knee (1 at or beyond extension, :data:`KNEE_EXTENSOR_MID_RANGE_GAIN` from
+    mid-range flexion on, linear between)."""
+    x = knee_rad / KNEE_EXTENSOR_MID_RANGE_RAD
+    x = 0.0 if x < 0.0 else (1.0 if x > 1.0 else x)
+    return 1.0 + (KNEE_EXTENSOR_MID_RANGE_GAIN - 1.0) * x
 _STANDING: Final[dict[str, float]] = {"hip": 0.05, "knee": 0.08, "ankle": 0.0}
 _STANDING_K: Final[tuple[float, ...]] = (
     _STANDING["hip"], _STANDING["hip"], _STANDING["knee"], _STANDING["knee"],
@@ -461,6 +479,8 @@ class VirtualPatient:
                 aim = start[k] + sx * (stand[k] - start[k])
                 v = kp[k] * (aim - q[k]) - kd[k] * dq[k]
                 lim = tmax[k] * strength
+                if 2 <= k < 4 and v < 0.0:  # extending a knee: stronger as it flexes
+                    lim *= knee_extensor_angle_gain(q[k])
                 vol[k] = lim if v > lim else (-lim if v < -lim else v)
         else:
             if self._pick_phase:  # walks on from the phase nearest the posture
@@ -560,6 +580,8 @@ class VirtualPatient:
                 elif k >= 2 and q[k] > 0.0:  # knee extensors answer the leg's load
                     v -= (self._support[k - 2] * load_response_gain(u) * ld[k - 2]
                           * self._shank * math.sin(q[k]))
+                    if v < 0.0:  # extending: stronger as the knee flexes
+                        lim *= knee_extensor_angle_gain(q[k])
                 vol[k] = lim if v > lim else (-lim if v < -lim else v)
         tau = self.torque
         tau[:] = vol
