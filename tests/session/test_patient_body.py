@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gaitway.errors import UserError
+from gaitway.harnesses.envelope import expected_stop
 from gaitway.session.builder import SessionCore
 from gaitway.session.settings import (
     TWIN_HEIGHT_M,
@@ -137,6 +138,8 @@ def test_sessions_walk_in_every_body_the_twin_takes(
                         height_m=round(height, 2), body_mass_kg=math.ceil(mass * 10.0) / 10.0)
     if check_walkable_or_none(s) is not None:  # a range too small for this leg and speed
         return
+    if expected_stop(s) is not None:  # the knees cannot carry what the support leaves them
+        return  # (hemiparetic-left-severe at 15 %: 0.49 N*m/kg; it stops on main too)
     summary = SessionCore(s).run()
     assert summary.ended_by == "completed", (s, summary.ended_by)
     assert summary.strides.left >= 3
