@@ -163,3 +163,27 @@ def walking_station_page(browser: Any, tmp_path: Path,
     finally:
         live.shutdown()
         store.close()
+
+
+def press(page: Any, selector: str, *, tries: int = 2) -> None:
+    """Click one of the station page's controls and wait until the page took the press (its
+    message changes at once: "X sending", hazard H30). A click can be lost when the page's
+    layout shifts between the pointer going down and coming up: Playwright checks the target
+    on the first event only, and on the station page the content above the controls (the
+    stale and fault bars, the "behind the clock" line, the strides table, the symmetry
+    words) grows and shrinks with its updates. The press is then made again, as a therapist
+    would after seeing nothing happen, at most ``tries`` times; a page that takes none fails."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    before = page.locator("#message").inner_text()
+    for _ in range(tries):
+        page.click(selector)
+        try:
+            page.wait_for_function(
+                "(t) => document.getElementById('message').textContent !== t", arg=before,
+                timeout=5_000)
+            return
+        except PlaywrightTimeoutError:
+            continue
+    raise AssertionError(f"{selector}: clicked {tries} times, the page took no press "
+                         f"(its message stayed {before!r})")

@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 import pytest
-from tests.web.conftest import PASSWORDS, make_app, shot
+from tests.web.conftest import PASSWORDS, make_app, press, shot
 from tests.web.test_planning_api import _pending_proposal
 
 from gaitway.web.background import serve
@@ -51,7 +51,7 @@ def test_therapist_approves_a_proposal_and_puts_the_patient_on_a_station(
             page.goto(f"{url}/station?id=sim-1")
             page.get_by_label("Patient on this station").select_option(
                 label=f"{demo_pseudonym(1)} (SIM)")
-            page.click("#assign")
+            press(page, "#assign")
             # the page's answer first (shown once a read after the answer has run): on a
             # starved test server the request itself may take a while; a failure then says
             # whether the answer came and what it was
@@ -60,11 +60,11 @@ def test_therapist_approves_a_proposal_and_puts_the_patient_on_a_station(
             expect(page.locator("#patient")).to_have_text(f"patient {demo_pseudonym(1)}")
             page.get_by_label("Patient on this station").select_option(
                 label=f"{demo_pseudonym(0)} (SIM)")
-            page.click("#assign")
+            press(page, "#assign")
             expect(page.locator("#message")).to_contain_text(
                 f"on this station now: {demo_pseudonym(0)}", timeout=30_000)
             expect(page.locator("#rx-now")).to_contain_text(f"active prescription ({rx})")
-            page.click("#start")
+            press(page, "#start")
             expect(page.locator("#stop")).to_be_enabled()
             expect(page.locator("#assign")).to_be_disabled()
             expect(page.locator("#guidance_now")).to_have_text("50 %", timeout=30_000)
@@ -73,7 +73,7 @@ def test_therapist_approves_a_proposal_and_puts_the_patient_on_a_station(
             expect(lines).to_have_count(1)
             expect(lines.first).to_contain_text("session_start")
             shot(page, "station-patient-and-log-filter")
-            page.click("#stop")
+            press(page, "#stop")
             expect(page.locator("#start")).to_be_enabled(timeout=30_000)
             page.close()
     finally:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.web.conftest import shot, walking_station_page
+from tests.web.conftest import press, shot, walking_station_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -28,7 +28,7 @@ def test_the_page_sets_the_running_controllers_own_settings(
             expect(g).to_be_hidden()
         page.once("dialog", lambda d: d.accept())  # a controller switch asks first
         page.get_by_label("Controller").select_option("resist")
-        page.click("#set_controller")
+        press(page, "#set_controller")
         expect(page.locator("#controller_now")).to_have_text("resist", timeout=30_000)
         expect(groups["resistance"]).to_be_visible(timeout=10_000)
         for k in ("tunnel_width", "path_flow", "support_bounds"):
@@ -38,7 +38,7 @@ def test_the_page_sets_the_running_controllers_own_settings(
         expect(page.locator("#resist_torque_v")).to_have_text("0.0")
         page.locator("#resist_damping").fill("1.5")
         page.locator("#resist_torque").fill("4")
-        page.click("#set_resistance")
+        press(page, "#set_resistance")
         expect(page.locator("#message")).to_have_text("change sent", timeout=30_000)
         st = live.get("sim-1")
         deadline = 30_000
@@ -53,13 +53,13 @@ def test_the_page_sets_the_running_controllers_own_settings(
         # assist-as-needed: its support bounds, and nothing of resistance's
         page.once("dialog", lambda d: d.accept())
         page.get_by_label("Controller").select_option("aan")
-        page.click("#set_controller")
+        press(page, "#set_controller")
         expect(page.locator("#controller_now")).to_have_text("aan", timeout=30_000)
         expect(groups["support_bounds"]).to_be_visible(timeout=10_000)
         expect(groups["resistance"]).to_be_hidden()
         page.locator("#support_min").fill("40")
         page.locator("#support_max").fill("90")
-        page.click("#set_support_bounds")
+        press(page, "#set_support_bounds")
         expect(page.locator("#message")).to_have_text("change sent", timeout=30_000)
         expect(applied.filter(has_text="change support_bounds, value 0.4 / 0.9")).to_have_count(
             1, timeout=deadline)
