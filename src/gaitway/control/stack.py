@@ -18,7 +18,7 @@ import math
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from gaitway.control.aan import AssistAsNeededController
 from gaitway.control.base import (
@@ -93,6 +93,7 @@ RESTART_MIN_LOAD_N: Final[float] = 50.0
 #: that the safety layer's clip means a controller out of bounds, never a rounding
 DRIVE_TORQUE_SHARE: Final[float] = 0.95
 _I = SAMPLE_INDEX
+_C = TypeVar("_C", bound=Controller)
 #: every joint list here is in DRIVEN_DOFS order (hip left, hip right, knee left, knee right)
 _Q = tuple(_I[f"{j}_angle_{s}"] for j, s in DRIVEN_DOFS)
 _QD = tuple(_I[f"{j}_velocity_{s}"] for j, s in DRIVEN_DOFS)
@@ -289,6 +290,13 @@ class ControlStack:
         env = ControllerEnv(s.gains, self.compensation, self.guidance_level, self._sink)
         c = controller_spec(name).create(s, env)
         self.controllers[name] = c
+        return c
+
+    def _made(self, name: str, kind: type[_C]) -> _C:
+        """The kept ``name`` controller (made now if it was not yet), as its own class: a
+        setting sent for a controller that is not running reaches it when it starts."""
+        c = self._make(name)
+        assert isinstance(c, kind)
         return c
 
     @property
@@ -639,21 +647,15 @@ class ControlStack:
                 self.belt.self_paced_max_m_s = self.bank.max_walkable_m_s
                 self._switch_reference(self.bank.nearest(self.belt.speed))
             elif k is ChangeKind.TUNNEL_WIDTH:
-                path = self._make("path")
-                assert isinstance(path, PathController)
-                path.width_rad = float(r.value)
+                self._made("path", PathController).width_rad = float(r.value)
             elif k is ChangeKind.SUPPORT_BOUNDS:
-                aan = self._make("aan")
-                assert isinstance(aan, AssistAsNeededController)
-                aan.set_bounds(float(r.value[0]), float(r.value[1]))
+                self._made("aan", AssistAsNeededController).set_bounds(
+                    float(r.value[0]), float(r.value[1]))
             elif k is ChangeKind.PATH_FLOW:
-                path = self._make("path")
-                assert isinstance(path, PathController)
-                path.flow_nm = float(r.value)
+                self._made("path", PathController).flow_nm = float(r.value)
             elif k is ChangeKind.RESISTANCE:
-                resist = self._make("resist")
-                assert isinstance(resist, ResistanceController)
-                resist.set_resistance(float(r.value[0]), float(r.value[1]))
+                self._made("resist", ResistanceController).set_resistance(
+                    float(r.value[0]), float(r.value[1]))
             self.changes.mark_applied(r, t)
 
     def check_change(self, req: ChangeRequest) -> None:
