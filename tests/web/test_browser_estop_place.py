@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 #: everything the page's polls may change above or around the controls, at once
 _GROW_THE_PAGE = """
 () => {
-  document.getElementById("behind").hidden = false;
+  document.getElementById("behind").style.visibility = "visible";
   const bar = document.getElementById("faultbar");
   bar.hidden = false;
   bar.textContent = "emergency_stop: pressed on the console. ".repeat(6);

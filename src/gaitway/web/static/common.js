@@ -163,16 +163,26 @@ let audio = null;
 export const alarm = { beeps: 0, state: () => (audio ? audio.state : "none") };
 window.gaitwayAlarm = alarm;
 
+// The notice sits in a slot of fixed size in the page's header (style.css .alarm-status): the
+// first press on a page turns the sound on, and a notice that left the page's flow then moved
+// everything under the pointer between its going down and coming up, losing that very press
+// (hazard H31). Now only the slot's words change.
 function alarmNotice() {
-  let n = document.getElementById("alarm-off");
-  if (!n) {
-    n = el("div", { id: "alarm-off", class: "alarm-off", role: "status" },
-      "The alarm sound is off until you click or press a key on this page. ",
-      el("button", { type: "button", id: "alarm-on" }, "Turn the alarm sound on"));
-    const main = document.querySelector("main");
-    if (main) main.prepend(n);
+  let slot = document.getElementById("alarm-status");
+  if (!slot) {
+    slot = el("span", { id: "alarm-status", class: "alarm-status", role: "status" },
+      el("span", { id: "alarm-sound" }),
+      el("span", { id: "alarm-off", class: "alarm-off" }, "Alarm sound off until you click or press a key. ",
+        el("button", { type: "button", id: "alarm-on" }, "Turn on")));
+    const header = document.querySelector("header");
+    if (!header) return;
+    header.insertBefore(slot, header.querySelector(".grow"));
   }
-  n.hidden = !audio || audio.state === "running";
+  const off = !!audio && audio.state !== "running";
+  document.getElementById("alarm-off").hidden = !off;
+  const sound = document.getElementById("alarm-sound");
+  sound.hidden = off;
+  sound.textContent = audio ? "Alarm sound on" : "No alarm sound (no audio device): faults show on screen";
 }
 
 export function unlockAlarm() {

@@ -21,14 +21,15 @@ function pushFrames(frames) {
 function showNumbers(s) {
   $("state").textContent = s.state; $("elapsed").textContent = fmtTime(s.elapsed_s);
   if (s.safety && typeof s.safety === "string" && s.safety !== "running" && $("faultbar").hidden) {
-    $("faultbar").hidden = false; $("faultbar").textContent = `SAFETY STOP: ${s.safety.replace("_", " ")}`; refreshSoon();
+    $("faultbar").hidden = false; $("faultbar").textContent = `SAFETY STOP: ${s.safety.replace("_", " ")}`; showSlot(); refreshSoon();
   }
   $("steps").textContent = s.steps; $("guidance_now").textContent = fmt(s.guidance_pct, 0, " %");
   $("bws_now").textContent = fmt(s.bws_pct, 0, " %"); $("speed_now").textContent = fmt(s.speed_kmh, 1, " km/h");
   $("controller_now").textContent = s.controller;
   const rom = s.rom_scale || [null, null];
   $("rom_hip_now").textContent = fmt(rom[0], 2); $("rom_knee_now").textContent = fmt(rom[1], 2);
-  $("behind").hidden = !(s.slips > 0);
+  // the cell keeps its place when empty (visibility, not display): nothing below it moves (H31)
+  $("behind").style.visibility = s.slips > 0 ? "visible" : "hidden"; $("behind").setAttribute("aria-hidden", String(!(s.slips > 0)));
   if (s.slips > 0) { $("behind_s").textContent = fmt(s.behind_s, 1, " s"); $("slips").textContent = s.slips; }
   const active = controllers[s.controller];
   $("controller_now").title = active ? `${active.description}; the console may set: ${active.console_changes.join(", ") || "nothing controller-specific"}` : "";
@@ -129,6 +130,14 @@ function showAge() {
   const age_s = (Date.now() - readAt) / 1000;
   $("stale").hidden = age_s < STALE_AFTER_S;
   $("stale_s").textContent = age_s.toFixed(0);
+  showSlot();
+}
+// The fault and stale bars share one slot of fixed height (style.css .statusslot), so that
+// their coming and going moves no control (H31); with neither, the slot says so once the
+// station has been read.
+let everRead = false;
+function showSlot() {
+  $("allclear").hidden = !everRead || !$("faultbar").hidden || !$("stale").hidden;
 }
 // Why the last read brought nothing (shown with the age): no answer at all, or an error answer
 // (a station gone, a server failing), which is not the same thing to the person at the robot.
@@ -149,13 +158,14 @@ async function refresh(signal) {
 }
 function showStation(r) {
   if (!r.ok) { $("message").textContent = r.data?.detail || "station not available"; return; }
-  readAt = Date.now(); showAge();
+  readAt = Date.now(); everRead = true; showAge();
   const s = r.data;
   showButtons(s);
   $("name").textContent = s.name; $("simulated").hidden = !s.simulated; $("replay").hidden = s.transport !== "replay"; $("patient").textContent = `patient ${s.patient}`;
   if (!last || !s.running) showNumbers(s);
   showControllerSettings(s);
-  $("alerts").replaceChildren(...s.alerts.map((a) => el("div", { class: "alert" }, alertLine(a))));
+  $("alerts").replaceChildren(...(s.alerts.length ? s.alerts.map((a) => el("div", { class: "alert" }, alertLine(a)))
+    : [el("p", { class: "note" }, "None.")]));
   beepForNew(s.alerts);
   const sf = s.safety || {};
   const bar = $("faultbar");
@@ -164,6 +174,7 @@ function showStation(r) {
     bar.textContent = s.alerts.length ? `${alertLine(s.alerts[0])}` + (sf.holding ? " The station holds its safe state: acknowledge the fault, then resume." : "")
       : "Fault acknowledged: press Resume to continue from a safe start.";
   }
+  showSlot();
   $("strides").replaceChildren(...s.strides.slice(-8).reverse().map((x) => el("tr", {},
     el("td", {}, x.t), el("td", {}, x.side), el("td", {}, x.duration_s),
     el("td", {}, x.tracking_error_deg.join(" / ")), el("td", {}, fmt(x.active_participation_pct, 0)),
@@ -187,7 +198,7 @@ function showLastSession(imp) {
   if (key === lastShown) return;
   lastShown = key;
   const box = $("last-session");
-  box.hidden = !imp.session_id && !imp.error;
+  // the note's lines are kept when empty (style.css): its text arriving moves no control (H31)
   if (imp.ok && imp.session_id) {
     const sid = encodeURIComponent(imp.session_id);
     box.replaceChildren("Last session stored in the patient's record: ",
@@ -195,6 +206,8 @@ function showLastSession(imp) {
       el("a", { href: `/api/sessions/${sid}/report.pdf`, download: "" }, "PDF"));
   } else if (imp.error) {
     box.replaceChildren(`Last session not stored: ${imp.error}`);
+  } else {
+    box.replaceChildren();
   }
 }
 
