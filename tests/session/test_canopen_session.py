@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from gaitway.recording import open_recording
+from gaitway.safety.faults import Reaction
 from gaitway.session.runner import run_session
 from gaitway.session.settings import SessionSettings
 from gaitway.session.stations import (
@@ -110,7 +111,11 @@ def test_a_drive_lost_mid_session_ends_in_the_safe_state(tmp_path: Path) -> None
     summary = run_session(SessionSettings(profile="healthy", minutes=6.0 / 60.0, seed=1,
                                           patient_events=False), tmp_path,
                           station_choice=choice)
-    first = summary.faults[0]
+    # a warning may come first (once at load 8-13: an interaction_force warning, the healthy
+    # start's cuff torque near the 60 N*m warning level); the drive's loss must be the first
+    # fault that stops the session, and nothing stopped it before
+    stops = [f for f in summary.faults if f["reaction"] != Reaction.WARN.label]
+    first = stops[0]
     assert (first["kind"], first["reaction"]) == ("communication_loss", "immediate_stop")
     assert 3.0 <= first["detected_at_s"] <= 3.0 + 0.010
     assert first["safe_state_at_s"] is not None
