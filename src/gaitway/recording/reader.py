@@ -28,6 +28,7 @@ from typing import Any, BinaryIO
 import numpy as np
 import numpy.typing as npt
 
+from gaitway.recording import pages
 from gaitway.recording.codec import Decoded, decode_block
 from gaitway.recording.errors import RecordingError
 from gaitway.recording.format import (
@@ -380,10 +381,9 @@ class Recording:
         chosen = np.flatnonzero(~((b.t_last < lo) | (b.t_first > hi)))
         cols = np.array([0] + [self._column[n] for n in names], dtype=np.intp)
         capacity = int(b.count[chosen].sum())
-        out_t = np.empty(capacity, dtype=np.float64)
-        shape = (cols.size - 1, capacity)
-        out: ChannelArray = (np.empty(shape, dtype=np.float32) if dtype is np.float32
-                             else np.empty(shape, dtype=np.float64))
+        # on ordinary pages (gaitway.recording.pages: huge pages cost more than they gave)
+        out_t: FloatArray = pages.empty(capacity, np.float64)
+        out: ChannelArray = pages.empty((cols.size - 1, capacity), dtype)
         filled = 0
         whole = start_s is None and end_s is None
         stopped_at = hi
