@@ -9,6 +9,8 @@ neurokit2 uses; the validation shows the two agree on the same signals.
 from __future__ import annotations
 
 import math
+from collections import deque
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import Literal, Self
 
@@ -16,10 +18,11 @@ import numpy as np
 import numpy.typing as npt
 from scipy import signal
 
-from gaitway.analytics.filters import sosfiltfilt
+from gaitway.analytics.filters import Array, odd_extend, padded, padlen, sosfiltfilt, zero_phase
 from gaitway.analytics.gait_data import FloatArray
 from gaitway.analytics.rounding import rounded
 from gaitway.errors import UserError
+from gaitway.recording import pages
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,78 +44,18 @@ class EmgParams:
 
 
 class EmgPipeline:
-    """Process one raw EMG channel; results in attributes ending in ``_``."""
+    """Process one raw EMG channel; results in attributes ending in ``_``.
+
+    :func:`process_channels` processes several channels at once (their filters together)
+    into the same attributes."""
 
     def __init__(self, *, params: EmgParams | None = None) -> None:
         self.params = params or EmgParams()
 
     def process(self, raw: FloatArray, *, sampling_rate_hz: float) -> Self:
-        p = self.params
-        fs = sampling_rate_hz
-        if fs < 200:
-            raise UserError(f"EMG sampled at {fs:g} Hz is too slow to analyse (need >= 200 Hz)")
-        if p.normalisation == "mvc" and not p.mvc_v:
-            raise UserError("EMG normalisation 'mvc' needs the maximal-contraction amplitude")
-        x = np.asarray(raw)
-        if not np.isfinite(x).all():
-            x = np.nan_to_num(x.astype(np.float64))
-        if len(x) < 3 * fs / p.envelope_hz:
-            raise UserError(f"EMG signal of {len(x)} samples is too short to analyse")
-        high = min(p.band_high_hz, 0.45 * fs)
-        sos_band = signal.butter(
-            p.band_order, [p.band_low_hz, high], btype="bandpass", fs=fs, output="sos"
-        )
-        sos_env = signal.butter(p.envelope_order, p.envelope_hz, btype="low", fs=fs, output="sos")
-        if p.single_precision:
-            # Scaled to at most 1 in float64 and stored once in float32, without a float64
-            # copy of the channel (a 30-minute channel: 14 MB): the same numbers as before.
-            # max |x| without a whole-channel |x| array: the same number
-            scale = max(float(x.max()), -float(x.min())) or 1.0
-            x32 = np.empty(len(x), dtype=np.float32)
-            np.divide(x, scale, out=x32, dtype=np.float64, casting="unsafe")
-            band: FloatArray = sosfiltfilt(sos_band.astype(np.float32), x32, np.float32)
-            del x32
-            rect = np.abs(band)
-            env32 = sosfiltfilt(sos_env.astype(np.float32), rect, np.float32)
-            del rect
-            # the float32 envelope in float64, times the scale: one pass (the same product)
-            env = np.empty(len(env32), dtype=np.float64)
-            np.multiply(env32, scale, out=env, dtype=np.float64)
-            # np.percentile(env, ...) from the float32 envelope, partitioned in place: no
-            # 14-MB copy of a 30-minute channel's float64 envelope
-            base, peak = scaled_percentiles(env32, scale, (5.0, 99.5))
-            del env32
-        else:
-            scale = 1.0
-            x64 = np.asarray(x, dtype=np.float64)
-            band = sosfiltfilt(sos_band, x64)
-            env = np.asarray(sosfiltfilt(sos_env, np.abs(band)), dtype=np.float64)
-            base, peak = (float(v) for v in np.percentile(env, [5, 99.5]))
-        ref = p.mvc_v if p.normalisation == "mvc" and p.mvc_v else float(np.max(env))
-        self._band, self._scale = band, scale
-        self.envelope_ = env
-        self.normalisation_reference_v_ = ref
-        self.threshold_v_ = base + p.onset_fraction * (peak - base)
-        self.onsets_s_, self.offsets_s_ = activation_intervals(
-            env, self.threshold_v_, fs, p.min_active_s, p.min_rest_s
-        )
-        # the median frequency does not depend on the signal's scale: the unscaled band
-        self.mdf_time_s_, self.median_frequency_hz_ = median_frequency(
-            band, fs, p.mdf_window_s, p.band_low_hz, high
-        )
-        if len(self.median_frequency_hz_) >= 2:
-            slope = np.polyfit(self.mdf_time_s_ / 60.0, self.median_frequency_hz_, 1)[0]
-            self.mdf_slope_hz_per_min_ = float(slope)
-        else:
-            self.mdf_slope_hz_per_min_ = float("nan")
+        for _ in _process([self], [raw], sampling_rate_hz):
+            pass
         return self
-
-    @property
-    def band_passed_(self) -> FloatArray:
-        """The band-passed signal (V, float64), made on demand: the pipeline keeps it in
-        float32, unscaled, to spare a long channel's 14 MB."""
-        out: FloatArray = self._band.astype(np.float64) * self._scale
-        return out
 
     @property
     def normalised_(self) -> FloatArray:
@@ -123,6 +66,157 @@ class EmgPipeline:
 
     def parameters(self) -> dict[str, object]:
         return asdict(self.params)
+
+    def _finish(self, env: FloatArray, base: float, peak: float, band: FloatArray | None,
+                mdf: tuple[FloatArray, FloatArray] | None, fs: float) -> None:
+        """The attributes from the envelope, its percentiles and the band (or the band's
+        median frequency, already computed)."""
+        p = self.params
+        ref = p.mvc_v if p.normalisation == "mvc" and p.mvc_v else float(np.max(env))
+        self.envelope_ = env
+        self.normalisation_reference_v_ = ref
+        self.threshold_v_ = base + p.onset_fraction * (peak - base)
+        self.onsets_s_, self.offsets_s_ = activation_intervals(
+            env, self.threshold_v_, fs, p.min_active_s, p.min_rest_s
+        )
+        if mdf is None:
+            assert band is not None
+            mdf = _median_frequency(band, fs, p)
+        self.mdf_time_s_, self.median_frequency_hz_ = mdf
+        if len(self.median_frequency_hz_) >= 2:
+            slope = np.polyfit(self.mdf_time_s_ / 60.0, self.median_frequency_hz_, 1)[0]
+            self.mdf_slope_hz_per_min_ = float(slope)
+        else:
+            self.mdf_slope_hz_per_min_ = float("nan")
+
+
+#: Channels filtered together (at most native_filter.MAX_LANES).
+_GROUP = 8
+
+
+def process_channels(raws: Sequence[FloatArray], *, sampling_rate_hz: float,
+                     params: EmgParams | None = None) -> Iterator[EmgPipeline]:
+    """``EmgPipeline(params=params).process(raw, sampling_rate_hz=...)`` of each channel, in
+    order, bit for bit the same attributes, made one after another as the caller takes them.
+
+    Why together: each zero-phase filter is a recursive pass, one sample after another; with
+    single precision, up to ``native_filter.MAX_LANES`` channels of one length are filtered in
+    lockstep (:func:`gaitway.analytics.filters.zero_phase`): 8 channels cost about what 1.5
+    did. Memory: a group's padded float32 channels (8 x 7.2 MB for 30 minutes) are held
+    through its filters instead of one channel's."""
+    p = params or EmgParams()
+    group = _GROUP if p.single_precision else 1
+    for at in range(0, len(raws), group):
+        chunk = raws[at : at + group]
+        yield from _process([EmgPipeline(params=p) for _ in chunk], chunk, sampling_rate_hz)
+        del chunk
+
+
+def _checked(raw: FloatArray, p: EmgParams, fs: float) -> FloatArray:
+    if fs < 200:
+        raise UserError(f"EMG sampled at {fs:g} Hz is too slow to analyse (need >= 200 Hz)")
+    if p.normalisation == "mvc" and not p.mvc_v:
+        raise UserError("EMG normalisation 'mvc' needs the maximal-contraction amplitude")
+    x = np.asarray(raw)
+    if not np.isfinite(x).all():
+        x = np.nan_to_num(x.astype(np.float64))
+    if len(x) < 3 * fs / p.envelope_hz:
+        raise UserError(f"EMG signal of {len(x)} samples is too short to analyse")
+    return x
+
+
+def _designs(p: EmgParams, fs: float) -> tuple[FloatArray, FloatArray, float]:
+    """The band-pass and envelope filters (second-order sections) and the band's top."""
+    high = min(p.band_high_hz, 0.45 * fs)
+    sos_band = signal.butter(
+        p.band_order, [p.band_low_hz, high], btype="bandpass", fs=fs, output="sos"
+    )
+    sos_env = signal.butter(p.envelope_order, p.envelope_hz, btype="low", fs=fs, output="sos")
+    return sos_band, sos_env, high
+
+
+def _median_frequency(band: FloatArray, fs: float,
+                      p: EmgParams) -> tuple[FloatArray, FloatArray]:
+    # the median frequency does not depend on the signal's scale: the unscaled band
+    high = min(p.band_high_hz, 0.45 * fs)
+    return median_frequency(band, fs, p.mdf_window_s, p.band_low_hz, high)
+
+
+def _process(pipes: list[EmgPipeline], raws: Sequence[FloatArray],
+             fs: float) -> Iterator[EmgPipeline]:
+    """Fill ``pipes`` (one params) from ``raws``, yielding each when it is complete. Nothing
+    of a yielded pipeline is kept here (its envelope, 14 MB for 30 minutes, is the
+    caller's to release)."""
+    p = pipes[0].params
+    queue = deque(pipes)
+    del pipes  # (the queue is the only reference: each pipeline leaves it when yielded)
+    xs = [_checked(raw, p, fs) for raw in raws]
+    sos_band, sos_env, _ = _designs(p, fs)
+    if not p.single_precision:
+        while xs:
+            x64 = np.asarray(xs.pop(0), dtype=np.float64)
+            band = sosfiltfilt(sos_band, x64)
+            env = np.asarray(sosfiltfilt(sos_env, np.abs(band)), dtype=np.float64)
+            base, peak = (float(v) for v in np.percentile(env, [5, 99.5]))
+            pipe = queue.popleft()
+            pipe._finish(env, base, peak, band, None, fs)
+            del x64, band, env
+            yield pipe
+            del pipe
+        return
+    # Each channel scaled to at most 1 in float64 and stored once in float32, straight into
+    # its padded array (max |x| without a whole-channel |x| array: the same number); both
+    # filters in float32, all channels of the group together.
+    band32, env32 = sos_band.astype(np.float32), sos_env.astype(np.float32)
+    edge_band, edge_env = padlen(band32), padlen(env32)
+    scales: list[float] = []
+    padded_: list[Array | None] = []
+    for x in xs:
+        scales.append(max(float(x.max()), -float(x.min())) or 1.0)
+        ext = padded(len(x), edge_band, np.float32)
+        np.divide(x, scales[-1], out=ext[edge_band : edge_band + len(x)], dtype=np.float64,
+                  casting="unsafe")
+        odd_extend(ext, edge_band)
+        padded_.append(ext)
+    del xs
+    zero_phase(band32, [e for e in padded_ if e is not None])
+    # each band's median frequency, then the band rectified and padded for the envelope: in
+    # its own array where the envelope's padding fits in the band's (the same values as a
+    # new array; a group's padded channels are then all the EMG holds)
+    mdfs = []
+    for k, whole in enumerate(padded_):
+        assert whole is not None
+        n = len(whole) - 2 * edge_band
+        band = whole[edge_band : edge_band + n]
+        mdfs.append(_median_frequency(band, fs, p))
+        if edge_env <= edge_band:
+            rect = whole[edge_band - edge_env : edge_band + n + edge_env]
+            np.abs(band, out=band)
+        else:
+            rect = padded(n, edge_env, np.float32)
+            np.abs(band, out=rect[edge_env : edge_env + n])
+        odd_extend(rect, edge_env)
+        padded_[k] = rect
+        del band, whole, rect
+    zero_phase(env32, [e for e in padded_ if e is not None])
+    for k, (scale, mdf) in enumerate(zip(scales, mdfs, strict=True)):
+        done = padded_[k]
+        assert done is not None
+        padded_[k] = None
+        n = len(done) - 2 * edge_env
+        low = done[edge_env : edge_env + n]
+        # the float32 envelope in float64, times the scale: one pass (the same product)
+        env = pages.empty(n, np.float64)
+        np.multiply(low, scale, out=env, dtype=np.float64)
+        # np.percentile(env, ...) from the float32 envelope, partitioned in place: no
+        # 14-MB copy of a 30-minute channel's float64 envelope
+        base, peak = scaled_percentiles(low, scale, (5.0, 99.5))
+        del low, done
+        pipe = queue.popleft()
+        pipe._finish(env, base, peak, None, mdf, fs)
+        del env
+        yield pipe
+        del pipe
 
 
 def scaled_percentiles(values: npt.NDArray[np.float32], scale: float,
