@@ -90,8 +90,10 @@ class EmgPipeline:
             self.mdf_slope_hz_per_min_ = float("nan")
 
 
-#: Channels filtered together (at most native_filter.MAX_LANES).
-_GROUP = 8
+#: Channels filtered together (at most native_filter.MAX_LANES). 4, not 8: on a 30-minute
+#: recording 8 took the analysis's peak to 503-511 MB (4: 478 MB, docs/benchmarks.md, fifth
+#: pass) for ~0.06 s of CPU less.
+_GROUP = 4
 
 
 def process_channels(raws: Sequence[FloatArray], *, sampling_rate_hz: float,
@@ -100,10 +102,10 @@ def process_channels(raws: Sequence[FloatArray], *, sampling_rate_hz: float,
     order, bit for bit the same attributes, made one after another as the caller takes them.
 
     Why together: each zero-phase filter is a recursive pass, one sample after another; with
-    single precision, up to ``native_filter.MAX_LANES`` channels of one length are filtered in
-    lockstep (:func:`gaitway.analytics.filters.zero_phase`): 8 channels cost about what 1.5
-    did. Memory: a group's padded float32 channels (8 x 7.2 MB for 30 minutes) are held
-    through its filters instead of one channel's."""
+    single precision, a group of channels of one length is filtered in lockstep
+    (:func:`gaitway.analytics.filters.zero_phase`): 4 channels cost about what one did.
+    Memory: a group's padded float32 channels (4 x 7.2 MB for 30 minutes) are held through
+    its filters instead of one channel's; the band's array becomes the envelope's."""
     p = params or EmgParams()
     group = _GROUP if p.single_precision else 1
     for at in range(0, len(raws), group):

@@ -4,9 +4,9 @@ Why compiled: a zero-phase filter's passes are recursive, one sample after anoth
 scipy's ``sosfilt`` runs one channel at a time, bound by the latency of each sample's chain
 of multiplies and adds (~13 ms a pass over a 30-minute channel, whatever the number of
 sections). The kernel runs up to 8 channels of equal length in the lanes of one vector, in
-place, with scipy's arithmetic per lane (bit for bit the same numbers, a property test): the
-EMG's 8 channels then cost about what 1.5 did. ctypes releases the GIL during the call, so the
-EMG thread runs it beside the per-stride metrics.
+place, with scipy's arithmetic per lane (bit for bit the same numbers, a property test): 4
+channels (the EMG's group) cost about what one did, 8 about what 1.5 did. ctypes releases the
+GIL during the call.
 
 The package build compiles it (``hatch_build.py``); where no C compiler was found, or
 ``GAITWAY_NATIVE_FILTER=0`` is set, :func:`lockstep` returns None and
