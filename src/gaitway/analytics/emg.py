@@ -91,7 +91,7 @@ class EmgPipeline:
 
 
 #: Channels filtered together (at most native_filter.MAX_LANES). 4, not 8: on a 30-minute
-#: recording 8 took the analysis's peak to 503-511 MB (4: 478 MB, docs/benchmarks.md, fifth
+#: recording 8 took the analysis's peak to 503 MB (4: 478 MB, docs/benchmarks.md, fifth
 #: pass) for ~0.06 s of CPU less.
 _GROUP = 4
 
