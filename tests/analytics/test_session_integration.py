@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from gaitway.analytics import analyze_path
+from gaitway.analytics import analyze_path, native_filter
 from gaitway.analytics.live import LiveStrideAnalyzer
 from gaitway.recording import open_recording
 from gaitway.session.runner import run_session
@@ -113,3 +114,17 @@ def test_emg_onsets_against_the_twins_true_activation(session: Path) -> None:
         assert m.false_onsets <= 0.25 * m.n_reference, (channel, m)
         assert m.mean_abs_error_ms is not None, channel
         assert m.mean_abs_error_ms <= 40, (channel, m)
+
+
+@pytest.mark.slow
+def test_analysis_is_the_same_with_and_without_the_compiled_filter(
+    session: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The whole result of a twin recording (8 EMG channels, filtered 4 at a time in lockstep
+    where the kernel is built) equals the one with scipy filtering channel by channel."""
+    with_kernel = analyze_path(session)
+    monkeypatch.setenv(native_filter.ENV_SWITCH, "0")
+    assert native_filter.lockstep() is None
+    without = analyze_path(session)
+    assert len(with_kernel["emg"]) == 8
+    assert json.dumps(with_kernel, sort_keys=True) == json.dumps(without, sort_keys=True)
