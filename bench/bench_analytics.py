@@ -117,14 +117,17 @@ def twin_recording(minutes: float, tile_minutes: float = TILE_MINUTES) -> Path:
 
 
 def _child(mode: str, path: Path, src: Path | None = None, *,
-           numpy_decode: bool = False) -> dict[str, float | bool]:
+           numpy_decode: bool = False, scipy_filter: bool = False) -> dict[str, float | bool]:
     """One figure in a fresh process; ``src`` runs another source tree of gaitway;
-    ``numpy_decode`` switches the compiled block decoder off (GAITWAY_NATIVE_DECODE=0)."""
+    ``numpy_decode`` switches the compiled block decoder off (GAITWAY_NATIVE_DECODE=0),
+    ``scipy_filter`` the compiled lockstep filter (GAITWAY_NATIVE_FILTER=0)."""
     env = dict(os.environ)
     if src is not None:
         env["PYTHONPATH"] = str(src)
     if numpy_decode:
         env["GAITWAY_NATIVE_DECODE"] = "0"
+    if scipy_filter:
+        env["GAITWAY_NATIVE_FILTER"] = "0"
     out = subprocess.run([sys.executable, "-c", _CHILD, mode, str(path)], check=True,
                          capture_output=True, text=True, env=env)
     result: dict[str, float | bool] = json.loads(out.stdout.strip().splitlines()[-1])
@@ -132,7 +135,8 @@ def _child(mode: str, path: Path, src: Path | None = None, *,
 
 
 def bench_offline(quick: bool, recording: Path | None = None,
-                  before: Path | None = None, decoders: bool = False) -> list[Row]:
+                  before: Path | None = None, decoders: bool = False,
+                  filters: bool = False) -> list[Row]:
     minutes = 3.0 if quick else 30.0
     path = recording or twin_recording(minutes, 1.0 if quick else TILE_MINUTES)
     rec = open_recording(path)
@@ -185,6 +189,19 @@ def bench_offline(quick: bool, recording: Path | None = None,
         same = len({r["result_sha256"] for pair in pairs for r in pair}) == 1
         rows.append(
             {"name": f"analyze recording, CPU time, compiled vs numpy block decoder, {label}",
+             "value": round(new["cpu_seconds"], 3), "unit": "s",
+             "baseline": round(old["cpu_seconds"], 3),
+             "ratio": round(new["cpu_seconds"] / old["cpu_seconds"], 2),
+             "goal": f"best of 3 alternated; identical result JSON: {same}"})
+    if filters:
+        # the same code with scipy's one-channel sosfilt for the EMG, alternated, best of 3
+        pairs = [(_child("analyze", path, scipy_filter=True), _child("analyze", path))
+                 for _ in range(3)]
+        old = min((o for o, _ in pairs), key=lambda r: r["cpu_seconds"])
+        new = min((n for _, n in pairs), key=lambda r: r["cpu_seconds"])
+        same = len({r["result_sha256"] for pair in pairs for r in pair}) == 1
+        rows.append(
+            {"name": f"analyze recording, CPU time, lockstep vs scipy EMG filters, {label}",
              "value": round(new["cpu_seconds"], 3), "unit": "s",
              "baseline": round(old["cpu_seconds"], 3),
              "ratio": round(new["cpu_seconds"] / old["cpu_seconds"], 2),
@@ -269,8 +286,11 @@ if __name__ == "__main__":
     parser.add_argument("--only-offline", action="store_true")
     parser.add_argument("--decoders", action="store_true",
                         help="also compare with numpy's block decoder (GAITWAY_NATIVE_DECODE=0)")
+    parser.add_argument("--filters", action="store_true",
+                        help="also compare with scipy's EMG filters (GAITWAY_NATIVE_FILTER=0)")
     a = parser.parse_args()
-    rows = (bench_offline(a.quick, a.recording, a.before, a.decoders) if a.only_offline
+    rows = (bench_offline(a.quick, a.recording, a.before, a.decoders, a.filters)
+            if a.only_offline
             else run(a.quick, a.recording, a.before))
     for r in rows:
         print(r)
