@@ -22,7 +22,6 @@ from gaitway.analytics.filters import Array, odd_extend, padded, padlen, sosfilt
 from gaitway.analytics.gait_data import FloatArray
 from gaitway.analytics.rounding import rounded
 from gaitway.errors import UserError
-from gaitway.recording import pages
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,7 +207,7 @@ def _process(pipes: list[EmgPipeline], raws: Sequence[FloatArray],
         n = len(done) - 2 * edge_env
         low = done[edge_env : edge_env + n]
         # the float32 envelope in float64, times the scale: one pass (the same product)
-        env = pages.empty(n, np.float64)
+        env = np.empty(n, dtype=np.float64)
         np.multiply(low, scale, out=env, dtype=np.float64)
         # np.percentile(env, ...) from the float32 envelope, partitioned in place: no
         # 14-MB copy of a 30-minute channel's float64 envelope

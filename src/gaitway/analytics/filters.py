@@ -24,7 +24,6 @@ import numpy.typing as npt
 from scipy import signal
 
 from gaitway.analytics.native_filter import MAX_LANES, MAX_SECTIONS, lockstep
-from gaitway.recording import pages
 
 Array = npt.NDArray[np.floating[Any]]
 
@@ -46,7 +45,7 @@ def padded(n: int, edge: int, dtype: type[np.floating[Any]]) -> Array:
     """An empty array for a channel of ``n`` samples and its ``edge`` samples of padding each
     side: the caller writes the channel into ``[edge:edge + n]``, then :func:`odd_extend`."""
     _check_length(n, edge)
-    out: Array = pages.empty(n + 2 * edge, dtype)
+    out: Array = np.empty(n + 2 * edge, dtype=dtype)
     return out
 
 

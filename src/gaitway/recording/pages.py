@@ -1,4 +1,4 @@
-"""Large output arrays on ordinary pages: what a whole read's output is allocated with.
+"""Large output arrays on ordinary pages: what a read's output is allocated with.
 
 Why: numpy asks the kernel for transparent huge pages on every array of 4 MB or more
 (``madvise(MADV_HUGEPAGE)``). On the development machine (a VM with the kernel's THP mode
@@ -7,6 +7,9 @@ a 30-minute read's 337 MB of output, against ~0.2 s on 4-kB pages (docs/benchmar
 fifth pass), and no measurable user time was gained by the larger pages (the read writes
 each value once). An anonymous mapping that asks for nothing gets the system's default
 policy, as any memory numpy does not advise; the values are the same, only the pages differ.
+Only for the read's output: the analysis's own temporaries come and go through the allocator's
+heap, whose re-used pages cost nothing to touch (the EMG's padded channels from here instead
+raised the peak by 5 MB and the CPU time by ~0.3 s, docs/benchmarks.md, fifth pass).
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ import numpy.typing as npt
 
 #: Below this numpy itself does not advise huge pages: a plain ``np.empty``.
 SMALL_BYTES: Final = 4 << 20
+#: Linux: the pages made in one call (0.16-0.18 s for 337 MB instead of 0.19-0.22 s fault by
+#: fault; the caller writes every value anyway); elsewhere not offered, faulted as touched.
+_POPULATE: Final = getattr(mmap, "MAP_POPULATE", 0)
 
 
 def empty(shape: int | tuple[int, ...], dtype: type[np.floating[Any]]) -> npt.NDArray[Any]:
@@ -31,7 +37,7 @@ def empty(shape: int | tuple[int, ...], dtype: type[np.floating[Any]]) -> npt.ND
         return np.empty(dims, dtype=item)
     size = count * item.itemsize
     if hasattr(mmap, "MAP_ANONYMOUS"):  # POSIX: private, like malloc's own large blocks
-        buf = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | mmap.MAP_POPULATE)
+        buf = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | _POPULATE)
     else:  # Windows: an anonymous mapping is the only kind
         buf = mmap.mmap(-1, size)
     return np.frombuffer(buf, dtype=item, count=count).reshape(dims)
