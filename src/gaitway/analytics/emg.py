@@ -1,9 +1,10 @@
 """Surface EMG: band-pass, rectification, linear envelope, normalisation, on/off timing and
 median frequency over time (a fatigue indicator: it falls as muscle fibres fatigue).
 
-Filters are scipy.signal's zero-phase Butterworth (sosfiltfilt, through
-:mod:`gaitway.analytics.filters` for fewer copies of a long channel), the same building block
-neurokit2 uses; the validation shows the two agree on the same signals.
+Filters are scipy.signal's zero-phase Butterworth (sosfiltfilt's numbers, through
+:mod:`gaitway.analytics.filters` for fewer copies of a long channel and, in single precision,
+several channels in lockstep in a compiled kernel), the same building block neurokit2 uses;
+the validation shows the two agree on the same signals.
 """
 
 from __future__ import annotations
