@@ -36,6 +36,8 @@ from gaitway.harnesses.envelope import (
     run_case,
     write_table,
 )
+from gaitway.session.builder import SessionCore
+from gaitway.session.pauses import parse_pause
 from gaitway.session.settings import (
     TWIN_BODY_CORNERS,
     TWIN_HEIGHT_M,
@@ -43,6 +45,7 @@ from gaitway.session.settings import (
     SessionSettings,
     lightest_body_kg,
 )
+from gaitway.station.interface import Command, Sample
 from gaitway.station.sim.patient import knee_extensor_max_nm
 from gaitway.station.sim.profiles import PROFILES
 
@@ -177,6 +180,72 @@ def test_a_resume_steps_off_with_the_unloaded_leg() -> None:
     assert out.clipped_torque_ticks == 0
     assert out.strides >= 10, f"{case.label}: only {out.strides} strides"
     assert out.worst_cuff_nm < 95.0
+
+
+def _resume_phase_gap(case: EnvelopeCase, after_s: float) -> tuple[float, str]:
+    """How far apart (cycles, wrapped to -0.5..0.5) the robot's reference and the virtual
+    patient's own gait phase are ``after_s`` after the case's resume (each left leg's phase;
+    the robot sets the cadence under guidance), and how the session ended."""
+    pause = parse_pause(case.settings.pauses[0])
+    at = pause.resume_at_s + after_s
+    core = SessionCore(case.settings.validate())
+    stack, patient = core.stack, core.patient
+    gap: list[float] = []
+
+    def look(sample: Sample, control: list[float], command: Command) -> None:
+        if not gap and sample.time >= at:
+            gap.append((stack.reference_phase - patient.phase_of(0) + 0.5) % 1.0 - 0.5)
+
+    summary = core.run(on_tick=look)
+    assert gap, f"{case.label}: ended at {summary.duration_s} s, before {at} s"
+    return gap[0], summary.ended_by
+
+
+#: the tall light corner's three interaction_force stops (eighth and ninth rounds, seed 1):
+#: 101-104 N*m at a hip 1.1 s after the resume, the robot and the patient half a cycle or a
+#: third of one apart
+_TALL_LIGHT_RESUMES: Final = (
+    EnvelopeCase.of("hemiparetic-left-moderate", controller="guidance", guidance_pct=0.0,
+                    bws_pct=30.0, speed_kmh=3.2, height_m=2.0, body_mass_kg=64.0,
+                    seconds=12.0),
+    EnvelopeCase.of("hemiparetic-left-severe", controller="guidance", guidance_pct=0.0,
+                    bws_pct=30.0, speed_kmh=3.2, height_m=2.0, body_mass_kg=64.0,
+                    seconds=12.0),
+    EnvelopeCase.of("hemiparetic-right-mild", controller="guidance", guidance_pct=100.0,
+                    bws_pct=30.0, speed_kmh=2.0, height_m=2.0, body_mass_kg=64.0,
+                    seconds=12.0),
+)
+
+
+@st.composite
+def guided_resumes(draw: st.DrawFn) -> EnvelopeCase:
+    """A guided session paused and resumed, anywhere in the guidance, support, speed and
+    body a user may set."""
+    height = draw(st.floats(*TWIN_HEIGHT_M))
+    return EnvelopeCase.of(
+        draw(st.sampled_from(sorted(PROFILES))), controller="guidance",
+        guidance_pct=draw(st.floats(*GUIDANCE_PCT)), bws_pct=draw(st.floats(*TRAINABLE_BWS_PCT)),
+        speed_kmh=draw(st.floats(*TRAINABLE_SPEED_KMH)), height_m=height,
+        body_mass_kg=draw(st.floats(lightest_body_kg(height), TWIN_MASS_KG[1])),
+        seed=draw(st.integers(0, 10_000)), seconds=12.0, pause_at_s=draw(st.floats(4.0, 6.5)),
+        pause_for_s=draw(st.floats(0.5, 2.0)))
+
+
+@_BOUNDED
+@given(case=guided_resumes())
+@example(case=_TALL_LIGHT_RESUMES[0])
+@example(case=_TALL_LIGHT_RESUMES[1])
+@example(case=_TALL_LIGHT_RESUMES[2])
+def test_after_a_resume_the_patient_walks_in_the_robots_phase(case: EnvelopeCase) -> None:
+    """The robot fits its restart phase to the posture on its encoders, the virtual patient
+    to the anatomical angles; near standing the posture fits either leg leading, and the two
+    walked on up to half a cycle apart, the robot (at full guidance after the resume)
+    fighting the patient past the cuff limit. The patient now takes up the robot's lead as
+    the legs move (station/sim/patient.py, _FOLLOW_AFTER_S): within 0.6 s of the resume the
+    two are no further apart than in steady walking (0.09 cycles at most in the body rows)."""
+    gap, ended_by = _resume_phase_gap(case, 0.6)
+    assert abs(gap) < 0.15, f"{case.label} (seed {case.settings.seed}): {gap:+.2f} cycles"
+    assert ended_by == "completed", f"{case.label} (seed {case.settings.seed}): {ended_by}"
 
 
 #: a robot that barely helps, at the slowest belt and no support, leaves the virtual patient's

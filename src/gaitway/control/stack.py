@@ -300,6 +300,12 @@ class ControlStack:
         return c
 
     @property
+    def reference_phase(self) -> float:
+        """The left leg's phase (cycles) the reference was read at on the last tick: the
+        robot's clock, or the patient's estimated phase under patient timing."""
+        return self.ctx.phase[0]
+
+    @property
     def controller_name(self) -> str:
         return self.switch.active.name
 

@@ -169,10 +169,17 @@ def _stance_warp(phases: np.ndarray, stance_from: float, stance_to: float) -> np
     return np.asarray(out)
 
 
+#: how a velocity error weighs against an angle error in :func:`nearest_phase` (s: 1 rad/s
+#: weighs as this many rad); a tenth of a second, about a twelfth of a slow stride
+PHASE_FIT_VELOCITY_S: Final[float] = 0.1
+
+
 def nearest_phase(hip_l: npt.ArrayLike, hip_r: npt.ArrayLike, knee_l: npt.ArrayLike,
                   knee_r: npt.ArrayLike, posture: tuple[float, float, float, float], *,
                   offset_left: float = 0.0, offset_right: float = 0.5, n: int = 200,
-                  carrying: int | None = None, stance_until: float = 1.0) -> float:
+                  carrying: int | None = None, stance_until: float = 1.0,
+                  velocity: tuple[float, float, float, float] | None = None,
+                  rate_hz: float = 0.0) -> float:
     """The phase (of a cycle sampled by the tables, one cycle at ``len - 1`` points) at
     which hips and knees are nearest to ``posture`` (hip_l, hip_r, knee_l, knee_r: the
     station's joint order), least squares on ``n`` phases; each leg's table is read at the
@@ -187,7 +194,12 @@ def nearest_phase(hip_l: npt.ArrayLike, hip_r: npt.ArrayLike, knee_l: npt.ArrayL
     time left before it must lift) are considered, as a person steps off with the unloaded
     leg. A posture with the feet near together fits a double support about equally well
     with either leg leading, and the fit alone chose the one that asked the loaded leg to
-    swing at once."""
+    swing at once.
+
+    ``velocity``: the joints' angular velocities (rad/s, the posture's order) of legs in
+    motion, fitted too against the tables' rates at ``rate_hz`` strides per second (an error
+    of 1 rad/s weighs as :data:`PHASE_FIT_VELOCITY_S` rad): legs that move tell a leg about
+    to land from one about to lift, which a posture near standing does not."""
     tabs = [np.asarray(t, dtype=np.float64) for t in (hip_l, hip_r, knee_l, knee_r)]
     size = tabs[0].size - 1
     phases = np.arange(n) / n
@@ -195,6 +207,10 @@ def nearest_phase(hip_l: npt.ArrayLike, hip_r: npt.ArrayLike, knee_l: npt.ArrayL
     ir = (((phases + offset_right) % 1.0) * size).astype(np.intp)
     err = ((tabs[0][il] - posture[0]) ** 2 + (tabs[1][ir] - posture[1]) ** 2
            + (tabs[2][il] - posture[2]) ** 2 + (tabs[3][ir] - posture[3]) ** 2)
+    if velocity is not None:
+        for tab, at, v in zip(tabs, (il, ir, il, ir), velocity, strict=True):
+            rate = np.gradient(tab) * (size * rate_hz)
+            err += (PHASE_FIT_VELOCITY_S * (rate[at] - v)) ** 2
     if carrying is not None:
         own = (phases + (offset_left, offset_right)[carrying]) % 1.0
         err = np.where(own <= stance_until, err, np.inf)

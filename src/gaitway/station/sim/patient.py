@@ -87,6 +87,15 @@ _SET_DOWN_BELOW: Final[float] = 0.1
 #: down (a step of the knee's target to standing extended a swing knee at 9 rad/s, past the
 #: drives' velocity limit, when a pause caught it flexed 60 deg: a joint_velocity stop)
 _SET_DOWN_S: Final[float] = 0.5
+#: walking on after a stop, the patient takes up the robot's lead: this long after the belt
+#: starts (a voluntary answer to the legs being moved, a fifth of a second) it fits its
+#: phase again to how the legs now move as well as where they are. The posture alone is
+#: ambiguous near standing (both hips flexed, or the feet side by side fit either leg
+#: leading about equally), and the robot's encoders and the anatomical angles differ there
+#: by a few hundredths of a radian: the robot and the patient walked on up to half a cycle
+#: apart, and the robot, at full guidance, fought the patient past the cuff limit 1.1 s
+#: after the resume (2.00 m, 64 kg; issue 12, envelope tenth round)
+_FOLLOW_AFTER_S: Final[float] = 0.2
 #: the speed at which a profile's stance fraction is given (the default training speed)
 _PROFILE_SPEED_M_S: Final[float] = 2.0 / 3.6
 _ENTRAINMENT: Final[float] = 4.0  # 1/s, pull of the leg's actual phase on the intent
@@ -326,6 +335,7 @@ class VirtualPatient:
         self._set_down = 1.0
         self._stand_here: bool | None = None
         self._pick_phase = False
+        self._follow_in = 0.0  # s until the phase is fitted to the legs' motion (0: done)
         self._dorsi = [1.0 - self._foot_drop[0], 1.0 - self._foot_drop[1]]
         self._reflex_knee = [0.0, 0.0]
         self._reflex_ankle = [0.0, 0.0]
@@ -495,7 +505,17 @@ class VirtualPatient:
                 self.phase = nearest_phase(
                     goal[0], goal[1], goal[2], goal[3], (q[0], q[1], q[2], q[3]),
                     offset_left=self.phase_offset_left, offset_right=self.phase_offset_right)
+                self._follow_in = _FOLLOW_AFTER_S
             f = self._freq
+            if self._follow_in > 0.0:
+                self._follow_in -= dt
+                if self._follow_in <= 0.0:  # the robot's lead, as the legs now move
+                    goal = self._goal
+                    self.phase = nearest_phase(
+                        goal[0], goal[1], goal[2], goal[3], (q[0], q[1], q[2], q[3]),
+                        offset_left=self.phase_offset_left,
+                        offset_right=self.phase_offset_right,
+                        velocity=(dq[0], dq[1], dq[2], dq[3]), rate_hz=f)
             w = TWO_PI * f
             ph = self.phase
             xl = ((ph + self.phase_offset_left) % 1.0) * _TABLE_N
