@@ -88,14 +88,16 @@ _SET_DOWN_BELOW: Final[float] = 0.1
 #: drives' velocity limit, when a pause caught it flexed 60 deg: a joint_velocity stop)
 _SET_DOWN_S: Final[float] = 0.5
 #: walking on after a stop, the patient takes up the robot's lead: this long after the belt
-#: starts (a voluntary answer to the legs being moved, a fifth of a second) it fits its
-#: phase again to how the legs now move as well as where they are. The posture alone is
-#: ambiguous near standing (both hips flexed, or the feet side by side fit either leg
-#: leading about equally), and the robot's encoders and the anatomical angles differ there
-#: by a few hundredths of a radian: the robot and the patient walked on up to half a cycle
-#: apart, and the robot, at full guidance, fought the patient past the cuff limit 1.1 s
-#: after the resume (2.00 m, 64 kg; issue 12, envelope tenth round)
-_FOLLOW_AFTER_S: Final[float] = 0.2
+#: starts it fits its phase again to how the legs now move as well as where they are. The
+#: posture alone is ambiguous near standing (both hips flexed, or the feet side by side fit
+#: either leg leading about equally), and the robot's encoders and the anatomical angles
+#: differ there by a few hundredths of a radian: the robot and the patient walked on up to
+#: half a cycle apart, and the robot, at full guidance, fought the patient past the cuff
+#: limit 1.1 s after the resume (2.00 m, 64 kg; issue 12, envelope tenth round). The robot's
+#: gait fades in over the belt's first 0.12 m/s (a quarter of a second), during which the
+#: legs move with the fade rather than the gait; from 0.4 s they show the gait (at 0.2 s the
+#: fit still chose the other leg leading at one seed of three; SIMULATED)
+_FOLLOW_AFTER_S: Final[float] = 0.4
 #: the speed at which a profile's stance fraction is given (the default training speed)
 _PROFILE_SPEED_M_S: Final[float] = 2.0 / 3.6
 _ENTRAINMENT: Final[float] = 4.0  # 1/s, pull of the leg's actual phase on the intent
