@@ -19,13 +19,19 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 #: The browser's autoplay policy, made certain. Chromium decides by itself whether a page may
 #: start its audio before a gesture on it (in one full CI run it let the station page's start
 #: after the login click, in another it did not, with the same flags), so here the page's
-#: audio context starts suspended whatever Chromium decides, as on a desktop browser that
-#: has seen no gesture; the page's own gesture handler (common.js armAlarm) resumes it.
+#: audio context starts suspended and refuses to resume until a pointer or key event on this
+#: page, whatever Chromium decides: the policy of a desktop browser that has seen no gesture.
+#: The page's own gesture handler (common.js armAlarm) then resumes it.
 _SOUND_OFF_UNTIL_A_GESTURE = """
 (() => {
+  let gestured = false;
+  for (const kind of ["pointerdown", "keydown"]) {
+    addEventListener(kind, () => { gestured = true; }, true);
+  }
   const Real = window.AudioContext;
   window.AudioContext = class extends Real {
-    constructor(...args) { super(...args); this.suspend(); }
+    constructor(...args) { super(...args); super.suspend(); }
+    resume() { return gestured ? super.resume() : Promise.resolve(); }
   };
 })();
 """
@@ -62,3 +68,34 @@ def test_the_first_press_that_turns_the_alarm_sound_on_moves_nothing(
         expect(page.locator("#alarm-off")).to_be_hidden()
         expect(page.locator("#alarm-sound")).to_have_text("Alarm sound on")
         expect(page.locator("#message")).to_have_text("change sent", timeout=30_000)
+
+
+#: a computer with no audio device: the page cannot make an audio context at all
+_NO_AUDIO_DEVICE = """
+(() => {
+  window.AudioContext = class { constructor() { throw new Error("no audio device"); } };
+})();
+"""
+
+
+def test_without_an_audio_device_the_page_says_so_at_once_and_a_fault_moves_nothing(
+        browser: Any, tmp_path: Path) -> None:
+    """The header slot is made when the page loads, not at the first fault (which, on the code
+    before, inserted it into the header then, as the fault bar came)."""
+    import re
+
+    from playwright.sync_api import expect
+
+    with walking_station_page(browser, tmp_path, "station-no-audio") as (page, _):
+        page.set_viewport_size({"width": 1024, "height": 768})
+        page.context.add_init_script(_NO_AUDIO_DEVICE)
+        page.reload()
+        expect(page.locator("#state")).to_have_text(re.compile("warm_up|training"),
+                                                    timeout=60_000)
+        expect(page.locator("#alarm-sound")).to_have_text(
+            "No alarm sound (no audio device): faults show on screen")
+        expect(page.locator("#alarm-off")).to_be_hidden()
+        before = page.evaluate(_SET_GUIDANCE)
+        page.click("#estop")
+        expect(page.locator("#faultbar")).to_be_visible(timeout=30_000)
+        assert page.evaluate(_SET_GUIDANCE) == before, "a fault moved the controls"

@@ -196,6 +196,7 @@ export function unlockAlarm() {
 // over), and resume it on the first gesture otherwise.
 export function armAlarm() {
   unlockAlarm();
+  alarmNotice();  // the header slot made now, at load: a first fault must not insert it (H31)
   if (!audio) return;
   audio.onstatechange = alarmNotice;
   const onGesture = () => { unlockAlarm(); if (audio && audio.state === "running") {
