@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import ctypes
 import os
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
 import numpy as np
 import numpy.typing as npt
+
+from gaitway.recording.native import kernel_filename, open_kernel
 
 #: The kernel's ABI version this module speaks (``gw_filter_abi()``).
 ABI: Final = 1
@@ -38,9 +39,7 @@ Float32Array = npt.NDArray[np.float32]
 
 def library_filename() -> str:
     """The compiled kernel's file name on this platform (also in hatch_build.py)."""
-    if sys.platform == "win32":
-        return "gwfilter.dll"
-    return "libgwfilter.dylib" if sys.platform == "darwin" else "libgwfilter.so"
+    return kernel_filename("gwfilter")
 
 
 LIBRARY: Final = Path(__file__).resolve().parent / "_native" / library_filename()
@@ -90,16 +89,8 @@ class LockstepFilter:
 def load(path: Path = LIBRARY) -> LockstepFilter | None:
     """The kernel at ``path``, or None if it is missing, does not load, or speaks another
     ABI (a library left by an older build)."""
-    try:
-        lib = ctypes.CDLL(str(path))
-        abi = lib.gw_filter_abi
-    except (OSError, AttributeError):
-        return None
-    abi.restype = ctypes.c_int
-    abi.argtypes = []
-    if abi() != ABI:
-        return None
-    return LockstepFilter(lib)
+    lib = open_kernel(path, "gw_filter_abi", ABI)
+    return None if lib is None else LockstepFilter(lib)
 
 
 _LOADED: list[LockstepFilter | None] = []

@@ -34,11 +34,30 @@ _PLANES = ctypes.c_char_p * 8
 _PLANS_KEPT = 16
 
 
-def library_filename() -> str:
-    """The compiled kernel's file name on this platform (also used by hatch_build.py)."""
+def kernel_filename(stem: str) -> str:
+    """A compiled kernel's file name on this platform, for each of the package's C kernels
+    (the decoder here, analytics' lockstep filter; also spelled out in hatch_build.py)."""
     if sys.platform == "win32":
-        return "gwdecode.dll"
-    return "libgwdecode.dylib" if sys.platform == "darwin" else "libgwdecode.so"
+        return f"{stem}.dll"
+    return f"lib{stem}.dylib" if sys.platform == "darwin" else f"lib{stem}.so"
+
+
+def library_filename() -> str:
+    """The decoder kernel's file name on this platform."""
+    return kernel_filename("gwdecode")
+
+
+def open_kernel(path: Path, abi_symbol: str, abi: int) -> ctypes.CDLL | None:
+    """The library at ``path``, or None if it is missing, does not load, or speaks another
+    ABI than ``abi`` (a library left by an older build), asked of its ``abi_symbol``."""
+    try:
+        lib = ctypes.CDLL(str(path))
+        ask = getattr(lib, abi_symbol)
+    except (OSError, AttributeError):
+        return None
+    ask.restype = ctypes.c_int
+    ask.argtypes = []
+    return lib if ask() == abi else None
 
 
 LIBRARY: Final = Path(__file__).resolve().parent / "_native" / library_filename()
@@ -127,16 +146,8 @@ class NativeDecoder:
 def load(path: Path = LIBRARY) -> NativeDecoder | None:
     """The kernel at ``path``, or None if it is missing, does not load, or speaks another
     ABI (a library left by an older build)."""
-    try:
-        lib = ctypes.CDLL(str(path))
-        abi = lib.gw_decode_abi
-    except (OSError, AttributeError):
-        return None
-    abi.restype = ctypes.c_int
-    abi.argtypes = []
-    if abi() != ABI:
-        return None
-    return NativeDecoder(lib)
+    lib = open_kernel(path, "gw_decode_abi", ABI)
+    return None if lib is None else NativeDecoder(lib)
 
 
 _LOADED: list[NativeDecoder | None] = []
