@@ -134,6 +134,20 @@ def _child(mode: str, path: Path, src: Path | None = None, *,
     return result
 
 
+def _alternated(path: Path, what: str, label: str, **switch: bool) -> Row:
+    """The analysis with one compiled part switched off (``switch``) against it on, in
+    alternated child processes, best of three each, with whether every result was the same."""
+    pairs = [(_child("analyze", path, **switch), _child("analyze", path)) for _ in range(3)]
+    old = min((o for o, _ in pairs), key=lambda r: r["cpu_seconds"])
+    new = min((n for _, n in pairs), key=lambda r: r["cpu_seconds"])
+    same = len({r["result_sha256"] for pair in pairs for r in pair}) == 1
+    return {"name": f"analyze recording, CPU time, {what}, {label}",
+            "value": round(new["cpu_seconds"], 3), "unit": "s",
+            "baseline": round(old["cpu_seconds"], 3),
+            "ratio": round(new["cpu_seconds"] / old["cpu_seconds"], 2),
+            "goal": f"best of 3 alternated; identical result JSON: {same}"}
+
+
 def bench_offline(quick: bool, recording: Path | None = None,
                   before: Path | None = None, decoders: bool = False,
                   filters: bool = False) -> list[Row]:
@@ -181,31 +195,11 @@ def bench_offline(quick: bool, recording: Path | None = None,
              "goal": f"baseline: the code in {before}"},
         ]
     if decoders and full["native_decode"]:
-        # the same code with numpy's block decoder, alternated, best of three each
-        pairs = [(_child("analyze", path, numpy_decode=True), _child("analyze", path))
-                 for _ in range(3)]
-        old = min((o for o, _ in pairs), key=lambda r: r["cpu_seconds"])
-        new = min((n for _, n in pairs), key=lambda r: r["cpu_seconds"])
-        same = len({r["result_sha256"] for pair in pairs for r in pair}) == 1
-        rows.append(
-            {"name": f"analyze recording, CPU time, compiled vs numpy block decoder, {label}",
-             "value": round(new["cpu_seconds"], 3), "unit": "s",
-             "baseline": round(old["cpu_seconds"], 3),
-             "ratio": round(new["cpu_seconds"] / old["cpu_seconds"], 2),
-             "goal": f"best of 3 alternated; identical result JSON: {same}"})
+        rows.append(_alternated(path, "compiled vs numpy block decoder", label,
+                                numpy_decode=True))
     if filters:
-        # the same code with scipy's one-channel sosfilt for the EMG, alternated, best of 3
-        pairs = [(_child("analyze", path, scipy_filter=True), _child("analyze", path))
-                 for _ in range(3)]
-        old = min((o for o, _ in pairs), key=lambda r: r["cpu_seconds"])
-        new = min((n for _, n in pairs), key=lambda r: r["cpu_seconds"])
-        same = len({r["result_sha256"] for pair in pairs for r in pair}) == 1
-        rows.append(
-            {"name": f"analyze recording, CPU time, lockstep vs scipy EMG filters, {label}",
-             "value": round(new["cpu_seconds"], 3), "unit": "s",
-             "baseline": round(old["cpu_seconds"], 3),
-             "ratio": round(new["cpu_seconds"] / old["cpu_seconds"], 2),
-             "goal": f"best of 3 alternated; identical result JSON: {same}"})
+        rows.append(_alternated(path, "lockstep vs scipy EMG filters", label,
+                                scipy_filter=True))
     return rows
 
 
