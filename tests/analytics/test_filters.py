@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -14,6 +15,14 @@ from scipy import signal
 
 from gaitway.analytics import native_filter
 from gaitway.analytics.filters import odd_extend, padded, padlen, sosfiltfilt, zero_phase
+
+
+def _butter(order: int, cutoff_hz: float, band: bool, fs: float) -> npt.NDArray[np.float64]:
+    """A Butterworth low-pass at ``cutoff_hz``, or a band-pass from a quarter of it to it."""
+    if band:
+        return np.asarray(signal.butter(order, [cutoff_hz / 4, cutoff_hz], btype="bandpass",
+                                        fs=fs, output="sos"))
+    return np.asarray(signal.butter(order, cutoff_hz, btype="low", fs=fs, output="sos"))
 
 
 @settings(max_examples=30, deadline=None, derandomize=True)
@@ -29,11 +38,7 @@ def test_property_equals_scipy_sosfiltfilt(
     n: int, order: int, cutoff_hz: float, band: bool, single: bool, seed: int
 ) -> None:
     fs = 1000.0
-    if band:
-        sos = signal.butter(order, [cutoff_hz / 4, cutoff_hz], btype="bandpass", fs=fs,
-                            output="sos")
-    else:
-        sos = signal.butter(order, cutoff_hz, btype="low", fs=fs, output="sos")
+    sos = _butter(order, cutoff_hz, band, fs)
     x = (np.random.default_rng(seed).normal(size=n) * 100 + 50).astype(np.float32)
     edge = 3 * (2 * sos.shape[0] + 1)
     if single:
@@ -74,11 +79,7 @@ def test_property_zero_phase_equals_scipy_channel_by_channel(
     one), each equal to scipy.signal.sosfiltfilt of its own channel; channels of several
     lengths and more than 8 in a group; large and tiny values, zeros."""
     fs = 1000.0
-    if band:
-        sos = signal.butter(order, [cutoff_hz / 4, cutoff_hz], btype="bandpass", fs=fs,
-                            output="sos")
-    else:
-        sos = signal.butter(order, cutoff_hz, btype="low", fs=fs, output="sos")
+    sos = _butter(order, cutoff_hz, band, fs)
     dtype = np.float32 if single else np.float64
     sos = sos.astype(dtype)
     edge = padlen(sos)
