@@ -41,20 +41,27 @@ _SET_GUIDANCE = """() => {
   return [r.x, r.y]; }"""
 
 
-def test_the_first_press_that_turns_the_alarm_sound_on_moves_nothing(
-        browser: Any, tmp_path: Path) -> None:
-    """Measured on the code before: the pointer going down on Set guidance turned the sound on,
-    the notice left the page and the button rose 39 px before the pointer came up."""
+def _reload_walking_with(page: Any, script: str) -> None:
+    """The walking station's page at the tests' laptop size, loaded again with ``script``
+    run before the page's own (the browser's audio as the test needs it)."""
     import re
 
     from playwright.sync_api import expect
 
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.context.add_init_script(script)
+    page.reload()
+    expect(page.locator("#state")).to_have_text(re.compile("warm_up|training"), timeout=60_000)
+
+
+def test_the_first_press_that_turns_the_alarm_sound_on_moves_nothing(
+        browser: Any, tmp_path: Path) -> None:
+    """Measured on the code before: the pointer going down on Set guidance turned the sound on,
+    the notice left the page and the button rose 39 px before the pointer came up."""
+    from playwright.sync_api import expect
+
     with walking_station_page(browser, tmp_path, "station-layout-alarm") as (page, _):
-        page.set_viewport_size({"width": 1024, "height": 768})
-        page.context.add_init_script(_SOUND_OFF_UNTIL_A_GESTURE)
-        page.reload()
-        expect(page.locator("#state")).to_have_text(re.compile("warm_up|training"),
-                                                    timeout=60_000)
+        _reload_walking_with(page, _SOUND_OFF_UNTIL_A_GESTURE)
         page.wait_for_function("() => window.gaitwayAlarm.state() === 'suspended'")
         expect(page.locator("#alarm-off")).to_be_visible()
         expect(page.locator("#set_guidance")).to_be_enabled()
@@ -82,16 +89,10 @@ def test_without_an_audio_device_the_page_says_so_at_once_and_a_fault_moves_noth
         browser: Any, tmp_path: Path) -> None:
     """The header slot is made when the page loads, not at the first fault (which, on the code
     before, inserted it into the header then, as the fault bar came)."""
-    import re
-
     from playwright.sync_api import expect
 
     with walking_station_page(browser, tmp_path, "station-no-audio") as (page, _):
-        page.set_viewport_size({"width": 1024, "height": 768})
-        page.context.add_init_script(_NO_AUDIO_DEVICE)
-        page.reload()
-        expect(page.locator("#state")).to_have_text(re.compile("warm_up|training"),
-                                                    timeout=60_000)
+        _reload_walking_with(page, _NO_AUDIO_DEVICE)
         expect(page.locator("#alarm-sound")).to_have_text(
             "No alarm sound (no audio device): faults show on screen")
         expect(page.locator("#alarm-off")).to_be_hidden()
