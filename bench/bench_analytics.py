@@ -134,10 +134,12 @@ def _child(mode: str, path: Path, src: Path | None = None, *,
     return result
 
 
-def _alternated(path: Path, what: str, label: str, **switch: bool) -> Row:
-    """The analysis with one compiled part switched off (``switch``) against it on, in
+def _alternated(path: Path, what: str, label: str, *, numpy_decode: bool = False,
+                scipy_filter: bool = False) -> Row:
+    """The analysis with one compiled part switched off (as :func:`_child`) against it on, in
     alternated child processes, best of three each, with whether every result was the same."""
-    pairs = [(_child("analyze", path, **switch), _child("analyze", path)) for _ in range(3)]
+    pairs = [(_child("analyze", path, numpy_decode=numpy_decode, scipy_filter=scipy_filter),
+              _child("analyze", path)) for _ in range(3)]
     old = min((o for o, _ in pairs), key=lambda r: r["cpu_seconds"])
     new = min((n for _, n in pairs), key=lambda r: r["cpu_seconds"])
     same = len({r["result_sha256"] for pair in pairs for r in pair}) == 1
