@@ -370,7 +370,7 @@ class ControlStack:
             if w > 0.0:  # walking (re)starts from standing
                 self._standing = False
                 if self._walked:  # go on from the gait's phase nearest to the legs' posture
-                    ref = self.bank.nearest(belt_v)
+                    ref = self.reference
                     hip, knee = ref.table("hip"), ref.table("knee")
                     self._ref_phase = nearest_phase(
                         hip, hip, knee, knee, (q0, q1, q2, q3), carrying=_carrying(f_l, f_r),
@@ -380,7 +380,7 @@ class ControlStack:
             self._standing = True
             self.stand_here()
         if hs_l or w == 0.0:
-            new_ref = self.bank.nearest(belt_v)
+            new_ref = self.bank.nearest(self._stride_speed(w))
             if new_ref is not self.reference:
                 self._switch_reference(new_ref)
         ref = self.reference
@@ -492,6 +492,21 @@ class ControlStack:
             blend = min(WALK_BLEND_M_S,
                         max(self.belt.target, MIN_SPEED_M_S) - WALK_MIN_SPEED_M_S)
             self._walk = min(1.0, (belt_v - WALK_MIN_SPEED_M_S) / blend)
+
+    def _stride_speed(self, w: float) -> float:
+        """The belt speed whose reference the coming stride walks (its shape, the range of
+        motion shrunk where slow: :func:`gaitway.gait.reference.belt_factor`): the belt's
+        half a stride from now, and while it stands the speed it is set to. The belt's
+        speed at the heel strike was a stride late: a start reaches 2 km/h within a stride
+        (0.5 m/s^2), and the robot led the whole next stride with the 1 km/h step (the
+        shape read at the heel strike), short of the belt's travel, against the patient's
+        own 2 km/h step (the feet scuffed and landed twice, SIMULATED); the table of the belt
+        at rest (0.5 km/h) held the legs of a path-controlled start in its small tunnel, where
+        no heel strike came to change it (0 strides at 2 km/h)."""
+        belt = self.belt
+        if w == 0.0:
+            return belt.target
+        return belt.speed_after(0.5 * self.reference.stride_time_s)
 
     def _switch_reference(self, new: ReferenceGait) -> None:
         """Walk on a new reference table (another speed, another range of motion) from the
