@@ -361,7 +361,7 @@ class ControlStack:
         if hs_l or self._change_queue:
             self._apply_changes(hs_l)
 
-        # the reference: its speed follows the belt, its shape changes only between strides
+        # the reference: its speed and its shape follow the belt
         belt_v = self.belt.speed
         if belt_v != self._rate_speed:
             self._set_rate(belt_v)
@@ -370,7 +370,7 @@ class ControlStack:
             if w > 0.0:  # walking (re)starts from standing
                 self._standing = False
                 if self._walked:  # go on from the gait's phase nearest to the legs' posture
-                    ref = self.reference
+                    ref = self.bank.nearest(belt_v)
                     hip, knee = ref.table("hip"), ref.table("knee")
                     self._ref_phase = nearest_phase(
                         hip, hip, knee, knee, (q0, q1, q2, q3), carrying=_carrying(f_l, f_r),
@@ -379,10 +379,15 @@ class ControlStack:
         elif w == 0.0:  # come to a standstill (a pause, a stop, the session's end)
             self._standing = True
             self.stand_here()
-        if hs_l or w == 0.0:
-            new_ref = self.bank.nearest(self._stride_speed(w))
-            if new_ref is not self.reference:
-                self._switch_reference(new_ref)
+        # the table follows the belt's speed at once (bumpless, see _switch_reference), as the
+        # virtual patient's own gait does: the range of motion shrinks at slow speeds
+        # (gaitway.gait.reference.belt_factor), and a table changed only at a left heel strike
+        # led a start's first 2 km/h stride with the 1 km/h step (feet scuffed and landed
+        # twice), and held a path-controlled start in the small tunnel of a belt at rest,
+        # where no heel strike came to change it (0 strides at 2 km/h; SIMULATED)
+        new_ref = self.bank.nearest(belt_v)
+        if new_ref is not self.reference:
+            self._switch_reference(new_ref)
         ref = self.reference
         if self.patient_timing:
             ph_l, ph_r = p_l, p_r
@@ -493,21 +498,6 @@ class ControlStack:
                         max(self.belt.target, MIN_SPEED_M_S) - WALK_MIN_SPEED_M_S)
             self._walk = min(1.0, (belt_v - WALK_MIN_SPEED_M_S) / blend)
 
-    def _stride_speed(self, w: float) -> float:
-        """The belt speed whose reference the coming stride walks (its shape, the range of
-        motion shrunk where slow: :func:`gaitway.gait.reference.belt_factor`): the belt's
-        half a stride from now, and while it stands the speed it is set to. The belt's
-        speed at the heel strike was a stride late: a start reaches 2 km/h within a stride
-        (0.5 m/s^2), and the robot led the whole next stride with the 1 km/h step (the
-        shape read at the heel strike), short of the belt's travel, against the patient's
-        own 2 km/h step (the feet scuffed and landed twice, SIMULATED); the table of the belt
-        at rest (0.5 km/h) held the legs of a path-controlled start in its small tunnel, where
-        no heel strike came to change it (0 strides at 2 km/h)."""
-        belt = self.belt
-        if w == 0.0:
-            return belt.target
-        return belt.speed_after(0.5 * self.reference.stride_time_s)
-
     def _switch_reference(self, new: ReferenceGait) -> None:
         """Walk on a new reference table (another speed, another range of motion) from the
         next tick, without a step: at a heel strike of one leg the other is mid-stride, and
@@ -528,9 +518,12 @@ class ControlStack:
         # down: held in the air, its toe rested on the belt and was dragged back into the
         # joint's limit at the restart (issue 12 item 4)
         shift = self._ref_shift
+        # standing holds the legs, not a table: what is left of a table switch's step (the
+        # table follows the slowing belt) would move the held legs
+        shift[0] = shift[1] = shift[2] = shift[3] = 0.0
         for side, (_, k) in enumerate(LEG_DOFS):
             if not self.heel_strikes[side].loaded:
-                shift[k] += q[k] - _STAND[k]
+                shift[k] = q[k] - _STAND[k]
                 rest[k] = _STAND[k]
         self._rest = (rest[0], rest[1], rest[2], rest[3])
 
