@@ -74,11 +74,6 @@ class BeltController:
         self.target = check_speed(speed_m_s)
         self._filtered = self.target
 
-    def speed_after(self, seconds: float) -> float:
-        """The speed the belt will have ``seconds`` from now if its target holds (m/s)."""
-        v, tgt, dv = self.speed, self.target, self.acceleration_m_s2 * seconds
-        return tgt if abs(tgt - v) <= dv else v + (dv if tgt > v else -dv)
-
     def speed_for_stride_time(self, stride_s: float) -> float:
         return float((self._c / stride_s) ** self._inv_exp)
 
