@@ -7,6 +7,12 @@ the client first, then the cluster, with distributed's shutdown chatter silenced
 heartbeat meeting the closed scheduler printed a CommClosedError traceback now and then, and
 the scheduler's HTTP server warned that port 8787 was taken. The local workers log only
 critical messages; a task's error still reaches the client through its future.
+
+A local cluster leaves out two of distributed's background samplers (:data:`LOCAL_CLUSTER_CONFIG`):
+on a machine with as many workers as cores, whatever the scheduler and the workers do between
+tasks is taken from the sessions. Measured on the 2-core machine with 2 idle workers over 10 s:
+the scheduler's process 0.62 s of CPU and each worker 0.39-0.45 s with the defaults, 0.16 s and
+0.07-0.08 s without them. A cluster reached with ``--scheduler`` keeps its own configuration.
 """
 
 from __future__ import annotations
@@ -18,6 +24,15 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from gaitway.errors import UserError
+
+#: Dask settings of a local cluster's scheduler and workers. The event loop's watchdog
+#: ("tick", every 20 ms by default) only times how late the loop runs, to warn when it blocks
+#: for seconds: every 0.5 s still catches that. The statistical profiler samples the running
+#: task's stack every 10 ms for the dashboard, which a local cluster does not start.
+LOCAL_CLUSTER_CONFIG: Final[dict[str, object]] = {
+    "distributed.admin.tick.interval": "500ms",
+    "distributed.worker.profile.enabled": False,
+}
 
 #: distributed's loggers that report the expected end of connections as warnings on shutdown
 _SHUTDOWN_LOGGERS: Final[tuple[str, ...]] = (
@@ -50,7 +65,8 @@ def _quiet(loggers: tuple[str, ...] = _SHUTDOWN_LOGGERS) -> Iterator[None]:
 def dask_cluster(scheduler: str | None, workers: int) -> Iterator[Cluster]:
     """A client of the scheduler at ``scheduler``, else of a new local cluster of ``workers``
     processes (closed at the end)."""
-    from distributed import Client, LocalCluster  # heavy: on use only
+    import dask  # heavy: on use only
+    from distributed import Client, LocalCluster
 
     if not 1 <= workers <= 256:
         raise UserError(f"--workers must be within 1-256, got {workers}")
@@ -66,7 +82,9 @@ def dask_cluster(scheduler: str | None, workers: int) -> Iterator[Cluster]:
             with _quiet():
                 client.close()
         return
-    with _quiet():
+    # the settings while the cluster is made: the scheduler reads them here, and each worker's
+    # nanny passes the configuration of this moment to its worker process
+    with _quiet(), dask.config.set(LOCAL_CLUSTER_CONFIG):
         # no dashboard; the scheduler's small HTTP server (health, metrics) on a free port of
         # this machine, not on 8787 (taken by any other cluster, which prints a warning)
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
