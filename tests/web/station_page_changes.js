@@ -26,6 +26,8 @@
     message: () => { $("message").textContent = long("pause not answered (timeout): check the station. ", 6); },
     last_session: () => { $("last-session").textContent = long("Last session not stored: the store refused it. ", 5); },
     alarm_sound: () => { for (const k of ["alarm-off", "alarm-sound"]) if ($(k)) $(k).hidden = !$(k).hidden; },
+    controller_settings: () => { const g = document.querySelector('[data-change="support_bounds"]');
+                                 g.hidden = !g.hidden; },
     prescription: () => { $("rx-now").textContent = long("The next session follows the active prescription. ", 5); },
   };
 }

@@ -30,7 +30,7 @@ _MOVES = """
 (changes) => {
   const made = (__CHANGES__)();
   const controls = [...document.querySelectorAll(
-    ".controls button, .controls input, .controls select, #estop")]
+    ".controls button, .controls input, .controls select, #estop, #event-kind")]
     .filter((e) => e.getClientRects().length > 0);
   const place = () => Object.fromEntries(controls.map((e) => {
     const r = e.getBoundingClientRect(); return [e.id, [r.x, r.y, r.width, r.height]]; }));
@@ -48,7 +48,8 @@ _MOVES = """
 """.replace("__CHANGES__", _CHANGES)
 
 _NAMES = ["title", "fault_bar", "stale_bar", "no_bars", "behind", "state_values", "alerts",
-          "symmetry", "strides", "message", "last_session", "alarm_sound", "prescription"]
+          "symmetry", "strides", "message", "last_session", "alarm_sound", "prescription",
+          "controller_settings"]
 
 #: a desktop, the tests' laptop, a tablet held upright (columns stacked)
 _WIDTHS = [(1400, 900), (1024, 768), (768, 1024)]
