@@ -191,3 +191,58 @@ def test_a_foot_caught_on_the_belt_in_swing_is_lifted(profile: str, speed_kmh: f
                                 felt_hip_nm=-40.0)
     assert led.caught_ticks[0] > 0
     assert led.torque[2] < led_free.torque[2] + 0.1 * knee_max
+
+
+@settings(max_examples=10, deadline=None, derandomize=True, database=None)
+@given(profile=st.sampled_from(sorted(PROFILES)), felt_knee_nm=st.floats(-60.0, 60.0),
+       phase=st.floats(0.0, 0.99))
+def test_the_patient_does_not_push_along_with_the_cuffs(profile: str, felt_knee_nm: float,
+                                                        phase: float) -> None:
+    """The cuffs' push on the knee leaves the patient's own torques as they are: a patient
+    who added the felt push to their own torque spent the more muscle the harder the robot
+    pushed (issue 19: activation fell as guidance fell)."""
+    out = []
+    for felt in ([0.0] * 4, [0.0, 0.0, felt_knee_nm, -felt_knee_nm]):
+        p = VirtualPatient(PROFILES[profile], seed=1, events=False)
+        weight = p.profile.mass_kg * GRAVITY
+        q = [0.2, -0.1, 0.4, 0.1, 0.0, 0.0]
+        for _ in range(int(0.1 / _DT)):
+            p.update(_DT, 2.0 / 3.6, q, [0.0] * 6, (0.5 * weight, 0.5 * weight), felt)
+        p.phase = phase
+        out.append(list(p.update(_DT, 2.0 / 3.6, q, [0.0] * 6, (0.5 * weight, 0.5 * weight),
+                                 felt)))
+    assert out[0] == out[1]
+
+
+@settings(max_examples=12, deadline=None, derandomize=True, database=None)
+@given(profile=st.sampled_from(sorted(PROFILES)), speed_kmh=st.floats(0.8, 3.0),
+       into_swing=st.floats(0.05, 0.3))
+def test_the_patient_takes_over_the_work_of_moving_the_leg_as_the_drive_rises(
+        profile: str, speed_kmh: float, into_swing: float) -> None:
+    """On its intended path at its intended rates, a swinging leg's own viscosity brakes the
+    motion that the robot would otherwise have to drive. At full drive the patient supplies
+    more than that brake (takes the work over: positive power on hip and knee); a slacking
+    patient leaves it to the robot. Without the takeover the torque at full drive only
+    cancelled the brake, whatever the drive, so the robot's work did not fall as effort rose."""
+    p = VirtualPatient(PROFILES[profile], seed=1, events=False)
+    weight = p.profile.mass_kg * GRAVITY
+    speed = speed_kmh / 3.6
+    still = [0.0] * 6
+    p.update(_DT, speed, [0.1, -0.1, 0.1, 0.1, 0.0, 0.0], still, (0.5 * weight, 0.5 * weight))
+    tabs, f = p._tabs, p._freq
+    assert tabs is not None
+    stance = p._toe_off[0]
+    ph = min(stance + into_swing * (1.0 - stance), 0.99)
+    i = int(ph * 1000)
+    q = [tabs[k][i] for k in range(6)]
+    dq = [tabs[6 + k][i] * f for k in range(6)]
+    q[1], dq[1], q[3], dq[3] = -0.1, 0.0, 0.1, 0.0  # the right leg stands
+    power = []
+    for drive in (0.2, 1.0):
+        p.effort.drive[:] = [drive, drive]
+        p.phase = (ph - p.phase_offset_left) % 1.0
+        tau = p.update(_DT, speed, q, dq, (0.0, weight))
+        power.append(tau[0] * dq[0] + tau[2] * dq[2])
+    brake = p._kd[0] * dq[0] ** 2 + p._kd[2] * dq[2] ** 2
+    assert power[1] > 0.15 * brake  # takes the work over at full drive
+    assert power[1] > power[0]  # the more, the higher the drive

@@ -22,7 +22,9 @@ The model is deliberately simple and transparent (a "neuromechanical caricature"
   what the patient can give. The drive scales what the patient intends (the pull toward the
   goal posture and the intended velocity, and the moments that swing the leg, which grow
   with the square of the cadence) and part of the gain of the knee extensors' answer to
-  load; the damping of the leg's motion and the spastic stretch reflex do not slack. The
+  load; the damping of the leg's motion and the spastic stretch reflex do not slack. With
+  its drive the patient also takes over part of the work of moving the leg along its stride
+  that the cuffs otherwise supply (feedforward, not a push along with the cuffs). The
   error is measured against normal walking at the speed, which the patient tries for.
 - Fatigue builds with effort during a session, weakens every joint and lowers the EMG median
   frequency; it recovers between sessions. Participation bounds the torque and drifts slowly.
@@ -124,13 +126,25 @@ _HIP_COMPENSATION: Final[float] = 0.5
 #: ... and the toes are pulled up harder in swing (dorsiflexion intent, in rad per rad of knee
 #: flexion lost; what the weakened dorsiflexors deliver of it is limited by foot drop)
 _ANKLE_COMPENSATION: Final[float] = 2.0
-#: an active patient in a gait robot walks *with* it: they push the way the cuffs push them
-#: (therapists' instruction in the Lokomat: "walk actively with the robot"). The patient adds
-#: their drive times the felt cuff torque, up to this much of it, which lightens the robot's
-#: work; a slacking patient lets the robot carry the leg. Felt through a first-order lag.
-#: (At the full felt torque the push loop through the compliant cuffs oscillated with a
-#: severe patient at full drive; 0.7 stays clear of it.)
-_FOLLOW_MAX: Final[float] = 0.7
+#: the takeover: an active patient in a gait robot walks *with* it (therapists' instruction in
+#: the Lokomat: "walk actively with the robot") and takes over the work the robot leaves
+#: undone. The patient supplies their drive times this much again of the moments that move the
+#: leg along its intended stride at the cadence (its own viscosity along the intended joint
+#: rates, and the swing moments): a feedforward learnt for the stride, so the higher the drive
+#: the more of the stride's positive work is the patient's and the less is left to the cuffs.
+#: Not an answer to the cuffs' push (see below). Kept small: at 0.5 and above the patient's
+#: own rhythm at 0 % guidance lost part of its paretic step-time asymmetry (the moderate
+#: profiles' paretic step 1.078 and 1.071 times the non-paretic at 0.5 and 0.7, the stroke
+#: sign needs 1.08).
+_TAKEOVER: Final[float] = 0.35
+#: the robot's torque on the leg through the cuffs, as the patient feels it (skin and
+#: proprioception, a first-order lag): the rhythm's wait and the stumble's lift go along with
+#: a robot that holds the hip back (_LED_NM). The patient does not add the felt push to their
+#: own torque: a patient who pushed along with the cuffs (up to 0.7 of the felt torque, until
+#: issue 19's effort model took it out) spent the more muscle the harder the robot pushed, so
+#: activation fell as guidance fell and under path control, against the published direction
+#: (docs/validation/response-diagnosis.md). Effort follows the work the cuffs do not supply
+#: instead (:mod:`gaitway.station.sim.motor`).
 _FELT_TAU_S: Final[float] = 0.03
 #: swing starts from the leg's state, not only from the clock (Pearson 2004, Duysens et al.
 #: 2000: a stance leg lifts off once its hip is extended and its load has passed to the other
@@ -250,6 +264,10 @@ def knee_extensor_max_nm(profile: PatientProfile) -> tuple[float, float]:
     return left, right
 
 
+def _pos(x: float) -> float:
+    return x if x > 0.0 else 0.0
+
+
 def _mean_strength(imp: SideImpairment) -> float:
     return (imp.hip_strength + imp.knee_strength + imp.ankle_strength) / 3.0
 
@@ -327,6 +345,7 @@ class VirtualPatient:
         self.effort = EffortLearner(effort_rule, strength=(
             _mean_strength(profile.left), _mean_strength(profile.right)))
         self._q: list[float] = list(_STANDING_K)
+        self._dq: list[float] = [0.0] * 6
         self._felt = [0.0, 0.0, 0.0, 0.0]
         #: the posture stood in: the standing posture at first; after walking, where the
         #: legs stopped (a stop mid-stride leaves one foot forward, and nobody pulls a planted
@@ -455,6 +474,7 @@ class VirtualPatient:
         vol = self.voluntary
         tabs = self._tabs
         self._q = q
+        self._dq = dq
         push = self._felt
         ld = self._load
         a = dt / _LOAD_TAU_S
@@ -591,10 +611,11 @@ class VirtualPatient:
                 # not slack: without it a limp leg chatters on the belt
                 u = drive[k & 1]
                 v = u * (kp[k] * (target - q[k]) + kd[k] * tabs[6 + k][i] * f) - kd[k] * dq[k]
-                if k < 4:  # goes along with the robot's push; swings the leg
-                    v += (u if u < _FOLLOW_MAX else _FOLLOW_MAX) * push[k]
+                if k < 4:  # swings the leg, and takes over moving it along its stride
                     sw = swing[k]
-                    v += u * f2 * (sw[i] + (sw[i + 1] - sw[i]) * a)
+                    gr = tabs[6 + k]
+                    v += u * f2 * (1.0 + _TAKEOVER) * (sw[i] + (sw[i + 1] - sw[i]) * a)
+                    v += u * _TAKEOVER * kd[k] * (gr[i] + (gr[i + 1] - gr[i]) * a) * f
                 lim = tmax[k] * strength
                 if k >= 4:
                     if v > 0.0:  # dorsiflexion: foot drop weakens it
@@ -627,6 +648,7 @@ class VirtualPatient:
     def _learn(self, dt: float) -> None:
         """One sample of each leg's error against the goal gait for the effort rule."""
         goal, q, learner = self._goal, self._q, self.effort
+        vol, felt, dq = self.voluntary, self._felt, self._dq
         if self._tabs is None or not goal:
             learner.pause()
             return
@@ -638,7 +660,11 @@ class VirtualPatient:
             gh, gk = goal[s], goal[2 + s]
             eh = gh[i] + (gh[i + 1] - gh[i]) * a - q[s]
             ek = gk[i] + (gk[i + 1] - gk[i]) * a - q[2 + s]
-            learner.add(s, ph, 0.5 * (eh * eh + ek * ek), dt, counts=ph >= self._goal_stance)
+            learner.add(s, ph, 0.5 * (eh * eh + ek * ek), dt, counts=ph >= self._goal_stance,
+                        own_w=_pos(vol[s] * dq[s]) + _pos(vol[2 + s] * dq[2 + s]),
+                        help_w=_pos(felt[s] * dq[s]) + _pos(felt[2 + s] * dq[2 + s]),
+                        own_nm=abs(vol[s]) + abs(vol[2 + s]),
+                        help_nm=abs(felt[s]) + abs(felt[2 + s]))
 
     def _slow_update(self, dt: float) -> None:
         """Effort, fatigue and EMG activation: slower than the torques (every 10th update)."""
