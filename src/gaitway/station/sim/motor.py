@@ -47,10 +47,12 @@ What the drive scales (see :mod:`gaitway.station.sim.patient`):
   reflex is set by descending drive, so a slacking patient lets the robot hold the knee;
 - the takeover: a further share of the moments that move the leg along its intended stride
   (its viscosity along the intended joint rates, and the swing moments), which the cuffs supply
-  to a passive leg. So the drive buys positive work: where it rises (less help leaves more
-  error and more of the stride's work to the leg, ``s`` rises and with it the drive) the
-  patient takes the work over and the robot's work falls; where it falls (slacking) the work
-  is handed back to the robot.
+  to a passive leg: the share of the stride's positive work the cuffs supplied, learnt over
+  strides (:attr:`EffortLearner.help_learnt`). So the drive buys positive work: where it rises
+  (less help leaves more error and more of the stride's work to the leg, ``s`` rises and with
+  it the drive) the patient takes the work over and the robot's work falls; where it falls
+  (slacking) the work is handed back to the robot; where the robot does not help there is
+  nothing to take over.
 
 The constants are modelling choices, set so that the published directions
 (docs/validation/response.md) follow from these causes; they are not fitted to data.
@@ -94,6 +96,10 @@ class EffortRule:
     #: hip and knee (the work the cuffs do not supply): walking without help needs drive for
     #: its work, not only for its error
     need_weight: float = 0.6
+    #: per stride, how far each leg's learnt help share (the share of the positive work on
+    #: hip and knee the cuffs supply, which the takeover takes over) moves toward the last
+    #: stride's: a feedforward learnt over a few strides (Emken and Reinkensmeyer 2005)
+    help_rate: float = 0.3
 
     def __post_init__(self) -> None:
         if not 0.0 < self.forgetting_tau_s < math.inf:
@@ -103,6 +109,8 @@ class EffortRule:
             raise ValueError("error gain and tolerance must be >= 0")
         if not 0.0 <= self.floor <= self.initial <= 1.0:
             raise ValueError("need 0 <= floor <= initial <= 1")
+        if not 0.0 < self.help_rate <= 1.0:
+            raise ValueError(f"help rate must be within (0, 1], got {self.help_rate}")
 
     def tolerance_for(self, strength: float) -> float:
         """e0 of a leg whose mean strength (0-1) is ``strength``."""
@@ -189,8 +197,8 @@ class EffortLearner:
     """
 
     __slots__ = ("_err2", "_held", "_help", "_last_phase", "_n", "_own", "_steer", "_t",
-                 "drive", "last_authority", "last_error_rad", "last_own_share", "rule",
-                 "strides", "tolerance_rad")
+                 "drive", "help_learnt", "last_authority", "last_error_rad", "last_own_share",
+                 "rule", "strides", "tolerance_rad")
 
     def __init__(self, rule: EffortRule | None = None,
                  strength: tuple[float, float] = (1.0, 1.0)) -> None:
@@ -203,6 +211,9 @@ class EffortLearner:
         #: each leg's share (0-1) of the positive work on its hip and knee that it did itself
         #: in its last stride
         self.last_own_share = [math.nan, math.nan]
+        #: each leg's learnt share (0-1) of the positive work on its hip and knee that the
+        #: cuffs supply: what the takeover takes over (none before the first stride)
+        self.help_learnt = [0.0, 0.0]
         #: each leg's share (0-1) of the torque on its hip and knee in its last swing that
         #: was its own (the rest the cuffs')
         self.last_authority = [math.nan, math.nan]
@@ -256,6 +267,9 @@ class EffortLearner:
             total = self._own[side] + self._help[side]
             share = self._own[side] / total if total > 0.0 else 0.0
             self.last_own_share[side] = share
+            if total > 0.0:
+                h = self.help_learnt[side]
+                self.help_learnt[side] = h + self.rule.help_rate * (1.0 - share - h)
             torque = self._steer[side] + self._held[side]
             authority = self._steer[side] / torque if torque > 0.0 else 1.0
             self.last_authority[side] = authority

@@ -23,8 +23,10 @@ The model is deliberately simple and transparent (a "neuromechanical caricature"
   goal posture and the intended velocity, and the moments that swing the leg, which grow
   with the square of the cadence) and part of the gain of the knee extensors' answer to
   load; the damping of the leg's motion and the spastic stretch reflex do not slack. With
-  its drive the patient also takes over part of the work of moving the leg along its stride
-  that the cuffs otherwise supply (feedforward, not a push along with the cuffs). The
+  its drive the patient also takes over the share of the work of moving the leg along its
+  stride that the cuffs have been supplying (a feedforward learnt over strides, not a push
+  along with the cuffs). The knee extensors' answer to load ends as the leg unloads at the
+  end of its stance. The
   error is measured against normal walking at the speed, which the patient tries for.
 - Fatigue builds with effort during a session, weakens every joint and lowers the EMG median
   frequency; it recovers between sessions. Participation bounds the torque and drifts slowly.
@@ -127,16 +129,30 @@ _HIP_COMPENSATION: Final[float] = 0.5
 #: flexion lost; what the weakened dorsiflexors deliver of it is limited by foot drop)
 _ANKLE_COMPENSATION: Final[float] = 2.0
 #: the takeover: an active patient in a gait robot walks *with* it (therapists' instruction in
-#: the Lokomat: "walk actively with the robot") and takes over the work the robot leaves
-#: undone. The patient supplies their drive times this much again of the moments that move the
-#: leg along its intended stride at the cadence (its own viscosity along the intended joint
-#: rates, and the swing moments): a feedforward learnt for the stride, so the higher the drive
-#: the more of the stride's positive work is the patient's and the less is left to the cuffs.
-#: Not an answer to the cuffs' push (see below). Kept small: at 0.5 and above the patient's
-#: own rhythm at 0 % guidance lost part of its paretic step-time asymmetry (the moderate
-#: profiles' paretic step 1.078 and 1.071 times the non-paretic at 0.5 and 0.7, the stroke
-#: sign needs 1.08).
-_TAKEOVER: Final[float] = 0.35
+#: the Lokomat: "walk actively with the robot") and takes over the work the robot has been
+#: doing. The patient supplies their drive times this much of the leg's learnt help share
+#: (:attr:`EffortLearner.help_learnt`, the share of the positive work on hip and knee the
+#: cuffs supplied over the last strides) again of the moments that move the leg along its
+#: intended stride at the cadence (its own viscosity along the intended joint rates, and the
+#: swing moments): a feedforward learnt for the stride, as people learn to anticipate a
+#: robot's force over strides (Emken and Reinkensmeyer 2005). The higher the drive, the more
+#: of the stride's positive work is the patient's and the less is left to the cuffs. Not an
+#: answer to the cuffs' push (see below). Where the cuffs do little (0 % guidance, path
+#: control inside its tunnel) there is nothing to take over: a fixed takeover (0.35 of the
+#: moments whatever the cuffs did, response19h) swung a free non-paretic leg at full drive
+#: past its intent (severe hemiparesis, path control: knee extension at 9 rad/s after a
+#: resume, a joint_velocity stop) and shortened the paretic step-time asymmetry at 0 %
+#: guidance; scaled by the cuffs' share, a patient at full drive takes over all of the help
+#: they had, and one walking by themselves adds nothing.
+_TAKEOVER: Final[float] = 1.0
+#: the knee extensors' answer to load ends as the leg unloads at the end of its stance (vasti
+#: are active from terminal swing to mid-stance, silent in pre-swing, Perry and Burnfield
+#: 2010; load feedback to extensors falls with unloading, Duysens et al. 2000): from this
+#: fraction of the leg's intended stance on, while the other foot carries more of the weight,
+#: the felt load decays (the reflex's lag). Without it the extensors braked the pre-swing knee
+#: flexion the robot drives (about 15 J per stride and leg at 2 km/h, healthy, guidance 100 %),
+#: and the more so the higher the drive, so a patient trying harder left the robot more work.
+_UNLOADING_FROM: Final[float] = 0.5
 #: the robot's torque on the leg through the cuffs, as the patient feels it (skin and
 #: proprioception, a first-order lag): the rhythm's wait and the stumble's lift go along with
 #: a robot that holds the hip back (_LED_NM). The patient does not add the felt push to their
@@ -483,6 +499,9 @@ class VirtualPatient:
             # reflex gated off in swing, and while a caught foot is lifted
             if self._swing_from[s] < ph_s < _SWING_TO or self._lift[s] > 0.1:
                 ld[s] = 0.0
+            elif (ph_s > _UNLOADING_FROM * self._toe_off[s] and ph_s < _SWING_TO
+                  and load[1 - s] > load[s]):  # late stance, the other foot has the weight
+                ld[s] -= a * ld[s]
             else:
                 ld[s] += a * (load[s] - ld[s])
         if felt is not None:  # the cuffs' push, as felt through skin and proprioception
@@ -591,7 +610,7 @@ class VirtualPatient:
             ir = int(xr)
             al = xl - il
             ar = xr - ir
-            drive = self.effort.drive
+            drive, help_learnt = self.effort.drive, self.effort.help_learnt
             swing, f2, lifts = self._swing, f * f, _LIFT
             # the lift goes along with a robot that holds the hip back, as the rhythm's wait
             # does: fading to none at _LED_NM of extending cuff torque (lifting against full
@@ -614,8 +633,9 @@ class VirtualPatient:
                 if k < 4:  # swings the leg, and takes over moving it along its stride
                     sw = swing[k]
                     gr = tabs[6 + k]
-                    v += u * f2 * (1.0 + _TAKEOVER) * (sw[i] + (sw[i + 1] - sw[i]) * a)
-                    v += u * _TAKEOVER * kd[k] * (gr[i] + (gr[i + 1] - gr[i]) * a) * f
+                    c = _TAKEOVER * help_learnt[k & 1]
+                    v += u * f2 * (1.0 + c) * (sw[i] + (sw[i + 1] - sw[i]) * a)
+                    v += u * c * kd[k] * (gr[i] + (gr[i + 1] - gr[i]) * a) * f
                 lim = tmax[k] * strength
                 if k >= 4:
                     if v > 0.0:  # dorsiflexion: foot drop weakens it
