@@ -229,3 +229,45 @@ def test_learner_measures_each_legs_authority_over_its_swing() -> None:
                         own_nm=own if swing else 1000.0, help_nm=100.0 - own)
     assert learner.last_authority == pytest.approx([0.2, 0.8])
     assert learner.drive[0] < learner.drive[1]
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(shares=st.lists(st.floats(0.0, 1.0), min_size=1, max_size=30),
+       rate=st.floats(0.01, 1.0))
+def test_learner_learns_the_share_of_the_work_the_cuffs_supply(shares: list[float],
+                                                                rate: float) -> None:
+    """What the takeover takes over: each leg's help share, learnt stride by stride toward
+    the share of the positive work on hip and knee the cuffs supplied (none before the
+    first stride), within 0-1, and kept through a pause; a leg walking by itself learns
+    none, a carried leg nearly all."""
+    learner = EffortLearner(EffortRule(help_rate=rate))
+    assert learner.help_learnt == [0.0, 0.0]
+    h = 0.0
+    for own in shares:
+        for k in range(100):  # one stride of 100 samples on the left leg
+            learner.add(0, k / 100.0, 0.0, 0.01, own_w=100.0 * own, help_w=100.0 * (1 - own))
+        learner.add(0, 0.0, 0.0, 0.01)  # the phase wraps: the stride closes
+    for own in shares:  # each wrap closed one stride
+        h += rate * ((1.0 - own) - h)
+    assert learner.strides[0] == len(shares)
+    assert learner.help_learnt[0] == pytest.approx(h, abs=1e-9)
+    assert 0.0 <= learner.help_learnt[0] <= 1.0
+    assert learner.help_learnt[1] == 0.0
+    learner.pause()
+    assert learner.help_learnt[0] == pytest.approx(h, abs=1e-9)
+
+
+def test_a_carried_leg_learns_to_take_over_and_a_free_one_does_not() -> None:
+    learner = EffortLearner(RULE)
+    for k in range(3000):  # 30 strides of 100 samples on each leg
+        phase = (k % 100) / 100.0
+        learner.add(0, phase, 0.0, 0.01, own_w=10.0, help_w=90.0)  # the cuffs carry it
+        learner.add(1, phase, 0.0, 0.01, own_w=100.0, help_w=0.0)  # it walks by itself
+    assert learner.help_learnt[0] == pytest.approx(0.9, abs=1e-3)
+    assert learner.help_learnt[1] == 0.0
+
+
+def test_rule_refuses_a_help_rate_outside_0_1() -> None:
+    for bad in (0.0, -0.1, 1.5):
+        with pytest.raises(ValueError, match="help rate"):
+            EffortRule(help_rate=bad)

@@ -237,12 +237,57 @@ def test_the_patient_takes_over_the_work_of_moving_the_leg_as_the_drive_rises(
     q = [tabs[k][i] for k in range(6)]
     dq = [tabs[6 + k][i] * f for k in range(6)]
     q[1], dq[1], q[3], dq[3] = -0.1, 0.0, 0.1, 0.0  # the right leg stands
-    power = []
-    for drive in (0.2, 1.0):
-        p.effort.drive[:] = [drive, drive]
-        p.phase = (ph - p.phase_offset_left) % 1.0
-        tau = p.update(_DT, speed, q, dq, (0.0, weight))
-        power.append(tau[0] * dq[0] + tau[2] * dq[2])
+    power = {}
+    for helped in (1.0, 0.0):  # carried by the cuffs (learnt: they did all), or walking alone
+        p.effort.help_learnt[:] = [helped, helped]
+        for drive in (0.2, 1.0):
+            p.effort.drive[:] = [drive, drive]
+            p.phase = (ph - p.phase_offset_left) % 1.0
+            tau = p.update(_DT, speed, q, dq, (0.0, weight))
+            power[(helped, drive)] = tau[0] * dq[0] + tau[2] * dq[2]
     brake = p._kd[0] * dq[0] ** 2 + p._kd[2] * dq[2] ** 2
-    assert power[1] > 0.15 * brake  # takes the work over at full drive
-    assert power[1] > power[0]  # the more, the higher the drive
+    assert power[(1.0, 1.0)] > 0.15 * brake  # takes the work over at full drive
+    assert power[(1.0, 1.0)] > power[(1.0, 0.2)]  # the more, the higher the drive
+    # nothing to take over where the cuffs did nothing: a leg walking by itself at full drive
+    # is not driven past its intent (a fixed takeover whipped a free knee to 9 rad/s)
+    assert power[(0.0, 1.0)] < power[(1.0, 1.0)] - 0.5 * brake
+
+
+def _knee_torque_in_stance(profile: str, speed_kmh: float, of_stance: float, bent_rad: float,
+                           left_share: float) -> float:
+    """The left knee's torque after 0.2 s held at ``of_stance`` of its intended stance, the
+    knee ``bent_rad`` more flexed than intended there, the left foot carrying ``left_share``
+    of the weight (the rest on the right), the legs still (N*m, + flexing)."""
+    p = VirtualPatient(PROFILES[profile], seed=1, events=False)
+    weight = p.profile.mass_kg * GRAVITY
+    speed = speed_kmh / 3.6
+    still = [0.0] * 6
+    load = (left_share * weight, (1.0 - left_share) * weight)
+    q = [0.0, 0.0, 0.1, 0.1, 0.0, 0.0]
+    p.update(_DT, speed, q, still, load)
+    ph = of_stance * p._toe_off[0]
+    assert p._tabs is not None
+    q[2] = p._tabs[2][int(ph * 1000)] + bent_rad
+    tau = 0.0
+    for _ in range(int(0.2 / _DT)):
+        p.phase = (ph - p.phase_offset_left) % 1.0
+        tau = p.update(_DT, speed, q, still, load)[2]
+    return tau
+
+
+@settings(max_examples=12, deadline=None, derandomize=True, database=None)
+@given(profile=st.sampled_from(sorted(PROFILES)), speed_kmh=st.floats(0.8, 3.0),
+       bent_rad=st.floats(0.05, 0.2), share=st.floats(0.1, 0.45))
+def test_the_knee_extensors_answer_load_in_weight_acceptance_not_as_the_leg_unloads(
+        profile: str, speed_kmh: float, bent_rad: float, share: float) -> None:
+    """Vasti answer the leg's load from heel strike to mid-stance and are silent in pre-swing
+    (Perry and Burnfield 2010): late in stance, with the other foot carrying more of the
+    weight, the knee flexes for the swing without the extensors braking it (they did, and a
+    patient trying harder left the robot the more work, issue 19). Just after heel strike,
+    with the weight still on the trailing foot, the loaded knee is held."""
+    late = _knee_torque_in_stance(profile, speed_kmh, 0.85, bent_rad, share)
+    late_free = _knee_torque_in_stance(profile, speed_kmh, 0.85, bent_rad, 0.0)
+    assert late == pytest.approx(late_free, abs=0.5)
+    early = _knee_torque_in_stance(profile, speed_kmh, 0.05, bent_rad, share)
+    early_free = _knee_torque_in_stance(profile, speed_kmh, 0.05, bent_rad, 0.0)
+    assert early < early_free - 1.0  # extending: the load is answered
