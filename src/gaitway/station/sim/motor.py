@@ -26,9 +26,8 @@ torque on its hip and knee over the samples whose error counts (its muscles' aga
 cuffs'). Emken et al.'s rule is a gradient step on a cost of error and effort, and the step
 on the error is as large as the error's change per unit of effort: a leg that a stiff cuff
 holds on the robot's path changes its error little by trying harder, so an error the robot
-holds it in (at 0.8 km/h the reference's stance sweeps 1.45 times the belt's travel, and
-the leg under full guidance is 0.07 rad off normal walking whatever the patient does) no
-longer keeps its drive up. Walking by itself (0 % guidance, path control inside the
+holds it in (the robot's path differs from the patient's own gait, whatever the patient
+does) no longer keeps its drive up. Walking by itself (0 % guidance, path control inside the
 tunnel) ``a`` is near 1 and the rule is Emken et al.'s.
 Forgetting is a decay in time, not per stride: ``f = exp(-T / tau)`` for a stride of ``T``
 seconds, so that slacking takes minutes at any cadence, while the error is corrected once per
