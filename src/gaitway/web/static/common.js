@@ -16,7 +16,37 @@ export async function requireLogin() {
   if (who) who.textContent = `${me.username} (${me.role})`;
   const out = document.getElementById("logout");
   if (out) out.onclick = async () => { await api("POST", "/api/logout"); location.href = "/login"; };
+  fitHeader();
   return me;
+}
+
+// The header's layouts, most complete first (style.css): the first whose row fits is used.
+const HEADER_FITS = [[], ["no-brand"], ["compact"], ["compact", "no-brand"], ["compact", "no-brand", "wrap"]];
+const HEADER_CLASSES = [...new Set(HEADER_FITS.flat())];
+
+// One row, nothing squeezed or wrapped: a line of links and buttons that wrapped its words at
+// 1024 px (the admin's station page) made the header two and three lines tall. Measured, not
+// set per width, so a long user name, a role with more pages or a larger font still fit.
+// Called when the header's contents are made and when its width changes; nothing else moves it.
+export function fitHeader() {
+  const header = document.querySelector("header");
+  if (!header) return;
+  for (const fit of HEADER_FITS) {
+    header.classList.remove(...HEADER_CLASSES);
+    header.classList.add(...fit);
+    if (header.scrollWidth <= header.clientWidth) break;
+  }
+  const menu = document.getElementById("menu");
+  if (menu && !header.classList.contains("compact") && menu.matches(":popover-open")) menu.hidePopover();
+}
+
+{
+  const header = document.querySelector("header");
+  let width = -1;
+  if (header) new ResizeObserver(() => {
+    if (header.clientWidth !== width) { width = header.clientWidth; fitHeader(); }
+  }).observe(header);
+  document.fonts?.ready.then(fitHeader);  // a web font that comes late changes the widths
 }
 
 export async function api(method, path, body, signal) {
@@ -176,7 +206,8 @@ function alarmNotice() {
         el("button", { type: "button", id: "alarm-on" }, "Turn on")));
     const header = document.querySelector("header");
     if (!header) return;
-    header.insertBefore(slot, header.querySelector(".grow"));
+    header.insertBefore(slot, document.getElementById("estop"));  // at the end when the page has none
+    fitHeader();
   }
   const off = !!audio && audio.state !== "running";
   document.getElementById("alarm-off").hidden = !off;
