@@ -68,13 +68,14 @@ async (items) => {
   const overlaps = [];
   for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
     const a = boxes[i], b = boxes[j];
-    if (a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5)
-      overlaps.push([a.name, b.name]);
+    if (a.left < b.right - 0.5 && b.left < a.right - 0.5
+        && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5) overlaps.push([a.name, b.name]);
   }
   const width = document.documentElement.clientWidth;
   const clipped = boxes.filter((b) => b.left < -0.5 || b.right > width + 0.5 || b.top < hr.top - 0.5
     || b.bottom > hr.bottom + 0.5).map((b) => b.name)
-    .concat(shown.filter((e) => e.scrollWidth > e.clientWidth + 1 || e.scrollHeight > e.clientHeight + 1)
+    .concat(shown.filter((e) => e.scrollWidth > e.clientWidth + 1
+                                || e.scrollHeight > e.clientHeight + 1)
       .map((e) => `${name(e)} (its own content)`));
   // one row: every item crosses the header's middle line, and the header is as tall as its
   // tallest item (or its fixed least height), not more
