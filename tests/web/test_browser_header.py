@@ -147,7 +147,9 @@ def _reach(page: Any, user: str, role: str, route: str, width: int) -> list[str]
     if not menu.is_visible():
         return [f"{at}: {behind} neither in the row nor behind a Menu button"]
     missing: list[str] = []
+    nav = header.locator("#nav")
     menu.click()
+    nav.wait_for(state="visible", timeout=5_000)
     for r, n in behind:
         item = header.get_by_role(r, name=n, exact=True)
         if not (item.is_visible() and item.evaluate(_ON_TOP)):
@@ -157,11 +159,14 @@ def _reach(page: Any, user: str, role: str, route: str, width: int) -> list[str]
         if not header.get_by_role(r, name=n, exact=True).evaluate(_ON_TOP):
             missing.append(f"{at}: the open menu covers {n!r}")
     page.keyboard.press("Escape")
-    if header.locator("#nav").is_visible():
+    try:
+        nav.wait_for(state="hidden", timeout=5_000)
+    except Exception:  # Playwright's TimeoutError
         missing.append(f"{at}: Escape did not close the menu")
     # by keyboard: Enter on Menu opens it, and Tab then goes through what it holds, in order
     menu.focus()
     page.keyboard.press("Enter")
+    nav.wait_for(state="visible", timeout=5_000)
     for r, n in behind:
         page.keyboard.press("Tab")
         focused = page.evaluate("""() => [document.activeElement.tagName,
@@ -171,6 +176,7 @@ def _reach(page: Any, user: str, role: str, route: str, width: int) -> list[str]
             missing.append(f"{at}: Tab after Menu reached {focused}, not the {r} {n!r}")
             break
     page.keyboard.press("Escape")
+    nav.wait_for(state="hidden", timeout=5_000)
     return missing
 
 
@@ -217,8 +223,9 @@ def test_the_menu_s_place_moves_nothing_on_the_station_page(pages: list[Any]) ->
     before = page.evaluate(place)
     assert len(before) >= 8, before
     page.locator("#menu-button").click()
-    assert page.locator("#nav").is_visible()
+    page.locator("#nav").wait_for(state="visible", timeout=5_000)
     assert page.evaluate(place) == before
     page.keyboard.press("Escape")
+    page.locator("#nav").wait_for(state="hidden", timeout=5_000)
     assert page.evaluate(place) == before
     assert "compact" in (page.locator("header").get_attribute("class") or "").split()
