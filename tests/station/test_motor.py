@@ -129,3 +129,145 @@ def test_rule_refuses_nonsense() -> None:
         EffortRule(forgetting_tau_s=0.0)
     with pytest.raises(ValueError, match="floor"):
         EffortRule(floor=0.5, initial=0.2)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(drive=st.floats(0.0, 1.0), error=st.floats(0.0, 0.3), stride_s=st.floats(0.5, 4.0),
+       low=st.floats(0.0, 1.0), more=st.floats(0.001, 1.0))
+def test_a_leg_that_does_more_of_its_work_never_gets_less_drive(
+        drive: float, error: float, stride_s: float, low: float, more: float) -> None:
+    tol = RULE.tolerance_for(1.0)
+    high = min(low + more, 1.0)
+    a = RULE.next_drive(drive, error, tol, stride_s, low)
+    b = RULE.next_drive(drive, error, tol, stride_s, high)
+    assert b >= a
+    assert RULE.floor <= a <= 1.0
+    assert RULE.floor <= b <= 1.0
+
+
+@pytest.mark.parametrize("stride_s", [1.0, 2.2])
+def test_without_error_the_drive_settles_at_the_work_the_cuffs_do_not_supply(
+        stride_s: float) -> None:
+    """Carried by the robot (it does 90 % of the positive work), a leg slacks from its
+    initial drive toward the floor over tens of strides; walking without help (it does 90 %
+    itself) it keeps the drive that work needs: w times its share."""
+    tol = RULE.tolerance_for(1.0)
+    settled = {}
+    for share in (0.1, 0.9):
+        u = 1.0
+        n = round(RULE.forgetting_tau_s / stride_s)
+        for _ in range(n):  # one time constant: part of the way
+            u = RULE.next_drive(u, 0.0, tol, stride_s, share)
+        expect = max(RULE.floor, RULE.need_weight * share)
+        assert expect < u < 1.0
+        for _ in range(20 * n):
+            u = RULE.next_drive(u, 0.0, tol, stride_s, share)
+        assert u == pytest.approx(expect, abs=1e-6)
+        settled[share] = u
+    assert settled[0.9] > settled[0.1]
+
+
+def test_learner_measures_each_legs_own_share_of_the_work() -> None:
+    learner = EffortLearner(RULE)
+    for k in range(300):  # three strides of 100 samples on each leg, no error
+        phase = (k % 100) / 100.0
+        learner.add(0, phase, 0.0, 0.01, own_w=10.0, help_w=90.0)  # the cuffs carry it
+        learner.add(1, phase, 0.0, 0.01, own_w=90.0, help_w=10.0)  # it walks by itself
+    assert learner.last_own_share == pytest.approx([0.1, 0.9])
+    assert learner.drive[0] < learner.drive[1]
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(drive=st.floats(0.0, 1.0), error=st.floats(0.0, 0.3), stride_s=st.floats(0.5, 4.0),
+       share=st.floats(0.0, 1.0), low=st.floats(0.0, 1.0), more=st.floats(0.001, 1.0))
+def test_an_error_the_leg_steers_less_of_calls_for_no_more_drive(
+        drive: float, error: float, stride_s: float, share: float, low: float,
+        more: float) -> None:
+    """The error's call on effort is weighted by the leg's authority over its motion (its
+    own share of the torque on hip and knee in the swing): more authority, never less
+    drive; within floor and ceiling everywhere."""
+    tol = RULE.tolerance_for(1.0)
+    high = min(low + more, 1.0)
+    a = RULE.next_drive(drive, error, tol, stride_s, share, low)
+    b = RULE.next_drive(drive, error, tol, stride_s, share, high)
+    assert b >= a
+    assert RULE.floor <= a <= 1.0
+    assert RULE.floor <= b <= 1.0
+
+
+@pytest.mark.parametrize("stride_s", [1.2, 2.2])
+def test_an_error_the_cuffs_hold_the_leg_in_does_not_keep_the_drive_up(
+        stride_s: float) -> None:
+    """Emken et al.'s rule is a gradient step on error and effort: effort is spent as far
+    as it changes the error. A leg the cuffs steer (authority 0.2) settles at a fifth of the
+    error's drive of a leg that steers itself (authority 1), at the same error and work."""
+    tol = RULE.tolerance_for(1.0)
+    excess, share = 0.02, 0.1
+    settled = []
+    for authority in (1.0, 0.2):
+        u = 1.0
+        for _ in range(5000):
+            u = RULE.next_drive(u, tol + excess, tol, stride_s, share, authority)
+        settled.append(u)
+        f = RULE.forgetting(stride_s)
+        expect = (RULE.need_weight * share
+                  + authority * RULE.error_gain_per_rad * excess / (1.0 - f))
+        assert u == pytest.approx(min(1.0, max(RULE.floor, expect)), rel=1e-6)
+    assert settled[1] < settled[0]
+
+
+def test_learner_measures_each_legs_authority_over_its_swing() -> None:
+    """Authority: the leg's own share of the torque on hip and knee over the samples whose
+    error counts (the swing); the stance's torques do not enter it."""
+    learner = EffortLearner(RULE)
+    big = (RULE.tolerance_for(1.0) + 0.1) ** 2
+    for k in range(300):  # three strides of 100 samples on each leg, the same error
+        phase = (k % 100) / 100.0
+        swing = phase >= 0.6
+        for side, own in ((0, 20.0), (1, 80.0)):  # left: the cuffs steer it
+            learner.add(side, phase, big if swing else 0.0, 0.01, counts=swing,
+                        own_nm=own if swing else 1000.0, help_nm=100.0 - own)
+    assert learner.last_authority == pytest.approx([0.2, 0.8])
+    assert learner.drive[0] < learner.drive[1]
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(shares=st.lists(st.floats(0.0, 1.0), min_size=1, max_size=30),
+       rate=st.floats(0.01, 1.0))
+def test_learner_learns_the_share_of_the_work_the_cuffs_supply(shares: list[float],
+                                                                rate: float) -> None:
+    """What the takeover takes over: each leg's help share, learnt stride by stride toward
+    the share of the positive work on hip and knee the cuffs supplied (none before the
+    first stride), within 0-1, and kept through a pause; a leg walking by itself learns
+    none, a carried leg nearly all."""
+    learner = EffortLearner(EffortRule(help_rate=rate))
+    assert learner.help_learnt == [0.0, 0.0]
+    h = 0.0
+    for own in shares:
+        for k in range(100):  # one stride of 100 samples on the left leg
+            learner.add(0, k / 100.0, 0.0, 0.01, own_w=100.0 * own, help_w=100.0 * (1 - own))
+        learner.add(0, 0.0, 0.0, 0.01)  # the phase wraps: the stride closes
+    for own in shares:  # each wrap closed one stride
+        h += rate * ((1.0 - own) - h)
+    assert learner.strides[0] == len(shares)
+    assert learner.help_learnt[0] == pytest.approx(h, abs=1e-9)
+    assert 0.0 <= learner.help_learnt[0] <= 1.0
+    assert learner.help_learnt[1] == 0.0
+    learner.pause()
+    assert learner.help_learnt[0] == pytest.approx(h, abs=1e-9)
+
+
+def test_a_carried_leg_learns_to_take_over_and_a_free_one_does_not() -> None:
+    learner = EffortLearner(RULE)
+    for k in range(3000):  # 30 strides of 100 samples on each leg
+        phase = (k % 100) / 100.0
+        learner.add(0, phase, 0.0, 0.01, own_w=10.0, help_w=90.0)  # the cuffs carry it
+        learner.add(1, phase, 0.0, 0.01, own_w=100.0, help_w=0.0)  # it walks by itself
+    assert learner.help_learnt[0] == pytest.approx(0.9, abs=1e-3)
+    assert learner.help_learnt[1] == 0.0
+
+
+def test_rule_refuses_a_help_rate_outside_0_1() -> None:
+    for bad in (0.0, -0.1, 1.5):
+        with pytest.raises(ValueError, match="help rate"):
+            EffortRule(help_rate=bad)

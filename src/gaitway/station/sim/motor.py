@@ -5,7 +5,7 @@ their muscle activity falls within minutes ("slacking"), and when the help is ta
 rises again, up to what they can give. Emken et al. (2007, J Neurophysiol 97:3997) showed that
 stride-to-stride adaptation in a robotic gait trainer follows an error-and-effort rule,
 
-    u[i+1] = f * u[i] + g * max(e[i] - e0, 0)
+    u[i+1] = f * u[i] + (1 - f) * w * s[i] + g * a[i] * max(e[i] - e0, 0)
 
 where ``u`` is the effort (here each leg's drive: the fraction of the patient's own joint
 torques put in, 0-1), ``e`` the kinematic error the stride left (RMS over the swing of the
@@ -14,12 +14,27 @@ own effort shapes, as Emken et al. measured step height; in stance the belt and 
 the angles), ``f < 1`` the forgetting
 factor that makes effort decay whenever the error does not call for it, ``g`` the error gain
 and ``e0`` the error a leg tolerates before it tries harder (larger for a weaker leg: a
-patient is used to their own deviations). Forgetting is a decay in time, not per stride:
-``f = exp(-T / tau)`` for a stride of ``T`` seconds, so that slacking takes minutes at any
-cadence, while the error is corrected once per stride; a faster cadence thus asks for more
-drive for the same error. The fixed point ``u* = g (e - e0) / (1 - f)`` is where error and
-effort balance: a robot that removes the error removes the reason for the effort. The drive
-is kept between a floor (the tone that holds a walking leg together) and a ceiling of 1 (all
+patient is used to their own deviations). The middle term is added here (issue 19): ``s`` is
+the leg's own share of the positive work done on its hip and knee in the stride (its muscles'
+against the cuffs'), and ``w`` the drive a leg settles at that does all of it. Walking needs
+drive for its work, not only for its error: on the error alone, a patient walking by
+themselves (path control) whose gait is already close to normal walking slacked as if the
+robot carried them. A leg the cuffs carry (``s`` small) slacks toward the floor over tens of
+strides (Emken et al. 2007); a leg left to do its own work keeps the drive that work needs.
+``a`` (0-1, also added here) is the leg's authority over its swing: its own share of the
+torque on its hip and knee over the samples whose error counts (its muscles' against the
+cuffs'). Emken et al.'s rule is a gradient step on a cost of error and effort, and the step
+on the error is as large as the error's change per unit of effort: a leg that a stiff cuff
+holds on the robot's path changes its error little by trying harder, so an error the robot
+holds it in (the robot's path differs from the patient's own gait, whatever the patient
+does) no longer keeps its drive up. Walking by itself (0 % guidance, path control inside the
+tunnel) ``a`` is near 1 and the rule is Emken et al.'s.
+Forgetting is a decay in time, not per stride: ``f = exp(-T / tau)`` for a stride of ``T``
+seconds, so that slacking takes minutes at any cadence, while the error is corrected once per
+stride; a faster cadence thus asks for more drive for the same error. The fixed point
+``u* = w s + g a (e - e0) / (1 - f)`` is where error, work and effort balance: a robot that
+removes the error and does the work removes the reason for the effort. The drive is kept
+between a floor (the tone that holds a walking leg together) and a ceiling of 1 (all
 the patient has; strength, fatigue and the day's form bound the torque that drive can
 produce).
 
@@ -28,7 +43,15 @@ What the drive scales (see :mod:`gaitway.station.sim.patient`):
 - the moments that accelerate the swinging leg along the intended path (:func:`swing_moments`),
   which grow with the square of the cadence: faster walking needs larger joint moments;
 - part of the knee extensors' answer to load (:func:`load_response_gain`): the gain of that
-  reflex is set by descending drive, so a slacking patient lets the robot hold the knee.
+  reflex is set by descending drive, so a slacking patient lets the robot hold the knee;
+- the takeover: a further share of the moments that move the leg along its intended stride
+  (its viscosity along the intended joint rates, and the swing moments), which the cuffs supply
+  to a passive leg: the share of the stride's positive work the cuffs supplied, learnt over
+  strides (:attr:`EffortLearner.help_learnt`). So the drive buys positive work: where it rises
+  (less help leaves more error and more of the stride's work to the leg, ``s`` rises and with
+  it the drive) the patient takes the work over and the robot's work falls; where it falls
+  (slacking) the work is handed back to the robot; where the robot does not help there is
+  nothing to take over.
 
 The constants are modelling choices, set so that the published directions
 (docs/validation/response.md) follow from these causes; they are not fitted to data.
@@ -68,6 +91,14 @@ class EffortRule:
     floor: float = 0.1
     #: drive at the start of a session (a patient starts a session trying)
     initial: float = 1.0
+    #: w: the drive a leg settles at per unit of its own share of the positive work on its
+    #: hip and knee (the work the cuffs do not supply): walking without help needs drive for
+    #: its work, not only for its error
+    need_weight: float = 0.6
+    #: per stride, how far each leg's learnt help share (the share of the positive work on
+    #: hip and knee the cuffs supply, which the takeover takes over) moves toward the last
+    #: stride's: a feedforward learnt over a few strides (Emken and Reinkensmeyer 2005)
+    help_rate: float = 0.3
 
     def __post_init__(self) -> None:
         if not 0.0 < self.forgetting_tau_s < math.inf:
@@ -77,6 +108,8 @@ class EffortRule:
             raise ValueError("error gain and tolerance must be >= 0")
         if not 0.0 <= self.floor <= self.initial <= 1.0:
             raise ValueError("need 0 <= floor <= initial <= 1")
+        if not 0.0 < self.help_rate <= 1.0:
+            raise ValueError(f"help rate must be within (0, 1], got {self.help_rate}")
 
     def tolerance_for(self, strength: float) -> float:
         """e0 of a leg whose mean strength (0-1) is ``strength``."""
@@ -87,12 +120,15 @@ class EffortRule:
         return math.exp(-stride_s / self.forgetting_tau_s)
 
     def next_drive(self, drive: float, error_rad: float, tolerance_rad: float,
-                   stride_s: float) -> float:
+                   stride_s: float, own_share: float = 0.0, authority: float = 1.0) -> float:
         """The drive of the next stride, after a stride of ``stride_s`` s that left
-        ``error_rad``."""
+        ``error_rad`` and in which the leg did ``own_share`` (0-1) of the positive work on
+        its hip and knee itself (the cuffs the rest), with ``authority`` (0-1) its own share
+        of the torque on hip and knee where the error counted."""
         excess = error_rad - tolerance_rad
-        u = (self.forgetting(stride_s) * drive
-             + (self.error_gain_per_rad * excess if excess > 0.0 else 0.0))
+        f = self.forgetting(stride_s)
+        u = (f * drive + (1.0 - f) * self.need_weight * own_share
+             + (self.error_gain_per_rad * authority * excess if excess > 0.0 else 0.0))
         return self.floor if u < self.floor else (1.0 if u > 1.0 else u)
 
 
@@ -159,8 +195,9 @@ class EffortLearner:
     phase that wraps closes the stride and applies the rule. No allocation per call.
     """
 
-    __slots__ = ("_err2", "_last_phase", "_n", "_t", "drive", "last_error_rad", "rule",
-                 "strides", "tolerance_rad")
+    __slots__ = ("_err2", "_held", "_help", "_last_phase", "_n", "_own", "_steer", "_t",
+                 "drive", "help_learnt", "last_authority", "last_error_rad", "last_own_share",
+                 "rule", "strides", "tolerance_rad")
 
     def __init__(self, rule: EffortRule | None = None,
                  strength: tuple[float, float] = (1.0, 1.0)) -> None:
@@ -170,17 +207,35 @@ class EffortLearner:
         self.drive = [self.rule.initial, self.rule.initial]
         self.last_error_rad = [math.nan, math.nan]
         self.strides = [0, 0]
+        #: each leg's share (0-1) of the positive work on its hip and knee that it did itself
+        #: in its last stride
+        self.last_own_share = [math.nan, math.nan]
+        #: each leg's learnt share (0-1) of the positive work on its hip and knee that the
+        #: cuffs supply: what the takeover takes over (none before the first stride)
+        self.help_learnt = [0.0, 0.0]
+        #: each leg's share (0-1) of the torque on its hip and knee in its last swing that
+        #: was its own (the rest the cuffs')
+        self.last_authority = [math.nan, math.nan]
+        self._own = [0.0, 0.0]
+        self._help = [0.0, 0.0]
+        self._steer = [0.0, 0.0]
+        self._held = [0.0, 0.0]
         self._err2 = [0.0, 0.0]
         self._n = [0, 0]
         self._t = [0.0, 0.0]
         self._last_phase = [math.nan, math.nan]
 
     def add(self, side: int, phase: float, err2: float, dt: float, *,
-            counts: bool = True) -> None:
+            counts: bool = True, own_w: float = 0.0, help_w: float = 0.0,
+            own_nm: float = 0.0, help_nm: float = 0.0) -> None:
         """One sample of leg ``side`` (0 left, 1 right): its phase (0-1), the mean squared
         joint-angle error against the goal gait (rad^2) and the time since the last sample
         (s). ``counts``: whether this sample's error is part of the stride's error (the
-        swing; in stance the foot on the belt and the robot set the leg's angles)."""
+        swing; in stance the foot on the belt and the robot set the leg's angles).
+        ``own_w``/``help_w``: the positive power the leg's muscles and the cuffs put into its
+        hip and knee at this sample (W): over the stride, the leg's own share of the work
+        that moves it. ``own_nm``/``help_nm``: the size of the muscles' and the cuffs' torque
+        on hip and knee (N*m), summed where ``counts``: the leg's authority over its error."""
         last = self._last_phase[side]
         self._last_phase[side] = phase
         if phase - last < _WRAP:  # NaN (first call) compares False
@@ -188,11 +243,17 @@ class EffortLearner:
         if counts:
             self._err2[side] += err2
             self._n[side] += 1
+            self._steer[side] += own_nm
+            self._held[side] += help_nm
+        self._own[side] += own_w
+        self._help[side] += help_w
         self._t[side] += dt
 
     def pause(self) -> None:
         """Standing: the stride in progress is dropped, effort is kept as it is."""
         self._err2[0] = self._err2[1] = 0.0
+        self._own[0] = self._own[1] = self._help[0] = self._help[1] = 0.0
+        self._steer[0] = self._steer[1] = self._held[0] = self._held[1] = 0.0
         self._n[0] = self._n[1] = 0
         self._t[0] = self._t[1] = 0.0
         self._last_phase[0] = self._last_phase[1] = math.nan
@@ -202,9 +263,21 @@ class EffortLearner:
         if n > 0:
             e = math.sqrt(self._err2[side] / n)
             self.last_error_rad[side] = e
+            total = self._own[side] + self._help[side]
+            share = self._own[side] / total if total > 0.0 else 0.0
+            self.last_own_share[side] = share
+            if total > 0.0:
+                h = self.help_learnt[side]
+                self.help_learnt[side] = h + self.rule.help_rate * (1.0 - share - h)
+            torque = self._steer[side] + self._held[side]
+            authority = self._steer[side] / torque if torque > 0.0 else 1.0
+            self.last_authority[side] = authority
             self.drive[side] = self.rule.next_drive(self.drive[side], e,
-                                                    self.tolerance_rad[side], self._t[side])
+                                                    self.tolerance_rad[side], self._t[side],
+                                                    share, authority)
             self.strides[side] += 1
         self._err2[side] = 0.0
+        self._own[side] = self._help[side] = 0.0
+        self._steer[side] = self._held[side] = 0.0
         self._n[side] = 0
         self._t[side] = 0.0

@@ -22,7 +22,11 @@ The model is deliberately simple and transparent (a "neuromechanical caricature"
   what the patient can give. The drive scales what the patient intends (the pull toward the
   goal posture and the intended velocity, and the moments that swing the leg, which grow
   with the square of the cadence) and part of the gain of the knee extensors' answer to
-  load; the damping of the leg's motion and the spastic stretch reflex do not slack. The
+  load; the damping of the leg's motion and the spastic stretch reflex do not slack. With
+  its drive the patient also takes over the share of the work of moving the leg along its
+  stride that the cuffs have been supplying (a feedforward learnt over strides, not a push
+  along with the cuffs). The knee extensors' answer to load ends as the leg unloads at the
+  end of its stance. The
   error is measured against normal walking at the speed, which the patient tries for.
 - Fatigue builds with effort during a session, weakens every joint and lowers the EMG median
   frequency; it recovers between sessions. Participation bounds the torque and drifts slowly.
@@ -124,13 +128,39 @@ _HIP_COMPENSATION: Final[float] = 0.5
 #: ... and the toes are pulled up harder in swing (dorsiflexion intent, in rad per rad of knee
 #: flexion lost; what the weakened dorsiflexors deliver of it is limited by foot drop)
 _ANKLE_COMPENSATION: Final[float] = 2.0
-#: an active patient in a gait robot walks *with* it: they push the way the cuffs push them
-#: (therapists' instruction in the Lokomat: "walk actively with the robot"). The patient adds
-#: their drive times the felt cuff torque, up to this much of it, which lightens the robot's
-#: work; a slacking patient lets the robot carry the leg. Felt through a first-order lag.
-#: (At the full felt torque the push loop through the compliant cuffs oscillated with a
-#: severe patient at full drive; 0.7 stays clear of it.)
-_FOLLOW_MAX: Final[float] = 0.7
+#: the takeover: an active patient in a gait robot walks *with* it (therapists' instruction in
+#: the Lokomat: "walk actively with the robot") and takes over the work the robot has been
+#: doing. The patient supplies their drive times this much of the leg's learnt help share
+#: (:attr:`EffortLearner.help_learnt`, the share of the positive work on hip and knee the
+#: cuffs supplied over the last strides) again of the moments that move the leg along its
+#: intended stride at the cadence (its own viscosity along the intended joint rates, and the
+#: swing moments): a feedforward learnt for the stride, as people learn to anticipate a
+#: robot's force over strides (Emken and Reinkensmeyer 2005). The higher the drive, the more
+#: of the stride's positive work is the patient's and the less is left to the cuffs. Not an
+#: answer to the cuffs' push (see below). Where the cuffs do little (0 % guidance, path
+#: control inside its tunnel) there is nothing to take over: a fixed takeover (0.35 of the
+#: moments whatever the cuffs did, response19h) swung a free non-paretic leg at full drive
+#: past its intent (severe hemiparesis, path control: knee extension at 9 rad/s after a
+#: resume, a joint_velocity stop) and shortened the paretic step-time asymmetry at 0 %
+#: guidance; scaled by the cuffs' share, a patient at full drive takes over all of the help
+#: they had, and one walking by themselves adds nothing.
+_TAKEOVER: Final[float] = 1.0
+#: the knee extensors' answer to load ends as the leg unloads at the end of its stance (vasti
+#: are active from terminal swing to mid-stance, silent in pre-swing, Perry and Burnfield
+#: 2010; load feedback to extensors falls with unloading, Duysens et al. 2000): from this
+#: fraction of the leg's intended stance on, while the other foot carries more of the weight,
+#: the felt load decays (the reflex's lag). Without it the extensors braked the pre-swing knee
+#: flexion the robot drives (about 15 J per stride and leg at 2 km/h, healthy, guidance 100 %),
+#: and the more so the higher the drive, so a patient trying harder left the robot more work.
+_UNLOADING_FROM: Final[float] = 0.5
+#: the robot's torque on the leg through the cuffs, as the patient feels it (skin and
+#: proprioception, a first-order lag): the rhythm's wait and the stumble's lift go along with
+#: a robot that holds the hip back (_LED_NM). The patient does not add the felt push to their
+#: own torque: a patient who pushed along with the cuffs (up to 0.7 of the felt torque, until
+#: issue 19's effort model took it out) spent the more muscle the harder the robot pushed, so
+#: activation fell as guidance fell and under path control, against the published direction
+#: (docs/validation/response-diagnosis.md). Effort follows the work the cuffs do not supply
+#: instead (:mod:`gaitway.station.sim.motor`).
 _FELT_TAU_S: Final[float] = 0.03
 #: swing starts from the leg's state, not only from the clock (Pearson 2004, Duysens et al.
 #: 2000: a stance leg lifts off once its hip is extended and its load has passed to the other
@@ -250,6 +280,10 @@ def knee_extensor_max_nm(profile: PatientProfile) -> tuple[float, float]:
     return left, right
 
 
+def _pos(x: float) -> float:
+    return x if x > 0.0 else 0.0
+
+
 def _mean_strength(imp: SideImpairment) -> float:
     return (imp.hip_strength + imp.knee_strength + imp.ankle_strength) / 3.0
 
@@ -327,6 +361,7 @@ class VirtualPatient:
         self.effort = EffortLearner(effort_rule, strength=(
             _mean_strength(profile.left), _mean_strength(profile.right)))
         self._q: list[float] = list(_STANDING_K)
+        self._dq: list[float] = [0.0] * 6
         self._felt = [0.0, 0.0, 0.0, 0.0]
         #: the posture stood in: the standing posture at first; after walking, where the
         #: legs stopped (a stop mid-stride leaves one foot forward, and nobody pulls a planted
@@ -455,6 +490,7 @@ class VirtualPatient:
         vol = self.voluntary
         tabs = self._tabs
         self._q = q
+        self._dq = dq
         push = self._felt
         ld = self._load
         a = dt / _LOAD_TAU_S
@@ -463,6 +499,9 @@ class VirtualPatient:
             # reflex gated off in swing, and while a caught foot is lifted
             if self._swing_from[s] < ph_s < _SWING_TO or self._lift[s] > 0.1:
                 ld[s] = 0.0
+            elif (ph_s > _UNLOADING_FROM * self._toe_off[s] and ph_s < _SWING_TO
+                  and load[1 - s] > load[s]):  # late stance, the other foot has the weight
+                ld[s] -= a * ld[s]
             else:
                 ld[s] += a * (load[s] - ld[s])
         if felt is not None:  # the cuffs' push, as felt through skin and proprioception
@@ -571,7 +610,7 @@ class VirtualPatient:
             ir = int(xr)
             al = xl - il
             ar = xr - ir
-            drive = self.effort.drive
+            drive, help_learnt = self.effort.drive, self.effort.help_learnt
             swing, f2, lifts = self._swing, f * f, _LIFT
             # the lift goes along with a robot that holds the hip back, as the rhythm's wait
             # does: fading to none at _LED_NM of extending cuff torque (lifting against full
@@ -591,10 +630,12 @@ class VirtualPatient:
                 # not slack: without it a limp leg chatters on the belt
                 u = drive[k & 1]
                 v = u * (kp[k] * (target - q[k]) + kd[k] * tabs[6 + k][i] * f) - kd[k] * dq[k]
-                if k < 4:  # goes along with the robot's push; swings the leg
-                    v += (u if u < _FOLLOW_MAX else _FOLLOW_MAX) * push[k]
+                if k < 4:  # swings the leg, and takes over moving it along its stride
                     sw = swing[k]
-                    v += u * f2 * (sw[i] + (sw[i + 1] - sw[i]) * a)
+                    gr = tabs[6 + k]
+                    c = _TAKEOVER * help_learnt[k & 1]
+                    v += u * f2 * (1.0 + c) * (sw[i] + (sw[i + 1] - sw[i]) * a)
+                    v += u * c * kd[k] * (gr[i] + (gr[i + 1] - gr[i]) * a) * f
                 lim = tmax[k] * strength
                 if k >= 4:
                     if v > 0.0:  # dorsiflexion: foot drop weakens it
@@ -627,6 +668,7 @@ class VirtualPatient:
     def _learn(self, dt: float) -> None:
         """One sample of each leg's error against the goal gait for the effort rule."""
         goal, q, learner = self._goal, self._q, self.effort
+        vol, felt, dq = self.voluntary, self._felt, self._dq
         if self._tabs is None or not goal:
             learner.pause()
             return
@@ -638,7 +680,11 @@ class VirtualPatient:
             gh, gk = goal[s], goal[2 + s]
             eh = gh[i] + (gh[i + 1] - gh[i]) * a - q[s]
             ek = gk[i] + (gk[i + 1] - gk[i]) * a - q[2 + s]
-            learner.add(s, ph, 0.5 * (eh * eh + ek * ek), dt, counts=ph >= self._goal_stance)
+            learner.add(s, ph, 0.5 * (eh * eh + ek * ek), dt, counts=ph >= self._goal_stance,
+                        own_w=_pos(vol[s] * dq[s]) + _pos(vol[2 + s] * dq[2 + s]),
+                        help_w=_pos(felt[s] * dq[s]) + _pos(felt[2 + s] * dq[2 + s]),
+                        own_nm=abs(vol[s]) + abs(vol[2 + s]),
+                        help_nm=abs(felt[s]) + abs(felt[2 + s]))
 
     def _slow_update(self, dt: float) -> None:
         """Effort, fatigue and EMG activation: slower than the torques (every 10th update)."""
