@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gaitway.analytics.emg_truth import match_onsets, true_onsets
+from gaitway.analytics.emg_truth import match_onsets, true_bursts, true_onsets
 
 
 def test_match_pairs_one_to_one_nearest_first() -> None:
@@ -35,3 +35,39 @@ def test_shifted_copy_matches_all(times: list[float], shift: float, tol: float) 
         assert m.false_onsets == 0
     assert m.matched + m.missed == ref.size
     assert m.matched + m.false_onsets == ref.size
+
+
+def test_a_burst_at_the_threshold_is_neither_a_miss_nor_a_false_onset() -> None:
+    """A burst that barely clears the threshold is found or missed by chance: not scored."""
+    fs = 1000.0
+    a = np.full(10_000, 0.01)
+    a[1000:1400] = 0.5  # threshold 0.01 + 0.2 * 0.49 = 0.108
+    a[4000:4400] = 0.12  # clears it by 0.012 of a height of 0.098
+    a[7000:7400] = 0.5
+    b = true_bursts(a, fs)
+    assert np.allclose(b.onsets_s, [1.0, 4.0, 7.0])
+    assert b.near_threshold.tolist() == [False, True, False]
+    missed = match_onsets(np.array([1.01, 7.01]), b)
+    found = match_onsets(np.array([1.01, 4.02, 7.01]), b)
+    for m in (missed, found):
+        assert (m.n_reference, m.matched, m.missed, m.false_onsets) == (2, 2, 0, 0)
+        assert m.near_threshold == 1
+    assert (missed.near_threshold_found, found.near_threshold_found) == (0, 1)
+    # against the plain onsets the same burst counts
+    assert match_onsets(np.array([1.01, 7.01]), b.onsets_s).missed == 1
+
+
+@settings(max_examples=30, deadline=None, derandomize=True)
+@given(st.floats(0.05, 1.0), st.floats(1.0, 3.0))
+def test_only_bursts_within_the_margin_go_unscored(peak: float, margin: float) -> None:
+    fs = 1000.0
+    a = np.full(6_000, 0.0)
+    a[1000:1300] = 1.0  # sets the range: threshold 0.2
+    a[3000:3300] = peak
+    b = true_bursts(a, fs, margin=margin)
+    if peak <= 0.2:
+        assert b.onsets_s.size == 1  # below the threshold: not a burst at all
+        return
+    assert b.onsets_s.size == 2
+    assert bool(b.near_threshold[1]) == (peak < margin * 0.2)
+    assert not b.near_threshold[0]

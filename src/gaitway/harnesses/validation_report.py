@@ -30,7 +30,7 @@ import numpy as np
 
 from gaitway.analytics.analyze import detect_events, kinematic_events, load_path
 from gaitway.analytics.emg import EmgParams, EmgPipeline
-from gaitway.analytics.emg_truth import ONSET_TOLERANCE_S, match_onsets, score_muscle, true_onsets
+from gaitway.analytics.emg_truth import ONSET_TOLERANCE_S, match_onsets, score_muscle, true_bursts
 from gaitway.analytics.events import ForcePlateParams, KinematicEventDetector
 from gaitway.analytics.gait_data import (
     SIDES,
@@ -192,7 +192,7 @@ def emg_truth_rows(path: Path, data: GaitData, label: str) -> list[dict[str, obj
             continue
         act = ts[name][: len(raw)]
         ours = match_onsets(EmgPipeline().process(raw, sampling_rate_hz=fs).onsets_s_,
-                            true_onsets(act, fs))
+                            true_bursts(act, fs))
         excerpt = score_muscle(emg, raw[:n_nk], act[:n_nk], fs)
         rows.append({"source": label, "muscle": emg, "ours": ours.as_dict(),
                      "excerpt_s": round(n_nk / fs, 1), **excerpt.as_dict()})
@@ -201,8 +201,10 @@ def emg_truth_rows(path: Path, data: GaitData, label: str) -> list[dict[str, obj
 
 def _emg_cell(m: object) -> str:
     assert isinstance(m, dict)
+    near = (f"; near the threshold, not scored: {m['near_threshold_found']} of "
+            f"{m['near_threshold']} found" if m.get("near_threshold") else "")
     return (f"{m['matched']}/{m['n_reference']}, {m['missed']} missed, "
-            f"{m['false_onsets']} false, {m['mean_error_ms']} ms")
+            f"{m['false_onsets']} false, {m['mean_error_ms']} ms{near}")
 
 
 def _fmt(a: Agreement) -> str:
