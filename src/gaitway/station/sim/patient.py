@@ -152,7 +152,17 @@ _TAKEOVER: Final[float] = 1.0
 #: the felt load decays (the reflex's lag). Without it the extensors braked the pre-swing knee
 #: flexion the robot drives (about 15 J per stride and leg at 2 km/h, healthy, guidance 100 %),
 #: and the more so the higher the drive, so a patient trying harder left the robot more work.
+#: Only the trailing leg unloads: the one whose foot has been on the belt since before the
+#: other foot landed (terminal double support). Gated on the intended phase and the weight
+#: alone, a leg that landed while the intent still placed it in late stance (the first steps
+#: as the belt speeds up from a standstill) lost its answer to load while the other foot still
+#: carried the weight: it landed onto a yielding knee, which the returning answer then
+#: straightened at 4-5 rad/s, vaulting the patient, and the next swing whipped the knee to
+#: 9-10 rad/s (healthy, 0 % support, 3.2 km/h: 6 of 8 seeds stopped; SIMULATED).
 _UNLOADING_FROM: Final[float] = 0.5
+#: a foot is on the belt for that ordering from this share of body weight on it (a force
+#: plate's usual 20-50 N for an adult)
+_ON_BELT_LOAD: Final[float] = 0.03
 #: the robot's torque on the leg through the cuffs, as the patient feels it (skin and
 #: proprioception, a first-order lag): the rhythm's wait and the stumble's lift go along with
 #: a robot that holds the hip back (_LED_NM). The patient does not add the felt push to their
@@ -333,6 +343,12 @@ class VirtualPatient:
         self._toe_off = [profile.side(s).stance_fraction for s in SIDES]
         self._lift_off_hip = [-math.inf, -math.inf]
         self._taken_n = _TAKEN_LOAD * profile.mass_kg * GRAVITY
+        self._on_belt_n = _ON_BELT_LOAD * profile.mass_kg * GRAVITY
+        #: each foot's landing, as a count of landings (which foot landed last), and whether
+        #: it is on the belt
+        self._landed = [0, 0]
+        self._landings = 0
+        self._on_belt = [False, False]
         #: how often a leg's state started its swing ahead of the clock (ticks, per leg)
         self.hurried_ticks = [0, 0]
         #: each leg's phase of peak intended knee flexion in swing (terminal swing begins)
@@ -494,13 +510,21 @@ class VirtualPatient:
         push = self._felt
         ld = self._load
         a = dt / _LOAD_TAU_S
+        on_belt, landed = self._on_belt, self._landed
+        for s in (0, 1):
+            on = load[s] > self._on_belt_n
+            if on and not on_belt[s]:
+                self._landings += 1
+                landed[s] = self._landings
+            on_belt[s] = on
         for s in (0, 1):
             ph_s = (self.phase + (self.phase_offset_right if s else self.phase_offset_left)) % 1.0
             # reflex gated off in swing, and while a caught foot is lifted
             if self._swing_from[s] < ph_s < _SWING_TO or self._lift[s] > 0.1:
                 ld[s] = 0.0
             elif (ph_s > _UNLOADING_FROM * self._toe_off[s] and ph_s < _SWING_TO
-                  and load[1 - s] > load[s]):  # late stance, the other foot has the weight
+                  and load[1 - s] > load[s] and on_belt[1 - s]
+                  and landed[1 - s] > landed[s]):  # trailing: the other foot has the weight
                 ld[s] -= a * ld[s]
             else:
                 ld[s] += a * (load[s] - ld[s])
