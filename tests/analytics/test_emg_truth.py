@@ -42,7 +42,7 @@ def test_a_burst_at_the_threshold_is_neither_a_miss_nor_a_false_onset() -> None:
     fs = 1000.0
     a = np.full(10_000, 0.01)
     a[1000:1400] = 0.5  # threshold 0.01 + 0.2 * 0.49 = 0.108
-    a[4000:4400] = 0.12  # clears it by 0.012 of a height of 0.098
+    a[4000:4400] = 0.12  # clears it by 0.012 of a height of 0.098 (margin: 0.049)
     a[7000:7400] = 0.5
     b = true_bursts(a, fs)
     assert np.allclose(b.onsets_s, [1.0, 4.0, 7.0])
@@ -58,16 +58,21 @@ def test_a_burst_at_the_threshold_is_neither_a_miss_nor_a_false_onset() -> None:
 
 
 @settings(max_examples=30, deadline=None, derandomize=True)
-@given(st.floats(0.05, 1.0), st.floats(1.0, 3.0))
-def test_only_bursts_within_the_margin_go_unscored(peak: float, margin: float) -> None:
+@given(st.floats(0.05, 1.0), st.floats(0.0, 0.19), st.floats(0.0, 0.9))
+def test_only_onsets_within_the_margin_go_unscored(peak: float, dip: float,
+                                                   margin: float) -> None:
+    """A burst peaking near the threshold, or one after a rest that hardly dips under it, is
+    not scored; clear onsets are."""
     fs = 1000.0
     a = np.full(6_000, 0.0)
     a[1000:1300] = 1.0  # sets the range: threshold 0.2
+    a[1300:1400] = dip  # a rest of 100 ms (under the threshold: the next burst is new)
+    a[1400:1700] = 1.0
     a[3000:3300] = peak
     b = true_bursts(a, fs, margin=margin)
-    if peak <= 0.2:
-        assert b.onsets_s.size == 1  # below the threshold: not a burst at all
-        return
-    assert b.onsets_s.size == 2
-    assert bool(b.near_threshold[1]) == (peak < margin * 0.2)
-    assert not b.near_threshold[0]
+    expected = 3 if peak > 0.2 else 2
+    assert b.onsets_s.size == expected
+    assert not b.near_threshold[0]  # from a full rest to the top
+    assert bool(b.near_threshold[1]) == (dip > (1.0 - margin) * 0.2)
+    if expected == 3:
+        assert bool(b.near_threshold[2]) == (peak < (1.0 + margin) * 0.2)

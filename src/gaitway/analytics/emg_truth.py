@@ -9,18 +9,13 @@ so that a score measures the signal chain (noise, band-pass, envelope lag), not 
 definition. Onsets are paired one to one, nearest first, within a tolerance; an unpaired true
 onset is a miss, an unpaired detected one a false onset.
 
-A true burst whose peak barely clears that threshold is not scored either way
-(``NEAR_THRESHOLD_MARGIN``): the envelope of a burst's EMG scatters by about a tenth of its
-level (the rectified noise through a 6-Hz low-pass) and the low-pass lowers a short burst's
-peak further, so a burst peaking within that margin of the threshold is found or missed by
-chance, whichever signal chain is measured. Finding one is not a false onset, missing one is
-not a miss; how many there were is reported.
-
-neurokit2's default pipeline (``emg_clean``, ``emg_amplitude``, ``emg_activation``: its own
-cleaning, envelope and threshold) runs on the same raw signal and is scored against the same
-truth, so a disagreement between the two can be settled (issue 17: biceps femoris). Its
-activation search is slow (about a second per second of signal at 1 kHz on a loaded 2-core
-machine), so callers give it an excerpt of a long recording.
+A true onset that barely crosses that threshold is not scored either way
+(``NEAR_THRESHOLD_MARGIN``): a burst whose peak clears the threshold by little, or one whose
+rest before it dips under the threshold by little (the muscle never quite let go). The envelope
+of a burst's EMG scatters by about a tenth of its level (the rectified noise through a 6-Hz
+low-pass), and the low-pass lowers a short burst's peak and fills a short dip, so such an
+onset is found or missed by chance, whichever signal chain is measured. Finding one is not a
+false onset, missing one is not a miss; how many there were is reported.
 """
 
 from __future__ import annotations
@@ -37,11 +32,12 @@ from gaitway.analytics.gait_data import FloatArray
 #: cycle lasts 100-400 ms, and the envelope's 6-Hz filter alone smears an onset by tens of ms.
 ONSET_TOLERANCE_S = 0.1
 
-#: A true burst is scored when its peak rises at least this many times the threshold's height
-#: above the baseline (peak - base >= margin * (threshold - base)). 1.5 keeps bursts whose
-#: envelope would fall under the threshold only at about 5 standard deviations of its noise
-#: (about 9 % of its level at 1 kHz with a 20-450 Hz band and a 6-Hz envelope).
-NEAR_THRESHOLD_MARGIN = 1.5
+#: A true onset is scored when its burst's peak rises at least this share of the threshold's
+#: height (threshold - base) above the threshold, and the rest before it falls at least as far
+#: below it. 0.5 keeps onsets whose envelope would miss the threshold only at about 5 standard
+#: deviations of its noise (about 9 % of its level at 1 kHz with a 20-450 Hz band and a 6-Hz
+#: envelope).
+NEAR_THRESHOLD_MARGIN = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +80,8 @@ class TrueBursts:
     """A true activation channel's bursts by the detector's definition (times in s)."""
 
     onsets_s: FloatArray
-    #: True where the burst's peak clears the threshold by less than ``NEAR_THRESHOLD_MARGIN``
+    #: True where the burst's peak clears the threshold, or the rest before it dips under
+    #: it, by less than ``NEAR_THRESHOLD_MARGIN`` of the threshold's height
     near_threshold: npt.NDArray[np.bool_]
 
     @property
@@ -110,8 +107,16 @@ def true_bursts(activation: FloatArray, sampling_rate_hz: float,
                                    p.min_active_s, p.min_rest_s)
     i0 = np.round(on * sampling_rate_hz).astype(np.int64)
     i1 = np.maximum(np.round(off * sampling_rate_hz).astype(np.int64), i0 + 1)
-    tops = np.array([a[i:j].max() for i, j in zip(i0.tolist(), i1.tolist(), strict=True)])
-    near = (tops - base < margin * height) if on.size else np.empty(0, dtype=bool)
+    near = np.zeros(on.size, dtype=bool)
+    rest_from = 0
+    for n, (i, j) in enumerate(zip(i0.tolist(), i1.tolist(), strict=True)):
+        top = float(a[i:j].max())
+        # the rest since the last burst (none before the first sample: a record that starts
+        # inside a burst has no onset to score there)
+        rest = float(a[rest_from:i].min()) if i > rest_from else base + height
+        near[n] = (top - base < (1.0 + margin) * height
+                   or rest - base > (1.0 - margin) * height)
+        rest_from = j
     return TrueBursts(on, near)
 
 
