@@ -59,7 +59,13 @@ def test_the_loop_closes_on_the_twin(store: ClinicStore, tmp_path: Path) -> None
         out = proposals.propose(db, p, actor="planner", check=twin_check, seconds=8.0)
         assert out.proposal is not None, out.message
         assert out.proposal.twin_check["completed"] is True
-        assert out.proposal.guidance_pct == 50.0
+        # tracking stayed under 3 deg for 3 sessions: the proposal takes support away. Which
+        # support is the rules' choice on the twin's figures (tests/planning/test_rules.py
+        # pins the choice): with issue 19's effort model the recovering patient's
+        # participation fell 33.6 -> 31.0 % over the three 9-s sessions (a tracking patient
+        # slacks), so the rules keep guidance and lower body-weight support instead
+        assert (out.proposal.guidance_pct < 60.0 or out.proposal.bws_pct < 30.0), out.steps
+        proposed = (out.proposal.guidance_pct, out.proposal.bws_pct, out.proposal.speed_kmh)
         pid = out.proposal.id
         assert proposals.active_prescription(db, p).id == rx0  # nothing without a therapist
         rx1 = proposals.approve(db, pid, actor="therapist", when=T0 + dt.timedelta(days=5)).id
@@ -67,7 +73,8 @@ def test_the_loop_closes_on_the_twin(store: ClinicStore, tmp_path: Path) -> None
                            started_at=T0 + dt.timedelta(days=6))
     assert nxt.prescription_id == rx1
     meta = open_recording(nxt.directory / "recording.gwrec").metadata
-    assert meta["settings"]["guidance_pct"] == 50.0
+    st = meta["settings"]
+    assert (st["guidance_pct"], st["bws_pct"], st["speed_kmh"]) == proposed
     with store.reader() as db:
         s = db.get(TrainingSession, nxt.session_id)
         assert s is not None
