@@ -16,6 +16,12 @@ of a burst's EMG scatters by about a tenth of its level (the rectified noise thr
 low-pass), and the low-pass lowers a short burst's peak and fills a short dip, so such an
 onset is found or missed by chance, whichever signal chain is measured. Finding one is not a
 false onset, missing one is not a miss; how many there were is reported.
+
+neurokit2's default pipeline (``emg_clean``, ``emg_amplitude``, ``emg_activation``: its own
+cleaning, envelope and threshold) runs on the same raw signal and is scored against the same
+truth, so a disagreement between the two can be settled (issue 17: biceps femoris). Its
+activation search is slow (about a second per second of signal at 1 kHz on a loaded 2-core
+machine), so callers give it an excerpt of a long recording.
 """
 
 from __future__ import annotations
@@ -83,14 +89,6 @@ class TrueBursts:
     #: True where the burst's peak clears the threshold, or the rest before it dips under
     #: it, by less than ``NEAR_THRESHOLD_MARGIN`` of the threshold's height
     near_threshold: npt.NDArray[np.bool_]
-
-    @property
-    def scored_s(self) -> FloatArray:
-        return self.onsets_s[~self.near_threshold]
-
-    @property
-    def unscored_s(self) -> FloatArray:
-        return self.onsets_s[self.near_threshold]
 
 
 def true_bursts(activation: FloatArray, sampling_rate_hz: float,
