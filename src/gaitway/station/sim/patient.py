@@ -158,7 +158,8 @@ _TAKEOVER: Final[float] = 1.0
 #: as the belt speeds up from a standstill) lost its answer to load while the other foot still
 #: carried the weight: it landed onto a yielding knee, which the returning answer then
 #: straightened at 4-5 rad/s, vaulting the patient, and the next swing whipped the knee to
-#: 9-10 rad/s (healthy, 0 % support, 3.2 km/h: 6 of 8 seeds stopped; SIMULATED).
+#: 9-10 rad/s (healthy, 0 % support, 3.2 km/h, the most resistance, with the unlanded slow-belt
+#: hold of docs/unlanded slow12: 6 of 8 seeds stopped; SIMULATED).
 _UNLOADING_FROM: Final[float] = 0.5
 #: a foot is on the belt for that ordering from this share of body weight on it (a force
 #: plate's usual 20-50 N for an adult)
