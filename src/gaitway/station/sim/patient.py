@@ -345,11 +345,9 @@ class VirtualPatient:
         self._lift_off_hip = [-math.inf, -math.inf]
         self._taken_n = _TAKEN_LOAD * profile.mass_kg * GRAVITY
         self._on_belt_n = _ON_BELT_LOAD * profile.mass_kg * GRAVITY
-        #: each foot's landing, as a count of landings (which foot landed last), and whether
-        #: it is on the belt
-        self._landed = [0, 0]
-        self._landings = 0
+        #: whether each foot is on the belt, and which foot landed last (-1: none yet)
         self._on_belt = [False, False]
+        self._landed_last = -1
         #: how often a leg's state started its swing ahead of the clock (ticks, per leg)
         self.hurried_ticks = [0, 0]
         #: each leg's phase of peak intended knee flexion in swing (terminal swing begins)
@@ -511,12 +509,11 @@ class VirtualPatient:
         push = self._felt
         ld = self._load
         a = dt / _LOAD_TAU_S
-        on_belt, landed = self._on_belt, self._landed
+        on_belt = self._on_belt
         for s in (0, 1):
             on = load[s] > self._on_belt_n
             if on and not on_belt[s]:
-                self._landings += 1
-                landed[s] = self._landings
+                self._landed_last = s
             on_belt[s] = on
         for s in (0, 1):
             ph_s = (self.phase + (self.phase_offset_right if s else self.phase_offset_left)) % 1.0
@@ -525,7 +522,7 @@ class VirtualPatient:
                 ld[s] = 0.0
             elif (ph_s > _UNLOADING_FROM * self._toe_off[s] and ph_s < _SWING_TO
                   and load[1 - s] > load[s] and on_belt[1 - s]
-                  and landed[1 - s] > landed[s]):  # trailing: the other foot has the weight
+                  and self._landed_last == 1 - s):  # trailing: the other foot has the weight
                 ld[s] -= a * ld[s]
             else:
                 ld[s] += a * (load[s] - ld[s])
