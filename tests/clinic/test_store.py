@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import DBAPIError
 
@@ -13,6 +17,7 @@ from gaitway.clinic.models import AuditEntry, Base, Patient
 from gaitway.clinic.security import hash_password, verify_password
 from gaitway.clinic.store import AuditAppendOnlyError, ClinicStore
 from gaitway.errors import UnwalkableError, UserError
+from gaitway.session.settings import SETTING_RANGES, SessionSettings
 
 
 def test_migrated_schema_matches_models(store: ClinicStore) -> None:
@@ -195,6 +200,43 @@ def test_a_prescription_a_session_would_refuse_is_not_stored(store: ClinicStore)
     with store.reader() as db:
         changes = [e for e in audit.entries(db) if e.action == "prescription.set"]
         assert [c.details["settings"]["speed_kmh"] for c in changes] == [0.9]
+
+
+_PSEUDONYMS = itertools.count()
+
+
+def _session_accepts(**values: float) -> bool:
+    try:
+        SessionSettings(profile="healthy", minutes=30.0, **values).validate()
+    except UserError:
+        return False
+    return True
+
+
+@settings(max_examples=60, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(bws=st.floats(-5.0, 105.0), guidance=st.floats(-5.0, 105.0),
+       speed=st.floats(0.3, 3.5))
+def test_the_store_keeps_a_prescription_exactly_when_a_session_accepts_it(
+        store: ClinicStore, bws: float, guidance: float, speed: float) -> None:
+    """One list of ranges (session.settings.SETTING_RANGES): the store took body-weight
+    support up to 100 % while a session refuses more than 80 %, so a stored prescription
+    could never start. A prescription is stored exactly when a session accepts it."""
+    accepted = _session_accepts(bws_pct=bws, guidance_pct=guidance, speed_kmh=speed)
+    with store.transaction() as db:
+        p = records.add_patient(db, actor="t", pseudonym=f"P-R{next(_PSEUDONYMS)}",
+                                height_m=1.75)  # the healthy profile's height
+        if accepted:
+            records.add_prescription(db, actor="t", patient=p, duration_min=30,
+                                     speed_kmh=speed, guidance_pct=guidance, bws_pct=bws)
+        else:
+            with pytest.raises(UserError, match=r"must be within|km/h"):
+                records.add_prescription(db, actor="t", patient=p, duration_min=30,
+                                         speed_kmh=speed, guidance_pct=guidance, bws_pct=bws)
+    assert accepted == (SETTING_RANGES.bws_pct[0] <= bws <= SETTING_RANGES.bws_pct[1]
+                        and SETTING_RANGES.guidance_pct[0] <= guidance
+                        <= SETTING_RANGES.guidance_pct[1]
+                        and SETTING_RANGES.speed_kmh[0] <= speed <= SETTING_RANGES.speed_kmh[1])
 
 
 @pytest.mark.parametrize(("test", "value", "match"), [

@@ -16,9 +16,10 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from gaitway.control.belt import MAX_SPEED_KMH, MIN_SPEED_KMH
 from gaitway.control.registry import CONTROLLERS
 from gaitway.session.runner import run_session
-from gaitway.session.settings import MAX_SPEED_KMH, MIN_SPEED_KMH, SessionSettings
+from gaitway.session.settings import SessionSettings
 from gaitway.station.sim.profiles import PROFILES
 
 #: seconds of each session: the start, the belt's ramp and the first strides at speed

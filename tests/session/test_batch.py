@@ -12,12 +12,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gaitway.control.belt import MAX_SPEED_KMH, MIN_SPEED_KMH
 from gaitway.control.registry import CONTROLLER_NAMES
 from gaitway.errors import UserError
 from gaitway.recording import open_recording
 from gaitway.session.batch import CohortBatch, run_sessions
 from gaitway.session.builder import SessionCore
-from gaitway.session.settings import MAX_SPEED_KMH, MIN_SPEED_KMH, SessionSettings
+from gaitway.session.settings import SessionSettings
 from gaitway.station.interface import Command, Sample
 from gaitway.station.sim.profiles import PROFILES
 

@@ -11,6 +11,7 @@ import pytest
 from tests.web.conftest import PASSWORDS, make_app, press, shot
 from tests.web.test_planning_api import _pending_proposal
 
+from gaitway.session.settings import SETTING_RANGES
 from gaitway.web.background import serve
 from gaitway.web.config import WebSettings
 from gaitway.web.demo import demo_pseudonym
@@ -38,7 +39,10 @@ def test_therapist_approves_a_proposal_and_puts_the_patient_on_a_station(
             card = page.locator(f"#proposal-{proposal}")
             expect(card.locator(".reasons li")).to_have_text(["guidance 60 -> 50 %: tracking"])
             expect(card.locator(".twin")).to_contain_text("SIMULATED check on the patient's twin")
-            card.get_by_label("Body-weight support % (0–100)").fill("30")
+            # the bounds are the server's one list of ranges: a session's 80 %, not 100
+            lo, hi = SETTING_RANGES.bws_pct
+            card.get_by_label(f"Body-weight support % ({lo:g}–{hi:g})").fill("30")
+            expect(page.locator("#rx-bws_pct")).to_have_attribute("max", f"{hi:g}")
             shot(page, "records-proposal")
             card.get_by_role("button", name="Approve (with the values above)").click()
             expect(page.locator("#proposal-message")).to_have_text(
@@ -49,6 +53,11 @@ def test_therapist_approves_a_proposal_and_puts_the_patient_on_a_station(
             expect(page.locator("tr.active-rx td").nth(5)).to_have_text("30")
 
             page.goto(f"{url}/station?id=sim-1")
+            for slider, (lo, hi) in (("#speed", SETTING_RANGES.speed_kmh),
+                                     ("#bws", SETTING_RANGES.bws_pct),
+                                     ("#rom_knee", SETTING_RANGES.rom_scale)):
+                expect(page.locator(slider)).to_have_attribute("min", f"{lo:g}")
+                expect(page.locator(slider)).to_have_attribute("max", f"{hi:g}")
             page.get_by_label("Patient on this station").select_option(
                 label=f"{demo_pseudonym(1)} (SIM)")
             press(page, "#assign")

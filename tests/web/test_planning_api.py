@@ -12,6 +12,7 @@ from gaitway.clinic.importer import import_data
 from gaitway.clinic.models import TrainingSession
 from gaitway.clinic.synthetic import synthetic_session
 from gaitway.planning import course
+from gaitway.session.settings import SETTING_RANGES
 from gaitway.web.demo import demo_pseudonym
 
 from .conftest import login
@@ -189,7 +190,7 @@ def test_refused_decisions_are_audited_with_why(web, client: TestClient) -> None
                    if e.action.endswith(".refused")]
     assert sorted(refused) == sorted([
         ("proposal.approve.refused", "web:therapist", str(prop), 422,
-         "bws_pct: Input should be less than or equal to 100"),
+         f"bws_pct: Input should be less than or equal to {SETTING_RANGES.bws_pct[1]:g}"),
         ("proposal.approve.refused", "web:therapist", str(prop), 400,
          f"proposal {prop} is approved; only a pending proposal can be decided"),
         ("proposal.reject.refused", "web:therapist", str(prop), 400,

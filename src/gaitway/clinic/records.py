@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -30,9 +30,9 @@ from gaitway.clinic.models import (
 from gaitway.clinic.security import hash_password
 from gaitway.control.belt import MIN_SPEED_M_S
 from gaitway.control.registry import check_controller
-from gaitway.control.settings import ROM_SCALE
 from gaitway.errors import UserError
 from gaitway.gait.reference import DEFAULT_HEIGHT_M, JointRom, RomSettings, check_walkable
+from gaitway.session.settings import SETTING_RANGES
 
 _PSEUDONYM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -43,6 +43,10 @@ def _check_choice(name: str, value: str | None, choices: tuple[str, ...]) -> str
     if value not in choices:
         raise UserError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
     return value
+
+
+#: a prescribed session's length (min, max minutes): a visit's training, at most two hours
+PRESCRIPTION_DURATION_MIN: Final[tuple[float, float]] = (1.0, 120.0)
 
 
 def _check_range(name: str, value: float | None, low: float, high: float, unit: str) -> None:
@@ -257,12 +261,12 @@ def add_prescription(
 
     Nothing a session would refuse is stored: each value within what a session accepts, and
     the range of motion and the belt speed together walkable (:func:`check_prescription`)."""
-    _check_range("duration", duration_min, 1.0, 120.0, "min")
-    _check_range("belt speed", speed_kmh, 0.5, 3.2, "km/h")
-    _check_range("guidance", guidance_pct, 0.0, 100.0, "%")
-    _check_range("body-weight support", bws_pct, 0.0, 100.0, "%")
-    _check_range("hip range-of-motion scale", hip_rom_scale, *ROM_SCALE, "")
-    _check_range("knee range-of-motion scale", knee_rom_scale, *ROM_SCALE, "")
+    _check_range("duration", duration_min, *PRESCRIPTION_DURATION_MIN, "min")
+    _check_range("belt speed", speed_kmh, *SETTING_RANGES.speed_kmh, "km/h")
+    _check_range("guidance", guidance_pct, *SETTING_RANGES.guidance_pct, "%")
+    _check_range("body-weight support", bws_pct, *SETTING_RANGES.bws_pct, "%")
+    _check_range("hip range-of-motion scale", hip_rom_scale, *SETTING_RANGES.rom_scale, "")
+    _check_range("knee range-of-motion scale", knee_rom_scale, *SETTING_RANGES.rom_scale, "")
     controller = check_controller(controller)  # the registry's names only
     check_prescription(patient, speed_kmh=speed_kmh, hip_rom_scale=hip_rom_scale,
                        knee_rom_scale=knee_rom_scale)

@@ -12,18 +12,23 @@ stack sets from the range, so a self-paced patient never outruns the range a the
 from __future__ import annotations
 
 import math
+from typing import Final
 
 from gaitway.errors import UserError
 from gaitway.gait.reference import stride_time_s
 
-MIN_SPEED_M_S = 0.5 / 3.6
-MAX_SPEED_M_S = 3.2 / 3.6
+#: the belt's range, the one list of it: settings, the planning rules and the console ask here
+MIN_SPEED_KMH: Final[float] = 0.5
+MAX_SPEED_KMH: Final[float] = 3.2
+MIN_SPEED_M_S: Final[float] = MIN_SPEED_KMH / 3.6
+MAX_SPEED_M_S: Final[float] = MAX_SPEED_KMH / 3.6
 
 
 def check_speed(speed_m_s: float) -> float:
     if not MIN_SPEED_M_S - 1e-9 <= speed_m_s <= MAX_SPEED_M_S + 1e-9:
         raise UserError(
-            f"belt speed must be within 0.5-3.2 km/h, got {speed_m_s * 3.6:.2f} km/h"
+            f"belt speed must be within {MIN_SPEED_KMH}-{MAX_SPEED_KMH} km/h, "
+            f"got {speed_m_s * 3.6:.2f} km/h"
         )
     return float(min(max(speed_m_s, MIN_SPEED_M_S), MAX_SPEED_M_S))
 

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Final
 
+from gaitway.control.belt import MAX_SPEED_KMH, MIN_SPEED_KMH
 from gaitway.gait.reference import JointRom, RomSettings, max_walkable_speed_m_s
 
 GUIDANCE_STEP_PCT: Final[float] = 10.0
@@ -23,8 +24,6 @@ BWS_STEP_PCT: Final[float] = 5.0
 SPEED_STEP_KMH: Final[float] = 0.2
 DURATION_STEP_MIN: Final[float] = 5.0
 MIN_GUIDANCE_PCT: Final[float] = 20.0
-MAX_SPEED_KMH: Final[float] = 3.2
-MIN_SPEED_KMH: Final[float] = 0.5
 MAX_DURATION_MIN: Final[float] = 45.0
 #: tracking error below this for three sessions: the patient follows with less help
 GOOD_TRACKING_DEG: Final[float] = 3.0

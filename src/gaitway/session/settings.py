@@ -19,6 +19,7 @@ import uuid
 from dataclasses import dataclass, fields
 from typing import Any, Final
 
+from gaitway.control.belt import MAX_SPEED_KMH, MIN_SPEED_KMH
 from gaitway.control.registry import check_controller
 from gaitway.control.resist import DEFAULT_RESIST_DAMPING
 from gaitway.control.settings import (
@@ -34,10 +35,9 @@ from gaitway.safety.session import SessionSafety
 from gaitway.session.pauses import parse_pauses
 from gaitway.station.sim.profiles import PatientProfile, generate_cohort, get_profile
 
-MIN_SPEED_KMH: Final[float] = 0.5
-MAX_SPEED_KMH: Final[float] = 3.2
 MAX_MINUTES: Final[float] = 240.0
 MAX_BWS_PCT: Final[float] = 80.0
+MAX_GUIDANCE_PCT: Final[float] = 100.0
 MAX_WARMUP_S: Final[float] = 60.0
 #: the patient's height and body mass a session's twin takes (m, kg): the range its scaled
 #: virtual body is tested to walk in (tests/session/test_patient_body.py; a 2.10-m, 150-kg
@@ -109,6 +109,21 @@ def in_patient_body(profile: PatientProfile, height_m: float | None,
 
 #: the settings that are lists of timed actions, kept out of to_dict when empty
 TIMED_ACTIONS: Final[tuple[str, ...]] = ("injections", "acknowledgements", "pauses")
+
+
+@dataclass(frozen=True)
+class SettingRanges:
+    """The range of each setting a session accepts and a therapist sets (low, high), the one
+    list of them: the CLI's checks, the clinic store's prescriptions and the console's inputs
+    (``GET /api/limits``) all ask here, so a value one accepts is never refused by another."""
+
+    speed_kmh: tuple[float, float] = (MIN_SPEED_KMH, MAX_SPEED_KMH)
+    guidance_pct: tuple[float, float] = (0.0, MAX_GUIDANCE_PCT)
+    bws_pct: tuple[float, float] = (0.0, MAX_BWS_PCT)
+    rom_scale: tuple[float, float] = ROM_SCALE
+
+
+SETTING_RANGES: Final[SettingRanges] = SettingRanges()
 
 
 def _finite_in(name: str, value: float, low: float, high: float, unit: str) -> None:
@@ -184,8 +199,8 @@ class SessionSettings:
                 and MIN_SPEED_KMH <= self.speed_kmh <= MAX_SPEED_KMH):
             raise UserError(f"--speed {self.speed_kmh} km/h is beyond what the device can "
                             f"reach: choose {MIN_SPEED_KMH}-{MAX_SPEED_KMH} km/h")
-        _finite_in("--guidance", self.guidance_pct, 0.0, 100.0, "%")
-        _finite_in("--bws", self.bws_pct, 0.0, MAX_BWS_PCT, "% of body weight")
+        _finite_in("--guidance", self.guidance_pct, *SETTING_RANGES.guidance_pct, "%")
+        _finite_in("--bws", self.bws_pct, *SETTING_RANGES.bws_pct, "% of body weight")
         _finite_in("--tunnel-width", self.tunnel_width_deg, 0.0, MAX_TUNNEL_WIDTH_DEG, "deg")
         _finite_in("--flow (path flow)", self.path_flow_nm, 0.0, MAX_FLOW_NM, "N*m")
         _finite_in("--aan-min", self.aan_min_pct, 0.0, 100.0, "%")
@@ -198,11 +213,12 @@ class SessionSettings:
         _finite_in("--resist-torque (resistance torque)", self.resist_torque_nm, 0.0,
                    MAX_RESIST_TORQUE_NM, "N*m")
         for flag, v in (("--rom-hip", self.hip_rom_scale), ("--rom-knee", self.knee_rom_scale)):
-            _finite_in(f"{flag} (range-of-motion scale)", v, *ROM_SCALE, "(1: as recorded)")
+            _finite_in(f"{flag} (range-of-motion scale)", v, *SETTING_RANGES.rom_scale,
+                       "(1: as recorded)")
         check_walkable(self.speed_m_s, self.patient_profile(profile).height_m, self.rom,
                        min_speed_m_s=MIN_SPEED_KMH / 3.6)
-        _finite_in("--max-guidance", self.max_guidance_pct, 0.0, 100.0, "%")
-        _finite_in("--max-bws", self.max_bws_pct, 0.0, MAX_BWS_PCT, "% of body weight")
+        _finite_in("--max-guidance", self.max_guidance_pct, *SETTING_RANGES.guidance_pct, "%")
+        _finite_in("--max-bws", self.max_bws_pct, *SETTING_RANGES.bws_pct, "% of body weight")
         _finite_in("warm-up", self.warmup_s, 0.0, MAX_WARMUP_S, "s")
         _finite_in("initial fatigue", self.initial_fatigue, 0.0, 1.0, "(0 fresh, 1 exhausted)")
         if self.session_index < 0:

@@ -26,10 +26,10 @@ from gaitway.clinic.reports.progress_report import progress_report
 from gaitway.clinic.reports.render import ReportContent, write_html, write_pdf
 from gaitway.clinic.reports.session_report import session_report
 from gaitway.control.registry import check_controller
-from gaitway.control.settings import ROM_SCALE
 from gaitway.errors import UserError
 from gaitway.planning.forecast import patient_forecast
 from gaitway.planning.report import add_forecast, plain_lines
+from gaitway.session.settings import SETTING_RANGES
 from gaitway.web.auth import WebSession
 from gaitway.web.deps import AppContext, CsrfSession, Ctx, CurrentSession, require_staff
 
@@ -161,13 +161,51 @@ class PrescriptionIn(BaseModel):
 
     model_config = ConfigDict(strict=True, extra="forbid")
 
-    duration_min: float = Field(ge=1.0, le=120.0)
-    speed_kmh: float = Field(ge=0.5, le=3.2)
-    guidance_pct: float = Field(ge=0.0, le=100.0)
-    bws_pct: float = Field(ge=0.0, le=100.0)
-    hip_rom_scale: float = Field(default=1.0, ge=ROM_SCALE[0], le=ROM_SCALE[1])
-    knee_rom_scale: float = Field(default=1.0, ge=ROM_SCALE[0], le=ROM_SCALE[1])
+    duration_min: float = Field(ge=records.PRESCRIPTION_DURATION_MIN[0],
+                                le=records.PRESCRIPTION_DURATION_MIN[1])
+    speed_kmh: float = Field(ge=SETTING_RANGES.speed_kmh[0], le=SETTING_RANGES.speed_kmh[1])
+    guidance_pct: float = Field(ge=SETTING_RANGES.guidance_pct[0],
+                                le=SETTING_RANGES.guidance_pct[1])
+    bws_pct: float = Field(ge=SETTING_RANGES.bws_pct[0], le=SETTING_RANGES.bws_pct[1])
+    hip_rom_scale: float = Field(default=1.0, ge=SETTING_RANGES.rom_scale[0],
+                                 le=SETTING_RANGES.rom_scale[1])
+    knee_rom_scale: float = Field(default=1.0, ge=SETTING_RANGES.rom_scale[0],
+                                  le=SETTING_RANGES.rom_scale[1])
     controller: str = Field(default="guidance", max_length=64)
+
+
+class RangeOut(BaseModel):
+    """A setting's range, both ends included."""
+
+    low: float
+    high: float
+
+
+class LimitsOut(BaseModel):
+    """What a therapist may set, from the one list of ranges (session.settings.SETTING_RANGES,
+    a prescription's length from the clinic store): the console's inputs take their bounds
+    from here, so a page never offers a value the station or the store refuses."""
+
+    speed_kmh: RangeOut
+    guidance_pct: RangeOut
+    bws_pct: RangeOut
+    rom_scale: RangeOut
+    duration_min: RangeOut
+
+
+def _range(r: tuple[float, float]) -> RangeOut:
+    return RangeOut(low=r[0], high=r[1])
+
+
+@router.get("/limits", responses={401: {}, 403: {}})
+def setting_limits(sess: CurrentSession) -> LimitsOut:
+    """The ranges of the settings a therapist sets (therapists and admins)."""
+    require_staff(sess)
+    return LimitsOut(speed_kmh=_range(SETTING_RANGES.speed_kmh),
+                     guidance_pct=_range(SETTING_RANGES.guidance_pct),
+                     bws_pct=_range(SETTING_RANGES.bws_pct),
+                     rom_scale=_range(SETTING_RANGES.rom_scale),
+                     duration_min=_range(records.PRESCRIPTION_DURATION_MIN))
 
 
 @router.post("/patients/{patient_id}/prescriptions", status_code=201,

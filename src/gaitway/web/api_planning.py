@@ -20,10 +20,12 @@ from sqlalchemy.orm import Session
 
 from gaitway.clinic import care_team
 from gaitway.clinic.models import Patient, Proposal
+from gaitway.clinic.records import PRESCRIPTION_DURATION_MIN
 from gaitway.errors import UnwalkableError, UserError
 from gaitway.planning import proposals
 from gaitway.planning.forecast import patient_forecast
 from gaitway.planning.twin import twin_check
+from gaitway.session.settings import SETTING_RANGES
 from gaitway.web.auth import WebSession
 from gaitway.web.deps import AppContext, CsrfSession, Ctx, CurrentSession, require_staff
 
@@ -40,10 +42,14 @@ class Decision(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
 
     note: str | None = Field(default=None, max_length=500)
-    guidance_pct: float | None = Field(default=None, ge=0, le=100)
-    bws_pct: float | None = Field(default=None, ge=0, le=100)
-    speed_kmh: float | None = Field(default=None, ge=0.5, le=3.2)
-    duration_min: float | None = Field(default=None, ge=1, le=120)
+    guidance_pct: float | None = Field(default=None, ge=SETTING_RANGES.guidance_pct[0],
+                                       le=SETTING_RANGES.guidance_pct[1])
+    bws_pct: float | None = Field(default=None, ge=SETTING_RANGES.bws_pct[0],
+                                  le=SETTING_RANGES.bws_pct[1])
+    speed_kmh: float | None = Field(default=None, ge=SETTING_RANGES.speed_kmh[0],
+                                    le=SETTING_RANGES.speed_kmh[1])
+    duration_min: float | None = Field(default=None, ge=PRESCRIPTION_DURATION_MIN[0],
+                                       le=PRESCRIPTION_DURATION_MIN[1])
 
 
 class Rejection(BaseModel):

@@ -69,6 +69,21 @@ export async function api(method, path, body, signal) {
 // Each refresh gets a signal that gives its request up after POLL_LIMIT_MS: one request that
 // never got an answer (a stalled server, a half-open connection) used to stop the page's
 // refreshes for good, and the page went on showing an old state as if it were current.
+// The inputs' bounds from the server's one list of ranges (GET /api/limits): `inputs` maps an
+// input's id to the name of its range; a page never offers what the station or store refuses.
+export async function applyLimits(inputs) {
+  const r = await api("GET", "/api/limits");
+  if (!r.ok) return null;
+  for (const [id, name] of Object.entries(inputs)) {
+    const input = document.getElementById(id), range = r.data[name];
+    if (!input || !range) continue;
+    input.min = String(range.low); input.max = String(range.high);
+    const shown = document.querySelector(`[data-range-for="${id}"]`);
+    if (shown) shown.textContent = `(${range.low}–${range.high})`;
+  }
+  return r.data;
+}
+
 export const POLL_LIMIT_MS = 8000;
 export function poller(fn, periodMs) {
   let running = false, again = false, timer = null;

@@ -1,6 +1,6 @@
 // Patients (of the care team; admins: all): search, add, edit; and each one's prescriptions,
 // session history, reports and progress page.
-import { requireLogin, api, el, fmt } from "/static/common.js";
+import { requireLogin, api, el, fmt, applyLimits } from "/static/common.js";
 const $ = (x) => document.getElementById(x);
 const FIELDS = ["sex", "birth_year", "height_m", "body_mass_kg", "diagnosis", "affected_side"];
 const NUMBERS = new Set(["birth_year", "height_m", "body_mass_kg"]);
@@ -73,8 +73,10 @@ async function show(id, proposalMessage) {
 }
 
 // the editable values of a proposal and their bounds (the store's prescription bounds)
-const EDITS = [["duration_min", "Minutes", 1, 120, 1], ["speed_kmh", "Speed km/h", 0.5, 3.2, 0.1],
-  ["guidance_pct", "Guidance %", 0, 100, 5], ["bws_pct", "Body-weight support %", 0, 100, 5]];
+// (the bounds: the server's ranges, GET /api/limits, under the same names)
+const EDITS = [["duration_min", "Minutes", 1], ["speed_kmh", "Speed km/h", 0.1],
+  ["guidance_pct", "Guidance %", 5], ["bws_pct", "Body-weight support %", 5]];
+let LIMITS = null;
 
 function twinLine(c) {
   if (!c) return "no twin check recorded";
@@ -91,9 +93,10 @@ function proposalCard(x) {
     el("p", { class: "twin" }, twinLine(x.twin_check)));
   if (x.status !== "pending") return box;
   const form = el("form", { class: "form rx decide", "aria-label": `decide proposal ${x.id}` });
-  for (const [f, label, lo, hi, step] of EDITS) {
-    form.append(el("label", {}, `${label} (${lo}–${hi})`,
-      el("input", { id: `p${x.id}-${f}`, type: "number", min: lo, max: hi, step, value: s[f], required: "" })));
+  for (const [f, label, step] of EDITS) {
+    const r = LIMITS?.[f], bounds = r ? { min: r.low, max: r.high } : {};
+    form.append(el("label", {}, r ? `${label} (${r.low}–${r.high})` : label,
+      el("input", { id: `p${x.id}-${f}`, type: "number", ...bounds, step, value: s[f], required: "" })));
   }
   form.append(el("label", {}, "Note", el("input", { id: `p${x.id}-note`, maxlength: 500 })));
   const msg = el("p", { role: "status", class: "decision-message" });
@@ -150,6 +153,9 @@ fillForm(null);  // before any await: the form is ready as soon as the page is
 // the fields come disabled in the page: nothing typed before this script ran is wiped here
 for (const f of FIELDS) $(`f-${f}`).disabled = false;
 const me = await requireLogin();
+LIMITS = await applyLimits({ "rx-duration_min": "duration_min", "rx-speed_kmh": "speed_kmh",
+  "rx-guidance_pct": "guidance_pct", "rx-bws_pct": "bws_pct", "rx-hip_rom_scale": "rom_scale",
+  "rx-knee_rom_scale": "rom_scale" });
 await list();
 const ctl = await api("GET", "/api/controllers");
 if (ctl.ok) $("rx-controller").replaceChildren(...ctl.data.map((c) => el("option", { value: c.name, title: c.description }, c.name)));

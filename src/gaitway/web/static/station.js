@@ -1,5 +1,5 @@
 // Station view: live traces, per-stride metrics, bars, controls and the event log of one station.
-import { requireLogin, api, el, fmt, fmtTime, detailsText, stream, drawTraces, recordDrawn, countFrame, alertLine, beepForNew, armAlarm, poller } from "/static/common.js";
+import { requireLogin, api, el, fmt, fmtTime, detailsText, stream, drawTraces, recordDrawn, countFrame, alertLine, beepForNew, armAlarm, poller, applyLimits } from "/static/common.js";
 import { symmetryWords, weightWords } from "/static/words.js";
 
 const id = new URLSearchParams(location.search).get("id");
@@ -326,6 +326,8 @@ async function loadPatients() {
 $("estop").onclick = pressEstop;
 await requireLogin();
 armAlarm();
+await applyLimits({ guidance: "guidance_pct", bws: "bws_pct", speed: "speed_kmh",
+  rom_hip: "rom_scale", rom_knee: "rom_scale" });
 await loadControllers();
 await loadPatients();
 $("assign-patient").onchange = () => { assignTouched = true; };
