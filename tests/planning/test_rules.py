@@ -76,7 +76,7 @@ def test_every_step_is_bounded_and_explained(current, recent) -> None:
     assert 0.0 <= current.bws_pct - new.bws_pct <= BWS_STEP_PCT + 1e-9
     assert 0.0 <= new.speed_kmh - current.speed_kmh <= SPEED_STEP_KMH + 1e-9
     assert new.speed_kmh <= 3.2
-    assert 0.0 <= new.duration_min - current.duration_min <= DURATION_STEP_MIN
+    assert 0.0 <= new.duration_min - current.duration_min <= DURATION_STEP_MIN + 1e-9
     assert new.duration_min <= max(MAX_DURATION_MIN, current.duration_min)
     assert (new == current) == (not steps)
     for s in steps:
