@@ -18,7 +18,7 @@ from gaitway.control.resist import MAX_RESIST_DAMPING, MAX_RESIST_TORQUE_NM, Res
 from gaitway.control.settings import MAX_FLOW_NM, MAX_TUNNEL_WIDTH_DEG, ControlSettings
 from gaitway.control.stack import RESTART_GUIDANCE_RAMP_S, STAND_KNEE, ControlStack
 from gaitway.errors import UserError
-from gaitway.gait.reference import stride_time_s
+from gaitway.gait.reference import ReferenceGait, stride_time_s
 from gaitway.station.channels import (
     CONTROL_CHANNEL_NAMES,
     LEG_DOFS,
@@ -50,11 +50,14 @@ class _Walker:
         self.t = 0.0
         self.phase = 0.0
         self.harness = 0.0
-        self.freq = 1.0 / stride_time_s(stack.belt.speed, stack.height_m)  # the robot's cadence
+        # the robot's cadence (the slowest belt's for a belt at rest)
+        self.freq = 1.0 / stride_time_s(max(stack.belt.speed, MIN_SPEED_M_S), stack.height_m)
+        #: the table the legs follow: the stack's of the tick (None), or one held (frozen legs)
+        self.table: ReferenceGait | None = None
 
     def sample(self) -> Sample:
         v = np.zeros(N_SAMPLE_CHANNELS)
-        ref = self.stack.reference
+        ref = self.table or self.stack.reference
         v[SAMPLE_INDEX["time"]] = self.t
         for side, off in (("left", 0.0), ("right", 0.5)):
             ph = (self.phase + off - self.lag) % 1.0
@@ -238,6 +241,7 @@ def test_a_stop_sets_down_a_foot_it_caught_in_the_air() -> None:
     while not (0.75 < (w.phase + 0.5) % 1.0 < 0.8 and w.t > 3.0):
         s = w.step(stack.step(s))
     w.freq = 0.0
+    w.table = stack.reference  # frozen: the legs stay put while the robot's table slows down
     stack.walking = False  # the belt runs down to rest
     knee_r = s.values[SAMPLE_INDEX["knee_angle_right"]]
     knee_l = s.values[SAMPLE_INDEX["knee_angle_left"]]
@@ -309,3 +313,36 @@ def test_controller_settings_out_of_range_are_refused(kind: ChangeKind, value: A
     with pytest.raises(UserError, match=message):
         stack.changes.submit(ChangeRequest(kind, value, "therapist:1"), 0.0)
     assert stack.controller_settings().resist_torque_nm == 0.0
+
+
+class _BeltWalker(_Walker):
+    """A walker whose cadence follows the belt (as the virtual patient's does)."""
+
+    def step(self, cmd: Command) -> Sample:
+        self.freq = 1.0 / stride_time_s(max(self.stack.belt.speed, MIN_SPEED_M_S),
+                                        self.stack.height_m)
+        return super().step(cmd)
+
+
+@settings(max_examples=10, deadline=None, derandomize=True, database=None)
+@given(from_kmh=st.floats(0.5, 3.2), to_kmh=st.floats(0.5, 3.2),
+       controller=st.sampled_from(["guidance", "path"]))
+def test_the_table_follows_the_belt_at_every_tick(from_kmh: float, to_kmh: float,
+                                                  controller: str) -> None:
+    """Through a start from rest, a speed change and a pause, the robot walks the table of
+    the belt's speed of the tick (as the virtual patient's own gait follows it), not the one
+    of the last left heel strike: the range of motion shrinks at slow speeds, and the table
+    of a belt at rest held a path-controlled start in a tunnel too small for 2 km/h, where
+    no heel strike came to change it (0 strides, SIMULATED)."""
+    stack = ControlStack(ControlSettings(speed_m_s=from_kmh / 3.6, controller=controller),
+                         height_m=1.75, body_mass_kg=MASS)
+    w = _BeltWalker(stack)
+    s = w.sample()
+    for i in range(9000):
+        if i == 3000:
+            stack.changes.submit(ChangeRequest(ChangeKind.SPEED, to_kmh / 3.6, "test", "speed"),
+                                 stack.time)
+        stack.walking = not 6000 <= i < 7000  # a pause
+        belt = stack.belt.speed  # the speed this tick reads
+        s = w.step(stack.step(s))
+        assert stack.reference is stack.bank.nearest(belt)

@@ -11,8 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gaitway.control.settings import ROM_SCALE
 from gaitway.errors import UserError
 from gaitway.gait.reference import (
+    MAX_BELT_COVERAGE,
     MIN_BELT_COVERAGE,
     JointRom,
     ReferenceGait,
@@ -70,6 +72,90 @@ def test_half_the_range_at_the_top_speed_is_refused_with_what_to_do() -> None:
     check_walkable(kmh / 3.6, 1.75, rom, min_speed_m_s=_MIN_V)
     with pytest.raises(UserError):  # and they are the edge: a step beyond is refused
         check_walkable(3.2 / 3.6, 1.75, _rom(hip - 0.05, 0.5), min_speed_m_s=_MIN_V)
+
+
+#: how far past the belt's travel a stance may reach: the factor's solver works to 1e-6 of
+#: the excursion, and the coverage grows by at most ~2 per unit of it (0.5 km/h, x1.5), so
+#: 1e-5 of the belt's travel in stance (about 0.003 mm at 0.5 km/h, 1.75 m) bounds it
+_COVER_TOL = 1e-5
+#: a range this small covers at most a quarter of the belt at any speed and height: its curves
+#: are the recorded ones scaled about their means, whatever the belt does
+_TINY = 0.1
+
+
+def _as_on_main(tiny: ReferenceGait, hip: float, knee: float) -> dict[str, np.ndarray]:
+    """The tables of the set range with no belt shrink (as on main before the shrink), from a
+    reference of range x0.1: a range scales the excursion about the mean linearly."""
+    out = {}
+    for joint, scale in (("hip", hip), ("knee", knee)):
+        t = tiny.table(joint)
+        mean = float(t[:-1].mean())
+        out[joint] = mean + scale / _TINY * (t - mean)
+    return out
+
+
+def _coverage(hip: np.ndarray, knee: np.ndarray, ref: ReferenceGait, height: float) -> float:
+    n = hip.size - 1
+    stance = slice(0, int(ref.stance_fraction * n) + 1)
+    x = 0.245 * height * np.sin(hip[stance]) + 0.246 * height * np.sin(hip[stance] - knee[stance])
+    return float(x.max() - x.min()) / (ref.speed_m_s * ref.stride_time_s * ref.stance_fraction)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, database=None)
+@given(kmh=st.floats(0.5, 3.2), height=st.floats(1.0, 2.3), hip=st.floats(*ROM_SCALE),
+       knee=st.floats(*ROM_SCALE))
+def test_the_stance_never_covers_more_than_the_belt_and_a_range_that_fits_is_kept(
+        kmh: float, height: float, hip: float, knee: float) -> None:
+    """The planted foot cannot go back further than the belt takes it: at 0.5 km/h the
+    recorded curves swept 1.87 of the belt's travel and guidance pushed the loaded hip into
+    extension (cuff peaks 80-89 N*m, SIMULATED). Over the speeds, heights and ranges a
+    session takes: the stance covers at most the belt's travel (by an independent leg
+    geometry); a set range that covers no more is kept exactly as set; one that would cover
+    more keeps its shape, hip and knee shrunk by one factor to exactly the belt's travel;
+    the cadence is always the belt's."""
+    v = kmh / 3.6
+    ref = ReferenceGait(speed_m_s=v, height_m=height, rom=_rom(hip, knee))
+    tiny = ReferenceGait(speed_m_s=v, height_m=height, rom=_rom(_TINY, _TINY))
+    assert _coverage(tiny.table("hip"), tiny.table("knee"), tiny, height) < 0.3
+    main = _as_on_main(tiny, hip, knee)
+    held = _coverage(ref.table("hip"), ref.table("knee"), ref, height)
+    as_set = _coverage(main["hip"], main["knee"], ref, height)
+    assert held <= MAX_BELT_COVERAGE + _COVER_TOL
+    assert ref.stride_time_s == stride_time_s(v, height)
+    assert np.array_equal(ref.table("ankle"), tiny.table("ankle"))
+    if as_set <= MAX_BELT_COVERAGE - _COVER_TOL:
+        for joint in ("hip", "knee"):
+            np.testing.assert_allclose(ref.table(joint), main[joint], rtol=0, atol=1e-12)
+    elif as_set >= MAX_BELT_COVERAGE + _COVER_TOL:
+        assert held >= MAX_BELT_COVERAGE - _COVER_TOL
+        _assert_shrunk(ref, main, ref.belt_factor)
+        assert ref.belt_factor < 1.0
+
+
+def _assert_shrunk(ref: ReferenceGait, main: dict[str, np.ndarray], factor: float) -> None:
+    """Hip and knee are ``main``'s tables shrunk about their means by ``factor``."""
+    for joint in ("hip", "knee"):
+        m = main[joint]
+        mean = float(m[:-1].mean())
+        np.testing.assert_allclose(ref.table(joint), mean + factor * (m - mean), rtol=0,
+                                   atol=1e-9)
+
+
+@_BOUNDED
+@given(kmh=st.floats(0.5, 3.2), height=st.floats(1.0, 2.3), rom=st.floats(*ROM_SCALE),
+       stance=st.floats(0.45, 0.8))
+def test_a_leg_with_its_own_stance_shares_the_factor(kmh: float, height: float, rom: float,
+                                                     stance: float) -> None:
+    """The virtual patient's legs (each with its own stance fraction, built from the same
+    curves) shrink by the robot's factor at the same speed and range, so that the patient
+    walks as short a step as the robot leads."""
+    v = kmh / 3.6
+    robot = ReferenceGait(speed_m_s=v, height_m=height, rom=_rom(rom, rom))
+    leg = ReferenceGait(speed_m_s=v, height_m=height, rom=_rom(rom, rom), stance_fraction=stance)
+    tiny = ReferenceGait(speed_m_s=v, height_m=height, rom=_rom(_TINY, _TINY),
+                         stance_fraction=stance)
+    assert leg.belt_factor == robot.belt_factor
+    _assert_shrunk(leg, _as_on_main(tiny, rom, rom), robot.belt_factor)
 
 
 @pytest.mark.parametrize("kmh", [0.5, 2.0, 3.2])

@@ -361,7 +361,7 @@ class ControlStack:
         if hs_l or self._change_queue:
             self._apply_changes(hs_l)
 
-        # the reference: its speed follows the belt, its shape changes only between strides
+        # the reference: its speed and its shape follow the belt
         belt_v = self.belt.speed
         if belt_v != self._rate_speed:
             self._set_rate(belt_v)
@@ -379,10 +379,15 @@ class ControlStack:
         elif w == 0.0:  # come to a standstill (a pause, a stop, the session's end)
             self._standing = True
             self.stand_here()
-        if hs_l or w == 0.0:
-            new_ref = self.bank.nearest(belt_v)
-            if new_ref is not self.reference:
-                self._switch_reference(new_ref)
+        # the table follows the belt's speed at once (bumpless, see _switch_reference), as the
+        # virtual patient's own gait does: the range of motion shrinks at slow speeds
+        # (gaitway.gait.reference.belt_factor), and a table changed only at a left heel strike
+        # led a start's first 2 km/h stride with the 1 km/h step (feet scuffed and landed
+        # twice), and held a path-controlled start in the small tunnel of a belt at rest,
+        # where no heel strike came to change it (0 strides at 2 km/h; SIMULATED)
+        new_ref = self.bank.nearest(belt_v)
+        if new_ref is not self.reference:
+            self._switch_reference(new_ref)
         ref = self.reference
         if self.patient_timing:
             ph_l, ph_r = p_l, p_r
@@ -513,9 +518,12 @@ class ControlStack:
         # down: held in the air, its toe rested on the belt and was dragged back into the
         # joint's limit at the restart (issue 12 item 4)
         shift = self._ref_shift
+        # standing holds the legs, not a table: what is left of a table switch's step (the
+        # table follows the slowing belt) would move the held legs
+        shift[0] = shift[1] = shift[2] = shift[3] = 0.0
         for side, (_, k) in enumerate(LEG_DOFS):
             if not self.heel_strikes[side].loaded:
-                shift[k] += q[k] - _STAND[k]
+                shift[k] = q[k] - _STAND[k]
                 rest[k] = _STAND[k]
         self._rest = (rest[0], rest[1], rest[2], rest[3])
 

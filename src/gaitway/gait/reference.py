@@ -16,6 +16,20 @@ SIMULATED, healthy, full guidance). Such a setting is refused (:func:`check_walk
 Raising the cadence with the range instead (the stride length following the range) made the
 virtual patient, whose own cadence follows the belt, fight the robot at every range but 1.
 
+Below about 2 km/h the blended curves' stance would sweep more than the belt's travel (1.87
+of it at 0.5 km/h, 1.45 at 0.8, for a 1.75 m adult): the blend stops at the slow curves while
+Grieve's stride keeps shortening, the planted foot cannot go back that far, and guidance pushed
+the loaded hip into extension (cuff peaks 80-89 N*m at 0.5 km/h, SIMULATED,
+hemiparetic-left-mild, full guidance). Where the set range of motion would cover more than
+:data:`MAX_BELT_COVERAGE` of the belt's travel, the hip's and knee's excursions shrink further
+about their means by one factor (:func:`belt_factor`) until it covers that much, with the
+cadence unchanged; where it covers no more (a range of x0.5, faster walking) the curves are
+exactly the set range's. People's sagittal hip and knee excursions shrink as they walk slower
+(Stoquart 2008, 1-6 km/h on a treadmill; Fukuchi 2018; Koopman 2014's speed regression; the
+direction only, sizes not checked). Shrinking the hip alone left the knee's pre-swing flexion
+to carry most of the travel (hip x0.21 at 0.5 km/h) and still let the cuffs exceed 60 N*m
+(SIMULATED). The robot and the virtual patient read the same curves and factor.
+
 Phase 0 is heel strike of the leg in question; the other leg runs half a cycle later.
 Lookups are table-based so that one call costs well under a microsecond of Python per joint.
 """
@@ -30,6 +44,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 from scipy.interpolate import CubicSpline
+from scipy.optimize import brentq
 
 from gaitway.errors import UnwalkableError, UserError
 
@@ -73,6 +88,14 @@ REF_JOINTS: Final[tuple[str, str, str]] = ("hip", "knee", "ankle")
 #: 0 % support, seed 1, 12 s): 0.71 (hip and knee x0.75, 3.2 km/h) walked, 0.65 (x0.5,
 #: 1 km/h), 0.58 (x0.5, 1.4 km/h) and 0.48 (x0.5, 3.2 km/h) stopped with a fault
 MIN_BELT_COVERAGE: Final[float] = 0.7
+#: the most of the belt's travel in stance that a reference covers (:func:`belt_factor`): the
+#: planted foot cannot go back further than the belt takes it. The recorded curves (range of
+#: motion x1) reach 1.0 by themselves near 2.1 km/h (1.75 m), so the shrink below joins the
+#: unshrunk curves there without a step
+MAX_BELT_COVERAGE: Final[float] = 1.0
+#: :func:`belt_factor`'s solver tolerance: the stance then covers the belt's travel to within
+#: about 2e-6 of it (the coverage grows about 1.9 per unit of the factor at 0.5 km/h)
+_FACTOR_XTOL: Final[float] = 1e-6
 #: thigh and shank length per body height (Winter's segment table), for the foot's travel
 _THIGH_PER_H: Final[float] = 0.245
 _SHANK_PER_H: Final[float] = 0.246
@@ -169,6 +192,60 @@ def _stance_warp(phases: np.ndarray, stance_from: float, stance_to: float) -> np
     return np.asarray(out)
 
 
+def _blend(speed_m_s: float, height_m: float) -> float:
+    """The weight of the normal-pace curves against the slow ones at this speed (0 slow)."""
+    fr = froude_speed(speed_m_s, height_m)
+    return min(max((fr - _FROUDE_SLOW) / (_FROUDE_NORMAL - _FROUDE_SLOW), 0.0), 1.2)
+
+
+def _natural_stance(blend: float) -> float:
+    return _STANCE_SLOW + (_STANCE_NORMAL - _STANCE_SLOW) * blend
+
+
+def _base_curve(joint: str, phases: np.ndarray, blend: float, stance: float) -> np.ndarray:
+    """The recorded curves blended for this speed, with stance ``stance`` (rad)."""
+    slow = _curve("slow", joint, _stance_warp(phases, _STANCE_SLOW, stance))
+    normal = _curve("normal", joint, _stance_warp(phases, _STANCE_NORMAL, stance))
+    out: np.ndarray = slow + (normal - slow) * blend
+    return out
+
+
+def _scaled(curve: np.ndarray, rom: JointRom, shrink: float) -> np.ndarray:
+    """A blended curve with the therapist's range of motion, its excursion about its mean
+    shrunk further by ``shrink`` (1: as set, the same floats as without it)."""
+    mean = float(curve[:-1].mean())
+    out: np.ndarray = mean + rom.scale * shrink * (curve - mean) + rom.offset_rad
+    return out
+
+
+@functools.lru_cache(maxsize=512)
+def belt_factor(speed_m_s: float, height_m: float, rom: RomSettings) -> float:
+    """The share of the range-of-motion-scaled hip and knee excursions (each about its mean)
+    that a reference keeps at this speed and height so that its stance covers at most
+    :data:`MAX_BELT_COVERAGE` of the belt's travel: 1 where the set range covers no more
+    (so a therapist's range keeps its meaning), less where it would cover more (slow
+    walking, a range above x1), exactly enough to cover the belt's travel. Taken at the
+    natural stance fraction, so that every leg built for this speed and range (the robot's,
+    the virtual patient's with its own stance) shares it. Cached: ~0.5 ms a new speed."""
+    blend = _blend(speed_m_s, height_m)
+    stance = _natural_stance(blend)
+    phases = np.arange(_TABLE_N + 1) / _TABLE_N
+    hip = _base_curve("hip", phases, blend, stance)
+    knee = _base_curve("knee", phases, blend, stance)
+    belt_m = speed_m_s * stride_time_s(speed_m_s, height_m) * stance
+
+    def excess(factor: float) -> float:
+        travel = stance_travel_m(_scaled(hip, rom.hip, factor), _scaled(knee, rom.knee, factor),
+                                 stance, height_m)
+        return travel / belt_m - MAX_BELT_COVERAGE
+
+    if excess(1.0) <= 0.0:
+        return 1.0
+    # the root's lower side: the stance then covers at most the belt's travel
+    root = float(brentq(excess, 0.0, 1.0, xtol=_FACTOR_XTOL))
+    return root if excess(root) <= 0.0 else root - _FACTOR_XTOL
+
+
 #: how a velocity error weighs against an angle error in :func:`nearest_phase` (s: 1 rad/s
 #: weighs as this many rad); a tenth of a second, about a twelfth of a slow stride
 PHASE_FIT_VELOCITY_S: Final[float] = 0.1
@@ -236,24 +313,21 @@ class ReferenceGait:
         self.speed_m_s = speed_m_s
         self.height_m = height_m
         self.rom = rom or RomSettings()
-        fr = froude_speed(speed_m_s, height_m)
-        w = min(max((fr - _FROUDE_SLOW) / (_FROUDE_NORMAL - _FROUDE_SLOW), 0.0), 1.2)
+        w = _blend(speed_m_s, height_m)
         self.blend = w
-        natural_stance = _STANCE_SLOW + (_STANCE_NORMAL - _STANCE_SLOW) * w
+        natural_stance = _natural_stance(w)
         self.stance_fraction = stance_fraction if stance_fraction is not None else natural_stance
         if not 0.45 <= self.stance_fraction <= 0.8:
             raise UserError(f"stance fraction must be within 0.45-0.8, got {stance_fraction}")
+        #: the share of the set range's hip and knee excursions kept at this speed
+        #: (:func:`belt_factor`; 1 where the set range covers at most the belt's travel)
+        self.belt_factor = belt_factor(speed_m_s, height_m, self.rom)
         phases = np.arange(_TABLE_N + 1) / _TABLE_N
         tables: dict[str, np.ndarray] = {}
         for joint in REF_JOINTS:
-            slow = _curve("slow", joint, _stance_warp(phases, _STANCE_SLOW, self.stance_fraction))
-            normal = _curve(
-                "normal", joint, _stance_warp(phases, _STANCE_NORMAL, self.stance_fraction)
-            )
-            curve = slow + (normal - slow) * w
-            r = self.rom.for_joint(joint)
-            mean = float(curve[:-1].mean())
-            tables[joint] = mean + r.scale * (curve - mean) + r.offset_rad
+            curve = _base_curve(joint, phases, w, self.stance_fraction)
+            shrink = self.belt_factor if joint in ("hip", "knee") else 1.0
+            tables[joint] = _scaled(curve, self.rom.for_joint(joint), shrink)
         self._tables = tables
         self.stride_time_s = stride_time_s(speed_m_s, height_m)
         #: the share of the belt's travel in stance that this reference's stance follows
