@@ -113,6 +113,7 @@ _CV_TAU = CONTROL.cmd_torque
 _CV_HARNESS = CONTROL.cmd_harness_force
 _CV_BELT = CONTROL.cmd_belt_speed
 _CV_HARNESS_SET = CONTROL.cmd_harness_setpoint
+_CV_BELT_SET = CONTROL.cmd_belt_setpoint
 _CV_GUIDANCE = CONTROL.guidance
 _CV_ASSIST = CONTROL.assist_level
 _CV_PHASE_L = CONTROL.phase_estimate_left
@@ -370,7 +371,7 @@ class ControlStack:
             if w > 0.0:  # walking (re)starts from standing
                 self._standing = False
                 if self._walked:  # go on from the gait's phase nearest to the legs' posture
-                    ref = self.bank.nearest(belt_v)
+                    ref = self.bank.nearest(belt_v, self.belt.target)
                     hip, knee = ref.table("hip"), ref.table("knee")
                     self._ref_phase = nearest_phase(
                         hip, hip, knee, knee, (q0, q1, q2, q3), carrying=_carrying(f_l, f_r),
@@ -384,8 +385,10 @@ class ControlStack:
         # (gaitway.gait.reference.belt_factor), and a table changed only at a left heel strike
         # led a start's first 2 km/h stride with the 1 km/h step (feet scuffed and landed
         # twice), and held a path-controlled start in the small tunnel of a belt at rest,
-        # where no heel strike came to change it (0 strides at 2 km/h; SIMULATED)
-        new_ref = self.bank.nearest(belt_v)
+        # where no heel strike came to change it (0 strides at 2 km/h; SIMULATED). Its range
+        # is held to the set speed's while the belt ramps up to it or down to a pause, as the
+        # patient's is (the command's belt set point)
+        new_ref = self.bank.nearest(belt_v, self.belt.target)
         if new_ref is not self.reference:
             self._switch_reference(new_ref)
         ref = self.reference
@@ -480,11 +483,12 @@ class ControlStack:
         cv[_CV_HARNESS] = harness
         cv[_CV_BELT] = belt
         cv[_CV_HARNESS_SET] = harness_set
+        cv[_CV_BELT_SET] = belt_set = belt_ctl.target
         cv[_CV_PHASE_L] = p_l
         cv[_CV_PHASE_R] = p_r
         self.ticks = ticks + 1
         return command_of((tau[0], tau[1], tau[2], tau[3], harness, belt,  # DRIVEN_DOFS order
-                           harness_set))
+                           harness_set, belt_set))
 
     def _set_rate(self, belt_v: float) -> None:
         """Reference stride frequency and walking weight for a belt speed (only on change)."""
@@ -659,7 +663,7 @@ class ControlStack:
             elif k is ChangeKind.ROM:
                 self.bank = payload
                 self.belt.self_paced_max_m_s = self.bank.max_walkable_m_s
-                self._switch_reference(self.bank.nearest(self.belt.speed))
+                self._switch_reference(self.bank.nearest(self.belt.speed, self.belt.target))
             elif k is ChangeKind.TUNNEL_WIDTH:
                 self._made("path", PathController).width_rad = float(r.value)
             elif k is ChangeKind.SUPPORT_BOUNDS:

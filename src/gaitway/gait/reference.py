@@ -30,12 +30,21 @@ direction only, sizes not checked). Shrinking the hip alone left the knee's pre-
 to carry most of the travel (hip x0.21 at 0.5 km/h) and still let the cuffs exceed 60 N*m
 (SIMULATED). The robot and the virtual patient read the same curves and factor.
 
+The factor is taken at the speed the belt is set to where that is faster than the belt runs
+(``hold_speed_m_s``): while the belt ramps up to it (a start, a resume after a pause) or runs
+down to a pause, a gait held at each speed passed through shrank toward no stance sweep at
+all (factor 0.22 at 0.1 km/h, 0.53 at 0.5), and a severe paretic patient whose own intent
+shrank so landed crouched after a resume until the sound hip was dragged past its range (3 of
+10 seeds, resistance, 41 % support, 2.8 km/h; SIMULATED). The few seconds of a ramp are not
+the minute of slow walking whose loaded hip the hold protects.
+
 Phase 0 is heel strike of the leg in question; the other leg runs half a cycle later.
 Lookups are table-based so that one call costs well under a microsecond of Python per joint.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import math
 from dataclasses import dataclass, field
@@ -307,7 +316,11 @@ class ReferenceGait:
         height_m: float,
         rom: RomSettings | None = None,
         stance_fraction: float | None = None,
+        hold_speed_m_s: float = 0.0,
     ) -> None:
+        """``hold_speed_m_s``: the speed the belt is set to (m/s); where it is faster than
+        ``speed_m_s`` (the belt ramping up to it, or down to a pause) the belt factor is
+        that speed's, not this one's (module docstring)."""
         if not 1.0 <= height_m <= 2.3:
             raise UserError(f"body height must be within 1.0-2.3 m, got {height_m} m")
         self.speed_m_s = speed_m_s
@@ -320,25 +333,52 @@ class ReferenceGait:
         if not 0.45 <= self.stance_fraction <= 0.8:
             raise UserError(f"stance fraction must be within 0.45-0.8, got {stance_fraction}")
         #: the share of the set range's hip and knee excursions kept at this speed
-        #: (:func:`belt_factor`; 1 where the set range covers at most the belt's travel)
-        self.belt_factor = belt_factor(speed_m_s, height_m, self.rom)
+        #: (:func:`belt_factor` at the faster of this speed and the set one; 1 where the set
+        #: range covers at most the belt's travel)
+        self.belt_factor = belt_factor(max(speed_m_s, hold_speed_m_s), height_m, self.rom)
         phases = np.arange(_TABLE_N + 1) / _TABLE_N
         tables: dict[str, np.ndarray] = {}
         for joint in REF_JOINTS:
             curve = _base_curve(joint, phases, w, self.stance_fraction)
             shrink = self.belt_factor if joint in ("hip", "knee") else 1.0
             tables[joint] = _scaled(curve, self.rom.for_joint(joint), shrink)
-        self._tables = tables
         self.stride_time_s = stride_time_s(speed_m_s, height_m)
+        self._set_tables(tables)
+
+    def with_belt_factor(self, factor: float) -> ReferenceGait:
+        """This gait with ``factor`` of the set range's hip and knee excursions instead of
+        its own :attr:`belt_factor` (the same tables, to rounding, as one built with a hold
+        speed whose factor that is): each scaled about its mean, which the factor leaves in
+        place. A copy, well under a millisecond (a build takes a few), so that a control tick
+        may take one."""
+        out = copy.copy(self)
+        out.belt_factor = factor
+        ratio = factor / self.belt_factor
+        tables = dict(self._tables)
+        for joint in ("hip", "knee"):
+            t = tables[joint]
+            mean = float(t[:-1].mean())
+            tables[joint] = mean + ratio * (t - mean)
+        # the rates scale with the excursions (no new gradient: a third of the cost)
+        out._set_tables(tables, (ratio * np.asarray(self._dhip)).tolist(),
+                        (ratio * np.asarray(self._dknee)).tolist())
+        return out
+
+    def _set_tables(self, tables: dict[str, np.ndarray], dhip: list[float] | None = None,
+                    dknee: list[float] | None = None) -> None:
+        """The tables, and what is read from them: the lookup lists (the hip's and knee's
+        rates from the tables' gradients unless given) and the coverage."""
+        self._tables = tables
         #: the share of the belt's travel in stance that this reference's stance follows
         self.belt_coverage = (
-            stance_travel_m(tables["hip"], tables["knee"], self.stance_fraction, height_m)
-            / (speed_m_s * self.stride_time_s * self.stance_fraction))
+            stance_travel_m(tables["hip"], tables["knee"], self.stance_fraction, self.height_m)
+            / (self.speed_m_s * self.stride_time_s * self.stance_fraction))
         self._hip = tables["hip"].tolist()
         self._knee = tables["knee"].tolist()
         self._ankle = tables["ankle"].tolist()
-        self._dhip = (np.gradient(tables["hip"]) * _TABLE_N).tolist()
-        self._dknee = (np.gradient(tables["knee"]) * _TABLE_N).tolist()
+        self._dhip = (np.gradient(tables["hip"]) * _TABLE_N).tolist() if dhip is None else dhip
+        self._dknee = ((np.gradient(tables["knee"]) * _TABLE_N).tolist() if dknee is None
+                       else dknee)
 
     @property
     def frequency_hz(self) -> float:

@@ -504,7 +504,7 @@ class SafetySupervisor:
             self._belt_bad = 0
 
     def _check_command(self, cmd: Command, v: list[float], t: float, first: bool) -> Command:
-        total = cmd[0] + cmd[1] + cmd[2] + cmd[3] + cmd[4] + cmd[5] + cmd[6]
+        total = cmd[0] + cmd[1] + cmd[2] + cmd[3] + cmd[4] + cmd[5] + cmd[6] + cmd[7]
         if total - total != 0.0:
             proposed = ", ".join(f"{float(x):.4g}" for x in cmd)
             self._fault(FaultKind.COMMAND_NON_FINITE, t, f"controller proposed {proposed}")
@@ -518,6 +518,8 @@ class SafetySupervisor:
             bad = f"harness force step {h - self._harness_cmd:+.0f} N in one tick"
         elif belt < 0.0 or belt > dev.belt_max_speed + 1e-6:
             bad = f"belt speed {belt:.2f} m/s outside 0-{dev.belt_max_speed:.2f}"
+        elif cmd[7] < 0.0 or cmd[7] > dev.belt_max_speed + 1e-6:
+            bad = f"belt set speed {cmd[7]:.2f} m/s outside 0-{dev.belt_max_speed:.2f}"
         if bad:
             self._fault(FaultKind.COMMAND_OUT_OF_RANGE, t, bad)
             return self._stop_cmd

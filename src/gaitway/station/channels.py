@@ -160,6 +160,8 @@ def _build_control_channels() -> tuple[ChannelSpec, ...]:
         ChannelSpec("cmd_belt_speed", "m/s", 1e-4, "commanded belt speed"),
         ChannelSpec("cmd_harness_setpoint", "N", 0.1,
                     "set unloading force (the support setting, ramped)"),
+        ChannelSpec("cmd_belt_setpoint", "m/s", 1e-4,
+                    "belt speed set (the speed setting the commanded speed ramps to)"),
         ChannelSpec("guidance", "1", 1e-4, "guidance level 0 (transparent) to 1 (100 %)"),
         ChannelSpec("assist_level", "1", 1e-4, "robot assistance level 0-1 (mean over joints)"),
     ]
@@ -193,12 +195,13 @@ class ControlLayout:
     cmd_harness_force: int
     cmd_belt_speed: int
     cmd_harness_setpoint: int
+    cmd_belt_setpoint: int
     guidance: int
     assist_level: int
     phase_estimate_left: int
     phase_estimate_right: int
     #: the commanded values in Command's field order (torques, harness force, belt speed,
-    #: harness set point)
+    #: harness set point, belt set point)
     command: slice
 
 
@@ -208,12 +211,14 @@ CONTROL: Final[ControlLayout] = ControlLayout(
     cmd_harness_force=CONTROL_INDEX["cmd_harness_force"],
     cmd_belt_speed=CONTROL_INDEX["cmd_belt_speed"],
     cmd_harness_setpoint=CONTROL_INDEX["cmd_harness_setpoint"],
+    cmd_belt_setpoint=CONTROL_INDEX["cmd_belt_setpoint"],
     guidance=CONTROL_INDEX["guidance"],
     assist_level=CONTROL_INDEX["assist_level"],
     phase_estimate_left=CONTROL_INDEX["phase_estimate_left"],
     phase_estimate_right=CONTROL_INDEX["phase_estimate_right"],
     command=_block([f"cmd_{j}_torque_{s}" for j, s in DRIVEN_DOFS]
-                   + ["cmd_harness_force", "cmd_belt_speed", "cmd_harness_setpoint"]),
+                   + ["cmd_harness_force", "cmd_belt_speed", "cmd_harness_setpoint",
+                      "cmd_belt_setpoint"]),
 )
 #: What a session records as its measured rows: the Sample, then what control answered.
 RECORDED_CHANNELS: Final[tuple[ChannelSpec, ...]] = SAMPLE_CHANNELS + CONTROL_CHANNELS

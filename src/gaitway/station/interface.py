@@ -183,6 +183,10 @@ class Command(NamedTuple):
     the force loop's command swings around it as the pelvis moves, and a harness that holds
     far less than the set unloading for a while has come loose (the safety layer's slack
     check); 0 when the command comes with no set point (then the command is the reference).
+    ``belt_setpoint`` is the belt speed that is set (m/s; the speed setting, also while a pause
+    holds the belt at rest): ``belt_speed`` ramps toward it at a start or a resume. A twin's
+    virtual patient steps for it while the belt ramps (gaitway.gait.reference); a device may
+    ignore it; 0 when the command comes with none (a stop).
     A NamedTuple rather than a frozen dataclass: one is built every tick, and this is the
     cheapest immutable record Python has.
     """
@@ -194,6 +198,7 @@ class Command(NamedTuple):
     harness_force: float = 0.0
     belt_speed: float = 0.0
     harness_setpoint: float = 0.0
+    belt_setpoint: float = 0.0
 
     def torque(self, joint: str, side: Side) -> float:
         return float(getattr(self, f"{joint}_torque_{side}"))
@@ -209,13 +214,14 @@ class Command(NamedTuple):
                 self.harness_force,
                 self.belt_speed,
                 self.harness_setpoint,
+                self.belt_setpoint,
             )
         )
 
 
-#: a Command from its seven values in field order (a tuple or a list of 7): the same record as
+#: a Command from its eight values in field order (a tuple or a list of 8): the same record as
 #: ``Command(*values)`` without the NamedTuple's ``__new__``, a Python function (~0.15 us; the
-#: control stack and the safety supervisor build one every tick). Seven values, unchecked.
+#: control stack and the safety supervisor build one every tick). Eight values, unchecked.
 command_of: Final[Callable[[Sequence[float]], Command]] = cast(
     "Callable[[Sequence[float]], Command]", partial(tuple.__new__, Command))
 

@@ -85,6 +85,9 @@ _STANDING_K: Final[tuple[float, ...]] = (
     _STANDING["hip"], _STANDING["hip"], _STANDING["knee"], _STANDING["knee"],
     _STANDING["ankle"], _STANDING["ankle"])
 _MIN_WALK_SPEED: Final[float] = 0.08  # m/s: below it the patient stands
+#: the intent is rebuilt when the belt's speed, or the speed its hold is taken at, has moved
+#: this much since the last build (m/s)
+_RETUNE_M_S: Final[float] = 0.03
 #: a foot carrying less than this share of body weight when the patient stops is in the air
 _SET_DOWN_BELOW: Final[float] = 0.1
 #: ... over this long, a minimum-jerk movement: a person lowers a foot, they do not kick it
@@ -367,6 +370,9 @@ class VirtualPatient:
         self.phase_offset_right = 0.5 + shift if profile.paretic_side != "right" else 0.5 - shift
         self.phase = 0.0
         self._speed = -1.0
+        #: the speed whose belt factor the intent was held to at the last retune
+        #: (gaitway.gait.reference: the faster of the belt's and the set one)
+        self._hold_speed = -1.0
         self._freq = 0.0
         self._tabs: list[list[float]] | None = None
         self._goal: list[list[float]] = []
@@ -423,8 +429,9 @@ class VirtualPatient:
         """Recovery between sessions: fatigue decays with a time constant of half a day."""
         self.fatigue *= math.exp(-days / 0.5)
 
-    def _retune(self, speed: float, height: float) -> None:
+    def _retune(self, speed: float, height: float, set_speed: float) -> None:
         self._speed = speed
+        self._hold_speed = hold = max(speed, set_speed)
         if speed < _MIN_WALK_SPEED:
             self._lift[:] = (0.0, 0.0)  # standing: no swing to lift
             if self._tabs is not None:  # stops walking: stands where the legs are
@@ -437,7 +444,12 @@ class VirtualPatient:
         self._stand_here = False  # walking (not None: has walked)
         legs = []
         base_stance = ReferenceGait(speed_m_s=_PROFILE_SPEED_M_S, height_m=height).stance_fraction
-        normal = ReferenceGait(speed_m_s=speed, height_m=height)
+        # held to the belt at the set speed while the belt ramps to it (the robot's reference
+        # is too; gaitway.gait.reference): a severe paretic patient's intent, shrunk toward
+        # no stance sweep as the belt restarted, landed crouched after a resume until the
+        # sound hip was dragged past its range (3 of 10 seeds, resistance, 41 % support,
+        # 2.8 km/h; SIMULATED)
+        normal = ReferenceGait(speed_m_s=speed, height_m=height, hold_speed_m_s=hold)
         for side in SIDES:
             imp = self.profile.side(side)
             # people's stance lengthens as they walk slower: the profile's stance fraction
@@ -445,7 +457,8 @@ class VirtualPatient:
             # led at 0.8 km/h fights the robot's longer stance all session)
             stance = min(max(imp.stance_fraction + normal.stance_fraction - base_stance, 0.45),
                          0.8)
-            ref = ReferenceGait(speed_m_s=speed, height_m=height, stance_fraction=stance)
+            ref = ReferenceGait(speed_m_s=speed, height_m=height, stance_fraction=stance,
+                                hold_speed_m_s=hold)
             legs.append(_leg_intent(ref, imp, self.profile.mass_kg, normal))
             i = SIDES.index(side)
             self._swing_from[i] = stance + _SWING_GATE
@@ -489,17 +502,20 @@ class VirtualPatient:
 
     # -- per tick -----------------------------------------------------------------------------
     def update(self, dt: float, belt_speed: float, q: list[float], dq: list[float],
-               load: tuple[float, float], felt: list[float] | None = None) -> list[float]:
+               load: tuple[float, float], felt: list[float] | None = None,
+               belt_set_speed: float = 0.0) -> list[float]:
         """Voluntary + reflex torques for one tick.
 
         ``q``/``dq``: anatomical angles and velocities, order hip_l, hip_r, knee_l, knee_r,
         ankle_l, ankle_r; ``load``: vertical load on each foot (N), as the patient feels it;
         ``felt``: the robot's torque on the leg through the cuffs (N*m, + flexing), order
-        hip_l, hip_r, knee_l, knee_r. Returns muscle torques in the same order (a list reused
-        each tick).
+        hip_l, hip_r, knee_l, knee_r; ``belt_set_speed``: the speed the belt is set to (m/s),
+        which the patient steps for while the belt ramps to it (0: none, the belt's own).
+        Returns muscle torques in the same order (a list reused each tick).
         """
-        if abs(belt_speed - self._speed) > 0.03:
-            self._retune(belt_speed, self.profile.height_m)
+        if (abs(belt_speed - self._speed) > _RETUNE_M_S or abs(
+                max(belt_speed, belt_set_speed) - self._hold_speed) > _RETUNE_M_S):
+            self._retune(belt_speed, self.profile.height_m, belt_set_speed)
         kp, kd, tmax = self._kp, self._kd, self._tmax
         strength = self.day_strength * (1.0 - 0.5 * self.fatigue) * self.participation_now
         vol = self.voluntary

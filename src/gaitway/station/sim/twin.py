@@ -409,9 +409,14 @@ class SimStation(Station):
             dq.append(sdl[an + 7])
             # the cuffs' torques on the legs (``_felt``): the last sample's interaction
             # torques before their sensor noise, which _sample() left there
+            # the belt's set speed as the patient knows it (the console, the therapist):
+            # they step for it while the belt ramps (0 on a brake or a stop)
+            belt_set = command[7]
+            if self._braked or not 0.0 <= belt_set <= self._belt_max:  # NaN too
+                belt_set = 0.0
             ctrl[4:10] = patient.update(2.0 * dt, belt, q, dq,
                                         (sdl[self._a_touch_l], sdl[self._a_touch_r]),
-                                        self._felt)
+                                        self._felt, belt_set)
             if ticks % 1000 == 1:
                 patient.drift()
                 patient.emg.fatigue = patient.fatigue
