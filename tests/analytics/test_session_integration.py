@@ -103,11 +103,11 @@ def test_emg_onsets_against_the_twins_true_activation(session: Path) -> None:
     (0.060 against 0.055, in 13 of 16 strides here): its EMG envelope crossed the threshold
     in 5 of those 13 and the recall over all bursts fell to 21 of 29. Such bursts are not
     scored either way (``NEAR_THRESHOLD_MARGIN``); each channel still needs 10 clear ones.
-    With the slow belt's hold (docs/unlanded slow12), the non-paretic vastus lateralis' rest
-    between its loading and its late-swing bursts dipped under the threshold by a fifth of its
-    height (0.127-0.143 against 0.153) for 50-100 ms in 8 of 15 strides: two true onsets,
-    where the envelope's 6-Hz low-pass fills the dip and finds one; those are not scored
-    either."""
+    With the slow belt's hold (slow12, measured as first applied), the non-paretic vastus
+    lateralis' rest between its loading and its late-swing bursts dipped under the threshold
+    by a fifth of its height (0.127-0.143 against 0.153) for 50-100 ms in 8 of 15 strides:
+    two true onsets, where the envelope's 6-Hz low-pass fills the dip and finds one; those
+    are not scored either."""
     from gaitway.analytics.emg import EmgPipeline
     from gaitway.analytics.emg_truth import match_onsets, true_bursts
 

@@ -323,8 +323,8 @@ def test_a_leg_that_just_landed_keeps_its_answer_to_load_whatever_the_intent_say
     in late stance (the first steps as the belt speeds up) is a leading leg taking the weight:
     its knee is held. Gated on the intent alone, it landed onto a yielding knee that the
     returning answer then straightened at 4-5 rad/s, and the next swing whipped the knee to
-    9-10 rad/s (healthy, 0 % support, 3.2 km/h, the most resistance, with the unlanded slow-belt
-    hold of docs/unlanded slow12: 6 of 8 seeds; SIMULATED)."""
+    9-10 rad/s (healthy, 0 % support, 3.2 km/h, the most resistance, with the slow-belt hold
+    as first applied, slow12 held at each speed the belt passed: 6 of 8 seeds; SIMULATED)."""
     leading = _knee_torque_in_stance(profile, speed_kmh, of_stance, bent_rad, share,
                                      left_landed_last=True)
     free = _knee_torque_in_stance(profile, speed_kmh, of_stance, bent_rad, 0.0,

@@ -161,8 +161,8 @@ _TAKEOVER: Final[float] = 1.0
 #: as the belt speeds up from a standstill) lost its answer to load while the other foot still
 #: carried the weight: it landed onto a yielding knee, which the returning answer then
 #: straightened at 4-5 rad/s, vaulting the patient, and the next swing whipped the knee to
-#: 9-10 rad/s (healthy, 0 % support, 3.2 km/h, the most resistance, with the unlanded slow-belt
-#: hold of docs/unlanded slow12: 6 of 8 seeds stopped; SIMULATED).
+#: 9-10 rad/s (healthy, 0 % support, 3.2 km/h, the most resistance, with the slow-belt hold as
+#: first applied, slow12 held at each speed the belt passed: 6 of 8 seeds stopped; SIMULATED).
 _UNLOADING_FROM: Final[float] = 0.5
 #: a foot is on the belt for that ordering from this share of body weight on it (a force
 #: plate's usual 20-50 N for an adult)
@@ -489,6 +489,12 @@ class VirtualPatient:
             out.append(self.events[self._next_event])
             self._next_event += 1
         return out
+
+    @property
+    def hold_speed_m_s(self) -> float:
+        """The speed whose belt factor the intent and the goal are held to (m/s; the
+        faster of the belt's and the set one at the last rebuild, -1 before the first)."""
+        return self._hold_speed
 
     @property
     def standing_posture(self) -> tuple[float, float]:
