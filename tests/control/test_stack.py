@@ -333,7 +333,10 @@ def test_the_table_follows_the_belt_at_every_tick(from_kmh: float, to_kmh: float
     the belt's speed of the tick (as the virtual patient's own gait follows it), not the one
     of the last left heel strike: the range of motion shrinks at slow speeds, and the table
     of a belt at rest held a path-controlled start in a tunnel too small for 2 km/h, where
-    no heel strike came to change it (0 strides, SIMULATED)."""
+    no heel strike came to change it (0 strides, SIMULATED). While the belt is slower than
+    it is set to (the start, the pause's run-down and resume) the table's range is held at
+    the set speed's, never shrunk further, and the command tells the station that speed
+    (its virtual patient holds its own gait the same way)."""
     stack = ControlStack(ControlSettings(speed_m_s=from_kmh / 3.6, controller=controller),
                          height_m=1.75, body_mass_kg=MASS)
     w = _BeltWalker(stack)
@@ -344,5 +347,9 @@ def test_the_table_follows_the_belt_at_every_tick(from_kmh: float, to_kmh: float
                                  stack.time)
         stack.walking = not 6000 <= i < 7000  # a pause
         belt = stack.belt.speed  # the speed this tick reads
-        s = w.step(stack.step(s))
-        assert stack.reference is stack.bank.nearest(belt)
+        cmd = stack.step(s)
+        s = w.step(cmd)
+        target = stack.belt.target
+        assert cmd.belt_setpoint == target
+        assert stack.reference is stack.bank.nearest(belt, target)
+        assert stack.reference.belt_factor >= stack.bank.nearest(target).belt_factor

@@ -19,6 +19,7 @@ from gaitway.gait.reference import (
     JointRom,
     ReferenceGait,
     RomSettings,
+    belt_factor,
     check_walkable,
     stride_time_s,
 )
@@ -156,6 +157,39 @@ def test_a_leg_with_its_own_stance_shares_the_factor(kmh: float, height: float, 
                          stance_fraction=stance)
     assert leg.belt_factor == robot.belt_factor
     _assert_shrunk(leg, _as_on_main(tiny, rom, rom), robot.belt_factor)
+
+
+@_BOUNDED
+@given(kmh=st.floats(0.1, 3.2), set_kmh=st.floats(0.0, 3.2), height=st.floats(1.0, 2.3),
+       hip=st.floats(*ROM_SCALE), knee=st.floats(*ROM_SCALE), stance=st.floats(0.45, 0.8))
+def test_a_gait_is_held_at_the_set_speed_while_the_belt_ramps_to_it(
+        kmh: float, set_kmh: float, height: float, hip: float, knee: float,
+        stance: float) -> None:
+    """While the belt is slower than it is set to (a start, a resume, a pause's run-down),
+    the hold is the set speed's: the belt's speed's own curves and cadence, hip and knee
+    shrunk by the belt factor of the faster of the two speeds (held at each speed passed
+    through, a restarting belt shrank the gait toward no stance sweep: factor 0.22 at
+    0.1 km/h). The cheap copy a control tick takes (``with_belt_factor``) is the same gait."""
+    v, hold = kmh / 3.6, set_kmh / 3.6
+    rom = _rom(hip, knee)
+    own = ReferenceGait(speed_m_s=v, height_m=height, rom=rom, stance_fraction=stance)
+    held = ReferenceGait(speed_m_s=v, height_m=height, rom=rom, stance_fraction=stance,
+                         hold_speed_m_s=hold)
+    assert held.belt_factor == belt_factor(max(v, hold), height, rom) >= own.belt_factor
+    assert held.stride_time_s == own.stride_time_s == stride_time_s(v, height)
+    tiny = ReferenceGait(speed_m_s=v, height_m=height, rom=_rom(_TINY, _TINY),
+                         stance_fraction=stance)
+    main = _as_on_main(tiny, hip, knee)
+    _assert_shrunk(held, main, held.belt_factor)
+    assert np.array_equal(held.table("ankle"), own.table("ankle"))
+    copied = own.with_belt_factor(held.belt_factor)
+    assert copied.belt_factor == held.belt_factor
+    assert copied.belt_coverage == pytest.approx(held.belt_coverage, rel=1e-9)
+    for joint in ("hip", "knee", "ankle"):
+        np.testing.assert_allclose(copied.table(joint), held.table(joint), rtol=0, atol=1e-12)
+    for phase in (0.0, 0.13, 0.5, 0.77):
+        np.testing.assert_allclose(copied.hip_knee(phase), held.hip_knee(phase), rtol=0,
+                                   atol=1e-9)
 
 
 @pytest.mark.parametrize("kmh", [0.5, 2.0, 3.2])

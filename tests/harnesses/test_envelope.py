@@ -405,6 +405,22 @@ def test_any_accepted_resistance_is_a_load_the_patient_walks_against(
                     f"{out.strides} strides, {out.clipped_torque_ticks} clipped")
 
 
+@pytest.mark.parametrize("seed", [151, 154, 157])
+def test_a_severe_paretic_patient_resumes_against_resistance_at_the_set_speeds_hold(
+        seed: int) -> None:
+    """The resistance property's draw at seed 154, and its neighbours that stopped with it:
+    with the slow-belt hold taken at each speed the restarting belt passed, the severe
+    paretic patient's own intent shrank toward no stance sweep, the sound leg landed crouched
+    and its hip was dragged past its range 1.5 s after the resume (joint_range; 3 of seeds
+    150-159). Held at the set speed while the belt ramps (robot and patient), all walk."""
+    case = EnvelopeCase.of("hemiparetic-left-severe", controller="resist", bws_pct=41.0,
+                           speed_kmh=2.76, seed=seed, seconds=10.0,
+                           resist_damping_nms_per_rad=0.4, resist_torque_nm=2.9)
+    out = run_case(case)
+    assert out.ok, (f"{case.label} (seed {seed}): {out.outcome} at {out.fault_at_s} s, "
+                    f"{out.strides} strides, {out.clipped_torque_ticks} clipped")
+
+
 def test_the_path_flow_walks_a_patient_who_carries_their_own_weight() -> None:
     """Path control at its stiffest with the most flow, for a patient who carries all of
     their weight: the flow pushed both standing legs into pre-swing together, and the

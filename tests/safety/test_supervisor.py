@@ -139,6 +139,25 @@ def test_belt_command_is_ramped() -> None:
     assert speeds == pytest.approx([0.0005, 0.001, 0.0015])
 
 
+@pytest.mark.parametrize(("set_m_s", "kind"), [(math.nan, "command_non_finite"),
+                                               (-0.1, "command_out_of_range"),
+                                               (1.0, "command_out_of_range"),
+                                               (0.6, None)])
+def test_the_belt_set_speed_passes_when_it_is_a_belt_speed(set_m_s: float,
+                                                           kind: str | None) -> None:
+    """The speed the belt is set to travels with the command to the station (a twin's
+    virtual patient steps for it while the belt ramps): passed on as it is when it is a
+    speed the belt can run, else the controller is at fault and the station stops."""
+    rig = Rig()
+    out = rig.tick(WALK._replace(belt_setpoint=set_m_s))
+    if kind is None:
+        assert out.belt_setpoint == set_m_s
+        assert rig.kinds() == []
+    else:
+        assert rig.kinds()[0][0] == kind
+        assert out.belt_setpoint == 0.0
+
+
 def test_nan_reading_is_an_immediate_stop() -> None:
     rig = Rig()
     rig.tick()

@@ -83,7 +83,7 @@ def test_a_patient_event_is_a_station_event_from_the_patient() -> None:
 
 
 @settings(max_examples=200, derandomize=True, deadline=None)
-@given(st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=7, max_size=7),
+@given(st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=8, max_size=8),
        st.booleans())
 def test_command_of_builds_the_same_command_as_its_constructor(values: list[float],
                                                                 as_tuple: bool) -> None:
@@ -92,7 +92,8 @@ def test_command_of_builds_the_same_command_as_its_constructor(values: list[floa
     made = command_of(tuple(values) if as_tuple else values)
     expected = Command(*values)
     assert type(made) is Command
-    assert struct.pack("7d", *made) == struct.pack("7d", *expected)
+    assert struct.pack("8d", *made) == struct.pack("8d", *expected)
     assert made._asdict().keys() == expected._asdict().keys()
     assert made.harness_setpoint is values[6]
+    assert made.belt_setpoint is values[7]
     assert made.hip_torque_left is values[0]

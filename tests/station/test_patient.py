@@ -8,8 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gaitway.gait.reference import GRAVITY
-from gaitway.station.sim.patient import VirtualPatient, knee_extensor_angle_gain
+from gaitway.gait.reference import GRAVITY, RomSettings, belt_factor
+from gaitway.station.sim.patient import (
+    _RETUNE_M_S,
+    VirtualPatient,
+    knee_extensor_angle_gain,
+)
 from gaitway.station.sim.profiles import PROFILES
 
 _DT = 0.002  # the twin updates its patient at 500 Hz
@@ -330,3 +334,48 @@ def test_a_leg_that_just_landed_keeps_its_answer_to_load_whatever_the_intent_say
     free = _knee_torque_in_stance(profile, speed_kmh, of_stance, bent_rad, 0.0,
                                   left_landed_last=True)
     assert leading < free - 1.0  # extending: the load is answered
+
+
+def _excursions(p: VirtualPatient) -> list[float]:
+    """The left and right legs' intended hip and knee excursions and those of the goal (rad,
+    max - min over the cycle)."""
+    assert p._tabs is not None
+    return [max(t) - min(t) for t in p._tabs[:4] + p._goal]
+
+
+@settings(max_examples=25, deadline=None, derandomize=True, database=None)
+@given(profile=st.sampled_from(sorted(PROFILES)), set_kmh=st.floats(0.5, 3.2),
+       share=st.floats(0.1, 1.5))
+def test_the_intent_is_held_at_the_set_speed_while_the_belt_ramps_to_it(
+        profile: str, set_kmh: float, share: float) -> None:
+    """While the belt ramps up to the speed it is set to (a start, a resume after a pause),
+    the patient steps for that speed: their intended and goal hip and knee excursions are
+    those of the belt's speed, scaled by the set speed's belt factor instead of the belt's
+    own (gaitway.gait.reference), never less. Held at each speed passed through, the intent
+    shrank toward no stance sweep as the belt restarted (factor 0.22 at 0.1 km/h), and a
+    severe paretic patient landed crouched until the sound hip was dragged past its range
+    (3 of 10 seeds, resistance, 41 % support, 2.8 km/h; SIMULATED). A belt faster than the
+    set speed (slowing down to it), or no set speed (a stop), keeps the belt's own."""
+    belt = max(share * set_kmh / 3.6, 0.1)
+    set_m_s = set_kmh / 3.6
+    ramping = VirtualPatient(PROFILES[profile], seed=1, events=False)
+    own = VirtualPatient(PROFILES[profile], seed=1, events=False)
+    weight = ramping.profile.mass_kg * GRAVITY
+    q, still, load = [0.1, -0.1, 0.1, 0.1, 0.0, 0.0], [0.0] * 6, (0.5 * weight, 0.5 * weight)
+    ramping.update(_DT, belt, q, still, load, None, set_m_s)
+    own.update(_DT, belt, q, still, load)
+    height = ramping.profile.height_m
+    ratio = (belt_factor(max(belt, set_m_s), height, RomSettings())
+             / belt_factor(belt, height, RomSettings()))
+    assert ramping.hold_speed_m_s == max(belt, set_m_s)
+    assert ratio >= 1.0
+    for held, as_own in zip(_excursions(ramping), _excursions(own), strict=True):
+        assert held == pytest.approx(ratio * as_own, rel=1e-9)
+    # a stop (no set speed) takes the belt's own hold back (the intent is rebuilt once the
+    # hold's speed has moved by the rebuild step)
+    ramping.update(_DT, belt, q, still, load, None, 0.0)
+    if set_m_s - belt <= _RETUNE_M_S:
+        return
+    assert ramping.hold_speed_m_s == belt
+    for held, as_own in zip(_excursions(ramping), _excursions(own), strict=True):
+        assert held == pytest.approx(as_own, rel=1e-9)

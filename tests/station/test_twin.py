@@ -87,6 +87,21 @@ def test_nan_command_never_reaches_a_motor_and_torque_is_limited(station: SimSta
         assert np.isfinite(s.values).all()
 
 
+@pytest.mark.parametrize("bad", [math.nan, -0.2, 5.0])
+def test_the_twin_tells_its_patient_the_speed_the_belt_is_set_to(station: SimStation,
+                                                                 bad: float) -> None:
+    """The virtual patient steps for the speed the belt is set to while it ramps there (the
+    command's belt set point, gaitway.gait.reference); a set point the twin cannot use
+    (non-finite, outside the belt's speeds) is none: the patient holds to the belt's own."""
+    with station:
+        for _ in range(800):  # the belt ramps to 0.3 m/s within 0.6 s, set to 0.8
+            station.step(Command(harness_force=220.0, belt_speed=0.3, belt_setpoint=0.8))
+        assert station.patient.hold_speed_m_s == 0.8
+        for _ in range(20):
+            station.step(Command(harness_force=220.0, belt_speed=0.3, belt_setpoint=bad))
+        assert station.patient.hold_speed_m_s == pytest.approx(0.3, abs=1e-9)
+
+
 def test_force_plates_carry_the_weight_the_harness_does_not(station: SimStation) -> None:
     with station:
         samples = _walk(station, 3.0, bws=0.3, speed=0.0)
