@@ -54,7 +54,7 @@ def _fingerprint(settings: SessionSettings) -> tuple[str, str, int]:
         nonlocal ticks
         ticks += 1
         digest.update(sample.values.tobytes())
-        digest.update(struct.pack("7d", *command))
+        digest.update(struct.pack(f"{len(command)}d", *command))
 
     summary = SessionCore(settings).run(on_tick=on_tick)
     return digest.hexdigest(), summary.ended_by, ticks
