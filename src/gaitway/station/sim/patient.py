@@ -50,6 +50,7 @@ from gaitway.station.sim.motor import (
     EffortLearner,
     EffortRule,
     load_response_gain,
+    path_error2,
     swing_moments,
 )
 from gaitway.station.sim.profiles import PatientProfile, SideImpairment
@@ -718,13 +719,8 @@ class VirtualPatient:
             return
         for s in (0, 1):
             ph = self.phase_of(s)
-            x = ph * _TABLE_N
-            i = int(x)
-            a = x - i
-            gh, gk = goal[s], goal[2 + s]
-            eh = gh[i] + (gh[i + 1] - gh[i]) * a - q[s]
-            ek = gk[i] + (gk[i + 1] - gk[i]) * a - q[2 + s]
-            learner.add(s, ph, 0.5 * (eh * eh + ek * ek), dt, counts=ph >= self._goal_stance,
+            err2 = path_error2(goal[s], goal[2 + s], ph, q[s], q[2 + s])
+            learner.add(s, ph, 0.5 * err2, dt, counts=ph >= self._goal_stance,
                         own_w=_pos(vol[s] * dq[s]) + _pos(vol[2 + s] * dq[2 + s]),
                         help_w=_pos(felt[s] * dq[s]) + _pos(felt[2 + s] * dq[2 + s]),
                         own_nm=abs(vol[s]) + abs(vol[2 + s]),
