@@ -15,8 +15,9 @@ import pytest
 
 from gaitway.cli.main import main
 from gaitway.harnesses import response
-from gaitway.harnesses.response_run import RunResult, WindowResult
+from gaitway.harnesses.response_run import RunResult, WindowResult, run_condition
 from gaitway.session.effort import EffortSummary
+from gaitway.station.sim.profiles import PROFILES
 
 #: the cohort's 22 sessions (33 simulated minutes, about a minute on two quiet cores) run in
 #: the first test's fixture: allow for a loaded machine
@@ -225,3 +226,37 @@ def test_each_row_names_every_patients_own_difference() -> None:
     data = response.to_json(list(rows.values()), plan, seed=1)
     row = next(r for r in data["rows"] if r["study"] == "guidance-60")  # type: ignore[union-attr]
     assert row["per_patient_difference"][against] == pytest.approx(-0.005)
+
+
+def _activation(profile_id: str, seed: int, names: tuple[str, ...]) -> dict[str, float]:
+    conds = response.conditions(TINY)
+    return {n: run_condition(PROFILES[profile_id], seed, conds[n]).windows[0].effort.activation
+            for n in names}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("profile_id", ["hemiparetic-left-severe", "hemiparetic-right-severe"])
+def test_a_severely_affected_patient_tries_harder_when_helped_less(profile_id: str) -> None:
+    """Issue 19: a severe paretic leg whose rhythm runs off the robot's showed, against its
+    own clock, an error no effort could remove; its drive sat at the ceiling under full
+    guidance and its extensors fought the robot's knee flexion, so its mean activation fell
+    with less guidance and under path control (docs/validation/response.md on e5c17a0: -0.0007
+    / -0.0009 / -0.010 and -0.0006 / -0.0011 / -0.012). People try harder when helped less,
+    up to what they can give."""
+    got = _activation(profile_id, 1501, ("guidance 100 %", "guidance 30 %", "path control"))
+    full = got["guidance 100 %"]
+    assert got["guidance 30 %"] > full
+    assert got["path control"] > full
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("index", [0, 1])
+def test_assist_as_needed_leaves_a_healthy_patient_more_of_the_work(index: int) -> None:
+    """Issue 19: with the error gain too small for a healthy leg's extra error under the
+    softer robot to buy drive, assist-as-needed did more robot work than full guidance
+    (+0.40 J, 5 of 6 virtual patients, docs/validation/response.md on e5c17a0)."""
+    prof, seed = response.cohort("healthy", 2, seed=2)[index]
+    conds = response.conditions(TINY)
+    work = [run_condition(prof, seed, conds[n]).windows[0].robot_assist_work_j
+            for n in ("guidance 100 %", "assist-as-needed")]
+    assert work[1] < work[0]
