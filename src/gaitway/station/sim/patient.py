@@ -719,8 +719,9 @@ class VirtualPatient:
             return
         for s in (0, 1):
             ph = self.phase_of(s)
-            err2 = path_error2(goal[s], goal[2 + s], ph, q[s], q[2 + s])
-            learner.add(s, ph, 0.5 * err2, dt, counts=ph >= self._goal_stance,
+            counts = ph >= self._goal_stance  # the swing: the error counts only there
+            err2 = path_error2(goal[s], goal[2 + s], ph, q[s], q[2 + s]) if counts else 0.0
+            learner.add(s, ph, 0.5 * err2, dt, counts=counts,
                         own_w=_pos(vol[s] * dq[s]) + _pos(vol[2 + s] * dq[2 + s]),
                         help_w=_pos(felt[s] * dq[s]) + _pos(felt[2 + s] * dq[2 + s]),
                         own_nm=abs(vol[s]) + abs(vol[2 + s]),
