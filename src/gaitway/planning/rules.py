@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Final
 
-from gaitway.control.belt import MAX_SPEED_KMH, MIN_SPEED_KMH
+from gaitway.control.belt import MAX_SPEED_KMH, MAX_SPEED_M_S, MIN_SPEED_KMH, MIN_SPEED_M_S
 from gaitway.gait.reference import JointRom, RomSettings, max_walkable_speed_m_s
 
 GUIDANCE_STEP_PCT: Final[float] = 10.0
@@ -83,8 +83,8 @@ def fastest_walkable_kmh(settings: TrainingSettings, height_m: float) -> float:
     """The fastest belt speed (km/h, a 0.1 km/h step from the slowest) at which the settings'
     range of motion still covers the belt's travel for a person of ``height_m``; the slowest
     speed if not even that (a session refuses such a range at any speed)."""
-    v = max_walkable_speed_m_s(height_m, settings.rom, lo_m_s=MIN_SPEED_KMH / 3.6,
-                               hi_m_s=MAX_SPEED_KMH / 3.6)
+    v = max_walkable_speed_m_s(height_m, settings.rom, lo_m_s=MIN_SPEED_M_S,
+                               hi_m_s=MAX_SPEED_M_S)
     return MIN_SPEED_KMH if v is None else round(v * 3.6, 2)
 
 

@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass, fields
 from typing import Any, Final
 
-from gaitway.control.belt import MAX_SPEED_KMH, MIN_SPEED_KMH
+from gaitway.control.belt import MAX_SPEED_KMH, MIN_SPEED_KMH, MIN_SPEED_M_S
 from gaitway.control.registry import check_controller
 from gaitway.control.resist import DEFAULT_RESIST_DAMPING
 from gaitway.control.settings import (
@@ -216,7 +216,7 @@ class SessionSettings:
             _finite_in(f"{flag} (range-of-motion scale)", v, *SETTING_RANGES.rom_scale,
                        "(1: as recorded)")
         check_walkable(self.speed_m_s, self.patient_profile(profile).height_m, self.rom,
-                       min_speed_m_s=MIN_SPEED_KMH / 3.6)
+                       min_speed_m_s=MIN_SPEED_M_S)
         _finite_in("--max-guidance", self.max_guidance_pct, *SETTING_RANGES.guidance_pct, "%")
         _finite_in("--max-bws", self.max_bws_pct, *SETTING_RANGES.bws_pct, "% of body weight")
         _finite_in("warm-up", self.warmup_s, 0.0, MAX_WARMUP_S, "s")
