@@ -21,7 +21,9 @@ and in the rest), which is what computing it across the cohort with numpy would 
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -29,6 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from gaitway import compiled_modules
 from gaitway.session.batch import BatchStats, run_sessions
 from gaitway.session.builder import SessionCore
 from gaitway.session.settings import SessionSettings
@@ -78,7 +81,18 @@ def _timed(total: list[int], fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def tick_breakdown(minutes: float) -> tuple[dict[str, float], float, int]:
     """({part: us per tick}, the whole tick's thread CPU us, ticks) of one recorded session;
-    each part's calls timed by a wrapper set on the instance (the tick's own code unchanged)."""
+    each part's calls timed by a wrapper set on the instance (the tick's own code unchanged).
+    A compiled instance's methods cannot be replaced (gaitway.compiled): where the tick runs
+    compiled, the breakdown is measured in a fresh process on the .py modules."""
+    if compiled_modules():
+        env = {**os.environ, "GAITWAY_PURE_PYTHON": "1"}
+        code = ("import json, sys; sys.path.insert(0, sys.argv[1]); import bench_batch as b; "
+                "print(json.dumps(b.tick_breakdown(float(sys.argv[2]))))")
+        out = subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent),
+                              repr(minutes)], check=True, capture_output=True, text=True,
+                             env=env)
+        parts, tick, ticks = json.loads(out.stdout.strip().splitlines()[-1])
+        return dict(parts), float(tick), int(ticks)
     parts = {k: [0] for k in ("physics (mj_step)", "virtual patient", "twin sample and truth",
                               "twin step (firmware, belt, harness)", "control stack",
                               "safety (supervisor, injector)", "recording (row to the writer)")}
@@ -133,12 +147,13 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
                      "row_copies_share_of_wall": round(
                          (st.physics_wall_s - st.batch_call_wall_s) / wall, 3),
                      "load_avg": round(os.getloadavg()[0], 1)})
+    pure = " (.py modules)" if compiled_modules() else ""
     parts, tick, ticks = tick_breakdown(minutes)
     for name, us in parts.items():
-        rows.append({"name": f"tick part: {name}", "value": us, "unit": "us per tick",
+        rows.append({"name": f"tick part: {name}{pure}", "value": us, "unit": "us per tick",
                      "share_of_tick": round(us / tick, 3)})
-    rows.append({"name": "tick part: the rest (loop, state machine, phase scorer, effort meter, "
-                 "hooks, injector wrapper, the timers' own cost)",
+    rows.append({"name": f"tick part{pure}: the rest (loop, state machine, phase scorer, effort "
+                 "meter, hooks, injector wrapper, the timers' own cost)",
                  "value": tick - sum(parts.values()),
                  "unit": "us per tick", "share_of_tick": round(1 - sum(parts.values()) / tick, 3),
                  "whole_tick_cpu_us": round(tick, 1), "ticks": ticks,

@@ -2,6 +2,10 @@
 what recording costs in time and on disk.
 
 Run through bench/run.py, or alone: ``python bench/bench_station.py [--quick]``;
+``python bench/bench_station.py --modes`` compares the tick's modules compiled with mypyc
+(gaitway.compiled) against the same modules run from their .py files: the tick against a bare
+``mj_step`` and a headless session's speed, the two modes alternated in fresh processes, and
+the eight identity sessions below hashed in each mode (they must be equal);
 ``python bench/bench_station.py --only-tick --before SRC`` compares the tick with the code in
 SRC (the ``src`` tree of another checkout): the tick against a bare ``mj_step`` in fresh
 processes, the two trees alternated, and whether eight seeded sessions (every controller, a
@@ -36,6 +40,7 @@ from typing import Any
 import mujoco
 import numpy as np
 
+from gaitway.compiled import build_state, compiled_modules, mode
 from gaitway.control.settings import ControlSettings
 from gaitway.control.stack import ControlStack
 from gaitway.recording import open_recording
@@ -82,7 +87,12 @@ def _tick_vs_bare(rounds: int, n: int) -> tuple[float, float]:
 
 
 def _motor_model_cost(rounds: int, n: int) -> tuple[float, float]:
-    """Tick CPU time (us) with the motor model and without it, alternated, best of each."""
+    """Tick CPU time (us) with the motor model and without it, alternated, best of each.
+    The variant without replaces two methods of the patient, which a compiled instance does
+    not allow: where the tick runs compiled, measured in a fresh process on the .py modules."""
+    if compiled_modules():
+        r = _child("motor", None, n, pure=True, rounds=rounds)
+        return float(r["motor_us"]), float(r["no_motor_us"])
     profile = get_profile(PROFILE)
     variants: list[list[Any]] = []
     for motor in (True, False):
@@ -147,12 +157,14 @@ def run(quick: bool = False) -> list[dict[str, object]]:
     wall_rec = min(s.wall_time_s or 0.0 for s in rec)
     rtf = max(s.real_time_factor or 0.0 for s in rec)
     per_30min_mb = size / (minutes * 60.0) * 1800.0 / 1e6
-    return [
+    rows: list[dict[str, object]] = [
         {"name": "full tick (control stack + firmware + virtual patient + sample + mj_step)",
          "value": round(tick_us, 1), "unit": "us CPU", "baseline": round(bare_us, 1),
-         "baseline_name": "bare mj_step, same model", "ratio": round(tick_us / bare_us, 2)},
+         "baseline_name": "bare mj_step, same model", "ratio": round(tick_us / bare_us, 2),
+         "mode": mode()},
         {"name": "full tick with the patient's motor model (effort learning, following "
-         "the cuffs)", "value": round(motor_us, 1), "unit": "us CPU",
+         "the cuffs)" + (" (.py modules)" if compiled_modules() else ""),
+         "value": round(motor_us, 1), "unit": "us CPU",
          "baseline": round(no_motor_us, 1), "baseline_name": "same tick without it",
          "ratio": round(motor_us / no_motor_us, 3)},
         {"name": f"headless session with recorder, {minutes:g} min of {PROFILE}",
@@ -163,6 +175,14 @@ def run(quick: bool = False) -> list[dict[str, object]]:
         {"name": "recording size, extrapolated to 30 min at 1 kHz",
          "value": round(per_30min_mb, 1), "unit": "MB", "goal": "<= 60"},
     ]
+    built, why = build_state()
+    if built:
+        rows += modes_compared(rounds=2 if quick else 3, n=2000 if quick else 3000,
+                               minutes=minutes)
+    else:
+        rows.append({"name": "tick modules compiled with mypyc", "value": False, "unit": "",
+                     "why": why})
+    return rows
 
 
 # -- the tick against the code before (--before SRC) ---------------------------------------
@@ -214,7 +234,7 @@ def session_digests() -> list[str]:
                         twin: SimStation = twin) -> None:
                 h.update(sample.values.tobytes())
                 h.update(struct.pack(f"{len(control)}d", *control))
-                h.update(struct.pack("7d", *cmd))
+                h.update(struct.pack(f"{len(cmd)}d", *cmd))  # every field of the Command
                 h.update(twin.truth.tobytes())
 
             summary = core.run(on_tick=on_tick)
@@ -231,26 +251,84 @@ def session_digests() -> list[str]:
 
 
 _CHILD = """
-import json, sys
+import json, sys, tempfile
+from pathlib import Path
 sys.path.insert(0, sys.argv[2])
 import bench_station as b
+n, rounds = int(sys.argv[3]), int(sys.argv[4])
 if sys.argv[1] == "tick":
-    tick, bare = b._tick_vs_bare(rounds=5, n=int(sys.argv[3]))
-    print(json.dumps({"tick_us": tick, "bare_us": bare}))
+    tick, bare = b._tick_vs_bare(rounds=rounds, n=n)
+    out = {"tick_us": tick, "bare_us": bare}
+elif sys.argv[1] == "motor":
+    motor, no_motor = b._motor_model_cost(rounds=rounds, n=n)
+    out = {"motor_us": motor, "no_motor_us": no_motor}
+elif sys.argv[1] == "session":
+    with tempfile.TemporaryDirectory() as tmp:
+        s = b._session(n / 60.0, Path(tmp), record=True)
+    out = {"rtf": s.real_time_factor, "wall_s": s.wall_time_s}
 else:
-    print(json.dumps({"digests": b.session_digests()}))
+    out = {"digests": b.session_digests()}
+out["mode"] = b.mode()
+print(json.dumps(out))
 """
 
 
-def _child(mode: str, src: Path | None, n: int = 3000) -> dict[str, Any]:
-    """One figure in a fresh process; ``src``: run that source tree of gaitway."""
+def _child(what: str, src: Path | None, n: int = 3000, *, pure: bool = False,
+           rounds: int = 5) -> dict[str, Any]:
+    """One figure in a fresh process; ``src``: run that source tree of gaitway; ``pure``:
+    its tick modules from their .py files (GAITWAY_PURE_PYTHON=1), not compiled."""
     env = dict(os.environ)
     if src is not None:
         env["PYTHONPATH"] = str(src)
-    out = subprocess.run([sys.executable, "-c", _CHILD, mode, str(HERE), str(n)], check=True,
+    env.pop("GAITWAY_PURE_PYTHON", None)
+    if pure:
+        env["GAITWAY_PURE_PYTHON"] = "1"
+    out = subprocess.run([sys.executable, "-c", _CHILD, what, str(HERE), str(n), str(rounds)],
                          capture_output=True, text=True, env=env)
+    if out.returncode:
+        raise RuntimeError(f"the {what} child failed:\n{out.stderr[-3000:]}")
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
+
+
+def modes_compared(rounds: int, n: int, minutes: float) -> list[dict[str, object]]:
+    """The tick modules compiled against the same modules from their .py files, alternated in
+    fresh processes: the tick against a bare mj_step (one ratio per process), a headless
+    session's speed, and the identity sessions' digests in each mode (must be equal)."""
+    names = {True: "pure Python", False: "compiled"}
+    ratios: dict[bool, list[float]] = {True: [], False: []}
+    ticks: dict[bool, list[float]] = {True: [], False: []}
+    rtf: dict[bool, list[float]] = {True: [], False: []}
+    load0 = os.getloadavg()[0]
+    for _ in range(rounds):
+        for pure in (True, False):
+            r = _child("tick", None, n, pure=pure)
+            if r["mode"].startswith("pure") != pure:
+                raise RuntimeError(f"asked for {names[pure]}, ran {r['mode']}")
+            ratios[pure].append(r["tick_us"] / r["bare_us"])
+            ticks[pure].append(r["tick_us"])
+    for _ in range(2):
+        for pure in (True, False):
+            rtf[pure].append(_child("session", None, round(minutes * 60), pure=pure)["rtf"])
+    load1 = os.getloadavg()[0]
+    digests = {pure: _child("identity", None, pure=pure)["digests"] for pure in (True, False)}
+    rows: list[dict[str, object]] = []
+    for pure in (True, False):
+        rs = sorted(ratios[pure])
+        rows.append({"name": f"full tick / bare mj_step, {names[pure]} ({rounds} processes, "
+                     "best and median)", "value": round(rs[0], 2),
+                     "median": round(rs[len(rs) // 2], 2), "unit": "x",
+                     "tick_us_best": round(min(ticks[pure]), 1),
+                     "load_avg": f"{load0:.1f}-{load1:.1f}", "goal": "<= 2.5"})
+    rows.append({"name": "full tick CPU, compiled / pure Python (best of each)",
+                 "value": round(min(ticks[False]) / min(ticks[True]), 3), "unit": "x"})
+    for pure in (True, False):
+        rows.append({"name": f"headless session with recorder, {minutes:g} min, "
+                     f"{names[pure]} (best of 2)", "value": round(max(rtf[pure]), 1),
+                     "unit": "x real time", "load_avg": f"{load0:.1f}-{load1:.1f}"})
+    rows.append({"name": "identity sessions (8, every tick hashed): compiled equal to pure",
+                 "value": digests[True] == digests[False], "unit": ""})
+    return rows
 
 
 def tick_before_after(before: Path, rounds: int, n: int) -> list[dict[str, object]]:
@@ -285,14 +363,19 @@ if __name__ == "__main__":
                         help="only the tick against a bare mj_step (with --before: both codes)")
     parser.add_argument("--before", type=Path, default=None,
                         help="a src/ tree of the code before (e.g. a git worktree's src)")
+    parser.add_argument("--modes", action="store_true",
+                        help="only the tick modules compiled against pure Python")
     parser.add_argument("--rounds", type=int, default=3)
     a = parser.parse_args()
-    if a.before is not None:
+    if a.modes:
+        rows = modes_compared(a.rounds, 2000 if a.quick else 3000, 1.0 if a.quick else 3.0)
+    elif a.before is not None:
         rows = tick_before_after(a.before, a.rounds, 2000 if a.quick else 3000)
     elif a.only_tick:
         tick_us, bare_us = _tick_vs_bare(rounds=3 if a.quick else 5, n=2000 if a.quick else 5000)
         rows = [{"name": "full tick", "value": round(tick_us, 1), "unit": "us CPU",
-                 "baseline": round(bare_us, 1), "ratio": round(tick_us / bare_us, 2)}]
+                 "baseline": round(bare_us, 1), "ratio": round(tick_us / bare_us, 2),
+                 "mode": mode()}]
     else:
         rows = run(quick=a.quick)
     for row in rows:

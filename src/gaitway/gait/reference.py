@@ -44,7 +44,6 @@ Lookups are table-based so that one call costs well under a microsecond of Pytho
 
 from __future__ import annotations
 
-import copy
 import functools
 import math
 from dataclasses import dataclass, field
@@ -317,10 +316,16 @@ class ReferenceGait:
         rom: RomSettings | None = None,
         stance_fraction: float | None = None,
         hold_speed_m_s: float = 0.0,
+        _copy_of: ReferenceGait | None = None,
     ) -> None:
         """``hold_speed_m_s``: the speed the belt is set to (m/s); where it is faster than
         ``speed_m_s`` (the belt ramping up to it, or down to a pause) the belt factor is
-        that speed's, not this one's (module docstring)."""
+        that speed's, not this one's (module docstring). ``_copy_of``: a reference whose
+        attributes are copied instead of building any (for :meth:`with_belt_factor`; an
+        instance compiled with mypyc cannot be copied by ``copy.copy``)."""
+        if _copy_of is not None:
+            self._copy_from(_copy_of)
+            return
         if not 1.0 <= height_m <= 2.3:
             raise UserError(f"body height must be within 1.0-2.3 m, got {height_m} m")
         self.speed_m_s = speed_m_s
@@ -351,7 +356,7 @@ class ReferenceGait:
         speed whose factor that is): each scaled about its mean, which the factor leaves in
         place. A copy, well under a millisecond (a build takes a few), so that a control tick
         may take one."""
-        out = copy.copy(self)
+        out = ReferenceGait(speed_m_s=self.speed_m_s, height_m=self.height_m, _copy_of=self)
         out.belt_factor = factor
         ratio = factor / self.belt_factor
         tables = dict(self._tables)
@@ -379,6 +384,15 @@ class ReferenceGait:
         self._dhip = (np.gradient(tables["hip"]) * _TABLE_N).tolist() if dhip is None else dhip
         self._dknee = ((np.gradient(tables["knee"]) * _TABLE_N).tolist() if dknee is None
                        else dknee)
+
+    def _copy_from(self, o: ReferenceGait) -> None:
+        """Every attribute of ``o`` (the same objects: tables are never changed in place)."""
+        self.speed_m_s, self.height_m, self.rom = o.speed_m_s, o.height_m, o.rom
+        self.blend, self.stance_fraction = o.blend, o.stance_fraction
+        self.belt_factor, self.stride_time_s = o.belt_factor, o.stride_time_s
+        self._tables, self.belt_coverage = o._tables, o.belt_coverage
+        self._hip, self._knee, self._ankle = o._hip, o._knee, o._ankle
+        self._dhip, self._dknee = o._dhip, o._dknee
 
     @property
     def frequency_hz(self) -> float:

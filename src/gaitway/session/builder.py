@@ -322,8 +322,10 @@ class SessionCore:
                 # cmd_* channels: what the drives got, after safety
                 _PUT_COMMAND(row_bytes, _COMMAND_AT, *cmd)
                 append(row, truth)
-            score(control[_PHASE_L], control[_PHASE_R], truth[_CONTACT_L] > 0.5,
-                  truth[_CONTACT_R] > 0.5)
+            # bool(): numpy's bool is not the declared bool (the scorer may be compiled code,
+            # which checks it)
+            score(control[_PHASE_L], control[_PHASE_R], bool(truth[_CONTACT_L] > 0.5),
+                  bool(truth[_CONTACT_R] > 0.5))
             measure(sample.floats, truth)
             if pending and safety.latched:  # nothing asked for before or during a fault's
                 stack.changes.drop_pending(sample.time, "a fault stopped the session")  # hold
