@@ -40,7 +40,7 @@ from typing import Any
 import mujoco
 import numpy as np
 
-from gaitway.compiled import build_state, compiled_modules, mode
+from gaitway.compiled import build_state, compiled_modules, tick_code
 from gaitway.control.settings import ControlSettings
 from gaitway.control.stack import ControlStack
 from gaitway.recording import open_recording
@@ -161,7 +161,7 @@ def run(quick: bool = False) -> list[dict[str, object]]:
         {"name": "full tick (control stack + firmware + virtual patient + sample + mj_step)",
          "value": round(tick_us, 1), "unit": "us CPU", "baseline": round(bare_us, 1),
          "baseline_name": "bare mj_step, same model", "ratio": round(tick_us / bare_us, 2),
-         "mode": mode()},
+         "mode": tick_code()},
         {"name": "full tick with the patient's motor model (effort learning, following "
          "the cuffs)" + (" (.py modules)" if compiled_modules() else ""),
          "value": round(motor_us, 1), "unit": "us CPU",
@@ -268,7 +268,7 @@ elif sys.argv[1] == "session":
     out = {"rtf": s.real_time_factor, "wall_s": s.wall_time_s}
 else:
     out = {"digests": b.session_digests()}
-out["mode"] = b.mode()
+out["mode"] = b.tick_code()
 print(json.dumps(out))
 """
 
@@ -375,7 +375,7 @@ if __name__ == "__main__":
         tick_us, bare_us = _tick_vs_bare(rounds=3 if a.quick else 5, n=2000 if a.quick else 5000)
         rows = [{"name": "full tick", "value": round(tick_us, 1), "unit": "us CPU",
                  "baseline": round(bare_us, 1), "ratio": round(tick_us / bare_us, 2),
-                 "mode": mode()}]
+                 "mode": tick_code()}]
     else:
         rows = run(quick=a.quick)
     for row in rows:

@@ -157,10 +157,10 @@ def compiled_modules() -> tuple[str, ...]:
                  .endswith(".py"))
 
 
-def mode() -> str:
+def tick_code() -> str:
     """``compiled`` or ``pure (<why>)``: which code runs the tick in this process."""
     return install_guard()
 
 
 __all__ = ["GROUP", "MANIFEST", "PURE_ENV", "TICK_MODULES", "build_state", "compiled_modules",
-           "install_guard", "library_paths", "mode", "source_hashes", "source_path"]
+           "install_guard", "library_paths", "source_hashes", "source_path", "tick_code"]

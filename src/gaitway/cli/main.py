@@ -13,6 +13,8 @@ from collections.abc import Sequence
 
 from sqlalchemy.exc import SQLAlchemyError
 
+import gaitway
+import gaitway.compiled
 from gaitway.errors import GaitwayError
 from gaitway.files import os_error_line
 
@@ -43,6 +45,9 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="gaitway", description="Robot-assisted gait training.")
+    parser.add_argument("--version", action="version",
+                        version=f"gaitway {gaitway.__version__}; session tick: "
+                                f"{gaitway.compiled.tick_code()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for name in COMMAND_MODULES:

@@ -15,6 +15,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from gaitway.cli.options import add_lsl_options, add_training_settings, lsl_options
+from gaitway.compiled import tick_code
 from gaitway.control.resist import DEFAULT_RESIST_DAMPING
 from gaitway.control.settings import (
     MAX_FLOW_NM,
@@ -144,7 +145,7 @@ def _simulate(args: argparse.Namespace) -> int:
     if s.effort is not None:
         print(f"  active participation (patient's share of positive work, SIMULATED truth): "
               f"{fmt(s.effort.active_participation_pct)} %; drive {s.effort.drive}")
-    print(f"  real-time factor: {s.real_time_factor}x")
+    print(f"  real-time factor: {s.real_time_factor}x (tick: {tick_code()})")
     print(f"  recording: {Path(args.out) / (s.recording or '')}  summary: "
           f"{Path(args.out) / 'summary.json'}")
     for f in s.faults:

@@ -30,6 +30,7 @@ import mujoco
 import numpy as np
 
 import gaitway
+from gaitway.compiled import tick_code
 from gaitway.control.aan import AanSettings
 from gaitway.control.changes import ChangeKind, ChangeRequest
 from gaitway.control.phase import StreamingPhaseScorer
@@ -273,6 +274,8 @@ class SessionCore:
             "session_id": self.session_id,
             "started_at": self.started_at.isoformat(),
             "gaitway_version": gaitway.__version__,
+            #: which code ran the tick: "compiled" (mypyc) or "pure (<why>)" (gaitway.compiled)
+            "tick_code": tick_code(),
             "station": station,
             "patient": patient,
             "settings": self.settings.to_dict(),
