@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib
 import json
 import os
 import struct
@@ -40,7 +41,6 @@ from typing import Any
 import mujoco
 import numpy as np
 
-from gaitway.compiled import build_state, compiled_modules, tick_code
 from gaitway.control.settings import ControlSettings
 from gaitway.control.stack import ControlStack
 from gaitway.recording import open_recording
@@ -52,6 +52,29 @@ from gaitway.station.sim.profiles import get_profile
 from gaitway.station.sim.twin import SimStation
 
 PROFILE = "hemiparetic-left-moderate"
+
+
+def _compiled() -> Any:
+    """gaitway.compiled, or None in a tree from before it (``--before SRC``: pure Python)."""
+    try:
+        return importlib.import_module("gaitway.compiled")
+    except ModuleNotFoundError:
+        return None
+
+
+def tick_code() -> str:
+    c = _compiled()
+    return "pure (no gaitway.compiled)" if c is None else str(c.tick_code())
+
+
+def compiled_modules() -> tuple[str, ...]:
+    c = _compiled()
+    return () if c is None else tuple(c.compiled_modules())
+
+
+def build_state() -> tuple[bool, str]:
+    c = _compiled()
+    return (False, "no gaitway.compiled") if c is None else c.build_state()
 
 
 def _tick_vs_bare(rounds: int, n: int) -> tuple[float, float]:
