@@ -18,7 +18,7 @@ from gaitway.session.clock import LoopClock
 from gaitway.session.loop import BEHIND_EVENT, PhasePlan, run_loop
 from gaitway.session.runner import run_session
 from gaitway.session.settings import SessionSettings
-from gaitway.station.interface import TimeBase
+from gaitway.station.interface import Station, StationWrapper, TimeBase
 from gaitway.station.sim.patient import VirtualPatient
 from gaitway.station.sim.profiles import get_profile
 from gaitway.station.sim.twin import SimStation
@@ -57,16 +57,17 @@ def test_injected_overrun_is_still_detected_headless(tmp_path: Path,
     assert over[0]["detected_at_s"] - 1.5 <= 0.004  # the 3rd slow tick of the 5 injected
 
 
-class _RealTimeTwin(SimStation):
+class _RealTimeTwin(StationWrapper):
     """The twin presenting itself as hardware: its time is wall time (what a real station
-    says), so the supervisor must judge its loop as a real one."""
+    says), so the supervisor must judge its loop as a real one. A wrapper, not a subclass:
+    the twin's class may be compiled (gaitway.compiled), which no Python class can extend."""
 
     @property
     def time_base(self) -> TimeBase:
         return TimeBase.REAL
 
 
-def _paced_on_a_loaded_machine(station: SimStation, monkeypatch: pytest.MonkeyPatch
+def _paced_on_a_loaded_machine(station: Station, monkeypatch: pytest.MonkeyPatch
                                ) -> tuple[SessionSafety, LoopClock, list[tuple[Any, ...]]]:
     """0.3 s of a paced live session (as the console runs it) while 30 ms pass between any
     two reads of the wall clock."""
@@ -85,13 +86,13 @@ def _paced_on_a_loaded_machine(station: SimStation, monkeypatch: pytest.MonkeyPa
     return safety, clock, events
 
 
-def _station(cls: type[SimStation]) -> SimStation:
-    return cls(VirtualPatient(get_profile("healthy"), seed=5, events=False), seed=5)
+def _station() -> SimStation:
+    return SimStation(VirtualPatient(get_profile("healthy"), seed=5, events=False), seed=5)
 
 
 def test_a_late_loop_on_a_simulated_station_falls_behind_instead_of_stopping(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    station = _station(SimStation)
+    station = _station()
     assert station.time_base is TimeBase.SIMULATED
     safety, clock, events = _paced_on_a_loaded_machine(station, monkeypatch)
     assert not safety.latched
@@ -106,7 +107,7 @@ def test_a_late_loop_on_a_simulated_station_falls_behind_instead_of_stopping(
 
 def test_a_late_loop_on_a_real_time_station_stays_a_fault(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    station = _station(_RealTimeTwin)
+    station = _RealTimeTwin(_station())
     safety, clock, events = _paced_on_a_loaded_machine(station, monkeypatch)
     over = [f for f in safety.summary()["faults"] if f["kind"] == "loop_overrun"]
     assert len(over) == 1
