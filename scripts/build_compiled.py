@@ -72,18 +72,19 @@ def _build(c: ModuleType, work: Path) -> None:
     missing = [p.name for p in built if not p.exists()]
     if missing:
         raise RuntimeError(f"the build made no {', '.join(missing)}")
-    hashes = c.source_hashes(src=SRC)  # the sources as compiled (read again below)
+    inputs = c.build_inputs(SRC)
+    hashes = c.source_hashes(inputs, SRC)  # the sources as compiled (read again below)
     for made, target in zip(built, c.library_paths(SRC), strict=True):
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         shutil.copyfile(made, tmp)
         os.replace(tmp, target)  # a process with the old library loaded keeps its copy
-    if c.source_hashes(src=SRC) != hashes:
+    if c.source_hashes(inputs, SRC) != hashes:
         raise RuntimeError("a source changed during the build")
     import mypy.version
 
     c.MANIFEST.write_text(json.dumps({
-        "ext_suffix": c.extension_suffix(), "python": sys.version.split()[0],
-        "mypy": mypy.version.__version__, "group": c.GROUP,
+        "format": c.MANIFEST_FORMAT, "ext_suffix": c.extension_suffix(),
+        "python": sys.version.split()[0], "mypy": mypy.version.__version__, "group": c.GROUP,
         "built_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "sources": hashes,
     }, indent=1) + "\n")
 

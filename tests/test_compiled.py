@@ -52,7 +52,8 @@ print(json.dumps({"code": gaitway.compiled.tick_code(), "compiled": gaitway.comp
 
 def _fake_build(tmp_path: Path) -> Path:
     """A copy of the package whose compiled modules are empty files (loading any of them
-    fails) and whose manifest matches the copied sources: only the guard keeps them out."""
+    fails) and whose manifest matches the copied sources and what they import: only the
+    guard keeps them out."""
     src = tmp_path / "src"
     shutil.copytree(SRC / "gaitway", src / "gaitway",
                     ignore=shutil.ignore_patterns("__pycache__", "*.so", "*.pyd",
@@ -63,7 +64,8 @@ def _fake_build(tmp_path: Path) -> Path:
     for path in compiled.library_paths(src):
         path.write_bytes(b"")
     (src / "gaitway" / compiled.MANIFEST.name).write_text(json.dumps({
-        "ext_suffix": compiled.extension_suffix(), "sources": compiled.source_hashes(src=src)}))
+        "format": compiled.MANIFEST_FORMAT, "ext_suffix": compiled.extension_suffix(),
+        "sources": compiled.source_hashes(compiled.build_inputs(src), src)}))
     return src
 
 
@@ -72,7 +74,17 @@ def test_a_build_whose_manifest_matches_is_trusted(tmp_path: Path) -> None:
     assert compiled.build_state(src) == (True, "")
 
 
-@pytest.mark.parametrize("module", ["gaitway.station.sim.patient", "gaitway.control.base"])
+def test_the_build_depends_on_what_the_compiled_modules_import() -> None:
+    inputs = compiled.build_inputs()
+    assert set(compiled.TICK_MODULES) <= set(inputs)
+    # e.g. the Sample and Command of the twin's interface, the controllers' settings
+    assert {"gaitway.station.interface", "gaitway.control.settings"} <= set(inputs)
+    assert "gaitway.session.builder" not in inputs  # a module importing them is no input
+
+
+# a compiled module; another; a module compiled code imports (its Final constants inlined)
+@pytest.mark.parametrize("module", ["gaitway.station.sim.patient", "gaitway.control.base",
+                                    "gaitway.station.interface"])
 def test_an_edited_source_loads_the_whole_group_from_py_with_one_warning(
         tmp_path: Path, module: str) -> None:
     src = _fake_build(tmp_path)

@@ -2,8 +2,10 @@
 
 ``scripts/setup.sh`` compiles :data:`TICK_MODULES` with mypyc (``scripts/build_compiled.py``)
 into one shared library, ``gaitway/_tick__mypyc.<ext>``, with a small extension module next
-to each ``.py``, and writes :data:`MANIFEST` (the SHA-256 of every compiled source, the
-Python it was built for). Without a working compiler or mypy the build warns and writes
+to each ``.py``, and writes :data:`MANIFEST` (the SHA-256 of every compiled source and of
+every gaitway module they import, since compiled code holds what it learnt of the modules it
+imports, e.g. their ``Final`` constants inlined; the Python it was built for). Without a
+working compiler or mypy the build warns and writes
 nothing: the ``.py`` modules run (the same sessions, bit for bit, slower).
 
 :func:`install_guard` (run by ``gaitway/__init__.py``, before any of these modules can be
@@ -20,6 +22,7 @@ Standard library only, no other gaitway import: it runs inside ``import gaitway`
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import importlib.machinery
 import importlib.util
@@ -64,6 +67,8 @@ PACKAGE_DIR: Final = Path(__file__).resolve().parent
 SRC_DIR: Final = PACKAGE_DIR.parent
 #: Written by the build after every library is in place; git-ignored like the libraries.
 MANIFEST: Final = PACKAGE_DIR / "_tick_build.json"
+#: The manifest's format: 2 lists what the compiled modules import as well (build_inputs)
+MANIFEST_FORMAT: Final = 2
 
 _mode: str | None = None  # "compiled", "pure (<why>)"
 
@@ -88,9 +93,31 @@ def source_hashes(modules: Sequence[str] = TICK_MODULES, src: Path = SRC_DIR) ->
     return {m: hashlib.sha256(source_path(m, src).read_bytes()).hexdigest() for m in modules}
 
 
+def build_inputs(src: Path = SRC_DIR) -> list[str]:
+    """The compiled modules and every gaitway module they import, directly or not (an import
+    inside a function or under ``TYPE_CHECKING`` counts): what the build depends on."""
+    seen: set[str] = set()
+    todo = list(TICK_MODULES)
+    while todo:
+        module = todo.pop()
+        path = source_path(module, src)
+        if module in seen or not path.exists():  # a package, or a name imported from one
+            continue
+        seen.add(module)
+        for node in ast.walk(ast.parse(path.read_bytes())):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            else:
+                continue
+            todo += [n for n in names if n.startswith("gaitway.")]
+    return sorted(seen)
+
+
 def build_state(src: Path = SRC_DIR) -> tuple[bool, str]:
     """(whether the compiled group may be loaded, why not). Reads the manifest and hashes
-    the ~200 kB of sources (well under a millisecond)."""
+    the ~300 kB of sources it lists (about a millisecond)."""
     manifest = src / "gaitway" / MANIFEST.name
     present = [p for p in library_paths(src) if p.exists()]
     if not manifest.exists():
@@ -101,12 +128,20 @@ def build_state(src: Path = SRC_DIR) -> tuple[bool, str]:
         built = json.loads(manifest.read_text())
     except (OSError, ValueError) as exc:
         return False, f"unreadable build manifest ({exc})"
+    if built.get("format") != MANIFEST_FORMAT:
+        return False, "a build manifest of another format (an older build)"
     if built.get("ext_suffix") != extension_suffix():
         return False, f"built for another Python ({built.get('ext_suffix')})"
     if len(present) != len(TICK_MODULES) + 1:
         return False, "some compiled modules are missing"
-    hashes = source_hashes(src=src)
-    changed = sorted(m for m in TICK_MODULES if built.get("sources", {}).get(m) != hashes[m])
+    listed: dict[str, str] = built.get("sources", {})
+    if not set(TICK_MODULES) <= set(listed):
+        return False, "the build compiled other modules"
+    changed = []
+    for module, digest in sorted(listed.items()):
+        path = source_path(module, src)
+        if not path.exists() or hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+            changed.append(module)
     if changed:
         return False, "edited since the build: " + ", ".join(changed)
     return True, ""
@@ -159,5 +194,6 @@ def tick_code() -> str:
     return install_guard()
 
 
-__all__ = ["GROUP", "MANIFEST", "PURE_ENV", "TICK_MODULES", "build_state", "compiled_modules",
-           "install_guard", "library_paths", "source_hashes", "source_path", "tick_code"]
+__all__ = ["GROUP", "MANIFEST", "PURE_ENV", "TICK_MODULES", "build_inputs", "build_state",
+           "compiled_modules", "install_guard", "library_paths", "source_hashes", "source_path",
+           "tick_code"]
