@@ -45,6 +45,7 @@ TICK_MODULES: Final[tuple[str, ...]] = (
     "gaitway.station.sim.motor",
     "gaitway.station.sim.emg",
     "gaitway.control.stack",
+    "gaitway.control.refbank",
     "gaitway.control.base",
     "gaitway.control.guidance",
     "gaitway.control.path",
