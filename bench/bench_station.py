@@ -126,8 +126,11 @@ def _motor_model_cost(rounds: int, n: int) -> tuple[float, float]:
 
             def no_felt(dt: float, belt: float, q: list[float], dq: list[float],
                         load: tuple[float, float], felt: list[float] | None = None,
-                        _u: Any = update) -> list[float]:
-                return _u(dt, belt, q, dq, load)  # type: ignore[no-any-return]
+                        belt_set_speed: float = 0.0, _u: Any = update) -> list[float]:
+                # the cuffs' push left out; the set speed (an argument since the slow-belt
+                # hold) passed on
+                return _u(dt, belt, q, dq, load, None,  # type: ignore[no-any-return]
+                          belt_set_speed)
 
             patient.update = no_felt  # type: ignore[method-assign,assignment]
         station = SimStation(patient, seed=1)
