@@ -6,13 +6,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gaitway.analytics.analyze import analyze_data
+from gaitway.analytics.gait_data import GaitData
 from gaitway.analytics.live import LiveStrideAnalyzer
 from gaitway.analytics.synthetic import SyntheticGait, generate
 from gaitway.errors import UserError
 
 
-def test_live_strides_match_offline() -> None:
-    data, _, _ = generate(SyntheticGait(duration_s=15.0, seed=8, emg=False))
+def _live(data: GaitData) -> tuple[LiveStrideAnalyzer, list[dict[str, object]]]:
+    """Every row of ``data`` pushed through a live analyzer, as a session streams it."""
     assert data.forces is not None
     assert data.kinematics is not None
     names = ["time", *data.forces.channels, *data.kinematics.channels]
@@ -20,7 +21,12 @@ def test_live_strides_match_offline() -> None:
         [data.forces.time, *data.forces.channels.values(), *data.kinematics.channels.values()]
     )
     live = LiveStrideAnalyzer(sampling_rate_hz=1000.0, channel_names=names, body_mass_kg=70.0)
-    got = [rec for row in rows for rec in live.push(row)]
+    return live, [rec for row in rows for rec in live.push(row)]
+
+
+def test_live_strides_match_offline() -> None:
+    data, _, _ = generate(SyntheticGait(duration_s=15.0, seed=8, emg=False))
+    _, got = _live(data)
     offline = analyze_data(data)
     for side in ("left", "right"):
         on = [r for r in got if r["side"] == side]
@@ -68,12 +74,7 @@ def test_a_contact_that_drops_out_in_stance_does_not_end_it(
         if e.side == side and e.kind == "heel_strike":
             i = int(np.searchsorted(t, e.time_s + where * stance))
             f[i : i + gap_ms] = dip_n  # under the lower level (3 % of body weight, 20.6 N)
-    names = ["time", *data.forces.channels, *data.kinematics.channels]
-    rows = np.column_stack(
-        [t, *data.forces.channels.values(), *data.kinematics.channels.values()]
-    )
-    live = LiveStrideAnalyzer(sampling_rate_hz=1000.0, channel_names=names, body_mass_kg=70.0)
-    got = [rec for row in rows for rec in live.push(row)]
+    live, got = _live(data)
     mine = [r for r in got if r["side"] == side]
     assert mine
     for r in mine:  # each stride's stance as the synthetic gait has it (62 %)
@@ -113,12 +114,7 @@ def test_a_toe_that_brushes_the_belt_in_swing_is_no_stance(
             at = e.time_s + p.min_swing_s + 0.01 + where * (swing - p.min_swing_s - 0.06)
             i = int(np.searchsorted(t, at))
             f[i : i + blip_ms] = blip_n
-    names = ["time", *data.forces.channels, *data.kinematics.channels]
-    rows = np.column_stack(
-        [t, *data.forces.channels.values(), *data.kinematics.channels.values()]
-    )
-    live = LiveStrideAnalyzer(sampling_rate_hz=1000.0, channel_names=names, body_mass_kg=70.0)
-    got = [rec for row in rows for rec in live.push(row)]
+    _, got = _live(data)
     offline = analyze_data(data)
     for s in ("left", "right"):
         mine = [r for r in got if r["side"] == s]
